@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The one command that runs every test: unit tests and the integration tests against a real
+# PostgreSQL, with real HTTP between real processes. Extra arguments go to `cargo test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/ensure-postgres.sh
+
+# Every test creates its own database kepgate_test_<uuid>; drop those left by earlier runs.
+psql -q -h 127.0.0.1 -U postgres -d postgres -At \
+  -c "SELECT 'DROP DATABASE IF EXISTS \"' || datname || '\" WITH (FORCE);' FROM pg_database WHERE datname LIKE 'kepgate\_test\_%'" \
+  | psql -q -h 127.0.0.1 -U postgres -d postgres >/dev/null
+
+# The committed .sqlx/ metadata builds the checked queries without a database.
+export SQLX_OFFLINE=true
+cargo test --locked "$@"

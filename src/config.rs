@@ -1,0 +1,375 @@
+//! Configuration: one TOML file plus `KEPGATE_…` environment overrides (and `DATABASE_URL`).
+//!
+//! Every key has a documented default (see README and `kepgate.example.toml`), so an empty file
+//! is a valid development configuration. Unknown keys are errors: a typo must not silently fall
+//! back to a default on a security gateway.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::language::Lang;
+
+/// Prefix of every environment override: `KEPGATE_SERVER__LISTEN` sets `server.listen`.
+pub const ENV_PREFIX: &str = "KEPGATE_";
+/// Environment variables with our prefix that are not configuration keys.
+pub const ENV_NOT_KEYS: &[&str] = &["CONFIG"];
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    #[serde(default)]
+    pub server: ServerSettings,
+    #[serde(default)]
+    pub database: DatabaseSettings,
+    #[serde(default)]
+    pub metrics: MetricsSettings,
+    #[serde(default)]
+    pub ui: UiSettings,
+    #[serde(default)]
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSettings {
+    /// Socket the gateway listens on.
+    pub listen: SocketAddr,
+    /// The address users browse (intranet name). Used for absolute links shown to the desktop.
+    pub base_url: Url,
+    /// The address providers call back and phones open; may be the only part exposed to the
+    /// internet. Defaults to `base_url`.
+    pub public_base_url: Option<Url>,
+    /// All of kepgate's own routes live under this path; everything else is the cabinet's.
+    pub route_prefix: String,
+    /// Per-request time limit for kepgate's own routes.
+    #[serde(with = "seconds")]
+    pub request_timeout: Duration,
+    /// Largest request body kepgate's own routes accept.
+    pub body_limit_bytes: usize,
+    /// How long in-flight requests may take to finish after SIGTERM.
+    #[serde(with = "seconds")]
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            base_url: Url::parse("http://127.0.0.1:8080/").unwrap_or_else(|_| unreachable!()),
+            public_base_url: None,
+            route_prefix: "/.kepgate".to_owned(),
+            request_timeout: Duration::from_secs(30),
+            body_limit_bytes: 64 * 1024,
+            shutdown_grace: Duration::from_secs(20),
+        }
+    }
+}
+
+impl ServerSettings {
+    pub fn public_base_url(&self) -> &Url {
+        self.public_base_url.as_ref().unwrap_or(&self.base_url)
+    }
+
+    /// `route_prefix` joined with a path below it: `path("/healthz")` → `/.kepgate/healthz`.
+    pub fn path(&self, below: &str) -> String {
+        format!("{}{}", self.route_prefix, below)
+    }
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseSettings {
+    /// PostgreSQL URL; also read from `DATABASE_URL`. Holds a password, so it is a secret.
+    pub url: SecretString,
+    pub max_connections: u32,
+    #[serde(with = "seconds")]
+    pub acquire_timeout: Duration,
+    /// Create the database on start when it does not exist (needs CREATEDB rights).
+    pub create_if_missing: bool,
+    /// Apply pending migrations on start (`kepgate migrate` does it explicitly).
+    pub migrate_on_start: bool,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            url: SecretString::from("postgres://postgres@127.0.0.1:5432/kepgate"),
+            max_connections: 20,
+            acquire_timeout: Duration::from_secs(3),
+            create_if_missing: true,
+            migrate_on_start: true,
+        }
+    }
+}
+
+impl std::fmt::Debug for DatabaseSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseSettings")
+            .field("url", &redacted_url(self.url.expose_secret()))
+            .field("max_connections", &self.max_connections)
+            .field("acquire_timeout", &self.acquire_timeout)
+            .field("create_if_missing", &self.create_if_missing)
+            .field("migrate_on_start", &self.migrate_on_start)
+            .finish()
+    }
+}
+
+/// A database URL fit for logs: the password replaced, the rest kept for diagnosis.
+pub fn redacted_url(raw: &str) -> String {
+    match Url::parse(raw) {
+        Ok(mut url) => {
+            if url.password().is_some() {
+                let _ = url.set_password(Some("REDACTED"));
+            }
+            url.to_string()
+        }
+        Err(_) => "<unparseable url>".to_owned(),
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsSettings {
+    /// Prometheus `/metrics` is served on its own socket so it is never exposed with the gateway.
+    /// Set `enabled = false` to turn it off.
+    pub enabled: bool,
+    pub listen: SocketAddr,
+}
+
+impl Default for MetricsSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            listen: SocketAddr::from(([127, 0, 0, 1], 9464)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UiSettings {
+    /// Language when neither the switch cookie nor Accept-Language decides.
+    pub default_language: Lang,
+    /// Shown in page titles and, later, on the phone.
+    pub service_name: String,
+}
+
+impl Default for UiSettings {
+    fn default() -> Self {
+        Self {
+            default_language: Lang::Uk,
+            service_name: "kepgate".to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogSettings {
+    /// `tracing` filter, e.g. `info,kepgate=debug`. `RUST_LOG` wins when set.
+    pub filter: String,
+    pub format: LogFormat,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self {
+            filter: "info".to_owned(),
+            format: LogFormat::Text,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Which built-in defaults sit under the file and the environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Defaults {
+    Production,
+    /// `kepgate demo`: its own database, so trying the demo never touches a real one.
+    Demo,
+}
+
+/// A configuration problem, worded for the person editing the file.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration file {0} does not exist")]
+    MissingFile(PathBuf),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Settings {
+    /// Loads defaults ← file (if given) ← `KEPGATE_…` ← `DATABASE_URL`, then checks the values.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::load_with(file, true, Defaults::Production)
+    }
+
+    /// `read_env = false` ignores the process environment (unit tests run in parallel and must
+    /// not see each other's variables; the CLI tests cover the environment in a real process).
+    pub fn load_with(
+        file: Option<&Path>,
+        read_env: bool,
+        defaults: Defaults,
+    ) -> Result<Self, ConfigError> {
+        let mut figment = Figment::new();
+        if defaults == Defaults::Demo {
+            figment = figment.merge(Serialized::default(
+                "database.url",
+                "postgres://postgres@127.0.0.1:5432/kepgate_demo",
+            ));
+        }
+        if let Some(path) = file {
+            if !path.exists() {
+                return Err(ConfigError::MissingFile(path.to_owned()));
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        if read_env {
+            figment = figment
+                .merge(Env::prefixed(ENV_PREFIX).ignore(ENV_NOT_KEYS).split("__"))
+                .merge(
+                    Env::raw()
+                        .only(&["DATABASE_URL"])
+                        .map(|_| "database.url".into()),
+                );
+        }
+        let settings: Settings = figment.extract().map_err(describe_figment_error)?;
+        settings.check()?;
+        Ok(settings)
+    }
+
+    /// Rules that serde's types alone cannot say.
+    fn check(&self) -> Result<(), ConfigError> {
+        let prefix = &self.server.route_prefix;
+        if !prefix.starts_with('/') || prefix.ends_with('/') || prefix.len() < 2 {
+            return Err(ConfigError::Invalid(format!(
+                "server.route_prefix: {prefix:?} must start with '/' and not end with '/' (for example \"/.kepgate\")"
+            )));
+        }
+        if prefix.contains(['?', '#', ' ', '{', '}', '*']) {
+            return Err(ConfigError::Invalid(format!(
+                "server.route_prefix: {prefix:?} may contain only plain path characters"
+            )));
+        }
+        for (key, url) in [
+            ("server.base_url", Some(&self.server.base_url)),
+            (
+                "server.public_base_url",
+                self.server.public_base_url.as_ref(),
+            ),
+        ] {
+            if let Some(url) = url
+                && !matches!(url.scheme(), "http" | "https")
+            {
+                return Err(ConfigError::Invalid(format!(
+                    "{key}: {url} must be an http:// or https:// URL"
+                )));
+            }
+        }
+        let db = self.database.url.expose_secret();
+        match Url::parse(db) {
+            Ok(url) if matches!(url.scheme(), "postgres" | "postgresql") => {}
+            _ => {
+                return Err(ConfigError::Invalid(format!(
+                    "database.url (or DATABASE_URL): {} is not a postgres:// URL",
+                    redacted_url(db)
+                )));
+            }
+        }
+        if self.database.max_connections == 0 {
+            return Err(ConfigError::Invalid(
+                "database.max_connections: must be at least 1".to_owned(),
+            ));
+        }
+        if self.server.body_limit_bytes == 0 {
+            return Err(ConfigError::Invalid(
+                "server.body_limit_bytes: must be at least 1".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// figment's errors already know the key path and where the value came from (file or the exact
+/// environment variable); we report every one of them, one per line, in that order.
+fn describe_figment_error(error: figment::Error) -> ConfigError {
+    let lines: Vec<String> = error
+        .into_iter()
+        .map(|e| {
+            let key = if e.path.is_empty() {
+                "(top level)".to_owned()
+            } else {
+                e.path.join(".")
+            };
+            let source = match &e.metadata {
+                Some(meta) => match &meta.source {
+                    Some(file) => format!(" (in {file})"),
+                    // The environment providers: name the exact variable the value came from.
+                    None if meta.name.contains(ENV_PREFIX) => format!(
+                        " (from environment variable {ENV_PREFIX}{})",
+                        e.path.join("__").to_ascii_uppercase()
+                    ),
+                    None if meta.name.contains("environment") => {
+                        " (from environment variable DATABASE_URL)".to_owned()
+                    }
+                    None => format!(" ({})", meta.name),
+                },
+                None => String::new(),
+            };
+            format!("{key}: {}{source}", e.kind)
+        })
+        .collect();
+    ConfigError::Invalid(lines.join("\n"))
+}
+
+/// Durations are written as whole seconds in the file: `request_timeout = 30`.
+mod seconds {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer};
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        u64::deserialize(d).map(Duration::from_secs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_configuration_is_valid_and_documented_defaults_apply() {
+        let settings = Settings::load_with(None, false, Defaults::Production).unwrap();
+        assert_eq!(settings.server.route_prefix, "/.kepgate");
+        assert_eq!(settings.server.path("/healthz"), "/.kepgate/healthz");
+        assert_eq!(
+            settings.server.public_base_url().as_str(),
+            "http://127.0.0.1:8080/"
+        );
+    }
+
+    #[test]
+    fn debug_output_hides_the_database_password() {
+        let mut settings = Settings::load_with(None, false, Defaults::Production).unwrap();
+        settings.database.url = SecretString::from("postgres://kep:hunter2@db:5432/kepgate");
+        let shown = format!("{settings:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(
+            shown.contains("postgres://kep:REDACTED@db:5432/kepgate"),
+            "{shown}"
+        );
+    }
+}

@@ -1,0 +1,99 @@
+//! The HTTP surface: kepgate's own routes under the reserved prefix, everything else the cabinet's.
+
+pub mod error;
+pub mod health;
+pub mod metrics;
+pub mod pages;
+pub mod request_id;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::routing::get;
+use tower::ServiceBuilder;
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::http::error::AppError;
+use crate::http::request_id::RequestId;
+use crate::state::AppState;
+
+/// Content-Security-Policy of every page kepgate renders: no inline script, no framing.
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+pub fn router(state: AppState) -> Router {
+    let server = &state.settings.server;
+    let security_headers = ServiceBuilder::new()
+        .layer(header_if_missing("content-security-policy", CSP))
+        .layer(header_if_missing("x-content-type-options", "nosniff"))
+        .layer(header_if_missing("x-frame-options", "DENY"))
+        .layer(header_if_missing("referrer-policy", "no-referrer"));
+
+    let own_routes = Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/language/{code}", get(pages::switch_language))
+        .route("/static/kepgate.css", get(pages::stylesheet))
+        .fallback(not_found)
+        .layer(
+            ServiceBuilder::new()
+                .layer(security_headers)
+                .layer(CompressionLayer::new())
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::REQUEST_TIMEOUT,
+                    server.request_timeout,
+                ))
+                // Both: axum's extractors honour DefaultBodyLimit, streaming bodies the layer.
+                .layer(DefaultBodyLimit::max(server.body_limit_bytes))
+                .layer(RequestBodyLimitLayer::new(server.body_limit_bytes)),
+        );
+
+    Router::new()
+        .nest(&server.route_prefix, own_routes)
+        // The cabinet's space. The login flow and the proxy fill it; until then nothing is here.
+        .fallback(not_found)
+        // Outermost first: every log line and error page carries the request id.
+        .layer(
+            ServiceBuilder::new()
+                .layer(from_fn(request_id::assign_request_id))
+                .layer(TraceLayer::new_for_http().make_span_with(request_span))
+                .layer(from_fn(metrics::track))
+                .layer(from_fn_with_state(state.clone(), error::render_error_pages)),
+        )
+        .with_state(state)
+}
+
+/// The span logs the route template, never the raw URI: paths and queries can carry secrets
+/// (the provider callback's secret segment, return paths with tokens).
+fn request_span(request: &Request) -> tracing::Span {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(MatchedPath::as_str)
+        .unwrap_or("unmatched");
+    let id = request
+        .extensions()
+        .get::<RequestId>()
+        .map(|id| id.0.as_str())
+        .unwrap_or("");
+    tracing::info_span!("request", method = %request.method(), route, request_id = id)
+}
+
+fn header_if_missing(
+    name: &'static str,
+    value: &'static str,
+) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(
+        HeaderName::from_static(name),
+        HeaderValue::from_static(value),
+    )
+}
+
+async fn not_found() -> AppError {
+    AppError::NotFound
+}

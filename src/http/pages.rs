@@ -1,0 +1,96 @@
+//! What every HTML page shares: language, texts, the language switch, the stylesheet.
+
+use axum::extract::{Path, Query, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use crate::http::error::AppError;
+use crate::language::{LANG_COOKIE, Lang, Texts};
+use crate::return_path::ReturnPath;
+use crate::state::AppState;
+
+/// The frame of a page: `chrome.t.*` in templates gives the current language's texts.
+pub struct PageChrome {
+    pub lang: Lang,
+    pub t: &'static Texts,
+    pub service_name: String,
+    pub css_href: String,
+    /// Link that switches to the other language and comes back to this page.
+    pub switch_href: String,
+}
+
+impl PageChrome {
+    pub fn from_parts(parts: &Parts, state: &AppState) -> Self {
+        let lang = Lang::from_parts(parts, state.settings.ui.default_language);
+        let server = &state.settings.server;
+        let here = parts
+            .uri
+            .path_and_query()
+            .map(|pq| pq.as_str())
+            .and_then(|p| ReturnPath::parse(p).ok())
+            .unwrap_or_else(ReturnPath::root);
+        let switch_href = format!(
+            "{}?rd={}",
+            server.path(&format!("/language/{}", lang.other().code())),
+            url::form_urlencoded::byte_serialize(here.as_str().as_bytes()).collect::<String>()
+        );
+        PageChrome {
+            lang,
+            t: lang.texts(),
+            service_name: state.settings.ui.service_name.clone(),
+            css_href: server.path(&format!(
+                "/static/kepgate.css?v={}",
+                env!("CARGO_PKG_VERSION")
+            )),
+            switch_href,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SwitchQuery {
+    rd: Option<String>,
+}
+
+/// `GET {prefix}/language/{code}?rd=/path`: remembers the choice in a cookie and goes back.
+pub async fn switch_language(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    Query(query): Query<SwitchQuery>,
+) -> Result<Response, AppError> {
+    let lang = Lang::parse(&code).ok_or(AppError::NotFound)?;
+    let back = ReturnPath::parse_or_root(query.rd.as_deref());
+    let secure = if state.settings.server.base_url.scheme() == "https" {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly{secure}",
+        lang.code()
+    );
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        LOCATION,
+        HeaderValue::from_str(back.as_str()).map_err(anyhow::Error::new)?,
+    );
+    headers.insert(
+        SET_COOKIE,
+        HeaderValue::from_str(&cookie).map_err(anyhow::Error::new)?,
+    );
+    Ok((StatusCode::SEE_OTHER, headers).into_response())
+}
+
+/// The stylesheet is compiled in: the binary is the whole deployment and works from any cwd.
+pub async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (CONTENT_TYPE, "text/css; charset=utf-8"),
+            (CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        include_str!("../../static/kepgate.css"),
+    )
+}

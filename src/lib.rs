@@ -1,0 +1,11 @@
+//! kepgate: sign in to web apps with a Ukrainian qualified e-signature (КЕП) from a cloud provider.
+
+pub mod cli;
+pub mod config;
+pub mod database;
+pub mod http;
+pub mod language;
+pub mod return_path;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

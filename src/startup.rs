@@ -1,0 +1,152 @@
+//! Building and running the server: `Application::build` binds (port 0 in tests), `run` serves
+//! until the shutdown future resolves, then drains in-flight requests.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::Router;
+use axum::routing::get;
+use tokio::net::TcpListener;
+
+use crate::config::Settings;
+use crate::database;
+use crate::http;
+use crate::state::AppState;
+
+pub struct Application {
+    listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
+    state: AppState,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(settings.server.listen)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot listen on server.listen = {}",
+                    settings.server.listen
+                )
+            })?;
+        Self::build_on(settings, listener).await
+    }
+
+    /// Like [`Application::build`] on a listener bound by the caller (tests bind port 0 first so
+    /// they can put the real port into `base_url`).
+    pub async fn build_on(settings: Settings, listener: TcpListener) -> anyhow::Result<Self> {
+        let db = database::connect(&settings.database).await?;
+        if settings.database.migrate_on_start {
+            database::migrate(&db).await?;
+        }
+        let metrics_listener = if settings.metrics.enabled {
+            http::metrics::recorder();
+            Some(
+                TcpListener::bind(settings.metrics.listen)
+                    .await
+                    .with_context(|| {
+                        format!(
+                            "cannot listen on metrics.listen = {}",
+                            settings.metrics.listen
+                        )
+                    })?,
+            )
+        } else {
+            None
+        };
+        let state = AppState {
+            settings: Arc::new(settings),
+            db,
+        };
+        Ok(Self {
+            listener,
+            metrics_listener,
+            state,
+        })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let app = http::router(self.state.clone());
+        let addr = self.listener.local_addr()?;
+        tracing::info!(%addr, prefix = %self.state.settings.server.route_prefix, "kepgate listening");
+
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        if let Some(listener) = self.metrics_listener {
+            let mut stop = stop_rx.clone();
+            tracing::info!(addr = %listener.local_addr()?, "metrics listening");
+            let metrics_app = Router::new().route("/metrics", get(http::metrics::render));
+            tokio::spawn(async move {
+                let served = axum::serve(listener, metrics_app)
+                    .with_graceful_shutdown(async move {
+                        let _ = stop.wait_for(|s| *s).await;
+                    })
+                    .await;
+                if let Err(e) = served {
+                    tracing::error!(error = %e, "metrics server failed");
+                }
+            });
+        }
+
+        let grace = self.state.settings.server.shutdown_grace;
+        let mut stopped = stop_rx.clone();
+        let server = axum::serve(
+            self.listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutting down: draining in-flight requests");
+            let _ = stop_tx.send(true);
+        });
+        // In-flight requests get `shutdown_grace` to finish; then we stop regardless.
+        tokio::select! {
+            result = server => result?,
+            _ = async {
+                let _ = stopped.wait_for(|s| *s).await;
+                tokio::time::sleep(grace).await;
+            } => tracing::warn!("shutdown grace period over; closing remaining connections"),
+        }
+        Ok(())
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,173 @@
+use std::io::Read;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use crate::helpers::{client, free_port, fresh_database_url, kepgate_bin};
+
+fn check_config(file_text: Option<&str>, env: &[(&str, &str)]) -> (bool, i32, String, String) {
+    let dir = std::env::temp_dir().join(format!("kepgate-cfg-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut cmd = kepgate_bin();
+    cmd.arg("check-config");
+    if let Some(text) = file_text {
+        let path = dir.join("kepgate.toml");
+        std::fs::write(&path, text).unwrap();
+        cmd.arg("--config").arg(&path);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    (
+        out.status.success(),
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_good_configuration_passes_and_shows_no_secret() {
+    let (ok, _, stdout, stderr) = check_config(
+        Some(
+            r#"
+[server]
+listen = "0.0.0.0:8080"
+base_url = "https://intranet.example.ua/"
+public_base_url = "https://kep.example.ua/"
+[database]
+url = "postgres://kep:very-secret-pw@db:5432/kepgate"
+"#,
+        ),
+        &[],
+    );
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("configuration OK"));
+    assert!(stdout.contains("https://kep.example.ua/"), "{stdout}");
+    assert!(!stdout.contains("very-secret-pw") && !stderr.contains("very-secret-pw"));
+}
+
+#[test]
+fn a_wrong_value_in_the_file_is_named_by_its_key() {
+    let (ok, code, _, stderr) = check_config(Some("[server]\nlisten = \"port eighty\"\n"), &[]);
+    assert!(!ok);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("server.listen"), "{stderr}");
+    assert!(stderr.contains("kepgate.toml"), "says which file: {stderr}");
+}
+
+#[test]
+fn a_misspelt_key_is_an_error_not_a_silent_default() {
+    let (ok, _, _, stderr) = check_config(Some("[server]\nlisen = \"0.0.0.0:80\"\n"), &[]);
+    assert!(!ok);
+    assert!(stderr.contains("lisen"), "{stderr}");
+}
+
+#[test]
+fn a_wrong_environment_override_names_the_variable() {
+    let (ok, _, _, stderr) = check_config(None, &[("KEPGATE_DATABASE__MAX_CONNECTIONS", "lots")]);
+    assert!(!ok);
+    assert!(stderr.contains("database.max_connections"), "{stderr}");
+    assert!(
+        stderr.contains("KEPGATE_DATABASE__MAX_CONNECTIONS"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn rules_beyond_types_are_checked_with_plain_words() {
+    let (ok, _, _, stderr) = check_config(Some("[server]\nroute_prefix = \"kepgate/\"\n"), &[]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("server.route_prefix") && stderr.contains("must start with '/'"),
+        "{stderr}"
+    );
+
+    let (ok, _, _, stderr) = check_config(None, &[("DATABASE_URL", "mysql://root:pw@db/x")]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("DATABASE_URL") && stderr.contains("not a postgres:// URL"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains(":pw@"),
+        "the password is redacted: {stderr}"
+    );
+}
+
+#[test]
+fn a_missing_configuration_file_is_reported() {
+    let out = kepgate_bin()
+        .args(["check-config", "--config", "/nonexistent/kepgate.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("/nonexistent/kepgate.toml does not exist")
+    );
+}
+
+/// The README's demo command ends in `kepgate demo`: a real process answering its probes,
+/// stopping cleanly on SIGTERM, and never logging the database password.
+#[tokio::test]
+async fn demo_process_answers_probes_and_stops_cleanly() {
+    let (url, _) = fresh_database_url();
+    let url = url.replacen("postgres@", "postgres:pw-must-not-leak@", 1);
+    let port = free_port();
+    let mut child = kepgate_bin()
+        .arg("demo")
+        .env("DATABASE_URL", &url)
+        .env("KEPGATE_SERVER__LISTEN", format!("127.0.0.1:{port}"))
+        .env("KEPGATE_METRICS__LISTEN", "127.0.0.1:0")
+        .env("RUST_LOG", "debug")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let http = client();
+    let base = format!("http://127.0.0.1:{port}");
+    let started = Instant::now();
+    let healthy = loop {
+        if let Ok(r) = http.get(format!("{base}/.kepgate/healthz")).send().await {
+            break r.status();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "demo did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(healthy, 200);
+    assert_eq!(
+        http.get(format!("{base}/.kepgate/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+
+    let pid = child.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = child.wait().unwrap();
+    assert!(status.success(), "graceful stop exits 0: {status}");
+    let mut log = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    assert!(log.contains("kepgate listening"), "{log}");
+    assert!(
+        !log.contains("pw-must-not-leak"),
+        "password in the log:\n{log}"
+    );
+}

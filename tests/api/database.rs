@@ -1,0 +1,89 @@
+use crate::helpers::{TestApp, fresh_database_url, kepgate_bin, spawn_app};
+
+#[tokio::test]
+async fn migrations_apply_to_an_empty_database_that_did_not_exist() {
+    // spawn_app points at a database name nobody created: the app creates and migrates it.
+    let app = spawn_app().await;
+    let applied: Vec<(i64, bool)> =
+        sqlx::query_as("SELECT version, success FROM _sqlx_migrations ORDER BY version")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    let expected: Vec<i64> = kepgate::database::MIGRATOR
+        .iter()
+        .map(|m| m.version)
+        .collect();
+    assert!(!expected.is_empty());
+    assert_eq!(
+        applied.iter().map(|(v, _)| *v).collect::<Vec<_>>(),
+        expected
+    );
+    assert!(applied.iter().all(|(_, ok)| *ok));
+    for table in ["pending_logins", "sessions"] {
+        let found: Option<String> = sqlx::query_scalar("SELECT to_regclass($1)::text")
+            .bind(table)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+        assert_eq!(found.as_deref(), Some(table));
+    }
+}
+
+#[tokio::test]
+async fn migrate_command_creates_the_database_and_is_idempotent() {
+    let (url, name) = fresh_database_url();
+    for round in 0..2 {
+        let out = kepgate_bin()
+            .arg("migrate")
+            .env("DATABASE_URL", &url)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "round {round}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("migrations applied"));
+    }
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        count as usize,
+        kepgate::database::MIGRATOR.iter().count(),
+        "{name}"
+    );
+}
+
+#[tokio::test]
+async fn readyz_follows_the_database_without_a_restart() {
+    let app = spawn_app().await;
+    assert_eq!(app.get("/.kepgate/readyz").await.status(), 200);
+
+    cut_off(&app).await;
+    let response = app.get("/.kepgate/readyz").await;
+    assert_eq!(response.status(), 503);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["database"], "unreachable");
+    // The process itself is fine.
+    assert_eq!(app.get("/.kepgate/healthz").await.status(), 200);
+
+    app.admin(&format!(
+        "ALTER DATABASE {} ALLOW_CONNECTIONS true",
+        app.db_name
+    ))
+    .await;
+    assert_eq!(app.get("/.kepgate/readyz").await.status(), 200);
+}
+
+/// Makes the app's database unreachable: refuse new connections, kill the open ones.
+async fn cut_off(app: &TestApp) {
+    app.admin(&format!(
+        "ALTER DATABASE {name} ALLOW_CONNECTIONS false;
+         SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}';",
+        name = app.db_name
+    ))
+    .await;
+}

@@ -1,0 +1,142 @@
+//! `spawn_app()`: the real server on a random port, with its own fresh database.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use kepgate::config::{Defaults, Settings};
+use kepgate::startup::Application;
+use secrecy::SecretString;
+use sqlx::{Connection, PgConnection, PgPool};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+/// Server part of the test database URL; each test adds its own database name.
+pub fn postgres_server_url() -> String {
+    std::env::var("KEPGATE_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
+}
+
+pub fn fresh_database_url() -> (String, String) {
+    let name = format!("kepgate_test_{}", uuid::Uuid::new_v4().simple());
+    (format!("{}/{}", postgres_server_url(), name), name)
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub metrics_address: Option<String>,
+    pub db_name: String,
+    pub db: PgPool,
+    pub client: reqwest::Client,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Settings every test starts from: documented defaults, environment ignored.
+pub fn test_settings() -> Settings {
+    let mut settings =
+        Settings::load_with(None, false, Defaults::Production).expect("defaults are valid");
+    settings.server.shutdown_grace = Duration::from_secs(1);
+    settings.metrics.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+    settings
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let mut settings = test_settings();
+    let (url, db_name) = fresh_database_url();
+    settings.database.url = SecretString::from(url);
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    settings.server.listen = SocketAddr::from(([127, 0, 0, 1], port));
+    settings.server.base_url = format!("http://127.0.0.1:{port}/").parse().expect("url");
+    configure(&mut settings);
+
+    let app = Application::build_on(settings, listener)
+        .await
+        .expect("application builds");
+    let metrics_address = app.metrics_addr().map(|a| format!("http://{a}"));
+    let db = app.state().db.clone();
+    let (tx, rx) = oneshot::channel();
+    tokio::spawn(app.run(async move {
+        let _ = rx.await;
+    }));
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        metrics_address,
+        db_name,
+        db,
+        client: client(),
+        shutdown: Some(tx),
+    }
+}
+
+/// A client that shows redirects instead of following them, as a test must see them.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(20))
+        .build()
+        .expect("client")
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Runs SQL as the superuser on the server (outside the app's pool): for faults.
+    pub async fn admin(&self, sql: &str) {
+        let mut conn = PgConnection::connect(&format!("{}/postgres", postgres_server_url()))
+            .await
+            .expect("admin connection");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+            .execute(&mut conn)
+            .await
+            .expect("admin sql");
+    }
+}
+
+pub fn assert_redirect_to(response: &reqwest::Response, location: &str) {
+    assert!(
+        response.status().is_redirection(),
+        "expected a redirect, got {}",
+        response.status()
+    );
+    assert_eq!(response.headers()["location"], location);
+}
+
+/// The kepgate binary built for this test run.
+pub fn kepgate_bin() -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_kepgate"));
+    // A clean environment: only what a test sets, so the developer's shell cannot leak in.
+    cmd.env_clear();
+    if let Ok(path) = std::env::var("PATH") {
+        cmd.env("PATH", path);
+    }
+    cmd
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}

@@ -1,0 +1,192 @@
+use crate::helpers::{assert_redirect_to, spawn_app};
+
+#[tokio::test]
+async fn unknown_page_shows_a_404_in_the_users_language_with_the_request_id() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .get(app.url("/.kepgate/no-such-page"))
+        .header("accept-language", "en-GB,en;q=0.9")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    let id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(id.len(), 36, "a fresh UUID: {id}");
+    let html = response.text().await.unwrap();
+    assert!(html.contains(r#"<html lang="en">"#), "{html}");
+    assert!(html.contains("Page not found"));
+    assert!(html.contains(&id), "the page shows the request id");
+
+    let response = app
+        .client
+        .get(app.url("/anything/else"))
+        .header("cookie", "kepgate_lang=uk")
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    let html = response.text().await.unwrap();
+    assert!(html.contains(r#"<html lang="uk">"#));
+    assert!(html.contains("Сторінку не знайдено"));
+}
+
+#[tokio::test]
+async fn api_clients_get_json_errors() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .get(app.url("/.kepgate/nothing"))
+        .header("accept", "application/json")
+        .header("x-request-id", "front-proxy-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    assert_eq!(
+        response.headers()["x-request-id"],
+        "front-proxy-42",
+        "a sane id propagates"
+    );
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "not_found");
+    assert_eq!(body["request_id"], "front-proxy-42");
+}
+
+#[tokio::test]
+async fn hostile_request_ids_are_replaced() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .get(app.url("/.kepgate/nothing"))
+        .header("x-request-id", "<script>alert(1)</script>")
+        .send()
+        .await
+        .unwrap();
+    let id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(id, "<script>alert(1)</script>");
+    let html = response.text().await.unwrap();
+    assert!(!html.contains("<script>alert"));
+    assert!(html.contains(&id));
+}
+
+#[tokio::test]
+async fn language_switch_sets_a_cookie_and_never_redirects_off_site() {
+    let app = spawn_app().await;
+    let response = app
+        .get("/.kepgate/language/en?rd=%2Freports%3Fy%3D2026")
+        .await;
+    assert_redirect_to(&response, "/reports?y=2026");
+    let cookie = response.headers()["set-cookie"].to_str().unwrap();
+    assert!(cookie.starts_with("kepgate_lang=en;"), "{cookie}");
+    assert!(cookie.contains("SameSite=Lax") && cookie.contains("HttpOnly"));
+
+    for evil in [
+        "//evil.example",
+        "https://evil.example",
+        "/%5Cevil.example",
+        "/\\evil.example",
+    ] {
+        let encoded: String = url_encode(evil);
+        let response = app
+            .get(&format!("/.kepgate/language/uk?rd={encoded}"))
+            .await;
+        assert_redirect_to(&response, "/");
+    }
+    assert_eq!(app.get("/.kepgate/language/de?rd=/").await.status(), 404);
+}
+
+#[tokio::test]
+async fn pages_carry_security_headers() {
+    let app = spawn_app().await;
+    let response = app.get("/.kepgate/no-such-page").await;
+    let h = response.headers();
+    let csp = h["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["referrer-policy"], "no-referrer");
+    assert_eq!(h["cache-control"], "no-store");
+    assert!(h.get("server").is_none());
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_refused_with_a_413_page() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .post(app.url("/.kepgate/healthz"))
+        .header("accept-language", "en")
+        .body(vec![b'x'; 1024 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+    assert!(response.text().await.unwrap().contains("Request too large"));
+}
+
+#[tokio::test]
+async fn stylesheet_is_served_from_the_binary() {
+    let app = spawn_app().await;
+    let response = app.get("/.kepgate/static/kepgate.css").await;
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/css")
+    );
+    assert!(response.text().await.unwrap().contains(".card"));
+}
+
+#[tokio::test]
+async fn metrics_are_served_apart_and_labelled_by_route_template() {
+    let app = spawn_app().await;
+    app.get("/.kepgate/language/en?rd=/").await;
+    app.get("/.kepgate/healthz").await;
+    let metrics_address = app.metrics_address.clone().expect("metrics on by default");
+    assert_ne!(
+        metrics_address, app.address,
+        "metrics are not on the gateway socket"
+    );
+    assert_eq!(app.get("/.kepgate/metrics").await.status(), 404);
+    let text = app
+        .client
+        .get(format!("{metrics_address}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains(r#"route="/.kepgate/language/{code}""#),
+        "{text}"
+    );
+    assert!(text.contains(r#"route="/.kepgate/healthz""#));
+    assert!(
+        !text.contains("/.kepgate/language/en"),
+        "no raw paths as labels"
+    );
+}
+
+fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
