@@ -3,9 +3,13 @@
 pub mod cli;
 pub mod config;
 pub mod database;
+pub mod emulator;
 pub mod http;
+pub mod identity;
 pub mod language;
+pub mod provider;
 pub mod return_path;
+pub mod signature;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

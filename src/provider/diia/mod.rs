@@ -1,0 +1,3 @@
+//! Diia.Signature adapter (kind `diia`).
+
+pub mod wire;

@@ -1,0 +1,124 @@
+//! Diia.Signature partner ("acquirer") API: the JSON and form shapes, field for field as the public
+//! acquirer SDKs send and read them (diiaintegration/ua-acquirers-sdk-{php,java,dotnet}).
+//! Shared by the adapter (client side) and the emulator (server side), so both speak one format.
+
+use serde::{Deserialize, Serialize};
+
+/// `GET /api/v1/auth/acquirer/{acquirer_token}` → session token, valid ~2 h.
+pub fn token_path(acquirer_token: &str) -> String {
+    format!("/api/v1/auth/acquirer/{acquirer_token}")
+}
+pub const BRANCH_PATH: &str = "/api/v2/acquirers/branch";
+pub fn offer_path(branch_id: &str) -> String {
+    format!("/api/v1/acquirers/branch/{branch_id}/offer")
+}
+pub fn dynamic_request_path(branch_id: &str) -> String {
+    format!("/api/v2/acquirers/branch/{branch_id}/offer-request/dynamic")
+}
+
+/// Header on the callback naming the action: `auth` for authorization.
+pub const ACTION_HEADER: &str = "x-diia-id-action";
+pub const ACTION_AUTH: &str = "auth";
+/// Header on the callback carrying the `requestId` as sent (the base64 hash).
+pub const TRACE_ID_HEADER: &str = "x-document-request-trace-id";
+/// The one multipart form field of the callback: base64 of [`AuthCallbackData`] JSON.
+pub const ENCODE_DATA_FIELD: &str = "encodeData";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TokenResponse {
+    pub token: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Scopes {
+    #[serde(rename = "diiaId", default, skip_serializing_if = "Vec::is_empty")]
+    pub diia_id: Vec<String>,
+}
+
+impl Scopes {
+    pub fn auth() -> Self {
+        Scopes {
+            diia_id: vec!["auth".to_owned()],
+        }
+    }
+}
+
+/// `POST /api/v2/acquirers/branch`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BranchRequest {
+    pub name: String,
+    pub email: String,
+    pub region: String,
+    pub district: String,
+    pub location: String,
+    pub street: String,
+    pub house: String,
+    pub custom_full_name: String,
+    pub custom_full_address: String,
+    pub delivery_types: Vec<String>,
+    pub offer_request_type: String,
+    pub scopes: Scopes,
+}
+
+/// `{"_id": "..."}`, the answer to creating a branch or an offer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IdResponse {
+    #[serde(rename = "_id")]
+    pub id: String,
+}
+
+/// `POST /api/v1/acquirers/branch/{branchId}/offer`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OfferRequest {
+    pub name: String,
+    pub scopes: Scopes,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub return_link: Option<String>,
+}
+
+/// `POST /api/v2/acquirers/branch/{branchId}/offer-request/dynamic`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DynamicOfferRequest {
+    pub offer_id: String,
+    /// base64(hash(partner's own random request id)).
+    pub request_id: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub return_link: Option<String>,
+    /// "ECDSA" (SHA-256) or "DSTU" (GOST 34.311).
+    pub sign_algo: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeeplinkResponse {
+    pub deeplink: String,
+}
+
+/// The JSON inside `encodeData` for `X-Diia-Id-Action: auth`.
+///
+/// Real Diia sends `requestId` and `signature` (base64 CAdES .p7s). Diia documents no decline
+/// callback; the emulator reports a decline with `signature` absent and `status: "declined"`,
+/// which the adapter turns into a rejection (and nothing unsigned can ever confirm a login).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthCallbackData {
+    pub request_id: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub signature: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub status: Option<String>,
+}
+
+/// The partner's answer to a callback once the result is durably recorded.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CallbackAck {
+    pub success: bool,
+}
+
+/// Error body shape of Diia's API (`{"errorCode"?, "message"}`), as far as the SDKs read it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ErrorResponse {
+    pub message: String,
+}

@@ -1,0 +1,3 @@
+//! Cloud-key providers: the adapters the login flow talks to.
+
+pub mod diia;

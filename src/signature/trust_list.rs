@@ -1,0 +1,452 @@
+//! Trust anchors: the national list of qualified CA certificates (CACertificates.p7b) and/or PEM.
+
+use std::collections::HashSet;
+
+use serde::Serialize;
+use spki::SubjectPublicKeyInfoOwned;
+use x509_cert::Certificate;
+
+use super::{ParsedCert, oids, tlv};
+
+/// Public-key algorithm of a certificate, as far as trust-list reporting cares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum KeyAlgorithm {
+    /// DSTU 4145-2002, little-endian key encoding (the common Ukrainian form).
+    Dstu4145Le,
+    /// DSTU 4145-2002, big-endian key encoding.
+    Dstu4145Be,
+    EcdsaP256,
+    EcdsaP384,
+    /// ECDSA on a curve we cannot verify (e.g. P-521, brainpool).
+    EcdsaOtherCurve,
+    Rsa,
+    Other,
+}
+
+impl KeyAlgorithm {
+    pub(crate) fn of_spki(spki: &SubjectPublicKeyInfoOwned) -> Self {
+        let oid = spki.algorithm.oid;
+        if oid == oids::DSTU4145_LE {
+            Self::Dstu4145Le
+        } else if oid == oids::DSTU4145_BE {
+            Self::Dstu4145Be
+        } else if oid == oids::RSA_ENCRYPTION {
+            Self::Rsa
+        } else if oid == oids::EC_PUBLIC_KEY {
+            let curve = spki
+                .algorithm
+                .parameters
+                .as_ref()
+                .and_then(|p| p.decode_as::<const_oid::ObjectIdentifier>().ok());
+            match curve {
+                Some(oids::SECP256R1) => Self::EcdsaP256,
+                Some(oids::SECP384R1) => Self::EcdsaP384,
+                _ => Self::EcdsaOtherCurve,
+            }
+        } else {
+            Self::Other
+        }
+    }
+
+    pub fn is_ecdsa(self) -> bool {
+        matches!(
+            self,
+            Self::EcdsaP256 | Self::EcdsaP384 | Self::EcdsaOtherCurve
+        )
+    }
+}
+
+/// An input entry that was not loaded, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SkippedEntry {
+    /// Zero-based position in the input (certificate set element or PEM block).
+    pub index: usize,
+    pub reason: String,
+}
+
+/// What a load did. Counts are over certificates actually added.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct LoadReport {
+    /// Entries found in the input (loaded + duplicates + skipped).
+    pub entries: usize,
+    pub loaded: usize,
+    pub dstu4145_le: usize,
+    pub dstu4145_be: usize,
+    /// All ECDSA keys (P-256, P-384 and other curves).
+    pub ecdsa: usize,
+    pub ecdsa_p256: usize,
+    pub ecdsa_p384: usize,
+    pub rsa: usize,
+    pub other: usize,
+    /// Byte-identical repeats of an already loaded certificate (not stored twice).
+    pub duplicates: usize,
+    pub skipped: Vec<SkippedEntry>,
+}
+
+impl LoadReport {
+    fn count(&mut self, alg: KeyAlgorithm) {
+        self.loaded += 1;
+        match alg {
+            KeyAlgorithm::Dstu4145Le => self.dstu4145_le += 1,
+            KeyAlgorithm::Dstu4145Be => self.dstu4145_be += 1,
+            KeyAlgorithm::EcdsaP256 => {
+                self.ecdsa += 1;
+                self.ecdsa_p256 += 1
+            }
+            KeyAlgorithm::EcdsaP384 => {
+                self.ecdsa += 1;
+                self.ecdsa_p384 += 1
+            }
+            KeyAlgorithm::EcdsaOtherCurve => self.ecdsa += 1,
+            KeyAlgorithm::Rsa => self.rsa += 1,
+            KeyAlgorithm::Other => self.other += 1,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TrustListError {
+    #[error("trust list is not a PKCS#7 certs-only bundle: {0}")]
+    NotPkcs7(String),
+    #[error("trust list contains no PEM certificate blocks")]
+    NoPem,
+}
+
+/// A set of trusted CA certificates (trust anchors).
+#[derive(Clone, Debug, Default)]
+pub struct TrustList {
+    certs: Vec<ParsedCert>,
+    seen: HashSet<Vec<u8>>,
+}
+
+impl TrustList {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.certs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.certs.is_empty()
+    }
+
+    /// Loads a PKCS#7/CMS certs-only bundle (DER or BER), e.g. the national CACertificates.p7b.
+    pub fn from_pkcs7_der(bytes: &[u8]) -> Result<(Self, LoadReport), TrustListError> {
+        let cert_tlvs = pkcs7_certificates(bytes).map_err(TrustListError::NotPkcs7)?;
+        let mut list = Self::new();
+        let mut report = LoadReport::default();
+        for (index, t) in cert_tlvs.iter().enumerate() {
+            report.entries += 1;
+            if t.tag != 0x30 {
+                report.skipped.push(SkippedEntry {
+                    index,
+                    reason: format!(
+                        "not an X.509 certificate (CertificateChoices tag 0x{:02x})",
+                        t.tag
+                    ),
+                });
+                continue;
+            }
+            list.add_one(index, t.raw, &mut report);
+        }
+        Ok((list, report))
+    }
+
+    /// Loads one or more `-----BEGIN CERTIFICATE-----` blocks.
+    pub fn from_pem(pem: &[u8]) -> Result<(Self, LoadReport), TrustListError> {
+        let text = String::from_utf8_lossy(pem);
+        let mut list = Self::new();
+        let mut report = LoadReport::default();
+        for (index, block) in pem_blocks(&text).into_iter().enumerate() {
+            report.entries += 1;
+            match der::pem::decode_vec(block.as_bytes()) {
+                Ok((label, der)) if label == "CERTIFICATE" || label == "X509 CERTIFICATE" => {
+                    list.add_one(index, &der, &mut report)
+                }
+                Ok((label, _)) => report.skipped.push(SkippedEntry {
+                    index,
+                    reason: format!("PEM block is {label:?}, not CERTIFICATE"),
+                }),
+                Err(e) => report.skipped.push(SkippedEntry {
+                    index,
+                    reason: format!("bad PEM: {e}"),
+                }),
+            }
+        }
+        if report.entries == 0 {
+            return Err(TrustListError::NoPem);
+        }
+        Ok((list, report))
+    }
+
+    /// Loads either format, deciding by content (PEM if it contains a BEGIN line).
+    pub fn from_bytes(bytes: &[u8]) -> Result<(Self, LoadReport), TrustListError> {
+        if bytes.windows(11).any(|w| w == b"-----BEGIN ") {
+            Self::from_pem(bytes)
+        } else {
+            Self::from_pkcs7_der(bytes)
+        }
+    }
+
+    /// Adds a single DER certificate.
+    pub fn add_der(&mut self, der: &[u8]) -> Result<KeyAlgorithm, String> {
+        let pc = ParsedCert::parse(der)?;
+        let alg = pc.key_algorithm();
+        if self.seen.insert(pc.der.clone()) {
+            self.certs.push(pc);
+        }
+        Ok(alg)
+    }
+
+    fn add_one(&mut self, index: usize, der: &[u8], report: &mut LoadReport) {
+        if self.seen.contains(der) {
+            report.duplicates += 1;
+            return;
+        }
+        match self.add_der(der) {
+            Ok(alg) => report.count(alg),
+            Err(reason) => report.skipped.push(SkippedEntry { index, reason }),
+        }
+    }
+
+    /// Adds every certificate of `other` not already present.
+    pub fn merge(&mut self, other: TrustList) {
+        for pc in other.certs {
+            if self.seen.insert(pc.der.clone()) {
+                self.certs.push(pc);
+            }
+        }
+    }
+
+    pub fn certificates(&self) -> impl Iterator<Item = &Certificate> {
+        self.certs.iter().map(|c| &c.cert)
+    }
+
+    /// Certificates whose subject Name has exactly this DER encoding.
+    pub fn find_by_subject_der(&self, name_der: &[u8]) -> Vec<&Certificate> {
+        self.certs
+            .iter()
+            .filter(|c| c.subject_der == name_der)
+            .map(|c| &c.cert)
+            .collect()
+    }
+
+    /// Certificates with this subjectKeyIdentifier.
+    pub fn find_by_ski(&self, ski: &[u8]) -> Vec<&Certificate> {
+        self.certs
+            .iter()
+            .filter(|c| c.ski.as_deref() == Some(ski))
+            .map(|c| &c.cert)
+            .collect()
+    }
+
+    /// Whether this exact certificate is a trust anchor.
+    pub fn contains_der(&self, der: &[u8]) -> bool {
+        self.seen.contains(der)
+    }
+
+    /// Possible issuers of `child`: same DN, and AKI == SKI when both are present.
+    pub(crate) fn issuer_candidates<'a>(&'a self, child: &ParsedCert) -> Vec<&'a ParsedCert> {
+        self.certs
+            .iter()
+            .filter(|c| super::verify::could_issue(c, child))
+            .collect()
+    }
+}
+
+/// Extracts the elements of SignedData.certificates from a ContentInfo.
+fn pkcs7_certificates(bytes: &[u8]) -> Result<Vec<tlv::Tlv<'_>>, String> {
+    let ci = tlv::read(bytes)
+        .map(|(t, _)| t)
+        .ok_or("cannot read ContentInfo")?;
+    let ci_kids = tlv::children(ci.value).ok_or("malformed ContentInfo")?;
+    let [oid, content, ..] = ci_kids.as_slice() else {
+        return Err("ContentInfo is too short".into());
+    };
+    let signed_data_oid = oids::ID_SIGNED_DATA.as_bytes();
+    if oid.tag != 0x06 || oid.value != signed_data_oid {
+        return Err("content type is not signedData".into());
+    }
+    let sd = tlv::children(content.value)
+        .and_then(|k| k.into_iter().next())
+        .ok_or("missing SignedData")?;
+    let sd_kids = tlv::children(sd.value).ok_or("malformed SignedData")?;
+    let certs = sd_kids
+        .iter()
+        .find(|t| t.tag == 0xa0)
+        .ok_or("SignedData has no certificates")?;
+    tlv::children(certs.value).ok_or_else(|| "malformed certificate set".into())
+}
+
+/// Splits text into complete PEM blocks (BEGIN line through END line).
+fn pem_blocks(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur: Option<String> = None;
+    for line in text.lines() {
+        let l = line.trim();
+        if l.starts_with("-----BEGIN ") {
+            cur = Some(format!("{l}\n"));
+        } else if let Some(buf) = cur.as_mut() {
+            buf.push_str(l);
+            buf.push('\n');
+            if l.starts_with("-----END ") {
+                out.extend(cur.take());
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::signature::certificate_identity::{identity_from_certificate, name_to_string};
+
+    /// Location of the real national bundle; works both in the scratch crate and in the app repo.
+    pub(crate) fn ua_trust_p7b_path() -> std::path::PathBuf {
+        if let Ok(p) = std::env::var("KEPGATE_UA_TRUST_P7B") {
+            return p.into();
+        }
+        let local = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/fixtures/ua-trust/CACertificates.p7b");
+        if local.exists() {
+            return local;
+        }
+        "/work/shared/fixtures/ua-trust/CACertificates.p7b".into()
+    }
+
+    pub(crate) fn load_national() -> (TrustList, LoadReport) {
+        let bytes = std::fs::read(ua_trust_p7b_path()).expect("read CACertificates.p7b");
+        TrustList::from_pkcs7_der(&bytes).expect("parse bundle")
+    }
+
+    #[test]
+    fn national_bundle_loads_every_certificate() {
+        let (list, report) = load_national();
+        println!("{report:#?}");
+        assert_eq!(report.entries, 638);
+        assert!(report.skipped.is_empty(), "skipped: {:?}", report.skipped);
+        assert_eq!(report.loaded + report.duplicates, 638);
+        assert_eq!(report.dstu4145_le, 408);
+        assert_eq!(report.dstu4145_be, 2);
+        assert_eq!(report.ecdsa, 116);
+        assert_eq!(report.rsa, 112);
+        assert_eq!(report.other, 0);
+        // All ECDSA CAs in this bundle use P-256.
+        assert_eq!(report.ecdsa_p256, 116);
+        assert_eq!(list.len(), report.loaded);
+    }
+
+    #[test]
+    fn national_bundle_has_diia_ecdsa_ca() {
+        let (list, _) = load_national();
+        let diia: Vec<_> = list
+            .certs
+            .iter()
+            .filter(|c| {
+                // A CA proper (the bundle also holds DIIA's OCSP/TSA/CMP server certificates).
+                let is_ca = c
+                    .cert
+                    .tbs_certificate()
+                    .get_extension::<x509_cert::ext::pkix::BasicConstraints>()
+                    .ok()
+                    .flatten()
+                    .is_some_and(|(_, bc)| bc.ca);
+                is_ca
+                    && c.key_algorithm().is_ecdsa()
+                    && c.cert.tbs_certificate().subject().iter().any(|atv| {
+                        atv.oid == oids::AT_SERIAL_NUMBER
+                            && certificate_identity_string(&atv.value)
+                                .is_some_and(|s| s.starts_with("UA-43395033-"))
+                    })
+            })
+            .collect();
+        assert!(!diia.is_empty(), "no DIIA ECDSA CA in the bundle");
+        for c in &diia {
+            println!("{}", c.subject_string());
+            assert!(
+                c.subject_string()
+                    .contains("Qualified Trust Services Provider")
+            );
+            // The DIIA QTSP's own ЄДРПОУ comes out of the CA subject.
+            let (id, _warnings) = identity_from_certificate(&c.cert).expect("identity");
+            assert_eq!(id.edrpou.as_ref().map(|e| e.as_str()), Some("43395033"));
+            assert!(id.issuer_cn.is_some());
+        }
+        // lookup by subject DN and by SKI find the same certificate
+        let c = diia[0];
+        assert!(!list.find_by_subject_der(&c.subject_der).is_empty());
+        if let Some(ski) = &c.ski {
+            assert!(list.find_by_ski(ski).iter().any(|x| **x == c.cert));
+        }
+    }
+
+    fn certificate_identity_string(v: &der::Any) -> Option<String> {
+        crate::signature::certificate_identity::directory_string(v)
+    }
+
+    #[test]
+    fn identity_fields_of_a_real_ca_cert_keep_ukrainian_text() {
+        let (list, _) = load_national();
+        // Find any CA whose issuer CN is in Cyrillic and check it survives intact.
+        let mut checked = 0;
+        for c in list.certificates() {
+            let (id, _) = identity_from_certificate(c).expect("identity from real cert");
+            assert!(!id.full_name.is_empty());
+            assert!(!id.cert_serial_hex.is_empty());
+            if let Some(cn) = &id.issuer_cn
+                && cn
+                    .chars()
+                    .any(|ch| ('А'..='я').contains(&ch) || "ІіЇїЄєҐґ".contains(ch))
+            {
+                // RFC 4514 escapes quotes/commas; unescaped, the CN must appear verbatim.
+                let unescaped = id.issuer.replace('\\', "");
+                assert!(
+                    unescaped.contains(&format!("CN={cn}")),
+                    "{} / {cn}",
+                    id.issuer
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > 100, "only {checked} Cyrillic issuer CNs");
+        // The central certification authority's name is Ukrainian text.
+        let names: Vec<String> = list
+            .certificates()
+            .map(|c| name_to_string(c.tbs_certificate().issuer()))
+            .collect();
+        assert!(
+            names
+                .iter()
+                .any(|n| n.contains("Центральний засвідчувальний орган")),
+            "CZO name not found in issuers"
+        );
+    }
+
+    #[test]
+    fn pem_load_and_merge() {
+        let (national, _) = load_national();
+        let pems: String = national
+            .certificates()
+            .take(3)
+            .map(|c| {
+                use der::EncodePem;
+                c.to_pem(der::pem::LineEnding::LF).expect("pem")
+            })
+            .collect();
+        let input =
+            format!("junk\n{pems}-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n");
+        let (list, report) = TrustList::from_pem(input.as_bytes()).expect("pem");
+        assert_eq!(list.len(), 3);
+        assert_eq!(report.loaded, 3);
+        assert_eq!(report.skipped.len(), 1);
+        assert_eq!(report.skipped[0].index, 3);
+        let mut merged = list.clone();
+        merged.merge(national.clone());
+        assert_eq!(merged.len(), national.len());
+        assert!(TrustList::from_pem(b"nothing here").is_err());
+        assert!(TrustList::from_pkcs7_der(b"\x30\x03\x02\x01\x01").is_err());
+    }
+}
