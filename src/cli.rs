@@ -5,8 +5,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::config::{Defaults, Settings};
-use crate::startup::{Application, shutdown_signal};
+use crate::config::{Defaults, ProviderSettings, Settings};
+use crate::provider::diia::DiiaProvider;
+use crate::startup::{Application, load_trust_list, shutdown_signal};
 use crate::{database, telemetry};
 
 #[derive(Debug, Parser)]
@@ -33,6 +34,20 @@ pub enum Command {
     CheckConfig,
     /// Run the demo stack on this machine (database `kepgate_demo`).
     Demo,
+    /// Diia.Signature administration.
+    #[command(subcommand)]
+    Diia(DiiaCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DiiaCommand {
+    /// Create the branch and the offer (scope diiaId: auth) once, and print the ids to put into
+    /// the configuration. Run it again only if you mean to register a new branch.
+    Setup {
+        /// The provider id in the configuration (`[providers.<id>]`, kind = "diia").
+        #[arg(long, default_value = "diia")]
+        provider: String,
+    },
 }
 
 pub async fn run(cli: Cli) -> ExitCode {
@@ -48,20 +63,14 @@ pub async fn run(cli: Cli) -> ExitCode {
         }
     };
     if let Command::CheckConfig = cli.command {
-        println!("configuration OK");
-        println!("  users browse:        {}", settings.server.base_url);
-        println!(
-            "  providers and phones: {}",
-            settings.server.public_base_url()
-        );
-        println!("  kepgate routes under: {}", settings.server.route_prefix);
-        return ExitCode::SUCCESS;
+        return check_config(&settings);
     }
     telemetry::init(&settings.log);
     let result = match cli.command {
         Command::Migrate => migrate(settings).await,
         Command::Serve | Command::Demo => serve(settings).await,
         Command::CheckConfig => Ok(()),
+        Command::Diia(DiiaCommand::Setup { provider }) => diia_setup(&settings, &provider).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -71,6 +80,56 @@ pub async fn run(cli: Cli) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn check_config(settings: &Settings) -> ExitCode {
+    // Loading the trust files is part of the check: a path typo must show now, not at start.
+    let trust = match load_trust_list(&settings.trust.files) {
+        Ok(trust) => trust,
+        Err(e) => {
+            eprintln!("kepgate: configuration error:\n{e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let server = &settings.server;
+    println!("configuration OK");
+    println!("  users browse:         {}", server.base_url);
+    println!("  providers and phones: {}", server.public_base_url());
+    println!("  kepgate routes under: {}", server.route_prefix);
+    println!("  trusted CA certificates: {}", trust.len());
+    for (id, provider) in &settings.providers {
+        let common = provider.common();
+        let kind = match provider {
+            ProviderSettings::Diia(_) => "diia",
+        };
+        // The callback URL is printed without its secret segment: this output ends up in tickets.
+        println!(
+            "  provider {id} ({kind}) «{}»: callback {}{}/callback/{id}/<callback_secret>",
+            common.display_name,
+            server.public_base_url().as_str().trim_end_matches('/'),
+            server.route_prefix
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+async fn diia_setup(settings: &Settings, id: &str) -> anyhow::Result<()> {
+    let Some(ProviderSettings::Diia(diia)) = settings.providers.get(id) else {
+        anyhow::bail!(
+            "no provider `{id}` of kind \"diia\" in the configuration ([providers.{id}])"
+        );
+    };
+    if diia.branch_id.is_some() || diia.offer_id.is_some() {
+        eprintln!(
+            "note: providers.{id} already has branch_id/offer_id; a new branch is created anyway"
+        );
+    }
+    let provider = DiiaProvider::new(id, diia)?;
+    let (branch_id, offer_id) = provider.setup().await?;
+    println!("# Put these into [providers.{id}]:");
+    println!("branch_id = \"{branch_id}\"");
+    println!("offer_id = \"{offer_id}\"");
+    Ok(())
 }
 
 async fn migrate(settings: Settings) -> anyhow::Result<()> {

@@ -4,6 +4,7 @@
 //! is a valid development configuration. Unknown keys are errors: a typo must not silently fall
 //! back to a default on a security gateway.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -34,6 +35,128 @@ pub struct Settings {
     pub ui: UiSettings,
     #[serde(default)]
     pub log: LogSettings,
+    #[serde(default)]
+    pub trust: TrustSettings,
+    /// Providers in the «Провайдер» list, by id (the id appears in callback URLs).
+    #[serde(default)]
+    pub providers: BTreeMap<String, ProviderSettings>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrustSettings {
+    /// Trusted qualified CAs: PEM files and/or PKCS#7 bundles such as the national
+    /// `CACertificates.p7b`. Nothing is trusted by default — not even the emulator's CA.
+    pub files: Vec<PathBuf>,
+}
+
+/// One provider; `kind` picks the adapter.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum ProviderSettings {
+    Diia(DiiaSettings),
+}
+
+impl ProviderSettings {
+    pub fn common(&self) -> &ProviderCommon {
+        match self {
+            ProviderSettings::Diia(d) => &d.common,
+        }
+    }
+}
+
+/// What every provider has, whatever its kind.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ProviderCommon {
+    /// Name in the «Провайдер» dropdown (Ukrainian) and its English form.
+    pub display_name: String,
+    pub display_name_en: Option<String>,
+    /// Position in the dropdown (smaller first, then by id).
+    #[serde(default)]
+    pub order: i32,
+    /// Secret path segment of this provider's callback URL:
+    /// `{public_base_url}{route_prefix}/callback/{id}/{callback_secret}`. At least 32 characters.
+    pub callback_secret: SecretString,
+    /// When set, callbacks are accepted only from these addresses (CIDR or single IPs).
+    #[serde(default)]
+    pub callback_allowed_ips: Vec<ipnet::IpNet>,
+    /// How long a pending login waits for the user, in seconds.
+    #[serde(default = "default_request_ttl", with = "seconds")]
+    pub request_ttl: Duration,
+    /// Time limit of one HTTP call to the provider, in seconds.
+    #[serde(default = "default_http_timeout", with = "seconds")]
+    pub http_timeout: Duration,
+    /// Extra attempts after a 5xx or a connection error (never after a 4xx).
+    #[serde(default = "default_http_retries")]
+    pub http_retries: u32,
+}
+
+impl ProviderCommon {
+    pub fn callback_secret_str(&self) -> &str {
+        self.callback_secret.expose_secret()
+    }
+}
+
+fn default_request_ttl() -> Duration {
+    Duration::from_secs(180)
+}
+fn default_http_timeout() -> Duration {
+    Duration::from_secs(10)
+}
+fn default_http_retries() -> u32 {
+    2
+}
+
+/// Diia.Signature partner API.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiiaSettings {
+    #[serde(flatten)]
+    pub common: ProviderCommon,
+    /// `https://api2.diia.gov.ua` (production) or `https://api2s.diia.gov.ua` (test).
+    pub api_base_url: Url,
+    /// The acquirer token Diia issued to the partner.
+    pub acquirer_token: SecretString,
+    /// Optional `auth_acquirer_token` sent as `Authorization: Basic …` when asking for a session.
+    pub auth_acquirer_token: Option<SecretString>,
+    /// Created once by `kepgate diia setup`, which prints them.
+    pub branch_id: Option<String>,
+    pub offer_id: Option<String>,
+    /// What `kepgate diia setup` registers (the name people see in Diia).
+    #[serde(default)]
+    pub setup: DiiaSetupSettings,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DiiaSetupSettings {
+    pub branch_name: String,
+    pub email: String,
+    pub region: String,
+    pub district: String,
+    pub location: String,
+    pub street: String,
+    pub house: String,
+    pub custom_full_name: String,
+    pub custom_full_address: String,
+    pub offer_name: String,
+}
+
+impl Default for DiiaSetupSettings {
+    fn default() -> Self {
+        Self {
+            branch_name: "kepgate".to_owned(),
+            email: "admin@example.ua".to_owned(),
+            region: "Київська обл.".to_owned(),
+            district: "Київ".to_owned(),
+            location: "м. Київ".to_owned(),
+            street: "вул. Хрещатик".to_owned(),
+            house: "1".to_owned(),
+            custom_full_name: "kepgate".to_owned(),
+            custom_full_address: "м. Київ, вул. Хрещатик, 1".to_owned(),
+            offer_name: "Вхід до кабінету".to_owned(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -293,6 +416,53 @@ impl Settings {
             return Err(ConfigError::Invalid(
                 "database.max_connections: must be at least 1".to_owned(),
             ));
+        }
+        for (id, provider) in &self.providers {
+            if id.is_empty()
+                || !id
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            {
+                return Err(ConfigError::Invalid(format!(
+                    "providers.{id}: a provider id may contain only a-z, 0-9 and '-' (it appears in URLs)"
+                )));
+            }
+            let common = provider.common();
+            if common.callback_secret.expose_secret().len() < 32 {
+                return Err(ConfigError::Invalid(format!(
+                    "providers.{id}.callback_secret: must be at least 32 characters (generate one with `openssl rand -hex 32`)"
+                )));
+            }
+            if !common
+                .callback_secret
+                .expose_secret()
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            {
+                return Err(ConfigError::Invalid(format!(
+                    "providers.{id}.callback_secret: use only letters, digits, '-' and '_' (it is a URL path segment)"
+                )));
+            }
+            if common.request_ttl.is_zero() || common.request_ttl > Duration::from_secs(900) {
+                return Err(ConfigError::Invalid(format!(
+                    "providers.{id}.request_ttl: must be between 1 and 900 seconds"
+                )));
+            }
+            if common.http_timeout.is_zero() {
+                return Err(ConfigError::Invalid(format!(
+                    "providers.{id}.http_timeout: must be at least 1 second"
+                )));
+            }
+            match provider {
+                ProviderSettings::Diia(diia) => {
+                    if !matches!(diia.api_base_url.scheme(), "http" | "https") {
+                        return Err(ConfigError::Invalid(format!(
+                            "providers.{id}.api_base_url: {} must be an http(s) URL",
+                            diia.api_base_url
+                        )));
+                    }
+                }
+            }
         }
         if self.server.body_limit_bytes == 0 {
             return Err(ConfigError::Invalid(

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -31,9 +31,24 @@ fn digits<const N: usize>(s: &str) -> Option<[u8; N]> {
 }
 
 /// РНОКПП (individual taxpayer number, formerly ІПН): 10 digits, the last is a check digit.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
 pub struct Rnokpp(String);
+
+// Stored identities are re-validated when read back: a row edited by hand cannot smuggle in a
+// malformed number.
+impl TryFrom<String> for Rnokpp {
+    type Error = IdentityError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+
+impl From<Rnokpp> for String {
+    fn from(v: Rnokpp) -> String {
+        v.0
+    }
+}
 
 impl Rnokpp {
     const WEIGHTS: [i32; 9] = [-1, 5, 7, 9, 4, 6, 10, 5, 7];
@@ -70,9 +85,22 @@ impl fmt::Display for Rnokpp {
 }
 
 /// ЄДРПОУ (legal-entity registry code): 8 digits, the last is a check digit.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
 pub struct Edrpou(String);
+
+impl TryFrom<String> for Edrpou {
+    type Error = IdentityError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+
+impl From<Edrpou> for String {
+    fn from(v: Edrpou) -> String {
+        v.0
+    }
+}
 
 impl Edrpou {
     /// Official algorithm: weights 1..7 (or 7,1..6 for codes in 30000000..=60000000);
@@ -119,7 +147,7 @@ impl fmt::Display for Edrpou {
 }
 
 /// Who signed, as stated by their (verified) certificate.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignerIdentity {
     pub full_name: String,
     pub surname: Option<String>,

@@ -1,12 +1,14 @@
 //! kepgate: sign in to web apps with a Ukrainian qualified e-signature (КЕП) from a cloud provider.
 
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod database;
 pub mod emulator;
 pub mod http;
 pub mod identity;
 pub mod language;
+pub mod login;
 pub mod provider;
 pub mod return_path;
 pub mod signature;

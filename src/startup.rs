@@ -10,9 +10,12 @@ use axum::Router;
 use axum::routing::get;
 use tokio::net::TcpListener;
 
+use crate::clock::{SharedClock, SystemClock};
 use crate::config::Settings;
 use crate::database;
 use crate::http;
+use crate::provider::Providers;
+use crate::signature::TrustList;
 use crate::state::AppState;
 
 pub struct Application {
@@ -56,15 +59,31 @@ impl Application {
         } else {
             None
         };
+        let trust = load_trust_list(&settings.trust.files)?;
+        let providers = Providers::from_settings(&settings.providers)?;
+        if !providers.is_empty() && trust.is_empty() {
+            tracing::warn!(
+                "providers are configured but trust.files is empty: every signature will be refused"
+            );
+        }
         let state = AppState {
             settings: Arc::new(settings),
             db,
+            clock: Arc::new(SystemClock),
+            providers,
+            trust: Arc::new(trust),
         };
         Ok(Self {
             listener,
             metrics_listener,
             state,
         })
+    }
+
+    /// Replaces the clock (tests move time by hand).
+    pub fn with_clock(mut self, clock: SharedClock) -> Self {
+        self.state.clock = clock;
+        self
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -127,6 +146,36 @@ impl Application {
         }
         Ok(())
     }
+}
+
+/// Loads every trust file (PEM or PKCS#7), saying what each contained and what was skipped.
+pub fn load_trust_list(files: &[std::path::PathBuf]) -> anyhow::Result<TrustList> {
+    let mut all = TrustList::new();
+    for path in files {
+        let bytes = std::fs::read(path)
+            .with_context(|| format!("trust.files: cannot read {}", path.display()))?;
+        let (list, report) = TrustList::from_bytes(&bytes).with_context(|| {
+            format!(
+                "trust.files: {} is neither PEM nor a PKCS#7 bundle",
+                path.display()
+            )
+        })?;
+        tracing::info!(
+            file = %path.display(),
+            loaded = report.loaded,
+            dstu4145 = report.dstu4145_le + report.dstu4145_be,
+            ecdsa = report.ecdsa,
+            rsa = report.rsa,
+            duplicates = report.duplicates,
+            skipped = report.skipped.len(),
+            "trust list loaded (DSTU 4145 CAs are kept, but DSTU signatures cannot be verified yet)"
+        );
+        for skipped in &report.skipped {
+            tracing::warn!(file = %path.display(), index = skipped.index, reason = %skipped.reason, "trust list entry skipped");
+        }
+        all.merge(list);
+    }
+    Ok(all)
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -10,7 +10,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware::{from_fn, from_fn_with_state};
-use axum::routing::get;
+use axum::routing::{get, post};
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -39,6 +39,10 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/language/{code}", get(pages::switch_language))
         .route("/static/kepgate.css", get(pages::stylesheet))
+        .route(
+            "/callback/{provider}/{secret}",
+            post(crate::login::callback::receive),
+        )
         .fallback(not_found)
         .layer(
             ServiceBuilder::new()

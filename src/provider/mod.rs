@@ -1,3 +1,245 @@
 //! Cloud-key providers: the adapters the login flow talks to.
+//!
+//! Every provider fits one shape, whatever it needs from the user:
+//! - [`Provider::start`] asks the provider for an authorization request for a pending login and
+//!   says what to show: a link (and whether a QR code of it makes sense) or, for providers that
+//!   push the request to the user's phone by «Ідентифікатор користувача», just "check your phone";
+//! - [`Provider::decode_callback`] turns the provider's server-side callback into a
+//!   [`ProviderCallback`]: which request it is about and either a signed result or a decline.
+//!   The signed result is then verified the same way for every provider ([`crate::signature`]).
 
 pub mod diia;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::http::HeaderMap;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use sha2::{Digest, Sha256};
+use url::Url;
+
+use crate::config::{ProviderCommon, ProviderSettings};
+use crate::language::Lang;
+
+/// What the provider is asked to have signed: base64(SHA-256(our random request id)).
+/// The plain id never leaves kepgate; the hash never reaches the browser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestHash(String);
+
+impl RequestHash {
+    /// A fresh random request id and its hash. Returns (hash, 32 random bytes of the id).
+    pub fn generate() -> Result<(RequestHash, [u8; 32]), getrandom::Error> {
+        let mut id = [0u8; 32];
+        getrandom::fill(&mut id)?;
+        Ok((RequestHash::of(&id), id))
+    }
+
+    pub fn of(request_id: &[u8]) -> RequestHash {
+        RequestHash(STANDARD.encode(Sha256::digest(request_id)))
+    }
+
+    /// Accepts only the exact form we send: base64 (standard, padded) of 32 bytes.
+    pub fn parse(s: &str) -> Option<RequestHash> {
+        let bytes = STANDARD.decode(s).ok()?;
+        (bytes.len() == 32 && STANDARD.encode(&bytes) == s).then(|| RequestHash(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The 32 hash bytes the signature's messageDigest must equal.
+    pub fn digest(&self) -> Vec<u8> {
+        STANDARD.decode(&self.0).unwrap_or_default()
+    }
+}
+
+/// What the login page shows after a provider accepted the request.
+#[derive(Debug, Clone)]
+pub struct StartedRequest {
+    /// Link that opens the provider's app (deeplink), if the provider works that way.
+    pub link: Option<Url>,
+    /// Whether a QR code of `link` should be offered for scanning with a phone.
+    pub show_qr: bool,
+    /// True when the provider pushed the request to the user's phone by their identifier.
+    pub pushed_to_phone: bool,
+}
+
+/// Input the provider needs from the user, when it needs any («Ідентифікатор користувача»).
+#[derive(Debug, Clone)]
+pub struct UserHintSpec {
+    pub label_uk: String,
+    pub label_en: String,
+}
+
+/// A callback, decoded but not yet trusted.
+#[derive(Debug, Clone)]
+pub struct ProviderCallback {
+    pub request_hash: RequestHash,
+    pub result: CallbackResult,
+}
+
+#[derive(Debug, Clone)]
+pub enum CallbackResult {
+    /// A CMS/CAdES signature (DER) to verify against the request hash.
+    Signed(Vec<u8>),
+    /// The user declined (or the provider refused) — never grants anything.
+    Declined { reason: String },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderError {
+    /// Network error, timeout or 5xx after the allowed retries: "provider unavailable".
+    #[error("provider unavailable: {0}")]
+    Unavailable(String),
+    /// The provider refused the request (4xx other than a renewable 401).
+    #[error("provider refused the request (HTTP {status}): {message}")]
+    Refused { status: u16, message: String },
+    /// The provider answered something that is not its documented format.
+    #[error("provider answered in an unexpected format: {0}")]
+    BadAnswer(String),
+    /// kepgate is not set up for this provider yet (e.g. `kepgate diia setup` not run).
+    #[error("provider not set up: {0}")]
+    NotConfigured(String),
+}
+
+impl ProviderError {
+    /// Label for metrics and the pending login's outcome reason.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ProviderError::Unavailable(_) => "provider_unavailable",
+            ProviderError::Refused { .. } => "provider_refused",
+            ProviderError::BadAnswer(_) => "provider_bad_answer",
+            ProviderError::NotConfigured(_) => "provider_not_configured",
+        }
+    }
+}
+
+/// Why a callback could not even be read.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum CallbackError {
+    #[error("malformed callback: {0}")]
+    Malformed(String),
+    #[error("the trace id header does not match the request id in the body")]
+    TraceIdMismatch,
+    #[error("unsupported callback action {0:?}")]
+    UnsupportedAction(String),
+}
+
+/// A configured provider. An enum rather than a trait object: the set of adapters is known at
+/// compile time, and async methods stay plain `async fn`.
+pub enum Provider {
+    Diia(diia::DiiaProvider),
+}
+
+impl Provider {
+    pub fn from_settings(id: &str, settings: &ProviderSettings) -> anyhow::Result<Provider> {
+        Ok(match settings {
+            ProviderSettings::Diia(diia) => Provider::Diia(diia::DiiaProvider::new(id, diia)?),
+        })
+    }
+
+    pub fn id(&self) -> &str {
+        match self {
+            Provider::Diia(p) => p.id(),
+        }
+    }
+
+    pub fn common(&self) -> &ProviderCommon {
+        match self {
+            Provider::Diia(p) => p.common(),
+        }
+    }
+
+    pub fn display_name(&self, lang: Lang) -> &str {
+        let common = self.common();
+        match lang {
+            Lang::En => common
+                .display_name_en
+                .as_deref()
+                .unwrap_or(&common.display_name),
+            Lang::Uk => &common.display_name,
+        }
+    }
+
+    /// `None` when the provider needs nothing from the user (Diia: link + QR).
+    pub fn user_hint(&self) -> Option<&UserHintSpec> {
+        match self {
+            Provider::Diia(_) => None,
+        }
+    }
+
+    pub async fn start(
+        &self,
+        request_hash: &RequestHash,
+        user_hint: Option<&str>,
+    ) -> Result<StartedRequest, ProviderError> {
+        match self {
+            Provider::Diia(p) => p.start(request_hash, user_hint).await,
+        }
+    }
+
+    pub async fn decode_callback(
+        &self,
+        headers: &HeaderMap,
+        body: &Bytes,
+    ) -> Result<ProviderCallback, CallbackError> {
+        match self {
+            Provider::Diia(p) => p.decode_callback(headers, body).await,
+        }
+    }
+}
+
+/// The configured providers, in dropdown order.
+#[derive(Clone, Default)]
+pub struct Providers {
+    by_id: BTreeMap<String, Arc<Provider>>,
+    order: Vec<String>,
+}
+
+impl Providers {
+    pub fn from_settings(settings: &BTreeMap<String, ProviderSettings>) -> anyhow::Result<Self> {
+        let mut by_id = BTreeMap::new();
+        for (id, s) in settings {
+            by_id.insert(id.clone(), Arc::new(Provider::from_settings(id, s)?));
+        }
+        let mut order: Vec<String> = by_id.keys().cloned().collect();
+        order.sort_by_key(|id| {
+            (
+                settings.get(id).map(|s| s.common().order).unwrap_or(0),
+                id.clone(),
+            )
+        });
+        Ok(Providers { by_id, order })
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Arc<Provider>> {
+        self.by_id.get(id)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<Provider>> {
+        self.order.iter().filter_map(|id| self.by_id.get(id))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_hash_is_base64_sha256_and_parses_only_that_form() {
+        let (hash, id) = RequestHash::generate().unwrap();
+        assert_eq!(hash.digest(), Sha256::digest(id).to_vec());
+        assert_eq!(RequestHash::parse(hash.as_str()), Some(hash.clone()));
+        assert_eq!(RequestHash::parse("not base64!"), None);
+        assert_eq!(RequestHash::parse(&STANDARD.encode([1u8; 31])), None);
+        let unpadded = hash.as_str().trim_end_matches('=');
+        assert_eq!(RequestHash::parse(unpadded), None);
+    }
+}

@@ -84,6 +84,29 @@ pub enum VerifyError {
     },
 }
 
+impl VerifyError {
+    /// Stable reason code for the login history, metrics and the user's status line.
+    pub fn code(&self) -> &'static str {
+        match self {
+            VerifyError::Malformed(_) | VerifyError::NotSignedData(_) => "malformed_signature",
+            VerifyError::NoSigner | VerifyError::MultipleSigners(_) => "bad_signer_count",
+            VerifyError::MissingSignedAttributes
+            | VerifyError::BadSignedAttribute(_)
+            | VerifyError::WrongContentType(_) => "bad_signed_attributes",
+            VerifyError::HashMismatch => "hash_mismatch",
+            VerifyError::BadSignature(_) => "bad_signature",
+            VerifyError::SignerCertMissing => "signer_certificate_missing",
+            VerifyError::CertExpired { .. } => "certificate_expired",
+            VerifyError::CertNotYetValid { .. } => "certificate_not_yet_valid",
+            VerifyError::UntrustedChain(_) => "untrusted_chain",
+            VerifyError::WrongKeyUsage { .. } => "wrong_key_usage",
+            VerifyError::UnsupportedAlgorithm { .. } => "unsupported_algorithm",
+            VerifyError::SigningCertMismatch => "signing_certificate_mismatch",
+            VerifyError::SigningTimeInFuture { .. } => "signing_time_in_future",
+        }
+    }
+}
+
 fn malformed(what: impl std::fmt::Display) -> VerifyError {
     VerifyError::Malformed(what.to_string())
 }

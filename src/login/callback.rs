@@ -1,0 +1,208 @@
+//! `POST {prefix}/callback/{provider}/{secret}`: the provider's server-side callback.
+//!
+//! Trust comes from the signature, not from the caller: the p7s must be valid, over exactly the
+//! hash we sent for this pending login, by a certificate chaining to a configured trusted CA.
+//! The secret path segment and the optional IP allow-list only keep noise out. The answer
+//! `{"success": true}` is sent once the result is durably recorded (committed).
+
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use time::Duration;
+
+use super::pending::{self, Outcome, PendingState};
+use crate::provider::{CallbackResult, Provider};
+use crate::signature::verify_auth_signature;
+use crate::state::AppState;
+
+/// Clock skew allowed between the phone's signing time and our own.
+const SKEW: Duration = Duration::minutes(5);
+
+pub async fn receive(
+    State(state): State<AppState>,
+    Path((provider_id, secret)): Path<(String, String)>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(provider) = state.providers.get(&provider_id).cloned() else {
+        return answer(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no such callback",
+            &provider_id,
+        );
+    };
+    if !secret_matches(&secret, provider.common().callback_secret_str()) {
+        tracing::warn!(provider = %provider_id, peer = %peer.ip(), "callback with a wrong secret");
+        return answer(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no such callback",
+            &provider_id,
+        );
+    }
+    let allowed = &provider.common().callback_allowed_ips;
+    if !allowed.is_empty() && !allowed.iter().any(|net| net.contains(&peer.ip())) {
+        tracing::warn!(provider = %provider_id, peer = %peer.ip(), "callback from an address not allowed");
+        return answer(
+            StatusCode::FORBIDDEN,
+            "address_not_allowed",
+            "address not allowed",
+            &provider_id,
+        );
+    }
+    match handle(&state, &provider, &headers, &body).await {
+        Ok(response) => response,
+        Err(e) => {
+            tracing::error!(provider = %provider_id, error = %e, "callback could not be recorded");
+            answer(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "try again later",
+                &provider_id,
+            )
+        }
+    }
+}
+
+async fn handle(
+    state: &AppState,
+    provider: &Provider,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Response, sqlx::Error> {
+    let id = provider.id();
+    let callback = match provider.decode_callback(headers, body).await {
+        Ok(callback) => callback,
+        Err(e) => {
+            tracing::warn!(provider = %id, error = %e, "malformed callback refused");
+            return Ok(answer(
+                StatusCode::BAD_REQUEST,
+                "malformed",
+                &e.to_string(),
+                id,
+            ));
+        }
+    };
+    let Some(login) = pending::find_by_request_hash(&state.db, &callback.request_hash).await?
+    else {
+        tracing::warn!(provider = %id, "callback for an unknown request");
+        return Ok(answer(
+            StatusCode::NOT_FOUND,
+            "unknown_request",
+            "no pending login for this request",
+            id,
+        ));
+    };
+    if login.provider != id {
+        tracing::warn!(provider = %id, login = %login.id, "callback arrived on another provider's endpoint");
+        return Ok(answer(
+            StatusCode::NOT_FOUND,
+            "unknown_request",
+            "no pending login for this request",
+            id,
+        ));
+    }
+    let now = state.clock.now();
+    if login.state != PendingState::Pending {
+        // Duplicate or replay: the first answer stands; nothing changes.
+        tracing::info!(provider = %id, login = %login.id, state = login.state.as_str(), "repeated callback ignored");
+        metrics::counter!("kepgate_callbacks_total", "provider" => id.to_owned(), "outcome" => "duplicate").increment(1);
+        return Ok((
+            StatusCode::OK,
+            Json(json!({ "success": true, "state": login.state.as_str() })),
+        )
+            .into_response());
+    }
+    if login.expires_at <= now {
+        pending::expire(&state.db, login.id, now).await?;
+        return Ok(answer(
+            StatusCode::GONE,
+            "expired",
+            "the login request has expired",
+            id,
+        ));
+    }
+
+    let outcome = match callback.result {
+        CallbackResult::Declined { reason } => Outcome::Rejected {
+            reason: format!("declined:{reason}"),
+        },
+        CallbackResult::Signed(p7s) => {
+            match verify_auth_signature(&p7s, &callback.request_hash.digest(), &state.trust, now) {
+                Ok(verified) => match verified.signing_time {
+                    // signingTime is the signer's claim; a certificate's validity was checked at
+                    // that time, so it must fall inside this login's own window.
+                    Some(t) if t < login.created_at - SKEW => Outcome::Failed {
+                        reason: "signing_time_before_request".to_owned(),
+                    },
+                    _ => {
+                        for warning in &verified.identity_warnings {
+                            tracing::warn!(provider = %id, login = %login.id, %warning, "identity field ignored");
+                        }
+                        Outcome::Confirmed(Box::new(verified.identity))
+                    }
+                },
+                Err(e) => {
+                    tracing::warn!(provider = %id, login = %login.id, error = %e, "signature refused");
+                    Outcome::Failed {
+                        reason: e.code().to_owned(),
+                    }
+                }
+            }
+        }
+    };
+    let changed = pending::record_outcome(&state.db, login.id, &outcome, now).await?;
+    let label = match (&outcome, changed) {
+        (_, None) => "duplicate",
+        (Outcome::Confirmed(_), _) => "confirmed",
+        (Outcome::Rejected { .. }, _) => "rejected",
+        (Outcome::Failed { .. }, _) => "failed",
+    };
+    metrics::counter!("kepgate_callbacks_total", "provider" => id.to_owned(), "outcome" => label)
+        .increment(1);
+    Ok(match (&outcome, changed) {
+        (Outcome::Failed { reason }, Some(_)) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({ "success": false, "reason": reason })),
+        )
+            .into_response(),
+        (_, Some(state)) => {
+            tracing::info!(provider = %id, login = %login.id, state = state.as_str(), "callback recorded");
+            (
+                StatusCode::OK,
+                Json(json!({ "success": true, "state": state.as_str() })),
+            )
+                .into_response()
+        }
+        // Lost a race with another callback or the expiry: the first result stands.
+        (_, None) => (StatusCode::OK, Json(json!({ "success": true }))).into_response(),
+    })
+}
+
+fn answer(status: StatusCode, reason: &str, message: &str, provider: &str) -> Response {
+    metrics::counter!("kepgate_callbacks_total", "provider" => provider.to_owned(), "outcome" => reason.to_owned())
+        .increment(1);
+    (
+        status,
+        Json(json!({ "success": false, "reason": reason, "message": message })),
+    )
+        .into_response()
+}
+
+/// Constant-time comparison of the secret path segment (hashing first equalises lengths).
+fn secret_matches(given: &str, expected: &str) -> bool {
+    let a = Sha256::digest(given.as_bytes());
+    let b = Sha256::digest(expected.as_bytes());
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
+}

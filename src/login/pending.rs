@@ -1,0 +1,289 @@
+//! Pending logins: one row per login attempt; every state change is one guarded statement.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+use sqlx::{PgPool, Postgres, Transaction};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::identity::SignerIdentity;
+use crate::provider::RequestHash;
+use crate::return_path::ReturnPath;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PendingLoginId(pub Uuid);
+
+impl PendingLoginId {
+    pub fn new() -> Self {
+        PendingLoginId(Uuid::new_v4())
+    }
+}
+
+impl Default for PendingLoginId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Display for PendingLoginId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PendingState {
+    Pending,
+    Confirmed,
+    Rejected,
+    Expired,
+    Failed,
+    Consumed,
+}
+
+impl PendingState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PendingState::Pending => "pending",
+            PendingState::Confirmed => "confirmed",
+            PendingState::Rejected => "rejected",
+            PendingState::Expired => "expired",
+            PendingState::Failed => "failed",
+            PendingState::Consumed => "consumed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "pending" => PendingState::Pending,
+            "confirmed" => PendingState::Confirmed,
+            "rejected" => PendingState::Rejected,
+            "expired" => PendingState::Expired,
+            "failed" => PendingState::Failed,
+            "consumed" => PendingState::Consumed,
+            _ => return None,
+        })
+    }
+}
+
+/// What the callback may set; nothing else moves a login out of `pending` by callback.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Confirmed(Box<SignerIdentity>),
+    Rejected { reason: String },
+    Failed { reason: String },
+}
+
+impl Outcome {
+    fn state(&self) -> PendingState {
+        match self {
+            Outcome::Confirmed(_) => PendingState::Confirmed,
+            Outcome::Rejected { .. } => PendingState::Rejected,
+            Outcome::Failed { .. } => PendingState::Failed,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct PendingLogin {
+    pub id: PendingLoginId,
+    pub provider: String,
+    pub request_hash: RequestHash,
+    pub state: PendingState,
+    pub deeplink: Option<String>,
+    pub identity: Option<SignerIdentity>,
+    pub outcome_reason: Option<String>,
+    pub return_path: ReturnPath,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+}
+
+pub struct NewPendingLogin<'a> {
+    pub id: PendingLoginId,
+    pub provider: &'a str,
+    pub user_hint: Option<&'a str>,
+    pub request_hash: &'a RequestHash,
+    pub binding_hash: &'a [u8],
+    pub return_path: &'a ReturnPath,
+    pub client_ip: Option<IpAddr>,
+    pub user_agent: Option<&'a str>,
+    pub now: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+}
+
+pub async fn insert(db: &PgPool, new: &NewPendingLogin<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        r#"INSERT INTO pending_logins
+             (id, provider, user_hint, request_hash, binding_hash, return_path, client_ip, user_agent,
+              created_at, expires_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, ($7::text)::inet, $8, $9, $10, $9)"#,
+        new.id.0,
+        new.provider,
+        new.user_hint,
+        new.request_hash.as_str(),
+        new.binding_hash,
+        new.return_path.as_str(),
+        new.client_ip.map(|ip| ip.to_string()),
+        new.user_agent,
+        new.now,
+        new.expires_at,
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_deeplink(
+    db: &PgPool,
+    id: PendingLoginId,
+    deeplink: &str,
+    now: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE pending_logins SET deeplink = $2, updated_at = $3 WHERE id = $1 AND state = 'pending'",
+        id.0,
+        deeplink,
+        now
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn find_by_request_hash(
+    db: &PgPool,
+    hash: &RequestHash,
+) -> Result<Option<PendingLogin>, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"SELECT id, provider, request_hash, state, deeplink, identity, outcome_reason, return_path,
+                  created_at, expires_at
+           FROM pending_logins WHERE request_hash = $1"#,
+        hash.as_str()
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.and_then(|r| {
+        Some(PendingLogin {
+            id: PendingLoginId(r.id),
+            provider: r.provider,
+            request_hash: RequestHash::parse(&r.request_hash)?,
+            state: PendingState::parse(&r.state)?,
+            deeplink: r.deeplink,
+            identity: r.identity.and_then(|v| serde_json::from_value(v).ok()),
+            outcome_reason: r.outcome_reason,
+            return_path: ReturnPath::parse_or_root(Some(&r.return_path)),
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+        })
+    }))
+}
+
+pub async fn find(db: &PgPool, id: PendingLoginId) -> Result<Option<PendingLogin>, sqlx::Error> {
+    let hash = sqlx::query_scalar!(
+        "SELECT request_hash FROM pending_logins WHERE id = $1",
+        id.0
+    )
+    .fetch_optional(db)
+    .await?;
+    match hash.as_deref().and_then(RequestHash::parse) {
+        Some(hash) => find_by_request_hash(db, &hash).await,
+        None => Ok(None),
+    }
+}
+
+/// `pending → confirmed | rejected | failed`, only while pending and not expired, and announced
+/// on [`super::NOTIFY_CHANNEL`] in the same transaction. `None`: nothing changed (late,
+/// duplicate, replayed or unknown), and nothing was announced.
+pub async fn record_outcome(
+    db: &PgPool,
+    id: PendingLoginId,
+    outcome: &Outcome,
+    now: OffsetDateTime,
+) -> Result<Option<PendingState>, sqlx::Error> {
+    let (identity, reason) = match outcome {
+        Outcome::Confirmed(identity) => (
+            Some(
+                serde_json::to_value(identity.as_ref())
+                    .map_err(|e| sqlx::Error::Encode(Box::new(e)))?,
+            ),
+            None,
+        ),
+        Outcome::Rejected { reason } | Outcome::Failed { reason } => (None, Some(reason.as_str())),
+    };
+    let mut tx = db.begin().await?;
+    let changed = sqlx::query_scalar!(
+        r#"UPDATE pending_logins
+           SET state = $2, identity = $3, outcome_reason = $4, updated_at = $5
+           WHERE id = $1 AND state = 'pending' AND expires_at > $5
+           RETURNING state"#,
+        id.0,
+        outcome.state().as_str(),
+        identity,
+        reason,
+        now
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    if changed.is_some() {
+        notify(&mut tx, id).await?;
+    }
+    tx.commit().await?;
+    Ok(changed.and_then(|s| PendingState::parse(&s)))
+}
+
+/// `pending → failed` when the provider could not even start the request.
+pub async fn mark_start_failed(
+    db: &PgPool,
+    id: PendingLoginId,
+    reason: &str,
+    now: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    record_outcome(
+        db,
+        id,
+        &Outcome::Failed {
+            reason: reason.to_owned(),
+        },
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
+/// `pending → expired` for one login whose time is up (callbacks arriving late use it).
+pub async fn expire(
+    db: &PgPool,
+    id: PendingLoginId,
+    now: OffsetDateTime,
+) -> Result<bool, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let changed = sqlx::query_scalar!(
+        r#"UPDATE pending_logins SET state = 'expired', updated_at = $2
+           WHERE id = $1 AND state = 'pending' AND expires_at <= $2
+           RETURNING id"#,
+        id.0,
+        now
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    if changed.is_some() {
+        notify(&mut tx, id).await?;
+    }
+    tx.commit().await?;
+    Ok(changed.is_some())
+}
+
+async fn notify(tx: &mut Transaction<'_, Postgres>, id: PendingLoginId) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "SELECT pg_notify($1, $2)",
+        super::NOTIFY_CHANNEL,
+        id.0.to_string()
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

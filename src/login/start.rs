@@ -1,0 +1,101 @@
+//! Starting a login: the pending row first (so a callback can never outrun it), then the
+//! provider request server-side, then the deeplink stored.
+
+use std::net::IpAddr;
+
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+use url::Url;
+
+use super::pending::{self, NewPendingLogin, PendingLoginId};
+use crate::provider::{ProviderError, RequestHash};
+use crate::return_path::ReturnPath;
+use crate::state::AppState;
+
+pub struct StartLogin {
+    pub provider_id: String,
+    pub user_hint: Option<String>,
+    pub return_path: ReturnPath,
+    /// The random nonce that goes into the browser's binding cookie; only its hash is stored.
+    pub binding_nonce: [u8; 32],
+    pub client_ip: Option<IpAddr>,
+    pub user_agent: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct StartedLogin {
+    pub id: PendingLoginId,
+    pub link: Option<Url>,
+    pub show_qr: bool,
+    pub pushed_to_phone: bool,
+    pub expires_at: OffsetDateTime,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("unknown provider")]
+    UnknownProvider,
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("no randomness available: {0}")]
+    Random(String),
+}
+
+pub async fn start_login(
+    state: &AppState,
+    request: StartLogin,
+) -> Result<StartedLogin, StartError> {
+    let provider = state
+        .providers
+        .get(&request.provider_id)
+        .ok_or(StartError::UnknownProvider)?
+        .clone();
+    let (request_hash, _request_id) =
+        RequestHash::generate().map_err(|e| StartError::Random(e.to_string()))?;
+    let now = state.clock.now();
+    let ttl = time::Duration::try_from(provider.common().request_ttl)
+        .unwrap_or(time::Duration::minutes(3));
+    let id = PendingLoginId::new();
+    let binding_hash = Sha256::digest(request.binding_nonce);
+    pending::insert(
+        &state.db,
+        &NewPendingLogin {
+            id,
+            provider: provider.id(),
+            user_hint: request.user_hint.as_deref(),
+            request_hash: &request_hash,
+            binding_hash: binding_hash.as_slice(),
+            return_path: &request.return_path,
+            client_ip: request.client_ip,
+            user_agent: request.user_agent.as_deref(),
+            now,
+            expires_at: now + ttl,
+        },
+    )
+    .await?;
+
+    match provider
+        .start(&request_hash, request.user_hint.as_deref())
+        .await
+    {
+        Ok(started) => {
+            if let Some(link) = &started.link {
+                pending::set_deeplink(&state.db, id, link.as_str(), state.clock.now()).await?;
+            }
+            metrics::counter!("kepgate_logins_started_total", "provider" => provider.id().to_owned()).increment(1);
+            Ok(StartedLogin {
+                id,
+                link: started.link,
+                show_qr: started.show_qr,
+                pushed_to_phone: started.pushed_to_phone,
+                expires_at: now + ttl,
+            })
+        }
+        Err(e) => {
+            pending::mark_start_failed(&state.db, id, e.code(), state.clock.now()).await?;
+            Err(e.into())
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! HTTP client for Diia's partner API: session token cache, bounded retries, clear errors.
+
+use std::time::{Duration, Instant};
+
+use reqwest::{Method, StatusCode};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::sync::Mutex;
+use url::Url;
+
+use super::wire;
+use crate::provider::ProviderError;
+
+/// Diia's session tokens live about 2 h; the SDKs renew a little before. So do we.
+const TOKEN_LIFETIME: Duration = Duration::from_secs(2 * 60 * 60 - 5 * 60);
+
+pub struct DiiaClient {
+    provider_id: String,
+    http: reqwest::Client,
+    base: Url,
+    acquirer_token: SecretString,
+    auth_acquirer_token: Option<SecretString>,
+    retries: u32,
+    token: Mutex<Option<(SecretString, Instant)>>,
+}
+
+impl DiiaClient {
+    pub fn new(
+        provider_id: &str,
+        base: Url,
+        acquirer_token: SecretString,
+        auth_acquirer_token: Option<SecretString>,
+        timeout: Duration,
+        retries: u32,
+    ) -> anyhow::Result<Self> {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(5)))
+            // A partner API never needs redirects; following one could leak the bearer token.
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("kepgate/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Self {
+            provider_id: provider_id.to_owned(),
+            http,
+            base,
+            acquirer_token,
+            auth_acquirer_token,
+            retries,
+            token: Mutex::new(None),
+        })
+    }
+
+    fn url(&self, path: &str) -> Result<Url, ProviderError> {
+        self.base
+            .join(path.trim_start_matches('/'))
+            .map_err(|e| ProviderError::NotConfigured(format!("bad api_base_url: {e}")))
+    }
+
+    /// The cached session token, fetched again when older than its lifetime or after a 401.
+    async fn session_token(&self, force_renew: bool) -> Result<SecretString, ProviderError> {
+        let mut cached = self.token.lock().await;
+        if !force_renew
+            && let Some((token, at)) = cached.as_ref()
+            && at.elapsed() < TOKEN_LIFETIME
+        {
+            return Ok(token.clone());
+        }
+        let path = wire::token_path(self.acquirer_token.expose_secret());
+        let answer: wire::TokenResponse = self
+            .send("token", Method::GET, &path, None::<&()>, None)
+            .await?;
+        let token = SecretString::from(answer.token);
+        *cached = Some((token.clone(), Instant::now()));
+        Ok(token)
+    }
+
+    /// A call with the session token; a 401 renews the token once and tries again.
+    pub async fn call<B: Serialize, T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<T, ProviderError> {
+        let token = self.session_token(false).await?;
+        match self
+            .send(operation, method.clone(), path, body, Some(&token))
+            .await
+        {
+            Err(ProviderError::Refused { status: 401, .. }) => {
+                tracing::info!(provider = %self.provider_id, operation, "session token refused; renewing once");
+                let token = self.session_token(true).await?;
+                self.send(operation, method, path, body, Some(&token)).await
+            }
+            other => other,
+        }
+    }
+
+    /// One logical request with bounded retries on 5xx and network errors.
+    async fn send<B: Serialize, T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+        bearer: Option<&SecretString>,
+    ) -> Result<T, ProviderError> {
+        let url = self.url(path)?;
+        let started = Instant::now();
+        let mut attempt = 0;
+        let result = loop {
+            let mut request = self
+                .http
+                .request(method.clone(), url.clone())
+                .header("accept", "application/json");
+            if let Some(token) = bearer {
+                request = request.bearer_auth(token.expose_secret());
+            } else if let Some(basic) = &self.auth_acquirer_token {
+                request =
+                    request.header("authorization", format!("Basic {}", basic.expose_secret()));
+            }
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            let outcome = match request.send().await {
+                // without_url: the token path carries the acquirer token, which must not be logged.
+                Err(e) => Err(ProviderError::Unavailable(e.without_url().to_string())),
+                Ok(response) => read_answer(response).await,
+            };
+            let retryable = matches!(outcome, Err(ProviderError::Unavailable(_)));
+            if retryable && attempt < self.retries {
+                attempt += 1;
+                tracing::warn!(provider = %self.provider_id, operation, attempt, "provider call failed; retrying");
+                tokio::time::sleep(Duration::from_millis(200 * 2u64.pow(attempt - 1))).await;
+                continue;
+            }
+            break outcome;
+        };
+        let outcome_label = match &result {
+            Ok(_) => "ok",
+            Err(e) => e.code(),
+        };
+        let labels = [
+            ("provider", self.provider_id.clone()),
+            ("operation", operation.to_owned()),
+            ("outcome", outcome_label.to_owned()),
+        ];
+        metrics::counter!("kepgate_provider_calls_total", &labels).increment(1);
+        metrics::histogram!("kepgate_provider_call_duration_seconds", &labels)
+            .record(started.elapsed().as_secs_f64());
+        if let Err(e) = &result {
+            tracing::warn!(provider = %self.provider_id, operation, error = %e, "provider call failed");
+        }
+        result
+    }
+}
+
+async fn read_answer<T: DeserializeOwned>(response: reqwest::Response) -> Result<T, ProviderError> {
+    let status = response.status();
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| ProviderError::Unavailable(e.without_url().to_string()))?;
+    if status.is_server_error() {
+        return Err(ProviderError::Unavailable(format!(
+            "HTTP {}",
+            status.as_u16()
+        )));
+    }
+    if !status.is_success() {
+        let message = serde_json::from_slice::<wire::ErrorResponse>(&bytes)
+            .map(|e| e.message)
+            .unwrap_or_else(|_| snippet(&bytes));
+        return Err(ProviderError::Refused {
+            status: status.as_u16(),
+            message,
+        });
+    }
+    if status == StatusCode::NO_CONTENT {
+        return Err(ProviderError::BadAnswer("empty answer".to_owned()));
+    }
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ProviderError::BadAnswer(format!("{e}; body starts {:?}", snippet(&bytes))))
+}
+
+/// A short printable start of a body, for error messages.
+fn snippet(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(&bytes[..bytes.len().min(120)])
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect()
+}
