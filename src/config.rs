@@ -37,9 +37,34 @@ pub struct Settings {
     pub log: LogSettings,
     #[serde(default)]
     pub trust: TrustSettings,
+    #[serde(default)]
+    pub login: LoginSettings,
     /// Providers in the «Провайдер» list, by id (the id appears in callback URLs).
     #[serde(default)]
     pub providers: BTreeMap<String, ProviderSettings>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoginSettings {
+    /// Login starts allowed per client address per minute (then 429).
+    pub start_rate_per_minute: u32,
+    /// Lifetime of a session, in seconds, from login.
+    #[serde(with = "seconds")]
+    pub session_ttl: Duration,
+    /// After a login is confirmed, how long the browser has to complete it, in seconds.
+    #[serde(with = "seconds")]
+    pub complete_within: Duration,
+}
+
+impl Default for LoginSettings {
+    fn default() -> Self {
+        Self {
+            start_rate_per_minute: 10,
+            session_ttl: Duration::from_secs(8 * 60 * 60),
+            complete_within: Duration::from_secs(120),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -463,6 +488,11 @@ impl Settings {
                     }
                 }
             }
+        }
+        if self.login.start_rate_per_minute == 0 {
+            return Err(ConfigError::Invalid(
+                "login.start_rate_per_minute: must be at least 1".to_owned(),
+            ));
         }
         if self.server.body_limit_bytes == 0 {
             return Err(ConfigError::Invalid(

@@ -11,6 +11,7 @@ pub mod language;
 pub mod login;
 pub mod provider;
 pub mod return_path;
+pub mod session;
 pub mod signature;
 pub mod startup;
 pub mod state;

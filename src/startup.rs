@@ -14,9 +14,10 @@ use crate::clock::{SharedClock, SystemClock};
 use crate::config::Settings;
 use crate::database;
 use crate::http;
+use crate::login::events::LoginEvents;
 use crate::provider::Providers;
 use crate::signature::TrustList;
-use crate::state::AppState;
+use crate::state::{AppState, start_limiter};
 
 pub struct Application {
     listener: TcpListener,
@@ -60,6 +61,7 @@ impl Application {
             None
         };
         let trust = load_trust_list(&settings.trust.files)?;
+        let settings_login_rate = settings.login.start_rate_per_minute;
         let providers = Providers::from_settings(&settings.providers)?;
         if !providers.is_empty() && trust.is_empty() {
             tracing::warn!(
@@ -72,6 +74,8 @@ impl Application {
             clock: Arc::new(SystemClock),
             providers,
             trust: Arc::new(trust),
+            login_events: LoginEvents::default(),
+            start_limiter: Arc::new(start_limiter(settings_login_rate)),
         };
         Ok(Self {
             listener,
@@ -104,6 +108,7 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
+        crate::login::spawn_background(&self.state);
         let app = http::router(self.state.clone());
         let addr = self.listener.local_addr()?;
         tracing::info!(%addr, prefix = %self.state.settings.server.route_prefix, "kepgate listening");

@@ -6,6 +6,7 @@ use sqlx::PgPool;
 
 use crate::clock::SharedClock;
 use crate::config::Settings;
+use crate::login::events::LoginEvents;
 use crate::provider::Providers;
 use crate::signature::TrustList;
 
@@ -17,4 +18,15 @@ pub struct AppState {
     pub providers: Providers,
     /// Trusted qualified CAs, from `trust.files` only.
     pub trust: Arc<TrustList>,
+    /// Wakes this replica's waiting browsers when their pending login changes.
+    pub login_events: LoginEvents,
+    /// Login starts per client address.
+    pub start_limiter: Arc<StartLimiter>,
+}
+
+pub type StartLimiter = governor::DefaultKeyedRateLimiter<std::net::IpAddr>;
+
+pub fn start_limiter(per_minute: u32) -> StartLimiter {
+    let per_minute = std::num::NonZeroU32::new(per_minute).unwrap_or(std::num::NonZeroU32::MIN);
+    governor::RateLimiter::keyed(governor::Quota::per_minute(per_minute))
 }

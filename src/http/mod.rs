@@ -1,5 +1,8 @@
 //! The HTTP surface: kepgate's own routes under the reserved prefix, everything else the cabinet's.
 
+pub mod cabinet;
+pub mod cookies;
+pub mod csrf;
 pub mod error;
 pub mod health;
 pub mod metrics;
@@ -20,6 +23,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::http::error::AppError;
 use crate::http::request_id::RequestId;
+use crate::login::pages as login;
 use crate::state::AppState;
 
 /// Content-Security-Policy of every page kepgate renders: no inline script, no framing.
@@ -43,6 +47,16 @@ pub fn router(state: AppState) -> Router {
             "/callback/{provider}/{secret}",
             post(crate::login::callback::receive),
         )
+        .route("/static/login.js", get(pages::login_script))
+        .route("/login", get(login::login_page))
+        .route("/login/start", post(login::start_form))
+        .route("/login/wait/{id}", get(login::wait_page))
+        .route("/login/events/{id}", get(login::events))
+        .route("/login/qr/{id}", get(login::qr_image))
+        .route("/login/complete/{id}", post(login::complete_form))
+        .route("/logout", post(login::logout))
+        .route("/api/login", post(login::api_start))
+        .route("/api/login/{id}/complete", post(login::api_complete))
         .fallback(not_found)
         .layer(
             ServiceBuilder::new()
@@ -59,8 +73,8 @@ pub fn router(state: AppState) -> Router {
 
     Router::new()
         .nest(&server.route_prefix, own_routes)
-        // The cabinet's space. The login flow and the proxy fill it; until then nothing is here.
-        .fallback(not_found)
+        // The cabinet's space: login first; the reverse proxy comes with the proxy issue.
+        .fallback(cabinet::cabinet)
         // Outermost first: every log line and error page carries the request id.
         .layer(
             ServiceBuilder::new()

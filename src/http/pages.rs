@@ -18,6 +18,7 @@ pub struct PageChrome {
     pub t: &'static Texts,
     pub service_name: String,
     pub css_href: String,
+    pub script_href: String,
     /// Link that switches to the other language and comes back to this page.
     pub switch_href: String,
 }
@@ -45,6 +46,7 @@ impl PageChrome {
                 "/static/kepgate.css?v={}",
                 env!("CARGO_PKG_VERSION")
             )),
+            script_href: server.path(&format!("/static/login.js?v={}", env!("CARGO_PKG_VERSION"))),
             switch_href,
         }
     }
@@ -82,6 +84,16 @@ pub async fn switch_language(
         HeaderValue::from_str(&cookie).map_err(anyhow::Error::new)?,
     );
     Ok((StatusCode::SEE_OTHER, headers).into_response())
+}
+
+pub async fn login_script() -> impl IntoResponse {
+    (
+        [
+            (CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        include_str!("../../static/login.js"),
+    )
 }
 
 /// The stylesheet is compiled in: the binary is the whole deployment and works from any cwd.

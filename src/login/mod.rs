@@ -2,9 +2,29 @@
 //! provider's callback (see design/flow.md for the whole picture).
 
 pub mod callback;
+pub mod events;
+pub mod pages;
 pub mod pending;
 pub mod start;
 
 /// PostgreSQL channel on which every state change of a pending login is announced (payload:
 /// the pending login id), so the replica holding the waiting browser wakes up.
 pub const NOTIFY_CHANNEL: &str = "kepgate_pending_login";
+
+/// Background work of every replica: the LISTEN loop and the sweeper of overdue pending logins.
+pub fn spawn_background(state: &crate::state::AppState) {
+    tokio::spawn(state.login_events.clone().listen(state.db.clone()));
+    let db = state.db.clone();
+    let clock = state.clock.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(15));
+        loop {
+            tick.tick().await;
+            match pending::expire_overdue(&db, clock.now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(expired = n, "pending logins expired"),
+                Err(e) => tracing::warn!(error = %e, "sweeping expired pending logins failed"),
+            }
+        }
+    });
+}

@@ -287,3 +287,77 @@ async fn notify(tx: &mut Transaction<'_, Postgres>, id: PendingLoginId) -> Resul
     .await?;
     Ok(())
 }
+
+/// What a successful completion hands to the new session.
+pub struct Consumed {
+    pub provider: String,
+    pub identity: SignerIdentity,
+    pub return_path: ReturnPath,
+}
+
+/// `confirmed → consumed`, once, and only for the browser whose binding nonce hashes to the
+/// stored value. `None`: not this browser, not confirmed, already consumed, or too late.
+pub async fn consume(
+    tx: &mut sqlx::PgConnection,
+    id: PendingLoginId,
+    binding_hash: &[u8],
+    now: OffsetDateTime,
+    complete_within: time::Duration,
+) -> Result<Option<Consumed>, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"UPDATE pending_logins SET state = 'consumed', updated_at = $3
+           WHERE id = $1 AND binding_hash = $2 AND state = 'confirmed'
+             AND GREATEST(expires_at, updated_at + $4::interval) > $3
+           RETURNING provider, identity, return_path"#,
+        id.0,
+        binding_hash,
+        now,
+        sqlx::postgres::types::PgInterval {
+            months: 0,
+            days: 0,
+            microseconds: complete_within.whole_microseconds() as i64,
+        },
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let identity = row.identity.and_then(|v| serde_json::from_value(v).ok());
+    Ok(identity.map(|identity| Consumed {
+        provider: row.provider,
+        identity,
+        return_path: ReturnPath::parse_or_root(Some(&row.return_path)),
+    }))
+}
+
+/// Is this browser (by the hash of its binding nonce) the one that started the login?
+pub async fn belongs_to(
+    db: &PgPool,
+    id: PendingLoginId,
+    binding_hash: &[u8],
+) -> Result<bool, sqlx::Error> {
+    let found = sqlx::query_scalar!(
+        r#"SELECT binding_hash = $2 AS "same!" FROM pending_logins WHERE id = $1"#,
+        id.0,
+        binding_hash
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(found.unwrap_or(false))
+}
+
+/// Sweeper: every pending login past its expiry becomes `expired`, announced. Safe to run on
+/// every replica at once: each row changes exactly once.
+pub async fn expire_overdue(db: &PgPool, now: OffsetDateTime) -> Result<u64, sqlx::Error> {
+    let expired = sqlx::query_scalar!(
+        r#"WITH expired AS (
+             UPDATE pending_logins SET state = 'expired', updated_at = $2
+             WHERE state = 'pending' AND expires_at <= $2
+             RETURNING id)
+           SELECT count(pg_notify($1, id::text)) AS "count!" FROM expired"#,
+        super::NOTIFY_CHANNEL,
+        now
+    )
+    .fetch_one(db)
+    .await?;
+    Ok(expired as u64)
+}

@@ -1,0 +1,117 @@
+//! Everything outside the reserved prefix belongs to the cabinet. Without a session, browsers
+//! are sent to the login page (with a safe return path) and other clients get 401. With one,
+//! until the reverse proxy arrives, a page shows who is signed in.
+
+use askama::Template;
+use axum::extract::{Request, State};
+use axum::http::header::{ACCEPT, LOCATION, SET_COOKIE};
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+
+use crate::http::cookies::{self, CookieKind};
+use crate::http::csrf;
+use crate::http::error::AppError;
+use crate::http::pages::PageChrome;
+use crate::return_path::ReturnPath;
+use crate::session::{self, Session, SessionToken};
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "signed_in.html")]
+struct SignedInPage {
+    chrome: PageChrome,
+    full_name: String,
+    rnokpp: Option<String>,
+    edrpou: Option<String>,
+    organization: Option<String>,
+    provider: String,
+    logout_action: String,
+    csrf: String,
+}
+
+pub async fn cabinet(
+    State(state): State<AppState>,
+    request: Request,
+) -> Result<Response, AppError> {
+    let (parts, _) = request.into_parts();
+    let Some(session) = current_session(&state, &parts.headers).await? else {
+        return Ok(unauthenticated(&state, &parts));
+    };
+    let chrome = PageChrome::from_parts(&parts, &state);
+    let token = csrf::issue(&parts.headers, &state.settings.server)
+        .map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let provider = state
+        .providers
+        .get(&session.provider)
+        .map(|p| p.display_name(chrome.lang).to_owned())
+        .unwrap_or(session.provider.clone());
+    let identity = session.identity;
+    let page = SignedInPage {
+        full_name: identity.full_name,
+        rnokpp: identity.rnokpp.map(|r| r.to_string()),
+        edrpou: identity.edrpou.map(|e| e.to_string()),
+        organization: identity.organization,
+        provider,
+        logout_action: state.settings.server.path("/logout"),
+        csrf: token.value,
+        chrome,
+    };
+    let mut response = Html(page.render().map_err(anyhow::Error::new)?).into_response();
+    if let Some(cookie) = token.set_cookie {
+        response.headers_mut().append(
+            SET_COOKIE,
+            HeaderValue::from_str(&cookie).map_err(anyhow::Error::new)?,
+        );
+    }
+    crate::login::pages::no_store(&mut response);
+    Ok(response)
+}
+
+pub async fn current_session(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+) -> Result<Option<Session>, AppError> {
+    let Some(token) = cookies::get(headers, &state.settings.server, CookieKind::Session)
+        .and_then(|v| SessionToken::parse(&v))
+    else {
+        return Ok(None);
+    };
+    Ok(session::find(&state.db, &token, state.clock.now()).await?)
+}
+
+/// Browsers asking for a page go to the login page; everything else gets 401.
+fn unauthenticated(state: &AppState, parts: &axum::http::request::Parts) -> Response {
+    let accepts_html = parts
+        .headers
+        .get(ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    if parts.method == Method::GET && accepts_html {
+        let here = parts
+            .uri
+            .path_and_query()
+            .map(|pq| pq.as_str())
+            .unwrap_or("/");
+        let rd = ReturnPath::parse_or_root(Some(here));
+        let to = format!(
+            "{}?rd={}",
+            state.settings.server.path("/login"),
+            url::form_urlencoded::byte_serialize(rd.as_str().as_bytes()).collect::<String>()
+        );
+        let mut response = StatusCode::SEE_OTHER.into_response();
+        if let Ok(value) = HeaderValue::from_str(&to) {
+            response.headers_mut().insert(LOCATION, value);
+        }
+        return response;
+    }
+    let mut response = (
+        StatusCode::UNAUTHORIZED,
+        axum::Json(serde_json::json!({"error": "unauthenticated"})),
+    )
+        .into_response();
+    response.headers_mut().insert(
+        "www-authenticate",
+        HeaderValue::from_static("KEP realm=\"kepgate\""),
+    );
+    response
+}

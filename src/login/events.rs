@@ -1,0 +1,118 @@
+//! Wakes the browsers this replica holds when a pending login changes, on any replica.
+//!
+//! One LISTEN connection per process; every notification bumps a per-login counter that the
+//! SSE streams of that login watch. Notifications sent while the LISTEN connection was down are
+//! lost, so after every reconnect *all* watchers are woken and re-read their state from the
+//! database (they always re-read; the notification only says "look now").
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use sqlx::PgPool;
+use sqlx::postgres::PgListener;
+use tokio::sync::watch;
+use uuid::Uuid;
+
+use super::NOTIFY_CHANNEL;
+use super::pending::PendingLoginId;
+
+#[derive(Clone, Default)]
+pub struct LoginEvents {
+    watchers: Arc<Mutex<HashMap<Uuid, watch::Sender<u64>>>>,
+}
+
+/// A browser's interest in one pending login; dropping it unregisters when it was the last.
+pub struct Subscription {
+    pub changes: watch::Receiver<u64>,
+    id: Uuid,
+    events: LoginEvents,
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        if let Ok(mut map) = self.events.watchers.lock()
+            && let Some(sender) = map.get(&self.id)
+            // Our receiver is still alive here, so 1 means "only us".
+            && sender.receiver_count() <= 1
+        {
+            map.remove(&self.id);
+        }
+    }
+}
+
+impl LoginEvents {
+    pub fn subscribe(&self, id: PendingLoginId) -> Subscription {
+        let changes = match self.watchers.lock() {
+            Ok(mut map) => map
+                .entry(id.0)
+                .or_insert_with(|| watch::channel(0).0)
+                .subscribe(),
+            Err(_) => watch::channel(0).1,
+        };
+        Subscription {
+            changes,
+            id: id.0,
+            events: self.clone(),
+        }
+    }
+
+    fn wake(&self, id: &Uuid) {
+        if let Ok(map) = self.watchers.lock()
+            && let Some(sender) = map.get(id)
+        {
+            sender.send_modify(|n| *n += 1);
+        }
+    }
+
+    fn wake_all(&self) {
+        if let Ok(map) = self.watchers.lock() {
+            for sender in map.values() {
+                sender.send_modify(|n| *n += 1);
+            }
+        }
+    }
+
+    pub fn watching(&self) -> usize {
+        self.watchers.lock().map(|m| m.len()).unwrap_or(0)
+    }
+
+    /// Runs the LISTEN loop until the process ends; reconnects with backoff.
+    pub async fn listen(self, db: PgPool) {
+        let mut backoff = Duration::from_millis(200);
+        loop {
+            match self.listen_once(&db).await {
+                Ok(()) => {}
+                Err(e) => {
+                    metrics::counter!("kepgate_listen_reconnects_total").increment(1);
+                    tracing::warn!(error = %e, "LISTEN connection lost; reconnecting");
+                }
+            }
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_secs(5));
+        }
+    }
+
+    async fn listen_once(&self, db: &PgPool) -> Result<(), sqlx::Error> {
+        let mut listener = PgListener::connect_with(db).await?;
+        listener.listen(NOTIFY_CHANNEL).await?;
+        // Whatever happened while we were not listening: everyone re-reads.
+        self.wake_all();
+        tracing::info!("listening for pending-login changes");
+        loop {
+            // try_recv: Ok(None) means the connection was lost and re-established inside,
+            // and notifications may have been missed.
+            match listener.try_recv().await? {
+                Some(notification) => {
+                    if let Ok(id) = Uuid::parse_str(notification.payload()) {
+                        self.wake(&id);
+                    }
+                }
+                None => {
+                    metrics::counter!("kepgate_listen_reconnects_total").increment(1);
+                    self.wake_all();
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,799 @@
+//! The «Хмарне сховище» login as the browser sees it: the page, start, waiting (link, QR,
+//! live status over SSE), completion, logout — and the same steps as JSON for scripts.
+
+use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use askama::Template;
+use axum::Form;
+use axum::Json;
+use axum::extract::{ConnectInfo, Path, Query, Request, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE, USER_AGENT};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{Html, IntoResponse, Response};
+use futures_util::stream::Stream;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::pending::{self, PendingLogin, PendingLoginId, PendingState};
+use super::start::{StartError, StartLogin, StartedLogin, start_login};
+use crate::http::cookies::{self, CookieKind};
+use crate::http::csrf;
+use crate::http::error::AppError;
+use crate::http::pages::PageChrome;
+use crate::language::Lang;
+use crate::provider::ProviderError;
+use crate::return_path::ReturnPath;
+use crate::session::{self, NewSession, SessionToken};
+use crate::state::AppState;
+
+// ---------- the login page ----------
+
+#[derive(Deserialize)]
+pub struct LoginQuery {
+    rd: Option<String>,
+    provider: Option<String>,
+    notice: Option<String>,
+}
+
+pub struct ProviderOption {
+    pub id: String,
+    pub name: String,
+    pub selected: bool,
+    pub hint_label: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    chrome: PageChrome,
+    action: String,
+    csrf: String,
+    return_path: String,
+    providers: Vec<ProviderOption>,
+    any_hint: bool,
+    error: Option<String>,
+    notice: Option<String>,
+}
+
+pub async fn login_page(
+    State(state): State<AppState>,
+    Query(query): Query<LoginQuery>,
+    request: Request,
+) -> Result<Response, AppError> {
+    let (parts, _) = request.into_parts();
+    let chrome = PageChrome::from_parts(&parts, &state);
+    let rd = ReturnPath::parse_or_root(query.rd.as_deref());
+    let notice = match query.notice.as_deref() {
+        Some("logged_out") => Some(chrome.t.notice_logged_out.to_owned()),
+        Some("expired") => Some(chrome.t.notice_session_ended.to_owned()),
+        _ => None,
+    };
+    render_login(
+        &state,
+        chrome,
+        &parts.headers,
+        &rd,
+        query.provider.as_deref(),
+        None,
+        notice,
+        StatusCode::OK,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn render_login(
+    state: &AppState,
+    chrome: PageChrome,
+    headers: &HeaderMap,
+    rd: &ReturnPath,
+    selected: Option<&str>,
+    error: Option<String>,
+    notice: Option<String>,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let server = &state.settings.server;
+    let token = csrf::issue(headers, server).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let lang = chrome.lang;
+    let providers: Vec<ProviderOption> = state
+        .providers
+        .iter()
+        .enumerate()
+        .map(|(i, p)| ProviderOption {
+            id: p.id().to_owned(),
+            name: p.display_name(lang).to_owned(),
+            selected: selected.map_or(i == 0, |s| s == p.id()),
+            hint_label: p.user_hint().map(|h| match lang {
+                Lang::Uk => h.label_uk.clone(),
+                Lang::En => h.label_en.clone(),
+            }),
+        })
+        .collect();
+    let page = LoginPage {
+        action: server.path("/login/start"),
+        csrf: token.value,
+        return_path: rd.to_string(),
+        any_hint: providers.iter().any(|p| p.hint_label.is_some()),
+        providers,
+        error,
+        notice,
+        chrome,
+    };
+    let mut response = (status, Html(page.render().map_err(anyhow::Error::new)?)).into_response();
+    if let Some(cookie) = token.set_cookie {
+        response.headers_mut().append(SET_COOKIE, header(&cookie)?);
+    }
+    no_store(&mut response);
+    Ok(response)
+}
+
+// ---------- start ----------
+
+#[derive(Deserialize)]
+pub struct StartForm {
+    csrf: String,
+    provider: String,
+    #[serde(default)]
+    user_hint: Option<String>,
+    #[serde(default)]
+    rd: Option<String>,
+}
+
+pub async fn start_form(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    request_parts: axum::http::request::Parts,
+    Form(form): Form<StartForm>,
+) -> Result<Response, AppError> {
+    let server = &state.settings.server;
+    if !csrf::verify(&headers, server, &form.csrf) {
+        return Err(AppError::Forbidden);
+    }
+    let rd = ReturnPath::parse_or_root(form.rd.as_deref());
+    let chrome = PageChrome::from_parts(&request_parts, &state);
+    match begin(
+        &state,
+        &headers,
+        peer.ip(),
+        &form.provider,
+        form.user_hint,
+        rd.clone(),
+    )
+    .await
+    {
+        Ok((started, binding_cookie)) => {
+            let mut response = redirect(&server.path(&format!("/login/wait/{}", started.id)))?;
+            if let Some(cookie) = binding_cookie {
+                response.headers_mut().append(SET_COOKIE, header(&cookie)?);
+            }
+            Ok(response)
+        }
+        Err(BeginError::Provider(e)) => {
+            let message = provider_error_text(&e, chrome.t);
+            render_login(
+                &state,
+                chrome,
+                &headers,
+                &rd,
+                Some(&form.provider),
+                Some(message),
+                None,
+                StatusCode::BAD_GATEWAY,
+            )
+        }
+        Err(BeginError::App(e)) => Err(e),
+    }
+}
+
+fn provider_error_text(e: &ProviderError, t: &crate::language::Texts) -> String {
+    match e {
+        ProviderError::NotConfigured(_) => t.provider_not_configured.to_owned(),
+        _ => t.provider_unavailable.to_owned(),
+    }
+}
+
+enum BeginError {
+    Provider(ProviderError),
+    App(AppError),
+}
+
+impl From<AppError> for BeginError {
+    fn from(e: AppError) -> Self {
+        BeginError::App(e)
+    }
+}
+
+/// Shared by the form and the JSON API: rate limit, provider, binding nonce, start.
+async fn begin(
+    state: &AppState,
+    headers: &HeaderMap,
+    client_ip: IpAddr,
+    provider_id: &str,
+    user_hint: Option<String>,
+    rd: ReturnPath,
+) -> Result<(StartedLogin, Option<String>), BeginError> {
+    if state.start_limiter.check_key(&client_ip).is_err() {
+        metrics::counter!("kepgate_login_starts_limited_total").increment(1);
+        return Err(AppError::TooManyRequests.into());
+    }
+    let provider = state
+        .providers
+        .get(provider_id)
+        .ok_or_else(|| AppError::BadRequest("unknown provider".to_owned()))?;
+    let user_hint = match (provider.user_hint(), user_hint.map(|h| h.trim().to_owned())) {
+        (Some(_), Some(hint)) if !hint.is_empty() && hint.len() <= 100 => Some(hint),
+        (Some(_), _) => {
+            return Err(AppError::BadRequest("the user identifier is required".to_owned()).into());
+        }
+        (None, _) => None,
+    };
+    let server = &state.settings.server;
+    // One binding nonce per browser, reused across tabs; only its hash is stored per login.
+    let (nonce, new_cookie) = match cookies::get(headers, server, CookieKind::LoginBinding)
+        .and_then(|v| decode_nonce(&v))
+    {
+        Some(nonce) => (nonce, None),
+        None => {
+            let mut nonce = [0u8; 32];
+            getrandom::fill(&mut nonce)
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("no randomness: {e}")))?;
+            let cookie = cookies::set(
+                server,
+                CookieKind::LoginBinding,
+                &encode_nonce(&nonce),
+                None,
+            );
+            (nonce, Some(cookie))
+        }
+    };
+    let user_agent = headers
+        .get(USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(300).collect());
+    let started = start_login(
+        state,
+        StartLogin {
+            provider_id: provider_id.to_owned(),
+            user_hint,
+            return_path: rd,
+            binding_nonce: nonce,
+            client_ip: Some(client_ip),
+            user_agent,
+        },
+    )
+    .await
+    .map_err(|e| match e {
+        StartError::Provider(e) => BeginError::Provider(e),
+        StartError::UnknownProvider => AppError::BadRequest("unknown provider".to_owned()).into(),
+        StartError::Database(e) => AppError::from(e).into(),
+        StartError::Random(e) => AppError::Internal(anyhow::anyhow!("no randomness: {e}")).into(),
+    })?;
+    Ok((started, new_cookie))
+}
+
+fn encode_nonce(nonce: &[u8; 32]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(nonce)
+}
+
+fn decode_nonce(value: &str) -> Option<[u8; 32]> {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(value)
+        .ok()?
+        .try_into()
+        .ok()
+}
+
+/// The hash of this browser's binding nonce, if it has one.
+fn binding_hash(headers: &HeaderMap, state: &AppState) -> Option<Vec<u8>> {
+    let nonce = cookies::get(headers, &state.settings.server, CookieKind::LoginBinding)
+        .and_then(|v| decode_nonce(&v))?;
+    Some(Sha256::digest(nonce).to_vec())
+}
+
+/// The pending login, if this browser started it; otherwise "not found" (no enumeration).
+async fn own_pending(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: Uuid,
+) -> Result<PendingLogin, AppError> {
+    let id = PendingLoginId(id);
+    let hash = binding_hash(headers, state).ok_or(AppError::NotFound)?;
+    if !pending::belongs_to(&state.db, id, &hash).await? {
+        return Err(AppError::NotFound);
+    }
+    pending::find(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+// ---------- waiting ----------
+
+#[derive(Template)]
+#[template(path = "wait.html")]
+struct WaitPage {
+    chrome: PageChrome,
+    provider_name: String,
+    link: Option<String>,
+    qr_svg: Option<String>,
+    state: &'static str,
+    status_text: String,
+    expires_at: String,
+    seconds_left: i64,
+    events_url: String,
+    complete_action: String,
+    csrf: String,
+    restart_href: String,
+    finished: bool,
+}
+
+pub async fn wait_page(
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    request: Request,
+) -> Result<Response, AppError> {
+    let (parts, _) = request.into_parts();
+    let login = own_pending(&state, &parts.headers, id).await?;
+    render_wait(
+        &state,
+        PageChrome::from_parts(&parts, &state),
+        &parts.headers,
+        &login,
+        StatusCode::OK,
+    )
+}
+
+fn render_wait(
+    state: &AppState,
+    chrome: PageChrome,
+    headers: &HeaderMap,
+    login: &PendingLogin,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let server = &state.settings.server;
+    let token = csrf::issue(headers, server).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let now = state.clock.now();
+    let shown_state = effective_state(login, now);
+    let provider_name = state
+        .providers
+        .get(&login.provider)
+        .map(|p| p.display_name(chrome.lang).to_owned())
+        .unwrap_or_else(|| login.provider.clone());
+    let qr_svg = match (&login.deeplink, shown_state) {
+        (Some(link), PendingState::Pending) => Some(qr_svg(link)?),
+        _ => None,
+    };
+    let restart_href = format!(
+        "{}?provider={}&rd={}",
+        server.path("/login"),
+        url_encode(&login.provider),
+        url_encode(login.return_path.as_str())
+    );
+    let page = WaitPage {
+        provider_name,
+        link: login
+            .deeplink
+            .clone()
+            .filter(|_| shown_state == PendingState::Pending),
+        qr_svg,
+        state: shown_state.as_str(),
+        status_text: status_text(shown_state, login.outcome_reason.as_deref(), chrome.t),
+        expires_at: login
+            .expires_at
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+        seconds_left: (login.expires_at - now).whole_seconds().max(0),
+        events_url: server.path(&format!("/login/events/{}", login.id)),
+        complete_action: server.path(&format!("/login/complete/{}", login.id)),
+        csrf: token.value,
+        restart_href,
+        finished: !matches!(shown_state, PendingState::Pending | PendingState::Confirmed),
+        chrome,
+    };
+    let mut response = (status, Html(page.render().map_err(anyhow::Error::new)?)).into_response();
+    if let Some(cookie) = token.set_cookie {
+        response.headers_mut().append(SET_COOKIE, header(&cookie)?);
+    }
+    no_store(&mut response);
+    Ok(response)
+}
+
+/// A pending login past its time is expired even before the sweeper gets to it.
+fn effective_state(login: &PendingLogin, now: OffsetDateTime) -> PendingState {
+    if login.state == PendingState::Pending && login.expires_at <= now {
+        PendingState::Expired
+    } else {
+        login.state
+    }
+}
+
+fn status_text(state: PendingState, reason: Option<&str>, t: &crate::language::Texts) -> String {
+    match state {
+        PendingState::Pending => t.status_waiting.to_owned(),
+        PendingState::Confirmed => t.status_confirmed.to_owned(),
+        PendingState::Consumed => t.status_consumed.to_owned(),
+        PendingState::Rejected => t.status_declined.to_owned(),
+        PendingState::Expired => t.status_expired.to_owned(),
+        PendingState::Failed => match reason {
+            Some(r) if r.starts_with("provider_") => t.provider_unavailable.to_owned(),
+            Some("unsupported_algorithm") => t.status_unsupported_algorithm.to_owned(),
+            _ => t.status_failed.to_owned(),
+        },
+    }
+}
+
+/// The QR code of a link, as inline SVG (no extra request, no layout shift when it appears).
+pub fn qr_svg(link: &str) -> Result<String, AppError> {
+    let code = qrcode::QrCode::with_error_correction_level(link.as_bytes(), qrcode::EcLevel::M)
+        .map_err(|e| anyhow::anyhow!("QR code: {e}"))?;
+    Ok(code
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(240, 240)
+        .quiet_zone(true)
+        .dark_color(qrcode::render::svg::Color("#000000"))
+        .light_color(qrcode::render::svg::Color("#ffffff"))
+        .build())
+}
+
+pub async fn qr_image(
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let login = own_pending(&state, &headers, id).await?;
+    let link = login.deeplink.ok_or(AppError::NotFound)?;
+    let mut response = ([(CONTENT_TYPE, "image/svg+xml")], qr_svg(&link)?).into_response();
+    no_store(&mut response);
+    Ok(response)
+}
+
+// ---------- live status (SSE) ----------
+
+#[derive(Serialize)]
+struct StateEvent<'a> {
+    state: &'a str,
+    reason: Option<&'a str>,
+    message: String,
+}
+
+pub async fn events(
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    request: Request,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
+    let (parts, _) = request.into_parts();
+    let lang = Lang::from_parts(&parts, state.settings.ui.default_language);
+    // Subscribe before the first read, so a change between the two is not missed.
+    own_pending(&state, &parts.headers, id).await?;
+    let mut subscription = state.login_events.subscribe(PendingLoginId(id));
+    let stream = async_stream(move |tx| async move {
+        let mut last_sent: Option<PendingState> = None;
+        loop {
+            let login = match pending::find(&state.db, PendingLoginId(id)).await {
+                Ok(Some(login)) => login,
+                Ok(None) => return,
+                // The database is away: end the stream; the browser reconnects and re-reads.
+                Err(_) => return,
+            };
+            let now = state.clock.now();
+            let current = effective_state(&login, now);
+            if current == PendingState::Expired && login.state == PendingState::Pending {
+                // Our own timer got here first: record it (announced to every replica).
+                let _ = pending::expire(&state.db, login.id, now).await;
+            }
+            if last_sent != Some(current) {
+                let event = StateEvent {
+                    state: current.as_str(),
+                    reason: login.outcome_reason.as_deref(),
+                    message: status_text(current, login.outcome_reason.as_deref(), lang.texts()),
+                };
+                let data = serde_json::to_string(&event).unwrap_or_default();
+                if tx
+                    .send(
+                        Event::default()
+                            .event("state")
+                            .id(current.as_str())
+                            .data(data),
+                    )
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+                last_sent = Some(current);
+            }
+            if current != PendingState::Pending {
+                return;
+            }
+            let until_expiry = (login.expires_at - now).unsigned_abs() + Duration::from_millis(50);
+            tokio::select! {
+                changed = subscription.changes.changed() => if changed.is_err() { return },
+                _ = tokio::time::sleep(until_expiry) => {}
+            }
+        }
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// A stream fed by a task through a small channel: simple to write, backpressured.
+fn async_stream<F, Fut>(producer: F) -> impl Stream<Item = Result<Event, Infallible>>
+where
+    F: FnOnce(tokio::sync::mpsc::Sender<Event>) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    tokio::spawn(producer(tx));
+    futures_util::stream::unfold(
+        rx,
+        |mut rx| async move { rx.recv().await.map(|e| (Ok(e), rx)) },
+    )
+}
+
+// ---------- completion ----------
+
+#[derive(Deserialize)]
+pub struct CompleteForm {
+    csrf: String,
+}
+
+pub async fn complete_form(
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request_parts: axum::http::request::Parts,
+    Form(form): Form<CompleteForm>,
+) -> Result<Response, AppError> {
+    let headers = &request_parts.headers;
+    if !csrf::verify(headers, &state.settings.server, &form.csrf) {
+        return Err(AppError::Forbidden);
+    }
+    match complete(&state, headers, peer.ip(), id).await? {
+        Completed::Done {
+            return_path,
+            cookies,
+        } => {
+            let mut response = redirect(return_path.as_str())?;
+            for cookie in cookies {
+                response.headers_mut().append(SET_COOKIE, header(&cookie)?);
+            }
+            Ok(response)
+        }
+        // Not (yet) completable: show where it stands (the no-JavaScript "continue" path).
+        Completed::NotYet(login) => {
+            let status = if login.state == PendingState::Pending {
+                StatusCode::OK
+            } else {
+                StatusCode::CONFLICT
+            };
+            render_wait(
+                &state,
+                PageChrome::from_parts(&request_parts, &state),
+                headers,
+                &login,
+                status,
+            )
+        }
+    }
+}
+
+enum Completed {
+    Done {
+        return_path: ReturnPath,
+        cookies: Vec<String>,
+    },
+    NotYet(PendingLogin),
+}
+
+async fn complete(
+    state: &AppState,
+    headers: &HeaderMap,
+    client_ip: IpAddr,
+    id: Uuid,
+) -> Result<Completed, AppError> {
+    let hash = binding_hash(headers, state).ok_or(AppError::Forbidden)?;
+    let now = state.clock.now();
+    let within = time::Duration::try_from(state.settings.login.complete_within)
+        .unwrap_or(time::Duration::minutes(2));
+    let mut tx = state.db.begin().await?;
+    let Some(consumed) = pending::consume(&mut tx, PendingLoginId(id), &hash, now, within).await?
+    else {
+        tx.rollback().await?;
+        // Another browser (wrong binding) learns nothing; the starting browser sees the state.
+        if !pending::belongs_to(&state.db, PendingLoginId(id), &hash).await? {
+            tracing::warn!(login = %id, "completion attempted from another browser");
+            metrics::counter!("kepgate_login_completions_refused_total", "reason" => "other_browser").increment(1);
+            return Err(AppError::Forbidden);
+        }
+        let login = pending::find(&state.db, PendingLoginId(id))
+            .await?
+            .ok_or(AppError::NotFound)?;
+        metrics::counter!("kepgate_login_completions_refused_total", "reason" => login.state.as_str()).increment(1);
+        return Ok(Completed::NotYet(login));
+    };
+    let ttl = time::Duration::try_from(state.settings.login.session_ttl)
+        .unwrap_or(time::Duration::hours(8));
+    let user_agent = headers
+        .get(USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(300).collect::<String>());
+    let (session_id, token) = session::create(
+        &mut tx,
+        &NewSession {
+            provider: &consumed.provider,
+            identity: &consumed.identity,
+            pending_login_id: PendingLoginId(id),
+            client_ip: Some(client_ip),
+            user_agent: user_agent.as_deref(),
+            now,
+            expires_at: now + ttl,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(login = %id, session = %session_id, provider = %consumed.provider, "signed in");
+    metrics::counter!("kepgate_logins_completed_total", "provider" => consumed.provider.clone())
+        .increment(1);
+    let server = &state.settings.server;
+    Ok(Completed::Done {
+        return_path: consumed.return_path,
+        cookies: vec![
+            // A browser-session cookie: the server-side expiry is what counts.
+            cookies::set(server, CookieKind::Session, token.expose(), None),
+            // A fresh binding nonce for the next login in this browser.
+            cookies::clear(server, CookieKind::LoginBinding),
+        ],
+    })
+}
+
+// ---------- logout ----------
+
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<CompleteForm>,
+) -> Result<Response, AppError> {
+    let server = &state.settings.server;
+    if !csrf::verify(&headers, server, &form.csrf) {
+        return Err(AppError::Forbidden);
+    }
+    if let Some(token) =
+        cookies::get(&headers, server, CookieKind::Session).and_then(|v| SessionToken::parse(&v))
+    {
+        session::revoke(&state.db, &token, state.clock.now()).await?;
+    }
+    let mut response = redirect(&format!("{}?notice=logged_out", server.path("/login")))?;
+    response.headers_mut().append(
+        SET_COOKIE,
+        header(&cookies::clear(server, CookieKind::Session))?,
+    );
+    Ok(response)
+}
+
+// ---------- JSON API ----------
+
+#[derive(Deserialize)]
+pub struct ApiStart {
+    provider: String,
+    #[serde(default)]
+    user_hint: Option<String>,
+    #[serde(default)]
+    return_path: Option<String>,
+}
+
+/// `POST {prefix}/api/login`: JSON in, JSON out. CSRF: a cross-site form cannot send
+/// `Content-Type: application/json` without a CORS preflight we never allow; Origin is checked.
+pub async fn api_start(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Json(body): Json<ApiStart>,
+) -> Result<Response, AppError> {
+    let server = &state.settings.server;
+    if !csrf::origin_allowed(&headers, server) {
+        return Err(AppError::Forbidden);
+    }
+    let rd = match body.return_path.as_deref() {
+        Some(raw) => ReturnPath::parse(raw).map_err(|e| AppError::BadRequest(e.to_string()))?,
+        None => ReturnPath::root(),
+    };
+    match begin(
+        &state,
+        &headers,
+        peer.ip(),
+        &body.provider,
+        body.user_hint,
+        rd,
+    )
+    .await
+    {
+        Ok((started, cookie)) => {
+            let id = started.id;
+            let mut response = (
+                StatusCode::CREATED,
+                Json(json!({
+                    "id": id,
+                    "link": started.link.as_ref().map(|l| l.as_str()),
+                    "show_qr": started.show_qr,
+                    "pushed_to_phone": started.pushed_to_phone,
+                    "qr_url": started.link.as_ref().map(|_| server.path(&format!("/login/qr/{id}"))),
+                    "expires_at": started.expires_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+                    "events_url": server.path(&format!("/login/events/{id}")),
+                    "complete_url": server.path(&format!("/api/login/{id}/complete")),
+                })),
+            )
+                .into_response();
+            if let Some(cookie) = cookie {
+                response.headers_mut().append(SET_COOKIE, header(&cookie)?);
+            }
+            Ok(response)
+        }
+        Err(BeginError::Provider(e)) => Ok((
+            StatusCode::BAD_GATEWAY,
+            Json(json!({ "error": e.code(), "message": "the provider is unavailable; try again" })),
+        )
+            .into_response()),
+        Err(BeginError::App(e)) => Err(e),
+    }
+}
+
+pub async fn api_complete(
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    if !csrf::origin_allowed(&headers, &state.settings.server)
+        || !headers
+            .get(CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"application/json"))
+    {
+        return Err(AppError::Forbidden);
+    }
+    match complete(&state, &headers, peer.ip(), id).await? {
+        Completed::Done {
+            return_path,
+            cookies,
+        } => {
+            let mut response = Json(json!({ "return_path": return_path.as_str() })).into_response();
+            for cookie in cookies {
+                response.headers_mut().append(SET_COOKIE, header(&cookie)?);
+            }
+            Ok(response)
+        }
+        Completed::NotYet(login) => Ok((
+            StatusCode::CONFLICT,
+            Json(json!({ "error": "not_completable", "state": login.state.as_str() })),
+        )
+            .into_response()),
+    }
+}
+
+// ---------- small pieces ----------
+
+fn redirect(to: &str) -> Result<Response, AppError> {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    response.headers_mut().insert(LOCATION, header(to)?);
+    Ok(response)
+}
+
+fn header(value: &str) -> Result<HeaderValue, AppError> {
+    HeaderValue::from_str(value).map_err(|e| AppError::Internal(anyhow::Error::new(e)))
+}
+
+/// Login pages hold one-time state: never cached, not even by the browser's back button.
+pub fn no_store(response: &mut Response) {
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+}
+
+fn url_encode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}

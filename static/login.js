@@ -1,0 +1,67 @@
+// kepgate login page: live status over EventSource (no polling), countdown, auto-continue.
+// Everything works without this file: the forms post and the "Continue" button completes.
+(function () {
+  "use strict";
+
+  // The «Ідентифікатор користувача» field only for providers that take one.
+  var select = document.getElementById("provider");
+  var hintField = document.getElementById("hint-field");
+  if (select && hintField) {
+    var hintLabel = document.getElementById("hint-label");
+    var hintInput = document.getElementById("user_hint");
+    var sync = function () {
+      var option = select.options[select.selectedIndex];
+      var label = option && option.getAttribute("data-hint");
+      hintField.hidden = !label;
+      hintInput.required = !!label;
+      if (label) { hintLabel.textContent = label; }
+    };
+    select.addEventListener("change", sync);
+    sync();
+  }
+
+  var wait = document.getElementById("login-wait");
+  if (!wait) { return; }
+  var statusLine = document.getElementById("status");
+  var statusText = document.getElementById("status-text");
+  var linkBlock = document.getElementById("link-block");
+  var restart = document.getElementById("restart");
+  var form = document.getElementById("complete-form");
+  var countdown = document.getElementById("countdown");
+  var deadline = Date.now() + 1000 * parseInt(wait.getAttribute("data-seconds-left") || "0", 10);
+  var finished = false;
+
+  function show(state, message) {
+    wait.setAttribute("data-state", state);
+    statusLine.className = "status status-" + state;
+    if (message) { statusText.textContent = message; }
+    if (state === "confirmed") {
+      finished = true;
+      if (form) { form.submit(); }
+    } else if (state !== "pending") {
+      finished = true;
+      if (linkBlock) { linkBlock.hidden = true; }
+      if (form) { form.hidden = true; }
+      if (restart) { restart.hidden = false; }
+    }
+  }
+
+  if (countdown) {
+    var tick = function () {
+      var left = Math.max(0, Math.round((deadline - Date.now()) / 1000));
+      countdown.textContent = String(left);
+      if (left > 0 && !finished) { window.setTimeout(tick, 1000); }
+    };
+    tick();
+  }
+
+  // The continue button is for the no-JavaScript path; with live status it is not needed.
+  if (form && window.EventSource) { form.hidden = true; }
+  if (!window.EventSource || wait.getAttribute("data-state") !== "pending") { return; }
+  var source = new EventSource(wait.getAttribute("data-events"));
+  source.addEventListener("state", function (e) {
+    var data = JSON.parse(e.data);
+    if (data.state !== "pending") { source.close(); }
+    show(data.state, data.message);
+  });
+})();
