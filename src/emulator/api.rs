@@ -1,0 +1,421 @@
+//! Diia's partner API as the acquirer SDKs call it: same paths, same JSON.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::{Next, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+use super::state::{Branch, DynamicFault, LoginRequest, Offer, Progress, Shared, random_hex};
+use crate::provider::diia::wire::{
+    BRANCH_PATH, BranchRequest, DeeplinkResponse, DynamicOfferRequest, ErrorResponse, IdResponse,
+    OfferRequest, TokenResponse,
+};
+
+/// The path of the deeplink (and of the phone page), relative to `public_base_url`.
+pub(crate) const DEEPLINK_PREFIX: &str = "acquirers/offer-request/dynamic/";
+
+pub(crate) fn routes(shared: Arc<Shared>) -> Router<Arc<Shared>> {
+    // Branch ids share one parameter name: the router refuses different names at one segment.
+    let protected = Router::new()
+        .route(BRANCH_PATH, post(create_branch))
+        .route(
+            "/api/v2/acquirers/branch/{id}",
+            get(get_branch).put(update_branch).delete(delete_branch),
+        )
+        .route("/api/v2/acquirers/branches", get(list_branches))
+        .route("/api/v1/acquirers/branch/{id}/offer", post(create_offer))
+        .route(
+            "/api/v2/acquirers/branch/{id}/offer-request/dynamic",
+            post(create_dynamic_request),
+        )
+        .route_layer(from_fn_with_state(shared, require_bearer));
+    Router::new()
+        .route("/api/v1/auth/acquirer/{acquirer_token}", get(issue_token))
+        .merge(protected)
+}
+
+/// An answer in Diia's error shape, `{"message": …}`.
+#[derive(Debug)]
+pub(crate) struct ApiError {
+    status: StatusCode,
+    message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            message: message.into(),
+        }
+    }
+
+    fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, message)
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            Json(ErrorResponse {
+                message: self.message,
+            }),
+        )
+            .into_response()
+    }
+}
+
+pub(crate) async fn not_found() -> ApiError {
+    ApiError::not_found("no such route on the Diia emulator")
+}
+
+/// Bodies are parsed by hand so that malformed JSON gets Diia's 400 + `{"message"}` rather than
+/// axum's plain-text 415/422.
+pub(crate) fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+/// Every partner call but the token one needs a live session token, else 401 (the adapter's
+/// cue to fetch a new token and retry once).
+async fn require_bearer(
+    State(shared): State<Arc<Shared>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let valid = bearer(request.headers()).is_some_and(|token| {
+        shared
+            .lock()
+            .tokens
+            .get(token)
+            .is_some_and(|expires| *expires > Instant::now())
+    });
+    if !valid {
+        return ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "missing, unknown or expired session token",
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
+/// Comparison that does not stop at the first differing byte (the tokens are secrets).
+fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// `GET /api/v1/auth/acquirer/{acquirer_token}` → `{"token"}`.
+async fn issue_token(
+    State(shared): State<Arc<Shared>>,
+    Path(acquirer_token): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<TokenResponse>, ApiError> {
+    let settings = &shared.settings;
+    if let Some(expected) = &settings.auth_acquirer_token {
+        let given = headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Basic "))
+            .map(str::trim);
+        if !given.is_some_and(|g| same_secret(g, expected)) {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "Authorization: Basic <auth_acquirer_token> is missing or wrong",
+            ));
+        }
+    }
+    if !same_secret(&acquirer_token, &settings.acquirer_token) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "unknown acquirer token",
+        ));
+    }
+    let token = random_hex(32).map_err(|e| ApiError::internal(e.to_string()))?;
+    let now = Instant::now();
+    // A TTL too large for Instant (absurd configuration) is treated as "never expires" in
+    // practice: ten years.
+    let expires = now
+        .checked_add(settings.token_ttl)
+        .or_else(|| now.checked_add(Duration::from_secs(10 * 365 * 24 * 3600)))
+        .unwrap_or(now);
+    let mut inner = shared.lock();
+    // Forget expired tokens so a long-running emulator does not grow without bound.
+    inner.tokens.retain(|_, exp| *exp > now);
+    inner.tokens.insert(token.clone(), expires);
+    Ok(Json(TokenResponse { token }))
+}
+
+fn require_text(field: &str, value: &str) -> Result<(), ApiError> {
+    if value.trim().is_empty() {
+        return Err(ApiError::bad_request(format!("{field} is required")));
+    }
+    Ok(())
+}
+
+fn validate_branch(b: &BranchRequest) -> Result<(), ApiError> {
+    for (field, value) in [
+        ("name", &b.name),
+        ("email", &b.email),
+        ("region", &b.region),
+        ("district", &b.district),
+        ("location", &b.location),
+        ("street", &b.street),
+        ("house", &b.house),
+        ("customFullName", &b.custom_full_name),
+        ("customFullAddress", &b.custom_full_address),
+    ] {
+        require_text(field, value)?;
+    }
+    if !b.delivery_types.iter().any(|t| t == "api") {
+        return Err(ApiError::bad_request(
+            "deliveryTypes must contain \"api\" (the emulator delivers by callback only)",
+        ));
+    }
+    if b.offer_request_type != "dynamic" {
+        return Err(ApiError::bad_request(
+            "offerRequestType must be \"dynamic\"",
+        ));
+    }
+    if !b.scopes.diia_id.iter().any(|s| s == "auth") {
+        return Err(ApiError::bad_request("scopes.diiaId must contain \"auth\""));
+    }
+    Ok(())
+}
+
+/// `POST /api/v2/acquirers/branch` → `{"_id"}`.
+async fn create_branch(
+    State(shared): State<Arc<Shared>>,
+    body: Bytes,
+) -> Result<Json<IdResponse>, ApiError> {
+    let request: BranchRequest = parse_json(&body)?;
+    validate_branch(&request)?;
+    let id = random_hex(12).map_err(|e| ApiError::internal(e.to_string()))?;
+    shared.lock().branches.push(Branch {
+        id: id.clone(),
+        request,
+    });
+    Ok(Json(IdResponse { id }))
+}
+
+fn branch_json(b: &Branch) -> serde_json::Value {
+    let mut value = serde_json::to_value(&b.request).unwrap_or_else(|_| json!({}));
+    if let Some(map) = value.as_object_mut() {
+        map.insert("_id".to_owned(), json!(b.id));
+    }
+    value
+}
+
+/// `GET /api/v2/acquirers/branch/{id}` → the branch with its `_id`.
+async fn get_branch(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let inner = shared.lock();
+    let branch = inner
+        .branch(&id)
+        .ok_or_else(|| ApiError::not_found("branch not found"))?;
+    Ok(Json(branch_json(branch)))
+}
+
+/// `PUT /api/v2/acquirers/branch/{id}` replaces the branch's fields → `{"_id"}`.
+async fn update_branch(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<IdResponse>, ApiError> {
+    let request: BranchRequest = parse_json(&body)?;
+    validate_branch(&request)?;
+    let mut inner = shared.lock();
+    let branch = inner
+        .branches
+        .iter_mut()
+        .find(|b| b.id == id)
+        .ok_or_else(|| ApiError::not_found("branch not found"))?;
+    branch.request = request;
+    Ok(Json(IdResponse { id }))
+}
+
+/// `DELETE /api/v2/acquirers/branch/{id}` → `{"success": true}`; its offers go with it.
+async fn delete_branch(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let mut inner = shared.lock();
+    let before = inner.branches.len();
+    inner.branches.retain(|b| b.id != id);
+    if inner.branches.len() == before {
+        return Err(ApiError::not_found("branch not found"));
+    }
+    inner.offers.retain(|_, o| o.branch_id != id);
+    Ok(Json(json!({ "success": true })))
+}
+
+#[derive(Deserialize)]
+struct Page {
+    skip: Option<usize>,
+    limit: Option<usize>,
+}
+
+/// `GET /api/v2/acquirers/branches?skip&limit` → `{"total", "branches"}`.
+async fn list_branches(
+    State(shared): State<Arc<Shared>>,
+    Query(page): Query<Page>,
+) -> Json<serde_json::Value> {
+    let inner = shared.lock();
+    let branches: Vec<_> = inner
+        .branches
+        .iter()
+        .skip(page.skip.unwrap_or(0))
+        .take(page.limit.unwrap_or(100))
+        .map(branch_json)
+        .collect();
+    Json(json!({ "total": inner.branches.len(), "branches": branches }))
+}
+
+/// `POST /api/v1/acquirers/branch/{branchId}/offer` → `{"_id"}`.
+async fn create_offer(
+    State(shared): State<Arc<Shared>>,
+    Path(branch_id): Path<String>,
+    body: Bytes,
+) -> Result<Json<IdResponse>, ApiError> {
+    let request: OfferRequest = parse_json(&body)?;
+    require_text("name", &request.name)?;
+    if !request.scopes.diia_id.iter().any(|s| s == "auth") {
+        return Err(ApiError::bad_request("scopes.diiaId must contain \"auth\""));
+    }
+    let id = random_hex(12).map_err(|e| ApiError::internal(e.to_string()))?;
+    let mut inner = shared.lock();
+    if inner.branch(&branch_id).is_none() {
+        return Err(ApiError::not_found("branch not found"));
+    }
+    inner
+        .offers
+        .insert(id.clone(), Offer { branch_id, request });
+    Ok(Json(IdResponse { id }))
+}
+
+/// `POST /api/v2/acquirers/branch/{branchId}/offer-request/dynamic` → `{"deeplink"}`.
+async fn create_dynamic_request(
+    State(shared): State<Arc<Shared>>,
+    Path(branch_id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let faults = shared.lock().faults;
+    match faults.dynamic {
+        DynamicFault::Ok => {}
+        DynamicFault::Error500 => {
+            return Err(ApiError::internal("emulated fault: internal server error"));
+        }
+        DynamicFault::Slow => tokio::time::sleep(Duration::from_millis(faults.slow_ms)).await,
+        DynamicFault::Garbage => {
+            return Ok((
+                StatusCode::OK,
+                [(CONTENT_TYPE, "text/html; charset=utf-8")],
+                "<html><body>502 Bad Gateway (emulated garbage)</body></html>",
+            )
+                .into_response());
+        }
+    }
+
+    let request: DynamicOfferRequest = parse_json(&body)?;
+    match request.sign_algo.as_str() {
+        "ECDSA" => {}
+        "DSTU" => {
+            return Err(ApiError::bad_request(
+                "signAlgo \"DSTU\" is not supported by the emulator: it signs with ECDSA P-256 \
+                 only; send signAlgo \"ECDSA\"",
+            ));
+        }
+        other => {
+            return Err(ApiError::bad_request(format!(
+                "signAlgo must be \"ECDSA\" or \"DSTU\", got {other:?}"
+            )));
+        }
+    }
+    let hash = BASE64
+        .decode(request.request_id.trim())
+        .ok()
+        .filter(|h| h.len() == 32)
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "requestId must be base64 of a 32-byte SHA-256 hash of the partner's own id",
+            )
+        })?;
+
+    let mut inner = shared.lock();
+    let branch = inner
+        .branch(&branch_id)
+        .ok_or_else(|| ApiError::not_found("branch not found"))?;
+    let branch_name = branch.request.name.clone();
+    let offer = inner
+        .offers
+        .get(&request.offer_id)
+        .filter(|o| o.branch_id == branch_id)
+        .ok_or_else(|| ApiError::not_found("offer not found in this branch"))?;
+    let offer_name = offer.request.name.clone();
+    let return_link = request
+        .return_link
+        .clone()
+        .or_else(|| offer.request.return_link.clone());
+    inner.last_n += 1;
+    let n = inner.last_n;
+    let deeplink = shared
+        .settings
+        .public_base_url
+        .join(&format!("{DEEPLINK_PREFIX}{n}"))
+        .map_err(|e| ApiError::internal(format!("cannot build the deeplink: {e}")))?;
+    inner.requests.insert(
+        n,
+        LoginRequest {
+            n,
+            request_id: request.request_id,
+            hash,
+            offer_name,
+            branch_name,
+            return_link,
+            created_at: time::OffsetDateTime::now_utc(),
+            progress: Progress::Waiting,
+        },
+    );
+    drop(inner);
+    tracing::info!(n, %deeplink, "new login request");
+    Ok(Json(DeeplinkResponse {
+        deeplink: deeplink.into(),
+    })
+    .into_response())
+}

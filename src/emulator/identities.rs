@@ -1,0 +1,250 @@
+//! The emulator's CA and the test people whose keys "the phone" signs with, kept in memory or
+//! in a state directory so that a gateway configured to trust the CA keeps working after a
+//! restart.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::Digest;
+use time::{Duration, OffsetDateTime};
+
+use super::EmulatorError;
+use super::test_ca::{TestCa, TestCaError, TestIdentitySpec, TestSigner};
+use crate::identity::{Edrpou, Rnokpp};
+use crate::signature::{TrustList, verify_auth_signature};
+
+const CA_NAME: &str = "Тестовий КНЕДП емулятора Дії";
+const CA_FILE: &str = "ca.pem";
+
+/// Synthetic numbers with valid check digits (computed with the published algorithms; the
+/// tests parse them), chosen not to belong to anyone we know of.
+const PERSON_RNOKPP: &str = "3012345670";
+const DIRECTOR_RNOKPP: &str = "2654321099";
+const COMPANY_EDRPOU: &str = "40123454";
+const COMPANY_NAME: &str = "ТОВ «Тестова компанія»";
+
+/// Which test key answers a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TestIdentity {
+    /// A private individual: РНОКПП only.
+    #[default]
+    Person,
+    /// A company director: РНОКПП plus the company's ЄДРПОУ.
+    Director,
+}
+
+impl TestIdentity {
+    pub const ALL: [TestIdentity; 2] = [TestIdentity::Person, TestIdentity::Director];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            TestIdentity::Person => "person",
+            TestIdentity::Director => "director",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|i| i.key() == s)
+    }
+
+    pub fn full_name(self) -> &'static str {
+        match self {
+            TestIdentity::Person => "Шевченко Тарас Григорович",
+            TestIdentity::Director => "Коваленко Олена Петрівна",
+        }
+    }
+
+    pub fn rnokpp(self) -> &'static str {
+        match self {
+            TestIdentity::Person => PERSON_RNOKPP,
+            TestIdentity::Director => DIRECTOR_RNOKPP,
+        }
+    }
+
+    pub fn edrpou(self) -> Option<&'static str> {
+        match self {
+            TestIdentity::Person => None,
+            TestIdentity::Director => Some(COMPANY_EDRPOU),
+        }
+    }
+
+    /// One line for the phone page under the name.
+    pub fn description(self) -> String {
+        match self {
+            TestIdentity::Person => format!("Фізична особа · РНОКПП {PERSON_RNOKPP}"),
+            TestIdentity::Director => format!(
+                "Директор, {COMPANY_NAME} · ЄДРПОУ {COMPANY_EDRPOU} · РНОКПП {DIRECTOR_RNOKPP}"
+            ),
+        }
+    }
+
+    pub(crate) fn spec(self) -> Result<TestIdentitySpec, TestCaError> {
+        let bad = |e: crate::identity::IdentityError| TestCaError::Key(e.to_string());
+        let full_name = self.full_name();
+        let (surname, given_name) = full_name.split_once(' ').unwrap_or((full_name, ""));
+        Ok(TestIdentitySpec {
+            full_name: full_name.to_owned(),
+            surname: surname.to_owned(),
+            given_name: given_name.to_owned(),
+            rnokpp: Rnokpp::parse(self.rnokpp()).map_err(bad)?,
+            edrpou: self.edrpou().map(Edrpou::parse).transpose().map_err(bad)?,
+            organization: self.edrpou().map(|_| COMPANY_NAME.to_owned()),
+            title: self.edrpou().map(|_| "Директор".to_owned()),
+        })
+    }
+
+    fn file_name(self) -> String {
+        format!("{}.pem", self.key())
+    }
+}
+
+/// The CA and one signer per [`TestIdentity`].
+pub(crate) struct Keys {
+    pub ca_pem: String,
+    person: TestSigner,
+    director: TestSigner,
+}
+
+impl Keys {
+    pub fn signer(&self, who: TestIdentity) -> &TestSigner {
+        match who {
+            TestIdentity::Person => &self.person,
+            TestIdentity::Director => &self.director,
+        }
+    }
+}
+
+/// Loads the CA and identities from `state_dir` (creating what is missing or no longer usable),
+/// or makes fresh ones in memory.
+pub(crate) fn load_or_create(
+    state_dir: Option<&Path>,
+    now: OffsetDateTime,
+) -> Result<Keys, EmulatorError> {
+    let ca = match state_dir {
+        None => TestCa::generate(CA_NAME, now)?,
+        Some(dir) => load_or_create_ca(dir, now)?,
+    };
+    let ca_pem = ca.cert_pem()?;
+    let trust = TrustList::from_pem(ca_pem.as_bytes())
+        .map_err(|e| TestCaError::Pem(e.to_string()))?
+        .0;
+    let mut signers = Vec::with_capacity(TestIdentity::ALL.len());
+    for who in TestIdentity::ALL {
+        let stored = match state_dir {
+            Some(dir) => read_optional(&dir.join(who.file_name()))?
+                .and_then(|pem| {
+                    TestSigner::from_pem_bundle(&pem, vec![ca.cert_der().to_vec()]).ok()
+                })
+                .filter(|s| still_usable(s, who, &trust, now)),
+            None => None,
+        };
+        let signer = match stored {
+            Some(s) => s,
+            None => {
+                let s = ca.issue(
+                    &who.spec()?,
+                    now - Duration::days(1),
+                    now + Duration::days(365),
+                )?;
+                if let Some(dir) = state_dir {
+                    write_private(&dir.join(who.file_name()), &s.to_pem_bundle()?)?;
+                    tracing::info!(identity = who.key(), "issued a new test identity key");
+                }
+                s
+            }
+        };
+        signers.push(signer);
+    }
+    let mut signers = signers.into_iter();
+    let (Some(person), Some(director)) = (signers.next(), signers.next()) else {
+        return Err(TestCaError::Key("test identities missing".into()).into());
+    };
+    Ok(Keys {
+        ca_pem,
+        person,
+        director,
+    })
+}
+
+fn load_or_create_ca(dir: &Path, now: OffsetDateTime) -> Result<TestCa, EmulatorError> {
+    fs::create_dir_all(dir).map_err(|source| EmulatorError::StateFile {
+        path: dir.to_owned(),
+        source,
+    })?;
+    let path = dir.join(CA_FILE);
+    if let Some(pem) = read_optional(&path)? {
+        // A broken CA file is an error rather than silently replaced: gateways trust this CA.
+        let ca = TestCa::from_pem_bundle(&pem).map_err(|source| EmulatorError::CaBundle {
+            path: path.clone(),
+            source,
+        })?;
+        let not_after = OffsetDateTime::UNIX_EPOCH
+            + ca.certificate()
+                .tbs_certificate()
+                .validity()
+                .not_after
+                .to_unix_duration();
+        if not_after > now + Duration::days(366) {
+            return Ok(ca);
+        }
+        tracing::warn!(path = %path.display(), %not_after, "the stored test CA is (nearly) expired: making a new one");
+    }
+    let ca = TestCa::generate(CA_NAME, now)?;
+    write_private(&path, &ca.to_pem_bundle()?)?;
+    tracing::info!(path = %path.display(), "created a new test CA");
+    Ok(ca)
+}
+
+/// A stored key is reused only if it still signs something that verifies against the CA, with
+/// the identity numbers this version of the emulator hands out, for at least another day.
+fn still_usable(
+    signer: &TestSigner,
+    who: TestIdentity,
+    trust: &TrustList,
+    now: OffsetDateTime,
+) -> bool {
+    let hash = sha2::Sha256::digest(b"kepgate emulator self-check").to_vec();
+    let Ok(p7s) = signer.sign_hash_cades(&hash, now) else {
+        return false;
+    };
+    let Ok(verified) = verify_auth_signature(&p7s, &hash, trust, now) else {
+        return false;
+    };
+    let id = verified.identity;
+    id.not_after > now + Duration::days(1)
+        && id.full_name == who.full_name()
+        && id.rnokpp.as_ref().map(Rnokpp::as_str) == Some(who.rnokpp())
+        && id.edrpou.as_ref().map(Edrpou::as_str) == who.edrpou()
+}
+
+fn read_optional(path: &Path) -> Result<Option<String>, EmulatorError> {
+    match fs::read_to_string(path) {
+        Ok(s) => Ok(Some(s)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(EmulatorError::StateFile {
+            path: path.to_owned(),
+            source,
+        }),
+    }
+}
+
+/// Writes a private key file: owner-only, and via a rename so a crash leaves no half file.
+fn write_private(path: &Path, contents: &str) -> Result<(), EmulatorError> {
+    let err = |source| EmulatorError::StateFile {
+        path: path.to_owned(),
+        source,
+    };
+    let mut tmp = PathBuf::from(path);
+    tmp.set_extension("pem.tmp");
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&tmp).map_err(err)?;
+    file.write_all(contents.as_bytes()).map_err(err)?;
+    file.sync_all().map_err(err)?;
+    fs::rename(&tmp, path).map_err(err)
+}

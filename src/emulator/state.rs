@@ -1,0 +1,247 @@
+//! The emulator's in-memory state: session tokens, branches, offers and login requests.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::identities::{Keys, TestIdentity};
+use super::{EmulatorError, EmulatorSettings};
+use crate::provider::diia::wire::{BranchRequest, OfferRequest};
+
+/// Everything the handlers share.
+pub(crate) struct Shared {
+    pub settings: EmulatorSettings,
+    pub keys: Keys,
+    pub ca_pem: String,
+    /// For callbacks: no redirects (a partner answering 3xx is an error worth seeing).
+    pub http: reqwest::Client,
+    inner: Mutex<Inner>,
+}
+
+/// Callbacks give up after this long, as a provider would.
+pub(crate) const CALLBACK_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl Shared {
+    pub fn new(settings: EmulatorSettings, keys: Keys) -> Result<Self, EmulatorError> {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(CALLBACK_TIMEOUT)
+            .user_agent(concat!("kepgate-diia-emulator/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Shared {
+            settings,
+            ca_pem: keys.ca_pem.clone(),
+            keys,
+            http,
+            inner: Mutex::new(Inner::default()),
+        })
+    }
+
+    /// Critical sections never await and never panic by design; if one did, the data is
+    /// still consistent enough for a test double, so a poisoned lock is simply taken over.
+    pub fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[derive(Default)]
+pub(crate) struct Inner {
+    /// Session token → when it stops being valid.
+    pub tokens: HashMap<String, Instant>,
+    /// In creation order, so listings are stable.
+    pub branches: Vec<Branch>,
+    pub offers: HashMap<String, Offer>,
+    pub requests: BTreeMap<u64, LoginRequest>,
+    pub last_n: u64,
+    pub faults: Faults,
+}
+
+impl Inner {
+    pub fn branch(&self, id: &str) -> Option<&Branch> {
+        self.branches.iter().find(|b| b.id == id)
+    }
+}
+
+pub(crate) struct Branch {
+    pub id: String,
+    pub request: BranchRequest,
+}
+
+pub(crate) struct Offer {
+    pub branch_id: String,
+    pub request: OfferRequest,
+}
+
+/// One `offer-request/dynamic`: what the phone page shows and the callback answers.
+pub(crate) struct LoginRequest {
+    pub n: u64,
+    /// As the partner sent it (base64 of the hash); echoed in the callback.
+    pub request_id: String,
+    /// The decoded `request_id`: what the phone signs.
+    pub hash: Vec<u8>,
+    pub offer_name: String,
+    pub branch_name: String,
+    pub return_link: Option<String>,
+    pub created_at: OffsetDateTime,
+    pub progress: Progress,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Answer {
+    Confirm(TestIdentity),
+    Decline,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum Progress {
+    Waiting,
+    /// Answered; the callback is on its way.
+    Sending(Answer),
+    Done(Answer, Delivery),
+}
+
+/// What happened to the callback.
+#[derive(Clone, Debug)]
+pub(crate) struct Delivery {
+    pub at: OffsetDateTime,
+    pub partner_status: Option<u16>,
+    pub partner_body: Option<String>,
+    /// Set when the partner did not acknowledge with `{"success": true}`.
+    pub failure: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RequestState {
+    Waiting,
+    Confirmed,
+    Declined,
+    Failed,
+}
+
+impl LoginRequest {
+    pub fn state(&self) -> RequestState {
+        let by_answer = |a: &Answer| match a {
+            Answer::Confirm(_) => RequestState::Confirmed,
+            Answer::Decline => RequestState::Declined,
+        };
+        match &self.progress {
+            Progress::Waiting => RequestState::Waiting,
+            Progress::Sending(a) => by_answer(a),
+            Progress::Done(_, d) if d.failure.is_some() => RequestState::Failed,
+            Progress::Done(a, _) => by_answer(a),
+        }
+    }
+
+    pub fn answer(&self) -> Option<Answer> {
+        match &self.progress {
+            Progress::Waiting => None,
+            Progress::Sending(a) | Progress::Done(a, _) => Some(*a),
+        }
+    }
+
+    pub fn delivery(&self) -> Option<&Delivery> {
+        match &self.progress {
+            Progress::Done(_, d) => Some(d),
+            _ => None,
+        }
+    }
+
+    pub fn view(&self) -> RequestView {
+        let delivery = self.delivery();
+        RequestView {
+            n: self.n,
+            request_id: self.request_id.clone(),
+            offer_name: self.offer_name.clone(),
+            branch_name: self.branch_name.clone(),
+            state: self.state(),
+            created_at: self.created_at,
+            identity: match self.answer() {
+                Some(Answer::Confirm(who)) => Some(who),
+                _ => None,
+            },
+            answered_at: delivery.map(|d| d.at),
+            partner_status: delivery.and_then(|d| d.partner_status),
+            partner_body: delivery.and_then(|d| d.partner_body.clone()),
+            failure_reason: delivery.and_then(|d| d.failure.clone()),
+        }
+    }
+}
+
+/// JSON of `GET /emulator/requests/{n}` and of the control answers.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestView {
+    pub n: u64,
+    pub request_id: String,
+    pub offer_name: String,
+    pub branch_name: String,
+    pub state: RequestState,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// Who confirmed (absent when waiting or declined).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<TestIdentity>,
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub answered_at: Option<OffsetDateTime>,
+    /// The partner's HTTP status for the callback (absent if it never answered).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partner_status: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partner_body: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_reason: Option<String>,
+}
+
+/// How `offer-request/dynamic` misbehaves, for testing the adapter's error handling.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DynamicFault {
+    #[default]
+    Ok,
+    /// Answers 500 with an error body.
+    Error500,
+    /// Waits `slowMs` before answering normally.
+    Slow,
+    /// Answers 200 with a body that is not JSON.
+    Garbage,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Faults {
+    #[serde(default)]
+    pub dynamic: DynamicFault,
+    /// Delay of the `slow` fault, in milliseconds.
+    #[serde(default = "default_slow_ms")]
+    pub slow_ms: u64,
+}
+
+fn default_slow_ms() -> u64 {
+    30_000
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Faults {
+            dynamic: DynamicFault::Ok,
+            slow_ms: default_slow_ms(),
+        }
+    }
+}
+
+/// `n` random bytes as lowercase hex (ids look like Diia's Mongo ObjectIds at 12 bytes).
+pub(crate) fn random_hex(n: usize) -> Result<String, getrandom::Error> {
+    let mut buf = vec![0u8; n];
+    getrandom::fill(&mut buf)?;
+    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+}
