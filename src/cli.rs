@@ -32,8 +32,21 @@ pub enum Command {
     Migrate,
     /// Load and check the configuration; name the offending key if it is wrong.
     CheckConfig,
-    /// Run the demo stack on this machine (database `kepgate_demo`).
-    Demo,
+    /// Run the demo stack on this machine: gateway + Diia emulator (database `kepgate_demo`).
+    Demo {
+        /// Where the demo's Diia emulator listens.
+        #[arg(
+            long,
+            env = "KEPGATE_DEMO_EMULATOR_LISTEN",
+            default_value = "127.0.0.1:8090"
+        )]
+        emulator_listen: std::net::SocketAddr,
+        /// Keeps the emulator's test CA and the callback secret across demo restarts.
+        #[arg(long, env = "KEPGATE_DEMO_STATE_DIR", default_value = ".kepgate-demo")]
+        state_dir: PathBuf,
+    },
+    /// Run the Diia.Signature emulator (partner API, phone page, signed callbacks).
+    Emulator(Box<crate::emulator::EmulatorArgs>),
     /// Diia.Signature administration.
     #[command(subcommand)]
     Diia(DiiaCommand),
@@ -51,8 +64,11 @@ pub enum DiiaCommand {
 }
 
 pub async fn run(cli: Cli) -> ExitCode {
+    if let Command::Emulator(args) = cli.command {
+        return run_emulator(args).await;
+    }
     let defaults = match cli.command {
-        Command::Demo => Defaults::Demo,
+        Command::Demo { .. } => Defaults::Demo,
         _ => Defaults::Production,
     };
     let settings = match Settings::load_with(cli.config.as_deref(), true, defaults) {
@@ -68,8 +84,12 @@ pub async fn run(cli: Cli) -> ExitCode {
     telemetry::init(&settings.log);
     let result = match cli.command {
         Command::Migrate => migrate(settings).await,
-        Command::Serve | Command::Demo => serve(settings).await,
-        Command::CheckConfig => Ok(()),
+        Command::Serve => serve(settings).await,
+        Command::Demo {
+            emulator_listen,
+            state_dir,
+        } => crate::demo::run(settings, emulator_listen, state_dir).await,
+        Command::CheckConfig | Command::Emulator(_) => Ok(()),
         Command::Diia(DiiaCommand::Setup { provider }) => diia_setup(&settings, &provider).await,
     };
     match result {
@@ -130,6 +150,22 @@ async fn diia_setup(settings: &Settings, id: &str) -> anyhow::Result<()> {
     println!("branch_id = \"{branch_id}\"");
     println!("offer_id = \"{offer_id}\"");
     Ok(())
+}
+
+async fn run_emulator(args: Box<crate::emulator::EmulatorArgs>) -> ExitCode {
+    telemetry::init(&crate::config::LogSettings::default());
+    let result = async {
+        let emulator = crate::emulator::Emulator::build((*args).into_settings()?).await?;
+        emulator.run(shutdown_signal()).await
+    }
+    .await;
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("kepgate emulator: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 async fn migrate(settings: Settings) -> anyhow::Result<()> {

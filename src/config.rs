@@ -21,6 +21,9 @@ use crate::language::Lang;
 pub const ENV_PREFIX: &str = "KEPGATE_";
 /// Environment variables with our prefix that are not configuration keys.
 pub const ENV_NOT_KEYS: &[&str] = &["CONFIG"];
+/// Variables of kepgate's other commands (`KEPGATE_EMULATOR_LISTEN`, `KEPGATE_DEMO_…`) and of
+/// its tests: not gateway configuration, so never read as keys.
+pub const ENV_OTHER_PREFIXES: &[&str] = &["EMULATOR_", "DEMO_", "TEST_"];
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -387,7 +390,15 @@ impl Settings {
         }
         if read_env {
             figment = figment
-                .merge(Env::prefixed(ENV_PREFIX).ignore(ENV_NOT_KEYS).split("__"))
+                .merge(
+                    Env::prefixed(ENV_PREFIX)
+                        .ignore(ENV_NOT_KEYS)
+                        .filter(|key| {
+                            let key = key.as_str().to_ascii_uppercase();
+                            !ENV_OTHER_PREFIXES.iter().any(|p| key.starts_with(p))
+                        })
+                        .split("__"),
+                )
                 .merge(
                     Env::raw()
                         .only(&["DATABASE_URL"])

@@ -4,6 +4,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod database;
+pub mod demo;
 pub mod emulator;
 pub mod http;
 pub mod identity;

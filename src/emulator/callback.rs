@@ -106,7 +106,11 @@ async fn deliver(shared: &Shared, request_id: &str, encoded: String) -> Delivery
                 partner_body: None,
                 failure: Some(format!(
                     "the partner could not be reached at {}: {}",
-                    shared.settings.partner_callback_url,
+                    shared
+                        .settings
+                        .partner_callback_url
+                        .origin()
+                        .ascii_serialization(),
                     error_chain(&e)
                 )),
             };

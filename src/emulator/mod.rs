@@ -277,7 +277,8 @@ impl Emulator {
         tracing::info!(
             %addr,
             public_base_url = %self.shared.settings.public_base_url,
-            partner_callback_url = %self.shared.settings.partner_callback_url,
+            // Only the origin: the callback path carries the partner's secret segment.
+            partner = %self.shared.settings.partner_callback_url.origin().ascii_serialization(),
             "Diia emulator listening"
         );
         axum::serve(self.listener, router(self.shared))

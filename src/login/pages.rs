@@ -588,7 +588,7 @@ enum Completed {
         return_path: ReturnPath,
         cookies: Vec<String>,
     },
-    NotYet(PendingLogin),
+    NotYet(Box<PendingLogin>),
 }
 
 async fn complete(
@@ -615,7 +615,7 @@ async fn complete(
             .await?
             .ok_or(AppError::NotFound)?;
         metrics::counter!("kepgate_login_completions_refused_total", "reason" => login.state.as_str()).increment(1);
-        return Ok(Completed::NotYet(login));
+        return Ok(Completed::NotYet(Box::new(login)));
     };
     let ttl = time::Duration::try_from(state.settings.login.session_ttl)
         .unwrap_or(time::Duration::hours(8));

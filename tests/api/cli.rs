@@ -115,10 +115,22 @@ async fn demo_process_answers_probes_and_stops_cleanly() {
     let (url, _) = fresh_database_url();
     let url = url.replacen("postgres@", "postgres:pw-must-not-leak@", 1);
     let port = free_port();
+    let emulator_port = free_port();
+    let state_dir =
+        std::env::temp_dir().join(format!("kepgate-demo-{}", uuid::Uuid::new_v4().simple()));
     let mut child = kepgate_bin()
         .arg("demo")
         .env("DATABASE_URL", &url)
         .env("KEPGATE_SERVER__LISTEN", format!("127.0.0.1:{port}"))
+        .env(
+            "KEPGATE_SERVER__BASE_URL",
+            format!("http://127.0.0.1:{port}/"),
+        )
+        .env(
+            "KEPGATE_DEMO_EMULATOR_LISTEN",
+            format!("127.0.0.1:{emulator_port}"),
+        )
+        .env("KEPGATE_DEMO_STATE_DIR", &state_dir)
         .env("KEPGATE_METRICS__LISTEN", "127.0.0.1:0")
         .env("RUST_LOG", "debug")
         .stdout(Stdio::null())
@@ -170,4 +182,10 @@ async fn demo_process_answers_probes_and_stops_cleanly() {
         !log.contains("pw-must-not-leak"),
         "password in the log:\n{log}"
     );
+    let secret = std::fs::read_to_string(state_dir.join("callback-secret")).unwrap();
+    assert!(
+        !log.contains(secret.trim()),
+        "callback secret in the log:\n{log}"
+    );
+    let _ = std::fs::remove_dir_all(&state_dir);
 }

@@ -1,44 +1,95 @@
-//! No Docker engine runs here, so docker-compose.yml is checked the way it can be: every
-//! `KEPGATE_…` variable (and DATABASE_URL) it sets for kepgate must be a real, valid config key.
+//! No Docker engine runs here, so docker-compose.yml is checked the way it can be: the
+//! gateway's `KEPGATE_…` variables (and DATABASE_URL) together must be a valid configuration,
+//! and every `KEPGATE_EMULATOR_…` variable must be one the emulator command reads.
+
+use std::collections::BTreeMap;
 
 use crate::helpers::kepgate_bin;
 
-#[test]
-fn every_kepgate_variable_in_docker_compose_is_a_real_config_key() {
+/// service name → (variable, value), read from the compose file's `environment:` maps.
+fn environment_by_service() -> BTreeMap<String, Vec<(String, String)>> {
     let compose =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docker-compose.yml"))
             .unwrap();
-    let mut vars = Vec::new();
+    let mut services: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    let mut current = None;
     for line in compose.lines() {
-        let line = line.trim().trim_start_matches("- ");
-        let Some((key, value)) = line.split_once([':', '=']) else {
+        if let Some(name) = line
+            .strip_prefix("  ")
+            .filter(|l| !l.starts_with(' '))
+            .and_then(|l| l.strip_suffix(':'))
+        {
+            current = Some(name.to_owned());
+            continue;
+        }
+        let Some(service) = &current else { continue };
+        let Some((key, value)) = line.trim().split_once(':') else {
             continue;
         };
         let key = key.trim();
         if key.starts_with("KEPGATE_") || key == "DATABASE_URL" {
             let value = value.trim().trim_matches('"').to_owned();
-            vars.push((key.to_owned(), value));
+            services
+                .entry(service.clone())
+                .or_default()
+                .push((key.to_owned(), value));
         }
     }
-    assert!(vars.len() >= 4, "found {vars:?}");
-    for (key, value) in &vars {
-        // One at a time, so an error names exactly this variable.
-        let out = kepgate_bin()
-            .arg("check-config")
-            .env(key, value)
-            .output()
+    services
+}
+
+#[test]
+fn the_gateways_compose_variables_form_a_valid_configuration() {
+    let services = environment_by_service();
+    let gateway = &services["kepgate"];
+    assert!(gateway.len() >= 8, "found {gateway:?}");
+    // The trust file exists only inside the containers; the key and its form are what we check.
+    let ca = std::env::temp_dir().join(format!("compose-ca-{}.pem", uuid::Uuid::new_v4().simple()));
+    let ca_pem =
+        kepgate::emulator::test_ca::TestCa::generate("Compose", time::OffsetDateTime::now_utc())
+            .unwrap()
+            .cert_pem()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{key}={value} from docker-compose.yml is not accepted:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+    std::fs::write(&ca, ca_pem).unwrap();
+    let mut cmd = kepgate_bin();
+    cmd.arg("check-config");
+    for (key, value) in gateway {
+        let value = if key == "KEPGATE_TRUST__FILES" {
+            format!("[{}]", ca.display())
+        } else {
+            value.clone()
+        };
+        cmd.env(key, value);
     }
-    // And the detector itself works: a made-up key is refused.
+    let out = cmd.output().unwrap();
+    let _ = std::fs::remove_file(&ca);
+    assert!(
+        out.status.success(),
+        "docker-compose.yml's kepgate environment is not accepted:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("provider diia (diia)"));
+
+    // And the check itself works: a made-up key is refused.
     let out = kepgate_bin()
         .arg("check-config")
         .env("KEPGATE_SERVER__NO_SUCH_KEY", "1")
         .output()
         .unwrap();
     assert!(!out.status.success());
+}
+
+#[test]
+fn the_emulators_compose_variables_are_ones_it_reads() {
+    let services = environment_by_service();
+    let emulator = &services["emulator"];
+    assert!(emulator.len() >= 3, "found {emulator:?}");
+    let help = kepgate_bin().args(["emulator", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    for (key, _) in emulator {
+        assert!(
+            help.contains(&format!("[env: {key}")),
+            "{key} is not read by `kepgate emulator`:\n{help}"
+        );
+    }
 }

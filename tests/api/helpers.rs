@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use kepgate::config::{Defaults, Settings};
 use kepgate::startup::Application;
-use secrecy::SecretString;
+use kepgate::state::AppState;
+use secrecy::{ExposeSecret, SecretString};
 use sqlx::{Connection, PgConnection, PgPool};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -26,8 +27,10 @@ pub struct TestApp {
     pub metrics_address: Option<String>,
     pub db_name: String,
     pub db: PgPool,
+    pub state: AppState,
     pub client: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
+    running: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
 impl Drop for TestApp {
@@ -52,22 +55,41 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
-    let mut settings = test_settings();
-    let (url, db_name) = fresh_database_url();
-    settings.database.url = SecretString::from(url);
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let mut settings = settings_for(&listener);
+    configure(&mut settings);
+    spawn_app_on(listener, settings).await
+}
+
+/// Test settings for a gateway on `listener`, with a fresh database of its own.
+pub fn settings_for(listener: &TcpListener) -> Settings {
+    let mut settings = test_settings();
+    let (url, _) = fresh_database_url();
+    settings.database.url = SecretString::from(url);
     let port = listener.local_addr().expect("addr").port();
     settings.server.listen = SocketAddr::from(([127, 0, 0, 1], port));
     settings.server.base_url = format!("http://127.0.0.1:{port}/").parse().expect("url");
-    configure(&mut settings);
+    settings
+}
 
+pub async fn spawn_app_on(listener: TcpListener, settings: Settings) -> TestApp {
+    let port = listener.local_addr().expect("addr").port();
+    let db_name = settings
+        .database
+        .url
+        .expose_secret()
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
     let app = Application::build_on(settings, listener)
         .await
         .expect("application builds");
     let metrics_address = app.metrics_addr().map(|a| format!("http://{a}"));
-    let db = app.state().db.clone();
+    let state = app.state().clone();
+    let db = state.db.clone();
     let (tx, rx) = oneshot::channel();
-    tokio::spawn(app.run(async move {
+    let running = tokio::spawn(app.run(async move {
         let _ = rx.await;
     }));
     TestApp {
@@ -75,8 +97,10 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         metrics_address,
         db_name,
         db,
+        state,
         client: client(),
         shutdown: Some(tx),
+        running: Some(running),
     }
 }
 
@@ -90,6 +114,16 @@ pub fn client() -> reqwest::Client {
 }
 
 impl TestApp {
+    /// Graceful stop (SIGTERM-like); returns once the server has let go of its port.
+    pub async fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(running) = self.running.take() {
+            let _ = running.await;
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

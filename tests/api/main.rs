@@ -1,8 +1,12 @@
 //! One integration-test binary (one link step, shared helpers). Real PostgreSQL, real HTTP.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
+mod browser;
 mod cli;
 mod compose;
 mod database;
+mod diia;
+mod diia_stack;
 mod helpers;
+mod login;
 mod pages;

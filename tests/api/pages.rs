@@ -23,7 +23,7 @@ async fn unknown_page_shows_a_404_in_the_users_language_with_the_request_id() {
 
     let response = app
         .client
-        .get(app.url("/anything/else"))
+        .get(app.url("/.kepgate/anything/else"))
         .header("cookie", "kepgate_lang=uk")
         .header("accept-language", "en")
         .send()

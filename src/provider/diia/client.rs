@@ -126,7 +126,7 @@ impl DiiaClient {
             }
             let outcome = match request.send().await {
                 // without_url: the token path carries the acquirer token, which must not be logged.
-                Err(e) => Err(ProviderError::Unavailable(e.without_url().to_string())),
+                Err(e) => Err(ProviderError::Unavailable(error_chain(e))),
                 Ok(response) => read_answer(response).await,
             };
             let retryable = matches!(outcome, Err(ProviderError::Unavailable(_)));
@@ -191,4 +191,18 @@ fn snippet(bytes: &[u8]) -> String {
         .chars()
         .filter(|c| !c.is_control())
         .collect()
+}
+
+/// The whole cause chain ("error sending request: connection refused"), without the URL: the
+/// token path carries the acquirer token, which must never reach a log.
+fn error_chain(error: reqwest::Error) -> String {
+    let error = error.without_url();
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }

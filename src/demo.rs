@@ -1,0 +1,116 @@
+//! `kepgate demo`: the whole stack in one process on this machine — the gateway, the Diia
+//! emulator (its phone page stands in for the phone), and the built-in signed-in page.
+//!
+//! The demo is an explicit configuration like any other: it lists the emulator's CA in
+//! `trust.files` itself. A production configuration never trusts the emulator unless told to.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use secrecy::SecretString;
+use tokio::net::TcpListener;
+
+use crate::config::{DiiaSettings, ProviderCommon, ProviderSettings, Settings};
+use crate::emulator::{DEFAULT_ACQUIRER_TOKEN, Emulator, EmulatorSettings};
+use crate::provider::diia::DiiaProvider;
+use crate::startup::{Application, shutdown_signal};
+
+pub const DEMO_PROVIDER: &str = "diia";
+
+pub async fn run(
+    mut settings: Settings,
+    emulator_listen: SocketAddr,
+    state_dir: PathBuf,
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&state_dir).with_context(|| {
+        format!(
+            "cannot create the demo state folder {}",
+            state_dir.display()
+        )
+    })?;
+    let gateway_listener = TcpListener::bind(settings.server.listen)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on server.listen = {}",
+                settings.server.listen
+            )
+        })?;
+
+    if settings.providers.is_empty() {
+        let secret = demo_callback_secret(&state_dir)?;
+        let callback_url = format!(
+            "{}{}/callback/{DEMO_PROVIDER}/{secret}",
+            settings
+                .server
+                .public_base_url()
+                .as_str()
+                .trim_end_matches('/'),
+            settings.server.route_prefix
+        );
+        let emulator_listener = TcpListener::bind(emulator_listen)
+            .await
+            .with_context(|| format!("cannot listen on the emulator address {emulator_listen}"))?;
+        let emulator_addr = emulator_listener.local_addr()?;
+        let emulator_base = format!("http://{emulator_addr}/");
+        let mut emulator_settings =
+            EmulatorSettings::new(emulator_addr, emulator_base.parse()?, callback_url.parse()?);
+        emulator_settings.state_dir = Some(state_dir.join("emulator"));
+        let emulator = Emulator::build_on(emulator_settings, emulator_listener).await?;
+        let ca_path = state_dir.join("emulator-ca.pem");
+        std::fs::write(&ca_path, emulator.ca_pem())?;
+        tokio::spawn(emulator.run(shutdown_signal()));
+
+        let mut diia = DiiaSettings {
+            common: ProviderCommon {
+                display_name: "Дія.Підпис (емулятор)".to_owned(),
+                display_name_en: Some("Diia.Signature (emulator)".to_owned()),
+                order: 0,
+                callback_secret: SecretString::from(secret),
+                callback_allowed_ips: vec![],
+                request_ttl: Duration::from_secs(180),
+                http_timeout: Duration::from_secs(10),
+                http_retries: 2,
+            },
+            api_base_url: emulator_base.parse()?,
+            acquirer_token: SecretString::from(DEFAULT_ACQUIRER_TOKEN),
+            auth_acquirer_token: None,
+            branch_id: None,
+            offer_id: None,
+            setup: Default::default(),
+        };
+        // The emulator keeps branches in memory: register ours at every start.
+        let (branch_id, offer_id) = DiiaProvider::new(DEMO_PROVIDER, &diia)?.setup().await?;
+        diia.branch_id = Some(branch_id);
+        diia.offer_id = Some(offer_id);
+        settings
+            .providers
+            .insert(DEMO_PROVIDER.to_owned(), ProviderSettings::Diia(diia));
+        settings.trust.files.push(ca_path);
+        tracing::info!(emulator = %emulator_base, "demo: Diia emulator running; its phone page opens from the login link");
+    }
+
+    let app = Application::build_on(settings, gateway_listener).await?;
+    let addr = app.local_addr()?;
+    println!(
+        "kepgate demo: open http://{addr}/ in a browser and sign in with «Дія.Підпис (емулятор)»"
+    );
+    app.run(shutdown_signal()).await
+}
+
+/// A callback secret kept across demo restarts (the emulator persists nothing else we need).
+fn demo_callback_secret(state_dir: &Path) -> anyhow::Result<String> {
+    let path = state_dir.join("callback-secret");
+    if let Ok(existing) = std::fs::read_to_string(&path)
+        && existing.trim().len() >= 32
+    {
+        return Ok(existing.trim().to_owned());
+    }
+    let mut bytes = [0u8; 24];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    std::fs::write(&path, &secret)?;
+    Ok(secret)
+}

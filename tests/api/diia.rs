@@ -1,0 +1,490 @@
+//! Diia.Signature: adapter ↔ emulator over real HTTP, the signed callback, and every refusal.
+
+use kepgate::emulator::test_ca::{TestIdentitySpec, TestSigner};
+use kepgate::identity::{Edrpou, Rnokpp};
+use kepgate::login::pending::PendingState;
+use time::Duration;
+
+use crate::diia_stack::{DiiaStack, encode_data, now, spawn_diia_stack};
+use crate::helpers::kepgate_bin;
+
+#[tokio::test]
+async fn a_login_gets_a_deeplink_of_diias_shape() {
+    let stack = spawn_diia_stack().await;
+    let started = stack.start_login().await;
+    let link = started.link.clone().unwrap();
+    assert!(started.show_qr);
+    assert!(
+        link.as_str().starts_with(&format!(
+            "{}/acquirers/offer-request/dynamic/",
+            stack.emulator
+        )),
+        "{link}"
+    );
+    let row = stack.pending(started.id).await;
+    assert_eq!(row.state, PendingState::Pending);
+    assert_eq!(row.deeplink.as_deref(), Some(link.as_str()));
+    // The emulator got requestId = base64(SHA-256(id)) and signAlgo ECDSA: it accepted it.
+    let n = DiiaStack::request_number(&started);
+    let seen: serde_json::Value = stack
+        .http
+        .get(format!("{}/emulator/requests/{n}", stack.emulator))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(seen["requestId"], row.request_hash.as_str());
+}
+
+#[tokio::test]
+async fn the_phone_confirming_logs_in_a_private_person_with_their_rnokpp() {
+    let stack = spawn_diia_stack().await;
+    let started = stack.start_login().await;
+    let answer = stack.phone(&started, "confirm", "person").await;
+    assert_eq!(answer["partnerStatus"], 200, "{answer}");
+
+    let row = stack.pending(started.id).await;
+    assert_eq!(
+        row.state,
+        PendingState::Confirmed,
+        "{:?}",
+        row.outcome_reason
+    );
+    let identity = row.identity.expect("identity stored");
+    assert_eq!(identity.full_name, "Шевченко Тарас Григорович");
+    assert!(identity.rnokpp.is_some());
+    assert_eq!(identity.edrpou, None);
+}
+
+#[tokio::test]
+async fn the_phone_confirming_with_a_company_key_gives_the_edrpou() {
+    let stack = spawn_diia_stack().await;
+    let started = stack.start_login().await;
+    stack.phone(&started, "confirm", "director").await;
+    let identity = stack
+        .pending(started.id)
+        .await
+        .identity
+        .expect("identity stored");
+    assert!(identity.edrpou.is_some(), "{identity:?}");
+    assert!(identity.rnokpp.is_some());
+    assert!(identity.organization.is_some());
+}
+
+#[tokio::test]
+async fn the_phone_declining_rejects_the_login() {
+    let stack = spawn_diia_stack().await;
+    let started = stack.start_login().await;
+    stack.phone(&started, "decline", "person").await;
+    let row = stack.pending(started.id).await;
+    assert_eq!(row.state, PendingState::Rejected);
+    assert!(row.identity.is_none());
+}
+
+#[tokio::test]
+async fn an_expired_session_token_is_renewed_once_and_the_call_retried() {
+    let stack = spawn_diia_stack().await;
+    stack.start_login().await;
+    let expired = stack
+        .http
+        .post(format!("{}/emulator/tokens/expire", stack.emulator))
+        .send()
+        .await
+        .unwrap();
+    assert!(expired.status().is_success());
+    // The cached token is now refused with 401: the adapter must renew it and still succeed.
+    let started = stack.start_login().await;
+    assert!(started.link.is_some());
+}
+
+// multi_thread: the emulator must keep serving while this thread waits for the child process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn diia_setup_command_prints_the_ids_to_configure() {
+    let stack = spawn_diia_stack().await;
+    let out = kepgate_bin()
+        .args(["diia", "setup", "--provider", "diia"])
+        .env("KEPGATE_PROVIDERS__DIIA__KIND", "diia")
+        .env("KEPGATE_PROVIDERS__DIIA__DISPLAY_NAME", "Дія.Підпис")
+        .env("KEPGATE_PROVIDERS__DIIA__API_BASE_URL", &stack.emulator)
+        .env(
+            "KEPGATE_PROVIDERS__DIIA__ACQUIRER_TOKEN",
+            kepgate::emulator::DEFAULT_ACQUIRER_TOKEN,
+        )
+        .env("KEPGATE_PROVIDERS__DIIA__CALLBACK_SECRET", "s".repeat(40))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("branch_id = \""), "{stdout}");
+    assert!(stdout.contains("offer_id = \""), "{stdout}");
+}
+
+#[tokio::test]
+async fn a_provider_that_is_down_gives_a_clear_error_and_marks_the_login() {
+    let stack = spawn_diia_stack().await;
+    let mut state = stack.app.state.clone();
+    let mut settings = (*state.settings).clone();
+    if let Some(kepgate::config::ProviderSettings::Diia(d)) = settings.providers.get_mut("diia") {
+        // Nothing listens on port 9 of loopback.
+        d.api_base_url = "http://127.0.0.1:9/".parse().unwrap();
+    }
+    state.providers = kepgate::provider::Providers::from_settings(&settings.providers).unwrap();
+    let error = kepgate::login::start::start_login(
+        &state,
+        kepgate::login::start::StartLogin {
+            provider_id: "diia".to_owned(),
+            user_hint: None,
+            return_path: kepgate::return_path::ReturnPath::root(),
+            binding_nonce: [1; 32],
+            client_ip: None,
+            user_agent: None,
+        },
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        error.to_string().starts_with("provider unavailable"),
+        "{error}"
+    );
+    let failed: i64 = sqlx::query_scalar("SELECT count(*) FROM pending_logins WHERE state = 'failed' AND outcome_reason = 'provider_unavailable'")
+        .fetch_one(&stack.app.db)
+        .await
+        .unwrap();
+    assert_eq!(failed, 1);
+}
+
+// ---- Callbacks the gateway must refuse, each on its own. ----
+
+fn person(
+    ca: &kepgate::emulator::test_ca::TestCa,
+    not_before: time::OffsetDateTime,
+    not_after: time::OffsetDateTime,
+) -> TestSigner {
+    ca.issue(
+        &TestIdentitySpec {
+            full_name: "Франко Іван Якович".to_owned(),
+            surname: "Франко".to_owned(),
+            given_name: "Іван Якович".to_owned(),
+            rnokpp: Rnokpp::parse("3184710691").unwrap(),
+            edrpou: None::<Edrpou>,
+            organization: None,
+            title: None,
+        },
+        not_before,
+        not_after,
+    )
+    .unwrap()
+}
+
+async fn callback_refused(
+    stack: &DiiaStack,
+    response: reqwest::Response,
+    status: u16,
+    reason: &str,
+) {
+    assert_eq!(response.status(), status);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["success"], false, "{body}");
+    assert_eq!(body["reason"], reason, "{body}");
+    let confirmed: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM pending_logins WHERE state = 'confirmed'")
+            .fetch_one(&stack.app.db)
+            .await
+            .unwrap();
+    assert_eq!(confirmed, 0, "nobody got in");
+}
+
+#[tokio::test]
+async fn a_signature_from_our_trusted_test_ca_is_accepted() {
+    // The control case for the refusals below: same path, everything right.
+    let stack = spawn_diia_stack().await;
+    let started = stack.start_login().await;
+    let hash = stack.pending(started.id).await.request_hash;
+    let signer = person(
+        &stack.own_ca,
+        now() - Duration::days(1),
+        now() + Duration::days(30),
+    );
+    let p7s = signer.sign_hash_cades(&hash.digest(), now()).unwrap();
+    let response = stack
+        .post_callback(hash.as_str(), encode_data(hash.as_str(), Some(&p7s), None))
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.json::<serde_json::Value>().await.unwrap(),
+        serde_json::json!({"success": true, "state": "confirmed"})
+    );
+    let identity = stack.pending(started.id).await.identity.unwrap();
+    assert_eq!(identity.full_name, "Франко Іван Якович");
+    assert_eq!(identity.rnokpp.unwrap().as_str(), "3184710691");
+}
+
+#[tokio::test]
+async fn a_signature_over_a_different_hash_is_refused() {
+    let stack = spawn_diia_stack().await;
+    let started = stack.start_login().await;
+    let hash = stack.pending(started.id).await.request_hash;
+    let signer = person(
+        &stack.own_ca,
+        now() - Duration::days(1),
+        now() + Duration::days(30),
+    );
+    let p7s = signer.sign_hash_cades(&[0x42; 32], now()).unwrap();
+    let response = stack
+        .post_callback(hash.as_str(), encode_data(hash.as_str(), Some(&p7s), None))
+        .await;
+    callback_refused(&stack, response, 422, "hash_mismatch").await;
+    assert_eq!(stack.pending(started.id).await.state, PendingState::Failed);
+}
+
+#[tokio::test]
+async fn a_certificate_from_an_untrusted_ca_is_refused() {
+    let stack = spawn_diia_stack().await;
+    let started = stack.start_login().await;
+    let hash = stack.pending(started.id).await.request_hash;
+    let stranger = kepgate::emulator::test_ca::TestCa::generate("Тестовий КНЕДП", now()).unwrap();
+    let p7s = person(
+        &stranger,
+        now() - Duration::days(1),
+        now() + Duration::days(30),
+    )
+    .sign_hash_cades(&hash.digest(), now())
+    .unwrap();
+    let response = stack
+        .post_callback(hash.as_str(), encode_data(hash.as_str(), Some(&p7s), None))
+        .await;
+    callback_refused(&stack, response, 422, "untrusted_chain").await;
+}
+
+#[tokio::test]
+async fn an_expired_certificate_is_refused() {
+    let stack = spawn_diia_stack().await;
+    let started = stack.start_login().await;
+    let hash = stack.pending(started.id).await.request_hash;
+    let p7s = person(
+        &stack.own_ca,
+        now() - Duration::days(400),
+        now() - Duration::days(35),
+    )
+    .sign_hash_cades(&hash.digest(), now())
+    .unwrap();
+    let response = stack
+        .post_callback(hash.as_str(), encode_data(hash.as_str(), Some(&p7s), None))
+        .await;
+    callback_refused(&stack, response, 422, "certificate_expired").await;
+}
+
+#[tokio::test]
+async fn a_tampered_signature_is_refused() {
+    let stack = spawn_diia_stack().await;
+    let started = stack.start_login().await;
+    let hash = stack.pending(started.id).await.request_hash;
+    let mut p7s = person(
+        &stack.own_ca,
+        now() - Duration::days(1),
+        now() + Duration::days(30),
+    )
+    .sign_hash_cades(&hash.digest(), now())
+    .unwrap();
+    // The ECDSA signature value sits at the end of the SignerInfo: flip a bit in it.
+    let last = p7s.len() - 3;
+    p7s[last] ^= 0x01;
+    let response = stack
+        .post_callback(hash.as_str(), encode_data(hash.as_str(), Some(&p7s), None))
+        .await;
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert!(
+        body["reason"] == "bad_signature" || body["reason"] == "malformed_signature",
+        "{body}"
+    );
+    assert_ne!(
+        stack.pending(started.id).await.state,
+        PendingState::Confirmed
+    );
+}
+
+#[tokio::test]
+async fn malformed_callbacks_are_refused_and_change_nothing() {
+    let stack = spawn_diia_stack().await;
+    let started = stack.start_login().await;
+    let hash = stack.pending(started.id).await.request_hash;
+    let trace = hash.as_str();
+
+    // encodeData not base64
+    let r = stack
+        .post_callback(trace, "%%% not base64 %%%".to_owned())
+        .await;
+    callback_refused(&stack, r, 400, "malformed").await;
+    // base64 of something that is not the JSON
+    let r = stack
+        .post_callback(trace, base64_of("{\"hello\": 1}"))
+        .await;
+    callback_refused(&stack, r, 400, "malformed").await;
+    // signature field not base64
+    let r = stack
+        .post_callback(
+            trace,
+            base64_of(&format!(
+                "{{\"requestId\":\"{trace}\",\"signature\":\"@@\"}}"
+            )),
+        )
+        .await;
+    callback_refused(&stack, r, 400, "malformed").await;
+    // not multipart at all
+    let r = stack
+        .http
+        .post(&stack.callback_url)
+        .header("X-Diia-Id-Action", "auth")
+        .header("X-Document-Request-Trace-Id", trace)
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    callback_refused(&stack, r, 400, "malformed").await;
+    // broken multipart framing
+    let r = stack
+        .http
+        .post(&stack.callback_url)
+        .header("X-Diia-Id-Action", "auth")
+        .header("X-Document-Request-Trace-Id", trace)
+        .header("content-type", "multipart/form-data; boundary=XYZ")
+        .body("--XYZ\r\nContent-Disposition: form-data; name=\"encodeData\"\r\n\r\nabc")
+        .send()
+        .await
+        .unwrap();
+    callback_refused(&stack, r, 400, "malformed").await;
+
+    assert_eq!(
+        stack.pending(started.id).await.state,
+        PendingState::Pending,
+        "still waiting for the real one"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_or_mismatching_trace_id_is_refused() {
+    let stack = spawn_diia_stack().await;
+    let started = stack.start_login().await;
+    let hash = stack.pending(started.id).await.request_hash;
+    let signer = person(
+        &stack.own_ca,
+        now() - Duration::days(1),
+        now() + Duration::days(30),
+    );
+    let p7s = signer.sign_hash_cades(&hash.digest(), now()).unwrap();
+
+    // Header says one request, body another.
+    let other = kepgate::provider::RequestHash::of(b"another request");
+    let r = stack
+        .post_callback(other.as_str(), encode_data(hash.as_str(), Some(&p7s), None))
+        .await;
+    callback_refused(&stack, r, 400, "malformed").await;
+
+    // A request nobody started.
+    let r = stack
+        .post_callback(
+            other.as_str(),
+            encode_data(other.as_str(), Some(&p7s), None),
+        )
+        .await;
+    callback_refused(&stack, r, 404, "unknown_request").await;
+
+    assert_eq!(stack.pending(started.id).await.state, PendingState::Pending);
+}
+
+#[tokio::test]
+async fn a_wrong_callback_secret_is_not_found() {
+    let stack = spawn_diia_stack().await;
+    let started = stack.start_login().await;
+    let hash = stack.pending(started.id).await.request_hash;
+    let wrong = stack.callback_url.rsplit_once('/').unwrap().0.to_owned()
+        + "/guessed-secret-guessed-secret-guessed";
+    let form = reqwest::multipart::Form::new().text(
+        "encodeData",
+        encode_data(hash.as_str(), None, Some("declined")),
+    );
+    let r = stack
+        .http
+        .post(wrong)
+        .header("X-Diia-Id-Action", "auth")
+        .header("X-Document-Request-Trace-Id", hash.as_str())
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(stack.pending(started.id).await.state, PendingState::Pending);
+}
+
+#[tokio::test]
+async fn a_second_callback_for_the_same_request_changes_nothing() {
+    let stack = spawn_diia_stack().await;
+    let started = stack.start_login().await;
+    stack.phone(&started, "confirm", "person").await;
+    let first = stack.pending(started.id).await;
+    assert_eq!(first.state, PendingState::Confirmed);
+
+    // Replay of a decline, then of a valid signature by somebody else: the first result stands.
+    let hash = first.request_hash.clone();
+    let r = stack
+        .post_callback(
+            hash.as_str(),
+            encode_data(hash.as_str(), None, Some("declined")),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let other = person(
+        &stack.own_ca,
+        now() - Duration::days(1),
+        now() + Duration::days(30),
+    )
+    .sign_hash_cades(&hash.digest(), now())
+    .unwrap();
+    let r = stack
+        .post_callback(
+            hash.as_str(),
+            encode_data(hash.as_str(), Some(&other), None),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+
+    let after = stack.pending(started.id).await;
+    assert_eq!(after.state, PendingState::Confirmed);
+    assert_eq!(after.identity, first.identity, "identity unchanged");
+}
+
+#[tokio::test]
+async fn a_callback_after_expiry_is_refused() {
+    let stack = spawn_diia_stack().await;
+    let started = stack.start_login().await;
+    sqlx::query("UPDATE pending_logins SET expires_at = now() - interval '1 second' WHERE id = $1")
+        .bind(started.id.0)
+        .execute(&stack.app.db)
+        .await
+        .unwrap();
+    let hash = stack.pending(started.id).await.request_hash;
+    let p7s = person(
+        &stack.own_ca,
+        now() - Duration::days(1),
+        now() + Duration::days(30),
+    )
+    .sign_hash_cades(&hash.digest(), now())
+    .unwrap();
+    let r = stack
+        .post_callback(hash.as_str(), encode_data(hash.as_str(), Some(&p7s), None))
+        .await;
+    callback_refused(&stack, r, 410, "expired").await;
+    assert_eq!(stack.pending(started.id).await.state, PendingState::Expired);
+}
+
+fn base64_of(s: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(s)
+}

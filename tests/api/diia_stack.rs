@@ -1,0 +1,257 @@
+//! A gateway wired to a real Diia emulator process-in-task over loopback HTTP.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use kepgate::config::{DiiaSettings, ProviderCommon, ProviderSettings, Settings};
+use kepgate::emulator::test_ca::TestCa;
+use kepgate::emulator::{Emulator, EmulatorSettings};
+use kepgate::login::pending::{self, PendingLogin, PendingLoginId};
+use kepgate::login::start::{StartLogin, StartedLogin, start_login};
+use kepgate::provider::diia::DiiaProvider;
+use kepgate::return_path::ReturnPath;
+use secrecy::SecretString;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+use crate::helpers::{TestApp, client, settings_for, spawn_app_on};
+
+pub const PROVIDER: &str = "diia";
+
+pub struct DiiaStack {
+    pub app: TestApp,
+    /// Base URL of the emulator, `http://127.0.0.1:port`.
+    pub emulator: String,
+    /// A second CA the gateway trusts, for tests that sign callbacks themselves.
+    pub own_ca: TestCa,
+    /// The gateway's callback URL for the provider (with its secret segment).
+    pub callback_url: String,
+    pub http: reqwest::Client,
+    /// What the gateway was started with, to start it again.
+    pub settings: Settings,
+    _emulator_stop: oneshot::Sender<()>,
+    _dir: TempDir,
+}
+
+pub struct TempDir(pub PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub fn diia_settings(api_base_url: &str, secret: &str) -> DiiaSettings {
+    DiiaSettings {
+        common: ProviderCommon {
+            display_name: "Дія.Підпис".to_owned(),
+            display_name_en: Some("Diia.Signature".to_owned()),
+            order: 0,
+            callback_secret: SecretString::from(secret.to_owned()),
+            callback_allowed_ips: vec![],
+            request_ttl: Duration::from_secs(180),
+            http_timeout: Duration::from_secs(5),
+            http_retries: 1,
+        },
+        api_base_url: api_base_url.parse().unwrap(),
+        acquirer_token: SecretString::from(kepgate::emulator::DEFAULT_ACQUIRER_TOKEN),
+        auth_acquirer_token: None,
+        branch_id: None,
+        offer_id: None,
+        setup: Default::default(),
+    }
+}
+
+pub async fn spawn_diia_stack() -> DiiaStack {
+    spawn_diia_stack_configured(false, |_| {}).await.0
+}
+
+/// With `second_replica`, a second gateway shares the database and receives the callbacks.
+pub async fn spawn_diia_stack_with(second_replica: bool) -> (DiiaStack, Option<TestApp>) {
+    spawn_diia_stack_configured(second_replica, |_| {}).await
+}
+
+pub async fn spawn_diia_stack_configured(
+    second_replica: bool,
+    configure: impl FnOnce(&mut Settings),
+) -> (DiiaStack, Option<TestApp>) {
+    let gateway_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let mut settings = settings_for(&gateway_listener);
+    configure(&mut settings);
+    let replica_listener = if second_replica {
+        Some(TcpListener::bind("127.0.0.1:0").await.unwrap())
+    } else {
+        None
+    };
+    let callback_base = match &replica_listener {
+        Some(l) => format!("http://{}/", l.local_addr().unwrap()),
+        None => settings.server.base_url.to_string(),
+    };
+    let secret = uuid::Uuid::new_v4().simple().to_string() + "x";
+    let callback_url = format!("{callback_base}.kepgate/callback/{PROVIDER}/{secret}");
+
+    // The emulator, calling back the gateway's callback URL as Diia would.
+    let emulator_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let emulator_addr = emulator_listener.local_addr().unwrap();
+    let emulator_base = format!("http://{emulator_addr}");
+    let emulator = Emulator::build_on(
+        EmulatorSettings::new(
+            emulator_addr,
+            format!("{emulator_base}/").parse().unwrap(),
+            callback_url.parse().unwrap(),
+        ),
+        emulator_listener,
+    )
+    .await
+    .unwrap();
+    let emulator_ca = emulator.ca_pem().to_owned();
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(emulator.run(async move {
+        let _ = stopped.await;
+    }));
+
+    // `kepgate diia setup` does this once per deployment: the adapter registers branch + offer.
+    let mut diia = diia_settings(&emulator_base, &secret);
+    let (branch_id, offer_id) = DiiaProvider::new(PROVIDER, &diia)
+        .unwrap()
+        .setup()
+        .await
+        .expect("branch and offer created at the emulator");
+    diia.branch_id = Some(branch_id);
+    diia.offer_id = Some(offer_id);
+
+    // The gateway trusts exactly what its config lists: the emulator's CA and our own test CA.
+    let dir = TempDir(
+        std::env::temp_dir().join(format!("kepgate-trust-{}", uuid::Uuid::new_v4().simple())),
+    );
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let own_ca = TestCa::generate("Тестовий КНЕДП", now()).unwrap();
+    let emulator_ca_path = dir.0.join("emulator-ca.pem");
+    let own_ca_path = dir.0.join("own-ca.pem");
+    std::fs::write(&emulator_ca_path, emulator_ca).unwrap();
+    std::fs::write(&own_ca_path, own_ca.cert_pem().unwrap()).unwrap();
+    settings.trust.files = vec![emulator_ca_path, own_ca_path];
+    settings
+        .providers
+        .insert(PROVIDER.to_owned(), ProviderSettings::Diia(diia));
+
+    let replica = match replica_listener {
+        Some(listener) => {
+            let mut replica_settings = settings.clone();
+            let addr = listener.local_addr().unwrap();
+            replica_settings.server.listen = addr;
+            replica_settings.server.base_url = format!("http://{addr}/").parse().unwrap();
+            Some(spawn_app_on(listener, replica_settings).await)
+        }
+        None => None,
+    };
+    let app = spawn_app_on(gateway_listener, settings.clone()).await;
+    let stack = DiiaStack {
+        app,
+        emulator: emulator_base,
+        own_ca,
+        callback_url,
+        http: client(),
+        settings,
+        _emulator_stop: stop,
+        _dir: dir,
+    };
+    (stack, replica)
+}
+
+pub fn now() -> time::OffsetDateTime {
+    time::OffsetDateTime::now_utc()
+}
+
+impl DiiaStack {
+    /// Stops the gateway gracefully and starts a new one on the same port and database.
+    pub async fn restart_gateway(&mut self) {
+        self.app.stop().await;
+        let listener = TcpListener::bind(self.settings.server.listen)
+            .await
+            .unwrap();
+        self.app = spawn_app_on(listener, self.settings.clone()).await;
+    }
+
+    pub async fn start_login(&self) -> StartedLogin {
+        start_login(
+            &self.app.state,
+            StartLogin {
+                provider_id: PROVIDER.to_owned(),
+                user_hint: None,
+                return_path: ReturnPath::parse("/cabinet").unwrap(),
+                binding_nonce: [7u8; 32],
+                client_ip: Some("127.0.0.1".parse().unwrap()),
+                user_agent: Some("integration-test".to_owned()),
+            },
+        )
+        .await
+        .expect("login starts")
+    }
+
+    pub async fn pending(&self, id: PendingLoginId) -> PendingLogin {
+        pending::find(&self.app.db, id)
+            .await
+            .unwrap()
+            .expect("pending login exists")
+    }
+
+    /// The emulator's request number from a deeplink `…/offer-request/dynamic/{n}`.
+    pub fn request_number(started: &StartedLogin) -> String {
+        let link = started.link.as_ref().expect("a deeplink");
+        link.path_segments()
+            .unwrap()
+            .next_back()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Acts as the phone through the emulator's JSON control endpoint.
+    pub async fn phone(
+        &self,
+        started: &StartedLogin,
+        action: &str,
+        identity: &str,
+    ) -> serde_json::Value {
+        let n = Self::request_number(started);
+        let response = self
+            .http
+            .post(format!("{}/emulator/requests/{n}/{action}", self.emulator))
+            .json(&serde_json::json!({ "identity": identity }))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "emulator {action}: {}",
+            response.status()
+        );
+        response.json().await.unwrap()
+    }
+
+    /// Posts a callback of Diia's shape (multipart `encodeData`) straight to the gateway.
+    pub async fn post_callback(&self, trace_id: &str, encode_data: String) -> reqwest::Response {
+        let form = reqwest::multipart::Form::new().text("encodeData", encode_data);
+        self.http
+            .post(&self.callback_url)
+            .header("X-Diia-Id-Action", "auth")
+            .header("X-Document-Request-Trace-Id", trace_id)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+pub fn encode_data(request_id: &str, p7s: Option<&[u8]>, status: Option<&str>) -> String {
+    let mut json = serde_json::json!({ "requestId": request_id });
+    if let Some(p7s) = p7s {
+        json["signature"] = STANDARD.encode(p7s).into();
+    }
+    if let Some(status) = status {
+        json["status"] = status.into();
+    }
+    STANDARD.encode(json.to_string())
+}
