@@ -55,9 +55,12 @@
     tick();
   }
 
+  var initial = wait.getAttribute("data-state");
+  // Confirmed while this page was being (re)loaded: finish at once.
+  if (initial === "confirmed" && form) { form.submit(); return; }
   // The continue button is for the no-JavaScript path; with live status it is not needed.
   if (form && window.EventSource) { form.hidden = true; }
-  if (!window.EventSource || wait.getAttribute("data-state") !== "pending") { return; }
+  if (!window.EventSource || initial !== "pending") { return; }
   var source = new EventSource(wait.getAttribute("data-events"));
   source.addEventListener("state", function (e) {
     var data = JSON.parse(e.data);

@@ -36,7 +36,9 @@ pub fn router(state: AppState) -> Router {
         .layer(header_if_missing("content-security-policy", CSP))
         .layer(header_if_missing("x-content-type-options", "nosniff"))
         .layer(header_if_missing("x-frame-options", "DENY"))
-        .layer(header_if_missing("referrer-policy", "no-referrer"));
+        // same-origin, not no-referrer: under no-referrer Chromium sends `Origin: null` on form
+        // posts, which the CSRF origin check must refuse. Cross-origin (the provider) gets nothing.
+        .layer(header_if_missing("referrer-policy", "same-origin"));
 
     let own_routes = Router::new()
         .route("/healthz", get(health::healthz))

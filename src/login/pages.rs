@@ -516,6 +516,8 @@ pub async fn events(
             tokio::select! {
                 changed = subscription.changes.changed() => if changed.is_err() { return },
                 _ = tokio::time::sleep(until_expiry) => {}
+                // The browser went away: stop now rather than at the next change or expiry.
+                _ = tx.closed() => return,
             }
         }
     });

@@ -154,11 +154,44 @@ pub async fn set_deeplink(
     Ok(())
 }
 
+/// A row as stored; [`PendingLogin`] is the parsed form.
+struct PendingRow {
+    id: Uuid,
+    provider: String,
+    request_hash: String,
+    state: String,
+    deeplink: Option<String>,
+    identity: Option<serde_json::Value>,
+    outcome_reason: Option<String>,
+    return_path: String,
+    created_at: OffsetDateTime,
+    expires_at: OffsetDateTime,
+}
+
+impl PendingRow {
+    /// `None` for a row that does not parse (edited by hand): treated as absent, never trusted.
+    fn parse(self) -> Option<PendingLogin> {
+        Some(PendingLogin {
+            id: PendingLoginId(self.id),
+            provider: self.provider,
+            request_hash: RequestHash::parse(&self.request_hash)?,
+            state: PendingState::parse(&self.state)?,
+            deeplink: self.deeplink,
+            identity: self.identity.and_then(|v| serde_json::from_value(v).ok()),
+            outcome_reason: self.outcome_reason,
+            return_path: ReturnPath::parse_or_root(Some(&self.return_path)),
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+        })
+    }
+}
+
 pub async fn find_by_request_hash(
     db: &PgPool,
     hash: &RequestHash,
 ) -> Result<Option<PendingLogin>, sqlx::Error> {
-    let row = sqlx::query!(
+    let row = sqlx::query_as!(
+        PendingRow,
         r#"SELECT id, provider, request_hash, state, deeplink, identity, outcome_reason, return_path,
                   created_at, expires_at
            FROM pending_logins WHERE request_hash = $1"#,
@@ -166,33 +199,20 @@ pub async fn find_by_request_hash(
     )
     .fetch_optional(db)
     .await?;
-    Ok(row.and_then(|r| {
-        Some(PendingLogin {
-            id: PendingLoginId(r.id),
-            provider: r.provider,
-            request_hash: RequestHash::parse(&r.request_hash)?,
-            state: PendingState::parse(&r.state)?,
-            deeplink: r.deeplink,
-            identity: r.identity.and_then(|v| serde_json::from_value(v).ok()),
-            outcome_reason: r.outcome_reason,
-            return_path: ReturnPath::parse_or_root(Some(&r.return_path)),
-            created_at: r.created_at,
-            expires_at: r.expires_at,
-        })
-    }))
+    Ok(row.and_then(PendingRow::parse))
 }
 
 pub async fn find(db: &PgPool, id: PendingLoginId) -> Result<Option<PendingLogin>, sqlx::Error> {
-    let hash = sqlx::query_scalar!(
-        "SELECT request_hash FROM pending_logins WHERE id = $1",
+    let row = sqlx::query_as!(
+        PendingRow,
+        r#"SELECT id, provider, request_hash, state, deeplink, identity, outcome_reason, return_path,
+                  created_at, expires_at
+           FROM pending_logins WHERE id = $1"#,
         id.0
     )
     .fetch_optional(db)
     .await?;
-    match hash.as_deref().and_then(RequestHash::parse) {
-        Some(hash) => find_by_request_hash(db, &hash).await,
-        None => Ok(None),
-    }
+    Ok(row.and_then(PendingRow::parse))
 }
 
 /// `pending → confirmed | rejected | failed`, only while pending and not expired, and announced

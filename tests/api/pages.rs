@@ -114,7 +114,7 @@ async fn pages_carry_security_headers() {
         "{csp}"
     );
     assert_eq!(h["x-content-type-options"], "nosniff");
-    assert_eq!(h["referrer-policy"], "no-referrer");
+    assert_eq!(h["referrer-policy"], "same-origin");
     assert_eq!(h["cache-control"], "no-store");
     assert!(h.get("server").is_none());
 }
