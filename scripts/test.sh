@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/ensure-postgres.sh
+# The forward-auth tests run a real nginx (Debian's package) in front of kepgate.
+scripts/ensure-packages.sh nginx
 
 # Every test creates its own database kepgate_test_<uuid>; drop those left by earlier runs.
 psql -q -h 127.0.0.1 -U postgres -d postgres -At \

@@ -41,10 +41,19 @@ pub enum Command {
             default_value = "127.0.0.1:8090"
         )]
         emulator_listen: std::net::SocketAddr,
+        /// Where the demo's sample cabinet (the app behind the gateway) listens.
+        #[arg(
+            long,
+            env = "KEPGATE_DEMO_CABINET_LISTEN",
+            default_value = "127.0.0.1:3000"
+        )]
+        cabinet_listen: std::net::SocketAddr,
         /// Keeps the emulator's test CA and the callback secret across demo restarts.
         #[arg(long, env = "KEPGATE_DEMO_STATE_DIR", default_value = ".kepgate-demo")]
         state_dir: PathBuf,
     },
+    /// Run the sample cabinet (an upstream app that shows the identity it receives).
+    Cabinet(crate::sample_cabinet::CabinetArgs),
     /// Run the Diia.Signature emulator (partner API, phone page, signed callbacks).
     Emulator(Box<crate::emulator::EmulatorArgs>),
     /// Diia.Signature administration.
@@ -67,6 +76,23 @@ pub async fn run(cli: Cli) -> ExitCode {
     if let Command::Emulator(args) = cli.command {
         return run_emulator(args).await;
     }
+    if let Command::Cabinet(args) = cli.command {
+        telemetry::init(&crate::config::LogSettings::default());
+        let result = async {
+            crate::sample_cabinet::SampleCabinet::build(args)
+                .await?
+                .run(shutdown_signal())
+                .await
+        }
+        .await;
+        return match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("kepgate cabinet: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let defaults = match cli.command {
         Command::Demo { .. } => Defaults::Demo,
         _ => Defaults::Production,
@@ -87,9 +113,10 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Serve => serve(settings).await,
         Command::Demo {
             emulator_listen,
+            cabinet_listen,
             state_dir,
-        } => crate::demo::run(settings, emulator_listen, state_dir).await,
-        Command::CheckConfig | Command::Emulator(_) => Ok(()),
+        } => crate::demo::run(settings, emulator_listen, cabinet_listen, state_dir).await,
+        Command::CheckConfig | Command::Emulator(_) | Command::Cabinet(_) => Ok(()),
         Command::Diia(DiiaCommand::Setup { provider }) => diia_setup(&settings, &provider).await,
     };
     match result {

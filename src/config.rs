@@ -23,7 +23,7 @@ pub const ENV_PREFIX: &str = "KEPGATE_";
 pub const ENV_NOT_KEYS: &[&str] = &["CONFIG"];
 /// Variables of kepgate's other commands (`KEPGATE_EMULATOR_LISTEN`, `KEPGATE_DEMO_…`) and of
 /// its tests: not gateway configuration, so never read as keys.
-pub const ENV_OTHER_PREFIXES: &[&str] = &["EMULATOR_", "DEMO_", "TEST_"];
+pub const ENV_OTHER_PREFIXES: &[&str] = &["EMULATOR_", "CABINET_", "DEMO_", "TEST_"];
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -42,6 +42,14 @@ pub struct Settings {
     pub trust: TrustSettings,
     #[serde(default)]
     pub login: LoginSettings,
+    /// Where signed-in users go: path prefix → upstream, by route name (the name is the
+    /// assertion's `aud`). Without routes, a signed-in user sees kepgate's own "who am I" page.
+    #[serde(default)]
+    pub routes: BTreeMap<String, RouteSettings>,
+    #[serde(default)]
+    pub identity: IdentitySettings,
+    #[serde(default)]
+    pub proxy: ProxySettings,
     /// Providers in the «Провайдер» list, by id (the id appears in callback URLs).
     #[serde(default)]
     pub providers: BTreeMap<String, ProviderSettings>,
@@ -68,6 +76,137 @@ impl Default for LoginSettings {
             complete_within: Duration::from_secs(120),
         }
     }
+}
+
+/// One cabinet route.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteSettings {
+    /// Path prefix this route serves (`/` for the cabinet itself, `/static/` …). The longest
+    /// matching prefix wins.
+    pub prefix: String,
+    /// The upstream's base URL (http://host:port). The request path is kept as it is.
+    pub upstream: Url,
+    /// Serve without a session (static assets, say). Identity headers are still stripped.
+    #[serde(default)]
+    pub public: bool,
+    /// Keep the client's Host header instead of the upstream's.
+    #[serde(default)]
+    pub preserve_host: bool,
+    /// Let the upstream's own Cache-Control through; otherwise authenticated responses are
+    /// marked `no-store` (shared office PCs).
+    #[serde(default)]
+    pub allow_caching: bool,
+    /// Seconds to connect to the upstream.
+    #[serde(default = "default_connect_timeout", with = "seconds")]
+    pub connect_timeout: Duration,
+    /// Seconds until the upstream's response headers (then 504).
+    #[serde(default = "default_response_timeout", with = "seconds")]
+    pub response_timeout: Duration,
+    /// Seconds a streamed body may stay silent in either direction before it is cut.
+    #[serde(default = "default_idle_timeout", with = "seconds")]
+    pub idle_timeout: Duration,
+    /// Access policy; a route with any list set admits only matching users.
+    #[serde(default)]
+    pub allow: AccessPolicy,
+}
+
+fn default_connect_timeout() -> Duration {
+    Duration::from_secs(5)
+}
+fn default_response_timeout() -> Duration {
+    Duration::from_secs(60)
+}
+fn default_idle_timeout() -> Duration {
+    Duration::from_secs(300)
+}
+
+/// Who may use a route. Empty = every signed-in user. Otherwise a user is admitted when
+/// (their РНОКПП or ЄДРПОУ is listed, if either list is set) and (their provider is listed, if
+/// that list is set). Keys with a company (ЄДРПОУ in the certificate) match `edrpou`, so one
+/// entry admits a company's own key and all its employees' keys.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccessPolicy {
+    pub rnokpp: Vec<String>,
+    pub edrpou: Vec<String>,
+    pub providers: Vec<String>,
+}
+
+impl AccessPolicy {
+    pub fn is_open(&self) -> bool {
+        self.rnokpp.is_empty() && self.edrpou.is_empty() && self.providers.is_empty()
+    }
+}
+
+/// The identity kepgate hands to the cabinet.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IdentitySettings {
+    /// Every client header starting with this prefix is removed from every request.
+    pub header_prefix: String,
+    pub subject_header: String,
+    /// UTF-8, percent-encoded (RFC 3986) so Ukrainian names travel in plain ASCII.
+    pub name_header: String,
+    pub rnokpp_header: String,
+    pub edrpou_header: String,
+    pub organization_header: String,
+    pub provider_header: String,
+    pub cert_serial_header: String,
+    pub session_header: String,
+    /// A short-lived ES256 JWT with all claims; keys at `{prefix}/jwks.json`.
+    pub assertion_header: String,
+    #[serde(with = "seconds")]
+    pub assertion_ttl: Duration,
+    /// PEM (PKCS#8) P-256 key for the assertion. Unset: one is generated and kept in the
+    /// database, so every replica signs with the same key.
+    pub assertion_key_file: Option<PathBuf>,
+}
+
+impl Default for IdentitySettings {
+    fn default() -> Self {
+        Self {
+            header_prefix: "x-kepgate-".to_owned(),
+            subject_header: "x-kepgate-subject".to_owned(),
+            name_header: "x-kepgate-name".to_owned(),
+            rnokpp_header: "x-kepgate-rnokpp".to_owned(),
+            edrpou_header: "x-kepgate-edrpou".to_owned(),
+            organization_header: "x-kepgate-organization".to_owned(),
+            provider_header: "x-kepgate-provider".to_owned(),
+            cert_serial_header: "x-kepgate-cert-serial".to_owned(),
+            session_header: "x-kepgate-session".to_owned(),
+            assertion_header: "x-kepgate-assertion".to_owned(),
+            assertion_ttl: Duration::from_secs(60),
+            assertion_key_file: None,
+        }
+    }
+}
+
+impl IdentitySettings {
+    /// Every header name kepgate sets for the cabinet, for stripping client copies.
+    pub fn header_names(&self) -> [&str; 9] {
+        [
+            &self.subject_header,
+            &self.name_header,
+            &self.rnokpp_header,
+            &self.edrpou_header,
+            &self.organization_header,
+            &self.provider_header,
+            &self.cert_serial_header,
+            &self.session_header,
+            &self.assertion_header,
+        ]
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProxySettings {
+    /// Front proxies / load balancers whose X-Forwarded-* and Forwarded headers are believed.
+    /// From anyone else those headers are replaced.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Origins besides our own from which WebSocket handshakes are accepted.
+    pub websocket_origins: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -498,6 +637,64 @@ impl Settings {
                         )));
                     }
                 }
+            }
+        }
+        for (name, route) in &self.routes {
+            if !route.prefix.starts_with('/') {
+                return Err(ConfigError::Invalid(format!(
+                    "routes.{name}.prefix: {:?} must start with '/'",
+                    route.prefix
+                )));
+            }
+            if route.prefix.starts_with(&self.server.route_prefix) {
+                return Err(ConfigError::Invalid(format!(
+                    "routes.{name}.prefix: {:?} is inside kepgate's reserved {}",
+                    route.prefix, self.server.route_prefix
+                )));
+            }
+            if !matches!(route.upstream.scheme(), "http") || route.upstream.host().is_none() {
+                return Err(ConfigError::Invalid(format!(
+                    "routes.{name}.upstream: {} must be an http://host:port URL (TLS to the upstream is not supported yet)",
+                    route.upstream
+                )));
+            }
+            if route.public && !route.allow.is_open() {
+                return Err(ConfigError::Invalid(format!(
+                    "routes.{name}: a public route cannot have an access policy (allow.*)"
+                )));
+            }
+            for code in &route.allow.rnokpp {
+                crate::identity::Rnokpp::parse(code).map_err(|e| {
+                    ConfigError::Invalid(format!("routes.{name}.allow.rnokpp: {e}"))
+                })?;
+            }
+            for code in &route.allow.edrpou {
+                crate::identity::Edrpou::parse(code).map_err(|e| {
+                    ConfigError::Invalid(format!("routes.{name}.allow.edrpou: {e}"))
+                })?;
+            }
+            for provider in &route.allow.providers {
+                if !self.providers.contains_key(provider) {
+                    return Err(ConfigError::Invalid(format!(
+                        "routes.{name}.allow.providers: no provider {provider:?} is configured"
+                    )));
+                }
+            }
+        }
+        let identity = &self.identity;
+        for header in identity
+            .header_names()
+            .into_iter()
+            .chain([identity.header_prefix.as_str()])
+        {
+            if header.is_empty()
+                || !header
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            {
+                return Err(ConfigError::Invalid(format!(
+                    "identity: header name {header:?} must be lower-case letters, digits and '-'"
+                )));
             }
         }
         if self.login.start_rate_per_minute == 0 {

@@ -12,9 +12,10 @@ use anyhow::Context;
 use secrecy::SecretString;
 use tokio::net::TcpListener;
 
-use crate::config::{DiiaSettings, ProviderCommon, ProviderSettings, Settings};
+use crate::config::{DiiaSettings, ProviderCommon, ProviderSettings, RouteSettings, Settings};
 use crate::emulator::{DEFAULT_ACQUIRER_TOKEN, Emulator, EmulatorSettings};
 use crate::provider::diia::DiiaProvider;
+use crate::sample_cabinet::{CabinetArgs, SampleCabinet};
 use crate::startup::{Application, shutdown_signal};
 
 pub const DEMO_PROVIDER: &str = "diia";
@@ -22,6 +23,7 @@ pub const DEMO_PROVIDER: &str = "diia";
 pub async fn run(
     mut settings: Settings,
     emulator_listen: SocketAddr,
+    cabinet_listen: SocketAddr,
     state_dir: PathBuf,
 ) -> anyhow::Result<()> {
     std::fs::create_dir_all(&state_dir).with_context(|| {
@@ -90,6 +92,42 @@ pub async fn run(
             .insert(DEMO_PROVIDER.to_owned(), ProviderSettings::Diia(diia));
         settings.trust.files.push(ca_path);
         tracing::info!(emulator = %emulator_base, "demo: Diia emulator running; its phone page opens from the login link");
+    }
+
+    if settings.routes.is_empty() {
+        let cabinet_listener = TcpListener::bind(cabinet_listen).await.with_context(|| {
+            format!("cannot listen on the sample cabinet address {cabinet_listen}")
+        })?;
+        let cabinet_addr = cabinet_listener.local_addr()?;
+        let jwks_url = format!(
+            "http://{}{}/jwks.json",
+            gateway_listener.local_addr()?,
+            settings.server.route_prefix
+        );
+        let cabinet = SampleCabinet::build_on(
+            CabinetArgs {
+                listen: cabinet_addr,
+                jwks_url: Some(jwks_url.parse()?),
+                audience: "cabinet".to_owned(),
+            },
+            cabinet_listener,
+        )?;
+        tokio::spawn(cabinet.run(shutdown_signal()));
+        settings.routes.insert(
+            "cabinet".to_owned(),
+            RouteSettings {
+                prefix: "/".to_owned(),
+                upstream: format!("http://{cabinet_addr}/").parse()?,
+                public: false,
+                preserve_host: false,
+                allow_caching: false,
+                connect_timeout: Duration::from_secs(5),
+                response_timeout: Duration::from_secs(60),
+                idle_timeout: Duration::from_secs(300),
+                allow: Default::default(),
+            },
+        );
+        tracing::info!(cabinet = %cabinet_addr, "demo: sample cabinet behind the gateway at /");
     }
 
     let app = Application::build_on(settings, gateway_listener).await?;

@@ -195,6 +195,10 @@ pub struct Texts {
     pub organization_label: &'static str,
     pub provider_used: &'static str,
     pub logout: &'static str,
+    pub bad_gateway_title: &'static str,
+    pub bad_gateway_body: &'static str,
+    pub not_allowed_title: &'static str,
+    pub not_allowed_body: &'static str,
 }
 
 pub static UK: Texts = Texts {
@@ -255,6 +259,10 @@ pub static UK: Texts = Texts {
     organization_label: "Організація",
     provider_used: "Провайдер",
     logout: "Вийти",
+    bad_gateway_title: "Кабінет тимчасово недоступний",
+    bad_gateway_body: "Застосунок за шлюзом не відповідає. Спробуйте за кілька хвилин.",
+    not_allowed_title: "Цей розділ вам недоступний",
+    not_allowed_body: "Ви увійшли, але ваш ключ не дає доступу до цього розділу. Якщо потрібен інший ключ (наприклад, ключ компанії), вийдіть і увійдіть знову.",
 };
 
 pub static EN: Texts = Texts {
@@ -315,6 +323,10 @@ pub static EN: Texts = Texts {
     organization_label: "Organisation",
     provider_used: "Provider",
     logout: "Sign out",
+    bad_gateway_title: "The application is unavailable",
+    bad_gateway_body: "The application behind the gateway does not answer. Please try again in a few minutes.",
+    not_allowed_title: "This section is not available to you",
+    not_allowed_body: "You are signed in, but your key does not give access to this section. If you need another key (a company key, say), sign out and sign in again.",
 };
 
 #[cfg(test)]

@@ -16,6 +16,8 @@ use crate::database;
 use crate::http;
 use crate::login::events::LoginEvents;
 use crate::provider::Providers;
+use crate::proxy::CabinetRoutes;
+use crate::proxy::assertion::AssertionSigner;
 use crate::signature::TrustList;
 use crate::state::{AppState, start_limiter};
 
@@ -62,6 +64,14 @@ impl Application {
         };
         let trust = load_trust_list(&settings.trust.files)?;
         let settings_login_rate = settings.login.start_rate_per_minute;
+        let routes = CabinetRoutes::from_settings(&settings);
+        let assertions = AssertionSigner::load(
+            &db,
+            &settings.identity,
+            settings.server.base_url.as_str(),
+            time::OffsetDateTime::now_utc(),
+        )
+        .await?;
         let providers = Providers::from_settings(&settings.providers)?;
         if !providers.is_empty() && trust.is_empty() {
             tracing::warn!(
@@ -76,6 +86,8 @@ impl Application {
             trust: Arc::new(trust),
             login_events: LoginEvents::default(),
             start_limiter: Arc::new(start_limiter(settings_login_rate)),
+            routes,
+            assertions: Arc::new(assertions),
         };
         Ok(Self {
             listener,

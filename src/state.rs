@@ -8,6 +8,8 @@ use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::login::events::LoginEvents;
 use crate::provider::Providers;
+use crate::proxy::CabinetRoutes;
+use crate::proxy::assertion::AssertionSigner;
 use crate::signature::TrustList;
 
 #[derive(Clone)]
@@ -22,6 +24,10 @@ pub struct AppState {
     pub login_events: LoginEvents,
     /// Login starts per client address.
     pub start_limiter: Arc<StartLimiter>,
+    /// Where signed-in users are proxied.
+    pub routes: CabinetRoutes,
+    /// Signs the identity assertion for the cabinet.
+    pub assertions: Arc<AssertionSigner>,
 }
 
 pub type StartLimiter = governor::DefaultKeyedRateLimiter<std::net::IpAddr>;

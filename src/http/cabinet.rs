@@ -29,7 +29,9 @@ struct SignedInPage {
     csrf: String,
 }
 
-pub async fn cabinet(
+/// Without configured routes, a signed-in user sees who they are (the demo before the proxy,
+/// and a quick check for administrators).
+pub async fn signed_in_page(
     State(state): State<AppState>,
     request: Request,
 ) -> Result<Response, AppError> {
@@ -80,7 +82,7 @@ pub async fn current_session(
 }
 
 /// Browsers asking for a page go to the login page; everything else gets 401.
-fn unauthenticated(state: &AppState, parts: &axum::http::request::Parts) -> Response {
+pub fn unauthenticated(state: &AppState, parts: &axum::http::request::Parts) -> Response {
     let accepts_html = parts
         .headers
         .get(ACCEPT)

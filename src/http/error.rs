@@ -29,6 +29,10 @@ pub enum AppError {
     Forbidden,
     #[error("too many requests")]
     TooManyRequests,
+    #[error("the cabinet (upstream) is unreachable")]
+    UpstreamUnavailable,
+    #[error("the cabinet (upstream) did not answer in time")]
+    UpstreamTimeout,
     #[error("database unavailable: {0}")]
     DatabaseUnavailable(#[source] sqlx::Error),
     #[error(transparent)]
@@ -55,6 +59,7 @@ pub enum ErrorKind {
     Timeout,
     TooManyRequests,
     Unavailable,
+    BadGateway,
     Internal,
 }
 
@@ -70,6 +75,7 @@ impl ErrorKind {
             StatusCode::REQUEST_TIMEOUT | StatusCode::GATEWAY_TIMEOUT => ErrorKind::Timeout,
             StatusCode::TOO_MANY_REQUESTS => ErrorKind::TooManyRequests,
             StatusCode::SERVICE_UNAVAILABLE => ErrorKind::Unavailable,
+            StatusCode::BAD_GATEWAY => ErrorKind::BadGateway,
             s if s.is_server_error() => ErrorKind::Internal,
             _ => return None,
         })
@@ -85,6 +91,7 @@ impl ErrorKind {
             ErrorKind::Timeout => "timeout",
             ErrorKind::TooManyRequests => "too_many_requests",
             ErrorKind::Unavailable => "unavailable",
+            ErrorKind::BadGateway => "bad_gateway",
             ErrorKind::Internal => "internal",
         }
     }
@@ -98,6 +105,7 @@ impl ErrorKind {
             ErrorKind::Timeout => (t.timeout_title, t.timeout_body),
             ErrorKind::TooManyRequests => (t.too_many_title, t.too_many_body),
             ErrorKind::Unavailable => (t.unavailable_title, t.unavailable_body),
+            ErrorKind::BadGateway => (t.bad_gateway_title, t.bad_gateway_body),
             ErrorKind::Internal => (t.internal_title, t.internal_body),
         }
     }
@@ -115,6 +123,8 @@ impl IntoResponse for AppError {
             AppError::TooManyRequests => {
                 (StatusCode::TOO_MANY_REQUESTS, ErrorKind::TooManyRequests)
             }
+            AppError::UpstreamUnavailable => (StatusCode::BAD_GATEWAY, ErrorKind::BadGateway),
+            AppError::UpstreamTimeout => (StatusCode::GATEWAY_TIMEOUT, ErrorKind::Timeout),
             AppError::DatabaseUnavailable(cause) => {
                 tracing::error!(error = %cause, "database unavailable");
                 (StatusCode::SERVICE_UNAVAILABLE, ErrorKind::Unavailable)
@@ -157,6 +167,13 @@ pub async fn render_error_pages(
     let response = next.run(Request::from_parts(parts, body)).await;
 
     let status = response.status();
+    if response
+        .extensions()
+        .get::<crate::proxy::FromUpstream>()
+        .is_some()
+    {
+        return response;
+    }
     let marked = response.extensions().get::<ErrorKind>().copied();
     // Framework rejections (tower-http limits and timeouts, axum extractor errors) come bare or
     // as text/plain; kepgate's own handlers never answer errors that way, so those get a page.

@@ -50,6 +50,8 @@ pub fn router(state: AppState) -> Router {
             post(crate::login::callback::receive),
         )
         .route("/static/login.js", get(pages::login_script))
+        .route("/auth", get(crate::proxy::forward_auth::check))
+        .route("/jwks.json", get(crate::proxy::forward_auth::jwks))
         .route("/login", get(login::login_page))
         .route("/login/start", post(login::start_form))
         .route("/login/wait/{id}", get(login::wait_page))
@@ -76,7 +78,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest(&server.route_prefix, own_routes)
         // The cabinet's space: login first; the reverse proxy comes with the proxy issue.
-        .fallback(cabinet::cabinet)
+        .fallback(crate::proxy::cabinet)
         // Outermost first: every log line and error page carries the request id.
         .layer(
             ServiceBuilder::new()

@@ -131,6 +131,10 @@ async fn demo_process_answers_probes_and_stops_cleanly() {
             format!("127.0.0.1:{emulator_port}"),
         )
         .env("KEPGATE_DEMO_STATE_DIR", &state_dir)
+        .env(
+            "KEPGATE_DEMO_CABINET_LISTEN",
+            format!("127.0.0.1:{}", free_port()),
+        )
         .env("KEPGATE_METRICS__LISTEN", "127.0.0.1:0")
         .env("RUST_LOG", "debug")
         .stdout(Stdio::null())
@@ -188,4 +192,21 @@ async fn demo_process_answers_probes_and_stops_cleanly() {
         "callback secret in the log:\n{log}"
     );
     let _ = std::fs::remove_dir_all(&state_dir);
+}
+
+#[test]
+fn the_documented_example_configuration_is_valid() {
+    let out = kepgate_bin()
+        .args([
+            "check-config",
+            "--config",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/kepgate.example.toml"),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -80,16 +80,18 @@ fn the_gateways_compose_variables_form_a_valid_configuration() {
 }
 
 #[test]
-fn the_emulators_compose_variables_are_ones_it_reads() {
+fn the_emulators_and_cabinets_compose_variables_are_ones_they_read() {
     let services = environment_by_service();
-    let emulator = &services["emulator"];
-    assert!(emulator.len() >= 3, "found {emulator:?}");
-    let help = kepgate_bin().args(["emulator", "--help"]).output().unwrap();
-    let help = String::from_utf8_lossy(&help.stdout);
-    for (key, _) in emulator {
-        assert!(
-            help.contains(&format!("[env: {key}")),
-            "{key} is not read by `kepgate emulator`:\n{help}"
-        );
+    for service in ["emulator", "cabinet"] {
+        let vars = &services[service];
+        assert!(vars.len() >= 3, "{service}: found {vars:?}");
+        let help = kepgate_bin().args([service, "--help"]).output().unwrap();
+        let help = String::from_utf8_lossy(&help.stdout);
+        for (key, _) in vars {
+            assert!(
+                help.contains(&format!("[env: {key}")),
+                "{key} is not read by `kepgate {service}`:\n{help}"
+            );
+        }
     }
 }

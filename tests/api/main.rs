@@ -7,6 +7,8 @@ mod compose;
 mod database;
 mod diia;
 mod diia_stack;
+mod forward_auth;
 mod helpers;
 mod login;
 mod pages;
+mod proxy;

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs Debian packages the tests need when their binaries are missing (our machines are
+# fresh each time; nothing installed by hand survives). Usage: ensure-packages.sh nginx …
+set -euo pipefail
+missing=()
+for pkg in "$@"; do
+  case "$pkg" in
+    nginx) command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx) ;;
+    *) dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg") ;;
+  esac
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "ensure-packages: installing ${missing[*]}" >&2
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

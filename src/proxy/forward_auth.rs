@@ -1,0 +1,110 @@
+//! Forward-auth mode: nginx `auth_request`, Traefik ForwardAuth and Caddy `forward_auth` ask
+//! `GET {prefix}/auth` whether a request may pass; 200 carries the identity headers for the
+//! front proxy to copy upstream, 401 means "send the user to the login page".
+//!
+//! The original URI (for the route's policy and the return path) is read from
+//! `X-Original-URI` (nginx) or `X-Forwarded-Uri` (Traefik, Caddy) — only when the caller is one
+//! of `proxy.trusted_proxies`; anyone else is judged against the `/` route.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Query, Request, State};
+use axum::http::header::LOCATION;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::{admits, identity_headers};
+use crate::http::error::AppError;
+use crate::return_path::ReturnPath;
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+pub struct AuthQuery {
+    /// `redirect`: answer 302 to the login page instead of 401 (Traefik/Caddy show the
+    /// forward-auth response to the user as is; nginx needs 401 and its own `error_page`).
+    mode: Option<String>,
+}
+
+pub async fn check(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Query(query): Query<AuthQuery>,
+    request: Request,
+) -> Result<Response, AppError> {
+    let (parts, _) = request.into_parts();
+    let trusted = state
+        .settings
+        .proxy
+        .trusted_proxies
+        .iter()
+        .any(|net| net.contains(&peer.ip()));
+    let original = trusted
+        .then(|| {
+            ["x-original-uri", "x-forwarded-uri"]
+                .iter()
+                .find_map(|h| parts.headers.get(*h).and_then(|v| v.to_str().ok()))
+        })
+        .flatten()
+        .unwrap_or("/");
+    let return_path = ReturnPath::parse_or_root(Some(original));
+    let path = return_path.as_str().split('?').next().unwrap_or("/");
+    let route = state.routes.find(path);
+    if route.is_some_and(|r| r.settings.public) {
+        return Ok(StatusCode::OK.into_response());
+    }
+    let Some(session) = crate::http::cabinet::current_session(&state, &parts.headers).await? else {
+        let mut response = if query.mode.as_deref() == Some("redirect") {
+            StatusCode::FOUND.into_response()
+        } else {
+            StatusCode::UNAUTHORIZED.into_response()
+        };
+        let login = format!(
+            "{}?rd={}",
+            state.settings.server.path("/login"),
+            url::form_urlencoded::byte_serialize(return_path.as_str().as_bytes())
+                .collect::<String>()
+        );
+        if let Ok(value) = HeaderValue::from_str(&login) {
+            response.headers_mut().insert(LOCATION, value);
+        }
+        // A bare status: the front proxy decides what the user sees.
+        response.extensions_mut().insert(super::FromUpstream);
+        return Ok(response);
+    };
+    let audience = route.map(|r| r.name.as_str()).unwrap_or("cabinet");
+    if let Some(route) = route
+        && !admits(&route.settings.allow, &session)
+    {
+        let mut response = StatusCode::FORBIDDEN.into_response();
+        response.extensions_mut().insert(super::FromUpstream);
+        return Ok(response);
+    }
+    let assertion = state
+        .assertions
+        .sign(&session, audience, state.clock.now())
+        .map_err(AppError::Internal)?;
+    let mut response = StatusCode::OK.into_response();
+    identity_headers(
+        response.headers_mut(),
+        &state.settings.identity,
+        &session,
+        &assertion,
+    );
+    response
+        .headers_mut()
+        .insert("cache-control", HeaderValue::from_static("no-store"));
+    response.extensions_mut().insert(super::FromUpstream);
+    Ok(response)
+}
+
+pub async fn jwks(State(state): State<AppState>) -> Response {
+    (
+        [
+            ("content-type", "application/json"),
+            ("cache-control", "public, max-age=300"),
+        ],
+        state.assertions.jwks().to_string(),
+    )
+        .into_response()
+}

@@ -1,0 +1,262 @@
+//! What changes between the client's request and the upstream's (and back): hop-by-hop headers
+//! out (RFC 9110 §7.6.1), X-Forwarded-* / Forwarded set by us (RFC 7239), client copies trusted
+//! only from configured proxies, identity headers from clients always removed, our own cookies
+//! never forwarded.
+
+use std::net::IpAddr;
+
+use axum::http::header::{CONNECTION, COOKIE, HOST, UPGRADE};
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
+
+use crate::config::{IdentitySettings, ServerSettings};
+use crate::http::cookies::{self, CookieKind};
+use crate::language::LANG_COOKIE;
+
+/// Hop-by-hop headers that never cross a proxy (plus any named in `Connection`).
+const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
+/// Removes hop-by-hop headers. For a WebSocket upgrade, `Connection: upgrade` and `Upgrade`
+/// are what ask the upstream to switch, so they are put back after the sweep.
+pub fn strip_hop_by_hop(headers: &mut HeaderMap, keep_upgrade: bool) {
+    let upgrade = headers.get(UPGRADE).cloned();
+    let named: Vec<HeaderName> = headers
+        .get_all(CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
+        .collect();
+    for name in named {
+        headers.remove(name);
+    }
+    for name in HOP_BY_HOP {
+        headers.remove(*name);
+    }
+    if keep_upgrade && let Some(upgrade) = upgrade {
+        headers.insert(CONNECTION, HeaderValue::from_static("upgrade"));
+        headers.insert(UPGRADE, upgrade);
+    }
+}
+
+/// Every header a client could use to pose as someone: our prefix and every configured name.
+pub fn strip_identity(headers: &mut HeaderMap, identity: &IdentitySettings) {
+    let spoofed: Vec<HeaderName> = headers
+        .keys()
+        .filter(|name| name.as_str().starts_with(&identity.header_prefix))
+        .cloned()
+        .collect();
+    for name in spoofed {
+        headers.remove(name);
+    }
+    for name in identity.header_names() {
+        headers.remove(name);
+    }
+}
+
+/// Drops kepgate's own cookies (session, binding, CSRF, language) from `Cookie`.
+pub fn strip_our_cookies(headers: &mut HeaderMap, server: &ServerSettings) {
+    let ours = [
+        cookies::name(server, CookieKind::Session),
+        cookies::name(server, CookieKind::LoginBinding),
+        cookies::name(server, CookieKind::Csrf),
+        LANG_COOKIE.to_owned(),
+    ];
+    let kept: Vec<String> = headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .map(str::trim)
+        .filter(|pair| !pair.is_empty())
+        .filter(|pair| {
+            let name = pair.split('=').next().unwrap_or_default();
+            !ours.iter().any(|o| o == name)
+        })
+        .map(str::to_owned)
+        .collect();
+    headers.remove(COOKIE);
+    if !kept.is_empty()
+        && let Ok(value) = HeaderValue::from_str(&kept.join("; "))
+    {
+        headers.insert(COOKIE, value);
+    }
+}
+
+/// Who the client is and how it reached us, decided once per request.
+#[derive(Debug, Clone)]
+pub struct ClientOrigin {
+    pub ip: IpAddr,
+    pub proto: String,
+    pub host: Option<String>,
+    /// The X-Forwarded-For chain to send on (trusted hops kept, the peer appended).
+    pub forwarded_for: String,
+}
+
+/// X-Forwarded-* from the peer are believed only when the peer is a configured proxy; the
+/// client's address is then the right-most untrusted entry of the chain.
+pub fn client_origin(
+    headers: &HeaderMap,
+    peer: IpAddr,
+    trusted: &[ipnet::IpNet],
+    base_scheme: &str,
+) -> ClientOrigin {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    let host = headers
+        .get(HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    if !is_trusted(&peer) {
+        return ClientOrigin {
+            ip: peer,
+            proto: base_scheme.to_owned(),
+            host,
+            forwarded_for: peer.to_string(),
+        };
+    }
+    let chain: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    let ip = chain
+        .iter()
+        .rev()
+        .find(|ip| !is_trusted(ip))
+        .copied()
+        .unwrap_or(peer);
+    let proto = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .filter(|p| matches!(*p, "http" | "https"))
+        .unwrap_or(base_scheme)
+        .to_owned();
+    let host = headers
+        .get("x-forwarded-host")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or(host);
+    let mut forwarded_for: Vec<String> = chain.iter().map(IpAddr::to_string).collect();
+    forwarded_for.push(peer.to_string());
+    ClientOrigin {
+        ip,
+        proto,
+        host,
+        forwarded_for: forwarded_for.join(", "),
+    }
+}
+
+/// Replaces every forwarding header with ours.
+pub fn set_forwarded(headers: &mut HeaderMap, origin: &ClientOrigin) {
+    for name in [
+        "x-forwarded-for",
+        "x-forwarded-proto",
+        "x-forwarded-host",
+        "x-real-ip",
+        "forwarded",
+    ] {
+        headers.remove(name);
+    }
+    let mut put = |name: &'static str, value: &str| {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            headers.insert(name, v);
+        }
+    };
+    put("x-forwarded-for", &origin.forwarded_for);
+    put("x-forwarded-proto", &origin.proto);
+    put("x-real-ip", &origin.ip.to_string());
+    let node = match origin.ip {
+        IpAddr::V4(ip) => ip.to_string(),
+        IpAddr::V6(ip) => format!("\"[{ip}]\""),
+    };
+    let mut forwarded = format!("for={node};proto={}", origin.proto);
+    if let Some(host) = &origin.host {
+        put("x-forwarded-host", host);
+        if host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+        {
+            forwarded.push_str(&format!(";host={host}"));
+        }
+    }
+    put("forwarded", &forwarded);
+}
+
+/// UTF-8 → percent-encoding (RFC 3986 unreserved kept): Ukrainian names in plain ASCII.
+pub fn percent_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hop_by_hop_and_connection_named_headers_are_removed() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "connection",
+            HeaderValue::from_static("keep-alive, x-secret-hop"),
+        );
+        h.insert("x-secret-hop", HeaderValue::from_static("1"));
+        h.insert("transfer-encoding", HeaderValue::from_static("chunked"));
+        h.insert("x-kept", HeaderValue::from_static("1"));
+        strip_hop_by_hop(&mut h, false);
+        assert!(h.get("x-secret-hop").is_none() && h.get("transfer-encoding").is_none());
+        assert!(h.get("connection").is_none());
+        assert_eq!(h["x-kept"], "1");
+    }
+
+    #[test]
+    fn websocket_upgrade_survives_the_sweep() {
+        let mut h = HeaderMap::new();
+        h.insert("connection", HeaderValue::from_static("Upgrade"));
+        h.insert("upgrade", HeaderValue::from_static("websocket"));
+        strip_hop_by_hop(&mut h, true);
+        assert_eq!(h["connection"], "upgrade");
+        assert_eq!(h["upgrade"], "websocket");
+    }
+
+    #[test]
+    fn forwarded_for_from_untrusted_peers_is_replaced() {
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", HeaderValue::from_static("1.2.3.4"));
+        h.insert("x-forwarded-proto", HeaderValue::from_static("https"));
+        let o = client_origin(&h, "10.0.0.9".parse().unwrap(), &[], "http");
+        assert_eq!(o.ip.to_string(), "10.0.0.9");
+        assert_eq!(o.forwarded_for, "10.0.0.9");
+        assert_eq!(o.proto, "http");
+        let trusted = vec!["10.0.0.0/8".parse().unwrap()];
+        let o = client_origin(&h, "10.0.0.9".parse().unwrap(), &trusted, "http");
+        assert_eq!(o.ip.to_string(), "1.2.3.4");
+        assert_eq!(o.forwarded_for, "1.2.3.4, 10.0.0.9");
+        assert_eq!(o.proto, "https");
+    }
+
+    #[test]
+    fn names_are_percent_encoded_utf8() {
+        assert_eq!(
+            percent_encode("Шевченко Т"),
+            "%D0%A8%D0%B5%D0%B2%D1%87%D0%B5%D0%BD%D0%BA%D0%BE%20%D0%A2"
+        );
+    }
+}

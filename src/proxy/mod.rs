@@ -1,0 +1,394 @@
+//! Into the cabinet: the reverse proxy for signed-in users.
+//!
+//! Every request outside kepgate's prefix is matched to a route (longest prefix), stripped of
+//! anything a client could use to pose as someone, checked against the session and the route's
+//! policy, and streamed to the upstream with the identity headers and the signed assertion.
+//! Bodies stream both ways (no buffering); WebSocket upgrades are tunnelled after the upstream's
+//! 101.
+
+pub mod assertion;
+pub mod forward_auth;
+pub mod headers;
+mod idle_body;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use askama::Template;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::header::{CACHE_CONTROL, HOST, ORIGIN, UPGRADE};
+use axum::http::{HeaderValue, StatusCode, Uri};
+use axum::response::{Html, IntoResponse, Response};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+
+use crate::config::{AccessPolicy, RouteSettings, Settings};
+use crate::http::csrf;
+use crate::http::error::AppError;
+use crate::http::pages::PageChrome;
+use crate::session::Session;
+use crate::state::AppState;
+use idle_body::IdleTimeout;
+
+/// Marks a response that came from the upstream: kepgate's error pages never replace it.
+#[derive(Debug, Clone, Copy)]
+pub struct FromUpstream;
+
+pub struct CabinetRoute {
+    pub name: String,
+    pub settings: RouteSettings,
+    client: Client<HttpConnector, Body>,
+}
+
+/// The configured routes, longest prefix first.
+#[derive(Clone, Default)]
+pub struct CabinetRoutes(Arc<Vec<CabinetRoute>>);
+
+impl CabinetRoutes {
+    pub fn from_settings(settings: &Settings) -> Self {
+        let mut routes: Vec<CabinetRoute> = settings
+            .routes
+            .iter()
+            .map(|(name, route)| {
+                let mut connector = HttpConnector::new();
+                connector.set_connect_timeout(Some(route.connect_timeout));
+                connector.set_nodelay(true);
+                let client = Client::builder(TokioExecutor::new())
+                    .pool_idle_timeout(Duration::from_secs(90))
+                    .pool_max_idle_per_host(512)
+                    .build(connector);
+                CabinetRoute {
+                    name: name.clone(),
+                    settings: route.clone(),
+                    client,
+                }
+            })
+            .collect();
+        routes.sort_by_key(|r| std::cmp::Reverse(r.settings.prefix.len()));
+        CabinetRoutes(Arc::new(routes))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn find(&self, path: &str) -> Option<&CabinetRoute> {
+        self.0
+            .iter()
+            .find(|r| prefix_matches(&r.settings.prefix, path))
+    }
+}
+
+/// `/static` matches `/static` and `/static/x`, not `/staticky`.
+fn prefix_matches(prefix: &str, path: &str) -> bool {
+    match path.strip_prefix(prefix) {
+        Some(rest) => prefix.ends_with('/') || rest.is_empty() || rest.starts_with('/'),
+        None => false,
+    }
+}
+
+/// Does the policy admit this session?
+pub fn admits(policy: &AccessPolicy, session: &Session) -> bool {
+    if policy.is_open() {
+        return true;
+    }
+    let identity = &session.identity;
+    let by_identity = (policy.rnokpp.is_empty() && policy.edrpou.is_empty())
+        || identity
+            .rnokpp
+            .as_ref()
+            .is_some_and(|r| policy.rnokpp.iter().any(|p| p == r.as_str()))
+        || identity
+            .edrpou
+            .as_ref()
+            .is_some_and(|e| policy.edrpou.iter().any(|p| p == e.as_str()));
+    let by_provider = policy.providers.is_empty() || policy.providers.contains(&session.provider);
+    by_identity && by_provider
+}
+
+#[derive(Template)]
+#[template(path = "not_allowed.html")]
+struct NotAllowedPage {
+    chrome: PageChrome,
+    full_name: String,
+    rnokpp: Option<String>,
+    edrpou: Option<String>,
+    logout_action: String,
+    csrf: String,
+}
+
+/// The cabinet's space (everything outside kepgate's prefix).
+pub async fn cabinet(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    mut request: Request,
+) -> Result<Response, AppError> {
+    let identity_settings = &state.settings.identity;
+    // First, always, public routes included: nobody sends our identity headers but us.
+    headers::strip_identity(request.headers_mut(), identity_settings);
+
+    if state.routes.is_empty() {
+        return crate::http::cabinet::signed_in_page(State(state), request).await;
+    }
+    let path = request.uri().path().to_owned();
+    let Some(route) = state.routes.find(&path) else {
+        return Err(AppError::NotFound);
+    };
+    let session = if route.settings.public {
+        None
+    } else {
+        let (parts, body) = request.into_parts();
+        let Some(session) = crate::http::cabinet::current_session(&state, &parts.headers).await?
+        else {
+            return Ok(crate::http::cabinet::unauthenticated(&state, &parts));
+        };
+        if !admits(&route.settings.allow, &session) {
+            tracing::info!(route = %route.name, session = %session.id, "signed-in user not allowed on this route");
+            metrics::counter!("kepgate_proxy_denied_total", "route" => route.name.clone())
+                .increment(1);
+            return not_allowed(&state, &parts, &session);
+        }
+        request = Request::from_parts(parts, body);
+        Some(session)
+    };
+    forward(&state, route, request, peer, session.as_ref()).await
+}
+
+fn not_allowed(
+    state: &AppState,
+    parts: &axum::http::request::Parts,
+    session: &Session,
+) -> Result<Response, AppError> {
+    let token = csrf::issue(&parts.headers, &state.settings.server)
+        .map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let page = NotAllowedPage {
+        chrome: PageChrome::from_parts(parts, state),
+        full_name: session.identity.full_name.clone(),
+        rnokpp: session.identity.rnokpp.as_ref().map(|r| r.to_string()),
+        edrpou: session.identity.edrpou.as_ref().map(|e| e.to_string()),
+        logout_action: state.settings.server.path("/logout"),
+        csrf: token.value,
+    };
+    let mut response = (
+        StatusCode::FORBIDDEN,
+        Html(page.render().map_err(anyhow::Error::new)?),
+    )
+        .into_response();
+    if let Some(cookie) = token.set_cookie
+        && let Ok(value) = HeaderValue::from_str(&cookie)
+    {
+        response
+            .headers_mut()
+            .append(axum::http::header::SET_COOKIE, value);
+    }
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+async fn forward(
+    state: &AppState,
+    route: &CabinetRoute,
+    mut request: Request,
+    peer: SocketAddr,
+    session: Option<&Session>,
+) -> Result<Response, AppError> {
+    let settings = &state.settings;
+    let wants_upgrade = request
+        .headers()
+        .get(UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    if wants_upgrade && !websocket_origin_allowed(state, &request) {
+        tracing::warn!(route = %route.name, "WebSocket handshake from a foreign origin refused");
+        return Err(AppError::Forbidden);
+    }
+    // Taken before the request is handed on: the client's side of a future tunnel.
+    let client_upgrade = wants_upgrade.then(|| hyper::upgrade::on(&mut request));
+
+    let (mut parts, body) = request.into_parts();
+    let origin = headers::client_origin(
+        &parts.headers,
+        peer.ip(),
+        &settings.proxy.trusted_proxies,
+        settings.server.base_url.scheme(),
+    );
+    headers::strip_hop_by_hop(&mut parts.headers, wants_upgrade);
+    headers::strip_our_cookies(&mut parts.headers, &settings.server);
+    headers::set_forwarded(&mut parts.headers, &origin);
+    if let Some(session) = session {
+        let now = state.clock.now();
+        let assertion = state
+            .assertions
+            .sign(session, &route.name, now)
+            .map_err(AppError::Internal)?;
+        identity_headers(&mut parts.headers, &settings.identity, session, &assertion);
+    }
+    let upstream = &route.settings.upstream;
+    let authority = upstream_authority(upstream)?;
+    let path_and_query = parts
+        .uri
+        .path_and_query()
+        .map(|pq| pq.as_str())
+        .unwrap_or("/");
+    parts.uri = Uri::builder()
+        .scheme("http")
+        .authority(authority.as_str())
+        .path_and_query(path_and_query)
+        .build()
+        .map_err(|e| AppError::Internal(anyhow::Error::new(e)))?;
+    if !route.settings.preserve_host {
+        parts.headers.insert(
+            HOST,
+            HeaderValue::from_str(&authority)
+                .map_err(|e| AppError::Internal(anyhow::Error::new(e)))?,
+        );
+    }
+    parts.version = axum::http::Version::HTTP_11;
+    let idle = route.settings.idle_timeout;
+    let upstream_request = Request::from_parts(parts, Body::new(IdleTimeout::new(body, idle)));
+
+    let started = std::time::Instant::now();
+    let outcome = tokio::time::timeout(
+        route.settings.response_timeout,
+        route.client.request(upstream_request),
+    )
+    .await;
+    let mut response = match outcome {
+        Err(_) => {
+            record(&route.name, "timeout", started);
+            tracing::warn!(route = %route.name, "upstream did not answer in time");
+            return Err(AppError::UpstreamTimeout);
+        }
+        Ok(Err(e)) => {
+            record(&route.name, "unavailable", started);
+            tracing::warn!(route = %route.name, error = %e, "upstream unreachable");
+            return Err(AppError::UpstreamUnavailable);
+        }
+        Ok(Ok(response)) => response,
+    };
+    record(&route.name, "ok", started);
+
+    if response.status() == StatusCode::SWITCHING_PROTOCOLS
+        && let Some(client_upgrade) = client_upgrade
+    {
+        let upstream_upgrade = hyper::upgrade::on(&mut response);
+        tokio::spawn(async move {
+            match tokio::try_join!(client_upgrade, upstream_upgrade) {
+                Ok((client, upstream)) => {
+                    let mut client = TokioIo::new(client);
+                    let mut upstream = TokioIo::new(upstream);
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+                }
+                Err(e) => tracing::debug!(error = %e, "WebSocket tunnel could not be set up"),
+            }
+        });
+        let (parts, _) = response.into_parts();
+        let mut response = Response::from_parts(parts, Body::empty());
+        response.extensions_mut().insert(FromUpstream);
+        return Ok(response);
+    }
+
+    let (mut parts, body) = response.into_parts();
+    headers::strip_hop_by_hop(&mut parts.headers, false);
+    if session.is_some() && !route.settings.allow_caching {
+        parts
+            .headers
+            .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    let mut response = Response::from_parts(parts, Body::new(IdleTimeout::new(body, idle)));
+    response.extensions_mut().insert(FromUpstream);
+    Ok(response)
+}
+
+fn record(route: &str, outcome: &'static str, started: std::time::Instant) {
+    let labels = [("route", route.to_owned()), ("outcome", outcome.to_owned())];
+    metrics::counter!("kepgate_proxy_requests_total", &labels).increment(1);
+    metrics::histogram!("kepgate_proxy_upstream_seconds", &labels)
+        .record(started.elapsed().as_secs_f64());
+}
+
+fn upstream_authority(upstream: &url::Url) -> Result<String, AppError> {
+    let host = upstream
+        .host_str()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("upstream without host")))?;
+    Ok(match upstream.port_or_known_default() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    })
+}
+
+/// Cross-site WebSocket hijacking: the handshake carries cookies, so its Origin must be ours.
+fn websocket_origin_allowed(state: &AppState, request: &Request) -> bool {
+    let Some(origin) = request.headers().get(ORIGIN).and_then(|v| v.to_str().ok()) else {
+        // Non-browser clients send no Origin; they still need the session cookie.
+        return true;
+    };
+    let server = &state.settings.server;
+    let ours = [
+        server.base_url.origin().ascii_serialization(),
+        server.public_base_url().origin().ascii_serialization(),
+    ];
+    ours.iter().any(|o| o == origin)
+        || state
+            .settings
+            .proxy
+            .websocket_origins
+            .iter()
+            .any(|o| o == origin)
+}
+
+/// Sets the identity headers the cabinet reads (names from `[identity]`).
+pub fn identity_headers(
+    headers: &mut axum::http::HeaderMap,
+    names: &crate::config::IdentitySettings,
+    session: &Session,
+    assertion: &str,
+) {
+    let identity = &session.identity;
+    let mut put = |name: &str, value: String| {
+        if let (Ok(name), Ok(value)) = (
+            axum::http::HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(&value),
+        ) {
+            headers.insert(name, value);
+        }
+    };
+    put(&names.subject_header, assertion::subject(session));
+    put(
+        &names.name_header,
+        headers::percent_encode(&identity.full_name),
+    );
+    if let Some(r) = &identity.rnokpp {
+        put(&names.rnokpp_header, r.to_string());
+    }
+    if let Some(e) = &identity.edrpou {
+        put(&names.edrpou_header, e.to_string());
+    }
+    if let Some(o) = &identity.organization {
+        put(&names.organization_header, headers::percent_encode(o));
+    }
+    put(&names.provider_header, session.provider.clone());
+    put(&names.cert_serial_header, identity.cert_serial_hex.clone());
+    put(&names.session_header, session.id.to_string());
+    put(&names.assertion_header, assertion.to_owned());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prefix_matches;
+
+    #[test]
+    fn prefixes_match_on_segment_boundaries() {
+        assert!(prefix_matches("/", "/anything"));
+        assert!(prefix_matches("/static", "/static"));
+        assert!(prefix_matches("/static", "/static/app.css"));
+        assert!(!prefix_matches("/static", "/staticky"));
+        assert!(prefix_matches("/static/", "/static/app.css"));
+        assert!(!prefix_matches("/reports", "/"));
+    }
+}

@@ -1,0 +1,331 @@
+//! The sample cabinet: a small upstream app for the demo and the tests. It shows the identity it
+//! received, verifies the signed assertion against the gateway's JWKS, echoes requests, and
+//! serves a WebSocket echo, an SSE stream and large downloads/uploads to exercise the proxy.
+//! It trusts nothing it cannot verify: the page says whether the assertion checked out.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use askama::Template;
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, Request, State};
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, Sse};
+use axum::response::{Html, IntoResponse, Json, Response};
+use axum::routing::{any, get, post};
+use futures_util::StreamExt;
+use jsonwebtoken::{DecodingKey, Validation, jwk::JwkSet};
+use serde::Deserialize;
+use serde_json::json;
+use tokio::net::TcpListener;
+use tokio::sync::Mutex;
+use url::Url;
+
+use crate::proxy::assertion::AssertionClaims;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct CabinetArgs {
+    /// Socket the sample cabinet listens on.
+    #[arg(long, env = "KEPGATE_CABINET_LISTEN", default_value = "127.0.0.1:3000")]
+    pub listen: SocketAddr,
+    /// The gateway's JWKS (`…/.kepgate/jwks.json`) to verify the identity assertion with.
+    #[arg(long, env = "KEPGATE_CABINET_JWKS_URL")]
+    pub jwks_url: Option<Url>,
+    /// The route name the assertion must be addressed to (`aud`).
+    #[arg(long, env = "KEPGATE_CABINET_AUDIENCE", default_value = "cabinet")]
+    pub audience: String,
+}
+
+struct Shared {
+    args: CabinetArgs,
+    http: reqwest::Client,
+    jwks: Mutex<Option<JwkSet>>,
+    /// Lets a test hold an SSE stream open after its first event (`/events?hold=1`) and release
+    /// it (`POST /release`): proof that the proxy passes each event on at once.
+    release: tokio::sync::Notify,
+}
+
+pub struct SampleCabinet {
+    listener: TcpListener,
+    shared: Arc<Shared>,
+}
+
+impl SampleCabinet {
+    pub async fn build(args: CabinetArgs) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        Self::build_on(args, listener)
+    }
+
+    pub fn build_on(args: CabinetArgs, listener: TcpListener) -> anyhow::Result<Self> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()?;
+        Ok(Self {
+            listener,
+            shared: Arc::new(Shared {
+                args,
+                http,
+                jwks: Mutex::new(None),
+                release: tokio::sync::Notify::new(),
+            }),
+        })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub async fn run(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        tracing::info!(addr = %self.listener.local_addr()?, "sample cabinet listening");
+        let app = Router::new()
+            .route("/", get(home))
+            .route("/echo", any(echo))
+            .route("/echo/{*rest}", any(echo))
+            .route("/ws", get(websocket))
+            .route("/events", get(events))
+            .route("/download", get(download))
+            .route("/upload", post(upload))
+            .route(
+                "/static/app.css",
+                get(|| async { ([("content-type", "text/css")], "body { margin: 0 }") }),
+            )
+            .route("/slow", get(slow))
+            .route("/release", post(release))
+            .route("/status/{code}", get(status))
+            .fallback(any(echo))
+            .with_state(self.shared);
+        axum::serve(self.listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        Ok(())
+    }
+}
+
+#[derive(Template)]
+#[template(path = "sample_cabinet.html")]
+struct HomePage {
+    name: Option<String>,
+    rnokpp: Option<String>,
+    edrpou: Option<String>,
+    organization: Option<String>,
+    provider: Option<String>,
+    verified: bool,
+    verify_error: Option<String>,
+}
+
+async fn home(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let (verified, verify_error) = match verify(&shared, &headers).await {
+        Ok(_) => (true, None),
+        Err(e) => (false, Some(e.to_string())),
+    };
+    let page = HomePage {
+        name: header("x-kepgate-name").map(|n| percent_decode(&n)),
+        rnokpp: header("x-kepgate-rnokpp"),
+        edrpou: header("x-kepgate-edrpou"),
+        organization: header("x-kepgate-organization").map(|n| percent_decode(&n)),
+        provider: header("x-kepgate-provider"),
+        verified,
+        verify_error,
+    };
+    match page.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => (axum::http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}
+
+/// Verifies `x-kepgate-assertion` against the gateway's JWKS (fetched once, again on a new kid).
+async fn verify(shared: &Shared, headers: &HeaderMap) -> anyhow::Result<AssertionClaims> {
+    let token = headers
+        .get("x-kepgate-assertion")
+        .and_then(|v| v.to_str().ok())
+        .context("no assertion header")?;
+    let url = shared
+        .args
+        .jwks_url
+        .clone()
+        .context("no --jwks-url configured")?;
+    let kid = jsonwebtoken::decode_header(token)?
+        .kid
+        .context("assertion without kid")?;
+    let mut cached = shared.jwks.lock().await;
+    if cached.as_ref().and_then(|set| set.find(&kid)).is_none() {
+        *cached = Some(
+            shared
+                .http
+                .get(url)
+                .send()
+                .await?
+                .error_for_status()?
+                .json()
+                .await?,
+        );
+    }
+    let jwk = cached
+        .as_ref()
+        .and_then(|set| set.find(&kid))
+        .context("unknown key id")?;
+    let key = DecodingKey::from_jwk(jwk)?;
+    let mut validation = Validation::new(jsonwebtoken::Algorithm::ES256);
+    validation.set_audience(&[&shared.args.audience]);
+    Ok(jsonwebtoken::decode::<AssertionClaims>(token, &key, &validation)?.claims)
+}
+
+async fn echo(State(shared): State<Arc<Shared>>, request: Request) -> Json<serde_json::Value> {
+    let (parts, body) = request.into_parts();
+    let mut bytes = 0u64;
+    let mut stream = body.into_data_stream();
+    while let Some(Ok(chunk)) = stream.next().await {
+        bytes += chunk.len() as u64;
+    }
+    let headers: serde_json::Map<String, serde_json::Value> = parts
+        .headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                json!(v.to_str().unwrap_or("<binary>")),
+            )
+        })
+        .collect();
+    let assertion = verify(&shared, &parts.headers).await;
+    Json(json!({
+        "method": parts.method.as_str(),
+        "path": parts.uri.path(),
+        "query": parts.uri.query(),
+        "headers": headers,
+        "body_bytes": bytes,
+        "assertion_verified": assertion.is_ok(),
+        "assertion": assertion.ok(),
+    }))
+}
+
+async fn websocket(upgrade: WebSocketUpgrade) -> Response {
+    upgrade.on_upgrade(|mut socket: WebSocket| async move {
+        while let Some(Ok(message)) = socket.recv().await {
+            let reply = match message {
+                Message::Text(text) => Message::Text(format!("echo: {}", text.as_str()).into()),
+                Message::Binary(bytes) => Message::Binary(bytes),
+                Message::Close(_) => break,
+                _ => continue,
+            };
+            if socket.send(reply).await.is_err() {
+                break;
+            }
+        }
+    })
+}
+
+#[derive(Deserialize)]
+struct EventsQuery {
+    hold: Option<u8>,
+}
+
+/// Three `tick` events, 200 ms apart; with `hold=1` the later ones wait for `POST /release`.
+async fn events(
+    State(shared): State<Arc<Shared>>,
+    Query(q): Query<EventsQuery>,
+) -> Sse<impl futures_util::Stream<Item = Result<Event, std::convert::Infallible>>> {
+    let hold = q.hold == Some(1);
+    let stream = futures_util::stream::unfold(0u32, move |n| {
+        let shared = shared.clone();
+        async move {
+            if n >= 3 {
+                return None;
+            }
+            if n == 1 && hold {
+                shared.release.notified().await;
+            } else if n > 0 {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Some((
+                Ok(Event::default().event("tick").data(n.to_string())),
+                n + 1,
+            ))
+        }
+    });
+    Sse::new(stream)
+}
+
+/// Answers with the given status and a plain-text body, like an app's own error page.
+async fn status(axum::extract::Path(code): axum::extract::Path<u16>) -> Response {
+    let status =
+        axum::http::StatusCode::from_u16(code).unwrap_or(axum::http::StatusCode::BAD_REQUEST);
+    (
+        status,
+        [("content-type", "text/plain")],
+        format!("upstream says {code}"),
+    )
+        .into_response()
+}
+
+async fn release(State(shared): State<Arc<Shared>>) -> &'static str {
+    shared.release.notify_waiters();
+    "released"
+}
+
+#[derive(Deserialize)]
+struct SizeQuery {
+    mb: Option<u64>,
+}
+
+/// `mb` MiB of a repeating pattern, generated as it is sent.
+async fn download(Query(q): Query<SizeQuery>) -> Response {
+    const CHUNK: usize = 64 * 1024;
+    let chunks = q.mb.unwrap_or(1).min(4096) * 16;
+    let block = Bytes::from((0..CHUNK).map(|i| (i % 251) as u8).collect::<Vec<u8>>());
+    let stream = futures_util::stream::iter(
+        (0..chunks).map(move |_| Ok::<Bytes, std::convert::Infallible>(block.clone())),
+    );
+    let mut response = Body::from_stream(stream).into_response();
+    response.headers_mut().insert(
+        "content-type",
+        axum::http::HeaderValue::from_static("application/octet-stream"),
+    );
+    response
+}
+
+async fn upload(body: Body) -> Json<serde_json::Value> {
+    let mut bytes = 0u64;
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        match chunk {
+            Ok(chunk) => bytes += chunk.len() as u64,
+            Err(_) => break,
+        }
+    }
+    Json(json!({ "bytes": bytes }))
+}
+
+#[derive(Deserialize)]
+struct SlowQuery {
+    ms: Option<u64>,
+}
+
+async fn slow(Query(q): Query<SlowQuery>) -> &'static str {
+    tokio::time::sleep(Duration::from_millis(q.ms.unwrap_or(1000).min(120_000))).await;
+    "finally"
+}
+
+fn percent_decode(value: &str) -> String {
+    let bytes: Vec<u8> =
+        url::form_urlencoded::parse(format!("v={}", value.replace('+', "%2B")).as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned().into_bytes())
+            .unwrap_or_default();
+    String::from_utf8_lossy(&bytes).into_owned()
+}

@@ -1,0 +1,215 @@
+//! Forward-auth mode behind a real nginx (Debian's package): `auth_request` asks kepgate, nginx
+//! proxies to the sample cabinet with the identity headers kepgate returned.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::helpers::free_port;
+use crate::proxy::{signed_in, spawn_cabinet_stack};
+
+struct Nginx {
+    child: Child,
+    dir: std::path::PathBuf,
+    pub address: String,
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn nginx_binary() -> String {
+    ["/usr/sbin/nginx", "/usr/bin/nginx"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .expect("nginx is not installed: scripts/test.sh installs Debian's nginx package")
+        .to_owned()
+}
+
+/// nginx in front: kepgate's own paths proxied, everything else behind `auth_request`.
+/// The same snippet is documented in docs/forward-auth.md.
+async fn start_nginx(gateway: &str, cabinet: &str) -> Nginx {
+    let port = free_port();
+    let dir = std::env::temp_dir().join(format!("kepgate-nginx-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let gateway = gateway.trim_start_matches("http://");
+    let cabinet = cabinet.trim_start_matches("http://").trim_end_matches('/');
+    let conf = format!(
+        r#"
+worker_processes 1;
+daemon off;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log warn;
+events {{ worker_connections 128; }}
+http {{
+  access_log off;
+  client_body_temp_path {dir}/body; proxy_temp_path {dir}/proxy; fastcgi_temp_path {dir}/fastcgi;
+  uwsgi_temp_path {dir}/uwsgi; scgi_temp_path {dir}/scgi;
+  server {{
+    listen 127.0.0.1:{port};
+    absolute_redirect off;
+    location /.kepgate/ {{
+      proxy_pass http://{gateway};
+      proxy_set_header Host $http_host;
+      proxy_set_header X-Forwarded-For $remote_addr;
+      proxy_buffering off;
+    }}
+    location = /_kepgate_auth {{
+      internal;
+      proxy_pass http://{gateway}/.kepgate/auth;
+      proxy_pass_request_body off;
+      proxy_set_header Content-Length "";
+      proxy_set_header X-Original-URI $request_uri;
+    }}
+    location / {{
+      auth_request /_kepgate_auth;
+      auth_request_set $kep_login $upstream_http_location;
+      auth_request_set $kep_subject $upstream_http_x_kepgate_subject;
+      auth_request_set $kep_name $upstream_http_x_kepgate_name;
+      auth_request_set $kep_rnokpp $upstream_http_x_kepgate_rnokpp;
+      auth_request_set $kep_edrpou $upstream_http_x_kepgate_edrpou;
+      auth_request_set $kep_assertion $upstream_http_x_kepgate_assertion;
+      proxy_set_header X-Kepgate-Subject $kep_subject;
+      proxy_set_header X-Kepgate-Name $kep_name;
+      proxy_set_header X-Kepgate-Rnokpp $kep_rnokpp;
+      proxy_set_header X-Kepgate-Edrpou $kep_edrpou;
+      proxy_set_header X-Kepgate-Assertion $kep_assertion;
+      error_page 401 = @kepgate_login;
+      proxy_pass http://{cabinet};
+    }}
+    location @kepgate_login {{
+      return 302 $kep_login;
+    }}
+  }}
+}}
+"#,
+        dir = dir.display()
+    );
+    let conf_path = dir.join("nginx.conf");
+    std::fs::write(&conf_path, conf).unwrap();
+    let child = Command::new(nginx_binary())
+        .arg("-c")
+        .arg(&conf_path)
+        .arg("-p")
+        .arg(&dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("nginx starts");
+    let address = format!("http://127.0.0.1:{port}");
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        let log = std::fs::read_to_string(dir.join("error.log")).unwrap_or_default();
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "nginx did not start: {log}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Nginx {
+        child,
+        dir,
+        address,
+    }
+}
+
+#[tokio::test]
+async fn nginx_auth_request_lets_signed_in_users_through_with_their_identity() {
+    let env = spawn_cabinet_stack(|s, _| {
+        s.proxy.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+    })
+    .await;
+    let nginx = start_nginx(&env.stack.app.address, &env.cabinet).await;
+    let http = crate::helpers::client();
+
+    // No session: nginx sends the browser to kepgate's login page with the original path.
+    let response = http
+        .get(format!("{}/echo?a=1&b=2", nginx.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 302);
+    assert_eq!(
+        response.headers()["location"],
+        "/.kepgate/login?rd=%2Fecho%3Fa%3D1%26b%3D2"
+    );
+
+    // Signed in (cookies are per host, so the gateway's session cookie works through nginx).
+    let browser = signed_in(&env.stack, "director").await;
+    let cookies = browser
+        .cookies
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let seen: serde_json::Value = http
+        .get(format!("{}/echo", nginx.address))
+        .header("cookie", &cookies)
+        .header("x-kepgate-rnokpp", "1111111118")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        seen["headers"]["x-kepgate-rnokpp"], "2654321099",
+        "kepgate's, not the client's: {seen}"
+    );
+    assert_eq!(seen["headers"]["x-kepgate-edrpou"], "40123454");
+    assert_eq!(seen["assertion_verified"], true, "{seen}");
+    assert_eq!(seen["assertion"]["name"], "Коваленко Олена Петрівна");
+
+    // The route policy applies in forward-auth mode too: the person may not see /reports.
+    let person = signed_in(&env.stack, "person").await;
+    let cookies = person
+        .cookies
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let response = http
+        .get(format!("{}/reports/2026", nginx.address))
+        .header("cookie", cookies)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+}
+
+#[tokio::test]
+async fn forward_auth_believes_the_original_uri_only_from_trusted_proxies() {
+    // No trusted proxies: X-Original-URI is ignored and the `/` route decides.
+    let env = spawn_cabinet_stack(|_, _| {}).await;
+    let person = signed_in(&env.stack, "person").await;
+    let cookies = person
+        .cookies
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let http = crate::helpers::client();
+    let response = http
+        .get(format!("{}/.kepgate/auth", env.stack.app.address))
+        .header("cookie", &cookies)
+        .header("x-original-uri", "/static/app.css")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["x-kepgate-rnokpp"], "3012345670");
+    let anonymous = http
+        .get(format!("{}/.kepgate/auth", env.stack.app.address))
+        .header("x-original-uri", "/static/app.css")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        anonymous.status(),
+        401,
+        "a spoofed public URI does not open the door"
+    );
+}
