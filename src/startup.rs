@@ -75,6 +75,7 @@ impl Application {
             providers,
             trust: Arc::new(trust),
             login_events: LoginEvents::default(),
+            sessions: crate::session::SessionCache::default(),
             start_limiter: Arc::new(start_limiter(settings_login_rate)),
         };
         Ok(Self {

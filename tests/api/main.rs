@@ -10,3 +10,4 @@ mod diia_stack;
 mod helpers;
 mod login;
 mod pages;
+mod sessions;
