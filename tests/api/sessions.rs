@@ -424,8 +424,7 @@ async fn sessions_me_page_shows_own_sessions_and_history_and_ends_them() {
     assert!(html.contains("Session ended remotely"));
 
     // Without a session, /me goes to the login page and comes back afterwards.
-    let response = laptop.get("/.kepgate/me").await;
-    assert_eq!(response.status(), 303);
+    assert_expired_redirect(&laptop.get("/.kepgate/me").await, "/.kepgate/me");
 
     // All my sessions: this one too.
     let ended = desk
