@@ -8,9 +8,13 @@ scripts/ensure-postgres.sh
 # The forward-auth tests run a real nginx (Debian's package) in front of kepgate.
 scripts/ensure-packages.sh nginx
 
-# Every test creates its own database kepgate_test_<uuid>; drop those left by earlier runs.
-psql -q -h 127.0.0.1 -U postgres -d postgres -At \
-  -c "SELECT 'DROP DATABASE IF EXISTS \"' || datname || '\" WITH (FORCE);' FROM pg_database WHERE datname LIKE 'kepgate\_test\_%'" \
+# Every test creates its own database kepgate_test_<unix time>_<uuid>; drop those left by runs
+# that started over an hour ago (a run going on right now keeps its databases).
+psql -q -h 127.0.0.1 -U postgres -d postgres -At -c "
+  SELECT 'DROP DATABASE IF EXISTS \"' || datname || '\" WITH (FORCE);' FROM pg_database
+  WHERE datname ~ '^kepgate_test_' AND (
+    substring(datname from '^kepgate_test_([0-9]{10})_') IS NULL
+    OR substring(datname from '^kepgate_test_([0-9]{10})_')::bigint < extract(epoch from now()) - 3600)" \
   | psql -q -h 127.0.0.1 -U postgres -d postgres >/dev/null
 
 # The committed .sqlx/ metadata builds the checked queries without a database.

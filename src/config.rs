@@ -50,6 +50,8 @@ pub struct Settings {
     pub identity: IdentitySettings,
     #[serde(default)]
     pub proxy: ProxySettings,
+    #[serde(default)]
+    pub session: SessionSettings,
     /// Providers in the «Провайдер» list, by id (the id appears in callback URLs).
     #[serde(default)]
     pub providers: BTreeMap<String, ProviderSettings>,
@@ -60,9 +62,6 @@ pub struct Settings {
 pub struct LoginSettings {
     /// Login starts allowed per client address per minute (then 429).
     pub start_rate_per_minute: u32,
-    /// Lifetime of a session, in seconds, from login.
-    #[serde(with = "seconds")]
-    pub session_ttl: Duration,
     /// After a login is confirmed, how long the browser has to complete it, in seconds.
     #[serde(with = "seconds")]
     pub complete_within: Duration,
@@ -72,7 +71,6 @@ impl Default for LoginSettings {
     fn default() -> Self {
         Self {
             start_rate_per_minute: 10,
-            session_ttl: Duration::from_secs(8 * 60 * 60),
             complete_within: Duration::from_secs(120),
         }
     }
@@ -178,6 +176,46 @@ impl Default for IdentitySettings {
             assertion_header: "x-kepgate-assertion".to_owned(),
             assertion_ttl: Duration::from_secs(60),
             assertion_key_file: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionSettings {
+    /// Seconds without a request after which a session ends (sliding).
+    #[serde(with = "seconds")]
+    pub idle_timeout: Duration,
+    /// Seconds after login at which a session ends whatever the activity.
+    #[serde(with = "seconds")]
+    pub absolute_timeout: Duration,
+    /// The idle timeout of a login from a «public / shared computer».
+    #[serde(with = "seconds")]
+    pub shared_pc_idle_timeout: Duration,
+    /// Whether the «shared computer» box on the login page starts ticked.
+    pub shared_pc_default: bool,
+    /// At most one `last_seen_at` write per session per this many seconds (per replica): the
+    /// idle timeout slides without a database write on every request.
+    #[serde(with = "seconds")]
+    pub last_seen_write_interval: Duration,
+    /// Seconds a replica trusts its in-process copy of a session without asking the database.
+    /// Revocations arrive by LISTEN/NOTIFY at once; this bounds the time when that channel is down.
+    #[serde(with = "seconds")]
+    pub cache_ttl: Duration,
+    /// Days the login history is kept; older rows are deleted by every replica, hourly.
+    pub history_retention_days: u32,
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        Self {
+            idle_timeout: Duration::from_secs(15 * 60),
+            absolute_timeout: Duration::from_secs(8 * 60 * 60),
+            shared_pc_idle_timeout: Duration::from_secs(5 * 60),
+            shared_pc_default: false,
+            last_seen_write_interval: Duration::from_secs(60),
+            cache_ttl: Duration::from_secs(10),
+            history_retention_days: 180,
         }
     }
 }
@@ -702,10 +740,53 @@ impl Settings {
                 "login.start_rate_per_minute: must be at least 1".to_owned(),
             ));
         }
+        self.check_session()?;
         if self.server.body_limit_bytes == 0 {
             return Err(ConfigError::Invalid(
                 "server.body_limit_bytes: must be at least 1".to_owned(),
             ));
+        }
+        Ok(())
+    }
+}
+
+impl Settings {
+    fn check_session(&self) -> Result<(), ConfigError> {
+        let s = &self.session;
+        let invalid = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
+        // i32 seconds in the database (sessions.idle_timeout_seconds): 24 days is plenty.
+        let max = Duration::from_secs(i32::MAX as u64);
+        if s.idle_timeout.is_zero() || s.idle_timeout > max {
+            return invalid("session.idle_timeout: must be at least 1 second");
+        }
+        if s.absolute_timeout.is_zero() || s.absolute_timeout > Duration::from_secs(366 * 86400) {
+            return invalid("session.absolute_timeout: must be between 1 second and 366 days");
+        }
+        if s.idle_timeout > s.absolute_timeout {
+            return invalid(
+                "session.idle_timeout: must not be longer than session.absolute_timeout",
+            );
+        }
+        if s.shared_pc_idle_timeout.is_zero() || s.shared_pc_idle_timeout > s.idle_timeout {
+            return invalid(
+                "session.shared_pc_idle_timeout: must be at least 1 second and not longer than session.idle_timeout",
+            );
+        }
+        // A session must not idle out between two writes of its last activity.
+        if s.last_seen_write_interval.is_zero()
+            || s.last_seen_write_interval * 2 > s.shared_pc_idle_timeout
+        {
+            return invalid(
+                "session.last_seen_write_interval: must be at least 1 second and at most half of session.shared_pc_idle_timeout",
+            );
+        }
+        if s.cache_ttl > Duration::from_secs(300) {
+            return invalid(
+                "session.cache_ttl: must be at most 300 seconds (0 turns the cache off)",
+            );
+        }
+        if s.history_retention_days == 0 {
+            return invalid("session.history_retention_days: must be at least 1");
         }
         Ok(())
     }
@@ -767,6 +848,34 @@ mod tests {
             settings.server.public_base_url().as_str(),
             "http://127.0.0.1:8080/"
         );
+    }
+
+    #[test]
+    fn session_timeouts_are_checked_and_the_key_is_named() {
+        let mut settings = Settings::load_with(None, false, Defaults::Production).unwrap();
+        assert_eq!(settings.session.idle_timeout, Duration::from_secs(900));
+        assert_eq!(
+            settings.session.absolute_timeout,
+            Duration::from_secs(8 * 3600)
+        );
+        settings.session.idle_timeout = Duration::from_secs(9 * 3600);
+        let e = settings.check().unwrap_err().to_string();
+        assert!(e.starts_with("session.idle_timeout:"), "{e}");
+
+        let mut settings = Settings::load_with(None, false, Defaults::Production).unwrap();
+        settings.session.last_seen_write_interval = Duration::from_secs(200);
+        let e = settings.check().unwrap_err().to_string();
+        assert!(e.starts_with("session.last_seen_write_interval:"), "{e}");
+
+        let mut settings = Settings::load_with(None, false, Defaults::Production).unwrap();
+        settings.session.shared_pc_idle_timeout = Duration::from_secs(3600);
+        let e = settings.check().unwrap_err().to_string();
+        assert!(e.starts_with("session.shared_pc_idle_timeout:"), "{e}");
+
+        let mut settings = Settings::load_with(None, false, Defaults::Production).unwrap();
+        settings.session.history_retention_days = 0;
+        let e = settings.check().unwrap_err().to_string();
+        assert!(e.starts_with("session.history_retention_days:"), "{e}");
     }
 
     #[test]

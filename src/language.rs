@@ -21,6 +21,22 @@ pub enum Lang {
     En,
 }
 
+impl Texts {
+    /// The wording of a login history event (`login_history.event`).
+    pub fn history_event(&self, event: &str) -> &'static str {
+        match event {
+            "started" => self.event_started,
+            "confirmed" => self.event_confirmed,
+            "declined" => self.event_declined,
+            "expired" => self.event_expired,
+            "refused" => self.event_refused,
+            "completed" => self.event_completed,
+            "logout" => self.event_logout,
+            _ => self.event_revoked,
+        }
+    }
+}
+
 impl Lang {
     pub fn code(self) -> &'static str {
         match self {
@@ -199,6 +215,33 @@ pub struct Texts {
     pub bad_gateway_body: &'static str,
     pub not_allowed_title: &'static str,
     pub not_allowed_body: &'static str,
+    pub shared_pc_label: &'static str,
+    pub shared_pc_help: &'static str,
+    pub my_account: &'static str,
+    pub me_title: &'static str,
+    pub sessions_heading: &'static str,
+    pub this_session: &'static str,
+    pub session_started: &'static str,
+    pub session_last_seen: &'static str,
+    pub session_ends: &'static str,
+    pub session_address: &'static str,
+    pub session_device: &'static str,
+    pub session_shared_pc: &'static str,
+    pub end_session: &'static str,
+    pub end_other_sessions: &'static str,
+    pub notice_sessions_ended: &'static str,
+    pub history_heading: &'static str,
+    pub history_when: &'static str,
+    pub history_event: &'static str,
+    pub history_empty: &'static str,
+    pub event_started: &'static str,
+    pub event_confirmed: &'static str,
+    pub event_declined: &'static str,
+    pub event_expired: &'static str,
+    pub event_refused: &'static str,
+    pub event_completed: &'static str,
+    pub event_logout: &'static str,
+    pub event_revoked: &'static str,
 }
 
 pub static UK: Texts = Texts {
@@ -263,6 +306,33 @@ pub static UK: Texts = Texts {
     bad_gateway_body: "Застосунок за шлюзом не відповідає. Спробуйте за кілька хвилин.",
     not_allowed_title: "Цей розділ вам недоступний",
     not_allowed_body: "Ви увійшли, але ваш ключ не дає доступу до цього розділу. Якщо потрібен інший ключ (наприклад, ключ компанії), вийдіть і увійдіть знову.",
+    shared_pc_label: "Це громадський або спільний компʼютер",
+    shared_pc_help: "Сеанс завершиться швидше після бездіяльності й не збережеться після закриття браузера.",
+    my_account: "Мої сеанси та історія входів",
+    me_title: "Мої сеанси",
+    sessions_heading: "Активні сеанси",
+    this_session: "цей сеанс",
+    session_started: "Початок",
+    session_last_seen: "Остання активність",
+    session_ends: "Завершиться не пізніше",
+    session_address: "Адреса",
+    session_device: "Браузер",
+    session_shared_pc: "спільний компʼютер",
+    end_session: "Завершити",
+    end_other_sessions: "Завершити всі мої сеанси",
+    notice_sessions_ended: "Сеанси завершено.",
+    history_heading: "Історія входів",
+    history_when: "Час",
+    history_event: "Подія",
+    history_empty: "Записів поки немає.",
+    event_started: "Вхід розпочато",
+    event_confirmed: "Підтверджено на телефоні",
+    event_declined: "Відхилено на телефоні",
+    event_expired: "Час на підтвердження минув",
+    event_refused: "Підпис не прийнято",
+    event_completed: "Вхід виконано",
+    event_logout: "Вихід",
+    event_revoked: "Сеанс завершено примусово",
 };
 
 pub static EN: Texts = Texts {
@@ -327,6 +397,33 @@ pub static EN: Texts = Texts {
     bad_gateway_body: "The application behind the gateway does not answer. Please try again in a few minutes.",
     not_allowed_title: "This section is not available to you",
     not_allowed_body: "You are signed in, but your key does not give access to this section. If you need another key (a company key, say), sign out and sign in again.",
+    shared_pc_label: "This is a public or shared computer",
+    shared_pc_help: "The session ends sooner when idle and does not outlive the browser.",
+    my_account: "My sessions and sign-in history",
+    me_title: "My sessions",
+    sessions_heading: "Active sessions",
+    this_session: "this session",
+    session_started: "Started",
+    session_last_seen: "Last active",
+    session_ends: "Ends at the latest",
+    session_address: "Address",
+    session_device: "Browser",
+    session_shared_pc: "shared computer",
+    end_session: "End",
+    end_other_sessions: "End all my sessions",
+    notice_sessions_ended: "The sessions have been ended.",
+    history_heading: "Sign-in history",
+    history_when: "Time",
+    history_event: "Event",
+    history_empty: "No entries yet.",
+    event_started: "Sign-in started",
+    event_confirmed: "Confirmed on the phone",
+    event_declined: "Declined on the phone",
+    event_expired: "Not confirmed in time",
+    event_refused: "Signature refused",
+    event_completed: "Signed in",
+    event_logout: "Signed out",
+    event_revoked: "Session ended remotely",
 };
 
 #[cfg(test)]

@@ -85,6 +85,7 @@ impl Application {
             providers,
             trust: Arc::new(trust),
             login_events: LoginEvents::default(),
+            sessions: crate::session::SessionCache::default(),
             start_limiter: Arc::new(start_limiter(settings_login_rate)),
             routes,
             assertions: Arc::new(assertions),

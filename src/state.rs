@@ -10,6 +10,7 @@ use crate::login::events::LoginEvents;
 use crate::provider::Providers;
 use crate::proxy::CabinetRoutes;
 use crate::proxy::assertion::AssertionSigner;
+use crate::session::SessionCache;
 use crate::signature::TrustList;
 
 #[derive(Clone)]
@@ -22,6 +23,8 @@ pub struct AppState {
     pub trust: Arc<TrustList>,
     /// Wakes this replica's waiting browsers when their pending login changes.
     pub login_events: LoginEvents,
+    /// This replica's recently seen sessions (evicted on revocation, on any replica).
+    pub sessions: SessionCache,
     /// Login starts per client address.
     pub start_limiter: Arc<StartLimiter>,
     /// Where signed-in users are proxied.

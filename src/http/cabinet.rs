@@ -8,12 +8,11 @@ use axum::http::header::{ACCEPT, LOCATION, SET_COOKIE};
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 
-use crate::http::cookies::{self, CookieKind};
 use crate::http::csrf;
 use crate::http::error::AppError;
 use crate::http::pages::PageChrome;
 use crate::return_path::ReturnPath;
-use crate::session::{self, Session, SessionToken};
+use crate::session::{self, Authentication, Session};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -26,6 +25,7 @@ struct SignedInPage {
     organization: Option<String>,
     provider: String,
     logout_action: String,
+    me_href: String,
     csrf: String,
 }
 
@@ -36,8 +36,10 @@ pub async fn signed_in_page(
     request: Request,
 ) -> Result<Response, AppError> {
     let (parts, _) = request.into_parts();
-    let Some(session) = current_session(&state, &parts.headers).await? else {
-        return Ok(unauthenticated(&state, &parts));
+    let session = match session::authenticate(&state, &parts.headers).await? {
+        Authentication::Authenticated(session) => *session,
+        Authentication::Expired => return Ok(unauthenticated(&state, &parts, true)),
+        Authentication::None => return Ok(unauthenticated(&state, &parts, false)),
     };
     let chrome = PageChrome::from_parts(&parts, &state);
     let token = csrf::issue(&parts.headers, &state.settings.server)
@@ -55,6 +57,7 @@ pub async fn signed_in_page(
         organization: identity.organization,
         provider,
         logout_action: state.settings.server.path("/logout"),
+        me_href: state.settings.server.path("/me"),
         csrf: token.value,
         chrome,
     };
@@ -69,20 +72,22 @@ pub async fn signed_in_page(
     Ok(response)
 }
 
+/// The request's live session; `session::authenticate` also says whether a cookie was sent
+/// whose session has ended.
 pub async fn current_session(
     state: &AppState,
     headers: &axum::http::HeaderMap,
 ) -> Result<Option<Session>, AppError> {
-    let Some(token) = cookies::get(headers, &state.settings.server, CookieKind::Session)
-        .and_then(|v| SessionToken::parse(&v))
-    else {
-        return Ok(None);
-    };
-    Ok(session::find(&state.db, &token, state.clock.now()).await?)
+    Ok(session::authenticate(state, headers).await?.session())
 }
 
-/// Browsers asking for a page go to the login page; everything else gets 401.
-pub fn unauthenticated(state: &AppState, parts: &axum::http::request::Parts) -> Response {
+/// Browsers asking for a page go to the login page (saying so when their session ended);
+/// everything else gets 401.
+pub fn unauthenticated(
+    state: &AppState,
+    parts: &axum::http::request::Parts,
+    expired: bool,
+) -> Response {
     let accepts_html = parts
         .headers
         .get(ACCEPT)
@@ -95,11 +100,7 @@ pub fn unauthenticated(state: &AppState, parts: &axum::http::request::Parts) -> 
             .map(|pq| pq.as_str())
             .unwrap_or("/");
         let rd = ReturnPath::parse_or_root(Some(here));
-        let to = format!(
-            "{}?rd={}",
-            state.settings.server.path("/login"),
-            url::form_urlencoded::byte_serialize(rd.as_str().as_bytes()).collect::<String>()
-        );
+        let to = session::login_location(&state.settings.server, &rd, expired);
         let mut response = StatusCode::SEE_OTHER.into_response();
         if let Ok(value) = HeaderValue::from_str(&to) {
             response.headers_mut().insert(LOCATION, value);

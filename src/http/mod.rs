@@ -61,6 +61,13 @@ pub fn router(state: AppState) -> Router {
         .route("/logout", post(login::logout))
         .route("/api/login", post(login::api_start))
         .route("/api/login/{id}/complete", post(login::api_complete))
+        // Sessions: the person's own sessions and history, ending one or all (issue 6).
+        .route("/me", get(crate::session::pages::me_page))
+        .route("/me/sessions/end-all", post(crate::session::pages::end_all))
+        .route(
+            "/me/sessions/{id}/end",
+            post(crate::session::pages::end_one),
+        )
         .fallback(not_found)
         .layer(
             ServiceBuilder::new()

@@ -16,6 +16,8 @@ use uuid::Uuid;
 
 use super::NOTIFY_CHANNEL;
 use super::pending::PendingLoginId;
+use crate::session::SessionCache;
+use crate::session::revocation as session_revocation;
 
 #[derive(Clone, Default)]
 pub struct LoginEvents {
@@ -78,10 +80,12 @@ impl LoginEvents {
     }
 
     /// Runs the LISTEN loop until the process ends; reconnects with backoff.
-    pub async fn listen(self, db: PgPool) {
+    /// Also evicts revoked sessions from `sessions` (channel
+    /// [`crate::session::revocation::CHANNEL`]): one LISTEN connection per replica for both.
+    pub async fn listen(self, db: PgPool, sessions: SessionCache) {
         let mut backoff = Duration::from_millis(200);
         loop {
-            match self.listen_once(&db).await {
+            match self.listen_once(&db, &sessions).await {
                 Ok(()) => {}
                 Err(e) => {
                     metrics::counter!("kepgate_listen_reconnects_total").increment(1);
@@ -93,11 +97,15 @@ impl LoginEvents {
         }
     }
 
-    async fn listen_once(&self, db: &PgPool) -> Result<(), sqlx::Error> {
+    async fn listen_once(&self, db: &PgPool, sessions: &SessionCache) -> Result<(), sqlx::Error> {
         let mut listener = PgListener::connect_with(db).await?;
-        listener.listen(NOTIFY_CHANNEL).await?;
-        // Whatever happened while we were not listening: everyone re-reads.
+        listener
+            .listen_all([NOTIFY_CHANNEL, session_revocation::CHANNEL])
+            .await?;
+        // Whatever happened while we were not listening: everyone re-reads, and no cached
+        // session is trusted (a revocation notice may have been missed).
         self.wake_all();
+        sessions.clear();
         tracing::info!("listening for pending-login changes");
         loop {
             // try_recv: Ok(None) means the connection was lost and re-established inside,
@@ -105,12 +113,17 @@ impl LoginEvents {
             match listener.try_recv().await? {
                 Some(notification) => {
                     if let Ok(id) = Uuid::parse_str(notification.payload()) {
-                        self.wake(&id);
+                        if notification.channel() == session_revocation::CHANNEL {
+                            sessions.evict(id);
+                        } else {
+                            self.wake(&id);
+                        }
                     }
                 }
                 None => {
                     metrics::counter!("kepgate_listen_reconnects_total").increment(1);
                     self.wake_all();
+                    sessions.clear();
                 }
             }
         }

@@ -11,9 +11,31 @@ pub mod start;
 /// the pending login id), so the replica holding the waiting browser wakes up.
 pub const NOTIFY_CHANNEL: &str = "kepgate_pending_login";
 
-/// Background work of every replica: the LISTEN loop and the sweeper of overdue pending logins.
+/// Background work of every replica: the LISTEN loop (pending logins and session revocations),
+/// the sweeper of overdue pending logins, and the hourly pruning of old login history.
 pub fn spawn_background(state: &crate::state::AppState) {
-    tokio::spawn(state.login_events.clone().listen(state.db.clone()));
+    tokio::spawn(
+        state
+            .login_events
+            .clone()
+            .listen(state.db.clone(), state.sessions.clone()),
+    );
+    let db = state.db.clone();
+    let clock = state.clock.clone();
+    let retention = time::Duration::days(i64::from(state.settings.session.history_retention_days));
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            match crate::session::history::prune(&db, clock.now() - retention).await {
+                Ok((0, 0)) => {}
+                Ok((history, sessions)) => {
+                    tracing::info!(history, sessions, "old login history and sessions pruned")
+                }
+                Err(e) => tracing::warn!(error = %e, "pruning login history failed"),
+            }
+        }
+    });
     let db = state.db.clone();
     let clock = state.clock.clone();
     tokio::spawn(async move {

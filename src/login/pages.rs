@@ -59,6 +59,7 @@ struct LoginPage {
     any_hint: bool,
     error: Option<String>,
     notice: Option<String>,
+    shared_pc: bool,
 }
 
 pub async fn login_page(
@@ -122,6 +123,7 @@ fn render_login(
         providers,
         error,
         notice,
+        shared_pc: state.settings.session.shared_pc_default,
         chrome,
     };
     let mut response = (status, Html(page.render().map_err(anyhow::Error::new)?)).into_response();
@@ -142,6 +144,9 @@ pub struct StartForm {
     user_hint: Option<String>,
     #[serde(default)]
     rd: Option<String>,
+    /// The «shared computer» checkbox: present when ticked.
+    #[serde(default)]
+    shared_pc: Option<String>,
 }
 
 pub async fn start_form(
@@ -164,6 +169,7 @@ pub async fn start_form(
         &form.provider,
         form.user_hint,
         rd.clone(),
+        form.shared_pc.is_some(),
     )
     .await
     {
@@ -217,6 +223,7 @@ async fn begin(
     provider_id: &str,
     user_hint: Option<String>,
     rd: ReturnPath,
+    shared_pc: bool,
 ) -> Result<(StartedLogin, Option<String>), BeginError> {
     if state.start_limiter.check_key(&client_ip).is_err() {
         metrics::counter!("kepgate_login_starts_limited_total").increment(1);
@@ -265,6 +272,7 @@ async fn begin(
             binding_nonce: nonce,
             client_ip: Some(client_ip),
             user_agent,
+            shared_pc,
         },
     )
     .await
@@ -565,6 +573,7 @@ pub async fn complete_form(
             for cookie in cookies {
                 response.headers_mut().append(SET_COOKIE, header(&cookie)?);
             }
+            no_store(&mut response);
             Ok(response)
         }
         // Not (yet) completable: show where it stands (the no-JavaScript "continue" path).
@@ -619,8 +628,13 @@ async fn complete(
         metrics::counter!("kepgate_login_completions_refused_total", "reason" => login.state.as_str()).increment(1);
         return Ok(Completed::NotYet(Box::new(login)));
     };
-    let ttl = time::Duration::try_from(state.settings.login.session_ttl)
-        .unwrap_or(time::Duration::hours(8));
+    let timeouts = &state.settings.session;
+    let idle_timeout = session::duration(if consumed.shared_pc {
+        timeouts.shared_pc_idle_timeout
+    } else {
+        timeouts.idle_timeout
+    });
+    let absolute = session::duration(timeouts.absolute_timeout);
     let user_agent = headers
         .get(USER_AGENT)
         .and_then(|v| v.to_str().ok())
@@ -634,7 +648,9 @@ async fn complete(
             client_ip: Some(client_ip),
             user_agent: user_agent.as_deref(),
             now,
-            expires_at: now + ttl,
+            expires_at: now + absolute,
+            idle_timeout,
+            shared_pc: consumed.shared_pc,
         },
     )
     .await?;
@@ -643,11 +659,13 @@ async fn complete(
     metrics::counter!("kepgate_logins_completed_total", "provider" => consumed.provider.clone())
         .increment(1);
     let server = &state.settings.server;
+    // On a shared computer the cookie dies with the browser; elsewhere it may outlive a browser
+    // restart up to the absolute timeout. Either way the server-side timeouts are what count.
+    let max_age = (!consumed.shared_pc).then(|| absolute.whole_seconds());
     Ok(Completed::Done {
         return_path: consumed.return_path,
         cookies: vec![
-            // A browser-session cookie: the server-side expiry is what counts.
-            cookies::set(server, CookieKind::Session, token.expose(), None),
+            cookies::set(server, CookieKind::Session, token.expose(), max_age),
             // A fresh binding nonce for the next login in this browser.
             cookies::clear(server, CookieKind::LoginBinding),
         ],
@@ -668,7 +686,12 @@ pub async fn logout(
     if let Some(token) =
         cookies::get(&headers, server, CookieKind::Session).and_then(|v| SessionToken::parse(&v))
     {
-        session::revoke(&state.db, &token, state.clock.now()).await?;
+        session::end(
+            &state,
+            session::Whom::Token(&token),
+            session::RevokedBy::Logout,
+        )
+        .await?;
     }
     let mut response = redirect(&format!("{}?notice=logged_out", server.path("/login")))?;
     response.headers_mut().append(
@@ -687,6 +710,9 @@ pub struct ApiStart {
     user_hint: Option<String>,
     #[serde(default)]
     return_path: Option<String>,
+    /// «Public / shared computer»; `session.shared_pc_default` when absent.
+    #[serde(default)]
+    shared_pc: Option<bool>,
 }
 
 /// `POST {prefix}/api/login`: JSON in, JSON out. CSRF: a cross-site form cannot send
@@ -712,6 +738,8 @@ pub async fn api_start(
         &body.provider,
         body.user_hint,
         rd,
+        body.shared_pc
+            .unwrap_or(state.settings.session.shared_pc_default),
     )
     .await
     {

@@ -111,6 +111,7 @@ pub struct NewPendingLogin<'a> {
     pub return_path: &'a ReturnPath,
     pub client_ip: Option<IpAddr>,
     pub user_agent: Option<&'a str>,
+    pub shared_pc: bool,
     pub now: OffsetDateTime,
     pub expires_at: OffsetDateTime,
 }
@@ -119,8 +120,8 @@ pub async fn insert(db: &PgPool, new: &NewPendingLogin<'_>) -> Result<(), sqlx::
     sqlx::query!(
         r#"INSERT INTO pending_logins
              (id, provider, user_hint, request_hash, binding_hash, return_path, client_ip, user_agent,
-              created_at, expires_at, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, ($7::text)::inet, $8, $9, $10, $9)"#,
+              created_at, expires_at, updated_at, shared_pc)
+           VALUES ($1, $2, $3, $4, $5, $6, ($7::text)::inet, $8, $9, $10, $9, $11)"#,
         new.id.0,
         new.provider,
         new.user_hint,
@@ -131,6 +132,7 @@ pub async fn insert(db: &PgPool, new: &NewPendingLogin<'_>) -> Result<(), sqlx::
         new.user_agent,
         new.now,
         new.expires_at,
+        new.shared_pc,
     )
     .execute(db)
     .await?;
@@ -313,6 +315,7 @@ pub struct Consumed {
     pub provider: String,
     pub identity: SignerIdentity,
     pub return_path: ReturnPath,
+    pub shared_pc: bool,
 }
 
 /// `confirmed → consumed`, once, and only for the browser whose binding nonce hashes to the
@@ -328,7 +331,7 @@ pub async fn consume(
         r#"UPDATE pending_logins SET state = 'consumed', updated_at = $3
            WHERE id = $1 AND binding_hash = $2 AND state = 'confirmed'
              AND GREATEST(expires_at, updated_at + $4::interval) > $3
-           RETURNING provider, identity, return_path"#,
+           RETURNING provider, identity, return_path, shared_pc"#,
         id.0,
         binding_hash,
         now,
@@ -346,6 +349,7 @@ pub async fn consume(
         provider: row.provider,
         identity,
         return_path: ReturnPath::parse_or_root(Some(&row.return_path)),
+        shared_pc: row.shared_pc,
     }))
 }
 

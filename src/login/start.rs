@@ -20,6 +20,8 @@ pub struct StartLogin {
     pub binding_nonce: [u8; 32],
     pub client_ip: Option<IpAddr>,
     pub user_agent: Option<String>,
+    /// «Public / shared computer» ticked: the session will get the shorter idle timeout.
+    pub shared_pc: bool,
 }
 
 #[derive(Debug)]
@@ -70,6 +72,7 @@ pub async fn start_login(
             return_path: &request.return_path,
             client_ip: request.client_ip,
             user_agent: request.user_agent.as_deref(),
+            shared_pc: request.shared_pc,
             now,
             expires_at: now + ttl,
         },

@@ -29,7 +29,7 @@ use crate::config::{AccessPolicy, RouteSettings, Settings};
 use crate::http::csrf;
 use crate::http::error::AppError;
 use crate::http::pages::PageChrome;
-use crate::session::Session;
+use crate::session::{Authentication, Session};
 use crate::state::AppState;
 use idle_body::IdleTimeout;
 
@@ -141,9 +141,15 @@ pub async fn cabinet(
         None
     } else {
         let (parts, body) = request.into_parts();
-        let Some(session) = crate::http::cabinet::current_session(&state, &parts.headers).await?
-        else {
-            return Ok(crate::http::cabinet::unauthenticated(&state, &parts));
+        let session = match crate::session::authenticate(&state, &parts.headers).await? {
+            Authentication::Authenticated(session) => *session,
+            // A cookie whose session ended: the login page says so ("your session ended").
+            Authentication::Expired => {
+                return Ok(crate::http::cabinet::unauthenticated(&state, &parts, true));
+            }
+            Authentication::None => {
+                return Ok(crate::http::cabinet::unauthenticated(&state, &parts, false));
+            }
         };
         if !admits(&route.settings.allow, &session) {
             tracing::info!(route = %route.name, session = %session.id, "signed-in user not allowed on this route");
@@ -295,7 +301,8 @@ async fn forward(
 
     let (mut parts, body) = response.into_parts();
     headers::strip_hop_by_hop(&mut parts.headers, false);
-    if session.is_some() && !route.settings.allow_caching {
+    // Shared office PCs never cache authenticated pages, whatever the route allows.
+    if session.is_some_and(|s| !route.settings.allow_caching || s.shared_pc) {
         parts
             .headers
             .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -144,6 +144,7 @@ async fn a_provider_that_is_down_gives_a_clear_error_and_marks_the_login() {
             binding_nonce: [1; 32],
             client_ip: None,
             user_agent: None,
+            shared_pc: false,
         },
     )
     .await

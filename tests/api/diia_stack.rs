@@ -16,7 +16,7 @@ use secrecy::SecretString;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-use crate::helpers::{TestApp, client, settings_for, spawn_app_on};
+use crate::helpers::{TestApp, client, settings_for, spawn_app_on, spawn_app_on_with_clock};
 
 pub const PROVIDER: &str = "diia";
 
@@ -75,6 +75,15 @@ pub async fn spawn_diia_stack_with(second_replica: bool) -> (DiiaStack, Option<T
 
 pub async fn spawn_diia_stack_configured(
     second_replica: bool,
+    configure: impl FnOnce(&mut Settings),
+) -> (DiiaStack, Option<TestApp>) {
+    spawn_diia_stack_clocked(second_replica, None, configure).await
+}
+
+/// Like [`spawn_diia_stack_configured`], the gateway(s) on `clock` (the emulator keeps real time).
+pub async fn spawn_diia_stack_clocked(
+    second_replica: bool,
+    clock: Option<kepgate::clock::SharedClock>,
     configure: impl FnOnce(&mut Settings),
 ) -> (DiiaStack, Option<TestApp>) {
     let gateway_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -143,11 +152,11 @@ pub async fn spawn_diia_stack_configured(
             let addr = listener.local_addr().unwrap();
             replica_settings.server.listen = addr;
             replica_settings.server.base_url = format!("http://{addr}/").parse().unwrap();
-            Some(spawn_app_on(listener, replica_settings).await)
+            Some(spawn_app_on_with_clock(listener, replica_settings, clock.clone()).await)
         }
         None => None,
     };
-    let app = spawn_app_on(gateway_listener, settings.clone()).await;
+    let app = spawn_app_on_with_clock(gateway_listener, settings.clone(), clock).await;
     let stack = DiiaStack {
         app,
         emulator: emulator_base,
@@ -185,6 +194,7 @@ impl DiiaStack {
                 binding_nonce: [7u8; 32],
                 client_ip: Some("127.0.0.1".parse().unwrap()),
                 user_agent: Some("integration-test".to_owned()),
+                shared_pc: false,
             },
         )
         .await

@@ -18,7 +18,13 @@ pub fn postgres_server_url() -> String {
 }
 
 pub fn fresh_database_url() -> (String, String) {
-    let name = format!("kepgate_test_{}", uuid::Uuid::new_v4().simple());
+    // The creation time in the name lets scripts/test.sh drop only old leftovers, never the
+    // databases of a test run going on at the same time.
+    let created = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let name = format!("kepgate_test_{created}_{}", uuid::Uuid::new_v4().simple());
     (format!("{}/{}", postgres_server_url(), name), name)
 }
 
@@ -73,6 +79,15 @@ pub fn settings_for(listener: &TcpListener) -> Settings {
 }
 
 pub async fn spawn_app_on(listener: TcpListener, settings: Settings) -> TestApp {
+    spawn_app_on_with_clock(listener, settings, None).await
+}
+
+/// Like [`spawn_app_on`] with the clock replaced (tests move time by hand).
+pub async fn spawn_app_on_with_clock(
+    listener: TcpListener,
+    settings: Settings,
+    clock: Option<kepgate::clock::SharedClock>,
+) -> TestApp {
     let port = listener.local_addr().expect("addr").port();
     let db_name = settings
         .database
@@ -82,9 +97,12 @@ pub async fn spawn_app_on(listener: TcpListener, settings: Settings) -> TestApp 
         .next()
         .unwrap_or_default()
         .to_owned();
-    let app = Application::build_on(settings, listener)
+    let mut app = Application::build_on(settings, listener)
         .await
         .expect("application builds");
+    if let Some(clock) = clock {
+        app = app.with_clock(clock);
+    }
     let metrics_address = app.metrics_addr().map(|a| format!("http://{a}"));
     let state = app.state().clone();
     let db = state.db.clone();

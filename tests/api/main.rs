@@ -12,3 +12,4 @@ mod helpers;
 mod login;
 mod pages;
 mod proxy;
+mod sessions;

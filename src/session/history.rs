@@ -1,0 +1,82 @@
+//! The login history: every step of every login attempt (started, confirmed, declined, expired,
+//! refused, completed, logout, revoked). Rows are written by database triggers on
+//! `pending_logins` and `sessions` (migration 0002), in the same transaction as the change they
+//! describe; here they are read and pruned.
+
+use serde::Serialize;
+use sqlx::PgPool;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::identity::Rnokpp;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryEntry {
+    pub id: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub event: String,
+    pub provider: String,
+    pub pending_login_id: Option<Uuid>,
+    pub session_id: Option<Uuid>,
+    pub rnokpp: Option<String>,
+    pub edrpou: Option<String>,
+    pub full_name: Option<String>,
+    pub reason: Option<String>,
+    pub client_ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// A person's own recent history, newest first (the `/me` page). Steps before the signature
+/// (`started`) carry no identity yet and so are not part of it.
+pub async fn of_person(
+    db: &PgPool,
+    rnokpp: &Rnokpp,
+    limit: i64,
+) -> Result<Vec<HistoryEntry>, sqlx::Error> {
+    sqlx::query_as!(
+        HistoryEntry,
+        r#"SELECT id, at, event, provider, pending_login_id, session_id, rnokpp, edrpou, full_name,
+                  reason, client_ip::text AS client_ip, user_agent
+           FROM login_history WHERE rnokpp = $1 ORDER BY at DESC, id DESC LIMIT $2"#,
+        rnokpp.as_str(),
+        limit
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// Everything since a moment, oldest first (`kepgate audit`).
+pub async fn since(
+    db: &PgPool,
+    since: OffsetDateTime,
+    limit: i64,
+) -> Result<Vec<HistoryEntry>, sqlx::Error> {
+    sqlx::query_as!(
+        HistoryEntry,
+        r#"SELECT id, at, event, provider, pending_login_id, session_id, rnokpp, edrpou, full_name,
+                  reason, client_ip::text AS client_ip, user_agent
+           FROM login_history WHERE at >= $1 ORDER BY at, id LIMIT $2"#,
+        since,
+        limit
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// Deletes history older than the retention, and sessions that ended before it (their rows
+/// serve no login any more). Safe on every replica at once.
+pub async fn prune(db: &PgPool, before: OffsetDateTime) -> Result<(u64, u64), sqlx::Error> {
+    let history = sqlx::query!("DELETE FROM login_history WHERE at < $1", before)
+        .execute(db)
+        .await?
+        .rows_affected();
+    let sessions = sqlx::query!(
+        "DELETE FROM sessions WHERE expires_at < $1 OR revoked_at < $1",
+        before
+    )
+    .execute(db)
+    .await?
+    .rows_affected();
+    Ok((history, sessions))
+}

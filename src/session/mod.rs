@@ -1,0 +1,310 @@
+//! Signed-in browsers. The cookie holds a random token; the database holds only its SHA-256,
+//! so a leaked table hands out no live sessions. A new session (new id, new token) is created
+//! at every login: nothing from before the login survives it (no session fixation).
+//!
+//! A session ends at its absolute expiry (`expires_at`), after its idle timeout without
+//! requests, or when revoked (logout, the user from another session, an administrator).
+//! [`authenticate`] is the one way a request finds its session.
+
+pub mod admin;
+pub mod cache;
+pub mod history;
+pub mod listing;
+pub mod pages;
+pub mod revocation;
+
+use std::net::IpAddr;
+
+use axum::http::HeaderMap;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::http::cookies::{self, CookieKind};
+use crate::http::error::AppError;
+use crate::identity::SignerIdentity;
+use crate::login::pending::PendingLoginId;
+use crate::state::AppState;
+
+pub use cache::SessionCache;
+pub use revocation::{RevokedBy, Whom, revoke};
+
+/// The secret a browser presents; never stored, never logged.
+pub struct SessionToken(String);
+
+impl SessionToken {
+    pub fn generate() -> Result<Self, getrandom::Error> {
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes)?;
+        Ok(SessionToken(URL_SAFE_NO_PAD.encode(bytes)))
+    }
+
+    /// Only well-formed tokens are looked up (43 base64url characters).
+    pub fn parse(raw: &str) -> Option<Self> {
+        (raw.len() == 43 && URL_SAFE_NO_PAD.decode(raw).is_ok_and(|b| b.len() == 32))
+            .then(|| SessionToken(raw.to_owned()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub(crate) fn hash(&self) -> Vec<u8> {
+        Sha256::digest(self.0.as_bytes()).to_vec()
+    }
+}
+
+impl std::fmt::Debug for SessionToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionToken(REDACTED)")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id: Uuid,
+    pub provider: String,
+    pub identity: SignerIdentity,
+    pub created_at: OffsetDateTime,
+    /// The absolute end, whatever the activity.
+    pub expires_at: OffsetDateTime,
+    /// Sliding: the session ends this long after its last request.
+    pub idle_timeout: time::Duration,
+    /// Logged in from a «public / shared computer»: shorter idle timeout, no persistent cookie,
+    /// and every response for it must be `Cache-Control: no-store` (the proxy too).
+    pub shared_pc: bool,
+}
+
+/// What a request's cookie amounts to.
+#[derive(Debug, Clone)]
+pub enum Authentication {
+    /// Boxed: a session with its identity is large, the other answers are empty.
+    Authenticated(Box<Session>),
+    /// The request carried a session cookie that no longer opens a session (idle or absolute
+    /// timeout, revoked, unknown): the login page should say "your session ended".
+    Expired,
+    /// No session cookie at all.
+    None,
+}
+
+impl Authentication {
+    pub fn session(self) -> Option<Session> {
+        match self {
+            Authentication::Authenticated(s) => Some(*s),
+            Authentication::Expired | Authentication::None => None,
+        }
+    }
+}
+
+pub struct NewSession<'a> {
+    pub provider: &'a str,
+    pub identity: &'a SignerIdentity,
+    pub pending_login_id: PendingLoginId,
+    pub client_ip: Option<IpAddr>,
+    pub user_agent: Option<&'a str>,
+    pub now: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub idle_timeout: time::Duration,
+    pub shared_pc: bool,
+}
+
+pub async fn create(
+    tx: &mut sqlx::PgConnection,
+    new: &NewSession<'_>,
+) -> Result<(Uuid, SessionToken), sqlx::Error> {
+    let token = SessionToken::generate()
+        .map_err(|e| sqlx::Error::Protocol(format!("no randomness: {e}")))?;
+    let id = Uuid::new_v4();
+    let identity =
+        serde_json::to_value(new.identity).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    // The configuration check keeps idle timeouts far below i32::MAX seconds.
+    let idle_seconds = i32::try_from(new.idle_timeout.whole_seconds()).unwrap_or(i32::MAX);
+    sqlx::query!(
+        r#"INSERT INTO sessions
+             (id, token_hash, pending_login_id, provider, identity, rnokpp, edrpou, client_ip, user_agent,
+              created_at, last_seen_at, expires_at, idle_timeout_seconds, shared_pc)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, ($8::text)::inet, $9, $10, $10, $11, $12, $13)"#,
+        id,
+        token.hash(),
+        new.pending_login_id.0,
+        new.provider,
+        identity,
+        new.identity.rnokpp.as_ref().map(|r| r.as_str()),
+        new.identity.edrpou.as_ref().map(|e| e.as_str()),
+        new.client_ip.map(|ip| ip.to_string()),
+        new.user_agent,
+        new.now,
+        new.expires_at,
+        idle_seconds,
+        new.shared_pc,
+    )
+    .execute(tx)
+    .await?;
+    Ok((id, token))
+}
+
+/// A session row as stored, whatever its state.
+struct Stored {
+    session: Session,
+    last_seen_at: OffsetDateTime,
+    revoked: bool,
+}
+
+async fn load(db: &PgPool, token_hash: &[u8]) -> Result<Option<Stored>, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"SELECT id, provider, identity, created_at, expires_at, last_seen_at,
+                  idle_timeout_seconds, shared_pc, revoked_at IS NOT NULL AS "revoked!"
+           FROM sessions WHERE token_hash = $1"#,
+        token_hash,
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.and_then(|r| {
+        Some(Stored {
+            session: Session {
+                id: r.id,
+                provider: r.provider,
+                identity: serde_json::from_value(r.identity).ok()?,
+                created_at: r.created_at,
+                expires_at: r.expires_at,
+                idle_timeout: time::Duration::seconds(i64::from(r.idle_timeout_seconds)),
+                shared_pc: r.shared_pc,
+            },
+            last_seen_at: r.last_seen_at,
+            revoked: r.revoked,
+        })
+    }))
+}
+
+/// The live session for a token (not revoked, not past either timeout), straight from the
+/// database: for callers that must not see a cached copy.
+pub async fn find(
+    db: &PgPool,
+    token: &SessionToken,
+    now: OffsetDateTime,
+) -> Result<Option<Session>, sqlx::Error> {
+    Ok(load(db, &token.hash()).await?.and_then(|stored| {
+        (!stored.revoked && live(&stored.session, stored.last_seen_at, now))
+            .then_some(stored.session)
+    }))
+}
+
+fn live(session: &Session, last_seen: OffsetDateTime, now: OffsetDateTime) -> bool {
+    now < session.expires_at && now < last_seen + session.idle_timeout
+}
+
+/// The session of a request, checked on every request: the in-process cache (bounded by
+/// `session.cache_ttl`, evicted by revocation notices), the absolute and idle timeouts, and
+/// `last_seen_at` written at most once per `session.last_seen_write_interval` per replica.
+pub async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Authentication, AppError> {
+    let Some(raw) = cookies::get(headers, &state.settings.server, CookieKind::Session) else {
+        return Ok(Authentication::None);
+    };
+    // A cleared cookie some clients still send as empty is no session rather than an ended one.
+    if raw.is_empty() {
+        return Ok(Authentication::None);
+    }
+    let Some(token) = SessionToken::parse(&raw) else {
+        return Ok(Authentication::Expired);
+    };
+    let settings = &state.settings.session;
+    let cache_ttl = duration(settings.cache_ttl);
+    let write_interval = duration(settings.last_seen_write_interval);
+    let now = state.clock.now();
+    let hash = token.hash();
+    let cache = &state.sessions;
+
+    let cached = cache.get(&hash);
+    let mut entry = match cached {
+        Some(entry) if now >= entry.fetched_at && now < entry.fetched_at + cache_ttl => entry,
+        earlier => {
+            let epoch = cache.epoch();
+            let Some(stored) = load(&state.db, &hash).await? else {
+                cache.remove(&hash);
+                return Ok(Authentication::Expired);
+            };
+            if stored.revoked {
+                cache.remove(&hash);
+                return Ok(Authentication::Expired);
+            }
+            // The database's last_seen_at may lag this replica's by up to the write interval.
+            let last_seen = earlier.as_ref().map_or(stored.last_seen_at, |e| {
+                e.last_seen.max(stored.last_seen_at)
+            });
+            let entry = cache::Entry {
+                session: stored.session,
+                fetched_at: now,
+                last_seen,
+                last_written: stored.last_seen_at,
+            };
+            cache.put(hash.clone(), entry.clone(), epoch, now, cache_ttl);
+            entry
+        }
+    };
+    if !live(&entry.session, entry.last_seen, now) {
+        cache.remove(&hash);
+        metrics::counter!("kepgate_sessions_timed_out_total").increment(1);
+        return Ok(Authentication::Expired);
+    }
+    entry.last_seen = entry.last_seen.max(now);
+    if now - entry.last_written >= write_interval {
+        let epoch = cache.epoch();
+        let still_open = sqlx::query_scalar!(
+            r#"UPDATE sessions SET last_seen_at = GREATEST(last_seen_at, $2)
+               WHERE id = $1 AND revoked_at IS NULL RETURNING id"#,
+            entry.session.id,
+            now
+        )
+        .fetch_optional(&state.db)
+        .await?;
+        if still_open.is_none() {
+            cache.remove(&hash);
+            return Ok(Authentication::Expired);
+        }
+        metrics::counter!("kepgate_session_last_seen_writes_total").increment(1);
+        entry.last_written = now;
+        cache.put(hash, entry.clone(), epoch, now, cache_ttl);
+    } else {
+        cache.touch(&hash, now);
+    }
+    Ok(Authentication::Authenticated(Box::new(entry.session)))
+}
+
+/// Where a browser without a (live) session goes: the login page, keeping the return path, with
+/// "your session ended" when it had a session cookie that no longer works.
+pub fn login_location(
+    server: &crate::config::ServerSettings,
+    rd: &crate::return_path::ReturnPath,
+    expired: bool,
+) -> String {
+    let rd: String = url::form_urlencoded::byte_serialize(rd.as_str().as_bytes()).collect();
+    if expired {
+        format!("{}?notice=expired&rd={rd}", server.path("/login"))
+    } else {
+        format!("{}?rd={rd}", server.path("/login"))
+    }
+}
+
+/// Revokes (see [`revoke`]) and evicts from this replica's cache at once, before the notice
+/// comes back over LISTEN; other replicas evict when it reaches them.
+pub async fn end(
+    state: &AppState,
+    whom: Whom<'_>,
+    by: RevokedBy,
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    let ids = revoke(&state.db, whom, by, state.clock.now()).await?;
+    for id in &ids {
+        state.sessions.evict(*id);
+    }
+    Ok(ids)
+}
+
+pub(crate) fn duration(d: std::time::Duration) -> time::Duration {
+    time::Duration::try_from(d).unwrap_or(time::Duration::MAX)
+}

@@ -1,0 +1,258 @@
+//! `/.kepgate/me`: the signed-in person's open sessions and recent sign-in history, with
+//! buttons to end one session or all of them.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Request, State};
+use axum::http::header::{LOCATION, SET_COOKIE};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::{Authentication, RevokedBy, Session, Whom, authenticate, end, history, listing};
+use crate::http::cookies::{self, CookieKind};
+use crate::http::csrf;
+use crate::http::error::AppError;
+use crate::http::pages::PageChrome;
+use crate::return_path::ReturnPath;
+use crate::state::AppState;
+
+/// How many history rows the page shows.
+const HISTORY_ROWS: i64 = 50;
+
+pub struct SessionRow {
+    pub id: String,
+    pub current: bool,
+    pub provider: String,
+    pub started: String,
+    pub last_seen: String,
+    pub ends: String,
+    pub address: String,
+    pub device: String,
+    pub shared_pc: bool,
+    pub end_action: String,
+}
+
+pub struct HistoryRow {
+    pub at: String,
+    pub event: &'static str,
+    pub provider: String,
+    pub address: String,
+    pub device: String,
+}
+
+#[derive(Template)]
+#[template(path = "me.html")]
+struct MePage {
+    chrome: PageChrome,
+    full_name: String,
+    notice: Option<&'static str>,
+    sessions: Vec<SessionRow>,
+    history: Vec<HistoryRow>,
+    csrf: String,
+    logout_action: String,
+    end_all_action: String,
+}
+
+#[derive(Deserialize)]
+pub struct MeQuery {
+    notice: Option<String>,
+}
+
+pub async fn me_page(
+    State(state): State<AppState>,
+    axum::extract::Query(query): axum::extract::Query<MeQuery>,
+    request: Request,
+) -> Result<Response, AppError> {
+    let (parts, _) = request.into_parts();
+    let session = match signed_in(&state, &parts.headers).await? {
+        Ok(session) => session,
+        Err(redirect) => return Ok(redirect),
+    };
+    let chrome = PageChrome::from_parts(&parts, &state);
+    let server = &state.settings.server;
+    let now = state.clock.now();
+    let lang = chrome.lang;
+    let provider_name = |id: &str| {
+        state
+            .providers
+            .get(id)
+            .map(|p| p.display_name(lang).to_owned())
+            .unwrap_or_else(|| id.to_owned())
+    };
+    let rnokpp = session.identity.rnokpp.clone();
+    let open = match &rnokpp {
+        Some(r) => listing::open(&state.db, now, Some(r.as_str()), None).await?,
+        None => Vec::new(),
+    };
+    let mut sessions: Vec<SessionRow> = open
+        .into_iter()
+        .map(|s| SessionRow {
+            current: s.id == session.id,
+            id: s.id.to_string(),
+            provider: provider_name(&s.provider),
+            started: when(s.created_at),
+            last_seen: when(s.last_seen_at),
+            ends: when(s.expires_at),
+            address: s.client_ip.unwrap_or_default(),
+            device: s.user_agent.unwrap_or_default(),
+            shared_pc: s.shared_pc,
+            end_action: server.path(&format!("/me/sessions/{}/end", s.id)),
+        })
+        .collect();
+    if !sessions.iter().any(|s| s.current) {
+        // No РНОКПП in the certificate (or the row's idle time lags): show at least this one.
+        sessions.insert(
+            0,
+            SessionRow {
+                id: session.id.to_string(),
+                current: true,
+                provider: provider_name(&session.provider),
+                started: when(session.created_at),
+                last_seen: when(now),
+                ends: when(session.expires_at),
+                address: String::new(),
+                device: String::new(),
+                shared_pc: session.shared_pc,
+                end_action: String::new(),
+            },
+        );
+    }
+    let history = match &rnokpp {
+        Some(r) => history::of_person(&state.db, r, HISTORY_ROWS).await?,
+        None => Vec::new(),
+    }
+    .into_iter()
+    .map(|h| HistoryRow {
+        at: when(h.at),
+        event: chrome.t.history_event(&h.event),
+        provider: provider_name(&h.provider),
+        address: h.client_ip.unwrap_or_default(),
+        device: h.user_agent.unwrap_or_default(),
+    })
+    .collect();
+    let token =
+        csrf::issue(&parts.headers, server).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let notice = match query.notice.as_deref() {
+        Some("ended") => Some(chrome.t.notice_sessions_ended),
+        _ => None,
+    };
+    let page = MePage {
+        full_name: session.identity.full_name.clone(),
+        notice,
+        sessions,
+        history,
+        csrf: token.value,
+        logout_action: server.path("/logout"),
+        end_all_action: server.path("/me/sessions/end-all"),
+        chrome,
+    };
+    let mut response = Html(page.render().map_err(anyhow::Error::new)?).into_response();
+    if let Some(cookie) = token.set_cookie {
+        response.headers_mut().append(SET_COOKIE, header(&cookie)?);
+    }
+    crate::login::pages::no_store(&mut response);
+    Ok(response)
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+/// Ends one of the signed-in person's other sessions (someone else's id changes nothing).
+pub async fn end_one(
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    request_parts: axum::http::request::Parts,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, AppError> {
+    let headers = &request_parts.headers;
+    if !csrf::verify(headers, &state.settings.server, &form.csrf) {
+        return Err(AppError::Forbidden);
+    }
+    let session = match signed_in(&state, headers).await? {
+        Ok(session) => session,
+        Err(redirect) => return Ok(redirect),
+    };
+    let whom = match &session.identity.rnokpp {
+        Some(rnokpp) => Whom::IdOfPerson(id, rnokpp),
+        None if id == session.id => Whom::Id(id),
+        None => return Err(AppError::NotFound),
+    };
+    end(&state, whom, RevokedBy::User).await?;
+    if id == session.id {
+        return signed_out(&state);
+    }
+    redirect(&format!(
+        "{}?notice=ended",
+        state.settings.server.path("/me")
+    ))
+}
+
+/// Ends every session of the signed-in person, this one included.
+pub async fn end_all(
+    State(state): State<AppState>,
+    request_parts: axum::http::request::Parts,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, AppError> {
+    let headers = &request_parts.headers;
+    if !csrf::verify(headers, &state.settings.server, &form.csrf) {
+        return Err(AppError::Forbidden);
+    }
+    let session = match signed_in(&state, headers).await? {
+        Ok(session) => session,
+        Err(redirect) => return Ok(redirect),
+    };
+    match &session.identity.rnokpp {
+        Some(rnokpp) => end(&state, Whom::Person(rnokpp), RevokedBy::User).await?,
+        None => end(&state, Whom::Id(session.id), RevokedBy::User).await?,
+    };
+    signed_out(&state)
+}
+
+/// The session, or the redirect to the login page (coming back here afterwards).
+async fn signed_in(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+) -> Result<Result<Session, Response>, AppError> {
+    let expired = match authenticate(state, headers).await? {
+        Authentication::Authenticated(session) => return Ok(Ok(*session)),
+        Authentication::Expired => true,
+        Authentication::None => false,
+    };
+    let server = &state.settings.server;
+    let rd = ReturnPath::parse_or_root(Some(&server.path("/me")));
+    Ok(Err(redirect(&super::login_location(server, &rd, expired))?))
+}
+
+fn signed_out(state: &AppState) -> Result<Response, AppError> {
+    let server = &state.settings.server;
+    let mut response = redirect(&format!("{}?notice=logged_out", server.path("/login")))?;
+    response.headers_mut().append(
+        SET_COOKIE,
+        header(&cookies::clear(server, CookieKind::Session))?,
+    );
+    Ok(response)
+}
+
+fn redirect(to: &str) -> Result<Response, AppError> {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    response.headers_mut().insert(LOCATION, header(to)?);
+    Ok(response)
+}
+
+fn header(value: &str) -> Result<HeaderValue, AppError> {
+    HeaderValue::from_str(value).map_err(|e| AppError::Internal(anyhow::Error::new(e)))
+}
+
+/// Times on the page are UTC, said so: the gateway has no time zone database.
+fn when(t: OffsetDateTime) -> String {
+    let format =
+        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+    t.to_offset(time::UtcOffset::UTC)
+        .format(&format)
+        .unwrap_or_default()
+}
