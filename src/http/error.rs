@@ -158,7 +158,18 @@ pub async fn render_error_pages(
 ) -> Response {
     let (parts, body) = request.into_parts();
     let wants_json = wants_json(&parts);
-    let chrome = PageChrome::from_parts(&parts, &state);
+    // Only what an error page needs is kept (cheap clones); the page frame itself is built only
+    // when there is an error to show, not on every request (the proxy's hot path runs here too).
+    let uri = parts.uri.clone();
+    let mut page_headers = axum::http::HeaderMap::new();
+    for name in [
+        axum::http::header::COOKIE,
+        axum::http::header::ACCEPT_LANGUAGE,
+    ] {
+        for value in parts.headers.get_all(&name) {
+            page_headers.append(name.clone(), value.clone());
+        }
+    }
     let request_id = parts
         .extensions
         .get::<RequestId>()
@@ -188,6 +199,13 @@ pub async fn render_error_pages(
     });
     let Some(kind) = kind else { return response };
 
+    let (mut page_parts, ()) = Request::builder()
+        .uri(uri)
+        .body(())
+        .unwrap_or_default()
+        .into_parts();
+    page_parts.headers = page_headers;
+    let chrome = PageChrome::from_parts(&page_parts, &state);
     let (title, text) = kind.texts(chrome.t);
     let mut rendered = if wants_json {
         Json(json!({ "error": kind.code(), "message": title, "request_id": request_id }))

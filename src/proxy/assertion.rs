@@ -2,6 +2,9 @@
 //! with the public key published at `{prefix}/jwks.json`. Headers alone can be forged by anyone
 //! who reaches the cabinet directly; the assertion cannot.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use anyhow::Context;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -11,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use time::OffsetDateTime;
+use uuid::Uuid;
 
 use crate::config::IdentitySettings;
 use crate::session::Session;
@@ -39,7 +43,13 @@ pub struct AssertionSigner {
     jwks: serde_json::Value,
     ttl: time::Duration,
     issuer: String,
+    /// Signed assertions by (session, route), reused while at least half their life is left:
+    /// an ECDSA signature per proxied request was the largest cost on the proxy's hot path.
+    recent: Mutex<HashMap<(Uuid, String), (String, i64)>>,
 }
+
+/// Bound on cached assertions; the cache is simply emptied when it fills.
+const RECENT_LIMIT: usize = 50_000;
 
 impl AssertionSigner {
     /// The key from `identity.assertion_key_file`, or the one shared in the database
@@ -93,6 +103,7 @@ impl AssertionSigner {
             ttl: time::Duration::try_from(settings.assertion_ttl)
                 .unwrap_or(time::Duration::minutes(1)),
             issuer: issuer.to_owned(),
+            recent: Mutex::new(HashMap::new()),
         })
     }
 
@@ -101,6 +112,31 @@ impl AssertionSigner {
     }
 
     pub fn sign(
+        &self,
+        session: &Session,
+        audience: &str,
+        now: OffsetDateTime,
+    ) -> anyhow::Result<String> {
+        let key = (session.id, audience.to_owned());
+        let fresh_enough = now.unix_timestamp() - self.ttl.whole_seconds() / 2;
+        if let Ok(recent) = self.recent.lock()
+            && let Some((token, issued)) = recent.get(&key)
+            && *issued >= fresh_enough
+            && *issued <= now.unix_timestamp()
+        {
+            return Ok(token.clone());
+        }
+        let token = self.sign_new(session, audience, now)?;
+        if let Ok(mut recent) = self.recent.lock() {
+            if recent.len() >= RECENT_LIMIT {
+                recent.clear();
+            }
+            recent.insert(key, (token.clone(), now.unix_timestamp()));
+        }
+        Ok(token)
+    }
+
+    fn sign_new(
         &self,
         session: &Session,
         audience: &str,

@@ -1,0 +1,106 @@
+# Shared by the bench/ scripts: build once, start the parts as real processes on loopback,
+# stop everything on exit. Sourced, not run.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BIN="$ROOT/target/release/kepgate"
+LOADGEN="$ROOT/target/release/kepgate-loadgen"
+WORK="$(mktemp -d)"
+PIDS=()
+
+bench_cleanup() {
+  for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap bench_cleanup EXIT
+
+bench_build() {
+  "$ROOT/scripts/ensure-postgres.sh"
+  "$ROOT/scripts/ensure-packages.sh" nginx wrk
+  (cd "$ROOT" && SQLX_OFFLINE=true cargo build --release --locked --bin kepgate >/dev/null 2>&1)
+  (cd "$ROOT" && CARGO_TARGET_DIR="$ROOT/target" cargo build --release --manifest-path bench/loadgen/Cargo.toml >/dev/null 2>&1)
+}
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+wait_http() { # URL
+  for _ in $(seq 1 300); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.05; done
+  echo "bench: $1 did not come up" >&2; return 1
+}
+
+# CPU seconds (user+system) used so far by processes whose command name matches $1.
+cpu_seconds() {
+  local total=0 ticks
+  ticks=$(getconf CLK_TCK)
+  for stat in /proc/[0-9]*/stat; do
+    read -r line < "$stat" 2>/dev/null || continue
+    case "$line" in *"($1"*) ;; *) continue ;; esac
+    set -- "$1" $line
+    total=$((total + ${15} + ${16}))
+  done
+  echo "scale=2; $total / $ticks" | bc
+}
+
+rss_mib() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
+
+# The Diia emulator + the sample cabinet + a gateway configured for them (release build).
+# Sets GATEWAY, EMULATOR, CABINET, GATEWAY_PID. Extra TOML for the gateway in $1.
+start_login_stack() {
+  local extra="${1:-}"
+  local gw em cab secret db
+  gw=$(free_port); em=$(free_port); cab=$(free_port)
+  secret="bench-callback-secret-$(date +%s)-0123456789abcdef"
+  db="kepgate_bench_$(date +%s)"
+  GATEWAY="http://127.0.0.1:$gw"; EMULATOR="http://127.0.0.1:$em"; CABINET="http://127.0.0.1:$cab"
+  env -i PATH="$PATH" "$BIN" emulator --listen "127.0.0.1:$em" \
+    --partner-callback-url "$GATEWAY/.kepgate/callback/diia/$secret" >"$WORK/emulator.log" 2>&1 &
+  PIDS+=($!)
+  env -i PATH="$PATH" "$BIN" cabinet --listen "127.0.0.1:$cab" >"$WORK/cabinet.log" 2>&1 &
+  PIDS+=($!)
+  wait_http "$EMULATOR/emulator/ca.pem"
+  curl -fsS "$EMULATOR/emulator/ca.pem" > "$WORK/emulator-ca.pem"
+  cat >"$WORK/kepgate.toml" <<TOML
+[server]
+listen = "127.0.0.1:$gw"
+base_url = "$GATEWAY/"
+[database]
+url = "postgres://postgres@127.0.0.1:5432/$db"
+max_connections = 32
+[metrics]
+enabled = false
+[log]
+filter = "warn"
+[login]
+start_rate_per_minute = 1000000
+[trust]
+files = ["$WORK/emulator-ca.pem"]
+[providers.diia]
+kind = "diia"
+display_name = "Дія.Підпис (емулятор)"
+api_base_url = "$EMULATOR/"
+acquirer_token = "emulator-acquirer-token"
+callback_secret = "$secret"
+request_ttl = 600
+$extra
+[routes.cabinet]
+prefix = "/"
+upstream = "$CABINET/"
+TOML
+  local ids
+  ids=$(env -i PATH="$PATH" "$BIN" diia setup --config "$WORK/kepgate.toml" 2>/dev/null | grep -E '^(branch_id|offer_id)')
+  python3 - "$WORK/kepgate.toml" "$ids" <<'PY'
+import sys
+path, ids = sys.argv[1], sys.argv[2]
+text = open(path).read().replace('request_ttl = 600\n', 'request_ttl = 600\n' + ids + '\n', 1)
+open(path, 'w').write(text)
+PY
+  env -i PATH="$PATH" "$BIN" serve --config "$WORK/kepgate.toml" >"$WORK/gateway.log" 2>&1 &
+  GATEWAY_PID=$!
+  PIDS+=($GATEWAY_PID)
+  wait_http "$GATEWAY/.kepgate/readyz"
+  BENCH_DB="$db"
+}
+
+machine_line() {
+  echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/Mem:/ {print $2}') GiB RAM, $(uname -sr); PostgreSQL $(psql -V | awk '{print $3}'); $(date -u +%Y-%m-%d)."
+}

@@ -1,0 +1,322 @@
+//! kepgate load generator (benchmarks only; loopback only; bounded in count and time).
+//!
+//! `logins`: N simulated users, each looping start → SSE `pending` → the emulator confirms (as
+//! the phone) → SSE `confirmed` → complete → first cabinet page, until the duration is up.
+//! `waiters`: opens W pending logins whose SSE streams stay open, then runs probe logins while
+//! they wait, and reports confirm-to-event latency.
+//!
+//! Usage:
+//!   kepgate-loadgen logins  GATEWAY EMULATOR USERS SECONDS
+//!   kepgate-loadgen waiters GATEWAY EMULATOR WAITERS PROBES PROBE_CONCURRENCY
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use serde_json::Value;
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let args: Vec<String> = std::env::args().collect();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(20_000)
+        .timeout(Duration::from_secs(120))
+        .build()?;
+    match args.get(1).map(String::as_str) {
+        Some("logins") => {
+            let users: usize = args[4].parse()?;
+            let seconds: u64 = args[5].parse()?;
+            logins(client, args[2].clone(), args[3].clone(), users, Duration::from_secs(seconds)).await
+        }
+        // Prints a signed-in browser's Cookie header (for wrk against the proxy).
+        Some("session") => {
+            let mut started = start(&client, &args[2]).await?;
+            let mut events = open_events(&client, &started).await?;
+            events.until("pending").await?;
+            confirm(&client, &args[3], &started.request_number).await?;
+            events.until("confirmed").await?;
+            complete_and_enter(&client, &args[2], &mut started).await?;
+            println!("{}", started.browser.header());
+            Ok(())
+        }
+        Some("waiters") => {
+            waiters(client, args[2].clone(), args[3].clone(), args[4].parse()?, args[5].parse()?, args[6].parse()?).await
+        }
+        _ => {
+            eprintln!("usage: kepgate-loadgen logins GATEWAY EMULATOR USERS SECONDS | waiters GATEWAY EMULATOR WAITERS PROBES CONCURRENCY");
+            std::process::exit(2)
+        }
+    }
+}
+
+/// One simulated browser: its own cookies.
+struct Browser {
+    cookies: Vec<(String, String)>,
+}
+
+impl Browser {
+    fn new() -> Self {
+        Browser { cookies: Vec::new() }
+    }
+    fn header(&self) -> String {
+        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+    fn remember(&mut self, response: &reqwest::Response) {
+        for value in response.headers().get_all("set-cookie") {
+            let Ok(text) = value.to_str() else { continue };
+            let pair = text.split(';').next().unwrap_or_default();
+            let Some((name, value)) = pair.split_once('=') else { continue };
+            self.cookies.retain(|(k, _)| k != name);
+            if !value.is_empty() {
+                self.cookies.push((name.to_owned(), value.to_owned()));
+            }
+        }
+    }
+}
+
+struct Started {
+    browser: Browser,
+    events_url: String,
+    complete_url: String,
+    request_number: String,
+}
+
+async fn start(client: &reqwest::Client, gateway: &str) -> Result<Started, Error> {
+    let mut browser = Browser::new();
+    let response = client
+        .post(format!("{gateway}/.kepgate/api/login"))
+        .json(&serde_json::json!({ "provider": "diia", "return_path": "/" }))
+        .send()
+        .await?;
+    if response.status() != 201 {
+        return Err(format!("start: HTTP {}", response.status()).into());
+    }
+    browser.remember(&response);
+    let body: Value = response.json().await?;
+    let link = body["link"].as_str().ok_or("no link")?;
+    Ok(Started {
+        browser,
+        events_url: format!("{gateway}{}", body["events_url"].as_str().ok_or("no events_url")?),
+        complete_url: format!("{gateway}{}", body["complete_url"].as_str().ok_or("no complete_url")?),
+        request_number: link.rsplit('/').next().unwrap_or_default().to_owned(),
+    })
+}
+
+async fn open_events(client: &reqwest::Client, started: &Started) -> Result<EventsReader, Error> {
+    let response = client
+        .get(&started.events_url)
+        .header("cookie", started.browser.header())
+        .header("accept", "text/event-stream")
+        .send()
+        .await?;
+    if response.status() != 200 {
+        return Err(format!("events: HTTP {}", response.status()).into());
+    }
+    Ok(EventsReader { stream: Box::pin(response.bytes_stream()), buffer: String::new() })
+}
+
+/// Reads SSE `state` events until one with the wanted state.
+struct EventsReader {
+    stream: std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>,
+    buffer: String,
+}
+
+impl EventsReader {
+    async fn until(&mut self, wanted: &str) -> Result<(), Error> {
+        loop {
+            while let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                if block.contains("event: state") || block.contains("event:state") {
+                    if block.contains(&format!("\"state\":\"{wanted}\"")) {
+                        return Ok(());
+                    }
+                    if !block.contains("\"state\":\"pending\"") {
+                        return Err(format!("unexpected event: {block}").into());
+                    }
+                }
+            }
+            let chunk = self.stream.next().await.ok_or("stream ended")??;
+            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+}
+
+async fn confirm(client: &reqwest::Client, emulator: &str, n: &str) -> Result<(), Error> {
+    let response = client
+        .post(format!("{emulator}/emulator/requests/{n}/confirm"))
+        .json(&serde_json::json!({ "identity": "person" }))
+        .send()
+        .await?;
+    if !response.status().is_success() {
+        return Err(format!("confirm: HTTP {}", response.status()).into());
+    }
+    Ok(())
+}
+
+async fn complete_and_enter(client: &reqwest::Client, gateway: &str, started: &mut Started) -> Result<(), Error> {
+    let response = client
+        .post(&started.complete_url)
+        .header("cookie", started.browser.header())
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await?;
+    if response.status() != 200 {
+        return Err(format!("complete: HTTP {}", response.status()).into());
+    }
+    started.browser.remember(&response);
+    let page = client.get(format!("{gateway}/")).header("cookie", started.browser.header()).send().await?;
+    if page.status() != 200 {
+        return Err(format!("cabinet: HTTP {}", page.status()).into());
+    }
+    let _ = page.bytes().await?;
+    Ok(())
+}
+
+/// One full login; returns confirm-to-event latency.
+async fn one_login(client: &reqwest::Client, gateway: &str, emulator: &str) -> Result<Duration, Error> {
+    let mut started = start(client, gateway).await?;
+    let mut events = open_events(client, &started).await?;
+    events.until("pending").await?;
+    let confirmed_at = Instant::now();
+    let (confirm_result, event_result) = tokio::join!(
+        confirm(client, emulator, &started.request_number),
+        async {
+            events.until("confirmed").await?;
+            Ok::<Duration, Error>(confirmed_at.elapsed())
+        }
+    );
+    confirm_result?;
+    let latency = event_result?;
+    complete_and_enter(client, gateway, &mut started).await?;
+    Ok(latency)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index].as_secs_f64() * 1000.0
+}
+
+async fn logins(client: reqwest::Client, gateway: String, emulator: String, users: usize, duration: Duration) -> Result<(), Error> {
+    let deadline = Instant::now() + duration;
+    let errors = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..users {
+        let (client, gateway, emulator, errors) = (client.clone(), gateway.clone(), emulator.clone(), errors.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            while Instant::now() < deadline {
+                match one_login(&client, &gateway, &emulator).await {
+                    Ok(latency) => latencies.push(latency),
+                    Err(e) => {
+                        if errors.fetch_add(1, Ordering::Relaxed) < 5 {
+                            eprintln!("login failed: {e}");
+                        }
+                    }
+                }
+            }
+            latencies
+        }));
+    }
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(task.await?);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    all.sort();
+    println!("| users | logins | errors | logins/s | confirm→event p50 ms | p99 ms | max ms |");
+    println!("|---|---|---|---|---|---|---|");
+    println!(
+        "| {users} | {} | {} | {:.0} | {:.1} | {:.1} | {:.1} |",
+        all.len(),
+        errors.load(Ordering::Relaxed),
+        all.len() as f64 / elapsed,
+        percentile(&all, 0.5),
+        percentile(&all, 0.99),
+        all.last().map(|d| d.as_secs_f64() * 1000.0).unwrap_or(f64::NAN)
+    );
+    Ok(())
+}
+
+async fn waiters(
+    client: reqwest::Client,
+    gateway: String,
+    emulator: String,
+    count: usize,
+    probes: usize,
+    concurrency: usize,
+) -> Result<(), Error> {
+    // Open the waiting browsers, a few hundred at a time.
+    let opened = Arc::new(AtomicU64::new(0));
+    let mut held = Vec::with_capacity(count);
+    let started = Instant::now();
+    let mut pending = futures_util::stream::iter((0..count).map(|_| {
+        let (client, gateway, opened) = (client.clone(), gateway.clone(), opened.clone());
+        async move {
+            let s = start(&client, &gateway).await?;
+            let mut events = open_events(&client, &s).await?;
+            events.until("pending").await?;
+            opened.fetch_add(1, Ordering::Relaxed);
+            Ok::<_, Error>((s, events))
+        }
+    }))
+    .buffer_unordered(200);
+    let mut failures = 0;
+    while let Some(result) = pending.next().await {
+        match result {
+            Ok(pair) => held.push(pair),
+            Err(e) => {
+                failures += 1;
+                if failures <= 5 {
+                    eprintln!("waiter failed: {e}");
+                }
+            }
+        }
+    }
+    eprintln!("{} waiters open ({failures} failed) in {:.1} s", held.len(), started.elapsed().as_secs_f64());
+    println!("WAITERS_OPEN {}", held.len());
+    // Let the caller sample memory and connections while everyone waits.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    println!("SAMPLE_NOW");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    let mut latencies = Vec::new();
+    let mut probe_errors = 0;
+    let mut runs = futures_util::stream::iter((0..probes).map(|_| {
+        let (client, gateway, emulator) = (client.clone(), gateway.clone(), emulator.clone());
+        async move { one_login(&client, &gateway, &emulator).await }
+    }))
+    .buffer_unordered(concurrency);
+    while let Some(result) = runs.next().await {
+        match result {
+            Ok(latency) => latencies.push(latency),
+            Err(e) => {
+                probe_errors += 1;
+                if probe_errors <= 5 {
+                    eprintln!("probe failed: {e}");
+                }
+            }
+        }
+    }
+    latencies.sort();
+    println!("| waiting browsers | probe logins | errors | confirm→event p50 ms | p99 ms | max ms |");
+    println!("|---|---|---|---|---|---|");
+    println!(
+        "| {} | {} | {probe_errors} | {:.1} | {:.1} | {:.1} |",
+        held.len(),
+        latencies.len(),
+        percentile(&latencies, 0.5),
+        percentile(&latencies, 0.99),
+        latencies.last().map(|d| d.as_secs_f64() * 1000.0).unwrap_or(f64::NAN)
+    );
+    drop(held);
+    Ok(())
+}

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Scenario 1: the same small upstream (nginx serving 1 KiB and 64 KiB files) reached
+# (a) directly, (b) through nginx as a plain reverse proxy, (c) through kepgate with a valid
+# session cookie, (d) through nginx + kepgate forward-auth. wrk, loopback only, bounded.
+# Usage: bench/proxy_throughput.sh [SECONDS] [CONNECTIONS]   (defaults 10 64)
+source "$(dirname "$0")/lib.sh"
+DURATION="${1:-10}"; CONNS="${2:-64}"
+bench_build
+mkdir -p "$WORK/www" "$WORK/nginx"
+head -c 1024 /dev/urandom > "$WORK/www/1k.bin"
+head -c 65536 /dev/urandom > "$WORK/www/64k.bin"
+# nginx workers run unprivileged: let them read the files.
+chmod 755 "$WORK" "$WORK/www"; chmod 644 "$WORK/www/"*
+UP=$(free_port); NGX=$(free_port); FA=$(free_port)
+
+start_login_stack "$(printf '[proxy]\ntrusted_proxies = ["127.0.0.1/32"]\n[routes.files]\nprefix = "/files"\nupstream = "http://127.0.0.1:%s/"\n' "$UP")"
+GW_HOSTPORT="${GATEWAY#http://}"
+cat >"$WORK/nginx/nginx.conf" <<NGINX
+worker_processes 1;
+daemon off;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $WORK/nginx/body; proxy_temp_path $WORK/nginx/proxy; fastcgi_temp_path $WORK/nginx/fcgi;
+  uwsgi_temp_path $WORK/nginx/uwsgi; scgi_temp_path $WORK/nginx/scgi;
+  upstream files { server 127.0.0.1:$UP; keepalive 128; }
+  upstream kepgate { server $GW_HOSTPORT; keepalive 128; }
+  # the upstream
+  server { listen 127.0.0.1:$UP; location /files/ { alias $WORK/www/; } }
+  # (b) plain reverse proxy
+  server {
+    listen 127.0.0.1:$NGX;
+    location / { proxy_pass http://files; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+  # (d) nginx + kepgate forward-auth
+  server {
+    listen 127.0.0.1:$FA;
+    location = /_kepgate_auth {
+      internal;
+      proxy_pass http://kepgate/.kepgate/auth;
+      proxy_http_version 1.1; proxy_set_header Connection "";
+      proxy_pass_request_body off; proxy_set_header Content-Length "";
+      proxy_set_header X-Original-URI \$request_uri;
+    }
+    location / {
+      auth_request /_kepgate_auth;
+      auth_request_set \$kep_assertion \$upstream_http_x_kepgate_assertion;
+      proxy_set_header X-Kepgate-Assertion \$kep_assertion;
+      proxy_pass http://files; proxy_http_version 1.1; proxy_set_header Connection "";
+    }
+  }
+}
+NGINX
+nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" >"$WORK/nginx/stderr.log" 2>&1 &
+PIDS+=($!)
+wait_http "http://127.0.0.1:$UP/files/1k.bin" || { cat "$WORK/nginx/stderr.log" "$WORK/nginx/error.log" >&2; exit 1; }
+COOKIE=$("$LOADGEN" session "$GATEWAY" "$EMULATOR")
+
+run() { # name url
+  local out rps p50 p99
+  out=$(wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency -H "Cookie: $COOKIE" "$2")
+  echo "$out" | grep -q 'Non-2xx' && { echo "bench: $1 answered non-2xx" >&2; echo "$out" >&2; }
+  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  p50=$(echo "$out" | awk '$1=="50%" {print $2}')
+  p99=$(echo "$out" | awk '$1=="99%" {print $2}')
+  echo "| $1 | $rps | $p50 | $p99 |"
+  eval "RPS_$3=$rps"
+}
+
+for size in 1k 64k; do
+  echo "## $size responses (wrk -t2 -c$CONNS -d${DURATION}s)"
+  echo
+  echo "| path | requests/s | p50 | p99 |"
+  echo "|---|---|---|---|"
+  run "(a) direct" "http://127.0.0.1:$UP/files/$size.bin" a
+  run "(b) nginx" "http://127.0.0.1:$NGX/files/$size.bin" b
+  run "(c) kepgate (session)" "$GATEWAY/files/$size.bin" c
+  run "(d) nginx + kepgate forward-auth" "http://127.0.0.1:$FA/files/$size.bin" d
+  echo
+  echo "kepgate ÷ nginx throughput: $(echo "scale=2; $RPS_c / $RPS_b" | bc)"
+  echo
+done

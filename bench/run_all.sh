@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs every kepgate benchmark and prints their tables (Markdown). Loopback only, bounded.
+# Usage: bench/run_all.sh > results.md
+set -euo pipefail
+cd "$(dirname "$0")"
+source ./lib.sh >/dev/null
+machine_line
+echo
+echo "# 1. Proxy throughput and latency"; echo; ./proxy_throughput.sh 10 64
+echo "# 2. Full logins per second"; echo; ./login_throughput.sh 10 8 32 64
+echo "# 3. Browsers waiting on SSE"; echo; ./sse_waiters.sh 10000 200 4
+echo "# 4. Footprint"; echo; ./footprint.sh
+echo "# 5. Streaming memory"; echo; ./proxy_stream_memory.sh 200
