@@ -89,6 +89,18 @@ impl Browser {
         response
     }
 
+    /// The provider's deeplink behind a link from the waiting page or the JSON API. A rotating
+    /// kepgate link (`/q/…`) is opened by this browser, the one that started the login, which
+    /// the gateway sends straight on to the provider (the same-device path).
+    pub async fn provider_link(&mut self, link: &str) -> String {
+        if !link.contains("/.kepgate/q/") {
+            return link.to_owned();
+        }
+        let response = self.get(link).await;
+        assert_eq!(response.status(), 303, "same-device hand-off of {link}");
+        response.headers()["location"].to_str().unwrap().to_owned()
+    }
+
     /// Opens an SSE stream and returns a reader of `(event, data)` pairs.
     pub async fn events(&self, path: &str) -> EventReader {
         let response = self
