@@ -294,16 +294,6 @@ async fn the_phone_that_started_the_login_goes_straight_to_the_provider() {
         .contains("kepgate_qr_handoffs_total{path=\"same_device\"}"));
 }
 
-async fn next_qr(events: &mut crate::browser::EventReader) -> String {
-    loop {
-        let (name, data) = events.next_event().await.expect("the stream goes on");
-        if name == "qr" {
-            assert!(data["svg"].as_str().unwrap().contains("<svg"));
-            return data["link"].as_str().unwrap().to_owned();
-        }
-    }
-}
-
 #[tokio::test]
 async fn the_qr_code_rotates_over_the_push_channel() {
     let (stack, clock, _) = stack_with(false, |_| {}).await;
@@ -313,13 +303,13 @@ async fn the_qr_code_rotates_over_the_push_channel() {
         .events(&format!("/.kepgate/login/events/{id}"))
         .await;
     // A link is pushed only when it changes; time moves only by hand here.
-    let first = next_qr(&mut events).await;
+    let first = events.next_qr().await;
     assert_eq!(first, link_on(&page));
     clock.advance(time::Duration::seconds(2));
-    let second = next_qr(&mut events).await;
+    let second = events.next_qr().await;
     assert_ne!(second, first);
     clock.advance(time::Duration::seconds(2));
-    let third = next_qr(&mut events).await;
+    let third = events.next_qr().await;
     assert_ne!(third, second);
     assert!(third.contains("/.kepgate/q/"));
 }
