@@ -73,8 +73,7 @@ impl Application {
             time::OffsetDateTime::now_utc(),
         )
         .await?;
-        let qr_links =
-            QrLinks::load(&db, &settings.login, time::OffsetDateTime::now_utc()).await?;
+        let qr_links = QrLinks::load(&db, &settings.login, time::OffsetDateTime::now_utc()).await?;
         let providers = Providers::from_settings(&settings.providers)?;
         if !providers.is_empty() && trust.is_empty() {
             tracing::warn!(

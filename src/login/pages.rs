@@ -542,7 +542,11 @@ pub async fn events(
                 {
                     let svg = qr_svg(&link).unwrap_or_default();
                     let data = json!({ "link": link, "svg": svg }).to_string();
-                    if tx.send(Event::default().event("qr").data(data)).await.is_err() {
+                    if tx
+                        .send(Event::default().event("qr").data(data))
+                        .await
+                        .is_err()
+                    {
                         return;
                     }
                     last_link = Some(link);

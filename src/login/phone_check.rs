@@ -73,7 +73,12 @@ pub async fn open_link(
     let now = state.clock.now();
     if effective_state(&login, now) != PendingState::Pending {
         refused("not_pending");
-        return notice(chrome, t.phone_not_waiting_title, t.phone_not_waiting_body, false);
+        return notice(
+            chrome,
+            t.phone_not_waiting_title,
+            t.phone_not_waiting_body,
+            false,
+        );
     }
     let Some(deeplink) = login.deeplink.clone() else {
         return Err(AppError::NotFound);
@@ -186,7 +191,12 @@ pub async fn answer(
     }
     if effective_state(&login, now) != PendingState::Pending {
         refused("not_pending");
-        return notice(chrome, t.phone_not_waiting_title, t.phone_not_waiting_body, false);
+        return notice(
+            chrome,
+            t.phone_not_waiting_title,
+            t.phone_not_waiting_body,
+            false,
+        );
     }
     let right = state.qr_links.verification_codes(login.id).right;
     let reason = match form.choice.trim() {
@@ -211,12 +221,22 @@ pub async fn answer(
     .await?;
     if changed.is_none() {
         // The provider's answer or the expiry got there first.
-        return notice(chrome, t.phone_not_waiting_title, t.phone_not_waiting_body, false);
+        return notice(
+            chrome,
+            t.phone_not_waiting_title,
+            t.phone_not_waiting_body,
+            false,
+        );
     }
     tracing::warn!(login = %login.id, phone = %peer.ip(), reason, "login rejected on the phone");
     metrics::counter!("kepgate_logins_rejected_on_phone_total", "reason" => reason).increment(1);
     if reason == WRONG_CODE {
-        notice(chrome, t.phone_wrong_code_title, t.phone_wrong_code_body, true)
+        notice(
+            chrome,
+            t.phone_wrong_code_title,
+            t.phone_wrong_code_body,
+            true,
+        )
     } else {
         notice(chrome, t.phone_declined_title, t.phone_declined_body, true)
     }
@@ -299,7 +319,9 @@ fn is_internal(ip: IpAddr) -> bool {
             v6.is_loopback()
                 || (v6.segments()[0] & 0xfe00) == 0xfc00
                 || (v6.segments()[0] & 0xffc0) == 0xfe80
-                || v6.to_ipv4_mapped().is_some_and(|v4| is_internal(IpAddr::V4(v4)))
+                || v6
+                    .to_ipv4_mapped()
+                    .is_some_and(|v4| is_internal(IpAddr::V4(v4)))
         }
     }
 }
@@ -310,7 +332,14 @@ mod tests {
 
     #[test]
     fn private_and_loopback_addresses_are_internal() {
-        for ip in ["10.1.2.3", "192.168.0.5", "172.16.9.9", "127.0.0.1", "fd00::1", "::1"] {
+        for ip in [
+            "10.1.2.3",
+            "192.168.0.5",
+            "172.16.9.9",
+            "127.0.0.1",
+            "fd00::1",
+            "::1",
+        ] {
             assert!(is_internal(ip.parse().unwrap()), "{ip}");
         }
         for ip in ["8.8.8.8", "185.1.2.3", "2001:db8::1"] {

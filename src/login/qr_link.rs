@@ -145,7 +145,10 @@ impl QrLinks {
 
     /// Was this token made with our key? Constant time.
     pub fn verify(&self, token: &QrToken) -> bool {
-        self.token(token.id, token.step).mac.ct_eq(&token.mac).into()
+        self.token(token.id, token.step)
+            .mac
+            .ct_eq(&token.mac)
+            .into()
     }
 
     /// The step whose link is on the screen at `now`.
@@ -197,7 +200,9 @@ impl QrLinks {
             .iter()
             .map(|b| 10 + b % 90)
             .filter(|c| *c != right);
-        let first = decoys.next().unwrap_or(if right == 99 { 98 } else { right + 1 });
+        let first = decoys
+            .next()
+            .unwrap_or(if right == 99 { 98 } else { right + 1 });
         let second = decoys
             .find(|c| *c != first)
             .unwrap_or(if right > 12 { 11 } else { 99 });
@@ -306,6 +311,38 @@ mod tests {
             links.until_next_step(start, at(5.0)),
             Duration::from_secs(1)
         );
+    }
+
+    /// Issue 7 asks for the QR version before and after; `cargo test --lib qr_version -- --nocapture`.
+    #[test]
+    fn a_rotating_link_makes_a_sparser_qr_code_than_a_diia_deeplink() {
+        let version = |text: &str| match qrcode::QrCode::with_error_correction_level(
+            text.as_bytes(),
+            qrcode::EcLevel::M,
+        )
+        .unwrap()
+        .version()
+        {
+            qrcode::Version::Normal(v) | qrcode::Version::Micro(v) => v,
+        };
+        // Diia's deeplink: the offer-request path with the offer id and a base64 request id.
+        let diia = "https://diia.app/acquirers/offer-request/dynamic/\
+                    0f8a6b0e-2a51-4c52-9f55-7a4ad34b6e71/\
+                    ZmQ2YTdjZjEtYjk0ZC00ZDBhLWI1NTctNmRmNmE4ZjM1NmQ3";
+        let links = links();
+        let token = links.token(PendingLoginId(Uuid::from_u128(u128::MAX)), 89);
+        let short = link(
+            &url::Url::parse("https://kep.example.ua/").unwrap(),
+            "/.kepgate",
+            &token,
+        );
+        let (before, after) = (version(diia), version(&short));
+        println!(
+            "QR version (EC level M): Diia deeplink {before} ({} chars) → kepgate link {after} ({} chars: {short})",
+            diia.len(),
+            short.len()
+        );
+        assert!(after < before, "{after} < {before}");
     }
 
     #[test]

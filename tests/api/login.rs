@@ -151,7 +151,12 @@ async fn the_callback_can_land_on_another_replica() {
         .events(&format!("/.kepgate/login/events/{id}"))
         .await;
     assert_eq!(events.next_event().await.unwrap().1["state"], "pending");
-    emulator_answer(&stack, &browser.provider_link(&deeplink_of(&html)).await, "confirm").await;
+    emulator_answer(
+        &stack,
+        &browser.provider_link(&deeplink_of(&html)).await,
+        "confirm",
+    )
+    .await;
     assert_eq!(
         events.next_event().await.unwrap().1["state"],
         "confirmed",
@@ -173,7 +178,12 @@ async fn a_login_survives_a_gateway_restart_between_start_and_callback() {
 
     stack.restart_gateway().await;
 
-    emulator_answer(&stack, &browser.provider_link(&deeplink_of(&html)).await, "confirm").await;
+    emulator_answer(
+        &stack,
+        &browser.provider_link(&deeplink_of(&html)).await,
+        "confirm",
+    )
+    .await;
     let csrf = csrf_of(&html);
     let response = browser
         .post_form(
@@ -196,7 +206,12 @@ async fn completion_from_another_browser_is_refused() {
         .text()
         .await
         .unwrap();
-    emulator_answer(&stack, &browser.provider_link(&deeplink_of(&html)).await, "confirm").await;
+    emulator_answer(
+        &stack,
+        &browser.provider_link(&deeplink_of(&html)).await,
+        "confirm",
+    )
+    .await;
 
     // The attacker has the id (and even a CSRF pair of their own) but not the binding cookie.
     let mut attacker = Browser::new(&stack.app.address);
@@ -250,7 +265,12 @@ async fn a_second_completion_is_refused() {
         .text()
         .await
         .unwrap();
-    emulator_answer(&stack, &browser.provider_link(&deeplink_of(&html)).await, "confirm").await;
+    emulator_answer(
+        &stack,
+        &browser.provider_link(&deeplink_of(&html)).await,
+        "confirm",
+    )
+    .await;
     let csrf = csrf_of(&html);
     let binding = browser.cookies.get("kepgate_bind").cloned().unwrap();
     assert_eq!(
@@ -295,7 +315,12 @@ async fn declined_and_expired_logins_cannot_be_completed_and_say_so() {
         .events(&format!("/.kepgate/login/events/{id}"))
         .await;
     events.next_event().await.unwrap();
-    emulator_answer(&stack, &browser.provider_link(&deeplink_of(&html)).await, "decline").await;
+    emulator_answer(
+        &stack,
+        &browser.provider_link(&deeplink_of(&html)).await,
+        "decline",
+    )
+    .await;
     assert_eq!(events.next_event().await.unwrap().1["state"], "rejected");
     let csrf = csrf_of(&html);
     let response = browser
@@ -425,7 +450,12 @@ async fn return_paths_to_other_origins_end_at_the_root() {
             .text()
             .await
             .unwrap();
-        emulator_answer(&stack, &browser.provider_link(&deeplink_of(&html)).await, "confirm").await;
+        emulator_answer(
+            &stack,
+            &browser.provider_link(&deeplink_of(&html)).await,
+            "confirm",
+        )
+        .await;
         let response = browser
             .post_form(
                 &format!("/.kepgate/login/complete/{id}"),

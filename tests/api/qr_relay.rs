@@ -45,7 +45,10 @@ fn unescape(s: &str) -> String {
 }
 
 fn attr_after<'a>(html: &'a str, marker: &str) -> &'a str {
-    let at = html.find(marker).unwrap_or_else(|| panic!("{marker} in {html}")) + marker.len();
+    let at = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker} in {html}"))
+        + marker.len();
     html[at..].split('"').next().unwrap()
 }
 
@@ -100,7 +103,15 @@ async fn history_of(stack: &DiiaStack, id: &str) -> Vec<(String, Option<String>)
 
 async fn metrics_text(stack: &DiiaStack) -> String {
     let url = format!("{}/metrics", stack.app.metrics_address.as_ref().unwrap());
-    stack.http.get(url).send().await.unwrap().text().await.unwrap()
+    stack
+        .http
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -151,7 +162,11 @@ async fn a_stale_link_is_refused_and_a_fresh_one_leads_through_the_code_to_the_p
         .unwrap();
     let fresh = link_on(&page);
     assert_ne!(fresh, old_link, "the link rotated");
-    assert_eq!(code_on(&page), code, "the code is the login's, not the link's");
+    assert_eq!(
+        code_on(&page),
+        code,
+        "the code is the login's, not the link's"
+    );
     let check = phone.get(&fresh).await;
     assert_eq!(check.status(), 200);
     let check = check.text().await.unwrap();
@@ -166,7 +181,10 @@ async fn a_stale_link_is_refused_and_a_fresh_one_leads_through_the_code_to_the_p
     let on = pick(&mut phone, &fresh, &check, &code).await;
     assert_eq!(on.status(), 303);
     let deeplink = on.headers()["location"].to_str().unwrap().to_owned();
-    assert!(deeplink.contains("/acquirers/offer-request/dynamic/"), "{deeplink}");
+    assert!(
+        deeplink.contains("/acquirers/offer-request/dynamic/"),
+        "{deeplink}"
+    );
     confirm_at_emulator(&stack, &deeplink).await;
     let done = desktop
         .post_form(
@@ -196,10 +214,7 @@ async fn a_wrong_code_rejects_the_login_at_once_and_the_computer_says_so() {
     let mut phone = Browser::new(&stack.app.address);
     let check = phone.get(&link).await.text().await.unwrap();
     let code = code_on(&page);
-    let wrong = choices_on(&check)
-        .into_iter()
-        .find(|c| *c != code)
-        .unwrap();
+    let wrong = choices_on(&check).into_iter().find(|c| *c != code).unwrap();
     let answer = pick(&mut phone, &link, &check, &wrong).await;
     assert_eq!(answer.status(), 410);
     assert!(answer.text().await.unwrap().contains("Код не збігся"));
@@ -219,19 +234,17 @@ async fn a_wrong_code_rejects_the_login_at_once_and_the_computer_says_so() {
             .unwrap()
             .contains("неправильний код")
     );
-    let login = stack
-        .pending(PendingLoginId(id.parse().unwrap()))
-        .await;
+    let login = stack.pending(PendingLoginId(id.parse().unwrap())).await;
     assert_eq!(login.state, PendingState::Rejected);
+    assert!(history_of(&stack, &id).await.contains(&(
+        "declined".to_owned(),
+        Some("relay_suspected_wrong_code".to_owned())
+    )));
     assert!(
-        history_of(&stack, &id).await.contains(&(
-            "declined".to_owned(),
-            Some("relay_suspected_wrong_code".to_owned())
-        ))
+        metrics_text(&stack).await.contains(
+            "kepgate_logins_rejected_on_phone_total{reason=\"relay_suspected_wrong_code\"}"
+        )
     );
-    assert!(metrics_text(&stack).await.contains(
-        "kepgate_logins_rejected_on_phone_total{reason=\"relay_suspected_wrong_code\"}"
-    ));
 
     // Nothing more can happen to it: not the right code now, not a completion.
     let again = pick(&mut phone, &link, &check, &code).await;
@@ -278,7 +291,11 @@ async fn the_phone_that_started_the_login_goes_straight_to_the_provider() {
     let link = link_on(&page);
     clock.advance(time::Duration::seconds(30));
     let tapped = phone.get(&link).await;
-    assert_eq!(tapped.status(), 303, "no check page, no staleness on its own device");
+    assert_eq!(
+        tapped.status(),
+        303,
+        "no check page, no staleness on its own device"
+    );
     let deeplink = tapped.headers()["location"].to_str().unwrap().to_owned();
     assert!(deeplink.contains("/acquirers/offer-request/dynamic/"));
     confirm_at_emulator(&stack, &deeplink).await;
@@ -289,9 +306,11 @@ async fn the_phone_that_started_the_login_goes_straight_to_the_provider() {
         )
         .await;
     assert_eq!(done.status(), 303);
-    assert!(metrics_text(&stack)
-        .await
-        .contains("kepgate_qr_handoffs_total{path=\"same_device\"}"));
+    assert!(
+        metrics_text(&stack)
+            .await
+            .contains("kepgate_qr_handoffs_total{path=\"same_device\"}")
+    );
 }
 
 #[tokio::test]
