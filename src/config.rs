@@ -65,6 +65,31 @@ pub struct LoginSettings {
     /// After a login is confirmed, how long the browser has to complete it, in seconds.
     #[serde(with = "seconds")]
     pub complete_within: Duration,
+    /// What the QR code and the link button hold: `rotating` (a short kepgate link that changes
+    /// every `qr_rotate_seconds`, QRLJacking defence) or `direct` (the provider's deeplink, for
+    /// deployments whose `public_base_url` phones cannot reach).
+    pub qr_mode: QrMode,
+    /// Seconds between two rotating links on the waiting page.
+    pub qr_rotate_seconds: u64,
+    /// Seconds a rotating link stays usable after it was shown (scan and tap time included).
+    #[serde(with = "seconds")]
+    pub qr_link_max_age: Duration,
+    /// Before the provider app, the phone sees who asks, from where, and picks the verification
+    /// code shown on the computer (rotating mode only).
+    pub phone_check: bool,
+    /// A link opened by the browser that started the login (same phone) goes straight to the
+    /// provider app, skipping the checks that only make sense across two devices.
+    pub same_device_shortcut: bool,
+    /// Key of the rotating links' MAC, the same on every replica (at least 32 characters).
+    /// Unset: one is generated once and kept in the database.
+    pub qr_link_key: Option<SecretString>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QrMode {
+    Rotating,
+    Direct,
 }
 
 impl Default for LoginSettings {
@@ -72,6 +97,12 @@ impl Default for LoginSettings {
         Self {
             start_rate_per_minute: 10,
             complete_within: Duration::from_secs(120),
+            qr_mode: QrMode::Rotating,
+            qr_rotate_seconds: 2,
+            qr_link_max_age: Duration::from_secs(10),
+            phone_check: true,
+            same_device_shortcut: true,
+            qr_link_key: None,
         }
     }
 }
@@ -741,6 +772,7 @@ impl Settings {
             ));
         }
         self.check_session()?;
+        self.check_qr()?;
         if self.server.body_limit_bytes == 0 {
             return Err(ConfigError::Invalid(
                 "server.body_limit_bytes: must be at least 1".to_owned(),
@@ -751,6 +783,31 @@ impl Settings {
 }
 
 impl Settings {
+    fn check_qr(&self) -> Result<(), ConfigError> {
+        let l = &self.login;
+        let invalid = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
+        if !(1..=30).contains(&l.qr_rotate_seconds) {
+            return invalid("login.qr_rotate_seconds: must be between 1 and 30");
+        }
+        // A link must outlive at least one rotation, or a code on the screen could already be
+        // refused; a minute is far more than scanning takes.
+        if l.qr_link_max_age < Duration::from_secs(l.qr_rotate_seconds)
+            || l.qr_link_max_age > Duration::from_secs(60)
+        {
+            return invalid(
+                "login.qr_link_max_age: must be at least login.qr_rotate_seconds and at most 60 seconds",
+            );
+        }
+        if let Some(key) = &l.qr_link_key
+            && key.expose_secret().len() < 32
+        {
+            return invalid(
+                "login.qr_link_key: must be at least 32 characters (generate one with `openssl rand -hex 32`)",
+            );
+        }
+        Ok(())
+    }
+
     fn check_session(&self) -> Result<(), ConfigError> {
         let s = &self.session;
         let invalid = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
@@ -876,6 +933,33 @@ mod tests {
         settings.session.history_retention_days = 0;
         let e = settings.check().unwrap_err().to_string();
         assert!(e.starts_with("session.history_retention_days:"), "{e}");
+    }
+
+    #[test]
+    fn qr_settings_are_checked_and_the_key_is_named() {
+        let settings = Settings::load_with(None, false, Defaults::Production).unwrap();
+        assert_eq!(settings.login.qr_mode, QrMode::Rotating);
+        assert!(settings.login.phone_check);
+        for (change, key) in [
+            (
+                (|s: &mut Settings| s.login.qr_rotate_seconds = 0) as fn(&mut Settings),
+                "login.qr_rotate_seconds:",
+            ),
+            (
+                |s| s.login.qr_link_max_age = Duration::from_secs(1),
+                "login.qr_link_max_age:",
+            ),
+            (
+                |s| s.login.qr_link_key = Some(SecretString::from("short")),
+                "login.qr_link_key:",
+            ),
+        ] {
+            let mut settings = Settings::load_with(None, false, Defaults::Production).unwrap();
+            change(&mut settings);
+            let e = settings.check().unwrap_err().to_string();
+            assert!(e.starts_with(key), "{e}");
+            assert!(!e.contains("short"), "the key is never shown: {e}");
+        }
     }
 
     #[test]

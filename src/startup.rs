@@ -15,6 +15,7 @@ use crate::config::Settings;
 use crate::database;
 use crate::http;
 use crate::login::events::LoginEvents;
+use crate::login::qr_link::QrLinks;
 use crate::provider::Providers;
 use crate::proxy::CabinetRoutes;
 use crate::proxy::assertion::AssertionSigner;
@@ -72,6 +73,7 @@ impl Application {
             time::OffsetDateTime::now_utc(),
         )
         .await?;
+        let qr_links = QrLinks::load(&db, &settings.login, time::OffsetDateTime::now_utc()).await?;
         let providers = Providers::from_settings(&settings.providers)?;
         if !providers.is_empty() && trust.is_empty() {
             tracing::warn!(
@@ -89,6 +91,7 @@ impl Application {
             start_limiter: Arc::new(start_limiter(settings_login_rate)),
             routes,
             assertions: Arc::new(assertions),
+            qr_links: Arc::new(qr_links),
         };
         Ok(Self {
             listener,

@@ -7,6 +7,7 @@ use sqlx::PgPool;
 use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::login::events::LoginEvents;
+use crate::login::qr_link::QrLinks;
 use crate::provider::Providers;
 use crate::proxy::CabinetRoutes;
 use crate::proxy::assertion::AssertionSigner;
@@ -31,6 +32,8 @@ pub struct AppState {
     pub routes: CabinetRoutes,
     /// Signs the identity assertion for the cabinet.
     pub assertions: Arc<AssertionSigner>,
+    /// Makes and checks the rotating QR links (one key on every replica).
+    pub qr_links: Arc<QrLinks>,
 }
 
 pub type StartLimiter = governor::DefaultKeyedRateLimiter<std::net::IpAddr>;

@@ -62,6 +62,14 @@
   if (form && window.EventSource) { form.hidden = true; }
   if (!window.EventSource || initial !== "pending") { return; }
   var source = new EventSource(wait.getAttribute("data-events"));
+  // Rotating QR (issue 7): a new short link every few seconds while pending.
+  source.addEventListener("qr", function (e) {
+    var data = JSON.parse(e.data);
+    var link = document.getElementById("deeplink");
+    var code = document.querySelector("#qr .qr-code");
+    if (link) { link.href = data.link; }
+    if (code) { code.innerHTML = data.svg; }
+  });
   source.addEventListener("state", function (e) {
     var data = JSON.parse(e.data);
     if (data.state !== "pending") { source.close(); }

@@ -59,6 +59,11 @@ pub fn router(state: AppState) -> Router {
         .route("/login/qr/{id}", get(login::qr_image))
         .route("/login/complete/{id}", post(login::complete_form))
         .route("/logout", post(login::logout))
+        // The rotating QR link, opened on the phone (issue 7).
+        .route(
+            "/q/{token}",
+            get(crate::login::phone_check::open_link).post(crate::login::phone_check::answer),
+        )
         .route("/api/login", post(login::api_start))
         .route("/api/login/{id}/complete", post(login::api_complete))
         // Sessions: the person's own sessions and history, ending one or all (issue 6).

@@ -5,6 +5,8 @@ pub mod callback;
 pub mod events;
 pub mod pages;
 pub mod pending;
+pub mod phone_check;
+pub mod qr_link;
 pub mod start;
 
 /// PostgreSQL channel on which every state change of a pending login is announced (payload:

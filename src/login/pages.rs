@@ -300,7 +300,7 @@ fn decode_nonce(value: &str) -> Option<[u8; 32]> {
 }
 
 /// The hash of this browser's binding nonce, if it has one.
-fn binding_hash(headers: &HeaderMap, state: &AppState) -> Option<Vec<u8>> {
+pub(super) fn binding_hash(headers: &HeaderMap, state: &AppState) -> Option<Vec<u8>> {
     let nonce = cookies::get(headers, &state.settings.server, CookieKind::LoginBinding)
         .and_then(|v| decode_nonce(&v))?;
     Some(Sha256::digest(nonce).to_vec())
@@ -331,6 +331,8 @@ struct WaitPage {
     provider_name: String,
     link: Option<String>,
     qr_svg: Option<String>,
+    /// The code the phone must pick (rotating links with the phone check).
+    verification_code: Option<u8>,
     state: &'static str,
     status_text: String,
     expires_at: String,
@@ -374,10 +376,14 @@ fn render_wait(
         .get(&login.provider)
         .map(|p| p.display_name(chrome.lang).to_owned())
         .unwrap_or_else(|| login.provider.clone());
-    let qr_svg = match (&login.deeplink, shown_state) {
-        (Some(link), PendingState::Pending) => Some(qr_svg(link)?),
-        _ => None,
-    };
+    let link = super::qr_link::current_link(state, login, now)
+        .filter(|_| shown_state == PendingState::Pending);
+    let qr_svg = link.as_deref().map(qr_svg).transpose()?;
+    let login_settings = &state.settings.login;
+    let verification_code = (link.is_some()
+        && login_settings.phone_check
+        && login_settings.qr_mode == crate::config::QrMode::Rotating)
+        .then(|| state.qr_links.verification_codes(login.id).right);
     let restart_href = format!(
         "{}?provider={}&rd={}",
         server.path("/login"),
@@ -386,11 +392,9 @@ fn render_wait(
     );
     let page = WaitPage {
         provider_name,
-        link: login
-            .deeplink
-            .clone()
-            .filter(|_| shown_state == PendingState::Pending),
+        link,
         qr_svg,
+        verification_code,
         state: shown_state.as_str(),
         status_text: status_text(shown_state, login.outcome_reason.as_deref(), chrome.t),
         expires_at: login
@@ -414,7 +418,7 @@ fn render_wait(
 }
 
 /// A pending login past its time is expired even before the sweeper gets to it.
-fn effective_state(login: &PendingLogin, now: OffsetDateTime) -> PendingState {
+pub(super) fn effective_state(login: &PendingLogin, now: OffsetDateTime) -> PendingState {
     if login.state == PendingState::Pending && login.expires_at <= now {
         PendingState::Expired
     } else {
@@ -427,7 +431,11 @@ fn status_text(state: PendingState, reason: Option<&str>, t: &crate::language::T
         PendingState::Pending => t.status_waiting.to_owned(),
         PendingState::Confirmed => t.status_confirmed.to_owned(),
         PendingState::Consumed => t.status_consumed.to_owned(),
-        PendingState::Rejected => t.status_declined.to_owned(),
+        PendingState::Rejected => match reason {
+            Some(super::phone_check::DECLINED_ON_PHONE) => t.status_declined_on_phone.to_owned(),
+            Some(super::phone_check::WRONG_CODE) => t.status_wrong_code.to_owned(),
+            _ => t.status_declined.to_owned(),
+        },
         PendingState::Expired => t.status_expired.to_owned(),
         PendingState::Failed => match reason {
             Some(r) if r.starts_with("provider_") => t.provider_unavailable.to_owned(),
@@ -456,7 +464,8 @@ pub async fn qr_image(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let login = own_pending(&state, &headers, id).await?;
-    let link = login.deeplink.ok_or(AppError::NotFound)?;
+    let link = super::qr_link::current_link(&state, &login, state.clock.now())
+        .ok_or(AppError::NotFound)?;
     let mut response = ([(CONTENT_TYPE, "image/svg+xml")], qr_svg(&link)?).into_response();
     no_store(&mut response);
     Ok(response)
@@ -483,6 +492,8 @@ pub async fn events(
     let mut subscription = state.login_events.subscribe(PendingLoginId(id));
     let stream = async_stream(move |tx| async move {
         let mut last_sent: Option<PendingState> = None;
+        let mut last_link: Option<String> = None;
+        let rotating = state.settings.login.qr_mode == crate::config::QrMode::Rotating;
         loop {
             let login = match pending::find(&state.db, PendingLoginId(id)).await {
                 Ok(Some(login)) => login,
@@ -520,12 +531,44 @@ pub async fn events(
             if current != PendingState::Pending {
                 return;
             }
-            let until_expiry = (login.expires_at - now).unsigned_abs() + Duration::from_millis(50);
-            tokio::select! {
-                changed = subscription.changes.changed() => if changed.is_err() { return },
-                _ = tokio::time::sleep(until_expiry) => {}
-                // The browser went away: stop now rather than at the next change or expiry.
-                _ = tx.closed() => return,
+            // Until the login changes or expires: a new QR link at every rotation, computed
+            // here from the id, start time and shared key, without the database (qr_link.rs).
+            loop {
+                let now = state.clock.now();
+                if let Some(link) = rotating
+                    .then(|| super::qr_link::current_link(&state, &login, now))
+                    .flatten()
+                    && last_link.as_ref() != Some(&link)
+                {
+                    let svg = qr_svg(&link).unwrap_or_default();
+                    let data = json!({ "link": link, "svg": svg }).to_string();
+                    if tx
+                        .send(Event::default().event("qr").data(data))
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                    last_link = Some(link);
+                }
+                let until_expiry = Duration::try_from(login.expires_at - now)
+                    .unwrap_or(Duration::ZERO)
+                    + Duration::from_millis(50);
+                let next_rotation = if rotating {
+                    state.qr_links.until_next_step(login.created_at, now)
+                } else {
+                    until_expiry
+                };
+                tokio::select! {
+                    changed = subscription.changes.changed() => {
+                        if changed.is_err() { return }
+                        break;
+                    }
+                    _ = tokio::time::sleep(until_expiry) => break,
+                    _ = tokio::time::sleep(next_rotation) => {}
+                    // The browser went away: stop now rather than at the next change or expiry.
+                    _ = tx.closed() => return,
+                }
             }
         }
     });
@@ -745,11 +788,16 @@ pub async fn api_start(
     {
         Ok((started, cookie)) => {
             let id = started.id;
+            // The same link the waiting page shows: rotating (follow `event: qr`) or direct.
+            let shown_link = match pending::find(&state.db, id).await? {
+                Some(login) => super::qr_link::current_link(&state, &login, state.clock.now()),
+                None => None,
+            };
             let mut response = (
                 StatusCode::CREATED,
                 Json(json!({
                     "id": id,
-                    "link": started.link.as_ref().map(|l| l.as_str()),
+                    "link": shown_link,
                     "show_qr": started.show_qr,
                     "pushed_to_phone": started.pushed_to_phone,
                     "qr_url": started.link.as_ref().map(|_| server.path(&format!("/login/qr/{id}"))),

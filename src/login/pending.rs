@@ -98,6 +98,8 @@ pub struct PendingLogin {
     pub identity: Option<SignerIdentity>,
     pub outcome_reason: Option<String>,
     pub return_path: ReturnPath,
+    /// The address of the browser that started it (shown on the phone, issue 7).
+    pub client_ip: Option<IpAddr>,
     pub created_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
 }
@@ -166,6 +168,7 @@ struct PendingRow {
     identity: Option<serde_json::Value>,
     outcome_reason: Option<String>,
     return_path: String,
+    client_ip: Option<String>,
     created_at: OffsetDateTime,
     expires_at: OffsetDateTime,
 }
@@ -182,6 +185,7 @@ impl PendingRow {
             identity: self.identity.and_then(|v| serde_json::from_value(v).ok()),
             outcome_reason: self.outcome_reason,
             return_path: ReturnPath::parse_or_root(Some(&self.return_path)),
+            client_ip: self.client_ip.and_then(|ip| ip.parse().ok()),
             created_at: self.created_at,
             expires_at: self.expires_at,
         })
@@ -195,7 +199,7 @@ pub async fn find_by_request_hash(
     let row = sqlx::query_as!(
         PendingRow,
         r#"SELECT id, provider, request_hash, state, deeplink, identity, outcome_reason, return_path,
-                  created_at, expires_at
+                  host(client_ip) AS "client_ip?", created_at, expires_at
            FROM pending_logins WHERE request_hash = $1"#,
         hash.as_str()
     )
@@ -208,7 +212,7 @@ pub async fn find(db: &PgPool, id: PendingLoginId) -> Result<Option<PendingLogin
     let row = sqlx::query_as!(
         PendingRow,
         r#"SELECT id, provider, request_hash, state, deeplink, identity, outcome_reason, return_path,
-                  created_at, expires_at
+                  host(client_ip) AS "client_ip?", created_at, expires_at
            FROM pending_logins WHERE id = $1"#,
         id.0
     )

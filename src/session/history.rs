@@ -1,5 +1,5 @@
 //! The login history: every step of every login attempt (started, confirmed, declined, expired,
-//! refused, completed, logout, revoked). Rows are written by database triggers on
+//! refused, completed, logout, revoked, suspicious). Rows are written by database triggers on
 //! `pending_logins` and `sessions` (migration 0002), in the same transaction as the change they
 //! describe; here they are read and pruned.
 
@@ -79,4 +79,32 @@ pub async fn prune(db: &PgPool, before: OffsetDateTime) -> Result<(u64, u64), sq
     .await?
     .rows_affected();
     Ok((history, sessions))
+}
+
+/// A suspicious event that changes no login (a stale or forged QR link opened somewhere): the
+/// triggers cannot see it, so it is written here. `client_ip` and `user_agent` are those of the
+/// device that opened the link, not of the computer that started the login.
+pub struct Suspicious<'a> {
+    pub pending_login_id: Uuid,
+    pub provider: &'a str,
+    pub reason: &'a str,
+    pub client_ip: Option<std::net::IpAddr>,
+    pub user_agent: Option<&'a str>,
+    pub at: OffsetDateTime,
+}
+
+pub async fn record_suspicious(db: &PgPool, event: &Suspicious<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        r#"INSERT INTO login_history (at, event, provider, pending_login_id, reason, client_ip, user_agent)
+           VALUES ($1, 'suspicious', $2, $3, $4, ($5::text)::inet, $6)"#,
+        event.at,
+        event.provider,
+        event.pending_login_id,
+        event.reason,
+        event.client_ip.map(|ip| ip.to_string()),
+        event.user_agent,
+    )
+    .execute(db)
+    .await?;
+    Ok(())
 }

@@ -89,6 +89,18 @@ impl Browser {
         response
     }
 
+    /// The provider's deeplink behind a link from the waiting page or the JSON API. A rotating
+    /// kepgate link (`/q/…`) is opened by this browser, the one that started the login, which
+    /// the gateway sends straight on to the provider (the same-device path).
+    pub async fn provider_link(&mut self, link: &str) -> String {
+        if !link.contains("/.kepgate/q/") {
+            return link.to_owned();
+        }
+        let response = self.get(link).await;
+        assert_eq!(response.status(), 303, "same-device hand-off of {link}");
+        response.headers()["location"].to_str().unwrap().to_owned()
+    }
+
     /// Opens an SSE stream and returns a reader of `(event, data)` pairs.
     pub async fn events(&self, path: &str) -> EventReader {
         let response = self
@@ -120,8 +132,30 @@ pub struct EventReader {
 }
 
 impl EventReader {
-    /// The next named event (comments/keep-alives skipped), or None when the stream ends.
+    /// The next named event, or None when the stream ends. Comments, keep-alives and the
+    /// rotating QR links (`event: qr`, every few seconds while pending) are skipped; see
+    /// [`EventReader::next_qr`] for those.
     pub async fn next_event(&mut self) -> Option<(String, serde_json::Value)> {
+        loop {
+            let event = self.next_any().await?;
+            if event.0 != "qr" {
+                return Some(event);
+            }
+        }
+    }
+
+    /// The link of the next `event: qr` (its SVG checked to be there).
+    pub async fn next_qr(&mut self) -> String {
+        loop {
+            let (name, data) = self.next_any().await.expect("the stream goes on");
+            if name == "qr" {
+                assert!(data["svg"].as_str().unwrap().contains("<svg"));
+                return data["link"].as_str().unwrap().to_owned();
+            }
+        }
+    }
+
+    async fn next_any(&mut self) -> Option<(String, serde_json::Value)> {
         loop {
             if let Some(end) = self.buffer.find("\n\n") {
                 let block: String = self.buffer.drain(..end + 2).collect();

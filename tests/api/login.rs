@@ -73,7 +73,10 @@ async fn full_login_pushes_the_browser_and_opens_a_session() {
     assert_eq!(wait.status(), 200);
     let html = wait.text().await.unwrap();
     assert!(html.contains("<svg"), "a QR code");
-    let deeplink = deeplink_of(&html);
+    // The page holds a rotating kepgate link, never the provider's static deeplink (issue 7).
+    let shown = deeplink_of(&html);
+    assert!(shown.contains("/.kepgate/q/"), "{shown}");
+    let deeplink = browser.provider_link(&shown).await;
     assert!(
         deeplink.contains("/acquirers/offer-request/dynamic/"),
         "{deeplink}"
@@ -148,7 +151,12 @@ async fn the_callback_can_land_on_another_replica() {
         .events(&format!("/.kepgate/login/events/{id}"))
         .await;
     assert_eq!(events.next_event().await.unwrap().1["state"], "pending");
-    emulator_answer(&stack, &deeplink_of(&html), "confirm").await;
+    emulator_answer(
+        &stack,
+        &browser.provider_link(&deeplink_of(&html)).await,
+        "confirm",
+    )
+    .await;
     assert_eq!(
         events.next_event().await.unwrap().1["state"],
         "confirmed",
@@ -170,7 +178,12 @@ async fn a_login_survives_a_gateway_restart_between_start_and_callback() {
 
     stack.restart_gateway().await;
 
-    emulator_answer(&stack, &deeplink_of(&html), "confirm").await;
+    emulator_answer(
+        &stack,
+        &browser.provider_link(&deeplink_of(&html)).await,
+        "confirm",
+    )
+    .await;
     let csrf = csrf_of(&html);
     let response = browser
         .post_form(
@@ -193,7 +206,12 @@ async fn completion_from_another_browser_is_refused() {
         .text()
         .await
         .unwrap();
-    emulator_answer(&stack, &deeplink_of(&html), "confirm").await;
+    emulator_answer(
+        &stack,
+        &browser.provider_link(&deeplink_of(&html)).await,
+        "confirm",
+    )
+    .await;
 
     // The attacker has the id (and even a CSRF pair of their own) but not the binding cookie.
     let mut attacker = Browser::new(&stack.app.address);
@@ -247,7 +265,12 @@ async fn a_second_completion_is_refused() {
         .text()
         .await
         .unwrap();
-    emulator_answer(&stack, &deeplink_of(&html), "confirm").await;
+    emulator_answer(
+        &stack,
+        &browser.provider_link(&deeplink_of(&html)).await,
+        "confirm",
+    )
+    .await;
     let csrf = csrf_of(&html);
     let binding = browser.cookies.get("kepgate_bind").cloned().unwrap();
     assert_eq!(
@@ -292,7 +315,12 @@ async fn declined_and_expired_logins_cannot_be_completed_and_say_so() {
         .events(&format!("/.kepgate/login/events/{id}"))
         .await;
     events.next_event().await.unwrap();
-    emulator_answer(&stack, &deeplink_of(&html), "decline").await;
+    emulator_answer(
+        &stack,
+        &browser.provider_link(&deeplink_of(&html)).await,
+        "decline",
+    )
+    .await;
     assert_eq!(events.next_event().await.unwrap().1["state"], "rejected");
     let csrf = csrf_of(&html);
     let response = browser
@@ -422,7 +450,12 @@ async fn return_paths_to_other_origins_end_at_the_root() {
             .text()
             .await
             .unwrap();
-        emulator_answer(&stack, &deeplink_of(&html), "confirm").await;
+        emulator_answer(
+            &stack,
+            &browser.provider_link(&deeplink_of(&html)).await,
+            "confirm",
+        )
+        .await;
         let response = browser
             .post_form(
                 &format!("/.kepgate/login/complete/{id}"),
@@ -455,18 +488,16 @@ async fn api_clients_get_401_and_can_log_in_with_json() {
     assert_eq!(response.status(), 201);
     let started: serde_json::Value = response.json().await.unwrap();
     let id = started["id"].as_str().unwrap().to_owned();
-    assert!(
-        started["link"]
-            .as_str()
-            .unwrap()
-            .contains("/acquirers/offer-request/dynamic/")
-    );
+    let link = client
+        .provider_link(started["link"].as_str().unwrap())
+        .await;
+    assert!(link.contains("/acquirers/offer-request/dynamic/"), "{link}");
     let qr = client.get(started["qr_url"].as_str().unwrap()).await;
     assert_eq!(qr.headers()["content-type"], "image/svg+xml");
 
     let mut events = client.events(started["events_url"].as_str().unwrap()).await;
     assert_eq!(events.next_event().await.unwrap().1["state"], "pending");
-    emulator_answer(&stack, started["link"].as_str().unwrap(), "confirm").await;
+    emulator_answer(&stack, &link, "confirm").await;
     assert_eq!(events.next_event().await.unwrap().1["state"], "confirmed");
 
     let response = client

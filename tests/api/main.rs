@@ -12,4 +12,5 @@ mod helpers;
 mod login;
 mod pages;
 mod proxy;
+mod qr_relay;
 mod sessions;

@@ -85,7 +85,9 @@ pub async fn signed_in(stack: &DiiaStack, identity: &str) -> Browser {
         .json()
         .await
         .unwrap();
-    let link = started["link"].as_str().unwrap();
+    let link = browser
+        .provider_link(started["link"].as_str().unwrap())
+        .await;
     let n = link.rsplit('/').next().unwrap();
     let confirmed = stack
         .http

@@ -1,0 +1,349 @@
+//! What a phone sees when it opens a rotating QR link (`{prefix}/q/{token}`): the second and
+//! third defences against QR relay (design/security.md, issue 7).
+//!
+//! A fresh link shows who is asking (service, website, time, the address of the computer that
+//! started the login) and three verification codes, one of which the computer shows; Decline
+//! is as large as the codes. The right code leads on to the provider app; Decline or a wrong
+//! pick rejects the pending login at once, and the computer's page hears it over SSE.
+//! A stale link is refused with "scan the one on your screen" and recorded as suspicious.
+//! The browser that started the login (same phone) skips all of it.
+
+use std::net::{IpAddr, SocketAddr};
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::header::{LOCATION, SET_COOKIE, USER_AGENT};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+use time::OffsetDateTime;
+
+use super::pages::{binding_hash, effective_state, no_store};
+use super::pending::{self, Outcome, PendingLogin, PendingState};
+use super::qr_link::{Freshness, QrToken};
+use crate::http::csrf;
+use crate::http::error::AppError;
+use crate::http::pages::PageChrome;
+use crate::session::history;
+use crate::state::AppState;
+
+/// Reasons a phone rejects a login with; they reach `pending_logins.outcome_reason` and, by the
+/// history trigger, `login_history.reason`.
+pub const DECLINED_ON_PHONE: &str = "declined_on_phone";
+pub const WRONG_CODE: &str = "relay_suspected_wrong_code";
+
+/// How long the phone page may stay open before its answer no longer counts: reading it takes
+/// longer than scanning, but not minutes (the login itself expires sooner anyway).
+const ANSWER_WITHIN: time::Duration = time::Duration::minutes(2);
+
+#[derive(Template)]
+#[template(path = "phone_check.html")]
+struct PhoneCheckPage {
+    chrome: PageChrome,
+    action: String,
+    csrf: String,
+    service_name: String,
+    domain: String,
+    started_at: String,
+    computer: String,
+    choices: [u8; 3],
+}
+
+#[derive(Template)]
+#[template(path = "phone_notice.html")]
+struct PhoneNotice {
+    chrome: PageChrome,
+    title: &'static str,
+    body: &'static str,
+    danger: bool,
+}
+
+/// `GET {prefix}/q/{token}`.
+pub async fn open_link(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    parts: Parts,
+) -> Result<Response, AppError> {
+    let (token, login) = checked(&state, &token).await?;
+    let chrome = PageChrome::from_parts(&parts, &state);
+    let t = chrome.t;
+    let now = state.clock.now();
+    if effective_state(&login, now) != PendingState::Pending {
+        refused("not_pending");
+        return notice(
+            chrome,
+            t.phone_not_waiting_title,
+            t.phone_not_waiting_body,
+            false,
+        );
+    }
+    let Some(deeplink) = login.deeplink.clone() else {
+        return Err(AppError::NotFound);
+    };
+    // The phone that started the login holds its binding cookie: no second device, nothing to
+    // compare, and a link it tapped a while ago is still its own.
+    if state.settings.login.same_device_shortcut
+        && let Some(hash) = binding_hash(&parts.headers, &state)
+        && pending::belongs_to(&state.db, login.id, &hash).await?
+    {
+        metrics::counter!("kepgate_qr_handoffs_total", "path" => "same_device").increment(1);
+        return to_provider(&deeplink);
+    }
+    let freshness = state.qr_links.freshness(&token, login.created_at, now);
+    if freshness != Freshness::Fresh {
+        let reason = match freshness {
+            Freshness::Future => "future_qr_link",
+            _ => "stale_qr_link",
+        };
+        tracing::warn!(
+            login = %login.id,
+            age_seconds = state.qr_links.age(&token, login.created_at, now),
+            phone = %peer.ip(),
+            reason,
+            "an old QR link was opened: copied or relayed?"
+        );
+        refused(reason);
+        history::record_suspicious(
+            &state.db,
+            &history::Suspicious {
+                pending_login_id: login.id.0,
+                provider: &login.provider,
+                reason,
+                client_ip: Some(peer.ip()),
+                user_agent: user_agent(&parts.headers).as_deref(),
+                at: now,
+            },
+        )
+        .await?;
+        return notice(chrome, t.phone_expired_title, t.phone_expired_body, true);
+    }
+    if !state.settings.login.phone_check {
+        metrics::counter!("kepgate_qr_handoffs_total", "path" => "fresh_link").increment(1);
+        return to_provider(&deeplink);
+    }
+    render_check(&state, chrome, &parts.headers, &token, &login)
+}
+
+fn render_check(
+    state: &AppState,
+    chrome: PageChrome,
+    headers: &HeaderMap,
+    token: &QrToken,
+    login: &PendingLogin,
+) -> Result<Response, AppError> {
+    let server = &state.settings.server;
+    let csrf = csrf::issue(headers, server).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let computer = match login.client_ip {
+        Some(ip) if is_internal(ip) => format!("{ip} ({})", chrome.t.phone_org_network),
+        Some(ip) => ip.to_string(),
+        None => chrome.t.phone_unknown_address.to_owned(),
+    };
+    let page = PhoneCheckPage {
+        action: server.path(&format!("/q/{}", token.encode())),
+        csrf: csrf.value,
+        service_name: state.settings.ui.service_name.clone(),
+        // The address the person typed or clicked on the computer, which a phishing copy of the
+        // page cannot have.
+        domain: server.base_url.host_str().unwrap_or_default().to_owned(),
+        started_at: utc_time(login.created_at),
+        computer,
+        choices: state.qr_links.verification_codes(login.id).choices,
+        chrome,
+    };
+    let mut response = Html(page.render().map_err(anyhow::Error::new)?).into_response();
+    if let Some(cookie) = csrf.set_cookie {
+        response.headers_mut().append(SET_COOKIE, header(&cookie)?);
+    }
+    no_store(&mut response);
+    Ok(response)
+}
+
+#[derive(Deserialize)]
+pub struct Answer {
+    csrf: String,
+    /// A verification code ("47") or "decline".
+    choice: String,
+}
+
+/// `POST {prefix}/q/{token}`: a code picked, or Decline.
+pub async fn answer(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    parts: Parts,
+    Form(form): Form<Answer>,
+) -> Result<Response, AppError> {
+    if !csrf::verify(&parts.headers, &state.settings.server, &form.csrf) {
+        return Err(AppError::Forbidden);
+    }
+    let (token, login) = checked(&state, &token).await?;
+    let chrome = PageChrome::from_parts(&parts, &state);
+    let t = chrome.t;
+    let now = state.clock.now();
+    if now - login.created_at - state.qr_links.rotate_every() * u32::from(token.step)
+        > ANSWER_WITHIN
+    {
+        refused("stale_answer");
+        return notice(chrome, t.phone_expired_title, t.phone_expired_body, true);
+    }
+    if effective_state(&login, now) != PendingState::Pending {
+        refused("not_pending");
+        return notice(
+            chrome,
+            t.phone_not_waiting_title,
+            t.phone_not_waiting_body,
+            false,
+        );
+    }
+    let right = state.qr_links.verification_codes(login.id).right;
+    let reason = match form.choice.trim() {
+        "decline" => DECLINED_ON_PHONE,
+        picked if picked.parse::<u8>().ok() == Some(right) => {
+            let Some(deeplink) = login.deeplink else {
+                return Err(AppError::NotFound);
+            };
+            metrics::counter!("kepgate_qr_handoffs_total", "path" => "code_checked").increment(1);
+            return to_provider(&deeplink);
+        }
+        _ => WRONG_CODE,
+    };
+    let changed = pending::record_outcome(
+        &state.db,
+        login.id,
+        &Outcome::Rejected {
+            reason: reason.to_owned(),
+        },
+        now,
+    )
+    .await?;
+    if changed.is_none() {
+        // The provider's answer or the expiry got there first.
+        return notice(
+            chrome,
+            t.phone_not_waiting_title,
+            t.phone_not_waiting_body,
+            false,
+        );
+    }
+    tracing::warn!(login = %login.id, phone = %peer.ip(), reason, "login rejected on the phone");
+    metrics::counter!("kepgate_logins_rejected_on_phone_total", "reason" => reason).increment(1);
+    if reason == WRONG_CODE {
+        notice(
+            chrome,
+            t.phone_wrong_code_title,
+            t.phone_wrong_code_body,
+            true,
+        )
+    } else {
+        notice(chrome, t.phone_declined_title, t.phone_declined_body, true)
+    }
+}
+
+/// The token parsed and its MAC verified, and its pending login; anything else is "not found"
+/// (no oracle for guessing ids or MACs).
+async fn checked(state: &AppState, text: &str) -> Result<(QrToken, PendingLogin), AppError> {
+    let Some(token) = QrToken::parse(text) else {
+        refused("malformed");
+        return Err(AppError::NotFound);
+    };
+    if !state.qr_links.verify(&token) {
+        tracing::warn!("a QR link with a wrong MAC was opened");
+        refused("bad_mac");
+        return Err(AppError::NotFound);
+    }
+    let login = pending::find(&state.db, token.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok((token, login))
+}
+
+fn refused(reason: &'static str) {
+    metrics::counter!("kepgate_qr_links_refused_total", "reason" => reason).increment(1);
+}
+
+fn notice(
+    chrome: PageChrome,
+    title: &'static str,
+    body: &'static str,
+    danger: bool,
+) -> Result<Response, AppError> {
+    let page = PhoneNotice {
+        chrome,
+        title,
+        body,
+        danger,
+    };
+    let mut response = (
+        StatusCode::GONE,
+        Html(page.render().map_err(anyhow::Error::new)?),
+    )
+        .into_response();
+    no_store(&mut response);
+    Ok(response)
+}
+
+fn to_provider(deeplink: &str) -> Result<Response, AppError> {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    response.headers_mut().insert(LOCATION, header(deeplink)?);
+    no_store(&mut response);
+    Ok(response)
+}
+
+fn header(value: &str) -> Result<HeaderValue, AppError> {
+    HeaderValue::from_str(value).map_err(|e| AppError::Internal(anyhow::Error::new(e)))
+}
+
+fn user_agent(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(300).collect())
+}
+
+fn utc_time(at: OffsetDateTime) -> String {
+    let format = time::macros::format_description!("[hour]:[minute]:[second] UTC, [day].[month]");
+    at.to_offset(time::UtcOffset::UTC)
+        .format(&format)
+        .unwrap_or_default()
+}
+
+/// Addresses that mean "inside the organisation" rather than a place on the internet (there is
+/// no GeoIP database here; a public address is shown as it is).
+fn is_internal(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_private() || v4.is_loopback() || v4.is_link_local(),
+        IpAddr::V6(v6) => {
+            v6.is_loopback()
+                || (v6.segments()[0] & 0xfe00) == 0xfc00
+                || (v6.segments()[0] & 0xffc0) == 0xfe80
+                || v6
+                    .to_ipv4_mapped()
+                    .is_some_and(|v4| is_internal(IpAddr::V4(v4)))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_and_loopback_addresses_are_internal() {
+        for ip in [
+            "10.1.2.3",
+            "192.168.0.5",
+            "172.16.9.9",
+            "127.0.0.1",
+            "fd00::1",
+            "::1",
+        ] {
+            assert!(is_internal(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in ["8.8.8.8", "185.1.2.3", "2001:db8::1"] {
+            assert!(!is_internal(ip.parse().unwrap()), "{ip}");
+        }
+    }
+}

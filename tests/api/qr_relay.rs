@@ -1,0 +1,380 @@
+//! QR/link relay (QRLJacking, issue 7): rotating links, the phone-side check with a verification
+//! code, the same-device path, direct mode. The gateway's clock is moved by hand; the phone is a
+//! second cookie-keeping browser; Diia is the real emulator over loopback.
+
+use std::sync::Arc;
+
+use kepgate::clock::ManualClock;
+use kepgate::config::{QrMode, Settings};
+use kepgate::login::pending::{PendingLoginId, PendingState};
+
+use crate::browser::{Browser, csrf_of};
+use crate::diia_stack::{DiiaStack, spawn_diia_stack_clocked};
+use crate::helpers::TestApp;
+
+async fn stack_with(
+    second_replica: bool,
+    configure: impl FnOnce(&mut Settings),
+) -> (DiiaStack, ManualClock, Option<TestApp>) {
+    let clock = ManualClock::new(crate::diia_stack::now());
+    let (stack, replica) =
+        spawn_diia_stack_clocked(second_replica, Some(Arc::new(clock.clone())), configure).await;
+    (stack, clock, replica)
+}
+
+/// The desktop starts a login; returns its id and the waiting page.
+async fn start(desktop: &mut Browser) -> (String, String) {
+    let html = desktop.get("/.kepgate/login").await.text().await.unwrap();
+    let response = desktop
+        .post_form(
+            "/.kepgate/login/start",
+            &[("csrf", &csrf_of(&html)), ("provider", "diia"), ("rd", "/")],
+        )
+        .await;
+    assert_eq!(response.status(), 303);
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    let id = location.rsplit('/').next().unwrap().to_owned();
+    let page = desktop.get(&location).await.text().await.unwrap();
+    (id, page)
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&#x2f;", "/")
+        .replace("&#47;", "/")
+        .replace("&amp;", "&")
+}
+
+fn attr_after<'a>(html: &'a str, marker: &str) -> &'a str {
+    let at = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker} in {html}"))
+        + marker.len();
+    html[at..].split('"').next().unwrap()
+}
+
+fn link_on(page: &str) -> String {
+    unescape(attr_after(page, "id=\"deeplink\" href=\""))
+}
+
+fn code_on(page: &str) -> String {
+    let marker = "id=\"verification-code\">";
+    let at = page.find(marker).expect("a verification code") + marker.len();
+    page[at..].split('<').next().unwrap().to_owned()
+}
+
+/// The three codes the phone offers.
+fn choices_on(phone_page: &str) -> Vec<String> {
+    phone_page
+        .split("name=\"choice\" value=\"")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap().to_owned())
+        .filter(|v| v != "decline")
+        .collect()
+}
+
+async fn pick(phone: &mut Browser, link: &str, page: &str, choice: &str) -> reqwest::Response {
+    let csrf = csrf_of(page);
+    phone
+        .post_form(link, &[("csrf", &csrf), ("choice", choice)])
+        .await
+}
+
+async fn confirm_at_emulator(stack: &DiiaStack, deeplink: &str) {
+    let n = deeplink.rsplit('/').next().unwrap();
+    let response = stack
+        .http
+        .post(format!("{}/emulator/requests/{n}/confirm", stack.emulator))
+        .json(&serde_json::json!({ "identity": "person" }))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success());
+}
+
+async fn history_of(stack: &DiiaStack, id: &str) -> Vec<(String, Option<String>)> {
+    kepgate::session::history::since(&stack.app.db, time::OffsetDateTime::UNIX_EPOCH, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.pending_login_id.map(|u| u.to_string()).as_deref() == Some(id))
+        .map(|e| (e.event, e.reason))
+        .collect()
+}
+
+async fn metrics_text(stack: &DiiaStack) -> String {
+    let url = format!("{}/metrics", stack.app.metrics_address.as_ref().unwrap());
+    stack
+        .http
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_stale_link_is_refused_and_a_fresh_one_leads_through_the_code_to_the_provider() {
+    let (stack, clock, _) = stack_with(false, |_| {}).await;
+    let mut desktop = Browser::new(&stack.app.address);
+    let (id, page) = start(&mut desktop).await;
+    let old_link = link_on(&page);
+    assert!(
+        old_link.starts_with(&format!("{}/.kepgate/q/", stack.app.address)),
+        "{old_link}"
+    );
+    assert!(
+        !page.contains("offer-request/dynamic"),
+        "the provider's static deeplink is never on the page"
+    );
+    let code = code_on(&page);
+
+    // Twelve seconds later the copy is stale: the phone is told to scan the code on the screen.
+    clock.advance(time::Duration::seconds(12));
+    let mut phone = Browser::new(&stack.app.address);
+    let refused = phone.get(&old_link).await;
+    assert_eq!(refused.status(), 410);
+    let text = refused.text().await.unwrap();
+    assert!(
+        text.contains("Відскануйте той, що зараз на екрані"),
+        "{text}"
+    );
+    assert!(!text.contains("offer-request"), "no way on to the provider");
+    assert!(
+        history_of(&stack, &id)
+            .await
+            .contains(&("suspicious".to_owned(), Some("stale_qr_link".to_owned()))),
+        "the stale link is in the login history"
+    );
+    assert!(
+        metrics_text(&stack)
+            .await
+            .contains("kepgate_qr_links_refused_total{reason=\"stale_qr_link\"}")
+    );
+
+    // The page now shows a newer link, which the phone may open: who asks, from where, 3 codes.
+    let page = desktop
+        .get(&format!("/.kepgate/login/wait/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let fresh = link_on(&page);
+    assert_ne!(fresh, old_link, "the link rotated");
+    assert_eq!(
+        code_on(&page),
+        code,
+        "the code is the login's, not the link's"
+    );
+    let check = phone.get(&fresh).await;
+    assert_eq!(check.status(), 200);
+    let check = check.text().await.unwrap();
+    assert!(check.contains("127.0.0.1"), "the domain and the computer");
+    assert!(check.contains("мережа вашої організації"), "{check}");
+    assert!(check.contains("Відхилити"), "Decline is offered");
+    let choices = choices_on(&check);
+    assert_eq!(choices.len(), 3, "{check}");
+    assert!(choices.contains(&code));
+
+    // The right code leads on to the provider's app; the login finishes on the desktop.
+    let on = pick(&mut phone, &fresh, &check, &code).await;
+    assert_eq!(on.status(), 303);
+    let deeplink = on.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        deeplink.contains("/acquirers/offer-request/dynamic/"),
+        "{deeplink}"
+    );
+    confirm_at_emulator(&stack, &deeplink).await;
+    let done = desktop
+        .post_form(
+            &format!("/.kepgate/login/complete/{id}"),
+            &[("csrf", &csrf_of(&page))],
+        )
+        .await;
+    assert_eq!(done.status(), 303);
+    assert!(desktop.cookies.contains_key("kepgate_session"));
+    assert!(
+        phone.cookies.keys().all(|k| k != "kepgate_session"),
+        "the phone never gets a session"
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_code_rejects_the_login_at_once_and_the_computer_says_so() {
+    let (stack, _clock, _) = stack_with(false, |_| {}).await;
+    let mut desktop = Browser::new(&stack.app.address);
+    let (id, page) = start(&mut desktop).await;
+    let mut events = desktop
+        .events(&format!("/.kepgate/login/events/{id}"))
+        .await;
+    assert_eq!(events.next_event().await.unwrap().1["state"], "pending");
+
+    let link = link_on(&page);
+    let mut phone = Browser::new(&stack.app.address);
+    let check = phone.get(&link).await.text().await.unwrap();
+    let code = code_on(&page);
+    let wrong = choices_on(&check).into_iter().find(|c| *c != code).unwrap();
+    let answer = pick(&mut phone, &link, &check, &wrong).await;
+    assert_eq!(answer.status(), 410);
+    assert!(answer.text().await.unwrap().contains("Код не збігся"));
+
+    // The desktop is pushed the rejection with its reason and a message.
+    let state = loop {
+        let (name, data) = events.next_event().await.unwrap();
+        if name == "state" {
+            break data;
+        }
+    };
+    assert_eq!(state["state"], "rejected");
+    assert_eq!(state["reason"], "relay_suspected_wrong_code");
+    assert!(
+        state["message"]
+            .as_str()
+            .unwrap()
+            .contains("неправильний код")
+    );
+    let login = stack.pending(PendingLoginId(id.parse().unwrap())).await;
+    assert_eq!(login.state, PendingState::Rejected);
+    assert!(history_of(&stack, &id).await.contains(&(
+        "declined".to_owned(),
+        Some("relay_suspected_wrong_code".to_owned())
+    )));
+    assert!(
+        metrics_text(&stack).await.contains(
+            "kepgate_logins_rejected_on_phone_total{reason=\"relay_suspected_wrong_code\"}"
+        )
+    );
+
+    // Nothing more can happen to it: not the right code now, not a completion.
+    let again = pick(&mut phone, &link, &check, &code).await;
+    assert_eq!(again.status(), 410);
+    let complete = desktop
+        .post_form(
+            &format!("/.kepgate/login/complete/{id}"),
+            &[("csrf", &csrf_of(&page))],
+        )
+        .await;
+    assert_eq!(complete.status(), 409);
+}
+
+#[tokio::test]
+async fn decline_on_the_phone_rejects_the_login() {
+    let (stack, _clock, _) = stack_with(false, |_| {}).await;
+    let mut desktop = Browser::new(&stack.app.address);
+    let (id, page) = start(&mut desktop).await;
+    let link = link_on(&page);
+    let mut phone = Browser::new(&stack.app.address);
+    let check = phone.get(&link).await.text().await.unwrap();
+    let answer = pick(&mut phone, &link, &check, "decline").await;
+    assert_eq!(answer.status(), 410);
+    let page = desktop
+        .get(&format!("/.kepgate/login/wait/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Вхід відхилено на телефоні."), "{page}");
+    assert!(
+        history_of(&stack, &id)
+            .await
+            .contains(&("declined".to_owned(), Some("declined_on_phone".to_owned())))
+    );
+}
+
+#[tokio::test]
+async fn the_phone_that_started_the_login_goes_straight_to_the_provider() {
+    let (stack, clock, _) = stack_with(false, |_| {}).await;
+    // One browser does it all, as on a phone: start, tap the link (even an old one), confirm.
+    let mut phone = Browser::new(&stack.app.address);
+    let (id, page) = start(&mut phone).await;
+    let link = link_on(&page);
+    clock.advance(time::Duration::seconds(30));
+    let tapped = phone.get(&link).await;
+    assert_eq!(
+        tapped.status(),
+        303,
+        "no check page, no staleness on its own device"
+    );
+    let deeplink = tapped.headers()["location"].to_str().unwrap().to_owned();
+    assert!(deeplink.contains("/acquirers/offer-request/dynamic/"));
+    confirm_at_emulator(&stack, &deeplink).await;
+    let done = phone
+        .post_form(
+            &format!("/.kepgate/login/complete/{id}"),
+            &[("csrf", &csrf_of(&page))],
+        )
+        .await;
+    assert_eq!(done.status(), 303);
+    assert!(
+        metrics_text(&stack)
+            .await
+            .contains("kepgate_qr_handoffs_total{path=\"same_device\"}")
+    );
+}
+
+#[tokio::test]
+async fn the_qr_code_rotates_over_the_push_channel() {
+    let (stack, clock, _) = stack_with(false, |_| {}).await;
+    let mut desktop = Browser::new(&stack.app.address);
+    let (id, page) = start(&mut desktop).await;
+    let mut events = desktop
+        .events(&format!("/.kepgate/login/events/{id}"))
+        .await;
+    // A link is pushed only when it changes; time moves only by hand here.
+    let first = events.next_qr().await;
+    assert_eq!(first, link_on(&page));
+    clock.advance(time::Duration::seconds(2));
+    let second = events.next_qr().await;
+    assert_ne!(second, first);
+    clock.advance(time::Duration::seconds(2));
+    let third = events.next_qr().await;
+    assert_ne!(third, second);
+    assert!(third.contains("/.kepgate/q/"));
+}
+
+#[tokio::test]
+async fn a_link_made_by_one_replica_is_accepted_by_another() {
+    let (stack, _clock, replica) = stack_with(true, |_| {}).await;
+    let replica = replica.unwrap();
+    let mut desktop = Browser::new(&stack.app.address);
+    let (_, page) = start(&mut desktop).await;
+    let link = link_on(&page);
+    // The same path on the other replica (as a load balancer might send the phone there).
+    let path = &link[link.find("/.kepgate/q/").unwrap()..];
+    let mut phone = Browser::new(&replica.address);
+    let check = phone.get(path).await;
+    assert_eq!(check.status(), 200, "one key on every replica");
+    // A forged MAC is not found, whichever replica is asked.
+    let mut forged = path.to_owned();
+    let last = forged.pop().unwrap();
+    forged.push(if last == 'A' { 'B' } else { 'A' });
+    assert_eq!(phone.get(&forged).await.status(), 404);
+    assert_eq!(phone.get("/.kepgate/q/nonsense").await.status(), 404);
+}
+
+#[tokio::test]
+async fn direct_mode_shows_the_provider_deeplink_and_no_code() {
+    let (stack, _clock, _) = stack_with(false, |s| s.login.qr_mode = QrMode::Direct).await;
+    let mut desktop = Browser::new(&stack.app.address);
+    let (_, page) = start(&mut desktop).await;
+    assert!(link_on(&page).contains("/acquirers/offer-request/dynamic/"));
+    assert!(!page.contains("verification-code"));
+}
+
+#[tokio::test]
+async fn without_the_phone_check_a_fresh_link_goes_on_to_the_provider() {
+    let (stack, _clock, _) = stack_with(false, |s| s.login.phone_check = false).await;
+    let mut desktop = Browser::new(&stack.app.address);
+    let (_, page) = start(&mut desktop).await;
+    assert!(!page.contains("verification-code"));
+    let mut phone = Browser::new(&stack.app.address);
+    let response = phone.get(&link_on(&page)).await;
+    assert_eq!(response.status(), 303);
+    assert!(
+        response.headers()["location"]
+            .to_str()
+            .unwrap()
+            .contains("/acquirers/offer-request/dynamic/")
+    );
+}
