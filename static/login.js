@@ -68,7 +68,12 @@
     var link = document.getElementById("deeplink");
     var code = document.querySelector("#qr .qr-code");
     if (link) { link.href = data.link; }
-    if (code) { code.innerHTML = data.svg; }
+    if (code && window.fetch) {
+      window.fetch(data.qr_url, { credentials: "same-origin", cache: "no-store" })
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (svg) { if (svg && svg.indexOf("<svg") >= 0) { code.innerHTML = svg; } })
+        .catch(function () { /* the next rotation tries again */ });
+    }
   });
   source.addEventListener("state", function (e) {
     var data = JSON.parse(e.data);

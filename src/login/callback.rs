@@ -111,6 +111,20 @@ async fn handle(
         ));
     }
     let now = state.clock.now();
+    // The sweeper may have marked it expired before this late callback arrived: still "expired".
+    if login.state == PendingState::Expired
+        || (login.state == PendingState::Pending && login.expires_at <= now)
+    {
+        if login.state == PendingState::Pending {
+            pending::expire(&state.db, login.id, now).await?;
+        }
+        return Ok(answer(
+            StatusCode::GONE,
+            "expired",
+            "the login request has expired",
+            id,
+        ));
+    }
     if login.state != PendingState::Pending {
         // Duplicate or replay: the first answer stands; nothing changes.
         tracing::info!(provider = %id, login = %login.id, state = login.state.as_str(), "repeated callback ignored");
@@ -120,15 +134,6 @@ async fn handle(
             Json(json!({ "success": true, "state": login.state.as_str() })),
         )
             .into_response());
-    }
-    if login.expires_at <= now {
-        pending::expire(&state.db, login.id, now).await?;
-        return Ok(answer(
-            StatusCode::GONE,
-            "expired",
-            "the login request has expired",
-            id,
-        ));
     }
 
     let outcome = match callback.result {

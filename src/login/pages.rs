@@ -493,9 +493,12 @@ pub async fn events(
     let stream = async_stream(move |tx| async move {
         let mut last_sent: Option<PendingState> = None;
         let mut last_link: Option<String> = None;
+        let mut rotations: u64 = 0;
         let rotating = state.settings.login.qr_mode == crate::config::QrMode::Rotating;
         loop {
-            let login = match pending::find(&state.db, PendingLoginId(id)).await {
+            // Boxed: the task spends its life parked in the select! below, and an unboxed
+            // query future would make every waiting browser's task as large as the query.
+            let login = match Box::pin(pending::find(&state.db, PendingLoginId(id))).await {
                 Ok(Some(login)) => login,
                 Ok(None) => return,
                 // The database is away: end the stream; the browser reconnects and re-reads.
@@ -505,7 +508,7 @@ pub async fn events(
             let current = effective_state(&login, now);
             if current == PendingState::Expired && login.state == PendingState::Pending {
                 // Our own timer got here first: record it (announced to every replica).
-                let _ = pending::expire(&state.db, login.id, now).await;
+                let _ = Box::pin(pending::expire(&state.db, login.id, now)).await;
             }
             if last_sent != Some(current) {
                 let event = StateEvent {
@@ -540,8 +543,16 @@ pub async fn events(
                     .flatten()
                     && last_link.as_ref() != Some(&link)
                 {
-                    let svg = qr_svg(&link).unwrap_or_default();
-                    let data = json!({ "link": link, "svg": svg }).to_string();
+                    // Only the link travels on the push channel (about 100 bytes); the browser
+                    // fetches the picture. Pushing each SVG (kilobytes, every few seconds, to every
+                    // waiting browser) let hyper queue up to 16 events per slow reader: 500 KB per
+                    // connection, gigabytes at 10,000 waiters (bench/sse_waiters.sh).
+                    rotations += 1;
+                    let qr_url = state
+                        .settings
+                        .server
+                        .path(&format!("/login/qr/{id}?r={rotations}"));
+                    let data = json!({ "link": link, "qr_url": qr_url }).to_string();
                     if tx
                         .send(Event::default().event("qr").data(data))
                         .await

@@ -149,7 +149,10 @@ impl EventReader {
         loop {
             let (name, data) = self.next_any().await.expect("the stream goes on");
             if name == "qr" {
-                assert!(data["svg"].as_str().unwrap().contains("<svg"));
+                assert!(
+                    data["qr_url"].as_str().unwrap().starts_with("/.kepgate/login/qr/"),
+                    "{data}"
+                );
                 return data["link"].as_str().unwrap().to_owned();
             }
         }

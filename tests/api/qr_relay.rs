@@ -331,6 +331,12 @@ async fn the_qr_code_rotates_over_the_push_channel() {
     let third = events.next_qr().await;
     assert_ne!(third, second);
     assert!(third.contains("/.kepgate/q/"));
+    // The picture of the current link is fetched by the page, only by the starting browser.
+    let svg = desktop.get(&format!("/.kepgate/login/qr/{id}?r=3")).await;
+    assert_eq!(svg.headers()["content-type"], "image/svg+xml");
+    assert!(svg.text().await.unwrap().contains("<svg"));
+    let mut stranger = Browser::new(&stack.app.address);
+    assert_eq!(stranger.get(&format!("/.kepgate/login/qr/{id}")).await.status(), 404);
 }
 
 #[tokio::test]

@@ -282,6 +282,17 @@ async fn waiters(
         }
     }
     eprintln!("{} waiters open ({failures} failed) in {:.1} s", held.len(), started.elapsed().as_secs_f64());
+    // Like real EventSource clients, every waiting browser keeps reading its stream (QR
+    // rotations and keep-alives arrive all the time).
+    let held: Vec<tokio::task::JoinHandle<()>> = held
+        .into_iter()
+        .map(|(started, mut events)| {
+            tokio::spawn(async move {
+                let _keep = started;
+                while let Some(Ok(_)) = events.stream.next().await {}
+            })
+        })
+        .collect();
     println!("WAITERS_OPEN {}", held.len());
     // Let the caller sample memory and connections while everyone waits.
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -317,6 +328,8 @@ async fn waiters(
         percentile(&latencies, 0.99),
         latencies.last().map(|d| d.as_secs_f64() * 1000.0).unwrap_or(f64::NAN)
     );
-    drop(held);
+    for task in held {
+        task.abort();
+    }
     Ok(())
 }
