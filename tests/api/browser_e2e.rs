@@ -799,6 +799,7 @@ async fn browser_e2e_pages_pass_axe_and_a_designers_checks() {
 
     // Signed in: the account page (sessions, history, logout).
     sign_in_desktop(&env, &desktop).await;
+    axe(&desktop, "the sample cabinet").await;
     find(&desktop, "#cabinet-account")
         .await
         .click()
