@@ -6,6 +6,11 @@ missing=()
 for pkg in "$@"; do
   case "$pkg" in
     nginx) command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx) ;;
+    # The browser tests (tests/api/browser_e2e.rs): Debian's Chromium and its matching driver;
+    # KEPGATE_CHROMIUM / KEPGATE_CHROMEDRIVER point them at other binaries instead.
+    chromium) [ -n "${KEPGATE_CHROMIUM:-}" ] || [ -x /usr/bin/chromium ] || missing+=(chromium) ;;
+    chromium-driver) [ -n "${KEPGATE_CHROMEDRIVER:-}" ] || [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver) ;;
+    npm) command -v npm >/dev/null 2>&1 || missing+=(npm) ;;
     *) dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg") ;;
   esac
 done

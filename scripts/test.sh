@@ -5,8 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/ensure-postgres.sh
-# The forward-auth tests run a real nginx (Debian's package) in front of kepgate.
-scripts/ensure-packages.sh nginx
+# The forward-auth tests run a real nginx (Debian's package) in front of kepgate; the browser
+# tests drive Debian's Chromium through chromedriver (nothing is downloaded from Google).
+scripts/ensure-packages.sh nginx chromium chromium-driver
+# …and check the pages with axe-core (a pinned, checksummed copy from the npm registry).
+KEPGATE_AXE_JS="${KEPGATE_AXE_JS:-$(scripts/ensure-axe.sh)}"
+export KEPGATE_AXE_JS
 
 # Every test creates its own database kepgate_test_<unix time>_<uuid>; drop those left by runs
 # that started over an hour ago (a run going on right now keeps its databases).

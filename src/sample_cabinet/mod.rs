@@ -96,7 +96,7 @@ impl SampleCabinet {
             .route("/upload", post(upload))
             .route(
                 "/static/app.css",
-                get(|| async { ([("content-type", "text/css")], "body { margin: 0 }") }),
+                get(|| async { ([("content-type", "text/css")], CABINET_CSS) }),
             )
             .route("/slow", get(slow))
             .route("/release", post(release))
@@ -109,6 +109,13 @@ impl SampleCabinet {
         Ok(())
     }
 }
+
+/// The sample cabinet's only stylesheet (served at `/static/app.css`, a public route in the demo).
+const CABINET_CSS: &str = "body { margin: 0; font-family: system-ui, -apple-system, \"Segoe UI\", Roboto, \"Noto Sans\", sans-serif; line-height: 1.5; color: #1b1f24; }
+main { max-width: 40rem; margin: 2rem auto; padding: 0 1rem; }
+dl { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; }
+dt { color: #5b6472; } dd { margin: 0; font-variant-numeric: tabular-nums; }
+a { color: #0b57d0; } a:focus-visible { outline: 3px solid #0b57d0; outline-offset: 2px; }";
 
 #[derive(Template)]
 #[template(path = "sample_cabinet.html")]

@@ -88,7 +88,6 @@ pub async fn spawn_diia_stack_clocked(
 ) -> (DiiaStack, Option<TestApp>) {
     let gateway_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let mut settings = settings_for(&gateway_listener);
-    configure(&mut settings);
     let replica_listener = if second_replica {
         Some(TcpListener::bind("127.0.0.1:0").await.unwrap())
     } else {
@@ -145,6 +144,9 @@ pub async fn spawn_diia_stack_clocked(
     settings
         .providers
         .insert(PROVIDER.to_owned(), ProviderSettings::Diia(diia));
+    // Last, so a test can also change the provider (say, a short `request_ttl`); the addresses
+    // (base URL, callback URL) are fixed by then.
+    configure(&mut settings);
 
     let replica = match replica_listener {
         Some(listener) => {

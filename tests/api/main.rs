@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 mod browser;
+mod browser_e2e;
 mod cli;
 mod compose;
 mod database;

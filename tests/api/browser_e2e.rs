@@ -1,0 +1,813 @@
+//! Real-browser end-to-end tests: headless Chromium (Debian's `chromium` + `chromium-driver`,
+//! which scripts/test.sh installs) driven over WebDriver against the in-process stack — gateway,
+//! Diia emulator and the sample cabinet behind the gateway, over loopback HTTP.
+//!
+//! One browser "context" is one WebDriver session with its own fresh `--user-data-dir`, so the
+//! desktop and the phone share nothing. `cargo test --test api browser_e2e` runs only these.
+//! Screenshots go to `target/tmp/screenshots/`; with `KEPGATE_UPDATE_SCREENSHOTS=1` also to
+//! `docs/screenshots/` (the ones the README shows). The accessibility check injects axe-core
+//! from `KEPGATE_AXE_JS` (scripts/test.sh fetches a pinned, checksummed copy from npm).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use kepgate::config::ProviderSettings;
+use serde_json::{Value, json};
+
+use crate::diia_stack::TempDir;
+use crate::proxy::{CabinetStack, spawn_cabinet_stack};
+
+/// The emulator's default test identity ("person").
+const PERSON: &str = "Шевченко Тарас Григорович";
+/// How long a step may take before the test gives up (the machines are slow and shared).
+const STEP: Duration = Duration::from_secs(20);
+/// A phone: what the tests emulate for the "phone-sized" contexts.
+const PHONE_WIDTH: u32 = 390;
+const PHONE_HEIGHT: u32 = 844;
+const PHONE_UA: &str = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 \
+                        (KHTML, like Gecko) Chrome/156.0.0.0 Mobile Safari/537.36";
+const DESKTOP_WIDTH: u32 = 1280;
+const DESKTOP_HEIGHT: u32 = 860;
+
+// ---------- chromedriver and Chromium ----------
+
+fn find_binary(env: &str, candidates: &[&str], what: &str) -> PathBuf {
+    if let Some(path) = std::env::var_os(env) {
+        return path.into();
+    }
+    candidates
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| {
+            panic!(
+                "{what} is not installed: scripts/test.sh installs Debian's chromium and \
+                 chromium-driver (or set {env})"
+            )
+        })
+}
+
+fn chromium_binary() -> PathBuf {
+    find_binary(
+        "KEPGATE_CHROMIUM",
+        &["/usr/bin/chromium", "/usr/lib/chromium/chromium"],
+        "Chromium",
+    )
+}
+
+/// chromedriver on a random port, in its own process group together with every Chromium it
+/// starts: dropping it kills them all, even when a test fails half-way.
+pub struct Chromedriver {
+    url: String,
+    child: Child,
+    dir: TempDir,
+}
+
+impl Chromedriver {
+    pub async fn start() -> Self {
+        use std::os::unix::process::CommandExt;
+        let binary = find_binary(
+            "KEPGATE_CHROMEDRIVER",
+            &["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"],
+            "chromedriver",
+        );
+        let dir = TempDir(
+            std::env::temp_dir().join(format!("kepgate-e2e-{}", uuid::Uuid::new_v4().simple())),
+        );
+        std::fs::create_dir_all(&dir.0).unwrap();
+        let port = crate::helpers::free_port();
+        // A small watchdog shell leads the process group: should this test process die without
+        // running Drop (killed, aborted), it takes chromedriver and its Chromiums down with it.
+        let child = Command::new("bash")
+            .arg("-c")
+            .arg(
+                r#"test_pid=$1; shift; "$@" &
+                   while kill -0 "$test_pid" 2>/dev/null; do sleep 1; done; kill -KILL 0"#,
+            )
+            .arg("chromedriver-watchdog")
+            .arg(std::process::id().to_string())
+            .arg(binary)
+            .arg(format!("--port={port}"))
+            .arg(format!(
+                "--log-path={}",
+                dir.0.join("chromedriver.log").display()
+            ))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .expect("chromedriver starts");
+        let driver = Chromedriver {
+            url: format!("http://127.0.0.1:{port}"),
+            child,
+            dir,
+        };
+        let http = crate::helpers::client();
+        let started = Instant::now();
+        loop {
+            if let Ok(r) = http.get(format!("{}/status", driver.url)).send().await
+                && let Ok(status) = r.json::<Value>().await
+                && status["value"]["ready"] == true
+            {
+                return driver;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(15),
+                "chromedriver did not get ready"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// A new browser context: its own Chromium with a fresh profile.
+    pub async fn open(&self, device: Device, javascript: bool, language: &str) -> Client {
+        let profile = self
+            .dir
+            .0
+            .join(format!("profile-{}", uuid::Uuid::new_v4().simple()));
+        let (width, height) = match device {
+            Device::Desktop => (DESKTOP_WIDTH, DESKTOP_HEIGHT),
+            Device::Phone => (PHONE_WIDTH, PHONE_HEIGHT),
+        };
+        let mut args: Vec<String> = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        args.push(format!("--user-data-dir={}", profile.display()));
+        args.push(format!("--window-size={width},{height}"));
+        args.push(format!("--lang={language}"));
+        if !javascript {
+            args.push("--blink-settings=scriptEnabled=false".to_owned());
+        }
+        let mut options = json!({
+            "binary": chromium_binary(),
+            "args": args,
+            "prefs": {
+                // What Accept-Language says (headless Chromium sends en-US otherwise).
+                "intl.accept_languages": language,
+                "profile.managed_default_content_settings.javascript": if javascript { 1 } else { 2 },
+            },
+        });
+        if device == Device::Phone {
+            options["mobileEmulation"] = json!({
+                "deviceMetrics": {
+                    "width": PHONE_WIDTH, "height": PHONE_HEIGHT, "pixelRatio": 2.0,
+                    "touch": true, "mobile": true,
+                },
+                "userAgent": PHONE_UA,
+            });
+        }
+        let capabilities = json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": options,
+            // A stuck page fails the step in time instead of after WebDriver's 5 minutes.
+            "timeouts": { "pageLoad": 30_000, "script": 30_000 },
+        });
+        let Value::Object(capabilities) = capabilities else {
+            unreachable!()
+        };
+        ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&self.url)
+            .await
+            .unwrap_or_else(|e| {
+                let log = std::fs::read_to_string(self.dir.0.join("chromedriver.log"))
+                    .unwrap_or_default();
+                let tail: String = log
+                    .lines()
+                    .rev()
+                    .take(30)
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                panic!("Chromium did not start: {e}\nchromedriver log (last lines, newest first):\n{tail}")
+            })
+    }
+}
+
+impl Drop for Chromedriver {
+    fn drop(&mut self) {
+        // The whole process group: chromedriver and the Chromiums it started.
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Device {
+    Desktop,
+    Phone,
+}
+
+// ---------- small helpers over WebDriver ----------
+
+async fn find(c: &Client, css: &str) -> Element {
+    match c.wait().at_most(STEP).for_element(Locator::Css(css)).await {
+        Ok(e) => e,
+        Err(e) => {
+            let url = c.current_url().await.map(|u| u.to_string());
+            let body = text_of(c, "body").await;
+            panic!("`{css}` did not appear: {e}\nat {url:?}\npage text: {body}")
+        }
+    }
+}
+
+async fn text(c: &Client, css: &str) -> String {
+    find(c, css).await.text().await.unwrap()
+}
+
+async fn text_of(c: &Client, css: &str) -> String {
+    match c.find(Locator::Css(css)).await {
+        Ok(e) => e.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+/// Waits for `#id`'s text to be `expected` (the live status line, say).
+async fn wait_for_text(c: &Client, css: &str, expected: &str) {
+    let started = Instant::now();
+    loop {
+        let now = text_of(c, css).await;
+        if now == expected {
+            return;
+        }
+        assert!(
+            started.elapsed() < STEP,
+            "`{css}` says {now:?}, expected {expected:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn path_of(c: &Client) -> String {
+    let url = c.current_url().await.unwrap();
+    match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_owned(),
+    }
+}
+
+async fn displayed(c: &Client, css: &str) -> bool {
+    match c.find(Locator::Css(css)).await {
+        Ok(e) => e.is_displayed().await.unwrap_or(false),
+        Err(_) => false,
+    }
+}
+
+/// Saves a PNG of the viewport as `name.png` (and into docs/screenshots/ when asked to).
+async fn screenshot(c: &Client, name: &str) {
+    let png = c.screenshot().await.unwrap();
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{name}.png")), &png).unwrap();
+    if std::env::var_os("KEPGATE_UPDATE_SCREENSHOTS").is_some_and(|v| v == "1") {
+        let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
+        std::fs::create_dir_all(&docs).unwrap();
+        std::fs::write(docs.join(format!("{name}.png")), &png).unwrap();
+    }
+}
+
+/// The login page after a cabinet URL: pick the provider, «Отримати посилання», wait for the
+/// waiting page; returns the deeplink.
+async fn get_link(c: &Client) -> String {
+    find(c, "#provider")
+        .await
+        .select_by_value("diia")
+        .await
+        .unwrap();
+    let button = find(c, "#start-form button[type=submit]").await;
+    button.click().await.unwrap();
+    let link = find(c, "#deeplink").await;
+    assert!(path_of(c).await.contains("/.kepgate/login/wait/"));
+    link.attr("href").await.unwrap().expect("the deeplink")
+}
+
+/// The phone's side on the emulator's page: pick the identity, press confirm or decline.
+async fn answer_on_phone(phone: &Client, link: &str, confirm: bool, shot: Option<&str>) {
+    phone.goto(link).await.unwrap();
+    find(phone, "input[name=identity][value=person]").await;
+    assert_eq!(text(phone, "h1").await, "Запит на підпис");
+    if let Some(name) = shot {
+        screenshot(phone, name).await;
+    }
+    let button = if confirm {
+        "button.confirm"
+    } else {
+        "button.decline"
+    };
+    find(phone, button).await.click().await.unwrap();
+    let expected = if confirm {
+        "Готово — поверніться до компʼютера"
+    } else {
+        "Запит відхилено"
+    };
+    wait_for_text(phone, "h1", expected).await;
+}
+
+async fn close(c: Client) {
+    let _ = c.close().await;
+}
+
+// ---------- the scenarios ----------
+
+/// 1. Desktop + a phone: cabinet URL → login → link and QR → the phone confirms on the emulator →
+///    the desktop lands in the cabinet by itself, showing the person's name.
+#[tokio::test]
+async fn browser_e2e_desktop_signs_in_with_the_phone_confirming() {
+    let env = spawn_cabinet_stack(|_, _| {}).await;
+    let driver = Chromedriver::start().await;
+    let desktop = driver.open(Device::Desktop, true, "uk-UA,uk").await;
+    let phone = driver.open(Device::Phone, true, "uk-UA,uk").await;
+    let base = &env.stack.app.address;
+
+    desktop.goto(&format!("{base}/")).await.unwrap();
+    assert_eq!(text(&desktop, "h1").await, "Вхід за допомогою КЕП");
+    assert_eq!(path_of(&desktop).await, "/.kepgate/login?rd=%2F");
+    assert_eq!(
+        text(&desktop, "#start-form button[type=submit]").await,
+        "Отримати посилання"
+    );
+    screenshot(&desktop, "login-desktop").await;
+
+    let link = get_link(&desktop).await;
+    assert!(link.starts_with(&env.stack.emulator), "{link}");
+    assert!(displayed(&desktop, "#deeplink").await);
+    assert!(
+        displayed(&desktop, "#qr svg").await,
+        "the QR code is visible"
+    );
+    assert_eq!(
+        text(&desktop, "#status-text").await,
+        "Очікуємо підтвердження в застосунку…"
+    );
+    // With JavaScript the page needs no «Продовжити».
+    assert!(!displayed(&desktop, "#continue").await);
+    screenshot(&desktop, "wait-desktop").await;
+
+    answer_on_phone(&phone, &link, true, Some("phone-page-phone")).await;
+    screenshot(&phone, "phone-done-phone").await;
+
+    // No click on the desktop: the page hears the confirmation and completes by itself.
+    assert_eq!(text(&desktop, "#cabinet-name").await, PERSON);
+    assert_eq!(path_of(&desktop).await, "/");
+    screenshot(&desktop, "cabinet-desktop").await;
+    close(desktop).await;
+    close(phone).await;
+}
+
+/// 2. One phone does everything: the login on its browser, the provider's app (here the emulator
+///    in another tab, as the real app is another app) and back to the waiting tab, which signs in.
+#[tokio::test]
+async fn browser_e2e_phone_only_same_device() {
+    let env = spawn_cabinet_stack(|_, _| {}).await;
+    let driver = Chromedriver::start().await;
+    let phone = driver.open(Device::Phone, true, "uk-UA,uk").await;
+    let base = &env.stack.app.address;
+
+    phone.goto(&format!("{base}/")).await.unwrap();
+    assert_eq!(text(&phone, "h1").await, "Вхід за допомогою КЕП");
+    screenshot(&phone, "login-phone").await;
+    let link = get_link(&phone).await;
+    // On a phone the button to the app is the main action and comes before the QR code.
+    let (_, button_y, button_w, _) = find(&phone, "#deeplink").await.rectangle().await.unwrap();
+    let (_, qr_y, _, _) = find(&phone, "#qr").await.rectangle().await.unwrap();
+    assert!(button_y < qr_y, "the app button comes first");
+    assert!(
+        button_w >= f64::from(PHONE_WIDTH) * 0.6,
+        "the app button is wide enough to hit: {button_w}"
+    );
+    screenshot(&phone, "wait-phone").await;
+
+    let waiting_tab = phone.window().await.unwrap();
+    let app = phone.new_window(true).await.unwrap();
+    phone.switch_to_window(app.handle).await.unwrap();
+    answer_on_phone(&phone, &link, true, None).await;
+    phone.close_window().await.unwrap();
+    phone.switch_to_window(waiting_tab).await.unwrap();
+
+    assert_eq!(text(&phone, "#cabinet-name").await, PERSON);
+    screenshot(&phone, "cabinet-phone").await;
+    close(phone).await;
+}
+
+/// 3a. Declined on the phone: the desktop says so, hides the link and offers a new one.
+#[tokio::test]
+async fn browser_e2e_decline_says_so_and_offers_a_new_link() {
+    let env = spawn_cabinet_stack(|_, _| {}).await;
+    let driver = Chromedriver::start().await;
+    let desktop = driver.open(Device::Desktop, true, "uk-UA,uk").await;
+    let phone = driver.open(Device::Phone, true, "uk-UA,uk").await;
+    desktop
+        .goto(&format!("{}/reports", env.stack.app.address))
+        .await
+        .unwrap();
+    let link = get_link(&desktop).await;
+    answer_on_phone(&phone, &link, false, None).await;
+
+    wait_for_text(&desktop, "#status-text", "Запит відхилено в застосунку.").await;
+    assert!(
+        !displayed(&desktop, "#qr").await,
+        "no QR code after a decline"
+    );
+    assert!(!displayed(&desktop, "#deeplink").await);
+    let again = find(&desktop, "#restart a").await;
+    assert!(again.is_displayed().await.unwrap());
+    assert_eq!(again.text().await.unwrap(), "Отримати нове посилання");
+    screenshot(&desktop, "declined-desktop").await;
+
+    // The new link starts over with the same provider and the same return path.
+    again.click().await.unwrap();
+    find(&desktop, "#start-form").await;
+    assert_eq!(
+        path_of(&desktop).await,
+        "/.kepgate/login?provider=diia&rd=%2Freports"
+    );
+    let second = get_link(&desktop).await;
+    assert_ne!(second, link, "a fresh link");
+    assert!(displayed(&desktop, "#qr svg").await);
+    close(desktop).await;
+    close(phone).await;
+}
+
+/// 3b. Nobody answers: the countdown runs out, the page says the link expired and offers a new one.
+#[tokio::test]
+async fn browser_e2e_expiry_says_so_and_offers_a_new_link() {
+    let env = spawn_cabinet_stack(|s, _| {
+        let ProviderSettings::Diia(diia) = s.providers.get_mut("diia").unwrap();
+        diia.common.request_ttl = Duration::from_secs(6);
+    })
+    .await;
+    let driver = Chromedriver::start().await;
+    let desktop = driver.open(Device::Desktop, true, "uk-UA,uk").await;
+    desktop
+        .goto(&format!("{}/", env.stack.app.address))
+        .await
+        .unwrap();
+    get_link(&desktop).await;
+    let first: i64 = text(&desktop, "#countdown").await.parse().unwrap();
+    assert!((1..=6).contains(&first), "countdown starts at {first}");
+
+    wait_for_text(&desktop, "#status-text", "Час дії посилання минув.").await;
+    assert!(!displayed(&desktop, "#qr").await);
+    assert!(displayed(&desktop, "#restart a").await);
+    assert_eq!(
+        desktop
+            .find(Locator::Css("#login-wait"))
+            .await
+            .unwrap()
+            .attr("data-state")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("expired")
+    );
+    screenshot(&desktop, "expired-desktop").await;
+    find(&desktop, "#restart a").await.click().await.unwrap();
+    find(&desktop, "#start-form").await;
+    close(desktop).await;
+}
+
+/// Signs a fresh desktop context in through the pages (the phone's answer through the
+/// emulator's control endpoint) and returns once the cabinet shows the name.
+async fn sign_in_desktop(env: &CabinetStack, c: &Client) {
+    c.goto(&format!("{}/", env.stack.app.address))
+        .await
+        .unwrap();
+    let link = get_link(c).await;
+    let n = link.rsplit('/').next().unwrap();
+    let r = env
+        .stack
+        .http
+        .post(format!(
+            "{}/emulator/requests/{n}/confirm",
+            env.stack.emulator
+        ))
+        .json(&json!({ "identity": "person" }))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    assert_eq!(text(c, "#cabinet-name").await, PERSON);
+}
+
+/// 4. Logout (from the cabinet's link to «Мої сеанси») returns to the login page and the
+///    cabinet is closed again, also through the browser's Back button.
+#[tokio::test]
+async fn browser_e2e_logout_returns_to_login_and_closes_the_cabinet() {
+    let env = spawn_cabinet_stack(|_, _| {}).await;
+    let driver = Chromedriver::start().await;
+    let desktop = driver.open(Device::Desktop, true, "uk-UA,uk").await;
+    sign_in_desktop(&env, &desktop).await;
+
+    find(&desktop, "#cabinet-account")
+        .await
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(text(&desktop, "#full-name").await, PERSON);
+    find(&desktop, "#logout").await.click().await.unwrap();
+    assert_eq!(text(&desktop, ".notice").await, "Ви вийшли.");
+    assert_eq!(text(&desktop, "h1").await, "Вхід за допомогою КЕП");
+
+    // The cabinet is closed: a direct visit goes to the login page…
+    desktop
+        .goto(&format!("{}/", env.stack.app.address))
+        .await
+        .unwrap();
+    find(&desktop, "#start-form").await;
+    assert_eq!(path_of(&desktop).await, "/.kepgate/login?rd=%2F");
+    // …and so does Back (authenticated pages are no-store: nothing comes from the cache).
+    desktop.back().await.unwrap();
+    desktop.back().await.unwrap();
+    desktop.back().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !displayed(&desktop, "#cabinet-name").await,
+        "the cabinet must not come back from the history: {}",
+        path_of(&desktop).await
+    );
+    close(desktop).await;
+}
+
+/// 5. Without JavaScript: the form posts, the waiting page offers «Продовжити», which signs in.
+#[tokio::test]
+async fn browser_e2e_without_javascript_the_continue_button_signs_in() {
+    let env = spawn_cabinet_stack(|_, _| {}).await;
+    let driver = Chromedriver::start().await;
+    let desktop = driver.open(Device::Desktop, false, "uk-UA,uk").await;
+    // The phone is the provider's app, not this browser: it keeps its JavaScript. (Besides,
+    // chromedriver's taps under mobile emulation hang when scripts are off.)
+    let phone = driver.open(Device::Phone, true, "uk-UA,uk").await;
+    desktop
+        .goto(&format!("{}/", env.stack.app.address))
+        .await
+        .unwrap();
+    // Really no JavaScript: the page's <noscript> hint is rendered.
+    let link = get_link(&desktop).await;
+    assert_eq!(
+        text(&desktop, "#complete-form .muted").await,
+        "Після підтвердження на телефоні натисніть «Продовжити»."
+    );
+    assert!(displayed(&desktop, "#qr svg").await);
+    let continue_button = find(&desktop, "#continue").await;
+    assert_eq!(continue_button.text().await.unwrap(), "Продовжити");
+    screenshot(&desktop, "wait-nojs-desktop").await;
+
+    // Too early: the page says it is still waiting and keeps the button.
+    continue_button.click().await.unwrap();
+    assert_eq!(
+        text(&desktop, "#status-text").await,
+        "Очікуємо підтвердження в застосунку…"
+    );
+
+    answer_on_phone(&phone, &link, true, None).await;
+    find(&desktop, "#continue").await.click().await.unwrap();
+    assert_eq!(text(&desktop, "#cabinet-name").await, PERSON);
+    close(desktop).await;
+    close(phone).await;
+}
+
+// ---------- like a designer: accessibility, language, typography, layout ----------
+
+/// Runs axe-core (WCAG 2.1 A/AA and best practices) on the current page; panics listing every
+/// violation. Injected through WebDriver, which the pages' CSP does not apply to.
+async fn axe(c: &Client, page: &str) {
+    let path = std::env::var("KEPGATE_AXE_JS").expect(
+        "KEPGATE_AXE_JS: the path of axe.min.js (scripts/test.sh fetches it from the npm registry)",
+    );
+    let source = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    c.execute(&source, vec![]).await.unwrap();
+    let result = c
+        .execute_async(
+            r##"var done = arguments[arguments.length - 1];
+               axe.run(document, { runOnly: { type: "tag",
+                   values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"] } })
+                 .then(function (r) {
+                   done({ passes: r.passes.length, violations: r.violations.map(function (v) {
+                     return { id: v.id, impact: v.impact, help: v.help,
+                              nodes: v.nodes.map(function (n) { return n.target.join(" ") + ": " + n.failureSummary; }) };
+                   }) });
+                 }, function (e) { done({ passes: 0, violations: [{ id: "axe-error", help: String(e) }] }); });"##,
+            vec![],
+        )
+        .await
+        .unwrap();
+    // A run that checked next to nothing would pass vacuously.
+    let passes = result["passes"].as_u64().unwrap_or(0);
+    assert!(
+        passes >= 10,
+        "axe-core checked only {passes} rules on {page}: {result}"
+    );
+    let violations = result["violations"].as_array().cloned().unwrap_or_default();
+    assert!(
+        violations.is_empty(),
+        "axe-core on {page}:\n{}",
+        serde_json::to_string_pretty(&violations).unwrap()
+    );
+}
+
+/// The page's language, and Ukrainian typography in what it shows: «» quotes, the apostrophe ʼ,
+/// the ellipsis character — no typewriter quotes or three dots.
+async fn check_language_and_typography(c: &Client, lang: &str, page: &str) {
+    let html_lang = c
+        .execute("return document.documentElement.lang;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(html_lang, lang, "lang attribute of {page}");
+    if lang == "uk" {
+        let body = text_of(c, "body").await;
+        for bad in ["'", "\"", "...", "’"] {
+            assert!(
+                !body.contains(bad),
+                "{page} shows {bad:?} (use «», ʼ, …): {body}"
+            );
+        }
+    }
+}
+
+/// The sequence of elements Tab visits, as `tag#id` or `tag.text`.
+async fn focus_order(c: &Client, steps: usize) -> Vec<String> {
+    c.execute(
+        "document.activeElement && document.activeElement.blur(); window.focus();",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let mut order = Vec::new();
+    for _ in 0..steps {
+        c.active_element()
+            .await
+            .unwrap()
+            .send_keys("\u{E004}")
+            .await
+            .unwrap();
+        let (name, outline) = c
+            .execute(
+                r##"var e = document.activeElement; var s = getComputedStyle(e);
+                   return [e.tagName.toLowerCase() + (e.id ? "#" + e.id : "." + (e.textContent || "").trim()),
+                           s.outlineStyle !== "none" && parseFloat(s.outlineWidth) >= 2];"##,
+                vec![],
+            )
+            .await
+            .map(|v| {
+                (
+                    v[0].as_str().unwrap_or_default().to_owned(),
+                    v[1].as_bool().unwrap_or(false),
+                )
+            })
+            .unwrap();
+        if name == "body." || name.starts_with("body") {
+            break;
+        }
+        assert!(outline, "{name} shows no visible focus outline");
+        order.push(name);
+    }
+    order
+}
+
+#[tokio::test]
+async fn browser_e2e_pages_pass_axe_and_a_designers_checks() {
+    let env = spawn_cabinet_stack(|_, _| {}).await;
+    let driver = Chromedriver::start().await;
+    let desktop = driver.open(Device::Desktop, true, "uk-UA,uk").await;
+    let phone = driver.open(Device::Phone, true, "uk-UA,uk").await;
+    let base = &env.stack.app.address;
+
+    // The login page: language, typography, focus order, axe.
+    desktop.goto(&format!("{base}/")).await.unwrap();
+    find(&desktop, "#start-form").await;
+    check_language_and_typography(&desktop, "uk", "login page").await;
+    assert_eq!(
+        focus_order(&desktop, 8).await,
+        [
+            "a.English",
+            "select#provider",
+            "input#shared_pc",
+            "button.Отримати посилання"
+        ]
+    );
+    axe(&desktop, "login page (desktop)").await;
+
+    // The waiting page: QR big enough and black on white, countdown ticking, no layout shift.
+    let link = get_link(&desktop).await;
+    let (_, _, qr_w, qr_h) = find(&desktop, "#qr svg").await.rectangle().await.unwrap();
+    assert!(
+        qr_w >= 200.0 && qr_h >= 200.0,
+        "QR code of {qr_w}×{qr_h} px is too small to scan from a screen"
+    );
+    let colours = desktop
+        .execute(
+            r##"var svg = document.querySelector("#qr svg");
+               var paths = svg.querySelectorAll("path, rect");
+               return Array.prototype.map.call(paths, function (p) { return p.getAttribute("fill"); })
+                 .concat([getComputedStyle(svg.parentElement).backgroundColor]);"##,
+            vec![],
+        )
+        .await
+        .unwrap();
+    for colour in colours.as_array().unwrap() {
+        let c = colour.as_str().unwrap_or_default().to_ascii_lowercase();
+        assert!(
+            ["#000", "#000000", "#fff", "#ffffff", "rgb(255, 255, 255)"].contains(&c.as_str()),
+            "QR colours must be black on white for every camera: {colours}"
+        );
+    }
+    let before: i64 = text(&desktop, "#countdown").await.parse().unwrap();
+    tokio::time::sleep(Duration::from_millis(2200)).await;
+    let after: i64 = text(&desktop, "#countdown").await.parse().unwrap();
+    assert!(after < before, "the countdown runs: {before} → {after}");
+    // Layout shift since the page started loading (the QR is inline SVG in a fixed box, the
+    // script only hides what it replaces): the buffered entries of the whole page life.
+    let shift = desktop
+        .execute_async(
+            r##"var done = arguments[arguments.length - 1]; var total = 0;
+               new PerformanceObserver(function (list) {
+                 list.getEntries().forEach(function (e) { if (!e.hadRecentInput) total += e.value; });
+               }).observe({ type: "layout-shift", buffered: true });
+               setTimeout(function () { done(total); }, 300);"##,
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_f64()
+        .unwrap_or(0.0);
+    assert!(shift < 0.01, "cumulative layout shift {shift}");
+    check_language_and_typography(&desktop, "uk", "waiting page").await;
+    let status = find(&desktop, "#status").await;
+    assert_eq!(
+        status.attr("role").await.unwrap().as_deref(),
+        Some("status")
+    );
+    assert_eq!(focus_order(&desktop, 8).await, ["a.English", "a#deeplink"]);
+    axe(&desktop, "waiting page (desktop)").await;
+
+    // The phone's pages: the emulator page on a phone and (someone clicked the link) on a desktop.
+    phone.goto(&link).await.unwrap();
+    find(&phone, "button.confirm").await;
+    check_language_and_typography(&phone, "uk", "emulator phone page").await;
+    axe(&phone, "emulator phone page").await;
+    let other = driver.open(Device::Desktop, true, "uk-UA,uk").await;
+    other.goto(&link).await.unwrap();
+    find(&other, "button.confirm").await;
+    screenshot(&other, "phone-page-desktop").await;
+    close(other).await;
+
+    // Declined: the status and the new-link offer pass too.
+    find(&phone, "button.decline").await.click().await.unwrap();
+    wait_for_text(&desktop, "#status-text", "Запит відхилено в застосунку.").await;
+    axe(&desktop, "waiting page after a decline").await;
+
+    // The phone-sized login and waiting pages.
+    phone.goto(&format!("{base}/")).await.unwrap();
+    find(&phone, "#start-form").await;
+    axe(&phone, "login page (phone)").await;
+    get_link(&phone).await;
+    axe(&phone, "waiting page (phone)").await;
+
+    // In English: the switch, the lang attribute, the texts.
+    let english = driver.open(Device::Desktop, true, "en-US,en").await;
+    english.goto(&format!("{base}/")).await.unwrap();
+    assert_eq!(
+        text(&english, "h1").await,
+        "Sign in with a qualified e-signature"
+    );
+    check_language_and_typography(&english, "en", "login page in English").await;
+    assert_eq!(
+        text(&english, "#start-form button[type=submit]").await,
+        "Get the link"
+    );
+    axe(&english, "login page (English)").await;
+    find(&english, "a.lang-switch").await.click().await.unwrap();
+    wait_for_text(&english, "h1", "Вхід за допомогою КЕП").await;
+    check_language_and_typography(&english, "uk", "login page switched to Ukrainian").await;
+    close(english).await;
+
+    // Signed in: the account page (sessions, history, logout).
+    sign_in_desktop(&env, &desktop).await;
+    axe(&desktop, "the sample cabinet").await;
+    find(&desktop, "#cabinet-account")
+        .await
+        .click()
+        .await
+        .unwrap();
+    find(&desktop, "#full-name").await;
+    check_language_and_typography(&desktop, "uk", "my sessions page").await;
+    axe(&desktop, "my sessions page").await;
+    close(desktop).await;
+    close(phone).await;
+}
