@@ -157,6 +157,19 @@ fn render_check(
     if let Some(cookie) = csrf.set_cookie {
         response.headers_mut().append(SET_COOKIE, header(&cookie)?);
     }
+    // The right code answers with a redirect to the provider's app link. Browsers apply
+    // `form-action` to redirects after a form post (Chromium blocked it: found by the e2e test),
+    // so this page allows exactly the provider's origin besides our own.
+    let provider_origin = url::Url::parse(login.deeplink.as_deref().unwrap_or_default())
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_default();
+    let csp = crate::http::CSP.replace(
+        "form-action 'self'",
+        &format!("form-action 'self' {provider_origin}"),
+    );
+    response
+        .headers_mut()
+        .insert("content-security-policy", header(&csp)?);
     no_store(&mut response);
     Ok(response)
 }

@@ -150,7 +150,10 @@ impl EventReader {
             let (name, data) = self.next_any().await.expect("the stream goes on");
             if name == "qr" {
                 assert!(
-                    data["qr_url"].as_str().unwrap().starts_with("/.kepgate/login/qr/"),
+                    data["qr_url"]
+                        .as_str()
+                        .unwrap()
+                        .starts_with("/.kepgate/login/qr/"),
                     "{data}"
                 );
                 return data["link"].as_str().unwrap().to_owned();

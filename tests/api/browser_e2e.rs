@@ -297,9 +297,47 @@ async fn get_link(c: &Client) -> String {
     link.attr("href").await.unwrap().expect("the deeplink")
 }
 
-/// The phone's side on the emulator's page: pick the identity, press confirm or decline.
-async fn answer_on_phone(phone: &Client, link: &str, confirm: bool, shot: Option<&str>) {
+/// The link and verification code the desktop shows right now (the link rotates).
+async fn shown_on(desktop: &Client) -> (String, Option<String>) {
+    let link = find(desktop, "#deeplink")
+        .await
+        .attr("href")
+        .await
+        .unwrap()
+        .expect("the link");
+    let code = desktop
+        .execute(
+            r#"var c = document.getElementById("verification-code"); return c ? c.textContent : null;"#,
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_str()
+        .map(str::to_owned);
+    (link, code)
+}
+
+/// The phone's side: kepgate's check (pick the code the computer shows), then the emulator's
+/// page: pick the identity, press confirm or decline.
+async fn answer_on_phone(
+    phone: &Client,
+    link: &str,
+    code: Option<&str>,
+    confirm: bool,
+    shot: Option<&str>,
+) {
     phone.goto(link).await.unwrap();
+    if let Some(code) = code {
+        find(phone, "#phone-check").await;
+        if let Some(name) = shot {
+            screenshot(phone, &format!("{name}-check")).await;
+        }
+        find(phone, &format!("button.code-choice[value=\"{code}\"]"))
+            .await
+            .click()
+            .await
+            .unwrap();
+    }
     find(phone, "input[name=identity][value=person]").await;
     assert_eq!(text(phone, "h1").await, "Запит на підпис");
     if let Some(name) = shot {
@@ -345,7 +383,10 @@ async fn browser_e2e_desktop_signs_in_with_the_phone_confirming() {
     screenshot(&desktop, "login-desktop").await;
 
     let link = get_link(&desktop).await;
-    assert!(link.starts_with(&env.stack.emulator), "{link}");
+    assert!(
+        link.contains("/.kepgate/q/"),
+        "a short rotating kepgate link: {link}"
+    );
     assert!(displayed(&desktop, "#deeplink").await);
     assert!(
         displayed(&desktop, "#qr svg").await,
@@ -359,7 +400,16 @@ async fn browser_e2e_desktop_signs_in_with_the_phone_confirming() {
     assert!(!displayed(&desktop, "#continue").await);
     screenshot(&desktop, "wait-desktop").await;
 
-    answer_on_phone(&phone, &link, true, Some("phone-page-phone")).await;
+    let (link, code) = shown_on(&desktop).await;
+    assert!(code.is_some(), "the computer shows the verification code");
+    answer_on_phone(
+        &phone,
+        &link,
+        code.as_deref(),
+        true,
+        Some("phone-page-phone"),
+    )
+    .await;
     screenshot(&phone, "phone-done-phone").await;
 
     // No click on the desktop: the page hears the confirmation and completes by itself.
@@ -396,7 +446,8 @@ async fn browser_e2e_phone_only_same_device() {
     let waiting_tab = phone.window().await.unwrap();
     let app = phone.new_window(true).await.unwrap();
     phone.switch_to_window(app.handle).await.unwrap();
-    answer_on_phone(&phone, &link, true, None).await;
+    // The same device: kepgate's check does not apply and is skipped.
+    answer_on_phone(&phone, &link, None, true, None).await;
     phone.close_window().await.unwrap();
     phone.switch_to_window(waiting_tab).await.unwrap();
 
@@ -416,8 +467,9 @@ async fn browser_e2e_decline_says_so_and_offers_a_new_link() {
         .goto(&format!("{}/reports", env.stack.app.address))
         .await
         .unwrap();
-    let link = get_link(&desktop).await;
-    answer_on_phone(&phone, &link, false, None).await;
+    get_link(&desktop).await;
+    let (link, code) = shown_on(&desktop).await;
+    answer_on_phone(&phone, &link, code.as_deref(), false, None).await;
 
     wait_for_text(&desktop, "#status-text", "Запит відхилено в застосунку.").await;
     assert!(
@@ -488,8 +540,15 @@ async fn sign_in_desktop(env: &CabinetStack, c: &Client) {
     c.goto(&format!("{}/", env.stack.app.address))
         .await
         .unwrap();
-    let link = get_link(c).await;
-    let n = link.rsplit('/').next().unwrap();
+    get_link(c).await;
+    // The phone's answer through the emulator's control endpoint, for the login just started.
+    let deeplink: String = sqlx::query_scalar(
+        "SELECT deeplink FROM pending_logins WHERE deeplink IS NOT NULL ORDER BY created_at DESC LIMIT 1",
+    )
+    .fetch_one(&env.stack.app.db)
+    .await
+    .unwrap();
+    let n = deeplink.rsplit('/').next().unwrap();
     let r = env
         .stack
         .http
@@ -558,7 +617,7 @@ async fn browser_e2e_without_javascript_the_continue_button_signs_in() {
         .await
         .unwrap();
     // Really no JavaScript: the page's <noscript> hint is rendered.
-    let link = get_link(&desktop).await;
+    get_link(&desktop).await;
     assert_eq!(
         text(&desktop, "#complete-form .muted").await,
         "Після підтвердження на телефоні натисніть «Продовжити»."
@@ -575,7 +634,8 @@ async fn browser_e2e_without_javascript_the_continue_button_signs_in() {
         "Очікуємо підтвердження в застосунку…"
     );
 
-    answer_on_phone(&phone, &link, true, None).await;
+    let (link, code) = shown_on(&desktop).await;
+    answer_on_phone(&phone, &link, code.as_deref(), true, None).await;
     find(&desktop, "#continue").await.click().await.unwrap();
     assert_eq!(text(&desktop, "#cabinet-name").await, PERSON);
     close(desktop).await;
@@ -756,16 +816,25 @@ async fn browser_e2e_pages_pass_axe_and_a_designers_checks() {
     assert_eq!(focus_order(&desktop, 8).await, ["a.English", "a#deeplink"]);
     axe(&desktop, "waiting page (desktop)").await;
 
-    // The phone's pages: the emulator page on a phone and (someone clicked the link) on a desktop.
+    // The phone's pages: kepgate's check (context + codes), then the emulator's page.
+    let _ = link;
+    let (link, code) = shown_on(&desktop).await;
     phone.goto(&link).await.unwrap();
+    find(&phone, "#phone-check").await;
+    check_language_and_typography(&phone, "uk", "phone check page").await;
+    axe(&phone, "phone check page").await;
+    screenshot(&phone, "phone-check-phone").await;
+    find(
+        &phone,
+        &format!("button.code-choice[value=\"{}\"]", code.unwrap()),
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
     find(&phone, "button.confirm").await;
     check_language_and_typography(&phone, "uk", "emulator phone page").await;
     axe(&phone, "emulator phone page").await;
-    let other = driver.open(Device::Desktop, true, "uk-UA,uk").await;
-    other.goto(&link).await.unwrap();
-    find(&other, "button.confirm").await;
-    screenshot(&other, "phone-page-desktop").await;
-    close(other).await;
 
     // Declined: the status and the new-link offer pass too.
     find(&phone, "button.decline").await.click().await.unwrap();

@@ -336,7 +336,13 @@ async fn the_qr_code_rotates_over_the_push_channel() {
     assert_eq!(svg.headers()["content-type"], "image/svg+xml");
     assert!(svg.text().await.unwrap().contains("<svg"));
     let mut stranger = Browser::new(&stack.app.address);
-    assert_eq!(stranger.get(&format!("/.kepgate/login/qr/{id}")).await.status(), 404);
+    assert_eq!(
+        stranger
+            .get(&format!("/.kepgate/login/qr/{id}"))
+            .await
+            .status(),
+        404
+    );
 }
 
 #[tokio::test]
