@@ -329,9 +329,6 @@ async fn answer_on_phone(
     phone.goto(link).await.unwrap();
     if let Some(code) = code {
         find(phone, "#phone-check").await;
-        if let Some(name) = shot {
-            screenshot(phone, &format!("{name}-check")).await;
-        }
         find(phone, &format!("button.code-choice[value=\"{code}\"]"))
             .await
             .click()
