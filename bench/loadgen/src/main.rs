@@ -97,7 +97,18 @@ async fn start(client: &reqwest::Client, gateway: &str) -> Result<Started, Error
     }
     browser.remember(&response);
     let body: Value = response.json().await?;
-    let link = body["link"].as_str().ok_or("no link")?;
+    let mut link = body["link"].as_str().ok_or("no link")?.to_owned();
+    // With rotating QR links (the default) the link is kepgate's own; the browser that started
+    // the login is sent straight on to the provider's deeplink (the same-device path).
+    if link.contains("/.kepgate/q/") {
+        let hop = client.get(&link).header("cookie", browser.header()).send().await?;
+        link = hop
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| format!("rotating link did not lead on: HTTP {}", hop.status()))?
+            .to_owned();
+    }
     Ok(Started {
         browser,
         events_url: format!("{gateway}{}", body["events_url"].as_str().ok_or("no events_url")?),
