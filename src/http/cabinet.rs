@@ -1,6 +1,6 @@
-//! Everything outside the reserved prefix belongs to the cabinet. Without a session, browsers
-//! are sent to the login page (with a safe return path) and other clients get 401. With one,
-//! until the reverse proxy arrives, a page shows who is signed in.
+//! The cabinet's side of kepgate's own pages: what a browser without a (valid) session gets (the
+//! login page, or 401 for non-HTML clients), and, when no `[routes]` are configured, a page that
+//! shows who is signed in. The reverse proxy itself is `crate::proxy`.
 
 use askama::Template;
 use axum::extract::{Request, State};
