@@ -87,6 +87,11 @@ pub fn router(state: AppState) -> Router {
                 .layer(RequestBodyLimitLayer::new(server.body_limit_bytes)),
         );
 
+    // HSTS only on https: sent over plain http (development) it would pin a browser to an
+    // https port nobody listens on. The cabinet's responses get it too: it is per host.
+    let hsts = (server.base_url.scheme() == "https")
+        .then(|| header_if_missing("strict-transport-security", "max-age=31536000"));
+
     Router::new()
         .nest(&server.route_prefix, own_routes)
         // The cabinet's space: login first; the reverse proxy comes with the proxy issue.
@@ -95,10 +100,12 @@ pub fn router(state: AppState) -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(from_fn(request_id::assign_request_id))
+                .layer(from_fn(refuse_oversized_headers))
                 .layer(TraceLayer::new_for_http().make_span_with(request_span))
                 .layer(from_fn(metrics::track))
                 .layer(from_fn_with_state(state.clone(), error::render_error_pages)),
         )
+        .layer(tower::util::option_layer(hsts))
         .with_state(state)
 }
 
@@ -126,6 +133,38 @@ fn header_if_missing(
         HeaderName::from_static(name),
         HeaderValue::from_static(value),
     )
+}
+
+/// Request headers beyond this many bytes get a 431 (nginx's default is 4 × 8 KiB). hyper's own
+/// limit is about 400 KiB, which would pass a 100 KiB header on to the cabinet.
+pub const MAX_REQUEST_HEADER_BYTES: usize = 32 * 1024;
+
+/// Refuses oversized request headers before anything is routed or proxied, with
+/// `Connection: close` so no byte after them is read as a request. (Framing conflicts never get
+/// here: hyper refuses two different `Content-Length`s, and with `Transfer-Encoding` it drops
+/// `Content-Length`, reads the chunks and closes the connection, as RFC 9112 §6.1 allows.)
+async fn refuse_oversized_headers(
+    request: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let headers = request.headers();
+    let size: usize = headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    if size > MAX_REQUEST_HEADER_BYTES {
+        tracing::warn!(size, "request headers too large");
+        return (
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            [(
+                axum::http::header::CONNECTION,
+                HeaderValue::from_static("close"),
+            )],
+        )
+            .into_response();
+    }
+    next.run(request).await
 }
 
 async fn not_found() -> AppError {

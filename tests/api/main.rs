@@ -1,6 +1,7 @@
 //! One integration-test binary (one link step, shared helpers). Real PostgreSQL, real HTTP.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
+mod attacks;
 mod browser;
 mod browser_e2e;
 mod cli;
