@@ -9,7 +9,7 @@ use tokio::net::TcpStream;
 use crate::browser::{Browser, csrf_of};
 use crate::diia_stack::{DiiaStack, spawn_diia_stack, spawn_diia_stack_configured};
 use crate::helpers::spawn_app_with;
-use crate::proxy::{signed_in, spawn_cabinet_stack};
+use crate::proxy::{login_as, signed_in, spawn_cabinet_stack};
 
 /// Writes `request` on a fresh connection and reads until the gateway closes it. The bound is
 /// only there so a gateway that keeps the connection open fails the test instead of hanging it.
@@ -166,38 +166,6 @@ async fn a_session_cookie_planted_before_login_is_not_the_session_after_it() {
     let mut attacker = attacker;
     let seen: serde_json::Value = attacker.get("/echo").await.json().await.unwrap();
     assert_eq!(seen["headers"]["x-kepgate-edrpou"], "40123454");
-}
-
-/// The JSON login of `signed_in`, in a browser that already holds cookies.
-async fn login_as(stack: &DiiaStack, browser: &mut Browser, identity: &str) {
-    let started: serde_json::Value = browser
-        .post_json(
-            "/.kepgate/api/login",
-            serde_json::json!({ "provider": "diia" }),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let link = browser
-        .provider_link(started["link"].as_str().unwrap())
-        .await;
-    let n = link.rsplit('/').next().unwrap();
-    let confirmed = stack
-        .http
-        .post(format!("{}/emulator/requests/{n}/confirm", stack.emulator))
-        .json(&serde_json::json!({ "identity": identity }))
-        .send()
-        .await
-        .unwrap();
-    assert!(confirmed.status().is_success());
-    let done = browser
-        .post_json(
-            started["complete_url"].as_str().unwrap(),
-            serde_json::json!({}),
-        )
-        .await;
-    assert_eq!(done.status(), 200);
 }
 
 const INJECTIONS: [&str; 5] = [

@@ -76,6 +76,12 @@ pub async fn spawn_cabinet_stack(configure: impl FnOnce(&mut Settings, &str)) ->
 /// Signs a browser in through the JSON API, the emulator confirming as `identity`.
 pub async fn signed_in(stack: &DiiaStack, identity: &str) -> Browser {
     let mut browser = Browser::new(&stack.app.address);
+    login_as(stack, &mut browser, identity).await;
+    browser
+}
+
+/// The JSON login in a browser that may already hold cookies (the fixation tests plant some).
+pub async fn login_as(stack: &DiiaStack, browser: &mut Browser, identity: &str) {
     let started: serde_json::Value = browser
         .post_json(
             "/.kepgate/api/login",
@@ -104,7 +110,6 @@ pub async fn signed_in(stack: &DiiaStack, identity: &str) -> Browser {
         )
         .await;
     assert_eq!(done.status(), 200);
-    browser
 }
 
 async fn echo(browser: &mut Browser, path: &str, extra: &[(&str, &str)]) -> serde_json::Value {
