@@ -228,7 +228,20 @@ async fn find(c: &Client, css: &str) -> Element {
 }
 
 async fn text(c: &Client, css: &str) -> String {
-    find(c, css).await.text().await.unwrap()
+    // A form post or a redirect can replace the page between finding the element and reading
+    // it (a stale element): find it again on the new page rather than fail.
+    for _ in 0..5 {
+        match find(c, css).await.text().await {
+            Ok(text) => return text,
+            Err(fantoccini::error::CmdError::Standard(e))
+                if e.error == fantoccini::error::ErrorStatus::StaleElementReference =>
+            {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("reading `{css}`: {e}"),
+        }
+    }
+    panic!("`{css}` kept going stale")
 }
 
 async fn text_of(c: &Client, css: &str) -> String {
