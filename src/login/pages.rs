@@ -487,9 +487,11 @@ pub async fn events(
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
     let (parts, _) = request.into_parts();
     let lang = Lang::from_parts(&parts, state.settings.ui.default_language);
-    // Subscribe before the first read, so a change between the two is not missed.
-    own_pending(&state, &parts.headers, id).await?;
+    // Subscribe before the first read, so a change between the two is not missed; the row read
+    // to check the binding cookie is then the stream's first state (one query, not two). A
+    // refused subscription is dropped, and unregistered, on the early return.
     let mut subscription = state.login_events.subscribe(PendingLoginId(id));
+    let mut first_read = Some(own_pending(&state, &parts.headers, id).await?);
     let stream = async_stream(move |tx| async move {
         let mut last_sent: Option<PendingState> = None;
         let mut last_link: Option<String> = None;
@@ -498,11 +500,15 @@ pub async fn events(
         loop {
             // Boxed: the task spends its life parked in the select! below, and an unboxed
             // query future would make every waiting browser's task as large as the query.
-            let login = match Box::pin(pending::find(&state.db, PendingLoginId(id))).await {
-                Ok(Some(login)) => login,
-                Ok(None) => return,
-                // The database is away: end the stream; the browser reconnects and re-reads.
-                Err(_) => return,
+            let login = if let Some(login) = first_read.take() {
+                login
+            } else {
+                match Box::pin(pending::find(&state.db, PendingLoginId(id))).await {
+                    Ok(Some(login)) => login,
+                    Ok(None) => return,
+                    // The database is away: end the stream; the browser reconnects and re-reads.
+                    Err(_) => return,
+                }
             };
             let now = state.clock.now();
             let current = effective_state(&login, now);
