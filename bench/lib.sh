@@ -2,7 +2,16 @@
 # stop everything on exit. Sourced, not run.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-BIN="$ROOT/target/release/kepgate"
+# BENCH_SYMBOLS=1: a release build that keeps symbols and line tables, for perf/valgrind profiles
+# (its own target dir, so the stripped benchmark build is not rebuilt).
+# BENCH_GATEWAY_WRAPPER: a command the gateway runs under, e.g.
+#   BENCH_GATEWAY_WRAPPER="valgrind --tool=massif --massif-out-file=/tmp/massif.out"
+if [ "${BENCH_SYMBOLS:-0}" = 1 ]; then
+  BENCH_TARGET="$ROOT/target/symbols"
+else
+  BENCH_TARGET="$ROOT/target"
+fi
+BIN="$BENCH_TARGET/release/kepgate"
 LOADGEN="$ROOT/target/release/kepgate-loadgen"
 WORK="$(mktemp -d)"
 PIDS=()
@@ -17,14 +26,19 @@ trap bench_cleanup EXIT
 bench_build() {
   "$ROOT/scripts/ensure-postgres.sh"
   "$ROOT/scripts/ensure-packages.sh" nginx wrk
-  (cd "$ROOT" && SQLX_OFFLINE=true cargo build --release --locked --bin kepgate >/dev/null 2>&1)
+  if [ "${BENCH_SYMBOLS:-0}" = 1 ]; then
+    (cd "$ROOT" && SQLX_OFFLINE=true CARGO_TARGET_DIR="$BENCH_TARGET" CARGO_PROFILE_RELEASE_STRIP=false \
+      CARGO_PROFILE_RELEASE_DEBUG=line-tables-only cargo build --release --locked --bin kepgate >/dev/null 2>&1)
+  else
+    (cd "$ROOT" && SQLX_OFFLINE=true cargo build --release --locked --bin kepgate >/dev/null 2>&1)
+  fi
   (cd "$ROOT" && CARGO_TARGET_DIR="$ROOT/target" cargo build --release --manifest-path bench/loadgen/Cargo.toml >/dev/null 2>&1)
 }
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-wait_http() { # URL
-  for _ in $(seq 1 300); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.05; done
+wait_http() { # URL [TRIES of 50 ms]
+  for _ in $(seq 1 "${2:-300}"); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.05; done
   echo "bench: $1 did not come up" >&2; return 1
 }
 
@@ -94,10 +108,11 @@ path, ids = sys.argv[1], sys.argv[2]
 text = open(path).read().replace('request_ttl = 600\n', 'request_ttl = 600\n' + ids + '\n', 1)
 open(path, 'w').write(text)
 PY
-  env -i PATH="$PATH" "$BIN" serve --config "$WORK/kepgate.toml" >"$WORK/gateway.log" 2>&1 &
+  # shellcheck disable=SC2086 # the wrapper is a command line
+  env -i PATH="$PATH" ${BENCH_GATEWAY_WRAPPER:-} "$BIN" serve --config "$WORK/kepgate.toml" >"$WORK/gateway.log" 2>&1 &
   GATEWAY_PID=$!
   PIDS+=($GATEWAY_PID)
-  wait_http "$GATEWAY/.kepgate/readyz"
+  wait_http "$GATEWAY/.kepgate/readyz" "$([ -n "${BENCH_GATEWAY_WRAPPER:-}" ] && echo 2400 || echo 300)"
   BENCH_DB="$db"
 }
 

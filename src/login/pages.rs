@@ -312,12 +312,8 @@ async fn own_pending(
     headers: &HeaderMap,
     id: Uuid,
 ) -> Result<PendingLogin, AppError> {
-    let id = PendingLoginId(id);
     let hash = binding_hash(headers, state).ok_or(AppError::NotFound)?;
-    if !pending::belongs_to(&state.db, id, &hash).await? {
-        return Err(AppError::NotFound);
-    }
-    pending::find(&state.db, id)
+    pending::find_owned(&state.db, PendingLoginId(id), &hash)
         .await?
         .ok_or(AppError::NotFound)
 }
@@ -677,14 +673,11 @@ async fn complete(
     else {
         tx.rollback().await?;
         // Another browser (wrong binding) learns nothing; the starting browser sees the state.
-        if !pending::belongs_to(&state.db, PendingLoginId(id), &hash).await? {
+        let Some(login) = pending::find_owned(&state.db, PendingLoginId(id), &hash).await? else {
             tracing::warn!(login = %id, "completion attempted from another browser");
             metrics::counter!("kepgate_login_completions_refused_total", "reason" => "other_browser").increment(1);
             return Err(AppError::Forbidden);
-        }
-        let login = pending::find(&state.db, PendingLoginId(id))
-            .await?
-            .ok_or(AppError::NotFound)?;
+        };
         metrics::counter!("kepgate_login_completions_refused_total", "reason" => login.state.as_str()).increment(1);
         return Ok(Completed::NotYet(Box::new(login)));
     };

@@ -4,7 +4,7 @@ use std::fmt;
 use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::PgPool;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -221,6 +221,26 @@ pub async fn find(db: &PgPool, id: PendingLoginId) -> Result<Option<PendingLogin
     Ok(row.and_then(PendingRow::parse))
 }
 
+/// The login, only if the browser whose binding nonce hashes to `binding_hash` started it; one
+/// query, so a waiting browser's check and its first read are the same round trip.
+pub async fn find_owned(
+    db: &PgPool,
+    id: PendingLoginId,
+    binding_hash: &[u8],
+) -> Result<Option<PendingLogin>, sqlx::Error> {
+    let row = sqlx::query_as!(
+        PendingRow,
+        r#"SELECT id, provider, request_hash, state, deeplink, identity, outcome_reason, return_path,
+                  host(client_ip) AS "client_ip?", created_at, expires_at
+           FROM pending_logins WHERE id = $1 AND binding_hash = $2"#,
+        id.0,
+        binding_hash
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.and_then(PendingRow::parse))
+}
+
 /// `pending → confirmed | rejected | failed`, only while pending and not expired, and announced
 /// on [`super::NOTIFY_CHANNEL`] in the same transaction. `None`: nothing changed (late,
 /// duplicate, replayed or unknown), and nothing was announced.
@@ -240,25 +260,25 @@ pub async fn record_outcome(
         ),
         Outcome::Rejected { reason } | Outcome::Failed { reason } => (None, Some(reason.as_str())),
     };
-    let mut tx = db.begin().await?;
+    // One statement: the change and its NOTIFY commit together (NOTIFY is sent only at commit,
+    // and only when a row changed), in one round trip instead of BEGIN/UPDATE/NOTIFY/COMMIT.
     let changed = sqlx::query_scalar!(
-        r#"UPDATE pending_logins
-           SET state = $2, identity = $3, outcome_reason = $4, updated_at = $5
-           WHERE id = $1 AND state = 'pending' AND expires_at > $5
-           RETURNING state"#,
+        r#"WITH changed AS (
+             UPDATE pending_logins
+             SET state = $2, identity = $3, outcome_reason = $4, updated_at = $5
+             WHERE id = $1 AND state = 'pending' AND expires_at > $5
+             RETURNING id, state)
+           SELECT state FROM changed, LATERAL (SELECT pg_notify($6, changed.id::text)) AS announced"#,
         id.0,
         outcome.state().as_str(),
         identity,
         reason,
-        now
+        now,
+        super::NOTIFY_CHANNEL,
     )
-    .fetch_optional(&mut *tx)
+    .fetch_optional(db)
     .await?;
-    if changed.is_some() {
-        notify(&mut tx, id).await?;
-    }
-    tx.commit().await?;
-    Ok(changed.and_then(|s| PendingState::parse(&s)))
+    Ok(changed.as_deref().and_then(PendingState::parse))
 }
 
 /// `pending → failed` when the provider could not even start the request.
@@ -286,32 +306,20 @@ pub async fn expire(
     id: PendingLoginId,
     now: OffsetDateTime,
 ) -> Result<bool, sqlx::Error> {
-    let mut tx = db.begin().await?;
+    // As in `record_outcome`: change and announcement in one statement.
     let changed = sqlx::query_scalar!(
-        r#"UPDATE pending_logins SET state = 'expired', updated_at = $2
-           WHERE id = $1 AND state = 'pending' AND expires_at <= $2
-           RETURNING id"#,
+        r#"WITH changed AS (
+             UPDATE pending_logins SET state = 'expired', updated_at = $2
+             WHERE id = $1 AND state = 'pending' AND expires_at <= $2
+             RETURNING id)
+           SELECT changed.id FROM changed, LATERAL (SELECT pg_notify($3, changed.id::text)) AS announced"#,
         id.0,
-        now
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    if changed.is_some() {
-        notify(&mut tx, id).await?;
-    }
-    tx.commit().await?;
-    Ok(changed.is_some())
-}
-
-async fn notify(tx: &mut Transaction<'_, Postgres>, id: PendingLoginId) -> Result<(), sqlx::Error> {
-    sqlx::query!(
-        "SELECT pg_notify($1, $2)",
+        now,
         super::NOTIFY_CHANNEL,
-        id.0.to_string()
     )
-    .execute(&mut **tx)
+    .fetch_optional(db)
     .await?;
-    Ok(())
+    Ok(changed.is_some())
 }
 
 /// What a successful completion hands to the new session.
