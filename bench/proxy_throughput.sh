@@ -2,9 +2,11 @@
 # Scenario 1: the same small upstream (nginx serving 1 KiB and 64 KiB files) reached
 # (a) directly, (b) through nginx as a plain reverse proxy, (c) through kepgate with a valid
 # session cookie, (d) through nginx + kepgate forward-auth. wrk, loopback only, bounded.
-# Usage: bench/proxy_throughput.sh [SECONDS] [CONNECTIONS]   (defaults 10 64)
+# Then the latency each adds below saturation: open-loop requests at a fixed RATE (loadgen `rate`,
+# timed from when each request was due), where queueing behind a saturated CPU does not drown it.
+# Usage: bench/proxy_throughput.sh [SECONDS] [CONNECTIONS] [RATE]   (defaults 10 64 2000)
 source "$(dirname "$0")/lib.sh"
-DURATION="${1:-10}"; CONNS="${2:-64}"
+DURATION="${1:-10}"; CONNS="${2:-64}"; RATE="${3:-2000}"
 bench_build
 mkdir -p "$WORK/www" "$WORK/nginx"
 head -c 1024 /dev/urandom > "$WORK/www/1k.bin"
@@ -80,5 +82,26 @@ for size in 1k 64k; do
   run "(d) nginx + kepgate forward-auth" "http://127.0.0.1:$FA/files/$size.bin" d
   echo
   echo "kepgate ÷ nginx throughput: $(echo "scale=2; $RPS_c / $RPS_b" | bc)"
+  echo
+done
+
+rated() { # name url
+  local out
+  out=$("$LOADGEN" rate "$2" "$RATE" "$DURATION" "$COOKIE")
+  # RATE per_second ok errors p50 p90 p99 p99.9
+  echo "$out" | awk -v name="$1" '{printf "| %s | %s | %s | %s ms | %s ms | %s ms | %s ms |\n", name, $3, $4, $5, $6, $7, $8}'
+  eval "P99_$3=$(echo "$out" | awk '{print $7}')"
+}
+for size in 1k 64k; do
+  echo "## $size responses at a fixed $RATE requests/s for ${DURATION}s (open loop, loadgen rate)"
+  echo
+  echo "| path | answered | errors | p50 | p90 | p99 | p99.9 |"
+  echo "|---|---|---|---|---|---|---|"
+  rated "(a) direct" "http://127.0.0.1:$UP/files/$size.bin" a
+  rated "(b) nginx" "http://127.0.0.1:$NGX/files/$size.bin" b
+  rated "(c) kepgate (session)" "$GATEWAY/files/$size.bin" c
+  rated "(d) nginx + kepgate forward-auth" "http://127.0.0.1:$FA/files/$size.bin" d
+  echo
+  echo "p99 added over direct: nginx $(echo "$P99_b - $P99_a" | bc) ms, kepgate $(echo "$P99_c - $P99_a" | bc) ms"
   echo
 done

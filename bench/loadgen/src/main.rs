@@ -8,6 +8,11 @@
 //! Usage:
 //!   kepgate-loadgen logins  GATEWAY EMULATOR USERS SECONDS
 //!   kepgate-loadgen waiters GATEWAY EMULATOR WAITERS PROBES PROBE_CONCURRENCY
+//!   kepgate-loadgen rate    URL RATE SECONDS [COOKIE]
+//!
+//! `rate`: open-loop GETs at a fixed RATE per second (below saturation), each timed from the
+//! moment it was *due*, not sent, so a stall is not hidden by requests that were never sent
+//! (coordinated omission). Comparing two URLs measured this way gives the latency one adds.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -42,6 +47,10 @@ async fn main() -> Result<(), Error> {
             complete_and_enter(&client, &args[2], &mut started).await?;
             println!("{}", started.browser.header());
             Ok(())
+        }
+        Some("rate") => {
+            let cookie = args.get(5).cloned().unwrap_or_default();
+            rate(client, args[2].clone(), args[3].parse()?, Duration::from_secs(args[4].parse()?), cookie).await
         }
         Some("waiters") => {
             waiters(client, args[2].clone(), args[3].clone(), args[4].parse()?, args[5].parse()?, args[6].parse()?).await
@@ -342,5 +351,50 @@ async fn waiters(
     for task in held {
         task.abort();
     }
+    Ok(())
+}
+
+async fn rate(client: reqwest::Client, url: String, per_second: u64, duration: Duration, cookie: String) -> Result<(), Error> {
+    let interval = Duration::from_secs_f64(1.0 / per_second as f64);
+    let total = (per_second as f64 * duration.as_secs_f64()) as u64;
+    let errors = Arc::new(AtomicU64::new(0));
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Duration>();
+    // Warm the connection pool so the first second does not measure connection setup.
+    for _ in 0..32 {
+        let _ = client.get(&url).header("cookie", &cookie).send().await?.bytes().await?;
+    }
+    let start = Instant::now();
+    for n in 0..total {
+        let due = start + interval * n as u32;
+        tokio::time::sleep_until(due.into()).await;
+        let (client, url, cookie, tx, errors) = (client.clone(), url.clone(), cookie.clone(), tx.clone(), errors.clone());
+        tokio::spawn(async move {
+            let ok = match client.get(&url).header("cookie", cookie).send().await {
+                Ok(r) => r.status().is_success() && r.bytes().await.is_ok(),
+                Err(_) => false,
+            };
+            if ok {
+                let _ = tx.send(due.elapsed());
+            } else {
+                errors.fetch_add(1, Ordering::Relaxed);
+            }
+        });
+    }
+    drop(tx);
+    let mut latencies = Vec::with_capacity(total as usize);
+    while let Some(l) = rx.recv().await {
+        latencies.push(l);
+    }
+    latencies.sort();
+    println!(
+        "RATE {} {} {} {:.2} {:.2} {:.2} {:.2}",
+        per_second,
+        latencies.len(),
+        errors.load(Ordering::Relaxed),
+        percentile(&latencies, 0.50),
+        percentile(&latencies, 0.90),
+        percentile(&latencies, 0.99),
+        percentile(&latencies, 0.999),
+    );
     Ok(())
 }
