@@ -200,6 +200,7 @@ pub async fn start_form(
 fn provider_error_text(e: &ProviderError, t: &crate::language::Texts) -> String {
     match e {
         ProviderError::NotConfigured(_) => t.provider_not_configured.to_owned(),
+        ProviderError::Timeout(_) => t.provider_timeout.to_owned(),
         _ => t.provider_unavailable.to_owned(),
     }
 }
@@ -438,6 +439,7 @@ fn status_text(state: PendingState, reason: Option<&str>, t: &crate::language::T
         },
         PendingState::Expired => t.status_expired.to_owned(),
         PendingState::Failed => match reason {
+            Some("provider_timeout") => t.provider_timeout.to_owned(),
             Some(r) if r.starts_with("provider_") => t.provider_unavailable.to_owned(),
             Some("unsupported_algorithm") => t.status_unsupported_algorithm.to_owned(),
             _ => t.status_failed.to_owned(),
@@ -780,11 +782,12 @@ pub struct ApiStart {
 pub async fn api_start(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    request_parts: axum::http::request::Parts,
     Json(body): Json<ApiStart>,
 ) -> Result<Response, AppError> {
+    let headers = &request_parts.headers;
     let server = &state.settings.server;
-    if !csrf::origin_allowed(&headers, server) {
+    if !csrf::origin_allowed(headers, server) {
         return Err(AppError::Forbidden);
     }
     let rd = match body.return_path.as_deref() {
@@ -793,7 +796,7 @@ pub async fn api_start(
     };
     match begin(
         &state,
-        &headers,
+        headers,
         peer.ip(),
         &body.provider,
         body.user_hint,
@@ -829,11 +832,15 @@ pub async fn api_start(
             }
             Ok(response)
         }
-        Err(BeginError::Provider(e)) => Ok((
-            StatusCode::BAD_GATEWAY,
-            Json(json!({ "error": e.code(), "message": "the provider is unavailable; try again" })),
-        )
-            .into_response()),
+        Err(BeginError::Provider(e)) => {
+            // In the client's language, like every other error kepgate shows.
+            let t = Lang::from_parts(&request_parts, state.settings.ui.default_language).texts();
+            Ok((
+                StatusCode::BAD_GATEWAY,
+                Json(json!({ "error": e.code(), "message": provider_error_text(&e, t) })),
+            )
+                .into_response())
+        }
         Err(BeginError::App(e)) => Err(e),
     }
 }
