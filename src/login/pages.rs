@@ -67,6 +67,8 @@ pub async fn login_page(
     Query(query): Query<LoginQuery>,
     request: Request,
 ) -> Result<Response, AppError> {
+    // A form whose button can only fail is worse than saying so now (503, Retry-After).
+    crate::http::health::database_reachable(&state).await?;
     let (parts, _) = request.into_parts();
     let chrome = PageChrome::from_parts(&parts, &state);
     let rd = ReturnPath::parse_or_root(query.rd.as_deref());
