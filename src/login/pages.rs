@@ -496,6 +496,7 @@ pub async fn events(
     // refused subscription is dropped, and unregistered, on the early return.
     let mut subscription = state.login_events.subscribe(PendingLoginId(id));
     let mut first_read = Some(own_pending(&state, &parts.headers, id).await?);
+    let mut draining = state.draining.watch();
     let stream = async_stream(move |tx| async move {
         let mut last_sent: Option<PendingState> = None;
         let mut last_link: Option<String> = None;
@@ -589,6 +590,16 @@ pub async fn events(
                     _ = tokio::time::sleep(next_rotation) => {}
                     // The browser went away: stop now rather than at the next change or expiry.
                     _ = tx.closed() => return,
+                    // This replica is going away: end the stream cleanly. EventSource reconnects
+                    // by itself after `retry` (spread out, so a replica's browsers do not all
+                    // arrive at once) to whichever replica the load balancer picks.
+                    () = draining.started() => {
+                        let spread = 500 + u64::from(id.as_bytes()[15]) * 8;
+                        let _ = tx
+                            .send(Event::default().retry(Duration::from_millis(spread)).comment("draining"))
+                            .await;
+                        return;
+                    }
                 }
             }
         }
