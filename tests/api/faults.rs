@@ -39,7 +39,9 @@ async fn a_database_outage_mid_login_gives_503_pages_and_the_login_finishes_afte
         .await
         .unwrap();
     let deeplink = waiting.provider_link(&deeplink_of(&wait_html)).await;
-    let mut events = waiting.events(&format!("/.kepgate/login/events/{id}")).await;
+    let mut events = waiting
+        .events(&format!("/.kepgate/login/events/{id}"))
+        .await;
     assert_eq!(events.next_event().await.unwrap().1["state"], "pending");
 
     app.cut_database().await;
@@ -122,7 +124,10 @@ async fn assert_unavailable_page(response: reqwest::Response, title: &str) {
         .to_owned();
     let html = response.text().await.unwrap();
     assert!(html.contains(title), "{html}");
-    assert!(html.contains(&request_id), "the request id is shown: {html}");
+    assert!(
+        html.contains(&request_id),
+        "the request id is shown: {html}"
+    );
 }
 
 // ---------- the gateway process ----------
@@ -153,7 +158,12 @@ impl GatewayProcess {
             .unwrap();
         let mut gateway = GatewayProcess {
             child,
-            address: settings.server.base_url.as_str().trim_end_matches('/').to_owned(),
+            address: settings
+                .server
+                .base_url
+                .as_str()
+                .trim_end_matches('/')
+                .to_owned(),
             dir,
         };
         let http = client();
@@ -389,7 +399,9 @@ impl HeldUpstream {
 }
 
 fn held_body() -> Vec<u8> {
-    (0..HELD_BODY_BYTES).map(|i| b'a' + (i % 26) as u8).collect()
+    (0..HELD_BODY_BYTES)
+        .map(|i| b'a' + (i % 26) as u8)
+        .collect()
 }
 
 #[tokio::test]
@@ -417,15 +429,16 @@ async fn sigterm_finishes_in_flight_requests_ends_login_streams_cleanly_and_exit
         let response = member.get("/reports/annual").await;
         (response.status(), response.bytes().await)
     });
-    upstream
-        .wait_for_arrivals(1, Duration::from_secs(20))
-        .await;
+    upstream.wait_for_arrivals(1, Duration::from_secs(20)).await;
 
     gateway.terminate();
 
     // The stream ends properly (the closing chunk, not a reset), telling EventSource when to
     // reconnect: through the load balancer, to a replica that is not going away.
-    let rest = events.read_to_end().await.expect("a clean end of the stream");
+    let rest = events
+        .read_to_end()
+        .await
+        .expect("a clean end of the stream");
     assert!(rest.contains("retry:"), "{rest:?}");
     // New connections are refused while the report is still being worked on.
     let address = gateway.address.trim_start_matches("http://").to_owned();
@@ -476,7 +489,10 @@ async fn a_slow_failing_or_garbled_provider_gets_a_clear_message_in_time_and_is_
         assert_eq!(response.status(), 502, "{fault}");
         let html = response.text().await.unwrap();
         assert!(html.contains(message), "{fault}: {html}");
-        assert!(html.contains("Отримати посилання"), "the form, to try again");
+        assert!(
+            html.contains("Отримати посилання"),
+            "the form, to try again"
+        );
     }
     // The JSON API says it too, in the client's language.
     set_fault(&stack, "slow").await;
@@ -519,12 +535,11 @@ async fn a_slow_failing_or_garbled_provider_gets_a_clear_message_in_time_and_is_
             .contains("Провайдер зараз недоступний")
     );
 
-    let states: Vec<(String, Option<String>)> = sqlx::query_as(
-        "SELECT state, outcome_reason FROM pending_logins ORDER BY created_at",
-    )
-    .fetch_all(&stack.app.db)
-    .await
-    .unwrap();
+    let states: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT state, outcome_reason FROM pending_logins ORDER BY created_at")
+            .fetch_all(&stack.app.db)
+            .await
+            .unwrap();
     let failed = |reason: &str| ("failed".to_owned(), Some(reason.to_owned()));
     assert_eq!(
         states,
@@ -577,7 +592,9 @@ async fn provider_errors(stack: &DiiaStack) -> std::collections::BTreeMap<String
         .await
         .unwrap();
     text.lines()
-        .filter(|l| l.starts_with("kepgate_provider_errors_total{") && l.contains("provider=\"diia\""))
+        .filter(|l| {
+            l.starts_with("kepgate_provider_errors_total{") && l.contains("provider=\"diia\"")
+        })
         .filter_map(|l| {
             let kind = l.split("kind=\"").nth(1)?.split('"').next()?.to_owned();
             let value = l.rsplit(' ').next()?.parse().ok()?;
@@ -646,6 +663,9 @@ async fn a_thousand_requests_to_a_stalled_upstream_get_504_while_the_gateway_ser
     for request in requests {
         let (status, html) = request.await.unwrap();
         assert_eq!(status, 504);
-        assert!(html.contains("x-request-id") || html.contains("request-id"), "{html}");
+        assert!(
+            html.contains("x-request-id") || html.contains("request-id"),
+            "{html}"
+        );
     }
 }
