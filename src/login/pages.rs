@@ -594,10 +594,9 @@ pub async fn events(
                     // by itself after `retry` (spread out, so a replica's browsers do not all
                     // arrive at once) to whichever replica the load balancer picks.
                     () = draining.started() => {
-                        let spread = 500 + u64::from(id.as_bytes()[15]) * 8;
-                        let _ = tx
-                            .send(Event::default().retry(Duration::from_millis(spread)).comment("draining"))
-                            .await;
+                        let spread = Duration::from_millis(500 + u64::from(id.as_bytes()[15]) * 8);
+                        let hint = Event::default().retry(spread).comment("draining");
+                        let _ = tx.send(hint).await;
                         return;
                     }
                 }

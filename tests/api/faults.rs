@@ -371,7 +371,8 @@ impl HeldUpstream {
                         return;
                     }
                     let head = format!(
-                        "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {HELD_BODY_BYTES}\r\nconnection: close\r\n\r\n"
+                        "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n\
+                         content-length: {HELD_BODY_BYTES}\r\nconnection: close\r\n\r\n"
                     );
                     let _ = socket.write_all(head.as_bytes()).await;
                     let _ = socket.write_all(&held_body()).await;
