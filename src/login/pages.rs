@@ -495,26 +495,30 @@ pub async fn events(
     // to check the binding cookie is then the stream's first state (one query, not two). A
     // refused subscription is dropped, and unregistered, on the early return.
     let mut subscription = state.login_events.subscribe(PendingLoginId(id));
-    let mut first_read = Some(own_pending(&state, &parts.headers, id).await?);
+    let mut login = own_pending(&state, &parts.headers, id).await?;
     let mut draining = state.draining.watch();
     let stream = async_stream(move |tx| async move {
         let mut last_sent: Option<PendingState> = None;
         let mut last_link: Option<String> = None;
         let mut rotations: u64 = 0;
         let rotating = state.settings.login.qr_mode == crate::config::QrMode::Rotating;
+        let mut read_again = false;
         loop {
             // Boxed: the task spends its life parked in the select! below, and an unboxed
             // query future would make every waiting browser's task as large as the query.
-            let login = if let Some(login) = first_read.take() {
-                login
-            } else {
+            if read_again {
                 match Box::pin(pending::find(&state.db, PendingLoginId(id))).await {
-                    Ok(Some(login)) => login,
+                    Ok(Some(read)) => login = read,
                     Ok(None) => return,
-                    // The database is away: end the stream; the browser reconnects and re-reads.
+                    // The database is away: keep the browser waiting on what we knew (its
+                    // expiry still counts); when the LISTEN connection is back it wakes every
+                    // stream to read again. Ending the stream here would send EventSource into
+                    // a 503, which it does not retry: the page would stop listening for good.
+                    Err(e) if crate::database::is_unavailable(&e) => {}
                     Err(_) => return,
                 }
-            };
+            }
+            read_again = true;
             let now = state.clock.now();
             let current = effective_state(&login, now);
             if current == PendingState::Expired && login.state == PendingState::Pending {

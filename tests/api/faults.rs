@@ -113,6 +113,32 @@ async fn a_database_outage_mid_login_gives_503_pages_and_the_login_finishes_afte
     assert_eq!(app.get("/.kepgate/readyz").await.status(), 200);
 }
 
+#[tokio::test]
+async fn a_waiting_browser_keeps_its_stream_through_a_database_outage_and_hears_the_expiry() {
+    let (stack, _) = spawn_diia_stack_configured(false, |s| {
+        if let Some(ProviderSettings::Diia(d)) = s.providers.get_mut("diia") {
+            d.common.request_ttl = Duration::from_secs(3);
+        }
+    })
+    .await;
+    let mut browser = Browser::new(&stack.app.address);
+    let id = start_in_browser(&mut browser, "/").await;
+    let mut events = browser
+        .events(&format!("/.kepgate/login/events/{id}"))
+        .await;
+    assert_eq!(events.next_event().await.unwrap().1["state"], "pending");
+
+    stack.app.cut_database().await;
+    // The link runs out while the database is away: the stream, which cannot re-read the login,
+    // still says so (an ended stream would send the page's EventSource into a 503 it never
+    // retries), then ends properly.
+    let (_, data) = events.next_event().await.expect("the stream goes on");
+    assert_eq!(data["state"], "expired", "{data}");
+    assert_eq!(data["message"], "Час дії посилання минув.");
+    events.read_to_end().await.expect("a clean end");
+    stack.app.restore_database().await;
+}
+
 /// 503, Retry-After, no caching, and a page that names the problem and the request id.
 async fn assert_unavailable_page(response: reqwest::Response, title: &str) {
     assert_eq!(response.status(), 503, "{:?}", response.headers());

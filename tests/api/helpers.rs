@@ -171,10 +171,16 @@ impl TestApp {
     /// new connections are refused, and every open one (the pool's, the LISTEN connection) is
     /// terminated, as when PostgreSQL restarts or fails over.
     pub async fn cut_database(&self) {
+        // Two round trips: in one, both statements would share an implicit transaction, and the
+        // terminated connections could reconnect before the refusal is committed.
         self.admin(&format!(
-            "ALTER DATABASE {name} ALLOW_CONNECTIONS false;
-             SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}';",
-            name = self.db_name
+            "ALTER DATABASE {} ALLOW_CONNECTIONS false",
+            self.db_name
+        ))
+        .await;
+        self.admin(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{}'",
+            self.db_name
         ))
         .await;
     }
