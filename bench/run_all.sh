@@ -11,3 +11,4 @@ echo "# 2. Full logins per second"; echo; ./login_throughput.sh 10 8 32 64
 echo "# 3. Browsers waiting on SSE"; echo; ./sse_waiters.sh 10000 200 4
 echo "# 4. Footprint"; echo; ./footprint.sh
 echo "# 5. Streaming memory"; echo; ./proxy_stream_memory.sh 200
+echo "# 6. A stalled cabinet under load"; echo; ./slow_upstream_memory.sh 1000 8 5

@@ -697,6 +697,15 @@ impl Settings {
                     "providers.{id}.http_timeout: must be at least 1 second"
                 )));
             }
+            // A login start may wait for two calls (session token, then the request): both must
+            // fit in the page's own time limit, or the user sees "did not finish in time"
+            // instead of the provider's message, and the pending login is never marked failed.
+            if common.http_timeout * 2 >= self.server.request_timeout {
+                return Err(ConfigError::Invalid(format!(
+                    "providers.{id}.http_timeout: must be less than half of server.request_timeout ({} s)",
+                    self.server.request_timeout.as_secs()
+                )));
+            }
             match provider {
                 ProviderSettings::Diia(diia) => {
                     if !matches!(diia.api_base_url.scheme(), "http" | "https") {

@@ -81,14 +81,17 @@ fn is_duplicate_database(error: &sqlx::Error) -> bool {
         .is_some_and(|code| code == "42P04")
 }
 
+/// One `SELECT 1`: does the database answer?
+pub async fn check(pool: &PgPool) -> Result<(), sqlx::Error> {
+    sqlx::query_scalar!(r#"SELECT 1 AS "one!""#)
+        .fetch_one(pool)
+        .await
+        .map(|_| ())
+}
+
 /// Readiness: can we run a query within `limit`?
 pub async fn ping(pool: &PgPool, limit: Duration) -> Result<(), String> {
-    match tokio::time::timeout(
-        limit,
-        sqlx::query_scalar!(r#"SELECT 1 AS "one!""#).fetch_one(pool),
-    )
-    .await
-    {
+    match tokio::time::timeout(limit, check(pool)).await {
         Ok(Ok(_)) => Ok(()),
         Ok(Err(e)) => Err(e.to_string()),
         Err(_) => Err(format!("no answer within {} ms", limit.as_millis())),

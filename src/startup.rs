@@ -92,6 +92,7 @@ impl Application {
             routes,
             assertions: Arc::new(assertions),
             qr_links: Arc::new(qr_links),
+            draining: crate::state::Draining::default(),
         };
         Ok(Self {
             listener,
@@ -147,6 +148,7 @@ impl Application {
         }
 
         let grace = self.state.settings.server.shutdown_grace;
+        let draining = self.state.draining.clone();
         let mut stopped = stop_rx.clone();
         let server = axum::serve(
             self.listener,
@@ -155,6 +157,7 @@ impl Application {
         .with_graceful_shutdown(async move {
             shutdown.await;
             tracing::info!("shutting down: draining in-flight requests");
+            draining.start();
             let _ = stop_tx.send(true);
         });
         // In-flight requests get `shutdown_grace` to finish; then we stop regardless.

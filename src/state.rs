@@ -34,6 +34,40 @@ pub struct AppState {
     pub assertions: Arc<AssertionSigner>,
     /// Makes and checks the rotating QR links (one key on every replica).
     pub qr_links: Arc<QrLinks>,
+    /// Set when the server starts draining (SIGTERM).
+    pub draining: Draining,
+}
+
+/// Set once the server stops accepting connections and drains: responses that would never end
+/// by themselves (the login's SSE streams) end now, cleanly, so their connections close within
+/// the grace period and the browsers reconnect, through the load balancer, to another replica.
+#[derive(Clone)]
+pub struct Draining(Arc<tokio::sync::watch::Sender<bool>>);
+
+impl Default for Draining {
+    fn default() -> Self {
+        Draining(Arc::new(tokio::sync::watch::channel(false).0))
+    }
+}
+
+impl Draining {
+    pub fn start(&self) {
+        self.0.send_replace(true);
+    }
+
+    pub fn watch(&self) -> DrainingWatch {
+        DrainingWatch(self.0.subscribe())
+    }
+}
+
+pub struct DrainingWatch(tokio::sync::watch::Receiver<bool>);
+
+impl DrainingWatch {
+    /// Resolves once draining has started (at once if it has).
+    pub async fn started(&mut self) {
+        // The guard `wait_for` returns is not Send: dropped here, never held across an await.
+        let _ = self.0.wait_for(|d| *d).await.map(|_| ());
+    }
 }
 
 pub type StartLimiter = governor::DefaultKeyedRateLimiter<std::net::IpAddr>;

@@ -36,10 +36,14 @@ pub async fn signed_in_page(
     request: Request,
 ) -> Result<Response, AppError> {
     let (parts, _) = request.into_parts();
-    let session = match session::authenticate(&state, &parts.headers).await? {
+    let authentication = session::authenticate(&state, &parts.headers).await?;
+    let session = match authentication {
         Authentication::Authenticated(session) => *session,
-        Authentication::Expired => return Ok(unauthenticated(&state, &parts, true)),
-        Authentication::None => return Ok(unauthenticated(&state, &parts, false)),
+        Authentication::Expired | Authentication::None => {
+            crate::http::health::database_reachable(&state).await?;
+            let expired = matches!(authentication, Authentication::Expired);
+            return Ok(unauthenticated(&state, &parts, expired));
+        }
     };
     let chrome = PageChrome::from_parts(&parts, &state);
     let token = csrf::issue(&parts.headers, &state.settings.server)

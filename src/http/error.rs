@@ -8,7 +8,7 @@
 use askama::Template;
 use axum::Json;
 use axum::extract::{Request, State};
-use axum::http::header::{ACCEPT, CONTENT_TYPE};
+use axum::http::header::{ACCEPT, CONTENT_TYPE, RETRY_AFTER};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
@@ -135,6 +135,12 @@ impl IntoResponse for AppError {
             }
         };
         let mut response = status.into_response();
+        if kind == ErrorKind::Unavailable {
+            // Browsers ignore it, but API clients and monitors learn when to ask again.
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from_static("5"));
+        }
         response.extensions_mut().insert(kind);
         response
     }

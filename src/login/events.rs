@@ -6,6 +6,7 @@
 //! database (they always re-read; the notification only says "look now").
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -22,6 +23,10 @@ use crate::session::revocation as session_revocation;
 #[derive(Clone, Default)]
 pub struct LoginEvents {
     watchers: Arc<Mutex<HashMap<Uuid, watch::Sender<u64>>>>,
+    /// The LISTEN connection is up: the database was reachable a moment ago, and a lost
+    /// connection is noticed at once (the server closes it). Pages that need no query of their
+    /// own read this instead of asking the database on every request.
+    listening: Arc<AtomicBool>,
 }
 
 /// A browser's interest in one pending login; dropping it unregisters when it was the last.
@@ -75,6 +80,11 @@ impl LoginEvents {
         }
     }
 
+    /// True while the LISTEN connection is up (see the field).
+    pub fn listening(&self) -> bool {
+        self.listening.load(Ordering::Relaxed)
+    }
+
     pub fn watching(&self) -> usize {
         self.watchers.lock().map(|m| m.len()).unwrap_or(0)
     }
@@ -83,14 +93,18 @@ impl LoginEvents {
     /// Also evicts revoked sessions from `sessions` (channel
     /// [`crate::session::revocation::CHANNEL`]): one LISTEN connection per replica for both.
     pub async fn listen(self, db: PgPool, sessions: SessionCache) {
-        let mut backoff = Duration::from_millis(200);
+        const FIRST_BACKOFF: Duration = Duration::from_millis(200);
+        let mut backoff = FIRST_BACKOFF;
         loop {
-            match self.listen_once(&db, &sessions).await {
-                Ok(()) => {}
-                Err(e) => {
-                    metrics::counter!("kepgate_listen_reconnects_total").increment(1);
-                    tracing::warn!(error = %e, "LISTEN connection lost; reconnecting");
-                }
+            let result = self.listen_once(&db, &sessions).await;
+            // A connection that was up starts the backoff afresh: an outage next week must not
+            // wait the 5 s this one grew to before every stream hears about its login again.
+            if self.listening.swap(false, Ordering::Relaxed) {
+                backoff = FIRST_BACKOFF;
+            }
+            if let Err(e) = result {
+                metrics::counter!("kepgate_listen_reconnects_total").increment(1);
+                tracing::warn!(error = %e, "LISTEN connection lost; reconnecting");
             }
             tokio::time::sleep(backoff).await;
             backoff = (backoff * 2).min(Duration::from_secs(5));
@@ -106,6 +120,7 @@ impl LoginEvents {
         // session is trusted (a revocation notice may have been missed).
         self.wake_all();
         sessions.clear();
+        self.listening.store(true, Ordering::Relaxed);
         tracing::info!("listening for pending-login changes");
         loop {
             // try_recv: Ok(None) means the connection was lost and re-established inside,

@@ -67,6 +67,8 @@ pub async fn login_page(
     Query(query): Query<LoginQuery>,
     request: Request,
 ) -> Result<Response, AppError> {
+    // A form whose button can only fail is worse than saying so now (503, Retry-After).
+    crate::http::health::database_reachable(&state).await?;
     let (parts, _) = request.into_parts();
     let chrome = PageChrome::from_parts(&parts, &state);
     let rd = ReturnPath::parse_or_root(query.rd.as_deref());
@@ -200,6 +202,7 @@ pub async fn start_form(
 fn provider_error_text(e: &ProviderError, t: &crate::language::Texts) -> String {
     match e {
         ProviderError::NotConfigured(_) => t.provider_not_configured.to_owned(),
+        ProviderError::Timeout(_) => t.provider_timeout.to_owned(),
         _ => t.provider_unavailable.to_owned(),
     }
 }
@@ -434,6 +437,7 @@ fn status_text(state: PendingState, reason: Option<&str>, t: &crate::language::T
         },
         PendingState::Expired => t.status_expired.to_owned(),
         PendingState::Failed => match reason {
+            Some("provider_timeout") => t.provider_timeout.to_owned(),
             Some(r) if r.starts_with("provider_") => t.provider_unavailable.to_owned(),
             Some("unsupported_algorithm") => t.status_unsupported_algorithm.to_owned(),
             _ => t.status_failed.to_owned(),
@@ -487,25 +491,30 @@ pub async fn events(
     // to check the binding cookie is then the stream's first state (one query, not two). A
     // refused subscription is dropped, and unregistered, on the early return.
     let mut subscription = state.login_events.subscribe(PendingLoginId(id));
-    let mut first_read = Some(own_pending(&state, &parts.headers, id).await?);
+    let mut login = own_pending(&state, &parts.headers, id).await?;
+    let mut draining = state.draining.watch();
     let stream = async_stream(move |tx| async move {
         let mut last_sent: Option<PendingState> = None;
         let mut last_link: Option<String> = None;
         let mut rotations: u64 = 0;
         let rotating = state.settings.login.qr_mode == crate::config::QrMode::Rotating;
+        let mut read_again = false;
         loop {
             // Boxed: the task spends its life parked in the select! below, and an unboxed
             // query future would make every waiting browser's task as large as the query.
-            let login = if let Some(login) = first_read.take() {
-                login
-            } else {
+            if read_again {
                 match Box::pin(pending::find(&state.db, PendingLoginId(id))).await {
-                    Ok(Some(login)) => login,
+                    Ok(Some(read)) => login = read,
                     Ok(None) => return,
-                    // The database is away: end the stream; the browser reconnects and re-reads.
+                    // The database is away: keep the browser waiting on what we knew (its
+                    // expiry still counts); when the LISTEN connection is back it wakes every
+                    // stream to read again. Ending the stream here would send EventSource into
+                    // a 503, which it does not retry: the page would stop listening for good.
+                    Err(e) if crate::database::is_unavailable(&e) => {}
                     Err(_) => return,
                 }
-            };
+            }
+            read_again = true;
             let now = state.clock.now();
             let current = effective_state(&login, now);
             if current == PendingState::Expired && login.state == PendingState::Pending {
@@ -581,6 +590,15 @@ pub async fn events(
                     _ = tokio::time::sleep(next_rotation) => {}
                     // The browser went away: stop now rather than at the next change or expiry.
                     _ = tx.closed() => return,
+                    // This replica is going away: end the stream cleanly. EventSource reconnects
+                    // by itself after `retry` (spread out, so a replica's browsers do not all
+                    // arrive at once) to whichever replica the load balancer picks.
+                    () = draining.started() => {
+                        let spread = Duration::from_millis(500 + u64::from(id.as_bytes()[15]) * 8);
+                        let hint = Event::default().retry(spread).comment("draining");
+                        let _ = tx.send(hint).await;
+                        return;
+                    }
                 }
             }
         }
@@ -773,11 +791,12 @@ pub struct ApiStart {
 pub async fn api_start(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    request_parts: axum::http::request::Parts,
     Json(body): Json<ApiStart>,
 ) -> Result<Response, AppError> {
+    let headers = &request_parts.headers;
     let server = &state.settings.server;
-    if !csrf::origin_allowed(&headers, server) {
+    if !csrf::origin_allowed(headers, server) {
         return Err(AppError::Forbidden);
     }
     let rd = match body.return_path.as_deref() {
@@ -786,7 +805,7 @@ pub async fn api_start(
     };
     match begin(
         &state,
-        &headers,
+        headers,
         peer.ip(),
         &body.provider,
         body.user_hint,
@@ -822,11 +841,15 @@ pub async fn api_start(
             }
             Ok(response)
         }
-        Err(BeginError::Provider(e)) => Ok((
-            StatusCode::BAD_GATEWAY,
-            Json(json!({ "error": e.code(), "message": "the provider is unavailable; try again" })),
-        )
-            .into_response()),
+        Err(BeginError::Provider(e)) => {
+            // In the client's language, like every other error kepgate shows.
+            let t = Lang::from_parts(&request_parts, state.settings.ui.default_language).texts();
+            Ok((
+                StatusCode::BAD_GATEWAY,
+                Json(json!({ "error": e.code(), "message": provider_error_text(&e, t) })),
+            )
+                .into_response())
+        }
         Err(BeginError::App(e)) => Err(e),
     }
 }

@@ -91,9 +91,13 @@ pub enum CallbackResult {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProviderError {
-    /// Network error, timeout or 5xx after the allowed retries: "provider unavailable".
+    /// Network error or 5xx after the allowed retries: "provider unavailable".
     #[error("provider unavailable: {0}")]
     Unavailable(String),
+    /// No answer within `http_timeout`. Not retried: the request may have reached the provider
+    /// (a second offer request would be a duplicate), and the user should not wait twice.
+    #[error("provider did not answer in time: {0}")]
+    Timeout(String),
     /// The provider refused the request (4xx other than a renewable 401).
     #[error("provider refused the request (HTTP {status}): {message}")]
     Refused { status: u16, message: String },
@@ -110,9 +114,21 @@ impl ProviderError {
     pub fn code(&self) -> &'static str {
         match self {
             ProviderError::Unavailable(_) => "provider_unavailable",
+            ProviderError::Timeout(_) => "provider_timeout",
             ProviderError::Refused { .. } => "provider_refused",
             ProviderError::BadAnswer(_) => "provider_bad_answer",
             ProviderError::NotConfigured(_) => "provider_not_configured",
+        }
+    }
+
+    /// The `kind` label of `kepgate_provider_errors_total`: what an operator acts on.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ProviderError::Unavailable(_) => "unavailable",
+            ProviderError::Timeout(_) => "timeout",
+            ProviderError::Refused { .. } => "refused",
+            ProviderError::BadAnswer(_) => "bad_response",
+            ProviderError::NotConfigured(_) => "not_configured",
         }
     }
 }

@@ -144,10 +144,13 @@ pub async fn cabinet(
         let session = match crate::session::authenticate(&state, &parts.headers).await? {
             Authentication::Authenticated(session) => *session,
             // A cookie whose session ended: the login page says so ("your session ended").
+            // While the database is away, 503 here rather than a login that cannot work.
             Authentication::Expired => {
+                crate::http::health::database_reachable(&state).await?;
                 return Ok(crate::http::cabinet::unauthenticated(&state, &parts, true));
             }
             Authentication::None => {
+                crate::http::health::database_reachable(&state).await?;
                 return Ok(crate::http::cabinet::unauthenticated(&state, &parts, false));
             }
         };

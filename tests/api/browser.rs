@@ -161,6 +161,23 @@ impl EventReader {
         }
     }
 
+    /// Reads to the end of the stream. `Ok` with what came after the events already read when
+    /// the body ended properly (the closing chunk of a chunked body); `Err` when it was cut off
+    /// (a reset, or the connection closed mid-body), as a browser would see a network error.
+    pub async fn read_to_end(&mut self) -> Result<String, String> {
+        let mut rest = std::mem::take(&mut self.buffer);
+        loop {
+            let chunk = tokio::time::timeout(Duration::from_secs(20), self.stream.next())
+                .await
+                .expect("the stream ends within 20 s");
+            match chunk {
+                None => return Ok(rest),
+                Some(Ok(bytes)) => rest.push_str(&String::from_utf8_lossy(&bytes)),
+                Some(Err(e)) => return Err(format!("{e:?}")),
+            }
+        }
+    }
+
     async fn next_any(&mut self) -> Option<(String, serde_json::Value)> {
         loop {
             if let Some(end) = self.buffer.find("\n\n") {

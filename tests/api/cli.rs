@@ -97,6 +97,27 @@ fn rules_beyond_types_are_checked_with_plain_words() {
 }
 
 #[test]
+fn a_provider_timeout_the_login_page_cannot_wait_for_is_refused() {
+    let provider = |timeout: u32| {
+        format!(
+            "[providers.diia]\nkind = \"diia\"\ndisplay_name = \"Дія.Підпис\"\n\
+             api_base_url = \"https://api2s.diia.gov.ua\"\nacquirer_token = \"t\"\n\
+             callback_secret = \"0123456789abcdef0123456789abcdef\"\nhttp_timeout = {timeout}\n"
+        )
+    };
+    // Two calls of 15 s do not fit in the default 30 s of server.request_timeout.
+    let (ok, code, _, stderr) = check_config(Some(&provider(15)), &[]);
+    assert!(!ok);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("providers.diia.http_timeout") && stderr.contains("request_timeout"),
+        "{stderr}"
+    );
+    let (ok, _, _, stderr) = check_config(Some(&provider(10)), &[]);
+    assert!(ok, "{stderr}");
+}
+
+#[test]
 fn a_missing_configuration_file_is_reported() {
     let out = kepgate_bin()
         .args(["check-config", "--config", "/nonexistent/kepgate.toml"])

@@ -1,4 +1,4 @@
-use crate::helpers::{TestApp, fresh_database_url, kepgate_bin, spawn_app};
+use crate::helpers::{fresh_database_url, kepgate_bin, spawn_app};
 
 #[tokio::test]
 async fn migrations_apply_to_an_empty_database_that_did_not_exist() {
@@ -62,7 +62,7 @@ async fn readyz_follows_the_database_without_a_restart() {
     let app = spawn_app().await;
     assert_eq!(app.get("/.kepgate/readyz").await.status(), 200);
 
-    cut_off(&app).await;
+    app.cut_database().await;
     let response = app.get("/.kepgate/readyz").await;
     assert_eq!(response.status(), 503);
     let body: serde_json::Value = response.json().await.unwrap();
@@ -70,20 +70,6 @@ async fn readyz_follows_the_database_without_a_restart() {
     // The process itself is fine.
     assert_eq!(app.get("/.kepgate/healthz").await.status(), 200);
 
-    app.admin(&format!(
-        "ALTER DATABASE {} ALLOW_CONNECTIONS true",
-        app.db_name
-    ))
-    .await;
+    app.restore_database().await;
     assert_eq!(app.get("/.kepgate/readyz").await.status(), 200);
-}
-
-/// Makes the app's database unreachable: refuse new connections, kill the open ones.
-async fn cut_off(app: &TestApp) {
-    app.admin(&format!(
-        "ALTER DATABASE {name} ALLOW_CONNECTIONS false;
-         SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}';",
-        name = app.db_name
-    ))
-    .await;
 }

@@ -31,7 +31,7 @@ pub struct DiiaStack {
     pub http: reqwest::Client,
     /// What the gateway was started with, to start it again.
     pub settings: Settings,
-    _emulator_stop: oneshot::Sender<()>,
+    emulator_stop: Option<oneshot::Sender<()>>,
     _dir: TempDir,
 }
 
@@ -166,7 +166,7 @@ pub async fn spawn_diia_stack_clocked(
         callback_url,
         http: client(),
         settings,
-        _emulator_stop: stop,
+        emulator_stop: Some(stop),
         _dir: dir,
     };
     (stack, replica)
@@ -184,6 +184,21 @@ impl DiiaStack {
             .await
             .unwrap();
         self.app = spawn_app_on(listener, self.settings.clone()).await;
+    }
+
+    /// Stops the emulator: the provider's address refuses connections from then on.
+    pub async fn stop_emulator(&mut self) {
+        if let Some(stop) = self.emulator_stop.take() {
+            let _ = stop.send(());
+        }
+        let addr = self.emulator.trim_start_matches("http://").to_owned();
+        for _ in 0..200 {
+            if tokio::net::TcpStream::connect(&addr).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("the emulator still accepts connections");
     }
 
     pub async fn start_login(&self) -> StartedLogin {

@@ -166,6 +166,35 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// The database goes away under the running gateway without stopping the shared server:
+    /// new connections are refused, and every open one (the pool's, the LISTEN connection) is
+    /// terminated, as when PostgreSQL restarts or fails over.
+    pub async fn cut_database(&self) {
+        // Two round trips: in one, both statements would share an implicit transaction, and the
+        // terminated connections could reconnect before the refusal is committed.
+        self.admin(&format!(
+            "ALTER DATABASE {} ALLOW_CONNECTIONS false",
+            self.db_name
+        ))
+        .await;
+        self.admin(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{}'",
+            self.db_name
+        ))
+        .await;
+    }
+
+    /// The database is back (the gateway is not restarted).
+    pub async fn restore_database(&self) {
+        self.admin(&format!(
+            "ALTER DATABASE {} ALLOW_CONNECTIONS true",
+            self.db_name
+        ))
+        .await;
+    }
+}
+
 pub fn assert_redirect_to(response: &reqwest::Response, location: &str) {
     assert!(
         response.status().is_redirection(),

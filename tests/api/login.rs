@@ -5,7 +5,16 @@ use crate::browser::{Browser, csrf_of};
 use crate::diia_stack::{DiiaStack, spawn_diia_stack, spawn_diia_stack_with};
 
 /// Desktop browser: from a cabinet URL to the waiting page. Returns the pending login id.
-async fn start_in_browser(browser: &mut Browser, rd: &str) -> String {
+pub async fn start_in_browser(browser: &mut Browser, rd: &str) -> String {
+    let response = press_get_link(browser, rd).await;
+    assert_eq!(response.status(), 303, "{}", response.text().await.unwrap());
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.starts_with("/.kepgate/login/wait/"), "{location}");
+    location.rsplit('/').next().unwrap().to_owned()
+}
+
+/// The login page, then «Отримати посилання» with Diia chosen: the answer to the press.
+pub async fn press_get_link(browser: &mut Browser, rd: &str) -> reqwest::Response {
     let response = browser
         .get(&format!("/.kepgate/login?rd={}", urlencode(rd)))
         .await;
@@ -14,23 +23,19 @@ async fn start_in_browser(browser: &mut Browser, rd: &str) -> String {
     assert!(html.contains("Хмарне сховище") || html.contains("Cloud storage"));
     assert!(html.contains("Дія.Підпис"), "the provider is offered");
     let csrf = csrf_of(&html);
-    let response = browser
+    browser
         .post_form(
             "/.kepgate/login/start",
             &[("csrf", &csrf), ("provider", "diia"), ("rd", rd)],
         )
-        .await;
-    assert_eq!(response.status(), 303, "{}", response.text().await.unwrap());
-    let location = response.headers()["location"].to_str().unwrap().to_owned();
-    assert!(location.starts_with("/.kepgate/login/wait/"), "{location}");
-    location.rsplit('/').next().unwrap().to_owned()
+        .await
 }
 
 fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-async fn emulator_answer(stack: &DiiaStack, deeplink: &str, action: &str) {
+pub async fn emulator_answer(stack: &DiiaStack, deeplink: &str, action: &str) {
     let n = deeplink.rsplit('/').next().unwrap();
     let response = stack
         .http
@@ -42,7 +47,7 @@ async fn emulator_answer(stack: &DiiaStack, deeplink: &str, action: &str) {
     assert!(response.status().is_success());
 }
 
-fn deeplink_of(html: &str) -> String {
+pub fn deeplink_of(html: &str) -> String {
     let at = html
         .find("id=\"deeplink\" href=\"")
         .expect("deeplink on the page")

@@ -9,6 +9,7 @@ mod compose;
 mod database;
 mod diia;
 mod diia_stack;
+mod faults;
 mod forward_auth;
 mod helpers;
 mod login;

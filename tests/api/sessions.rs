@@ -352,6 +352,13 @@ async fn sessions_revocation_without_notify_is_bounded_by_the_cache_ttl() {
     let clock = clock();
     let stack = stack_on(&clock, |s| s.session.cache_ttl = Duration::from_secs(10)).await;
     let app = &stack.app;
+    // The LISTEN connection clears the cache when it comes up; on a busy machine that can be
+    // after the first request below, taking the copy this test relies on. Wait for it first.
+    let mut evictions = app.state.sessions.evictions();
+    tokio::time::timeout(Duration::from_secs(10), evictions.wait_for(|n| *n >= 1))
+        .await
+        .expect("the gateway listens")
+        .unwrap();
     let token = make_session(app, PERSON_RNOKPP, None).await;
     assert_eq!(status_with(app, &token).await, 200);
     // Revoked behind the gateway's back: no NOTIFY (as if the LISTEN connection was down).

@@ -125,6 +125,7 @@ impl DiiaClient {
                 request = request.json(body);
             }
             let outcome = match request.send().await {
+                Err(e) if e.is_timeout() => Err(ProviderError::Timeout(error_chain(e))),
                 // without_url: the token path carries the acquirer token, which must not be logged.
                 Err(e) => Err(ProviderError::Unavailable(error_chain(e))),
                 Ok(response) => read_answer(response).await,
@@ -152,6 +153,12 @@ impl DiiaClient {
             .record(started.elapsed().as_secs_f64());
         if let Err(e) = &result {
             tracing::warn!(provider = %self.provider_id, operation, error = %e, "provider call failed");
+            metrics::counter!(
+                "kepgate_provider_errors_total",
+                "provider" => self.provider_id.clone(),
+                "kind" => e.kind()
+            )
+            .increment(1);
         }
         result
     }
@@ -159,10 +166,13 @@ impl DiiaClient {
 
 async fn read_answer<T: DeserializeOwned>(response: reqwest::Response) -> Result<T, ProviderError> {
     let status = response.status();
-    let bytes = response
-        .bytes()
-        .await
-        .map_err(|e| ProviderError::Unavailable(e.without_url().to_string()))?;
+    let bytes = response.bytes().await.map_err(|e| {
+        if e.is_timeout() {
+            ProviderError::Timeout(e.without_url().to_string())
+        } else {
+            ProviderError::Unavailable(e.without_url().to_string())
+        }
+    })?;
     if status.is_server_error() {
         return Err(ProviderError::Unavailable(format!(
             "HTTP {}",
