@@ -20,7 +20,7 @@ use crate::provider::Providers;
 use crate::proxy::CabinetRoutes;
 use crate::proxy::assertion::AssertionSigner;
 use crate::signature::TrustList;
-use crate::state::{AppState, start_limiter};
+use crate::state::{AppState, AppStateInner, start_limiter};
 
 pub struct Application {
     listener: TcpListener,
@@ -80,7 +80,11 @@ impl Application {
                 "providers are configured but trust.files is empty: every signature will be refused"
             );
         }
-        let state = AppState {
+        let identity_headers =
+            crate::proxy::headers::IdentityHeaders::from_settings(&settings.identity)
+                .context("identity header names")?;
+        let state = AppState::new(AppStateInner {
+            identity_headers,
             settings: Arc::new(settings),
             db,
             clock: Arc::new(SystemClock),
@@ -93,7 +97,7 @@ impl Application {
             assertions: Arc::new(assertions),
             qr_links: Arc::new(qr_links),
             draining: crate::state::Draining::default(),
-        };
+        });
         Ok(Self {
             listener,
             metrics_listener,
@@ -103,7 +107,8 @@ impl Application {
 
     /// Replaces the clock (tests move time by hand).
     pub fn with_clock(mut self, clock: SharedClock) -> Self {
-        self.state.clock = clock;
+        let replaced = self.state.replace_clock(clock);
+        debug_assert!(replaced, "the clock is replaced before the state is shared");
         self
     }
 

@@ -8,6 +8,7 @@ pub mod pending;
 pub mod phone_check;
 pub mod qr_link;
 pub mod start;
+pub mod status_stream;
 
 /// PostgreSQL channel on which every state change of a pending login is announced (payload:
 /// the pending login id), so the replica holding the waiting browser wakes up.

@@ -14,7 +14,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
 use futures_util::stream::Stream;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
@@ -22,6 +22,7 @@ use uuid::Uuid;
 
 use super::pending::{self, PendingLogin, PendingLoginId, PendingState};
 use super::start::{StartError, StartLogin, StartedLogin, start_login};
+use super::status_stream::StatusStream;
 use crate::http::cookies::{self, CookieKind};
 use crate::http::csrf;
 use crate::http::error::AppError;
@@ -425,7 +426,11 @@ pub(super) fn effective_state(login: &PendingLogin, now: OffsetDateTime) -> Pend
     }
 }
 
-fn status_text(state: PendingState, reason: Option<&str>, t: &crate::language::Texts) -> String {
+pub(super) fn status_text(
+    state: PendingState,
+    reason: Option<&str>,
+    t: &crate::language::Texts,
+) -> String {
     match state {
         PendingState::Pending => t.status_waiting.to_owned(),
         PendingState::Confirmed => t.status_confirmed.to_owned(),
@@ -473,13 +478,6 @@ pub async fn qr_image(
 
 // ---------- live status (SSE) ----------
 
-#[derive(Serialize)]
-struct StateEvent<'a> {
-    state: &'a str,
-    reason: Option<&'a str>,
-    message: String,
-}
-
 pub async fn events(
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
@@ -490,134 +488,10 @@ pub async fn events(
     // Subscribe before the first read, so a change between the two is not missed; the row read
     // to check the binding cookie is then the stream's first state (one query, not two). A
     // refused subscription is dropped, and unregistered, on the early return.
-    let mut subscription = state.login_events.subscribe(PendingLoginId(id));
-    let mut login = own_pending(&state, &parts.headers, id).await?;
-    let mut draining = state.draining.watch();
-    let stream = async_stream(move |tx| async move {
-        let mut last_sent: Option<PendingState> = None;
-        let mut last_link: Option<String> = None;
-        let mut rotations: u64 = 0;
-        let rotating = state.settings.login.qr_mode == crate::config::QrMode::Rotating;
-        let mut read_again = false;
-        loop {
-            // Boxed: the task spends its life parked in the select! below, and an unboxed
-            // query future would make every waiting browser's task as large as the query.
-            if read_again {
-                match Box::pin(pending::find(&state.db, PendingLoginId(id))).await {
-                    Ok(Some(read)) => login = read,
-                    Ok(None) => return,
-                    // The database is away: keep the browser waiting on what we knew (its
-                    // expiry still counts); when the LISTEN connection is back it wakes every
-                    // stream to read again. Ending the stream here would send EventSource into
-                    // a 503, which it does not retry: the page would stop listening for good.
-                    Err(e) if crate::database::is_unavailable(&e) => {}
-                    Err(_) => return,
-                }
-            }
-            read_again = true;
-            let now = state.clock.now();
-            let current = effective_state(&login, now);
-            if current == PendingState::Expired && login.state == PendingState::Pending {
-                // Our own timer got here first: record it (announced to every replica).
-                let _ = Box::pin(pending::expire(&state.db, login.id, now)).await;
-            }
-            if last_sent != Some(current) {
-                let event = StateEvent {
-                    state: current.as_str(),
-                    reason: login.outcome_reason.as_deref(),
-                    message: status_text(current, login.outcome_reason.as_deref(), lang.texts()),
-                };
-                let data = serde_json::to_string(&event).unwrap_or_default();
-                if tx
-                    .send(
-                        Event::default()
-                            .event("state")
-                            .id(current.as_str())
-                            .data(data),
-                    )
-                    .await
-                    .is_err()
-                {
-                    return;
-                }
-                last_sent = Some(current);
-            }
-            if current != PendingState::Pending {
-                return;
-            }
-            // Until the login changes or expires: a new QR link at every rotation, computed
-            // here from the id, start time and shared key, without the database (qr_link.rs).
-            loop {
-                let now = state.clock.now();
-                if let Some(link) = rotating
-                    .then(|| super::qr_link::current_link(&state, &login, now))
-                    .flatten()
-                    && last_link.as_ref() != Some(&link)
-                {
-                    // Only the link travels on the push channel (about 100 bytes); the browser
-                    // fetches the picture. Pushing each SVG (kilobytes, every few seconds, to every
-                    // waiting browser) let hyper queue up to 16 events per slow reader: 500 KB per
-                    // connection, gigabytes at 10,000 waiters (bench/sse_waiters.sh).
-                    rotations += 1;
-                    let qr_url = state
-                        .settings
-                        .server
-                        .path(&format!("/login/qr/{id}?r={rotations}"));
-                    let data = json!({ "link": link, "qr_url": qr_url }).to_string();
-                    if tx
-                        .send(Event::default().event("qr").data(data))
-                        .await
-                        .is_err()
-                    {
-                        return;
-                    }
-                    last_link = Some(link);
-                }
-                let until_expiry = Duration::try_from(login.expires_at - now)
-                    .unwrap_or(Duration::ZERO)
-                    + Duration::from_millis(50);
-                let next_rotation = if rotating {
-                    state.qr_links.until_next_step(login.created_at, now)
-                } else {
-                    until_expiry
-                };
-                tokio::select! {
-                    changed = subscription.changes.changed() => {
-                        if changed.is_err() { return }
-                        break;
-                    }
-                    _ = tokio::time::sleep(until_expiry) => break,
-                    _ = tokio::time::sleep(next_rotation) => {}
-                    // The browser went away: stop now rather than at the next change or expiry.
-                    _ = tx.closed() => return,
-                    // This replica is going away: end the stream cleanly. EventSource reconnects
-                    // by itself after `retry` (spread out, so a replica's browsers do not all
-                    // arrive at once) to whichever replica the load balancer picks.
-                    () = draining.started() => {
-                        let spread = Duration::from_millis(500 + u64::from(id.as_bytes()[15]) * 8);
-                        let hint = Event::default().retry(spread).comment("draining");
-                        let _ = tx.send(hint).await;
-                        return;
-                    }
-                }
-            }
-        }
-    });
+    let subscription = state.login_events.subscribe(PendingLoginId(id));
+    let login = own_pending(&state, &parts.headers, id).await?;
+    let stream = StatusStream::new(state, lang, subscription, login).into_stream();
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
-}
-
-/// A stream fed by a task through a small channel: simple to write, backpressured.
-fn async_stream<F, Fut>(producer: F) -> impl Stream<Item = Result<Event, Infallible>>
-where
-    F: FnOnce(tokio::sync::mpsc::Sender<Event>) -> Fut,
-    Fut: std::future::Future<Output = ()> + Send + 'static,
-{
-    let (tx, rx) = tokio::sync::mpsc::channel(4);
-    tokio::spawn(producer(tx));
-    futures_util::stream::unfold(
-        rx,
-        |mut rx| async move { rx.recv().await.map(|e| (Ok(e), rx)) },
-    )
 }
 
 // ---------- completion ----------

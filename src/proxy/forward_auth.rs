@@ -87,7 +87,7 @@ pub async fn check(
     let mut response = StatusCode::OK.into_response();
     identity_headers(
         response.headers_mut(),
-        &state.settings.identity,
+        &state.identity_headers,
         &session,
         &assertion,
     );

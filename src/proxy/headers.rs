@@ -5,30 +5,40 @@
 
 use std::net::IpAddr;
 
-use axum::http::header::{CONNECTION, COOKIE, HOST, UPGRADE};
+use axum::http::header::{
+    CONNECTION, COOKIE, FORWARDED, HOST, PROXY_AUTHENTICATE, PROXY_AUTHORIZATION, TE, TRAILER,
+    TRANSFER_ENCODING, UPGRADE,
+};
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::config::{IdentitySettings, ServerSettings};
 use crate::http::cookies::{self, CookieKind};
 use crate::language::LANG_COOKIE;
 
-/// Hop-by-hop headers that never cross a proxy (plus any named in `Connection`).
-const HOP_BY_HOP: &[&str] = &[
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
+/// Hop-by-hop headers that never cross a proxy (plus any named in `Connection`). Parsed once:
+/// a `&str` name is parsed and validated again on every call.
+static HOP_BY_HOP: [HeaderName; 9] = [
+    CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+    PROXY_AUTHENTICATE,
+    PROXY_AUTHORIZATION,
+    TE,
+    TRAILER,
+    TRANSFER_ENCODING,
+    UPGRADE,
 ];
+
+static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+static X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+static X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+static X_REAL_IP: HeaderName = HeaderName::from_static("x-real-ip");
 
 /// Removes hop-by-hop headers. For a WebSocket upgrade, `Connection: upgrade` and `Upgrade`
 /// are what ask the upstream to switch, so they are put back after the sweep.
 pub fn strip_hop_by_hop(headers: &mut HeaderMap, keep_upgrade: bool) {
     let upgrade = headers.get(UPGRADE).cloned();
+    // Usually `Connection` names nothing but itself (`keep-alive`, `close`): no list to build.
     let named: Vec<HeaderName> = headers
         .get_all(CONNECTION)
         .iter()
@@ -39,8 +49,8 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap, keep_upgrade: bool) {
     for name in named {
         headers.remove(name);
     }
-    for name in HOP_BY_HOP {
-        headers.remove(*name);
+    for name in &HOP_BY_HOP {
+        headers.remove(name);
     }
     if keep_upgrade && let Some(upgrade) = upgrade {
         headers.insert(CONNECTION, HeaderValue::from_static("upgrade"));
@@ -48,17 +58,67 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap, keep_upgrade: bool) {
     }
 }
 
+/// The identity headers' names (`[identity]`), parsed once at start rather than on every
+/// proxied request. The configuration check has refused names that do not parse.
+#[derive(Debug, Clone)]
+pub struct IdentityHeaders {
+    pub prefix: String,
+    pub subject: HeaderName,
+    pub name: HeaderName,
+    pub rnokpp: HeaderName,
+    pub edrpou: HeaderName,
+    pub organization: HeaderName,
+    pub provider: HeaderName,
+    pub cert_serial: HeaderName,
+    pub session: HeaderName,
+    pub assertion: HeaderName,
+}
+
+impl IdentityHeaders {
+    pub fn from_settings(
+        settings: &IdentitySettings,
+    ) -> Result<Self, axum::http::header::InvalidHeaderName> {
+        let parse = |name: &str| HeaderName::from_bytes(name.as_bytes());
+        Ok(Self {
+            prefix: settings.header_prefix.clone(),
+            subject: parse(&settings.subject_header)?,
+            name: parse(&settings.name_header)?,
+            rnokpp: parse(&settings.rnokpp_header)?,
+            edrpou: parse(&settings.edrpou_header)?,
+            organization: parse(&settings.organization_header)?,
+            provider: parse(&settings.provider_header)?,
+            cert_serial: parse(&settings.cert_serial_header)?,
+            session: parse(&settings.session_header)?,
+            assertion: parse(&settings.assertion_header)?,
+        })
+    }
+
+    fn all(&self) -> [&HeaderName; 9] {
+        [
+            &self.subject,
+            &self.name,
+            &self.rnokpp,
+            &self.edrpou,
+            &self.organization,
+            &self.provider,
+            &self.cert_serial,
+            &self.session,
+            &self.assertion,
+        ]
+    }
+}
+
 /// Every header a client could use to pose as someone: our prefix and every configured name.
-pub fn strip_identity(headers: &mut HeaderMap, identity: &IdentitySettings) {
+pub fn strip_identity(headers: &mut HeaderMap, identity: &IdentityHeaders) {
     let spoofed: Vec<HeaderName> = headers
         .keys()
-        .filter(|name| name.as_str().starts_with(&identity.header_prefix))
+        .filter(|name| name.as_str().starts_with(&identity.prefix))
         .cloned()
         .collect();
     for name in spoofed {
         headers.remove(name);
     }
-    for name in identity.header_names() {
+    for name in identity.all() {
         headers.remove(name);
     }
 }
@@ -124,7 +184,7 @@ pub fn client_origin(
         };
     }
     let chain: Vec<IpAddr> = headers
-        .get_all("x-forwarded-for")
+        .get_all(&X_FORWARDED_FOR)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
@@ -137,13 +197,13 @@ pub fn client_origin(
         .copied()
         .unwrap_or(peer);
     let proto = headers
-        .get("x-forwarded-proto")
+        .get(&X_FORWARDED_PROTO)
         .and_then(|v| v.to_str().ok())
         .filter(|p| matches!(*p, "http" | "https"))
         .unwrap_or(base_scheme)
         .to_owned();
     let host = headers
-        .get("x-forwarded-host")
+        .get(&X_FORWARDED_HOST)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
         .or(host);
@@ -160,29 +220,29 @@ pub fn client_origin(
 /// Replaces every forwarding header with ours.
 pub fn set_forwarded(headers: &mut HeaderMap, origin: &ClientOrigin) {
     for name in [
-        "x-forwarded-for",
-        "x-forwarded-proto",
-        "x-forwarded-host",
-        "x-real-ip",
-        "forwarded",
+        &X_FORWARDED_FOR,
+        &X_FORWARDED_PROTO,
+        &X_FORWARDED_HOST,
+        &X_REAL_IP,
+        &FORWARDED,
     ] {
         headers.remove(name);
     }
-    let mut put = |name: &'static str, value: &str| {
+    let mut put = |name: HeaderName, value: &str| {
         if let Ok(v) = HeaderValue::from_str(value) {
             headers.insert(name, v);
         }
     };
-    put("x-forwarded-for", &origin.forwarded_for);
-    put("x-forwarded-proto", &origin.proto);
-    put("x-real-ip", &origin.ip.to_string());
+    put(X_FORWARDED_FOR.clone(), &origin.forwarded_for);
+    put(X_FORWARDED_PROTO.clone(), &origin.proto);
+    put(X_REAL_IP.clone(), &origin.ip.to_string());
     let node = match origin.ip {
         IpAddr::V4(ip) => ip.to_string(),
         IpAddr::V6(ip) => format!("\"[{ip}]\""),
     };
     let mut forwarded = format!("for={node};proto={}", origin.proto);
     if let Some(host) = &origin.host {
-        put("x-forwarded-host", host);
+        put(X_FORWARDED_HOST.clone(), host);
         if host
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
@@ -190,20 +250,28 @@ pub fn set_forwarded(headers: &mut HeaderMap, origin: &ClientOrigin) {
             forwarded.push_str(&format!(";host={host}"));
         }
     }
-    put("forwarded", &forwarded);
+    put(FORWARDED, &forwarded);
 }
 
 /// UTF-8 → percent-encoding (RFC 3986 unreserved kept): Ukrainian names in plain ASCII.
 pub fn percent_encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    // One allocation: this runs for every proxied request (a String per byte did show up in
+    // the proxy's profile).
+    let mut encoded = String::with_capacity(value.len() * 3);
+    for b in value.bytes() {
+        match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
+                encoded.push(char::from(b));
             }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+            _ => {
+                encoded.push('%');
+                encoded.push(char::from(HEX[usize::from(b >> 4)]));
+                encoded.push(char::from(HEX[usize::from(b & 0x0f)]));
+            }
+        }
+    }
+    encoded
 }
 
 #[cfg(test)]

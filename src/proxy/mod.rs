@@ -126,9 +126,8 @@ pub async fn cabinet(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     mut request: Request,
 ) -> Result<Response, AppError> {
-    let identity_settings = &state.settings.identity;
     // First, always, public routes included: nobody sends our identity headers but us.
-    headers::strip_identity(request.headers_mut(), identity_settings);
+    headers::strip_identity(request.headers_mut(), &state.identity_headers);
 
     if state.routes.is_empty() {
         return crate::http::cabinet::signed_in_page(State(state), request).await;
@@ -235,7 +234,12 @@ async fn forward(
             .assertions
             .sign(session, &route.name, now)
             .map_err(AppError::Internal)?;
-        identity_headers(&mut parts.headers, &settings.identity, session, &assertion);
+        identity_headers(
+            &mut parts.headers,
+            &state.identity_headers,
+            session,
+            &assertion,
+        );
     }
     let upstream = &route.settings.upstream;
     let authority = upstream_authority(upstream)?;
@@ -355,37 +359,31 @@ fn websocket_origin_allowed(state: &AppState, request: &Request) -> bool {
 /// Sets the identity headers the cabinet reads (names from `[identity]`).
 pub fn identity_headers(
     headers: &mut axum::http::HeaderMap,
-    names: &crate::config::IdentitySettings,
+    names: &headers::IdentityHeaders,
     session: &Session,
     assertion: &str,
 ) {
     let identity = &session.identity;
-    let mut put = |name: &str, value: String| {
-        if let (Ok(name), Ok(value)) = (
-            axum::http::HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(&value),
-        ) {
-            headers.insert(name, value);
+    let mut put = |name: &axum::http::HeaderName, value: &str| {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            headers.insert(name.clone(), value);
         }
     };
-    put(&names.subject_header, assertion::subject(session));
-    put(
-        &names.name_header,
-        headers::percent_encode(&identity.full_name),
-    );
+    put(&names.subject, &assertion::subject(session));
+    put(&names.name, &headers::percent_encode(&identity.full_name));
     if let Some(r) = &identity.rnokpp {
-        put(&names.rnokpp_header, r.to_string());
+        put(&names.rnokpp, r.as_str());
     }
     if let Some(e) = &identity.edrpou {
-        put(&names.edrpou_header, e.to_string());
+        put(&names.edrpou, e.as_str());
     }
     if let Some(o) = &identity.organization {
-        put(&names.organization_header, headers::percent_encode(o));
+        put(&names.organization, &headers::percent_encode(o));
     }
-    put(&names.provider_header, session.provider.clone());
-    put(&names.cert_serial_header, identity.cert_serial_hex.clone());
-    put(&names.session_header, session.id.to_string());
-    put(&names.assertion_header, assertion.to_owned());
+    put(&names.provider, &session.provider);
+    put(&names.cert_serial, &identity.cert_serial_hex);
+    put(&names.session, &session.id.to_string());
+    put(&names.assertion, assertion);
 }
 
 #[cfg(test)]

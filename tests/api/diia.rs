@@ -128,13 +128,14 @@ async fn diia_setup_command_prints_the_ids_to_configure() {
 #[tokio::test]
 async fn a_provider_that_is_down_gives_a_clear_error_and_marks_the_login() {
     let stack = spawn_diia_stack().await;
-    let mut state = stack.app.state.clone();
+    let mut state = (*stack.app.state).clone();
     let mut settings = (*state.settings).clone();
     if let Some(kepgate::config::ProviderSettings::Diia(d)) = settings.providers.get_mut("diia") {
         // Nothing listens on port 9 of loopback.
         d.api_base_url = "http://127.0.0.1:9/".parse().unwrap();
     }
     state.providers = kepgate::provider::Providers::from_settings(&settings.providers).unwrap();
+    let state = kepgate::state::AppState::new(state);
     let error = kepgate::login::start::start_login(
         &state,
         kepgate::login::start::StartLogin {
