@@ -21,7 +21,7 @@ pub struct CabinetStack {
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
-fn route(prefix: &str, upstream: &str) -> RouteSettings {
+pub fn route(prefix: &str, upstream: &str) -> RouteSettings {
     RouteSettings {
         prefix: prefix.to_owned(),
         upstream: upstream.parse().unwrap(),
