@@ -480,13 +480,6 @@ async fn walk_every_kind_of_page(https: bool) -> Checked {
         413
     );
     page!(
-        "410 (stale phone link)",
-        Browser::new(&stack.app.address)
-            .get("/.kepgate/q/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
-            .await,
-        410
-    );
-    page!(
         "callback answer",
         stack.post_callback("x", "not base64".to_owned()).await,
         400
@@ -536,8 +529,18 @@ async fn walk_every_kind_of_page(https: bool) -> Checked {
         .await
         .unwrap();
     let link = json["link"].as_str().unwrap().to_owned();
-    let phone_page = page!("phone check", Browser::new(&stack.app.address).get(&link).await, 200);
+    let mut phone = Browser::new(&stack.app.address);
+    let phone_page = page!("phone check", phone.get(&link).await, 200);
     assert!(phone_page.contains("<form"), "the phone check page");
+    let declined = page!(
+        "phone declines",
+        phone
+            .post_form(&link, &[("csrf", &csrf_of(&phone_page)), ("choice", "decline")])
+            .await,
+        410
+    );
+    assert!(declined.contains("<html"));
+    page!("410 (link of a declined login)", phone.get(&link).await, 410);
     page!(
         "429",
         browser
