@@ -105,9 +105,7 @@ pub fn return_path(data: &[u8]) -> Option<ReturnPath> {
     let base = url::Url::parse("https://kepgate.invalid/").ok()?;
     let joined = base.join(p);
     assert!(
-        joined
-            .as_ref()
-            .is_ok_and(|u| u.origin() == base.origin()),
+        joined.as_ref().is_ok_and(|u| u.origin() == base.origin()),
         "{raw:?} → {p:?}: leaves the origin: {joined:?}"
     );
     let again = ReturnPath::parse(p);

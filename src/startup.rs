@@ -200,14 +200,14 @@ async fn serve(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let service = app
-            .clone()
-            .map_request(move |mut request: axum::extract::Request<hyper::body::Incoming>| {
+        let service = app.clone().map_request(
+            move |mut request: axum::extract::Request<hyper::body::Incoming>| {
                 request
                     .extensions_mut()
                     .insert(axum::extract::ConnectInfo(peer));
                 request.map(axum::body::Body::new)
-            });
+            },
+        );
         let mut builder = hyper::server::conn::http1::Builder::new();
         builder
             .timer(TokioTimer::new())

@@ -40,9 +40,8 @@ async fn oversized_bodies_to_the_callback_and_the_login_routes_get_a_413_and_cha
         .await
         .unwrap();
     assert_eq!(r.status(), 413);
-    let chunks = futures_util::stream::iter(
-        (0..16).map(|_| Ok::<_, std::io::Error>(vec![b'A'; 64 * 1024])),
-    );
+    let chunks =
+        futures_util::stream::iter((0..16).map(|_| Ok::<_, std::io::Error>(vec![b'A'; 64 * 1024])));
     let r = stack
         .http
         .post(&stack.callback_url)
@@ -165,7 +164,10 @@ async fn large_bodies_to_the_cabinet_are_streamed_through_unbuffered_and_unlimit
     let response = response.unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.text().await.unwrap(), "received");
-    assert!(upstream_task.await.unwrap() > 2 * MIB, "the whole body arrived");
+    assert!(
+        upstream_task.await.unwrap() > 2 * MIB,
+        "the whole body arrived"
+    );
 }
 
 #[tokio::test]
@@ -276,7 +278,10 @@ async fn the_number_of_waiting_logins_is_bounded_globally_with_a_clear_503() {
     .await;
     // Five people from five addresses: each within its own rate limit.
     for n in 0..5 {
-        assert_eq!(start_json(&stack, &format!("203.0.113.{n}")).await.status(), 201);
+        assert_eq!(
+            start_json(&stack, &format!("203.0.113.{n}")).await.status(),
+            201
+        );
     }
     // The sixth, from yet another address, is told the truth: busy, not "you tried too often".
     let r = start_json(&stack, "203.0.113.99").await;
@@ -304,8 +309,17 @@ async fn the_number_of_waiting_logins_is_bounded_globally_with_a_clear_503() {
         .await
         .unwrap();
     assert_eq!(r.status(), 503);
-    assert!(r.text().await.unwrap().contains("Too many logins right now"));
-    assert_eq!(pending_rows(&stack).await, 5, "nothing stored beyond the bound");
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("Too many logins right now")
+    );
+    assert_eq!(
+        pending_rows(&stack).await,
+        5,
+        "nothing stored beyond the bound"
+    );
 
     // Once the waiting logins expire, logins start again.
     clock.advance(time::Duration::minutes(4));
@@ -373,7 +387,10 @@ fn check_headers(what: &str, response: &reqwest::Response, https: bool, checked:
         !csp.contains("'unsafe-inline'") && !csp.contains("'unsafe-eval'"),
         "{what}: {csp}"
     );
-    assert!(!script_src.is_empty(), "{what}: scripts are governed: {csp}");
+    assert!(
+        !script_src.is_empty(),
+        "{what}: scripts are governed: {csp}"
+    );
     assert!(csp.contains("frame-ancestors 'none'"), "{what}: {csp}");
     assert!(h.get("referrer-policy").is_some(), "{what}");
     assert_eq!(h["x-content-type-options"], "nosniff", "{what}");
@@ -405,11 +422,16 @@ async fn walk_every_kind_of_page(https: bool) -> Checked {
         if https {
             // Links for phones stay on plain http: the test client cannot speak TLS to it.
             s.server.public_base_url = Some(s.server.base_url.clone());
-            let url = s.server.base_url.as_str().replacen("http://", "https://", 1);
+            let url = s
+                .server
+                .base_url
+                .as_str()
+                .replacen("http://", "https://", 1);
             s.server.base_url = url.parse().unwrap();
         }
         s.login.start_rate_per_minute = 4;
-        s.routes.insert("gone".to_owned(), route("/gone", &dead_url));
+        s.routes
+            .insert("gone".to_owned(), route("/gone", &dead_url));
     })
     .await;
     let stack = &env.stack;
@@ -444,8 +466,16 @@ async fn walk_every_kind_of_page(https: bool) -> Checked {
     page!("healthz", browser.get("/.kepgate/healthz").await, 200);
     page!("readyz", browser.get("/.kepgate/readyz").await, 200);
     page!("jwks", browser.get("/.kepgate/jwks.json").await, 200);
-    page!("stylesheet", browser.get("/.kepgate/static/kepgate.css").await, 200);
-    page!("script", browser.get("/.kepgate/static/login.js").await, 200);
+    page!(
+        "stylesheet",
+        browser.get("/.kepgate/static/kepgate.css").await,
+        200
+    );
+    page!(
+        "script",
+        browser.get("/.kepgate/static/login.js").await,
+        200
+    );
     page!("forward-auth", browser.get("/.kepgate/auth").await, 401);
     page!("404", browser.get("/.kepgate/nothing").await, 404);
     page!(
@@ -523,7 +553,10 @@ async fn walk_every_kind_of_page(https: bool) -> Checked {
     drop(events);
     let mut api = Browser::new(&stack.app.address);
     let json: serde_json::Value = api
-        .post_json("/.kepgate/api/login", serde_json::json!({ "provider": PROVIDER }))
+        .post_json(
+            "/.kepgate/api/login",
+            serde_json::json!({ "provider": PROVIDER }),
+        )
         .await
         .json()
         .await
@@ -535,12 +568,19 @@ async fn walk_every_kind_of_page(https: bool) -> Checked {
     let declined = page!(
         "phone declines",
         phone
-            .post_form(&link, &[("csrf", &csrf_of(&phone_page)), ("choice", "decline")])
+            .post_form(
+                &link,
+                &[("csrf", &csrf_of(&phone_page)), ("choice", "decline")]
+            )
             .await,
         410
     );
     assert!(declined.contains("<html"));
-    page!("410 (link of a declined login)", phone.get(&link).await, 410);
+    page!(
+        "410 (link of a declined login)",
+        phone.get(&link).await,
+        410
+    );
     page!(
         "429",
         browser
@@ -555,7 +595,11 @@ async fn walk_every_kind_of_page(https: bool) -> Checked {
     // Signed in: /me, a 502 page in the cabinet's space, and logout.
     let me = page!("me", user.get("/.kepgate/me").await, 200);
     page!("502 (upstream down)", user.get("/gone/x").await, 502);
-    page!("forward-auth signed in", user.get("/.kepgate/auth").await, 200);
+    page!(
+        "forward-auth signed in",
+        user.get("/.kepgate/auth").await,
+        200
+    );
     page!(
         "logout",
         user.post_form("/.kepgate/logout", &[("csrf", &csrf_of(&me))])
