@@ -96,21 +96,40 @@ fn is_single_slash_path(s: &str) -> bool {
     s.starts_with('/') && !s.starts_with("//")
 }
 
-/// Repeated percent-decoding (at most a few rounds), lossy: only used to look for hidden slashes.
+/// Repeated percent-decoding (at most a few rounds), lossy: only used to look for hidden slashes
+/// and control characters. Plain `%XX` decoding of the whole string: a form decoder (as used
+/// here before fuzzing found it) stops at the first `&`, and hid everything after it.
 fn percent_decode(raw: &str) -> String {
     let mut current = raw.to_owned();
     for _ in 0..3 {
-        let next: String =
-            url::form_urlencoded::parse(format!("x={}", current.replace('+', "%2B")).as_bytes())
-                .next()
-                .map(|(_, v)| v.into_owned())
-                .unwrap_or_default();
+        let next = percent_decode_once(&current);
         if next == current {
             break;
         }
         current = next;
     }
     current
+}
+
+fn percent_decode_once(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| char::from(b).to_digit(16);
+        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
+                let value = hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0);
+                out.push(u8::try_from(value).unwrap_or(b'?'));
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
@@ -150,6 +169,18 @@ mod tests {
         for bad in evil {
             assert!(ReturnPath::parse(bad).is_err(), "accepted {bad:?}");
         }
+    }
+
+    #[test]
+    fn encoded_characters_after_an_ampersand_are_seen_too() {
+        // Found by the return_path fuzz target (fuzz/regressions/return_path/).
+        for bad in ["/a&%0d%0aSet-Cookie:x", "/a?b=1&c=%5C%5Cevil", "/x&%2e%2e/%00"] {
+            assert!(ReturnPath::parse(bad).is_err(), "accepted {bad:?}");
+        }
+        assert_eq!(
+            ReturnPath::parse("/a?b=1&c=%D0%A2").unwrap().as_str(),
+            "/a?b=1&c=%D0%A2"
+        );
     }
 
     #[test]
