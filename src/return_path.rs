@@ -49,11 +49,7 @@ impl ReturnPath {
         if !is_single_slash_path(raw) {
             return Err(ReturnPathError::NotALocalPath);
         }
-        // Once percent-decoded (some proxies and apps decode again), it must still be local.
-        let decoded = percent_decode(raw);
-        if decoded.chars().any(|c| c == '\\' || c.is_control()) || !is_single_slash_path(&decoded) {
-            return Err(ReturnPathError::NotALocalPath);
-        }
+        still_local_when_decoded(raw)?;
         // Final word to a real URL parser: resolved against a base, the origin must not change.
         let base =
             Url::parse("https://kepgate.invalid/").map_err(|_| ReturnPathError::NotALocalPath)?;
@@ -71,6 +67,9 @@ impl ReturnPath {
             path.push('?');
             path.push_str(query);
         }
+        // And the result too: resolving dot segments can bring an encoded slash to the front
+        // ("/%2/../%2F." → "/%2F.", "//." once decoded). Found by the return_path fuzz target.
+        still_local_when_decoded(&path)?;
         Ok(ReturnPath(path))
     }
 
@@ -90,6 +89,15 @@ impl fmt::Display for ReturnPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// Once percent-decoded (some proxies and apps decode again), a path must still be local.
+fn still_local_when_decoded(path: &str) -> Result<(), ReturnPathError> {
+    let decoded = percent_decode(path);
+    if decoded.chars().any(|c| c == '\\' || c.is_control()) || !is_single_slash_path(&decoded) {
+        return Err(ReturnPathError::NotALocalPath);
+    }
+    Ok(())
 }
 
 fn is_single_slash_path(s: &str) -> bool {
@@ -172,9 +180,16 @@ mod tests {
     }
 
     #[test]
-    fn encoded_characters_after_an_ampersand_are_seen_too() {
-        // Found by the return_path fuzz target (fuzz/regressions/return_path/).
-        for bad in ["/a&%0d%0aSet-Cookie:x", "/a?b=1&c=%5C%5Cevil", "/x&%2e%2e/%00"] {
+    fn encoded_characters_are_found_after_an_ampersand_and_after_dot_segments() {
+        // Both found by the return_path fuzz target (fuzz/regressions/return_path/).
+        for bad in [
+            "/a&%0d%0aSet-Cookie:x",
+            "/a?b=1&c=%5C%5Cevil",
+            "/x&%2e%2e/%00",
+            // Dot segments bringing an encoded slash to the front.
+            "/%2/.././%2F.",
+            "/x/../%2Fevil.example",
+        ] {
             assert!(ReturnPath::parse(bad).is_err(), "accepted {bad:?}");
         }
         assert_eq!(
