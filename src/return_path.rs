@@ -70,6 +70,11 @@ impl ReturnPath {
         // And the result too: resolving dot segments can bring an encoded slash to the front
         // ("/%2/../%2F." → "/%2F.", "//." once decoded). Found by the return_path fuzz target.
         still_local_when_decoded(&path)?;
+        // The URL parser percent-encodes what it must (up to 9 bytes per character): the limit
+        // holds for what is kept, not only for what came in. Found by fuzzing too.
+        if path.len() > MAX_LEN {
+            return Err(ReturnPathError::TooLong);
+        }
         Ok(ReturnPath(path))
     }
 
@@ -196,6 +201,12 @@ mod tests {
             ReturnPath::parse("/a?b=1&c=%D0%A2").unwrap().as_str(),
             "/a?b=1&c=%D0%A2"
         );
+    }
+
+    #[test]
+    fn the_length_limit_holds_after_percent_encoding() {
+        let grows = format!("/{}", ">".repeat(MAX_LEN - 1));
+        assert_eq!(ReturnPath::parse(&grows), Err(ReturnPathError::TooLong));
     }
 
     #[test]
