@@ -10,7 +10,14 @@ bench_build
 start_login_stack
 echo "## Full logins ($SECONDS_PER_RUN s per run)"
 echo
+# Per-statement cost from pg_stat_statements when the server preloads it (it needs
+# shared_preload_libraries and a restart, which a benchmark should not do to a shared server).
+PGSS=0
+if psql -At -h 127.0.0.1 -U postgres -d "$BENCH_DB" -c 'SHOW shared_preload_libraries' | grep -q pg_stat_statements; then
+  psql -q -h 127.0.0.1 -U postgres -d "$BENCH_DB" -c 'CREATE EXTENSION IF NOT EXISTS pg_stat_statements' && PGSS=1
+fi
 for users in "${USERS[@]}"; do
+  [ "$PGSS" = 1 ] && psql -qAt -h 127.0.0.1 -U postgres -d "$BENCH_DB" -c 'SELECT pg_stat_statements_reset()' >/dev/null
   gw0=$(cpu_seconds kepgate); pg0=$(cpu_seconds postgres); lg0=$(cpu_seconds kepgate-loadgen)
   "$LOADGEN" logins "$GATEWAY" "$EMULATOR" "$users" "$SECONDS_PER_RUN" | tee "$WORK/run.txt" | tail -1 >/dev/null
   gw1=$(cpu_seconds kepgate); pg1=$(cpu_seconds postgres); lg1=$(cpu_seconds kepgate-loadgen)
@@ -18,5 +25,24 @@ for users in "${USERS[@]}"; do
   echo
   echo "CPU seconds during the run: kepgate processes (gateway+emulator+cabinet) $(echo "$gw1 - $gw0" | bc), PostgreSQL $(echo "$pg1 - $pg0" | bc)"
   echo
+  if [ "$PGSS" = 1 ]; then
+    logins=$(awk -F'|' 'NR==3 {gsub(/[ ,]/, "", $3); print $3}' "$WORK/run.txt")
+    echo "Statements per login (pg_stat_statements, this database, $logins logins):"
+    echo
+    echo "| statement | calls/login | mean ms | total ms |"
+    echo "|---|---|---|---|"
+    psql -At -F'|' -h 127.0.0.1 -U postgres -d "$BENCH_DB" -c "
+      SELECT regexp_replace(left(regexp_replace(query, '\s+', ' ', 'g'), 90), '[|]', '/', 'g'),
+             round(calls::numeric / greatest($logins, 1), 2), round(mean_exec_time::numeric, 3),
+             round(total_exec_time::numeric, 0)
+      FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+      WHERE d.datname = current_database() AND calls >= $logins / 10
+      ORDER BY total_exec_time DESC LIMIT 15" | sed 's/^/| /; s/$/ |/'
+    psql -At -h 127.0.0.1 -U postgres -d "$BENCH_DB" -c "
+      SELECT 'All statements: ' || round(sum(calls)::numeric / greatest($logins, 1), 1) || ' per login, '
+             || round(sum(total_exec_time)::numeric / greatest($logins, 1), 3) || ' ms of execution per login'
+      FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = current_database()"
+    echo
+  fi
 done
 echo "Gateway RSS after the runs: $(rss_mib "$GATEWAY_PID") MiB"

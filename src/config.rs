@@ -60,8 +60,15 @@ pub struct Settings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LoginSettings {
-    /// Login starts allowed per client address per minute (then 429).
+    /// Login starts allowed per client address per minute (then 429). The address is the peer's,
+    /// or the client's from `X-Forwarded-For` when the peer is one of `proxy.trusted_proxies`.
     pub start_rate_per_minute: u32,
+    /// Login starts running at once on one replica (database writes and the provider call);
+    /// beyond it a start gets 503 «too many logins right now».
+    pub max_starts_in_flight: u32,
+    /// Unexpired pending logins across all replicas; beyond it a start gets the same 503. Bounds
+    /// what a flood from many addresses can put in the database.
+    pub max_pending: u32,
     /// After a login is confirmed, how long the browser has to complete it, in seconds.
     #[serde(with = "seconds")]
     pub complete_within: Duration,
@@ -96,6 +103,8 @@ impl Default for LoginSettings {
     fn default() -> Self {
         Self {
             start_rate_per_minute: 10,
+            max_starts_in_flight: 32,
+            max_pending: 10_000,
             complete_within: Duration::from_secs(120),
             qr_mode: QrMode::Rotating,
             qr_rotate_seconds: 2,
@@ -410,8 +419,12 @@ pub struct ServerSettings {
     /// Per-request time limit for kepgate's own routes.
     #[serde(with = "seconds")]
     pub request_timeout: Duration,
-    /// Largest request body kepgate's own routes accept.
+    /// Largest request body kepgate's own routes accept (the cabinet's routes stream any size).
     pub body_limit_bytes: usize,
+    /// Time a client has to send a request's headers, from its first byte; then the connection
+    /// is closed (slow-loris).
+    #[serde(with = "seconds")]
+    pub header_read_timeout: Duration,
     /// How long in-flight requests may take to finish after SIGTERM.
     #[serde(with = "seconds")]
     pub shutdown_grace: Duration,
@@ -426,6 +439,7 @@ impl Default for ServerSettings {
             route_prefix: "/.kepgate".to_owned(),
             request_timeout: Duration::from_secs(30),
             body_limit_bytes: 64 * 1024,
+            header_read_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(20),
         }
     }
@@ -775,6 +789,11 @@ impl Settings {
                 )));
             }
         }
+        if self.login.max_starts_in_flight == 0 || self.login.max_pending == 0 {
+            return Err(ConfigError::Invalid(
+                "login.max_starts_in_flight and login.max_pending: must be at least 1".to_owned(),
+            ));
+        }
         if self.login.start_rate_per_minute == 0 {
             return Err(ConfigError::Invalid(
                 "login.start_rate_per_minute: must be at least 1".to_owned(),
@@ -782,6 +801,11 @@ impl Settings {
         }
         self.check_session()?;
         self.check_qr()?;
+        if self.server.header_read_timeout.is_zero() {
+            return Err(ConfigError::Invalid(
+                "server.header_read_timeout: must be at least 1 second".to_owned(),
+            ));
+        }
         if self.server.body_limit_bytes == 0 {
             return Err(ConfigError::Invalid(
                 "server.body_limit_bytes: must be at least 1".to_owned(),

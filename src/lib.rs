@@ -6,6 +6,8 @@ pub mod config;
 pub mod database;
 pub mod demo;
 pub mod emulator;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod identity;
 pub mod language;

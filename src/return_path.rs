@@ -49,11 +49,7 @@ impl ReturnPath {
         if !is_single_slash_path(raw) {
             return Err(ReturnPathError::NotALocalPath);
         }
-        // Once percent-decoded (some proxies and apps decode again), it must still be local.
-        let decoded = percent_decode(raw);
-        if decoded.chars().any(|c| c == '\\' || c.is_control()) || !is_single_slash_path(&decoded) {
-            return Err(ReturnPathError::NotALocalPath);
-        }
+        still_local_when_decoded(raw)?;
         // Final word to a real URL parser: resolved against a base, the origin must not change.
         let base =
             Url::parse("https://kepgate.invalid/").map_err(|_| ReturnPathError::NotALocalPath)?;
@@ -70,6 +66,14 @@ impl ReturnPath {
         if let Some(query) = resolved.query() {
             path.push('?');
             path.push_str(query);
+        }
+        // And the result too: resolving dot segments can bring an encoded slash to the front
+        // ("/%2/../%2F." → "/%2F.", "//." once decoded). Found by the return_path fuzz target.
+        still_local_when_decoded(&path)?;
+        // The URL parser percent-encodes what it must (up to 9 bytes per character): the limit
+        // holds for what is kept, not only for what came in. Found by fuzzing too.
+        if path.len() > MAX_LEN {
+            return Err(ReturnPathError::TooLong);
         }
         Ok(ReturnPath(path))
     }
@@ -92,25 +96,53 @@ impl fmt::Display for ReturnPath {
     }
 }
 
+/// Once percent-decoded (some proxies and apps decode again), a path must still be local.
+fn still_local_when_decoded(path: &str) -> Result<(), ReturnPathError> {
+    let decoded = percent_decode(path);
+    if decoded.chars().any(|c| c == '\\' || c.is_control()) || !is_single_slash_path(&decoded) {
+        return Err(ReturnPathError::NotALocalPath);
+    }
+    Ok(())
+}
+
 fn is_single_slash_path(s: &str) -> bool {
     s.starts_with('/') && !s.starts_with("//")
 }
 
-/// Repeated percent-decoding (at most a few rounds), lossy: only used to look for hidden slashes.
+/// Repeated percent-decoding (at most a few rounds), lossy: only used to look for hidden slashes
+/// and control characters. Plain `%XX` decoding of the whole string: a form decoder (as used
+/// here before fuzzing found it) stops at the first `&`, and hid everything after it.
 fn percent_decode(raw: &str) -> String {
     let mut current = raw.to_owned();
     for _ in 0..3 {
-        let next: String =
-            url::form_urlencoded::parse(format!("x={}", current.replace('+', "%2B")).as_bytes())
-                .next()
-                .map(|(_, v)| v.into_owned())
-                .unwrap_or_default();
+        let next = percent_decode_once(&current);
         if next == current {
             break;
         }
         current = next;
     }
     current
+}
+
+fn percent_decode_once(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| char::from(b).to_digit(16);
+        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
+                let value = hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0);
+                out.push(u8::try_from(value).unwrap_or(b'?'));
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
@@ -150,6 +182,31 @@ mod tests {
         for bad in evil {
             assert!(ReturnPath::parse(bad).is_err(), "accepted {bad:?}");
         }
+    }
+
+    #[test]
+    fn encoded_characters_are_found_after_an_ampersand_and_after_dot_segments() {
+        // Both found by the return_path fuzz target (fuzz/regressions/return_path/).
+        for bad in [
+            "/a&%0d%0aSet-Cookie:x",
+            "/a?b=1&c=%5C%5Cevil",
+            "/x&%2e%2e/%00",
+            // Dot segments bringing an encoded slash to the front.
+            "/%2/.././%2F.",
+            "/x/../%2Fevil.example",
+        ] {
+            assert!(ReturnPath::parse(bad).is_err(), "accepted {bad:?}");
+        }
+        assert_eq!(
+            ReturnPath::parse("/a?b=1&c=%D0%A2").unwrap().as_str(),
+            "/a?b=1&c=%D0%A2"
+        );
+    }
+
+    #[test]
+    fn the_length_limit_holds_after_percent_encoding() {
+        let grows = format!("/{}", ">".repeat(MAX_LEN - 1));
+        assert_eq!(ReturnPath::parse(&grows), Err(ReturnPathError::TooLong));
     }
 
     #[test]

@@ -65,6 +65,7 @@ impl Application {
         };
         let trust = load_trust_list(&settings.trust.files)?;
         let settings_login_rate = settings.login.start_rate_per_minute;
+        let start_slots = settings.login.max_starts_in_flight as usize;
         let routes = CabinetRoutes::from_settings(&settings);
         let assertions = AssertionSigner::load(
             &db,
@@ -93,6 +94,7 @@ impl Application {
             login_events: LoginEvents::default(),
             sessions: crate::session::SessionCache::default(),
             start_limiter: Arc::new(start_limiter(settings_login_rate)),
+            start_slots: Arc::new(tokio::sync::Semaphore::new(start_slots)),
             routes,
             assertions: Arc::new(assertions),
             qr_links: Arc::new(qr_links),
@@ -154,12 +156,9 @@ impl Application {
 
         let grace = self.state.settings.server.shutdown_grace;
         let draining = self.state.draining.clone();
+        let header_read_timeout = self.state.settings.server.header_read_timeout;
         let mut stopped = stop_rx.clone();
-        let server = axum::serve(
-            self.listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
+        let server = serve(self.listener, app, header_read_timeout, async move {
             shutdown.await;
             tracing::info!("shutting down: draining in-flight requests");
             draining.start();
@@ -167,7 +166,7 @@ impl Application {
         });
         // In-flight requests get `shutdown_grace` to finish; then we stop regardless.
         tokio::select! {
-            result = server => result?,
+            () = server => {},
             _ = async {
                 let _ = stopped.wait_for(|s| *s).await;
                 tokio::time::sleep(grace).await;
@@ -175,6 +174,81 @@ impl Application {
         }
         Ok(())
     }
+}
+
+/// The gateway's HTTP/1 server: axum's own `serve` with a header read timeout. `axum::serve`
+/// gives hyper no timer, so hyper's header timeout never fires there and a client sending its
+/// headers a byte at a time (slow-loris) holds a connection and a task for ever. Here the
+/// timeout runs from the first byte of a request's head and is not reset by further bytes.
+async fn serve(
+    listener: TcpListener,
+    app: Router,
+    header_read_timeout: std::time::Duration,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::service::TowerToHyperService;
+    use tower::ServiceExt;
+
+    // Every connection task holds a receiver of `closed`; all dropped = all drained.
+    let (closed_tx, closed_rx) = tokio::sync::watch::channel(());
+    let (drain_tx, drain_rx) = tokio::sync::watch::channel(false);
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors and the like: pause instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = app.clone().map_request(
+            move |mut request: axum::extract::Request<hyper::body::Incoming>| {
+                request
+                    .extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                request.map(axum::body::Body::new)
+            },
+        );
+        let mut builder = hyper::server::conn::http1::Builder::new();
+        builder
+            .timer(TokioTimer::new())
+            .header_read_timeout(header_read_timeout);
+        let mut drain = drain_rx.clone();
+        let closed = closed_rx.clone();
+        tokio::spawn(async move {
+            let connection = builder
+                .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service))
+                .with_upgrades();
+            let mut connection = std::pin::pin!(connection);
+            tokio::select! {
+                result = connection.as_mut() => {
+                    if let Err(e) = result {
+                        tracing::debug!(error = %e, "connection ended with an error");
+                    }
+                }
+                () = async {
+                    // The guard `wait_for` returns must not live across the drain below.
+                    let _ = drain.wait_for(|d| *d).await;
+                } => {
+                    // Finish the request in flight, take no new one on this connection.
+                    connection.as_mut().graceful_shutdown();
+                    let _ = connection.as_mut().await;
+                }
+            }
+            drop(closed);
+        });
+    }
+    drop(listener);
+    let _ = drain_tx.send(true);
+    drop(closed_rx);
+    closed_tx.closed().await;
 }
 
 /// Loads every trust file (PEM or PKCS#7), saying what each contained and what was skipped.

@@ -57,6 +57,8 @@ pub struct AppStateInner {
     pub sessions: SessionCache,
     /// Login starts per client address.
     pub start_limiter: Arc<StartLimiter>,
+    /// Login starts running at once on this replica (`login.max_starts_in_flight`).
+    pub start_slots: Arc<tokio::sync::Semaphore>,
     /// Where signed-in users are proxied.
     pub routes: CabinetRoutes,
     /// Signs the identity assertion for the cabinet.

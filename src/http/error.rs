@@ -29,6 +29,10 @@ pub enum AppError {
     Forbidden,
     #[error("too many requests")]
     TooManyRequests,
+    /// The global bound on logins being started or waiting is reached (a flood from many
+    /// addresses): 503, so the database stays there for signed-in users.
+    #[error("too many logins in progress")]
+    TooManyLogins,
     #[error("the cabinet (upstream) is unreachable")]
     UpstreamUnavailable,
     #[error("the cabinet (upstream) did not answer in time")]
@@ -58,6 +62,7 @@ pub enum ErrorKind {
     PayloadTooLarge,
     Timeout,
     TooManyRequests,
+    TooManyLogins,
     Unavailable,
     BadGateway,
     Internal,
@@ -90,6 +95,7 @@ impl ErrorKind {
             ErrorKind::PayloadTooLarge => "payload_too_large",
             ErrorKind::Timeout => "timeout",
             ErrorKind::TooManyRequests => "too_many_requests",
+            ErrorKind::TooManyLogins => "too_many_logins",
             ErrorKind::Unavailable => "unavailable",
             ErrorKind::BadGateway => "bad_gateway",
             ErrorKind::Internal => "internal",
@@ -104,6 +110,7 @@ impl ErrorKind {
             ErrorKind::PayloadTooLarge => (t.too_large_title, t.too_large_body),
             ErrorKind::Timeout => (t.timeout_title, t.timeout_body),
             ErrorKind::TooManyRequests => (t.too_many_title, t.too_many_body),
+            ErrorKind::TooManyLogins => (t.busy_title, t.busy_body),
             ErrorKind::Unavailable => (t.unavailable_title, t.unavailable_body),
             ErrorKind::BadGateway => (t.bad_gateway_title, t.bad_gateway_body),
             ErrorKind::Internal => (t.internal_title, t.internal_body),
@@ -123,6 +130,7 @@ impl IntoResponse for AppError {
             AppError::TooManyRequests => {
                 (StatusCode::TOO_MANY_REQUESTS, ErrorKind::TooManyRequests)
             }
+            AppError::TooManyLogins => (StatusCode::SERVICE_UNAVAILABLE, ErrorKind::TooManyLogins),
             AppError::UpstreamUnavailable => (StatusCode::BAD_GATEWAY, ErrorKind::BadGateway),
             AppError::UpstreamTimeout => (StatusCode::GATEWAY_TIMEOUT, ErrorKind::Timeout),
             AppError::DatabaseUnavailable(cause) => {

@@ -100,6 +100,7 @@ pub fn router(state: AppState) -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(from_fn(request_id::assign_request_id))
+                .layer(from_fn(security_headers_unless_upstream))
                 .layer(from_fn(refuse_oversized_headers))
                 .layer(TraceLayer::new_for_http().make_span_with(request_span))
                 .layer(from_fn(metrics::track))
@@ -133,6 +134,35 @@ fn header_if_missing(
         HeaderName::from_static(name),
         HeaderValue::from_static(value),
     )
+}
+
+/// The security headers of the own routes, also on what kepgate renders in the cabinet's space
+/// (error pages such as 502/504, "not allowed", the login redirect, 431). Never on the cabinet's
+/// own responses: a CSP of ours would break its pages.
+async fn security_headers_unless_upstream(
+    request: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let mut response = next.run(request).await;
+    if response
+        .extensions()
+        .get::<crate::proxy::FromUpstream>()
+        .is_some()
+    {
+        return response;
+    }
+    let headers = response.headers_mut();
+    for (name, value) in [
+        ("content-security-policy", CSP),
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("referrer-policy", "same-origin"),
+    ] {
+        if !headers.contains_key(name) {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+    }
+    response
 }
 
 /// Request headers beyond this many bytes get a 431 (nginx's default is 4 × 8 KiB). hyper's own

@@ -14,11 +14,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use time::Duration;
+use time::{Duration, OffsetDateTime};
 
 use super::pending::{self, Outcome, PendingState};
-use crate::provider::{CallbackResult, Provider};
-use crate::signature::verify_auth_signature;
+use crate::provider::{CallbackResult, Provider, RequestHash};
+use crate::signature::{TrustList, verify_auth_signature};
 use crate::state::AppState;
 
 /// Clock skew allowed between the phone's signing time and our own.
@@ -136,34 +136,13 @@ async fn handle(
             .into_response());
     }
 
-    let outcome = match callback.result {
-        CallbackResult::Declined { reason } => Outcome::Rejected {
-            reason: format!("declined:{reason}"),
-        },
-        CallbackResult::Signed(p7s) => {
-            match verify_auth_signature(&p7s, &callback.request_hash.digest(), &state.trust, now) {
-                Ok(verified) => match verified.signing_time {
-                    // signingTime is the signer's claim; a certificate's validity was checked at
-                    // that time, so it must fall inside this login's own window.
-                    Some(t) if t < login.created_at - SKEW => Outcome::Failed {
-                        reason: "signing_time_before_request".to_owned(),
-                    },
-                    _ => {
-                        for warning in &verified.identity_warnings {
-                            tracing::warn!(provider = %id, login = %login.id, %warning, "identity field ignored");
-                        }
-                        Outcome::Confirmed(Box::new(verified.identity))
-                    }
-                },
-                Err(e) => {
-                    tracing::warn!(provider = %id, login = %login.id, error = %e, "signature refused");
-                    Outcome::Failed {
-                        reason: e.code().to_owned(),
-                    }
-                }
-            }
-        }
-    };
+    let outcome = judge(
+        callback.result,
+        &callback.request_hash,
+        &state.trust,
+        now,
+        login.created_at,
+    );
     let changed = pending::record_outcome(&state.db, login.id, &outcome, now).await?;
     let label = match (&outcome, changed) {
         (_, None) => "duplicate",
@@ -190,6 +169,48 @@ async fn handle(
         // Lost a race with another callback or the expiry: the first result stands.
         (_, None) => (StatusCode::OK, Json(json!({ "success": true }))).into_response(),
     })
+}
+
+/// What a decoded callback decides, without the database: a decline rejects; a signature must
+/// verify against `trust` over `request_hash`, with a signing time inside the login's window
+/// (`login_created_at` minus the skew). The handler calls this once the pending login is found;
+/// the `callback_decoder` fuzz target calls it on whatever the decoder accepted.
+pub fn judge(
+    result: CallbackResult,
+    request_hash: &RequestHash,
+    trust: &TrustList,
+    now: OffsetDateTime,
+    login_created_at: OffsetDateTime,
+) -> Outcome {
+    match result {
+        CallbackResult::Declined { reason } => Outcome::Rejected {
+            reason: format!("declined:{reason}"),
+        },
+        CallbackResult::Signed(p7s) => {
+            match verify_auth_signature(&p7s, &request_hash.digest(), trust, now) {
+                Ok(verified) => match verified.signing_time {
+                    // signingTime is the signer's claim; a certificate's validity was checked at
+                    // that time, so it must fall inside this login's own window.
+                    Some(t) if t < login_created_at - SKEW => Outcome::Failed {
+                        reason: "signing_time_before_request".to_owned(),
+                    },
+                    _ => {
+                        for warning in &verified.identity_warnings {
+                            tracing::warn!(%warning, "identity field ignored");
+                        }
+                        Outcome::Confirmed(Box::new(verified.identity))
+                    }
+                },
+                Err(e) => {
+                    // The request span names the provider and the request id.
+                    tracing::warn!(error = %e, "signature refused");
+                    Outcome::Failed {
+                        reason: e.code().to_owned(),
+                    }
+                }
+            }
+        }
+    }
 }
 
 fn answer(status: StatusCode, reason: &str, message: &str, provider: &str) -> Response {

@@ -168,7 +168,7 @@ pub async fn start_form(
     match begin(
         &state,
         &headers,
-        peer.ip(),
+        client_ip(&state, &headers, peer),
         &form.provider,
         form.user_hint,
         rd.clone(),
@@ -285,8 +285,21 @@ async fn begin(
         StartError::UnknownProvider => AppError::BadRequest("unknown provider".to_owned()).into(),
         StartError::Database(e) => AppError::from(e).into(),
         StartError::Random(e) => AppError::Internal(anyhow::anyhow!("no randomness: {e}")).into(),
+        StartError::Busy => AppError::TooManyLogins.into(),
     })?;
     Ok((started, new_cookie))
+}
+
+/// The client's address: the peer's, or from `X-Forwarded-For` when the peer is a trusted proxy.
+/// Behind nginx every peer is nginx, and a limit keyed on it would be one limit for everyone.
+fn client_ip(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
+    crate::proxy::headers::client_origin(
+        headers,
+        peer.ip(),
+        &state.settings.proxy.trusted_proxies,
+        state.settings.server.base_url.scheme(),
+    )
+    .ip
 }
 
 fn encode_nonce(nonce: &[u8; 32]) -> String {
@@ -512,7 +525,7 @@ pub async fn complete_form(
     if !csrf::verify(headers, &state.settings.server, &form.csrf) {
         return Err(AppError::Forbidden);
     }
-    match complete(&state, headers, peer.ip(), id).await? {
+    match complete(&state, headers, client_ip(&state, headers, peer), id).await? {
         Completed::Done {
             return_path,
             cookies,
@@ -680,7 +693,7 @@ pub async fn api_start(
     match begin(
         &state,
         headers,
-        peer.ip(),
+        client_ip(&state, headers, peer),
         &body.provider,
         body.user_hint,
         rd,
@@ -741,7 +754,7 @@ pub async fn api_complete(
     {
         return Err(AppError::Forbidden);
     }
-    match complete(&state, &headers, peer.ip(), id).await? {
+    match complete(&state, &headers, client_ip(&state, &headers, peer), id).await? {
         Completed::Done {
             return_path,
             cookies,

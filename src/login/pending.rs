@@ -141,6 +141,23 @@ pub async fn insert(db: &PgPool, new: &NewPendingLogin<'_>) -> Result<(), sqlx::
     Ok(())
 }
 
+/// Unexpired pending logins, counted up to `limit` (the partial index on `expires_at` keeps this
+/// cheap however large a flood grew the table).
+pub async fn count_waiting(
+    db: &PgPool,
+    now: OffsetDateTime,
+    limit: i64,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM (SELECT 1 FROM pending_logins
+             WHERE state = 'pending' AND expires_at > $1 LIMIT $2) AS waiting"#,
+        now,
+        limit
+    )
+    .fetch_one(db)
+    .await
+}
+
 pub async fn set_deeplink(
     db: &PgPool,
     id: PendingLoginId,

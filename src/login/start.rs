@@ -43,6 +43,10 @@ pub enum StartError {
     Database(#[from] sqlx::Error),
     #[error("no randomness available: {0}")]
     Random(String),
+    /// `login.max_starts_in_flight` starts are running on this replica, or
+    /// `login.max_pending` logins are waiting: a flood, most likely from many addresses.
+    #[error("too many logins in progress")]
+    Busy,
 }
 
 pub async fn start_login(
@@ -54,6 +58,19 @@ pub async fn start_login(
         .get(&request.provider_id)
         .ok_or(StartError::UnknownProvider)?
         .clone();
+    // The per-address rate limit does not stop a flood from many addresses; these two bounds do,
+    // so that the pool and the table stay there for signed-in users. The permit bounds the
+    // connections and provider calls starts hold at once; the count bounds rows (it may be
+    // overshot by the starts running concurrently, a few, never by the flood).
+    let Ok(_permit) = state.start_slots.try_acquire() else {
+        metrics::counter!("kepgate_login_starts_busy_total", "bound" => "in_flight").increment(1);
+        return Err(StartError::Busy);
+    };
+    let max_pending = i64::from(state.settings.login.max_pending);
+    if pending::count_waiting(&state.db, state.clock.now(), max_pending).await? >= max_pending {
+        metrics::counter!("kepgate_login_starts_busy_total", "bound" => "pending").increment(1);
+        return Err(StartError::Busy);
+    }
     let (request_hash, _request_id) =
         RequestHash::generate().map_err(|e| StartError::Random(e.to_string()))?;
     let now = state.clock.now();

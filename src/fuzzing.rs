@@ -1,0 +1,125 @@
+//! Entry points of the fuzz targets in `fuzz/` and of their regression tests: each takes the
+//! fuzzer's raw bytes, frames them into the arguments the product's own functions take, runs
+//! those functions, and checks what must hold for every input. Nothing here re-implements
+//! product logic, so a crash found here is a crash of the gateway.
+
+use std::sync::OnceLock;
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use time::OffsetDateTime;
+
+use crate::login::callback::judge;
+use crate::login::pending::Outcome;
+use crate::provider::diia::{decode_auth_callback, wire};
+use crate::return_path::ReturnPath;
+use crate::signature::{TrustList, verify_auth_signature};
+
+/// The callback decoder, end to end, as the handler runs it minus the database:
+/// multipart body → `encodeData` base64 → JSON → signature base64 → CMS → X.509 → chain to
+/// `trust` → identity (РНОКПП/ЄДРПОУ).
+///
+/// Input framing: `content-type \n trace-id \n body` (the two headers the decoder reads besides
+/// the action, which is fixed to `auth`; without both newlines the whole input is the body).
+/// Returns the decision, or `None` when the decoder refused the bytes.
+pub fn callback_decoder(data: &[u8], trust: &TrustList, now: OffsetDateTime) -> Option<Outcome> {
+    let (content_type, trace_id, body) = split_callback_input(data);
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        HeaderName::from_static(wire::ACTION_HEADER),
+        HeaderValue::from_static(wire::ACTION_AUTH),
+    );
+    // Bytes a real client could not put in a header are not worth the fuzzer's time.
+    if let Ok(v) = HeaderValue::from_bytes(content_type) {
+        headers.insert(axum::http::header::CONTENT_TYPE, v);
+    }
+    if let Ok(v) = HeaderValue::from_bytes(trace_id) {
+        headers.insert(HeaderName::from_static(wire::TRACE_ID_HEADER), v);
+    }
+    let body = Bytes::copy_from_slice(body);
+    let decoded = runtime().block_on(decode_auth_callback(&headers, &body));
+    let callback = decoded.ok()?;
+    let outcome = judge(
+        callback.result.clone(),
+        &callback.request_hash,
+        trust,
+        now,
+        now - time::Duration::minutes(1),
+    );
+    if matches!(outcome, Outcome::Confirmed(_)) {
+        // Nothing unsigned may ever confirm a login.
+        assert!(
+            matches!(callback.result, crate::provider::CallbackResult::Signed(_)),
+            "confirmed without a signature"
+        );
+    }
+    Some(outcome)
+}
+
+/// Splits `content-type \n trace-id \n body`.
+pub fn split_callback_input(data: &[u8]) -> (&[u8], &[u8], &[u8]) {
+    let mut parts = data.splitn(3, |b| *b == b'\n');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(ct), Some(trace), Some(body)) => (ct, trace, body),
+        _ => (b"", b"", data),
+    }
+}
+
+/// The CMS/X.509 layer alone, so the fuzzer spends its time in the ASN.1 instead of in the
+/// multipart and base64 around it. Input framing: 32 bytes of the expected hash, then the p7s.
+pub fn cms_verify(data: &[u8], trust: &TrustList, now: OffsetDateTime) -> bool {
+    let Some((hash, p7s)) = data.split_at_checked(32) else {
+        return false;
+    };
+    match verify_auth_signature(p7s, hash, trust, now) {
+        Ok(verified) => {
+            // Identity numbers, when present, passed their check digits.
+            if let Some(rnokpp) = &verified.identity.rnokpp {
+                assert_eq!(rnokpp.as_str().len(), 10);
+            }
+            true
+        }
+        Err(e) => {
+            // Every refusal has a stable code for the login row and the metrics.
+            assert!(!e.code().is_empty());
+            false
+        }
+    }
+}
+
+/// The return-path parser, with the properties every accepted path must have: a path on our
+/// own origin (one leading `/`, not `//` or `/\` that a browser reads as a host, no scheme,
+/// no control characters or whitespace), stable when parsed again, and resolving to our
+/// origin under a real URL parser.
+pub fn return_path(data: &[u8]) -> Option<ReturnPath> {
+    let raw = std::str::from_utf8(data).ok()?;
+    let parsed = ReturnPath::parse(raw).ok()?;
+    let p = parsed.as_str();
+    assert!(p.starts_with('/'), "{raw:?} → {p:?}: not absolute");
+    assert!(!p.starts_with("//"), "{raw:?} → {p:?}: protocol-relative");
+    assert!(!p.contains('\\'), "{raw:?} → {p:?}: backslash");
+    assert!(
+        !p.chars().any(|c| c.is_control() || c.is_whitespace()),
+        "{raw:?} → {p:?}: control character or whitespace"
+    );
+    let base = url::Url::parse("https://kepgate.invalid/").ok()?;
+    let joined = base.join(p);
+    assert!(
+        joined.as_ref().is_ok_and(|u| u.origin() == base.origin()),
+        "{raw:?} → {p:?}: leaves the origin: {joined:?}"
+    );
+    let again = ReturnPath::parse(p);
+    assert_eq!(again.as_ref(), Ok(&parsed), "{raw:?} → {p:?}: not stable");
+    Some(parsed)
+}
+
+/// One current-thread runtime for the async decoder (multer reads a stream); the body is
+/// complete in memory, so nothing ever waits.
+fn runtime() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap_or_else(|e| panic!("no tokio runtime: {e}"))
+    })
+}
