@@ -55,6 +55,16 @@ cpu_seconds() {
   echo "scale=2; $total / $ticks" | bc
 }
 
+# CPU seconds (user+system) used so far by one process.
+pid_cpu_seconds() {
+  local ticks line
+  ticks=$(getconf CLK_TCK)
+  read -r line < "/proc/$1/stat" || { echo 0; return; }
+  line="${line##*) }"
+  set -- $line
+  echo "scale=2; (${12} + ${13}) / $ticks" | bc
+}
+
 rss_mib() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 
 # The Diia emulator + the sample cabinet + a gateway configured for them (release build).
@@ -69,6 +79,7 @@ start_login_stack() {
   env -i PATH="$PATH" "$BIN" emulator --listen "127.0.0.1:$em" \
     --partner-callback-url "$GATEWAY/.kepgate/callback/diia/$secret" >"$WORK/emulator.log" 2>&1 &
   PIDS+=($!)
+  EMULATOR_PID=$!
   env -i PATH="$PATH" "$BIN" cabinet --listen "127.0.0.1:$cab" >"$WORK/cabinet.log" 2>&1 &
   PIDS+=($!)
   wait_http "$EMULATOR/emulator/ca.pem"

@@ -95,6 +95,7 @@ impl Application {
             sessions: crate::session::SessionCache::default(),
             start_limiter: Arc::new(start_limiter(settings_login_rate)),
             start_slots: Arc::new(tokio::sync::Semaphore::new(start_slots)),
+            waiting_logins: Arc::default(),
             routes,
             assertions: Arc::new(assertions),
             qr_links: Arc::new(qr_links),

@@ -59,6 +59,8 @@ pub struct AppStateInner {
     pub start_limiter: Arc<StartLimiter>,
     /// Login starts running at once on this replica (`login.max_starts_in_flight`).
     pub start_slots: Arc<tokio::sync::Semaphore>,
+    /// Logins waiting, counted at most once a second (the `login.max_pending` bound).
+    pub waiting_logins: Arc<crate::login::start::WaitingLogins>,
     /// Where signed-in users are proxied.
     pub routes: CabinetRoutes,
     /// Signs the identity assertion for the cabinet.
