@@ -67,7 +67,8 @@ pub struct LoginSettings {
     /// beyond it a start gets 503 «too many logins right now».
     pub max_starts_in_flight: u32,
     /// Unexpired pending logins across all replicas; beyond it a start gets the same 503. Bounds
-    /// what a flood from many addresses can put in the database.
+    /// what a flood from many addresses can put in the database. Each replica counts at most once
+    /// a second (plus its own starts since), so other replicas' starts of that second may overshoot.
     pub max_pending: u32,
     /// After a login is confirmed, how long the browser has to complete it, in seconds.
     #[serde(with = "seconds")]

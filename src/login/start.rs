@@ -61,7 +61,8 @@ pub async fn start_login(
     // The per-address rate limit does not stop a flood from many addresses; these two bounds do,
     // so that the pool and the table stay there for signed-in users. The permit bounds the
     // connections and provider calls starts hold at once; the count bounds rows (it may be
-    // overshot by the starts running concurrently, a few, never by the flood).
+    // overshot by what other replicas start within a second of this one's count, never by the
+    // flood as a whole).
     let Ok(_permit) = state.start_slots.try_acquire() else {
         metrics::counter!("kepgate_login_starts_busy_total", "bound" => "in_flight").increment(1);
         return Err(StartError::Busy);
