@@ -18,14 +18,14 @@ if psql -At -h 127.0.0.1 -U postgres -d "$BENCH_DB" -c 'SHOW shared_preload_libr
 fi
 for users in "${USERS[@]}"; do
   [ "$PGSS" = 1 ] && psql -qAt -h 127.0.0.1 -U postgres -d "$BENCH_DB" -c 'SELECT pg_stat_statements_reset()' >/dev/null
-  gw0=$(cpu_seconds kepgate); pg0=$(cpu_seconds postgres); lg0=$(cpu_seconds kepgate-loadgen)
+  pg0=$(cpu_seconds postgres)
   gp0=$(pid_cpu_seconds "$GATEWAY_PID"); ep0=$(pid_cpu_seconds "$EMULATOR_PID")
   "$LOADGEN" logins "$GATEWAY" "$EMULATOR" "$users" "$SECONDS_PER_RUN" | tee "$WORK/run.txt" | tail -1 >/dev/null
-  gw1=$(cpu_seconds kepgate); pg1=$(cpu_seconds postgres); lg1=$(cpu_seconds kepgate-loadgen)
+  pg1=$(cpu_seconds postgres)
   gp1=$(pid_cpu_seconds "$GATEWAY_PID"); ep1=$(pid_cpu_seconds "$EMULATOR_PID")
   cat "$WORK/run.txt"
   echo
-  echo "CPU seconds during the run (of $((SECONDS_PER_RUN * $(nproc))) available): gateway $(echo "$gp1 - $gp0" | bc), Diia emulator $(echo "$ep1 - $ep0" | bc), load generator $(echo "$lg1 - $lg0" | bc), all kepgate processes $(echo "$gw1 - $gw0" | bc), PostgreSQL $(echo "$pg1 - $pg0" | bc)"
+  echo "CPU seconds during the run (of $((SECONDS_PER_RUN * $(nproc))) available): gateway $(echo "$gp1 - $gp0" | bc), Diia emulator $(echo "$ep1 - $ep0" | bc), PostgreSQL $(echo "$pg1 - $pg0" | bc) (the load generator's own CPU is not counted: it has exited when the run is read)"
   echo
   if [ "$PGSS" = 1 ]; then
     logins=$(awk -F'|' 'NR==3 {gsub(/[ ,]/, "", $3); print $3}' "$WORK/run.txt")
