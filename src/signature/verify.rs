@@ -190,9 +190,19 @@ fn verify_with_key(
     let bad = |e: &dyn std::fmt::Display| VerifyError::BadSignature(e.to_string());
     match (scheme, key_alg) {
         (SigScheme::Ecdsa(h), KeyAlgorithm::EcdsaP256) => {
-            let vk = p256::ecdsa::VerifyingKey::from_sec1_bytes(key_bytes).map_err(|e| bad(&e))?;
-            let s = p256::ecdsa::Signature::from_der(sig).map_err(|e| bad(&e))?;
-            vk.verify_prehash(&h.digest(data), &s)
+            // aws-lc, not the p256 crate: two P-256 checks per login were a fifth of the
+            // gateway's CPU (docs/benchmarks.md, section 2). It hashes `data` itself.
+            use aws_lc_rs::signature::{
+                ECDSA_P256_SHA256_ASN1, ECDSA_P256_SHA384_ASN1, ECDSA_P256_SHA512_ASN1,
+                UnparsedPublicKey,
+            };
+            let algorithm = match h {
+                HashAlg::Sha256 => &ECDSA_P256_SHA256_ASN1,
+                HashAlg::Sha384 => &ECDSA_P256_SHA384_ASN1,
+                HashAlg::Sha512 => &ECDSA_P256_SHA512_ASN1,
+            };
+            UnparsedPublicKey::new(algorithm, key_bytes)
+                .verify(data, sig)
                 .map_err(|_| VerifyError::BadSignature("ECDSA P-256 check failed".into()))?;
             Ok(match h {
                 HashAlg::Sha256 => "ECDSA P-256 with SHA-256",
