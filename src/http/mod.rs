@@ -151,16 +151,20 @@ async fn security_headers_unless_upstream(
     {
         return response;
     }
+    use axum::http::header::{
+        CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+    };
     let headers = response.headers_mut();
+    // Standard names, not strings: a `&str` name is parsed again on every response.
     for (name, value) in [
-        ("content-security-policy", CSP),
-        ("x-content-type-options", "nosniff"),
-        ("x-frame-options", "DENY"),
-        ("referrer-policy", "same-origin"),
+        (CONTENT_SECURITY_POLICY, CSP),
+        (X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (X_FRAME_OPTIONS, "DENY"),
+        (REFERRER_POLICY, "same-origin"),
     ] {
-        if !headers.contains_key(name) {
-            headers.insert(name, HeaderValue::from_static(value));
-        }
+        headers
+            .entry(name)
+            .or_insert_with(|| HeaderValue::from_static(value));
     }
     response
 }

@@ -31,7 +31,7 @@ pub async fn receive(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let Some(provider) = state.providers.get(&provider_id).cloned() else {
+    let Some(provider) = state.providers.get(&provider_id) else {
         return answer(
             StatusCode::NOT_FOUND,
             "not_found",
@@ -58,7 +58,7 @@ pub async fn receive(
             &provider_id,
         );
     }
-    match handle(&state, &provider, &headers, &body).await {
+    match handle(&state, provider, &headers, &body).await {
         Ok(response) => response,
         Err(e) => {
             tracing::error!(provider = %provider_id, error = %e, "callback could not be recorded");

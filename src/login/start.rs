@@ -56,8 +56,7 @@ pub async fn start_login(
     let provider = state
         .providers
         .get(&request.provider_id)
-        .ok_or(StartError::UnknownProvider)?
-        .clone();
+        .ok_or(StartError::UnknownProvider)?;
     // The per-address rate limit does not stop a flood from many addresses; these two bounds do,
     // so that the pool and the table stay there for signed-in users. The permit bounds the
     // connections and provider calls starts hold at once; the count bounds rows (it may be
