@@ -286,6 +286,11 @@ pub struct ProxySettings {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Origins besides our own from which WebSocket handshakes are accepted.
     pub websocket_origins: Vec<String>,
+    /// Pass client headers with `_` in their name to the cabinet (nginx's
+    /// `underscores_in_headers`). Off: they are dropped, because servers that read `_` as `-`
+    /// (WSGI, CGI, Rack) would take `x_kepgate_rnokpp` for an identity header. Names that fold
+    /// into an identity or forwarding header are dropped either way.
+    pub underscores_in_headers: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -641,7 +646,10 @@ impl Settings {
                 "server.route_prefix: {prefix:?} must start with '/' and not end with '/' (for example \"/.kepgate\")"
             )));
         }
-        if prefix.contains(['?', '#', ' ', '{', '}', '*']) {
+        let canonical = crate::canonical_path::CanonicalPath::parse(prefix);
+        if prefix.contains(['?', '#', ' ', '{', '}', '*'])
+            || canonical.as_ref().map(|p| p.for_decisions()) != Ok(prefix.as_str())
+        {
             return Err(ConfigError::Invalid(format!(
                 "server.route_prefix: {prefix:?} may contain only plain path characters"
             )));
@@ -736,6 +744,15 @@ impl Settings {
             if !route.prefix.starts_with('/') {
                 return Err(ConfigError::Invalid(format!(
                     "routes.{name}.prefix: {:?} must start with '/'",
+                    route.prefix
+                )));
+            }
+            // Requests are matched in canonical form, so a prefix in any other form would
+            // never match (or match something else than it says).
+            let canonical = crate::canonical_path::CanonicalPath::parse(&route.prefix);
+            if canonical.as_ref().map(|p| p.for_decisions()) != Ok(route.prefix.as_str()) {
+                return Err(ConfigError::Invalid(format!(
+                    "routes.{name}.prefix: {:?} is not a canonical path (no '.', '..', '//', ';' parameters, percent-encoding of plain characters or lower-case hex)",
                     route.prefix
                 )));
             }

@@ -109,6 +109,7 @@ pub async fn run(
                 listen: cabinet_addr,
                 jwks_url: Some(jwks_url.parse()?),
                 audience: "cabinet".to_owned(),
+                issuer: Some(settings.server.base_url.to_string()),
             },
             cabinet_listener,
         )?;

@@ -1,5 +1,6 @@
 //! kepgate: sign in to web apps with a Ukrainian qualified e-signature (КЕП) from a cloud provider.
 
+pub mod canonical_path;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -33,6 +33,9 @@ pub enum AppError {
     /// addresses): 503, so the database stays there for signed-in users.
     #[error("too many logins in progress")]
     TooManyLogins,
+    /// The client's request body stopped arriving (proxied requests).
+    #[error("the request body stalled")]
+    RequestTimeout,
     #[error("the cabinet (upstream) is unreachable")]
     UpstreamUnavailable,
     #[error("the cabinet (upstream) did not answer in time")]
@@ -131,6 +134,7 @@ impl IntoResponse for AppError {
                 (StatusCode::TOO_MANY_REQUESTS, ErrorKind::TooManyRequests)
             }
             AppError::TooManyLogins => (StatusCode::SERVICE_UNAVAILABLE, ErrorKind::TooManyLogins),
+            AppError::RequestTimeout => (StatusCode::REQUEST_TIMEOUT, ErrorKind::Timeout),
             AppError::UpstreamUnavailable => (StatusCode::BAD_GATEWAY, ErrorKind::BadGateway),
             AppError::UpstreamTimeout => (StatusCode::GATEWAY_TIMEOUT, ErrorKind::Timeout),
             AppError::DatabaseUnavailable(cause) => {
@@ -242,8 +246,11 @@ pub async fn render_error_pages(
     };
     *rendered.status_mut() = status;
     // Keep headers the original response set (Retry-After, Allow, …), but not its length.
+    // Nor its encoding: the body is replaced by an uncompressed page, and a `gzip` label left
+    // from a compressed framework rejection made browsers show a decoding error.
     let (mut parts, _original_body) = response.into_parts();
     parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    parts.headers.remove(axum::http::header::CONTENT_ENCODING);
     for (name, value) in rendered.headers() {
         parts.headers.insert(name, value.clone());
     }

@@ -1,6 +1,7 @@
 //! The HTTP surface: kepgate's own routes under the reserved prefix, everything else the cabinet's.
 
 pub mod cabinet;
+pub mod canonical_path;
 pub mod cookies;
 pub mod csrf;
 pub mod error;
@@ -14,7 +15,7 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{get, post};
-use tower::ServiceBuilder;
+use tower::{ServiceBuilder, ServiceExt};
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -92,7 +93,7 @@ pub fn router(state: AppState) -> Router {
     let hsts = (server.base_url.scheme() == "https")
         .then(|| header_if_missing("strict-transport-security", "max-age=31536000"));
 
-    Router::new()
+    let routed = Router::new()
         .nest(&server.route_prefix, own_routes)
         // The cabinet's space: login first; the reverse proxy comes with the proxy issue.
         .fallback(crate::proxy::cabinet)
@@ -104,10 +105,14 @@ pub fn router(state: AppState) -> Router {
                 .layer(from_fn(refuse_oversized_headers))
                 .layer(TraceLayer::new_for_http().make_span_with(request_span))
                 .layer(from_fn(metrics::track))
-                .layer(from_fn_with_state(state.clone(), error::render_error_pages)),
+                .layer(from_fn_with_state(state.clone(), error::render_error_pages))
+                .layer(from_fn(canonical_path::refuse_non_canonical)),
         )
         .layer(tower::util::option_layer(hsts))
-        .with_state(state)
+        .with_state(state);
+    // The path is made canonical before the router sees it: own routes, cabinet routes,
+    // policies and the upstream all see one spelling (see `crate::canonical_path`).
+    Router::new().fallback_service(routed.map_request(canonical_path::canonicalize))
 }
 
 /// The span logs the route template, never the raw URI: paths and queries can carry secrets

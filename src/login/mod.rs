@@ -1,6 +1,7 @@
 //! The cross-device login: pending logins in PostgreSQL, started here, finished by the
 //! provider's callback (see design/flow.md for the whole picture).
 
+pub mod binding;
 pub mod callback;
 pub mod events;
 pub mod pages;

@@ -16,10 +16,10 @@ use axum::response::{Html, IntoResponse, Response};
 use futures_util::stream::Stream;
 use serde::Deserialize;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::binding::BindingCookie;
 use super::pending::{self, PendingLogin, PendingLoginId, PendingState};
 use super::start::{StartError, StartLogin, StartedLogin, start_login};
 use super::status_stream::StatusStream;
@@ -178,9 +178,9 @@ pub async fn start_form(
     {
         Ok((started, binding_cookie)) => {
             let mut response = redirect(&server.path(&format!("/login/wait/{}", started.id)))?;
-            if let Some(cookie) = binding_cookie {
-                response.headers_mut().append(SET_COOKIE, header(&cookie)?);
-            }
+            response
+                .headers_mut()
+                .append(SET_COOKIE, header(&binding_cookie)?);
             Ok(response)
         }
         Err(BeginError::Provider(e)) => {
@@ -219,7 +219,8 @@ impl From<AppError> for BeginError {
     }
 }
 
-/// Shared by the form and the JSON API: rate limit, provider, binding nonce, start.
+/// Shared by the form and the JSON API: rate limit, provider, binding nonce, start. Returns the
+/// started login and the binding cookie to set.
 async fn begin(
     state: &AppState,
     headers: &HeaderMap,
@@ -228,7 +229,7 @@ async fn begin(
     user_hint: Option<String>,
     rd: ReturnPath,
     shared_pc: bool,
-) -> Result<(StartedLogin, Option<String>), BeginError> {
+) -> Result<(StartedLogin, String), BeginError> {
     if state.start_limiter.check_key(&client_ip).is_err() {
         metrics::counter!("kepgate_login_starts_limited_total").increment(1);
         return Err(AppError::TooManyRequests.into());
@@ -245,24 +246,9 @@ async fn begin(
         (None, _) => None,
     };
     let server = &state.settings.server;
-    // One binding nonce per browser, reused across tabs; only its hash is stored per login.
-    let (nonce, new_cookie) = match cookies::get(headers, server, CookieKind::LoginBinding)
-        .and_then(|v| decode_nonce(&v))
-    {
-        Some(nonce) => (nonce, None),
-        None => {
-            let mut nonce = [0u8; 32];
-            getrandom::fill(&mut nonce)
-                .map_err(|e| AppError::Internal(anyhow::anyhow!("no randomness: {e}")))?;
-            let cookie = cookies::set(
-                server,
-                CookieKind::LoginBinding,
-                &encode_nonce(&nonce),
-                None,
-            );
-            (nonce, Some(cookie))
-        }
-    };
+    // A fresh nonce for every login, never one the browser brings (see `binding`).
+    let nonce = BindingCookie::fresh_nonce()
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("no randomness: {e}")))?;
     let user_agent = headers
         .get(USER_AGENT)
         .and_then(|v| v.to_str().ok())
@@ -287,7 +273,13 @@ async fn begin(
         StartError::Random(e) => AppError::Internal(anyhow::anyhow!("no randomness: {e}")).into(),
         StartError::Busy => AppError::TooManyLogins.into(),
     })?;
-    Ok((started, new_cookie))
+    let cookie = binding_cookie(headers, server)
+        .with_login(started.id, nonce)
+        .value();
+    Ok((
+        started,
+        cookies::set(server, CookieKind::LoginBinding, &cookie, None),
+    ))
 }
 
 /// The client's address: the peer's, or from `X-Forwarded-For` when the peer is a trusted proxy.
@@ -302,25 +294,19 @@ fn client_ip(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> IpAddr 
     .ip
 }
 
-fn encode_nonce(nonce: &[u8; 32]) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(nonce)
+fn binding_cookie(headers: &HeaderMap, server: &crate::config::ServerSettings) -> BindingCookie {
+    cookies::get(headers, server, CookieKind::LoginBinding)
+        .map(|v| BindingCookie::parse(&v))
+        .unwrap_or_default()
 }
 
-fn decode_nonce(value: &str) -> Option<[u8; 32]> {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(value)
-        .ok()?
-        .try_into()
-        .ok()
-}
-
-/// The hash of this browser's binding nonce, if it has one.
-pub(super) fn binding_hash(headers: &HeaderMap, state: &AppState) -> Option<Vec<u8>> {
-    let nonce = cookies::get(headers, &state.settings.server, CookieKind::LoginBinding)
-        .and_then(|v| decode_nonce(&v))?;
-    Some(Sha256::digest(nonce).to_vec())
+/// The hash of this browser's binding nonce for the login `id`, if it started that login.
+pub(super) fn binding_hash(
+    headers: &HeaderMap,
+    state: &AppState,
+    id: PendingLoginId,
+) -> Option<[u8; 32]> {
+    binding_cookie(headers, &state.settings.server).hash_for(id)
 }
 
 /// The pending login, if this browser started it; otherwise "not found" (no enumeration).
@@ -329,7 +315,7 @@ async fn own_pending(
     headers: &HeaderMap,
     id: Uuid,
 ) -> Result<PendingLogin, AppError> {
-    let hash = binding_hash(headers, state).ok_or(AppError::NotFound)?;
+    let hash = binding_hash(headers, state, PendingLoginId(id)).ok_or(AppError::NotFound)?;
     pending::find_owned(&state.db, PendingLoginId(id), &hash)
         .await?
         .ok_or(AppError::NotFound)
@@ -569,7 +555,7 @@ async fn complete(
     client_ip: IpAddr,
     id: Uuid,
 ) -> Result<Completed, AppError> {
-    let hash = binding_hash(headers, state).ok_or(AppError::Forbidden)?;
+    let hash = binding_hash(headers, state, PendingLoginId(id)).ok_or(AppError::Forbidden)?;
     let now = state.clock.now();
     let within = time::Duration::try_from(state.settings.login.complete_within)
         .unwrap_or(time::Duration::minutes(2));
@@ -624,8 +610,11 @@ async fn complete(
         return_path: consumed.return_path,
         cookies: vec![
             cookies::set(server, CookieKind::Session, token.expose(), max_age),
-            // A fresh binding nonce for the next login in this browser.
-            cookies::clear(server, CookieKind::LoginBinding),
+            // This login's binding is spent; other tabs' logins keep theirs.
+            match binding_cookie(headers, server).without(PendingLoginId(id)) {
+                rest if rest.is_empty() => cookies::clear(server, CookieKind::LoginBinding),
+                rest => cookies::set(server, CookieKind::LoginBinding, &rest.value(), None),
+            },
         ],
     })
 }
@@ -723,9 +712,7 @@ pub async fn api_start(
                 })),
             )
                 .into_response();
-            if let Some(cookie) = cookie {
-                response.headers_mut().append(SET_COOKIE, header(&cookie)?);
-            }
+            response.headers_mut().append(SET_COOKIE, header(&cookie)?);
             Ok(response)
         }
         Err(BeginError::Provider(e)) => {

@@ -44,6 +44,9 @@ struct PhoneCheckPage {
     chrome: PageChrome,
     action: String,
     csrf: String,
+    /// When this page was shown, signed (`QrLinks::opening_stamp`): the answer must come soon
+    /// after a fresh link was opened.
+    opened: String,
     service_name: String,
     domain: String,
     started_at: String,
@@ -86,7 +89,7 @@ pub async fn open_link(
     // The phone that started the login holds its binding cookie: no second device, nothing to
     // compare, and a link it tapped a while ago is still its own.
     if state.settings.login.same_device_shortcut
-        && let Some(hash) = binding_hash(&parts.headers, &state)
+        && let Some(hash) = binding_hash(&parts.headers, &state, login.id)
         && pending::belongs_to(&state.db, login.id, &hash).await?
     {
         metrics::counter!("kepgate_qr_handoffs_total", "path" => "same_device").increment(1);
@@ -124,7 +127,7 @@ pub async fn open_link(
         metrics::counter!("kepgate_qr_handoffs_total", "path" => "fresh_link").increment(1);
         return to_provider(&deeplink);
     }
-    render_check(&state, chrome, &parts.headers, &token, &login)
+    render_check(&state, chrome, &parts.headers, &token, &login, now)
 }
 
 fn render_check(
@@ -133,6 +136,7 @@ fn render_check(
     headers: &HeaderMap,
     token: &QrToken,
     login: &PendingLogin,
+    now: OffsetDateTime,
 ) -> Result<Response, AppError> {
     let server = &state.settings.server;
     let csrf = csrf::issue(headers, server).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
@@ -144,6 +148,7 @@ fn render_check(
     let page = PhoneCheckPage {
         action: server.path(&format!("/q/{}", token.encode())),
         csrf: csrf.value,
+        opened: state.qr_links.opening_stamp(token, now),
         service_name: state.settings.ui.service_name.clone(),
         // The address the person typed or clicked on the computer, which a phishing copy of the
         // page cannot have.
@@ -179,6 +184,9 @@ pub struct Answer {
     csrf: String,
     /// A verification code ("47") or "decline".
     choice: String,
+    /// The page's opening stamp.
+    #[serde(default)]
+    opened: String,
 }
 
 /// `POST {prefix}/q/{token}`: a code picked, or Decline.
@@ -196,9 +204,18 @@ pub async fn answer(
     let chrome = PageChrome::from_parts(&parts, &state);
     let t = chrome.t;
     let now = state.clock.now();
-    if now - login.created_at - state.qr_links.rotate_every() * u32::from(token.step)
-        > ANSWER_WITHIN
-    {
+    // The link's rules hold for the answer too: it must come from a page opened while the link
+    // was fresh (the same check as on opening), and soon after. A code posted straight to a stale
+    // link, with no page opened in time, counts for nothing.
+    let opened_in_time = state
+        .qr_links
+        .opened_at(&token, &form.opened)
+        .filter(|opened| {
+            state.qr_links.freshness(&token, login.created_at, *opened) == Freshness::Fresh
+                && *opened <= now
+                && now - *opened <= ANSWER_WITHIN
+        });
+    if opened_in_time.is_none() {
         refused("stale_answer");
         return notice(chrome, t.phone_expired_title, t.phone_expired_body, true);
     }

@@ -122,7 +122,7 @@ impl QrLinks {
         self.rotate
     }
 
-    fn mac(&self, label: &[u8], id: PendingLoginId, step: Option<u16>) -> [u8; 32] {
+    fn mac(&self, label: &[u8], id: PendingLoginId, step: Option<u16>, extra: &[u8]) -> [u8; 32] {
         // HMAC accepts keys of any length; the error branch cannot happen.
         let Ok(mut mac) = <Hmac<Sha256> as KeyInit>::new_from_slice(self.key.expose_secret())
         else {
@@ -133,11 +133,12 @@ impl QrLinks {
         if let Some(step) = step {
             mac.update(&step.to_be_bytes());
         }
+        mac.update(extra);
         mac.finalize().into_bytes().into()
     }
 
     pub fn token(&self, id: PendingLoginId, step: u16) -> QrToken {
-        let full = self.mac(b"kepgate qr link v1", id, Some(step));
+        let full = self.mac(b"kepgate qr link v1", id, Some(step), &[]);
         let mut mac = [0u8; MAC_LEN];
         mac.copy_from_slice(&full[..MAC_LEN]);
         QrToken { id, step, mac }
@@ -186,6 +187,32 @@ impl QrLinks {
         }
     }
 
+    /// What the phone page's form carries back: when the link was opened, and a MAC over that
+    /// and the link, so the answer can show the link was fresh then without any stored state.
+    pub fn opening_stamp(&self, token: &QrToken, opened: OffsetDateTime) -> String {
+        self.stamp(token, opened.unix_timestamp_nanos() / 1_000_000)
+    }
+
+    /// When the link was opened, if `stamp` is one of ours for this link. Constant time.
+    pub fn opened_at(&self, token: &QrToken, stamp: &str) -> Option<OffsetDateTime> {
+        let millis: i128 = stamp.split_once('.')?.0.parse().ok()?;
+        let ours = self.stamp(token, millis);
+        if !bool::from(ours.as_bytes().ct_eq(stamp.as_bytes())) {
+            return None;
+        }
+        OffsetDateTime::from_unix_timestamp_nanos(millis.checked_mul(1_000_000)?).ok()
+    }
+
+    fn stamp(&self, token: &QrToken, millis: i128) -> String {
+        let mac = self.mac(
+            b"kepgate qr opened v1",
+            token.id,
+            Some(token.step),
+            &millis.to_be_bytes(),
+        );
+        format!("{millis}.{}", URL_SAFE_NO_PAD.encode(&mac[..MAC_LEN]))
+    }
+
     /// How old a link is, for the logs and the refusal page.
     pub fn age(&self, token: &QrToken, started: OffsetDateTime, now: OffsetDateTime) -> i64 {
         (now - self.step_start(started, token.step)).whole_seconds()
@@ -194,7 +221,7 @@ impl QrLinks {
     /// Two-digit codes: easy to compare at a glance; their secrecy does not matter (the computer
     /// shows the right one), only that a person who never saw that screen must guess 1 in 3.
     pub fn verification_codes(&self, id: PendingLoginId) -> VerificationCodes {
-        let bytes = self.mac(b"kepgate verification code v1", id, None);
+        let bytes = self.mac(b"kepgate verification code v1", id, None, &[]);
         let right = 10 + bytes[0] % 90;
         let mut decoys = bytes[1..31]
             .iter()
@@ -289,6 +316,23 @@ mod tests {
         assert!(!links.verify(&forged));
         assert!(QrToken::parse("not a token").is_none());
         assert!(QrToken::parse(&"A".repeat(100)).is_none());
+    }
+
+    #[test]
+    fn an_opening_stamp_proves_when_the_link_was_opened() {
+        let links = links();
+        let token = links.token(PendingLoginId(Uuid::from_u128(7)), 3);
+        let opened = OffsetDateTime::UNIX_EPOCH + time::Duration::milliseconds(1_234_567);
+        let stamp = links.opening_stamp(&token, opened);
+        assert_eq!(links.opened_at(&token, &stamp), Some(opened));
+        // Moved in time, for another step, or from another key: refused.
+        let (_, mac) = stamp.split_once('.').unwrap();
+        assert_eq!(links.opened_at(&token, &format!("9999999.{mac}")), None);
+        let other_step = links.token(token.id, 4);
+        assert_eq!(links.opened_at(&other_step, &stamp), None);
+        let other = QrLinks::new(vec![1; 32], &LoginSettings::default());
+        assert_eq!(other.opened_at(&token, &stamp), None);
+        assert_eq!(links.opened_at(&token, "garbage"), None);
     }
 
     #[test]

@@ -3,7 +3,6 @@
 
 use std::net::IpAddr;
 
-use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use url::Url;
 
@@ -81,7 +80,7 @@ pub async fn start_login(
     let ttl = time::Duration::try_from(provider.common().request_ttl)
         .unwrap_or(time::Duration::minutes(3));
     let id = PendingLoginId::new();
-    let binding_hash = Sha256::digest(request.binding_nonce);
+    let binding_hash = super::binding::BindingCookie::hash(&request.binding_nonce);
     pending::insert(
         &state.db,
         &NewPendingLogin {

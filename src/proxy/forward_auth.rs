@@ -14,7 +14,8 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::{admits, identity_headers};
+use super::{admits, headers, identity_headers};
+use crate::canonical_path::CanonicalPath;
 use crate::http::error::AppError;
 use crate::return_path::ReturnPath;
 use crate::state::AppState;
@@ -47,9 +48,28 @@ pub async fn check(
         })
         .flatten()
         .unwrap_or("/");
-    let return_path = ReturnPath::parse_or_root(Some(original));
-    let path = return_path.as_str().split('?').next().unwrap_or("/");
-    let route = state.routes.find(path);
+    // Front proxies pass the client's headers to this check: one that poses as an identity
+    // header (in any spelling) would reach the cabinet beside ours, so the request stops here.
+    if headers::has_identity_header(&parts.headers, &state.identity_headers) {
+        tracing::warn!("forward-auth: the client sent an identity header; refused");
+        return Ok(bare(StatusCode::FORBIDDEN));
+    }
+    // The decision is made on the canonical path, as in the proxy. A shape that cannot be made
+    // canonical is refused with 403, not 400: nginx turns any answer of an auth_request other
+    // than 2xx, 401 and 403 into a 500.
+    let (raw_path, uri_query) = match original.split_once('?') {
+        Some((path, q)) => (path, Some(q)),
+        None => (original, None),
+    };
+    let Ok(path) = CanonicalPath::parse(raw_path) else {
+        tracing::info!("forward-auth: an original URI that cannot be made canonical; refused");
+        return Ok(bare(StatusCode::FORBIDDEN));
+    };
+    let return_path = ReturnPath::parse_or_root(Some(&match uri_query {
+        Some(q) => format!("{path}?{q}"),
+        None => path.to_string(),
+    }));
+    let route = state.routes.find(path.for_decisions());
     if route.is_some_and(|r| r.settings.public) {
         return Ok(StatusCode::OK.into_response());
     }
@@ -76,9 +96,7 @@ pub async fn check(
     if let Some(route) = route
         && !admits(&route.settings.allow, &session)
     {
-        let mut response = StatusCode::FORBIDDEN.into_response();
-        response.extensions_mut().insert(super::FromUpstream);
-        return Ok(response);
+        return Ok(bare(StatusCode::FORBIDDEN));
     }
     let assertion = state
         .assertions
@@ -96,6 +114,13 @@ pub async fn check(
         .insert("cache-control", HeaderValue::from_static("no-store"));
     response.extensions_mut().insert(super::FromUpstream);
     Ok(response)
+}
+
+/// A status without a page of ours: the front proxy decides what the user sees.
+fn bare(status: StatusCode) -> Response {
+    let mut response = status.into_response();
+    response.extensions_mut().insert(super::FromUpstream);
+    response
 }
 
 pub async fn jwks(State(state): State<AppState>) -> Response {

@@ -108,11 +108,51 @@ impl IdentityHeaders {
     }
 }
 
-/// Every header a client could use to pose as someone: our prefix and every configured name.
-pub fn strip_identity(headers: &mut HeaderMap, identity: &IdentityHeaders) {
+impl IdentityHeaders {
+    /// Is this header name (lower-case, as `HeaderName` keeps it) one of ours once `_` is read
+    /// as `-`? Python's WSGI/CGI environ and Rack fold both to `HTTP_X_KEPGATE_RNOKPP`, so to
+    /// them `x_kepgate_rnokpp` *is* the identity header.
+    pub fn is_identity_name(&self, name: &str) -> bool {
+        let normalized = name
+            .as_bytes()
+            .iter()
+            .map(|&b| if b == b'_' { b'-' } else { b });
+        let prefix = self.prefix.as_bytes();
+        let has_prefix =
+            name.len() >= prefix.len() && normalized.clone().zip(prefix).all(|(a, &b)| a == b);
+        has_prefix
+            || self.all().iter().any(|ours| {
+                ours.as_str().len() == name.len()
+                    && normalized
+                        .clone()
+                        .zip(ours.as_str().bytes())
+                        .all(|(a, b)| a == b)
+            })
+    }
+}
+
+/// Forwarding headers that say where a request came from, which only kepgate sets upstream.
+fn is_forwarding_name(normalized: &str) -> bool {
+    normalized.starts_with("x-forwarded-")
+        || matches!(normalized, "forwarded" | "x-real-ip" | "x-original-uri")
+}
+
+/// Every client header that could pose as an identity (our prefix and every configured name,
+/// in any spelling of `-` as `_`) is removed. Headers with `_` in their name are all dropped
+/// unless `keep_underscores` (as nginx does by default): an upstream that folds `_` into `-`
+/// would otherwise read `x_forwarded_for` as the forwarding header too.
+pub fn strip_identity(headers: &mut HeaderMap, identity: &IdentityHeaders, keep_underscores: bool) {
     let spoofed: Vec<HeaderName> = headers
         .keys()
-        .filter(|name| name.as_str().starts_with(&identity.prefix))
+        .filter(|name| {
+            let name = name.as_str();
+            if !name.contains('_') {
+                return name.starts_with(&identity.prefix);
+            }
+            !keep_underscores
+                || identity.is_identity_name(name)
+                || is_forwarding_name(&name.replace('_', "-"))
+        })
         .cloned()
         .collect();
     for name in spoofed {
@@ -121,6 +161,13 @@ pub fn strip_identity(headers: &mut HeaderMap, identity: &IdentityHeaders) {
     for name in identity.all() {
         headers.remove(name);
     }
+}
+
+/// Does the client's request carry anything that poses as an identity header (any spelling)?
+pub fn has_identity_header(headers: &HeaderMap, identity: &IdentityHeaders) -> bool {
+    headers
+        .keys()
+        .any(|name| identity.is_identity_name(name.as_str()))
 }
 
 /// Drops kepgate's own cookies (session, binding, CSRF, language) from `Cookie`.
@@ -318,6 +365,59 @@ mod tests {
         assert_eq!(o.ip.to_string(), "1.2.3.4");
         assert_eq!(o.forwarded_for, "1.2.3.4, 10.0.0.9");
         assert_eq!(o.proto, "https");
+    }
+
+    fn identity() -> IdentityHeaders {
+        IdentityHeaders::from_settings(&IdentitySettings::default()).unwrap()
+    }
+
+    #[test]
+    fn identity_headers_are_stripped_in_every_spelling() {
+        let names = identity();
+        let mut h = HeaderMap::new();
+        for spoof in [
+            "x-kepgate-rnokpp",
+            "x_kepgate_rnokpp",
+            "x-kepgate_subject",
+            "x_kepgate-anything",
+            "x_forwarded_for",
+            "x_real_ip",
+            "content_type",
+        ] {
+            h.insert(
+                HeaderName::from_static(spoof),
+                HeaderValue::from_static("1"),
+            );
+        }
+        h.insert("x-kept", HeaderValue::from_static("1"));
+        strip_identity(&mut h, &names, false);
+        assert_eq!(h.len(), 1, "{h:?}");
+        assert!(h.contains_key("x-kept"));
+
+        // Kept underscores: only those that fold into ours or into forwarding headers go.
+        let mut h = HeaderMap::new();
+        for name in [
+            "x_kepgate_rnokpp",
+            "x_forwarded_proto",
+            "x_app_token",
+            "x-kepgate-name",
+        ] {
+            h.insert(HeaderName::from_static(name), HeaderValue::from_static("1"));
+        }
+        strip_identity(&mut h, &names, true);
+        assert_eq!(
+            h.keys().map(|k| k.as_str()).collect::<Vec<_>>(),
+            ["x_app_token"]
+        );
+    }
+
+    #[test]
+    fn identity_names_are_recognised_however_spelled() {
+        let names = identity();
+        assert!(names.is_identity_name("x_kepgate_assertion"));
+        assert!(names.is_identity_name("x-kepgate-x"));
+        assert!(!names.is_identity_name("x-kepgat"));
+        assert!(!names.is_identity_name("x_request_id"));
     }
 
     #[test]

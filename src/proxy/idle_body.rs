@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -53,6 +54,67 @@ where
                 Poll::Pending => Poll::Pending,
             },
         }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// How the client's request body failed, if it did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientBodyFailure {
+    /// Broken framing (a bad chunk size, a bare-LF chunk line, a connection closed early).
+    Malformed,
+    /// No data for the idle timeout.
+    Stalled,
+}
+
+/// Records the first error of the client's request body, so that a failed upstream call can be
+/// told apart: the client's fault (400/408), not an unavailable cabinet (502).
+pub struct Watched<B> {
+    inner: Pin<Box<B>>,
+    failure: Arc<OnceLock<ClientBodyFailure>>,
+}
+
+impl<B> Watched<B> {
+    pub fn new(inner: B) -> (Self, Arc<OnceLock<ClientBodyFailure>>) {
+        let failure = Arc::new(OnceLock::new());
+        (
+            Self {
+                inner: Box::pin(inner),
+                failure: failure.clone(),
+            },
+            failure,
+        )
+    }
+}
+
+impl<B> Body for Watched<B>
+where
+    B: Body<Data = Bytes, Error = Box<dyn std::error::Error + Send + Sync>>,
+{
+    type Data = Bytes;
+    type Error = B::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let polled = self.inner.as_mut().poll_frame(cx);
+        if let Poll::Ready(Some(Err(e))) = &polled {
+            let kind = if e.is::<IdleError>() {
+                ClientBodyFailure::Stalled
+            } else {
+                ClientBodyFailure::Malformed
+            };
+            let _ = self.failure.set(kind);
+        }
+        polled
     }
 
     fn is_end_stream(&self) -> bool {

@@ -31,7 +31,7 @@ use crate::http::error::AppError;
 use crate::http::pages::PageChrome;
 use crate::session::{Authentication, Session};
 use crate::state::AppState;
-use idle_body::IdleTimeout;
+use idle_body::{ClientBodyFailure, IdleTimeout, Watched};
 
 /// Marks a response that came from the upstream: kepgate's error pages never replace it.
 #[derive(Debug, Clone, Copy)]
@@ -127,13 +127,18 @@ pub async fn cabinet(
     mut request: Request,
 ) -> Result<Response, AppError> {
     // First, always, public routes included: nobody sends our identity headers but us.
-    headers::strip_identity(request.headers_mut(), &state.identity_headers);
+    headers::strip_identity(
+        request.headers_mut(),
+        &state.identity_headers,
+        state.settings.proxy.underscores_in_headers,
+    );
 
     if state.routes.is_empty() {
         return crate::http::cabinet::signed_in_page(State(state), request).await;
     }
-    let path = request.uri().path().to_owned();
-    let Some(route) = state.routes.find(&path) else {
+    let path = crate::http::canonical_path::take(&mut request)
+        .map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let Some(route) = state.routes.find(path.for_decisions()) else {
         return Err(AppError::NotFound);
     };
     let session = if route.settings.public {
@@ -263,7 +268,8 @@ async fn forward(
     }
     parts.version = axum::http::Version::HTTP_11;
     let idle = route.settings.idle_timeout;
-    let upstream_request = Request::from_parts(parts, Body::new(IdleTimeout::new(body, idle)));
+    let (body, client_body) = Watched::new(IdleTimeout::new(body, idle));
+    let upstream_request = Request::from_parts(parts, Body::new(body));
 
     let started = std::time::Instant::now();
     let outcome = tokio::time::timeout(
@@ -276,6 +282,15 @@ async fn forward(
             record(&route.name, "timeout", started);
             tracing::warn!(route = %route.name, "upstream did not answer in time");
             return Err(AppError::UpstreamTimeout);
+        }
+        // The client's body broke off or stalled: its request, not the cabinet, failed.
+        Ok(Err(e)) if client_body.get().is_some() => {
+            record(&route.name, "client_error", started);
+            tracing::info!(route = %route.name, error = %e, "the client's request body failed");
+            return Err(match client_body.get() {
+                Some(ClientBodyFailure::Stalled) => AppError::RequestTimeout,
+                _ => AppError::BadRequest("malformed request body".to_owned()),
+            });
         }
         Ok(Err(e)) => {
             record(&route.name, "unavailable", started);

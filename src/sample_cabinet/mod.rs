@@ -38,7 +38,14 @@ pub struct CabinetArgs {
     /// The route name the assertion must be addressed to (`aud`).
     #[arg(long, env = "KEPGATE_CABINET_AUDIENCE", default_value = "cabinet")]
     pub audience: String,
+    /// The gateway's `server.base_url`, which the assertion must name as its issuer (`iss`).
+    #[arg(long, env = "KEPGATE_CABINET_ISSUER")]
+    pub issuer: Option<String>,
 }
+
+/// Seconds of clock difference tolerated on `exp`. jsonwebtoken's default is 60, which would
+/// double the assertion's 60 s lifetime; cabinet authors copy what the sample does.
+const EXPIRY_LEEWAY_SECONDS: u64 = 5;
 
 struct Shared {
     args: CabinetArgs,
@@ -187,8 +194,15 @@ async fn verify(shared: &Shared, headers: &HeaderMap) -> anyhow::Result<Assertio
         .and_then(|set| set.find(&kid))
         .context("unknown key id")?;
     let key = DecodingKey::from_jwk(jwk)?;
+    // The algorithm is pinned (never taken from the token's header), the key comes from the
+    // JWKS by kid, and aud, exp and (when configured) iss are required.
     let mut validation = Validation::new(jsonwebtoken::Algorithm::ES256);
+    validation.leeway = EXPIRY_LEEWAY_SECONDS;
     validation.set_audience(&[&shared.args.audience]);
+    validation.set_required_spec_claims(&["exp", "aud", "iss"]);
+    if let Some(issuer) = &shared.args.issuer {
+        validation.set_issuer(&[issuer]);
+    }
     Ok(jsonwebtoken::decode::<AssertionClaims>(token, &key, &validation)?.claims)
 }
 
@@ -217,6 +231,7 @@ async fn echo(State(shared): State<Arc<Shared>>, request: Request) -> Json<serde
         "headers": headers,
         "body_bytes": bytes,
         "assertion_verified": assertion.is_ok(),
+        "assertion_error": assertion.as_ref().err().map(|e| format!("{e:#}")),
         "assertion": assertion.ok(),
     }))
 }

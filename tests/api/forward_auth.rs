@@ -1,55 +1,20 @@
 //! Forward-auth mode behind a real nginx (Debian's package): `auth_request` asks kepgate, nginx
 //! proxies to the sample cabinet with the identity headers kepgate returned.
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-use crate::helpers::free_port;
 use crate::proxy::{signed_in, spawn_cabinet_stack};
-
-struct Nginx {
-    child: Child,
-    dir: std::path::PathBuf,
-    pub address: String,
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn nginx_binary() -> String {
-    ["/usr/sbin/nginx", "/usr/bin/nginx"]
-        .into_iter()
-        .find(|p| std::path::Path::new(p).exists())
-        .expect("nginx is not installed: scripts/test.sh installs Debian's nginx package")
-        .to_owned()
-}
+use crate::upstreams::Upstream;
 
 /// nginx in front: kepgate's own paths proxied, everything else behind `auth_request`.
 /// The same snippet is documented in docs/forward-auth.md.
-async fn start_nginx(gateway: &str, cabinet: &str) -> Nginx {
-    let port = free_port();
-    let dir = std::env::temp_dir().join(format!("kepgate-nginx-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let gateway = gateway.trim_start_matches("http://");
-    let cabinet = cabinet.trim_start_matches("http://").trim_end_matches('/');
-    let conf = format!(
-        r#"
-worker_processes 1;
-daemon off;
-pid {dir}/nginx.pid;
-error_log {dir}/error.log warn;
-events {{ worker_connections 128; }}
-http {{
-  access_log off;
-  client_body_temp_path {dir}/body; proxy_temp_path {dir}/proxy; fastcgi_temp_path {dir}/fastcgi;
-  uwsgi_temp_path {dir}/uwsgi; scgi_temp_path {dir}/scgi;
-  server {{
-    listen 127.0.0.1:{port};
+pub async fn start_nginx(gateway: &str, cabinet: &str) -> Upstream {
+    let gateway = gateway.trim_start_matches("http://").to_owned();
+    let cabinet = cabinet
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    crate::upstreams::nginx(|_, _| {
+        format!(
+            r#"
     absolute_redirect off;
     location /.kepgate/ {{
       proxy_pass http://{gateway};
@@ -83,37 +48,10 @@ http {{
     location @kepgate_login {{
       return 302 $kep_login;
     }}
-  }}
-}}
-"#,
-        dir = dir.display()
-    );
-    let conf_path = dir.join("nginx.conf");
-    std::fs::write(&conf_path, conf).unwrap();
-    let child = Command::new(nginx_binary())
-        .arg("-c")
-        .arg(&conf_path)
-        .arg("-p")
-        .arg(&dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("nginx starts");
-    let address = format!("http://127.0.0.1:{port}");
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        let log = std::fs::read_to_string(dir.join("error.log")).unwrap_or_default();
-        assert!(
-            started.elapsed() < Duration::from_secs(15),
-            "nginx did not start: {log}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Nginx {
-        child,
-        dir,
-        address,
-    }
+"#
+        )
+    })
+    .await
 }
 
 #[tokio::test]
@@ -145,10 +83,18 @@ async fn nginx_auth_request_lets_signed_in_users_through_with_their_identity() {
         .map(|(k, v)| format!("{k}={v}"))
         .collect::<Vec<_>>()
         .join("; ");
-    let seen: serde_json::Value = http
+    // A client's own identity header, in any spelling nginx passes on, stops the request.
+    let spoofed = http
         .get(format!("{}/echo", nginx.address))
         .header("cookie", &cookies)
         .header("x-kepgate-rnokpp", "1111111118")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(spoofed.status(), 403);
+    let seen: serde_json::Value = http
+        .get(format!("{}/echo", nginx.address))
+        .header("cookie", &cookies)
         .send()
         .await
         .unwrap()
@@ -157,7 +103,7 @@ async fn nginx_auth_request_lets_signed_in_users_through_with_their_identity() {
         .unwrap();
     assert_eq!(
         seen["headers"]["x-kepgate-rnokpp"], "2654321099",
-        "kepgate's, not the client's: {seen}"
+        "kepgate's: {seen}"
     );
     assert_eq!(seen["headers"]["x-kepgate-edrpou"], "40123454");
     assert_eq!(seen["assertion_verified"], true, "{seen}");

@@ -415,9 +415,9 @@ fn check_html(what: &str, html: &str, checked: &mut Checked) {
 }
 
 async fn walk_every_kind_of_page(https: bool) -> Checked {
-    let dead = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let dead_url = format!("http://{}/", dead.local_addr().unwrap());
-    drop(dead);
+    // Port 1: never handed out as an ephemeral port, so no other test's listener can take it
+    // (a port bound and released here could be, and then the upstream was not down).
+    let dead_url = "http://127.0.0.1:1/".to_owned();
     let env = spawn_cabinet_stack(|s, _| {
         if https {
             // Links for phones stay on plain http: the test client cannot speak TLS to it.
@@ -570,7 +570,11 @@ async fn walk_every_kind_of_page(https: bool) -> Checked {
         phone
             .post_form(
                 &link,
-                &[("csrf", &csrf_of(&phone_page)), ("choice", "decline")]
+                &[
+                    ("csrf", &csrf_of(&phone_page)),
+                    ("opened", &opened_of(&phone_page)),
+                    ("choice", "decline")
+                ]
             )
             .await,
         410
@@ -619,4 +623,11 @@ async fn every_kind_of_page_carries_the_security_headers_on_http() {
 async fn every_kind_of_page_carries_the_security_headers_and_hsts_on_https() {
     let checked = walk_every_kind_of_page(true).await;
     assert!(checked.responses >= 25 && checked.html_pages >= 8);
+}
+
+/// The phone page's signed opening stamp (its hidden `opened` field).
+fn opened_of(page: &str) -> String {
+    let marker = "name=\"opened\" value=\"";
+    let at = page.find(marker).expect("an opening stamp") + marker.len();
+    page[at..].split('"').next().unwrap().to_owned()
 }

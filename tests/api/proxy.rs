@@ -10,10 +10,10 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use crate::browser::Browser;
-use crate::diia_stack::{DiiaStack, spawn_diia_stack_configured};
+use crate::diia_stack::{DiiaStack, spawn_diia_stack_clocked};
 
 /// The director test identity's company (see the emulator's identities).
-const DIRECTOR_EDRPOU: &str = "40123454";
+pub const DIRECTOR_EDRPOU: &str = "40123454";
 
 pub struct CabinetStack {
     pub stack: DiiaStack,
@@ -36,9 +36,17 @@ pub fn route(prefix: &str, upstream: &str) -> RouteSettings {
 }
 
 pub async fn spawn_cabinet_stack(configure: impl FnOnce(&mut Settings, &str)) -> CabinetStack {
+    spawn_cabinet_stack_clocked(None, configure).await
+}
+
+/// Like [`spawn_cabinet_stack`], the gateway on `clock` (the cabinet keeps real time).
+pub async fn spawn_cabinet_stack_clocked(
+    clock: Option<kepgate::clock::SharedClock>,
+    configure: impl FnOnce(&mut Settings, &str),
+) -> CabinetStack {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let cabinet = format!("http://{}/", listener.local_addr().unwrap());
-    let (stack, _) = spawn_diia_stack_configured(false, |s| {
+    let (stack, _) = spawn_diia_stack_clocked(false, clock, |s| {
         s.routes.insert("cabinet".to_owned(), route("/", &cabinet));
         let mut assets = route("/static", &cabinet);
         assets.public = true;
@@ -58,6 +66,7 @@ pub async fn spawn_cabinet_stack(configure: impl FnOnce(&mut Settings, &str)) ->
                     .unwrap(),
             ),
             audience: "cabinet".to_owned(),
+            issuer: Some(stack.app.state.settings.server.base_url.to_string()),
         },
         listener,
     )
@@ -125,7 +134,7 @@ async fn echo(browser: &mut Browser, path: &str, extra: &[(&str, &str)]) -> serd
     response.json().await.unwrap()
 }
 
-fn cookie_header(browser: &Browser) -> String {
+pub fn cookie_header(browser: &Browser) -> String {
     browser
         .cookies
         .iter()

@@ -74,8 +74,12 @@ fn choices_on(phone_page: &str) -> Vec<String> {
 
 async fn pick(phone: &mut Browser, link: &str, page: &str, choice: &str) -> reqwest::Response {
     let csrf = csrf_of(page);
+    let opened = attr_after(page, "name=\"opened\" value=\"");
     phone
-        .post_form(link, &[("csrf", &csrf), ("choice", choice)])
+        .post_form(
+            link,
+            &[("csrf", &csrf), ("opened", opened), ("choice", choice)],
+        )
         .await
 }
 

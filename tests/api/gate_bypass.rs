@@ -1,0 +1,559 @@
+//! The ways around the gate a black-box attack found, each tried through real upstreams: stock
+//! nginx serving files with a public and a private location, and a Python WSGI app that reads
+//! identity from `environ`. Requests go over raw sockets, so no client library tidies a path
+//! before kepgate sees it.
+
+use std::sync::Arc;
+
+use crate::browser::Browser;
+use crate::proxy::{
+    CabinetStack, DIRECTOR_EDRPOU, cookie_header, login_as, route, signed_in, spawn_cabinet_stack,
+    spawn_cabinet_stack_clocked,
+};
+use crate::upstreams::{Upstream, nginx_files, raw_get, raw_request, wsgi_environ_app};
+
+const PUBLIC_CSS: &str = "PUBLIC-STYLESHEET";
+const SECRET: &str = "SECRET-REPORT-CONTENT";
+const ADMIN_ONLY: &str = "ADMIN-ONLY-CONTENT";
+
+/// How kepgate must treat a path shape: as the canonical path given, or refused (400).
+#[derive(Clone, Copy, Debug)]
+enum Expect {
+    Same(&'static str),
+    Refused,
+}
+use Expect::{Refused, Same};
+
+/// Every shape of "from the public location up into the private one".
+const TO_PRIVATE: &[(&str, Expect)] = &[
+    ("/ng/private/report.txt", Same("/ng/private/report.txt")),
+    (
+        "/ng/static/../private/report.txt",
+        Same("/ng/private/report.txt"),
+    ),
+    (
+        "/ng/static/%2e%2e/private/report.txt",
+        Same("/ng/private/report.txt"),
+    ),
+    (
+        "/ng/static/%2E%2E/private/report.txt",
+        Same("/ng/private/report.txt"),
+    ),
+    (
+        "/ng/static/%2e%2E/private/report.txt",
+        Same("/ng/private/report.txt"),
+    ),
+    (
+        "/ng/static/.%2e/private/report.txt",
+        Same("/ng/private/report.txt"),
+    ),
+    (
+        "/ng/static/%2e./private/report.txt",
+        Same("/ng/private/report.txt"),
+    ),
+    (
+        "/ng/static/./../private/report.txt",
+        Same("/ng/private/report.txt"),
+    ),
+    (
+        "/ng/static//../private/report.txt",
+        Same("/ng/private/report.txt"),
+    ),
+    (
+        "/ng/static/x/../../private/report.txt",
+        Same("/ng/private/report.txt"),
+    ),
+    (
+        "///ng/static/../private/report.txt",
+        Same("/ng/private/report.txt"),
+    ),
+    (
+        "/ng/./static/%2e%2e/private/report.txt",
+        Same("/ng/private/report.txt"),
+    ),
+    (
+        "/ng/static/../%70rivate/report.txt",
+        Same("/ng/private/report.txt"),
+    ),
+    ("/ng/static/..%2fprivate/report.txt", Refused),
+    ("/ng/static/..%2Fprivate/report.txt", Refused),
+    ("/ng/static%2f..%2fprivate/report.txt", Refused),
+    ("/ng/static/..%5cprivate/report.txt", Refused),
+    ("/ng/static/..%5Cprivate/report.txt", Refused),
+    ("/ng/static/..\\private/report.txt", Refused),
+    ("/ng/static/%c0%ae%c0%ae/private/report.txt", Refused),
+    ("/ng/static/%C0%AE%C0%AE/private/report.txt", Refused),
+    ("/ng/static/%e0%80%ae%e0%80%ae/private/report.txt", Refused),
+    ("/ng/static/%c0%af../private/report.txt", Refused),
+    ("/ng/static/%252e%252e/private/report.txt", Refused),
+    ("/ng/static/%252fprivate/report.txt", Refused),
+    ("/ng/static/..;/private/report.txt", Refused),
+    ("/ng/static/..;x=1/private/report.txt", Refused),
+    ("/ng/static/%2e%2e;/private/report.txt", Refused),
+    ("/ng/static/..%00/private/report.txt", Refused),
+    ("/ng/static/../../../private/report.txt", Refused),
+];
+
+/// Every shape of the admin location that a route policy guards.
+const TO_ADMIN: &[(&str, Expect)] = &[
+    ("/ng/admin/x", Same("/ng/admin/x")),
+    ("/ng//admin/x", Same("/ng/admin/x")),
+    ("/ng///admin/x", Same("/ng/admin/x")),
+    ("//ng/admin/x", Same("/ng/admin/x")),
+    ("/ng/admin//x", Same("/ng/admin/x")),
+    ("/ng/%61dmin/x", Same("/ng/admin/x")),
+    ("/ng/%61%64%6D%69%6E/x", Same("/ng/admin/x")),
+    ("/ng/adm%69n/x", Same("/ng/admin/x")),
+    ("/ng/./admin/x", Same("/ng/admin/x")),
+    ("/ng/%2e/admin/x", Same("/ng/admin/x")),
+    ("/ng/admin/./x", Same("/ng/admin/x")),
+    ("/ng/private/../admin/x", Same("/ng/admin/x")),
+    ("/ng/private/%2E%2E/admin/x", Same("/ng/admin/x")),
+    // Servlet containers drop `;` parameters before routing: decided as /ng/admin/x.
+    ("/ng/admin;x=1/x", Same("/ng/admin;x=1/x")),
+    ("/ng/admin%2fx", Refused),
+    ("/ng/%2e%2e;/ng/admin/x", Refused),
+];
+
+struct Gate {
+    env: CabinetStack,
+    files: Upstream,
+}
+
+/// kepgate in front of a stock nginx file server: `/ng/static/` public, `/ng/` private,
+/// `/ng/admin/` for the director's company only.
+async fn gate() -> Gate {
+    let files = nginx_files(&[
+        ("ng/static/app.css", PUBLIC_CSS),
+        ("ng/private/report.txt", SECRET),
+        ("ng/admin/x", ADMIN_ONLY),
+    ])
+    .await;
+    let upstream = format!("{}/", files.address);
+    let env = spawn_cabinet_stack(|s, _| {
+        let mut assets = route("/ng/static/", &upstream);
+        assets.public = true;
+        s.routes.insert("ng_static".to_owned(), assets);
+        s.routes.insert("ng".to_owned(), route("/ng/", &upstream));
+        let mut admin = route("/ng/admin/", &upstream);
+        admin.allow.edrpou = vec![DIRECTOR_EDRPOU.to_owned()];
+        s.routes.insert("ng_admin".to_owned(), admin);
+        // Forward-auth believes X-Original-URI from here (nginx and the tests' raw calls).
+        s.proxy.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+    })
+    .await;
+    Gate { env, files }
+}
+
+fn cookie_line(browser: &Browser) -> Vec<String> {
+    vec![format!("Cookie: {}", cookie_header(browser))]
+}
+
+#[tokio::test]
+async fn no_path_shape_reaches_a_private_location_without_a_session() {
+    let gate = gate().await;
+    let gw = &gate.env.stack.app.address;
+    // The public location is served, in any spelling of the same path.
+    for path in [
+        "/ng/static/app.css",
+        "/ng/static/%61pp.css",
+        "/ng//static/./app.css",
+    ] {
+        let r = raw_get(gw, path, &[]).await;
+        assert_eq!(r.status, 200, "{path}: {}", r.head);
+        assert!(r.body.contains(PUBLIC_CSS), "{path}");
+    }
+    for (shape, expect) in TO_PRIVATE {
+        let r = raw_get(gw, shape, &[]).await;
+        assert!(!r.body.contains(SECRET), "{shape} leaked the private file");
+        match expect {
+            Same(_) => assert_eq!(r.status, 401, "{shape}: {}", r.head),
+            Refused => assert_eq!(r.status, 400, "{shape}: {}", r.head),
+        }
+    }
+    // A browser is sent to the login page with the canonical path to come back to.
+    let r = raw_get(
+        gw,
+        "/ng/static/%2e%2e/private/report.txt?y=1",
+        &["Accept: text/html".to_owned()],
+    )
+    .await;
+    assert_eq!(r.status, 303);
+    assert!(
+        r.head
+            .contains("location: /.kepgate/login?rd=%2Fng%2Fprivate%2Freport.txt%3Fy%3D1"),
+        "{}",
+        r.head
+    );
+    drop(gate.files);
+}
+
+#[tokio::test]
+async fn the_upstream_receives_the_canonical_path_the_decision_was_made_on() {
+    let gate = gate().await;
+    let gw = &gate.env.stack.app.address;
+    let person = signed_in(&gate.env.stack, "person").await;
+    for (shape, expect) in TO_PRIVATE {
+        let r = raw_get(gw, shape, &cookie_line(&person)).await;
+        match expect {
+            Same(_) => {
+                assert_eq!(r.status, 200, "{shape}: {}", r.head);
+                assert!(
+                    r.body.contains(SECRET),
+                    "{shape}: nginx got the canonical path"
+                );
+            }
+            Refused => assert_eq!(r.status, 400, "{shape}: {}", r.head),
+        }
+    }
+    // What the cabinet sees, exactly: the sample cabinet echoes the path it was asked for.
+    let echoed = raw_get(gw, "/echo/a/./b/%2e%2e//c%3b%c3%a9", &cookie_line(&person)).await;
+    assert_eq!(echoed.status, 200, "{}", echoed.head);
+    assert!(
+        echoed.body.contains("\"path\":\"/echo/a/c%3B%C3%A9\""),
+        "{}",
+        echoed.body
+    );
+}
+
+#[tokio::test]
+async fn no_path_shape_gets_around_a_route_policy() {
+    let gate = gate().await;
+    let gw = &gate.env.stack.app.address;
+    let person = signed_in(&gate.env.stack, "person").await;
+    let director = signed_in(&gate.env.stack, "director").await;
+    for (shape, expect) in TO_ADMIN {
+        let r = raw_get(gw, shape, &cookie_line(&person)).await;
+        assert!(
+            !r.body.contains(ADMIN_ONLY),
+            "{shape} leaked the admin file"
+        );
+        match expect {
+            Same(_) => assert_eq!(r.status, 403, "{shape}: {}", r.head),
+            Refused => assert_eq!(r.status, 400, "{shape}: {}", r.head),
+        }
+        let r = raw_get(gw, shape, &cookie_line(&director)).await;
+        match expect {
+            Same("/ng/admin/x") => {
+                assert_eq!(r.status, 200, "{shape}: {}", r.head);
+                assert!(r.body.contains(ADMIN_ONLY), "{shape}");
+            }
+            // nginx has no file named `admin;x=1`: passed on as it came, decided as /ng/admin/x.
+            Same(_) => assert_eq!(r.status, 404, "{shape}: {}", r.head),
+            Refused => assert_eq!(r.status, 400, "{shape}: {}", r.head),
+        }
+    }
+}
+
+/// `GET {prefix}/auth` as nginx's `auth_request` calls it: the raw request URI in
+/// X-Original-URI, the client's headers passed along.
+async fn forward_auth(gw: &str, original: &str, cookie: Option<&Browser>) -> u16 {
+    let mut headers = vec![format!("X-Original-URI: {original}")];
+    if let Some(browser) = cookie {
+        headers.extend(cookie_line(browser));
+    }
+    raw_get(gw, "/.kepgate/auth", &headers).await.status
+}
+
+#[tokio::test]
+async fn forward_auth_decides_on_the_canonical_path_too() {
+    let gate = gate().await;
+    let gw = &gate.env.stack.app.address;
+    let person = signed_in(&gate.env.stack, "person").await;
+    let director = signed_in(&gate.env.stack, "director").await;
+    assert_eq!(forward_auth(gw, "/ng/static/app.css", None).await, 200);
+    assert_eq!(
+        forward_auth(gw, "/ng/static/%61pp.css?v=2", None).await,
+        200
+    );
+    for (shape, expect) in TO_PRIVATE {
+        let anonymous = forward_auth(gw, shape, None).await;
+        let want = match expect {
+            Same(_) => 401,
+            // 403, not 400: nginx makes a 500 of any other auth_request answer.
+            Refused => 403,
+        };
+        assert_eq!(anonymous, want, "{shape}");
+    }
+    for (shape, expect) in TO_ADMIN {
+        assert_eq!(forward_auth(gw, shape, Some(&person)).await, 403, "{shape}");
+        let want = match expect {
+            Same(_) => 200,
+            Refused => 403,
+        };
+        assert_eq!(
+            forward_auth(gw, shape, Some(&director)).await,
+            want,
+            "{shape}"
+        );
+    }
+
+    // The same through a real nginx in front, proxying to the nginx file server: nothing
+    // private comes out for anyone it should not.
+    let front = crate::forward_auth::start_nginx(gw, &format!("{}/", gate.files.address)).await;
+    for (shape, _) in TO_PRIVATE {
+        let r = raw_get(&front.address, shape, &[]).await;
+        assert!(
+            !r.body.contains(SECRET) && r.status != 200,
+            "{shape} through nginx: {} {}",
+            r.head,
+            r.body
+        );
+    }
+    for (shape, _) in TO_ADMIN {
+        let r = raw_get(&front.address, shape, &cookie_line(&person)).await;
+        assert!(
+            !r.body.contains(ADMIN_ONLY) && r.status != 200,
+            "{shape} through nginx: {}",
+            r.head
+        );
+    }
+    let r = raw_get(&front.address, "/ng//admin/x", &cookie_line(&director)).await;
+    assert_eq!(r.status, 200, "{}", r.head);
+    assert!(r.body.contains(ADMIN_ONLY));
+}
+
+/// Header spellings that a WSGI server folds into `HTTP_X_KEPGATE_RNOKPP` and friends.
+fn spoofed_identity() -> Vec<String> {
+    [
+        "x_kepgate_rnokpp: 1111111118",
+        "X_Kepgate_Rnokpp: 1111111118",
+        "x-kepgate_subject: evil",
+        "X-Kepgate_Edrpou: 00000000",
+        "x-kepgate-rnokpp: 1111111118",
+        "x_forwarded_for: 6.6.6.6",
+        "X_Real_IP: 6.6.6.6",
+        "x_forwarded_proto: https",
+    ]
+    .map(str::to_owned)
+    .to_vec()
+}
+
+#[tokio::test]
+async fn identity_headers_in_any_spelling_never_reach_a_wsgi_app() {
+    let app = wsgi_environ_app().await;
+    let upstream = format!("{}/", app.address);
+    let env = spawn_cabinet_stack(|s, _| {
+        let mut public = route("/py/", &upstream);
+        public.public = true;
+        s.routes.insert("py".to_owned(), public);
+        s.routes.insert("pyp".to_owned(), route("/pyp/", &upstream));
+    })
+    .await;
+    let gw = &env.stack.app.address;
+
+    // Anonymous, on a public route: the app sees no identity and no forged origin at all.
+    let r = raw_get(gw, "/py/whoami", &spoofed_identity()).await;
+    assert_eq!(r.status, 200, "{}", r.head);
+    let seen: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    let keys: Vec<&String> = seen.as_object().unwrap().keys().collect();
+    assert!(
+        keys.iter().all(|k| !k.starts_with("HTTP_X_KEPGATE")),
+        "{seen}"
+    );
+    assert_eq!(seen["HTTP_X_FORWARDED_FOR"], "127.0.0.1", "{seen}");
+    assert_eq!(seen["HTTP_X_REAL_IP"], "127.0.0.1", "{seen}");
+    assert_eq!(seen["HTTP_X_FORWARDED_PROTO"], "http", "{seen}");
+
+    // Signed in: exactly kepgate's values, nothing appended by the client.
+    let person = signed_in(&env.stack, "person").await;
+    let mut headers = spoofed_identity();
+    headers.extend(cookie_line(&person));
+    let r = raw_get(gw, "/pyp/whoami", &headers).await;
+    assert_eq!(r.status, 200, "{}", r.head);
+    let seen: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(seen["HTTP_X_KEPGATE_RNOKPP"], "3012345670", "{seen}");
+    assert!(seen.get("HTTP_X_KEPGATE_EDRPOU").is_none(), "{seen}");
+    let subject = seen["HTTP_X_KEPGATE_SUBJECT"].as_str().unwrap();
+    assert!(!subject.contains("evil"), "{seen}");
+
+    // Forward-auth: the front proxy hands the client's headers to the check, which refuses.
+    for spoof in [
+        "x_kepgate_rnokpp: 1",
+        "X-Kepgate_Subject: evil",
+        "x-kepgate-name: x",
+    ] {
+        let r = raw_get(
+            gw,
+            "/.kepgate/auth",
+            &[spoof.to_owned(), cookie_line(&person).remove(0)],
+        )
+        .await;
+        assert_eq!(r.status, 403, "{spoof}");
+        assert!(
+            !r.head.to_lowercase().contains("x-kepgate-rnokpp"),
+            "{}",
+            r.head
+        );
+    }
+    drop(app);
+}
+
+#[tokio::test]
+async fn a_binding_cookie_planted_before_login_binds_nothing() {
+    let env = spawn_cabinet_stack(|_, _| {}).await;
+    let stack = &env.stack;
+    // The attacker plants a binding value (old bare form, and a guess at the new form) in the
+    // victim's browser and keeps a copy.
+    let planted = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+    let mut victim = Browser::new(&stack.app.address);
+    victim
+        .cookies
+        .insert("kepgate_bind".to_owned(), planted.to_owned());
+    let started: serde_json::Value = victim
+        .post_json(
+            "/.kepgate/api/login",
+            serde_json::json!({ "provider": "diia" }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let issued = victim.cookies["kepgate_bind"].clone();
+    assert!(
+        !issued.contains(planted),
+        "issued {issued}, planted {planted}"
+    );
+    let id = started["id"].as_str().unwrap();
+
+    // She confirms on her phone; the attacker, holding the planted value and the login id
+    // (visible in the QR token), tries to complete first, in both cookie shapes.
+    let link = victim
+        .provider_link(started["link"].as_str().unwrap())
+        .await;
+    let n = link.rsplit('/').next().unwrap();
+    let confirmed = stack
+        .http
+        .post(format!("{}/emulator/requests/{n}/confirm", stack.emulator))
+        .json(&serde_json::json!({ "identity": "person" }))
+        .send()
+        .await
+        .unwrap();
+    assert!(confirmed.status().is_success());
+    let complete = started["complete_url"].as_str().unwrap();
+    for value in [
+        planted.to_owned(),
+        format!("{}.{planted}", id.replace('-', "")),
+    ] {
+        let mut attacker = Browser::new(&stack.app.address);
+        attacker.cookies.insert("kepgate_bind".to_owned(), value);
+        let stolen = attacker.post_json(complete, serde_json::json!({})).await;
+        assert_eq!(stolen.status(), 403);
+        assert!(!attacker.cookies.contains_key("kepgate_session"));
+    }
+    let done = victim.post_json(complete, serde_json::json!({})).await;
+    assert_eq!(done.status(), 200);
+    assert!(victim.cookies.contains_key("kepgate_session"));
+}
+
+#[tokio::test]
+async fn logins_started_in_two_tabs_each_complete() {
+    let env = spawn_cabinet_stack(|_, _| {}).await;
+    let mut browser = Browser::new(&env.stack.app.address);
+    login_as(&env.stack, &mut browser, "person").await;
+    // A second login in the same browser after the first (binding cookie entries kept apart).
+    login_as(&env.stack, &mut browser, "director").await;
+    assert!(browser.cookies.contains_key("kepgate_session"));
+}
+
+#[tokio::test]
+async fn the_sample_cabinet_refuses_an_assertion_past_its_expiry() {
+    let clock = kepgate::clock::ManualClock::new(time::OffsetDateTime::now_utc());
+    let env = spawn_cabinet_stack_clocked(Some(Arc::new(clock.clone())), |_, _| {}).await;
+    let browser = signed_in(&env.stack, "person").await;
+    let echo = |browser: &Browser| {
+        let request = browser
+            .http
+            .get(browser.url("/echo"))
+            .header("cookie", cookie_header(browser));
+        async move {
+            let r = request.send().await.unwrap();
+            assert_eq!(r.status(), 200);
+            r.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    // The gateway's clock 70 s behind: its fresh 60 s assertion expired 10 s ago by the
+    // cabinet's clock. jsonwebtoken's default leeway (60 s) would still take it.
+    clock.advance(time::Duration::seconds(-70));
+    let seen = echo(&browser).await;
+    assert_eq!(seen["assertion_verified"], false, "{seen}");
+    assert!(
+        seen["assertion_error"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("expired"),
+        "{seen}"
+    );
+    // Clocks agreeing again, a fresh assertion is taken.
+    clock.advance(time::Duration::seconds(70));
+    assert_eq!(echo(&browser).await["assertion_verified"], true);
+}
+
+#[tokio::test]
+async fn error_pages_are_never_labelled_gzip_when_they_are_not() {
+    let env = spawn_cabinet_stack(|_, _| {}).await;
+    let http = crate::helpers::client();
+    let gw = &env.stack.app.address;
+    // A rejected form (422) and bad JSON (400), asked for with gzip.
+    let form = http
+        .post(format!("{gw}/.kepgate/login/start"))
+        .header("accept-encoding", "gzip")
+        .header("accept", "text/html")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("nonsense=1")
+        .send()
+        .await
+        .unwrap();
+    assert!(form.status().is_client_error(), "{}", form.status());
+    assert!(form.headers().get("content-encoding").is_none(), "{form:?}");
+    let text = form.text().await.unwrap();
+    assert!(text.contains("<html"), "{text}");
+    let json = http
+        .post(format!("{gw}/.kepgate/api/login"))
+        .header("accept-encoding", "gzip")
+        .header("accept", "application/json")
+        .header("content-type", "application/json")
+        .header("origin", gw.as_str())
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert!(json.status().is_client_error(), "{}", json.status());
+    assert!(json.headers().get("content-encoding").is_none(), "{json:?}");
+    let body: serde_json::Value = json.json().await.unwrap();
+    assert_eq!(body["error"], "bad_request", "{body}");
+}
+
+#[tokio::test]
+async fn a_malformed_chunked_body_to_the_cabinet_is_the_clients_400() {
+    let env = spawn_cabinet_stack(|_, _| {}).await;
+    let gw = &env.stack.app.address;
+    let person = signed_in(&env.stack, "person").await;
+    let cookie = format!("Cookie: {}", cookie_header(&person));
+    for (what, body) in [
+        (
+            "overflowing chunk size",
+            &b"ffffffffffffffffffff\r\nhello\r\n0\r\n\r\n"[..],
+        ),
+        ("bare-LF chunk lines", &b"5\nhello\n0\n\n"[..]),
+        (
+            "a chunk size that is not hex",
+            &b"zz\r\nhello\r\n0\r\n\r\n"[..],
+        ),
+    ] {
+        let head = format!(
+            "POST /echo HTTP/1.1\r\n{cookie}\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked"
+        );
+        let r = raw_request(gw, &head, body).await;
+        assert_eq!(r.status, 400, "{what}: {} {}", r.head, r.body);
+    }
+    // And the cabinet is still there for well-formed requests.
+    let r = raw_request(
+        gw,
+        &format!("POST /echo HTTP/1.1\r\n{cookie}\r\nTransfer-Encoding: chunked"),
+        b"5\r\nhello\r\n0\r\n\r\n",
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.head);
+}
