@@ -1,28 +1,36 @@
 //! The request's path in canonical form, before routing: the router, the proxy's routes and
-//! policies, forward-auth and the upstream all see the same spelling.
+//! policies, forward-auth and the upstream all see the same spelling. And the request's Host
+//! unambiguous (RFC 9112 §3.2): an HTTP/1.1 request without one, with two, or with an
+//! absolute-form target naming another is refused, so no later step reads a different host
+//! than another.
 
 use axum::extract::Request;
-use axum::http::Uri;
+use axum::http::header::HOST;
 use axum::http::uri::PathAndQuery;
+use axum::http::{Uri, Version};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::canonical_path::{CanonicalPath, PathError};
 use crate::http::error::AppError;
 
-/// A path that could not be made canonical; the request is refused with 400 once it reaches the
-/// error pages (so the refusal has the request id and the user's language).
-#[derive(Debug, Clone, Copy)]
-struct RefusedPath(PathError);
+/// Why a request is refused with 400 once it reaches the error pages (so the refusal has the
+/// request id and the user's language).
+#[derive(Debug, Clone)]
+struct Refused(String);
 
 /// Rewrites the request URI to origin-form with the canonical path (the query as it came), and
 /// leaves the [`CanonicalPath`] in the extensions for the proxy's decisions.
 pub fn canonicalize(mut request: Request) -> Request {
+    if let Err(reason) = one_host(&request) {
+        request.extensions_mut().insert(Refused(reason.to_owned()));
+        return request;
+    }
     let uri = request.uri();
     let path = match CanonicalPath::parse(uri.path()) {
         Ok(path) => path,
         Err(e) => {
-            request.extensions_mut().insert(RefusedPath(e));
+            request.extensions_mut().insert(Refused(e.to_string()));
             return request;
         }
     };
@@ -38,7 +46,7 @@ pub fn canonicalize(mut request: Request) -> Request {
                 // rather than routed on a path that was not checked.
                 request
                     .extensions_mut()
-                    .insert(RefusedPath(PathError::ControlCharacter));
+                    .insert(Refused(PathError::ControlCharacter.to_string()));
                 return request;
             }
         }
@@ -47,10 +55,32 @@ pub fn canonicalize(mut request: Request) -> Request {
     request
 }
 
+/// Exactly one Host in HTTP/1.1, agreeing with an absolute-form target's authority.
+fn one_host(request: &Request) -> Result<(), &'static str> {
+    let mut hosts = request.headers().get_all(HOST).iter();
+    let host = hosts.next();
+    if hosts.next().is_some() {
+        return Err("more than one Host header");
+    }
+    if let Some(authority) = request.uri().authority() {
+        let same = host.is_some_and(|h| {
+            h.as_bytes()
+                .eq_ignore_ascii_case(authority.as_str().as_bytes())
+        });
+        if !same {
+            return Err("the request target names another host than Host");
+        }
+    }
+    if host.is_none() && request.version() == Version::HTTP_11 {
+        return Err("no Host header");
+    }
+    Ok(())
+}
+
 /// 400 for a path that [`canonicalize`] refused, whatever route it would have reached.
 pub async fn refuse_non_canonical(request: Request, next: Next) -> Response {
-    match request.extensions().get::<RefusedPath>() {
-        Some(RefusedPath(e)) => AppError::BadRequest(e.to_string()).into_response(),
+    match request.extensions().get::<Refused>() {
+        Some(Refused(reason)) => AppError::BadRequest(reason.clone()).into_response(),
         None => next.run(request).await,
     }
 }

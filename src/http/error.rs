@@ -27,6 +27,8 @@ pub enum AppError {
     BadRequest(String),
     #[error("forbidden")]
     Forbidden,
+    #[error("method not allowed")]
+    MethodNotAllowed,
     #[error("too many requests")]
     TooManyRequests,
     /// The global bound on logins being started or waiting is reached (a flood from many
@@ -130,6 +132,7 @@ impl IntoResponse for AppError {
                 (StatusCode::BAD_REQUEST, ErrorKind::BadRequest)
             }
             AppError::Forbidden => (StatusCode::FORBIDDEN, ErrorKind::Forbidden),
+            AppError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, ErrorKind::BadRequest),
             AppError::TooManyRequests => {
                 (StatusCode::TOO_MANY_REQUESTS, ErrorKind::TooManyRequests)
             }

@@ -32,11 +32,13 @@ pub async fn receive(
     body: Bytes,
 ) -> Response {
     let Some(provider) = state.providers.get(&provider_id) else {
+        // Not the path segment as a label: anyone may send any, and each distinct label value
+        // would stay in the metrics registry for ever.
         return answer(
             StatusCode::NOT_FOUND,
             "not_found",
             "no such callback",
-            &provider_id,
+            "unknown",
         );
     };
     if !secret_matches(&secret, provider.common().callback_secret_str()) {

@@ -599,6 +599,18 @@ async fn complete(
     )
     .await?;
     tx.commit().await?;
+    // A session this browser still holds (someone else's, on a shared PC) ends with the new
+    // sign-in rather than staying valid behind the new cookie until its idle timeout.
+    if let Some(previous) = cookies::get(headers, &state.settings.server, CookieKind::Session)
+        .and_then(|v| SessionToken::parse(&v))
+    {
+        session::end(
+            state,
+            session::Whom::Token(&previous),
+            session::RevokedBy::Logout,
+        )
+        .await?;
+    }
     tracing::info!(login = %id, session = %session_id, provider = %consumed.provider, "signed in");
     metrics::counter!("kepgate_logins_completed_total", "provider" => consumed.provider.clone())
         .increment(1);

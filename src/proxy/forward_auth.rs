@@ -40,14 +40,12 @@ pub async fn check(
         .trusted_proxies
         .iter()
         .any(|net| net.contains(&peer.ip()));
-    let original = trusted
-        .then(|| {
-            ["x-original-uri", "x-forwarded-uri"]
-                .iter()
-                .find_map(|h| parts.headers.get(*h).and_then(|v| v.to_str().ok()))
-        })
-        .flatten()
-        .unwrap_or("/");
+    let Some(original) = original_uri(&parts.headers, trusted) else {
+        // Traefik and Caddy pass every client header on to this check and set only
+        // X-Forwarded-Uri: a client's own X-Original-URI must not choose the path judged.
+        tracing::warn!("forward-auth: X-Original-URI and X-Forwarded-Uri disagree; refused");
+        return Ok(bare(StatusCode::FORBIDDEN));
+    };
     // Front proxies pass the client's headers to this check: one that poses as an identity
     // header (in any spelling) would reach the cabinet beside ours, so the request stops here.
     if headers::has_identity_header(&parts.headers, &state.identity_headers) {
@@ -72,6 +70,11 @@ pub async fn check(
     let route = state.routes.find(path.for_decisions());
     if route.is_some_and(|r| r.settings.public) {
         return Ok(StatusCode::OK.into_response());
+    }
+    // With routes configured, a path none of them serves is nobody's: refused, as the proxy
+    // answers 404 there, rather than admitted with an assertion for a default audience.
+    if route.is_none() && !state.routes.is_empty() {
+        return Ok(bare(StatusCode::FORBIDDEN));
     }
     let Some(session) = crate::http::cabinet::current_session(&state, &parts.headers).await? else {
         let mut response = if query.mode.as_deref() == Some("redirect") {
@@ -114,6 +117,25 @@ pub async fn check(
         .insert("cache-control", HeaderValue::from_static("no-store"));
     response.extensions_mut().insert(super::FromUpstream);
     Ok(response)
+}
+
+/// The original request URI from a trusted front proxy (`/` from anyone else); `None` when the
+/// headers that can carry it (or two copies of one) disagree.
+fn original_uri(headers: &axum::http::HeaderMap, trusted: bool) -> Option<&str> {
+    if !trusted {
+        return Some("/");
+    }
+    let mut found: Option<&str> = None;
+    for name in ["x-original-uri", "x-forwarded-uri"] {
+        for value in headers.get_all(name) {
+            let value = value.to_str().ok()?;
+            match found {
+                Some(seen) if seen != value => return None,
+                _ => found = Some(value),
+            }
+        }
+    }
+    Some(found.unwrap_or("/"))
 }
 
 /// A status without a page of ours: the front proxy decides what the user sees.

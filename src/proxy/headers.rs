@@ -131,10 +131,29 @@ impl IdentityHeaders {
     }
 }
 
-/// Forwarding headers that say where a request came from, which only kepgate sets upstream.
+/// Headers that tell an upstream where a request came from or what it "really" asked for (its
+/// path, method or scheme): frameworks honour them (Symfony and IIS `X-Original-URL`, Spring's
+/// `X-Forwarded-Prefix`, method overrides), so only kepgate may set them, and it sets only the
+/// forwarding ones.
 fn is_forwarding_name(normalized: &str) -> bool {
     normalized.starts_with("x-forwarded-")
-        || matches!(normalized, "forwarded" | "x-real-ip" | "x-original-uri")
+        || matches!(
+            normalized,
+            "forwarded"
+                | "x-real-ip"
+                | "x-client-ip"
+                | "true-client-ip"
+                | "x-cluster-client-ip"
+                | "x-original-uri"
+                | "x-original-url"
+                | "x-rewrite-url"
+                | "x-http-method-override"
+                | "x-http-method"
+                | "x-method-override"
+                | "front-end-https"
+                | "x-scheme"
+                | "x-url-scheme"
+        )
 }
 
 /// Every client header that could pose as an identity (our prefix and every configured name,
@@ -230,19 +249,26 @@ pub fn client_origin(
             forwarded_for: peer.to_string(),
         };
     }
-    let chain: Vec<IpAddr> = headers
+    let hops: Vec<Option<IpAddr>> = headers
         .get_all(&X_FORWARDED_FOR)
         .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|s| s.trim().parse().ok())
+        .flat_map(|v| v.to_str().unwrap_or("?").split(','))
+        .map(|s| parse_hop(s.trim()))
         .collect();
-    let ip = chain
-        .iter()
-        .rev()
-        .find(|ip| !is_trusted(ip))
-        .copied()
-        .unwrap_or(peer);
+    // Right to left past our own proxies; the first other entry is the client. An entry that
+    // does not parse stops the walk: whatever stands left of it was written by the client.
+    let mut ip = peer;
+    for hop in hops.iter().rev() {
+        match hop {
+            Some(hop) if is_trusted(hop) => continue,
+            Some(hop) => {
+                ip = *hop;
+                break;
+            }
+            None => break,
+        }
+    }
+    let chain: Vec<IpAddr> = hops.into_iter().flatten().collect();
     let proto = headers
         .get(&X_FORWARDED_PROTO)
         .and_then(|v| v.to_str().ok())
@@ -264,15 +290,25 @@ pub fn client_origin(
     }
 }
 
-/// Replaces every forwarding header with ours.
+/// One X-Forwarded-For entry: an address, with or without a port (`1.2.3.4:5678`, `[::1]:80`),
+/// as load balancers write them.
+fn parse_hop(entry: &str) -> Option<IpAddr> {
+    entry
+        .parse()
+        .ok()
+        .or_else(|| entry.parse::<std::net::SocketAddr>().ok().map(|a| a.ip()))
+        .or_else(|| entry.strip_prefix('[')?.strip_suffix(']')?.parse().ok())
+}
+
+/// Replaces every forwarding header with ours, and drops the client's path, method and scheme
+/// overrides.
 pub fn set_forwarded(headers: &mut HeaderMap, origin: &ClientOrigin) {
-    for name in [
-        &X_FORWARDED_FOR,
-        &X_FORWARDED_PROTO,
-        &X_FORWARDED_HOST,
-        &X_REAL_IP,
-        &FORWARDED,
-    ] {
+    let overrides: Vec<HeaderName> = headers
+        .keys()
+        .filter(|name| is_forwarding_name(name.as_str()))
+        .cloned()
+        .collect();
+    for name in overrides {
         headers.remove(name);
     }
     let mut put = |name: HeaderName, value: &str| {
@@ -418,6 +454,57 @@ mod tests {
         assert!(names.is_identity_name("x-kepgate-x"));
         assert!(!names.is_identity_name("x-kepgat"));
         assert!(!names.is_identity_name("x_request_id"));
+    }
+
+    #[test]
+    fn path_method_and_scheme_overrides_never_reach_the_upstream() {
+        let mut h = HeaderMap::new();
+        for name in [
+            "x-original-url",
+            "x-rewrite-url",
+            "x-forwarded-prefix",
+            "x-forwarded-port",
+            "x-http-method-override",
+            "x-forwarded-for",
+            "true-client-ip",
+        ] {
+            h.insert(
+                HeaderName::from_static(name),
+                HeaderValue::from_static("/admin"),
+            );
+        }
+        h.insert("x-kept", HeaderValue::from_static("1"));
+        let origin = client_origin(&h, "10.0.0.9".parse().unwrap(), &[], "http");
+        set_forwarded(&mut h, &origin);
+        let mut left: Vec<&str> = h.keys().map(|k| k.as_str()).collect();
+        left.sort_unstable();
+        assert_eq!(
+            left,
+            [
+                "forwarded",
+                "x-forwarded-for",
+                "x-forwarded-proto",
+                "x-kept",
+                "x-real-ip"
+            ]
+        );
+        assert_eq!(h["x-forwarded-for"], "10.0.0.9");
+    }
+
+    #[test]
+    fn an_entry_that_does_not_parse_ends_the_walk_through_forwarded_for() {
+        let trusted = vec!["10.0.0.0/8".parse().unwrap()];
+        let peer = "10.0.0.9".parse().unwrap();
+        let origin = |xff: &'static str| {
+            let mut h = HeaderMap::new();
+            h.insert("x-forwarded-for", HeaderValue::from_static(xff));
+            client_origin(&h, peer, &trusted, "http").ip.to_string()
+        };
+        // The client wrote "6.6.6.6, junk"; the load balancer appended the real address.
+        assert_eq!(origin("6.6.6.6, junk, 203.0.113.7"), "203.0.113.7");
+        assert_eq!(origin("6.6.6.6, junk"), "10.0.0.9");
+        assert_eq!(origin("203.0.113.7:5678, 10.1.1.1"), "203.0.113.7");
+        assert_eq!(origin("[2001:db8::7]:443"), "2001:db8::7");
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod assertion;
 pub mod forward_auth;
 pub mod headers;
 mod idle_body;
+mod tunnel;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -23,7 +24,7 @@ use axum::http::{HeaderValue, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::TokioExecutor;
 
 use crate::config::{AccessPolicy, RouteSettings, Settings};
 use crate::http::csrf;
@@ -133,6 +134,12 @@ pub async fn cabinet(
         state.settings.proxy.underscores_in_headers,
     );
 
+    // CONNECT would reach the upstream as another target than the one judged (the client
+    // rewrites it to the upstream's authority); TRACE and TRACK echo the identity headers back.
+    if matches!(request.method().as_str(), "CONNECT" | "TRACE" | "TRACK") {
+        tracing::info!(method = %request.method(), "method refused in the cabinet's space");
+        return Err(AppError::MethodNotAllowed);
+    }
     if state.routes.is_empty() {
         return crate::http::cabinet::signed_in_page(State(state), request).await;
     }
@@ -224,6 +231,17 @@ async fn forward(
     let client_upgrade = wants_upgrade.then(|| hyper::upgrade::on(&mut request));
 
     let (mut parts, body) = request.into_parts();
+    // The session's own token, read before our cookies are stripped: a tunnel re-checks it.
+    let tunnel_token = wants_upgrade
+        .then(|| {
+            crate::http::cookies::get(
+                &parts.headers,
+                &settings.server,
+                crate::http::cookies::CookieKind::Session,
+            )
+        })
+        .flatten()
+        .and_then(|raw| crate::session::SessionToken::parse(&raw));
     let origin = headers::client_origin(
         &parts.headers,
         peer.ip(),
@@ -305,16 +323,16 @@ async fn forward(
         && let Some(client_upgrade) = client_upgrade
     {
         let upstream_upgrade = hyper::upgrade::on(&mut response);
-        tokio::spawn(async move {
-            match tokio::try_join!(client_upgrade, upstream_upgrade) {
-                Ok((client, upstream)) => {
-                    let mut client = TokioIo::new(client);
-                    let mut upstream = TokioIo::new(upstream);
-                    let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
-                }
-                Err(e) => tracing::debug!(error = %e, "WebSocket tunnel could not be set up"),
-            }
-        });
+        let watch = session
+            .zip(tunnel_token)
+            .map(|(s, token)| tunnel::SessionWatch {
+                token,
+                expires_at: s.expires_at,
+                db: state.db.clone(),
+                clock: state.clock.clone(),
+                revocations: state.sessions.evictions(),
+            });
+        tunnel::spawn(client_upgrade, upstream_upgrade, watch, route.name.clone());
         let (parts, _) = response.into_parts();
         let mut response = Response::from_parts(parts, Body::empty());
         response.extensions_mut().insert(FromUpstream);

@@ -10,7 +10,7 @@ use crate::proxy::{
     CabinetStack, DIRECTOR_EDRPOU, cookie_header, login_as, route, signed_in, spawn_cabinet_stack,
     spawn_cabinet_stack_clocked,
 };
-use crate::upstreams::{Upstream, nginx_files, raw_get, raw_request, wsgi_environ_app};
+use crate::upstreams::{Upstream, nginx_files, raw_bytes, raw_get, raw_request, wsgi_environ_app};
 
 const PUBLIC_CSS: &str = "PUBLIC-STYLESHEET";
 const SECRET: &str = "SECRET-REPORT-CONTENT";
@@ -324,6 +324,12 @@ fn spoofed_identity() -> Vec<String> {
         "x_forwarded_for: 6.6.6.6",
         "X_Real_IP: 6.6.6.6",
         "x_forwarded_proto: https",
+        // Path, method and scheme overrides that frameworks honour.
+        "X-Original-URL: /admin/users",
+        "X-Rewrite-URL: /admin/users",
+        "X-Forwarded-Prefix: //evil.example",
+        "X-Forwarded-Port: 8443",
+        "X-HTTP-Method-Override: DELETE",
     ]
     .map(str::to_owned)
     .to_vec()
@@ -354,6 +360,15 @@ async fn identity_headers_in_any_spelling_never_reach_a_wsgi_app() {
     assert_eq!(seen["HTTP_X_FORWARDED_FOR"], "127.0.0.1", "{seen}");
     assert_eq!(seen["HTTP_X_REAL_IP"], "127.0.0.1", "{seen}");
     assert_eq!(seen["HTTP_X_FORWARDED_PROTO"], "http", "{seen}");
+    for overridden in [
+        "HTTP_X_ORIGINAL_URL",
+        "HTTP_X_REWRITE_URL",
+        "HTTP_X_FORWARDED_PREFIX",
+        "HTTP_X_FORWARDED_PORT",
+        "HTTP_X_HTTP_METHOD_OVERRIDE",
+    ] {
+        assert!(seen.get(overridden).is_none(), "{overridden}: {seen}");
+    }
 
     // Signed in: exactly kepgate's values, nothing appended by the client.
     let person = signed_in(&env.stack, "person").await;
@@ -556,4 +571,202 @@ async fn a_malformed_chunked_body_to_the_cabinet_is_the_clients_400() {
     )
     .await;
     assert_eq!(r.status, 200, "{}", r.head);
+}
+
+// ---------- found by the attacker's-eye review of every input (docs/security.md) ----------
+
+#[tokio::test]
+async fn forward_auth_refuses_a_client_chosen_original_uri_and_paths_no_route_serves() {
+    let env = spawn_cabinet_stack(|s, _| {
+        // No route for `/`: the cabinet lives under /cabinet only.
+        s.routes.remove("cabinet");
+        s.proxy.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+    })
+    .await;
+    let gw = &env.stack.app.address;
+    let person = signed_in(&env.stack, "person").await;
+    let cookie = cookie_line(&person).remove(0);
+    // Traefik and Caddy set X-Forwarded-Uri and pass the client's X-Original-URI along.
+    let r = raw_get(
+        gw,
+        "/.kepgate/auth",
+        &[
+            "X-Forwarded-Uri: /reports/2026".to_owned(),
+            "X-Original-URI: /static/app.css".to_owned(),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 403, "{}", r.head);
+    let r = raw_get(
+        gw,
+        "/.kepgate/auth",
+        &[
+            "X-Forwarded-Uri: /reports/2026".to_owned(),
+            "X-Forwarded-Uri: /static/app.css".to_owned(),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 403, "two copies that differ: {}", r.head);
+    // Agreeing copies are fine; the public route is public.
+    let r = raw_get(
+        gw,
+        "/.kepgate/auth",
+        &[
+            "X-Forwarded-Uri: /static/app.css".to_owned(),
+            "X-Original-URI: /static/app.css".to_owned(),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.head);
+    // A path no route serves is nobody's, signed in or not.
+    let r = raw_get(
+        gw,
+        "/.kepgate/auth",
+        &["X-Forwarded-Uri: /elsewhere".to_owned(), cookie.clone()],
+    )
+    .await;
+    assert_eq!(r.status, 403, "{}", r.head);
+    assert!(!r.head.to_lowercase().contains("x-kepgate-assertion"));
+}
+
+#[tokio::test]
+async fn clients_cannot_grow_the_metrics_with_labels_of_their_own() {
+    let env = spawn_cabinet_stack(|_, _| {}).await;
+    let gw = &env.stack.app.address;
+    let invented = format!("p{}", uuid::Uuid::new_v4().simple());
+    let r = raw_request(
+        gw,
+        &format!("POST /.kepgate/callback/{invented}/secret HTTP/1.1\r\nContent-Length: 0"),
+        b"",
+    )
+    .await;
+    assert_eq!(r.status, 404);
+    let method = format!("M{}", uuid::Uuid::new_v4().simple());
+    let r = raw_request(gw, &format!("{method} /.kepgate/healthz HTTP/1.1"), b"").await;
+    assert!(r.status >= 400, "{}", r.head);
+    let metrics = env
+        .stack
+        .http
+        .get(format!(
+            "{}/metrics",
+            env.stack.app.metrics_address.as_ref().unwrap()
+        ))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!metrics.contains(&invented), "provider label from the path");
+    assert!(
+        !metrics.contains(&method),
+        "method label from the request line"
+    );
+    assert!(metrics.contains("provider=\"unknown\""));
+    assert!(metrics.contains("method=\"other\""));
+}
+
+#[tokio::test]
+async fn a_request_without_one_clear_host_or_with_a_tracing_method_is_refused() {
+    let env = spawn_cabinet_stack(|_, _| {}).await;
+    let gw = &env.stack.app.address;
+    let host = gw.trim_start_matches("http://");
+    let person = signed_in(&env.stack, "person").await;
+    let cookie = cookie_line(&person).remove(0);
+    for (what, request) in [
+        (
+            "no Host",
+            format!("GET /echo HTTP/1.1\r\n{cookie}\r\nConnection: close\r\n\r\n"),
+        ),
+        (
+            "two Hosts",
+            format!(
+                "GET /echo HTTP/1.1\r\nHost: {host}\r\nHost: evil.example\r\n{cookie}\r\nConnection: close\r\n\r\n"
+            ),
+        ),
+        (
+            "absolute-form naming another host",
+            format!(
+                "GET http://evil.example/echo HTTP/1.1\r\nHost: {host}\r\n{cookie}\r\nConnection: close\r\n\r\n"
+            ),
+        ),
+    ] {
+        let r = raw_bytes(gw, request.as_bytes()).await;
+        assert_eq!(r.status, 400, "{what}: {}", r.head);
+        assert!(!r.body.contains("\"path\""), "{what} reached the cabinet");
+    }
+    // The same request done right is served; absolute-form naming this host too.
+    let r = raw_bytes(
+        gw,
+        format!("GET http://{host}/echo HTTP/1.1\r\nHost: {host}\r\n{cookie}\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.head);
+    for method in ["TRACE", "TRACK", "CONNECT"] {
+        let r = raw_request(gw, &format!("{method} /echo HTTP/1.1\r\n{cookie}"), b"").await;
+        assert_eq!(r.status, 405, "{method}: {}", r.head);
+        assert!(
+            !r.body.contains("x-kepgate-assertion"),
+            "{method} echoed identity"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_websocket_tunnel_ends_when_its_session_ends() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    let env = spawn_cabinet_stack(|_, _| {}).await;
+    let mut browser = signed_in(&env.stack, "person").await;
+    let mut request = (env.stack.app.address.replace("http://", "ws://") + "/ws")
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("cookie", cookie_header(&browser).parse().unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    socket.send(Message::Text("до".into())).await.unwrap();
+    let reply = socket.next().await.unwrap().unwrap();
+    assert_eq!(reply.into_text().unwrap().as_str(), "echo: до");
+
+    // «Вийти» in another tab of the same browser.
+    let me = browser.get("/.kepgate/me").await.text().await.unwrap();
+    let out = browser
+        .post_form(
+            "/.kepgate/logout",
+            &[("csrf", &crate::browser::csrf_of(&me))],
+        )
+        .await;
+    assert_eq!(out.status(), 303);
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        loop {
+            match socket.next().await {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
+                Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "the tunnel outlived the logout");
+}
+
+#[tokio::test]
+async fn signing_in_ends_the_session_the_browser_held_before() {
+    let env = spawn_cabinet_stack(|_, _| {}).await;
+    let mut browser = signed_in(&env.stack, "person").await;
+    let before = browser.cookies["kepgate_session"].clone();
+    // Someone else signs in at the same shared computer.
+    login_as(&env.stack, &mut browser, "director").await;
+    assert_ne!(browser.cookies["kepgate_session"], before);
+    let old = env
+        .stack
+        .http
+        .get(format!("{}/echo", env.stack.app.address))
+        .header("cookie", format!("kepgate_session={before}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(old.status(), 401, "the earlier session still worked");
 }

@@ -394,3 +394,50 @@ async fn without_the_phone_check_a_fresh_link_goes_on_to_the_provider() {
             .contains("/acquirers/offer-request/dynamic/")
     );
 }
+
+#[tokio::test]
+async fn a_code_posted_to_a_stale_link_counts_only_from_a_page_opened_while_it_was_fresh() {
+    let (stack, clock, _) = stack_with(false, |_| {}).await;
+    let mut desktop = Browser::new(&stack.app.address);
+    let (id, page) = start(&mut desktop).await;
+    let old_link = link_on(&page);
+    let code = code_on(&page);
+    // A phone that opens the link while it is fresh may take its time to answer.
+    let mut slow_phone = Browser::new(&stack.app.address);
+    let fresh_page = slow_phone.get(&old_link).await.text().await.unwrap();
+
+    clock.advance(time::Duration::seconds(12));
+    // Someone who never opened the link in time posts the right code straight to it: with no
+    // opening stamp, with a made-up one, and with the stamp of another phone's fresh opening
+    // moved to a later time.
+    let mut relay = Browser::new(&stack.app.address);
+    let login_page = relay.get("/.kepgate/login").await.text().await.unwrap();
+    let csrf = csrf_of(&login_page);
+    let stamp = attr_after(&fresh_page, "name=\"opened\" value=\"").to_owned();
+    let (_, mac) = stamp.split_once('.').unwrap();
+    let moved = format!(
+        "{}.{mac}",
+        time::OffsetDateTime::now_utc().unix_timestamp() * 1000
+    );
+    for opened in ["", "0.AAAAAAAAAAA", moved.as_str()] {
+        let answer = relay
+            .post_form(
+                &old_link,
+                &[("csrf", &csrf), ("opened", opened), ("choice", &code)],
+            )
+            .await;
+        assert_eq!(answer.status(), 410, "opened = {opened:?}");
+        assert!(answer.headers().get("location").is_none());
+    }
+    assert!(
+        history_of(&stack, &id)
+            .await
+            .iter()
+            .all(|(event, _)| event != "rejected"),
+        "refused answers change nothing"
+    );
+
+    // The phone that did open it in time still gets through.
+    let on = pick(&mut slow_phone, &old_link, &fresh_page, &code).await;
+    assert_eq!(on.status(), 303);
+}

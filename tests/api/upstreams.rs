@@ -157,12 +157,18 @@ pub struct RawResponse {
 /// Sends `head` (request line and headers, without the blank line) and `body` exactly as given,
 /// on a fresh connection: no client library normalizes the target first.
 pub async fn raw_request(address: &str, head: &str, body: &[u8]) -> RawResponse {
+    let host = address.trim_start_matches("http://");
+    let mut request = format!("{head}\r\nHost: {host}\r\nConnection: close\r\n\r\n").into_bytes();
+    request.extend_from_slice(body);
+    raw_bytes(address, &request).await
+}
+
+/// Sends `request` byte for byte (nothing added, not even Host) and reads the answer.
+pub async fn raw_bytes(address: &str, request: &[u8]) -> RawResponse {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let host = address.trim_start_matches("http://");
     let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
-    let mut request = format!("{head}\r\nHost: {host}\r\nConnection: close\r\n\r\n").into_bytes();
-    request.extend_from_slice(body);
-    stream.write_all(&request).await.unwrap();
+    stream.write_all(request).await.unwrap();
     let mut bytes = Vec::new();
     let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut bytes)).await;
     let text = String::from_utf8_lossy(&bytes).into_owned();
