@@ -9,6 +9,7 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use time::OffsetDateTime;
 
+use crate::canonical_path::CanonicalPath;
 use crate::login::callback::judge;
 use crate::login::pending::Outcome;
 use crate::provider::diia::{decode_auth_callback, wire};
@@ -111,6 +112,89 @@ pub fn return_path(data: &[u8]) -> Option<ReturnPath> {
     let again = ReturnPath::parse(p);
     assert_eq!(again.as_ref(), Ok(&parsed), "{raw:?} → {p:?}: not stable");
     Some(parsed)
+}
+
+/// The path canonicalizer, with its properties: a canonical path is absolute, has no empty,
+/// `.` or `..` segment, no encoded separator or control character, and never leaves the root;
+/// it and its decision form are fixed points (idempotent); and spellings of it that RFC 3986
+/// calls equivalent (unreserved characters percent-encoded in either case, `/./`, `//`,
+/// `seg/../`) come out as the same canonical path, so every route decision is the same.
+///
+/// Input framing: one byte choosing which characters the equivalent spellings encode, then the
+/// path (UTF-8).
+pub fn canonical_path(data: &[u8]) -> Option<CanonicalPath> {
+    let (&choice, rest) = data.split_first()?;
+    let raw = std::str::from_utf8(rest).ok()?;
+    let parsed = CanonicalPath::parse(raw).ok()?;
+    let p = parsed.as_str();
+    assert!(p.starts_with('/'), "{raw:?} → {p:?}: not absolute");
+    for segment in p.split('/').skip(1) {
+        let name = segment.split(';').next().unwrap_or_default();
+        assert!(
+            !matches!(name, "." | ".."),
+            "{raw:?} → {p:?}: dot segment kept"
+        );
+    }
+    assert!(!p.contains("//"), "{raw:?} → {p:?}: empty segment");
+    let upper = p.to_ascii_uppercase();
+    for encoded in ["%2F", "%5C", "%00", "%2E", "\\"] {
+        assert!(!upper.contains(encoded), "{raw:?} → {p:?}: {encoded} kept");
+    }
+    assert!(
+        !p.bytes().any(|b| b.is_ascii_control() || b == b' ' || !b.is_ascii()),
+        "{raw:?} → {p:?}: raw control, space or non-ASCII byte"
+    );
+    // Never above the root: a URL parser resolving it agrees, segment for segment.
+    let base = url::Url::parse("http://kepgate.invalid/").ok()?;
+    let joined = base.join(p).ok()?;
+    assert_eq!(joined.path(), p, "{raw:?} → {p:?}: a URL parser reads another path");
+    // Idempotent, the decision form too.
+    assert_eq!(CanonicalPath::parse(p).as_ref(), Ok(&parsed), "{raw:?}: not idempotent");
+    let decision = parsed.for_decisions();
+    assert_eq!(
+        CanonicalPath::parse(decision).map(|d| d.as_str().to_owned()),
+        Ok(decision.to_owned()),
+        "{raw:?}: the decision form is not canonical"
+    );
+    // Equivalent spellings, one decision.
+    for variant in equivalent_spellings(p, choice) {
+        let other = CanonicalPath::parse(&variant);
+        assert_eq!(
+            other.as_ref(),
+            Ok(&parsed),
+            "{raw:?} → {p:?}: the equivalent {variant:?} is another path"
+        );
+    }
+    Some(parsed)
+}
+
+/// Spellings of a canonical path that mean the same resource under RFC 3986 §6.2.2–6.2.3 and
+/// §5.2.4: some unreserved characters percent-encoded (lower- or upper-case hex, `choice`
+/// picks which), a `/./` and a `//` after the first slash, and a `x/../` detour.
+fn equivalent_spellings(p: &str, choice: u8) -> Vec<String> {
+    let mut encoded = String::with_capacity(p.len() * 3);
+    // Bytes of an existing `%XX` stay as they are.
+    let mut in_escape = 0u8;
+    for (i, b) in p.bytes().enumerate() {
+        let pick = (usize::from(choice) + i) % 3 == 0 && in_escape == 0;
+        in_escape = if b == b'%' { 2 } else { in_escape.saturating_sub(1) };
+        if pick && (b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')) {
+            if choice & 0x80 == 0 {
+                encoded.push_str(&format!("%{b:02x}"));
+            } else {
+                encoded.push_str(&format!("%{b:02X}"));
+            }
+        } else {
+            encoded.push(char::from(b));
+        }
+    }
+    let rest = &p[1..];
+    vec![
+        encoded,
+        format!("/.//{rest}"),
+        format!("//x/../{rest}"),
+        format!("/%2e/{rest}"),
+    ]
 }
 
 /// One current-thread runtime for the async decoder (multer reads a stream); the body is

@@ -106,6 +106,15 @@ fn inputs_that_crashed_a_fuzz_target_end_cleanly() {
     for (name, bytes) in inputs(&fuzz_dir().join("seeds/return_path")) {
         assert!(fuzzing::return_path(&bytes).is_some(), "{name}");
     }
+    for (_, bytes) in inputs(&dir.join("canonical_path")) {
+        let _ = fuzzing::canonical_path(&bytes);
+    }
+    // The seeds are paths of the gate-bypass tests: each accepted one passes every property.
+    let seeds = inputs(&fuzz_dir().join("seeds/canonical_path"));
+    assert!(seeds.len() >= 20);
+    for (_, bytes) in seeds {
+        let _ = fuzzing::canonical_path(&bytes);
+    }
 }
 
 #[tokio::test]
