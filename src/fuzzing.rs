@@ -141,15 +141,24 @@ pub fn canonical_path(data: &[u8]) -> Option<CanonicalPath> {
         assert!(!upper.contains(encoded), "{raw:?} → {p:?}: {encoded} kept");
     }
     assert!(
-        !p.bytes().any(|b| b.is_ascii_control() || b == b' ' || !b.is_ascii()),
+        !p.bytes()
+            .any(|b| b.is_ascii_control() || b == b' ' || !b.is_ascii()),
         "{raw:?} → {p:?}: raw control, space or non-ASCII byte"
     );
     // Never above the root: a URL parser resolving it agrees, segment for segment.
     let base = url::Url::parse("http://kepgate.invalid/").ok()?;
     let joined = base.join(p).ok()?;
-    assert_eq!(joined.path(), p, "{raw:?} → {p:?}: a URL parser reads another path");
+    assert_eq!(
+        joined.path(),
+        p,
+        "{raw:?} → {p:?}: a URL parser reads another path"
+    );
     // Idempotent, the decision form too.
-    assert_eq!(CanonicalPath::parse(p).as_ref(), Ok(&parsed), "{raw:?}: not idempotent");
+    assert_eq!(
+        CanonicalPath::parse(p).as_ref(),
+        Ok(&parsed),
+        "{raw:?}: not idempotent"
+    );
     let decision = parsed.for_decisions();
     assert_eq!(
         CanonicalPath::parse(decision).map(|d| d.as_str().to_owned()),
@@ -177,7 +186,11 @@ fn equivalent_spellings(p: &str, choice: u8) -> Vec<String> {
     let mut in_escape = 0u8;
     for (i, b) in p.bytes().enumerate() {
         let pick = (usize::from(choice) + i) % 3 == 0 && in_escape == 0;
-        in_escape = if b == b'%' { 2 } else { in_escape.saturating_sub(1) };
+        in_escape = if b == b'%' {
+            2
+        } else {
+            in_escape.saturating_sub(1)
+        };
         if pick && (b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')) {
             if choice & 0x80 == 0 {
                 encoded.push_str(&format!("%{b:02x}"));

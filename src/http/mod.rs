@@ -2,6 +2,7 @@
 
 pub mod cabinet;
 pub mod canonical_path;
+pub mod client_addr;
 pub mod cookies;
 pub mod csrf;
 pub mod error;

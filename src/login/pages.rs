@@ -2,13 +2,13 @@
 //! live status over SSE), completion, logout — and the same steps as JSON for scripts.
 
 use std::convert::Infallible;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::time::Duration;
 
 use askama::Template;
 use axum::Form;
 use axum::Json;
-use axum::extract::{ConnectInfo, Path, Query, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE, USER_AGENT};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -23,6 +23,7 @@ use super::binding::BindingCookie;
 use super::pending::{self, PendingLogin, PendingLoginId, PendingState};
 use super::start::{StartError, StartLogin, StartedLogin, start_login};
 use super::status_stream::StatusStream;
+use crate::http::client_addr::ClientAddr;
 use crate::http::cookies::{self, CookieKind};
 use crate::http::csrf;
 use crate::http::error::AppError;
@@ -154,7 +155,7 @@ pub struct StartForm {
 
 pub async fn start_form(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     request_parts: axum::http::request::Parts,
     Form(form): Form<StartForm>,
@@ -168,7 +169,7 @@ pub async fn start_form(
     match begin(
         &state,
         &headers,
-        client_ip(&state, &headers, peer),
+        client,
         &form.provider,
         form.user_hint,
         rd.clone(),
@@ -280,18 +281,6 @@ async fn begin(
         started,
         cookies::set(server, CookieKind::LoginBinding, &cookie, None),
     ))
-}
-
-/// The client's address: the peer's, or from `X-Forwarded-For` when the peer is a trusted proxy.
-/// Behind nginx every peer is nginx, and a limit keyed on it would be one limit for everyone.
-fn client_ip(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
-    crate::proxy::headers::client_origin(
-        headers,
-        peer.ip(),
-        &state.settings.proxy.trusted_proxies,
-        state.settings.server.base_url.scheme(),
-    )
-    .ip
 }
 
 fn binding_cookie(headers: &HeaderMap, server: &crate::config::ServerSettings) -> BindingCookie {
@@ -503,7 +492,7 @@ pub struct CompleteForm {
 pub async fn complete_form(
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     request_parts: axum::http::request::Parts,
     Form(form): Form<CompleteForm>,
 ) -> Result<Response, AppError> {
@@ -511,7 +500,7 @@ pub async fn complete_form(
     if !csrf::verify(headers, &state.settings.server, &form.csrf) {
         return Err(AppError::Forbidden);
     }
-    match complete(&state, headers, client_ip(&state, headers, peer), id).await? {
+    match complete(&state, headers, client, id).await? {
         Completed::Done {
             return_path,
             cookies,
@@ -678,7 +667,7 @@ pub struct ApiStart {
 /// `Content-Type: application/json` without a CORS preflight we never allow; Origin is checked.
 pub async fn api_start(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     request_parts: axum::http::request::Parts,
     Json(body): Json<ApiStart>,
 ) -> Result<Response, AppError> {
@@ -694,7 +683,7 @@ pub async fn api_start(
     match begin(
         &state,
         headers,
-        client_ip(&state, headers, peer),
+        client,
         &body.provider,
         body.user_hint,
         rd,
@@ -743,7 +732,7 @@ pub async fn api_start(
 pub async fn api_complete(
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     if !csrf::origin_allowed(&headers, &state.settings.server)
@@ -753,7 +742,7 @@ pub async fn api_complete(
     {
         return Err(AppError::Forbidden);
     }
-    match complete(&state, &headers, client_ip(&state, &headers, peer), id).await? {
+    match complete(&state, &headers, client, id).await? {
         Completed::Done {
             return_path,
             cookies,

@@ -8,11 +8,11 @@
 //! A stale link is refused with "scan the one on your screen" and recorded as suspicious.
 //! The browser that started the login (same phone) skips all of it.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::header::{LOCATION, SET_COOKIE, USER_AGENT};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -23,6 +23,7 @@ use time::OffsetDateTime;
 use super::pages::{binding_hash, effective_state, no_store};
 use super::pending::{self, Outcome, PendingLogin, PendingState};
 use super::qr_link::{Freshness, QrToken};
+use crate::http::client_addr::ClientAddr;
 use crate::http::csrf;
 use crate::http::error::AppError;
 use crate::http::pages::PageChrome;
@@ -67,7 +68,7 @@ struct PhoneNotice {
 pub async fn open_link(
     State(state): State<AppState>,
     Path(token): Path<String>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(phone): ClientAddr,
     parts: Parts,
 ) -> Result<Response, AppError> {
     let (token, login) = checked(&state, &token).await?;
@@ -104,7 +105,7 @@ pub async fn open_link(
         tracing::warn!(
             login = %login.id,
             age_seconds = state.qr_links.age(&token, login.created_at, now),
-            phone = %peer.ip(),
+            phone = %phone,
             reason,
             "an old QR link was opened: copied or relayed?"
         );
@@ -115,7 +116,7 @@ pub async fn open_link(
                 pending_login_id: login.id.0,
                 provider: &login.provider,
                 reason,
-                client_ip: Some(peer.ip()),
+                client_ip: Some(phone),
                 user_agent: user_agent(&parts.headers).as_deref(),
                 at: now,
             },
@@ -193,7 +194,7 @@ pub struct Answer {
 pub async fn answer(
     State(state): State<AppState>,
     Path(token): Path<String>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(phone): ClientAddr,
     parts: Parts,
     Form(form): Form<Answer>,
 ) -> Result<Response, AppError> {
@@ -258,7 +259,7 @@ pub async fn answer(
             false,
         );
     }
-    tracing::warn!(login = %login.id, phone = %peer.ip(), reason, "login rejected on the phone");
+    tracing::warn!(login = %login.id, phone = %phone, reason, "login rejected on the phone");
     metrics::counter!("kepgate_logins_rejected_on_phone_total", "reason" => reason).increment(1);
     if reason == WRONG_CODE {
         notice(

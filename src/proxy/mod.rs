@@ -242,7 +242,7 @@ async fn forward(
         })
         .flatten()
         .and_then(|raw| crate::session::SessionToken::parse(&raw));
-    let origin = headers::client_origin(
+    let origin = crate::http::client_addr::client_origin(
         &parts.headers,
         peer.ip(),
         &settings.proxy.trusted_proxies,

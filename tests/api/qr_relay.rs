@@ -441,3 +441,67 @@ async fn a_code_posted_to_a_stale_link_counts_only_from_a_page_opened_while_it_w
     let on = pick(&mut slow_phone, &old_link, &fresh_page, &code).await;
     assert_eq!(on.status(), 303);
 }
+
+/// A browser whose connections leave from `source` (another loopback address), so a proxy in
+/// front sees a client address of its own.
+fn browser_from(base: &str, source: [u8; 4]) -> Browser {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .local_address(std::net::IpAddr::from(source))
+        .timeout(std::time::Duration::from_secs(20))
+        .build()
+        .unwrap();
+    Browser {
+        base: base.to_owned(),
+        http,
+        cookies: Default::default(),
+    }
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_phone_check_and_the_history_show_the_real_addresses() {
+    let (stack, clock, _) = stack_with(false, |s| {
+        s.proxy.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+    })
+    .await;
+    let gateway = stack.app.address.trim_start_matches("http://").to_owned();
+    // A real nginx in front, as docs/forward-auth.md sets it up for kepgate's own paths.
+    let front = crate::upstreams::nginx(|_, _| {
+        format!(
+            "    location /.kepgate/ {{\n      proxy_pass http://{gateway};\n      \
+             proxy_set_header Host $http_host;\n      \
+             proxy_set_header X-Forwarded-For $remote_addr;\n      proxy_buffering off;\n    }}"
+        )
+    })
+    .await;
+    let through_nginx = |link: &str| {
+        let path = &link[link.find("/.kepgate/").unwrap()..];
+        format!("{}{path}", front.address)
+    };
+    // The computer at 127.0.0.3, the phone at 127.0.0.2; nginx reaches kepgate from 127.0.0.1.
+    let mut desktop = browser_from(&front.address, [127, 0, 0, 3]);
+    let (id, page) = start(&mut desktop).await;
+    let old_link = through_nginx(&link_on(&page));
+    let mut phone = browser_from(&front.address, [127, 0, 0, 2]);
+    let check = phone.get(&old_link).await;
+    assert_eq!(check.status(), 200);
+    let check = check.text().await.unwrap();
+    assert!(
+        check.contains("127.0.0.3"),
+        "the computer's address: {check}"
+    );
+
+    // A stale open is recorded with the phone's address, not nginx's.
+    clock.advance(time::Duration::seconds(12));
+    assert_eq!(phone.get(&old_link).await.status(), 410);
+    let recorded: Vec<Option<String>> =
+        kepgate::session::history::since(&stack.app.db, time::OffsetDateTime::UNIX_EPOCH, 1000)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.pending_login_id.map(|u| u.to_string()).as_deref() == Some(id.as_str()))
+            .filter(|e| e.event == "suspicious")
+            .map(|e| e.client_ip)
+            .collect();
+    assert_eq!(recorded, [Some("127.0.0.2/32".to_owned())], "{recorded:?}");
+}
