@@ -128,7 +128,7 @@ impl Edrpou {
     pub fn parse(s: &str) -> Result<Self, IdentityError> {
         let s = s.trim();
         let d = digits::<8>(s).ok_or_else(|| IdentityError::EdrpouFormat(s.to_owned()))?;
-        let value = d.iter().fold(0u32, |acc, &x| acc * 10 + u32::from(x));
+        let value = decimal(&d);
         if Self::check_digit(&d, value) != d[7] {
             return Err(IdentityError::EdrpouChecksum(s.to_owned()));
         }
@@ -165,6 +165,15 @@ pub struct SignerIdentity {
     pub not_before: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     pub not_after: OffsetDateTime,
+}
+
+/// The number a run of decimal digits spells.
+fn decimal(digits: &[u8]) -> u32 {
+    let mut value = 0u32;
+    for &d in digits {
+        value = value * 10 + u32::from(d);
+    }
+    value
 }
 
 #[cfg(test)]
@@ -310,7 +319,7 @@ mod tests {
                     let mut m = d;
                     m[pos] = digit;
                     let ms: String = m.iter().map(|x| char::from(b'0' + x)).collect();
-                    let v = |x: &[u8; 8]| x.iter().fold(0u32, |a, &y| a * 10 + u32::from(y));
+                    let v = |x: &[u8; 8]| decimal(x);
                     let inner = |x: u32| (30_000_000..=60_000_000).contains(&x);
                     let same_range = inner(v(&d)) == inner(v(&m));
                     let w: [u32; 7] = if inner(v(&m)) {

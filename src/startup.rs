@@ -10,7 +10,7 @@ use axum::Router;
 use axum::routing::get;
 use tokio::net::TcpListener;
 
-use crate::clock::{SharedClock, SystemClock};
+use crate::clock::{Clock, SharedClock, SystemClock};
 use crate::config::Settings;
 use crate::database;
 use crate::http;
@@ -71,10 +71,10 @@ impl Application {
             &db,
             &settings.identity,
             settings.server.base_url.as_str(),
-            time::OffsetDateTime::now_utc(),
+            SystemClock.now(),
         )
         .await?;
-        let qr_links = QrLinks::load(&db, &settings.login, time::OffsetDateTime::now_utc()).await?;
+        let qr_links = QrLinks::load(&db, &settings.login, SystemClock.now()).await?;
         let providers = Providers::from_settings(&settings.providers)?;
         if !providers.is_empty() && trust.is_empty() {
             tracing::warn!(

@@ -1,5 +1,6 @@
 //! Diia's partner API as the acquirer SDKs call it: same paths, same JSON.
 
+use crate::clock::{Clock, SystemClock};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -132,11 +133,7 @@ async fn require_bearer(
 
 /// Comparison that does not stop at the first differing byte (the tokens are secrets).
 fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    subtle::ConstantTimeEq::ct_eq(a.as_bytes(), b.as_bytes()).into()
 }
 
 /// `GET /api/v1/auth/acquirer/{acquirer_token}` → `{"token"}`.
@@ -408,7 +405,7 @@ async fn create_dynamic_request(
             offer_name,
             branch_name,
             return_link,
-            created_at: time::OffsetDateTime::now_utc(),
+            created_at: SystemClock.now(),
             progress: Progress::Waiting,
         },
     );

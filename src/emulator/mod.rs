@@ -16,6 +16,7 @@ pub mod test_ca;
 #[cfg(test)]
 mod tests;
 
+use crate::clock::{Clock, SystemClock};
 use std::fmt;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -244,7 +245,7 @@ impl Emulator {
                 });
             }
         }
-        let now = time::OffsetDateTime::now_utc();
+        let now = SystemClock.now();
         // Key generation and a few small files: quick enough to do inline at startup.
         let keys = identities::load_or_create(settings.state_dir.as_deref(), now)?;
         let shared = Shared::new(settings, keys)?;

@@ -1,5 +1,6 @@
 //! The emulator over real HTTP on loopback, with a tiny partner server receiving callbacks.
 
+use crate::clock::{Clock, SystemClock};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -710,8 +711,7 @@ async fn confirming_as_the_person_delivers_a_verifiable_diia_callback() {
     assert_eq!(data.request_id, request_id);
     assert_eq!(data.status, None);
     let p7s = BASE64.decode(data.signature.unwrap()).unwrap();
-    let verified =
-        verify_auth_signature(&p7s, &hash, &emu.trust(), OffsetDateTime::now_utc()).unwrap();
+    let verified = verify_auth_signature(&p7s, &hash, &emu.trust(), SystemClock.now()).unwrap();
     let id = verified.identity;
     assert_eq!(id.full_name, "Шевченко Тарас Григорович");
     assert_eq!(
@@ -772,7 +772,7 @@ async fn confirming_as_the_director_yields_the_company_code() {
 
     let data = callback_data(&partner.received()[0]);
     let p7s = BASE64.decode(data.signature.unwrap()).unwrap();
-    let id = verify_auth_signature(&p7s, &hash, &emu.trust(), OffsetDateTime::now_utc())
+    let id = verify_auth_signature(&p7s, &hash, &emu.trust(), SystemClock.now())
         .unwrap()
         .identity;
     assert_eq!(id.full_name, "Коваленко Олена Петрівна");
@@ -976,7 +976,7 @@ async fn the_ca_is_served_and_kept_across_restarts_with_a_state_dir() {
     // An expired identity key is re-issued at start (by the same CA).
     let ca =
         TestCa::from_pem_bundle(&std::fs::read_to_string(dir.join("ca.pem")).unwrap()).unwrap();
-    let long_ago = OffsetDateTime::now_utc() - time::Duration::days(400);
+    let long_ago = SystemClock.now() - time::Duration::days(400);
     let spec = TestIdentity::Director.spec().unwrap();
     let expired = ca
         .issue(&spec, long_ago, long_ago + time::Duration::days(30))
@@ -993,13 +993,7 @@ async fn the_ca_is_served_and_kept_across_restarts_with_a_state_dir() {
     assert_ne!(reissued, director_key);
     assert_ne!(reissued, expired.to_pem_bundle().unwrap());
     // A signature from before the restart still verifies against the CA served after it.
-    verify_auth_signature(
-        &p7s_first,
-        &hash,
-        &second.trust(),
-        OffsetDateTime::now_utc(),
-    )
-    .unwrap();
+    verify_auth_signature(&p7s_first, &hash, &second.trust(), SystemClock.now()).unwrap();
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

@@ -6,6 +6,7 @@ use axum::http::HeaderMap;
 use axum::http::header::ORIGIN;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use subtle::ConstantTimeEq;
 
 use super::cookies::{self, CookieKind};
 use crate::config::ServerSettings;
@@ -38,7 +39,7 @@ pub fn verify(headers: &HeaderMap, server: &ServerSettings, submitted: &str) -> 
     let Some(cookie) = cookies::get(headers, server, CookieKind::Csrf) else {
         return false;
     };
-    if !well_formed(&cookie) || !constant_time_eq(cookie.as_bytes(), submitted.as_bytes()) {
+    if !well_formed(&cookie) || !bool::from(cookie.as_bytes().ct_eq(submitted.as_bytes())) {
         return false;
     }
     origin_allowed(headers, server)
@@ -58,8 +59,4 @@ fn well_formed(v: &str) -> bool {
     v.len() == 43
         && v.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -229,8 +229,5 @@ fn answer(status: StatusCode, reason: &str, message: &str, provider: &str) -> Re
 fn secret_matches(given: &str, expected: &str) -> bool {
     let a = Sha256::digest(given.as_bytes());
     let b = Sha256::digest(expected.as_bytes());
-    a.iter()
-        .zip(b.iter())
-        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-        == 0
+    subtle::ConstantTimeEq::ct_eq(a.as_slice(), b.as_slice()).into()
 }
