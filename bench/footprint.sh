@@ -15,7 +15,7 @@ enabled = false
 [log]
 filter = "warn"
 [trust]
-files = ["$ROOT/../shared/fixtures/ua-trust/CACertificates.p7b"]
+files = ["$ROOT/tests/fixtures/ua-trust/CACertificates.p7b"]
 TOML
 # First start creates the database and applies the migrations; the measured ones do not.
 env -i PATH="$PATH" "$BIN" migrate --config "$WORK/kepgate.toml" >/dev/null

@@ -23,4 +23,25 @@ psql -q -h 127.0.0.1 -U postgres -d postgres -At -c "
 
 # The committed .sqlx/ metadata builds the checked queries without a database.
 export SQLX_OFFLINE=true
-cargo test --locked "$@"
+
+# Every process a test starts (nginx, Chromium and chromedriver, the WSGI app, kepgate itself)
+# must be gone when the suite ends: what was not running before and still runs after is a leak.
+left_behind() {
+  ps -eo pid=,comm=,args= | awk -v before=" $1 " '
+    index(before, " " $1 " ") == 0 &&
+    ($2 ~ /^(nginx|chromium|chrome|chrome_crashpad|chromedriver|kepgate|openssl)$/ ||
+     ($2 ~ /^python/ && $0 ~ /kepgate-wsgi-/))'
+}
+before="$(ps -eo pid= | tr -s ' \n' ' ')"
+status=0
+cargo test --locked "$@" || status=$?
+sleep 1
+leaked="$(left_behind "$before")"
+if [ -n "$leaked" ]; then
+  echo "The tests left these processes running (every test must end what it starts):" >&2
+  echo "$leaked" >&2
+  echo "$leaked" | awk '{print $1}' | xargs -r kill -9 2>/dev/null || true
+  exit 1
+fi
+echo "No process started by the tests is left running."
+exit "$status"

@@ -62,7 +62,7 @@
   if (form && window.EventSource) { form.hidden = true; }
   if (!window.EventSource || initial !== "pending") { return; }
   var source = new EventSource(wait.getAttribute("data-events"));
-  // Rotating QR (issue 7): a new short link every few seconds while pending.
+  // Rotating QR: a new short link every few seconds while pending.
   source.addEventListener("qr", function (e) {
     var data = JSON.parse(e.data);
     var link = document.getElementById("deeplink");

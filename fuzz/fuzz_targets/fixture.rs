@@ -21,7 +21,7 @@ pub fn get() -> &'static Fixture {
         let national = std::env::var("KEPGATE_UA_TRUST").unwrap_or_else(|_| {
             concat!(
                 env!("CARGO_MANIFEST_DIR"),
-                "/../../shared/fixtures/ua-trust/CACertificates.p7b"
+                "/../tests/fixtures/ua-trust/CACertificates.p7b"
             )
             .to_owned()
         });

@@ -61,14 +61,14 @@ pub fn router(state: AppState) -> Router {
         .route("/login/qr/{id}", get(login::qr_image))
         .route("/login/complete/{id}", post(login::complete_form))
         .route("/logout", post(login::logout))
-        // The rotating QR link, opened on the phone (issue 7).
+        // The rotating QR link, opened on the phone.
         .route(
             "/q/{token}",
             get(crate::login::phone_check::open_link).post(crate::login::phone_check::answer),
         )
         .route("/api/login", post(login::api_start))
         .route("/api/login/{id}/complete", post(login::api_complete))
-        // Sessions: the person's own sessions and history, ending one or all (issue 6).
+        // Sessions: the person's own sessions and history, ending one or all.
         .route("/me", get(crate::session::pages::me_page))
         .route("/me/sessions/end-all", post(crate::session::pages::end_all))
         .route(
@@ -96,7 +96,7 @@ pub fn router(state: AppState) -> Router {
 
     let routed = Router::new()
         .nest(&server.route_prefix, own_routes)
-        // The cabinet's space: login first; the reverse proxy comes with the proxy issue.
+        // The cabinet's space: the reverse proxy (or the signed-in page when no route is set).
         .fallback(crate::proxy::cabinet)
         // Outermost first: every log line and error page carries the request id.
         .layer(

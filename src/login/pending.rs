@@ -98,7 +98,7 @@ pub struct PendingLogin {
     pub identity: Option<SignerIdentity>,
     pub outcome_reason: Option<String>,
     pub return_path: ReturnPath,
-    /// The address of the browser that started it (shown on the phone, issue 7).
+    /// The address of the browser that started it (shown on the phone).
     pub client_ip: Option<IpAddr>,
     pub created_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,

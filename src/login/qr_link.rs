@@ -1,4 +1,4 @@
-//! Rotating QR links, the first defence against QR/link relay (QRLJacking, design/security.md).
+//! Rotating QR links, the first defence against QR/link relay (QRLJacking; README, "QR relay").
 //!
 //! The provider's deeplink is static for the life of a request, so a QR code copied from a
 //! waiting page stays good for minutes. Instead the page shows a short kepgate link,

@@ -304,17 +304,10 @@ pub(crate) mod tests {
     use super::*;
     use crate::signature::certificate_identity::{identity_from_certificate, name_to_string};
 
-    /// Location of the real national bundle; works both in the scratch crate and in the app repo.
+    /// The real national bundle, kept with the tests (`tests/fixtures/ua-trust/`).
     pub(crate) fn ua_trust_p7b_path() -> std::path::PathBuf {
-        if let Ok(p) = std::env::var("KEPGATE_UA_TRUST_P7B") {
-            return p.into();
-        }
-        let local = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/fixtures/ua-trust/CACertificates.p7b");
-        if local.exists() {
-            return local;
-        }
-        "/work/shared/fixtures/ua-trust/CACertificates.p7b".into()
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/ua-trust/CACertificates.p7b")
     }
 
     pub(crate) fn load_national() -> (TrustList, LoadReport) {

@@ -1,4 +1,4 @@
-//! Attacks (issue 10): each test is one attacker's attempt, and each shows it does not get in.
+//! Attacks: each test is one attacker's attempt, and each shows it does not get in.
 //! Real gateway, real Diia emulator, real sample cabinet, real PostgreSQL.
 
 use std::time::Duration;

@@ -1,4 +1,4 @@
-//! Faults (issue 10): the database going away, the gateway killed or stopped, a provider that is
+//! Faults: the database going away, the gateway killed or stopped, a provider that is
 //! slow, down or talking nonsense, an upstream that does not answer. Real processes where the
 //! fault is about the process (SIGKILL, SIGTERM), real PostgreSQL, real HTTP; no mocks.
 //! `cargo test --test api faults` runs them.

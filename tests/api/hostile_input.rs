@@ -1,4 +1,4 @@
-//! Hostile input at the HTTP level (issue 10): oversized bodies, slow-loris headers, a flood of
+//! Hostile input at the HTTP level: oversized bodies, slow-loris headers, a flood of
 //! login starts from many addresses, and the security headers on every kind of page kepgate
 //! serves. Each test is one attempt, and each shows it does not get in (or bring it down).
 

@@ -78,7 +78,7 @@ async fn full_login_pushes_the_browser_and_opens_a_session() {
     assert_eq!(wait.status(), 200);
     let html = wait.text().await.unwrap();
     assert!(html.contains("<svg"), "a QR code");
-    // The page holds a rotating kepgate link, never the provider's static deeplink (issue 7).
+    // The page holds a rotating kepgate link, never the provider's static deeplink.
     let shown = deeplink_of(&html);
     assert!(shown.contains("/.kepgate/q/"), "{shown}");
     let deeplink = browser.provider_link(&shown).await;

@@ -1,4 +1,4 @@
-//! QR/link relay (QRLJacking, issue 7): rotating links, the phone-side check with a verification
+//! QR/link relay (QRLJacking): rotating links, the phone-side check with a verification
 //! code, the same-device path, direct mode. The gateway's clock is moved by hand; the phone is a
 //! second cookie-keeping browser; Diia is the real emulator over loopback.
 

@@ -1,4 +1,4 @@
-//! Sessions (issue 6): idle and absolute timeouts on an injected clock, the shared-computer
+//! Sessions: idle and absolute timeouts on an injected clock, the shared-computer
 //! choice, revocation seen by a second replica, the person's own page, and the administrators'
 //! commands — over real HTTP, on real PostgreSQL.
 

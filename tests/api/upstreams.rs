@@ -84,12 +84,15 @@ http {{
         .stderr(Stdio::null())
         .spawn()
         .expect("nginx starts");
-    wait_listening(port, &dir.join("error.log"), "nginx").await;
-    Upstream {
+    // Owned before the wait: a start that times out still ends the process.
+    let log = dir.join("error.log");
+    let upstream = Upstream {
         child,
         dir,
         address: format!("http://127.0.0.1:{port}"),
-    }
+    };
+    wait_listening(port, &log, "nginx").await;
+    upstream
 }
 
 /// nginx serving `files` (path → content) from its folder: the stock static-file upstream.
@@ -129,6 +132,7 @@ make_server("127.0.0.1", int(sys.argv[1]), app, handler_class=Quiet).serve_forev
 "#;
     let port = free_port();
     let dir = scratch_dir("wsgi");
+    // The folder name is in the command line: scripts/test.sh looks for it among leftovers.
     let script = dir.join("app.py");
     std::fs::write(&script, APP).unwrap();
     let log = dir.join("stderr.log");
@@ -139,12 +143,13 @@ make_server("127.0.0.1", int(sys.argv[1]), app, handler_class=Quiet).serve_forev
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .expect("python3 starts");
-    wait_listening(port, &log, "the WSGI app").await;
-    Upstream {
+    let upstream = Upstream {
         child,
         dir,
         address: format!("http://127.0.0.1:{port}"),
-    }
+    };
+    wait_listening(port, &log, "the WSGI app").await;
+    upstream
 }
 
 /// A response read off a raw socket.
