@@ -5,9 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/ensure-postgres.sh
-# The forward-auth tests run a real nginx (Debian's package) in front of kepgate; the browser
-# tests drive Debian's Chromium through chromedriver (nothing is downloaded from Google).
-scripts/ensure-packages.sh nginx chromium chromium-driver
+# The forward-auth and gate-bypass tests run a real nginx (Debian's package) in front of and
+# behind kepgate, and a Python WSGI app behind it; the browser tests drive Debian's Chromium
+# through chromedriver (nothing is downloaded from Google).
+scripts/ensure-packages.sh nginx chromium chromium-driver python3
 # …and check the pages with axe-core (a pinned, checksummed copy from the npm registry).
 KEPGATE_AXE_JS="${KEPGATE_AXE_JS:-$(scripts/ensure-axe.sh)}"
 export KEPGATE_AXE_JS
