@@ -286,15 +286,7 @@ async fn sql_injection_shapes_in_every_input_get_a_clean_4xx() {
 async fn pending_login_ids_are_no_oracle_to_another_browser() {
     let stack = spawn_diia_stack().await;
     let mut owner = Browser::new(&stack.app.address);
-    let started: serde_json::Value = owner
-        .post_json(
-            "/.kepgate/api/login",
-            serde_json::json!({ "provider": "diia" }),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let started = crate::proxy::start_api_login(&mut owner).await;
     let real = started["id"].as_str().unwrap().to_owned();
     let random = uuid::Uuid::new_v4().to_string();
 

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use crate::browser::Browser;
 use crate::proxy::{
-    CabinetStack, DIRECTOR_EDRPOU, cookie_header, login_as, route, signed_in, spawn_cabinet_stack,
-    spawn_cabinet_stack_clocked,
+    CabinetStack, DIRECTOR_EDRPOU, confirm_on_phone, cookie_header, login_as, route, signed_in,
+    spawn_cabinet_stack, spawn_cabinet_stack_clocked, start_api_login,
 };
 use crate::upstreams::{Upstream, nginx_files, raw_bytes, raw_get, raw_request, wsgi_environ_app};
 
@@ -415,15 +415,7 @@ async fn a_binding_cookie_planted_before_login_binds_nothing() {
     victim
         .cookies
         .insert("kepgate_bind".to_owned(), planted.to_owned());
-    let started: serde_json::Value = victim
-        .post_json(
-            "/.kepgate/api/login",
-            serde_json::json!({ "provider": "diia" }),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let started = start_api_login(&mut victim).await;
     let issued = victim.cookies["kepgate_bind"].clone();
     assert!(
         !issued.contains(planted),
@@ -433,18 +425,7 @@ async fn a_binding_cookie_planted_before_login_binds_nothing() {
 
     // She confirms on her phone; the attacker, holding the planted value and the login id
     // (visible in the QR token), tries to complete first, in both cookie shapes.
-    let link = victim
-        .provider_link(started["link"].as_str().unwrap())
-        .await;
-    let n = link.rsplit('/').next().unwrap();
-    let confirmed = stack
-        .http
-        .post(format!("{}/emulator/requests/{n}/confirm", stack.emulator))
-        .json(&serde_json::json!({ "identity": "person" }))
-        .send()
-        .await
-        .unwrap();
-    assert!(confirmed.status().is_success());
+    confirm_on_phone(stack, &mut victim, &started, "person").await;
     let complete = started["complete_url"].as_str().unwrap();
     for value in [
         planted.to_owned(),

@@ -91,7 +91,20 @@ pub async fn signed_in(stack: &DiiaStack, identity: &str) -> Browser {
 
 /// The JSON login in a browser that may already hold cookies (the fixation tests plant some).
 pub async fn login_as(stack: &DiiaStack, browser: &mut Browser, identity: &str) {
-    let started: serde_json::Value = browser
+    let started = start_api_login(browser).await;
+    confirm_on_phone(stack, browser, &started, identity).await;
+    let done = browser
+        .post_json(
+            started["complete_url"].as_str().unwrap(),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(done.status(), 200);
+}
+
+/// Starts a login through the JSON API; its answer (`id`, `link`, `complete_url`, …).
+pub async fn start_api_login(browser: &mut Browser) -> serde_json::Value {
+    browser
         .post_json(
             "/.kepgate/api/login",
             serde_json::json!({ "provider": "diia" }),
@@ -99,7 +112,17 @@ pub async fn login_as(stack: &DiiaStack, browser: &mut Browser, identity: &str) 
         .await
         .json()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// The phone's part: the starting browser follows the link (same device) and the emulator
+/// confirms the provider's request as `identity`.
+pub async fn confirm_on_phone(
+    stack: &DiiaStack,
+    browser: &mut Browser,
+    started: &serde_json::Value,
+    identity: &str,
+) {
     let link = browser
         .provider_link(started["link"].as_str().unwrap())
         .await;
@@ -112,13 +135,6 @@ pub async fn login_as(stack: &DiiaStack, browser: &mut Browser, identity: &str) 
         .await
         .unwrap();
     assert!(confirmed.status().is_success());
-    let done = browser
-        .post_json(
-            started["complete_url"].as_str().unwrap(),
-            serde_json::json!({}),
-        )
-        .await;
-    assert_eq!(done.status(), 200);
 }
 
 async fn echo(browser: &mut Browser, path: &str, extra: &[(&str, &str)]) -> serde_json::Value {
