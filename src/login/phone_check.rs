@@ -102,15 +102,8 @@ pub async fn open_link(
             Freshness::Future => "future_qr_link",
             _ => "stale_qr_link",
         };
-        tracing::warn!(
-            login = %login.id,
-            age_seconds = state.qr_links.age(&token, login.created_at, now),
-            phone = %phone,
-            reason,
-            "an old QR link was opened: copied or relayed?"
-        );
         refused(reason);
-        history::record_suspicious(
+        let first = history::record_suspicious(
             &state.db,
             &history::Suspicious {
                 pending_login_id: login.id.0,
@@ -122,6 +115,17 @@ pub async fn open_link(
             },
         )
         .await?;
+        // Logged once per login and reason, like the history row: a flood of reopenings is a
+        // counter, not a flood of log lines.
+        if first {
+            tracing::warn!(
+                login = %login.id,
+                age_seconds = state.qr_links.age(&token, login.created_at, now),
+                phone = %phone,
+                reason,
+                "an old QR link was opened: copied or relayed?"
+            );
+        }
         return notice(chrome, t.phone_expired_title, t.phone_expired_body, true);
     }
     if !state.settings.login.phone_check {

@@ -93,10 +93,13 @@ pub struct Suspicious<'a> {
     pub at: OffsetDateTime,
 }
 
-pub async fn record_suspicious(db: &PgPool, event: &Suspicious<'_>) -> Result<(), sqlx::Error> {
-    sqlx::query!(
+/// Records a suspicious event once per login and reason; `false` when it was already recorded
+/// (a link opened again: one row, however many requests).
+pub async fn record_suspicious(db: &PgPool, event: &Suspicious<'_>) -> Result<bool, sqlx::Error> {
+    let inserted = sqlx::query!(
         r#"INSERT INTO login_history (at, event, provider, pending_login_id, reason, client_ip, user_agent)
-           VALUES ($1, 'suspicious', $2, $3, $4, ($5::text)::inet, $6)"#,
+           VALUES ($1, 'suspicious', $2, $3, $4, ($5::text)::inet, $6)
+           ON CONFLICT (pending_login_id, reason) WHERE event = 'suspicious' DO NOTHING"#,
         event.at,
         event.provider,
         event.pending_login_id,
@@ -106,5 +109,5 @@ pub async fn record_suspicious(db: &PgPool, event: &Suspicious<'_>) -> Result<()
     )
     .execute(db)
     .await?;
-    Ok(())
+    Ok(inserted.rows_affected() == 1)
 }
