@@ -4,12 +4,9 @@
 //! then `ui.default_language`. Texts are plain structs so a missing translation is a compile
 //! error, not a blank on the page.
 
-use axum::extract::FromRequestParts;
 use axum::http::header::{ACCEPT_LANGUAGE, COOKIE};
 use axum::http::request::Parts;
 use serde::{Deserialize, Serialize};
-
-use crate::state::AppState;
 
 pub const LANG_COOKIE: &str = "kepgate_lang";
 
@@ -123,17 +120,6 @@ pub fn cookie_value<'a>(header: &'a str, name: &str) -> Option<&'a str> {
         let (k, v) = pair.trim().split_once('=')?;
         (k == name).then_some(v)
     })
-}
-
-impl FromRequestParts<AppState> for Lang {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        Ok(Lang::from_parts(parts, state.settings.ui.default_language))
-    }
 }
 
 impl Lang {

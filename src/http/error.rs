@@ -199,11 +199,7 @@ pub async fn render_error_pages(
     let response = next.run(Request::from_parts(parts, body)).await;
 
     let status = response.status();
-    if response
-        .extensions()
-        .get::<crate::proxy::FromUpstream>()
-        .is_some()
-    {
+    if response.extensions().get::<super::FromUpstream>().is_some() {
         return response;
     }
     let marked = response.extensions().get::<ErrorKind>().copied();

@@ -28,6 +28,11 @@ use crate::http::request_id::RequestId;
 use crate::login::pages as login;
 use crate::state::AppState;
 
+/// Marks a response that came from the upstream (or is meant for a front proxy as it is):
+/// kepgate's error pages and security headers never replace it.
+#[derive(Debug, Clone, Copy)]
+pub struct FromUpstream;
+
 /// Content-Security-Policy of every page kepgate renders: no inline script, no framing.
 pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                    connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
@@ -150,11 +155,7 @@ async fn security_headers_unless_upstream(
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     let mut response = next.run(request).await;
-    if response
-        .extensions()
-        .get::<crate::proxy::FromUpstream>()
-        .is_some()
-    {
+    if response.extensions().get::<FromUpstream>().is_some() {
         return response;
     }
     use axum::http::header::{

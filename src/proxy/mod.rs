@@ -34,9 +34,7 @@ use crate::session::{Authentication, Session};
 use crate::state::AppState;
 use idle_body::{ClientBodyFailure, IdleTimeout, Watched};
 
-/// Marks a response that came from the upstream: kepgate's error pages never replace it.
-#[derive(Debug, Clone, Copy)]
-pub struct FromUpstream;
+pub use crate::http::FromUpstream;
 
 pub struct CabinetRoute {
     pub name: String,

@@ -228,6 +228,16 @@ pub(crate) struct ParsedCert {
 }
 
 impl ParsedCert {
+    /// Could this certificate have issued `child`? Issuer DN matches, and AKI == SKI when both
+    /// are present.
+    pub(crate) fn could_issue(&self, child: &ParsedCert) -> bool {
+        self.subject_der == child.issuer_der
+            && match (&child.aki, &self.ski) {
+                (Some(a), Some(s)) => a == s,
+                _ => true,
+            }
+    }
+
     /// Parses one certificate. Accepts BER-ish outer encodings as long as x509-cert can read it.
     pub(crate) fn parse(der: &[u8]) -> Result<Self, String> {
         let outer = tlv::single(der).ok_or("not a single well-formed ASN.1 element")?;

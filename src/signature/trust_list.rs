@@ -249,10 +249,7 @@ impl TrustList {
 
     /// Possible issuers of `child`: same DN, and AKI == SKI when both are present.
     pub(crate) fn issuer_candidates<'a>(&'a self, child: &ParsedCert) -> Vec<&'a ParsedCert> {
-        self.certs
-            .iter()
-            .filter(|c| super::verify::could_issue(c, child))
-            .collect()
+        self.certs.iter().filter(|c| c.could_issue(child)).collect()
     }
 }
 

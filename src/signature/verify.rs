@@ -247,15 +247,6 @@ fn verify_with_key(
     }
 }
 
-/// Issuer DN matches, and AKI == SKI when both are present.
-pub(crate) fn could_issue(issuer: &ParsedCert, child: &ParsedCert) -> bool {
-    issuer.subject_der == child.issuer_der
-        && match (&child.aki, &issuer.ski) {
-            (Some(a), Some(s)) => a == s,
-            _ => true,
-        }
-}
-
 fn check_validity(c: &ParsedCert, at: OffsetDateTime) -> Result<(), VerifyError> {
     if at < c.not_before() {
         return Err(VerifyError::CertNotYetValid {
@@ -394,7 +385,7 @@ fn extend_chain(
             Err(e) => note(e, &mut best),
         }
     }
-    for inter in ctx.intermediates.iter().filter(|i| could_issue(i, cur)) {
+    for inter in ctx.intermediates.iter().filter(|i| i.could_issue(cur)) {
         if !visited.insert(inter.der.clone()) {
             continue;
         }
