@@ -1,6 +1,5 @@
 //! The HTTP surface: kepgate's own routes under the reserved prefix, everything else the cabinet's.
 
-pub mod cabinet;
 pub mod canonical_path;
 pub mod client_addr;
 pub mod cookies;

@@ -106,3 +106,10 @@ pub async fn stylesheet() -> impl IntoResponse {
         include_str!("../../static/kepgate.css"),
     )
 }
+
+/// Pages with one-time state or a person's data: never cached, not even for the back button.
+pub fn no_store(response: &mut Response) {
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+}

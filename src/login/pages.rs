@@ -6,10 +6,9 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use askama::Template;
-use axum::Form;
 use axum::Json;
 use axum::extract::{Path, Query, Request, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE, USER_AGENT};
+use axum::http::header::{CONTENT_TYPE, LOCATION, SET_COOKIE, USER_AGENT};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
@@ -25,9 +24,9 @@ use super::start::{StartError, StartLogin, StartedLogin, start_login};
 use super::status_stream::StatusStream;
 use crate::http::client_addr::ClientAddr;
 use crate::http::cookies::{self, CookieKind};
-use crate::http::csrf;
+use crate::http::csrf::{self, CsrfForm, TokenOnly};
 use crate::http::error::AppError;
-use crate::http::pages::PageChrome;
+use crate::http::pages::{PageChrome, no_store};
 use crate::language::Lang;
 use crate::provider::ProviderError;
 use crate::return_path::ReturnPath;
@@ -153,17 +152,20 @@ pub struct StartForm {
     shared_pc: Option<String>,
 }
 
+impl csrf::WithCsrfToken for StartForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf
+    }
+}
+
 pub async fn start_form(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     request_parts: axum::http::request::Parts,
-    Form(form): Form<StartForm>,
+    CsrfForm(form): CsrfForm<StartForm>,
 ) -> Result<Response, AppError> {
     let server = &state.settings.server;
-    if !csrf::verify(&headers, server, &form.csrf) {
-        return Err(AppError::Forbidden);
-    }
     let rd = ReturnPath::parse_or_root(form.rd.as_deref());
     let chrome = PageChrome::from_parts(&request_parts, &state);
     match begin(
@@ -484,22 +486,14 @@ pub async fn events(
 
 // ---------- completion ----------
 
-#[derive(Deserialize)]
-pub struct CompleteForm {
-    csrf: String,
-}
-
 pub async fn complete_form(
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
     ClientAddr(client): ClientAddr,
     request_parts: axum::http::request::Parts,
-    Form(form): Form<CompleteForm>,
+    CsrfForm(_): CsrfForm<TokenOnly>,
 ) -> Result<Response, AppError> {
     let headers = &request_parts.headers;
-    if !csrf::verify(headers, &state.settings.server, &form.csrf) {
-        return Err(AppError::Forbidden);
-    }
     match complete(&state, headers, client, id).await? {
         Completed::Done {
             return_path,
@@ -625,12 +619,9 @@ async fn complete(
 pub async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(form): Form<CompleteForm>,
+    CsrfForm(_): CsrfForm<TokenOnly>,
 ) -> Result<Response, AppError> {
     let server = &state.settings.server;
-    if !csrf::verify(&headers, server, &form.csrf) {
-        return Err(AppError::Forbidden);
-    }
     if let Some(token) =
         cookies::get(&headers, server, CookieKind::Session).and_then(|v| SessionToken::parse(&v))
     {
@@ -771,13 +762,6 @@ fn redirect(to: &str) -> Result<Response, AppError> {
 
 fn header(value: &str) -> Result<HeaderValue, AppError> {
     HeaderValue::from_str(value).map_err(|e| AppError::Internal(anyhow::Error::new(e)))
-}
-
-/// Login pages hold one-time state: never cached, not even by the browser's back button.
-pub fn no_store(response: &mut Response) {
-    response
-        .headers_mut()
-        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
 }
 
 fn url_encode(s: &str) -> String {

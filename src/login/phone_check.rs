@@ -11,7 +11,6 @@
 use std::net::IpAddr;
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::header::{LOCATION, SET_COOKIE, USER_AGENT};
 use axum::http::request::Parts;
@@ -20,13 +19,13 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-use super::pages::{binding_hash, effective_state, no_store};
+use super::pages::{binding_hash, effective_state};
 use super::pending::{self, Outcome, PendingLogin, PendingState};
 use super::qr_link::{Freshness, QrToken};
 use crate::http::client_addr::ClientAddr;
-use crate::http::csrf;
+use crate::http::csrf::{self, CsrfForm};
 use crate::http::error::AppError;
-use crate::http::pages::PageChrome;
+use crate::http::pages::{PageChrome, no_store};
 use crate::session::history;
 use crate::state::AppState;
 
@@ -194,17 +193,20 @@ pub struct Answer {
     opened: String,
 }
 
+impl csrf::WithCsrfToken for Answer {
+    fn csrf_token(&self) -> &str {
+        &self.csrf
+    }
+}
+
 /// `POST {prefix}/q/{token}`: a code picked, or Decline.
 pub async fn answer(
     State(state): State<AppState>,
     Path(token): Path<String>,
     ClientAddr(phone): ClientAddr,
     parts: Parts,
-    Form(form): Form<Answer>,
+    CsrfForm(form): CsrfForm<Answer>,
 ) -> Result<Response, AppError> {
-    if !csrf::verify(&parts.headers, &state.settings.server, &form.csrf) {
-        return Err(AppError::Forbidden);
-    }
     let (token, login) = checked(&state, &token).await?;
     let chrome = PageChrome::from_parts(&parts, &state);
     let t = chrome.t;

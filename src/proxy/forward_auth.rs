@@ -76,7 +76,7 @@ pub async fn check(
     if route.is_none() && !state.routes.is_empty() {
         return Ok(bare(StatusCode::FORBIDDEN));
     }
-    let Some(session) = crate::http::cabinet::current_session(&state, &parts.headers).await? else {
+    let Some(session) = super::pages::current_session(&state, &parts.headers).await? else {
         let mut response = if query.mode.as_deref() == Some("redirect") {
             StatusCode::FOUND.into_response()
         } else {

@@ -10,6 +10,7 @@ pub mod assertion;
 pub mod forward_auth;
 pub mod headers;
 mod idle_body;
+pub mod pages;
 mod tunnel;
 
 use std::net::SocketAddr;
@@ -139,7 +140,7 @@ pub async fn cabinet(
         return Err(AppError::MethodNotAllowed);
     }
     if state.routes.is_empty() {
-        return crate::http::cabinet::signed_in_page(State(state), request).await;
+        return pages::signed_in_page(State(state), request).await;
     }
     let path = crate::http::canonical_path::take(&mut request)
         .map_err(|e| AppError::BadRequest(e.to_string()))?;
@@ -156,11 +157,11 @@ pub async fn cabinet(
             // While the database is away, 503 here rather than a login that cannot work.
             Authentication::Expired => {
                 crate::http::health::database_reachable(&state).await?;
-                return Ok(crate::http::cabinet::unauthenticated(&state, &parts, true));
+                return Ok(pages::unauthenticated(&state, &parts, true));
             }
             Authentication::None => {
                 crate::http::health::database_reachable(&state).await?;
-                return Ok(crate::http::cabinet::unauthenticated(&state, &parts, false));
+                return Ok(pages::unauthenticated(&state, &parts, false));
             }
         };
         if !admits(&route.settings.allow, &session) {

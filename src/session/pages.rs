@@ -2,7 +2,6 @@
 //! buttons to end one session or all of them.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Request, State};
 use axum::http::header::{LOCATION, SET_COOKIE};
 use axum::http::{HeaderValue, StatusCode};
@@ -13,7 +12,7 @@ use uuid::Uuid;
 
 use super::{Authentication, RevokedBy, Session, Whom, authenticate, end, history, listing};
 use crate::http::cookies::{self, CookieKind};
-use crate::http::csrf;
+use crate::http::csrf::{self, CsrfForm, TokenOnly};
 use crate::http::error::AppError;
 use crate::http::pages::PageChrome;
 use crate::return_path::ReturnPath;
@@ -153,13 +152,8 @@ pub async fn me_page(
     if let Some(cookie) = token.set_cookie {
         response.headers_mut().append(SET_COOKIE, header(&cookie)?);
     }
-    crate::login::pages::no_store(&mut response);
+    crate::http::pages::no_store(&mut response);
     Ok(response)
-}
-
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    csrf: String,
 }
 
 /// Ends one of the signed-in person's other sessions (someone else's id changes nothing).
@@ -167,12 +161,9 @@ pub async fn end_one(
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
     request_parts: axum::http::request::Parts,
-    Form(form): Form<CsrfForm>,
+    CsrfForm(_): CsrfForm<TokenOnly>,
 ) -> Result<Response, AppError> {
     let headers = &request_parts.headers;
-    if !csrf::verify(headers, &state.settings.server, &form.csrf) {
-        return Err(AppError::Forbidden);
-    }
     let session = match signed_in(&state, headers).await? {
         Ok(session) => session,
         Err(redirect) => return Ok(redirect),
@@ -196,12 +187,9 @@ pub async fn end_one(
 pub async fn end_all(
     State(state): State<AppState>,
     request_parts: axum::http::request::Parts,
-    Form(form): Form<CsrfForm>,
+    CsrfForm(_): CsrfForm<TokenOnly>,
 ) -> Result<Response, AppError> {
     let headers = &request_parts.headers;
-    if !csrf::verify(headers, &state.settings.server, &form.csrf) {
-        return Err(AppError::Forbidden);
-    }
     let session = match signed_in(&state, headers).await? {
         Ok(session) => session,
         Err(redirect) => return Ok(redirect),

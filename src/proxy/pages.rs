@@ -1,6 +1,6 @@
-//! The cabinet's side of kepgate's own pages: what a browser without a (valid) session gets (the
-//! login page, or 401 for non-HTML clients), and, when no `[routes]` are configured, a page that
-//! shows who is signed in. The reverse proxy itself is `crate::proxy`.
+//! kepgate's own pages in the cabinet's space: what a browser without a (valid) session gets
+//! (the login page, or 401 for non-HTML clients), and, when no `[routes]` are configured, a page
+//! that shows who is signed in.
 
 use askama::Template;
 use axum::extract::{Request, State};
@@ -72,7 +72,7 @@ pub async fn signed_in_page(
             HeaderValue::from_str(&cookie).map_err(anyhow::Error::new)?,
         );
     }
-    crate::login::pages::no_store(&mut response);
+    crate::http::pages::no_store(&mut response);
     Ok(response)
 }
 
