@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Fails when modules of the gateway crate import each other in a cycle.
 
-Every file under src/ is a module (`src/login/pages.rs` is `login::pages`, `src/login/mod.rs` is
+Every file under src/ is a module (`src/login/form.rs` is `login::form`, `src/login/mod.rs` is
 `login`). An edge a → b is any path `crate::…` or `super::…` in a's source that names b or
 something inside b (a `use`, or a path written out in code). Tests (`#[cfg(test)] mod tests`
 blocks and `tests.rs` files) are left out: they may reach anywhere. A strongly connected group of

@@ -24,7 +24,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::http::error::AppError;
 use crate::http::request_id::RequestId;
-use crate::login::pages as login;
+use crate::login::{api, completion, form, waiting};
 use crate::state::AppState;
 
 /// Marks a response that came from the upstream (or is meant for a front proxy as it is):
@@ -58,20 +58,20 @@ pub fn router(state: AppState) -> Router {
         .route("/static/login.js", get(pages::login_script))
         .route("/auth", get(crate::proxy::forward_auth::check))
         .route("/jwks.json", get(crate::proxy::forward_auth::jwks))
-        .route("/login", get(login::login_page))
-        .route("/login/start", post(login::start_form))
-        .route("/login/wait/{id}", get(login::wait_page))
-        .route("/login/events/{id}", get(login::events))
-        .route("/login/qr/{id}", get(login::qr_image))
-        .route("/login/complete/{id}", post(login::complete_form))
-        .route("/logout", post(login::logout))
+        .route("/login", get(form::login_page))
+        .route("/login/start", post(form::start_form))
+        .route("/login/wait/{id}", get(waiting::wait_page))
+        .route("/login/events/{id}", get(waiting::events))
+        .route("/login/qr/{id}", get(waiting::qr_image))
+        .route("/login/complete/{id}", post(completion::complete_form))
+        .route("/logout", post(completion::logout))
         // The rotating QR link, opened on the phone.
         .route(
             "/q/{token}",
             get(crate::login::phone_check::open_link).post(crate::login::phone_check::answer),
         )
-        .route("/api/login", post(login::api_start))
-        .route("/api/login/{id}/complete", post(login::api_complete))
+        .route("/api/login", post(api::api_start))
+        .route("/api/login/{id}/complete", post(api::api_complete))
         // Sessions: the person's own sessions and history, ending one or all.
         .route("/me", get(crate::session::pages::me_page))
         .route("/me/sessions/end-all", post(crate::session::pages::end_all))

@@ -1,15 +1,18 @@
 //! The cross-device login: pending logins in PostgreSQL, started here, finished by the
 //! provider's callback (see the README, "How a login works", for the whole picture).
 
+pub mod api;
 pub mod binding;
 pub mod callback;
+pub mod completion;
 pub mod events;
-pub mod pages;
+pub mod form;
 pub mod pending;
 pub mod phone_check;
 pub mod qr_link;
 pub mod start;
 pub mod status_stream;
+pub mod waiting;
 
 /// PostgreSQL channel on which every state change of a pending login is announced (payload:
 /// the pending login id), so the replica holding the waiting browser wakes up.

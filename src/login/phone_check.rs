@@ -19,9 +19,10 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-use super::pages::{binding_hash, effective_state};
+use super::form::binding_hash;
 use super::pending::{self, Outcome, PendingLogin, PendingState};
 use super::qr_link::{Freshness, QrToken};
+use super::waiting::effective_state;
 use crate::http::client_addr::ClientAddr;
 use crate::http::csrf::{self, CsrfForm};
 use crate::http::error::AppError;

@@ -16,8 +16,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::events::Subscription;
-use super::pages::{effective_state, status_text};
 use super::pending::{self, PendingLogin, PendingLoginId, PendingState};
+use super::waiting::{effective_state, status_text};
 use crate::language::Lang;
 use crate::state::{AppState, DrainingWatch};
 

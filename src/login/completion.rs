@@ -1,0 +1,177 @@
+//! Completing a confirmed login in the browser that started it (a new session), and logout.
+
+use std::net::IpAddr;
+
+use axum::extract::{Path, State};
+use axum::http::header::{SET_COOKIE, USER_AGENT};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use uuid::Uuid;
+
+use super::form::{binding_cookie, binding_hash, header, redirect};
+use super::pending::{self, PendingLogin, PendingLoginId, PendingState};
+use super::waiting::render_wait;
+use crate::http::client_addr::ClientAddr;
+use crate::http::cookies::{self, CookieKind};
+use crate::http::csrf::{CsrfForm, TokenOnly};
+use crate::http::error::AppError;
+use crate::http::pages::{PageChrome, no_store};
+use crate::return_path::ReturnPath;
+use crate::session::{self, NewSession, SessionToken};
+use crate::state::AppState;
+
+// ---------- completion ----------
+
+pub async fn complete_form(
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    ClientAddr(client): ClientAddr,
+    request_parts: axum::http::request::Parts,
+    CsrfForm(_): CsrfForm<TokenOnly>,
+) -> Result<Response, AppError> {
+    let headers = &request_parts.headers;
+    match complete(&state, headers, client, id).await? {
+        Completed::Done {
+            return_path,
+            cookies,
+        } => {
+            let mut response = redirect(return_path.as_str())?;
+            for cookie in cookies {
+                response.headers_mut().append(SET_COOKIE, header(&cookie)?);
+            }
+            no_store(&mut response);
+            Ok(response)
+        }
+        // Not (yet) completable: show where it stands (the no-JavaScript "continue" path).
+        Completed::NotYet(login) => {
+            let status = if login.state == PendingState::Pending {
+                StatusCode::OK
+            } else {
+                StatusCode::CONFLICT
+            };
+            render_wait(
+                &state,
+                PageChrome::from_parts(&request_parts, &state),
+                headers,
+                &login,
+                status,
+            )
+        }
+    }
+}
+
+pub(super) enum Completed {
+    Done {
+        return_path: ReturnPath,
+        cookies: Vec<String>,
+    },
+    NotYet(Box<PendingLogin>),
+}
+
+pub(super) async fn complete(
+    state: &AppState,
+    headers: &HeaderMap,
+    client_ip: IpAddr,
+    id: Uuid,
+) -> Result<Completed, AppError> {
+    let hash = binding_hash(headers, state, PendingLoginId(id)).ok_or(AppError::Forbidden)?;
+    let now = state.clock.now();
+    let within = time::Duration::try_from(state.settings.login.complete_within)
+        .unwrap_or(time::Duration::minutes(2));
+    let mut tx = state.db.begin().await?;
+    let Some(consumed) = pending::consume(&mut tx, PendingLoginId(id), &hash, now, within).await?
+    else {
+        tx.rollback().await?;
+        // Another browser (wrong binding) learns nothing; the starting browser sees the state.
+        let Some(login) = pending::find_owned(&state.db, PendingLoginId(id), &hash).await? else {
+            tracing::warn!(login = %id, "completion attempted from another browser");
+            metrics::counter!("kepgate_login_completions_refused_total", "reason" => "other_browser").increment(1);
+            return Err(AppError::Forbidden);
+        };
+        metrics::counter!("kepgate_login_completions_refused_total", "reason" => login.state.as_str()).increment(1);
+        return Ok(Completed::NotYet(Box::new(login)));
+    };
+    let timeouts = &state.settings.session;
+    let idle_timeout = session::duration(if consumed.shared_pc {
+        timeouts.shared_pc_idle_timeout
+    } else {
+        timeouts.idle_timeout
+    });
+    let absolute = session::duration(timeouts.absolute_timeout);
+    let user_agent = headers
+        .get(USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(300).collect::<String>());
+    let (session_id, token) = session::create(
+        &mut tx,
+        &NewSession {
+            provider: &consumed.provider,
+            identity: &consumed.identity,
+            pending_login_id: PendingLoginId(id),
+            client_ip: Some(client_ip),
+            user_agent: user_agent.as_deref(),
+            now,
+            expires_at: now + absolute,
+            idle_timeout,
+            shared_pc: consumed.shared_pc,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    // A session this browser still holds (someone else's, on a shared PC) ends with the new
+    // sign-in rather than staying valid behind the new cookie until its idle timeout.
+    if let Some(previous) = cookies::get(headers, &state.settings.server, CookieKind::Session)
+        .and_then(|v| SessionToken::parse(&v))
+    {
+        session::end(
+            state,
+            session::Whom::Token(&previous),
+            session::RevokedBy::Logout,
+        )
+        .await?;
+    }
+    tracing::info!(login = %id, session = %session_id, provider = %consumed.provider, "signed in");
+    metrics::counter!("kepgate_logins_completed_total", "provider" => consumed.provider.clone())
+        .increment(1);
+    let server = &state.settings.server;
+    // On a shared computer the cookie dies with the browser; elsewhere it may outlive a browser
+    // restart up to the absolute timeout. Either way the server-side timeouts are what count.
+    let max_age = (!consumed.shared_pc).then(|| absolute.whole_seconds());
+    Ok(Completed::Done {
+        return_path: consumed.return_path,
+        cookies: vec![
+            cookies::set(server, CookieKind::Session, token.expose(), max_age),
+            // This login's binding is spent; other tabs' logins keep theirs.
+            match binding_cookie(headers, server).without(PendingLoginId(id)) {
+                rest if rest.is_empty() => cookies::clear(server, CookieKind::LoginBinding),
+                rest => cookies::set(server, CookieKind::LoginBinding, &rest.value(), None),
+            },
+        ],
+    })
+}
+
+// ---------- logout ----------
+
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    CsrfForm(_): CsrfForm<TokenOnly>,
+) -> Result<Response, AppError> {
+    let server = &state.settings.server;
+    if let Some(token) =
+        cookies::get(&headers, server, CookieKind::Session).and_then(|v| SessionToken::parse(&v))
+    {
+        session::end(
+            &state,
+            session::Whom::Token(&token),
+            session::RevokedBy::Logout,
+        )
+        .await?;
+    }
+    let mut response = redirect(&format!("{}?notice=logged_out", server.path("/login")))?;
+    response.headers_mut().append(
+        SET_COOKIE,
+        header(&cookies::clear(server, CookieKind::Session))?,
+    );
+    Ok(response)
+}

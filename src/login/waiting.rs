@@ -1,0 +1,196 @@
+//! The waiting page as the browser sees it: the link and QR code, the status in words, and the
+//! live status over SSE.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use askama::Template;
+use axum::extract::{Path, Request, State};
+use axum::http::header::{CONTENT_TYPE, SET_COOKIE};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{Html, IntoResponse, Response};
+use futures_util::stream::Stream;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::form::{header, own_pending, url_encode};
+use super::pending::{PendingLogin, PendingLoginId, PendingState};
+use super::status_stream::StatusStream;
+use crate::http::csrf;
+use crate::http::error::AppError;
+use crate::http::pages::{PageChrome, no_store};
+use crate::language::Lang;
+use crate::state::AppState;
+
+// ---------- waiting ----------
+
+#[derive(Template)]
+#[template(path = "wait.html")]
+struct WaitPage {
+    chrome: PageChrome,
+    provider_name: String,
+    link: Option<String>,
+    qr_svg: Option<String>,
+    /// The code the phone must pick (rotating links with the phone check).
+    verification_code: Option<u8>,
+    state: &'static str,
+    status_text: String,
+    expires_at: String,
+    seconds_left: i64,
+    events_url: String,
+    complete_action: String,
+    csrf: String,
+    restart_href: String,
+    finished: bool,
+}
+
+pub async fn wait_page(
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    request: Request,
+) -> Result<Response, AppError> {
+    let (parts, _) = request.into_parts();
+    let login = own_pending(&state, &parts.headers, id).await?;
+    render_wait(
+        &state,
+        PageChrome::from_parts(&parts, &state),
+        &parts.headers,
+        &login,
+        StatusCode::OK,
+    )
+}
+
+pub(super) fn render_wait(
+    state: &AppState,
+    chrome: PageChrome,
+    headers: &HeaderMap,
+    login: &PendingLogin,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let server = &state.settings.server;
+    let token = csrf::issue(headers, server).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let now = state.clock.now();
+    let shown_state = effective_state(login, now);
+    let provider_name = state
+        .providers
+        .get(&login.provider)
+        .map(|p| p.display_name(chrome.lang).to_owned())
+        .unwrap_or_else(|| login.provider.clone());
+    let link = super::qr_link::current_link(state, login, now)
+        .filter(|_| shown_state == PendingState::Pending);
+    let qr_svg = link.as_deref().map(qr_svg).transpose()?;
+    let login_settings = &state.settings.login;
+    let verification_code = (link.is_some()
+        && login_settings.phone_check
+        && login_settings.qr_mode == crate::config::QrMode::Rotating)
+        .then(|| state.qr_links.verification_codes(login.id).right);
+    let restart_href = format!(
+        "{}?provider={}&rd={}",
+        server.path("/login"),
+        url_encode(&login.provider),
+        url_encode(login.return_path.as_str())
+    );
+    let page = WaitPage {
+        provider_name,
+        link,
+        qr_svg,
+        verification_code,
+        state: shown_state.as_str(),
+        status_text: status_text(shown_state, login.outcome_reason.as_deref(), chrome.t),
+        expires_at: login
+            .expires_at
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+        seconds_left: (login.expires_at - now).whole_seconds().max(0),
+        events_url: server.path(&format!("/login/events/{}", login.id)),
+        complete_action: server.path(&format!("/login/complete/{}", login.id)),
+        csrf: token.value,
+        restart_href,
+        finished: !matches!(shown_state, PendingState::Pending | PendingState::Confirmed),
+        chrome,
+    };
+    let mut response = (status, Html(page.render().map_err(anyhow::Error::new)?)).into_response();
+    if let Some(cookie) = token.set_cookie {
+        response.headers_mut().append(SET_COOKIE, header(&cookie)?);
+    }
+    no_store(&mut response);
+    Ok(response)
+}
+
+/// A pending login past its time is expired even before the sweeper gets to it.
+pub(super) fn effective_state(login: &PendingLogin, now: OffsetDateTime) -> PendingState {
+    if login.state == PendingState::Pending && login.expires_at <= now {
+        PendingState::Expired
+    } else {
+        login.state
+    }
+}
+
+pub(super) fn status_text(
+    state: PendingState,
+    reason: Option<&str>,
+    t: &crate::language::Texts,
+) -> String {
+    match state {
+        PendingState::Pending => t.status_waiting.to_owned(),
+        PendingState::Confirmed => t.status_confirmed.to_owned(),
+        PendingState::Consumed => t.status_consumed.to_owned(),
+        PendingState::Rejected => match reason {
+            Some(super::phone_check::DECLINED_ON_PHONE) => t.status_declined_on_phone.to_owned(),
+            Some(super::phone_check::WRONG_CODE) => t.status_wrong_code.to_owned(),
+            _ => t.status_declined.to_owned(),
+        },
+        PendingState::Expired => t.status_expired.to_owned(),
+        PendingState::Failed => match reason {
+            Some("provider_timeout") => t.provider_timeout.to_owned(),
+            Some(r) if r.starts_with("provider_") => t.provider_unavailable.to_owned(),
+            Some("unsupported_algorithm") => t.status_unsupported_algorithm.to_owned(),
+            _ => t.status_failed.to_owned(),
+        },
+    }
+}
+
+/// The QR code of a link, as inline SVG (no extra request, no layout shift when it appears).
+pub fn qr_svg(link: &str) -> Result<String, AppError> {
+    let code = qrcode::QrCode::with_error_correction_level(link.as_bytes(), qrcode::EcLevel::M)
+        .map_err(|e| anyhow::anyhow!("QR code: {e}"))?;
+    Ok(code
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(240, 240)
+        .quiet_zone(true)
+        .dark_color(qrcode::render::svg::Color("#000000"))
+        .light_color(qrcode::render::svg::Color("#ffffff"))
+        .build())
+}
+
+pub async fn qr_image(
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let login = own_pending(&state, &headers, id).await?;
+    let link = super::qr_link::current_link(&state, &login, state.clock.now())
+        .ok_or(AppError::NotFound)?;
+    let mut response = ([(CONTENT_TYPE, "image/svg+xml")], qr_svg(&link)?).into_response();
+    no_store(&mut response);
+    Ok(response)
+}
+
+// ---------- live status (SSE) ----------
+
+pub async fn events(
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    request: Request,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
+    let (parts, _) = request.into_parts();
+    let lang = Lang::from_parts(&parts, state.settings.ui.default_language);
+    // Subscribe before the first read, so a change between the two is not missed; the row read
+    // to check the binding cookie is then the stream's first state (one query, not two). A
+    // refused subscription is dropped, and unregistered, on the early return.
+    let subscription = state.login_events.subscribe(PendingLoginId(id));
+    let login = own_pending(&state, &parts.headers, id).await?;
+    let stream = StatusStream::new(state, lang, subscription, login).into_stream();
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
