@@ -114,9 +114,7 @@ async fn handle(
     }
     let now = state.clock.now();
     // The sweeper may have marked it expired before this late callback arrived: still "expired".
-    if login.state == PendingState::Expired
-        || (login.state == PendingState::Pending && login.expires_at <= now)
-    {
+    if login.state_at(now) == PendingState::Expired {
         if login.state == PendingState::Pending {
             pending::expire(&state.db, login.id, now).await?;
         }

@@ -104,6 +104,18 @@ pub struct PendingLogin {
     pub expires_at: OffsetDateTime,
 }
 
+impl PendingLogin {
+    /// The state at `now`: a pending login past its expiry is expired, whether or not the
+    /// sweeper has written that yet.
+    pub fn state_at(&self, now: OffsetDateTime) -> PendingState {
+        if self.state == PendingState::Pending && self.expires_at <= now {
+            PendingState::Expired
+        } else {
+            self.state
+        }
+    }
+}
+
 pub struct NewPendingLogin<'a> {
     pub id: PendingLoginId,
     pub provider: &'a str,

@@ -22,7 +22,6 @@ use time::OffsetDateTime;
 use super::form::binding_hash;
 use super::pending::{self, Outcome, PendingLogin, PendingState};
 use super::qr_link::{Freshness, QrToken};
-use super::waiting::effective_state;
 use crate::http::client_addr::ClientAddr;
 use crate::http::csrf::{self, CsrfForm};
 use crate::http::error::AppError;
@@ -75,7 +74,7 @@ pub async fn open_link(
     let chrome = PageChrome::from_parts(&parts, &state);
     let t = chrome.t;
     let now = state.clock.now();
-    if effective_state(&login, now) != PendingState::Pending {
+    if login.state_at(now) != PendingState::Pending {
         refused("not_pending");
         return notice(
             chrome,
@@ -227,7 +226,7 @@ pub async fn answer(
         refused("stale_answer");
         return notice(chrome, t.phone_expired_title, t.phone_expired_body, true);
     }
-    if effective_state(&login, now) != PendingState::Pending {
+    if login.state_at(now) != PendingState::Pending {
         refused("not_pending");
         return notice(
             chrome,

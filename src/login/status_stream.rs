@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use super::events::Subscription;
 use super::pending::{self, PendingLogin, PendingLoginId, PendingState};
-use super::waiting::{effective_state, status_text};
+use super::waiting::status_text;
 use crate::language::Lang;
 use crate::state::{AppState, DrainingWatch};
 
@@ -163,7 +163,7 @@ impl StatusStream {
         }
         self.read_again = true;
         let now = self.state.clock.now();
-        let current = effective_state(&self.login, now);
+        let current = self.login.state_at(now);
         if current == PendingState::Expired && self.login.state == PendingState::Pending {
             // Our own timer got here first: record it (announced to every replica).
             let _ = Box::pin(pending::expire(&self.state.db, self.login.id, now)).await;

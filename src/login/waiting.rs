@@ -11,7 +11,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
 use futures_util::stream::Stream;
-use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::form::{header, own_pending, url_encode};
@@ -71,7 +70,7 @@ pub(super) fn render_wait(
     let server = &state.settings.server;
     let token = csrf::issue(headers, server).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
     let now = state.clock.now();
-    let shown_state = effective_state(login, now);
+    let shown_state = login.state_at(now);
     let provider_name = state
         .providers
         .get(&login.provider)
@@ -119,14 +118,6 @@ pub(super) fn render_wait(
 }
 
 /// A pending login past its time is expired even before the sweeper gets to it.
-pub(super) fn effective_state(login: &PendingLogin, now: OffsetDateTime) -> PendingState {
-    if login.state == PendingState::Pending && login.expires_at <= now {
-        PendingState::Expired
-    } else {
-        login.state
-    }
-}
-
 pub(super) fn status_text(
     state: PendingState,
     reason: Option<&str>,
