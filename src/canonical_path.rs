@@ -25,9 +25,10 @@ use std::fmt;
 pub struct CanonicalPath {
     /// What the upstream receives.
     path: String,
-    /// What routes and policies are matched on: `path` without `;` path parameters (servlet
-    /// containers drop them before routing, so `/admin;x/y` is `/admin/y` there).
-    decision: String,
+    /// What routes and policies are matched on when it differs from `path`: `path` without `;`
+    /// path parameters (servlet containers drop them before routing, so `/admin;x/y` is
+    /// `/admin/y` there). Usually there are none, and no second string per request.
+    decision: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -80,12 +81,14 @@ impl CanonicalPath {
             }
         }
         let path = join(kept.iter().copied(), ends_in_directory);
-        let decision = join(
-            kept.iter()
-                .map(|s| s.split(';').next().unwrap_or_default())
-                .filter(|s| !s.is_empty()),
-            ends_in_directory,
-        );
+        let decision = path.contains(';').then(|| {
+            join(
+                kept.iter()
+                    .map(|s| s.split(';').next().unwrap_or_default())
+                    .filter(|s| !s.is_empty()),
+                ends_in_directory,
+            )
+        });
         Ok(CanonicalPath { path, decision })
     }
 
@@ -96,7 +99,7 @@ impl CanonicalPath {
 
     /// What routes, public/private and access policies are matched on.
     pub fn for_decisions(&self) -> &str {
-        &self.decision
+        self.decision.as_deref().unwrap_or(&self.path)
     }
 }
 

@@ -325,11 +325,12 @@ async fn forward(
         let watch = session
             .zip(tunnel_token)
             .map(|(s, token)| tunnel::SessionWatch {
+                session_id: s.id,
                 token,
                 expires_at: s.expires_at,
                 db: state.db.clone(),
                 clock: state.clock.clone(),
-                revocations: state.sessions.evictions(),
+                revocations: state.sessions.revocations(),
             });
         tunnel::spawn(client_upgrade, upstream_upgrade, watch, route.name.clone());
         let (parts, _) = response.into_parts();

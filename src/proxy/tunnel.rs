@@ -8,40 +8,49 @@ use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
 use sqlx::PgPool;
 use time::OffsetDateTime;
-use tokio::sync::watch;
+use tokio::sync::broadcast;
+use tokio::sync::broadcast::error::RecvError;
+use uuid::Uuid;
 
 use crate::clock::SharedClock;
 use crate::session::{self, SessionToken};
 
 /// What a tunnel watches to end with its session.
 pub struct SessionWatch {
+    pub session_id: Uuid,
     pub token: SessionToken,
     pub expires_at: OffsetDateTime,
     pub db: PgPool,
     pub clock: SharedClock,
-    /// Bumped on every revocation notice (any replica), and when notices may have been lost.
-    pub revocations: watch::Receiver<u64>,
+    /// Revoked sessions' ids (any replica); `None` or a lag when notices may have been lost.
+    pub revocations: broadcast::Receiver<Option<Uuid>>,
 }
 
 impl SessionWatch {
-    /// Resolves when the session is over: its absolute end passed, or it was revoked or timed out
-    /// (checked in the database at every revocation notice).
+    /// Resolves when the session is over: its absolute end passed, or it was revoked (its own
+    /// notice; when notices may have been lost, the database says).
     async fn ended(mut self) {
         loop {
             let left = Duration::try_from(self.expires_at - self.clock.now()).unwrap_or_default();
             tokio::select! {
                 () = tokio::time::sleep(left) => return,
-                changed = self.revocations.changed() => {
-                    if changed.is_err() {
+                notice = self.revocations.recv() => match notice {
+                    Ok(Some(id)) if id == self.session_id => return,
+                    Ok(Some(_)) => {}
+                    Ok(None) | Err(RecvError::Lagged(_)) => {
+                        // A database error keeps the tunnel: the next notice or the end decides.
+                        if let Ok(None) =
+                            session::find(&self.db, &self.token, self.clock.now()).await
+                        {
+                            return;
+                        }
+                    }
+                    Err(RecvError::Closed) => {
                         // No more notices (shutting down): the absolute end still holds.
                         tokio::time::sleep(left).await;
                         return;
                     }
-                    // A database error keeps the tunnel: the next notice or the end decides.
-                    if let Ok(None) = session::find(&self.db, &self.token, self.clock.now()).await {
-                        return;
-                    }
-                }
+                },
             }
         }
     }

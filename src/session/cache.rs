@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use time::OffsetDateTime;
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
 
 use super::Session;
@@ -32,6 +32,9 @@ pub struct SessionCache {
     inner: Arc<Mutex<Inner>>,
     /// Counts revocation notices handled; tests (and metrics) watch it.
     evictions: watch::Sender<u64>,
+    /// Each revoked session's id, `None` when notices may have been lost: what open WebSocket
+    /// tunnels listen to, so a logout concerns only its own tunnels.
+    revoked: broadcast::Sender<Option<Uuid>>,
 }
 
 #[derive(Default)]
@@ -47,6 +50,7 @@ impl Default for SessionCache {
         SessionCache {
             inner: Arc::default(),
             evictions: watch::channel(0).0,
+            revoked: broadcast::channel(256).0,
         }
     }
 }
@@ -114,6 +118,7 @@ impl SessionCache {
                 .retain(|_, e| e.session.id != session_id);
         }
         self.evictions.send_modify(|n| *n += 1);
+        let _ = self.revoked.send(Some(session_id));
     }
 
     /// Revocation notices may have been missed: forget everything.
@@ -123,6 +128,12 @@ impl SessionCache {
             inner.by_token_hash.clear();
         }
         self.evictions.send_modify(|n| *n += 1);
+        let _ = self.revoked.send(None);
+    }
+
+    /// Revoked sessions' ids as they are announced (`None`: some may have been missed).
+    pub fn revocations(&self) -> broadcast::Receiver<Option<Uuid>> {
+        self.revoked.subscribe()
     }
 
     /// Revocation notices handled so far, as a watch (tests measure propagation with it).
