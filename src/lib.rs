@@ -1,5 +1,7 @@
 //! kepgate: sign in to web apps with a Ukrainian qualified e-signature (КЕП) from a cloud provider.
 
+pub mod account;
+pub mod app;
 pub mod canonical_path;
 pub mod cli;
 pub mod clock;
@@ -13,6 +15,7 @@ pub mod http;
 pub mod identity;
 pub mod language;
 pub mod login;
+pub mod notifications;
 pub mod provider;
 pub mod proxy;
 pub mod return_path;
@@ -20,5 +23,4 @@ pub mod sample_cabinet;
 pub mod session;
 pub mod signature;
 pub mod startup;
-pub mod state;
 pub mod telemetry;

@@ -10,17 +10,12 @@ use axum::Router;
 use axum::routing::get;
 use tokio::net::TcpListener;
 
-use crate::clock::{Clock, SharedClock, SystemClock};
+use crate::app::AppState;
+use crate::clock::{SharedClock, SystemClock};
 use crate::config::Settings;
 use crate::database;
 use crate::http;
-use crate::login::events::LoginEvents;
-use crate::login::qr_link::QrLinks;
-use crate::provider::Providers;
-use crate::proxy::CabinetRoutes;
-use crate::proxy::assertion::AssertionSigner;
 use crate::signature::TrustList;
-use crate::state::{AppState, AppStateInner, start_limiter};
 
 pub struct Application {
     listener: TcpListener,
@@ -44,6 +39,15 @@ impl Application {
     /// Like [`Application::build`] on a listener bound by the caller (tests bind port 0 first so
     /// they can put the real port into `base_url`).
     pub async fn build_on(settings: Settings, listener: TcpListener) -> anyhow::Result<Self> {
+        Self::build_with_clock(settings, listener, Arc::new(SystemClock)).await
+    }
+
+    /// Like [`Application::build_on`] with another clock (tests move time by hand).
+    pub async fn build_with_clock(
+        settings: Settings,
+        listener: TcpListener,
+        clock: SharedClock,
+    ) -> anyhow::Result<Self> {
         let db = database::connect(&settings.database).await?;
         if settings.database.migrate_on_start {
             database::migrate(&db).await?;
@@ -64,55 +68,12 @@ impl Application {
             None
         };
         let trust = load_trust_list(&settings.trust.files)?;
-        let settings_login_rate = settings.login.start_rate_per_minute;
-        let start_slots = settings.login.max_starts_in_flight as usize;
-        let routes = CabinetRoutes::from_settings(&settings);
-        let assertions = AssertionSigner::load(
-            &db,
-            &settings.identity,
-            settings.server.base_url.as_str(),
-            SystemClock.now(),
-        )
-        .await?;
-        let qr_links = QrLinks::load(&db, &settings.login, SystemClock.now()).await?;
-        let providers = Providers::from_settings(&settings.providers)?;
-        if !providers.is_empty() && trust.is_empty() {
-            tracing::warn!(
-                "providers are configured but trust.files is empty: every signature will be refused"
-            );
-        }
-        let identity_headers =
-            crate::proxy::headers::IdentityHeaders::from_settings(&settings.identity)
-                .context("identity header names")?;
-        let state = AppState::new(AppStateInner {
-            identity_headers,
-            settings: Arc::new(settings),
-            db,
-            clock: Arc::new(SystemClock),
-            providers,
-            trust: Arc::new(trust),
-            login_events: LoginEvents::default(),
-            sessions: crate::session::SessionCache::default(),
-            start_limiter: Arc::new(start_limiter(settings_login_rate)),
-            start_slots: Arc::new(tokio::sync::Semaphore::new(start_slots)),
-            waiting_logins: Arc::default(),
-            routes,
-            assertions: Arc::new(assertions),
-            qr_links: Arc::new(qr_links),
-            draining: crate::state::Draining::default(),
-        });
+        let state = AppState::build(settings, db, clock, trust).await?;
         Ok(Self {
             listener,
             metrics_listener,
             state,
         })
-    }
-
-    /// Replaces the clock (tests move time by hand).
-    pub fn with_clock(mut self, clock: SharedClock) -> Self {
-        let replaced = self.state.replace_clock(clock);
-        debug_assert!(replaced, "the clock is replaced before the state is shared");
-        self
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -133,10 +94,11 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        crate::login::spawn_background(&self.state);
-        let app = http::router(self.state.clone());
+        crate::app::spawn_background(&self.state);
+        let app = crate::app::router(self.state.clone());
         let addr = self.listener.local_addr()?;
-        tracing::info!(%addr, prefix = %self.state.settings.server.route_prefix, "kepgate listening");
+        let settings = &self.state.web.settings;
+        tracing::info!(%addr, prefix = %settings.server.route_prefix, "kepgate listening");
 
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         if let Some(listener) = self.metrics_listener {
@@ -155,9 +117,9 @@ impl Application {
             });
         }
 
-        let grace = self.state.settings.server.shutdown_grace;
-        let draining = self.state.draining.clone();
-        let header_read_timeout = self.state.settings.server.header_read_timeout;
+        let grace = settings.server.shutdown_grace;
+        let draining = self.state.web.draining.clone();
+        let header_read_timeout = settings.server.header_read_timeout;
         let mut stopped = stop_rx.clone();
         let server = serve(self.listener, app, header_read_timeout, async move {
             shutdown.await;

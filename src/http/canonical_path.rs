@@ -4,7 +4,7 @@
 //! absolute-form target naming another is refused, so no later step reads a different host
 //! than another.
 
-use axum::extract::Request;
+use axum::extract::{OriginalUri, Request};
 use axum::http::header::HOST;
 use axum::http::uri::PathAndQuery;
 use axum::http::{Uri, Version};
@@ -52,7 +52,19 @@ pub fn canonicalize(mut request: Request) -> Request {
         }
     }
     request.extensions_mut().insert(path);
+    // What the pages link back to: routers nested under the prefix see the path without it.
+    let target = OriginalUri(request.uri().clone());
+    request.extensions_mut().insert(target);
     request
+}
+
+/// The path and query the client asked for, canonical, whichever router looks at the request.
+pub fn requested(parts: &axum::http::request::Parts) -> &str {
+    let uri = parts
+        .extensions
+        .get::<OriginalUri>()
+        .map_or(&parts.uri, |original| &original.0);
+    uri.path_and_query().map_or("/", |pq| pq.as_str())
 }
 
 /// Exactly one Host in HTTP/1.1, agreeing with an absolute-form target's authority.

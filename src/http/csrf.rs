@@ -3,7 +3,7 @@
 //! an Origin check when the browser sends one.
 
 use axum::Form;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRef, FromRequest, Request};
 use axum::http::HeaderMap;
 use axum::http::header::ORIGIN;
 use axum::response::{IntoResponse, Response};
@@ -13,10 +13,10 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use subtle::ConstantTimeEq;
 
+use super::context::Web;
 use super::cookies::{self, CookieKind};
 use super::error::AppError;
 use crate::config::ServerSettings;
-use crate::state::AppState;
 
 /// The token for the page being rendered: the browser's existing one, or a new one to set.
 pub struct CsrfToken {
@@ -74,18 +74,24 @@ impl WithCsrfToken for TokenOnly {
     }
 }
 
-impl<T> FromRequest<AppState> for CsrfForm<T>
+impl<S, T> FromRequest<S> for CsrfForm<T>
 where
+    Web: FromRef<S>,
+    S: Send + Sync,
     T: DeserializeOwned + WithCsrfToken + Send,
 {
     type Rejection = Response;
 
-    async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
+    async fn from_request(request: Request, state: &S) -> Result<Self, Response> {
         let headers = request.headers().clone();
         let Form(form) = Form::<T>::from_request(request, state)
             .await
             .map_err(IntoResponse::into_response)?;
-        if !verify(&headers, &state.settings.server, form.csrf_token()) {
+        if !verify(
+            &headers,
+            &Web::from_ref(state).settings.server,
+            form.csrf_token(),
+        ) {
             return Err(AppError::Forbidden.into_response());
         }
         Ok(CsrfForm(form))

@@ -14,10 +14,11 @@ use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::json;
 
-use crate::http::pages::PageChrome;
-use crate::http::request_id::RequestId;
+use super::FromUpstream;
+use super::context::Web;
+use super::pages::PageChrome;
+use super::request_id::RequestId;
 use crate::language::Texts;
-use crate::state::AppState;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -54,6 +55,17 @@ impl From<sqlx::Error> for AppError {
             AppError::DatabaseUnavailable(error)
         } else {
             AppError::Internal(anyhow::Error::new(error).context("database query failed"))
+        }
+    }
+}
+
+impl From<crate::session::SessionError> for AppError {
+    fn from(error: crate::session::SessionError) -> Self {
+        match error {
+            crate::session::SessionError::Database(e) => AppError::from(e),
+            e @ crate::session::SessionError::Randomness(_) => {
+                AppError::Internal(anyhow::Error::new(e))
+            }
         }
     }
 }
@@ -172,11 +184,7 @@ struct ErrorPage<'a> {
 }
 
 /// Renders an error body for kepgate's own responses that have none.
-pub async fn render_error_pages(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
+pub async fn render_error_pages(State(web): State<Web>, request: Request, next: Next) -> Response {
     let (parts, body) = request.into_parts();
     let wants_json = wants_json(&parts);
     // Only what an error page needs is kept (cheap clones); the page frame itself is built only
@@ -199,7 +207,7 @@ pub async fn render_error_pages(
     let response = next.run(Request::from_parts(parts, body)).await;
 
     let status = response.status();
-    if response.extensions().get::<super::FromUpstream>().is_some() {
+    if response.extensions().get::<FromUpstream>().is_some() {
         return response;
     }
     let marked = response.extensions().get::<ErrorKind>().copied();
@@ -222,7 +230,7 @@ pub async fn render_error_pages(
         .unwrap_or_default()
         .into_parts();
     page_parts.headers = page_headers;
-    let chrome = PageChrome::from_parts(&page_parts, &state);
+    let chrome = PageChrome::from_parts(&page_parts, &web.settings);
     let (title, text) = kind.texts(chrome.t);
     let mut rendered = if wants_json {
         Json(json!({ "error": kind.code(), "message": title, "request_id": request_id }))

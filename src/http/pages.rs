@@ -7,10 +7,11 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use crate::http::error::AppError;
+use super::context::Web;
+use super::error::AppError;
+use crate::config::Settings;
 use crate::language::{LANG_COOKIE, Lang, Texts};
 use crate::return_path::ReturnPath;
-use crate::state::AppState;
 
 /// The frame of a page: `chrome.t.*` in templates gives the current language's texts.
 pub struct PageChrome {
@@ -24,15 +25,10 @@ pub struct PageChrome {
 }
 
 impl PageChrome {
-    pub fn from_parts(parts: &Parts, state: &AppState) -> Self {
-        let lang = Lang::from_parts(parts, state.settings.ui.default_language);
-        let server = &state.settings.server;
-        let here = parts
-            .uri
-            .path_and_query()
-            .map(|pq| pq.as_str())
-            .and_then(|p| ReturnPath::parse(p).ok())
-            .unwrap_or_else(ReturnPath::root);
+    pub fn from_parts(parts: &Parts, settings: &Settings) -> Self {
+        let lang = Lang::from_parts(parts, settings.ui.default_language);
+        let server = &settings.server;
+        let here = ReturnPath::parse_or_root(Some(super::canonical_path::requested(parts)));
         let switch_href = format!(
             "{}?rd={}",
             server.path(&format!("/language/{}", lang.other().code())),
@@ -41,7 +37,7 @@ impl PageChrome {
         PageChrome {
             lang,
             t: lang.texts(),
-            service_name: state.settings.ui.service_name.clone(),
+            service_name: settings.ui.service_name.clone(),
             css_href: server.path(&format!(
                 "/static/kepgate.css?v={}",
                 env!("CARGO_PKG_VERSION")
@@ -59,13 +55,13 @@ pub struct SwitchQuery {
 
 /// `GET {prefix}/language/{code}?rd=/path`: remembers the choice in a cookie and goes back.
 pub async fn switch_language(
-    State(state): State<AppState>,
+    State(web): State<Web>,
     Path(code): Path<String>,
     Query(query): Query<SwitchQuery>,
 ) -> Result<Response, AppError> {
     let lang = Lang::parse(&code).ok_or(AppError::NotFound)?;
     let back = ReturnPath::parse_or_root(query.rd.as_deref());
-    let secure = if state.settings.server.base_url.scheme() == "https" {
+    let secure = if web.settings.server.base_url.scheme() == "https" {
         "; Secure"
     } else {
         ""

@@ -10,6 +10,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::completion::{Completed, complete};
+use super::context::LoginContext;
 use super::form::{BeginError, begin, header, provider_error_text};
 use super::pending;
 use crate::http::client_addr::ClientAddr;
@@ -17,7 +18,6 @@ use crate::http::csrf;
 use crate::http::error::AppError;
 use crate::language::Lang;
 use crate::return_path::ReturnPath;
-use crate::state::AppState;
 
 // ---------- JSON API ----------
 
@@ -36,13 +36,13 @@ pub struct ApiStart {
 /// `POST {prefix}/api/login`: JSON in, JSON out. CSRF: a cross-site form cannot send
 /// `Content-Type: application/json` without a CORS preflight we never allow; Origin is checked.
 pub async fn api_start(
-    State(state): State<AppState>,
+    State(state): State<LoginContext>,
     ClientAddr(client): ClientAddr,
     request_parts: axum::http::request::Parts,
     Json(body): Json<ApiStart>,
 ) -> Result<Response, AppError> {
     let headers = &request_parts.headers;
-    let server = &state.settings.server;
+    let server = &state.web.settings.server;
     if !csrf::origin_allowed(headers, server) {
         return Err(AppError::Forbidden);
     }
@@ -58,15 +58,15 @@ pub async fn api_start(
         body.user_hint,
         rd,
         body.shared_pc
-            .unwrap_or(state.settings.session.shared_pc_default),
+            .unwrap_or(state.web.settings.session.shared_pc_default),
     )
     .await
     {
         Ok((started, cookie)) => {
             let id = started.id;
             // The same link the waiting page shows: rotating (follow `event: qr`) or direct.
-            let shown_link = match pending::find(&state.db, id).await? {
-                Some(login) => super::qr_link::current_link(&state, &login, state.clock.now()),
+            let shown_link = match pending::find(&state.web.db, id).await? {
+                Some(login) => super::qr_link::current_link(&state, &login, state.web.clock.now()),
                 None => None,
             };
             let mut response = (
@@ -88,7 +88,8 @@ pub async fn api_start(
         }
         Err(BeginError::Provider(e)) => {
             // In the client's language, like every other error kepgate shows.
-            let t = Lang::from_parts(&request_parts, state.settings.ui.default_language).texts();
+            let t =
+                Lang::from_parts(&request_parts, state.web.settings.ui.default_language).texts();
             Ok((
                 StatusCode::BAD_GATEWAY,
                 Json(json!({ "error": e.code(), "message": provider_error_text(&e, t) })),
@@ -100,12 +101,12 @@ pub async fn api_start(
 }
 
 pub async fn api_complete(
-    State(state): State<AppState>,
+    State(state): State<LoginContext>,
     Path(id): Path<Uuid>,
     ClientAddr(client): ClientAddr,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    if !csrf::origin_allowed(&headers, &state.settings.server)
+    if !csrf::origin_allowed(&headers, &state.web.settings.server)
         || !headers
             .get(CONTENT_TYPE)
             .is_some_and(|v| v.as_bytes().starts_with(b"application/json"))

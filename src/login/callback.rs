@@ -16,16 +16,16 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
+use super::context::LoginContext;
 use super::pending::{self, Outcome, PendingState};
 use crate::provider::{CallbackResult, Provider, RequestHash};
 use crate::signature::{TrustList, verify_auth_signature};
-use crate::state::AppState;
 
 /// Clock skew allowed between the phone's signing time and our own.
 const SKEW: Duration = Duration::minutes(5);
 
 pub async fn receive(
-    State(state): State<AppState>,
+    State(state): State<LoginContext>,
     Path((provider_id, secret)): Path<(String, String)>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
@@ -75,7 +75,7 @@ pub async fn receive(
 }
 
 async fn handle(
-    state: &AppState,
+    state: &LoginContext,
     provider: &Provider,
     headers: &HeaderMap,
     body: &Bytes,
@@ -93,7 +93,7 @@ async fn handle(
             ));
         }
     };
-    let Some(login) = pending::find_by_request_hash(&state.db, &callback.request_hash).await?
+    let Some(login) = pending::find_by_request_hash(&state.web.db, &callback.request_hash).await?
     else {
         tracing::warn!(provider = %id, "callback for an unknown request");
         return Ok(answer(
@@ -112,11 +112,11 @@ async fn handle(
             id,
         ));
     }
-    let now = state.clock.now();
+    let now = state.web.clock.now();
     // The sweeper may have marked it expired before this late callback arrived: still "expired".
     if login.state_at(now) == PendingState::Expired {
         if login.state == PendingState::Pending {
-            pending::expire(&state.db, login.id, now).await?;
+            pending::expire(&state.web.db, login.id, now).await?;
         }
         return Ok(answer(
             StatusCode::GONE,
@@ -143,7 +143,7 @@ async fn handle(
         now,
         login.created_at,
     );
-    let changed = pending::record_outcome(&state.db, login.id, &outcome, now).await?;
+    let changed = pending::record_outcome(&state.web.db, login.id, &outcome, now).await?;
     let label = match (&outcome, changed) {
         (_, None) => "duplicate",
         (Outcome::Confirmed(_), _) => "confirmed",

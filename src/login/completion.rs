@@ -8,6 +8,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use uuid::Uuid;
 
+use super::context::LoginContext;
 use super::form::{binding_cookie, binding_hash, header, redirect};
 use super::pending::{self, PendingLogin, PendingLoginId, PendingState};
 use super::waiting::render_wait;
@@ -18,12 +19,11 @@ use crate::http::error::AppError;
 use crate::http::pages::{PageChrome, no_store};
 use crate::return_path::ReturnPath;
 use crate::session::{self, NewSession, SessionToken};
-use crate::state::AppState;
 
 // ---------- completion ----------
 
 pub async fn complete_form(
-    State(state): State<AppState>,
+    State(state): State<LoginContext>,
     Path(id): Path<Uuid>,
     ClientAddr(client): ClientAddr,
     request_parts: axum::http::request::Parts,
@@ -51,7 +51,7 @@ pub async fn complete_form(
             };
             render_wait(
                 &state,
-                PageChrome::from_parts(&request_parts, &state),
+                PageChrome::from_parts(&request_parts, &state.web.settings),
                 headers,
                 &login,
                 status,
@@ -69,21 +69,22 @@ pub(super) enum Completed {
 }
 
 pub(super) async fn complete(
-    state: &AppState,
+    state: &LoginContext,
     headers: &HeaderMap,
     client_ip: IpAddr,
     id: Uuid,
 ) -> Result<Completed, AppError> {
     let hash = binding_hash(headers, state, PendingLoginId(id)).ok_or(AppError::Forbidden)?;
-    let now = state.clock.now();
-    let within = time::Duration::try_from(state.settings.login.complete_within)
+    let now = state.web.clock.now();
+    let within = time::Duration::try_from(state.web.settings.login.complete_within)
         .unwrap_or(time::Duration::minutes(2));
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.web.db.begin().await?;
     let Some(consumed) = pending::consume(&mut tx, PendingLoginId(id), &hash, now, within).await?
     else {
         tx.rollback().await?;
         // Another browser (wrong binding) learns nothing; the starting browser sees the state.
-        let Some(login) = pending::find_owned(&state.db, PendingLoginId(id), &hash).await? else {
+        let Some(login) = pending::find_owned(&state.web.db, PendingLoginId(id), &hash).await?
+        else {
             tracing::warn!(login = %id, "completion attempted from another browser");
             metrics::counter!("kepgate_login_completions_refused_total", "reason" => "other_browser").increment(1);
             return Err(AppError::Forbidden);
@@ -91,7 +92,7 @@ pub(super) async fn complete(
         metrics::counter!("kepgate_login_completions_refused_total", "reason" => login.state.as_str()).increment(1);
         return Ok(Completed::NotYet(Box::new(login)));
     };
-    let timeouts = &state.settings.session;
+    let timeouts = &state.web.settings.session;
     let idle_timeout = session::duration(if consumed.shared_pc {
         timeouts.shared_pc_idle_timeout
     } else {
@@ -107,7 +108,7 @@ pub(super) async fn complete(
         &NewSession {
             provider: &consumed.provider,
             identity: &consumed.identity,
-            pending_login_id: PendingLoginId(id),
+            pending_login_id: id,
             client_ip: Some(client_ip),
             user_agent: user_agent.as_deref(),
             now,
@@ -120,20 +121,19 @@ pub(super) async fn complete(
     tx.commit().await?;
     // A session this browser still holds (someone else's, on a shared PC) ends with the new
     // sign-in rather than staying valid behind the new cookie until its idle timeout.
-    if let Some(previous) = cookies::get(headers, &state.settings.server, CookieKind::Session)
+    if let Some(previous) = cookies::get(headers, &state.web.settings.server, CookieKind::Session)
         .and_then(|v| SessionToken::parse(&v))
     {
-        session::end(
-            state,
-            session::Whom::Token(&previous),
-            session::RevokedBy::Logout,
-        )
-        .await?;
+        state
+            .web
+            .sessions
+            .end(session::Whom::Token(&previous), session::RevokedBy::Logout)
+            .await?;
     }
     tracing::info!(login = %id, session = %session_id, provider = %consumed.provider, "signed in");
     metrics::counter!("kepgate_logins_completed_total", "provider" => consumed.provider.clone())
         .increment(1);
-    let server = &state.settings.server;
+    let server = &state.web.settings.server;
     // On a shared computer the cookie dies with the browser; elsewhere it may outlive a browser
     // restart up to the absolute timeout. Either way the server-side timeouts are what count.
     let max_age = (!consumed.shared_pc).then(|| absolute.whole_seconds());
@@ -153,20 +153,19 @@ pub(super) async fn complete(
 // ---------- logout ----------
 
 pub async fn logout(
-    State(state): State<AppState>,
+    State(state): State<LoginContext>,
     headers: HeaderMap,
     CsrfForm(_): CsrfForm<TokenOnly>,
 ) -> Result<Response, AppError> {
-    let server = &state.settings.server;
+    let server = &state.web.settings.server;
     if let Some(token) =
         cookies::get(&headers, server, CookieKind::Session).and_then(|v| SessionToken::parse(&v))
     {
-        session::end(
-            &state,
-            session::Whom::Token(&token),
-            session::RevokedBy::Logout,
-        )
-        .await?;
+        state
+            .web
+            .sessions
+            .end(session::Whom::Token(&token), session::RevokedBy::Logout)
+            .await?;
     }
     let mut response = redirect(&format!("{}?notice=logged_out", server.path("/login")))?;
     response.headers_mut().append(

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::binding::BindingCookie;
+use super::context::LoginContext;
 use super::pending::{self, PendingLogin, PendingLoginId};
 use super::start::{StartError, StartLogin, StartedLogin, start_login};
 use crate::http::client_addr::ClientAddr;
@@ -22,7 +23,6 @@ use crate::http::pages::{PageChrome, no_store};
 use crate::language::Lang;
 use crate::provider::ProviderError;
 use crate::return_path::ReturnPath;
-use crate::state::AppState;
 
 // ---------- the login page ----------
 
@@ -55,14 +55,14 @@ struct LoginPage {
 }
 
 pub async fn login_page(
-    State(state): State<AppState>,
+    State(state): State<LoginContext>,
     Query(query): Query<LoginQuery>,
     request: Request,
 ) -> Result<Response, AppError> {
     // A form whose button can only fail is worse than saying so now (503, Retry-After).
-    crate::http::health::database_reachable(&state).await?;
+    state.web.database_reachable().await?;
     let (parts, _) = request.into_parts();
-    let chrome = PageChrome::from_parts(&parts, &state);
+    let chrome = PageChrome::from_parts(&parts, &state.web.settings);
     let rd = ReturnPath::parse_or_root(query.rd.as_deref());
     let notice = match query.notice.as_deref() {
         Some("logged_out") => Some(chrome.t.notice_logged_out.to_owned()),
@@ -83,7 +83,7 @@ pub async fn login_page(
 
 #[allow(clippy::too_many_arguments)]
 fn render_login(
-    state: &AppState,
+    state: &LoginContext,
     chrome: PageChrome,
     headers: &HeaderMap,
     rd: &ReturnPath,
@@ -92,7 +92,7 @@ fn render_login(
     notice: Option<String>,
     status: StatusCode,
 ) -> Result<Response, AppError> {
-    let server = &state.settings.server;
+    let server = &state.web.settings.server;
     let token = csrf::issue(headers, server).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
     let lang = chrome.lang;
     let providers: Vec<ProviderOption> = state
@@ -117,7 +117,7 @@ fn render_login(
         providers,
         error,
         notice,
-        shared_pc: state.settings.session.shared_pc_default,
+        shared_pc: state.web.settings.session.shared_pc_default,
         chrome,
     };
     let mut response = (status, Html(page.render().map_err(anyhow::Error::new)?)).into_response();
@@ -150,15 +150,15 @@ impl csrf::WithCsrfToken for StartForm {
 }
 
 pub async fn start_form(
-    State(state): State<AppState>,
+    State(state): State<LoginContext>,
     ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     request_parts: axum::http::request::Parts,
     CsrfForm(form): CsrfForm<StartForm>,
 ) -> Result<Response, AppError> {
-    let server = &state.settings.server;
+    let server = &state.web.settings.server;
     let rd = ReturnPath::parse_or_root(form.rd.as_deref());
-    let chrome = PageChrome::from_parts(&request_parts, &state);
+    let chrome = PageChrome::from_parts(&request_parts, &state.web.settings);
     match begin(
         &state,
         &headers,
@@ -216,7 +216,7 @@ impl From<AppError> for BeginError {
 /// Shared by the form and the JSON API: rate limit, provider, binding nonce, start. Returns the
 /// started login and the binding cookie to set.
 pub(super) async fn begin(
-    state: &AppState,
+    state: &LoginContext,
     headers: &HeaderMap,
     client_ip: IpAddr,
     provider_id: &str,
@@ -239,7 +239,7 @@ pub(super) async fn begin(
         }
         (None, _) => None,
     };
-    let server = &state.settings.server;
+    let server = &state.web.settings.server;
     // A fresh nonce for every login, never one the browser brings (see `binding`).
     let nonce = BindingCookie::fresh_nonce()
         .map_err(|e| AppError::Internal(anyhow::anyhow!("no randomness: {e}")))?;
@@ -264,7 +264,7 @@ pub(super) async fn begin(
         StartError::Provider(e) => BeginError::Provider(e),
         StartError::UnknownProvider => AppError::BadRequest("unknown provider".to_owned()).into(),
         StartError::Database(e) => AppError::from(e).into(),
-        StartError::Random(e) => AppError::Internal(anyhow::anyhow!("no randomness: {e}")).into(),
+        e @ StartError::Random(_) => AppError::Internal(anyhow::Error::new(e)).into(),
         StartError::Busy => AppError::TooManyLogins.into(),
     })?;
     let cookie = binding_cookie(headers, server)
@@ -288,20 +288,20 @@ pub(super) fn binding_cookie(
 /// The hash of this browser's binding nonce for the login `id`, if it started that login.
 pub(super) fn binding_hash(
     headers: &HeaderMap,
-    state: &AppState,
+    state: &LoginContext,
     id: PendingLoginId,
 ) -> Option<[u8; 32]> {
-    binding_cookie(headers, &state.settings.server).hash_for(id)
+    binding_cookie(headers, &state.web.settings.server).hash_for(id)
 }
 
 /// The pending login, if this browser started it; otherwise "not found" (no enumeration).
 pub(super) async fn own_pending(
-    state: &AppState,
+    state: &LoginContext,
     headers: &HeaderMap,
     id: Uuid,
 ) -> Result<PendingLogin, AppError> {
     let hash = binding_hash(headers, state, PendingLoginId(id)).ok_or(AppError::NotFound)?;
-    pending::find_owned(&state.db, PendingLoginId(id), &hash)
+    pending::find_owned(&state.web.db, PendingLoginId(id), &hash)
         .await?
         .ok_or(AppError::NotFound)
 }

@@ -5,6 +5,7 @@ pub mod api;
 pub mod binding;
 pub mod callback;
 pub mod completion;
+pub mod context;
 pub mod events;
 pub mod form;
 pub mod pending;
@@ -14,37 +15,46 @@ pub mod start;
 pub mod status_stream;
 pub mod waiting;
 
+use axum::Router;
+use axum::extract::FromRef;
+use axum::routing::{get, post};
+
+pub use context::{LoginContext, LoginParts};
+
+use crate::http::Web;
+
 /// PostgreSQL channel on which every state change of a pending login is announced (payload:
 /// the pending login id), so the replica holding the waiting browser wakes up.
 pub const NOTIFY_CHANNEL: &str = "kepgate_pending_login";
 
-/// Background work of every replica: the LISTEN loop (pending logins and session revocations),
-/// the sweeper of overdue pending logins, and the hourly pruning of old login history.
-pub fn spawn_background(state: &crate::state::AppState) {
-    tokio::spawn(
-        state
-            .login_events
-            .clone()
-            .listen(state.db.clone(), state.sessions.clone()),
-    );
-    let db = state.db.clone();
-    let clock = state.clock.clone();
-    let retention = time::Duration::days(i64::from(state.settings.session.history_retention_days));
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
-        loop {
-            tick.tick().await;
-            match crate::session::history::prune(&db, clock.now() - retention).await {
-                Ok((0, 0)) => {}
-                Ok((history, sessions)) => {
-                    tracing::info!(history, sessions, "old login history and sessions pruned")
-                }
-                Err(e) => tracing::warn!(error = %e, "pruning login history failed"),
-            }
-        }
-    });
-    let db = state.db.clone();
-    let clock = state.clock.clone();
+/// The login's routes (under the prefix): the form, the waiting page and its stream, the QR
+/// link opened on the phone, the provider's callback, the JSON API, logout.
+pub fn router<S>() -> Router<S>
+where
+    LoginContext: FromRef<S>,
+    Web: FromRef<S>,
+    S: Clone + Send + Sync + 'static,
+{
+    Router::new()
+        .route("/login", get(form::login_page))
+        .route("/login/start", post(form::start_form))
+        .route("/login/wait/{id}", get(waiting::wait_page))
+        .route("/login/events/{id}", get(waiting::events))
+        .route("/login/qr/{id}", get(waiting::qr_image))
+        .route("/login/complete/{id}", post(completion::complete_form))
+        .route("/logout", post(completion::logout))
+        // The rotating QR link, opened on the phone.
+        .route(
+            "/q/{token}",
+            get(phone_check::open_link).post(phone_check::answer),
+        )
+        .route("/callback/{provider}/{secret}", post(callback::receive))
+        .route("/api/login", post(api::api_start))
+        .route("/api/login/{id}/complete", post(api::api_complete))
+}
+
+/// Every replica ends overdue pending logins (their browsers hear it through the notice).
+pub fn spawn_sweeper(db: sqlx::PgPool, clock: crate::clock::SharedClock) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(15));
         loop {

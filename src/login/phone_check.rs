@@ -19,6 +19,7 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 use time::OffsetDateTime;
 
+use super::context::LoginContext;
 use super::form::binding_hash;
 use super::pending::{self, Outcome, PendingLogin, PendingState};
 use super::qr_link::{Freshness, QrToken};
@@ -27,7 +28,6 @@ use crate::http::csrf::{self, CsrfForm};
 use crate::http::error::AppError;
 use crate::http::pages::{PageChrome, no_store};
 use crate::session::history;
-use crate::state::AppState;
 
 /// Reasons a phone rejects a login with; they reach `pending_logins.outcome_reason` and, by the
 /// history trigger, `login_history.reason`.
@@ -65,15 +65,15 @@ struct PhoneNotice {
 
 /// `GET {prefix}/q/{token}`.
 pub async fn open_link(
-    State(state): State<AppState>,
+    State(state): State<LoginContext>,
     Path(token): Path<String>,
     ClientAddr(phone): ClientAddr,
     parts: Parts,
 ) -> Result<Response, AppError> {
     let (token, login) = checked(&state, &token).await?;
-    let chrome = PageChrome::from_parts(&parts, &state);
+    let chrome = PageChrome::from_parts(&parts, &state.web.settings);
     let t = chrome.t;
-    let now = state.clock.now();
+    let now = state.web.clock.now();
     if login.state_at(now) != PendingState::Pending {
         refused("not_pending");
         return notice(
@@ -88,9 +88,9 @@ pub async fn open_link(
     };
     // The phone that started the login holds its binding cookie: no second device, nothing to
     // compare, and a link it tapped a while ago is still its own.
-    if state.settings.login.same_device_shortcut
+    if state.web.settings.login.same_device_shortcut
         && let Some(hash) = binding_hash(&parts.headers, &state, login.id)
-        && pending::belongs_to(&state.db, login.id, &hash).await?
+        && pending::belongs_to(&state.web.db, login.id, &hash).await?
     {
         metrics::counter!("kepgate_qr_handoffs_total", "path" => "same_device").increment(1);
         return to_provider(&deeplink);
@@ -103,7 +103,7 @@ pub async fn open_link(
         };
         refused(reason);
         let first = history::record_suspicious(
-            &state.db,
+            &state.web.db,
             &history::Suspicious {
                 pending_login_id: login.id.0,
                 provider: &login.provider,
@@ -127,7 +127,7 @@ pub async fn open_link(
         }
         return notice(chrome, t.phone_expired_title, t.phone_expired_body, true);
     }
-    if !state.settings.login.phone_check {
+    if !state.web.settings.login.phone_check {
         metrics::counter!("kepgate_qr_handoffs_total", "path" => "fresh_link").increment(1);
         return to_provider(&deeplink);
     }
@@ -135,14 +135,14 @@ pub async fn open_link(
 }
 
 fn render_check(
-    state: &AppState,
+    state: &LoginContext,
     chrome: PageChrome,
     headers: &HeaderMap,
     token: &QrToken,
     login: &PendingLogin,
     now: OffsetDateTime,
 ) -> Result<Response, AppError> {
-    let server = &state.settings.server;
+    let server = &state.web.settings.server;
     let csrf = csrf::issue(headers, server).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
     let computer = match login.client_ip {
         Some(ip) if is_internal(ip) => format!("{ip} ({})", chrome.t.phone_org_network),
@@ -153,7 +153,7 @@ fn render_check(
         action: server.path(&format!("/q/{}", token.encode())),
         csrf: csrf.value,
         opened: state.qr_links.opening_stamp(token, now),
-        service_name: state.settings.ui.service_name.clone(),
+        service_name: state.web.settings.ui.service_name.clone(),
         // The address the person typed or clicked on the computer, which a phishing copy of the
         // page cannot have.
         domain: server.base_url.host_str().unwrap_or_default().to_owned(),
@@ -201,16 +201,16 @@ impl csrf::WithCsrfToken for Answer {
 
 /// `POST {prefix}/q/{token}`: a code picked, or Decline.
 pub async fn answer(
-    State(state): State<AppState>,
+    State(state): State<LoginContext>,
     Path(token): Path<String>,
     ClientAddr(phone): ClientAddr,
     parts: Parts,
     CsrfForm(form): CsrfForm<Answer>,
 ) -> Result<Response, AppError> {
     let (token, login) = checked(&state, &token).await?;
-    let chrome = PageChrome::from_parts(&parts, &state);
+    let chrome = PageChrome::from_parts(&parts, &state.web.settings);
     let t = chrome.t;
-    let now = state.clock.now();
+    let now = state.web.clock.now();
     // The link's rules hold for the answer too: it must come from a page opened while the link
     // was fresh (the same check as on opening), and soon after. A code posted straight to a stale
     // link, with no page opened in time, counts for nothing.
@@ -248,7 +248,7 @@ pub async fn answer(
         _ => WRONG_CODE,
     };
     let changed = pending::record_outcome(
-        &state.db,
+        &state.web.db,
         login.id,
         &Outcome::Rejected {
             reason: reason.to_owned(),
@@ -281,7 +281,7 @@ pub async fn answer(
 
 /// The token parsed and its MAC verified, and its pending login; anything else is "not found"
 /// (no oracle for guessing ids or MACs).
-async fn checked(state: &AppState, text: &str) -> Result<(QrToken, PendingLogin), AppError> {
+async fn checked(state: &LoginContext, text: &str) -> Result<(QrToken, PendingLogin), AppError> {
     let Some(token) = QrToken::parse(text) else {
         refused("malformed");
         return Err(AppError::NotFound);
@@ -291,7 +291,7 @@ async fn checked(state: &AppState, text: &str) -> Result<(QrToken, PendingLogin)
         refused("bad_mac");
         return Err(AppError::NotFound);
     }
-    let login = pending::find(&state.db, token.id)
+    let login = pending::find(&state.web.db, token.id)
         .await?
         .ok_or(AppError::NotFound)?;
     Ok((token, login))

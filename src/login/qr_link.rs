@@ -242,15 +242,15 @@ impl QrLinks {
 /// What the waiting page's QR code and link button hold at `now`: the rotating link, or in
 /// `direct` mode the provider's deeplink. `None` while there is no deeplink (push providers).
 pub fn current_link(
-    state: &crate::state::AppState,
+    state: &super::context::LoginContext,
     login: &super::pending::PendingLogin,
     now: OffsetDateTime,
 ) -> Option<String> {
     let deeplink = login.deeplink.as_ref()?;
-    Some(match state.settings.login.qr_mode {
+    Some(match state.web.settings.login.qr_mode {
         crate::config::QrMode::Direct => deeplink.clone(),
         crate::config::QrMode::Rotating => {
-            let server = &state.settings.server;
+            let server = &state.web.settings.server;
             let step = state.qr_links.step_at(login.created_at, now);
             link(
                 server.public_base_url(),

@@ -6,10 +6,10 @@ use std::net::IpAddr;
 use time::OffsetDateTime;
 use url::Url;
 
+use super::context::LoginContext;
 use super::pending::{self, NewPendingLogin, PendingLoginId};
 use crate::provider::{ProviderError, RequestHash};
 use crate::return_path::ReturnPath;
-use crate::state::AppState;
 
 pub struct StartLogin {
     pub provider_id: String,
@@ -40,8 +40,8 @@ pub enum StartError {
     Provider(#[from] ProviderError),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
-    #[error("no randomness available: {0}")]
-    Random(String),
+    #[error("no randomness available")]
+    Random(#[source] getrandom::Error),
     /// `login.max_starts_in_flight` starts are running on this replica, or
     /// `login.max_pending` logins are waiting: a flood, most likely from many addresses.
     #[error("too many logins in progress")]
@@ -49,7 +49,7 @@ pub enum StartError {
 }
 
 pub async fn start_login(
-    state: &AppState,
+    state: &LoginContext,
     request: StartLogin,
 ) -> Result<StartedLogin, StartError> {
     let provider = state
@@ -65,24 +65,23 @@ pub async fn start_login(
         metrics::counter!("kepgate_login_starts_busy_total", "bound" => "in_flight").increment(1);
         return Err(StartError::Busy);
     };
-    let max_pending = i64::from(state.settings.login.max_pending);
+    let max_pending = i64::from(state.web.settings.login.max_pending);
     let waiting = state
         .waiting_logins
-        .count(&state.db, state.clock.now(), max_pending)
+        .count(&state.web.db, state.web.clock.now(), max_pending)
         .await?;
     if waiting >= max_pending {
         metrics::counter!("kepgate_login_starts_busy_total", "bound" => "pending").increment(1);
         return Err(StartError::Busy);
     }
-    let (request_hash, _request_id) =
-        RequestHash::generate().map_err(|e| StartError::Random(e.to_string()))?;
-    let now = state.clock.now();
+    let (request_hash, _request_id) = RequestHash::generate().map_err(StartError::Random)?;
+    let now = state.web.clock.now();
     let ttl = time::Duration::try_from(provider.common().request_ttl)
         .unwrap_or(time::Duration::minutes(3));
     let id = PendingLoginId::new();
     let binding_hash = super::binding::BindingCookie::hash(&request.binding_nonce);
     pending::insert(
-        &state.db,
+        &state.web.db,
         &NewPendingLogin {
             id,
             provider: provider.id(),
@@ -106,7 +105,8 @@ pub async fn start_login(
     {
         Ok(started) => {
             if let Some(link) = &started.link {
-                pending::set_deeplink(&state.db, id, link.as_str(), state.clock.now()).await?;
+                pending::set_deeplink(&state.web.db, id, link.as_str(), state.web.clock.now())
+                    .await?;
             }
             metrics::counter!("kepgate_logins_started_total", "provider" => provider.id().to_owned()).increment(1);
             Ok(StartedLogin {
@@ -118,7 +118,7 @@ pub async fn start_login(
             })
         }
         Err(e) => {
-            pending::mark_start_failed(&state.db, id, e.code(), state.clock.now()).await?;
+            pending::mark_start_failed(&state.web.db, id, e.code(), state.web.clock.now()).await?;
             Err(e.into())
         }
     }
@@ -162,4 +162,11 @@ impl WaitingLogins {
             *waiting += 1;
         }
     }
+}
+
+pub type StartLimiter = governor::DefaultKeyedRateLimiter<std::net::IpAddr>;
+
+pub fn start_limiter(per_minute: u32) -> StartLimiter {
+    let per_minute = std::num::NonZeroU32::new(per_minute).unwrap_or(std::num::NonZeroU32::MIN);
+    governor::RateLimiter::keyed(governor::Quota::per_minute(per_minute))
 }

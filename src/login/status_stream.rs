@@ -15,11 +15,12 @@ use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
+use super::context::LoginContext;
 use super::events::Subscription;
 use super::pending::{self, PendingLogin, PendingLoginId, PendingState};
 use super::waiting::status_text;
+use crate::http::draining::DrainingWatch;
 use crate::language::Lang;
-use crate::state::{AppState, DrainingWatch};
 
 #[derive(Serialize)]
 struct StateEvent<'a> {
@@ -29,7 +30,7 @@ struct StateEvent<'a> {
 }
 
 pub struct StatusStream {
-    state: AppState,
+    state: LoginContext,
     id: Uuid,
     lang: Lang,
     subscription: Subscription,
@@ -49,12 +50,12 @@ impl StatusStream {
     /// `subscription` must have been taken before `login` was read, so that a change between
     /// the two is not missed.
     pub fn new(
-        state: AppState,
+        state: LoginContext,
         lang: Lang,
         subscription: Subscription,
         login: PendingLogin,
     ) -> Self {
-        let draining = state.draining.watch();
+        let draining = state.web.draining.watch();
         Self {
             id: login.id.0,
             state,
@@ -79,7 +80,7 @@ impl StatusStream {
     }
 
     async fn next_event(&mut self) -> Option<Event> {
-        let rotating = self.state.settings.login.qr_mode == crate::config::QrMode::Rotating;
+        let rotating = self.state.web.settings.login.qr_mode == crate::config::QrMode::Rotating;
         loop {
             if self.finished {
                 return None;
@@ -95,7 +96,7 @@ impl StatusStream {
             }
             // Until the login changes or expires: a new QR link at every rotation, computed
             // here from the id, start time and shared key, without the database (qr_link.rs).
-            let now = self.state.clock.now();
+            let now = self.state.web.clock.now();
             if let Some(link) = rotating
                 .then(|| super::qr_link::current_link(&self.state, &self.login, now))
                 .flatten()
@@ -108,6 +109,7 @@ impl StatusStream {
                 self.rotations += 1;
                 let qr_url = self
                     .state
+                    .web
                     .settings
                     .server
                     .path(&format!("/login/qr/{}?r={}", self.id, self.rotations));
@@ -150,7 +152,7 @@ impl StatusStream {
         if self.read_again {
             // Boxed: the stream spends its life parked in the select!, and an unboxed query
             // future would make every waiting browser's stream as large as the query.
-            match Box::pin(pending::find(&self.state.db, PendingLoginId(self.id))).await {
+            match Box::pin(pending::find(&self.state.web.db, PendingLoginId(self.id))).await {
                 Ok(Some(read)) => self.login = read,
                 Ok(None) => return None,
                 // The database is away: keep the browser waiting on what we knew (its expiry
@@ -162,11 +164,11 @@ impl StatusStream {
             }
         }
         self.read_again = true;
-        let now = self.state.clock.now();
+        let now = self.state.web.clock.now();
         let current = self.login.state_at(now);
         if current == PendingState::Expired && self.login.state == PendingState::Pending {
             // Our own timer got here first: record it (announced to every replica).
-            let _ = Box::pin(pending::expire(&self.state.db, self.login.id, now)).await;
+            let _ = Box::pin(pending::expire(&self.state.web.db, self.login.id, now)).await;
         }
         // The last state event is sent, then the stream ends.
         self.finished = current != PendingState::Pending;

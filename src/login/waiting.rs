@@ -13,6 +13,7 @@ use axum::response::{Html, IntoResponse, Response};
 use futures_util::stream::Stream;
 use uuid::Uuid;
 
+use super::context::LoginContext;
 use super::form::{header, own_pending, url_encode};
 use super::pending::{PendingLogin, PendingLoginId, PendingState};
 use super::status_stream::StatusStream;
@@ -20,7 +21,6 @@ use crate::http::csrf;
 use crate::http::error::AppError;
 use crate::http::pages::{PageChrome, no_store};
 use crate::language::Lang;
-use crate::state::AppState;
 
 // ---------- waiting ----------
 
@@ -45,7 +45,7 @@ struct WaitPage {
 }
 
 pub async fn wait_page(
-    State(state): State<AppState>,
+    State(state): State<LoginContext>,
     Path(id): Path<Uuid>,
     request: Request,
 ) -> Result<Response, AppError> {
@@ -53,7 +53,7 @@ pub async fn wait_page(
     let login = own_pending(&state, &parts.headers, id).await?;
     render_wait(
         &state,
-        PageChrome::from_parts(&parts, &state),
+        PageChrome::from_parts(&parts, &state.web.settings),
         &parts.headers,
         &login,
         StatusCode::OK,
@@ -61,15 +61,15 @@ pub async fn wait_page(
 }
 
 pub(super) fn render_wait(
-    state: &AppState,
+    state: &LoginContext,
     chrome: PageChrome,
     headers: &HeaderMap,
     login: &PendingLogin,
     status: StatusCode,
 ) -> Result<Response, AppError> {
-    let server = &state.settings.server;
+    let server = &state.web.settings.server;
     let token = csrf::issue(headers, server).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-    let now = state.clock.now();
+    let now = state.web.clock.now();
     let shown_state = login.state_at(now);
     let provider_name = state
         .providers
@@ -79,7 +79,7 @@ pub(super) fn render_wait(
     let link = super::qr_link::current_link(state, login, now)
         .filter(|_| shown_state == PendingState::Pending);
     let qr_svg = link.as_deref().map(qr_svg).transpose()?;
-    let login_settings = &state.settings.login;
+    let login_settings = &state.web.settings.login;
     let verification_code = (link.is_some()
         && login_settings.phone_check
         && login_settings.qr_mode == crate::config::QrMode::Rotating)
@@ -156,12 +156,12 @@ pub fn qr_svg(link: &str) -> Result<String, AppError> {
 }
 
 pub async fn qr_image(
-    State(state): State<AppState>,
+    State(state): State<LoginContext>,
     Path(id): Path<Uuid>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let login = own_pending(&state, &headers, id).await?;
-    let link = super::qr_link::current_link(&state, &login, state.clock.now())
+    let link = super::qr_link::current_link(&state, &login, state.web.clock.now())
         .ok_or(AppError::NotFound)?;
     let mut response = ([(CONTENT_TYPE, "image/svg+xml")], qr_svg(&link)?).into_response();
     no_store(&mut response);
@@ -171,12 +171,12 @@ pub async fn qr_image(
 // ---------- live status (SSE) ----------
 
 pub async fn events(
-    State(state): State<AppState>,
+    State(state): State<LoginContext>,
     Path(id): Path<Uuid>,
     request: Request,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
     let (parts, _) = request.into_parts();
-    let lang = Lang::from_parts(&parts, state.settings.ui.default_language);
+    let lang = Lang::from_parts(&parts, state.web.settings.ui.default_language);
     // Subscribe before the first read, so a change between the two is not missed; the row read
     // to check the binding cookie is then the stream's first state (one query, not two). A
     // refused subscription is dropped, and unregistered, on the early return.

@@ -14,11 +14,11 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+use super::context::ProxyContext;
 use super::{admits, headers, identity_headers};
 use crate::canonical_path::CanonicalPath;
 use crate::http::error::AppError;
 use crate::return_path::ReturnPath;
-use crate::state::AppState;
 
 #[derive(Deserialize)]
 pub struct AuthQuery {
@@ -28,13 +28,14 @@ pub struct AuthQuery {
 }
 
 pub async fn check(
-    State(state): State<AppState>,
+    State(state): State<ProxyContext>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Query(query): Query<AuthQuery>,
     request: Request,
 ) -> Result<Response, AppError> {
     let (parts, _) = request.into_parts();
     let trusted = state
+        .web
         .settings
         .proxy
         .trusted_proxies
@@ -76,7 +77,7 @@ pub async fn check(
     if route.is_none() && !state.routes.is_empty() {
         return Ok(bare(StatusCode::FORBIDDEN));
     }
-    let Some(session) = super::pages::current_session(&state, &parts.headers).await? else {
+    let Some(session) = state.web.authenticate(&parts.headers).await?.session() else {
         let mut response = if query.mode.as_deref() == Some("redirect") {
             StatusCode::FOUND.into_response()
         } else {
@@ -84,7 +85,7 @@ pub async fn check(
         };
         let login = format!(
             "{}?rd={}",
-            state.settings.server.path("/login"),
+            state.web.settings.server.path("/login"),
             url::form_urlencoded::byte_serialize(return_path.as_str().as_bytes())
                 .collect::<String>()
         );
@@ -103,7 +104,7 @@ pub async fn check(
     }
     let assertion = state
         .assertions
-        .sign(&session, audience, state.clock.now())
+        .sign(&session, audience, state.web.clock.now())
         .map_err(AppError::Internal)?;
     let mut response = StatusCode::OK.into_response();
     identity_headers(
@@ -145,7 +146,7 @@ fn bare(status: StatusCode) -> Response {
     response
 }
 
-pub async fn jwks(State(state): State<AppState>) -> Response {
+pub async fn jwks(State(state): State<ProxyContext>) -> Response {
     (
         [
             ("content-type", "application/json"),

@@ -7,6 +7,7 @@
 //! 101.
 
 pub mod assertion;
+pub mod context;
 pub mod forward_auth;
 pub mod headers;
 mod idle_body;
@@ -18,24 +19,28 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use askama::Template;
+use axum::Router;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, FromRef, Request, State};
 use axum::http::header::{CACHE_CONTROL, HOST, ORIGIN, UPGRADE};
 use axum::http::{HeaderValue, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{MethodRouter, any, get};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
 use crate::config::{AccessPolicy, RouteSettings, Settings};
+use crate::http::Web;
 use crate::http::csrf;
 use crate::http::error::AppError;
 use crate::http::pages::PageChrome;
+use crate::http::signed_in::sign_in_required;
 use crate::session::{Authentication, Session};
-use crate::state::AppState;
 use idle_body::{ClientBodyFailure, IdleTimeout, Watched};
 
 pub use crate::http::FromUpstream;
+pub use context::{ProxyContext, ProxyParts};
 
 pub struct CabinetRoute {
     pub name: String,
@@ -120,9 +125,45 @@ struct NotAllowedPage {
     csrf: String,
 }
 
-/// The cabinet's space (everything outside kepgate's prefix).
+/// CONNECT would reach the upstream as another target than the one judged (the client rewrites
+/// it to the upstream's authority); TRACE and TRACK echo the identity headers back.
+fn refuse_method(method: &axum::http::Method) -> Result<(), AppError> {
+    if matches!(method.as_str(), "CONNECT" | "TRACE" | "TRACK") {
+        tracing::info!(%method, "method refused in the cabinet's space");
+        return Err(AppError::MethodNotAllowed);
+    }
+    Ok(())
+}
+
+/// The proxy's own routes (under the prefix): the forward-auth check and the assertion's keys.
+pub fn router<S>() -> Router<S>
+where
+    ProxyContext: FromRef<S>,
+    S: Clone + Send + Sync + 'static,
+{
+    Router::new()
+        .route("/auth", get(forward_auth::check))
+        .route("/jwks.json", get(forward_auth::jwks))
+}
+
+/// The cabinet's space (everything outside kepgate's prefix): the reverse proxy, or without
+/// `[routes]` the page that shows who is signed in.
+pub fn cabinet_space<S>(routes: &CabinetRoutes) -> MethodRouter<S>
+where
+    ProxyContext: FromRef<S>,
+    Web: FromRef<S>,
+    S: Clone + Send + Sync + 'static,
+{
+    if routes.is_empty() {
+        any(pages::signed_in_page)
+    } else {
+        any(cabinet)
+    }
+}
+
+/// The reverse proxy for the cabinet's space.
 pub async fn cabinet(
-    State(state): State<AppState>,
+    State(state): State<ProxyContext>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     mut request: Request,
 ) -> Result<Response, AppError> {
@@ -130,18 +171,10 @@ pub async fn cabinet(
     headers::strip_identity(
         request.headers_mut(),
         &state.identity_headers,
-        state.settings.proxy.underscores_in_headers,
+        state.web.settings.proxy.underscores_in_headers,
     );
 
-    // CONNECT would reach the upstream as another target than the one judged (the client
-    // rewrites it to the upstream's authority); TRACE and TRACK echo the identity headers back.
-    if matches!(request.method().as_str(), "CONNECT" | "TRACE" | "TRACK") {
-        tracing::info!(method = %request.method(), "method refused in the cabinet's space");
-        return Err(AppError::MethodNotAllowed);
-    }
-    if state.routes.is_empty() {
-        return pages::signed_in_page(State(state), request).await;
-    }
+    refuse_method(request.method())?;
     let path = crate::http::canonical_path::take(&mut request)
         .map_err(|e| AppError::BadRequest(e.to_string()))?;
     let Some(route) = state.routes.find(path.for_decisions()) else {
@@ -151,17 +184,22 @@ pub async fn cabinet(
         None
     } else {
         let (parts, body) = request.into_parts();
-        let session = match crate::session::authenticate(&state, &parts.headers).await? {
-            Authentication::Authenticated(session) => *session,
+        let expired = match state.web.authenticate(&parts.headers).await? {
+            Authentication::Authenticated(session) => Err(*session),
+            Authentication::Expired => Ok(true),
+            Authentication::None => Ok(false),
+        };
+        let session = match expired {
+            Err(session) => session,
             // A cookie whose session ended: the login page says so ("your session ended").
             // While the database is away, 503 here rather than a login that cannot work.
-            Authentication::Expired => {
-                crate::http::health::database_reachable(&state).await?;
-                return Ok(pages::unauthenticated(&state, &parts, true));
-            }
-            Authentication::None => {
-                crate::http::health::database_reachable(&state).await?;
-                return Ok(pages::unauthenticated(&state, &parts, false));
+            Ok(expired) => {
+                state.web.database_reachable().await?;
+                return Ok(sign_in_required(
+                    &state.web.settings.server,
+                    &parts,
+                    expired,
+                ));
             }
         };
         if !admits(&route.settings.allow, &session) {
@@ -177,18 +215,18 @@ pub async fn cabinet(
 }
 
 fn not_allowed(
-    state: &AppState,
+    state: &ProxyContext,
     parts: &axum::http::request::Parts,
     session: &Session,
 ) -> Result<Response, AppError> {
-    let token = csrf::issue(&parts.headers, &state.settings.server)
+    let token = csrf::issue(&parts.headers, &state.web.settings.server)
         .map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
     let page = NotAllowedPage {
-        chrome: PageChrome::from_parts(parts, state),
+        chrome: PageChrome::from_parts(parts, &state.web.settings),
         full_name: session.identity.full_name.clone(),
         rnokpp: session.identity.rnokpp.as_ref().map(|r| r.to_string()),
         edrpou: session.identity.edrpou.as_ref().map(|e| e.to_string()),
-        logout_action: state.settings.server.path("/logout"),
+        logout_action: state.web.settings.server.path("/logout"),
         csrf: token.value,
     };
     let mut response = (
@@ -210,13 +248,13 @@ fn not_allowed(
 }
 
 async fn forward(
-    state: &AppState,
+    state: &ProxyContext,
     route: &CabinetRoute,
     mut request: Request,
     peer: SocketAddr,
     session: Option<&Session>,
 ) -> Result<Response, AppError> {
-    let settings = &state.settings;
+    let settings = &state.web.settings;
     let wants_upgrade = request
         .headers()
         .get(UPGRADE)
@@ -251,7 +289,7 @@ async fn forward(
     headers::strip_our_cookies(&mut parts.headers, &settings.server);
     headers::set_forwarded(&mut parts.headers, &origin);
     if let Some(session) = session {
-        let now = state.clock.now();
+        let now = state.web.clock.now();
         let assertion = state
             .assertions
             .sign(session, &route.name, now)
@@ -328,9 +366,9 @@ async fn forward(
                 session_id: s.id,
                 token,
                 expires_at: s.expires_at,
-                db: state.db.clone(),
-                clock: state.clock.clone(),
-                revocations: state.sessions.revocations(),
+                db: state.web.db.clone(),
+                clock: state.web.clock.clone(),
+                revocations: state.web.sessions.cache().revocations(),
             });
         tunnel::spawn(client_upgrade, upstream_upgrade, watch, route.name.clone());
         let (parts, _) = response.into_parts();
@@ -370,18 +408,19 @@ fn upstream_authority(upstream: &url::Url) -> Result<String, AppError> {
 }
 
 /// Cross-site WebSocket hijacking: the handshake carries cookies, so its Origin must be ours.
-fn websocket_origin_allowed(state: &AppState, request: &Request) -> bool {
+fn websocket_origin_allowed(state: &ProxyContext, request: &Request) -> bool {
     let Some(origin) = request.headers().get(ORIGIN).and_then(|v| v.to_str().ok()) else {
         // Non-browser clients send no Origin; they still need the session cookie.
         return true;
     };
-    let server = &state.settings.server;
+    let server = &state.web.settings.server;
     let ours = [
         server.base_url.origin().ascii_serialization(),
         server.public_base_url().origin().ascii_serialization(),
     ];
     ours.iter().any(|o| o == origin)
         || state
+            .web
             .settings
             .proxy
             .websocket_origins

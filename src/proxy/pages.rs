@@ -3,17 +3,18 @@
 //! that shows who is signed in.
 
 use askama::Template;
-use axum::extract::{Request, State};
-use axum::http::header::{ACCEPT, LOCATION, SET_COOKIE};
-use axum::http::{HeaderValue, Method, StatusCode};
+use axum::extract::State;
+use axum::http::HeaderValue;
+use axum::http::header::SET_COOKIE;
+use axum::http::request::Parts;
 use axum::response::{Html, IntoResponse, Response};
 
+use super::context::ProxyContext;
 use crate::http::csrf;
 use crate::http::error::AppError;
 use crate::http::pages::PageChrome;
-use crate::return_path::ReturnPath;
-use crate::session::{self, Authentication, Session};
-use crate::state::AppState;
+use crate::http::signed_in::{MaybeSession, sign_in_required};
+use crate::session::Authentication;
 
 #[derive(Template)]
 #[template(path = "signed_in.html")]
@@ -32,21 +33,25 @@ struct SignedInPage {
 /// Without configured routes, a signed-in user sees who they are (the demo before the proxy,
 /// and a quick check for administrators).
 pub async fn signed_in_page(
-    State(state): State<AppState>,
-    request: Request,
+    State(state): State<ProxyContext>,
+    MaybeSession(authentication): MaybeSession,
+    parts: Parts,
 ) -> Result<Response, AppError> {
-    let (parts, _) = request.into_parts();
-    let authentication = session::authenticate(&state, &parts.headers).await?;
+    super::refuse_method(&parts.method)?;
     let session = match authentication {
         Authentication::Authenticated(session) => *session,
         Authentication::Expired | Authentication::None => {
-            crate::http::health::database_reachable(&state).await?;
+            state.web.database_reachable().await?;
             let expired = matches!(authentication, Authentication::Expired);
-            return Ok(unauthenticated(&state, &parts, expired));
+            return Ok(sign_in_required(
+                &state.web.settings.server,
+                &parts,
+                expired,
+            ));
         }
     };
-    let chrome = PageChrome::from_parts(&parts, &state);
-    let token = csrf::issue(&parts.headers, &state.settings.server)
+    let chrome = PageChrome::from_parts(&parts, &state.web.settings);
+    let token = csrf::issue(&parts.headers, &state.web.settings.server)
         .map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
     let provider = state
         .providers
@@ -60,8 +65,8 @@ pub async fn signed_in_page(
         edrpou: identity.edrpou.map(|e| e.to_string()),
         organization: identity.organization,
         provider,
-        logout_action: state.settings.server.path("/logout"),
-        me_href: state.settings.server.path("/me"),
+        logout_action: state.web.settings.server.path("/logout"),
+        me_href: state.web.settings.server.path("/me"),
         csrf: token.value,
         chrome,
     };
@@ -74,51 +79,4 @@ pub async fn signed_in_page(
     }
     crate::http::pages::no_store(&mut response);
     Ok(response)
-}
-
-/// The request's live session; `session::authenticate` also says whether a cookie was sent
-/// whose session has ended.
-pub async fn current_session(
-    state: &AppState,
-    headers: &axum::http::HeaderMap,
-) -> Result<Option<Session>, AppError> {
-    Ok(session::authenticate(state, headers).await?.session())
-}
-
-/// Browsers asking for a page go to the login page (saying so when their session ended);
-/// everything else gets 401.
-pub fn unauthenticated(
-    state: &AppState,
-    parts: &axum::http::request::Parts,
-    expired: bool,
-) -> Response {
-    let accepts_html = parts
-        .headers
-        .get(ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|a| a.contains("text/html"));
-    if parts.method == Method::GET && accepts_html {
-        let here = parts
-            .uri
-            .path_and_query()
-            .map(|pq| pq.as_str())
-            .unwrap_or("/");
-        let rd = ReturnPath::parse_or_root(Some(here));
-        let to = session::login_location(&state.settings.server, &rd, expired);
-        let mut response = StatusCode::SEE_OTHER.into_response();
-        if let Ok(value) = HeaderValue::from_str(&to) {
-            response.headers_mut().insert(LOCATION, value);
-        }
-        return response;
-    }
-    let mut response = (
-        StatusCode::UNAUTHORIZED,
-        axum::Json(serde_json::json!({"error": "unauthenticated"})),
-    )
-        .into_response();
-    response.headers_mut().insert(
-        "www-authenticate",
-        HeaderValue::from_static("KEP realm=\"kepgate\""),
-    );
-    response
 }

@@ -1,6 +1,6 @@
 //! This replica's copy of recently seen sessions, so most requests are answered without the
 //! database. An entry is trusted for `session.cache_ttl` at most; revocations announced on
-//! [`super::revocation::CHANNEL`] evict at once (see `login::events` for the one LISTEN
+//! [`super::revocation::CHANNEL`] evict at once (see `crate::notifications` for the one LISTEN
 //! connection), and a lost LISTEN connection clears everything, so a revoked session is refused
 //! within milliseconds while LISTEN is up and within `cache_ttl` in the worst case.
 
@@ -150,5 +150,23 @@ impl SessionCache {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+/// Revocations are announced on [`super::revocation::CHANNEL`] (payload: the session id).
+impl crate::notifications::Subscriber for SessionCache {
+    fn channel(&self) -> &'static str {
+        super::revocation::CHANNEL
+    }
+
+    fn notify(&self, payload: &str) {
+        if let Ok(id) = Uuid::parse_str(payload) {
+            self.evict(id);
+        }
+    }
+
+    /// A revocation notice may have been missed: no cached session is trusted.
+    fn missed(&self) {
+        self.clear();
     }
 }

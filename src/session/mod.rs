@@ -4,18 +4,17 @@
 //!
 //! A session ends at its absolute expiry (`expires_at`), after its idle timeout without
 //! requests, or when revoked (logout, the user from another session, an administrator).
-//! [`authenticate`] is the one way a request finds its session.
+//! [`SessionStore::authenticate`] is the one way a request finds its session. Nothing here
+//! knows HTTP: the web layer reads the cookie and maps [`SessionError`].
 
 pub mod admin;
 pub mod cache;
 pub mod history;
 pub mod listing;
-pub mod pages;
 pub mod revocation;
 
 use std::net::IpAddr;
 
-use axum::http::HeaderMap;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
@@ -23,11 +22,9 @@ use sqlx::PgPool;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::http::cookies::{self, CookieKind};
-use crate::http::error::AppError;
+use crate::clock::SharedClock;
+use crate::config::SessionSettings;
 use crate::identity::SignerIdentity;
-use crate::login::pending::PendingLoginId;
-use crate::state::AppState;
 
 pub use cache::SessionCache;
 pub use revocation::{RevokedBy, Whom, revoke};
@@ -99,10 +96,20 @@ impl Authentication {
     }
 }
 
+/// What the store could not do.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error("no randomness for a session token: {0}")]
+    Randomness(getrandom::Error),
+}
+
 pub struct NewSession<'a> {
     pub provider: &'a str,
     pub identity: &'a SignerIdentity,
-    pub pending_login_id: PendingLoginId,
+    /// The pending login this session came from.
+    pub pending_login_id: Uuid,
     pub client_ip: Option<IpAddr>,
     pub user_agent: Option<&'a str>,
     pub now: OffsetDateTime,
@@ -114,9 +121,8 @@ pub struct NewSession<'a> {
 pub async fn create(
     tx: &mut sqlx::PgConnection,
     new: &NewSession<'_>,
-) -> Result<(Uuid, SessionToken), sqlx::Error> {
-    let token = SessionToken::generate()
-        .map_err(|e| sqlx::Error::Protocol(format!("no randomness: {e}")))?;
+) -> Result<(Uuid, SessionToken), SessionError> {
+    let token = SessionToken::generate().map_err(SessionError::Randomness)?;
     let id = Uuid::new_v4();
     let identity =
         serde_json::to_value(new.identity).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
@@ -129,7 +135,7 @@ pub async fn create(
            VALUES ($1, $2, $3, $4, $5, $6, $7, ($8::text)::inet, $9, $10, $10, $11, $12, $13)"#,
         id,
         token.hash(),
-        new.pending_login_id.0,
+        new.pending_login_id,
         new.provider,
         identity,
         new.identity.rnokpp.as_ref().map(|r| r.as_str()),
@@ -196,113 +202,115 @@ fn live(session: &Session, last_seen: OffsetDateTime, now: OffsetDateTime) -> bo
     now < session.expires_at && now < last_seen + session.idle_timeout
 }
 
-/// The session of a request, checked on every request: the in-process cache (bounded by
-/// `session.cache_ttl`, evicted by revocation notices), the absolute and idle timeouts, and
-/// `last_seen_at` written at most once per `session.last_seen_write_interval` per replica.
-pub async fn authenticate(
-    state: &AppState,
-    headers: &HeaderMap,
-) -> Result<Authentication, AppError> {
-    let Some(raw) = cookies::get(headers, &state.settings.server, CookieKind::Session) else {
-        return Ok(Authentication::None);
-    };
-    // A cleared cookie some clients still send as empty is no session rather than an ended one.
-    if raw.is_empty() {
-        return Ok(Authentication::None);
-    }
-    let Some(token) = SessionToken::parse(&raw) else {
-        return Ok(Authentication::Expired);
-    };
-    let settings = &state.settings.session;
-    let cache_ttl = duration(settings.cache_ttl);
-    let write_interval = duration(settings.last_seen_write_interval);
-    let now = state.clock.now();
-    let hash = token.hash();
-    let cache = &state.sessions;
+/// The sessions as a request sees them: the database, this replica's cache of it, the clock.
+#[derive(Clone)]
+pub struct SessionStore {
+    db: PgPool,
+    clock: SharedClock,
+    cache: SessionCache,
+    cache_ttl: time::Duration,
+    last_seen_write_interval: time::Duration,
+}
 
-    let cached = cache.get(&hash);
-    let mut entry = match cached {
-        Some(entry) if now >= entry.fetched_at && now < entry.fetched_at + cache_ttl => entry,
-        earlier => {
+impl SessionStore {
+    pub fn new(db: PgPool, clock: SharedClock, settings: &SessionSettings) -> Self {
+        SessionStore {
+            db,
+            clock,
+            cache: SessionCache::default(),
+            cache_ttl: duration(settings.cache_ttl),
+            last_seen_write_interval: duration(settings.last_seen_write_interval),
+        }
+    }
+
+    /// This replica's cache: evicted by revocation notices, watched by open tunnels.
+    pub fn cache(&self) -> &SessionCache {
+        &self.cache
+    }
+
+    /// The session of a request's cookie value, checked on every request: the in-process
+    /// cache (bounded by `session.cache_ttl`, evicted by revocation notices), the absolute and
+    /// idle timeouts, and `last_seen_at` written at most once per
+    /// `session.last_seen_write_interval` per replica.
+    pub async fn authenticate(&self, cookie: Option<&str>) -> Result<Authentication, sqlx::Error> {
+        // A cleared cookie some clients still send as empty is no session rather than an ended one.
+        let Some(raw) = cookie.filter(|raw| !raw.is_empty()) else {
+            return Ok(Authentication::None);
+        };
+        let Some(token) = SessionToken::parse(raw) else {
+            return Ok(Authentication::Expired);
+        };
+        let cache_ttl = self.cache_ttl;
+        let write_interval = self.last_seen_write_interval;
+        let now = self.clock.now();
+        let hash = token.hash();
+        let cache = &self.cache;
+
+        let cached = cache.get(&hash);
+        let mut entry = match cached {
+            Some(entry) if now >= entry.fetched_at && now < entry.fetched_at + cache_ttl => entry,
+            earlier => {
+                let epoch = cache.epoch();
+                let Some(stored) = load(&self.db, &hash).await? else {
+                    cache.remove(&hash);
+                    return Ok(Authentication::Expired);
+                };
+                if stored.revoked {
+                    cache.remove(&hash);
+                    return Ok(Authentication::Expired);
+                }
+                // The database's last_seen_at may lag this replica's by up to the write interval.
+                let last_seen = earlier.as_ref().map_or(stored.last_seen_at, |e| {
+                    e.last_seen.max(stored.last_seen_at)
+                });
+                let entry = cache::Entry {
+                    session: stored.session,
+                    fetched_at: now,
+                    last_seen,
+                    last_written: stored.last_seen_at,
+                };
+                cache.put(hash.clone(), entry.clone(), epoch, now, cache_ttl);
+                entry
+            }
+        };
+        if !live(&entry.session, entry.last_seen, now) {
+            cache.remove(&hash);
+            metrics::counter!("kepgate_sessions_timed_out_total").increment(1);
+            return Ok(Authentication::Expired);
+        }
+        entry.last_seen = entry.last_seen.max(now);
+        if now - entry.last_written >= write_interval {
             let epoch = cache.epoch();
-            let Some(stored) = load(&state.db, &hash).await? else {
-                cache.remove(&hash);
-                return Ok(Authentication::Expired);
-            };
-            if stored.revoked {
+            let still_open = sqlx::query_scalar!(
+                r#"UPDATE sessions SET last_seen_at = GREATEST(last_seen_at, $2)
+               WHERE id = $1 AND revoked_at IS NULL RETURNING id"#,
+                entry.session.id,
+                now
+            )
+            .fetch_optional(&self.db)
+            .await?;
+            if still_open.is_none() {
                 cache.remove(&hash);
                 return Ok(Authentication::Expired);
             }
-            // The database's last_seen_at may lag this replica's by up to the write interval.
-            let last_seen = earlier.as_ref().map_or(stored.last_seen_at, |e| {
-                e.last_seen.max(stored.last_seen_at)
-            });
-            let entry = cache::Entry {
-                session: stored.session,
-                fetched_at: now,
-                last_seen,
-                last_written: stored.last_seen_at,
-            };
-            cache.put(hash.clone(), entry.clone(), epoch, now, cache_ttl);
-            entry
+            metrics::counter!("kepgate_session_last_seen_writes_total").increment(1);
+            entry.last_written = now;
+            cache.put(hash, entry.clone(), epoch, now, cache_ttl);
+        } else {
+            cache.touch(&hash, now);
         }
-    };
-    if !live(&entry.session, entry.last_seen, now) {
-        cache.remove(&hash);
-        metrics::counter!("kepgate_sessions_timed_out_total").increment(1);
-        return Ok(Authentication::Expired);
+        Ok(Authentication::Authenticated(Box::new(entry.session)))
     }
-    entry.last_seen = entry.last_seen.max(now);
-    if now - entry.last_written >= write_interval {
-        let epoch = cache.epoch();
-        let still_open = sqlx::query_scalar!(
-            r#"UPDATE sessions SET last_seen_at = GREATEST(last_seen_at, $2)
-               WHERE id = $1 AND revoked_at IS NULL RETURNING id"#,
-            entry.session.id,
-            now
-        )
-        .fetch_optional(&state.db)
-        .await?;
-        if still_open.is_none() {
-            cache.remove(&hash);
-            return Ok(Authentication::Expired);
+
+    /// Revokes (see [`revoke`]) and evicts from this replica's cache at once, before the notice
+    /// comes back over LISTEN; other replicas evict when it reaches them.
+    pub async fn end(&self, whom: Whom<'_>, by: RevokedBy) -> Result<Vec<Uuid>, sqlx::Error> {
+        let ids = revoke(&self.db, whom, by, self.clock.now()).await?;
+        for id in &ids {
+            self.cache.evict(*id);
         }
-        metrics::counter!("kepgate_session_last_seen_writes_total").increment(1);
-        entry.last_written = now;
-        cache.put(hash, entry.clone(), epoch, now, cache_ttl);
-    } else {
-        cache.touch(&hash, now);
+        Ok(ids)
     }
-    Ok(Authentication::Authenticated(Box::new(entry.session)))
-}
-
-/// Where a browser without a (live) session goes: the login page, keeping the return path, with
-/// "your session ended" when it had a session cookie that no longer works.
-pub fn login_location(
-    server: &crate::config::ServerSettings,
-    rd: &crate::return_path::ReturnPath,
-    expired: bool,
-) -> String {
-    let rd: String = url::form_urlencoded::byte_serialize(rd.as_str().as_bytes()).collect();
-    if expired {
-        format!("{}?notice=expired&rd={rd}", server.path("/login"))
-    } else {
-        format!("{}?rd={rd}", server.path("/login"))
-    }
-}
-
-/// Revokes (see [`revoke`]) and evicts from this replica's cache at once, before the notice
-/// comes back over LISTEN; other replicas evict when it reaches them.
-pub async fn end(
-    state: &AppState,
-    whom: Whom<'_>,
-    by: RevokedBy,
-) -> Result<Vec<Uuid>, sqlx::Error> {
-    let ids = revoke(&state.db, whom, by, state.clock.now()).await?;
-    for id in &ids {
-        state.sessions.evict(*id);
-    }
-    Ok(ids)
 }
 
 pub(crate) fn duration(d: std::time::Duration) -> time::Duration {

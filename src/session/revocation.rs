@@ -1,6 +1,6 @@
 //! Ending sessions before their time, on every replica: the `UPDATE` and a `NOTIFY` per
 //! session on [`CHANNEL`] commit together; each replica's one LISTEN connection (see
-//! `login::events`) evicts the session from its cache as the notice arrives.
+//! `crate::notifications`) evicts the session from its cache as the notice arrives.
 
 use sqlx::PgPool;
 use time::OffsetDateTime;

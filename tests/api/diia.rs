@@ -5,7 +5,10 @@ use kepgate::identity::{Edrpou, Rnokpp};
 use kepgate::login::pending::PendingState;
 use time::Duration;
 
-use crate::diia_stack::{DiiaStack, encode_data, now, spawn_diia_stack};
+use kepgate::config::ProviderSettings;
+
+use crate::browser::Browser;
+use crate::diia_stack::{DiiaStack, encode_data, now, spawn_diia_stack, spawn_diia_stack_clocked};
 use crate::helpers::kepgate_bin;
 
 #[tokio::test]
@@ -127,33 +130,23 @@ async fn diia_setup_command_prints_the_ids_to_configure() {
 
 #[tokio::test]
 async fn a_provider_that_is_down_gives_a_clear_error_and_marks_the_login() {
-    let stack = spawn_diia_stack().await;
-    let mut state = (*stack.app.state).clone();
-    let mut settings = (*state.settings).clone();
-    if let Some(kepgate::config::ProviderSettings::Diia(d)) = settings.providers.get_mut("diia") {
-        // Nothing listens on port 9 of loopback.
-        d.api_base_url = "http://127.0.0.1:9/".parse().unwrap();
-    }
-    state.providers = kepgate::provider::Providers::from_settings(&settings.providers).unwrap();
-    let state = kepgate::state::AppState::new(state);
-    let error = kepgate::login::start::start_login(
-        &state,
-        kepgate::login::start::StartLogin {
-            provider_id: "diia".to_owned(),
-            user_hint: None,
-            return_path: kepgate::return_path::ReturnPath::root(),
-            binding_nonce: [1; 32],
-            client_ip: None,
-            user_agent: None,
-            shared_pc: false,
-        },
-    )
-    .await
-    .unwrap_err();
-    assert!(
-        error.to_string().starts_with("provider unavailable"),
-        "{error}"
-    );
+    let (stack, _) = spawn_diia_stack_clocked(false, None, |settings| {
+        if let Some(ProviderSettings::Diia(d)) = settings.providers.get_mut("diia") {
+            // Nothing listens on port 9 of loopback.
+            d.api_base_url = "http://127.0.0.1:9/".parse().unwrap();
+        }
+    })
+    .await;
+    let mut browser = Browser::new(&stack.app.address);
+    let response = browser
+        .post_json(
+            "/.kepgate/api/login",
+            serde_json::json!({ "provider": "diia" }),
+        )
+        .await;
+    assert_eq!(response.status(), 502);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "provider_unavailable", "{body}");
     let failed: i64 = sqlx::query_scalar("SELECT count(*) FROM pending_logins WHERE state = 'failed' AND outcome_reason = 'provider_unavailable'")
         .fetch_one(&stack.app.db)
         .await

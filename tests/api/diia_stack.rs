@@ -203,7 +203,7 @@ impl DiiaStack {
 
     pub async fn start_login(&self) -> StartedLogin {
         start_login(
-            &self.app.state,
+            &self.app.state.login,
             StartLogin {
                 provider_id: PROVIDER.to_owned(),
                 user_hint: None,

@@ -3,9 +3,9 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use kepgate::app::AppState;
 use kepgate::config::{Defaults, Settings};
 use kepgate::startup::Application;
-use kepgate::state::AppState;
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::{Connection, PgConnection, PgPool};
 use tokio::net::TcpListener;
@@ -97,15 +97,14 @@ pub async fn spawn_app_on_with_clock(
         .next()
         .unwrap_or_default()
         .to_owned();
-    let mut app = Application::build_on(settings, listener)
-        .await
-        .expect("application builds");
-    if let Some(clock) = clock {
-        app = app.with_clock(clock);
+    let app = match clock {
+        Some(clock) => Application::build_with_clock(settings, listener, clock).await,
+        None => Application::build_on(settings, listener).await,
     }
+    .expect("application builds");
     let metrics_address = app.metrics_addr().map(|a| format!("http://{a}"));
     let state = app.state().clone();
-    let db = state.db.clone();
+    let db = state.web.db.clone();
     let (tx, rx) = oneshot::channel();
     let running = tokio::spawn(app.run(async move {
         let _ = rx.await;

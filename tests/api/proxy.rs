@@ -66,7 +66,7 @@ pub async fn spawn_cabinet_stack_clocked(
                     .unwrap(),
             ),
             audience: "cabinet".to_owned(),
-            issuer: Some(stack.app.state.settings.server.base_url.to_string()),
+            issuer: Some(stack.app.state.web.settings.server.base_url.to_string()),
         },
         listener,
     )

@@ -272,7 +272,7 @@ async fn make_session(app: &TestApp, rnokpp: &str, edrpou: Option<&str>) -> Stri
         &NewSession {
             provider: "diia",
             identity: &identity,
-            pending_login_id: id,
+            pending_login_id: id.0,
             client_ip: Some("10.1.2.3".parse().unwrap()),
             user_agent: Some("test-agent"),
             now,
@@ -309,7 +309,7 @@ async fn sessions_revocation_on_one_replica_is_seen_by_the_other_at_once() {
     let a = &stack.app;
     let b = replica_b.unwrap();
     // B's LISTEN connection is up once it has cleared its cache for the first time.
-    let mut evictions = b.state.sessions.evictions();
+    let mut evictions = b.state.web.sessions.cache().evictions();
     tokio::time::timeout(Duration::from_secs(10), evictions.wait_for(|n| *n >= 1))
         .await
         .expect("replica B listens")
@@ -324,7 +324,11 @@ async fn sessions_revocation_on_one_replica_is_seen_by_the_other_at_once() {
         let parsed = session::SessionToken::parse(&token).unwrap();
         let started = Instant::now();
         // Replica A ends it (logout there); B only hears of it.
-        let ended = session::end(&a.state, Whom::Token(&parsed), RevokedBy::Logout)
+        let ended = a
+            .state
+            .web
+            .sessions
+            .end(Whom::Token(&parsed), RevokedBy::Logout)
             .await
             .unwrap();
         assert_eq!(ended.len(), 1);
@@ -354,7 +358,7 @@ async fn sessions_revocation_without_notify_is_bounded_by_the_cache_ttl() {
     let app = &stack.app;
     // The LISTEN connection clears the cache when it comes up; on a busy machine that can be
     // after the first request below, taking the copy this test relies on. Wait for it first.
-    let mut evictions = app.state.sessions.evictions();
+    let mut evictions = app.state.web.sessions.cache().evictions();
     tokio::time::timeout(Duration::from_secs(10), evictions.wait_for(|n| *n >= 1))
         .await
         .expect("the gateway listens")
@@ -597,7 +601,7 @@ async fn sessions_admin_cli_lists_revokes_and_audits() {
         )
         .1,
     );
-    let mut evictions = app.state.sessions.evictions();
+    let mut evictions = app.state.web.sessions.cache().evictions();
     let before = *evictions.borrow_and_update();
     let (ok, stdout, stderr) = run_cli(&app, &["sessions", "revoke", &person_id]);
     assert!(ok, "{stderr}");

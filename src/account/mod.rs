@@ -1,22 +1,25 @@
-//! `/.kepgate/me`: the signed-in person's open sessions and recent sign-in history, with
-//! buttons to end one session or all of them.
+//! The signed-in person's own account page, `{prefix}/me`: their open sessions and recent
+//! sign-in history, with buttons to end one session or all of them.
 
 use askama::Template;
-use axum::extract::{Path, Request, State};
+use axum::Router;
+use axum::extract::{FromRef, Path, Request, State};
 use axum::http::header::{LOCATION, SET_COOKIE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
 use serde::Deserialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{Authentication, RevokedBy, Session, Whom, authenticate, end, history, listing};
+use crate::http::Web;
 use crate::http::cookies::{self, CookieKind};
 use crate::http::csrf::{self, CsrfForm, TokenOnly};
 use crate::http::error::AppError;
 use crate::http::pages::PageChrome;
-use crate::return_path::ReturnPath;
-use crate::state::AppState;
+use crate::http::signed_in::CurrentSession;
+use crate::provider::Providers;
+use crate::session::{RevokedBy, Whom, history, listing};
 
 /// How many history rows the page shows.
 const HISTORY_ROWS: i64 = 50;
@@ -55,35 +58,45 @@ struct MePage {
     end_all_action: String,
 }
 
+/// The account's routes (under the prefix).
+pub fn router<S>() -> Router<S>
+where
+    Web: FromRef<S>,
+    Providers: FromRef<S>,
+    S: Clone + Send + Sync + 'static,
+{
+    Router::new()
+        .route("/me", get(me_page))
+        .route("/me/sessions/end-all", post(end_all))
+        .route("/me/sessions/{id}/end", post(end_one))
+}
+
 #[derive(Deserialize)]
 pub struct MeQuery {
     notice: Option<String>,
 }
 
 pub async fn me_page(
-    State(state): State<AppState>,
+    State(web): State<Web>,
+    State(providers): State<Providers>,
+    CurrentSession(session): CurrentSession,
     axum::extract::Query(query): axum::extract::Query<MeQuery>,
     request: Request,
 ) -> Result<Response, AppError> {
     let (parts, _) = request.into_parts();
-    let session = match signed_in(&state, &parts.headers).await? {
-        Ok(session) => session,
-        Err(redirect) => return Ok(redirect),
-    };
-    let chrome = PageChrome::from_parts(&parts, &state);
-    let server = &state.settings.server;
-    let now = state.clock.now();
+    let chrome = PageChrome::from_parts(&parts, &web.settings);
+    let server = &web.settings.server;
+    let now = web.clock.now();
     let lang = chrome.lang;
     let provider_name = |id: &str| {
-        state
-            .providers
+        providers
             .get(id)
             .map(|p| p.display_name(lang).to_owned())
             .unwrap_or_else(|| id.to_owned())
     };
     let rnokpp = session.identity.rnokpp.clone();
     let open = match &rnokpp {
-        Some(r) => listing::open(&state.db, now, Some(r.as_str()), None).await?,
+        Some(r) => listing::open(&web.db, now, Some(r.as_str()), None).await?,
         None => Vec::new(),
     };
     let mut sessions: Vec<SessionRow> = open
@@ -120,7 +133,7 @@ pub async fn me_page(
         );
     }
     let history = match &rnokpp {
-        Some(r) => history::of_person(&state.db, r, HISTORY_ROWS).await?,
+        Some(r) => history::of_person(&web.db, r, HISTORY_ROWS).await?,
         None => Vec::new(),
     }
     .into_iter()
@@ -158,66 +171,39 @@ pub async fn me_page(
 
 /// Ends one of the signed-in person's other sessions (someone else's id changes nothing).
 pub async fn end_one(
-    State(state): State<AppState>,
+    State(web): State<Web>,
     Path(id): Path<Uuid>,
-    request_parts: axum::http::request::Parts,
+    CurrentSession(session): CurrentSession,
     CsrfForm(_): CsrfForm<TokenOnly>,
 ) -> Result<Response, AppError> {
-    let headers = &request_parts.headers;
-    let session = match signed_in(&state, headers).await? {
-        Ok(session) => session,
-        Err(redirect) => return Ok(redirect),
-    };
     let whom = match &session.identity.rnokpp {
         Some(rnokpp) => Whom::IdOfPerson(id, rnokpp),
         None if id == session.id => Whom::Id(id),
         None => return Err(AppError::NotFound),
     };
-    end(&state, whom, RevokedBy::User).await?;
+    web.sessions.end(whom, RevokedBy::User).await?;
     if id == session.id {
-        return signed_out(&state);
+        return signed_out(&web);
     }
-    redirect(&format!(
-        "{}?notice=ended",
-        state.settings.server.path("/me")
-    ))
+    redirect(&format!("{}?notice=ended", web.settings.server.path("/me")))
 }
 
 /// Ends every session of the signed-in person, this one included.
 pub async fn end_all(
-    State(state): State<AppState>,
-    request_parts: axum::http::request::Parts,
+    State(web): State<Web>,
+    CurrentSession(session): CurrentSession,
     CsrfForm(_): CsrfForm<TokenOnly>,
 ) -> Result<Response, AppError> {
-    let headers = &request_parts.headers;
-    let session = match signed_in(&state, headers).await? {
-        Ok(session) => session,
-        Err(redirect) => return Ok(redirect),
+    let whom = match &session.identity.rnokpp {
+        Some(rnokpp) => Whom::Person(rnokpp),
+        None => Whom::Id(session.id),
     };
-    match &session.identity.rnokpp {
-        Some(rnokpp) => end(&state, Whom::Person(rnokpp), RevokedBy::User).await?,
-        None => end(&state, Whom::Id(session.id), RevokedBy::User).await?,
-    };
-    signed_out(&state)
+    web.sessions.end(whom, RevokedBy::User).await?;
+    signed_out(&web)
 }
 
-/// The session, or the redirect to the login page (coming back here afterwards).
-async fn signed_in(
-    state: &AppState,
-    headers: &axum::http::HeaderMap,
-) -> Result<Result<Session, Response>, AppError> {
-    let expired = match authenticate(state, headers).await? {
-        Authentication::Authenticated(session) => return Ok(Ok(*session)),
-        Authentication::Expired => true,
-        Authentication::None => false,
-    };
-    let server = &state.settings.server;
-    let rd = ReturnPath::parse_or_root(Some(&server.path("/me")));
-    Ok(Err(redirect(&super::login_location(server, &rd, expired))?))
-}
-
-fn signed_out(state: &AppState) -> Result<Response, AppError> {
-    let server = &state.settings.server;
+fn signed_out(web: &Web) -> Result<Response, AppError> {
+    let server = &web.settings.server;
     let mut response = redirect(&format!("{}?notice=logged_out", server.path("/login")))?;
     response.headers_mut().append(
         SET_COOKIE,

@@ -1,0 +1,14 @@
+//! The application: the parts each feature gets ([`AppState`], handed out with `FromRef`), the
+//! features' routers merged with the layers every request passes through (in [`router`], in
+//! one place), and the background work every replica runs.
+//!
+//! Dependencies point one way: `app` → features (`login`, `proxy`, `account`) → the web layer
+//! (`http`) → the stores (`session`) and the domain (`signature`, `provider`, `identity`, …).
+
+mod background;
+mod router;
+mod state;
+
+pub use background::spawn_background;
+pub use router::router;
+pub use state::AppState;

@@ -1,0 +1,76 @@
+//! The whole HTTP surface: kepgate's own routes under the reserved prefix (each feature's
+//! `router()`), everything else the cabinet's space, and the layers, in the order they run.
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::middleware::{from_fn, from_fn_with_state};
+use tower::{ServiceBuilder, ServiceExt};
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use super::AppState;
+use crate::http::{
+    CSP, canonical_path, error, header_if_missing, metrics, not_found, refuse_oversized_headers,
+    request_id, request_span, security_headers_unless_upstream,
+};
+
+pub fn router(state: AppState) -> Router {
+    let server = &state.web.settings.server;
+    let security_headers = ServiceBuilder::new()
+        .layer(header_if_missing("content-security-policy", CSP))
+        .layer(header_if_missing("x-content-type-options", "nosniff"))
+        .layer(header_if_missing("x-frame-options", "DENY"))
+        // same-origin, not no-referrer: under no-referrer Chromium sends `Origin: null` on form
+        // posts, which the CSRF origin check must refuse. Cross-origin (the provider) gets nothing.
+        .layer(header_if_missing("referrer-policy", "same-origin"));
+
+    let own_routes = Router::new()
+        .merge(crate::http::routes())
+        .merge(crate::login::router())
+        .merge(crate::account::router())
+        .merge(crate::proxy::router())
+        .fallback(not_found)
+        .layer(
+            ServiceBuilder::new()
+                .layer(security_headers)
+                .layer(CompressionLayer::new())
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::REQUEST_TIMEOUT,
+                    server.request_timeout,
+                ))
+                // Both: axum's extractors honour DefaultBodyLimit, streaming bodies the layer.
+                .layer(DefaultBodyLimit::max(server.body_limit_bytes))
+                .layer(RequestBodyLimitLayer::new(server.body_limit_bytes)),
+        );
+
+    // HSTS only on https: sent over plain http (development) it would pin a browser to an
+    // https port nobody listens on. The cabinet's responses get it too: it is per host.
+    let hsts = (server.base_url.scheme() == "https")
+        .then(|| header_if_missing("strict-transport-security", "max-age=31536000"));
+
+    let routed = Router::new()
+        .nest(&server.route_prefix, own_routes)
+        .fallback(crate::proxy::cabinet_space(&state.proxy.routes))
+        // Outermost first: every log line and error page carries the request id.
+        .layer(
+            ServiceBuilder::new()
+                .layer(from_fn(request_id::assign_request_id))
+                .layer(from_fn(security_headers_unless_upstream))
+                .layer(from_fn(refuse_oversized_headers))
+                .layer(TraceLayer::new_for_http().make_span_with(request_span))
+                .layer(from_fn(metrics::track))
+                .layer(from_fn_with_state(
+                    state.web.clone(),
+                    error::render_error_pages,
+                ))
+                .layer(from_fn(canonical_path::refuse_non_canonical)),
+        )
+        .layer(tower::util::option_layer(hsts))
+        .with_state(state);
+    // The path is made canonical before the router sees it: own routes, cabinet routes,
+    // policies and the upstream all see one spelling (see `crate::canonical_path`).
+    Router::new().fallback_service(routed.map_request(canonical_path::canonicalize))
+}

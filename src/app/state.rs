@@ -1,0 +1,120 @@
+//! Every feature's context, built once at start from the settings, the database and the clock.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::extract::FromRef;
+use sqlx::PgPool;
+
+use crate::clock::SharedClock;
+use crate::config::Settings;
+use crate::http::draining::Draining;
+use crate::http::{Web, WebParts};
+use crate::login::events::LoginEvents;
+use crate::login::qr_link::QrLinks;
+use crate::login::start::{WaitingLogins, start_limiter};
+use crate::login::{LoginContext, LoginParts};
+use crate::notifications::Listening;
+use crate::provider::Providers;
+use crate::proxy::assertion::AssertionSigner;
+use crate::proxy::headers::IdentityHeaders;
+use crate::proxy::{CabinetRoutes, ProxyContext, ProxyParts};
+use crate::session::SessionStore;
+use crate::signature::TrustList;
+
+/// Cloned for every request: one `Arc`; each handler then takes its feature's part.
+#[derive(Clone)]
+pub struct AppState(Arc<AppParts>);
+
+pub struct AppParts {
+    pub web: Web,
+    pub login: LoginContext,
+    pub proxy: ProxyContext,
+}
+
+impl AppState {
+    /// Reads what the features share from the database (the assertion key, the QR link key) and
+    /// builds their contexts.
+    pub async fn build(
+        settings: Settings,
+        db: PgPool,
+        clock: SharedClock,
+        trust: TrustList,
+    ) -> anyhow::Result<Self> {
+        let settings = Arc::new(settings);
+        let providers = Providers::from_settings(&settings.providers)?;
+        if !providers.is_empty() && trust.is_empty() {
+            tracing::warn!(
+                "providers are configured but trust.files is empty: every signature will be refused"
+            );
+        }
+        let assertions = AssertionSigner::load(
+            &db,
+            &settings.identity,
+            settings.server.base_url.as_str(),
+            clock.now(),
+        )
+        .await?;
+        let qr_links = QrLinks::load(&db, &settings.login, clock.now()).await?;
+        let identity_headers =
+            IdentityHeaders::from_settings(&settings.identity).context("identity header names")?;
+        let web = Web::new(WebParts {
+            sessions: SessionStore::new(db.clone(), clock.clone(), &settings.session),
+            settings: settings.clone(),
+            db,
+            clock,
+            listening: Listening::default(),
+            draining: Draining::default(),
+        });
+        let login = LoginContext::new(LoginParts {
+            web: web.clone(),
+            providers: providers.clone(),
+            trust: Arc::new(trust),
+            login_events: LoginEvents::default(),
+            start_limiter: start_limiter(settings.login.start_rate_per_minute),
+            start_slots: tokio::sync::Semaphore::new(settings.login.max_starts_in_flight as usize),
+            waiting_logins: WaitingLogins::default(),
+            qr_links,
+        });
+        let proxy = ProxyContext::new(ProxyParts {
+            web: web.clone(),
+            routes: CabinetRoutes::from_settings(&settings),
+            assertions,
+            identity_headers,
+            providers,
+        });
+        Ok(AppState(Arc::new(AppParts { web, login, proxy })))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = AppParts;
+
+    fn deref(&self) -> &AppParts {
+        &self.0
+    }
+}
+
+impl FromRef<AppState> for Web {
+    fn from_ref(state: &AppState) -> Web {
+        state.web.clone()
+    }
+}
+
+impl FromRef<AppState> for LoginContext {
+    fn from_ref(state: &AppState) -> LoginContext {
+        state.login.clone()
+    }
+}
+
+impl FromRef<AppState> for ProxyContext {
+    fn from_ref(state: &AppState) -> ProxyContext {
+        state.proxy.clone()
+    }
+}
+
+impl FromRef<AppState> for Providers {
+    fn from_ref(state: &AppState) -> Providers {
+        state.login.providers.clone()
+    }
+}

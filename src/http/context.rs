@@ -1,0 +1,76 @@
+//! What the web layer itself needs from the application: settings, the database (for the
+//! outage check), the session store (for the signed-in extractors), the clock. Features keep
+//! their own contexts; the application hands each its part with `FromRef`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::HeaderMap;
+use sqlx::PgPool;
+
+use super::cookies::{self, CookieKind};
+use super::draining::Draining;
+use super::error::AppError;
+use crate::clock::SharedClock;
+use crate::config::Settings;
+use crate::notifications::Listening;
+use crate::session::{Authentication, SessionStore};
+
+/// Cloned for every request that asks for it: one `Arc`.
+#[derive(Clone)]
+pub struct Web(Arc<WebParts>);
+
+pub struct WebParts {
+    pub settings: Arc<Settings>,
+    pub db: PgPool,
+    pub clock: SharedClock,
+    pub sessions: SessionStore,
+    /// The LISTEN connection is up (see `crate::notifications`).
+    pub listening: Listening,
+    /// Set when the server starts draining (SIGTERM).
+    pub draining: Draining,
+}
+
+impl Web {
+    pub fn new(parts: WebParts) -> Self {
+        Web(Arc::new(parts))
+    }
+
+    /// The session of a request's cookie: the one way a request finds its session.
+    pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Authentication, AppError> {
+        let cookie = cookies::get(headers, &self.settings.server, CookieKind::Session);
+        Ok(self.sessions.authenticate(cookie.as_deref()).await?)
+    }
+
+    /// For pages that run no query of their own (the login page, the redirect to it): 503
+    /// while the database is away, rather than a login form that cannot work. While the LISTEN
+    /// connection is up the database counts as reachable (its loss is noticed at once); only
+    /// otherwise does one `SELECT 1` decide, so the check costs nothing in normal operation.
+    pub async fn database_reachable(&self) -> Result<(), AppError> {
+        if self.listening.is_up() {
+            return Ok(());
+        }
+        match tokio::time::timeout(self.probe_limit(), crate::database::check(&self.db)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(AppError::from(e)),
+            Err(_) => Err(AppError::DatabaseUnavailable(sqlx::Error::PoolTimedOut)),
+        }
+    }
+
+    /// How long a probe (or a page's check) waits for the database: the pool's acquire
+    /// timeout, at most 2 s, so an orchestrator's probe timeout is never the one that fires.
+    pub fn probe_limit(&self) -> Duration {
+        self.settings
+            .database
+            .acquire_timeout
+            .min(Duration::from_secs(2))
+    }
+}
+
+impl std::ops::Deref for Web {
+    type Target = WebParts;
+
+    fn deref(&self) -> &WebParts {
+        &self.0
+    }
+}
