@@ -60,6 +60,8 @@ def main():
             text = strip_comments(without_tests(f.read()))
         is_dir_module = os.path.basename(path) in ("mod.rs", "lib.rs", "main.rs")
         for lineno, line in enumerate(text.splitlines(), 1):
+            # `pub(super)` is a visibility, not a path.
+            line = re.sub(r"pub\((crate|super|self|in [^)]*)\)", "pub", line)
             for m in re.finditer(r"(?<![\w:])(crate|super|self|\w+)((?:::\w+)*)", line):
                 head = m.group(1)
                 parts = m.group(2).split("::")[1:]
@@ -89,9 +91,10 @@ def main():
                 targets = [target]
                 if rest.startswith("::{"):
                     inner = rest[3:rest.find("}")] if "}" in rest else ""
-                    for name in re.findall(r"\b(\w+)", inner):
-                        if target + (name,) in modules:
-                            targets.append(target + (name,))
+                    names = re.findall(r"(?<![\w:])(\w+)", inner)
+                    named = [target + (n,) for n in names if target + (n,) in modules]
+                    # The group's own module counts only when the group names something in it.
+                    targets = named + ([target] if len(named) < len(names) else [])
                 for t in targets:
                     if t != mod and t in modules and t != ():
                         where = os.path.relpath(path, os.path.join(ROOT, ".."))

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::AppState;
+use super::state::AppState;
 use crate::notifications::Subscriber;
 
 pub fn spawn_background(state: &AppState) {

@@ -11,10 +11,10 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use super::AppState;
+use super::state::AppState;
 use crate::http::{
-    CSP, canonical_path, error, header_if_missing, metrics, not_found, refuse_oversized_headers,
-    request_id, request_span, security_headers_unless_upstream,
+    CSP, canonical_path, error_pages, header_if_missing, metrics, not_found,
+    refuse_oversized_headers, request_id, request_span, security_headers_unless_upstream,
 };
 
 pub fn router(state: AppState) -> Router {
@@ -64,7 +64,7 @@ pub fn router(state: AppState) -> Router {
                 .layer(from_fn(metrics::track))
                 .layer(from_fn_with_state(
                     state.web.clone(),
-                    error::render_error_pages,
+                    error_pages::render_error_pages,
                 ))
                 .layer(from_fn(canonical_path::refuse_non_canonical)),
         )

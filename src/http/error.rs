@@ -1,23 +1,11 @@
-//! One error type for every handler, and the pages (uk/en, with the request id) shown for it.
-//!
-//! Handlers return [`AppError`]; its `IntoResponse` logs the cause and leaves only a marker on an
-//! empty response. [`render_error_pages`] (a middleware that sees the request) turns the marker,
-//! and the bare statuses tower-http layers produce (408, 413), into an HTML or JSON body. The
+//! One error type for every handler. Its `IntoResponse` logs the cause and leaves only a marker
+//! ([`ErrorKind`]) on an empty response; `error_pages` turns the marker into the page. The
 //! cause never reaches the user: a 500 says only "internal error" and the request id.
 
-use askama::Template;
-use axum::Json;
-use axum::extract::{Request, State};
-use axum::http::header::{ACCEPT, CONTENT_TYPE, RETRY_AFTER};
+use axum::http::header::RETRY_AFTER;
 use axum::http::{HeaderValue, StatusCode};
-use axum::middleware::Next;
-use axum::response::{Html, IntoResponse, Response};
-use serde_json::json;
+use axum::response::{IntoResponse, Response};
 
-use super::FromUpstream;
-use super::context::Web;
-use super::pages::PageChrome;
-use super::request_id::RequestId;
 use crate::language::Texts;
 
 #[derive(Debug, thiserror::Error)]
@@ -86,7 +74,7 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    fn from_status(status: StatusCode) -> Option<Self> {
+    pub(super) fn from_status(status: StatusCode) -> Option<Self> {
         Some(match status {
             StatusCode::NOT_FOUND => ErrorKind::NotFound,
             StatusCode::BAD_REQUEST
@@ -104,7 +92,7 @@ impl ErrorKind {
     }
 
     /// Stable machine-readable code for the JSON form.
-    fn code(self) -> &'static str {
+    pub(super) fn code(self) -> &'static str {
         match self {
             ErrorKind::NotFound => "not_found",
             ErrorKind::BadRequest => "bad_request",
@@ -119,7 +107,7 @@ impl ErrorKind {
         }
     }
 
-    fn texts(self, t: &'static Texts) -> (&'static str, &'static str) {
+    pub(super) fn texts(self, t: &'static Texts) -> (&'static str, &'static str) {
         match self {
             ErrorKind::NotFound => (t.not_found_title, t.not_found_body),
             ErrorKind::BadRequest => (t.bad_request_title, t.bad_request_body),
@@ -170,115 +158,5 @@ impl IntoResponse for AppError {
         }
         response.extensions_mut().insert(kind);
         response
-    }
-}
-
-#[derive(Template)]
-#[template(path = "error.html")]
-struct ErrorPage<'a> {
-    chrome: PageChrome,
-    title: &'a str,
-    body: &'a str,
-    request_id: &'a str,
-    status: u16,
-}
-
-/// Renders an error body for kepgate's own responses that have none.
-pub async fn render_error_pages(State(web): State<Web>, request: Request, next: Next) -> Response {
-    let (parts, body) = request.into_parts();
-    let wants_json = wants_json(&parts);
-    // Only what an error page needs is kept (cheap clones); the page frame itself is built only
-    // when there is an error to show, not on every request (the proxy's hot path runs here too).
-    let uri = parts.uri.clone();
-    let mut page_headers = axum::http::HeaderMap::new();
-    for name in [
-        axum::http::header::COOKIE,
-        axum::http::header::ACCEPT_LANGUAGE,
-    ] {
-        for value in parts.headers.get_all(&name) {
-            page_headers.append(name.clone(), value.clone());
-        }
-    }
-    let request_id = parts
-        .extensions
-        .get::<RequestId>()
-        .map(|id| id.0.clone())
-        .unwrap_or_default();
-    let response = next.run(Request::from_parts(parts, body)).await;
-
-    let status = response.status();
-    if response.extensions().get::<FromUpstream>().is_some() {
-        return response;
-    }
-    let marked = response.extensions().get::<ErrorKind>().copied();
-    // Framework rejections (tower-http limits and timeouts, axum extractor errors) come bare or
-    // as text/plain; kepgate's own handlers never answer errors that way, so those get a page.
-    let is_bare = response
-        .headers()
-        .get(CONTENT_TYPE)
-        .is_none_or(|ct| ct.as_bytes().starts_with(b"text/plain"));
-    let kind = marked.or_else(|| {
-        (is_bare && (status.is_client_error() || status.is_server_error()))
-            .then(|| ErrorKind::from_status(status))
-            .flatten()
-    });
-    let Some(kind) = kind else { return response };
-
-    let (mut page_parts, ()) = Request::builder()
-        .uri(uri)
-        .body(())
-        .unwrap_or_default()
-        .into_parts();
-    page_parts.headers = page_headers;
-    let chrome = PageChrome::from_parts(&page_parts, &web.settings);
-    let (title, text) = kind.texts(chrome.t);
-    let mut rendered = if wants_json {
-        Json(json!({ "error": kind.code(), "message": title, "request_id": request_id }))
-            .into_response()
-    } else {
-        let page = ErrorPage {
-            chrome,
-            title,
-            body: text,
-            request_id: &request_id,
-            status: status.as_u16(),
-        };
-        match page.render() {
-            Ok(html) => Html(html).into_response(),
-            Err(e) => {
-                tracing::error!(error = %e, "rendering the error page failed");
-                (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
-            }
-        }
-    };
-    *rendered.status_mut() = status;
-    // Keep headers the original response set (Retry-After, Allow, …), but not its length.
-    // Nor its encoding: the body is replaced by an uncompressed page, and a `gzip` label left
-    // from a compressed framework rejection made browsers show a decoding error.
-    let (mut parts, _original_body) = response.into_parts();
-    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
-    parts.headers.remove(axum::http::header::CONTENT_ENCODING);
-    for (name, value) in rendered.headers() {
-        parts.headers.insert(name, value.clone());
-    }
-    parts
-        .headers
-        .insert("cache-control", HeaderValue::from_static("no-store"));
-    Response::from_parts(parts, rendered.into_body())
-}
-
-/// JSON for API clients (Accept names JSON before HTML), HTML for browsers.
-fn wants_json(parts: &axum::http::request::Parts) -> bool {
-    let accept = parts
-        .headers
-        .get(ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let json_at = accept.find("application/json");
-    let html_at = accept.find("text/html");
-    match (json_at, html_at) {
-        (Some(j), Some(h)) => j < h,
-        (Some(_), None) => true,
-        _ => false,
     }
 }

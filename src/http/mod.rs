@@ -10,30 +10,23 @@ pub mod cookies;
 pub mod csrf;
 pub mod draining;
 pub mod error;
+pub mod error_pages;
 pub mod health;
+pub mod layers;
 pub mod metrics;
 pub mod pages;
 pub mod request_id;
 pub mod signed_in;
 
 use axum::Router;
-use axum::extract::{FromRef, MatchedPath, Request};
-use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::extract::FromRef;
 use axum::routing::get;
-use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use context::{Web, WebParts};
-use error::AppError;
-use request_id::RequestId;
-
-/// Marks a response that came from the upstream (or is meant for a front proxy as it is):
-/// kepgate's error pages and security headers never replace it.
-#[derive(Debug, Clone, Copy)]
-pub struct FromUpstream;
-
-/// Content-Security-Policy of every page kepgate renders: no inline script, no framing.
-pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-                   connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+pub use layers::{
+    CSP, FromUpstream, header_if_missing, not_found, refuse_oversized_headers, request_span,
+    security_headers_unless_upstream,
+};
 
 /// The web layer's own routes (under the prefix): probes, the language switch, static files.
 pub fn routes<S>() -> Router<S>
@@ -47,95 +40,4 @@ where
         .route("/language/{code}", get(pages::switch_language))
         .route("/static/kepgate.css", get(pages::stylesheet))
         .route("/static/login.js", get(pages::login_script))
-}
-
-/// The span logs the route template, never the raw URI: paths and queries can carry secrets
-/// (the provider callback's secret segment, return paths with tokens).
-pub fn request_span(request: &Request) -> tracing::Span {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(MatchedPath::as_str)
-        .unwrap_or("unmatched");
-    let id = request
-        .extensions()
-        .get::<RequestId>()
-        .map(|id| id.0.as_str())
-        .unwrap_or("");
-    tracing::info_span!("request", method = %request.method(), route, request_id = id)
-}
-
-pub fn header_if_missing(
-    name: &'static str,
-    value: &'static str,
-) -> SetResponseHeaderLayer<HeaderValue> {
-    SetResponseHeaderLayer::if_not_present(
-        HeaderName::from_static(name),
-        HeaderValue::from_static(value),
-    )
-}
-
-/// The security headers of the own routes, also on what kepgate renders in the cabinet's space
-/// (error pages such as 502/504, "not allowed", the login redirect, 431). Never on the cabinet's
-/// own responses: a CSP of ours would break its pages.
-pub async fn security_headers_unless_upstream(
-    request: Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    let mut response = next.run(request).await;
-    if response.extensions().get::<FromUpstream>().is_some() {
-        return response;
-    }
-    use axum::http::header::{
-        CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
-    };
-    let headers = response.headers_mut();
-    // Standard names, not strings: a `&str` name is parsed again on every response.
-    for (name, value) in [
-        (CONTENT_SECURITY_POLICY, CSP),
-        (X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (X_FRAME_OPTIONS, "DENY"),
-        (REFERRER_POLICY, "same-origin"),
-    ] {
-        headers
-            .entry(name)
-            .or_insert_with(|| HeaderValue::from_static(value));
-    }
-    response
-}
-
-/// Request headers beyond this many bytes get a 431 (nginx's default is 4 × 8 KiB). hyper's own
-/// limit is about 400 KiB, which would pass a 100 KiB header on to the cabinet.
-pub const MAX_REQUEST_HEADER_BYTES: usize = 32 * 1024;
-
-/// Refuses oversized request headers before anything is routed or proxied, with
-/// `Connection: close` so no byte after them is read as a request. (Framing conflicts never get
-/// here: hyper refuses two different `Content-Length`s, and with `Transfer-Encoding` it drops
-/// `Content-Length`, reads the chunks and closes the connection, as RFC 9112 §6.1 allows.)
-pub async fn refuse_oversized_headers(
-    request: Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    let headers = request.headers();
-    let size: usize = headers
-        .iter()
-        .map(|(name, value)| name.as_str().len() + value.len() + 4)
-        .sum();
-    if size > MAX_REQUEST_HEADER_BYTES {
-        tracing::warn!(size, "request headers too large");
-        return (
-            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            [(
-                axum::http::header::CONNECTION,
-                HeaderValue::from_static("close"),
-            )],
-        )
-            .into_response();
-    }
-    next.run(request).await
-}
-
-pub async fn not_found() -> AppError {
-    AppError::NotFound
 }

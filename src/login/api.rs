@@ -66,7 +66,12 @@ pub async fn api_start(
             let id = started.id;
             // The same link the waiting page shows: rotating (follow `event: qr`) or direct.
             let shown_link = match pending::find(&state.web.db, id).await? {
-                Some(login) => super::qr_link::current_link(&state, &login, state.web.clock.now()),
+                Some(login) => super::qr_link::current_link(
+                    &state.qr_links,
+                    &state.web.settings,
+                    &login,
+                    state.web.clock.now(),
+                ),
                 None => None,
             };
             let mut response = (

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use super::events::LoginEvents;
+use super::limits::{StartLimiter, WaitingLogins};
 use super::qr_link::QrLinks;
-use super::start::{StartLimiter, WaitingLogins};
 use crate::http::Web;
 use crate::provider::Providers;
 use crate::signature::TrustList;

@@ -10,8 +10,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::watch;
 use uuid::Uuid;
 
-use super::NOTIFY_CHANNEL;
-use super::pending::PendingLoginId;
+use super::pending::{NOTIFY_CHANNEL, PendingLoginId};
 
 #[derive(Clone, Default)]
 pub struct LoginEvents {

@@ -8,6 +8,7 @@ pub mod completion;
 pub mod context;
 pub mod events;
 pub mod form;
+pub mod limits;
 pub mod pending;
 pub mod phone_check;
 pub mod qr_link;
@@ -22,10 +23,6 @@ use axum::routing::{get, post};
 pub use context::{LoginContext, LoginParts};
 
 use crate::http::Web;
-
-/// PostgreSQL channel on which every state change of a pending login is announced (payload:
-/// the pending login id), so the replica holding the waiting browser wakes up.
-pub const NOTIFY_CHANNEL: &str = "kepgate_pending_login";
 
 /// The login's routes (under the prefix): the form, the waiting page and its stream, the QR
 /// link opened on the phone, the provider's callback, the JSON API, logout.

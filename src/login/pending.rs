@@ -12,6 +12,10 @@ use crate::identity::SignerIdentity;
 use crate::provider::RequestHash;
 use crate::return_path::ReturnPath;
 
+/// PostgreSQL channel on which every state change of a pending login is announced (payload:
+/// the pending login id), so the replica holding the waiting browser wakes up.
+pub const NOTIFY_CHANNEL: &str = "kepgate_pending_login";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct PendingLoginId(pub Uuid);
@@ -271,7 +275,7 @@ pub async fn find_owned(
 }
 
 /// `pending → confirmed | rejected | failed`, only while pending and not expired, and announced
-/// on [`super::NOTIFY_CHANNEL`] in the same transaction. `None`: nothing changed (late,
+/// on [`NOTIFY_CHANNEL`] in the same transaction. `None`: nothing changed (late,
 /// duplicate, replayed or unknown), and nothing was announced.
 pub async fn record_outcome(
     db: &PgPool,
@@ -303,7 +307,7 @@ pub async fn record_outcome(
         identity,
         reason,
         now,
-        super::NOTIFY_CHANNEL,
+        NOTIFY_CHANNEL,
     )
     .fetch_optional(db)
     .await?;
@@ -344,7 +348,7 @@ pub async fn expire(
            SELECT changed.id FROM changed, LATERAL (SELECT pg_notify($3, changed.id::text)) AS announced"#,
         id.0,
         now,
-        super::NOTIFY_CHANNEL,
+        NOTIFY_CHANNEL,
     )
     .fetch_optional(db)
     .await?;
@@ -419,7 +423,7 @@ pub async fn expire_overdue(db: &PgPool, now: OffsetDateTime) -> Result<u64, sql
              WHERE state = 'pending' AND expires_at <= $2
              RETURNING id)
            SELECT count(pg_notify($1, id::text)) AS "count!" FROM expired"#,
-        super::NOTIFY_CHANNEL,
+        NOTIFY_CHANNEL,
         now
     )
     .fetch_one(db)

@@ -242,20 +242,21 @@ impl QrLinks {
 /// What the waiting page's QR code and link button hold at `now`: the rotating link, or in
 /// `direct` mode the provider's deeplink. `None` while there is no deeplink (push providers).
 pub fn current_link(
-    state: &super::context::LoginContext,
+    qr_links: &QrLinks,
+    settings: &crate::config::Settings,
     login: &super::pending::PendingLogin,
     now: OffsetDateTime,
 ) -> Option<String> {
     let deeplink = login.deeplink.as_ref()?;
-    Some(match state.web.settings.login.qr_mode {
+    Some(match settings.login.qr_mode {
         crate::config::QrMode::Direct => deeplink.clone(),
         crate::config::QrMode::Rotating => {
-            let server = &state.web.settings.server;
-            let step = state.qr_links.step_at(login.created_at, now);
+            let server = &settings.server;
+            let step = qr_links.step_at(login.created_at, now);
             link(
                 server.public_base_url(),
                 &server.route_prefix,
-                &state.qr_links.token(login.id, step),
+                &qr_links.token(login.id, step),
             )
         }
     })

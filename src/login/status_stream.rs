@@ -18,7 +18,6 @@ use uuid::Uuid;
 use super::context::LoginContext;
 use super::events::Subscription;
 use super::pending::{self, PendingLogin, PendingLoginId, PendingState};
-use super::waiting::status_text;
 use crate::http::draining::DrainingWatch;
 use crate::language::Lang;
 
@@ -98,7 +97,14 @@ impl StatusStream {
             // here from the id, start time and shared key, without the database (qr_link.rs).
             let now = self.state.web.clock.now();
             if let Some(link) = rotating
-                .then(|| super::qr_link::current_link(&self.state, &self.login, now))
+                .then(|| {
+                    super::qr_link::current_link(
+                        &self.state.qr_links,
+                        &self.state.web.settings,
+                        &self.login,
+                        now,
+                    )
+                })
                 .flatten()
                 && self.last_link.as_ref() != Some(&link)
             {
@@ -189,5 +195,30 @@ impl StatusStream {
                 .id(current.as_str())
                 .data(data),
         ))
+    }
+}
+
+/// A pending login's state in words, as the waiting page and its stream show it.
+pub(super) fn status_text(
+    state: PendingState,
+    reason: Option<&str>,
+    t: &crate::language::Texts,
+) -> String {
+    match state {
+        PendingState::Pending => t.status_waiting.to_owned(),
+        PendingState::Confirmed => t.status_confirmed.to_owned(),
+        PendingState::Consumed => t.status_consumed.to_owned(),
+        PendingState::Rejected => match reason {
+            Some(super::phone_check::DECLINED_ON_PHONE) => t.status_declined_on_phone.to_owned(),
+            Some(super::phone_check::WRONG_CODE) => t.status_wrong_code.to_owned(),
+            _ => t.status_declined.to_owned(),
+        },
+        PendingState::Expired => t.status_expired.to_owned(),
+        PendingState::Failed => match reason {
+            Some("provider_timeout") => t.provider_timeout.to_owned(),
+            Some(r) if r.starts_with("provider_") => t.provider_unavailable.to_owned(),
+            Some("unsupported_algorithm") => t.status_unsupported_algorithm.to_owned(),
+            _ => t.status_failed.to_owned(),
+        },
     }
 }

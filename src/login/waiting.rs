@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::context::LoginContext;
 use super::form::{header, own_pending, url_encode};
 use super::pending::{PendingLogin, PendingLoginId, PendingState};
-use super::status_stream::StatusStream;
+use super::status_stream::{StatusStream, status_text};
 use crate::http::csrf;
 use crate::http::error::AppError;
 use crate::http::pages::{PageChrome, no_store};
@@ -76,7 +76,7 @@ pub(super) fn render_wait(
         .get(&login.provider)
         .map(|p| p.display_name(chrome.lang).to_owned())
         .unwrap_or_else(|| login.provider.clone());
-    let link = super::qr_link::current_link(state, login, now)
+    let link = super::qr_link::current_link(&state.qr_links, &state.web.settings, login, now)
         .filter(|_| shown_state == PendingState::Pending);
     let qr_svg = link.as_deref().map(qr_svg).transpose()?;
     let login_settings = &state.web.settings.login;
@@ -117,31 +117,6 @@ pub(super) fn render_wait(
     Ok(response)
 }
 
-/// A pending login past its time is expired even before the sweeper gets to it.
-pub(super) fn status_text(
-    state: PendingState,
-    reason: Option<&str>,
-    t: &crate::language::Texts,
-) -> String {
-    match state {
-        PendingState::Pending => t.status_waiting.to_owned(),
-        PendingState::Confirmed => t.status_confirmed.to_owned(),
-        PendingState::Consumed => t.status_consumed.to_owned(),
-        PendingState::Rejected => match reason {
-            Some(super::phone_check::DECLINED_ON_PHONE) => t.status_declined_on_phone.to_owned(),
-            Some(super::phone_check::WRONG_CODE) => t.status_wrong_code.to_owned(),
-            _ => t.status_declined.to_owned(),
-        },
-        PendingState::Expired => t.status_expired.to_owned(),
-        PendingState::Failed => match reason {
-            Some("provider_timeout") => t.provider_timeout.to_owned(),
-            Some(r) if r.starts_with("provider_") => t.provider_unavailable.to_owned(),
-            Some("unsupported_algorithm") => t.status_unsupported_algorithm.to_owned(),
-            _ => t.status_failed.to_owned(),
-        },
-    }
-}
-
 /// The QR code of a link, as inline SVG (no extra request, no layout shift when it appears).
 pub fn qr_svg(link: &str) -> Result<String, AppError> {
     let code = qrcode::QrCode::with_error_correction_level(link.as_bytes(), qrcode::EcLevel::M)
@@ -161,8 +136,13 @@ pub async fn qr_image(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let login = own_pending(&state, &headers, id).await?;
-    let link = super::qr_link::current_link(&state, &login, state.web.clock.now())
-        .ok_or(AppError::NotFound)?;
+    let link = super::qr_link::current_link(
+        &state.qr_links,
+        &state.web.settings,
+        &login,
+        state.web.clock.now(),
+    )
+    .ok_or(AppError::NotFound)?;
     let mut response = ([(CONTENT_TYPE, "image/svg+xml")], qr_svg(&link)?).into_response();
     no_store(&mut response);
     Ok(response)

@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
-use super::CabinetRoutes;
 use super::assertion::AssertionSigner;
 use super::headers::IdentityHeaders;
+use super::routes::CabinetRoutes;
 use crate::http::Web;
 use crate::provider::Providers;
 

@@ -15,7 +15,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::context::ProxyContext;
-use super::{admits, headers, identity_headers};
+use super::headers;
+use super::reverse_proxy::identity_headers;
+use super::routes::admits;
 use crate::canonical_path::CanonicalPath;
 use crate::http::error::AppError;
 use crate::return_path::ReturnPath;
@@ -93,7 +95,7 @@ pub async fn check(
             response.headers_mut().insert(LOCATION, value);
         }
         // A bare status: the front proxy decides what the user sees.
-        response.extensions_mut().insert(super::FromUpstream);
+        response.extensions_mut().insert(crate::http::FromUpstream);
         return Ok(response);
     };
     let audience = route.map(|r| r.name.as_str()).unwrap_or("cabinet");
@@ -116,7 +118,7 @@ pub async fn check(
     response
         .headers_mut()
         .insert("cache-control", HeaderValue::from_static("no-store"));
-    response.extensions_mut().insert(super::FromUpstream);
+    response.extensions_mut().insert(crate::http::FromUpstream);
     Ok(response)
 }
 
@@ -142,7 +144,7 @@ fn original_uri(headers: &axum::http::HeaderMap, trusted: bool) -> Option<&str> 
 /// A status without a page of ours: the front proxy decides what the user sees.
 fn bare(status: StatusCode) -> Response {
     let mut response = status.into_response();
-    response.extensions_mut().insert(super::FromUpstream);
+    response.extensions_mut().insert(crate::http::FromUpstream);
     response
 }
 

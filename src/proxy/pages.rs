@@ -37,7 +37,7 @@ pub async fn signed_in_page(
     MaybeSession(authentication): MaybeSession,
     parts: Parts,
 ) -> Result<Response, AppError> {
-    super::refuse_method(&parts.method)?;
+    super::reverse_proxy::refuse_method(&parts.method)?;
     let session = match authentication {
         Authentication::Authenticated(session) => *session,
         Authentication::Expired | Authentication::None => {

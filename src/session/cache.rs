@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
 
-use super::Session;
+use super::record::Session;
 
 /// Entries beyond this are dropped (stale ones first) so a flood of cookies cannot grow memory.
 const MAX_ENTRIES: usize = 50_000;

@@ -36,7 +36,7 @@ impl RevokedBy {
 #[derive(Debug, Clone)]
 pub enum Whom<'a> {
     /// The session of this token (logout).
-    Token(&'a super::SessionToken),
+    Token(&'a super::token::SessionToken),
     /// One session by id.
     Id(Uuid),
     /// One session by id, only if it belongs to this person (a user ending another session).

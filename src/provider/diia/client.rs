@@ -10,7 +10,7 @@ use tokio::sync::Mutex;
 use url::Url;
 
 use super::wire;
-use crate::provider::ProviderError;
+use crate::provider::exchange::ProviderError;
 
 /// Diia's session tokens live about 2 h; the SDKs renew a little before. So do we.
 const TOKEN_LIFETIME: Duration = Duration::from_secs(2 * 60 * 60 - 5 * 60);

@@ -12,7 +12,7 @@ use reqwest::Method;
 use url::Url;
 
 use crate::config::{DiiaSettings, ProviderCommon};
-use crate::provider::{
+use crate::provider::exchange::{
     CallbackError, CallbackResult, ProviderCallback, ProviderError, RequestHash, StartedRequest,
 };
 use client::DiiaClient;

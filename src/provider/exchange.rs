@@ -1,0 +1,144 @@
+//! What the login and a provider exchange, whatever the provider: the request hash to be
+//! signed, the started request, the decoded callback, and what can go wrong.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use sha2::{Digest, Sha256};
+use url::Url;
+
+/// What the provider is asked to have signed: base64(SHA-256(our random request id)).
+/// The plain id never leaves kepgate; the hash never reaches the browser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestHash(String);
+
+impl RequestHash {
+    /// A fresh random request id and its hash. Returns (hash, 32 random bytes of the id).
+    pub fn generate() -> Result<(RequestHash, [u8; 32]), getrandom::Error> {
+        let mut id = [0u8; 32];
+        getrandom::fill(&mut id)?;
+        Ok((RequestHash::of(&id), id))
+    }
+
+    pub fn of(request_id: &[u8]) -> RequestHash {
+        RequestHash(STANDARD.encode(Sha256::digest(request_id)))
+    }
+
+    /// Accepts only the exact form we send: base64 (standard, padded) of 32 bytes.
+    pub fn parse(s: &str) -> Option<RequestHash> {
+        let bytes = STANDARD.decode(s).ok()?;
+        (bytes.len() == 32 && STANDARD.encode(&bytes) == s).then(|| RequestHash(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The 32 hash bytes the signature's messageDigest must equal.
+    pub fn digest(&self) -> Vec<u8> {
+        STANDARD.decode(&self.0).unwrap_or_default()
+    }
+}
+
+/// What the login page shows after a provider accepted the request.
+#[derive(Debug, Clone)]
+pub struct StartedRequest {
+    /// Link that opens the provider's app (deeplink), if the provider works that way.
+    pub link: Option<Url>,
+    /// Whether a QR code of `link` should be offered for scanning with a phone.
+    pub show_qr: bool,
+    /// True when the provider pushed the request to the user's phone by their identifier.
+    pub pushed_to_phone: bool,
+}
+
+/// Input the provider needs from the user, when it needs any («Ідентифікатор користувача»).
+#[derive(Debug, Clone)]
+pub struct UserHintSpec {
+    pub label_uk: String,
+    pub label_en: String,
+}
+
+/// A callback, decoded but not yet trusted.
+#[derive(Debug, Clone)]
+pub struct ProviderCallback {
+    pub request_hash: RequestHash,
+    pub result: CallbackResult,
+}
+
+#[derive(Debug, Clone)]
+pub enum CallbackResult {
+    /// A CMS/CAdES signature (DER) to verify against the request hash.
+    Signed(Vec<u8>),
+    /// The user declined (or the provider refused) — never grants anything.
+    Declined { reason: String },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderError {
+    /// Network error or 5xx after the allowed retries: "provider unavailable".
+    #[error("provider unavailable: {0}")]
+    Unavailable(String),
+    /// No answer within `http_timeout`. Not retried: the request may have reached the provider
+    /// (a second offer request would be a duplicate), and the user should not wait twice.
+    #[error("provider did not answer in time: {0}")]
+    Timeout(String),
+    /// The provider refused the request (4xx other than a renewable 401).
+    #[error("provider refused the request (HTTP {status}): {message}")]
+    Refused { status: u16, message: String },
+    /// The provider answered something that is not its documented format.
+    #[error("provider answered in an unexpected format: {0}")]
+    BadAnswer(String),
+    /// kepgate is not set up for this provider yet (e.g. `kepgate diia setup` not run).
+    #[error("provider not set up: {0}")]
+    NotConfigured(String),
+}
+
+impl ProviderError {
+    /// Label for metrics and the pending login's outcome reason.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ProviderError::Unavailable(_) => "provider_unavailable",
+            ProviderError::Timeout(_) => "provider_timeout",
+            ProviderError::Refused { .. } => "provider_refused",
+            ProviderError::BadAnswer(_) => "provider_bad_answer",
+            ProviderError::NotConfigured(_) => "provider_not_configured",
+        }
+    }
+
+    /// The `kind` label of `kepgate_provider_errors_total`: what an operator acts on.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ProviderError::Unavailable(_) => "unavailable",
+            ProviderError::Timeout(_) => "timeout",
+            ProviderError::Refused { .. } => "refused",
+            ProviderError::BadAnswer(_) => "bad_response",
+            ProviderError::NotConfigured(_) => "not_configured",
+        }
+    }
+}
+
+/// Why a callback could not even be read.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum CallbackError {
+    #[error("malformed callback: {0}")]
+    Malformed(String),
+    #[error("the trace id header does not match the request id in the body")]
+    TraceIdMismatch,
+    #[error("unsupported callback action {0:?}")]
+    UnsupportedAction(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_hash_is_base64_sha256_and_parses_only_that_form() {
+        let (hash, id) = RequestHash::generate().unwrap();
+        assert_eq!(hash.digest(), Sha256::digest(id).to_vec());
+        assert_eq!(RequestHash::parse(hash.as_str()), Some(hash.clone()));
+        assert_eq!(RequestHash::parse("not base64!"), None);
+        assert_eq!(RequestHash::parse(&STANDARD.encode([1u8; 31])), None);
+        let unpadded = hash.as_str().trim_end_matches('=');
+        assert_eq!(RequestHash::parse(unpadded), None);
+    }
+}

@@ -1,0 +1,344 @@
+//! The reverse proxy for signed-in users: every request outside kepgate's prefix is matched to
+//! a route, stripped of anything a client could use to pose as someone, checked against the
+//! session and the route's policy, and streamed to the upstream with the identity headers and
+//! the signed assertion. Bodies stream both ways (no buffering); WebSocket upgrades are
+//! tunnelled after the upstream's 101.
+
+use std::net::SocketAddr;
+
+use askama::Template;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::header::{CACHE_CONTROL, HOST, ORIGIN, UPGRADE};
+use axum::http::{HeaderValue, StatusCode, Uri};
+use axum::response::{Html, IntoResponse, Response};
+
+use super::context::ProxyContext;
+use super::headers;
+use super::idle_body::{ClientBodyFailure, IdleTimeout, Watched};
+use super::routes::{CabinetRoute, admits};
+use super::{assertion, tunnel};
+use crate::http::FromUpstream;
+use crate::http::csrf;
+use crate::http::error::AppError;
+use crate::http::pages::PageChrome;
+use crate::http::signed_in::sign_in_required;
+use crate::session::{Authentication, Session};
+
+#[derive(Template)]
+#[template(path = "not_allowed.html")]
+struct NotAllowedPage {
+    chrome: PageChrome,
+    full_name: String,
+    rnokpp: Option<String>,
+    edrpou: Option<String>,
+    logout_action: String,
+    csrf: String,
+}
+
+/// CONNECT would reach the upstream as another target than the one judged (the client rewrites
+/// it to the upstream's authority); TRACE and TRACK echo the identity headers back.
+pub(super) fn refuse_method(method: &axum::http::Method) -> Result<(), AppError> {
+    if matches!(method.as_str(), "CONNECT" | "TRACE" | "TRACK") {
+        tracing::info!(%method, "method refused in the cabinet's space");
+        return Err(AppError::MethodNotAllowed);
+    }
+    Ok(())
+}
+
+/// The reverse proxy for the cabinet's space.
+pub async fn cabinet(
+    State(state): State<ProxyContext>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    mut request: Request,
+) -> Result<Response, AppError> {
+    // First, always, public routes included: nobody sends our identity headers but us.
+    headers::strip_identity(
+        request.headers_mut(),
+        &state.identity_headers,
+        state.web.settings.proxy.underscores_in_headers,
+    );
+
+    refuse_method(request.method())?;
+    let path = crate::http::canonical_path::take(&mut request)
+        .map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let Some(route) = state.routes.find(path.for_decisions()) else {
+        return Err(AppError::NotFound);
+    };
+    let session = if route.settings.public {
+        None
+    } else {
+        let (parts, body) = request.into_parts();
+        let expired = match state.web.authenticate(&parts.headers).await? {
+            Authentication::Authenticated(session) => Err(*session),
+            Authentication::Expired => Ok(true),
+            Authentication::None => Ok(false),
+        };
+        let session = match expired {
+            Err(session) => session,
+            // A cookie whose session ended: the login page says so ("your session ended").
+            // While the database is away, 503 here rather than a login that cannot work.
+            Ok(expired) => {
+                state.web.database_reachable().await?;
+                return Ok(sign_in_required(
+                    &state.web.settings.server,
+                    &parts,
+                    expired,
+                ));
+            }
+        };
+        if !admits(&route.settings.allow, &session) {
+            tracing::info!(route = %route.name, session = %session.id, "signed-in user not allowed on this route");
+            metrics::counter!("kepgate_proxy_denied_total", "route" => route.name.clone())
+                .increment(1);
+            return not_allowed(&state, &parts, &session);
+        }
+        request = Request::from_parts(parts, body);
+        Some(session)
+    };
+    forward(&state, route, request, peer, session.as_ref()).await
+}
+
+fn not_allowed(
+    state: &ProxyContext,
+    parts: &axum::http::request::Parts,
+    session: &Session,
+) -> Result<Response, AppError> {
+    let token = csrf::issue(&parts.headers, &state.web.settings.server)
+        .map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let page = NotAllowedPage {
+        chrome: PageChrome::from_parts(parts, &state.web.settings),
+        full_name: session.identity.full_name.clone(),
+        rnokpp: session.identity.rnokpp.as_ref().map(|r| r.to_string()),
+        edrpou: session.identity.edrpou.as_ref().map(|e| e.to_string()),
+        logout_action: state.web.settings.server.path("/logout"),
+        csrf: token.value,
+    };
+    let mut response = (
+        StatusCode::FORBIDDEN,
+        Html(page.render().map_err(anyhow::Error::new)?),
+    )
+        .into_response();
+    if let Some(cookie) = token.set_cookie
+        && let Ok(value) = HeaderValue::from_str(&cookie)
+    {
+        response
+            .headers_mut()
+            .append(axum::http::header::SET_COOKIE, value);
+    }
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+async fn forward(
+    state: &ProxyContext,
+    route: &CabinetRoute,
+    mut request: Request,
+    peer: SocketAddr,
+    session: Option<&Session>,
+) -> Result<Response, AppError> {
+    let settings = &state.web.settings;
+    let wants_upgrade = request
+        .headers()
+        .get(UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    if wants_upgrade && !websocket_origin_allowed(state, &request) {
+        tracing::warn!(route = %route.name, "WebSocket handshake from a foreign origin refused");
+        return Err(AppError::Forbidden);
+    }
+    // Taken before the request is handed on: the client's side of a future tunnel.
+    let client_upgrade = wants_upgrade.then(|| hyper::upgrade::on(&mut request));
+
+    let (mut parts, body) = request.into_parts();
+    // The session's own token, read before our cookies are stripped: a tunnel re-checks it.
+    let tunnel_token = wants_upgrade
+        .then(|| {
+            crate::http::cookies::get(
+                &parts.headers,
+                &settings.server,
+                crate::http::cookies::CookieKind::Session,
+            )
+        })
+        .flatten()
+        .and_then(|raw| crate::session::SessionToken::parse(&raw));
+    let origin = crate::http::client_addr::client_origin(
+        &parts.headers,
+        peer.ip(),
+        &settings.proxy.trusted_proxies,
+        settings.server.base_url.scheme(),
+    );
+    headers::strip_hop_by_hop(&mut parts.headers, wants_upgrade);
+    headers::strip_our_cookies(&mut parts.headers, &settings.server);
+    headers::set_forwarded(&mut parts.headers, &origin);
+    if let Some(session) = session {
+        let now = state.web.clock.now();
+        let assertion = state
+            .assertions
+            .sign(session, &route.name, now)
+            .map_err(AppError::Internal)?;
+        identity_headers(
+            &mut parts.headers,
+            &state.identity_headers,
+            session,
+            &assertion,
+        );
+    }
+    let upstream = &route.settings.upstream;
+    let authority = upstream_authority(upstream)?;
+    let path_and_query = parts
+        .uri
+        .path_and_query()
+        .map(|pq| pq.as_str())
+        .unwrap_or("/");
+    parts.uri = Uri::builder()
+        .scheme("http")
+        .authority(authority.as_str())
+        .path_and_query(path_and_query)
+        .build()
+        .map_err(|e| AppError::Internal(anyhow::Error::new(e)))?;
+    if !route.settings.preserve_host {
+        parts.headers.insert(
+            HOST,
+            HeaderValue::from_str(&authority)
+                .map_err(|e| AppError::Internal(anyhow::Error::new(e)))?,
+        );
+    }
+    parts.version = axum::http::Version::HTTP_11;
+    let idle = route.settings.idle_timeout;
+    let (body, client_body) = Watched::new(IdleTimeout::new(body, idle));
+    let upstream_request = Request::from_parts(parts, Body::new(body));
+
+    let started = std::time::Instant::now();
+    let outcome = tokio::time::timeout(
+        route.settings.response_timeout,
+        route.client.request(upstream_request),
+    )
+    .await;
+    let mut response = match outcome {
+        Err(_) => {
+            record(&route.name, "timeout", started);
+            tracing::warn!(route = %route.name, "upstream did not answer in time");
+            return Err(AppError::UpstreamTimeout);
+        }
+        // The client's body broke off or stalled: its request, not the cabinet, failed.
+        Ok(Err(e)) if client_body.get().is_some() => {
+            record(&route.name, "client_error", started);
+            tracing::info!(route = %route.name, error = %e, "the client's request body failed");
+            return Err(match client_body.get() {
+                Some(ClientBodyFailure::Stalled) => AppError::RequestTimeout,
+                _ => AppError::BadRequest("malformed request body".to_owned()),
+            });
+        }
+        Ok(Err(e)) => {
+            record(&route.name, "unavailable", started);
+            tracing::warn!(route = %route.name, error = %e, "upstream unreachable");
+            return Err(AppError::UpstreamUnavailable);
+        }
+        Ok(Ok(response)) => response,
+    };
+    record(&route.name, "ok", started);
+
+    if response.status() == StatusCode::SWITCHING_PROTOCOLS
+        && let Some(client_upgrade) = client_upgrade
+    {
+        let upstream_upgrade = hyper::upgrade::on(&mut response);
+        let watch = session
+            .zip(tunnel_token)
+            .map(|(s, token)| tunnel::SessionWatch {
+                session_id: s.id,
+                token,
+                expires_at: s.expires_at,
+                db: state.web.db.clone(),
+                clock: state.web.clock.clone(),
+                revocations: state.web.sessions.cache().revocations(),
+            });
+        tunnel::spawn(client_upgrade, upstream_upgrade, watch, route.name.clone());
+        let (parts, _) = response.into_parts();
+        let mut response = Response::from_parts(parts, Body::empty());
+        response.extensions_mut().insert(FromUpstream);
+        return Ok(response);
+    }
+
+    let (mut parts, body) = response.into_parts();
+    headers::strip_hop_by_hop(&mut parts.headers, false);
+    // Shared office PCs never cache authenticated pages, whatever the route allows.
+    if session.is_some_and(|s| !route.settings.allow_caching || s.shared_pc) {
+        parts
+            .headers
+            .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    let mut response = Response::from_parts(parts, Body::new(IdleTimeout::new(body, idle)));
+    response.extensions_mut().insert(FromUpstream);
+    Ok(response)
+}
+
+fn record(route: &str, outcome: &'static str, started: std::time::Instant) {
+    let labels = [("route", route.to_owned()), ("outcome", outcome.to_owned())];
+    metrics::counter!("kepgate_proxy_requests_total", &labels).increment(1);
+    metrics::histogram!("kepgate_proxy_upstream_seconds", &labels)
+        .record(started.elapsed().as_secs_f64());
+}
+
+fn upstream_authority(upstream: &url::Url) -> Result<String, AppError> {
+    let host = upstream
+        .host_str()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("upstream without host")))?;
+    Ok(match upstream.port_or_known_default() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    })
+}
+
+/// Cross-site WebSocket hijacking: the handshake carries cookies, so its Origin must be ours.
+fn websocket_origin_allowed(state: &ProxyContext, request: &Request) -> bool {
+    let Some(origin) = request.headers().get(ORIGIN).and_then(|v| v.to_str().ok()) else {
+        // Non-browser clients send no Origin; they still need the session cookie.
+        return true;
+    };
+    let server = &state.web.settings.server;
+    let ours = [
+        server.base_url.origin().ascii_serialization(),
+        server.public_base_url().origin().ascii_serialization(),
+    ];
+    ours.iter().any(|o| o == origin)
+        || state
+            .web
+            .settings
+            .proxy
+            .websocket_origins
+            .iter()
+            .any(|o| o == origin)
+}
+
+/// Sets the identity headers the cabinet reads (names from `[identity]`).
+pub fn identity_headers(
+    headers: &mut axum::http::HeaderMap,
+    names: &headers::IdentityHeaders,
+    session: &Session,
+    assertion: &str,
+) {
+    let identity = &session.identity;
+    let mut put = |name: &axum::http::HeaderName, value: &str| {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            headers.insert(name.clone(), value);
+        }
+    };
+    put(&names.subject, &assertion::subject(session));
+    put(&names.name, &headers::percent_encode(&identity.full_name));
+    if let Some(r) = &identity.rnokpp {
+        put(&names.rnokpp, r.as_str());
+    }
+    if let Some(e) = &identity.edrpou {
+        put(&names.edrpou, e.as_str());
+    }
+    if let Some(o) = &identity.organization {
+        put(&names.organization, &headers::percent_encode(o));
+    }
+    put(&names.provider, &session.provider);
+    put(&names.cert_serial, &identity.cert_serial_hex);
+    put(&names.session, &session.id.to_string());
+    put(&names.assertion, assertion);
+}

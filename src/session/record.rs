@@ -1,0 +1,42 @@
+//! A session as a request sees it, and what a request's cookie amounts to.
+
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::identity::SignerIdentity;
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id: Uuid,
+    pub provider: String,
+    pub identity: SignerIdentity,
+    pub created_at: OffsetDateTime,
+    /// The absolute end, whatever the activity.
+    pub expires_at: OffsetDateTime,
+    /// Sliding: the session ends this long after its last request.
+    pub idle_timeout: time::Duration,
+    /// Logged in from a «public / shared computer»: shorter idle timeout, no persistent cookie,
+    /// and every response for it must be `Cache-Control: no-store` (the proxy too).
+    pub shared_pc: bool,
+}
+
+/// What a request's cookie amounts to.
+#[derive(Debug, Clone)]
+pub enum Authentication {
+    /// Boxed: a session with its identity is large, the other answers are empty.
+    Authenticated(Box<Session>),
+    /// The request carried a session cookie that no longer opens a session (idle or absolute
+    /// timeout, revoked, unknown): the login page should say "your session ended".
+    Expired,
+    /// No session cookie at all.
+    None,
+}
+
+impl Authentication {
+    pub fn session(self) -> Option<Session> {
+        match self {
+            Authentication::Authenticated(s) => Some(*s),
+            Authentication::Expired | Authentication::None => None,
+        }
+    }
+}
