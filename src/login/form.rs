@@ -69,29 +69,36 @@ pub async fn login_page(
         Some("expired") => Some(chrome.t.notice_session_ended.to_owned()),
         _ => None,
     };
-    render_login(
-        &state,
-        chrome,
-        &parts.headers,
-        &rd,
-        query.provider.as_deref(),
-        None,
+    let shown = FormShown {
+        return_path: &rd,
+        selected: query.provider.as_deref(),
+        error: None,
         notice,
-        StatusCode::OK,
-    )
+    };
+    render_login(&state, chrome, &parts.headers, shown, StatusCode::OK)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What the form shows besides the providers: the way back, the provider picked, a message.
+struct FormShown<'a> {
+    return_path: &'a ReturnPath,
+    selected: Option<&'a str>,
+    error: Option<String>,
+    notice: Option<String>,
+}
+
 fn render_login(
     state: &LoginContext,
     chrome: PageChrome,
     headers: &HeaderMap,
-    rd: &ReturnPath,
-    selected: Option<&str>,
-    error: Option<String>,
-    notice: Option<String>,
+    shown: FormShown<'_>,
     status: StatusCode,
 ) -> Result<Response, AppError> {
+    let FormShown {
+        return_path: rd,
+        selected,
+        error,
+        notice,
+    } = shown;
     let server = &state.web.settings.server;
     let token = csrf::issue(headers, server).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
     let lang = chrome.lang;
@@ -179,16 +186,13 @@ pub async fn start_form(
         }
         Err(BeginError::Provider(e)) => {
             let message = provider_error_text(&e, chrome.t);
-            render_login(
-                &state,
-                chrome,
-                &headers,
-                &rd,
-                Some(&form.provider),
-                Some(message),
-                None,
-                StatusCode::BAD_GATEWAY,
-            )
+            let shown = FormShown {
+                return_path: &rd,
+                selected: Some(&form.provider),
+                error: Some(message),
+                notice: None,
+            };
+            render_login(&state, chrome, &headers, shown, StatusCode::BAD_GATEWAY)
         }
         Err(BeginError::App(e)) => Err(e),
     }

@@ -276,10 +276,18 @@ async fn path_of(c: &Client) -> String {
 }
 
 async fn displayed(c: &Client, css: &str) -> bool {
-    match c.find(Locator::Css(css)).await {
-        Ok(e) => e.is_displayed().await.unwrap_or(false),
-        Err(_) => false,
+    // The live page swaps the QR picture in place: an element found a moment earlier can be
+    // detached (stale) when asked; found again, the new one answers.
+    for _ in 0..3 {
+        match c.find(Locator::Css(css)).await {
+            Ok(e) => match e.is_displayed().await {
+                Ok(shown) => return shown,
+                Err(_) => continue,
+            },
+            Err(_) => return false,
+        }
     }
+    false
 }
 
 /// Saves a PNG of the viewport as `name.png` (and into docs/screenshots/ when asked to).

@@ -1,0 +1,298 @@
+//! Rules that serde's types alone cannot say, each worded for the person editing the file.
+
+use std::time::Duration;
+
+use secrecy::ExposeSecret;
+use url::Url;
+
+use super::load::ConfigError;
+use super::providers::ProviderSettings;
+use super::sections::{RouteSettings, Settings, redacted_url};
+
+impl Settings {
+    /// Every rule, section by section; the first broken one is reported.
+    pub(crate) fn check(&self) -> Result<(), ConfigError> {
+        self.check_server()?;
+        self.check_database()?;
+        for (id, provider) in &self.providers {
+            self.check_provider(id, provider)?;
+        }
+        for (name, route) in &self.routes {
+            self.check_route(name, route)?;
+        }
+        self.check_identity()?;
+        self.check_login()?;
+        self.check_session()?;
+        self.check_qr()
+    }
+
+    fn check_server(&self) -> Result<(), ConfigError> {
+        let prefix = &self.server.route_prefix;
+        if !prefix.starts_with('/') || prefix.ends_with('/') || prefix.len() < 2 {
+            return Err(ConfigError::Invalid(format!(
+                "server.route_prefix: {prefix:?} must start with '/' and not end with '/' (for example \"/.kepgate\")"
+            )));
+        }
+        let canonical = crate::canonical_path::CanonicalPath::parse(prefix);
+        if prefix.contains(['?', '#', ' ', '{', '}', '*'])
+            || canonical.as_ref().map(|p| p.for_decisions()) != Ok(prefix.as_str())
+        {
+            return Err(ConfigError::Invalid(format!(
+                "server.route_prefix: {prefix:?} may contain only plain path characters"
+            )));
+        }
+        for (key, url) in [
+            ("server.base_url", Some(&self.server.base_url)),
+            (
+                "server.public_base_url",
+                self.server.public_base_url.as_ref(),
+            ),
+        ] {
+            if let Some(url) = url
+                && !matches!(url.scheme(), "http" | "https")
+            {
+                return Err(ConfigError::Invalid(format!(
+                    "{key}: {url} must be an http:// or https:// URL"
+                )));
+            }
+        }
+        if self.server.header_read_timeout.is_zero() {
+            return Err(ConfigError::Invalid(
+                "server.header_read_timeout: must be at least 1 second".to_owned(),
+            ));
+        }
+        if self.server.body_limit_bytes == 0 {
+            return Err(ConfigError::Invalid(
+                "server.body_limit_bytes: must be at least 1".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_database(&self) -> Result<(), ConfigError> {
+        let db = self.database.url.expose_secret();
+        match Url::parse(db) {
+            Ok(url) if matches!(url.scheme(), "postgres" | "postgresql") => {}
+            _ => {
+                return Err(ConfigError::Invalid(format!(
+                    "database.url (or DATABASE_URL): {} is not a postgres:// URL",
+                    redacted_url(db)
+                )));
+            }
+        }
+        if self.database.max_connections == 0 {
+            return Err(ConfigError::Invalid(
+                "database.max_connections: must be at least 1".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_provider(&self, id: &str, provider: &ProviderSettings) -> Result<(), ConfigError> {
+        if id.is_empty()
+            || !id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            return Err(ConfigError::Invalid(format!(
+                "providers.{id}: a provider id may contain only a-z, 0-9 and '-' (it appears in URLs)"
+            )));
+        }
+        let common = provider.common();
+        if common.callback_secret.expose_secret().len() < 32 {
+            return Err(ConfigError::Invalid(format!(
+                "providers.{id}.callback_secret: must be at least 32 characters (generate one with `openssl rand -hex 32`)"
+            )));
+        }
+        if !common
+            .callback_secret
+            .expose_secret()
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(ConfigError::Invalid(format!(
+                "providers.{id}.callback_secret: use only letters, digits, '-' and '_' (it is a URL path segment)"
+            )));
+        }
+        if common.request_ttl.is_zero() || common.request_ttl > Duration::from_secs(900) {
+            return Err(ConfigError::Invalid(format!(
+                "providers.{id}.request_ttl: must be between 1 and 900 seconds"
+            )));
+        }
+        if common.http_timeout.is_zero() {
+            return Err(ConfigError::Invalid(format!(
+                "providers.{id}.http_timeout: must be at least 1 second"
+            )));
+        }
+        // A login start may wait for two calls (session token, then the request): both must
+        // fit in the page's own time limit, or the user sees "did not finish in time"
+        // instead of the provider's message, and the pending login is never marked failed.
+        if common.http_timeout * 2 >= self.server.request_timeout {
+            return Err(ConfigError::Invalid(format!(
+                "providers.{id}.http_timeout: must be less than half of server.request_timeout ({} s)",
+                self.server.request_timeout.as_secs()
+            )));
+        }
+        match provider {
+            ProviderSettings::Diia(diia) => {
+                if !matches!(diia.api_base_url.scheme(), "http" | "https") {
+                    return Err(ConfigError::Invalid(format!(
+                        "providers.{id}.api_base_url: {} must be an http(s) URL",
+                        diia.api_base_url
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn check_route(&self, name: &str, route: &RouteSettings) -> Result<(), ConfigError> {
+        if !route.prefix.starts_with('/') {
+            return Err(ConfigError::Invalid(format!(
+                "routes.{name}.prefix: {:?} must start with '/'",
+                route.prefix
+            )));
+        }
+        // Requests are matched in canonical form, so a prefix in any other form would
+        // never match (or match something else than it says).
+        let canonical = crate::canonical_path::CanonicalPath::parse(&route.prefix);
+        if canonical.as_ref().map(|p| p.for_decisions()) != Ok(route.prefix.as_str()) {
+            return Err(ConfigError::Invalid(format!(
+                "routes.{name}.prefix: {:?} is not a canonical path (no '.', '..', '//', ';' parameters, percent-encoding of plain characters or lower-case hex)",
+                route.prefix
+            )));
+        }
+        if route.prefix.starts_with(&self.server.route_prefix) {
+            return Err(ConfigError::Invalid(format!(
+                "routes.{name}.prefix: {:?} is inside kepgate's reserved {}",
+                route.prefix, self.server.route_prefix
+            )));
+        }
+        if !matches!(route.upstream.scheme(), "http") || route.upstream.host().is_none() {
+            return Err(ConfigError::Invalid(format!(
+                "routes.{name}.upstream: {} must be an http://host:port URL (TLS to the upstream is not supported yet)",
+                route.upstream
+            )));
+        }
+        if route.public && !route.allow.is_open() {
+            return Err(ConfigError::Invalid(format!(
+                "routes.{name}: a public route cannot have an access policy (allow.*)"
+            )));
+        }
+        for code in &route.allow.rnokpp {
+            crate::identity::Rnokpp::parse(code)
+                .map_err(|e| ConfigError::Invalid(format!("routes.{name}.allow.rnokpp: {e}")))?;
+        }
+        for code in &route.allow.edrpou {
+            crate::identity::Edrpou::parse(code)
+                .map_err(|e| ConfigError::Invalid(format!("routes.{name}.allow.edrpou: {e}")))?;
+        }
+        for provider in &route.allow.providers {
+            if !self.providers.contains_key(provider) {
+                return Err(ConfigError::Invalid(format!(
+                    "routes.{name}.allow.providers: no provider {provider:?} is configured"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_identity(&self) -> Result<(), ConfigError> {
+        let identity = &self.identity;
+        for header in identity
+            .header_names()
+            .into_iter()
+            .chain([identity.header_prefix.as_str()])
+        {
+            if header.is_empty()
+                || !header
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            {
+                return Err(ConfigError::Invalid(format!(
+                    "identity: header name {header:?} must be lower-case letters, digits and '-'"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_login(&self) -> Result<(), ConfigError> {
+        if self.login.max_starts_in_flight == 0 || self.login.max_pending == 0 {
+            return Err(ConfigError::Invalid(
+                "login.max_starts_in_flight and login.max_pending: must be at least 1".to_owned(),
+            ));
+        }
+        if self.login.start_rate_per_minute == 0 {
+            return Err(ConfigError::Invalid(
+                "login.start_rate_per_minute: must be at least 1".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_qr(&self) -> Result<(), ConfigError> {
+        let l = &self.login;
+        let invalid = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
+        if !(1..=30).contains(&l.qr_rotate_seconds) {
+            return invalid("login.qr_rotate_seconds: must be between 1 and 30");
+        }
+        // A link must outlive at least one rotation, or a code on the screen could already be
+        // refused; a minute is far more than scanning takes.
+        if l.qr_link_max_age < Duration::from_secs(l.qr_rotate_seconds)
+            || l.qr_link_max_age > Duration::from_secs(60)
+        {
+            return invalid(
+                "login.qr_link_max_age: must be at least login.qr_rotate_seconds and at most 60 seconds",
+            );
+        }
+        if let Some(key) = &l.qr_link_key
+            && key.expose_secret().len() < 32
+        {
+            return invalid(
+                "login.qr_link_key: must be at least 32 characters (generate one with `openssl rand -hex 32`)",
+            );
+        }
+        Ok(())
+    }
+
+    fn check_session(&self) -> Result<(), ConfigError> {
+        let s = &self.session;
+        let invalid = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
+        // i32 seconds in the database (sessions.idle_timeout_seconds): 24 days is plenty.
+        let max = Duration::from_secs(i32::MAX as u64);
+        if s.idle_timeout.is_zero() || s.idle_timeout > max {
+            return invalid("session.idle_timeout: must be at least 1 second");
+        }
+        if s.absolute_timeout.is_zero() || s.absolute_timeout > Duration::from_secs(366 * 86400) {
+            return invalid("session.absolute_timeout: must be between 1 second and 366 days");
+        }
+        if s.idle_timeout > s.absolute_timeout {
+            return invalid(
+                "session.idle_timeout: must not be longer than session.absolute_timeout",
+            );
+        }
+        if s.shared_pc_idle_timeout.is_zero() || s.shared_pc_idle_timeout > s.idle_timeout {
+            return invalid(
+                "session.shared_pc_idle_timeout: must be at least 1 second and not longer than session.idle_timeout",
+            );
+        }
+        // A session must not idle out between two writes of its last activity.
+        if s.last_seen_write_interval.is_zero()
+            || s.last_seen_write_interval * 2 > s.shared_pc_idle_timeout
+        {
+            return invalid(
+                "session.last_seen_write_interval: must be at least 1 second and at most half of session.shared_pc_idle_timeout",
+            );
+        }
+        if s.cache_ttl > Duration::from_secs(300) {
+            return invalid(
+                "session.cache_ttl: must be at most 300 seconds (0 turns the cache off)",
+            );
+        }
+        if s.history_retention_days == 0 {
+            return invalid("session.history_retention_days: must be at least 1");
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,114 @@
+//! Reading the settings: defaults ← file ← environment, then the checks.
+
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+
+use super::sections::Settings;
+
+/// Prefix of every environment override: `KEPGATE_SERVER__LISTEN` sets `server.listen`.
+pub const ENV_PREFIX: &str = "KEPGATE_";
+/// Environment variables with our prefix that are not configuration keys.
+pub const ENV_NOT_KEYS: &[&str] = &["CONFIG"];
+/// Variables of kepgate's other commands (`KEPGATE_EMULATOR_LISTEN`, `KEPGATE_DEMO_…`) and of
+/// its tests: not gateway configuration, so never read as keys.
+pub const ENV_OTHER_PREFIXES: &[&str] = &["EMULATOR_", "CABINET_", "DEMO_", "TEST_"];
+
+/// Which built-in defaults sit under the file and the environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Defaults {
+    Production,
+    /// `kepgate demo`: its own database, so trying the demo never touches a real one.
+    Demo,
+}
+
+/// A configuration problem, worded for the person editing the file.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration file {0} does not exist")]
+    MissingFile(PathBuf),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Settings {
+    /// Loads defaults ← file (if given) ← `KEPGATE_…` ← `DATABASE_URL`, then checks the values.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::load_with(file, true, Defaults::Production)
+    }
+
+    /// `read_env = false` ignores the process environment (unit tests run in parallel and must
+    /// not see each other's variables; the CLI tests cover the environment in a real process).
+    pub fn load_with(
+        file: Option<&Path>,
+        read_env: bool,
+        defaults: Defaults,
+    ) -> Result<Self, ConfigError> {
+        let mut figment = Figment::new();
+        if defaults == Defaults::Demo {
+            figment = figment.merge(Serialized::default(
+                "database.url",
+                "postgres://postgres@127.0.0.1:5432/kepgate_demo",
+            ));
+        }
+        if let Some(path) = file {
+            if !path.exists() {
+                return Err(ConfigError::MissingFile(path.to_owned()));
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        if read_env {
+            figment = figment
+                .merge(
+                    Env::prefixed(ENV_PREFIX)
+                        .ignore(ENV_NOT_KEYS)
+                        .filter(|key| {
+                            let key = key.as_str().to_ascii_uppercase();
+                            !ENV_OTHER_PREFIXES.iter().any(|p| key.starts_with(p))
+                        })
+                        .split("__"),
+                )
+                .merge(
+                    Env::raw()
+                        .only(&["DATABASE_URL"])
+                        .map(|_| "database.url".into()),
+                );
+        }
+        let settings: Settings = figment.extract().map_err(describe_figment_error)?;
+        settings.check()?;
+        Ok(settings)
+    }
+}
+
+/// figment's errors already know the key path and where the value came from (file or the exact
+/// environment variable); we report every one of them, one per line, in that order.
+fn describe_figment_error(error: figment::Error) -> ConfigError {
+    let lines: Vec<String> = error
+        .into_iter()
+        .map(|e| {
+            let key = if e.path.is_empty() {
+                "(top level)".to_owned()
+            } else {
+                e.path.join(".")
+            };
+            let source = match &e.metadata {
+                Some(meta) => match &meta.source {
+                    Some(file) => format!(" (in {file})"),
+                    // The environment providers: name the exact variable the value came from.
+                    None if meta.name.contains(ENV_PREFIX) => format!(
+                        " (from environment variable {ENV_PREFIX}{})",
+                        e.path.join("__").to_ascii_uppercase()
+                    ),
+                    None if meta.name.contains("environment") => {
+                        " (from environment variable DATABASE_URL)".to_owned()
+                    }
+                    None => format!(" ({})", meta.name),
+                },
+                None => String::new(),
+            };
+            format!("{key}: {}{source}", e.kind)
+        })
+        .collect();
+    ConfigError::Invalid(lines.join("\n"))
+}

@@ -1,0 +1,20 @@
+//! Configuration: one TOML file plus `KEPGATE_…` environment overrides (and `DATABASE_URL`).
+//!
+//! Every key has a documented default (see README and `kepgate.example.toml`), so an empty file
+//! is a valid development configuration. Unknown keys are errors: a typo must not silently fall
+//! back to a default on a security gateway.
+//!
+//! [`Settings`] and its sections are in `sections.rs` (providers in `providers.rs`), reading them
+//! in `load.rs`, the rules serde cannot say in `check.rs`.
+
+mod check;
+mod load;
+mod providers;
+mod seconds;
+mod sections;
+#[cfg(test)]
+mod tests;
+
+pub use load::{ConfigError, Defaults, ENV_NOT_KEYS, ENV_OTHER_PREFIXES, ENV_PREFIX};
+pub use providers::{DiiaSettings, DiiaSetupSettings, ProviderCommon, ProviderSettings};
+pub use sections::*;

@@ -1,0 +1,118 @@
+//! `[providers.<id>]`: one section per configured provider; `kind` picks the adapter.
+
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use super::seconds;
+
+/// One provider; `kind` picks the adapter.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum ProviderSettings {
+    Diia(DiiaSettings),
+}
+
+impl ProviderSettings {
+    pub fn common(&self) -> &ProviderCommon {
+        match self {
+            ProviderSettings::Diia(d) => &d.common,
+        }
+    }
+}
+
+/// What every provider has, whatever its kind.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ProviderCommon {
+    /// Name in the «Провайдер» dropdown (Ukrainian) and its English form.
+    pub display_name: String,
+    pub display_name_en: Option<String>,
+    /// Position in the dropdown (smaller first, then by id).
+    #[serde(default)]
+    pub order: i32,
+    /// Secret path segment of this provider's callback URL:
+    /// `{public_base_url}{route_prefix}/callback/{id}/{callback_secret}`. At least 32 characters.
+    pub callback_secret: SecretString,
+    /// When set, callbacks are accepted only from these addresses (CIDR or single IPs).
+    #[serde(default)]
+    pub callback_allowed_ips: Vec<ipnet::IpNet>,
+    /// How long a pending login waits for the user, in seconds.
+    #[serde(default = "default_request_ttl", with = "seconds")]
+    pub request_ttl: Duration,
+    /// Time limit of one HTTP call to the provider, in seconds.
+    #[serde(default = "default_http_timeout", with = "seconds")]
+    pub http_timeout: Duration,
+    /// Extra attempts after a 5xx or a connection error (never after a 4xx).
+    #[serde(default = "default_http_retries")]
+    pub http_retries: u32,
+}
+
+impl ProviderCommon {
+    pub fn callback_secret_str(&self) -> &str {
+        self.callback_secret.expose_secret()
+    }
+}
+
+fn default_request_ttl() -> Duration {
+    Duration::from_secs(180)
+}
+fn default_http_timeout() -> Duration {
+    Duration::from_secs(10)
+}
+fn default_http_retries() -> u32 {
+    2
+}
+
+/// Diia.Signature partner API.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiiaSettings {
+    #[serde(flatten)]
+    pub common: ProviderCommon,
+    /// `https://api2.diia.gov.ua` (production) or `https://api2s.diia.gov.ua` (test).
+    pub api_base_url: Url,
+    /// The acquirer token Diia issued to the partner.
+    pub acquirer_token: SecretString,
+    /// Optional `auth_acquirer_token` sent as `Authorization: Basic …` when asking for a session.
+    pub auth_acquirer_token: Option<SecretString>,
+    /// Created once by `kepgate diia setup`, which prints them.
+    pub branch_id: Option<String>,
+    pub offer_id: Option<String>,
+    /// What `kepgate diia setup` registers (the name people see in Diia).
+    #[serde(default)]
+    pub setup: DiiaSetupSettings,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DiiaSetupSettings {
+    pub branch_name: String,
+    pub email: String,
+    pub region: String,
+    pub district: String,
+    pub location: String,
+    pub street: String,
+    pub house: String,
+    pub custom_full_name: String,
+    pub custom_full_address: String,
+    pub offer_name: String,
+}
+
+impl Default for DiiaSetupSettings {
+    fn default() -> Self {
+        Self {
+            branch_name: "kepgate".to_owned(),
+            email: "admin@example.ua".to_owned(),
+            region: "Київська обл.".to_owned(),
+            district: "Київ".to_owned(),
+            location: "м. Київ".to_owned(),
+            street: "вул. Хрещатик".to_owned(),
+            house: "1".to_owned(),
+            custom_full_name: "kepgate".to_owned(),
+            custom_full_address: "м. Київ, вул. Хрещатик, 1".to_owned(),
+            offer_name: "Вхід до кабінету".to_owned(),
+        }
+    }
+}

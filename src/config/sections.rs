@@ -1,0 +1,453 @@
+//! The sections of the configuration file and their documented defaults.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use super::providers::ProviderSettings;
+use super::seconds;
+use crate::language::Lang;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    #[serde(default)]
+    pub server: ServerSettings,
+    #[serde(default)]
+    pub database: DatabaseSettings,
+    #[serde(default)]
+    pub metrics: MetricsSettings,
+    #[serde(default)]
+    pub ui: UiSettings,
+    #[serde(default)]
+    pub log: LogSettings,
+    #[serde(default)]
+    pub trust: TrustSettings,
+    #[serde(default)]
+    pub login: LoginSettings,
+    /// Where signed-in users go: path prefix → upstream, by route name (the name is the
+    /// assertion's `aud`). Without routes, a signed-in user sees kepgate's own "who am I" page.
+    #[serde(default)]
+    pub routes: BTreeMap<String, RouteSettings>,
+    #[serde(default)]
+    pub identity: IdentitySettings,
+    #[serde(default)]
+    pub proxy: ProxySettings,
+    #[serde(default)]
+    pub session: SessionSettings,
+    /// Providers in the «Провайдер» list, by id (the id appears in callback URLs).
+    #[serde(default)]
+    pub providers: BTreeMap<String, ProviderSettings>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoginSettings {
+    /// Login starts allowed per client address per minute (then 429). The address is the peer's,
+    /// or the client's from `X-Forwarded-For` when the peer is one of `proxy.trusted_proxies`.
+    pub start_rate_per_minute: u32,
+    /// Login starts running at once on one replica (database writes and the provider call);
+    /// beyond it a start gets 503 «too many logins right now».
+    pub max_starts_in_flight: u32,
+    /// Unexpired pending logins across all replicas; beyond it a start gets the same 503. Bounds
+    /// what a flood from many addresses can put in the database. Each replica counts at most once
+    /// a second (plus its own starts since), so other replicas' starts of that second may overshoot.
+    pub max_pending: u32,
+    /// After a login is confirmed, how long the browser has to complete it, in seconds.
+    #[serde(with = "seconds")]
+    pub complete_within: Duration,
+    /// What the QR code and the link button hold: `rotating` (a short kepgate link that changes
+    /// every `qr_rotate_seconds`, QRLJacking defence) or `direct` (the provider's deeplink, for
+    /// deployments whose `public_base_url` phones cannot reach).
+    pub qr_mode: QrMode,
+    /// Seconds between two rotating links on the waiting page.
+    pub qr_rotate_seconds: u64,
+    /// Seconds a rotating link stays usable after it was shown (scan and tap time included).
+    #[serde(with = "seconds")]
+    pub qr_link_max_age: Duration,
+    /// Before the provider app, the phone sees who asks, from where, and picks the verification
+    /// code shown on the computer (rotating mode only).
+    pub phone_check: bool,
+    /// A link opened by the browser that started the login (same phone) goes straight to the
+    /// provider app, skipping the checks that only make sense across two devices.
+    pub same_device_shortcut: bool,
+    /// Key of the rotating links' MAC, the same on every replica (at least 32 characters).
+    /// Unset: one is generated once and kept in the database.
+    pub qr_link_key: Option<SecretString>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QrMode {
+    Rotating,
+    Direct,
+}
+
+impl Default for LoginSettings {
+    fn default() -> Self {
+        Self {
+            start_rate_per_minute: 10,
+            max_starts_in_flight: 32,
+            max_pending: 10_000,
+            complete_within: Duration::from_secs(120),
+            qr_mode: QrMode::Rotating,
+            qr_rotate_seconds: 2,
+            qr_link_max_age: Duration::from_secs(10),
+            phone_check: true,
+            same_device_shortcut: true,
+            qr_link_key: None,
+        }
+    }
+}
+
+/// One cabinet route.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteSettings {
+    /// Path prefix this route serves (`/` for the cabinet itself, `/static/` …). The longest
+    /// matching prefix wins.
+    pub prefix: String,
+    /// The upstream's base URL (http://host:port). The request path is kept as it is.
+    pub upstream: Url,
+    /// Serve without a session (static assets, say). Identity headers are still stripped.
+    #[serde(default)]
+    pub public: bool,
+    /// Keep the client's Host header instead of the upstream's.
+    #[serde(default)]
+    pub preserve_host: bool,
+    /// Let the upstream's own Cache-Control through; otherwise authenticated responses are
+    /// marked `no-store` (shared office PCs).
+    #[serde(default)]
+    pub allow_caching: bool,
+    /// Seconds to connect to the upstream.
+    #[serde(default = "default_connect_timeout", with = "seconds")]
+    pub connect_timeout: Duration,
+    /// Seconds until the upstream's response headers (then 504).
+    #[serde(default = "default_response_timeout", with = "seconds")]
+    pub response_timeout: Duration,
+    /// Seconds a streamed body may stay silent in either direction before it is cut.
+    #[serde(default = "default_idle_timeout", with = "seconds")]
+    pub idle_timeout: Duration,
+    /// Access policy; a route with any list set admits only matching users.
+    #[serde(default)]
+    pub allow: AccessPolicy,
+}
+
+fn default_connect_timeout() -> Duration {
+    Duration::from_secs(5)
+}
+fn default_response_timeout() -> Duration {
+    Duration::from_secs(60)
+}
+fn default_idle_timeout() -> Duration {
+    Duration::from_secs(300)
+}
+
+/// Who may use a route. Empty = every signed-in user. Otherwise a user is admitted when
+/// (their РНОКПП or ЄДРПОУ is listed, if either list is set) and (their provider is listed, if
+/// that list is set). Keys with a company (ЄДРПОУ in the certificate) match `edrpou`, so one
+/// entry admits a company's own key and all its employees' keys.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccessPolicy {
+    pub rnokpp: Vec<String>,
+    pub edrpou: Vec<String>,
+    pub providers: Vec<String>,
+}
+
+impl AccessPolicy {
+    pub fn is_open(&self) -> bool {
+        self.rnokpp.is_empty() && self.edrpou.is_empty() && self.providers.is_empty()
+    }
+}
+
+/// The identity kepgate hands to the cabinet.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IdentitySettings {
+    /// Every client header starting with this prefix is removed from every request.
+    pub header_prefix: String,
+    pub subject_header: String,
+    /// UTF-8, percent-encoded (RFC 3986) so Ukrainian names travel in plain ASCII.
+    pub name_header: String,
+    pub rnokpp_header: String,
+    pub edrpou_header: String,
+    pub organization_header: String,
+    pub provider_header: String,
+    pub cert_serial_header: String,
+    pub session_header: String,
+    /// A short-lived ES256 JWT with all claims; keys at `{prefix}/jwks.json`.
+    pub assertion_header: String,
+    #[serde(with = "seconds")]
+    pub assertion_ttl: Duration,
+    /// PEM (PKCS#8) P-256 key for the assertion. Unset: one is generated and kept in the
+    /// database, so every replica signs with the same key.
+    pub assertion_key_file: Option<PathBuf>,
+}
+
+impl Default for IdentitySettings {
+    fn default() -> Self {
+        Self {
+            header_prefix: "x-kepgate-".to_owned(),
+            subject_header: "x-kepgate-subject".to_owned(),
+            name_header: "x-kepgate-name".to_owned(),
+            rnokpp_header: "x-kepgate-rnokpp".to_owned(),
+            edrpou_header: "x-kepgate-edrpou".to_owned(),
+            organization_header: "x-kepgate-organization".to_owned(),
+            provider_header: "x-kepgate-provider".to_owned(),
+            cert_serial_header: "x-kepgate-cert-serial".to_owned(),
+            session_header: "x-kepgate-session".to_owned(),
+            assertion_header: "x-kepgate-assertion".to_owned(),
+            assertion_ttl: Duration::from_secs(60),
+            assertion_key_file: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionSettings {
+    /// Seconds without a request after which a session ends (sliding).
+    #[serde(with = "seconds")]
+    pub idle_timeout: Duration,
+    /// Seconds after login at which a session ends whatever the activity.
+    #[serde(with = "seconds")]
+    pub absolute_timeout: Duration,
+    /// The idle timeout of a login from a «public / shared computer».
+    #[serde(with = "seconds")]
+    pub shared_pc_idle_timeout: Duration,
+    /// Whether the «shared computer» box on the login page starts ticked.
+    pub shared_pc_default: bool,
+    /// At most one `last_seen_at` write per session per this many seconds (per replica): the
+    /// idle timeout slides without a database write on every request.
+    #[serde(with = "seconds")]
+    pub last_seen_write_interval: Duration,
+    /// Seconds a replica trusts its in-process copy of a session without asking the database.
+    /// Revocations arrive by LISTEN/NOTIFY at once; this bounds the time when that channel is down.
+    #[serde(with = "seconds")]
+    pub cache_ttl: Duration,
+    /// Days the login history is kept; older rows are deleted by every replica, hourly.
+    pub history_retention_days: u32,
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        Self {
+            idle_timeout: Duration::from_secs(15 * 60),
+            absolute_timeout: Duration::from_secs(8 * 60 * 60),
+            shared_pc_idle_timeout: Duration::from_secs(5 * 60),
+            shared_pc_default: false,
+            last_seen_write_interval: Duration::from_secs(60),
+            cache_ttl: Duration::from_secs(10),
+            history_retention_days: 180,
+        }
+    }
+}
+
+impl IdentitySettings {
+    /// Every header name kepgate sets for the cabinet, for stripping client copies.
+    pub fn header_names(&self) -> [&str; 9] {
+        [
+            &self.subject_header,
+            &self.name_header,
+            &self.rnokpp_header,
+            &self.edrpou_header,
+            &self.organization_header,
+            &self.provider_header,
+            &self.cert_serial_header,
+            &self.session_header,
+            &self.assertion_header,
+        ]
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProxySettings {
+    /// Front proxies / load balancers whose X-Forwarded-* and Forwarded headers are believed.
+    /// From anyone else those headers are replaced.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Origins besides our own from which WebSocket handshakes are accepted.
+    pub websocket_origins: Vec<String>,
+    /// Pass client headers with `_` in their name to the cabinet (nginx's
+    /// `underscores_in_headers`). Off: they are dropped, because servers that read `_` as `-`
+    /// (WSGI, CGI, Rack) would take `x_kepgate_rnokpp` for an identity header. Names that fold
+    /// into an identity or forwarding header are dropped either way.
+    pub underscores_in_headers: bool,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrustSettings {
+    /// Trusted qualified CAs: PEM files and/or PKCS#7 bundles such as the national
+    /// `CACertificates.p7b`. Nothing is trusted by default — not even the emulator's CA.
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSettings {
+    /// Socket the gateway listens on.
+    pub listen: SocketAddr,
+    /// The address users browse (intranet name). Used for absolute links shown to the desktop.
+    pub base_url: Url,
+    /// The address providers call back and phones open; may be the only part exposed to the
+    /// internet. Defaults to `base_url`.
+    pub public_base_url: Option<Url>,
+    /// All of kepgate's own routes live under this path; everything else is the cabinet's.
+    pub route_prefix: String,
+    /// Per-request time limit for kepgate's own routes.
+    #[serde(with = "seconds")]
+    pub request_timeout: Duration,
+    /// Largest request body kepgate's own routes accept (the cabinet's routes stream any size).
+    pub body_limit_bytes: usize,
+    /// Time a client has to send a request's headers, from its first byte; then the connection
+    /// is closed (slow-loris).
+    #[serde(with = "seconds")]
+    pub header_read_timeout: Duration,
+    /// How long in-flight requests may take to finish after SIGTERM.
+    #[serde(with = "seconds")]
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            base_url: Url::parse("http://127.0.0.1:8080/").unwrap_or_else(|_| unreachable!()),
+            public_base_url: None,
+            route_prefix: "/.kepgate".to_owned(),
+            request_timeout: Duration::from_secs(30),
+            body_limit_bytes: 64 * 1024,
+            header_read_timeout: Duration::from_secs(10),
+            shutdown_grace: Duration::from_secs(20),
+        }
+    }
+}
+
+impl ServerSettings {
+    pub fn public_base_url(&self) -> &Url {
+        self.public_base_url.as_ref().unwrap_or(&self.base_url)
+    }
+
+    /// `route_prefix` joined with a path below it: `path("/healthz")` → `/.kepgate/healthz`.
+    pub fn path(&self, below: &str) -> String {
+        format!("{}{}", self.route_prefix, below)
+    }
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseSettings {
+    /// PostgreSQL URL; also read from `DATABASE_URL`. Holds a password, so it is a secret.
+    pub url: SecretString,
+    pub max_connections: u32,
+    #[serde(with = "seconds")]
+    pub acquire_timeout: Duration,
+    /// Create the database on start when it does not exist (needs CREATEDB rights).
+    pub create_if_missing: bool,
+    /// Apply pending migrations on start (`kepgate migrate` does it explicitly).
+    pub migrate_on_start: bool,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            url: SecretString::from("postgres://postgres@127.0.0.1:5432/kepgate"),
+            max_connections: 20,
+            acquire_timeout: Duration::from_secs(3),
+            create_if_missing: true,
+            migrate_on_start: true,
+        }
+    }
+}
+
+impl std::fmt::Debug for DatabaseSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseSettings")
+            .field("url", &redacted_url(self.url.expose_secret()))
+            .field("max_connections", &self.max_connections)
+            .field("acquire_timeout", &self.acquire_timeout)
+            .field("create_if_missing", &self.create_if_missing)
+            .field("migrate_on_start", &self.migrate_on_start)
+            .finish()
+    }
+}
+
+/// A database URL fit for logs: the password replaced, the rest kept for diagnosis.
+pub fn redacted_url(raw: &str) -> String {
+    match Url::parse(raw) {
+        Ok(mut url) => {
+            if url.password().is_some() {
+                let _ = url.set_password(Some("REDACTED"));
+            }
+            url.to_string()
+        }
+        Err(_) => "<unparseable url>".to_owned(),
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsSettings {
+    /// Prometheus `/metrics` is served on its own socket so it is never exposed with the gateway.
+    /// Set `enabled = false` to turn it off.
+    pub enabled: bool,
+    pub listen: SocketAddr,
+}
+
+impl Default for MetricsSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            listen: SocketAddr::from(([127, 0, 0, 1], 9464)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UiSettings {
+    /// Language when neither the switch cookie nor Accept-Language decides.
+    pub default_language: Lang,
+    /// Shown in page titles and, later, on the phone.
+    pub service_name: String,
+}
+
+impl Default for UiSettings {
+    fn default() -> Self {
+        Self {
+            default_language: Lang::Uk,
+            service_name: "kepgate".to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogSettings {
+    /// `tracing` filter, e.g. `info,kepgate=debug`. `RUST_LOG` wins when set.
+    pub filter: String,
+    pub format: LogFormat,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self {
+            filter: "info".to_owned(),
+            format: LogFormat::Text,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
