@@ -19,7 +19,7 @@ use crate::http::error::AppError;
 use crate::http::pages::PageChrome;
 use crate::http::signed_in::CurrentSession;
 use crate::provider::Providers;
-use crate::session::{RevokedBy, Whom, history, listing};
+use crate::session::{RevokedBy, Session, Whom, history, listing};
 
 /// How many history rows the page shows.
 const HISTORY_ROWS: i64 = 50;
@@ -86,7 +86,6 @@ pub async fn me_page(
     let (parts, _) = request.into_parts();
     let chrome = PageChrome::from_parts(&parts, &web.settings);
     let server = &web.settings.server;
-    let now = web.clock.now();
     let lang = chrome.lang;
     let provider_name = |id: &str| {
         providers
@@ -95,7 +94,53 @@ pub async fn me_page(
             .unwrap_or_else(|| id.to_owned())
     };
     let rnokpp = session.identity.rnokpp.clone();
-    let open = match &rnokpp {
+    let sessions = session_rows(&web, &session, &provider_name).await?;
+    let history = match &rnokpp {
+        Some(r) => history::of_person(&web.db, r, HISTORY_ROWS).await?,
+        None => Vec::new(),
+    }
+    .into_iter()
+    .map(|h| HistoryRow {
+        at: when(h.at),
+        event: chrome.t.history_event(&h.event),
+        provider: provider_name(&h.provider),
+        address: h.client_ip.unwrap_or_default(),
+        device: h.user_agent.unwrap_or_default(),
+    })
+    .collect();
+    let token =
+        csrf::issue(&parts.headers, server).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let notice = match query.notice.as_deref() {
+        Some("ended") => Some(chrome.t.notice_sessions_ended),
+        _ => None,
+    };
+    let page = MePage {
+        full_name: session.identity.full_name.clone(),
+        notice,
+        sessions,
+        history,
+        csrf: token.value,
+        logout_action: server.path("/logout"),
+        end_all_action: server.path("/me/sessions/end-all"),
+        chrome,
+    };
+    let mut response = Html(page.render().map_err(anyhow::Error::new)?).into_response();
+    if let Some(cookie) = token.set_cookie {
+        response.headers_mut().append(SET_COOKIE, header(&cookie)?);
+    }
+    crate::http::pages::no_store(&mut response);
+    Ok(response)
+}
+
+/// The person's open sessions, this one marked (and shown even when the listing lacks it).
+async fn session_rows(
+    web: &Web,
+    session: &Session,
+    provider_name: &(dyn Fn(&str) -> String + Sync),
+) -> Result<Vec<SessionRow>, AppError> {
+    let server = &web.settings.server;
+    let now = web.clock.now();
+    let open = match &session.identity.rnokpp {
         Some(r) => listing::open(&web.db, now, Some(r.as_str()), None).await?,
         None => Vec::new(),
     };
@@ -132,41 +177,7 @@ pub async fn me_page(
             },
         );
     }
-    let history = match &rnokpp {
-        Some(r) => history::of_person(&web.db, r, HISTORY_ROWS).await?,
-        None => Vec::new(),
-    }
-    .into_iter()
-    .map(|h| HistoryRow {
-        at: when(h.at),
-        event: chrome.t.history_event(&h.event),
-        provider: provider_name(&h.provider),
-        address: h.client_ip.unwrap_or_default(),
-        device: h.user_agent.unwrap_or_default(),
-    })
-    .collect();
-    let token =
-        csrf::issue(&parts.headers, server).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-    let notice = match query.notice.as_deref() {
-        Some("ended") => Some(chrome.t.notice_sessions_ended),
-        _ => None,
-    };
-    let page = MePage {
-        full_name: session.identity.full_name.clone(),
-        notice,
-        sessions,
-        history,
-        csrf: token.value,
-        logout_action: server.path("/logout"),
-        end_all_action: server.path("/me/sessions/end-all"),
-        chrome,
-    };
-    let mut response = Html(page.render().map_err(anyhow::Error::new)?).into_response();
-    if let Some(cookie) = token.set_cookie {
-        response.headers_mut().append(SET_COOKIE, header(&cookie)?);
-    }
-    crate::http::pages::no_store(&mut response);
-    Ok(response)
+    Ok(sessions)
 }
 
 /// Ends one of the signed-in person's other sessions (someone else's id changes nothing).

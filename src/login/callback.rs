@@ -18,7 +18,7 @@ use time::{Duration, OffsetDateTime};
 
 use super::context::LoginContext;
 use super::pending::{self, Outcome, PendingState};
-use crate::provider::{CallbackResult, Provider, RequestHash};
+use crate::provider::{CallbackResult, Provider, ProviderCallback, RequestHash};
 use crate::signature::{TrustList, verify_auth_signature};
 
 /// Clock skew allowed between the phone's signing time and our own.
@@ -136,6 +136,17 @@ async fn handle(
             .into_response());
     }
 
+    record(state, id, &login, callback, now).await
+}
+
+/// Judges a callback for a pending login and records the outcome, once.
+async fn record(
+    state: &LoginContext,
+    id: &str,
+    login: &pending::PendingLogin,
+    callback: ProviderCallback,
+    now: OffsetDateTime,
+) -> Result<Response, sqlx::Error> {
     let outcome = judge(
         callback.result,
         &callback.request_hash,

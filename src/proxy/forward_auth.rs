@@ -80,23 +80,12 @@ pub async fn check(
         return Ok(bare(StatusCode::FORBIDDEN));
     }
     let Some(session) = state.web.authenticate(&parts.headers).await?.session() else {
-        let mut response = if query.mode.as_deref() == Some("redirect") {
-            StatusCode::FOUND.into_response()
-        } else {
-            StatusCode::UNAUTHORIZED.into_response()
-        };
-        let login = format!(
-            "{}?rd={}",
-            state.web.settings.server.path("/login"),
-            url::form_urlencoded::byte_serialize(return_path.as_str().as_bytes())
-                .collect::<String>()
-        );
-        if let Ok(value) = HeaderValue::from_str(&login) {
-            response.headers_mut().insert(LOCATION, value);
-        }
-        // A bare status: the front proxy decides what the user sees.
-        response.extensions_mut().insert(crate::http::FromUpstream);
-        return Ok(response);
+        let redirect = query.mode.as_deref() == Some("redirect");
+        return Ok(sign_in_answer(
+            &state.web.settings.server,
+            &return_path,
+            redirect,
+        ));
     };
     let audience = route.map(|r| r.name.as_str()).unwrap_or("cabinet");
     if let Some(route) = route
@@ -144,6 +133,27 @@ fn original_uri(headers: &axum::http::HeaderMap, trusted: bool) -> Option<&str> 
 /// A status without a page of ours: the front proxy decides what the user sees.
 fn bare(status: StatusCode) -> Response {
     let mut response = status.into_response();
+    response.extensions_mut().insert(crate::http::FromUpstream);
+    response
+}
+
+/// No session: 401 for nginx (its `error_page` sends the browser on), or with `mode=redirect`
+/// a 302 that Traefik and Caddy show as is; the login page's address either way.
+fn sign_in_answer(
+    server: &crate::config::ServerSettings,
+    return_path: &ReturnPath,
+    redirect: bool,
+) -> Response {
+    let mut response = if redirect {
+        StatusCode::FOUND.into_response()
+    } else {
+        StatusCode::UNAUTHORIZED.into_response()
+    };
+    let login = crate::http::signed_in::login_location(server, return_path, false);
+    if let Ok(value) = HeaderValue::from_str(&login) {
+        response.headers_mut().insert(LOCATION, value);
+    }
+    // A bare status: the front proxy decides what the user sees.
     response.extensions_mut().insert(crate::http::FromUpstream);
     response
 }

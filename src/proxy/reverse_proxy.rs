@@ -139,7 +139,6 @@ async fn forward(
     peer: SocketAddr,
     session: Option<&Session>,
 ) -> Result<Response, AppError> {
-    let settings = &state.web.settings;
     let wants_upgrade = request
         .headers()
         .get(UPGRADE)
@@ -151,95 +150,25 @@ async fn forward(
     }
     // Taken before the request is handed on: the client's side of a future tunnel.
     let client_upgrade = wants_upgrade.then(|| hyper::upgrade::on(&mut request));
-
-    let (mut parts, body) = request.into_parts();
+    let (parts, body) = request.into_parts();
     // The session's own token, read before our cookies are stripped: a tunnel re-checks it.
     let tunnel_token = wants_upgrade
         .then(|| {
             crate::http::cookies::get(
                 &parts.headers,
-                &settings.server,
+                &state.web.settings.server,
                 crate::http::cookies::CookieKind::Session,
             )
         })
         .flatten()
         .and_then(|raw| crate::session::SessionToken::parse(&raw));
-    let origin = crate::http::client_addr::client_origin(
-        &parts.headers,
-        peer.ip(),
-        &settings.proxy.trusted_proxies,
-        settings.server.base_url.scheme(),
-    );
-    headers::strip_hop_by_hop(&mut parts.headers, wants_upgrade);
-    headers::strip_our_cookies(&mut parts.headers, &settings.server);
-    headers::set_forwarded(&mut parts.headers, &origin);
-    if let Some(session) = session {
-        let now = state.web.clock.now();
-        let assertion = state
-            .assertions
-            .sign(session, &route.name, now)
-            .map_err(AppError::Internal)?;
-        identity_headers(
-            &mut parts.headers,
-            &state.identity_headers,
-            session,
-            &assertion,
-        );
-    }
-    let upstream = &route.settings.upstream;
-    let authority = upstream_authority(upstream)?;
-    let path_and_query = parts
-        .uri
-        .path_and_query()
-        .map(|pq| pq.as_str())
-        .unwrap_or("/");
-    parts.uri = Uri::builder()
-        .scheme("http")
-        .authority(authority.as_str())
-        .path_and_query(path_and_query)
-        .build()
-        .map_err(|e| AppError::Internal(anyhow::Error::new(e)))?;
-    if !route.settings.preserve_host {
-        parts.headers.insert(
-            HOST,
-            HeaderValue::from_str(&authority)
-                .map_err(|e| AppError::Internal(anyhow::Error::new(e)))?,
-        );
-    }
-    parts.version = axum::http::Version::HTTP_11;
-    let idle = route.settings.idle_timeout;
-    let (body, client_body) = Watched::new(IdleTimeout::new(body, idle));
-    let upstream_request = Request::from_parts(parts, Body::new(body));
-
-    let started = std::time::Instant::now();
-    let outcome = tokio::time::timeout(
-        route.settings.response_timeout,
-        route.client.request(upstream_request),
-    )
-    .await;
-    let mut response = match outcome {
-        Err(_) => {
-            record(&route.name, "timeout", started);
-            tracing::warn!(route = %route.name, "upstream did not answer in time");
-            return Err(AppError::UpstreamTimeout);
-        }
-        // The client's body broke off or stalled: its request, not the cabinet, failed.
-        Ok(Err(e)) if client_body.get().is_some() => {
-            record(&route.name, "client_error", started);
-            tracing::info!(route = %route.name, error = %e, "the client's request body failed");
-            return Err(match client_body.get() {
-                Some(ClientBodyFailure::Stalled) => AppError::RequestTimeout,
-                _ => AppError::BadRequest("malformed request body".to_owned()),
-            });
-        }
-        Ok(Err(e)) => {
-            record(&route.name, "unavailable", started);
-            tracing::warn!(route = %route.name, error = %e, "upstream unreachable");
-            return Err(AppError::UpstreamUnavailable);
-        }
-        Ok(Ok(response)) => response,
+    let outgoing = Outgoing {
+        peer,
+        session,
+        wants_upgrade,
     };
-    record(&route.name, "ok", started);
+    let (upstream_request, client_body) = upstream_request(state, route, parts, body, &outgoing)?;
+    let mut response = send(route, upstream_request, &client_body).await?;
 
     if response.status() == StatusCode::SWITCHING_PROTOCOLS
         && let Some(client_upgrade) = client_upgrade
@@ -270,9 +199,116 @@ async fn forward(
             .headers
             .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
+    let idle = route.settings.idle_timeout;
     let mut response = Response::from_parts(parts, Body::new(IdleTimeout::new(body, idle)));
     response.extensions_mut().insert(FromUpstream);
     Ok(response)
+}
+
+/// Who a request goes to the upstream for.
+struct Outgoing<'a> {
+    peer: SocketAddr,
+    session: Option<&'a Session>,
+    wants_upgrade: bool,
+}
+
+/// The request as the upstream gets it: nothing of the client's that could pose as an identity
+/// or a hop, our cookies gone, the forwarding headers and (for a session) the identity headers
+/// and the assertion set, the body watched so a failing client is told apart from the upstream.
+fn upstream_request(
+    state: &ProxyContext,
+    route: &CabinetRoute,
+    mut parts: axum::http::request::Parts,
+    body: Body,
+    outgoing: &Outgoing<'_>,
+) -> Result<(Request, ClientBody), AppError> {
+    let settings = &state.web.settings;
+    let origin = crate::http::client_addr::client_origin(
+        &parts.headers,
+        outgoing.peer.ip(),
+        &settings.proxy.trusted_proxies,
+        settings.server.base_url.scheme(),
+    );
+    headers::strip_hop_by_hop(&mut parts.headers, outgoing.wants_upgrade);
+    headers::strip_our_cookies(&mut parts.headers, &settings.server);
+    headers::set_forwarded(&mut parts.headers, &origin);
+    if let Some(session) = outgoing.session {
+        let now = state.web.clock.now();
+        let assertion = state
+            .assertions
+            .sign(session, &route.name, now)
+            .map_err(AppError::Internal)?;
+        identity_headers(
+            &mut parts.headers,
+            &state.identity_headers,
+            session,
+            &assertion,
+        );
+    }
+    let authority = upstream_authority(&route.settings.upstream)?;
+    let path_and_query = parts
+        .uri
+        .path_and_query()
+        .map(|pq| pq.as_str())
+        .unwrap_or("/");
+    parts.uri = Uri::builder()
+        .scheme("http")
+        .authority(authority.as_str())
+        .path_and_query(path_and_query)
+        .build()
+        .map_err(|e| AppError::Internal(anyhow::Error::new(e)))?;
+    if !route.settings.preserve_host {
+        parts.headers.insert(
+            HOST,
+            HeaderValue::from_str(&authority)
+                .map_err(|e| AppError::Internal(anyhow::Error::new(e)))?,
+        );
+    }
+    parts.version = axum::http::Version::HTTP_11;
+    let (body, client_body) = Watched::new(IdleTimeout::new(body, route.settings.idle_timeout));
+    Ok((Request::from_parts(parts, Body::new(body)), client_body))
+}
+
+/// How the client's request body ended, if it failed (set by [`Watched`]).
+type ClientBody = std::sync::Arc<std::sync::OnceLock<ClientBodyFailure>>;
+
+/// Sends the request within the route's response timeout; a failure is the client's when its
+/// body broke off or stalled, else the upstream's.
+async fn send(
+    route: &CabinetRoute,
+    request: Request,
+    client_body: &ClientBody,
+) -> Result<axum::http::Response<hyper::body::Incoming>, AppError> {
+    let started = std::time::Instant::now();
+    let outcome = tokio::time::timeout(
+        route.settings.response_timeout,
+        route.client.request(request),
+    )
+    .await;
+    match outcome {
+        Err(_) => {
+            record(&route.name, "timeout", started);
+            tracing::warn!(route = %route.name, "upstream did not answer in time");
+            Err(AppError::UpstreamTimeout)
+        }
+        Ok(Err(e)) if client_body.get().is_some() => {
+            record(&route.name, "client_error", started);
+            tracing::info!(route = %route.name, error = %e, "the client's request body failed");
+            Err(match client_body.get() {
+                Some(ClientBodyFailure::Stalled) => AppError::RequestTimeout,
+                _ => AppError::BadRequest("malformed request body".to_owned()),
+            })
+        }
+        Ok(Err(e)) => {
+            record(&route.name, "unavailable", started);
+            tracing::warn!(route = %route.name, error = %e, "upstream unreachable");
+            Err(AppError::UpstreamUnavailable)
+        }
+        Ok(Ok(response)) => {
+            record(&route.name, "ok", started);
+            Ok(response)
+        }
+    }
 }
 
 fn record(route: &str, outcome: &'static str, started: std::time::Instant) {
