@@ -59,7 +59,8 @@ fn chromium_binary() -> PathBuf {
 }
 
 /// chromedriver on a random port, in its own process group together with every Chromium it
-/// starts: dropping it kills them all, even when a test fails half-way.
+/// starts: dropping it kills them all (and Chromium's crash handlers, which leave the group),
+/// even when a test fails half-way.
 pub struct Chromedriver {
     url: String,
     child: Child,
@@ -95,6 +96,9 @@ impl Chromedriver {
                 "--log-path={}",
                 dir.0.join("chromedriver.log").display()
             ))
+            // Chromium keeps its crash database under the user's configuration folder: here, in
+            // this driver's folder, which is how Drop finds the crash handlers.
+            .env("XDG_CONFIG_HOME", dir.0.join("config"))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -200,11 +204,18 @@ impl Chromedriver {
 
 impl Drop for Chromedriver {
     fn drop(&mut self) {
-        // The whole process group: chromedriver and the Chromiums it started.
+        // The whole process group: the watchdog, chromedriver and the Chromiums it started…
+        let group = self.child.id();
         let _ = Command::new("kill")
-            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .args(["-KILL", "--", &format!("-{group}")])
             .status();
         let _ = self.child.wait();
+        // …and Chromium's crash handlers, which start a session of their own (so leave the
+        // group) and would otherwise linger a moment after their Chromium is gone.
+        let dir = self.dir.0.display().to_string();
+        crate::processes::end_all("chromedriver", |p| {
+            p.group == group || p.cmdline.contains(&dir)
+        });
     }
 }
 

@@ -21,6 +21,7 @@ mod helpers;
 mod hostile_input;
 mod login;
 mod pages;
+mod processes;
 mod proxy;
 mod qr_relay;
 mod sessions;
