@@ -2,7 +2,7 @@ use std::io::Read;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::helpers::{client, free_port, fresh_database_url, kepgate_bin};
+use crate::helpers::{client, free_port, fresh_database_url, kepgate_bin, test_settings};
 use crate::processes::KillOnDrop;
 
 fn check_config(file_text: Option<&str>, env: &[(&str, &str)]) -> (bool, i32, String, String) {
@@ -167,10 +167,14 @@ async fn demo_process_answers_probes_and_stops_cleanly() {
             .unwrap(),
     );
     let http = client();
-    let base = format!("http://127.0.0.1:{port}");
+    // The demo keeps the default route prefix.
+    let base = format!(
+        "http://127.0.0.1:{port}{}",
+        test_settings().server.route_prefix
+    );
     let started = Instant::now();
     let healthy = loop {
-        if let Ok(r) = http.get(format!("{base}/.kepgate/healthz")).send().await {
+        if let Ok(r) = http.get(format!("{base}/healthz")).send().await {
             break r.status();
         }
         assert!(
@@ -181,7 +185,7 @@ async fn demo_process_answers_probes_and_stops_cleanly() {
     };
     assert_eq!(healthy, 200);
     assert_eq!(
-        http.get(format!("{base}/.kepgate/readyz"))
+        http.get(format!("{base}/readyz"))
             .send()
             .await
             .unwrap()

@@ -25,4 +25,5 @@ mod processes;
 mod proxy;
 mod qr_relay;
 mod sessions;
+mod sign_in;
 mod upstreams;
