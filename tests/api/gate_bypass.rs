@@ -353,6 +353,67 @@ async fn forward_auth_decides_on_the_canonical_path(options: StackOptions) {
     assert!(r.body.contains(ADMIN_ONLY));
 }
 
+/// Paths that start in kepgate's own space (`prefix`, also spelt encoded) and climb out of it
+/// into the private or the admin location, with what kepgate must make of them.
+fn through_the_prefix(prefix: &str) -> Vec<(String, Expect)> {
+    let encoded = prefix.replace('.', "%2e");
+    let mut shapes = Vec::new();
+    for canonical in ["/ng/private/report.txt", "/ng/admin/x"] {
+        let target = &canonical[1..];
+        for (climb, refused) in [
+            ("/../", false),
+            ("/%2e%2e/", false),
+            ("/./../", false),
+            ("//../", false),
+            ("/..%2f", true),
+            ("%2f..%2f", true),
+        ] {
+            let expect = if refused { Refused } else { Same(canonical) };
+            for start in [prefix, encoded.as_str()] {
+                shapes.push((format!("{start}{climb}{target}"), expect));
+            }
+        }
+        let back_in_and_out = format!("/ng/static/..{prefix}/../../{target}");
+        shapes.push((back_in_and_out, Same(canonical)));
+    }
+    shapes
+}
+
+#[tokio::test]
+async fn no_shape_through_the_route_prefix_gets_around_the_gate() {
+    through_the_prefix_nothing_leaks(StackOptions::default()).await;
+}
+
+#[tokio::test]
+async fn no_shape_through_another_route_prefix_gets_around_the_gate() {
+    through_the_prefix_nothing_leaks(StackOptions::under(OTHER_PREFIX)).await;
+}
+
+async fn through_the_prefix_nothing_leaks(options: StackOptions) {
+    let gate = gate_with(options).await;
+    let app = &gate.env.stack.app;
+    let person = sign_in(&gate.env.stack, PERSON).await;
+    for (shape, expect) in through_the_prefix(app.prefix()) {
+        let anonymous = raw_get(&app.address, &shape, &[]).await;
+        let signed_in = raw_get(&app.address, &shape, &cookie_line(&person)).await;
+        assert!(!anonymous.body.contains(SECRET), "{shape} leaked");
+        assert!(!signed_in.body.contains(ADMIN_ONLY), "{shape} leaked");
+        // Decided as the canonical path: the login for nobody, the file or the policy's 403
+        // for the person.
+        let (want_anonymous, want_person) = match expect {
+            Refused => (400, 400),
+            Same("/ng/admin/x") => (401, 403),
+            Same(_) => (401, 200),
+        };
+        assert_eq!(
+            anonymous.status, want_anonymous,
+            "{shape}: {}",
+            anonymous.head
+        );
+        assert_eq!(signed_in.status, want_person, "{shape}: {}", signed_in.head);
+    }
+}
+
 /// Header spellings that a WSGI server folds into `HTTP_X_KEPGATE_RNOKPP` and friends.
 fn spoofed_identity() -> Vec<String> {
     [
