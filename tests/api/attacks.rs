@@ -9,7 +9,8 @@ use tokio::net::TcpStream;
 use crate::browser::{Browser, csrf_of};
 use crate::diia_stack::{DiiaStack, spawn_diia_stack, spawn_diia_stack_configured};
 use crate::helpers::spawn_app_with;
-use crate::proxy::{login_as, signed_in, spawn_cabinet_stack};
+use crate::proxy::spawn_cabinet_stack;
+use crate::sign_in::{DIRECTOR, PERSON, sign_in, sign_in_as, start_api};
 
 /// Writes `request` on a fresh connection and reads until the gateway closes it. The bound is
 /// only there so a gateway that keeps the connection open fails the test instead of hanging it.
@@ -84,7 +85,8 @@ async fn oversized_request_headers_are_refused_and_the_gateway_lives_on() {
     );
     assert!(!answer.contains("x-big"), "nothing reached the cabinet");
     // Still serving.
-    assert_eq!(env.stack.app.get("/.kepgate/healthz").await.status(), 200);
+    let app = &env.stack.app;
+    assert_eq!(app.get(&app.own_path("/healthz")).await.status(), 200);
 }
 
 fn session_cookie(browser: &Browser) -> String {
@@ -94,7 +96,8 @@ fn session_cookie(browser: &Browser) -> String {
 #[tokio::test]
 async fn a_tampered_session_cookie_opens_nothing() {
     let env = spawn_cabinet_stack(|_, _| {}).await;
-    let mut victim = signed_in(&env.stack, "person").await;
+    let mut victim = sign_in(&env.stack, PERSON).await;
+    let login = env.stack.app.own_path("/login");
     assert_eq!(victim.get("/").await.status(), 200);
     let token = session_cookie(&victim);
 
@@ -118,7 +121,7 @@ async fn a_tampered_session_cookie_opens_nothing() {
         String::new(),
     ];
     for candidate in candidates {
-        let mut attacker = Browser::new(&env.stack.app.address);
+        let mut attacker = Browser::new(&env.stack.app);
         attacker
             .cookies
             .insert("kepgate_session".to_owned(), candidate.clone());
@@ -128,7 +131,7 @@ async fn a_tampered_session_cookie_opens_nothing() {
             page.headers()["location"]
                 .to_str()
                 .unwrap()
-                .starts_with("/.kepgate/login"),
+                .starts_with(&login),
             "{candidate:?}"
         );
         let api = attacker
@@ -147,16 +150,16 @@ async fn a_tampered_session_cookie_opens_nothing() {
 async fn a_session_cookie_planted_before_login_is_not_the_session_after_it() {
     let env = spawn_cabinet_stack(|_, _| {}).await;
     // The attacker plants a value and a real, live token of their own in the victim's browser.
-    let attacker = signed_in(&env.stack, "director").await;
+    let attacker = sign_in(&env.stack, DIRECTOR).await;
     for planted in [
         "attacker-chosen-value".to_owned(),
         session_cookie(&attacker),
     ] {
-        let mut victim = Browser::new(&env.stack.app.address);
+        let mut victim = Browser::new(&env.stack.app);
         victim
             .cookies
             .insert("kepgate_session".to_owned(), planted.clone());
-        login_as(&env.stack, &mut victim, "person").await;
+        sign_in_as(&env.stack, &mut victim, PERSON).await;
         let after = session_cookie(&victim);
         assert_ne!(after, planted, "the session cookie changes at login");
         let seen: serde_json::Value = victim.get("/echo").await.json().await.unwrap();
@@ -171,7 +174,7 @@ async fn a_session_cookie_planted_before_login_is_not_the_session_after_it() {
         after.headers()["location"]
             .to_str()
             .unwrap()
-            .starts_with("/.kepgate/login?notice=expired")
+            .starts_with(&env.stack.app.own_path("/login?notice=expired"))
     );
 }
 
@@ -203,52 +206,50 @@ async fn sql_injection_shapes_in_every_input_get_a_clean_4xx() {
     // Many starts from one address: the rate limit is not what this test is about.
     let (stack, _) =
         spawn_diia_stack_configured(false, |s| s.login.start_rate_per_minute = 1000).await;
-    let mut browser = Browser::new(&stack.app.address);
+    let own = |below: &str| stack.app.own_path(below);
+    let mut browser = Browser::new(&stack.app);
     for shape in INJECTIONS {
         let encoded: String = url::form_urlencoded::byte_serialize(shape.as_bytes()).collect();
         // Provider id, in the form and in the JSON API.
-        let page = browser.get("/.kepgate/login").await.text().await.unwrap();
+        let page = browser.get(&own("/login")).await.text().await.unwrap();
         let r = browser
             .post_form(
-                "/.kepgate/login/start",
+                &own("/login/start"),
                 &[("csrf", &csrf_of(&page)), ("provider", shape)],
             )
             .await;
         assert_clean_4xx(r.status(), "provider in form");
         let r = browser
-            .post_json(
-                "/.kepgate/api/login",
-                serde_json::json!({ "provider": shape }),
-            )
+            .post_json(&own("/api/login"), serde_json::json!({ "provider": shape }))
             .await;
         assert_clean_4xx(r.status(), "provider in JSON");
         // Pending-login ids in URLs.
         for path in [
-            format!("/.kepgate/login/wait/{encoded}"),
-            format!("/.kepgate/login/events/{encoded}"),
-            format!("/.kepgate/login/qr/{encoded}"),
-            format!("/.kepgate/q/{encoded}"),
+            own(&format!("/login/wait/{encoded}")),
+            own(&format!("/login/events/{encoded}")),
+            own(&format!("/login/qr/{encoded}")),
+            own(&format!("/q/{encoded}")),
         ] {
             assert_clean_4xx(browser.get(&path).await.status(), &path);
         }
         let r = browser
             .post_form(
-                &format!("/.kepgate/login/complete/{encoded}"),
+                &own(&format!("/login/complete/{encoded}")),
                 &[("csrf", &csrf_of(&page))],
             )
             .await;
         assert_clean_4xx(r.status(), "complete id");
         let r = browser
             .post_json(
-                &format!("/.kepgate/api/login/{encoded}/complete"),
+                &own(&format!("/api/login/{encoded}/complete")),
                 serde_json::json!({}),
             )
             .await;
         assert_clean_4xx(r.status(), "api complete id");
         // The callback's provider and secret segments.
         for path in [
-            format!("/.kepgate/callback/diia/{encoded}"),
-            format!("/.kepgate/callback/{encoded}/x"),
+            own(&format!("/callback/diia/{encoded}")),
+            own(&format!("/callback/{encoded}/x")),
         ] {
             let r = stack.http.post(stack.app.url(&path)).send().await.unwrap();
             assert_clean_4xx(r.status(), &path);
@@ -256,7 +257,7 @@ async fn sql_injection_shapes_in_every_input_get_a_clean_4xx() {
         // Session id of /me (no session: the login page or 4xx, never a 500).
         let r = browser
             .post_form(
-                &format!("/.kepgate/me/sessions/{encoded}/end"),
+                &own(&format!("/me/sessions/{encoded}/end")),
                 &[("csrf", &csrf_of(&page))],
             )
             .await;
@@ -264,11 +265,11 @@ async fn sql_injection_shapes_in_every_input_get_a_clean_4xx() {
     }
     // Return path and user hint are data, never SQL: the start works and stores them as given.
     for shape in INJECTIONS {
-        let page = browser.get("/.kepgate/login").await.text().await.unwrap();
+        let page = browser.get(&own("/login")).await.text().await.unwrap();
         let rd = format!("/{shape}");
         let r = browser
             .post_form(
-                "/.kepgate/login/start",
+                &own("/login/start"),
                 &[
                     ("csrf", &csrf_of(&page)),
                     ("provider", "diia"),
@@ -285,13 +286,13 @@ async fn sql_injection_shapes_in_every_input_get_a_clean_4xx() {
 #[tokio::test]
 async fn pending_login_ids_are_no_oracle_to_another_browser() {
     let stack = spawn_diia_stack().await;
-    let mut owner = Browser::new(&stack.app.address);
-    let started = crate::proxy::start_api_login(&mut owner).await;
-    let real = started["id"].as_str().unwrap().to_owned();
+    let own = |below: &str| stack.app.own_path(below);
+    let mut owner = Browser::new(&stack.app);
+    let real = start_api(&mut owner).await.id;
     let random = uuid::Uuid::new_v4().to_string();
 
-    let mut attacker = Browser::new(&stack.app.address);
-    let page = attacker.get("/.kepgate/login").await.text().await.unwrap();
+    let mut attacker = Browser::new(&stack.app);
+    let page = attacker.get(&own("/login")).await.text().await.unwrap();
     let csrf = csrf_of(&page);
     let mut answers = Vec::new();
     for id in [&real, &random] {
@@ -299,24 +300,21 @@ async fn pending_login_ids_are_no_oracle_to_another_browser() {
         for path in ["wait", "events", "qr"] {
             statuses.push(
                 attacker
-                    .get(&format!("/.kepgate/login/{path}/{id}"))
+                    .get(&own(&format!("/login/{path}/{id}")))
                     .await
                     .status(),
             );
         }
         statuses.push(
             attacker
-                .post_form(
-                    &format!("/.kepgate/login/complete/{id}"),
-                    &[("csrf", &csrf)],
-                )
+                .post_form(&own(&format!("/login/complete/{id}")), &[("csrf", &csrf)])
                 .await
                 .status(),
         );
         statuses.push(
             attacker
                 .post_json(
-                    &format!("/.kepgate/api/login/{id}/complete"),
+                    &own(&format!("/api/login/{id}/complete")),
                     serde_json::json!({}),
                 )
                 .await
@@ -329,7 +327,7 @@ async fn pending_login_ids_are_no_oracle_to_another_browser() {
     // The owner still sees it.
     assert_eq!(
         owner
-            .get(&format!("/.kepgate/login/wait/{real}"))
+            .get(&own(&format!("/login/wait/{real}")))
             .await
             .status(),
         200
@@ -345,7 +343,7 @@ async fn rotating_x_forwarded_for_does_not_escape_the_login_rate_limit() {
         let spoofed = format!("203.0.113.{n}");
         let response = stack
             .http
-            .post(stack.app.url("/.kepgate/api/login"))
+            .post(stack.app.own("/api/login"))
             .header("x-forwarded-for", &spoofed)
             .header("x-real-ip", &spoofed)
             .header("forwarded", format!("for={spoofed}"))
@@ -369,12 +367,9 @@ async fn hsts_on_an_https_base_url_and_no_server_banner() {
         s.server.base_url = url.parse().unwrap();
     })
     .await;
-    for path in [
-        "/.kepgate/login",
-        "/.kepgate/healthz",
-        "/.kepgate/nothing-here",
-    ] {
-        let response = app.get(path).await;
+    for below in ["/login", "/healthz", "/nothing-here"] {
+        let path = app.own_path(below);
+        let response = app.get(&path).await;
         let headers = response.headers();
         assert_eq!(
             headers["strict-transport-security"], "max-age=31536000",
@@ -392,7 +387,7 @@ async fn hsts_on_an_https_base_url_and_no_server_banner() {
     }
     // Plain http (development only): no HSTS, which would break the next http visit.
     let plain = spawn_app_with(|_| {}).await;
-    let response = plain.get("/.kepgate/login").await;
+    let response = plain.get(&plain.own_path("/login")).await;
     assert!(
         response
             .headers()

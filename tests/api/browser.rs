@@ -5,19 +5,36 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 
+use crate::helpers::TestApp;
+
 pub struct Browser {
     pub base: String,
+    /// The gateway's `server.route_prefix`, where its own pages are.
+    pub prefix: String,
     pub http: reqwest::Client,
     pub cookies: BTreeMap<String, String>,
 }
 
 impl Browser {
-    pub fn new(base: &str) -> Self {
+    /// A browser with no cookies, visiting `app`.
+    pub fn new(app: &TestApp) -> Self {
+        Browser::at(&app.address, app.prefix())
+    }
+
+    /// A browser visiting `base` (a gateway, or a proxy in front of one) whose own routes are
+    /// under `prefix`.
+    pub fn at(base: &str, prefix: &str) -> Self {
         Browser {
             base: base.to_owned(),
+            prefix: prefix.to_owned(),
             http: crate::helpers::client(),
             cookies: BTreeMap::new(),
         }
+    }
+
+    /// The path of one of kepgate's own routes: `own("/login")` → `/.kepgate/login`.
+    pub fn own(&self, below: &str) -> String {
+        format!("{}{below}", self.prefix)
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -28,7 +45,8 @@ impl Browser {
         }
     }
 
-    fn cookie_header(&self) -> String {
+    /// What the browser sends as `Cookie:`.
+    pub fn cookie_header(&self) -> String {
         self.cookies
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
@@ -93,7 +111,7 @@ impl Browser {
     /// kepgate link (`/q/…`) is opened by this browser, the one that started the login, which
     /// the gateway sends straight on to the provider (the same-device path).
     pub async fn provider_link(&mut self, link: &str) -> String {
-        if !link.contains("/.kepgate/q/") {
+        if !link.contains(&self.own("/q/")) {
             return link.to_owned();
         }
         let response = self.get(link).await;
@@ -121,6 +139,7 @@ impl Browser {
         EventReader {
             stream: Box::pin(response.bytes_stream()),
             buffer: String::new(),
+            qr_path: self.own("/login/qr/"),
         }
     }
 }
@@ -129,6 +148,8 @@ pub struct EventReader {
     stream:
         std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>,
     buffer: String,
+    /// Where the pushed QR pictures must be (`{prefix}/login/qr/`).
+    qr_path: String,
 }
 
 impl EventReader {
@@ -150,10 +171,7 @@ impl EventReader {
             let (name, data) = self.next_any().await.expect("the stream goes on");
             if name == "qr" {
                 assert!(
-                    data["qr_url"]
-                        .as_str()
-                        .unwrap()
-                        .starts_with("/.kepgate/login/qr/"),
+                    data["qr_url"].as_str().unwrap().starts_with(&self.qr_path),
                     "{data}"
                 );
                 return data["link"].as_str().unwrap().to_owned();

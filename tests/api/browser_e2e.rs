@@ -18,10 +18,12 @@ use kepgate::config::ProviderSettings;
 use serde_json::{Value, json};
 
 use crate::diia_stack::TempDir;
+use crate::helpers::TestApp;
 use crate::proxy::{CabinetStack, spawn_cabinet_stack};
+use crate::sign_in::{PERSON, phone_confirms};
 
 /// The emulator's default test identity ("person").
-const PERSON: &str = "Шевченко Тарас Григорович";
+const PERSON_NAME: &str = "Шевченко Тарас Григорович";
 /// How long a step may take before the test gives up (the machines are slow and shared).
 const STEP: Duration = Duration::from_secs(20);
 /// A phone: what the tests emulate for the "phone-sized" contexts.
@@ -59,7 +61,8 @@ fn chromium_binary() -> PathBuf {
 }
 
 /// chromedriver on a random port, in its own process group together with every Chromium it
-/// starts: dropping it kills them all, even when a test fails half-way.
+/// starts: dropping it kills them all (and Chromium's crash handlers, which leave the group),
+/// even when a test fails half-way.
 pub struct Chromedriver {
     url: String,
     child: Child,
@@ -95,6 +98,9 @@ impl Chromedriver {
                 "--log-path={}",
                 dir.0.join("chromedriver.log").display()
             ))
+            // Chromium keeps its crash database under the user's configuration folder: here, in
+            // this driver's folder, which is how Drop finds the crash handlers.
+            .env("XDG_CONFIG_HOME", dir.0.join("config"))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -200,11 +206,18 @@ impl Chromedriver {
 
 impl Drop for Chromedriver {
     fn drop(&mut self) {
-        // The whole process group: chromedriver and the Chromiums it started.
+        // The whole process group: the watchdog, chromedriver and the Chromiums it started…
+        let group = self.child.id();
         let _ = Command::new("kill")
-            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .args(["-KILL", "--", &format!("-{group}")])
             .status();
         let _ = self.child.wait();
+        // …and Chromium's crash handlers, which start a session of their own (so leave the
+        // group) and would otherwise linger a moment after their Chromium is gone.
+        let dir = self.dir.0.display().to_string();
+        crate::processes::end_all("chromedriver", |p| {
+            p.group == group || p.cmdline.contains(&dir)
+        });
     }
 }
 
@@ -304,8 +317,8 @@ async fn screenshot(c: &Client, name: &str) {
 }
 
 /// The login page after a cabinet URL: pick the provider, «Отримати посилання», wait for the
-/// waiting page; returns the deeplink.
-async fn get_link(c: &Client) -> String {
+/// waiting page of `app`; returns the deeplink.
+async fn get_link(app: &TestApp, c: &Client) -> String {
     find(c, "#provider")
         .await
         .select_by_value("diia")
@@ -314,7 +327,7 @@ async fn get_link(c: &Client) -> String {
     let button = find(c, "#start-form button[type=submit]").await;
     button.click().await.unwrap();
     let link = find(c, "#deeplink").await;
-    assert!(path_of(c).await.contains("/.kepgate/login/wait/"));
+    assert!(path_of(c).await.starts_with(&app.own_path("/login/wait/")));
     link.attr("href").await.unwrap().expect("the deeplink")
 }
 
@@ -393,16 +406,19 @@ async fn browser_e2e_desktop_signs_in_with_the_phone_confirming() {
 
     desktop.goto(&format!("{base}/")).await.unwrap();
     assert_eq!(text(&desktop, "h1").await, "Вхід за допомогою КЕП");
-    assert_eq!(path_of(&desktop).await, "/.kepgate/login?rd=%2F");
+    assert_eq!(
+        path_of(&desktop).await,
+        env.stack.app.own_path("/login?rd=%2F")
+    );
     assert_eq!(
         text(&desktop, "#start-form button[type=submit]").await,
         "Отримати посилання"
     );
     screenshot(&desktop, "login-desktop").await;
 
-    let link = get_link(&desktop).await;
+    let link = get_link(&env.stack.app, &desktop).await;
     assert!(
-        link.contains("/.kepgate/q/"),
+        link.starts_with(&env.stack.app.own("/q/")),
         "a short rotating kepgate link: {link}"
     );
     assert!(displayed(&desktop, "#deeplink").await);
@@ -431,7 +447,7 @@ async fn browser_e2e_desktop_signs_in_with_the_phone_confirming() {
     screenshot(&phone, "phone-done-phone").await;
 
     // No click on the desktop: the page hears the confirmation and completes by itself.
-    assert_eq!(text(&desktop, "#cabinet-name").await, PERSON);
+    assert_eq!(text(&desktop, "#cabinet-name").await, PERSON_NAME);
     assert_eq!(path_of(&desktop).await, "/");
     screenshot(&desktop, "cabinet-desktop").await;
     close(desktop).await;
@@ -450,7 +466,7 @@ async fn browser_e2e_phone_only_same_device() {
     phone.goto(&format!("{base}/")).await.unwrap();
     assert_eq!(text(&phone, "h1").await, "Вхід за допомогою КЕП");
     screenshot(&phone, "login-phone").await;
-    let link = get_link(&phone).await;
+    let link = get_link(&env.stack.app, &phone).await;
     // On a phone the button to the app is the main action and comes before the QR code.
     let (_, button_y, button_w, _) = find(&phone, "#deeplink").await.rectangle().await.unwrap();
     let (_, qr_y, _, _) = find(&phone, "#qr").await.rectangle().await.unwrap();
@@ -469,7 +485,7 @@ async fn browser_e2e_phone_only_same_device() {
     phone.close_window().await.unwrap();
     phone.switch_to_window(waiting_tab).await.unwrap();
 
-    assert_eq!(text(&phone, "#cabinet-name").await, PERSON);
+    assert_eq!(text(&phone, "#cabinet-name").await, PERSON_NAME);
     screenshot(&phone, "cabinet-phone").await;
     close(phone).await;
 }
@@ -485,7 +501,7 @@ async fn browser_e2e_decline_says_so_and_offers_a_new_link() {
         .goto(&format!("{}/reports", env.stack.app.address))
         .await
         .unwrap();
-    get_link(&desktop).await;
+    get_link(&env.stack.app, &desktop).await;
     let (link, code) = shown_on(&desktop).await;
     answer_on_phone(&phone, &link, code.as_deref(), false, None).await;
 
@@ -505,9 +521,9 @@ async fn browser_e2e_decline_says_so_and_offers_a_new_link() {
     find(&desktop, "#start-form").await;
     assert_eq!(
         path_of(&desktop).await,
-        "/.kepgate/login?provider=diia&rd=%2Freports"
+        env.stack.app.own_path("/login?provider=diia&rd=%2Freports")
     );
-    let second = get_link(&desktop).await;
+    let second = get_link(&env.stack.app, &desktop).await;
     assert_ne!(second, link, "a fresh link");
     assert!(displayed(&desktop, "#qr svg").await);
     close(desktop).await;
@@ -528,7 +544,7 @@ async fn browser_e2e_expiry_says_so_and_offers_a_new_link() {
         .goto(&format!("{}/", env.stack.app.address))
         .await
         .unwrap();
-    get_link(&desktop).await;
+    get_link(&env.stack.app, &desktop).await;
     let first: i64 = text(&desktop, "#countdown").await.parse().unwrap();
     assert!((1..=6).contains(&first), "countdown starts at {first}");
 
@@ -558,7 +574,7 @@ async fn sign_in_desktop(env: &CabinetStack, c: &Client) {
     c.goto(&format!("{}/", env.stack.app.address))
         .await
         .unwrap();
-    get_link(c).await;
+    get_link(&env.stack.app, c).await;
     // The phone's answer through the emulator's control endpoint, for the login just started.
     let deeplink: String = sqlx::query_scalar(
         "SELECT deeplink FROM pending_logins WHERE deeplink IS NOT NULL ORDER BY created_at DESC LIMIT 1",
@@ -566,20 +582,8 @@ async fn sign_in_desktop(env: &CabinetStack, c: &Client) {
     .fetch_one(&env.stack.app.db)
     .await
     .unwrap();
-    let n = deeplink.rsplit('/').next().unwrap();
-    let r = env
-        .stack
-        .http
-        .post(format!(
-            "{}/emulator/requests/{n}/confirm",
-            env.stack.emulator
-        ))
-        .json(&json!({ "identity": "person" }))
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success());
-    assert_eq!(text(c, "#cabinet-name").await, PERSON);
+    phone_confirms(&env.stack, &deeplink, PERSON).await;
+    assert_eq!(text(c, "#cabinet-name").await, PERSON_NAME);
 }
 
 /// 4. Logout (from the cabinet's link to «Мої сеанси») returns to the login page and the
@@ -596,7 +600,7 @@ async fn browser_e2e_logout_returns_to_login_and_closes_the_cabinet() {
         .click()
         .await
         .unwrap();
-    assert_eq!(text(&desktop, "#full-name").await, PERSON);
+    assert_eq!(text(&desktop, "#full-name").await, PERSON_NAME);
     find(&desktop, "#logout").await.click().await.unwrap();
     assert_eq!(text(&desktop, ".notice").await, "Ви вийшли.");
     assert_eq!(text(&desktop, "h1").await, "Вхід за допомогою КЕП");
@@ -607,7 +611,10 @@ async fn browser_e2e_logout_returns_to_login_and_closes_the_cabinet() {
         .await
         .unwrap();
     find(&desktop, "#start-form").await;
-    assert_eq!(path_of(&desktop).await, "/.kepgate/login?rd=%2F");
+    assert_eq!(
+        path_of(&desktop).await,
+        env.stack.app.own_path("/login?rd=%2F")
+    );
     // …and so does Back (authenticated pages are no-store: nothing comes from the cache).
     desktop.back().await.unwrap();
     desktop.back().await.unwrap();
@@ -635,7 +642,7 @@ async fn browser_e2e_without_javascript_the_continue_button_signs_in() {
         .await
         .unwrap();
     // Really no JavaScript: the page's <noscript> hint is rendered.
-    get_link(&desktop).await;
+    get_link(&env.stack.app, &desktop).await;
     assert_eq!(
         text(&desktop, "#complete-form .muted").await,
         "Після підтвердження на телефоні натисніть «Продовжити»."
@@ -655,7 +662,7 @@ async fn browser_e2e_without_javascript_the_continue_button_signs_in() {
     let (link, code) = shown_on(&desktop).await;
     answer_on_phone(&phone, &link, code.as_deref(), true, None).await;
     find(&desktop, "#continue").await.click().await.unwrap();
-    assert_eq!(text(&desktop, "#cabinet-name").await, PERSON);
+    assert_eq!(text(&desktop, "#cabinet-name").await, PERSON_NAME);
     close(desktop).await;
     close(phone).await;
 }
@@ -782,7 +789,7 @@ async fn browser_e2e_pages_pass_axe_and_a_designers_checks() {
     axe(&desktop, "login page (desktop)").await;
 
     // The waiting page: QR big enough and black on white, countdown ticking, no layout shift.
-    let link = get_link(&desktop).await;
+    let link = get_link(&env.stack.app, &desktop).await;
     let (_, _, qr_w, qr_h) = find(&desktop, "#qr svg").await.rectangle().await.unwrap();
     assert!(
         qr_w >= 200.0 && qr_h >= 200.0,
@@ -863,7 +870,7 @@ async fn browser_e2e_pages_pass_axe_and_a_designers_checks() {
     phone.goto(&format!("{base}/")).await.unwrap();
     find(&phone, "#start-form").await;
     axe(&phone, "login page (phone)").await;
-    get_link(&phone).await;
+    get_link(&env.stack.app, &phone).await;
     axe(&phone, "waiting page (phone)").await;
 
     // In English: the switch, the lang attribute, the texts.

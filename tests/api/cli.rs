@@ -2,7 +2,8 @@ use std::io::Read;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::helpers::{client, free_port, fresh_database_url, kepgate_bin};
+use crate::helpers::{client, free_port, fresh_database_url, kepgate_bin, test_settings};
+use crate::processes::KillOnDrop;
 
 fn check_config(file_text: Option<&str>, env: &[(&str, &str)]) -> (bool, i32, String, String) {
     let dir = std::env::temp_dir().join(format!("kepgate-cfg-{}", uuid::Uuid::new_v4().simple()));
@@ -139,34 +140,41 @@ async fn demo_process_answers_probes_and_stops_cleanly() {
     let emulator_port = free_port();
     let state_dir =
         std::env::temp_dir().join(format!("kepgate-demo-{}", uuid::Uuid::new_v4().simple()));
-    let mut child = kepgate_bin()
-        .arg("demo")
-        .env("DATABASE_URL", &url)
-        .env("KEPGATE_SERVER__LISTEN", format!("127.0.0.1:{port}"))
-        .env(
-            "KEPGATE_SERVER__BASE_URL",
-            format!("http://127.0.0.1:{port}/"),
-        )
-        .env(
-            "KEPGATE_DEMO_EMULATOR_LISTEN",
-            format!("127.0.0.1:{emulator_port}"),
-        )
-        .env("KEPGATE_DEMO_STATE_DIR", &state_dir)
-        .env(
-            "KEPGATE_DEMO_CABINET_LISTEN",
-            format!("127.0.0.1:{}", free_port()),
-        )
-        .env("KEPGATE_METRICS__LISTEN", "127.0.0.1:0")
-        .env("RUST_LOG", "debug")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    // Killed on drop: a failed assertion before the SIGTERM below must not leave the demo running.
+    let mut child = KillOnDrop(
+        kepgate_bin()
+            .arg("demo")
+            .env("DATABASE_URL", &url)
+            .env("KEPGATE_SERVER__LISTEN", format!("127.0.0.1:{port}"))
+            .env(
+                "KEPGATE_SERVER__BASE_URL",
+                format!("http://127.0.0.1:{port}/"),
+            )
+            .env(
+                "KEPGATE_DEMO_EMULATOR_LISTEN",
+                format!("127.0.0.1:{emulator_port}"),
+            )
+            .env("KEPGATE_DEMO_STATE_DIR", &state_dir)
+            .env(
+                "KEPGATE_DEMO_CABINET_LISTEN",
+                format!("127.0.0.1:{}", free_port()),
+            )
+            .env("KEPGATE_METRICS__LISTEN", "127.0.0.1:0")
+            .env("RUST_LOG", "debug")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
     let http = client();
-    let base = format!("http://127.0.0.1:{port}");
+    // The demo keeps the default route prefix.
+    let base = format!(
+        "http://127.0.0.1:{port}{}",
+        test_settings().server.route_prefix
+    );
     let started = Instant::now();
     let healthy = loop {
-        if let Ok(r) = http.get(format!("{base}/.kepgate/healthz")).send().await {
+        if let Ok(r) = http.get(format!("{base}/healthz")).send().await {
             break r.status();
         }
         assert!(
@@ -177,7 +185,7 @@ async fn demo_process_answers_probes_and_stops_cleanly() {
     };
     assert_eq!(healthy, 200);
     assert_eq!(
-        http.get(format!("{base}/.kepgate/readyz"))
+        http.get(format!("{base}/readyz"))
             .send()
             .await
             .unwrap()
@@ -185,7 +193,7 @@ async fn demo_process_answers_probes_and_stops_cleanly() {
         200
     );
 
-    let pid = child.id().to_string();
+    let pid = child.0.id().to_string();
     assert!(
         std::process::Command::new("kill")
             .args(["-TERM", &pid])
@@ -193,10 +201,11 @@ async fn demo_process_answers_probes_and_stops_cleanly() {
             .unwrap()
             .success()
     );
-    let status = child.wait().unwrap();
+    let status = child.0.wait().unwrap();
     assert!(status.success(), "graceful stop exits 0: {status}");
     let mut log = String::new();
     child
+        .0
         .stderr
         .take()
         .unwrap()

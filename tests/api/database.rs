@@ -60,16 +60,17 @@ async fn migrate_command_creates_the_database_and_is_idempotent() {
 #[tokio::test]
 async fn readyz_follows_the_database_without_a_restart() {
     let app = spawn_app().await;
-    assert_eq!(app.get("/.kepgate/readyz").await.status(), 200);
+    let readyz = app.own_path("/readyz");
+    assert_eq!(app.get(&readyz).await.status(), 200);
 
     app.cut_database().await;
-    let response = app.get("/.kepgate/readyz").await;
+    let response = app.get(&readyz).await;
     assert_eq!(response.status(), 503);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["database"], "unreachable");
     // The process itself is fine.
-    assert_eq!(app.get("/.kepgate/healthz").await.status(), 200);
+    assert_eq!(app.get(&app.own_path("/healthz")).await.status(), 200);
 
     app.restore_database().await;
-    assert_eq!(app.get("/.kepgate/readyz").await.status(), 200);
+    assert_eq!(app.get(&readyz).await.status(), 200);
 }

@@ -8,7 +8,7 @@ use time::Duration;
 use kepgate::config::ProviderSettings;
 
 use crate::browser::Browser;
-use crate::diia_stack::{DiiaStack, encode_data, now, spawn_diia_stack, spawn_diia_stack_clocked};
+use crate::diia_stack::{DiiaStack, encode_data, now, spawn_diia_stack, spawn_diia_stack_configured};
 use crate::helpers::kepgate_bin;
 
 #[tokio::test]
@@ -130,19 +130,17 @@ async fn diia_setup_command_prints_the_ids_to_configure() {
 
 #[tokio::test]
 async fn a_provider_that_is_down_gives_a_clear_error_and_marks_the_login() {
-    let (stack, _) = spawn_diia_stack_clocked(false, None, |settings| {
+    let (stack, _) = spawn_diia_stack_configured(false, |settings| {
         if let Some(ProviderSettings::Diia(d)) = settings.providers.get_mut("diia") {
             // Nothing listens on port 9 of loopback.
             d.api_base_url = "http://127.0.0.1:9/".parse().unwrap();
         }
     })
     .await;
-    let mut browser = Browser::new(&stack.app.address);
+    let mut browser = Browser::new(&stack.app);
+    let start = browser.own("/api/login");
     let response = browser
-        .post_json(
-            "/.kepgate/api/login",
-            serde_json::json!({ "provider": "diia" }),
-        )
+        .post_json(&start, serde_json::json!({ "provider": "diia" }))
         .await;
     assert_eq!(response.status(), 502);
     let body: serde_json::Value = response.json().await.unwrap();

@@ -86,19 +86,69 @@ pub async fn spawn_diia_stack_clocked(
     clock: Option<kepgate::clock::SharedClock>,
     configure: impl FnOnce(&mut Settings),
 ) -> (DiiaStack, Option<TestApp>) {
+    let options = StackOptions {
+        second_replica,
+        clock,
+        route_prefix: None,
+    };
+    spawn_diia_stack_with_options(options, configure).await
+}
+
+/// How a stack is put together beyond its settings.
+#[derive(Default)]
+pub struct StackOptions {
+    /// A second gateway on the same database, which receives the provider's callbacks.
+    pub second_replica: bool,
+    /// The gateways' clock (the emulator keeps real time).
+    pub clock: Option<kepgate::clock::SharedClock>,
+    /// `server.route_prefix` when not the default. An option rather than a setting in
+    /// `configure`: the callback URL the emulator is built with depends on it.
+    pub route_prefix: Option<String>,
+}
+
+impl StackOptions {
+    /// kepgate's own routes under `prefix`.
+    pub fn under(prefix: &str) -> Self {
+        StackOptions {
+            route_prefix: Some(prefix.to_owned()),
+            ..StackOptions::default()
+        }
+    }
+}
+
+pub async fn spawn_diia_stack_with_options(
+    options: StackOptions,
+    configure: impl FnOnce(&mut Settings),
+) -> (DiiaStack, Option<TestApp>) {
+    let StackOptions {
+        second_replica,
+        clock,
+        route_prefix,
+    } = options;
     let gateway_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let mut settings = settings_for(&gateway_listener);
+    if let Some(prefix) = route_prefix {
+        settings.server.route_prefix = prefix;
+    }
     let replica_listener = if second_replica {
         Some(TcpListener::bind("127.0.0.1:0").await.unwrap())
     } else {
         None
     };
     let callback_base = match &replica_listener {
-        Some(l) => format!("http://{}/", l.local_addr().unwrap()),
-        None => settings.server.base_url.to_string(),
+        Some(l) => format!("http://{}", l.local_addr().unwrap()),
+        None => settings
+            .server
+            .base_url
+            .as_str()
+            .trim_end_matches('/')
+            .to_owned(),
     };
     let secret = uuid::Uuid::new_v4().simple().to_string() + "x";
-    let callback_url = format!("{callback_base}.kepgate/callback/{PROVIDER}/{secret}");
+    let callback_url = format!(
+        "{callback_base}{}/callback/{PROVIDER}/{secret}",
+        settings.server.route_prefix
+    );
 
     // The emulator, calling back the gateway's callback URL as Diia would.
     let emulator_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -146,7 +196,12 @@ pub async fn spawn_diia_stack_clocked(
         .insert(PROVIDER.to_owned(), ProviderSettings::Diia(diia));
     // Last, so a test can also change the provider (say, a short `request_ttl`); the addresses
     // (base URL, callback URL) are fixed by then.
+    let prefix = settings.server.route_prefix.clone();
     configure(&mut settings);
+    assert_eq!(
+        settings.server.route_prefix, prefix,
+        "the emulator already calls back under the old prefix: use StackOptions::under"
+    );
 
     let replica = match replica_listener {
         Some(listener) => {

@@ -14,11 +14,14 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
-use crate::browser::{Browser, csrf_of};
+use crate::browser::Browser;
 use crate::diia_stack::{DiiaStack, spawn_diia_stack, spawn_diia_stack_configured};
 use crate::helpers::{client, kepgate_bin};
-use crate::login::{deeplink_of, emulator_answer, press_get_link, start_in_browser};
-use crate::proxy::{route, signed_in, spawn_cabinet_stack};
+use crate::proxy::{route, spawn_cabinet_stack};
+use crate::sign_in::{
+    PERSON, Waiting, complete_on_page, phone_confirms, press_get_link, provider_deeplink, sign_in,
+    start_on_page, wait_for_phone,
+};
 
 // ---------- the database ----------
 
@@ -29,18 +32,12 @@ async fn a_database_outage_mid_login_gives_503_pages_and_the_login_finishes_afte
     let env = spawn_cabinet_stack(|s, _| s.session.cache_ttl = Duration::ZERO).await;
     let stack = &env.stack;
     let app = &stack.app;
-    let mut member = signed_in(stack, "person").await;
-    let mut waiting = Browser::new(&app.address);
-    let id = start_in_browser(&mut waiting, "/after-outage").await;
-    let wait_html = waiting
-        .get(&format!("/.kepgate/login/wait/{id}"))
-        .await
-        .text()
-        .await
-        .unwrap();
-    let deeplink = waiting.provider_link(&deeplink_of(&wait_html)).await;
+    let mut member = sign_in(stack, PERSON).await;
+    let mut waiting = Browser::new(app);
+    let login = wait_for_phone(&mut waiting, "/after-outage").await;
+    let deeplink = provider_deeplink(&mut waiting, &login).await;
     let mut events = waiting
-        .events(&format!("/.kepgate/login/events/{id}"))
+        .events(&app.own_path(&format!("/login/events/{}", login.id)))
         .await;
     assert_eq!(events.next_event().await.unwrap().1["state"], "pending");
 
@@ -49,10 +46,10 @@ async fn a_database_outage_mid_login_gives_503_pages_and_the_login_finishes_afte
     // The login page: a 503 page in the browser's language with the request id, not a form
     // whose button can only fail. (The gateway learns of the outage when PostgreSQL terminates
     // its LISTEN connection, a moment after the cut.)
-    let mut anonymous = Browser::new(&app.address);
+    let mut anonymous = Browser::new(app);
     let deadline = Instant::now() + Duration::from_secs(10);
     let login_page = loop {
-        let response = anonymous.get("/.kepgate/login?rd=/reports").await;
+        let response = anonymous.get(&app.own_path("/login?rd=/reports")).await;
         if response.status() != 200 || Instant::now() > deadline {
             break response;
         }
@@ -61,7 +58,7 @@ async fn a_database_outage_mid_login_gives_503_pages_and_the_login_finishes_afte
     assert_unavailable_page(login_page, "Сервіс тимчасово недоступний").await;
     let english = app
         .client
-        .get(app.url("/.kepgate/login"))
+        .get(app.own("/login"))
         .header("accept", "text/html")
         .header("accept-language", "en")
         .send()
@@ -90,27 +87,22 @@ async fn a_database_outage_mid_login_gives_503_pages_and_the_login_finishes_afte
     assert_eq!(body["error"], "unavailable", "{body}");
     assert_eq!(body["request_id"], request_id.as_str(), "{body}");
 
-    assert_eq!(app.get("/.kepgate/readyz").await.status(), 503);
-    assert_eq!(app.get("/.kepgate/healthz").await.status(), 200);
+    assert_eq!(app.get(&app.own_path("/readyz")).await.status(), 503);
+    assert_eq!(app.get(&app.own_path("/healthz")).await.status(), 200);
 
     // The database returns; the gateway is not restarted. The phone confirms the login started
     // before the outage; the browser's stream, open all along, hears of it: the LISTEN
     // connection came back and the stream re-read its login.
     app.restore_database().await;
-    emulator_answer(stack, &deeplink, "confirm").await;
+    phone_confirms(stack, &deeplink, PERSON).await;
     assert_eq!(events.next_event().await.unwrap().1["state"], "confirmed");
-    let done = waiting
-        .post_form(
-            &format!("/.kepgate/login/complete/{id}"),
-            &[("csrf", &csrf_of(&wait_html))],
-        )
-        .await;
+    let done = complete_on_page(&mut waiting, &login).await;
     assert_eq!(done.status(), 303);
     assert_eq!(done.headers()["location"], "/after-outage");
     assert_eq!(waiting.get("/echo").await.status(), 200, "the new session");
     assert_eq!(member.get("/echo").await.status(), 200, "the old session");
-    assert_eq!(anonymous.get("/.kepgate/login").await.status(), 200);
-    assert_eq!(app.get("/.kepgate/readyz").await.status(), 200);
+    assert_eq!(anonymous.get(&app.own_path("/login")).await.status(), 200);
+    assert_eq!(app.get(&app.own_path("/readyz")).await.status(), 200);
 }
 
 #[tokio::test]
@@ -121,10 +113,10 @@ async fn a_waiting_browser_keeps_its_stream_through_a_database_outage_and_hears_
         }
     })
     .await;
-    let mut browser = Browser::new(&stack.app.address);
-    let id = start_in_browser(&mut browser, "/").await;
+    let mut browser = Browser::new(&stack.app);
+    let id = start_on_page(&mut browser, "/").await;
     let mut events = browser
-        .events(&format!("/.kepgate/login/events/{id}"))
+        .events(&browser.own(&format!("/login/events/{id}")))
         .await;
     assert_eq!(events.next_event().await.unwrap().1["state"], "pending");
 
@@ -162,6 +154,8 @@ async fn assert_unavailable_page(response: reqwest::Response, title: &str) {
 struct GatewayProcess {
     child: Child,
     address: String,
+    /// `server.route_prefix`, as configured.
+    prefix: String,
     dir: PathBuf,
 }
 
@@ -190,6 +184,7 @@ impl GatewayProcess {
                 .as_str()
                 .trim_end_matches('/')
                 .to_owned(),
+            prefix: settings.server.route_prefix.clone(),
             dir,
         };
         let http = client();
@@ -199,7 +194,7 @@ impl GatewayProcess {
                 panic!("kepgate exited ({status}): {}", gateway.log());
             }
             let ready = http
-                .get(format!("{}/.kepgate/readyz", gateway.address))
+                .get(format!("{}{}/readyz", gateway.address, gateway.prefix))
                 .send()
                 .await;
             if ready.is_ok_and(|r| r.status() == 200) {
@@ -208,6 +203,11 @@ impl GatewayProcess {
             assert!(Instant::now() < deadline, "not ready: {}", gateway.log());
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// A browser with no cookies, visiting this gateway.
+    fn browser(&self) -> Browser {
+        Browser::at(&self.address, &self.prefix)
     }
 
     fn log(&self) -> String {
@@ -260,11 +260,12 @@ fn gateway_toml(s: &Settings) -> String {
         .map(|f| q(&f.to_string_lossy()))
         .collect();
     let mut toml = format!(
-        "[server]\nlisten = {}\nbase_url = {}\nshutdown_grace = {}\n\
+        "[server]\nlisten = {}\nbase_url = {}\nroute_prefix = {}\nshutdown_grace = {}\n\
          [database]\nurl = {}\n[metrics]\nenabled = false\n[log]\nfilter = \"info\"\n\
          [session]\ncache_ttl = {}\n[trust]\nfiles = [{}]\n",
         q(&s.server.listen.to_string()),
         q(s.server.base_url.as_str()),
+        q(&s.server.route_prefix),
         s.server.shutdown_grace.as_secs(),
         q(s.database.url.expose_secret()),
         s.session.cache_ttl.as_secs(),
@@ -310,24 +311,26 @@ async fn a_login_survives_sigkill_before_the_callback_and_before_completion() {
 
     // Killed between start and callback: the pending login is in the database, the callback
     // lands on the restarted process, and the page (its stream reconnected) completes.
-    let mut browser = Browser::new(&gateway.address);
-    let (id, wait_html, deeplink) = wait_for_phone(&mut browser, "/after-kill").await;
+    let mut browser = gateway.browser();
+    let login = wait_for_phone(&mut browser, "/after-kill").await;
+    let deeplink = provider_deeplink(&mut browser, &login).await;
     gateway.kill();
     let mut gateway = GatewayProcess::start(&stack.settings).await;
-    emulator_answer(&stack, &deeplink, "confirm").await;
+    phone_confirms(&stack, &deeplink, PERSON).await;
     let mut events = browser
-        .events(&format!("/.kepgate/login/events/{id}"))
+        .events(&browser.own(&format!("/login/events/{}", login.id)))
         .await;
     assert_eq!(events.next_event().await.unwrap().1["state"], "confirmed");
-    complete(&mut browser, &id, &wait_html, "/after-kill").await;
+    complete(&mut browser, &login, "/after-kill").await;
 
     // Killed between callback and completion: the confirmed login waits in the database.
-    let mut second = Browser::new(&gateway.address);
-    let (id, wait_html, deeplink) = wait_for_phone(&mut second, "/second").await;
-    emulator_answer(&stack, &deeplink, "confirm").await;
+    let mut second = gateway.browser();
+    let login = wait_for_phone(&mut second, "/second").await;
+    let deeplink = provider_deeplink(&mut second, &login).await;
+    phone_confirms(&stack, &deeplink, PERSON).await;
     gateway.kill();
     let _gateway = GatewayProcess::start(&stack.settings).await;
-    complete(&mut second, &id, &wait_html, "/second").await;
+    complete(&mut second, &login, "/second").await;
 
     // Both sessions open the cabinet (here kepgate's signed-in page: no routes configured).
     for browser in [&mut browser, &mut second] {
@@ -337,26 +340,9 @@ async fn a_login_survives_sigkill_before_the_callback_and_before_completion() {
     }
 }
 
-/// Starts a login and opens the waiting page: (id, the page, the provider's deeplink).
-async fn wait_for_phone(browser: &mut Browser, rd: &str) -> (String, String, String) {
-    let id = start_in_browser(browser, rd).await;
-    let html = browser
-        .get(&format!("/.kepgate/login/wait/{id}"))
-        .await
-        .text()
-        .await
-        .unwrap();
-    let deeplink = browser.provider_link(&deeplink_of(&html)).await;
-    (id, html, deeplink)
-}
-
-async fn complete(browser: &mut Browser, id: &str, wait_html: &str, rd: &str) {
-    let done = browser
-        .post_form(
-            &format!("/.kepgate/login/complete/{id}"),
-            &[("csrf", &csrf_of(wait_html))],
-        )
-        .await;
+/// «Продовжити», which must lead back to `rd` (here the gateway is another process each time).
+async fn complete(browser: &mut Browser, login: &Waiting, rd: &str) {
+    let done = complete_on_page(browser, login).await;
     assert_eq!(done.status(), 303, "{}", done.text().await.unwrap());
     assert_eq!(done.headers()["location"], rd);
 }
@@ -441,15 +427,15 @@ async fn sigterm_finishes_in_flight_requests_ends_login_streams_cleanly_and_exit
         s.server.shutdown_grace = Duration::from_secs(60);
     })
     .await;
-    let mut member = signed_in(&stack, "person").await;
+    let mut member = sign_in(&stack, PERSON).await;
     stack.app.stop().await;
     let mut gateway = GatewayProcess::start(&stack.settings).await;
 
     // A browser waiting for its phone holds a live stream; a signed-in one waits for a report.
-    let mut waiting = Browser::new(&gateway.address);
-    let (id, _, _) = wait_for_phone(&mut waiting, "/").await;
+    let mut waiting = gateway.browser();
+    let login = wait_for_phone(&mut waiting, "/").await;
     let mut events = waiting
-        .events(&format!("/.kepgate/login/events/{id}"))
+        .events(&waiting.own(&format!("/login/events/{}", login.id)))
         .await;
     assert_eq!(events.next_event().await.unwrap().1["state"], "pending");
     let report = tokio::spawn(async move {
@@ -503,7 +489,7 @@ async fn a_slow_failing_or_garbled_provider_gets_a_clear_message_in_time_and_is_
     })
     .await;
     let before = provider_errors(&stack).await;
-    let mut browser = Browser::new(&stack.app.address);
+    let mut browser = Browser::new(&stack.app);
     let cases = [
         // The emulator sleeps 5 s: beyond the 1 s timeout.
         ("slow", "Провайдер не відповідає. Спробуйте ще раз"),
@@ -528,7 +514,7 @@ async fn a_slow_failing_or_garbled_provider_gets_a_clear_message_in_time_and_is_
         stack
             .app
             .client
-            .post(stack.app.url("/.kepgate/api/login"))
+            .post(stack.app.own("/api/login"))
             .header("accept-language", "en")
             .json(&serde_json::json!({ "provider": "diia" }))
             .send(),
@@ -646,7 +632,7 @@ async fn a_thousand_requests_to_a_stalled_upstream_get_504_while_the_gateway_ser
             .insert("down".to_owned(), route("/down", "http://127.0.0.1:9/"));
     })
     .await;
-    let mut member = signed_in(&stack, "person").await;
+    let mut member = sign_in(&stack, PERSON).await;
     let down = member.get("/down/page").await;
     assert_eq!(down.status(), 502);
     assert!(
@@ -656,12 +642,7 @@ async fn a_thousand_requests_to_a_stalled_upstream_get_504_while_the_gateway_ser
             .contains("Застосунок за шлюзом не відповідає")
     );
 
-    let cookie = member
-        .cookies
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("; ");
+    let cookie = member.cookie_header();
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(60))
         .build()
@@ -683,8 +664,18 @@ async fn a_thousand_requests_to_a_stalled_upstream_get_504_while_the_gateway_ser
         .wait_for_arrivals(REQUESTS, Duration::from_secs(60))
         .await;
     // All of them in flight at once: the gateway still answers its probes, and other users.
-    assert_eq!(stack.app.get("/.kepgate/healthz").await.status(), 200);
-    assert_eq!(stack.app.get("/.kepgate/readyz").await.status(), 200);
+    assert_eq!(
+        stack
+            .app
+            .get(&stack.app.own_path("/healthz"))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        stack.app.get(&stack.app.own_path("/readyz")).await.status(),
+        200
+    );
     assert_eq!(member.get("/down/x").await.status(), 502);
 
     for request in requests {

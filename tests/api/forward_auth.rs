@@ -1,12 +1,32 @@
 //! Forward-auth mode behind a real nginx (Debian's package): `auth_request` asks kepgate, nginx
 //! proxies to the sample cabinet with the identity headers kepgate returned.
 
-use crate::proxy::{signed_in, spawn_cabinet_stack};
+use crate::browser::Browser;
+use crate::diia_stack::StackOptions;
+use crate::helpers::OTHER_PREFIX;
+use crate::proxy::spawn_cabinet_stack_with_options;
+use crate::sign_in::{DIRECTOR, PERSON, sign_in};
 use crate::upstreams::Upstream;
 
-/// nginx in front: kepgate's own paths proxied, everything else behind `auth_request`.
-/// The same snippet is documented in docs/forward-auth.md.
-pub async fn start_nginx(gateway: &str, cabinet: &str) -> Upstream {
+/// nginx's `location` for kepgate's own routes (under `prefix`), passed on to `gateway`.
+pub fn own_routes_location(gateway: &str, prefix: &str) -> String {
+    let gateway = gateway.trim_start_matches("http://");
+    format!(
+        r#"
+    location {prefix}/ {{
+      proxy_pass http://{gateway};
+      proxy_set_header Host $http_host;
+      proxy_set_header X-Forwarded-For $remote_addr;
+      proxy_buffering off;
+    }}
+"#
+    )
+}
+
+/// nginx in front: kepgate's own paths (under `prefix`) proxied, everything else behind
+/// `auth_request`. The same snippet is documented in docs/forward-auth.md.
+pub async fn start_nginx(gateway: &str, prefix: &str, cabinet: &str) -> Upstream {
+    let own_routes = own_routes_location(gateway, prefix);
     let gateway = gateway.trim_start_matches("http://").to_owned();
     let cabinet = cabinet
         .trim_start_matches("http://")
@@ -16,15 +36,10 @@ pub async fn start_nginx(gateway: &str, cabinet: &str) -> Upstream {
         format!(
             r#"
     absolute_redirect off;
-    location /.kepgate/ {{
-      proxy_pass http://{gateway};
-      proxy_set_header Host $http_host;
-      proxy_set_header X-Forwarded-For $remote_addr;
-      proxy_buffering off;
-    }}
+{own_routes}
     location = /_kepgate_auth {{
       internal;
-      proxy_pass http://{gateway}/.kepgate/auth;
+      proxy_pass http://{gateway}{prefix}/auth;
       proxy_pass_request_body off;
       proxy_set_header Content-Length "";
       proxy_set_header X-Original-URI $request_uri;
@@ -64,11 +79,21 @@ pub async fn start_nginx(gateway: &str, cabinet: &str) -> Upstream {
 
 #[tokio::test]
 async fn nginx_auth_request_lets_signed_in_users_through_with_their_identity() {
-    let env = spawn_cabinet_stack(|s, _| {
+    nginx_auth_request(StackOptions::default()).await;
+}
+
+#[tokio::test]
+async fn nginx_auth_request_works_under_another_route_prefix() {
+    nginx_auth_request(StackOptions::under(OTHER_PREFIX)).await;
+}
+
+async fn nginx_auth_request(options: StackOptions) {
+    let env = spawn_cabinet_stack_with_options(options, |s, _| {
         s.proxy.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
     })
     .await;
-    let nginx = start_nginx(&env.stack.app.address, &env.cabinet).await;
+    let app = &env.stack.app;
+    let nginx = start_nginx(&app.address, app.prefix(), &env.cabinet).await;
     let http = crate::helpers::client();
 
     // No session: nginx sends the browser to kepgate's login page with the original path.
@@ -80,17 +105,17 @@ async fn nginx_auth_request_lets_signed_in_users_through_with_their_identity() {
     assert_eq!(response.status(), 302);
     assert_eq!(
         response.headers()["location"],
-        "/.kepgate/login?rd=%2Fecho%3Fa%3D1%26b%3D2"
+        app.own_path("/login?rd=%2Fecho%3Fa%3D1%26b%3D2").as_str()
     );
+    // …which nginx passes on to kepgate.
+    let login = Browser::at(&nginx.address, app.prefix())
+        .get(response.headers()["location"].to_str().unwrap())
+        .await;
+    assert_eq!(login.status(), 200);
 
     // Signed in (cookies are per host, so the gateway's session cookie works through nginx).
-    let browser = signed_in(&env.stack, "director").await;
-    let cookies = browser
-        .cookies
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("; ");
+    let browser = sign_in(&env.stack, DIRECTOR).await;
+    let cookies = browser.cookie_header();
     // A client's own identity header, in any spelling nginx passes on, stops the request.
     let spoofed = http
         .get(format!("{}/echo", nginx.address))
@@ -118,16 +143,10 @@ async fn nginx_auth_request_lets_signed_in_users_through_with_their_identity() {
     assert_eq!(seen["assertion"]["name"], "Коваленко Олена Петрівна");
 
     // The route policy applies in forward-auth mode too: the person may not see /reports.
-    let person = signed_in(&env.stack, "person").await;
-    let cookies = person
-        .cookies
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("; ");
+    let person = sign_in(&env.stack, PERSON).await;
     let response = http
         .get(format!("{}/reports/2026", nginx.address))
-        .header("cookie", cookies)
+        .header("cookie", person.cookie_header())
         .send()
         .await
         .unwrap();
@@ -136,19 +155,23 @@ async fn nginx_auth_request_lets_signed_in_users_through_with_their_identity() {
 
 #[tokio::test]
 async fn forward_auth_believes_the_original_uri_only_from_trusted_proxies() {
+    original_uri_only_from_trusted_proxies(StackOptions::default()).await;
+}
+
+#[tokio::test]
+async fn forward_auth_works_under_another_route_prefix() {
+    original_uri_only_from_trusted_proxies(StackOptions::under(OTHER_PREFIX)).await;
+}
+
+async fn original_uri_only_from_trusted_proxies(options: StackOptions) {
     // No trusted proxies: X-Original-URI is ignored and the `/` route decides.
-    let env = spawn_cabinet_stack(|_, _| {}).await;
-    let person = signed_in(&env.stack, "person").await;
-    let cookies = person
-        .cookies
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("; ");
+    let env = spawn_cabinet_stack_with_options(options, |_, _| {}).await;
+    let auth = env.stack.app.own("/auth");
+    let person = sign_in(&env.stack, PERSON).await;
     let http = crate::helpers::client();
     let response = http
-        .get(format!("{}/.kepgate/auth", env.stack.app.address))
-        .header("cookie", &cookies)
+        .get(&auth)
+        .header("cookie", person.cookie_header())
         .header("x-original-uri", "/static/app.css")
         .send()
         .await
@@ -156,7 +179,7 @@ async fn forward_auth_believes_the_original_uri_only_from_trusted_proxies() {
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["x-kepgate-rnokpp"], "3012345670");
     let anonymous = http
-        .get(format!("{}/.kepgate/auth", env.stack.app.address))
+        .get(&auth)
         .header("x-original-uri", "/static/app.css")
         .send()
         .await

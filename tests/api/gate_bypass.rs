@@ -6,9 +6,14 @@
 use std::sync::Arc;
 
 use crate::browser::Browser;
+use crate::diia_stack::StackOptions;
+use crate::helpers::{OTHER_PREFIX, TestApp};
 use crate::proxy::{
-    CabinetStack, DIRECTOR_EDRPOU, confirm_on_phone, cookie_header, login_as, route, signed_in,
-    spawn_cabinet_stack, spawn_cabinet_stack_clocked, start_api_login,
+    CabinetStack, DIRECTOR_EDRPOU, route, spawn_cabinet_stack, spawn_cabinet_stack_clocked,
+    spawn_cabinet_stack_with_options,
+};
+use crate::sign_in::{
+    DIRECTOR, PERSON, complete_api, confirm_on_phone, sign_in, sign_in_as, start_api,
 };
 use crate::upstreams::{Upstream, nginx_files, raw_bytes, raw_get, raw_request, wsgi_environ_app};
 
@@ -120,9 +125,14 @@ struct Gate {
     files: Upstream,
 }
 
-/// kepgate in front of a stock nginx file server: `/ng/static/` public, `/ng/` private,
-/// `/ng/admin/` for the director's company only.
+/// kepgate (its own routes under the default prefix) in front of a stock nginx file server:
+/// `/ng/static/` public, `/ng/` private, `/ng/admin/` for the director's company only.
 async fn gate() -> Gate {
+    gate_with(StackOptions::default()).await
+}
+
+/// Like [`gate`], the gateway put together as `options` say.
+async fn gate_with(options: StackOptions) -> Gate {
     let files = nginx_files(&[
         ("ng/static/app.css", PUBLIC_CSS),
         ("ng/private/report.txt", SECRET),
@@ -130,7 +140,7 @@ async fn gate() -> Gate {
     ])
     .await;
     let upstream = format!("{}/", files.address);
-    let env = spawn_cabinet_stack(|s, _| {
+    let env = spawn_cabinet_stack_with_options(options, |s, _| {
         let mut assets = route("/ng/static/", &upstream);
         assets.public = true;
         s.routes.insert("ng_static".to_owned(), assets);
@@ -146,13 +156,23 @@ async fn gate() -> Gate {
 }
 
 fn cookie_line(browser: &Browser) -> Vec<String> {
-    vec![format!("Cookie: {}", cookie_header(browser))]
+    vec![format!("Cookie: {}", browser.cookie_header())]
 }
 
 #[tokio::test]
 async fn no_path_shape_reaches_a_private_location_without_a_session() {
-    let gate = gate().await;
-    let gw = &gate.env.stack.app.address;
+    no_path_shape_reaches_a_private_location(StackOptions::default()).await;
+}
+
+#[tokio::test]
+async fn no_path_shape_reaches_a_private_location_under_another_route_prefix() {
+    no_path_shape_reaches_a_private_location(StackOptions::under(OTHER_PREFIX)).await;
+}
+
+async fn no_path_shape_reaches_a_private_location(options: StackOptions) {
+    let gate = gate_with(options).await;
+    let app = &gate.env.stack.app;
+    let gw = &app.address;
     // The public location is served, in any spelling of the same path.
     for path in [
         "/ng/static/app.css",
@@ -179,9 +199,9 @@ async fn no_path_shape_reaches_a_private_location_without_a_session() {
     )
     .await;
     assert_eq!(r.status, 303);
+    let login = app.own_path("/login?rd=%2Fng%2Fprivate%2Freport.txt%3Fy%3D1");
     assert!(
-        r.head
-            .contains("location: /.kepgate/login?rd=%2Fng%2Fprivate%2Freport.txt%3Fy%3D1"),
+        r.head.contains(&format!("location: {login}\r\n")),
         "{}",
         r.head
     );
@@ -192,7 +212,7 @@ async fn no_path_shape_reaches_a_private_location_without_a_session() {
 async fn the_upstream_receives_the_canonical_path_the_decision_was_made_on() {
     let gate = gate().await;
     let gw = &gate.env.stack.app.address;
-    let person = signed_in(&gate.env.stack, "person").await;
+    let person = sign_in(&gate.env.stack, PERSON).await;
     for (shape, expect) in TO_PRIVATE {
         let r = raw_get(gw, shape, &cookie_line(&person)).await;
         match expect {
@@ -220,8 +240,8 @@ async fn the_upstream_receives_the_canonical_path_the_decision_was_made_on() {
 async fn no_path_shape_gets_around_a_route_policy() {
     let gate = gate().await;
     let gw = &gate.env.stack.app.address;
-    let person = signed_in(&gate.env.stack, "person").await;
-    let director = signed_in(&gate.env.stack, "director").await;
+    let person = sign_in(&gate.env.stack, PERSON).await;
+    let director = sign_in(&gate.env.stack, DIRECTOR).await;
     for (shape, expect) in TO_ADMIN {
         let r = raw_get(gw, shape, &cookie_line(&person)).await;
         assert!(
@@ -247,27 +267,38 @@ async fn no_path_shape_gets_around_a_route_policy() {
 
 /// `GET {prefix}/auth` as nginx's `auth_request` calls it: the raw request URI in
 /// X-Original-URI, the client's headers passed along.
-async fn forward_auth(gw: &str, original: &str, cookie: Option<&Browser>) -> u16 {
+async fn forward_auth(app: &TestApp, original: &str, cookie: Option<&Browser>) -> u16 {
     let mut headers = vec![format!("X-Original-URI: {original}")];
     if let Some(browser) = cookie {
         headers.extend(cookie_line(browser));
     }
-    raw_get(gw, "/.kepgate/auth", &headers).await.status
+    raw_get(&app.address, &app.own_path("/auth"), &headers)
+        .await
+        .status
 }
 
 #[tokio::test]
 async fn forward_auth_decides_on_the_canonical_path_too() {
-    let gate = gate().await;
-    let gw = &gate.env.stack.app.address;
-    let person = signed_in(&gate.env.stack, "person").await;
-    let director = signed_in(&gate.env.stack, "director").await;
-    assert_eq!(forward_auth(gw, "/ng/static/app.css", None).await, 200);
+    forward_auth_decides_on_the_canonical_path(StackOptions::default()).await;
+}
+
+#[tokio::test]
+async fn forward_auth_decides_on_the_canonical_path_under_another_route_prefix() {
+    forward_auth_decides_on_the_canonical_path(StackOptions::under(OTHER_PREFIX)).await;
+}
+
+async fn forward_auth_decides_on_the_canonical_path(options: StackOptions) {
+    let gate = gate_with(options).await;
+    let app = &gate.env.stack.app;
+    let person = sign_in(&gate.env.stack, PERSON).await;
+    let director = sign_in(&gate.env.stack, DIRECTOR).await;
+    assert_eq!(forward_auth(app, "/ng/static/app.css", None).await, 200);
     assert_eq!(
-        forward_auth(gw, "/ng/static/%61pp.css?v=2", None).await,
+        forward_auth(app, "/ng/static/%61pp.css?v=2", None).await,
         200
     );
     for (shape, expect) in TO_PRIVATE {
-        let anonymous = forward_auth(gw, shape, None).await;
+        let anonymous = forward_auth(app, shape, None).await;
         let want = match expect {
             Same(_) => 401,
             // 403, not 400: nginx makes a 500 of any other auth_request answer.
@@ -276,13 +307,17 @@ async fn forward_auth_decides_on_the_canonical_path_too() {
         assert_eq!(anonymous, want, "{shape}");
     }
     for (shape, expect) in TO_ADMIN {
-        assert_eq!(forward_auth(gw, shape, Some(&person)).await, 403, "{shape}");
+        assert_eq!(
+            forward_auth(app, shape, Some(&person)).await,
+            403,
+            "{shape}"
+        );
         let want = match expect {
             Same(_) => 200,
             Refused => 403,
         };
         assert_eq!(
-            forward_auth(gw, shape, Some(&director)).await,
+            forward_auth(app, shape, Some(&director)).await,
             want,
             "{shape}"
         );
@@ -290,7 +325,12 @@ async fn forward_auth_decides_on_the_canonical_path_too() {
 
     // The same through a real nginx in front, proxying to the nginx file server: nothing
     // private comes out for anyone it should not.
-    let front = crate::forward_auth::start_nginx(gw, &format!("{}/", gate.files.address)).await;
+    let front = crate::forward_auth::start_nginx(
+        &app.address,
+        app.prefix(),
+        &format!("{}/", gate.files.address),
+    )
+    .await;
     for (shape, _) in TO_PRIVATE {
         let r = raw_get(&front.address, shape, &[]).await;
         assert!(
@@ -311,6 +351,67 @@ async fn forward_auth_decides_on_the_canonical_path_too() {
     let r = raw_get(&front.address, "/ng//admin/x", &cookie_line(&director)).await;
     assert_eq!(r.status, 200, "{}", r.head);
     assert!(r.body.contains(ADMIN_ONLY));
+}
+
+/// Paths that start in kepgate's own space (`prefix`, also spelt encoded) and climb out of it
+/// into the private or the admin location, with what kepgate must make of them.
+fn through_the_prefix(prefix: &str) -> Vec<(String, Expect)> {
+    let encoded = prefix.replace('.', "%2e");
+    let mut shapes = Vec::new();
+    for canonical in ["/ng/private/report.txt", "/ng/admin/x"] {
+        let target = &canonical[1..];
+        for (climb, refused) in [
+            ("/../", false),
+            ("/%2e%2e/", false),
+            ("/./../", false),
+            ("//../", false),
+            ("/..%2f", true),
+            ("%2f..%2f", true),
+        ] {
+            let expect = if refused { Refused } else { Same(canonical) };
+            for start in [prefix, encoded.as_str()] {
+                shapes.push((format!("{start}{climb}{target}"), expect));
+            }
+        }
+        let back_in_and_out = format!("/ng/static/..{prefix}/../../{target}");
+        shapes.push((back_in_and_out, Same(canonical)));
+    }
+    shapes
+}
+
+#[tokio::test]
+async fn no_shape_through_the_route_prefix_gets_around_the_gate() {
+    through_the_prefix_nothing_leaks(StackOptions::default()).await;
+}
+
+#[tokio::test]
+async fn no_shape_through_another_route_prefix_gets_around_the_gate() {
+    through_the_prefix_nothing_leaks(StackOptions::under(OTHER_PREFIX)).await;
+}
+
+async fn through_the_prefix_nothing_leaks(options: StackOptions) {
+    let gate = gate_with(options).await;
+    let app = &gate.env.stack.app;
+    let person = sign_in(&gate.env.stack, PERSON).await;
+    for (shape, expect) in through_the_prefix(app.prefix()) {
+        let anonymous = raw_get(&app.address, &shape, &[]).await;
+        let signed_in = raw_get(&app.address, &shape, &cookie_line(&person)).await;
+        assert!(!anonymous.body.contains(SECRET), "{shape} leaked");
+        assert!(!signed_in.body.contains(ADMIN_ONLY), "{shape} leaked");
+        // Decided as the canonical path: the login for nobody, the file or the policy's 403
+        // for the person.
+        let (want_anonymous, want_person) = match expect {
+            Refused => (400, 400),
+            Same("/ng/admin/x") => (401, 403),
+            Same(_) => (401, 200),
+        };
+        assert_eq!(
+            anonymous.status, want_anonymous,
+            "{shape}: {}",
+            anonymous.head
+        );
+        assert_eq!(signed_in.status, want_person, "{shape}: {}", signed_in.head);
+    }
 }
 
 /// Header spellings that a WSGI server folds into `HTTP_X_KEPGATE_RNOKPP` and friends.
@@ -371,7 +472,7 @@ async fn identity_headers_in_any_spelling_never_reach_a_wsgi_app() {
     }
 
     // Signed in: exactly kepgate's values, nothing appended by the client.
-    let person = signed_in(&env.stack, "person").await;
+    let person = sign_in(&env.stack, PERSON).await;
     let mut headers = spoofed_identity();
     headers.extend(cookie_line(&person));
     let r = raw_get(gw, "/pyp/whoami", &headers).await;
@@ -390,7 +491,7 @@ async fn identity_headers_in_any_spelling_never_reach_a_wsgi_app() {
     ] {
         let r = raw_get(
             gw,
-            "/.kepgate/auth",
+            &env.stack.app.own_path("/auth"),
             &[spoof.to_owned(), cookie_line(&person).remove(0)],
         )
         .await;
@@ -411,33 +512,33 @@ async fn a_binding_cookie_planted_before_login_binds_nothing() {
     // The attacker plants a binding value (old bare form, and a guess at the new form) in the
     // victim's browser and keeps a copy.
     let planted = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
-    let mut victim = Browser::new(&stack.app.address);
+    let mut victim = Browser::new(&stack.app);
     victim
         .cookies
         .insert("kepgate_bind".to_owned(), planted.to_owned());
-    let started = start_api_login(&mut victim).await;
+    let started = start_api(&mut victim).await;
     let issued = victim.cookies["kepgate_bind"].clone();
     assert!(
         !issued.contains(planted),
         "issued {issued}, planted {planted}"
     );
-    let id = started["id"].as_str().unwrap();
+    let id = &started.id;
 
     // She confirms on her phone; the attacker, holding the planted value and the login id
     // (visible in the QR token), tries to complete first, in both cookie shapes.
-    confirm_on_phone(stack, &mut victim, &started, "person").await;
-    let complete = started["complete_url"].as_str().unwrap();
+    confirm_on_phone(stack, &mut victim, &started, PERSON).await;
+    let complete = &started.complete_url;
     for value in [
         planted.to_owned(),
         format!("{}.{planted}", id.replace('-', "")),
     ] {
-        let mut attacker = Browser::new(&stack.app.address);
+        let mut attacker = Browser::new(&stack.app);
         attacker.cookies.insert("kepgate_bind".to_owned(), value);
         let stolen = attacker.post_json(complete, serde_json::json!({})).await;
         assert_eq!(stolen.status(), 403);
         assert!(!attacker.cookies.contains_key("kepgate_session"));
     }
-    let done = victim.post_json(complete, serde_json::json!({})).await;
+    let done = complete_api(&mut victim, &started).await;
     assert_eq!(done.status(), 200);
     assert!(victim.cookies.contains_key("kepgate_session"));
 }
@@ -445,10 +546,10 @@ async fn a_binding_cookie_planted_before_login_binds_nothing() {
 #[tokio::test]
 async fn logins_started_in_two_tabs_each_complete() {
     let env = spawn_cabinet_stack(|_, _| {}).await;
-    let mut browser = Browser::new(&env.stack.app.address);
-    login_as(&env.stack, &mut browser, "person").await;
+    let mut browser = Browser::new(&env.stack.app);
+    sign_in_as(&env.stack, &mut browser, PERSON).await;
     // A second login in the same browser after the first (binding cookie entries kept apart).
-    login_as(&env.stack, &mut browser, "director").await;
+    sign_in_as(&env.stack, &mut browser, DIRECTOR).await;
     assert!(browser.cookies.contains_key("kepgate_session"));
 }
 
@@ -456,12 +557,12 @@ async fn logins_started_in_two_tabs_each_complete() {
 async fn the_sample_cabinet_refuses_an_assertion_past_its_expiry() {
     let clock = kepgate::clock::ManualClock::new(time::OffsetDateTime::now_utc());
     let env = spawn_cabinet_stack_clocked(Some(Arc::new(clock.clone())), |_, _| {}).await;
-    let browser = signed_in(&env.stack, "person").await;
+    let browser = sign_in(&env.stack, PERSON).await;
     let echo = |browser: &Browser| {
         let request = browser
             .http
             .get(browser.url("/echo"))
-            .header("cookie", cookie_header(browser));
+            .header("cookie", browser.cookie_header());
         async move {
             let r = request.send().await.unwrap();
             assert_eq!(r.status(), 200);
@@ -493,7 +594,7 @@ async fn error_pages_are_never_labelled_gzip_when_they_are_not() {
     let gw = &env.stack.app.address;
     // A rejected form (422) and bad JSON (400), asked for with gzip.
     let form = http
-        .post(format!("{gw}/.kepgate/login/start"))
+        .post(env.stack.app.own("/login/start"))
         .header("accept-encoding", "gzip")
         .header("accept", "text/html")
         .header("content-type", "application/x-www-form-urlencoded")
@@ -506,7 +607,7 @@ async fn error_pages_are_never_labelled_gzip_when_they_are_not() {
     let text = form.text().await.unwrap();
     assert!(text.contains("<html"), "{text}");
     let json = http
-        .post(format!("{gw}/.kepgate/api/login"))
+        .post(env.stack.app.own("/api/login"))
         .header("accept-encoding", "gzip")
         .header("accept", "application/json")
         .header("content-type", "application/json")
@@ -525,8 +626,8 @@ async fn error_pages_are_never_labelled_gzip_when_they_are_not() {
 async fn a_malformed_chunked_body_to_the_cabinet_is_the_clients_400() {
     let env = spawn_cabinet_stack(|_, _| {}).await;
     let gw = &env.stack.app.address;
-    let person = signed_in(&env.stack, "person").await;
-    let cookie = format!("Cookie: {}", cookie_header(&person));
+    let person = sign_in(&env.stack, PERSON).await;
+    let cookie = format!("Cookie: {}", person.cookie_header());
     for (what, body) in [
         (
             "overflowing chunk size",
@@ -565,12 +666,13 @@ async fn forward_auth_refuses_a_client_chosen_original_uri_and_paths_no_route_se
     })
     .await;
     let gw = &env.stack.app.address;
-    let person = signed_in(&env.stack, "person").await;
+    let auth = env.stack.app.own_path("/auth");
+    let person = sign_in(&env.stack, PERSON).await;
     let cookie = cookie_line(&person).remove(0);
     // Traefik and Caddy set X-Forwarded-Uri and pass the client's X-Original-URI along.
     let r = raw_get(
         gw,
-        "/.kepgate/auth",
+        &auth,
         &[
             "X-Forwarded-Uri: /reports/2026".to_owned(),
             "X-Original-URI: /static/app.css".to_owned(),
@@ -580,7 +682,7 @@ async fn forward_auth_refuses_a_client_chosen_original_uri_and_paths_no_route_se
     assert_eq!(r.status, 403, "{}", r.head);
     let r = raw_get(
         gw,
-        "/.kepgate/auth",
+        &auth,
         &[
             "X-Forwarded-Uri: /reports/2026".to_owned(),
             "X-Forwarded-Uri: /static/app.css".to_owned(),
@@ -591,7 +693,7 @@ async fn forward_auth_refuses_a_client_chosen_original_uri_and_paths_no_route_se
     // Agreeing copies are fine; the public route is public.
     let r = raw_get(
         gw,
-        "/.kepgate/auth",
+        &auth,
         &[
             "X-Forwarded-Uri: /static/app.css".to_owned(),
             "X-Original-URI: /static/app.css".to_owned(),
@@ -602,7 +704,7 @@ async fn forward_auth_refuses_a_client_chosen_original_uri_and_paths_no_route_se
     // A path no route serves is nobody's, signed in or not.
     let r = raw_get(
         gw,
-        "/.kepgate/auth",
+        &auth,
         &["X-Forwarded-Uri: /elsewhere".to_owned(), cookie.clone()],
     )
     .await;
@@ -617,13 +719,19 @@ async fn clients_cannot_grow_the_metrics_with_labels_of_their_own() {
     let invented = format!("p{}", uuid::Uuid::new_v4().simple());
     let r = raw_request(
         gw,
-        &format!("POST /.kepgate/callback/{invented}/secret HTTP/1.1\r\nContent-Length: 0"),
+        &format!(
+            "POST {} HTTP/1.1\r\nContent-Length: 0",
+            env.stack
+                .app
+                .own_path(&format!("/callback/{invented}/secret"))
+        ),
         b"",
     )
     .await;
     assert_eq!(r.status, 404);
     let method = format!("M{}", uuid::Uuid::new_v4().simple());
-    let r = raw_request(gw, &format!("{method} /.kepgate/healthz HTTP/1.1"), b"").await;
+    let healthz = env.stack.app.own_path("/healthz");
+    let r = raw_request(gw, &format!("{method} {healthz} HTTP/1.1"), b"").await;
     assert!(r.status >= 400, "{}", r.head);
     let metrics = env
         .stack
@@ -652,7 +760,7 @@ async fn a_request_without_one_clear_host_or_with_a_tracing_method_is_refused() 
     let env = spawn_cabinet_stack(|_, _| {}).await;
     let gw = &env.stack.app.address;
     let host = gw.trim_start_matches("http://");
-    let person = signed_in(&env.stack, "person").await;
+    let person = sign_in(&env.stack, PERSON).await;
     let cookie = cookie_line(&person).remove(0);
     for (what, request) in [
         (
@@ -700,23 +808,28 @@ async fn a_websocket_tunnel_ends_when_its_session_ends() {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
     let env = spawn_cabinet_stack(|_, _| {}).await;
-    let mut browser = signed_in(&env.stack, "person").await;
+    let mut browser = sign_in(&env.stack, PERSON).await;
     let mut request = (env.stack.app.address.replace("http://", "ws://") + "/ws")
         .into_client_request()
         .unwrap();
     request
         .headers_mut()
-        .insert("cookie", cookie_header(&browser).parse().unwrap());
+        .insert("cookie", browser.cookie_header().parse().unwrap());
     let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
     socket.send(Message::Text("до".into())).await.unwrap();
     let reply = socket.next().await.unwrap().unwrap();
     assert_eq!(reply.into_text().unwrap().as_str(), "echo: до");
 
     // «Вийти» in another tab of the same browser.
-    let me = browser.get("/.kepgate/me").await.text().await.unwrap();
+    let me = browser
+        .get(&env.stack.app.own_path("/me"))
+        .await
+        .text()
+        .await
+        .unwrap();
     let out = browser
         .post_form(
-            "/.kepgate/logout",
+            &env.stack.app.own_path("/logout"),
             &[("csrf", &crate::browser::csrf_of(&me))],
         )
         .await;
@@ -736,10 +849,10 @@ async fn a_websocket_tunnel_ends_when_its_session_ends() {
 #[tokio::test]
 async fn signing_in_ends_the_session_the_browser_held_before() {
     let env = spawn_cabinet_stack(|_, _| {}).await;
-    let mut browser = signed_in(&env.stack, "person").await;
+    let mut browser = sign_in(&env.stack, PERSON).await;
     let before = browser.cookies["kepgate_session"].clone();
     // Someone else signs in at the same shared computer.
-    login_as(&env.stack, &mut browser, "director").await;
+    sign_in_as(&env.stack, &mut browser, DIRECTOR).await;
     assert_ne!(browser.cookies["kepgate_session"], before);
     let old = env
         .stack

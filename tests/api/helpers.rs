@@ -30,6 +30,8 @@ pub fn fresh_database_url() -> (String, String) {
 
 pub struct TestApp {
     pub address: String,
+    /// `server.route_prefix`: kepgate's own routes live below it.
+    route_prefix: String,
     pub metrics_address: Option<String>,
     pub db_name: String,
     pub db: PgPool,
@@ -46,6 +48,10 @@ impl Drop for TestApp {
         }
     }
 }
+
+/// A `server.route_prefix` other than the default, for the tests that prove nothing in kepgate
+/// (or in these tests) assumes `/.kepgate`.
+pub const OTHER_PREFIX: &str = "/.auth";
 
 /// Settings every test starts from: documented defaults, environment ignored.
 pub fn test_settings() -> Settings {
@@ -89,6 +95,7 @@ pub async fn spawn_app_on_with_clock(
     clock: Option<kepgate::clock::SharedClock>,
 ) -> TestApp {
     let port = listener.local_addr().expect("addr").port();
+    let route_prefix = settings.server.route_prefix.clone();
     let db_name = settings
         .database
         .url
@@ -111,6 +118,7 @@ pub async fn spawn_app_on_with_clock(
     }));
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
+        route_prefix,
         metrics_address,
         db_name,
         db,
@@ -143,6 +151,21 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
+    }
+
+    /// `server.route_prefix` as configured, say `/.kepgate`.
+    pub fn prefix(&self) -> &str {
+        &self.route_prefix
+    }
+
+    /// The path of one of kepgate's own routes: `own_path("/login")` → `/.kepgate/login`.
+    pub fn own_path(&self, below: &str) -> String {
+        format!("{}{below}", self.route_prefix)
+    }
+
+    /// The URL of one of kepgate's own routes: `own("/login")` → `http://127.0.0.1:…/.kepgate/login`.
+    pub fn own(&self, below: &str) -> String {
+        self.url(&self.own_path(below))
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {

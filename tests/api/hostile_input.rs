@@ -11,7 +11,8 @@ use tokio::net::{TcpListener, TcpStream};
 use crate::browser::{Browser, csrf_of};
 use crate::diia_stack::{DiiaStack, PROVIDER, spawn_diia_stack, spawn_diia_stack_configured};
 use crate::helpers::spawn_app_with;
-use crate::proxy::{route, signed_in, spawn_cabinet_stack};
+use crate::proxy::{route, spawn_cabinet_stack};
+use crate::sign_in::{DIRECTOR, PERSON, sign_in, start_api};
 
 const MIB: usize = 1024 * 1024;
 
@@ -54,12 +55,17 @@ async fn oversized_bodies_to_the_callback_and_the_login_routes_get_a_413_and_cha
     assert_eq!(r.status(), 413);
 
     // The login form and the JSON start: a page / a JSON error, never a start.
-    let mut browser = Browser::new(&stack.app.address);
-    let page = browser.get("/.kepgate/login").await.text().await.unwrap();
+    let mut browser = Browser::new(&stack.app);
+    let page = browser
+        .get(&stack.app.own_path("/login"))
+        .await
+        .text()
+        .await
+        .unwrap();
     let padding = "x".repeat(MIB);
     let r = browser
         .post_form(
-            "/.kepgate/login/start",
+            &stack.app.own_path("/login/start"),
             &[
                 ("csrf", &csrf_of(&page)),
                 ("provider", PROVIDER),
@@ -71,7 +77,7 @@ async fn oversized_bodies_to_the_callback_and_the_login_routes_get_a_413_and_cha
     assert!(r.text().await.unwrap().contains("<html"), "an error page");
     let r = stack
         .http
-        .post(stack.app.url("/.kepgate/api/login"))
+        .post(stack.app.own("/api/login"))
         .header("accept", "application/json")
         .json(&serde_json::json!({ "provider": PROVIDER, "padding": padding }))
         .send()
@@ -173,11 +179,12 @@ async fn large_bodies_to_the_cabinet_are_streamed_through_unbuffered_and_unlimit
 #[tokio::test]
 async fn slow_loris_headers_are_cut_off_and_the_gateway_serves_on() {
     let app = spawn_app_with(|s| s.server.header_read_timeout = Duration::from_secs(1)).await;
+    let healthz = app.own_path("/healthz");
     let mut stream = TcpStream::connect(app.address.trim_start_matches("http://"))
         .await
         .unwrap();
     stream
-        .write_all(b"GET /.kepgate/healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        .write_all(format!("GET {healthz} HTTP/1.1\r\nHost: x\r\nX-Slow: ").as_bytes())
         .await
         .unwrap();
     let (mut reader, mut writer) = stream.into_split();
@@ -195,13 +202,13 @@ async fn slow_loris_headers_are_cut_off_and_the_gateway_serves_on() {
     let answer = String::from_utf8_lossy(&answer);
     assert!(!answer.contains(" 200 "), "never served: {answer}");
     trickle.abort();
-    assert_eq!(app.get("/.kepgate/healthz").await.status(), 200);
+    assert_eq!(app.get(&healthz).await.status(), 200);
 }
 
 async fn start_json(stack: &DiiaStack, from: &str) -> reqwest::Response {
     stack
         .http
-        .post(stack.app.url("/.kepgate/api/login"))
+        .post(stack.app.own("/api/login"))
         .header("x-forwarded-for", from)
         .header("accept", "application/json")
         .json(&serde_json::json!({ "provider": PROVIDER }))
@@ -220,7 +227,7 @@ async fn a_flood_of_login_starts_from_many_addresses_is_held_per_address_and_sig
     })
     .await;
     let stack = std::sync::Arc::new(env.stack);
-    let mut user = signed_in(&stack, "person").await;
+    let mut user = sign_in(&stack, PERSON).await;
 
     let mut flood = tokio::task::JoinSet::new();
     for n in 0..40 {
@@ -258,9 +265,12 @@ async fn a_flood_of_login_starts_from_many_addresses_is_held_per_address_and_sig
     assert!(started > 0);
     // The pool is there for everyone: the database answers, the user still works, and a new
     // person from a new address signs in end to end.
-    assert_eq!(stack.app.get("/.kepgate/readyz").await.status(), 200);
+    assert_eq!(
+        stack.app.get(&stack.app.own_path("/readyz")).await.status(),
+        200
+    );
     assert_eq!(user.get("/echo").await.status(), 200);
-    let mut newcomer = signed_in(&stack, "director").await;
+    let mut newcomer = sign_in(&stack, DIRECTOR).await;
     assert_eq!(newcomer.get("/echo").await.status(), 200);
 }
 
@@ -288,22 +298,19 @@ async fn the_number_of_waiting_logins_is_bounded_globally_with_a_clear_503() {
     assert_eq!(r.status(), 503);
     let error: serde_json::Value = r.json().await.unwrap();
     assert_eq!(error["error"], "too_many_logins");
-    let mut browser = Browser::new(&stack.app.address);
-    let page = browser.get("/.kepgate/login").await.text().await.unwrap();
+    let mut browser = Browser::new(&stack.app);
+    let page = browser
+        .get(&stack.app.own_path("/login"))
+        .await
+        .text()
+        .await
+        .unwrap();
     let r = browser
         .http
-        .post(browser.url("/.kepgate/login/start"))
+        .post(stack.app.own("/login/start"))
         .header("x-forwarded-for", "203.0.113.100")
         .header("accept-language", "en")
-        .header(
-            "cookie",
-            browser
-                .cookies
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join("; "),
-        )
+        .header("cookie", browser.cookie_header())
         .form(&[("csrf", csrf_of(&page).as_str()), ("provider", PROVIDER)])
         .send()
         .await
@@ -358,7 +365,10 @@ async fn concurrent_login_starts_are_bounded_per_replica_while_the_provider_hang
     let error: serde_json::Value = r.json().await.unwrap();
     assert_eq!(error["error"], "too_many_logins");
     assert_eq!(pending_rows(&stack).await, 2);
-    assert_eq!(stack.app.get("/.kepgate/readyz").await.status(), 200);
+    assert_eq!(
+        stack.app.get(&stack.app.own_path("/readyz")).await.status(),
+        200
+    );
     for task in hanging {
         task.abort();
     }
@@ -439,9 +449,10 @@ async fn walk_every_kind_of_page(https: bool) -> Checked {
         html_pages: 0,
         responses: 0,
     };
-    let mut browser = Browser::new(&stack.app.address);
+    let own = |below: &str| stack.app.own_path(below);
+    let mut browser = Browser::new(&stack.app);
     // First, as it starts a login of its own (the rate limit is 4 per address here).
-    let mut user = signed_in(stack, "person").await;
+    let mut user = sign_in(stack, PERSON).await;
 
     macro_rules! page {
         ($what:expr, $response:expr, $status:expr) => {{
@@ -460,29 +471,25 @@ async fn walk_every_kind_of_page(https: bool) -> Checked {
         }};
     }
 
-    let login = page!("login page", browser.get("/.kepgate/login").await, 200);
+    let login = page!("login page", browser.get(&own("/login")).await, 200);
     assert!(login.contains("<form"), "the login page");
     page!("cabinet without a session", browser.get("/").await, 303);
-    page!("healthz", browser.get("/.kepgate/healthz").await, 200);
-    page!("readyz", browser.get("/.kepgate/readyz").await, 200);
-    page!("jwks", browser.get("/.kepgate/jwks.json").await, 200);
+    page!("healthz", browser.get(&own("/healthz")).await, 200);
+    page!("readyz", browser.get(&own("/readyz")).await, 200);
+    page!("jwks", browser.get(&own("/jwks.json")).await, 200);
     page!(
         "stylesheet",
-        browser.get("/.kepgate/static/kepgate.css").await,
+        browser.get(&own("/static/kepgate.css")).await,
         200
     );
-    page!(
-        "script",
-        browser.get("/.kepgate/static/login.js").await,
-        200
-    );
-    page!("forward-auth", browser.get("/.kepgate/auth").await, 401);
-    page!("404", browser.get("/.kepgate/nothing").await, 404);
+    page!("script", browser.get(&own("/static/login.js")).await, 200);
+    page!("forward-auth", browser.get(&own("/auth")).await, 401);
+    page!("404", browser.get(&own("/nothing")).await, 404);
     page!(
         "403 (no CSRF token)",
         browser
             .post_form(
-                "/.kepgate/login/start",
+                &own("/login/start"),
                 &[("csrf", "forged"), ("provider", PROVIDER)]
             )
             .await,
@@ -492,7 +499,7 @@ async fn walk_every_kind_of_page(https: bool) -> Checked {
         "400 (unknown provider)",
         browser
             .post_form(
-                "/.kepgate/login/start",
+                &own("/login/start"),
                 &[("csrf", &csrf_of(&login)), ("provider", "nope")],
             )
             .await,
@@ -502,7 +509,7 @@ async fn walk_every_kind_of_page(https: bool) -> Checked {
         "413",
         browser
             .http
-            .post(browser.url("/.kepgate/login/start"))
+            .post(browser.url(&own("/login/start")))
             .body(vec![b'x'; MIB])
             .send()
             .await
@@ -518,7 +525,7 @@ async fn walk_every_kind_of_page(https: bool) -> Checked {
     // A login: the waiting page, its QR code and event stream, and the phone's check page.
     let started = browser
         .post_form(
-            "/.kepgate/login/start",
+            &own("/login/start"),
             &[("csrf", &csrf_of(&login)), ("provider", PROVIDER)],
         )
         .await;
@@ -529,40 +536,23 @@ async fn walk_every_kind_of_page(https: bool) -> Checked {
     page!("wait page", browser.get(&wait_path).await, 200);
     page!(
         "QR image",
-        browser.get(&format!("/.kepgate/login/qr/{id}")).await,
+        browser.get(&own(&format!("/login/qr/{id}"))).await,
         200
     );
     let events = browser
         .http
-        .get(browser.url(&format!("/.kepgate/login/events/{id}")))
+        .get(browser.url(&own(&format!("/login/events/{id}"))))
         .header("accept", "text/event-stream")
-        .header(
-            "cookie",
-            browser
-                .cookies
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join("; "),
-        )
+        .header("cookie", browser.cookie_header())
         .send()
         .await
         .unwrap();
     assert_eq!(events.status(), 200);
     check_headers("SSE", &events, https, &mut c);
     drop(events);
-    let mut api = Browser::new(&stack.app.address);
-    let json: serde_json::Value = api
-        .post_json(
-            "/.kepgate/api/login",
-            serde_json::json!({ "provider": PROVIDER }),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let link = json["link"].as_str().unwrap().to_owned();
-    let mut phone = Browser::new(&stack.app.address);
+    let mut api = Browser::new(&stack.app);
+    let link = start_api(&mut api).await.link;
+    let mut phone = Browser::new(&stack.app);
     let phone_page = page!("phone check", phone.get(&link).await, 200);
     assert!(phone_page.contains("<form"), "the phone check page");
     let declined = page!(
@@ -589,7 +579,7 @@ async fn walk_every_kind_of_page(https: bool) -> Checked {
         "429",
         browser
             .post_form(
-                "/.kepgate/login/start",
+                &own("/login/start"),
                 &[("csrf", &csrf_of(&login)), ("provider", PROVIDER)],
             )
             .await,
@@ -597,16 +587,12 @@ async fn walk_every_kind_of_page(https: bool) -> Checked {
     );
 
     // Signed in: /me, a 502 page in the cabinet's space, and logout.
-    let me = page!("me", user.get("/.kepgate/me").await, 200);
+    let me = page!("me", user.get(&own("/me")).await, 200);
     page!("502 (upstream down)", user.get("/gone/x").await, 502);
-    page!(
-        "forward-auth signed in",
-        user.get("/.kepgate/auth").await,
-        200
-    );
+    page!("forward-auth signed in", user.get(&own("/auth")).await, 200);
     page!(
         "logout",
-        user.post_form("/.kepgate/logout", &[("csrf", &csrf_of(&me))])
+        user.post_form(&own("/logout"), &[("csrf", &csrf_of(&me))])
             .await,
         303
     );

@@ -2,85 +2,49 @@
 //! the emulator as the phone → callback → completion → a working session.
 
 use crate::browser::{Browser, csrf_of};
-use crate::diia_stack::{DiiaStack, spawn_diia_stack, spawn_diia_stack_with};
-
-/// Desktop browser: from a cabinet URL to the waiting page. Returns the pending login id.
-pub async fn start_in_browser(browser: &mut Browser, rd: &str) -> String {
-    let response = press_get_link(browser, rd).await;
-    assert_eq!(response.status(), 303, "{}", response.text().await.unwrap());
-    let location = response.headers()["location"].to_str().unwrap().to_owned();
-    assert!(location.starts_with("/.kepgate/login/wait/"), "{location}");
-    location.rsplit('/').next().unwrap().to_owned()
-}
-
-/// The login page, then «Отримати посилання» with Diia chosen: the answer to the press.
-pub async fn press_get_link(browser: &mut Browser, rd: &str) -> reqwest::Response {
-    let response = browser
-        .get(&format!("/.kepgate/login?rd={}", urlencode(rd)))
-        .await;
-    assert_eq!(response.status(), 200);
-    let html = response.text().await.unwrap();
-    assert!(html.contains("Хмарне сховище") || html.contains("Cloud storage"));
-    assert!(html.contains("Дія.Підпис"), "the provider is offered");
-    let csrf = csrf_of(&html);
-    browser
-        .post_form(
-            "/.kepgate/login/start",
-            &[("csrf", &csrf), ("provider", "diia"), ("rd", rd)],
-        )
-        .await
-}
-
-fn urlencode(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
-
-pub async fn emulator_answer(stack: &DiiaStack, deeplink: &str, action: &str) {
-    let n = deeplink.rsplit('/').next().unwrap();
-    let response = stack
-        .http
-        .post(format!("{}/emulator/requests/{n}/{action}", stack.emulator))
-        .json(&serde_json::json!({ "identity": "person" }))
-        .send()
-        .await
-        .unwrap();
-    assert!(response.status().is_success());
-}
-
-pub fn deeplink_of(html: &str) -> String {
-    let at = html
-        .find("id=\"deeplink\" href=\"")
-        .expect("deeplink on the page")
-        + "id=\"deeplink\" href=\"".len();
-    html[at..]
-        .split('"')
-        .next()
-        .unwrap()
-        .replace("&#x2f;", "/")
-        .replace("&amp;", "&")
-}
+use crate::diia_stack::{
+    DiiaStack, StackOptions, spawn_diia_stack, spawn_diia_stack_with, spawn_diia_stack_with_options,
+};
+use crate::helpers::OTHER_PREFIX;
+use crate::sign_in::{
+    PERSON, complete_on_page, phone_confirms, phone_declines, provider_deeplink, start_on_page,
+    urlencode, wait_for_phone, waiting_page,
+};
 
 #[tokio::test]
 async fn full_login_pushes_the_browser_and_opens_a_session() {
-    let stack = spawn_diia_stack().await;
-    let mut browser = Browser::new(&stack.app.address);
+    full_login(StackOptions::default()).await;
+}
+
+#[tokio::test]
+async fn full_login_works_under_another_route_prefix() {
+    full_login(StackOptions::under(OTHER_PREFIX)).await;
+}
+
+/// The whole login written out step by step: it is what this test is about.
+async fn full_login(options: StackOptions) {
+    let (stack, _) = spawn_diia_stack_with_options(options, |_| {}).await;
+    let app = &stack.app;
+    let mut browser = Browser::new(app);
 
     // An unauthenticated page request goes to the login page with a safe return path.
     let response = browser.get("/reports/2026?q=1").await;
     assert_eq!(response.status(), 303);
     assert_eq!(
         response.headers()["location"],
-        "/.kepgate/login?rd=%2Freports%2F2026%3Fq%3D1"
+        app.own_path("/login?rd=%2Freports%2F2026%3Fq%3D1").as_str()
     );
 
-    let id = start_in_browser(&mut browser, "/reports/2026?q=1").await;
-    let wait = browser.get(&format!("/.kepgate/login/wait/{id}")).await;
+    let id = start_on_page(&mut browser, "/reports/2026?q=1").await;
+    let wait = browser
+        .get(&app.own_path(&format!("/login/wait/{id}")))
+        .await;
     assert_eq!(wait.status(), 200);
     let html = wait.text().await.unwrap();
     assert!(html.contains("<svg"), "a QR code");
     // The page holds a rotating kepgate link, never the provider's static deeplink.
-    let shown = deeplink_of(&html);
-    assert!(shown.contains("/.kepgate/q/"), "{shown}");
+    let shown = crate::sign_in::deeplink_of(&html);
+    assert!(shown.starts_with(&app.own("/q/")), "{shown}");
     let deeplink = browser.provider_link(&shown).await;
     assert!(
         deeplink.contains("/acquirers/offer-request/dynamic/"),
@@ -88,7 +52,7 @@ async fn full_login_pushes_the_browser_and_opens_a_session() {
     );
 
     let mut events = browser
-        .events(&format!("/.kepgate/login/events/{id}"))
+        .events(&app.own_path(&format!("/login/events/{id}")))
         .await;
     let (name, data) = events.next_event().await.unwrap();
     assert_eq!(
@@ -97,7 +61,7 @@ async fn full_login_pushes_the_browser_and_opens_a_session() {
     );
 
     // The phone confirms; the browser is pushed, nobody polls.
-    emulator_answer(&stack, &deeplink, "confirm").await;
+    phone_confirms(&stack, &deeplink, PERSON).await;
     let (_, data) = events.next_event().await.unwrap();
     assert_eq!(data["state"], "confirmed");
     assert!(
@@ -108,7 +72,7 @@ async fn full_login_pushes_the_browser_and_opens_a_session() {
     let csrf = csrf_of(&html);
     let response = browser
         .post_form(
-            &format!("/.kepgate/login/complete/{id}"),
+            &app.own_path(&format!("/login/complete/{id}")),
             &[("csrf", &csrf)],
         )
         .await;
@@ -132,7 +96,7 @@ async fn full_login_pushes_the_browser_and_opens_a_session() {
     // Logout ends it server-side.
     let csrf = csrf_of(&html);
     let response = browser
-        .post_form("/.kepgate/logout", &[("csrf", &csrf)])
+        .post_form(&app.own_path("/logout"), &[("csrf", &csrf)])
         .await;
     assert_eq!(response.status(), 303);
     assert_eq!(browser.get("/reports/2026?q=1").await.status(), 303);
@@ -144,24 +108,14 @@ async fn the_callback_can_land_on_another_replica() {
     let (stack, replica_b) = spawn_diia_stack_with(true).await;
     let replica_b = replica_b.unwrap();
     assert!(stack.callback_url.starts_with(&replica_b.address));
-    let mut browser = Browser::new(&stack.app.address);
-    let id = start_in_browser(&mut browser, "/").await;
-    let html = browser
-        .get(&format!("/.kepgate/login/wait/{id}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let mut browser = Browser::new(&stack.app);
+    let waiting = wait_for_phone(&mut browser, "/").await;
     let mut events = browser
-        .events(&format!("/.kepgate/login/events/{id}"))
+        .events(&browser.own(&format!("/login/events/{}", waiting.id)))
         .await;
     assert_eq!(events.next_event().await.unwrap().1["state"], "pending");
-    emulator_answer(
-        &stack,
-        &browser.provider_link(&deeplink_of(&html)).await,
-        "confirm",
-    )
-    .await;
+    let deeplink = provider_deeplink(&mut browser, &waiting).await;
+    phone_confirms(&stack, &deeplink, PERSON).await;
     assert_eq!(
         events.next_event().await.unwrap().1["state"],
         "confirmed",
@@ -172,30 +126,14 @@ async fn the_callback_can_land_on_another_replica() {
 #[tokio::test]
 async fn a_login_survives_a_gateway_restart_between_start_and_callback() {
     let mut stack = spawn_diia_stack().await;
-    let mut browser = Browser::new(&stack.app.address);
-    let id = start_in_browser(&mut browser, "/after-restart").await;
-    let html = browser
-        .get(&format!("/.kepgate/login/wait/{id}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let mut browser = Browser::new(&stack.app);
+    let waiting = wait_for_phone(&mut browser, "/after-restart").await;
 
     stack.restart_gateway().await;
 
-    emulator_answer(
-        &stack,
-        &browser.provider_link(&deeplink_of(&html)).await,
-        "confirm",
-    )
-    .await;
-    let csrf = csrf_of(&html);
-    let response = browser
-        .post_form(
-            &format!("/.kepgate/login/complete/{id}"),
-            &[("csrf", &csrf)],
-        )
-        .await;
+    let deeplink = provider_deeplink(&mut browser, &waiting).await;
+    phone_confirms(&stack, &deeplink, PERSON).await;
+    let response = complete_on_page(&mut browser, &waiting).await;
     assert_eq!(response.status(), 303);
     assert_eq!(response.headers()["location"], "/after-restart");
 }
@@ -203,99 +141,56 @@ async fn a_login_survives_a_gateway_restart_between_start_and_callback() {
 #[tokio::test]
 async fn completion_from_another_browser_is_refused() {
     let stack = spawn_diia_stack().await;
-    let mut browser = Browser::new(&stack.app.address);
-    let id = start_in_browser(&mut browser, "/").await;
-    let html = browser
-        .get(&format!("/.kepgate/login/wait/{id}"))
+    let mut browser = Browser::new(&stack.app);
+    let waiting = wait_for_phone(&mut browser, "/").await;
+    let deeplink = provider_deeplink(&mut browser, &waiting).await;
+    phone_confirms(&stack, &deeplink, PERSON).await;
+    let complete = stack
+        .app
+        .own_path(&format!("/login/complete/{}", waiting.id));
+
+    // The attacker has the id (and even a CSRF pair of their own) but not the binding cookie.
+    let mut attacker = Browser::new(&stack.app);
+    let page = attacker
+        .get(&stack.app.own_path("/login"))
         .await
         .text()
         .await
         .unwrap();
-    emulator_answer(
-        &stack,
-        &browser.provider_link(&deeplink_of(&html)).await,
-        "confirm",
-    )
-    .await;
-
-    // The attacker has the id (and even a CSRF pair of their own) but not the binding cookie.
-    let mut attacker = Browser::new(&stack.app.address);
-    let page = attacker.get("/.kepgate/login").await.text().await.unwrap();
     let csrf = csrf_of(&page);
-    let response = attacker
-        .post_form(
-            &format!("/.kepgate/login/complete/{id}"),
-            &[("csrf", &csrf)],
-        )
-        .await;
+    let response = attacker.post_form(&complete, &[("csrf", &csrf)]).await;
     assert_eq!(response.status(), 403);
     assert!(!attacker.cookies.contains_key("kepgate_session"));
     // With a binding cookie of their own (from their own login start) it is still refused.
-    start_in_browser(&mut attacker, "/").await;
-    let response = attacker
-        .post_form(
-            &format!("/.kepgate/login/complete/{id}"),
-            &[("csrf", &csrf)],
-        )
-        .await;
+    start_on_page(&mut attacker, "/").await;
+    let response = attacker.post_form(&complete, &[("csrf", &csrf)]).await;
     assert_eq!(response.status(), 403);
     // Nor can they watch it.
     assert_eq!(
         attacker
-            .get(&format!("/.kepgate/login/wait/{id}"))
+            .get(&stack.app.own_path(&format!("/login/wait/{}", waiting.id)))
             .await
             .status(),
         404
     );
 
     // The rightful browser still completes.
-    let csrf = csrf_of(&html);
-    let response = browser
-        .post_form(
-            &format!("/.kepgate/login/complete/{id}"),
-            &[("csrf", &csrf)],
-        )
-        .await;
+    let response = complete_on_page(&mut browser, &waiting).await;
     assert_eq!(response.status(), 303);
 }
 
 #[tokio::test]
 async fn a_second_completion_is_refused() {
     let stack = spawn_diia_stack().await;
-    let mut browser = Browser::new(&stack.app.address);
-    let id = start_in_browser(&mut browser, "/").await;
-    let html = browser
-        .get(&format!("/.kepgate/login/wait/{id}"))
-        .await
-        .text()
-        .await
-        .unwrap();
-    emulator_answer(
-        &stack,
-        &browser.provider_link(&deeplink_of(&html)).await,
-        "confirm",
-    )
-    .await;
-    let csrf = csrf_of(&html);
+    let mut browser = Browser::new(&stack.app);
+    let waiting = wait_for_phone(&mut browser, "/").await;
+    let deeplink = provider_deeplink(&mut browser, &waiting).await;
+    phone_confirms(&stack, &deeplink, PERSON).await;
     let binding = browser.cookies.get("kepgate_bind").cloned().unwrap();
-    assert_eq!(
-        browser
-            .post_form(
-                &format!("/.kepgate/login/complete/{id}"),
-                &[("csrf", &csrf)]
-            )
-            .await
-            .status(),
-        303
-    );
+    assert_eq!(complete_on_page(&mut browser, &waiting).await.status(), 303);
     // Replay with the same binding cookie: the login was consumed.
     browser.cookies.insert("kepgate_bind".to_owned(), binding);
-    let response = browser
-        .post_form(
-            &format!("/.kepgate/login/complete/{id}"),
-            &[("csrf", &csrf)],
-        )
-        .await;
+    let response = complete_on_page(&mut browser, &waiting).await;
     assert_eq!(response.status(), 409);
     let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions")
         .fetch_one(&stack.app.db)
@@ -307,33 +202,17 @@ async fn a_second_completion_is_refused() {
 #[tokio::test]
 async fn declined_and_expired_logins_cannot_be_completed_and_say_so() {
     let stack = spawn_diia_stack().await;
-    let mut browser = Browser::new(&stack.app.address);
+    let mut browser = Browser::new(&stack.app);
 
-    let id = start_in_browser(&mut browser, "/").await;
-    let html = browser
-        .get(&format!("/.kepgate/login/wait/{id}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let waiting = wait_for_phone(&mut browser, "/").await;
     let mut events = browser
-        .events(&format!("/.kepgate/login/events/{id}"))
+        .events(&browser.own(&format!("/login/events/{}", waiting.id)))
         .await;
     events.next_event().await.unwrap();
-    emulator_answer(
-        &stack,
-        &browser.provider_link(&deeplink_of(&html)).await,
-        "decline",
-    )
-    .await;
+    let deeplink = provider_deeplink(&mut browser, &waiting).await;
+    phone_declines(&stack, &deeplink).await;
     assert_eq!(events.next_event().await.unwrap().1["state"], "rejected");
-    let csrf = csrf_of(&html);
-    let response = browser
-        .post_form(
-            &format!("/.kepgate/login/complete/{id}"),
-            &[("csrf", &csrf)],
-        )
-        .await;
+    let response = complete_on_page(&mut browser, &waiting).await;
     assert_eq!(response.status(), 409);
     let page = response.text().await.unwrap();
     assert!(
@@ -342,9 +221,9 @@ async fn declined_and_expired_logins_cannot_be_completed_and_say_so() {
     );
     assert!(page.contains("Отримати нове посилання") || page.contains("Get a new link"));
 
-    let id = start_in_browser(&mut browser, "/").await;
+    let id = start_on_page(&mut browser, "/").await;
     let mut events = browser
-        .events(&format!("/.kepgate/login/events/{id}"))
+        .events(&browser.own(&format!("/login/events/{id}")))
         .await;
     events.next_event().await.unwrap();
     sqlx::query("UPDATE pending_logins SET expires_at = now() WHERE id = $1::uuid")
@@ -361,8 +240,8 @@ async fn declined_and_expired_logins_cannot_be_completed_and_say_so() {
     assert_eq!(events.next_event().await.unwrap().1["state"], "expired");
     let response = browser
         .post_form(
-            &format!("/.kepgate/login/complete/{id}"),
-            &[("csrf", &csrf)],
+            &browser.own(&format!("/login/complete/{id}")),
+            &[("csrf", &waiting.csrf())],
         )
         .await;
     assert_eq!(response.status(), 409);
@@ -371,11 +250,15 @@ async fn declined_and_expired_logins_cannot_be_completed_and_say_so() {
 #[tokio::test]
 async fn starting_without_a_csrf_token_is_refused() {
     let stack = spawn_diia_stack().await;
-    let mut browser = Browser::new(&stack.app.address);
-    browser.get("/.kepgate/login").await;
+    let (login, start) = (
+        stack.app.own_path("/login"),
+        stack.app.own_path("/login/start"),
+    );
+    let mut browser = Browser::new(&stack.app);
+    browser.get(&login).await;
     let response = browser
         .post_form(
-            "/.kepgate/login/start",
+            &start,
             &[
                 ("csrf", "forged-token-forged-token-forged-token-xxxx"),
                 ("provider", "diia"),
@@ -383,16 +266,14 @@ async fn starting_without_a_csrf_token_is_refused() {
         )
         .await;
     assert_eq!(response.status(), 403);
-    let response = browser
-        .post_form("/.kepgate/login/start", &[("provider", "diia")])
-        .await;
+    let response = browser.post_form(&start, &[("provider", "diia")]).await;
     assert!(response.status().is_client_error());
     // A cross-site form carrying the right token is still refused by its Origin.
-    let page = browser.get("/.kepgate/login").await.text().await.unwrap();
+    let page = browser.get(&login).await.text().await.unwrap();
     let csrf = csrf_of(&page);
     let response = browser
         .http
-        .post(browser.url("/.kepgate/login/start"))
+        .post(browser.url(&start))
         .header("origin", "https://evil.example")
         .header(
             "cookie",
@@ -420,9 +301,13 @@ async fn return_paths_to_other_origins_end_at_the_root() {
         "/%2F%2Fevil.example",
         "/%5Cevil.example",
     ] {
-        let mut browser = Browser::new(&stack.app.address);
+        let mut browser = Browser::new(&stack.app);
         let page = browser
-            .get(&format!("/.kepgate/login?rd={}", urlencode(evil)))
+            .get(
+                &stack
+                    .app
+                    .own_path(&format!("/login?rd={}", urlencode(evil))),
+            )
             .await
             .text()
             .await
@@ -437,7 +322,7 @@ async fn return_paths_to_other_origins_end_at_the_root() {
             let csrf = csrf_of(&page);
             let response = browser
                 .post_form(
-                    "/.kepgate/login/start",
+                    &stack.app.own_path("/login/start"),
                     &[("csrf", &csrf), ("provider", "diia"), ("rd", evil)],
                 )
                 .await;
@@ -449,32 +334,32 @@ async fn return_paths_to_other_origins_end_at_the_root() {
                 .unwrap()
                 .to_owned()
         };
-        let html = browser
-            .get(&format!("/.kepgate/login/wait/{id}"))
-            .await
-            .text()
-            .await
-            .unwrap();
-        emulator_answer(
-            &stack,
-            &browser.provider_link(&deeplink_of(&html)).await,
-            "confirm",
-        )
-        .await;
-        let response = browser
-            .post_form(
-                &format!("/.kepgate/login/complete/{id}"),
-                &[("csrf", &csrf_of(&html))],
-            )
-            .await;
+        let waiting = crate::sign_in::Waiting {
+            page: waiting_page(&mut browser, &id).await,
+            id,
+        };
+        let deeplink = provider_deeplink(&mut browser, &waiting).await;
+        phone_confirms(&stack, &deeplink, PERSON).await;
+        let response = complete_on_page(&mut browser, &waiting).await;
         assert_eq!(response.headers()["location"], "/", "{evil}");
     }
 }
 
 #[tokio::test]
 async fn api_clients_get_401_and_can_log_in_with_json() {
-    let stack = spawn_diia_stack().await;
-    let mut client = Browser::new(&stack.app.address);
+    api_login(StackOptions::default()).await;
+}
+
+#[tokio::test]
+async fn api_clients_log_in_with_json_under_another_route_prefix() {
+    api_login(StackOptions::under(OTHER_PREFIX)).await;
+}
+
+/// The JSON login written out: it is what this test is about.
+async fn api_login(options: StackOptions) {
+    let (stack, _) = spawn_diia_stack_with_options(options, |_| {}).await;
+    let app = &stack.app;
+    let mut client = Browser::new(app);
     let response = client
         .http
         .get(client.url("/api/orders"))
@@ -486,13 +371,21 @@ async fn api_clients_get_401_and_can_log_in_with_json() {
 
     let response = client
         .post_json(
-            "/.kepgate/api/login",
+            &app.own_path("/api/login"),
             serde_json::json!({ "provider": "diia", "return_path": "/api/orders" }),
         )
         .await;
     assert_eq!(response.status(), 201);
     let started: serde_json::Value = response.json().await.unwrap();
     let id = started["id"].as_str().unwrap().to_owned();
+    // Every address in the answer is under the configured prefix.
+    for (field, below) in [
+        ("qr_url", format!("/login/qr/{id}")),
+        ("events_url", format!("/login/events/{id}")),
+        ("complete_url", format!("/api/login/{id}/complete")),
+    ] {
+        assert_eq!(started[field], app.own_path(&below), "{started}");
+    }
     let link = client
         .provider_link(started["link"].as_str().unwrap())
         .await;
@@ -502,7 +395,7 @@ async fn api_clients_get_401_and_can_log_in_with_json() {
 
     let mut events = client.events(started["events_url"].as_str().unwrap()).await;
     assert_eq!(events.next_event().await.unwrap().1["state"], "pending");
-    emulator_answer(&stack, &link, "confirm").await;
+    phone_confirms(&stack, &link, PERSON).await;
     assert_eq!(events.next_event().await.unwrap().1["state"], "confirmed");
 
     let response = client
@@ -521,36 +414,29 @@ async fn api_clients_get_401_and_can_log_in_with_json() {
 
 #[tokio::test]
 async fn login_starts_are_rate_limited_per_address() {
-    let (stack, _) = spawn_diia_stack_with_rate(3).await;
-    let mut browser = Browser::new(&stack.app.address);
+    let stack = spawn_diia_stack_with_rate(3).await;
+    let (login, start) = (
+        stack.app.own_path("/login"),
+        stack.app.own_path("/login/start"),
+    );
+    let mut browser = Browser::new(&stack.app);
     for _ in 0..3 {
-        let page = browser.get("/.kepgate/login").await.text().await.unwrap();
+        let page = browser.get(&login).await.text().await.unwrap();
         let r = browser
-            .post_form(
-                "/.kepgate/login/start",
-                &[("csrf", &csrf_of(&page)), ("provider", "diia")],
-            )
+            .post_form(&start, &[("csrf", &csrf_of(&page)), ("provider", "diia")])
             .await;
         assert_eq!(r.status(), 303);
     }
-    let page = browser.get("/.kepgate/login").await.text().await.unwrap();
+    let page = browser.get(&login).await.text().await.unwrap();
     let r = browser
-        .post_form(
-            "/.kepgate/login/start",
-            &[("csrf", &csrf_of(&page)), ("provider", "diia")],
-        )
+        .post_form(&start, &[("csrf", &csrf_of(&page)), ("provider", "diia")])
         .await;
     assert_eq!(r.status(), 429);
     assert!(r.text().await.unwrap().contains("Забагато спроб"));
 }
 
-async fn spawn_diia_stack_with_rate(rate: u32) -> (DiiaStack, ()) {
-    (
-        crate::diia_stack::spawn_diia_stack_configured(false, |s| {
-            s.login.start_rate_per_minute = rate
-        })
+async fn spawn_diia_stack_with_rate(rate: u32) -> DiiaStack {
+    crate::diia_stack::spawn_diia_stack_configured(false, |s| s.login.start_rate_per_minute = rate)
         .await
-        .0,
-        (),
-    )
+        .0
 }

@@ -1,11 +1,16 @@
-use crate::helpers::{assert_redirect_to, spawn_app};
+use crate::helpers::{OTHER_PREFIX, TestApp, assert_redirect_to, spawn_app, spawn_app_with};
+
+/// A gateway whose own routes are under [`OTHER_PREFIX`].
+async fn spawn_app_under_another_prefix() -> TestApp {
+    spawn_app_with(|s| s.server.route_prefix = OTHER_PREFIX.to_owned()).await
+}
 
 #[tokio::test]
 async fn unknown_page_shows_a_404_in_the_users_language_with_the_request_id() {
     let app = spawn_app().await;
     let response = app
         .client
-        .get(app.url("/.kepgate/no-such-page"))
+        .get(app.own("/no-such-page"))
         .header("accept-language", "en-GB,en;q=0.9")
         .send()
         .await
@@ -23,7 +28,7 @@ async fn unknown_page_shows_a_404_in_the_users_language_with_the_request_id() {
 
     let response = app
         .client
-        .get(app.url("/.kepgate/anything/else"))
+        .get(app.own("/anything/else"))
         .header("cookie", "kepgate_lang=uk")
         .header("accept-language", "en")
         .send()
@@ -40,7 +45,7 @@ async fn api_clients_get_json_errors() {
     let app = spawn_app().await;
     let response = app
         .client
-        .get(app.url("/.kepgate/nothing"))
+        .get(app.own("/nothing"))
         .header("accept", "application/json")
         .header("x-request-id", "front-proxy-42")
         .send()
@@ -62,7 +67,7 @@ async fn hostile_request_ids_are_replaced() {
     let app = spawn_app().await;
     let response = app
         .client
-        .get(app.url("/.kepgate/nothing"))
+        .get(app.own("/nothing"))
         .header("x-request-id", "<script>alert(1)</script>")
         .send()
         .await
@@ -79,9 +84,17 @@ async fn hostile_request_ids_are_replaced() {
 
 #[tokio::test]
 async fn language_switch_sets_a_cookie_and_never_redirects_off_site() {
-    let app = spawn_app().await;
+    language_switch(spawn_app().await).await;
+}
+
+#[tokio::test]
+async fn language_switch_works_under_another_route_prefix() {
+    language_switch(spawn_app_under_another_prefix().await).await;
+}
+
+async fn language_switch(app: TestApp) {
     let response = app
-        .get("/.kepgate/language/en?rd=%2Freports%3Fy%3D2026")
+        .get(&app.own_path("/language/en?rd=%2Freports%3Fy%3D2026"))
         .await;
     assert_redirect_to(&response, "/reports?y=2026");
     let cookie = response.headers()["set-cookie"].to_str().unwrap();
@@ -96,17 +109,20 @@ async fn language_switch_sets_a_cookie_and_never_redirects_off_site() {
     ] {
         let encoded: String = url_encode(evil);
         let response = app
-            .get(&format!("/.kepgate/language/uk?rd={encoded}"))
+            .get(&app.own_path(&format!("/language/uk?rd={encoded}")))
             .await;
         assert_redirect_to(&response, "/");
     }
-    assert_eq!(app.get("/.kepgate/language/de?rd=/").await.status(), 404);
+    assert_eq!(
+        app.get(&app.own_path("/language/de?rd=/")).await.status(),
+        404
+    );
 }
 
 #[tokio::test]
 async fn pages_carry_security_headers() {
     let app = spawn_app().await;
-    let response = app.get("/.kepgate/no-such-page").await;
+    let response = app.get(&app.own_path("/no-such-page")).await;
     let h = response.headers();
     let csp = h["content-security-policy"].to_str().unwrap();
     assert!(
@@ -124,7 +140,7 @@ async fn oversized_bodies_are_refused_with_a_413_page() {
     let app = spawn_app().await;
     let response = app
         .client
-        .post(app.url("/.kepgate/healthz"))
+        .post(app.own("/healthz"))
         .header("accept-language", "en")
         .body(vec![b'x'; 1024 * 1024])
         .send()
@@ -137,7 +153,7 @@ async fn oversized_bodies_are_refused_with_a_413_page() {
 #[tokio::test]
 async fn stylesheet_is_served_from_the_binary() {
     let app = spawn_app().await;
-    let response = app.get("/.kepgate/static/kepgate.css").await;
+    let response = app.get(&app.own_path("/static/kepgate.css")).await;
     assert_eq!(response.status(), 200);
     assert!(
         response.headers()["content-type"]
@@ -150,15 +166,23 @@ async fn stylesheet_is_served_from_the_binary() {
 
 #[tokio::test]
 async fn metrics_are_served_apart_and_labelled_by_route_template() {
-    let app = spawn_app().await;
-    app.get("/.kepgate/language/en?rd=/").await;
-    app.get("/.kepgate/healthz").await;
+    metrics_apart_and_labelled(spawn_app().await).await;
+}
+
+#[tokio::test]
+async fn metrics_are_labelled_under_another_route_prefix() {
+    metrics_apart_and_labelled(spawn_app_under_another_prefix().await).await;
+}
+
+async fn metrics_apart_and_labelled(app: TestApp) {
+    app.get(&app.own_path("/language/en?rd=/")).await;
+    app.get(&app.own_path("/healthz")).await;
     let metrics_address = app.metrics_address.clone().expect("metrics on by default");
     assert_ne!(
         metrics_address, app.address,
         "metrics are not on the gateway socket"
     );
-    assert_eq!(app.get("/.kepgate/metrics").await.status(), 404);
+    assert_eq!(app.get(&app.own_path("/metrics")).await.status(), 404);
     let text = app
         .client
         .get(format!("{metrics_address}/metrics"))
@@ -168,13 +192,11 @@ async fn metrics_are_served_apart_and_labelled_by_route_template() {
         .text()
         .await
         .unwrap();
+    let label = |below: &str| format!("route=\"{}\"", app.own_path(below));
+    assert!(text.contains(&label("/language/{code}")), "{text}");
+    assert!(text.contains(&label("/healthz")));
     assert!(
-        text.contains(r#"route="/.kepgate/language/{code}""#),
-        "{text}"
-    );
-    assert!(text.contains(r#"route="/.kepgate/healthz""#));
-    assert!(
-        !text.contains("/.kepgate/language/en"),
+        !text.contains(&app.own_path("/language/en")),
         "no raw paths as labels"
     );
 }

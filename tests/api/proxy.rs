@@ -10,7 +10,9 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use crate::browser::Browser;
-use crate::diia_stack::{DiiaStack, spawn_diia_stack_clocked};
+use crate::diia_stack::{DiiaStack, StackOptions, spawn_diia_stack_with_options};
+use crate::helpers::OTHER_PREFIX;
+use crate::sign_in::{DIRECTOR, PERSON, sign_in};
 
 /// The director test identity's company (see the emulator's identities).
 pub const DIRECTOR_EDRPOU: &str = "40123454";
@@ -36,7 +38,7 @@ pub fn route(prefix: &str, upstream: &str) -> RouteSettings {
 }
 
 pub async fn spawn_cabinet_stack(configure: impl FnOnce(&mut Settings, &str)) -> CabinetStack {
-    spawn_cabinet_stack_clocked(None, configure).await
+    spawn_cabinet_stack_with_options(StackOptions::default(), configure).await
 }
 
 /// Like [`spawn_cabinet_stack`], the gateway on `clock` (the cabinet keeps real time).
@@ -44,9 +46,21 @@ pub async fn spawn_cabinet_stack_clocked(
     clock: Option<kepgate::clock::SharedClock>,
     configure: impl FnOnce(&mut Settings, &str),
 ) -> CabinetStack {
+    let options = StackOptions {
+        clock,
+        ..StackOptions::default()
+    };
+    spawn_cabinet_stack_with_options(options, configure).await
+}
+
+/// The cabinet behind a gateway put together as `options` say (no second replica).
+pub async fn spawn_cabinet_stack_with_options(
+    options: StackOptions,
+    configure: impl FnOnce(&mut Settings, &str),
+) -> CabinetStack {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let cabinet = format!("http://{}/", listener.local_addr().unwrap());
-    let (stack, _) = spawn_diia_stack_clocked(false, clock, |s| {
+    let (stack, _) = spawn_diia_stack_with_options(options, |s| {
         s.routes.insert("cabinet".to_owned(), route("/", &cabinet));
         let mut assets = route("/static", &cabinet);
         assets.public = true;
@@ -60,13 +74,9 @@ pub async fn spawn_cabinet_stack_clocked(
     let app = SampleCabinet::build_on(
         CabinetArgs {
             listen: listener.local_addr().unwrap(),
-            jwks_url: Some(
-                format!("{}/.kepgate/jwks.json", stack.app.address)
-                    .parse()
-                    .unwrap(),
-            ),
+            jwks_url: Some(stack.app.own("/jwks.json").parse().unwrap()),
             audience: "cabinet".to_owned(),
-            issuer: Some(stack.app.state.web.settings.server.base_url.to_string()),
+            issuer: Some(stack.settings.server.base_url.to_string()),
         },
         listener,
     )
@@ -82,66 +92,11 @@ pub async fn spawn_cabinet_stack_clocked(
     }
 }
 
-/// Signs a browser in through the JSON API, the emulator confirming as `identity`.
-pub async fn signed_in(stack: &DiiaStack, identity: &str) -> Browser {
-    let mut browser = Browser::new(&stack.app.address);
-    login_as(stack, &mut browser, identity).await;
-    browser
-}
-
-/// The JSON login in a browser that may already hold cookies (the fixation tests plant some).
-pub async fn login_as(stack: &DiiaStack, browser: &mut Browser, identity: &str) {
-    let started = start_api_login(browser).await;
-    confirm_on_phone(stack, browser, &started, identity).await;
-    let done = browser
-        .post_json(
-            started["complete_url"].as_str().unwrap(),
-            serde_json::json!({}),
-        )
-        .await;
-    assert_eq!(done.status(), 200);
-}
-
-/// Starts a login through the JSON API; its answer (`id`, `link`, `complete_url`, …).
-pub async fn start_api_login(browser: &mut Browser) -> serde_json::Value {
-    browser
-        .post_json(
-            "/.kepgate/api/login",
-            serde_json::json!({ "provider": "diia" }),
-        )
-        .await
-        .json()
-        .await
-        .unwrap()
-}
-
-/// The phone's part: the starting browser follows the link (same device) and the emulator
-/// confirms the provider's request as `identity`.
-pub async fn confirm_on_phone(
-    stack: &DiiaStack,
-    browser: &mut Browser,
-    started: &serde_json::Value,
-    identity: &str,
-) {
-    let link = browser
-        .provider_link(started["link"].as_str().unwrap())
-        .await;
-    let n = link.rsplit('/').next().unwrap();
-    let confirmed = stack
-        .http
-        .post(format!("{}/emulator/requests/{n}/confirm", stack.emulator))
-        .json(&serde_json::json!({ "identity": identity }))
-        .send()
-        .await
-        .unwrap();
-    assert!(confirmed.status().is_success());
-}
-
 async fn echo(browser: &mut Browser, path: &str, extra: &[(&str, &str)]) -> serde_json::Value {
     let mut request = browser
         .http
         .get(browser.url(path))
-        .header("cookie", cookie_header(browser));
+        .header("cookie", browser.cookie_header());
     for (k, v) in extra {
         request = request.header(*k, *v);
     }
@@ -150,19 +105,19 @@ async fn echo(browser: &mut Browser, path: &str, extra: &[(&str, &str)]) -> serd
     response.json().await.unwrap()
 }
 
-pub fn cookie_header(browser: &Browser) -> String {
-    browser
-        .cookies
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("; ")
+#[tokio::test]
+async fn a_signed_in_user_sees_the_cabinet_with_their_ukrainian_name() {
+    sees_the_cabinet(StackOptions::default()).await;
 }
 
 #[tokio::test]
-async fn a_signed_in_user_sees_the_cabinet_with_their_ukrainian_name() {
-    let env = spawn_cabinet_stack(|_, _| {}).await;
-    let mut browser = signed_in(&env.stack, "person").await;
+async fn a_signed_in_user_sees_the_cabinet_under_another_route_prefix() {
+    sees_the_cabinet(StackOptions::under(OTHER_PREFIX)).await;
+}
+
+async fn sees_the_cabinet(options: StackOptions) {
+    let env = spawn_cabinet_stack_with_options(options, |_, _| {}).await;
+    let mut browser = sign_in(&env.stack, PERSON).await;
     let page = browser.get("/").await;
     assert_eq!(page.status(), 200);
     assert_eq!(
@@ -183,8 +138,17 @@ async fn a_signed_in_user_sees_the_cabinet_with_their_ukrainian_name() {
 
 #[tokio::test]
 async fn the_assertion_verifies_with_the_published_jwks_and_carries_utf8_claims() {
-    let env = spawn_cabinet_stack(|_, _| {}).await;
-    let mut browser = signed_in(&env.stack, "director").await;
+    assertion_verifies(StackOptions::default()).await;
+}
+
+#[tokio::test]
+async fn the_assertion_verifies_under_another_route_prefix() {
+    assertion_verifies(StackOptions::under(OTHER_PREFIX)).await;
+}
+
+async fn assertion_verifies(options: StackOptions) {
+    let env = spawn_cabinet_stack_with_options(options, |_, _| {}).await;
+    let mut browser = sign_in(&env.stack, DIRECTOR).await;
     let seen = echo(&mut browser, "/echo", &[]).await;
     assert_eq!(seen["assertion_verified"], true, "{seen}");
     let claims = &seen["assertion"];
@@ -203,7 +167,7 @@ async fn the_assertion_verifies_with_the_published_jwks_and_carries_utf8_claims(
         "{headers}"
     );
     let jwks: serde_json::Value = browser
-        .get("/.kepgate/jwks.json")
+        .get(&env.stack.app.own("/jwks.json"))
         .await
         .json()
         .await
@@ -224,7 +188,7 @@ async fn spoofed_identity_and_forwarding_headers_never_reach_the_upstream() {
         ("x-forwarded-proto", "https"),
     ];
     // Public route, no session: nothing of ours at all.
-    let mut anonymous = Browser::new(&env.stack.app.address);
+    let mut anonymous = Browser::new(&env.stack.app);
     let seen = echo(&mut anonymous, "/static/echo", &spoof).await;
     let headers = seen["headers"].as_object().unwrap();
     assert!(
@@ -235,7 +199,7 @@ async fn spoofed_identity_and_forwarding_headers_never_reach_the_upstream() {
     assert_eq!(headers["x-forwarded-proto"], "http");
 
     // Signed in: ours, never the client's.
-    let mut browser = signed_in(&env.stack, "person").await;
+    let mut browser = sign_in(&env.stack, PERSON).await;
     browser
         .cookies
         .insert("theme".to_owned(), "dark".to_owned());
@@ -255,13 +219,13 @@ async fn spoofed_identity_and_forwarding_headers_never_reach_the_upstream() {
 #[tokio::test]
 async fn websocket_echo_works_through_the_proxy_with_a_session_and_our_origin_only() {
     let env = spawn_cabinet_stack(|_, _| {}).await;
-    let browser = signed_in(&env.stack, "person").await;
+    let browser = sign_in(&env.stack, PERSON).await;
     let ws_url = env.stack.app.address.replace("http://", "ws://") + "/ws";
 
     let mut request = ws_url.clone().into_client_request().unwrap();
     request
         .headers_mut()
-        .insert("cookie", cookie_header(&browser).parse().unwrap());
+        .insert("cookie", browser.cookie_header().parse().unwrap());
     request
         .headers_mut()
         .insert("origin", env.stack.app.address.parse().unwrap());
@@ -276,7 +240,7 @@ async fn websocket_echo_works_through_the_proxy_with_a_session_and_our_origin_on
     let mut request = ws_url.clone().into_client_request().unwrap();
     request
         .headers_mut()
-        .insert("cookie", cookie_header(&browser).parse().unwrap());
+        .insert("cookie", browser.cookie_header().parse().unwrap());
     request
         .headers_mut()
         .insert("origin", "https://evil.example".parse().unwrap());
@@ -289,7 +253,7 @@ async fn websocket_echo_works_through_the_proxy_with_a_session_and_our_origin_on
 #[tokio::test]
 async fn an_upstream_event_stream_is_passed_on_event_by_event() {
     let env = spawn_cabinet_stack(|_, _| {}).await;
-    let browser = signed_in(&env.stack, "person").await;
+    let browser = sign_in(&env.stack, PERSON).await;
     let mut events = browser.events("/events?hold=1").await;
     // The upstream holds everything after the first event until released: a buffering proxy
     // would deliver nothing here and the read would time out.
@@ -307,12 +271,12 @@ async fn an_upstream_event_stream_is_passed_on_event_by_event() {
 #[tokio::test]
 async fn large_uploads_and_downloads_stream_through() {
     let env = spawn_cabinet_stack(|_, _| {}).await;
-    let browser = signed_in(&env.stack, "person").await;
+    let browser = sign_in(&env.stack, PERSON).await;
     const MB: u64 = 200;
     let response = browser
         .http
         .get(browser.url(&format!("/download?mb={MB}")))
-        .header("cookie", cookie_header(&browser))
+        .header("cookie", browser.cookie_header())
         .send()
         .await
         .unwrap();
@@ -331,7 +295,7 @@ async fn large_uploads_and_downloads_stream_through() {
     let uploaded: serde_json::Value = browser
         .http
         .post(browser.url("/upload"))
-        .header("cookie", cookie_header(&browser))
+        .header("cookie", browser.cookie_header())
         .body(body)
         .send()
         .await
@@ -344,8 +308,17 @@ async fn large_uploads_and_downloads_stream_through() {
 
 #[tokio::test]
 async fn a_route_policy_admits_the_company_and_shows_others_who_they_are() {
-    let env = spawn_cabinet_stack(|_, _| {}).await;
-    let mut person = signed_in(&env.stack, "person").await;
+    route_policy(StackOptions::default()).await;
+}
+
+#[tokio::test]
+async fn a_route_policy_holds_under_another_route_prefix() {
+    route_policy(StackOptions::under(OTHER_PREFIX)).await;
+}
+
+async fn route_policy(options: StackOptions) {
+    let env = spawn_cabinet_stack_with_options(options, |_, _| {}).await;
+    let mut person = sign_in(&env.stack, PERSON).await;
     let denied = person.get("/reports/2026").await;
     assert_eq!(denied.status(), 403);
     let html = denied.text().await.unwrap();
@@ -355,16 +328,24 @@ async fn a_route_policy_admits_the_company_and_shows_others_who_they_are() {
     );
     assert!(html.contains("id=\"logout\""), "and offers to sign out");
 
-    let mut director = signed_in(&env.stack, "director").await;
+    let mut director = sign_in(&env.stack, DIRECTOR).await;
     let allowed = director.get("/reports/2026").await;
     assert_eq!(allowed.status(), 200);
 
     // Public assets need no session at all.
-    let mut anonymous = Browser::new(&env.stack.app.address);
+    let mut anonymous = Browser::new(&env.stack.app);
     let css = anonymous.get("/static/app.css").await;
     assert_eq!(css.status(), 200);
-    // And everything else does.
-    assert_eq!(anonymous.get("/reports/2026").await.status(), 303);
+    // And everything else does: the login page, under the configured prefix.
+    let login = anonymous.get("/reports/2026").await;
+    assert_eq!(login.status(), 303);
+    assert_eq!(
+        login.headers()["location"],
+        env.stack
+            .app
+            .own_path("/login?rd=%2Freports%2F2026")
+            .as_str()
+    );
 }
 
 #[tokio::test]
@@ -379,7 +360,7 @@ async fn an_unreachable_or_slow_upstream_gets_a_502_or_504_page_that_leaks_nothi
         s.routes.insert("slow".to_owned(), slow);
     })
     .await;
-    let mut browser = signed_in(&env.stack, "person").await;
+    let mut browser = sign_in(&env.stack, PERSON).await;
     let response = browser.get("/down/page").await;
     assert_eq!(response.status(), 502);
     let html = response.text().await.unwrap();

@@ -9,39 +9,35 @@ use kepgate::config::{QrMode, Settings};
 use kepgate::login::pending::{PendingLoginId, PendingState};
 
 use crate::browser::{Browser, csrf_of};
-use crate::diia_stack::{DiiaStack, spawn_diia_stack_clocked};
-use crate::helpers::TestApp;
+use crate::diia_stack::{DiiaStack, StackOptions, spawn_diia_stack_with_options};
+use crate::helpers::{OTHER_PREFIX, TestApp};
+use crate::sign_in::{
+    PERSON, Waiting, complete_on_page, deeplink_of, phone_confirms, wait_for_phone, waiting_page,
+};
 
 async fn stack_with(
     second_replica: bool,
     configure: impl FnOnce(&mut Settings),
 ) -> (DiiaStack, ManualClock, Option<TestApp>) {
+    let options = StackOptions {
+        second_replica,
+        ..StackOptions::default()
+    };
+    stack_on_clock(options, configure).await
+}
+
+/// A stack as `options` say, on a clock of its own that the test moves.
+async fn stack_on_clock(
+    options: StackOptions,
+    configure: impl FnOnce(&mut Settings),
+) -> (DiiaStack, ManualClock, Option<TestApp>) {
     let clock = ManualClock::new(crate::diia_stack::now());
-    let (stack, replica) =
-        spawn_diia_stack_clocked(second_replica, Some(Arc::new(clock.clone())), configure).await;
+    let options = StackOptions {
+        clock: Some(Arc::new(clock.clone())),
+        ..options
+    };
+    let (stack, replica) = spawn_diia_stack_with_options(options, configure).await;
     (stack, clock, replica)
-}
-
-/// The desktop starts a login; returns its id and the waiting page.
-async fn start(desktop: &mut Browser) -> (String, String) {
-    let html = desktop.get("/.kepgate/login").await.text().await.unwrap();
-    let response = desktop
-        .post_form(
-            "/.kepgate/login/start",
-            &[("csrf", &csrf_of(&html)), ("provider", "diia"), ("rd", "/")],
-        )
-        .await;
-    assert_eq!(response.status(), 303);
-    let location = response.headers()["location"].to_str().unwrap().to_owned();
-    let id = location.rsplit('/').next().unwrap().to_owned();
-    let page = desktop.get(&location).await.text().await.unwrap();
-    (id, page)
-}
-
-fn unescape(s: &str) -> String {
-    s.replace("&#x2f;", "/")
-        .replace("&#47;", "/")
-        .replace("&amp;", "&")
 }
 
 fn attr_after<'a>(html: &'a str, marker: &str) -> &'a str {
@@ -50,10 +46,6 @@ fn attr_after<'a>(html: &'a str, marker: &str) -> &'a str {
         .unwrap_or_else(|| panic!("{marker} in {html}"))
         + marker.len();
     html[at..].split('"').next().unwrap()
-}
-
-fn link_on(page: &str) -> String {
-    unescape(attr_after(page, "id=\"deeplink\" href=\""))
 }
 
 fn code_on(page: &str) -> String {
@@ -83,18 +75,6 @@ async fn pick(phone: &mut Browser, link: &str, page: &str, choice: &str) -> reqw
         .await
 }
 
-async fn confirm_at_emulator(stack: &DiiaStack, deeplink: &str) {
-    let n = deeplink.rsplit('/').next().unwrap();
-    let response = stack
-        .http
-        .post(format!("{}/emulator/requests/{n}/confirm", stack.emulator))
-        .json(&serde_json::json!({ "identity": "person" }))
-        .send()
-        .await
-        .unwrap();
-    assert!(response.status().is_success());
-}
-
 async fn history_of(stack: &DiiaStack, id: &str) -> Vec<(String, Option<String>)> {
     kepgate::session::history::since(&stack.app.db, time::OffsetDateTime::UNIX_EPOCH, 1000)
         .await
@@ -120,23 +100,30 @@ async fn metrics_text(stack: &DiiaStack) -> String {
 
 #[tokio::test]
 async fn a_stale_link_is_refused_and_a_fresh_one_leads_through_the_code_to_the_provider() {
-    let (stack, clock, _) = stack_with(false, |_| {}).await;
-    let mut desktop = Browser::new(&stack.app.address);
-    let (id, page) = start(&mut desktop).await;
-    let old_link = link_on(&page);
-    assert!(
-        old_link.starts_with(&format!("{}/.kepgate/q/", stack.app.address)),
-        "{old_link}"
-    );
+    stale_and_fresh_links(StackOptions::default()).await;
+}
+
+#[tokio::test]
+async fn the_phone_check_works_under_another_route_prefix() {
+    stale_and_fresh_links(StackOptions::under(OTHER_PREFIX)).await;
+}
+
+async fn stale_and_fresh_links(options: StackOptions) {
+    let (stack, clock, _) = stack_on_clock(options, |_| {}).await;
+    let mut desktop = Browser::new(&stack.app);
+    let login = wait_for_phone(&mut desktop, "/").await;
+    let (id, page) = (&login.id, &login.page);
+    let old_link = deeplink_of(page);
+    assert!(old_link.starts_with(&stack.app.own("/q/")), "{old_link}");
     assert!(
         !page.contains("offer-request/dynamic"),
         "the provider's static deeplink is never on the page"
     );
-    let code = code_on(&page);
+    let code = code_on(page);
 
     // Twelve seconds later the copy is stale: the phone is told to scan the code on the screen.
     clock.advance(time::Duration::seconds(12));
-    let mut phone = Browser::new(&stack.app.address);
+    let mut phone = Browser::new(&stack.app);
     let refused = phone.get(&old_link).await;
     assert_eq!(refused.status(), 410);
     let text = refused.text().await.unwrap();
@@ -146,7 +133,7 @@ async fn a_stale_link_is_refused_and_a_fresh_one_leads_through_the_code_to_the_p
     );
     assert!(!text.contains("offer-request"), "no way on to the provider");
     assert!(
-        history_of(&stack, &id)
+        history_of(&stack, id)
             .await
             .contains(&("suspicious".to_owned(), Some("stale_qr_link".to_owned()))),
         "the stale link is in the login history"
@@ -158,13 +145,8 @@ async fn a_stale_link_is_refused_and_a_fresh_one_leads_through_the_code_to_the_p
     );
 
     // The page now shows a newer link, which the phone may open: who asks, from where, 3 codes.
-    let page = desktop
-        .get(&format!("/.kepgate/login/wait/{id}"))
-        .await
-        .text()
-        .await
-        .unwrap();
-    let fresh = link_on(&page);
+    let page = waiting_page(&mut desktop, id).await;
+    let fresh = deeplink_of(&page);
     assert_ne!(fresh, old_link, "the link rotated");
     assert_eq!(
         code_on(&page),
@@ -189,13 +171,8 @@ async fn a_stale_link_is_refused_and_a_fresh_one_leads_through_the_code_to_the_p
         deeplink.contains("/acquirers/offer-request/dynamic/"),
         "{deeplink}"
     );
-    confirm_at_emulator(&stack, &deeplink).await;
-    let done = desktop
-        .post_form(
-            &format!("/.kepgate/login/complete/{id}"),
-            &[("csrf", &csrf_of(&page))],
-        )
-        .await;
+    phone_confirms(&stack, &deeplink, PERSON).await;
+    let done = complete_on_page(&mut desktop, &login).await;
     assert_eq!(done.status(), 303);
     assert!(desktop.cookies.contains_key("kepgate_session"));
     assert!(
@@ -207,17 +184,18 @@ async fn a_stale_link_is_refused_and_a_fresh_one_leads_through_the_code_to_the_p
 #[tokio::test]
 async fn a_wrong_code_rejects_the_login_at_once_and_the_computer_says_so() {
     let (stack, _clock, _) = stack_with(false, |_| {}).await;
-    let mut desktop = Browser::new(&stack.app.address);
-    let (id, page) = start(&mut desktop).await;
+    let mut desktop = Browser::new(&stack.app);
+    let login = wait_for_phone(&mut desktop, "/").await;
+    let (id, page) = (&login.id, &login.page);
     let mut events = desktop
-        .events(&format!("/.kepgate/login/events/{id}"))
+        .events(&desktop.own(&format!("/login/events/{id}")))
         .await;
     assert_eq!(events.next_event().await.unwrap().1["state"], "pending");
 
-    let link = link_on(&page);
-    let mut phone = Browser::new(&stack.app.address);
+    let link = deeplink_of(page);
+    let mut phone = Browser::new(&stack.app);
     let check = phone.get(&link).await.text().await.unwrap();
-    let code = code_on(&page);
+    let code = code_on(page);
     let wrong = choices_on(&check).into_iter().find(|c| *c != code).unwrap();
     let answer = pick(&mut phone, &link, &check, &wrong).await;
     assert_eq!(answer.status(), 410);
@@ -238,9 +216,9 @@ async fn a_wrong_code_rejects_the_login_at_once_and_the_computer_says_so() {
             .unwrap()
             .contains("неправильний код")
     );
-    let login = stack.pending(PendingLoginId(id.parse().unwrap())).await;
-    assert_eq!(login.state, PendingState::Rejected);
-    assert!(history_of(&stack, &id).await.contains(&(
+    let pending = stack.pending(PendingLoginId(id.parse().unwrap())).await;
+    assert_eq!(pending.state, PendingState::Rejected);
+    assert!(history_of(&stack, id).await.contains(&(
         "declined".to_owned(),
         Some("relay_suspected_wrong_code".to_owned())
     )));
@@ -253,31 +231,21 @@ async fn a_wrong_code_rejects_the_login_at_once_and_the_computer_says_so() {
     // Nothing more can happen to it: not the right code now, not a completion.
     let again = pick(&mut phone, &link, &check, &code).await;
     assert_eq!(again.status(), 410);
-    let complete = desktop
-        .post_form(
-            &format!("/.kepgate/login/complete/{id}"),
-            &[("csrf", &csrf_of(&page))],
-        )
-        .await;
+    let complete = complete_on_page(&mut desktop, &login).await;
     assert_eq!(complete.status(), 409);
 }
 
 #[tokio::test]
 async fn decline_on_the_phone_rejects_the_login() {
     let (stack, _clock, _) = stack_with(false, |_| {}).await;
-    let mut desktop = Browser::new(&stack.app.address);
-    let (id, page) = start(&mut desktop).await;
-    let link = link_on(&page);
-    let mut phone = Browser::new(&stack.app.address);
+    let mut desktop = Browser::new(&stack.app);
+    let Waiting { id, page } = wait_for_phone(&mut desktop, "/").await;
+    let link = deeplink_of(&page);
+    let mut phone = Browser::new(&stack.app);
     let check = phone.get(&link).await.text().await.unwrap();
     let answer = pick(&mut phone, &link, &check, "decline").await;
     assert_eq!(answer.status(), 410);
-    let page = desktop
-        .get(&format!("/.kepgate/login/wait/{id}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = waiting_page(&mut desktop, &id).await;
     assert!(page.contains("Вхід відхилено на телефоні."), "{page}");
     assert!(
         history_of(&stack, &id)
@@ -290,9 +258,9 @@ async fn decline_on_the_phone_rejects_the_login() {
 async fn the_phone_that_started_the_login_goes_straight_to_the_provider() {
     let (stack, clock, _) = stack_with(false, |_| {}).await;
     // One browser does it all, as on a phone: start, tap the link (even an old one), confirm.
-    let mut phone = Browser::new(&stack.app.address);
-    let (id, page) = start(&mut phone).await;
-    let link = link_on(&page);
+    let mut phone = Browser::new(&stack.app);
+    let login = wait_for_phone(&mut phone, "/").await;
+    let link = login.link();
     clock.advance(time::Duration::seconds(30));
     let tapped = phone.get(&link).await;
     assert_eq!(
@@ -302,13 +270,8 @@ async fn the_phone_that_started_the_login_goes_straight_to_the_provider() {
     );
     let deeplink = tapped.headers()["location"].to_str().unwrap().to_owned();
     assert!(deeplink.contains("/acquirers/offer-request/dynamic/"));
-    confirm_at_emulator(&stack, &deeplink).await;
-    let done = phone
-        .post_form(
-            &format!("/.kepgate/login/complete/{id}"),
-            &[("csrf", &csrf_of(&page))],
-        )
-        .await;
+    phone_confirms(&stack, &deeplink, PERSON).await;
+    let done = complete_on_page(&mut phone, &login).await;
     assert_eq!(done.status(), 303);
     assert!(
         metrics_text(&stack)
@@ -320,45 +283,39 @@ async fn the_phone_that_started_the_login_goes_straight_to_the_provider() {
 #[tokio::test]
 async fn the_qr_code_rotates_over_the_push_channel() {
     let (stack, clock, _) = stack_with(false, |_| {}).await;
-    let mut desktop = Browser::new(&stack.app.address);
-    let (id, page) = start(&mut desktop).await;
+    let mut desktop = Browser::new(&stack.app);
+    let Waiting { id, page } = wait_for_phone(&mut desktop, "/").await;
     let mut events = desktop
-        .events(&format!("/.kepgate/login/events/{id}"))
+        .events(&desktop.own(&format!("/login/events/{id}")))
         .await;
     // A link is pushed only when it changes; time moves only by hand here.
     let first = events.next_qr().await;
-    assert_eq!(first, link_on(&page));
+    assert_eq!(first, deeplink_of(&page));
     clock.advance(time::Duration::seconds(2));
     let second = events.next_qr().await;
     assert_ne!(second, first);
     clock.advance(time::Duration::seconds(2));
     let third = events.next_qr().await;
     assert_ne!(third, second);
-    assert!(third.contains("/.kepgate/q/"));
+    assert!(third.starts_with(&stack.app.own("/q/")), "{third}");
     // The picture of the current link is fetched by the page, only by the starting browser.
-    let svg = desktop.get(&format!("/.kepgate/login/qr/{id}?r=3")).await;
+    let qr = stack.app.own_path(&format!("/login/qr/{id}"));
+    let svg = desktop.get(&format!("{qr}?r=3")).await;
     assert_eq!(svg.headers()["content-type"], "image/svg+xml");
     assert!(svg.text().await.unwrap().contains("<svg"));
-    let mut stranger = Browser::new(&stack.app.address);
-    assert_eq!(
-        stranger
-            .get(&format!("/.kepgate/login/qr/{id}"))
-            .await
-            .status(),
-        404
-    );
+    let mut stranger = Browser::new(&stack.app);
+    assert_eq!(stranger.get(&qr).await.status(), 404);
 }
 
 #[tokio::test]
 async fn a_link_made_by_one_replica_is_accepted_by_another() {
     let (stack, _clock, replica) = stack_with(true, |_| {}).await;
     let replica = replica.unwrap();
-    let mut desktop = Browser::new(&stack.app.address);
-    let (_, page) = start(&mut desktop).await;
-    let link = link_on(&page);
+    let mut desktop = Browser::new(&stack.app);
+    let link = wait_for_phone(&mut desktop, "/").await.link();
     // The same path on the other replica (as a load balancer might send the phone there).
-    let path = &link[link.find("/.kepgate/q/").unwrap()..];
-    let mut phone = Browser::new(&replica.address);
+    let path = link.strip_prefix(&stack.app.address).unwrap();
+    let mut phone = Browser::new(&replica);
     let check = phone.get(path).await;
     assert_eq!(check.status(), 200, "one key on every replica");
     // A forged MAC is not found, whichever replica is asked.
@@ -366,26 +323,29 @@ async fn a_link_made_by_one_replica_is_accepted_by_another() {
     let last = forged.pop().unwrap();
     forged.push(if last == 'A' { 'B' } else { 'A' });
     assert_eq!(phone.get(&forged).await.status(), 404);
-    assert_eq!(phone.get("/.kepgate/q/nonsense").await.status(), 404);
+    assert_eq!(
+        phone.get(&replica.own_path("/q/nonsense")).await.status(),
+        404
+    );
 }
 
 #[tokio::test]
 async fn direct_mode_shows_the_provider_deeplink_and_no_code() {
     let (stack, _clock, _) = stack_with(false, |s| s.login.qr_mode = QrMode::Direct).await;
-    let mut desktop = Browser::new(&stack.app.address);
-    let (_, page) = start(&mut desktop).await;
-    assert!(link_on(&page).contains("/acquirers/offer-request/dynamic/"));
+    let mut desktop = Browser::new(&stack.app);
+    let page = wait_for_phone(&mut desktop, "/").await.page;
+    assert!(deeplink_of(&page).contains("/acquirers/offer-request/dynamic/"));
     assert!(!page.contains("verification-code"));
 }
 
 #[tokio::test]
 async fn without_the_phone_check_a_fresh_link_goes_on_to_the_provider() {
     let (stack, _clock, _) = stack_with(false, |s| s.login.phone_check = false).await;
-    let mut desktop = Browser::new(&stack.app.address);
-    let (_, page) = start(&mut desktop).await;
+    let mut desktop = Browser::new(&stack.app);
+    let page = wait_for_phone(&mut desktop, "/").await.page;
     assert!(!page.contains("verification-code"));
-    let mut phone = Browser::new(&stack.app.address);
-    let response = phone.get(&link_on(&page)).await;
+    let mut phone = Browser::new(&stack.app);
+    let response = phone.get(&deeplink_of(&page)).await;
     assert_eq!(response.status(), 303);
     assert!(
         response.headers()["location"]
@@ -398,20 +358,25 @@ async fn without_the_phone_check_a_fresh_link_goes_on_to_the_provider() {
 #[tokio::test]
 async fn a_code_posted_to_a_stale_link_counts_only_from_a_page_opened_while_it_was_fresh() {
     let (stack, clock, _) = stack_with(false, |_| {}).await;
-    let mut desktop = Browser::new(&stack.app.address);
-    let (id, page) = start(&mut desktop).await;
-    let old_link = link_on(&page);
+    let mut desktop = Browser::new(&stack.app);
+    let Waiting { id, page } = wait_for_phone(&mut desktop, "/").await;
+    let old_link = deeplink_of(&page);
     let code = code_on(&page);
     // A phone that opens the link while it is fresh may take its time to answer.
-    let mut slow_phone = Browser::new(&stack.app.address);
+    let mut slow_phone = Browser::new(&stack.app);
     let fresh_page = slow_phone.get(&old_link).await.text().await.unwrap();
 
     clock.advance(time::Duration::seconds(12));
     // Someone who never opened the link in time posts the right code straight to it: with no
     // opening stamp, with a made-up one, and with the stamp of another phone's fresh opening
     // moved to a later time.
-    let mut relay = Browser::new(&stack.app.address);
-    let login_page = relay.get("/.kepgate/login").await.text().await.unwrap();
+    let mut relay = Browser::new(&stack.app);
+    let login_page = relay
+        .get(&stack.app.own_path("/login"))
+        .await
+        .text()
+        .await
+        .unwrap();
     let csrf = csrf_of(&login_page);
     let stamp = attr_after(&fresh_page, "name=\"opened\" value=\"").to_owned();
     let (_, mac) = stamp.split_once('.').unwrap();
@@ -444,7 +409,7 @@ async fn a_code_posted_to_a_stale_link_counts_only_from_a_page_opened_while_it_w
 
 /// A browser whose connections leave from `source` (another loopback address), so a proxy in
 /// front sees a client address of its own.
-fn browser_from(base: &str, source: [u8; 4]) -> Browser {
+fn browser_from(base: &str, prefix: &str, source: [u8; 4]) -> Browser {
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .local_address(std::net::IpAddr::from(source))
@@ -452,37 +417,41 @@ fn browser_from(base: &str, source: [u8; 4]) -> Browser {
         .build()
         .unwrap();
     Browser {
-        base: base.to_owned(),
         http,
-        cookies: Default::default(),
+        ..Browser::at(base, prefix)
     }
 }
 
 #[tokio::test]
 async fn behind_a_trusted_proxy_the_phone_check_and_the_history_show_the_real_addresses() {
-    let (stack, clock, _) = stack_with(false, |s| {
+    behind_a_trusted_proxy(StackOptions::default()).await;
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_under_another_route_prefix() {
+    behind_a_trusted_proxy(StackOptions::under(OTHER_PREFIX)).await;
+}
+
+async fn behind_a_trusted_proxy(options: StackOptions) {
+    let (stack, clock, _) = stack_on_clock(options, |s| {
         s.proxy.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
     })
     .await;
-    let gateway = stack.app.address.trim_start_matches("http://").to_owned();
+    let prefix = stack.app.prefix();
     // A real nginx in front, as docs/forward-auth.md sets it up for kepgate's own paths.
     let front = crate::upstreams::nginx(|_, _| {
-        format!(
-            "    location /.kepgate/ {{\n      proxy_pass http://{gateway};\n      \
-             proxy_set_header Host $http_host;\n      \
-             proxy_set_header X-Forwarded-For $remote_addr;\n      proxy_buffering off;\n    }}"
-        )
+        crate::forward_auth::own_routes_location(&stack.app.address, prefix)
     })
     .await;
     let through_nginx = |link: &str| {
-        let path = &link[link.find("/.kepgate/").unwrap()..];
+        let path = link.strip_prefix(&stack.app.address).unwrap();
         format!("{}{path}", front.address)
     };
     // The computer at 127.0.0.3, the phone at 127.0.0.2; nginx reaches kepgate from 127.0.0.1.
-    let mut desktop = browser_from(&front.address, [127, 0, 0, 3]);
-    let (id, page) = start(&mut desktop).await;
-    let old_link = through_nginx(&link_on(&page));
-    let mut phone = browser_from(&front.address, [127, 0, 0, 2]);
+    let mut desktop = browser_from(&front.address, prefix, [127, 0, 0, 3]);
+    let Waiting { id, page } = wait_for_phone(&mut desktop, "/").await;
+    let old_link = through_nginx(&deeplink_of(&page));
+    let mut phone = browser_from(&front.address, prefix, [127, 0, 0, 2]);
     let check = phone.get(&old_link).await;
     assert_eq!(check.status(), 200);
     let check = check.text().await.unwrap();

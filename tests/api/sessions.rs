@@ -16,8 +16,14 @@ use sqlx::PgPool;
 use time::OffsetDateTime;
 
 use crate::browser::{Browser, csrf_of};
-use crate::diia_stack::{DiiaStack, spawn_diia_stack_clocked};
-use crate::helpers::{TestApp, kepgate_bin, spawn_app};
+use crate::diia_stack::{
+    DiiaStack, StackOptions, spawn_diia_stack_clocked, spawn_diia_stack_with_options,
+};
+use crate::helpers::{OTHER_PREFIX, TestApp, kepgate_bin, spawn_app};
+use crate::sign_in::{
+    PERSON, on_shared_pc, phone_declines, provider_deeplink, sign_in_on_pages, urlencode,
+    wait_for_phone,
+};
 
 const PERSON_RNOKPP: &str = "3652504575";
 /// The emulator's test identity "person".
@@ -33,52 +39,13 @@ async fn stack_on(clock: &ManualClock, configure: impl FnOnce(&mut Settings)) ->
         .0
 }
 
-fn urlencode(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
-
-/// A whole login in `browser`: login page (optionally ticking «shared computer»), start, the
-/// emulator confirms as `identity`, completion. Returns the completion response.
-async fn log_in(
-    stack: &DiiaStack,
-    browser: &mut Browser,
-    rd: &str,
-    shared_pc: Option<bool>,
-    identity: &str,
-) -> reqwest::Response {
-    let page = browser
-        .get(&format!("/.kepgate/login?rd={}", urlencode(rd)))
-        .await;
-    assert_eq!(page.status(), 200);
-    let csrf = csrf_of(&page.text().await.unwrap());
-    let mut form = vec![("csrf", csrf.as_str()), ("provider", "diia"), ("rd", rd)];
-    if shared_pc == Some(true) {
-        form.push(("shared_pc", "on"));
-    }
-    let started = browser.post_form("/.kepgate/login/start", &form).await;
-    assert_eq!(started.status(), 303);
-    let wait_path = started.headers()["location"].to_str().unwrap().to_owned();
-    let id = wait_path.rsplit('/').next().unwrap().to_owned();
-    let login = stack.pending(PendingLoginId(id.parse().unwrap())).await;
-    let deeplink = login.deeplink.expect("a deeplink");
-    let n = deeplink.rsplit('/').next().unwrap();
-    let confirmed = stack
-        .http
-        .post(format!("{}/emulator/requests/{n}/confirm", stack.emulator))
-        .json(&serde_json::json!({ "identity": identity }))
-        .send()
-        .await
-        .unwrap();
-    assert!(confirmed.status().is_success());
-    let wait = browser.get(&wait_path).await.text().await.unwrap();
-    let response = browser
-        .post_form(
-            &format!("/.kepgate/login/complete/{id}"),
-            &[("csrf", &csrf_of(&wait))],
-        )
-        .await;
-    assert_eq!(response.status(), 303, "completion");
-    response
+/// Like [`stack_on`], kepgate's own routes under `prefix`.
+async fn stack_under(clock: &ManualClock, prefix: &str) -> DiiaStack {
+    let options = StackOptions {
+        clock: Some(Arc::new(clock.clone())),
+        ..StackOptions::under(prefix)
+    };
+    spawn_diia_stack_with_options(options, |_| {}).await.0
 }
 
 fn session_cookie(response: &reqwest::Response) -> String {
@@ -98,20 +65,19 @@ async fn last_seen_in_db(db: &PgPool) -> OffsetDateTime {
         .unwrap()
 }
 
-fn assert_expired_redirect(response: &reqwest::Response, rd: &str) {
+/// The browser is sent to the login page, told its session ended, with `rd` to come back to.
+fn assert_expired_redirect(app: &TestApp, response: &reqwest::Response, rd: &str) {
     assert_eq!(response.status(), 303);
-    assert_eq!(
-        response.headers()["location"],
-        format!("/.kepgate/login?notice=expired&rd={}", urlencode(rd)).as_str()
-    );
+    let login = app.own_path(&format!("/login?notice=expired&rd={}", urlencode(rd)));
+    assert_eq!(response.headers()["location"], login.as_str());
 }
 
 #[tokio::test]
 async fn sessions_idle_timeout_slides_with_bounded_writes_then_ends_with_a_notice() {
     let clock = clock();
     let stack = stack_on(&clock, |_| {}).await;
-    let mut browser = Browser::new(&stack.app.address);
-    let completed = log_in(&stack, &mut browser, "/reports?y=2026", None, "person").await;
+    let mut browser = Browser::new(&stack.app);
+    let completed = sign_in_on_pages(&stack, &mut browser, "/reports?y=2026", PERSON).await;
     // An ordinary computer: the cookie may outlive the browser, up to the absolute timeout.
     assert!(session_cookie(&completed).contains("Max-Age=28800"));
     let signed_in_at = last_seen_in_db(&stack.app.db).await;
@@ -141,7 +107,7 @@ async fn sessions_idle_timeout_slides_with_bounded_writes_then_ends_with_a_notic
     // 15 idle minutes: the session is over; the browser is told so and keeps its place.
     clock.advance(time::Duration::minutes(15));
     let response = browser.get("/reports?y=2026").await;
-    assert_expired_redirect(&response, "/reports?y=2026");
+    assert_expired_redirect(&stack.app, &response, "/reports?y=2026");
     let location = response.headers()["location"].to_str().unwrap().to_owned();
     let page = browser.get(&location).await;
     assert_eq!(page.status(), 200);
@@ -170,15 +136,15 @@ async fn sessions_absolute_timeout_ends_even_a_busy_session() {
         s.session.absolute_timeout = Duration::from_secs(3600);
     })
     .await;
-    let mut browser = Browser::new(&stack.app.address);
-    log_in(&stack, &mut browser, "/", None, "person").await;
+    let mut browser = Browser::new(&stack.app);
+    sign_in_on_pages(&stack, &mut browser, "/", PERSON).await;
     // Busy: a request every 10 minutes, well inside the idle timeout.
     for _ in 0..5 {
         clock.advance(time::Duration::minutes(10));
         assert_eq!(browser.get("/work").await.status(), 200);
     }
     clock.advance(time::Duration::minutes(10)); // 60 minutes after login
-    assert_expired_redirect(&browser.get("/work").await, "/work");
+    assert_expired_redirect(&stack.app, &browser.get("/work").await, "/work");
     // API clients get 401, not a redirect.
     let api = browser
         .http
@@ -197,17 +163,22 @@ async fn sessions_absolute_timeout_ends_even_a_busy_session() {
 async fn sessions_shared_computer_gets_a_browser_cookie_a_short_idle_timeout_and_no_store() {
     let clock = clock();
     let stack = stack_on(&clock, |s| s.session.shared_pc_default = true).await;
-    let mut browser = Browser::new(&stack.app.address);
+    let mut browser = Browser::new(&stack.app);
     // Configured on by default: the box starts ticked.
-    let html = browser.get("/.kepgate/login").await.text().await.unwrap();
+    let html = browser
+        .get(&stack.app.own_path("/login"))
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("name=\"shared_pc\" value=\"on\""), "{html}");
     assert!(html.contains("checked"), "ticked by default");
     assert!(html.contains("Це громадський або спільний компʼютер"));
 
-    let completed = log_in(&stack, &mut browser, "/", Some(true), "person").await;
+    let completed = sign_in_on_pages(&stack, &mut browser, on_shared_pc("/"), PERSON).await;
     // Unticked, the same gateway gives an ordinary session.
-    let mut other = Browser::new(&stack.app.address);
-    let ordinary = log_in(&stack, &mut other, "/", Some(false), "person").await;
+    let mut other = Browser::new(&stack.app);
+    let ordinary = sign_in_on_pages(&stack, &mut other, "/", PERSON).await;
     assert!(session_cookie(&ordinary).contains("Max-Age="));
     let cookie = session_cookie(&completed);
     assert!(
@@ -223,7 +194,7 @@ async fn sessions_shared_computer_gets_a_browser_cookie_a_short_idle_timeout_and
     clock.advance(time::Duration::minutes(4));
     assert_eq!(browser.get("/").await.status(), 200);
     clock.advance(time::Duration::minutes(5));
-    assert_expired_redirect(&browser.get("/").await, "/");
+    assert_expired_redirect(&stack.app, &browser.get("/").await, "/");
     // The ordinary session, idle as long, lives on (15 minutes).
     assert_eq!(other.get("/").await.status(), 200);
 }
@@ -382,13 +353,24 @@ async fn sessions_revocation_without_notify_is_bounded_by_the_cache_ttl() {
 #[tokio::test]
 async fn sessions_me_page_shows_own_sessions_and_history_and_ends_them() {
     let clock = clock();
-    let stack = stack_on(&clock, |_| {}).await;
-    let mut desk = Browser::new(&stack.app.address);
-    let mut laptop = Browser::new(&stack.app.address);
-    log_in(&stack, &mut desk, "/", None, "person").await;
-    log_in(&stack, &mut laptop, "/", Some(true), "person").await;
+    me_page(stack_on(&clock, |_| {}).await).await;
+}
 
-    let page = desk.get("/.kepgate/me").await;
+#[tokio::test]
+async fn sessions_me_page_works_under_another_route_prefix() {
+    let clock = clock();
+    me_page(stack_under(&clock, OTHER_PREFIX).await).await;
+}
+
+async fn me_page(stack: DiiaStack) {
+    let app = &stack.app;
+    let me = app.own_path("/me");
+    let mut desk = Browser::new(app);
+    let mut laptop = Browser::new(app);
+    sign_in_on_pages(&stack, &mut desk, "/", PERSON).await;
+    sign_in_on_pages(&stack, &mut laptop, on_shared_pc("/"), PERSON).await;
+
+    let page = desk.get(&me).await;
     assert_eq!(page.status(), 200);
     assert_eq!(page.headers()["cache-control"], "no-store");
     let html = page.text().await.unwrap();
@@ -403,7 +385,7 @@ async fn sessions_me_page_shows_own_sessions_and_history_and_ends_them() {
 
     desk.cookies
         .insert("kepgate_lang".to_owned(), "en".to_owned());
-    let html = desk.get("/.kepgate/me").await.text().await.unwrap();
+    let html = desk.get(&me).await.text().await.unwrap();
     assert!(html.contains("Sign-in history") && html.contains("Signed in"));
     assert!(html.contains("this session"));
 
@@ -417,34 +399,30 @@ async fn sessions_me_page_shows_own_sessions_and_history_and_ends_them() {
     let csrf = csrf_of(&html);
     let ended = desk
         .post_form(
-            &format!("/.kepgate/me/sessions/{laptop_id}/end"),
+            &app.own_path(&format!("/me/sessions/{laptop_id}/end")),
             &[("csrf", &csrf)],
         )
         .await;
     assert_eq!(ended.status(), 303);
-    assert_eq!(ended.headers()["location"], "/.kepgate/me?notice=ended");
-    assert_expired_redirect(&laptop.get("/").await, "/");
-    let html = desk
-        .get("/.kepgate/me?notice=ended")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let notice = app.own_path("/me?notice=ended");
+    assert_eq!(ended.headers()["location"], notice.as_str());
+    assert_expired_redirect(app, &laptop.get("/").await, "/");
+    let html = desk.get(&notice).await.text().await.unwrap();
     assert_eq!(html.matches("class=\"session\"").count(), 1);
     assert!(html.contains("The sessions have been ended."));
     assert!(html.contains("Session ended remotely"));
 
     // Without a session, /me goes to the login page and comes back afterwards.
-    assert_expired_redirect(&laptop.get("/.kepgate/me").await, "/.kepgate/me");
+    assert_expired_redirect(app, &laptop.get(&me).await, &me);
 
     // All my sessions: this one too.
     let ended = desk
-        .post_form("/.kepgate/me/sessions/end-all", &[("csrf", &csrf)])
+        .post_form(&app.own_path("/me/sessions/end-all"), &[("csrf", &csrf)])
         .await;
     assert_eq!(ended.status(), 303);
     assert_eq!(
         ended.headers()["location"],
-        "/.kepgate/login?notice=logged_out"
+        app.own_path("/login?notice=logged_out").as_str()
     );
     assert_eq!(desk.get("/").await.status(), 303);
 
@@ -480,42 +458,16 @@ async fn sessions_me_page_shows_own_sessions_and_history_and_ends_them() {
 async fn sessions_history_records_declines_and_logout_and_is_pruned() {
     let clock = clock();
     let stack = stack_on(&clock, |_| {}).await;
-    let mut browser = Browser::new(&stack.app.address);
+    let mut browser = Browser::new(&stack.app);
     // A declined attempt.
-    let page = browser.get("/.kepgate/login").await.text().await.unwrap();
-    let started = browser
-        .post_form(
-            "/.kepgate/login/start",
-            &[("csrf", &csrf_of(&page)), ("provider", "diia"), ("rd", "/")],
-        )
-        .await;
-    let id = started.headers()["location"]
-        .to_str()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_owned();
-    let login = stack.pending(PendingLoginId(id.parse().unwrap())).await;
-    let n = login
-        .deeplink
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_owned();
-    stack
-        .http
-        .post(format!("{}/emulator/requests/{n}/decline", stack.emulator))
-        .json(&serde_json::json!({}))
-        .send()
-        .await
-        .unwrap();
+    let declined = wait_for_phone(&mut browser, "/").await;
+    let deeplink = provider_deeplink(&mut browser, &declined).await;
+    phone_declines(&stack, &deeplink).await;
     // Then a login and a logout.
-    log_in(&stack, &mut browser, "/", None, "person").await;
+    sign_in_on_pages(&stack, &mut browser, "/", PERSON).await;
     let html = browser.get("/").await.text().await.unwrap();
     let out = browser
-        .post_form("/.kepgate/logout", &[("csrf", &csrf_of(&html))])
+        .post_form(&stack.app.own_path("/logout"), &[("csrf", &csrf_of(&html))])
         .await;
     assert_eq!(out.status(), 303);
 
