@@ -27,11 +27,12 @@ export SQLX_OFFLINE=true
 
 # Every process a test starts (nginx, Chromium and chromedriver, the WSGI app, kepgate itself)
 # must be gone when the suite ends: what was not running before and still runs after is a leak.
+# A process that has exited and waits only for init to reap it (state Z) is not left running.
 left_behind() {
-  ps -eo pid=,comm=,args= | awk -v before=" $1 " '
-    index(before, " " $1 " ") == 0 &&
-    ($2 ~ /^(nginx|chromium|chrome|chrome_crashpad|chromedriver|kepgate|openssl)$/ ||
-     ($2 ~ /^python/ && $0 ~ /kepgate-wsgi-/))'
+  ps -eo pid=,stat=,comm=,args= | awk -v before=" $1 " '
+    index(before, " " $1 " ") == 0 && $2 !~ /^Z/ &&
+    ($3 ~ /^(nginx|chromium|chrome|chrome_crashpad|chromedriver|kepgate|openssl)$/ ||
+     ($3 ~ /^python/ && $0 ~ /kepgate-wsgi-/))'
 }
 before="$(ps -eo pid= | tr -s ' \n' ' ')"
 status=0
