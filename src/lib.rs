@@ -12,7 +12,6 @@ pub mod emulator;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod http;
-pub mod identity;
 pub mod language;
 pub mod login;
 pub mod notifications;
@@ -21,6 +20,10 @@ pub mod proxy;
 pub mod return_path;
 pub mod sample_cabinet;
 pub mod session;
-pub mod signature;
 pub mod startup;
 pub mod telemetry;
+
+// The signature crate under the paths the gateway has always used (`crate::signature::…`,
+// `crate::identity::…`).
+pub use kepgate_signature as signature;
+pub use kepgate_signature::identity;

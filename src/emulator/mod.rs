@@ -12,7 +12,7 @@ mod control;
 mod identities;
 mod phone;
 mod state;
-pub mod test_ca;
+pub use kepgate_signature::test_ca;
 #[cfg(test)]
 mod tests;
 

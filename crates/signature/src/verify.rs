@@ -706,9 +706,9 @@ pub fn verify_auth_signature(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::emulator::test_ca::{CadesOptions, TestCa, TestIdentitySpec, TestSigner};
     use crate::identity::{Edrpou, Rnokpp};
-    use crate::signature::trust_list::tests::load_national;
+    use crate::test_ca::{CadesOptions, TestCa, TestIdentitySpec, TestSigner};
+    use crate::trust_list::tests::load_national;
     use sha2::Digest;
     use time::macros::datetime;
 
@@ -818,7 +818,7 @@ mod tests {
         assert_eq!(id.title.as_deref(), Some("Директор"));
         assert_eq!(
             id.cert_serial_hex,
-            crate::signature::certificate_identity::hex_upper(
+            crate::certificate_identity::hex_upper(
                 signer
                     .certificate()
                     .tbs_certificate()

@@ -27,7 +27,7 @@ use x509_cert::serial_number::SerialNumber;
 use x509_cert::time::{Time, Validity};
 
 use crate::identity::{Edrpou, Rnokpp};
-use crate::signature::oids;
+use crate::oids;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TestCaError {
@@ -714,7 +714,7 @@ impl TestSigner {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::signature::{TrustList, verify_auth_signature};
+    use crate::{TrustList, verify_auth_signature};
     use time::macros::datetime;
     use x509_cert::ext::pkix::BasicConstraints;
 
@@ -736,7 +736,7 @@ mod tests {
     fn ca_is_shaped_like_a_ukrainian_qtsp() {
         let ca = TestCa::generate("Тестовий КНЕДП", NOW).unwrap();
         let tbs = ca.certificate().tbs_certificate();
-        let subject = crate::signature::certificate_identity::name_to_string(tbs.subject());
+        let subject = crate::certificate_identity::name_to_string(tbs.subject());
         assert!(subject.contains("CN=Тестовий КНЕДП"), "{subject}");
         assert!(subject.contains("C=UA"));
         let edrpou = subject
@@ -787,7 +787,7 @@ mod tests {
             .unwrap();
         let oids_present: Vec<_> = sda.0.iter().map(|a| a.oid).collect();
         assert_eq!(oids_present, vec![oids::UA_DRFO, oids::UA_EDRPOU]);
-        let (id, warnings) = crate::signature::identity_from_certificate(s.certificate()).unwrap();
+        let (id, warnings) = crate::identity_from_certificate(s.certificate()).unwrap();
         assert!(warnings.is_empty());
         assert_eq!(id.rnokpp.unwrap().as_str(), "3652504575");
         assert_eq!(id.edrpou.unwrap().as_str(), "43395033");

@@ -299,12 +299,13 @@ fn pem_blocks(text: &str) -> Vec<String> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::signature::certificate_identity::{identity_from_certificate, name_to_string};
+    use crate::certificate_identity::{identity_from_certificate, name_to_string};
 
-    /// The real national bundle, kept with the tests (`tests/fixtures/ua-trust/`).
+    /// The real national bundle, kept with the workspace's tests (`tests/fixtures/ua-trust/`,
+    /// which the fuzz targets and the gateway's tests read too).
     pub(crate) fn ua_trust_p7b_path() -> std::path::PathBuf {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/ua-trust/CACertificates.p7b")
+            .join("../../tests/fixtures/ua-trust/CACertificates.p7b")
     }
 
     pub(crate) fn load_national() -> (TrustList, LoadReport) {
@@ -374,7 +375,7 @@ pub(crate) mod tests {
     }
 
     fn certificate_identity_string(v: &der::Any) -> Option<String> {
-        crate::signature::certificate_identity::directory_string(v)
+        crate::certificate_identity::directory_string(v)
     }
 
     #[test]

@@ -4,6 +4,9 @@
 //! signed attributes *as received*, chain building) lives here.
 
 pub mod certificate_identity;
+pub mod identity;
+#[cfg(any(test, feature = "test-ca"))]
+pub mod test_ca;
 pub mod trust_list;
 pub mod verify;
 
@@ -18,8 +21,8 @@ use time::OffsetDateTime;
 use x509_cert::Certificate;
 use x509_cert::ext::pkix::{AuthorityKeyIdentifier, SubjectKeyIdentifier};
 
-/// Object identifiers used across the module.
-pub(crate) mod oids {
+/// Object identifiers used across the crate (and by the test CA, which builds what is read here).
+pub mod oids {
     use const_oid::ObjectIdentifier as Oid;
 
     pub const ID_DATA: Oid = Oid::new_unwrap("1.2.840.113549.1.7.1");
