@@ -1,5 +1,6 @@
 //! A throwaway CA shaped like a Ukrainian QTSP, for the Diia emulator and tests.
-//! NOT for production trust: keys are ECDSA P-256 generated on the spot.
+//! NOT for production trust: keys are ECDSA P-256 generated on the spot. Compiled only for this
+//! crate's tests and with the `test-ca` feature, so a production build does not contain it.
 
 use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
 use cms::content_info::{CmsVersion, ContentInfo};
@@ -736,7 +737,7 @@ mod tests {
     fn ca_is_shaped_like_a_ukrainian_qtsp() {
         let ca = TestCa::generate("Тестовий КНЕДП", NOW).unwrap();
         let tbs = ca.certificate().tbs_certificate();
-        let subject = crate::certificate_identity::name_to_string(tbs.subject());
+        let subject = crate::names::name_to_string(tbs.subject());
         assert!(subject.contains("CN=Тестовий КНЕДП"), "{subject}");
         assert!(subject.contains("C=UA"));
         let edrpou = subject

@@ -3,58 +3,12 @@
 use std::collections::HashSet;
 
 use serde::Serialize;
-use spki::SubjectPublicKeyInfoOwned;
 use x509_cert::Certificate;
 
-use super::{ParsedCert, oids, tlv};
-
-/// Public-key algorithm of a certificate, as far as trust-list reporting cares.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-pub enum KeyAlgorithm {
-    /// DSTU 4145-2002, little-endian key encoding (the common Ukrainian form).
-    Dstu4145Le,
-    /// DSTU 4145-2002, big-endian key encoding.
-    Dstu4145Be,
-    EcdsaP256,
-    EcdsaP384,
-    /// ECDSA on a curve we cannot verify (e.g. P-521, brainpool).
-    EcdsaOtherCurve,
-    Rsa,
-    Other,
-}
-
-impl KeyAlgorithm {
-    pub(crate) fn of_spki(spki: &SubjectPublicKeyInfoOwned) -> Self {
-        let oid = spki.algorithm.oid;
-        if oid == oids::DSTU4145_LE {
-            Self::Dstu4145Le
-        } else if oid == oids::DSTU4145_BE {
-            Self::Dstu4145Be
-        } else if oid == oids::RSA_ENCRYPTION {
-            Self::Rsa
-        } else if oid == oids::EC_PUBLIC_KEY {
-            let curve = spki
-                .algorithm
-                .parameters
-                .as_ref()
-                .and_then(|p| p.decode_as::<const_oid::ObjectIdentifier>().ok());
-            match curve {
-                Some(oids::SECP256R1) => Self::EcdsaP256,
-                Some(oids::SECP384R1) => Self::EcdsaP384,
-                _ => Self::EcdsaOtherCurve,
-            }
-        } else {
-            Self::Other
-        }
-    }
-
-    pub fn is_ecdsa(self) -> bool {
-        matches!(
-            self,
-            Self::EcdsaP256 | Self::EcdsaP384 | Self::EcdsaOtherCurve
-        )
-    }
-}
+use crate::key_algorithm::KeyAlgorithm;
+use crate::oids;
+use crate::parsed_cert::ParsedCert;
+use crate::tlv;
 
 /// An input entry that was not loaded, and why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -299,7 +253,8 @@ fn pem_blocks(text: &str) -> Vec<String> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::certificate_identity::{identity_from_certificate, name_to_string};
+    use crate::certificate_identity::identity_from_certificate;
+    use crate::names::name_to_string;
 
     /// The real national bundle, kept with the workspace's tests (`tests/fixtures/ua-trust/`,
     /// which the fuzz targets and the gateway's tests read too).
@@ -375,7 +330,7 @@ pub(crate) mod tests {
     }
 
     fn certificate_identity_string(v: &der::Any) -> Option<String> {
-        crate::certificate_identity::directory_string(v)
+        crate::names::directory_string(v)
     }
 
     #[test]

@@ -1,25 +1,23 @@
 //! Verification of the CAdES signature a user's phone returns in the Diia.Signature auth flow.
 
-use std::collections::HashSet;
-
-use cms::signed_data::{EncapsulatedContentInfo, SignerIdentifier, SignerInfo};
 use const_oid::ObjectIdentifier;
 use der::{Decode, Encode, Tagged};
-use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 use time::{Duration, OffsetDateTime};
-use x509_cert::attr::Attribute;
-use x509_cert::ext::pkix::{BasicConstraints, KeyUsage, KeyUsages};
+use x509_cert::ext::pkix::KeyUsages;
 
-use super::certificate_identity::{identity_from_certificate, name_to_string};
-use super::trust_list::{KeyAlgorithm, TrustList};
-use super::{HashAlg, ParsedCert, oids, tlv};
+use crate::algorithm::{oid_name, signer_scheme, verify_with_key};
+use crate::certificate_identity::identity_from_certificate;
+use crate::chain::{chain_to_trust_anchor, check_validity, key_usage};
+use crate::error::{VerifyError, malformed, unsupported};
+use crate::hash_alg::HashAlg;
 use crate::identity::SignerIdentity;
+use crate::oids;
+use crate::parsed_cert::x509_time;
+use crate::signed_data::{
+    check_signing_cert_v2, find_signer, octets, parse_cms, parse_signed_attrs,
+};
+use crate::trust_list::TrustList;
 
-/// Longest accepted path: signer + intermediates + trust anchor.
-const MAX_CHAIN_LEN: usize = 6;
-/// Certificate signature checks allowed per chain search: attacker-supplied intermediates
-/// with equal names could otherwise make the depth-first search exponential.
-const MAX_CHAIN_SIGNATURE_CHECKS: usize = 32;
 /// Tolerated clock skew for a signing time ahead of our clock.
 const MAX_FUTURE_SKEW: Duration = Duration::minutes(5);
 
@@ -33,549 +31,6 @@ pub struct VerifiedSignature {
     pub signature_algorithm: &'static str,
     /// Non-fatal problems found while reading the identity (e.g. РНОКПП with a bad check digit).
     pub identity_warnings: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum VerifyError {
-    #[error("the signature file is malformed and cannot be decoded: {0}")]
-    Malformed(String),
-    #[error("the signature file is not CMS signed-data (content type {0})")]
-    NotSignedData(String),
-    #[error("the signature contains no signer")]
-    NoSigner,
-    #[error("the signature contains {0} signers; exactly one is required")]
-    MultipleSigners(usize),
-    #[error("the signature has no signed attributes; they are required")]
-    MissingSignedAttributes,
-    #[error("the signed attribute {0} is missing or invalid")]
-    BadSignedAttribute(&'static str),
-    #[error("the signed content type is {0}, expected id-data")]
-    WrongContentType(String),
-    #[error("the signature is over a different hash than the one requested")]
-    HashMismatch,
-    #[error("the cryptographic signature is invalid: {0}")]
-    BadSignature(String),
-    #[error("the signer's certificate is not included in the signature")]
-    SignerCertMissing,
-    #[error("certificate \"{subject}\" expired on {not_after} (checked at {at})")]
-    CertExpired {
-        subject: String,
-        not_after: OffsetDateTime,
-        at: OffsetDateTime,
-    },
-    #[error("certificate \"{subject}\" is not valid before {not_before} (checked at {at})")]
-    CertNotYetValid {
-        subject: String,
-        not_before: OffsetDateTime,
-        at: OffsetDateTime,
-    },
-    #[error("the certificate chain does not lead to a trusted CA: {0}")]
-    UntrustedChain(String),
-    #[error("certificate \"{subject}\" may not be used for this: {reason}")]
-    WrongKeyUsage { subject: String, reason: String },
-    #[error("unsupported algorithm: {what}")]
-    UnsupportedAlgorithm { what: String },
-    #[error("the signing-certificate-v2 attribute does not match the signer's certificate")]
-    SigningCertMismatch,
-    #[error("the signing time {signing_time} is in the future (now {now})")]
-    SigningTimeInFuture {
-        signing_time: OffsetDateTime,
-        now: OffsetDateTime,
-    },
-}
-
-impl VerifyError {
-    /// Stable reason code for the login history, metrics and the user's status line.
-    pub fn code(&self) -> &'static str {
-        match self {
-            VerifyError::Malformed(_) | VerifyError::NotSignedData(_) => "malformed_signature",
-            VerifyError::NoSigner | VerifyError::MultipleSigners(_) => "bad_signer_count",
-            VerifyError::MissingSignedAttributes
-            | VerifyError::BadSignedAttribute(_)
-            | VerifyError::WrongContentType(_) => "bad_signed_attributes",
-            VerifyError::HashMismatch => "hash_mismatch",
-            VerifyError::BadSignature(_) => "bad_signature",
-            VerifyError::SignerCertMissing => "signer_certificate_missing",
-            VerifyError::CertExpired { .. } => "certificate_expired",
-            VerifyError::CertNotYetValid { .. } => "certificate_not_yet_valid",
-            VerifyError::UntrustedChain(_) => "untrusted_chain",
-            VerifyError::WrongKeyUsage { .. } => "wrong_key_usage",
-            VerifyError::UnsupportedAlgorithm { .. } => "unsupported_algorithm",
-            VerifyError::SigningCertMismatch => "signing_certificate_mismatch",
-            VerifyError::SigningTimeInFuture { .. } => "signing_time_in_future",
-        }
-    }
-}
-
-fn malformed(what: impl std::fmt::Display) -> VerifyError {
-    VerifyError::Malformed(what.to_string())
-}
-
-/// Signature schemes we can check.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum SigScheme {
-    Ecdsa(HashAlg),
-    RsaPkcs1(HashAlg),
-}
-
-fn oid_name(oid: &ObjectIdentifier) -> String {
-    let known = match *oid {
-        oids::DSTU4145_LE => "DSTU 4145-2002",
-        oids::DSTU4145_BE => "DSTU 4145-2002 (big-endian)",
-        oids::RSA_PSS => "RSA-PSS",
-        _ => "",
-    };
-    if known.is_empty() {
-        format!("OID {oid}")
-    } else {
-        format!("{known} (OID {oid})")
-    }
-}
-
-fn unsupported(what: impl Into<String>) -> VerifyError {
-    VerifyError::UnsupportedAlgorithm { what: what.into() }
-}
-
-/// Scheme of an X.509 signatureAlgorithm (hash is implied by the OID).
-fn cert_scheme(alg: &AlgorithmIdentifierOwned) -> Result<SigScheme, VerifyError> {
-    Ok(match alg.oid {
-        oids::ECDSA_SHA256 => SigScheme::Ecdsa(HashAlg::Sha256),
-        oids::ECDSA_SHA384 => SigScheme::Ecdsa(HashAlg::Sha384),
-        oids::ECDSA_SHA512 => SigScheme::Ecdsa(HashAlg::Sha512),
-        oids::SHA256_RSA => SigScheme::RsaPkcs1(HashAlg::Sha256),
-        oids::SHA384_RSA => SigScheme::RsaPkcs1(HashAlg::Sha384),
-        oids::SHA512_RSA => SigScheme::RsaPkcs1(HashAlg::Sha512),
-        other => return Err(unsupported(format!("signature {}", oid_name(&other)))),
-    })
-}
-
-/// Scheme of a SignerInfo: CMS allows the bare key OID with the hash in digestAlgorithm.
-fn signer_scheme(
-    sig_alg: &AlgorithmIdentifierOwned,
-    digest_alg: &AlgorithmIdentifierOwned,
-) -> Result<SigScheme, VerifyError> {
-    let digest = HashAlg::from_oid(&digest_alg.oid)
-        .ok_or_else(|| unsupported(format!("digest {}", oid_name(&digest_alg.oid))));
-    let scheme = match sig_alg.oid {
-        oids::EC_PUBLIC_KEY => SigScheme::Ecdsa(digest?),
-        oids::RSA_ENCRYPTION => SigScheme::RsaPkcs1(digest?),
-        _ => {
-            let s = cert_scheme(sig_alg)?;
-            let h = match s {
-                SigScheme::Ecdsa(h) | SigScheme::RsaPkcs1(h) => h,
-            };
-            if h != digest? {
-                return Err(unsupported(format!(
-                    "digest {} combined with signature {}",
-                    oid_name(&digest_alg.oid),
-                    oid_name(&sig_alg.oid)
-                )));
-            }
-            s
-        }
-    };
-    Ok(scheme)
-}
-
-/// Verifies `sig` over `data` with the key in `spki`; returns a readable algorithm name.
-fn verify_with_key(
-    spki: &SubjectPublicKeyInfoOwned,
-    scheme: SigScheme,
-    data: &[u8],
-    sig: &[u8],
-) -> Result<&'static str, VerifyError> {
-    use signature::hazmat::PrehashVerifier;
-    let key_alg = KeyAlgorithm::of_spki(spki);
-    let key_bytes = spki.subject_public_key.raw_bytes();
-    let bad = |e: &dyn std::fmt::Display| VerifyError::BadSignature(e.to_string());
-    match (scheme, key_alg) {
-        (SigScheme::Ecdsa(h), KeyAlgorithm::EcdsaP256) => {
-            // aws-lc, not the p256 crate: two P-256 checks per login were a fifth of the
-            // gateway's CPU (docs/benchmarks.md, section 2). It hashes `data` itself.
-            use aws_lc_rs::signature::{
-                ECDSA_P256_SHA256_ASN1, ECDSA_P256_SHA384_ASN1, ECDSA_P256_SHA512_ASN1,
-                UnparsedPublicKey,
-            };
-            let algorithm = match h {
-                HashAlg::Sha256 => &ECDSA_P256_SHA256_ASN1,
-                HashAlg::Sha384 => &ECDSA_P256_SHA384_ASN1,
-                HashAlg::Sha512 => &ECDSA_P256_SHA512_ASN1,
-            };
-            UnparsedPublicKey::new(algorithm, key_bytes)
-                .verify(data, sig)
-                .map_err(|_| VerifyError::BadSignature("ECDSA P-256 check failed".into()))?;
-            Ok(match h {
-                HashAlg::Sha256 => "ECDSA P-256 with SHA-256",
-                HashAlg::Sha384 => "ECDSA P-256 with SHA-384",
-                HashAlg::Sha512 => "ECDSA P-256 with SHA-512",
-            })
-        }
-        (SigScheme::Ecdsa(h), KeyAlgorithm::EcdsaP384) => {
-            let vk = p384::ecdsa::VerifyingKey::from_sec1_bytes(key_bytes).map_err(|e| bad(&e))?;
-            let s = p384::ecdsa::Signature::from_der(sig).map_err(|e| bad(&e))?;
-            vk.verify_prehash(&h.digest(data), &s)
-                .map_err(|_| VerifyError::BadSignature("ECDSA P-384 check failed".into()))?;
-            Ok(match h {
-                HashAlg::Sha256 => "ECDSA P-384 with SHA-256",
-                HashAlg::Sha384 => "ECDSA P-384 with SHA-384",
-                HashAlg::Sha512 => "ECDSA P-384 with SHA-512",
-            })
-        }
-        (SigScheme::RsaPkcs1(h), KeyAlgorithm::Rsa) => {
-            use rsa::pkcs1::DecodeRsaPublicKey;
-            let pk = rsa::PublicKey::from_pkcs1_der(key_bytes).map_err(|e| bad(&e))?;
-            let scheme = match h {
-                HashAlg::Sha256 => rsa::Pkcs1v15Sign::new::<sha2::Sha256>(),
-                HashAlg::Sha384 => rsa::Pkcs1v15Sign::new::<sha2::Sha384>(),
-                HashAlg::Sha512 => rsa::Pkcs1v15Sign::new::<sha2::Sha512>(),
-            };
-            pk.verify(scheme, &h.digest(data), sig)
-                .map_err(|_| VerifyError::BadSignature("RSA PKCS#1 v1.5 check failed".into()))?;
-            Ok(match h {
-                HashAlg::Sha256 => "RSA PKCS#1 v1.5 with SHA-256",
-                HashAlg::Sha384 => "RSA PKCS#1 v1.5 with SHA-384",
-                HashAlg::Sha512 => "RSA PKCS#1 v1.5 with SHA-512",
-            })
-        }
-        (_, KeyAlgorithm::EcdsaP256 | KeyAlgorithm::EcdsaP384 | KeyAlgorithm::Rsa) => Err(
-            VerifyError::BadSignature("signature algorithm does not match the key type".into()),
-        ),
-        (_, _) => Err(unsupported(format!(
-            "public key {}",
-            oid_name(&spki.algorithm.oid)
-        ))),
-    }
-}
-
-fn check_validity(c: &ParsedCert, at: OffsetDateTime) -> Result<(), VerifyError> {
-    if at < c.not_before() {
-        return Err(VerifyError::CertNotYetValid {
-            subject: c.subject_string(),
-            not_before: c.not_before(),
-            at,
-        });
-    }
-    if at > c.not_after() {
-        return Err(VerifyError::CertExpired {
-            subject: c.subject_string(),
-            not_after: c.not_after(),
-            at,
-        });
-    }
-    Ok(())
-}
-
-fn key_usage(c: &ParsedCert) -> Result<Option<KeyUsage>, VerifyError> {
-    c.cert
-        .tbs_certificate()
-        .get_extension::<KeyUsage>()
-        .map(|o| o.map(|(_, ku)| ku))
-        .map_err(|e| malformed(format!("keyUsage of {}: {e}", c.subject_string())))
-}
-
-/// `issuer` may issue certificates with `below` CA certificates under it (pathLen).
-fn check_ca(issuer: &ParsedCert, below: usize) -> Result<(), VerifyError> {
-    let wrong = |reason: &str| VerifyError::WrongKeyUsage {
-        subject: issuer.subject_string(),
-        reason: reason.into(),
-    };
-    let bc = issuer
-        .cert
-        .tbs_certificate()
-        .get_extension::<BasicConstraints>()
-        .map_err(|e| malformed(format!("basicConstraints: {e}")))?
-        .map(|(_, bc)| bc);
-    match bc {
-        Some(bc) if bc.ca => {
-            if let Some(len) = bc.path_len_constraint
-                && below > usize::from(len)
-            {
-                return Err(wrong("path length constraint exceeded"));
-            }
-        }
-        _ => {
-            return Err(wrong(
-                "issuer is not a CA (basicConstraints cA is not true)",
-            ));
-        }
-    }
-    if let Some(ku) = key_usage(issuer)?
-        && !ku.0.contains(KeyUsages::KeyCertSign)
-    {
-        return Err(wrong("issuer key usage lacks keyCertSign"));
-    }
-    Ok(())
-}
-
-fn verify_cert_signature(child: &ParsedCert, issuer: &ParsedCert) -> Result<(), VerifyError> {
-    let scheme = cert_scheme(child.cert.signature_algorithm())?;
-    let sig = child
-        .cert
-        .signature()
-        .as_bytes()
-        .ok_or_else(|| malformed("certificate signature has unused bits"))?;
-    verify_with_key(
-        issuer.cert.tbs_certificate().subject_public_key_info(),
-        scheme,
-        child.tbs_bytes(),
-        sig,
-    )
-    .map(|_| ())
-}
-
-/// Ranks errors so the most specific reason for a failed path is reported.
-fn rank(e: &VerifyError) -> u8 {
-    match e {
-        VerifyError::CertExpired { .. }
-        | VerifyError::CertNotYetValid { .. }
-        | VerifyError::WrongKeyUsage { .. } => 3,
-        VerifyError::UnsupportedAlgorithm { .. } => 2,
-        VerifyError::Malformed(_) => 1,
-        _ => 0,
-    }
-}
-
-struct ChainCtx<'a> {
-    trust: &'a TrustList,
-    intermediates: &'a [ParsedCert],
-    at: OffsetDateTime,
-    budget: std::cell::Cell<usize>,
-}
-
-impl ChainCtx<'_> {
-    fn verify_issued(&self, child: &ParsedCert, issuer: &ParsedCert) -> Result<(), VerifyError> {
-        let left = self.budget.get();
-        if left == 0 {
-            return Err(VerifyError::UntrustedChain(
-                "too many candidate certificates to examine".into(),
-            ));
-        }
-        self.budget.set(left - 1);
-        verify_cert_signature(child, issuer)
-    }
-}
-
-/// Depth-first search for a path from `cur` to a trust anchor. `depth` = certs already below
-/// `cur` that are CAs (0 when `cur` is the signer).
-fn extend_chain(
-    ctx: &ChainCtx<'_>,
-    cur: &ParsedCert,
-    depth: usize,
-    visited: &mut HashSet<Vec<u8>>,
-) -> Result<(), VerifyError> {
-    if depth + 2 > MAX_CHAIN_LEN {
-        return Err(VerifyError::UntrustedChain(format!(
-            "no trust anchor within {MAX_CHAIN_LEN} certificates"
-        )));
-    }
-    let mut best: Option<VerifyError> = None;
-    let note = |e: VerifyError, best: &mut Option<VerifyError>| {
-        if best.as_ref().is_none_or(|b| rank(&e) > rank(b)) {
-            *best = Some(e);
-        }
-    };
-    // Trust anchors first: the shortest path wins, and a CA copy inside the CMS is not needed.
-    for anchor in ctx.trust.issuer_candidates(cur) {
-        let r = ctx
-            .verify_issued(cur, anchor)
-            .and_then(|()| check_ca(anchor, depth))
-            .and_then(|()| check_validity(anchor, ctx.at));
-        match r {
-            Ok(()) => return Ok(()),
-            Err(e) => note(e, &mut best),
-        }
-    }
-    for inter in ctx.intermediates.iter().filter(|i| i.could_issue(cur)) {
-        if !visited.insert(inter.der.clone()) {
-            continue;
-        }
-        let r = ctx
-            .verify_issued(cur, inter)
-            .and_then(|()| check_ca(inter, depth))
-            .and_then(|()| check_validity(inter, ctx.at))
-            .and_then(|()| extend_chain(ctx, inter, depth + 1, visited));
-        visited.remove(&inter.der);
-        match r {
-            Ok(()) => return Ok(()),
-            Err(e) => note(e, &mut best),
-        }
-    }
-    Err(match best {
-        Some(e) if rank(&e) > 0 => e,
-        _ => VerifyError::UntrustedChain(format!(
-            "no trusted issuer found that signed \"{}\" (issuer \"{}\")",
-            cur.subject_string(),
-            name_to_string(cur.cert.tbs_certificate().issuer())
-        )),
-    })
-}
-
-/// Parsed, not yet trusted, pieces of the CMS structure.
-struct Parsed<'a> {
-    signer_info: SignerInfo,
-    /// `[0] IMPLICIT SignedAttributes` exactly as received.
-    signed_attrs_raw: Option<&'a [u8]>,
-    encap: EncapsulatedContentInfo,
-    certs: Vec<ParsedCert>,
-}
-
-fn parse_cms(p7s: &[u8]) -> Result<Parsed<'_>, VerifyError> {
-    let ci = tlv::single(p7s).ok_or_else(|| malformed("not a single ASN.1 element"))?;
-    if ci.tag != 0x30 {
-        return Err(malformed("ContentInfo is not a SEQUENCE"));
-    }
-    let ci_kids = tlv::children(ci.value).ok_or_else(|| malformed("bad ContentInfo"))?;
-    let [oid_t, content] = ci_kids.as_slice() else {
-        return Err(malformed("ContentInfo must have a type and content"));
-    };
-    let oid = ObjectIdentifier::from_der(oid_t.raw).map_err(malformed)?;
-    if oid != oids::ID_SIGNED_DATA {
-        return Err(VerifyError::NotSignedData(oid.to_string()));
-    }
-    if content.tag != 0xa0 {
-        return Err(malformed("ContentInfo content is not [0]"));
-    }
-    let sd = match tlv::children(content.value).as_deref() {
-        Some([sd]) if sd.tag == 0x30 => *sd,
-        _ => return Err(malformed("bad SignedData wrapper")),
-    };
-    let kids = tlv::children(sd.value).ok_or_else(|| malformed("bad SignedData"))?;
-    // version, digestAlgorithms, encapContentInfo, [0] certs?, [1] crls?, signerInfos
-    if kids.len() < 4 {
-        return Err(malformed("SignedData is too short"));
-    }
-    let encap = EncapsulatedContentInfo::from_ber(kids[2].raw)
-        .map_err(|e| malformed(format!("encapContentInfo: {e}")))?;
-    let signer_infos = kids[kids.len() - 1];
-    if signer_infos.tag != 0x31 {
-        return Err(malformed("SignedData has no signerInfos"));
-    }
-    let mut certs = Vec::new();
-    for k in &kids[3..kids.len() - 1] {
-        if k.tag == 0xa0 {
-            for c in tlv::children(k.value).ok_or_else(|| malformed("bad certificate set"))? {
-                // Other CertificateChoices (attribute certificates etc.) are irrelevant here.
-                if c.tag == 0x30 {
-                    certs.push(
-                        ParsedCert::parse(c.raw)
-                            .map_err(|e| malformed(format!("embedded certificate: {e}")))?,
-                    );
-                }
-            }
-        }
-    }
-    let sis = tlv::children(signer_infos.value).ok_or_else(|| malformed("bad signerInfos"))?;
-    let si_t = match sis.as_slice() {
-        [] => return Err(VerifyError::NoSigner),
-        [one] => *one,
-        many => return Err(VerifyError::MultipleSigners(many.len())),
-    };
-    let signer_info =
-        SignerInfo::from_ber(si_t.raw).map_err(|e| malformed(format!("signerInfo: {e}")))?;
-    let si_kids = tlv::children(si_t.value).ok_or_else(|| malformed("bad signerInfo"))?;
-    let signed_attrs_raw = match si_kids.iter().find(|t| t.tag == 0xa0) {
-        Some(t) if t.indefinite => {
-            return Err(malformed(
-                "signed attributes are not DER (indefinite length)",
-            ));
-        }
-        Some(t) => Some(t.raw),
-        None => None,
-    };
-    Ok(Parsed {
-        signer_info,
-        signed_attrs_raw,
-        encap,
-        certs,
-    })
-}
-
-/// Signed attributes by OID, each with exactly one value; duplicates are refused.
-fn parse_signed_attrs(raw: &[u8]) -> Result<Vec<(ObjectIdentifier, der::Any)>, VerifyError> {
-    let t = tlv::single(raw).ok_or_else(|| malformed("signed attributes"))?;
-    let mut out: Vec<(ObjectIdentifier, der::Any)> = Vec::new();
-    for a in tlv::children(t.value).ok_or_else(|| malformed("signed attributes"))? {
-        let attr =
-            Attribute::from_der(a.raw).map_err(|e| malformed(format!("signed attribute: {e}")))?;
-        if out.iter().any(|(o, _)| *o == attr.oid) {
-            return Err(malformed(format!(
-                "duplicate signed attribute {}",
-                attr.oid
-            )));
-        }
-        let mut vals = attr.values.into_vec().into_iter();
-        let (Some(v), None) = (vals.next(), vals.next()) else {
-            return Err(malformed(format!(
-                "signed attribute {} must have one value",
-                attr.oid
-            )));
-        };
-        out.push((attr.oid, v));
-    }
-    if out.is_empty() {
-        return Err(VerifyError::MissingSignedAttributes);
-    }
-    Ok(out)
-}
-
-fn find_signer<'c>(
-    sid: &SignerIdentifier,
-    certs: &'c [ParsedCert],
-) -> Result<&'c ParsedCert, VerifyError> {
-    let found = match sid {
-        SignerIdentifier::IssuerAndSerialNumber(ias) => {
-            let issuer = ias.issuer.to_der().map_err(malformed)?;
-            certs.iter().find(|c| {
-                c.issuer_der == issuer
-                    && c.cert.tbs_certificate().serial_number().as_bytes()
-                        == ias.serial_number.as_bytes()
-            })
-        }
-        SignerIdentifier::SubjectKeyIdentifier(ski) => certs
-            .iter()
-            .find(|c| c.ski.as_deref() == Some(ski.0.as_bytes())),
-    };
-    found.ok_or(VerifyError::SignerCertMissing)
-}
-
-/// ESS signingCertificateV2: the first ESSCertIDv2 must hash to the signer certificate.
-fn check_signing_cert_v2(value: &der::Any, signer: &ParsedCert) -> Result<(), VerifyError> {
-    let bad = || VerifyError::BadSignedAttribute("signingCertificateV2");
-    let der = value.to_der().map_err(malformed)?;
-    let outer = tlv::single(&der).ok_or_else(bad)?;
-    let certs = tlv::children(outer.value)
-        .and_then(|k| k.first().copied())
-        .ok_or_else(bad)?;
-    let first = tlv::children(certs.value)
-        .and_then(|k| k.first().copied())
-        .ok_or_else(bad)?;
-    let fields = tlv::children(first.value).ok_or_else(bad)?;
-    let (alg, hash) = match fields.as_slice() {
-        [h, ..] if h.tag == 0x04 => (HashAlg::Sha256, h.value), // DEFAULT sha256
-        [a, h, ..] if a.tag == 0x30 && h.tag == 0x04 => {
-            let ai = AlgorithmIdentifierOwned::from_der(a.raw).map_err(|_| bad())?;
-            let alg = HashAlg::from_oid(&ai.oid).ok_or_else(|| {
-                unsupported(format!("signingCertificateV2 hash {}", oid_name(&ai.oid)))
-            })?;
-            (alg, h.value)
-        }
-        _ => return Err(bad()),
-    };
-    if alg.digest(&signer.der) != hash {
-        return Err(VerifyError::SigningCertMismatch);
-    }
-    Ok(())
-}
-
-fn octets(any: &der::Any) -> Result<Vec<u8>, VerifyError> {
-    if any.tag() == der::Tag::OctetString {
-        return Ok(any.value().to_vec());
-    }
-    // BER constructed OCTET STRING.
-    let der = any.to_der().map_err(malformed)?;
-    der::asn1::OctetString::from_ber(&der)
-        .map(|o| o.as_bytes().to_vec())
-        .map_err(|e| malformed(format!("content: {e}")))
 }
 
 /// Verifies the auth signature returned by the signing app.
@@ -652,7 +107,7 @@ pub fn verify_auth_signature(
             let der = v.to_der().map_err(malformed)?;
             let t = x509_cert::time::Time::from_der(&der)
                 .map_err(|_| VerifyError::BadSignedAttribute("signingTime"))?;
-            Some(super::x509_time(t))
+            Some(x509_time(t))
         }
         None => None,
     };
@@ -678,20 +133,7 @@ pub fn verify_auth_signature(
     }
     check_validity(signer, at)?;
 
-    let intermediates: Vec<ParsedCert> = parsed
-        .certs
-        .iter()
-        .filter(|c| c.der != signer.der)
-        .cloned()
-        .collect();
-    let ctx = ChainCtx {
-        trust,
-        intermediates: &intermediates,
-        at,
-        budget: std::cell::Cell::new(MAX_CHAIN_SIGNATURE_CHECKS),
-    };
-    let mut visited = HashSet::from([signer.der.clone()]);
-    extend_chain(&ctx, signer, 0, &mut visited)?;
+    chain_to_trust_anchor(signer, &parsed.certs, trust, at)?;
 
     let (identity, identity_warnings) =
         identity_from_certificate(&signer.cert).map_err(|e| malformed(e.to_string()))?;
@@ -707,7 +149,9 @@ pub fn verify_auth_signature(
 mod tests {
     use super::*;
     use crate::identity::{Edrpou, Rnokpp};
+    use crate::key_algorithm::KeyAlgorithm;
     use crate::test_ca::{CadesOptions, TestCa, TestIdentitySpec, TestSigner};
+    use crate::tlv;
     use crate::trust_list::tests::load_national;
     use sha2::Digest;
     use time::macros::datetime;
@@ -818,7 +262,7 @@ mod tests {
         assert_eq!(id.title.as_deref(), Some("Директор"));
         assert_eq!(
             id.cert_serial_hex,
-            crate::certificate_identity::hex_upper(
+            crate::names::hex_upper(
                 signer
                     .certificate()
                     .tbs_certificate()
@@ -1078,10 +522,12 @@ mod tests {
         let ci = cms::content_info::ContentInfo::from_der(&p7s).unwrap();
         let mut sd: cms::signed_data::SignedData = ci.content.decode_as().unwrap();
         let mut si = sd.signer_infos.0.get(0).unwrap().clone();
-        si.sid = SignerIdentifier::IssuerAndSerialNumber(cms::cert::IssuerAndSerialNumber {
-            issuer: dstu.tbs_certificate().issuer().clone(),
-            serial_number: dstu.tbs_certificate().serial_number().clone(),
-        });
+        si.sid = cms::signed_data::SignerIdentifier::IssuerAndSerialNumber(
+            cms::cert::IssuerAndSerialNumber {
+                issuer: dstu.tbs_certificate().issuer().clone(),
+                serial_number: dstu.tbs_certificate().serial_number().clone(),
+            },
+        );
         si.signature_algorithm = dstu.signature_algorithm().clone();
         sd.signer_infos = cms::signed_data::SignerInfos(vec![si].try_into().unwrap());
         sd.certificates = Some(cms::signed_data::CertificateSet(

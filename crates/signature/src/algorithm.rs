@@ -1,0 +1,141 @@
+//! Signature algorithms: which ones we check, and the check itself.
+
+use const_oid::ObjectIdentifier;
+use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
+
+use crate::error::{VerifyError, unsupported};
+use crate::hash_alg::HashAlg;
+use crate::key_algorithm::KeyAlgorithm;
+use crate::oids;
+
+/// Signature schemes we can check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SigScheme {
+    Ecdsa(HashAlg),
+    RsaPkcs1(HashAlg),
+}
+
+pub(crate) fn oid_name(oid: &ObjectIdentifier) -> String {
+    let known = match *oid {
+        oids::DSTU4145_LE => "DSTU 4145-2002",
+        oids::DSTU4145_BE => "DSTU 4145-2002 (big-endian)",
+        oids::RSA_PSS => "RSA-PSS",
+        _ => "",
+    };
+    if known.is_empty() {
+        format!("OID {oid}")
+    } else {
+        format!("{known} (OID {oid})")
+    }
+}
+
+/// Scheme of an X.509 signatureAlgorithm (hash is implied by the OID).
+pub(crate) fn cert_scheme(alg: &AlgorithmIdentifierOwned) -> Result<SigScheme, VerifyError> {
+    Ok(match alg.oid {
+        oids::ECDSA_SHA256 => SigScheme::Ecdsa(HashAlg::Sha256),
+        oids::ECDSA_SHA384 => SigScheme::Ecdsa(HashAlg::Sha384),
+        oids::ECDSA_SHA512 => SigScheme::Ecdsa(HashAlg::Sha512),
+        oids::SHA256_RSA => SigScheme::RsaPkcs1(HashAlg::Sha256),
+        oids::SHA384_RSA => SigScheme::RsaPkcs1(HashAlg::Sha384),
+        oids::SHA512_RSA => SigScheme::RsaPkcs1(HashAlg::Sha512),
+        other => return Err(unsupported(format!("signature {}", oid_name(&other)))),
+    })
+}
+
+/// Scheme of a SignerInfo: CMS allows the bare key OID with the hash in digestAlgorithm.
+pub(crate) fn signer_scheme(
+    sig_alg: &AlgorithmIdentifierOwned,
+    digest_alg: &AlgorithmIdentifierOwned,
+) -> Result<SigScheme, VerifyError> {
+    let digest = HashAlg::from_oid(&digest_alg.oid)
+        .ok_or_else(|| unsupported(format!("digest {}", oid_name(&digest_alg.oid))));
+    let scheme = match sig_alg.oid {
+        oids::EC_PUBLIC_KEY => SigScheme::Ecdsa(digest?),
+        oids::RSA_ENCRYPTION => SigScheme::RsaPkcs1(digest?),
+        _ => {
+            let s = cert_scheme(sig_alg)?;
+            let h = match s {
+                SigScheme::Ecdsa(h) | SigScheme::RsaPkcs1(h) => h,
+            };
+            if h != digest? {
+                return Err(unsupported(format!(
+                    "digest {} combined with signature {}",
+                    oid_name(&digest_alg.oid),
+                    oid_name(&sig_alg.oid)
+                )));
+            }
+            s
+        }
+    };
+    Ok(scheme)
+}
+
+/// Verifies `sig` over `data` with the key in `spki`; returns a readable algorithm name.
+pub(crate) fn verify_with_key(
+    spki: &SubjectPublicKeyInfoOwned,
+    scheme: SigScheme,
+    data: &[u8],
+    sig: &[u8],
+) -> Result<&'static str, VerifyError> {
+    use signature::hazmat::PrehashVerifier;
+    let key_alg = KeyAlgorithm::of_spki(spki);
+    let key_bytes = spki.subject_public_key.raw_bytes();
+    let bad = |e: &dyn std::fmt::Display| VerifyError::BadSignature(e.to_string());
+    match (scheme, key_alg) {
+        (SigScheme::Ecdsa(h), KeyAlgorithm::EcdsaP256) => {
+            // aws-lc, not the p256 crate: two P-256 checks per login were a fifth of the
+            // gateway's CPU (docs/benchmarks.md, section 2). It hashes `data` itself.
+            use aws_lc_rs::signature::{
+                ECDSA_P256_SHA256_ASN1, ECDSA_P256_SHA384_ASN1, ECDSA_P256_SHA512_ASN1,
+                UnparsedPublicKey,
+            };
+            let algorithm = match h {
+                HashAlg::Sha256 => &ECDSA_P256_SHA256_ASN1,
+                HashAlg::Sha384 => &ECDSA_P256_SHA384_ASN1,
+                HashAlg::Sha512 => &ECDSA_P256_SHA512_ASN1,
+            };
+            UnparsedPublicKey::new(algorithm, key_bytes)
+                .verify(data, sig)
+                .map_err(|_| VerifyError::BadSignature("ECDSA P-256 check failed".into()))?;
+            Ok(match h {
+                HashAlg::Sha256 => "ECDSA P-256 with SHA-256",
+                HashAlg::Sha384 => "ECDSA P-256 with SHA-384",
+                HashAlg::Sha512 => "ECDSA P-256 with SHA-512",
+            })
+        }
+        (SigScheme::Ecdsa(h), KeyAlgorithm::EcdsaP384) => {
+            let vk = p384::ecdsa::VerifyingKey::from_sec1_bytes(key_bytes).map_err(|e| bad(&e))?;
+            let s = p384::ecdsa::Signature::from_der(sig).map_err(|e| bad(&e))?;
+            vk.verify_prehash(&h.digest(data), &s)
+                .map_err(|_| VerifyError::BadSignature("ECDSA P-384 check failed".into()))?;
+            Ok(match h {
+                HashAlg::Sha256 => "ECDSA P-384 with SHA-256",
+                HashAlg::Sha384 => "ECDSA P-384 with SHA-384",
+                HashAlg::Sha512 => "ECDSA P-384 with SHA-512",
+            })
+        }
+        (SigScheme::RsaPkcs1(h), KeyAlgorithm::Rsa) => {
+            use rsa::pkcs1::DecodeRsaPublicKey;
+            let pk = rsa::PublicKey::from_pkcs1_der(key_bytes).map_err(|e| bad(&e))?;
+            let scheme = match h {
+                HashAlg::Sha256 => rsa::Pkcs1v15Sign::new::<sha2::Sha256>(),
+                HashAlg::Sha384 => rsa::Pkcs1v15Sign::new::<sha2::Sha384>(),
+                HashAlg::Sha512 => rsa::Pkcs1v15Sign::new::<sha2::Sha512>(),
+            };
+            pk.verify(scheme, &h.digest(data), sig)
+                .map_err(|_| VerifyError::BadSignature("RSA PKCS#1 v1.5 check failed".into()))?;
+            Ok(match h {
+                HashAlg::Sha256 => "RSA PKCS#1 v1.5 with SHA-256",
+                HashAlg::Sha384 => "RSA PKCS#1 v1.5 with SHA-384",
+                HashAlg::Sha512 => "RSA PKCS#1 v1.5 with SHA-512",
+            })
+        }
+        (_, KeyAlgorithm::EcdsaP256 | KeyAlgorithm::EcdsaP384 | KeyAlgorithm::Rsa) => Err(
+            VerifyError::BadSignature("signature algorithm does not match the key type".into()),
+        ),
+        (_, _) => Err(unsupported(format!(
+            "public key {}",
+            oid_name(&spki.algorithm.oid)
+        ))),
+    }
+}
