@@ -1,4 +1,5 @@
-//! The command line: `serve`, `migrate`, `check-config`, `demo`, `sessions`, `audit`, …
+//! The command line: `serve`, `migrate`, `check-config`, `demo`, `sessions`, `audit`, … (`demo`,
+//! `emulator` and `cabinet` only with the default `demo` feature).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -33,6 +34,7 @@ pub enum Command {
     /// Load and check the configuration; name the offending key if it is wrong.
     CheckConfig,
     /// Run the demo stack on this machine: gateway + Diia emulator (database `kepgate_demo`).
+    #[cfg(feature = "demo")]
     Demo {
         /// Where the demo's Diia emulator listens.
         #[arg(
@@ -53,9 +55,11 @@ pub enum Command {
         state_dir: PathBuf,
     },
     /// Run the sample cabinet (an upstream app that shows the identity it receives).
-    Cabinet(crate::sample_cabinet::CabinetArgs),
+    #[cfg(feature = "demo")]
+    Cabinet(kepgate_emulator::sample_cabinet::CabinetArgs),
     /// Run the Diia.Signature emulator (partner API, phone page, signed callbacks).
-    Emulator(Box<crate::emulator::EmulatorArgs>),
+    #[cfg(feature = "demo")]
+    Emulator(Box<kepgate_emulator::EmulatorArgs>),
     /// Diia.Signature administration.
     #[command(subcommand)]
     Diia(DiiaCommand),
@@ -119,27 +123,16 @@ pub enum DiiaCommand {
 }
 
 pub async fn run(cli: Cli) -> ExitCode {
+    #[cfg(feature = "demo")]
     if let Command::Emulator(args) = cli.command {
         return run_emulator(args).await;
     }
+    #[cfg(feature = "demo")]
     if let Command::Cabinet(args) = cli.command {
-        telemetry::init(&crate::config::LogSettings::default());
-        let result = async {
-            crate::sample_cabinet::SampleCabinet::build(args)
-                .await?
-                .run(shutdown_signal())
-                .await
-        }
-        .await;
-        return match result {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("kepgate cabinet: {e:#}");
-                ExitCode::FAILURE
-            }
-        };
+        return run_cabinet(args).await;
     }
     let defaults = match cli.command {
+        #[cfg(feature = "demo")]
         Command::Demo { .. } => Defaults::Demo,
         _ => Defaults::Production,
     };
@@ -157,12 +150,15 @@ pub async fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Migrate => migrate(settings).await,
         Command::Serve => serve(settings).await,
+        #[cfg(feature = "demo")]
         Command::Demo {
             emulator_listen,
             cabinet_listen,
             state_dir,
         } => crate::demo::run(settings, emulator_listen, cabinet_listen, state_dir).await,
-        Command::CheckConfig | Command::Emulator(_) | Command::Cabinet(_) => Ok(()),
+        #[cfg(feature = "demo")]
+        Command::Emulator(_) | Command::Cabinet(_) => Ok(()),
+        Command::CheckConfig => Ok(()),
         Command::Diia(DiiaCommand::Setup { provider }) => diia_setup(&settings, &provider).await,
         Command::Sessions(command) => sessions(settings, command).await,
         Command::Audit { since, limit, json } => audit(settings, &since, limit, json).await,
@@ -227,10 +223,11 @@ async fn diia_setup(settings: &Settings, id: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn run_emulator(args: Box<crate::emulator::EmulatorArgs>) -> ExitCode {
+#[cfg(feature = "demo")]
+async fn run_emulator(args: Box<kepgate_emulator::EmulatorArgs>) -> ExitCode {
     telemetry::init(&crate::config::LogSettings::default());
     let result = async {
-        let emulator = crate::emulator::Emulator::build((*args).into_settings()?).await?;
+        let emulator = kepgate_emulator::Emulator::build((*args).into_settings()?).await?;
         emulator.run(shutdown_signal()).await
     }
     .await;
@@ -238,6 +235,25 @@ async fn run_emulator(args: Box<crate::emulator::EmulatorArgs>) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("kepgate emulator: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(feature = "demo")]
+async fn run_cabinet(args: kepgate_emulator::sample_cabinet::CabinetArgs) -> ExitCode {
+    telemetry::init(&crate::config::LogSettings::default());
+    let result = async {
+        kepgate_emulator::sample_cabinet::SampleCabinet::build(args)
+            .await?
+            .run(shutdown_signal())
+            .await
+    }
+    .await;
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("kepgate cabinet: {e:#}");
             ExitCode::FAILURE
         }
     }

@@ -2,7 +2,8 @@
 //! emulator (its phone page stands in for the phone), and the built-in signed-in page.
 //!
 //! The demo is an explicit configuration like any other: it lists the emulator's CA in
-//! `trust.files` itself. A production configuration never trusts the emulator unless told to.
+//! `trust.files` itself. A production configuration never trusts the emulator unless told to,
+//! and a production build (`--no-default-features`, without the `demo` feature) has no emulator.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -12,10 +13,11 @@ use anyhow::Context;
 use secrecy::SecretString;
 use tokio::net::TcpListener;
 
+use kepgate_emulator::sample_cabinet::{CabinetArgs, SampleCabinet};
+use kepgate_emulator::{DEFAULT_ACQUIRER_TOKEN, Emulator, EmulatorSettings};
+
 use crate::config::{DiiaSettings, ProviderCommon, ProviderSettings, RouteSettings, Settings};
-use crate::emulator::{DEFAULT_ACQUIRER_TOKEN, Emulator, EmulatorSettings};
 use crate::provider::diia::DiiaProvider;
-use crate::sample_cabinet::{CabinetArgs, SampleCabinet};
 use crate::startup::{Application, shutdown_signal};
 
 pub const DEMO_PROVIDER: &str = "diia";

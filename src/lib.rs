@@ -7,8 +7,8 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod database;
+#[cfg(feature = "demo")]
 pub mod demo;
-pub mod emulator;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod http;
@@ -18,7 +18,6 @@ pub mod notifications;
 pub mod provider;
 pub mod proxy;
 pub mod return_path;
-pub mod sample_cabinet;
 pub mod session;
 pub mod startup;
 pub mod telemetry;

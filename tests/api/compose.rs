@@ -46,7 +46,7 @@ fn the_gateways_compose_variables_form_a_valid_configuration() {
     // The trust file exists only inside the containers; the key and its form are what we check.
     let ca = std::env::temp_dir().join(format!("compose-ca-{}.pem", uuid::Uuid::new_v4().simple()));
     let ca_pem =
-        kepgate::emulator::test_ca::TestCa::generate("Compose", time::OffsetDateTime::now_utc())
+        kepgate_signature::test_ca::TestCa::generate("Compose", time::OffsetDateTime::now_utc())
             .unwrap()
             .cert_pem()
             .unwrap();

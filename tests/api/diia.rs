@@ -1,8 +1,8 @@
 //! Diia.Signature: adapter ↔ emulator over real HTTP, the signed callback, and every refusal.
 
-use kepgate::emulator::test_ca::{TestIdentitySpec, TestSigner};
 use kepgate::identity::{Edrpou, Rnokpp};
 use kepgate::login::pending::PendingState;
+use kepgate_signature::test_ca::{TestIdentitySpec, TestSigner};
 use time::Duration;
 
 use kepgate::config::ProviderSettings;
@@ -113,7 +113,7 @@ async fn diia_setup_command_prints_the_ids_to_configure() {
         .env("KEPGATE_PROVIDERS__DIIA__API_BASE_URL", &stack.emulator)
         .env(
             "KEPGATE_PROVIDERS__DIIA__ACQUIRER_TOKEN",
-            kepgate::emulator::DEFAULT_ACQUIRER_TOKEN,
+            kepgate_emulator::DEFAULT_ACQUIRER_TOKEN,
         )
         .env("KEPGATE_PROVIDERS__DIIA__CALLBACK_SECRET", "s".repeat(40))
         .output()
@@ -155,7 +155,7 @@ async fn a_provider_that_is_down_gives_a_clear_error_and_marks_the_login() {
 // ---- Callbacks the gateway must refuse, each on its own. ----
 
 fn person(
-    ca: &kepgate::emulator::test_ca::TestCa,
+    ca: &kepgate_signature::test_ca::TestCa,
     not_before: time::OffsetDateTime,
     not_after: time::OffsetDateTime,
 ) -> TestSigner {
@@ -241,7 +241,7 @@ async fn a_certificate_from_an_untrusted_ca_is_refused() {
     let stack = spawn_diia_stack().await;
     let started = stack.start_login().await;
     let hash = stack.pending(started.id).await.request_hash;
-    let stranger = kepgate::emulator::test_ca::TestCa::generate("Тестовий КНЕДП", now()).unwrap();
+    let stranger = kepgate_signature::test_ca::TestCa::generate("Тестовий КНЕДП", now()).unwrap();
     let p7s = person(
         &stranger,
         now() - Duration::days(1),

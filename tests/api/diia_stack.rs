@@ -6,12 +6,12 @@ use std::time::Duration;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use kepgate::config::{DiiaSettings, ProviderCommon, ProviderSettings, Settings};
-use kepgate::emulator::test_ca::TestCa;
-use kepgate::emulator::{Emulator, EmulatorSettings};
 use kepgate::login::pending::{self, PendingLogin, PendingLoginId};
 use kepgate::login::start::{StartLogin, StartedLogin, start_login};
 use kepgate::provider::diia::DiiaProvider;
 use kepgate::return_path::ReturnPath;
+use kepgate_emulator::{Emulator, EmulatorSettings};
+use kepgate_signature::test_ca::TestCa;
 use secrecy::SecretString;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -56,7 +56,7 @@ pub fn diia_settings(api_base_url: &str, secret: &str) -> DiiaSettings {
             http_retries: 1,
         },
         api_base_url: api_base_url.parse().unwrap(),
-        acquirer_token: SecretString::from(kepgate::emulator::DEFAULT_ACQUIRER_TOKEN),
+        acquirer_token: SecretString::from(kepgate_emulator::DEFAULT_ACQUIRER_TOKEN),
         auth_acquirer_token: None,
         branch_id: None,
         offer_id: None,

@@ -134,9 +134,9 @@ mod seeds {
     use axum::routing::post;
     use base64::Engine;
     use base64::engine::general_purpose::STANDARD;
-    use kepgate::emulator::{Emulator, EmulatorSettings};
     use kepgate::provider::RequestHash;
     use kepgate::provider::diia::DiiaProvider;
+    use kepgate_emulator::{Emulator, EmulatorSettings};
     use tokio::net::TcpListener;
     use tokio::sync::mpsc;
 

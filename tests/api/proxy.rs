@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use kepgate::config::{AccessPolicy, RouteSettings, Settings};
-use kepgate::sample_cabinet::{CabinetArgs, SampleCabinet};
+use kepgate_emulator::sample_cabinet::{CabinetArgs, SampleCabinet};
 use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;

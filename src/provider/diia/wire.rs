@@ -1,6 +1,8 @@
-//! Diia.Signature partner ("acquirer") API: the JSON and form shapes, field for field as the public
-//! acquirer SDKs send and read them (diiaintegration/ua-acquirers-sdk-{php,java,dotnet}).
-//! Shared by the adapter (client side) and the emulator (server side), so both speak one format.
+//! Diia.Signature partner ("acquirer") API from the client's side: the JSON and form shapes the
+//! adapter sends and reads, field for field as the public acquirer SDKs do
+//! (diiaintegration/ua-acquirers-sdk-{php,java,dotnet}). The emulator (`crates/emulator`) reads
+//! the same sources for the server's side with types of its own, so a mistake here is not
+//! mirrored there.
 
 use serde::{Deserialize, Serialize};
 

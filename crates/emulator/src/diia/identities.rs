@@ -10,10 +10,11 @@ use serde::{Deserialize, Serialize};
 use sha2::Digest;
 use time::{Duration, OffsetDateTime};
 
+use kepgate_signature::identity::{Edrpou, IdentityError, Rnokpp};
+use kepgate_signature::test_ca::{TestCa, TestCaError, TestIdentitySpec, TestSigner};
+use kepgate_signature::{TrustList, verify_auth_signature};
+
 use super::EmulatorError;
-use super::test_ca::{TestCa, TestCaError, TestIdentitySpec, TestSigner};
-use crate::identity::{Edrpou, Rnokpp};
-use crate::signature::{TrustList, verify_auth_signature};
 
 const CA_NAME: &str = "Тестовий КНЕДП емулятора Дії";
 const CA_FILE: &str = "ca.pem";
@@ -82,7 +83,7 @@ impl TestIdentity {
     }
 
     pub(crate) fn spec(self) -> Result<TestIdentitySpec, TestCaError> {
-        let bad = |e: crate::identity::IdentityError| TestCaError::Key(e.to_string());
+        let bad = |e: IdentityError| TestCaError::Key(e.to_string());
         let full_name = self.full_name();
         let (surname, given_name) = full_name.split_once(' ').unwrap_or((full_name, ""));
         Ok(TestIdentitySpec {

@@ -1,6 +1,5 @@
 //! Diia's partner API as the acquirer SDKs call it: same paths, same JSON.
 
-use crate::clock::{Clock, SystemClock};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -19,10 +18,11 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use super::state::{Branch, DynamicFault, LoginRequest, Offer, Progress, Shared, random_hex};
-use crate::provider::diia::wire::{
+use super::wire::{
     BRANCH_PATH, BranchRequest, DeeplinkResponse, DynamicOfferRequest, ErrorResponse, IdResponse,
     OfferRequest, TokenResponse,
 };
+use crate::clock;
 
 /// The path of the deeplink (and of the phone page), relative to `public_base_url`.
 pub(crate) const DEEPLINK_PREFIX: &str = "acquirers/offer-request/dynamic/";
@@ -350,15 +350,21 @@ async fn create_dynamic_request(
     }
 
     let request: DynamicOfferRequest = parse_json(&body)?;
-    match request.sign_algo.as_str() {
-        "ECDSA" => {}
-        "DSTU" => {
+    match request.sign_algo.as_deref() {
+        Some("ECDSA") => {}
+        None => {
+            return Err(ApiError::bad_request(
+                "signAlgo is missing: the emulator signs with ECDSA P-256 only; send signAlgo \
+                 \"ECDSA\"",
+            ));
+        }
+        Some("DSTU") => {
             return Err(ApiError::bad_request(
                 "signAlgo \"DSTU\" is not supported by the emulator: it signs with ECDSA P-256 \
                  only; send signAlgo \"ECDSA\"",
             ));
         }
-        other => {
+        Some(other) => {
             return Err(ApiError::bad_request(format!(
                 "signAlgo must be \"ECDSA\" or \"DSTU\", got {other:?}"
             )));
@@ -405,7 +411,7 @@ async fn create_dynamic_request(
             offer_name,
             branch_name,
             return_link,
-            created_at: SystemClock.now(),
+            created_at: clock::now(),
             progress: Progress::Waiting,
         },
     );

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::identities::{Keys, TestIdentity};
+use super::wire::{BranchRequest, OfferRequest};
 use super::{EmulatorError, EmulatorSettings};
-use crate::provider::diia::wire::{BranchRequest, OfferRequest};
 
 /// Everything the handlers share.
 pub(crate) struct Shared {

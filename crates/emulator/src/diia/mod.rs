@@ -1,10 +1,10 @@
 //! The Diia.Signature emulator: what newcomers and tests run instead of the real provider.
 //!
 //! A separate HTTP server with in-memory state. It serves Diia's partner ("acquirer") API with
-//! the JSON of [`crate::provider::diia::wire`], a phone page at the deeplink where a person
-//! confirms or declines, and on an answer POSTs Diia's multipart callback to the partner, signed
-//! with keys of its own test CA ([`test_ca`]). Scripts and load tests can answer without a
-//! browser through the `/emulator/` control routes.
+//! the JSON of its own reading of Diia's format (`wire.rs`), a phone page at the deeplink where a
+//! person confirms or declines, and on an answer POSTs Diia's multipart callback to the partner,
+//! signed with keys of its own test CA ([`kepgate_signature::test_ca`]). Scripts and load tests
+//! can answer without a browser through the `/emulator/` control routes.
 
 mod api;
 mod callback;
@@ -12,11 +12,10 @@ mod control;
 mod identities;
 mod phone;
 mod state;
-pub use kepgate_signature::test_ca;
 #[cfg(test)]
 mod tests;
+mod wire;
 
-use crate::clock::{Clock, SystemClock};
 use std::fmt;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -34,8 +33,10 @@ use tower_http::trace::TraceLayer;
 use url::Url;
 
 pub use identities::TestIdentity;
+use kepgate_signature::test_ca::TestCaError;
 use state::Shared;
-use test_ca::TestCaError;
+
+use crate::clock;
 
 /// Diia's SDKs cache the session token for 2 h, so that is what the emulator grants.
 pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(2 * 60 * 60);
@@ -245,7 +246,7 @@ impl Emulator {
                 });
             }
         }
-        let now = SystemClock.now();
+        let now = clock::now();
         // Key generation and a few small files: quick enough to do inline at startup.
         let keys = identities::load_or_create(settings.state_dir.as_deref(), now)?;
         let shared = Shared::new(settings, keys)?;

@@ -1,7 +1,8 @@
 //! The sample cabinet: a small upstream app for the demo and the tests. It shows the identity it
 //! received, verifies the signed assertion against the gateway's JWKS, echoes requests, and
 //! serves a WebSocket echo, an SSE stream and large downloads/uploads to exercise the proxy.
-//! It trusts nothing it cannot verify: the page says whether the assertion checked out.
+//! It trusts nothing it cannot verify: the page says whether the assertion checked out. Like any
+//! third-party app behind the gateway it knows kepgate only from the documentation.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -19,13 +20,38 @@ use axum::response::{Html, IntoResponse, Json, Response};
 use axum::routing::{any, get, post};
 use futures_util::StreamExt;
 use jsonwebtoken::{DecodingKey, Validation, jwk::JwkSet};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tokio::net::TcpListener;
 use tokio::sync::Mutex;
 use url::Url;
 
-use crate::proxy::assertion::AssertionClaims;
+/// The claims of kepgate's identity assertion as a cabinet reads them: from the documentation
+/// (docs/forward-auth.md and the README's header table), not from the gateway's code, which this
+/// crate does not depend on. Claims it does not know are ignored.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct AssertionClaims {
+    /// kepgate's `server.base_url`.
+    pub iss: String,
+    /// The route's name.
+    pub aud: String,
+    pub iat: i64,
+    pub exp: i64,
+    /// As `x-kepgate-subject`: `rnokpp:<РНОКПП>`, or `cert:<issuer hash>:<serial>`.
+    pub sub: String,
+    pub name: String,
+    /// Digits, when the certificate has them.
+    pub rnokpp: Option<String>,
+    pub edrpou: Option<String>,
+    pub organization: Option<String>,
+    /// The provider id.
+    pub provider: String,
+    /// Certificate serial (hex) and issuer.
+    pub cert_serial: String,
+    pub cert_issuer: String,
+    /// The session id.
+    pub sid: String,
+}
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct CabinetArgs {

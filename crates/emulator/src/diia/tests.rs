@@ -1,6 +1,5 @@
 //! The emulator over real HTTP on loopback, with a tiny partner server receiving callbacks.
 
-use crate::clock::{Clock, SystemClock};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -12,20 +11,19 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::Digest;
 use time::OffsetDateTime;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-use super::test_ca::TestCa;
+use kepgate_signature::identity::{Edrpou, Rnokpp};
+use kepgate_signature::test_ca::TestCa;
+use kepgate_signature::{TrustList, verify_auth_signature};
+
 use super::*;
-use crate::identity::{Edrpou, Rnokpp};
-use crate::provider::diia::wire::{
-    AuthCallbackData, BranchRequest, DeeplinkResponse, DynamicOfferRequest, IdResponse,
-    OfferRequest, Scopes, TokenResponse,
-};
-use crate::signature::{TrustList, verify_auth_signature};
+use crate::clock;
 
 // ---------- a partner that records callbacks ----------
 
@@ -144,6 +142,33 @@ async fn start_partner() -> Partner {
     }
 }
 
+// ---------- what a partner reads, as the SDKs read it ----------
+
+#[derive(Deserialize)]
+struct Token {
+    token: String,
+}
+
+#[derive(Deserialize)]
+struct Id {
+    #[serde(rename = "_id")]
+    id: String,
+}
+
+#[derive(Deserialize)]
+struct Deeplink {
+    deeplink: String,
+}
+
+/// The JSON inside the callback's `encodeData`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Callback {
+    request_id: String,
+    signature: Option<String>,
+    status: Option<String>,
+}
+
 // ---------- the emulator under test ----------
 
 struct TestEmulator {
@@ -204,7 +229,7 @@ impl TestEmulator {
             .await
             .unwrap();
         assert_eq!(r.status(), 200);
-        r.json::<TokenResponse>().await.unwrap().token
+        r.json::<Token>().await.unwrap().token
     }
 
     async fn post_json(
@@ -236,12 +261,12 @@ impl TestEmulator {
             )
             .await;
         assert_eq!(r.status(), 200);
-        let branch_id = r.json::<IdResponse>().await.unwrap().id;
-        let offer = OfferRequest {
-            name: "Вхід до кабінету".into(),
-            scopes: Scopes::auth(),
-            return_link: Some("https://cabinet.example/return".into()),
-        };
+        let branch_id = r.json::<Id>().await.unwrap().id;
+        let offer = json!({
+            "name": "Вхід до кабінету",
+            "scopes": {"diiaId": ["auth"]},
+            "returnLink": "https://cabinet.example/return",
+        });
         let r = self
             .post_json(
                 token,
@@ -250,7 +275,7 @@ impl TestEmulator {
             )
             .await;
         assert_eq!(r.status(), 200);
-        (branch_id, r.json::<IdResponse>().await.unwrap().id)
+        (branch_id, r.json::<Id>().await.unwrap().id)
     }
 
     async fn dynamic(
@@ -261,12 +286,11 @@ impl TestEmulator {
         request_id: &str,
         sign_algo: &str,
     ) -> reqwest::Response {
-        let body = DynamicOfferRequest {
-            offer_id: offer_id.into(),
-            request_id: request_id.into(),
-            return_link: None,
-            sign_algo: sign_algo.into(),
-        };
+        let body = json!({
+            "offerId": offer_id,
+            "requestId": request_id,
+            "signAlgo": sign_algo,
+        });
         self.post_json(
             token,
             &format!("/api/v2/acquirers/branch/{branch_id}/offer-request/dynamic"),
@@ -279,11 +303,11 @@ impl TestEmulator {
     async fn new_request(&self) -> (u64, String, Vec<u8>) {
         let token = self.token().await;
         let (b, o) = self.branch_and_offer(&token).await;
-        let hash = sha2::Sha256::digest(crate::emulator::state::random_hex(16).unwrap()).to_vec();
+        let hash = sha2::Sha256::digest(super::state::random_hex(16).unwrap()).to_vec();
         let request_id = BASE64.encode(&hash);
         let r = self.dynamic(&token, &b, &o, &request_id, "ECDSA").await;
         assert_eq!(r.status(), 200);
-        let deeplink = r.json::<DeeplinkResponse>().await.unwrap().deeplink;
+        let deeplink = r.json::<Deeplink>().await.unwrap().deeplink;
         let n = deeplink
             .strip_prefix(&format!("{}/acquirers/offer-request/dynamic/", self.base))
             .unwrap_or_else(|| panic!("deeplink of the wrong shape: {deeplink}"))
@@ -297,21 +321,22 @@ impl TestEmulator {
     }
 }
 
-fn branch(name: &str) -> BranchRequest {
-    BranchRequest {
-        name: name.into(),
-        email: "it@example.com".into(),
-        region: "Київ".into(),
-        district: "Шевченківський".into(),
-        location: "Київ".into(),
-        street: "Хрещатик".into(),
-        house: "1".into(),
-        custom_full_name: "ТОВ «Приклад»".into(),
-        custom_full_address: "Київ, Хрещатик, 1".into(),
-        delivery_types: vec!["api".into()],
-        offer_request_type: "dynamic".into(),
-        scopes: Scopes::auth(),
-    }
+/// A branch as the SDKs create one (the adapter's setup sends the same fields).
+fn branch(name: &str) -> Value {
+    json!({
+        "name": name,
+        "email": "it@example.com",
+        "region": "Київ",
+        "district": "Шевченківський",
+        "location": "Київ",
+        "street": "Хрещатик",
+        "house": "1",
+        "customFullName": "ТОВ «Приклад»",
+        "customFullAddress": "Київ, Хрещатик, 1",
+        "deliveryTypes": ["api"],
+        "offerRequestType": "dynamic",
+        "scopes": {"diiaId": ["auth"]},
+    })
 }
 
 async fn message(r: reqwest::Response) -> String {
@@ -322,7 +347,7 @@ async fn message(r: reqwest::Response) -> String {
 }
 
 /// The one callback the partner got, decoded.
-fn callback_data(received: &Received) -> AuthCallbackData {
+fn callback_data(received: &Received) -> Callback {
     assert_eq!(received.fields.len(), 1, "{:?}", received.fields);
     let (name, value) = &received.fields[0];
     assert_eq!(name, "encodeData");
@@ -455,14 +480,7 @@ async fn basic_auth_is_required_when_configured() {
         .await
         .unwrap();
     assert_eq!(right.status(), 200);
-    assert!(
-        !right
-            .json::<TokenResponse>()
-            .await
-            .unwrap()
-            .token
-            .is_empty()
-    );
+    assert!(!right.json::<Token>().await.unwrap().token.is_empty());
 }
 
 #[tokio::test]
@@ -473,14 +491,14 @@ async fn branch_offer_and_dynamic_request_give_a_deeplink_of_diias_shape() {
 
     // Branch validation.
     let mut no_auth = branch("x");
-    no_auth.scopes.diia_id = vec!["sharing".into()];
+    no_auth["scopes"]["diiaId"] = json!(["sharing"]);
     let r = emu
         .post_json(&token, "/api/v2/acquirers/branch", &no_auth)
         .await;
     assert_eq!(r.status(), 400);
     assert!(message(r).await.contains("auth"));
     let mut no_name = branch("");
-    no_name.name = " ".into();
+    no_name["name"] = json!(" ");
     let r = emu
         .post_json(&token, "/api/v2/acquirers/branch", &no_name)
         .await;
@@ -520,11 +538,7 @@ async fn branch_offer_and_dynamic_request_give_a_deeplink_of_diias_shape() {
     let list: Value = r.json().await.unwrap();
     assert_eq!(list["total"], 1);
     assert_eq!(list["branches"][0]["_id"], branch_id.as_str());
-    let offer = OfferRequest {
-        name: "o".into(),
-        scopes: Scopes::auth(),
-        return_link: None,
-    };
+    let offer = json!({"name": "o", "scopes": {"diiaId": ["auth"]}});
     let r = emu
         .post_json(
             &token,
@@ -540,7 +554,7 @@ async fn branch_offer_and_dynamic_request_give_a_deeplink_of_diias_shape() {
         .dynamic(&token, &branch_id, &offer_id, &rid, "ECDSA")
         .await;
     assert_eq!(r.status(), 200);
-    let first = r.json::<DeeplinkResponse>().await.unwrap().deeplink;
+    let first = r.json::<Deeplink>().await.unwrap().deeplink;
     let prefix = format!("{}/acquirers/offer-request/dynamic/", emu.base);
     let n1: u64 = first.strip_prefix(&prefix).unwrap().parse().unwrap();
     let rid2 = BASE64.encode(sha2::Sha256::digest(b"plain id 2"));
@@ -548,7 +562,7 @@ async fn branch_offer_and_dynamic_request_give_a_deeplink_of_diias_shape() {
         .dynamic(&token, &branch_id, &offer_id, &rid2, "ECDSA")
         .await;
     let n2: u64 = r
-        .json::<DeeplinkResponse>()
+        .json::<Deeplink>()
         .await
         .unwrap()
         .deeplink
@@ -619,6 +633,21 @@ async fn dstu_and_malformed_request_ids_are_refused_clearly() {
     assert_eq!(r.status(), 400);
     let m = message(r).await;
     assert!(m.contains("DSTU") && m.contains("ECDSA"), "{m}");
+
+    // The Java and .NET SDKs send no signAlgo at all.
+    let r = emu
+        .post_json(
+            &token,
+            &format!("/api/v2/acquirers/branch/{b}/offer-request/dynamic"),
+            &json!({"offerId": o, "requestId": rid, "returnLink": null}),
+        )
+        .await;
+    assert_eq!(r.status(), 400);
+    let m = message(r).await;
+    assert!(
+        m.contains("signAlgo is missing") && m.contains("ECDSA"),
+        "{m}"
+    );
 
     for bad in ["not base64!", &BASE64.encode([1u8; 20]), ""] {
         let r = emu.dynamic(&token, &b, &o, bad, "ECDSA").await;
@@ -711,7 +740,7 @@ async fn confirming_as_the_person_delivers_a_verifiable_diia_callback() {
     assert_eq!(data.request_id, request_id);
     assert_eq!(data.status, None);
     let p7s = BASE64.decode(data.signature.unwrap()).unwrap();
-    let verified = verify_auth_signature(&p7s, &hash, &emu.trust(), SystemClock.now()).unwrap();
+    let verified = verify_auth_signature(&p7s, &hash, &emu.trust(), clock::now()).unwrap();
     let id = verified.identity;
     assert_eq!(id.full_name, "Шевченко Тарас Григорович");
     assert_eq!(
@@ -772,7 +801,7 @@ async fn confirming_as_the_director_yields_the_company_code() {
 
     let data = callback_data(&partner.received()[0]);
     let p7s = BASE64.decode(data.signature.unwrap()).unwrap();
-    let id = verify_auth_signature(&p7s, &hash, &emu.trust(), SystemClock.now())
+    let id = verify_auth_signature(&p7s, &hash, &emu.trust(), clock::now())
         .unwrap()
         .identity;
     assert_eq!(id.full_name, "Коваленко Олена Петрівна");
@@ -934,7 +963,7 @@ async fn faults_make_the_dynamic_endpoint_misbehave() {
     assert_eq!(set(json!({"dynamic": "garbage"})).await, 200);
     let r = emu.dynamic(&token, &b, &o, &rid, "ECDSA").await;
     assert_eq!(r.status(), 200);
-    assert!(r.json::<DeeplinkResponse>().await.is_err());
+    assert!(r.json::<Deeplink>().await.is_err());
 
     assert_eq!(set(json!({"dynamic": "slow", "slowMs": 300})).await, 200);
     let started = std::time::Instant::now();
@@ -952,7 +981,7 @@ async fn faults_make_the_dynamic_endpoint_misbehave() {
 async fn the_ca_is_served_and_kept_across_restarts_with_a_state_dir() {
     let dir = std::env::temp_dir().join(format!(
         "kepgate-emulator-test-{}",
-        crate::emulator::state::random_hex(8).unwrap()
+        super::state::random_hex(8).unwrap()
     ));
     let partner = start_partner().await;
     let first = start_emulator(&partner, |s| s.state_dir = Some(dir.clone())).await;
@@ -976,7 +1005,7 @@ async fn the_ca_is_served_and_kept_across_restarts_with_a_state_dir() {
     // An expired identity key is re-issued at start (by the same CA).
     let ca =
         TestCa::from_pem_bundle(&std::fs::read_to_string(dir.join("ca.pem")).unwrap()).unwrap();
-    let long_ago = SystemClock.now() - time::Duration::days(400);
+    let long_ago = clock::now() - time::Duration::days(400);
     let spec = TestIdentity::Director.spec().unwrap();
     let expired = ca
         .issue(&spec, long_ago, long_ago + time::Duration::days(30))
@@ -993,7 +1022,7 @@ async fn the_ca_is_served_and_kept_across_restarts_with_a_state_dir() {
     assert_ne!(reissued, director_key);
     assert_ne!(reissued, expired.to_pem_bundle().unwrap());
     // A signature from before the restart still verifies against the CA served after it.
-    verify_auth_signature(&p7s_first, &hash, &second.trust(), SystemClock.now()).unwrap();
+    verify_auth_signature(&p7s_first, &hash, &second.trust(), clock::now()).unwrap();
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -1014,7 +1043,7 @@ async fn the_ca_is_served_and_kept_across_restarts_with_a_state_dir() {
 async fn a_corrupt_ca_file_is_an_error_not_silently_replaced() {
     let dir = std::env::temp_dir().join(format!(
         "kepgate-emulator-test-{}",
-        crate::emulator::state::random_hex(8).unwrap()
+        super::state::random_hex(8).unwrap()
     ));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("ca.pem"), "garbage").unwrap();
@@ -1103,7 +1132,7 @@ async fn deeplinks_follow_a_public_base_url_with_a_path() {
     let r = emu
         .dynamic(&token, &b, &o, &BASE64.encode([9u8; 32]), "ECDSA")
         .await;
-    let link = r.json::<DeeplinkResponse>().await.unwrap().deeplink;
+    let link = r.json::<Deeplink>().await.unwrap().deeplink;
     assert!(
         link.starts_with("https://phone.example/diia/acquirers/offer-request/dynamic/"),
         "{link}"

@@ -1,15 +1,15 @@
 //! The phone's answer: sign the requested hash (or decline) and POST Diia's callback to the
 //! partner, exactly in Diia's shape (multipart `encodeData`, action and trace-id headers).
 
-use crate::clock::{Clock, SystemClock};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use kepgate_signature::test_ca::TestCaError;
 
 use super::state::{Answer, Delivery, Progress, RequestView, Shared};
-use super::test_ca::TestCaError;
-use crate::provider::diia::wire::{
+use super::wire::{
     ACTION_AUTH, ACTION_HEADER, AuthCallbackData, CallbackAck, ENCODE_DATA_FIELD, TRACE_ID_HEADER,
 };
+use crate::clock;
 
 /// The most of the partner's answer body kept for display.
 const MAX_KEPT_BODY: usize = 2048;
@@ -42,7 +42,7 @@ pub(crate) async fn answer(
     let delivery = match encode_data(shared, &request_id, &hash, answer) {
         Ok(encoded) => deliver(shared, &request_id, encoded).await,
         Err(e) => Delivery {
-            at: SystemClock.now(),
+            at: clock::now(),
             partner_status: None,
             partner_body: None,
             failure: Some(format!("the emulator could not sign: {e}")),
@@ -70,7 +70,7 @@ fn encode_data(
             let p7s = shared
                 .keys
                 .signer(who)
-                .sign_hash_cades(hash, SystemClock.now())?;
+                .sign_hash_cades(hash, clock::now())?;
             AuthCallbackData {
                 request_id: request_id.to_owned(),
                 signature: Some(BASE64.encode(p7s)),
@@ -101,7 +101,7 @@ async fn deliver(shared: &Shared, request_id: &str, encoded: String) -> Delivery
         Ok(r) => r,
         Err(e) => {
             return Delivery {
-                at: SystemClock.now(),
+                at: clock::now(),
                 partner_status: None,
                 partner_body: None,
                 failure: Some(format!(
@@ -118,7 +118,7 @@ async fn deliver(shared: &Shared, request_id: &str, encoded: String) -> Delivery
     };
     let status = response.status();
     let body = response.text().await;
-    let at = SystemClock.now();
+    let at = clock::now();
     let body = match body {
         Ok(b) => b,
         Err(e) => {
