@@ -14,7 +14,7 @@ use kepgate_signature::identity::{Edrpou, IdentityError, Rnokpp};
 use kepgate_signature::test_ca::{TestCa, TestCaError, TestIdentitySpec, TestSigner};
 use kepgate_signature::{TrustList, verify_auth_signature};
 
-use super::EmulatorError;
+use super::error::EmulatorError;
 
 const CA_NAME: &str = "Тестовий КНЕДП емулятора Дії";
 const CA_FILE: &str = "ca.pem";

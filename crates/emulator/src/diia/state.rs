@@ -7,9 +7,10 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use super::error::EmulatorError;
 use super::identities::{Keys, TestIdentity};
+use super::settings::EmulatorSettings;
 use super::wire::{BranchRequest, OfferRequest};
-use super::{EmulatorError, EmulatorSettings};
 
 /// Everything the handlers share.
 pub(crate) struct Shared {

@@ -17,6 +17,7 @@ use sha2::Digest;
 use time::OffsetDateTime;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
+use url::Url;
 
 use kepgate_signature::identity::{Edrpou, Rnokpp};
 use kepgate_signature::test_ca::TestCa;
