@@ -1,5 +1,11 @@
 # Build: the offline sqlx metadata in .sqlx/ lets this compile without a database.
+#
+# By default the image has the demo commands (`kepgate demo`, `kepgate emulator`,
+# `kepgate cabinet`), which docker-compose.yml runs. A production image leaves them out, and with
+# them the Diia emulator, its test CA and the sample cabinet:
+#   docker build --build-arg DEMO=false -t kepgate .
 FROM rust:1-slim-bookworm AS build
+ARG DEMO=true
 WORKDIR /src
 ENV SQLX_OFFLINE=true
 COPY Cargo.toml Cargo.lock ./
@@ -7,8 +13,10 @@ COPY .sqlx .sqlx
 COPY migrations migrations
 COPY templates templates
 COPY static static
+COPY crates crates
 COPY src src
-RUN cargo build --release --locked --bin kepgate
+RUN if [ "$DEMO" = true ]; then features=""; else features="--no-default-features"; fi \
+ && cargo build --release --locked --bin kepgate $features
 
 # Run: a small image, no shell tools beyond what the healthcheck needs, not root.
 FROM debian:bookworm-slim

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one command that runs every test: unit tests and the integration tests against a real
-# PostgreSQL, with real HTTP between real processes. Extra arguments go to `cargo test`.
+# PostgreSQL, with real HTTP between real processes, for every crate of the workspace. Extra
+# arguments go to `cargo test --workspace`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,7 +37,7 @@ left_behind() {
 }
 before="$(ps -eo pid= | tr -s ' \n' ' ')"
 status=0
-cargo test --locked "$@" || status=$?
+cargo test --workspace --locked "$@" || status=$?
 sleep 1
 leaked="$(left_behind "$before")"
 if [ -n "$leaked" ]; then
