@@ -8,7 +8,9 @@ use time::Duration;
 use kepgate::config::ProviderSettings;
 
 use crate::browser::Browser;
-use crate::diia_stack::{DiiaStack, encode_data, now, spawn_diia_stack, spawn_diia_stack_configured};
+use crate::diia_stack::{
+    DiiaStack, encode_data, now, spawn_diia_stack, spawn_diia_stack_configured,
+};
 use crate::helpers::kepgate_bin;
 
 #[tokio::test]
