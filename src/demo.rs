@@ -44,93 +44,11 @@ pub async fn run(
         })?;
 
     if settings.providers.is_empty() {
-        let secret = demo_callback_secret(&state_dir)?;
-        let callback_url = format!(
-            "{}{}/callback/{DEMO_PROVIDER}/{secret}",
-            settings
-                .server
-                .public_base_url()
-                .as_str()
-                .trim_end_matches('/'),
-            settings.server.route_prefix
-        );
-        let emulator_listener = TcpListener::bind(emulator_listen)
-            .await
-            .with_context(|| format!("cannot listen on the emulator address {emulator_listen}"))?;
-        let emulator_addr = emulator_listener.local_addr()?;
-        let emulator_base = format!("http://{emulator_addr}/");
-        let mut emulator_settings =
-            EmulatorSettings::new(emulator_addr, emulator_base.parse()?, callback_url.parse()?);
-        emulator_settings.state_dir = Some(state_dir.join("emulator"));
-        let emulator = Emulator::build_on(emulator_settings, emulator_listener).await?;
-        let ca_path = state_dir.join("emulator-ca.pem");
-        std::fs::write(&ca_path, emulator.ca_pem())?;
-        tokio::spawn(emulator.run(shutdown_signal()));
-
-        let mut diia = DiiaSettings {
-            common: ProviderCommon {
-                display_name: "Дія.Підпис (емулятор)".to_owned(),
-                display_name_en: Some("Diia.Signature (emulator)".to_owned()),
-                order: 0,
-                callback_secret: SecretString::from(secret),
-                callback_allowed_ips: vec![],
-                request_ttl: Duration::from_secs(180),
-                http_timeout: Duration::from_secs(10),
-                http_retries: 2,
-            },
-            api_base_url: emulator_base.parse()?,
-            acquirer_token: SecretString::from(DEFAULT_ACQUIRER_TOKEN),
-            auth_acquirer_token: None,
-            branch_id: None,
-            offer_id: None,
-            setup: Default::default(),
-        };
-        // The emulator keeps branches in memory: register ours at every start.
-        let (branch_id, offer_id) = DiiaProvider::new(DEMO_PROVIDER, &diia)?.setup().await?;
-        diia.branch_id = Some(branch_id);
-        diia.offer_id = Some(offer_id);
-        settings
-            .providers
-            .insert(DEMO_PROVIDER.to_owned(), ProviderSettings::Diia(diia));
-        settings.trust.files.push(ca_path);
-        tracing::info!(emulator = %emulator_base, "demo: Diia emulator running; its phone page opens from the login link");
+        start_emulator(&mut settings, emulator_listen, &state_dir).await?;
     }
-
     if settings.routes.is_empty() {
-        let cabinet_listener = TcpListener::bind(cabinet_listen).await.with_context(|| {
-            format!("cannot listen on the sample cabinet address {cabinet_listen}")
-        })?;
-        let cabinet_addr = cabinet_listener.local_addr()?;
-        let jwks_url = format!(
-            "http://{}{}/jwks.json",
-            gateway_listener.local_addr()?,
-            settings.server.route_prefix
-        );
-        let cabinet = SampleCabinet::build_on(
-            CabinetArgs {
-                listen: cabinet_addr,
-                jwks_url: Some(jwks_url.parse()?),
-                audience: "cabinet".to_owned(),
-                issuer: Some(settings.server.base_url.to_string()),
-            },
-            cabinet_listener,
-        )?;
-        tokio::spawn(cabinet.run(shutdown_signal()));
-        settings.routes.insert(
-            "cabinet".to_owned(),
-            RouteSettings {
-                prefix: "/".to_owned(),
-                upstream: format!("http://{cabinet_addr}/").parse()?,
-                public: false,
-                preserve_host: false,
-                allow_caching: false,
-                connect_timeout: Duration::from_secs(5),
-                response_timeout: Duration::from_secs(60),
-                idle_timeout: Duration::from_secs(300),
-                allow: Default::default(),
-            },
-        );
-        tracing::info!(cabinet = %cabinet_addr, "demo: sample cabinet behind the gateway at /");
+        let gateway = gateway_listener.local_addr()?;
+        start_cabinet(&mut settings, cabinet_listen, gateway).await?;
     }
 
     let app = Application::build_on(settings, gateway_listener).await?;
@@ -139,6 +57,107 @@ pub async fn run(
         "kepgate demo: open http://{addr}/ in a browser and sign in with «Дія.Підпис (емулятор)»"
     );
     app.run(shutdown_signal()).await
+}
+
+/// The Diia emulator, and the gateway's provider and trust settings for it.
+async fn start_emulator(
+    settings: &mut Settings,
+    emulator_listen: SocketAddr,
+    state_dir: &Path,
+) -> anyhow::Result<()> {
+    let secret = demo_callback_secret(state_dir)?;
+    let callback_url = format!(
+        "{}{}/callback/{DEMO_PROVIDER}/{secret}",
+        settings
+            .server
+            .public_base_url()
+            .as_str()
+            .trim_end_matches('/'),
+        settings.server.route_prefix
+    );
+    let emulator_listener = TcpListener::bind(emulator_listen)
+        .await
+        .with_context(|| format!("cannot listen on the emulator address {emulator_listen}"))?;
+    let emulator_addr = emulator_listener.local_addr()?;
+    let emulator_base = format!("http://{emulator_addr}/");
+    let mut emulator_settings =
+        EmulatorSettings::new(emulator_addr, emulator_base.parse()?, callback_url.parse()?);
+    emulator_settings.state_dir = Some(state_dir.join("emulator"));
+    let emulator = Emulator::build_on(emulator_settings, emulator_listener).await?;
+    let ca_path = state_dir.join("emulator-ca.pem");
+    std::fs::write(&ca_path, emulator.ca_pem())?;
+    tokio::spawn(emulator.run(shutdown_signal()));
+
+    let mut diia = DiiaSettings {
+        common: ProviderCommon {
+            display_name: "Дія.Підпис (емулятор)".to_owned(),
+            display_name_en: Some("Diia.Signature (emulator)".to_owned()),
+            order: 0,
+            callback_secret: SecretString::from(secret),
+            callback_allowed_ips: vec![],
+            request_ttl: Duration::from_secs(180),
+            http_timeout: Duration::from_secs(10),
+            http_retries: 2,
+        },
+        api_base_url: emulator_base.parse()?,
+        acquirer_token: SecretString::from(DEFAULT_ACQUIRER_TOKEN),
+        auth_acquirer_token: None,
+        branch_id: None,
+        offer_id: None,
+        setup: Default::default(),
+    };
+    // The emulator keeps branches in memory: register ours at every start.
+    let (branch_id, offer_id) = DiiaProvider::new(DEMO_PROVIDER, &diia)?.setup().await?;
+    diia.branch_id = Some(branch_id);
+    diia.offer_id = Some(offer_id);
+    settings
+        .providers
+        .insert(DEMO_PROVIDER.to_owned(), ProviderSettings::Diia(diia));
+    settings.trust.files.push(ca_path);
+    tracing::info!(emulator = %emulator_base, "demo: Diia emulator running; its phone page opens from the login link");
+    Ok(())
+}
+
+/// The sample cabinet, and the gateway's route to it.
+async fn start_cabinet(
+    settings: &mut Settings,
+    cabinet_listen: SocketAddr,
+    gateway: SocketAddr,
+) -> anyhow::Result<()> {
+    let cabinet_listener = TcpListener::bind(cabinet_listen)
+        .await
+        .with_context(|| format!("cannot listen on the sample cabinet address {cabinet_listen}"))?;
+    let cabinet_addr = cabinet_listener.local_addr()?;
+    let jwks_url = format!(
+        "http://{}{}/jwks.json",
+        gateway, settings.server.route_prefix
+    );
+    let cabinet = SampleCabinet::build_on(
+        CabinetArgs {
+            listen: cabinet_addr,
+            jwks_url: Some(jwks_url.parse()?),
+            audience: "cabinet".to_owned(),
+            issuer: Some(settings.server.base_url.to_string()),
+        },
+        cabinet_listener,
+    )?;
+    tokio::spawn(cabinet.run(shutdown_signal()));
+    settings.routes.insert(
+        "cabinet".to_owned(),
+        RouteSettings {
+            prefix: "/".to_owned(),
+            upstream: format!("http://{cabinet_addr}/").parse()?,
+            public: false,
+            preserve_host: false,
+            allow_caching: false,
+            connect_timeout: Duration::from_secs(5),
+            response_timeout: Duration::from_secs(60),
+            idle_timeout: Duration::from_secs(300),
+            allow: Default::default(),
+        },
+    );
+    tracing::info!(cabinet = %cabinet_addr, "demo: sample cabinet behind the gateway at /");
+    Ok(())
 }
 
 /// A callback secret kept across demo restarts (the emulator persists nothing else we need).

@@ -160,6 +160,8 @@ struct HomePage {
     provider: Option<String>,
     verified: bool,
     verify_error: Option<String>,
+    /// The gateway's account page, beside its JWKS (same route prefix).
+    account_href: String,
 }
 
 async fn home(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
@@ -181,11 +183,23 @@ async fn home(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response
         provider: header("x-kepgate-provider"),
         verified,
         verify_error,
+        account_href: account_href(shared.args.jwks_url.as_ref()),
     };
     match page.render() {
         Ok(html) => Html(html).into_response(),
         Err(e) => (axum::http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     }
+}
+
+/// The gateway publishes its keys at `{prefix}/jwks.json` and the account page at `{prefix}/me`:
+/// the cabinet links to the latter whatever the prefix is.
+fn account_href(jwks_url: Option<&Url>) -> String {
+    jwks_url
+        .and_then(|url| url.path().strip_suffix("/jwks.json").map(str::to_owned))
+        .map_or_else(
+            || "/.kepgate/me".to_owned(),
+            |prefix| format!("{prefix}/me"),
+        )
 }
 
 /// Verifies `x-kepgate-assertion` against the gateway's JWKS (fetched once, again on a new kid).
