@@ -11,6 +11,7 @@ mod algorithm;
 pub mod certificate_identity;
 mod chain;
 mod error;
+pub mod gost34311;
 mod hash_alg;
 pub mod identity;
 mod key_algorithm;
