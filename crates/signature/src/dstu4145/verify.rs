@@ -1,4 +1,4 @@
-//! DSTU 4145-2002 signature verification (section 7.? "перевірка цифрового підпису", steps as in
+//! DSTU 4145-2002 signature verification (the standard's "перевірка цифрового підпису", steps as in
 //! the standard): the signature D = r‖s (each half a little-endian integer), 0 < r, s < n;
 //! h = the GOST 34.311 digest read as a little-endian integer, taken as a field element of m
 //! bits (0 becomes 1); R = sP + rQ ≠ O; valid iff r = x(R)·h truncated to L(n) − 1 bits.
