@@ -10,7 +10,9 @@
 mod algorithm;
 pub mod certificate_identity;
 mod chain;
+pub mod dstu4145;
 mod error;
+pub mod gost34311;
 mod hash_alg;
 pub mod identity;
 mod key_algorithm;

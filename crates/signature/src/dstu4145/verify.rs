@@ -1,0 +1,141 @@
+//! DSTU 4145-2002 signature verification (the standard's "перевірка цифрового підпису", steps as in
+//! the standard): the signature D = r‖s (each half a little-endian integer), 0 < r, s < n;
+//! h = the GOST 34.311 digest read as a little-endian integer, taken as a field element of m
+//! bits (0 becomes 1); R = sP + rQ ≠ O; valid iff r = x(R)·h truncated to L(n) − 1 bits.
+//! Signing made Q = −dP and s = e + dr, so sP + rQ = eP, the signer's ephemeral point.
+
+use super::curve::{Curve, Point};
+use super::field::{Fe, LIMBS, Limbs, bit_len, limbs_decode_le};
+use super::params::{ByteOrder, ParamsError, parse_params, parse_public_point};
+use crate::gost34311;
+
+/// Why a signature was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignatureError {
+    #[error("DSTU 4145 signature has the wrong length")]
+    BadLength,
+    #[error("DSTU 4145 signature value out of range")]
+    OutOfRange,
+    #[error("DSTU 4145 signature check failed")]
+    Mismatch,
+}
+
+/// A validated DSTU 4145 public key with its curve.
+#[derive(Clone, Debug)]
+pub struct PublicKey {
+    curve: Curve,
+    q: Point,
+    order: ByteOrder,
+}
+
+impl PublicKey {
+    /// From a SubjectPublicKeyInfo's pieces: the DER `DSTU4145Params` (algorithm parameters),
+    /// the BIT STRING contents (an OCTET STRING with the compressed point), and the byte order
+    /// the algorithm OID implies. The point is validated here, once.
+    pub fn from_spki_parts(
+        params_der: &[u8],
+        key_bits: &[u8],
+        order: ByteOrder,
+    ) -> Result<Self, ParamsError> {
+        let curve = parse_params(params_der, order)?;
+        let q = parse_public_point(&curve, key_bits, order)?;
+        Ok(Self { curve, q, order })
+    }
+
+    /// The standard curve, e.g. "M257" (also for explicit parameters, which must equal one).
+    pub fn curve_name(&self) -> &'static str {
+        self.curve.name
+    }
+
+    /// Bit length of the field, e.g. 257 or 431.
+    pub fn field_degree(&self) -> usize {
+        self.curve.field.degree()
+    }
+
+    /// Verifies `sig` (r‖s octets as carried in a SignerInfo or, unwrapped, a certificate)
+    /// over `data`, hashing it with GOST 34.311-95.
+    pub fn verify(&self, data: &[u8], sig: &[u8]) -> Result<(), SignatureError> {
+        self.verify_digest(&gost34311::digest(data), sig)
+    }
+
+    /// As `verify`, over an already computed GOST 34.311 digest (as the hash emits it).
+    pub fn verify_digest(&self, digest: &[u8], sig: &[u8]) -> Result<(), SignatureError> {
+        let sig = self.order.to_le(sig);
+        // Big-endian form is the whole octet string reversed: s_BE‖r_BE becomes r_LE‖s_LE.
+        let (r, s) = split_signature(&sig, self.curve.order_bits())?;
+        let h = hash_to_field(&self.curve, digest);
+        verify_prehashed(&self.curve, &self.q, &h, &r, &s)
+    }
+}
+
+/// r and s from r‖s. Each half must be wide enough for n and no wider than the limbs.
+pub(crate) fn split_signature(sig: &[u8], n_bits: usize) -> Result<(Limbs, Limbs), SignatureError> {
+    let half = sig.len() / 2;
+    if !sig.len().is_multiple_of(2) || half < n_bits.div_ceil(8) || half > LIMBS * 8 {
+        return Err(SignatureError::BadLength);
+    }
+    let (r, s) = sig.split_at(half);
+    let r = limbs_decode_le(r).ok_or(SignatureError::BadLength)?;
+    let s = limbs_decode_le(s).ok_or(SignatureError::BadLength)?;
+    Ok((r, s))
+}
+
+/// The digest as a field element: little-endian integer, cut to m bits, 0 → 1.
+pub(crate) fn hash_to_field(curve: &Curve, digest: &[u8]) -> Fe {
+    let mut v = [0u64; LIMBS];
+    let m = curve.field.degree();
+    for (i, &b) in digest.iter().enumerate().take(LIMBS * 8) {
+        v[i / 8] |= u64::from(b) << (8 * (i % 8));
+    }
+    truncate(&mut v, m);
+    if v.iter().all(|&w| w == 0) {
+        v[0] = 1;
+    }
+    Fe(v)
+}
+
+/// Keeps the lowest `bits` bits.
+fn truncate(v: &mut Limbs, bits: usize) {
+    for (i, w) in v.iter_mut().enumerate() {
+        let lo = 64 * i;
+        if lo >= bits {
+            *w = 0;
+        } else if bits - lo < 64 {
+            *w &= (1u64 << (bits - lo)) - 1;
+        }
+    }
+}
+
+fn less(a: &Limbs, b: &Limbs) -> bool {
+    for i in (0..LIMBS).rev() {
+        if a[i] != b[i] {
+            return a[i] < b[i];
+        }
+    }
+    false
+}
+
+/// The core check on integers and a field element.
+pub(crate) fn verify_prehashed(
+    curve: &Curve,
+    q: &Point,
+    h: &Fe,
+    r: &Limbs,
+    s: &Limbs,
+) -> Result<(), SignatureError> {
+    let zero = [0u64; LIMBS];
+    if *r == zero || *s == zero || !less(r, &curve.n) || !less(s, &curve.n) {
+        return Err(SignatureError::OutOfRange);
+    }
+    let sp = curve.mul(s, &curve.g);
+    let rq = curve.mul(r, q);
+    let big_r = curve.add(sp, rq).ok_or(SignatureError::Mismatch)?;
+    let mut y = curve.field.mul(&big_r.x, h).0;
+    truncate(&mut y, curve.order_bits() - 1);
+    debug_assert!(bit_len(&y) < curve.order_bits());
+    if y == *r {
+        Ok(())
+    } else {
+        Err(SignatureError::Mismatch)
+    }
+}
