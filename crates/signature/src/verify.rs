@@ -12,9 +12,10 @@ use crate::error::{VerifyError, malformed, unsupported};
 use crate::hash_alg::HashAlg;
 use crate::identity::SignerIdentity;
 use crate::oids;
+use crate::parsed_cert::ParsedCert;
 use crate::parsed_cert::x509_time;
 use crate::signed_data::{
-    check_signing_cert_v2, find_signer, octets, parse_cms, parse_signed_attrs,
+    Parsed, check_signing_cert_v2, find_signer, octets, parse_cms, parse_signed_attrs,
 };
 use crate::trust_list::TrustList;
 
@@ -58,35 +59,8 @@ pub fn verify_auth_signature(
         .ok_or_else(|| unsupported(format!("digest {}", oid_name(&si.digest_alg.oid))))?;
 
     let attrs = parse_signed_attrs(attrs_raw)?;
-    let attr = |oid| attrs.iter().find(|(o, _)| *o == oid).map(|(_, v)| v);
 
-    // contentType must be id-data and agree with eContentType.
-    let ct = attr(oids::ATTR_CONTENT_TYPE)
-        .ok_or(VerifyError::BadSignedAttribute("contentType"))?
-        .decode_as::<ObjectIdentifier>()
-        .map_err(|_| VerifyError::BadSignedAttribute("contentType"))?;
-    for t in [ct, parsed.encap.econtent_type] {
-        if t != oids::ID_DATA {
-            return Err(VerifyError::WrongContentType(t.to_string()));
-        }
-    }
-    let md = attr(oids::ATTR_MESSAGE_DIGEST)
-        .filter(|v| v.tag() == der::Tag::OctetString)
-        .ok_or(VerifyError::BadSignedAttribute("messageDigest"))?
-        .value();
-    match &parsed.encap.econtent {
-        None => {
-            if md != expected_hash {
-                return Err(VerifyError::HashMismatch);
-            }
-        }
-        Some(content) => {
-            let content = octets(content)?;
-            if content != expected_hash || digest_alg.digest(&content) != md {
-                return Err(VerifyError::HashMismatch);
-            }
-        }
-    }
+    check_content(&attrs, &parsed, expected_hash, digest_alg)?;
 
     // The signature covers the attributes as received, with [0] IMPLICIT turned into SET OF.
     let mut signed_bytes = attrs_raw.to_vec();
@@ -98,40 +72,13 @@ pub fn verify_auth_signature(
         si.signature.as_bytes(),
     )?;
 
-    if let Some(v) = attr(oids::ATTR_SIGNING_CERT_V2) {
+    if let Some(v) = attribute(&attrs, oids::ATTR_SIGNING_CERT_V2) {
         check_signing_cert_v2(v, signer)?;
     }
 
-    let signing_time = match attr(oids::ATTR_SIGNING_TIME) {
-        Some(v) => {
-            let der = v.to_der().map_err(malformed)?;
-            let t = x509_cert::time::Time::from_der(&der)
-                .map_err(|_| VerifyError::BadSignedAttribute("signingTime"))?;
-            Some(x509_time(t))
-        }
-        None => None,
-    };
-    if let Some(st) = signing_time
-        && st > now + MAX_FUTURE_SKEW
-    {
-        return Err(VerifyError::SigningTimeInFuture {
-            signing_time: st,
-            now,
-        });
-    }
+    let signing_time = signing_time(&attrs, now)?;
     let at = signing_time.unwrap_or(now);
-
-    // Signer: usable for signing, valid at signing time.
-    let ku_ok = key_usage(signer)?.is_some_and(|ku| {
-        ku.0.contains(KeyUsages::DigitalSignature) || ku.0.contains(KeyUsages::NonRepudiation)
-    });
-    if !ku_ok {
-        return Err(VerifyError::WrongKeyUsage {
-            subject: signer.subject_string(),
-            reason: "key usage has neither digitalSignature nor nonRepudiation".into(),
-        });
-    }
-    check_validity(signer, at)?;
+    check_signer_usable(signer, at)?;
 
     chain_to_trust_anchor(signer, &parsed.certs, trust, at)?;
 
@@ -143,6 +90,78 @@ pub fn verify_auth_signature(
         signature_algorithm: sig_alg_name,
         identity_warnings,
     })
+}
+
+type SignedAttrs = [(ObjectIdentifier, der::Any)];
+
+fn attribute(attrs: &SignedAttrs, oid: ObjectIdentifier) -> Option<&der::Any> {
+    attrs.iter().find(|(o, _)| *o == oid).map(|(_, v)| v)
+}
+
+/// contentType is id-data and agrees with eContentType; messageDigest (and the attached content,
+/// if any) is the hash kepgate asked to have signed.
+fn check_content(
+    attrs: &SignedAttrs,
+    parsed: &Parsed<'_>,
+    expected_hash: &[u8],
+    digest_alg: HashAlg,
+) -> Result<(), VerifyError> {
+    let ct = attribute(attrs, oids::ATTR_CONTENT_TYPE)
+        .ok_or(VerifyError::BadSignedAttribute("contentType"))?
+        .decode_as::<ObjectIdentifier>()
+        .map_err(|_| VerifyError::BadSignedAttribute("contentType"))?;
+    for t in [ct, parsed.encap.econtent_type] {
+        if t != oids::ID_DATA {
+            return Err(VerifyError::WrongContentType(t.to_string()));
+        }
+    }
+    let md = attribute(attrs, oids::ATTR_MESSAGE_DIGEST)
+        .filter(|v| v.tag() == der::Tag::OctetString)
+        .ok_or(VerifyError::BadSignedAttribute("messageDigest"))?
+        .value();
+    match &parsed.encap.econtent {
+        None if md != expected_hash => Err(VerifyError::HashMismatch),
+        None => Ok(()),
+        Some(content) => {
+            let content = octets(content)?;
+            if content != expected_hash || digest_alg.digest(&content) != md {
+                return Err(VerifyError::HashMismatch);
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The signingTime attribute, if present; one ahead of our clock by more than the skew is refused.
+fn signing_time(
+    attrs: &SignedAttrs,
+    now: OffsetDateTime,
+) -> Result<Option<OffsetDateTime>, VerifyError> {
+    let Some(v) = attribute(attrs, oids::ATTR_SIGNING_TIME) else {
+        return Ok(None);
+    };
+    let der = v.to_der().map_err(malformed)?;
+    let t = x509_cert::time::Time::from_der(&der)
+        .map_err(|_| VerifyError::BadSignedAttribute("signingTime"))?;
+    let signing_time = x509_time(t);
+    if signing_time > now + MAX_FUTURE_SKEW {
+        return Err(VerifyError::SigningTimeInFuture { signing_time, now });
+    }
+    Ok(Some(signing_time))
+}
+
+/// The signer's certificate may sign (digitalSignature or nonRepudiation) and is valid at `at`.
+fn check_signer_usable(signer: &ParsedCert, at: OffsetDateTime) -> Result<(), VerifyError> {
+    let ku_ok = key_usage(signer)?.is_some_and(|ku| {
+        ku.0.contains(KeyUsages::DigitalSignature) || ku.0.contains(KeyUsages::NonRepudiation)
+    });
+    if !ku_ok {
+        return Err(VerifyError::WrongKeyUsage {
+            subject: signer.subject_string(),
+            reason: "key usage has neither digitalSignature nor nonRepudiation".into(),
+        });
+    }
+    check_validity(signer, at)
 }
 
 #[cfg(test)]
