@@ -234,7 +234,7 @@ pub fn load_trust_list(files: &[std::path::PathBuf]) -> anyhow::Result<TrustList
             rsa = report.rsa,
             duplicates = report.duplicates,
             skipped = report.skipped.len(),
-            "trust list loaded (DSTU 4145 CAs are kept, but DSTU signatures cannot be verified yet)"
+            "trust list loaded"
         );
         for skipped in &report.skipped {
             tracing::warn!(file = %path.display(), index = skipped.index, reason = %skipped.reason, "trust list entry skipped");

@@ -3,6 +3,7 @@
 use const_oid::ObjectIdentifier;
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 
+use crate::dstu4145::{ByteOrder, PublicKey as DstuKey};
 use crate::error::{VerifyError, unsupported};
 use crate::hash_alg::HashAlg;
 use crate::key_algorithm::KeyAlgorithm;
@@ -13,6 +14,17 @@ use crate::oids;
 pub(crate) enum SigScheme {
     Ecdsa(HashAlg),
     RsaPkcs1(HashAlg),
+    /// Always with GOST 34.311; the OID also says the byte order of key and signature.
+    Dstu4145(ByteOrder),
+}
+
+impl SigScheme {
+    fn hash(self) -> HashAlg {
+        match self {
+            SigScheme::Ecdsa(h) | SigScheme::RsaPkcs1(h) => h,
+            SigScheme::Dstu4145(_) => HashAlg::Gost34311,
+        }
+    }
 }
 
 pub(crate) fn oid_name(oid: &ObjectIdentifier) -> String {
@@ -38,6 +50,8 @@ pub(crate) fn cert_scheme(alg: &AlgorithmIdentifierOwned) -> Result<SigScheme, V
         oids::SHA256_RSA => SigScheme::RsaPkcs1(HashAlg::Sha256),
         oids::SHA384_RSA => SigScheme::RsaPkcs1(HashAlg::Sha384),
         oids::SHA512_RSA => SigScheme::RsaPkcs1(HashAlg::Sha512),
+        oids::DSTU4145_LE => SigScheme::Dstu4145(ByteOrder::Little),
+        oids::DSTU4145_BE => SigScheme::Dstu4145(ByteOrder::Big),
         other => return Err(unsupported(format!("signature {}", oid_name(&other)))),
     })
 }
@@ -54,10 +68,7 @@ pub(crate) fn signer_scheme(
         oids::RSA_ENCRYPTION => SigScheme::RsaPkcs1(digest?),
         _ => {
             let s = cert_scheme(sig_alg)?;
-            let h = match s {
-                SigScheme::Ecdsa(h) | SigScheme::RsaPkcs1(h) => h,
-            };
-            if h != digest? {
+            if s.hash() != digest? {
                 return Err(unsupported(format!(
                     "digest {} combined with signature {}",
                     oid_name(&digest_alg.oid),
@@ -93,6 +104,7 @@ pub(crate) fn verify_with_key(
                 HashAlg::Sha256 => &ECDSA_P256_SHA256_ASN1,
                 HashAlg::Sha384 => &ECDSA_P256_SHA384_ASN1,
                 HashAlg::Sha512 => &ECDSA_P256_SHA512_ASN1,
+                HashAlg::Gost34311 => return Err(unsupported("ECDSA with GOST 34.311")),
             };
             UnparsedPublicKey::new(algorithm, key_bytes)
                 .verify(data, sig)
@@ -100,8 +112,12 @@ pub(crate) fn verify_with_key(
             Ok(match h {
                 HashAlg::Sha256 => "ECDSA P-256 with SHA-256",
                 HashAlg::Sha384 => "ECDSA P-256 with SHA-384",
-                HashAlg::Sha512 => "ECDSA P-256 with SHA-512",
+                HashAlg::Sha512 | HashAlg::Gost34311 => "ECDSA P-256 with SHA-512",
             })
+        }
+        (SigScheme::Ecdsa(HashAlg::Gost34311), _)
+        | (SigScheme::RsaPkcs1(HashAlg::Gost34311), _) => {
+            Err(unsupported("GOST 34.311 with a non-DSTU signature"))
         }
         (SigScheme::Ecdsa(h), KeyAlgorithm::EcdsaP384) => {
             let vk = p384::ecdsa::VerifyingKey::from_sec1_bytes(key_bytes).map_err(|e| bad(&e))?;
@@ -111,7 +127,7 @@ pub(crate) fn verify_with_key(
             Ok(match h {
                 HashAlg::Sha256 => "ECDSA P-384 with SHA-256",
                 HashAlg::Sha384 => "ECDSA P-384 with SHA-384",
-                HashAlg::Sha512 => "ECDSA P-384 with SHA-512",
+                HashAlg::Sha512 | HashAlg::Gost34311 => "ECDSA P-384 with SHA-512",
             })
         }
         (SigScheme::RsaPkcs1(h), KeyAlgorithm::Rsa) => {
@@ -120,19 +136,40 @@ pub(crate) fn verify_with_key(
             let scheme = match h {
                 HashAlg::Sha256 => rsa::Pkcs1v15Sign::new::<sha2::Sha256>(),
                 HashAlg::Sha384 => rsa::Pkcs1v15Sign::new::<sha2::Sha384>(),
-                HashAlg::Sha512 => rsa::Pkcs1v15Sign::new::<sha2::Sha512>(),
+                HashAlg::Sha512 | HashAlg::Gost34311 => rsa::Pkcs1v15Sign::new::<sha2::Sha512>(),
             };
             pk.verify(scheme, &h.digest(data), sig)
                 .map_err(|_| VerifyError::BadSignature("RSA PKCS#1 v1.5 check failed".into()))?;
             Ok(match h {
                 HashAlg::Sha256 => "RSA PKCS#1 v1.5 with SHA-256",
                 HashAlg::Sha384 => "RSA PKCS#1 v1.5 with SHA-384",
-                HashAlg::Sha512 => "RSA PKCS#1 v1.5 with SHA-512",
+                HashAlg::Sha512 | HashAlg::Gost34311 => "RSA PKCS#1 v1.5 with SHA-512",
             })
         }
-        (_, KeyAlgorithm::EcdsaP256 | KeyAlgorithm::EcdsaP384 | KeyAlgorithm::Rsa) => Err(
-            VerifyError::BadSignature("signature algorithm does not match the key type".into()),
-        ),
+        (SigScheme::Dstu4145(order), KeyAlgorithm::Dstu4145Le | KeyAlgorithm::Dstu4145Be) => {
+            let params = spki.algorithm.parameters.as_ref().ok_or_else(|| {
+                VerifyError::BadSignature("DSTU 4145 key without parameters".into())
+            })?;
+            let params = der::Encode::to_der(params).map_err(|e| bad(&e))?;
+            let key = DstuKey::from_spki_parts(&params, key_bytes, order).map_err(|e| bad(&e))?;
+            key.verify(data, sig).map_err(|e| {
+                VerifyError::BadSignature(format!(
+                    "DSTU 4145 {} check failed: {e}",
+                    key.curve_name()
+                ))
+            })?;
+            Ok("DSTU 4145-2002 with GOST 34.311-95")
+        }
+        (
+            _,
+            KeyAlgorithm::EcdsaP256
+            | KeyAlgorithm::EcdsaP384
+            | KeyAlgorithm::Rsa
+            | KeyAlgorithm::Dstu4145Le
+            | KeyAlgorithm::Dstu4145Be,
+        ) => Err(VerifyError::BadSignature(
+            "signature algorithm does not match the key type".into(),
+        )),
         (_, _) => Err(unsupported(format!(
             "public key {}",
             oid_name(&spki.algorithm.oid)

@@ -11,6 +11,8 @@ pub(crate) enum HashAlg {
     Sha256,
     Sha384,
     Sha512,
+    /// GOST 34.311-95 with the DKE №1 S-box: DSTU 4145's hash.
+    Gost34311,
 }
 
 impl HashAlg {
@@ -19,6 +21,7 @@ impl HashAlg {
             oids::SHA256 => Some(Self::Sha256),
             oids::SHA384 => Some(Self::Sha384),
             oids::SHA512 => Some(Self::Sha512),
+            oids::GOST34311 => Some(Self::Gost34311),
             _ => None,
         }
     }
@@ -28,6 +31,7 @@ impl HashAlg {
             Self::Sha256 => sha2::Sha256::digest(data).to_vec(),
             Self::Sha384 => sha2::Sha384::digest(data).to_vec(),
             Self::Sha512 => sha2::Sha512::digest(data).to_vec(),
+            Self::Gost34311 => crate::gost34311::digest(data).to_vec(),
         }
     }
 }

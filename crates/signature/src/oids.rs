@@ -26,6 +26,8 @@ pub const SHA256_RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.11");
 pub const SHA384_RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.12");
 pub const SHA512_RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.13");
 
+/// GOST 34.311-95, the hash DSTU 4145 signatures are made with.
+pub const GOST34311: Oid = Oid::new_unwrap("1.2.804.2.1.1.1.1.2.1");
 /// DSTU 4145-2002 (little-endian key encoding), "dstu4145WithGost34311".
 pub const DSTU4145_LE: Oid = Oid::new_unwrap("1.2.804.2.1.1.1.1.3.1.1");
 /// DSTU 4145-2002, big-endian key encoding ("dstu4145be" = dstu4145le.1.1).

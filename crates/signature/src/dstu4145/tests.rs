@@ -387,3 +387,64 @@ fn parameter_and_key_checks() {
     sig.reverse();
     assert_eq!(key.verify(root.tbs_bytes(), &sig), Ok(()));
 }
+
+// ---- Wired into the chain and CMS checks ----
+
+/// The Diia test chain verifies through the crate's own path building: the test signing
+/// certificate (M257, explicit parameters) to the Diia CA to the central root (M431, explicit).
+#[test]
+fn the_diia_test_chain_verifies_through_the_chain_check() {
+    let root = std::fs::read(format!(
+        "{DATA}uapki/certs/CAO-05E19E2CD92EA2990100000001000000C1000000.cer"
+    ))
+    .unwrap();
+    let mut trust = crate::trust_list::TrustList::new();
+    trust.add_der(&root).unwrap();
+    let ca = cert("uapki/certs/diia-CA-05E19E2CD92EA2990100000001000000E1000000.cer");
+    let signer = cert("uapki/certs/diia-test-sign-7775603.cer");
+    // Inside the signer's validity (the test certificates have since expired).
+    let at = signer
+        .cert
+        .tbs_certificate()
+        .validity()
+        .not_before
+        .to_unix_duration();
+    let at = time::OffsetDateTime::UNIX_EPOCH + at + time::Duration::days(1);
+    assert_eq!(
+        crate::chain::chain_to_trust_anchor(&signer, std::slice::from_ref(&ca), &trust, at)
+            .map_err(|e| e.to_string()),
+        Ok(())
+    );
+    // Without the CA certificate there is no path.
+    assert!(crate::chain::chain_to_trust_anchor(&signer, &[], &trust, at).is_err());
+}
+
+/// jkurwa's CMS over the bytes `123`, signed with a self-signed M257 key, through the whole
+/// CAdES check: content, messageDigest by GOST 34.311 and the DSTU signature over the signed
+/// attributes pass, so the check reaches the chain, which refuses a self-signed end-entity
+/// certificate as an anchor (it is no CA). A changed signature byte, or another expected
+/// content, fails earlier and says so.
+#[test]
+fn a_dstu_cms_signature_verifies_up_to_the_chain() {
+    use crate::error::VerifyError;
+    let p7 = std::fs::read(format!("{DATA}jkurwa/message.p7")).unwrap();
+    let root = std::fs::read(format!("{DATA}jkurwa/SELF_SIGNED1.cer")).unwrap();
+    let mut trust = crate::trust_list::TrustList::new();
+    trust.add_der(&root).unwrap();
+    // A day after the message's signingTime (2018-10-22).
+    let at = time::macros::datetime!(2018-10-23 00:00 UTC);
+    let verify = |p7: &[u8], content: &[u8]| {
+        crate::verify::verify_auth_signature(p7, content, &trust, at).unwrap_err()
+    };
+    let e = verify(&p7, b"123");
+    assert!(
+        matches!(&e, VerifyError::WrongKeyUsage { reason, .. } if reason.contains("not a CA")),
+        "{e}"
+    );
+    assert!(matches!(verify(&p7, b"124"), VerifyError::HashMismatch));
+    let mut bad = p7.clone();
+    let last = bad.len() - 1;
+    bad[last] ^= 0x01;
+    let e = verify(&bad, b"123");
+    assert!(matches!(e, VerifyError::BadSignature(_)), "{e}");
+}
