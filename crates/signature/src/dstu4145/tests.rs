@@ -448,3 +448,68 @@ fn a_dstu_cms_signature_verifies_up_to_the_chain() {
     let e = verify(&bad, b"123");
     assert!(matches!(e, VerifyError::BadSignature(_)), "{e}");
 }
+
+/// UAPKI's five CAdES tasks, made with Diia's test keys (signer on M431 under the Diia CA on
+/// M257 under the central root): the four valid ones verify through the whole check, the one
+/// with changed detached content fails on the hash.
+#[test]
+fn uapkis_cades_signatures_with_diias_test_keys_verify() {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    let tasks: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(format!("{DATA}uapki/verify-dstu.json")).unwrap(),
+    )
+    .unwrap();
+    let mut trust = crate::trust_list::TrustList::new();
+    for anchor in [
+        "uapki/certs/CAO-05E19E2CD92EA2990100000001000000C1000000.cer",
+        "uapki/certs/diia-CA-05E19E2CD92EA2990100000001000000E1000000.cer",
+    ] {
+        trust
+            .add_der(&std::fs::read(format!("{DATA}{anchor}")).unwrap())
+            .unwrap();
+    }
+    // Inside the test signer's validity (2022-04-05 … 2024-04-05), after the signing times.
+    let at = time::macros::datetime!(2023-12-01 00:00 UTC);
+    let mut seen = 0;
+    for task in tasks["tasks"].as_array().unwrap() {
+        if task["method"] != "VERIFY" {
+            continue;
+        }
+        seen += 1;
+        let comment = task["comment"].as_str().unwrap();
+        let signature = &task["parameters"]["signature"];
+        let p7 = STANDARD
+            .decode(signature["bytes"].as_str().unwrap())
+            .unwrap();
+        let content = match signature["content"].as_str() {
+            // Detached: messageDigest is checked against what the caller expects, which in the
+            // login is the hash itself; here the GOST 34.311 digest of the content.
+            Some(detached) => {
+                crate::gost34311::digest(&STANDARD.decode(detached).unwrap()).to_vec()
+            }
+            // Attached: the content is inside; the check compares it with what it is given.
+            None => encapsulated_content(&p7),
+        };
+        let verified = crate::verify::verify_auth_signature(&p7, &content, &trust, at);
+        if comment.contains("invalid content") {
+            assert!(
+                matches!(verified, Err(crate::error::VerifyError::HashMismatch)),
+                "{comment}: {verified:?}"
+            );
+        } else {
+            let verified = verified.unwrap_or_else(|e| panic!("{comment}: {e}"));
+            assert_eq!(
+                verified.signature_algorithm,
+                "DSTU 4145-2002 with GOST 34.311-95"
+            );
+        }
+    }
+    assert_eq!(seen, 5);
+}
+
+/// The eContent OCTET STRING of an attached signature.
+fn encapsulated_content(p7: &[u8]) -> Vec<u8> {
+    let parsed = crate::signed_data::parse_cms(p7).unwrap();
+    crate::signed_data::octets(parsed.encap.econtent.as_ref().unwrap()).unwrap()
+}
