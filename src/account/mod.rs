@@ -4,8 +4,7 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{FromRef, Path, Request, State};
-use axum::http::header::{LOCATION, SET_COOKIE};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::header::SET_COOKIE;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -17,6 +16,7 @@ use crate::http::cookies::{self, CookieKind};
 use crate::http::csrf::{self, CsrfForm, TokenOnly};
 use crate::http::error::AppError;
 use crate::http::pages::PageChrome;
+use crate::http::pages::{header_value, see_other};
 use crate::http::signed_in::CurrentSession;
 use crate::provider::Providers;
 use crate::session::{RevokedBy, Session, Whom, history, listing};
@@ -126,7 +126,9 @@ pub async fn me_page(
     };
     let mut response = Html(page.render().map_err(anyhow::Error::new)?).into_response();
     if let Some(cookie) = token.set_cookie {
-        response.headers_mut().append(SET_COOKIE, header(&cookie)?);
+        response
+            .headers_mut()
+            .append(SET_COOKIE, header_value(&cookie)?);
     }
     crate::http::pages::no_store(&mut response);
     Ok(response)
@@ -196,7 +198,7 @@ pub async fn end_one(
     if id == session.id {
         return signed_out(&web);
     }
-    redirect(&format!("{}?notice=ended", web.settings.server.path("/me")))
+    see_other(&format!("{}?notice=ended", web.settings.server.path("/me")))
 }
 
 /// Ends every session of the signed-in person, this one included.
@@ -215,22 +217,12 @@ pub async fn end_all(
 
 fn signed_out(web: &Web) -> Result<Response, AppError> {
     let server = &web.settings.server;
-    let mut response = redirect(&format!("{}?notice=logged_out", server.path("/login")))?;
+    let mut response = see_other(&format!("{}?notice=logged_out", server.path("/login")))?;
     response.headers_mut().append(
         SET_COOKIE,
-        header(&cookies::clear(server, CookieKind::Session))?,
+        header_value(&cookies::clear(server, CookieKind::Session))?,
     );
     Ok(response)
-}
-
-fn redirect(to: &str) -> Result<Response, AppError> {
-    let mut response = StatusCode::SEE_OTHER.into_response();
-    response.headers_mut().insert(LOCATION, header(to)?);
-    Ok(response)
-}
-
-fn header(value: &str) -> Result<HeaderValue, AppError> {
-    HeaderValue::from_str(value).map_err(|e| AppError::Internal(anyhow::Error::new(e)))
 }
 
 /// Times on the page are UTC, said so: the gateway has no time zone database.

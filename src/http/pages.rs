@@ -109,3 +109,15 @@ pub fn no_store(response: &mut Response) {
         .headers_mut()
         .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
 }
+
+/// A 303 to `to` (after a form post, or sending a browser on).
+pub fn see_other(to: &str) -> Result<Response, AppError> {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    response.headers_mut().insert(LOCATION, header_value(to)?);
+    Ok(response)
+}
+
+/// A header value kepgate built itself; one that is not valid is a bug, hence a 500.
+pub fn header_value(value: &str) -> Result<HeaderValue, AppError> {
+    HeaderValue::from_str(value).map_err(|e| AppError::Internal(anyhow::Error::new(e)))
+}

@@ -3,7 +3,7 @@
 //! [`sign_in_required`] for the cabinet's space, where API clients get 401 instead.
 
 use axum::extract::{FromRef, FromRequestParts};
-use axum::http::header::{ACCEPT, LOCATION, REFERER};
+use axum::http::header::{ACCEPT, REFERER};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -45,7 +45,10 @@ where
         } else {
             form_page(parts, server)
         };
-        Err(see_other(&login_location(server, &back, expired)))
+        Err(
+            super::pages::see_other(&login_location(server, &back, expired))
+                .unwrap_or_else(IntoResponse::into_response),
+        )
     }
 }
 
@@ -74,7 +77,8 @@ pub fn sign_in_required(server: &ServerSettings, parts: &Parts, expired: bool) -
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("text/html"));
     if parts.method == Method::GET && accepts_html {
-        return see_other(&login_location(server, &here(parts), expired));
+        return super::pages::see_other(&login_location(server, &here(parts), expired))
+            .unwrap_or_else(IntoResponse::into_response);
     }
     let mut response = (
         StatusCode::UNAUTHORIZED,
@@ -121,12 +125,4 @@ fn form_page(parts: &Parts, server: &ServerSettings) -> ReturnPath {
             ReturnPath::parse(&path).ok()
         })
         .unwrap_or_else(ReturnPath::root)
-}
-
-fn see_other(location: &str) -> Response {
-    let mut response = StatusCode::SEE_OTHER.into_response();
-    if let Ok(value) = HeaderValue::from_str(location) {
-        response.headers_mut().insert(LOCATION, value);
-    }
-    response
 }

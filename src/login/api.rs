@@ -11,11 +11,12 @@ use uuid::Uuid;
 
 use super::completion::{Completed, complete};
 use super::context::LoginContext;
-use super::form::{BeginError, begin, header, provider_error_text};
+use super::form::{BeginError, begin, provider_error_text};
 use super::pending;
 use crate::http::client_addr::ClientAddr;
 use crate::http::csrf;
 use crate::http::error::AppError;
+use crate::http::pages::header_value;
 use crate::language::Lang;
 use crate::return_path::ReturnPath;
 
@@ -88,7 +89,9 @@ pub async fn api_start(
                 })),
             )
                 .into_response();
-            response.headers_mut().append(SET_COOKIE, header(&cookie)?);
+            response
+                .headers_mut()
+                .append(SET_COOKIE, header_value(&cookie)?);
             Ok(response)
         }
         Err(BeginError::Provider(e)) => {
@@ -125,7 +128,9 @@ pub async fn api_complete(
         } => {
             let mut response = Json(json!({ "return_path": return_path.as_str() })).into_response();
             for cookie in cookies {
-                response.headers_mut().append(SET_COOKIE, header(&cookie)?);
+                response
+                    .headers_mut()
+                    .append(SET_COOKIE, header_value(&cookie)?);
             }
             Ok(response)
         }

@@ -9,7 +9,7 @@ use axum::response::Response;
 use uuid::Uuid;
 
 use super::context::LoginContext;
-use super::form::{binding_cookie, binding_hash, header, redirect};
+use super::form::{binding_cookie, binding_hash};
 use super::pending::{self, PendingLogin, PendingLoginId, PendingState};
 use super::waiting::render_wait;
 use crate::http::client_addr::ClientAddr;
@@ -17,6 +17,7 @@ use crate::http::cookies::{self, CookieKind};
 use crate::http::csrf::{CsrfForm, TokenOnly};
 use crate::http::error::AppError;
 use crate::http::pages::{PageChrome, no_store};
+use crate::http::pages::{header_value, see_other};
 use crate::return_path::ReturnPath;
 use crate::session::{self, NewSession, SessionToken};
 
@@ -35,9 +36,11 @@ pub async fn complete_form(
             return_path,
             cookies,
         } => {
-            let mut response = redirect(return_path.as_str())?;
+            let mut response = see_other(return_path.as_str())?;
             for cookie in cookies {
-                response.headers_mut().append(SET_COOKIE, header(&cookie)?);
+                response
+                    .headers_mut()
+                    .append(SET_COOKIE, header_value(&cookie)?);
             }
             no_store(&mut response);
             Ok(response)
@@ -167,10 +170,10 @@ pub async fn logout(
             .end(session::Whom::Token(&token), session::RevokedBy::Logout)
             .await?;
     }
-    let mut response = redirect(&format!("{}?notice=logged_out", server.path("/login")))?;
+    let mut response = see_other(&format!("{}?notice=logged_out", server.path("/login")))?;
     response.headers_mut().append(
         SET_COOKIE,
-        header(&cookies::clear(server, CookieKind::Session))?,
+        header_value(&cookies::clear(server, CookieKind::Session))?,
     );
     Ok(response)
 }

@@ -5,8 +5,8 @@ use std::net::IpAddr;
 
 use askama::Template;
 use axum::extract::{Query, Request, State};
-use axum::http::header::{LOCATION, SET_COOKIE, USER_AGENT};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::header::{SET_COOKIE, USER_AGENT};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -20,6 +20,7 @@ use crate::http::cookies::{self, CookieKind};
 use crate::http::csrf::{self, CsrfForm};
 use crate::http::error::AppError;
 use crate::http::pages::{PageChrome, no_store};
+use crate::http::pages::{header_value, see_other};
 use crate::language::Lang;
 use crate::provider::ProviderError;
 use crate::return_path::ReturnPath;
@@ -129,7 +130,9 @@ fn render_login(
     };
     let mut response = (status, Html(page.render().map_err(anyhow::Error::new)?)).into_response();
     if let Some(cookie) = token.set_cookie {
-        response.headers_mut().append(SET_COOKIE, header(&cookie)?);
+        response
+            .headers_mut()
+            .append(SET_COOKIE, header_value(&cookie)?);
     }
     no_store(&mut response);
     Ok(response)
@@ -178,10 +181,10 @@ pub async fn start_form(
     .await
     {
         Ok((started, binding_cookie)) => {
-            let mut response = redirect(&server.path(&format!("/login/wait/{}", started.id)))?;
+            let mut response = see_other(&server.path(&format!("/login/wait/{}", started.id)))?;
             response
                 .headers_mut()
-                .append(SET_COOKIE, header(&binding_cookie)?);
+                .append(SET_COOKIE, header_value(&binding_cookie)?);
             Ok(response)
         }
         Err(BeginError::Provider(e)) => {
@@ -311,16 +314,6 @@ pub(super) async fn own_pending(
 }
 
 // ---------- small pieces ----------
-
-pub(super) fn redirect(to: &str) -> Result<Response, AppError> {
-    let mut response = StatusCode::SEE_OTHER.into_response();
-    response.headers_mut().insert(LOCATION, header(to)?);
-    Ok(response)
-}
-
-pub(super) fn header(value: &str) -> Result<HeaderValue, AppError> {
-    HeaderValue::from_str(value).map_err(|e| AppError::Internal(anyhow::Error::new(e)))
-}
 
 pub(super) fn url_encode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()

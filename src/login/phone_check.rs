@@ -14,7 +14,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::header::{LOCATION, SET_COOKIE, USER_AGENT};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 use time::OffsetDateTime;
@@ -26,6 +26,7 @@ use super::qr_link::{Freshness, QrToken};
 use crate::http::client_addr::ClientAddr;
 use crate::http::csrf::{self, CsrfForm};
 use crate::http::error::AppError;
+use crate::http::pages::header_value;
 use crate::http::pages::{PageChrome, no_store};
 use crate::session::history;
 
@@ -164,7 +165,9 @@ fn render_check(
     };
     let mut response = Html(page.render().map_err(anyhow::Error::new)?).into_response();
     if let Some(cookie) = csrf.set_cookie {
-        response.headers_mut().append(SET_COOKIE, header(&cookie)?);
+        response
+            .headers_mut()
+            .append(SET_COOKIE, header_value(&cookie)?);
     }
     // The right code answers with a redirect to the provider's app link. Browsers apply
     // `form-action` to redirects after a form post (Chromium blocked it: found by the e2e test),
@@ -178,7 +181,7 @@ fn render_check(
     );
     response
         .headers_mut()
-        .insert("content-security-policy", header(&csp)?);
+        .insert("content-security-policy", header_value(&csp)?);
     no_store(&mut response);
     Ok(response)
 }
@@ -324,13 +327,11 @@ fn notice(
 
 fn to_provider(deeplink: &str) -> Result<Response, AppError> {
     let mut response = StatusCode::SEE_OTHER.into_response();
-    response.headers_mut().insert(LOCATION, header(deeplink)?);
+    response
+        .headers_mut()
+        .insert(LOCATION, header_value(deeplink)?);
     no_store(&mut response);
     Ok(response)
-}
-
-fn header(value: &str) -> Result<HeaderValue, AppError> {
-    HeaderValue::from_str(value).map_err(|e| AppError::Internal(anyhow::Error::new(e)))
 }
 
 fn user_agent(headers: &HeaderMap) -> Option<String> {

@@ -14,11 +14,12 @@ use futures_util::stream::Stream;
 use uuid::Uuid;
 
 use super::context::LoginContext;
-use super::form::{header, own_pending, url_encode};
+use super::form::{own_pending, url_encode};
 use super::pending::{PendingLogin, PendingLoginId, PendingState};
 use super::status_stream::{StatusStream, status_text};
 use crate::http::csrf;
 use crate::http::error::AppError;
+use crate::http::pages::header_value;
 use crate::http::pages::{PageChrome, no_store};
 use crate::language::Lang;
 
@@ -111,7 +112,9 @@ pub(super) fn render_wait(
     };
     let mut response = (status, Html(page.render().map_err(anyhow::Error::new)?)).into_response();
     if let Some(cookie) = token.set_cookie {
-        response.headers_mut().append(SET_COOKIE, header(&cookie)?);
+        response
+            .headers_mut()
+            .append(SET_COOKIE, header_value(&cookie)?);
     }
     no_store(&mut response);
     Ok(response)

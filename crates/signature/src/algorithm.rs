@@ -12,16 +12,43 @@ use crate::oids;
 /// Signature schemes we can check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum SigScheme {
-    Ecdsa(HashAlg),
-    RsaPkcs1(HashAlg),
+    Ecdsa(Sha2),
+    RsaPkcs1(Sha2),
     /// Always with GOST 34.311; the OID also says the byte order of key and signature.
     Dstu4145(ByteOrder),
+}
+
+/// The hashes ECDSA and RSA signatures are checked with here (never GOST 34.311).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Sha2 {
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+impl Sha2 {
+    fn of(h: HashAlg) -> Option<Self> {
+        match h {
+            HashAlg::Sha256 => Some(Sha2::Sha256),
+            HashAlg::Sha384 => Some(Sha2::Sha384),
+            HashAlg::Sha512 => Some(Sha2::Sha512),
+            HashAlg::Gost34311 => None,
+        }
+    }
+
+    fn hash(self) -> HashAlg {
+        match self {
+            Sha2::Sha256 => HashAlg::Sha256,
+            Sha2::Sha384 => HashAlg::Sha384,
+            Sha2::Sha512 => HashAlg::Sha512,
+        }
+    }
 }
 
 impl SigScheme {
     fn hash(self) -> HashAlg {
         match self {
-            SigScheme::Ecdsa(h) | SigScheme::RsaPkcs1(h) => h,
+            SigScheme::Ecdsa(h) | SigScheme::RsaPkcs1(h) => h.hash(),
             SigScheme::Dstu4145(_) => HashAlg::Gost34311,
         }
     }
@@ -44,12 +71,12 @@ pub(crate) fn oid_name(oid: &ObjectIdentifier) -> String {
 /// Scheme of an X.509 signatureAlgorithm (hash is implied by the OID).
 pub(crate) fn cert_scheme(alg: &AlgorithmIdentifierOwned) -> Result<SigScheme, VerifyError> {
     Ok(match alg.oid {
-        oids::ECDSA_SHA256 => SigScheme::Ecdsa(HashAlg::Sha256),
-        oids::ECDSA_SHA384 => SigScheme::Ecdsa(HashAlg::Sha384),
-        oids::ECDSA_SHA512 => SigScheme::Ecdsa(HashAlg::Sha512),
-        oids::SHA256_RSA => SigScheme::RsaPkcs1(HashAlg::Sha256),
-        oids::SHA384_RSA => SigScheme::RsaPkcs1(HashAlg::Sha384),
-        oids::SHA512_RSA => SigScheme::RsaPkcs1(HashAlg::Sha512),
+        oids::ECDSA_SHA256 => SigScheme::Ecdsa(Sha2::Sha256),
+        oids::ECDSA_SHA384 => SigScheme::Ecdsa(Sha2::Sha384),
+        oids::ECDSA_SHA512 => SigScheme::Ecdsa(Sha2::Sha512),
+        oids::SHA256_RSA => SigScheme::RsaPkcs1(Sha2::Sha256),
+        oids::SHA384_RSA => SigScheme::RsaPkcs1(Sha2::Sha384),
+        oids::SHA512_RSA => SigScheme::RsaPkcs1(Sha2::Sha512),
         oids::DSTU4145_LE => SigScheme::Dstu4145(ByteOrder::Little),
         oids::DSTU4145_BE => SigScheme::Dstu4145(ByteOrder::Big),
         other => return Err(unsupported(format!("signature {}", oid_name(&other)))),
@@ -64,8 +91,20 @@ pub(crate) fn signer_scheme(
     let digest = HashAlg::from_oid(&digest_alg.oid)
         .ok_or_else(|| unsupported(format!("digest {}", oid_name(&digest_alg.oid))));
     let scheme = match sig_alg.oid {
-        oids::EC_PUBLIC_KEY => SigScheme::Ecdsa(digest?),
-        oids::RSA_ENCRYPTION => SigScheme::RsaPkcs1(digest?),
+        oids::EC_PUBLIC_KEY | oids::RSA_ENCRYPTION => {
+            let sha2 = Sha2::of(digest?).ok_or_else(|| {
+                unsupported(format!(
+                    "digest {} combined with signature {}",
+                    oid_name(&digest_alg.oid),
+                    oid_name(&sig_alg.oid)
+                ))
+            })?;
+            if sig_alg.oid == oids::EC_PUBLIC_KEY {
+                SigScheme::Ecdsa(sha2)
+            } else {
+                SigScheme::RsaPkcs1(sha2)
+            }
+        }
         _ => {
             let s = cert_scheme(sig_alg)?;
             if s.hash() != digest? {
@@ -101,49 +140,44 @@ pub(crate) fn verify_with_key(
                 UnparsedPublicKey,
             };
             let algorithm = match h {
-                HashAlg::Sha256 => &ECDSA_P256_SHA256_ASN1,
-                HashAlg::Sha384 => &ECDSA_P256_SHA384_ASN1,
-                HashAlg::Sha512 => &ECDSA_P256_SHA512_ASN1,
-                HashAlg::Gost34311 => return Err(unsupported("ECDSA with GOST 34.311")),
+                Sha2::Sha256 => &ECDSA_P256_SHA256_ASN1,
+                Sha2::Sha384 => &ECDSA_P256_SHA384_ASN1,
+                Sha2::Sha512 => &ECDSA_P256_SHA512_ASN1,
             };
             UnparsedPublicKey::new(algorithm, key_bytes)
                 .verify(data, sig)
                 .map_err(|_| VerifyError::BadSignature("ECDSA P-256 check failed".into()))?;
             Ok(match h {
-                HashAlg::Sha256 => "ECDSA P-256 with SHA-256",
-                HashAlg::Sha384 => "ECDSA P-256 with SHA-384",
-                HashAlg::Sha512 | HashAlg::Gost34311 => "ECDSA P-256 with SHA-512",
+                Sha2::Sha256 => "ECDSA P-256 with SHA-256",
+                Sha2::Sha384 => "ECDSA P-256 with SHA-384",
+                Sha2::Sha512 => "ECDSA P-256 with SHA-512",
             })
-        }
-        (SigScheme::Ecdsa(HashAlg::Gost34311), _)
-        | (SigScheme::RsaPkcs1(HashAlg::Gost34311), _) => {
-            Err(unsupported("GOST 34.311 with a non-DSTU signature"))
         }
         (SigScheme::Ecdsa(h), KeyAlgorithm::EcdsaP384) => {
             let vk = p384::ecdsa::VerifyingKey::from_sec1_bytes(key_bytes).map_err(|e| bad(&e))?;
             let s = p384::ecdsa::Signature::from_der(sig).map_err(|e| bad(&e))?;
-            vk.verify_prehash(&h.digest(data), &s)
+            vk.verify_prehash(&h.hash().digest(data), &s)
                 .map_err(|_| VerifyError::BadSignature("ECDSA P-384 check failed".into()))?;
             Ok(match h {
-                HashAlg::Sha256 => "ECDSA P-384 with SHA-256",
-                HashAlg::Sha384 => "ECDSA P-384 with SHA-384",
-                HashAlg::Sha512 | HashAlg::Gost34311 => "ECDSA P-384 with SHA-512",
+                Sha2::Sha256 => "ECDSA P-384 with SHA-256",
+                Sha2::Sha384 => "ECDSA P-384 with SHA-384",
+                Sha2::Sha512 => "ECDSA P-384 with SHA-512",
             })
         }
         (SigScheme::RsaPkcs1(h), KeyAlgorithm::Rsa) => {
             use rsa::pkcs1::DecodeRsaPublicKey;
             let pk = rsa::PublicKey::from_pkcs1_der(key_bytes).map_err(|e| bad(&e))?;
             let scheme = match h {
-                HashAlg::Sha256 => rsa::Pkcs1v15Sign::new::<sha2::Sha256>(),
-                HashAlg::Sha384 => rsa::Pkcs1v15Sign::new::<sha2::Sha384>(),
-                HashAlg::Sha512 | HashAlg::Gost34311 => rsa::Pkcs1v15Sign::new::<sha2::Sha512>(),
+                Sha2::Sha256 => rsa::Pkcs1v15Sign::new::<sha2::Sha256>(),
+                Sha2::Sha384 => rsa::Pkcs1v15Sign::new::<sha2::Sha384>(),
+                Sha2::Sha512 => rsa::Pkcs1v15Sign::new::<sha2::Sha512>(),
             };
-            pk.verify(scheme, &h.digest(data), sig)
+            pk.verify(scheme, &h.hash().digest(data), sig)
                 .map_err(|_| VerifyError::BadSignature("RSA PKCS#1 v1.5 check failed".into()))?;
             Ok(match h {
-                HashAlg::Sha256 => "RSA PKCS#1 v1.5 with SHA-256",
-                HashAlg::Sha384 => "RSA PKCS#1 v1.5 with SHA-384",
-                HashAlg::Sha512 | HashAlg::Gost34311 => "RSA PKCS#1 v1.5 with SHA-512",
+                Sha2::Sha256 => "RSA PKCS#1 v1.5 with SHA-256",
+                Sha2::Sha384 => "RSA PKCS#1 v1.5 with SHA-384",
+                Sha2::Sha512 => "RSA PKCS#1 v1.5 with SHA-512",
             })
         }
         (SigScheme::Dstu4145(order), KeyAlgorithm::Dstu4145Le | KeyAlgorithm::Dstu4145Be) => {
