@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 
 use crate::config::{Defaults, ProviderSettings, Settings};
 use crate::provider::diia::DiiaProvider;
-use crate::startup::{Application, load_trust_list, shutdown_signal};
+use crate::startup::{Application, load_trust_files, shutdown_signal};
 use crate::{database, telemetry};
 
 #[derive(Debug, Parser)]
@@ -175,8 +175,8 @@ pub async fn run(cli: Cli) -> ExitCode {
 
 fn check_config(settings: &Settings) -> ExitCode {
     // Loading the trust files is part of the check: a path typo must show now, not at start.
-    let trust = match load_trust_list(&settings.trust.files) {
-        Ok(trust) => trust,
+    let (trust, reports) = match load_trust_files(&settings.trust.files) {
+        Ok(loaded) => loaded,
         Err(e) => {
             eprintln!("kepgate: configuration error:\n{e:#}");
             return ExitCode::from(2);
@@ -188,6 +188,12 @@ fn check_config(settings: &Settings) -> ExitCode {
     println!("  providers and phones: {}", server.public_base_url());
     println!("  kepgate routes under: {}", server.route_prefix);
     println!("  trusted CA certificates: {}", trust.len());
+    for (path, report) in &reports {
+        println!("    {}: {}", path.display(), report.summary());
+        for entry in report.skipped.iter().chain(&report.unusable_keys) {
+            println!("      entry {}: {}", entry.index, entry.reason);
+        }
+    }
     for (id, provider) in &settings.providers {
         let common = provider.common();
         let kind = match provider {

@@ -15,7 +15,7 @@ use crate::clock::{SharedClock, SystemClock};
 use crate::config::Settings;
 use crate::database;
 use crate::http;
-use crate::signature::TrustList;
+use crate::signature::{LoadReport, TrustList};
 
 pub struct Application {
     listener: TcpListener,
@@ -214,9 +214,18 @@ async fn serve(
     closed_tx.closed().await;
 }
 
-/// Loads every trust file (PEM or PKCS#7), saying what each contained and what was skipped.
+/// Loads every trust file (PEM or PKCS#7), logging what each contained by algorithm and curve,
+/// and what was skipped or cannot verify anything.
 pub fn load_trust_list(files: &[std::path::PathBuf]) -> anyhow::Result<TrustList> {
+    Ok(load_trust_files(files)?.0)
+}
+
+/// As [`load_trust_list`], also returning each file's report (for `check-config`).
+pub fn load_trust_files(
+    files: &[std::path::PathBuf],
+) -> anyhow::Result<(TrustList, Vec<(std::path::PathBuf, LoadReport)>)> {
     let mut all = TrustList::new();
+    let mut reports = Vec::new();
     for path in files {
         let bytes = std::fs::read(path)
             .with_context(|| format!("trust.files: cannot read {}", path.display()))?;
@@ -234,14 +243,20 @@ pub fn load_trust_list(files: &[std::path::PathBuf]) -> anyhow::Result<TrustList
             rsa = report.rsa,
             duplicates = report.duplicates,
             skipped = report.skipped.len(),
-            "trust list loaded"
+            unusable = report.unusable_keys.len(),
+            "trust list loaded: {}",
+            report.summary()
         );
         for skipped in &report.skipped {
             tracing::warn!(file = %path.display(), index = skipped.index, reason = %skipped.reason, "trust list entry skipped");
         }
+        for unusable in &report.unusable_keys {
+            tracing::warn!(file = %path.display(), index = unusable.index, reason = %unusable.reason, "trust list entry loaded, but its key cannot verify signatures");
+        }
         all.merge(list);
+        reports.push((path.clone(), report));
     }
-    Ok(all)
+    Ok((all, reports))
 }
 
 /// Resolves on SIGINT or SIGTERM.

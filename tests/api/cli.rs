@@ -240,3 +240,28 @@ fn the_documented_example_configuration_is_valid() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn check_config_counts_the_national_trust_list_by_algorithm_and_curve() {
+    let bundle = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/ua-trust/CACertificates.p7b"
+    );
+    let (ok, _, stdout, stderr) = check_config(
+        Some(&format!(
+            "[server]\nbase_url = \"https://intranet.example.ua/\"\n[trust]\nfiles = [\"{bundle}\"]\n"
+        )),
+        &[],
+    );
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("trusted CA certificates: 638"), "{stdout}");
+    assert!(
+        stdout.contains("DSTU 4145 410 (M257 337, M431 72), ECDSA 116, RSA 112"),
+        "{stdout}"
+    );
+    // The one key kepgate cannot use is named with its reason, not silently dropped.
+    assert!(
+        stdout.contains("entry 280: DSTU 4145 parameters name an S-box other than DKE №1"),
+        "{stdout}"
+    );
+}

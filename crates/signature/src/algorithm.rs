@@ -181,11 +181,7 @@ pub(crate) fn verify_with_key(
             })
         }
         (SigScheme::Dstu4145(order), KeyAlgorithm::Dstu4145Le | KeyAlgorithm::Dstu4145Be) => {
-            let params = spki.algorithm.parameters.as_ref().ok_or_else(|| {
-                VerifyError::BadSignature("DSTU 4145 key without parameters".into())
-            })?;
-            let params = der::Encode::to_der(params).map_err(|e| bad(&e))?;
-            let key = DstuKey::from_spki_parts(&params, key_bytes, order).map_err(|e| bad(&e))?;
+            let key = dstu_key(spki, order).map_err(|e| VerifyError::BadSignature(e))?;
             key.verify(data, sig).map_err(|e| {
                 VerifyError::BadSignature(format!(
                     "DSTU 4145 {} check failed: {e}",
@@ -209,4 +205,19 @@ pub(crate) fn verify_with_key(
             oid_name(&spki.algorithm.oid)
         ))),
     }
+}
+
+/// The DSTU 4145 key of `spki`, validated (curve known, point on it, right order).
+pub(crate) fn dstu_key(
+    spki: &SubjectPublicKeyInfoOwned,
+    order: ByteOrder,
+) -> Result<DstuKey, String> {
+    let params = spki
+        .algorithm
+        .parameters
+        .as_ref()
+        .ok_or("DSTU 4145 key without parameters")?;
+    let params = der::Encode::to_der(params).map_err(|e| e.to_string())?;
+    DstuKey::from_spki_parts(&params, spki.subject_public_key.raw_bytes(), order)
+        .map_err(|e| e.to_string())
 }

@@ -78,7 +78,10 @@ fn check_ca(issuer: &ParsedCert, below: usize) -> Result<(), VerifyError> {
     Ok(())
 }
 
-fn verify_cert_signature(child: &ParsedCert, issuer: &ParsedCert) -> Result<(), VerifyError> {
+pub(crate) fn verify_cert_signature(
+    child: &ParsedCert,
+    issuer: &ParsedCert,
+) -> Result<(), VerifyError> {
     let scheme = cert_scheme(child.cert.signature_algorithm())?;
     let mut sig = child
         .cert

@@ -17,6 +17,8 @@ mod hash_alg;
 pub mod identity;
 mod key_algorithm;
 pub mod names;
+#[cfg(test)]
+mod national_bundle_tests;
 pub mod oids;
 mod parsed_cert;
 mod signed_data;

@@ -1,10 +1,12 @@
 //! Trust anchors: the national list of qualified CA certificates (CACertificates.p7b) and/or PEM.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use serde::Serialize;
 use x509_cert::Certificate;
 
+use crate::algorithm::dstu_key;
+use crate::dstu4145::ByteOrder;
 use crate::key_algorithm::KeyAlgorithm;
 use crate::oids;
 use crate::parsed_cert::ParsedCert;
@@ -32,6 +34,12 @@ pub struct LoadReport {
     pub ecdsa_p384: usize,
     pub rsa: usize,
     pub other: usize,
+    /// DSTU 4145 keys by standard curve ("M257", …; explicit parameters count as the curve they
+    /// equal).
+    pub dstu4145_curves: BTreeMap<&'static str, usize>,
+    /// Loaded, but their key cannot check a signature (e.g. DSTU 4145 parameters that match no
+    /// standard curve): nothing they issued will verify.
+    pub unusable_keys: Vec<SkippedEntry>,
     /// Byte-identical repeats of an already loaded certificate (not stored twice).
     pub duplicates: usize,
     pub skipped: Vec<SkippedEntry>,
@@ -55,6 +63,41 @@ impl LoadReport {
             KeyAlgorithm::Rsa => self.rsa += 1,
             KeyAlgorithm::Other => self.other += 1,
         }
+    }
+}
+
+impl LoadReport {
+    /// One line for logs and `check-config`, e.g. "638 entries: 638 loaded — DSTU 4145 410
+    /// (M257 337, M431 72), ECDSA 116, RSA 112; 1 key unusable".
+    pub fn summary(&self) -> String {
+        let curves: Vec<String> = self
+            .dstu4145_curves
+            .iter()
+            .map(|(name, n)| format!("{name} {n}"))
+            .collect();
+        let mut line = format!(
+            "{} entries: {} loaded — DSTU 4145 {}",
+            self.entries,
+            self.loaded,
+            self.dstu4145_le + self.dstu4145_be
+        );
+        if !curves.is_empty() {
+            line += &format!(" ({})", curves.join(", "));
+        }
+        line += &format!(", ECDSA {}, RSA {}", self.ecdsa, self.rsa);
+        if self.other > 0 {
+            line += &format!(", other {}", self.other);
+        }
+        for (n, what) in [
+            (self.duplicates, "duplicate"),
+            (self.skipped.len(), "skipped"),
+            (self.unusable_keys.len(), "with an unusable key"),
+        ] {
+            if n > 0 {
+                line += &format!("; {n} {what}");
+            }
+        }
+        line
     }
 }
 
@@ -159,10 +202,25 @@ impl TrustList {
             report.duplicates += 1;
             return;
         }
-        match self.add_der(der) {
-            Ok(alg) => report.count(alg),
-            Err(reason) => report.skipped.push(SkippedEntry { index, reason }),
+        let pc = match ParsedCert::parse(der) {
+            Ok(pc) => pc,
+            Err(reason) => return report.skipped.push(SkippedEntry { index, reason }),
+        };
+        let alg = pc.key_algorithm();
+        report.count(alg);
+        let order = match alg {
+            KeyAlgorithm::Dstu4145Le => Some(ByteOrder::Little),
+            KeyAlgorithm::Dstu4145Be => Some(ByteOrder::Big),
+            _ => None,
+        };
+        if let Some(order) = order {
+            match dstu_key(pc.cert.tbs_certificate().subject_public_key_info(), order) {
+                Ok(key) => *report.dstu4145_curves.entry(key.curve_name()).or_default() += 1,
+                Err(reason) => report.unusable_keys.push(SkippedEntry { index, reason }),
+            }
         }
+        self.seen.insert(pc.der.clone());
+        self.certs.push(pc);
     }
 
     /// Adds every certificate of `other` not already present.
@@ -199,6 +257,11 @@ impl TrustList {
     /// Whether this exact certificate is a trust anchor.
     pub fn contains_der(&self, der: &[u8]) -> bool {
         self.seen.contains(der)
+    }
+
+    #[cfg(test)]
+    pub(crate) fn parsed(&self) -> &[ParsedCert] {
+        &self.certs
     }
 
     /// Possible issuers of `child`: same DN, and AKI == SKI when both are present.
@@ -282,6 +345,19 @@ pub(crate) mod tests {
         assert_eq!(report.other, 0);
         // All ECDSA CAs in this bundle use P-256.
         assert_eq!(report.ecdsa_p256, 116);
+        // Every DSTU key but one names a standard curve (by name or by explicit parameters).
+        assert_eq!(report.dstu4145_curves.get("M257"), Some(&337));
+        assert_eq!(report.dstu4145_curves.get("M431"), Some(&72));
+        // The one left is a CA certificate that expired in 2017, with its own S-box for
+        // GOST 34.311 instead of DKE №1; kepgate hashes with DKE №1 only.
+        assert_eq!(report.unusable_keys.len(), 1, "{:?}", report.unusable_keys);
+        assert_eq!(report.unusable_keys[0].index, 280);
+        assert!(report.unusable_keys[0].reason.contains("S-box"));
+        assert_eq!(
+            report.summary(),
+            "638 entries: 638 loaded — DSTU 4145 410 (M257 337, M431 72), ECDSA 116, RSA 112; \
+             1 with an unusable key"
+        );
         assert_eq!(list.len(), report.loaded);
     }
 
