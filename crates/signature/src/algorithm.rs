@@ -181,7 +181,7 @@ pub(crate) fn verify_with_key(
             })
         }
         (SigScheme::Dstu4145(order), KeyAlgorithm::Dstu4145Le | KeyAlgorithm::Dstu4145Be) => {
-            let key = dstu_key(spki, order).map_err(|e| VerifyError::BadSignature(e))?;
+            let key = dstu_key(spki, order).map_err(VerifyError::BadSignature)?;
             key.verify(data, sig).map_err(|e| {
                 VerifyError::BadSignature(format!(
                     "DSTU 4145 {} check failed: {e}",
@@ -220,4 +220,23 @@ pub(crate) fn dstu_key(
     let params = der::Encode::to_der(params).map_err(|e| e.to_string())?;
     DstuKey::from_spki_parts(&params, spki.subject_public_key.raw_bytes(), order)
         .map_err(|e| e.to_string())
+}
+
+/// The signature octets of a certificate's, CRL's or OCSP answer's BIT STRING. A DSTU 4145
+/// signature there is r‖s inside an OCTET STRING inside the BIT STRING; in a SignerInfo the
+/// OCTET STRING is the field itself.
+pub(crate) fn signature_octets(
+    scheme: SigScheme,
+    bits: &der::asn1::BitString,
+) -> Result<&[u8], VerifyError> {
+    let sig = bits
+        .as_bytes()
+        .ok_or_else(|| crate::error::malformed("signature BIT STRING has unused bits"))?;
+    if matches!(scheme, SigScheme::Dstu4145(_)) {
+        return crate::tlv::single(sig)
+            .filter(|t| t.tag == 0x04)
+            .map(|t| t.value)
+            .ok_or_else(|| crate::error::malformed("DSTU 4145 signature is not an OCTET STRING"));
+    }
+    Ok(sig)
 }

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use time::OffsetDateTime;
 use x509_cert::ext::pkix::{BasicConstraints, KeyUsage, KeyUsages};
 
-use crate::algorithm::{SigScheme, cert_scheme, verify_with_key};
+use crate::algorithm::{cert_scheme, signature_octets, verify_with_key};
 use crate::error::{VerifyError, malformed};
 use crate::names::name_to_string;
 use crate::parsed_cert::ParsedCert;
@@ -83,19 +83,7 @@ pub(crate) fn verify_cert_signature(
     issuer: &ParsedCert,
 ) -> Result<(), VerifyError> {
     let scheme = cert_scheme(child.cert.signature_algorithm())?;
-    let mut sig = child
-        .cert
-        .signature()
-        .as_bytes()
-        .ok_or_else(|| malformed("certificate signature has unused bits"))?;
-    // A DSTU 4145 signature in a certificate is r‖s inside an OCTET STRING inside the BIT
-    // STRING; in a SignerInfo the OCTET STRING is the field itself.
-    if matches!(scheme, SigScheme::Dstu4145(_)) {
-        sig = crate::tlv::single(sig)
-            .filter(|t| t.tag == 0x04)
-            .ok_or_else(|| malformed("DSTU 4145 certificate signature is not an OCTET STRING"))?
-            .value;
-    }
+    let sig = signature_octets(scheme, child.cert.signature())?;
     verify_with_key(
         issuer.cert.tbs_certificate().subject_public_key_info(),
         scheme,

@@ -19,6 +19,7 @@ mod key_algorithm;
 pub mod names;
 #[cfg(test)]
 mod national_bundle_tests;
+pub mod ocsp;
 pub mod oids;
 mod parsed_cert;
 mod signed_data;
