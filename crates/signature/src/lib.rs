@@ -10,6 +10,7 @@
 mod algorithm;
 pub mod certificate_identity;
 mod chain;
+pub mod crl;
 pub mod dstu4145;
 mod error;
 pub mod gost34311;
@@ -22,9 +23,12 @@ mod national_bundle_tests;
 pub mod ocsp;
 pub mod oids;
 mod parsed_cert;
+pub mod revocation_sources;
 mod signed_data;
 #[cfg(any(test, feature = "test-ca"))]
 pub mod test_ca;
+#[cfg(test)]
+mod test_pki;
 mod tlv;
 pub mod trust_list;
 pub mod verify;

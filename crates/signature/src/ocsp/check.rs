@@ -169,24 +169,8 @@ impl OcspQuery {
             if !named(&candidate) {
                 continue;
             }
-            let subject = candidate.subject_string();
-            if !self.issuer.could_issue(&candidate)
-                || verify_cert_signature(&candidate, &self.issuer).is_err()
-            {
-                reason = format!("\"{subject}\" was not issued by the certificate's CA");
-                continue;
-            }
-            let eku = candidate
-                .cert
-                .tbs_certificate()
-                .get_extension::<ExtendedKeyUsage>()
-                .map_err(malformed)?;
-            if !eku.is_some_and(|(_, eku)| eku.0.contains(&KP_OCSP_SIGNING)) {
-                reason = format!("\"{subject}\" lacks id-kp-OCSPSigning");
-                continue;
-            }
-            if let Err(e) = check_validity(&candidate, now) {
-                reason = e.to_string();
+            if let Err(why) = delegated_responder(&candidate, &self.issuer, now) {
+                reason = why;
                 continue;
             }
             return Ok(candidate);
@@ -212,6 +196,30 @@ impl OcspQuery {
             })
             .ok_or(OcspError::WrongCertificate)
     }
+}
+
+/// Whether `candidate` may answer for `issuer`'s certificates (RFC 6960 §4.2.2.2): issued by
+/// it, for id-kp-OCSPSigning, valid at `now`.
+pub(crate) fn delegated_responder(
+    candidate: &ParsedCert,
+    issuer: &ParsedCert,
+    now: OffsetDateTime,
+) -> Result<(), String> {
+    let subject = candidate.subject_string();
+    if !issuer.could_issue(candidate) || verify_cert_signature(candidate, issuer).is_err() {
+        return Err(format!(
+            "\"{subject}\" was not issued by the certificate's CA"
+        ));
+    }
+    let eku = candidate
+        .cert
+        .tbs_certificate()
+        .get_extension::<ExtendedKeyUsage>()
+        .map_err(|e| format!("extendedKeyUsage of \"{subject}\": {e}"))?;
+    if !eku.is_some_and(|(_, eku)| eku.0.contains(&KP_OCSP_SIGNING)) {
+        return Err(format!("\"{subject}\" lacks id-kp-OCSPSigning"));
+    }
+    check_validity(candidate, now).map_err(|e| e.to_string())
 }
 
 /// The BasicOCSPResponse of a successful answer.
