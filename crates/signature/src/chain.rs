@@ -126,13 +126,14 @@ impl ChainCtx<'_> {
 }
 
 /// Depth-first search for a path from `cur` to a trust anchor. `depth` = certs already below
-/// `cur` that are CAs (0 when `cur` is the signer).
+/// `cur` that are CAs (0 when `cur` is the signer). Returns the path above `cur`: its issuer
+/// first, the trust anchor last (DER).
 fn extend_chain(
     ctx: &ChainCtx<'_>,
     cur: &ParsedCert,
     depth: usize,
     visited: &mut HashSet<Vec<u8>>,
-) -> Result<(), VerifyError> {
+) -> Result<Vec<Vec<u8>>, VerifyError> {
     if depth + 2 > MAX_CHAIN_LEN {
         return Err(VerifyError::UntrustedChain(format!(
             "no trust anchor within {MAX_CHAIN_LEN} certificates"
@@ -151,7 +152,7 @@ fn extend_chain(
             .and_then(|()| check_ca(anchor, depth))
             .and_then(|()| check_validity(anchor, ctx.at));
         match r {
-            Ok(()) => return Ok(()),
+            Ok(()) => return Ok(vec![anchor.der.clone()]),
             Err(e) => note(e, &mut best),
         }
     }
@@ -166,7 +167,10 @@ fn extend_chain(
             .and_then(|()| extend_chain(ctx, inter, depth + 1, visited));
         visited.remove(&inter.der);
         match r {
-            Ok(()) => return Ok(()),
+            Ok(mut above) => {
+                above.insert(0, inter.der.clone());
+                return Ok(above);
+            }
             Err(e) => note(e, &mut best),
         }
     }
@@ -181,13 +185,14 @@ fn extend_chain(
 }
 
 /// Finds a path from `signer` to a trust anchor, with the other certificates of the CMS as
-/// possible intermediates, everything checked at `at`.
+/// possible intermediates, everything checked at `at`. Returns the certificates above the
+/// signer, its issuer first and the trust anchor last (DER).
 pub(crate) fn chain_to_trust_anchor(
     signer: &ParsedCert,
     certs: &[ParsedCert],
     trust: &TrustList,
     at: OffsetDateTime,
-) -> Result<(), VerifyError> {
+) -> Result<Vec<Vec<u8>>, VerifyError> {
     let intermediates: Vec<ParsedCert> = certs
         .iter()
         .filter(|c| c.der != signer.der)

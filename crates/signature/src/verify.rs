@@ -32,6 +32,10 @@ pub struct VerifiedSignature {
     pub signature_algorithm: &'static str,
     /// Non-fatal problems found while reading the identity (e.g. РНОКПП with a bad check digit).
     pub identity_warnings: Vec<String>,
+    /// The signer's certificate as received, and the verified path above it (its issuer first,
+    /// the trust anchor last): what a revocation check asks about and asks whom.
+    pub signer_der: Vec<u8>,
+    pub issuers: Vec<Vec<u8>>,
 }
 
 /// Verifies the auth signature returned by the signing app.
@@ -80,7 +84,7 @@ pub fn verify_auth_signature(
     let at = signing_time.unwrap_or(now);
     check_signer_usable(signer, at)?;
 
-    chain_to_trust_anchor(signer, &parsed.certs, trust, at)?;
+    let issuers = chain_to_trust_anchor(signer, &parsed.certs, trust, at)?;
 
     let (identity, identity_warnings) =
         identity_from_certificate(&signer.cert).map_err(|e| malformed(e.to_string()))?;
@@ -89,6 +93,8 @@ pub fn verify_auth_signature(
         signing_time,
         signature_algorithm: sig_alg_name,
         identity_warnings,
+        signer_der: signer.der.clone(),
+        issuers,
     })
 }
 
@@ -581,6 +587,9 @@ mod tests {
         let p7s = signer.sign_hash_cades(&h, NOW).unwrap();
         let v = verify_auth_signature(&p7s, &h, &trust, NOW).unwrap();
         assert_eq!(v.identity.issuer_cn.as_deref(), Some("Проміжний КНЕДП"));
+        // The path a revocation check needs: whom to ask about the signer, up to the anchor.
+        assert_eq!(v.signer_der, signer.cert_der());
+        assert_eq!(v.issuers, [sub.cert_der().to_vec(), root.cert_der().to_vec()]);
         // Without the intermediate there is no path to the root.
         let opts = CadesOptions {
             include_chain: false,

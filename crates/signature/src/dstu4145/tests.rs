@@ -413,7 +413,7 @@ fn the_diia_test_chain_verifies_through_the_chain_check() {
     assert_eq!(
         crate::chain::chain_to_trust_anchor(&signer, std::slice::from_ref(&ca), &trust, at)
             .map_err(|e| e.to_string()),
-        Ok(())
+        Ok(vec![ca.der.clone(), root])
     );
     // Without the CA certificate there is no path.
     assert!(crate::chain::chain_to_trust_anchor(&signer, &[], &trust, at).is_err());
