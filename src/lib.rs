@@ -18,6 +18,7 @@ pub mod notifications;
 pub mod provider;
 pub mod proxy;
 pub mod return_path;
+pub mod revocation;
 pub mod session;
 pub mod startup;
 pub mod telemetry;

@@ -24,6 +24,7 @@ mod pages;
 mod processes;
 mod proxy;
 mod qr_relay;
+mod revocation;
 mod sessions;
 mod sign_in;
 mod upstreams;

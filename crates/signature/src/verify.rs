@@ -589,7 +589,10 @@ mod tests {
         assert_eq!(v.identity.issuer_cn.as_deref(), Some("Проміжний КНЕДП"));
         // The path a revocation check needs: whom to ask about the signer, up to the anchor.
         assert_eq!(v.signer_der, signer.cert_der());
-        assert_eq!(v.issuers, [sub.cert_der().to_vec(), root.cert_der().to_vec()]);
+        assert_eq!(
+            v.issuers,
+            [sub.cert_der().to_vec(), root.cert_der().to_vec()]
+        );
         // Without the intermediate there is no path to the root.
         let opts = CadesOptions {
             include_chain: false,

@@ -77,9 +77,20 @@ impl OcspQuery {
         &self.der
     }
 
-    /// The certificate's serial number, as its CA's CRLs and the history name it (hex).
-    pub fn serial_hex(&self) -> String {
-        hex_upper(self.cert_id.serial_number.as_bytes())
+    /// The certificate's serial number (big-endian octets, as in the certificate).
+    pub fn serial(&self) -> &[u8] {
+        self.cert_id.serial_number.as_bytes()
+    }
+
+    /// The issuing CA's subjectPublicKey (BIT STRING contents): with the serial, what names
+    /// this certificate across CA re-issues of the same key.
+    pub fn issuer_key(&self) -> &[u8] {
+        self.issuer
+            .cert
+            .tbs_certificate()
+            .subject_public_key_info()
+            .subject_public_key
+            .raw_bytes()
     }
 }
 
@@ -116,8 +127,4 @@ pub(crate) fn cert_id(
         issuer_key_hash: OctetString::new(digest(key_bits)?).ok()?,
         serial_number: cert.cert.tbs_certificate().serial_number().clone(),
     })
-}
-
-fn hex_upper(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02X}")).collect()
 }

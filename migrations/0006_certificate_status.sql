@@ -1,0 +1,19 @@
+-- Checked OCSP answers about signers' certificates, shared by every replica so that one login
+-- does not cost each replica a responder round trip. Keyed by the issuing CA's key (SHA-256 of
+-- its subjectPublicKey) and the certificate's serial number.
+CREATE TABLE certificate_status (
+    issuer_key_sha256 bytea       NOT NULL,
+    serial            bytea       NOT NULL,
+    status            text        NOT NULL CHECK (status IN ('good', 'revoked')),
+    revoked_at        timestamptz,
+    -- CRLReason code when the CA gave one (1 = keyCompromise, ...).
+    revocation_reason smallint,
+    -- Where the answer came from, e.g. 'ocsp http://ca.example/ocsp'.
+    source            text        NOT NULL,
+    this_update       timestamptz NOT NULL,
+    next_update       timestamptz,
+    checked_at        timestamptz NOT NULL,
+    -- Replicas reuse the answer until then: its nextUpdate, capped by the configured maximum.
+    reuse_until       timestamptz NOT NULL,
+    PRIMARY KEY (issuer_key_sha256, serial)
+);

@@ -1,0 +1,194 @@
+//! The status of a signer's certificate at login: a fresh enough shared answer from PostgreSQL,
+//! else the CA's OCSP responders (from the certificate's Authority Information Access) in turn,
+//! each retried on transport failures and bounded by the timeout; a checked answer is kept for
+//! every replica until its nextUpdate, capped by `cache_max`.
+
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+use time::OffsetDateTime;
+
+use super::responder::{ResponderClient, ResponderError};
+use super::store::{self, CertificateKey};
+use crate::clock::SharedClock;
+use crate::signature::ocsp::{CertStatus, OcspError, OcspQuery};
+use crate::signature::revocation_sources::revocation_sources;
+
+#[derive(Clone, Debug)]
+pub struct CheckerSettings {
+    /// Per responder attempt: connect, send and read.
+    pub timeout: std::time::Duration,
+    /// Further attempts at a responder that could not be reached.
+    pub retries: u32,
+    /// Clock difference tolerated between the responder and us.
+    pub skew: time::Duration,
+    /// The longest a good answer is reused, whatever its nextUpdate says.
+    pub cache_max: time::Duration,
+}
+
+/// What the CA says about the certificate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CertificateStatus {
+    Good {
+        source: String,
+    },
+    Revoked {
+        at: OffsetDateTime,
+        reason: Option<u8>,
+        source: String,
+    },
+}
+
+/// Why no status could be had.
+#[derive(Debug, thiserror::Error)]
+pub enum Unavailable {
+    #[error("the certificate names no OCSP responder")]
+    NoResponder,
+    #[error("OCSP responder {url}: {error}")]
+    Responder { url: String, error: ResponderError },
+    #[error("OCSP responder {url}: {error}")]
+    Answer { url: String, error: OcspError },
+    #[error("OCSP responder {url} does not know the certificate")]
+    Unknown { url: String },
+    #[error("the certificate cannot be asked about: {0}")]
+    Certificate(String),
+    #[error("no randomness for the OCSP nonce: {0}")]
+    Randomness(getrandom::Error),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+impl Unavailable {
+    /// Stable reason code for the login history and metrics.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Unavailable::NoResponder => "ocsp_no_responder",
+            Unavailable::Responder { error, .. } => error.code(),
+            Unavailable::Answer { error, .. } => error.code(),
+            Unavailable::Unknown { .. } => "ocsp_unknown",
+            Unavailable::Certificate(_) => "ocsp_bad_certificate",
+            Unavailable::Randomness(_) | Unavailable::Database(_) => "ocsp_internal",
+        }
+    }
+
+    /// Nobody could be asked or nobody answered — as opposed to an answer that failed its
+    /// checks or said "unknown", which may be an attack and is never waved through.
+    pub fn is_unreachable(&self) -> bool {
+        match self {
+            Unavailable::NoResponder | Unavailable::Responder { .. } => true,
+            Unavailable::Answer { error, .. } => matches!(error, OcspError::NotSuccessful(_)),
+            _ => false,
+        }
+    }
+}
+
+pub struct RevocationChecker {
+    db: PgPool,
+    clock: SharedClock,
+    client: ResponderClient,
+    settings: CheckerSettings,
+}
+
+impl RevocationChecker {
+    pub fn new(db: PgPool, clock: SharedClock, settings: CheckerSettings) -> anyhow::Result<Self> {
+        Ok(Self {
+            client: ResponderClient::new(settings.timeout)?,
+            db,
+            clock,
+            settings,
+        })
+    }
+
+    /// The status of `signer_der` as issued by `issuer_der`.
+    pub async fn status(
+        &self,
+        signer_der: &[u8],
+        issuer_der: &[u8],
+    ) -> Result<CertificateStatus, Unavailable> {
+        let mut nonce = [0u8; 16];
+        getrandom::fill(&mut nonce).map_err(Unavailable::Randomness)?;
+        let query =
+            OcspQuery::new(signer_der, issuer_der, &nonce).map_err(Unavailable::Certificate)?;
+        let key = CertificateKey {
+            issuer_key_sha256: Sha256::digest(query.issuer_key()).to_vec(),
+            serial: query.serial().to_vec(),
+        };
+        if let Some(kept) = store::reusable(&self.db, &key, self.clock.now()).await? {
+            metrics::counter!("kepgate_revocation_checks_total", "outcome" => "cached")
+                .increment(1);
+            return Ok(kept);
+        }
+        let responders = revocation_sources(signer_der)
+            .map_err(Unavailable::Certificate)?
+            .ocsp;
+        let mut failure = Unavailable::NoResponder;
+        for url in responders {
+            match self.ask(&url, &query, &key).await {
+                Ok(status) => return Ok(status),
+                Err(e) => {
+                    tracing::warn!(responder = %url, error = %e, "OCSP responder gave no status");
+                    failure = e;
+                }
+            }
+        }
+        metrics::counter!("kepgate_revocation_checks_total", "outcome" => failure.code())
+            .increment(1);
+        Err(failure)
+    }
+
+    /// One responder: transport failures retried, a checked answer kept and returned.
+    async fn ask(
+        &self,
+        url: &str,
+        query: &OcspQuery,
+        key: &CertificateKey,
+    ) -> Result<CertificateStatus, Unavailable> {
+        let mut attempt = 0;
+        let bytes = loop {
+            match self.client.ask(url, query.to_der()).await {
+                Ok(bytes) => break bytes,
+                Err(error) if attempt >= self.settings.retries => {
+                    return Err(Unavailable::Responder {
+                        url: url.to_owned(),
+                        error,
+                    });
+                }
+                Err(_) => attempt += 1,
+            }
+        };
+        let now = self.clock.now();
+        let answer = query
+            .check(&bytes, now, self.settings.skew)
+            .map_err(|error| Unavailable::Answer {
+                url: url.to_owned(),
+                error,
+            })?;
+        let source = format!("ocsp {url}");
+        let status = match answer.status {
+            CertStatus::Good => CertificateStatus::Good { source },
+            CertStatus::Revoked { at, reason } => CertificateStatus::Revoked { at, reason, source },
+            CertStatus::Unknown => {
+                return Err(Unavailable::Unknown {
+                    url: url.to_owned(),
+                });
+            }
+        };
+        let cap = now + self.settings.cache_max;
+        let reuse_until = answer.next_update.map_or(now, |next| next.min(cap));
+        store::keep(
+            &self.db,
+            key,
+            &status,
+            answer.this_update,
+            answer.next_update,
+            now,
+            reuse_until,
+        )
+        .await?;
+        let outcome = match status {
+            CertificateStatus::Good { .. } => "good",
+            CertificateStatus::Revoked { .. } => "revoked",
+        };
+        metrics::counter!("kepgate_revocation_checks_total", "outcome" => outcome).increment(1);
+        Ok(status)
+    }
+}

@@ -1,0 +1,271 @@
+//! The certificate-status check against an independent OCSP responder: OpenSSL's `ocsp -port`
+//! over an `index.txt`, a real process on a random port, with certificates OpenSSL made whose
+//! Authority Information Access names it. Answers land in PostgreSQL for every replica.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use kepgate::clock::SystemClock;
+use kepgate::config::DatabaseSettings;
+use kepgate::revocation::{CertificateStatus, CheckerSettings, RevocationChecker, Unavailable};
+use secrecy::SecretString;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+use crate::helpers::{free_port, fresh_database_url};
+use crate::processes::KillOnDrop;
+
+struct Ca {
+    dir: PathBuf,
+    port: u16,
+}
+
+impl Drop for Ca {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn openssl(dir: &Path, args: &str) {
+    let out = Command::new("openssl")
+        .args(args.split_whitespace())
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "openssl {args}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+impl Ca {
+    /// A CA and three leaves (1001 good, 1002 revoked, 1003 not in the index) naming
+    /// `http://127.0.0.1:<port>/` as their OCSP responder.
+    fn new() -> Ca {
+        let dir = std::env::temp_dir().join(format!("kepgate-ocsp-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let port = free_port();
+        std::fs::write(
+            dir.join("ca.cnf"),
+            format!(
+                "[req]\ndistinguished_name = dn\n[dn]\n\
+                 [ca_ext]\nbasicConstraints = critical,CA:TRUE\n\
+                 keyUsage = critical,keyCertSign,cRLSign\nsubjectKeyIdentifier = hash\n\
+                 [leaf]\nkeyUsage = critical,digitalSignature\n\
+                 authorityInfoAccess = OCSP;URI:http://127.0.0.1:{port}/\n"
+            ),
+        )
+        .unwrap();
+        let key = "-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -config ca.cnf";
+        openssl(
+            &dir,
+            &format!(
+                "req -x509 {key} -keyout ca.key -out ca.pem -subj /CN=CA -days 9 -extensions ca_ext"
+            ),
+        );
+        for serial in ["1001", "1002", "1003"] {
+            openssl(
+                &dir,
+                &format!(
+                    "req -new {key} -keyout {serial}.key -out {serial}.csr -subj /CN=L{serial}"
+                ),
+            );
+            openssl(
+                &dir,
+                &format!(
+                    "x509 -req -in {serial}.csr -CA ca.pem -CAkey ca.key -set_serial 0x{serial} \
+                     -days 5 -out {serial}.pem -extfile ca.cnf -extensions leaf"
+                ),
+            );
+        }
+        std::fs::write(
+            dir.join("index.txt"),
+            "V\t301231000000Z\t\t1001\tunknown\t/CN=L1001\n\
+             R\t301231000000Z\t260101000000Z,keyCompromise\t1002\tunknown\t/CN=L1002\n",
+        )
+        .unwrap();
+        Ca { dir, port }
+    }
+
+    fn der(&self, name: &str) -> Vec<u8> {
+        let pem = std::fs::read(self.dir.join(format!("{name}.pem"))).unwrap();
+        let text = String::from_utf8(pem).unwrap();
+        let b64: String = text.lines().filter(|l| !l.starts_with("-----")).collect();
+        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64).unwrap()
+    }
+
+    /// OpenSSL's responder on the port the certificates name; ready when it accepts connections.
+    async fn responder(&self) -> KillOnDrop {
+        let mut child = Command::new("openssl")
+            .args(
+                format!(
+                    "ocsp -index index.txt -port {} -CA ca.pem -rsigner ca.pem \
+                     -rkey ca.key -ndays 1",
+                    self.port
+                )
+                .split_whitespace(),
+            )
+            .current_dir(&self.dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Ready once it says so: it serves one connection at a time, so a probe connection
+        // would hold it up. Its stderr is read to the end, so that it never writes to a closed
+        // pipe.
+        let stderr = child.stderr.take().unwrap();
+        let responder = KillOnDrop(child);
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in
+                std::io::BufRead::lines(std::io::BufReader::new(stderr)).map_while(Result::ok)
+            {
+                if line.contains("waiting for OCSP client") {
+                    let _ = ready_tx.send(());
+                }
+            }
+        });
+        assert!(
+            ready_rx.recv_timeout(Duration::from_secs(10)).is_ok(),
+            "openssl ocsp did not start"
+        );
+        responder
+    }
+}
+
+async fn checker(timeout: Duration, retries: u32) -> RevocationChecker {
+    let (url, _) = fresh_database_url();
+    let settings = DatabaseSettings {
+        url: SecretString::from(url),
+        ..Default::default()
+    };
+    let db = kepgate::database::connect(&settings).await.unwrap();
+    kepgate::database::migrate(&db).await.unwrap();
+    RevocationChecker::new(
+        db,
+        Arc::new(SystemClock),
+        CheckerSettings {
+            timeout,
+            retries,
+            skew: time::Duration::minutes(5),
+            cache_max: time::Duration::hours(1),
+        },
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn openssl_says_good_revoked_or_unknown_and_good_answers_are_shared() {
+    let ca = Ca::new();
+    let checker = checker(Duration::from_secs(5), 0).await;
+    let responder = ca.responder().await;
+
+    let good = checker
+        .status(&ca.der("1001"), &ca.der("ca"))
+        .await
+        .unwrap();
+    assert!(
+        matches!(good, CertificateStatus::Good { ref source } if source.contains(&ca.port.to_string())),
+        "{good:?}"
+    );
+
+    let revoked = checker
+        .status(&ca.der("1002"), &ca.der("ca"))
+        .await
+        .unwrap();
+    match revoked {
+        CertificateStatus::Revoked { at, reason, .. } => {
+            assert_eq!(at.unix_timestamp(), 1_767_225_600);
+            assert_eq!(reason, Some(1));
+        }
+        other => panic!("{other:?}"),
+    }
+
+    let unknown = checker
+        .status(&ca.der("1003"), &ca.der("ca"))
+        .await
+        .unwrap_err();
+    assert!(matches!(unknown, Unavailable::Unknown { .. }), "{unknown}");
+    assert!(!unknown.is_unreachable());
+
+    // With the responder gone, the kept answers still stand (until nextUpdate, capped).
+    drop(responder);
+    let again = checker
+        .status(&ca.der("1001"), &ca.der("ca"))
+        .await
+        .unwrap();
+    assert!(matches!(again, CertificateStatus::Good { .. }));
+    let again = checker
+        .status(&ca.der("1002"), &ca.der("ca"))
+        .await
+        .unwrap();
+    assert!(matches!(again, CertificateStatus::Revoked { .. }));
+    // "unknown" was not kept: now nobody answers.
+    let e = checker
+        .status(&ca.der("1003"), &ca.der("ca"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "ocsp_unreachable", "{e}");
+    assert!(e.is_unreachable());
+}
+
+#[tokio::test]
+async fn a_silent_responder_costs_no_more_than_its_timeout_and_garbage_is_no_answer() {
+    let ca = Ca::new();
+    // Something on the responder's port that reads the request and never answers.
+    let silent = TcpListener::bind(("127.0.0.1", ca.port)).await.unwrap();
+    let hold = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            open.push(socket);
+        }
+    });
+    let checker = checker(Duration::from_millis(300), 1).await;
+    let started = Instant::now();
+    let e = checker
+        .status(&ca.der("1001"), &ca.der("ca"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "ocsp_timeout", "{e}");
+    assert!(e.is_unreachable());
+    // Two attempts of 300 ms, nothing waited beyond them.
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    hold.abort();
+    let _ = hold.await;
+
+    // An HTTP server that answers a web page instead of an OCSP answer.
+    let garbage = TcpListener::bind(("127.0.0.1", ca.port)).await.unwrap();
+    let serve = tokio::spawn(async move {
+        while let Ok((mut socket, _)) = garbage.accept().await {
+            let mut buf = [0u8; 4096];
+            let _ = socket.read(&mut buf).await;
+            let body = "<html>502 Bad Gateway</html>";
+            let _ = socket
+                .write_all(
+                    format!(
+                        "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    )
+                    .as_bytes(),
+                )
+                .await;
+        }
+    });
+    let e = checker
+        .status(&ca.der("1001"), &ca.der("ca"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "ocsp_malformed", "{e}");
+    assert!(
+        !e.is_unreachable(),
+        "a wrong answer is not waved through as 'unreachable'"
+    );
+    serve.abort();
+}
