@@ -5,7 +5,8 @@
 //! Scalar multiplication is the Montgomery ladder in López–Dahab x-only projective coordinates
 //! with y recovery (López and Dahab, "Fast multiplication on elliptic curves over GF(2^m) without
 //! precomputation", CHES 1999; Hankerson–Menezes–Vanstone alg. 3.40): one shape per bit of a
-//! fixed bit length and a branch-free swap, so it can serve signing later too.
+//! fixed bit length and a branch-free swap. `mul` runs it with the fast comb multiplier for
+//! verification; `mul_secret` with the constant-time one for signing (nonce and private key).
 
 use super::field::{Fe, Field, Limbs, bit_len};
 
@@ -77,8 +78,6 @@ impl Curve {
         Some(p)
     }
 
-    // Used by the tests now, by signing (the emulator's DSTU keys) next.
-    #[cfg(test)]
     /// DSTU 4145 §6.9 compression: x with its lowest bit replaced by Tr(y/x).
     pub(crate) fn compress(&self, p: &Point) -> Fe {
         let f = &self.field;
@@ -95,6 +94,25 @@ impl Curve {
 
     /// k·P for k < 2^L(n) and x(P) ≠ 0; None for the point at infinity.
     pub(crate) fn mul(&self, k: &Limbs, p: &Point) -> Option<Point> {
+        self.ladder::<false>(k, p)
+    }
+
+    /// As `mul` for a secret k (signing): every field multiply and the inversion of the y
+    /// recovery are the constant-time ones. The only branches on k are the y recovery's checks
+    /// for k ≡ 0 or −1 (mod the order of P), which a nonce or key in [1, n − 2] never hits.
+    pub(crate) fn mul_secret(&self, k: &Limbs, p: &Point) -> Option<Point> {
+        self.ladder::<true>(k, p)
+    }
+
+    fn fmul<const CT: bool>(&self, a: &Fe, b: &Fe) -> Fe {
+        if CT {
+            self.field.mul_ct(a, b)
+        } else {
+            self.field.mul(a, b)
+        }
+    }
+
+    fn ladder<const CT: bool>(&self, k: &Limbs, p: &Point) -> Option<Point> {
         let f = &self.field;
         let x = p.x;
         // (X1:Z1) = j·P, (X2:Z2) = (j+1)·P; start from j = 0 (the point at infinity is (1:0)),
@@ -107,23 +125,28 @@ impl Curve {
             Fe::cswap(&mut x1, &mut x2, !bit);
             Fe::cswap(&mut z1, &mut z2, !bit);
             // Addition with difference P: Z = (X1 Z2 + X2 Z1)², X = x Z + X1 Z2 X2 Z1.
-            let t1 = f.mul(&x1, &z2);
-            let t2 = f.mul(&x2, &z1);
+            let t1 = self.fmul::<CT>(&x1, &z2);
+            let t2 = self.fmul::<CT>(&x2, &z1);
             z1 = f.sqr(&t1.add(&t2));
-            x1 = f.mul(&x, &z1).add(&f.mul(&t1, &t2));
+            x1 = self.fmul::<CT>(&x, &z1).add(&self.fmul::<CT>(&t1, &t2));
             // Doubling: X = X⁴ + b Z⁴, Z = X² Z².
             let xx = f.sqr(&x2);
             let zz = f.sqr(&z2);
-            z2 = f.mul(&xx, &zz);
-            x2 = f.sqr(&xx).add(&f.mul(&self.b, &f.sqr(&zz)));
+            z2 = self.fmul::<CT>(&xx, &zz);
+            x2 = f.sqr(&xx).add(&self.fmul::<CT>(&self.b, &f.sqr(&zz)));
             Fe::cswap(&mut x1, &mut x2, !bit);
             Fe::cswap(&mut z1, &mut z2, !bit);
         }
-        self.recover_y(p, (&x1, &z1), (&x2, &z2))
+        self.recover_y::<CT>(p, (&x1, &z1), (&x2, &z2))
     }
 
     /// Affine k·P from the ladder's (X1:Z1) = k·P and (X2:Z2) = (k+1)·P (López–Dahab).
-    fn recover_y(&self, p: &Point, (x1, z1): (&Fe, &Fe), (x2, z2): (&Fe, &Fe)) -> Option<Point> {
+    fn recover_y<const CT: bool>(
+        &self,
+        p: &Point,
+        (x1, z1): (&Fe, &Fe),
+        (x2, z2): (&Fe, &Fe),
+    ) -> Option<Point> {
         let f = &self.field;
         let (x, y) = (p.x, p.y);
         if z1.is_zero() {
@@ -135,12 +158,18 @@ impl Curve {
         }
         // inv = (x Z1 Z2)^(-1); xk = X1/Z1 = X1 x Z2 · inv;
         // yk = (x + xk)·[(X1 + x Z1)(X2 + x Z2) + (x² + y) Z1 Z2]·inv + y.
-        let z1z2 = f.mul(z1, z2);
-        let inv = f.inv(&f.mul(&x, &z1z2));
-        let xk = f.mul(&f.mul(x1, &f.mul(&x, z2)), &inv);
-        let u = f.mul(&x1.add(&f.mul(&x, z1)), &x2.add(&f.mul(&x, z2)));
-        let v = f.mul(&f.sqr(&x).add(&y), &z1z2);
-        let yk = f.mul(&f.mul(&x.add(&xk), &u.add(&v)), &inv).add(&y);
+        let z1z2 = self.fmul::<CT>(z1, z2);
+        let xz1z2 = self.fmul::<CT>(&x, &z1z2);
+        let inv = if CT { f.inv_ct(&xz1z2) } else { f.inv(&xz1z2) };
+        let xk = self.fmul::<CT>(&self.fmul::<CT>(x1, &self.fmul::<CT>(&x, z2)), &inv);
+        let u = self.fmul::<CT>(
+            &x1.add(&self.fmul::<CT>(&x, z1)),
+            &x2.add(&self.fmul::<CT>(&x, z2)),
+        );
+        let v = self.fmul::<CT>(&f.sqr(&x).add(&y), &z1z2);
+        let yk = self
+            .fmul::<CT>(&self.fmul::<CT>(&x.add(&xk), &u.add(&v)), &inv)
+            .add(&y);
         Some(Point { x: xk, y: yk })
     }
 

@@ -2,8 +2,10 @@
 //! of DSTU 4145-2002 (section 5, annex C). One element type for every curve (m ≤ 447, seven
 //! 64-bit limbs, little-endian limb order); loops run over the field's word count, which is
 //! public, never over data. No heap, no branch or table index on operand values except the
-//! 4-bit window of the comb multiplier (a cache-timing channel that does not matter for
-//! verification, which handles only public data; signing would need a branch-free multiplier).
+//! 4-bit window of the comb multiplier `mul` (a cache-timing channel that does not matter for
+//! verification, which handles only public data). Signing uses `mul_ct`, a bit-serial comb
+//! whose only dependence on operand bits is through masks, and `inv_ct` built on it; squaring
+//! and reduction are data-independent already (shifts and XORs at public positions).
 //!
 //! Algorithms: left-to-right comb multiplication with 4-bit windows (Hankerson, Menezes,
 //! Vanstone, "Guide to Elliptic Curve Cryptography", alg. 2.36), squaring by bit interleaving
@@ -151,6 +153,29 @@ impl Field {
         self.reduce(c)
     }
 
+    /// a·b without a branch or memory index on either operand (for secret data): the
+    /// left-to-right comb with 1-bit windows, each bit of `a` turned into an all-ones or
+    /// all-zeros mask. About three times slower than `mul`.
+    pub(crate) fn mul_ct(&self, a: &Fe, b: &Fe) -> Fe {
+        let n = self.words;
+        let mut c = [0u64; WIDE];
+        for k in (0..64).rev() {
+            for j in 0..n {
+                let mask = 0u64.wrapping_sub((a.0[j] >> k) & 1);
+                for i in 0..n {
+                    c[j + i] ^= b.0[i] & mask;
+                }
+            }
+            if k != 0 {
+                for i in (1..2 * n).rev() {
+                    c[i] = (c[i] << 1) | (c[i - 1] >> 63);
+                }
+                c[0] <<= 1;
+            }
+        }
+        self.reduce(c)
+    }
+
     pub(crate) fn sqr(&self, a: &Fe) -> Fe {
         let mut c = [0u64; WIDE];
         for i in 0..self.words {
@@ -171,16 +196,25 @@ impl Field {
 
     /// a^(-1) = a^(2^m - 2); 0 maps to 0 (callers check for zero first).
     pub(crate) fn inv(&self, a: &Fe) -> Fe {
+        self.inv_with(a, Field::mul)
+    }
+
+    /// As `inv`, for secret `a`: the addition chain depends only on m, the multiplies are `mul_ct`.
+    pub(crate) fn inv_ct(&self, a: &Fe) -> Fe {
+        self.inv_with(a, Field::mul_ct)
+    }
+
+    fn inv_with(&self, a: &Fe, mul: impl Fn(&Field, &Fe, &Fe) -> Fe) -> Fe {
         // beta_k = a^(2^k - 1): beta_2k = beta_k^(2^k) · beta_k, beta_(k+1) = beta_k^2 · a.
         let e = self.m - 1;
         let mut beta = *a;
         let mut k = 1usize;
         let top = usize::BITS - 1 - e.leading_zeros();
         for bit in (0..top).rev() {
-            beta = self.mul(&self.sqr_n(&beta, k), &beta);
+            beta = mul(self, &self.sqr_n(&beta, k), &beta);
             k *= 2;
             if (e >> bit) & 1 == 1 {
-                beta = self.mul(&self.sqr(&beta), a);
+                beta = mul(self, &self.sqr(&beta), a);
                 k += 1;
             }
         }
@@ -370,7 +404,7 @@ mod tests {
         };
         for (m, ks) in fields {
             let f = Field::new(m, ks).unwrap();
-            for _ in 0..4 {
+            for _ in 0..16 {
                 let mut a = Fe([0; LIMBS]);
                 let mut b = Fe([0; LIMBS]);
                 for i in 0..f.words {
@@ -380,6 +414,8 @@ mod tests {
                 a.0[f.words - 1] &= (1u64 << (m % 64)) - 1;
                 b.0[f.words - 1] &= (1u64 << (m % 64)) - 1;
                 assert_eq!(f.mul(&a, &b), slow_mul(&f, &a, &b), "m = {m}");
+                assert_eq!(f.mul_ct(&a, &b), f.mul(&a, &b), "m = {m}");
+                assert_eq!(f.inv_ct(&a), f.inv(&a), "m = {m}");
                 assert_eq!(f.sqr(&a), slow_mul(&f, &a, &a), "m = {m}");
                 assert_eq!(f.mul(&a, &f.inv(&a)), Fe::ONE, "m = {m}");
                 let w = if f.trace(&a) { a.add(&Fe::ONE) } else { a };

@@ -149,6 +149,56 @@ impl NamedCurve {
     }
 }
 
+/// The ten standard curves, for choosing one to sign with (the emulator's and test CA's keys).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DstuCurve {
+    M163,
+    M167,
+    M173,
+    M179,
+    M191,
+    M233,
+    M257,
+    M307,
+    M367,
+    M431,
+}
+
+impl DstuCurve {
+    pub const ALL: [DstuCurve; 10] = [
+        DstuCurve::M163,
+        DstuCurve::M167,
+        DstuCurve::M173,
+        DstuCurve::M179,
+        DstuCurve::M191,
+        DstuCurve::M233,
+        DstuCurve::M257,
+        DstuCurve::M307,
+        DstuCurve::M367,
+        DstuCurve::M431,
+    ];
+
+    /// The last arc of the curve's OID 1.2.804.2.1.1.1.1.3.1.1.2.x (its place in annex G).
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// "M257" etc.
+    pub fn name(self) -> &'static str {
+        NAMED[self.index()].name
+    }
+
+    pub fn from_name(name: &str) -> Option<DstuCurve> {
+        DstuCurve::ALL.into_iter().find(|c| c.name() == name)
+    }
+
+    /// Every table entry builds (the test `named_curves_are_consistent` checks it), so this is
+    /// always Some; callers turn None into an error rather than a panic.
+    pub(crate) fn curve(self) -> Option<&'static Curve> {
+        named_curve(self.index())
+    }
+}
+
 /// Curve number `index` (the last arc of its OID), built once.
 pub(crate) fn named_curve(index: usize) -> Option<&'static Curve> {
     static CURVES: OnceLock<Vec<Option<Curve>>> = OnceLock::new();

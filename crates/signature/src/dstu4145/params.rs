@@ -25,7 +25,7 @@ use super::named::{NAMED, named_curve};
 use crate::tlv::{self, Tlv};
 
 /// 1.2.804.2.1.1.1.1.3.1.1.2 (DER contents), the arc under which the named curves are 0..9.
-const NAMED_CURVE_ARC: &[u8] = &[
+pub(crate) const NAMED_CURVE_ARC: &[u8] = &[
     0x2a, 0x86, 0x24, 0x02, 0x01, 0x01, 0x01, 0x01, 0x03, 0x01, 0x01, 0x02,
 ];
 

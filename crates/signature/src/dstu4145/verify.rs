@@ -5,9 +5,11 @@
 //! Signing made Q = −dP and s = e + dr, so sP + rQ = eP, the signer's ephemeral point.
 
 use super::curve::{Curve, Point};
+use super::encode::{self, ParamsForm};
 use super::field::{Fe, LIMBS, Limbs, bit_len, limbs_decode_le};
 use super::params::{ByteOrder, ParamsError, parse_params, parse_public_point};
 use crate::gost34311;
+use crate::tlv;
 
 /// Why a signature was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -40,6 +42,49 @@ impl PublicKey {
         let curve = parse_params(params_der, order)?;
         let q = parse_public_point(&curve, key_bits, order)?;
         Ok(Self { curve, q, order })
+    }
+
+    /// From a DER SubjectPublicKeyInfo with a DSTU 4145 algorithm OID (either byte order).
+    pub fn from_spki_der(der: &[u8]) -> Result<Self, ParamsError> {
+        use ParamsError::Malformed;
+        let spki = tlv::single(der).ok_or(Malformed("SubjectPublicKeyInfo"))?;
+        let [alg, bits] = tlv::children(spki.value).ok_or(Malformed("SubjectPublicKeyInfo"))?[..]
+        else {
+            return Err(Malformed("SubjectPublicKeyInfo must have two elements"));
+        };
+        let [oid, params] = tlv::children(alg.value).ok_or(Malformed("AlgorithmIdentifier"))?[..]
+        else {
+            return Err(Malformed("AlgorithmIdentifier without parameters"));
+        };
+        let order = match oid.value {
+            v if oid.tag == 0x06 && v == crate::oids::DSTU4145_LE.as_bytes() => ByteOrder::Little,
+            v if oid.tag == 0x06 && v == crate::oids::DSTU4145_BE.as_bytes() => ByteOrder::Big,
+            _ => return Err(ParamsError::UnsupportedCurve("not a DSTU 4145 key")),
+        };
+        match bits.value {
+            [0, key @ ..] if bits.tag == 0x03 => Self::from_spki_parts(params.raw, key, order),
+            _ => Err(Malformed("public key BIT STRING")),
+        }
+    }
+
+    /// A key already validated (the signer's own public key).
+    pub(crate) fn from_parts(curve: Curve, q: Point, order: ByteOrder) -> Self {
+        Self { curve, q, order }
+    }
+
+    /// DER `DSTU4145Params` of this key (with the DKE №1 S-box).
+    pub fn params_der(&self, form: ParamsForm) -> Vec<u8> {
+        encode::params_der(&self.curve, form, self.order)
+    }
+
+    /// The SubjectPublicKeyInfo BIT STRING contents: a DER OCTET STRING of the compressed point.
+    pub fn key_bits(&self) -> Vec<u8> {
+        encode::key_bits(&self.curve, &self.q, self.order)
+    }
+
+    /// DER SubjectPublicKeyInfo (OID by the key's byte order, parameters in `form`).
+    pub fn to_spki_der(&self, form: ParamsForm) -> Vec<u8> {
+        encode::spki_der(&self.curve, &self.q, form, self.order)
     }
 
     /// The standard curve, e.g. "M257" (also for explicit parameters, which must equal one).
@@ -95,7 +140,7 @@ pub(crate) fn hash_to_field(curve: &Curve, digest: &[u8]) -> Fe {
 }
 
 /// Keeps the lowest `bits` bits.
-fn truncate(v: &mut Limbs, bits: usize) {
+pub(crate) fn truncate(v: &mut Limbs, bits: usize) {
     for (i, w) in v.iter_mut().enumerate() {
         let lo = 64 * i;
         if lo >= bits {
