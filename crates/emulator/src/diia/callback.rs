@@ -5,6 +5,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use kepgate_signature::test_ca::TestCaError;
 
+use super::identities::KeyFamily;
 use super::state::{Answer, Delivery, Progress, RequestView, Shared};
 use super::wire::{
     ACTION_AUTH, ACTION_HEADER, AuthCallbackData, CallbackAck, ENCODE_DATA_FIELD, TRACE_ID_HEADER,
@@ -69,7 +70,7 @@ fn encode_data(
         Answer::Confirm(who) => {
             let p7s = shared
                 .keys
-                .signer(who)
+                .signer(who, KeyFamily::Ecdsa)
                 .sign_hash_cades(hash, clock::now())?;
             AuthCallbackData {
                 request_id: request_id.to_owned(),

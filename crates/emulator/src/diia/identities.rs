@@ -10,14 +10,14 @@ use serde::{Deserialize, Serialize};
 use sha2::Digest;
 use time::{Duration, OffsetDateTime};
 
+use kepgate_signature::dstu4145::DstuCurve;
 use kepgate_signature::identity::{Edrpou, IdentityError, Rnokpp};
-use kepgate_signature::test_ca::{TestCa, TestCaError, TestIdentitySpec, TestSigner};
+use kepgate_signature::test_ca::{KeyKind, TestCa, TestCaError, TestIdentitySpec, TestSigner};
 use kepgate_signature::{TrustList, verify_auth_signature};
 
 use super::error::EmulatorError;
 
 const CA_NAME: &str = "Тестовий КНЕДП емулятора Дії";
-const CA_FILE: &str = "ca.pem";
 
 /// Synthetic numbers with valid check digits (computed with the published algorithms; the
 /// tests parse them), chosen not to belong to anyone we know of.
@@ -96,46 +96,118 @@ impl TestIdentity {
             title: self.edrpou().map(|_| "Директор".to_owned()),
         })
     }
+}
 
-    fn file_name(self) -> String {
-        format!("{}.pem", self.key())
+/// Which of the emulator's two CAs signs: Diia signs with DSTU 4145 unless the partner asks
+/// for ECDSA (`signAlgo`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyFamily {
+    Ecdsa,
+    Dstu,
+}
+
+impl KeyFamily {
+    const ALL: [KeyFamily; 2] = [KeyFamily::Ecdsa, KeyFamily::Dstu];
+
+    /// Like the real chain: the Diia CA's key is DSTU 4145 on M257 and people's keys on M431,
+    /// both with explicit curve parameters.
+    fn ca_kind(self) -> KeyKind {
+        match self {
+            KeyFamily::Ecdsa => KeyKind::EcdsaP256,
+            KeyFamily::Dstu => KeyKind::Dstu4145(DstuCurve::M257),
+        }
     }
-}
 
-/// The CA and one signer per [`TestIdentity`].
-pub(crate) struct Keys {
-    pub ca_pem: String,
-    person: TestSigner,
-    director: TestSigner,
-}
+    fn person_kind(self) -> KeyKind {
+        match self {
+            KeyFamily::Ecdsa => KeyKind::EcdsaP256,
+            KeyFamily::Dstu => KeyKind::Dstu4145(DstuCurve::M431),
+        }
+    }
 
-impl Keys {
-    pub fn signer(&self, who: TestIdentity) -> &TestSigner {
-        match who {
-            TestIdentity::Person => &self.person,
-            TestIdentity::Director => &self.director,
+    fn ca_name(self) -> String {
+        match self {
+            KeyFamily::Ecdsa => CA_NAME.to_owned(),
+            KeyFamily::Dstu => format!("{CA_NAME} (ДСТУ 4145)"),
+        }
+    }
+
+    /// State-file name: the ECDSA files keep the names earlier versions wrote.
+    fn file(self, stem: &str) -> String {
+        match self {
+            KeyFamily::Ecdsa => format!("{stem}.pem"),
+            KeyFamily::Dstu => format!("{stem}-dstu.pem"),
         }
     }
 }
 
-/// Loads the CA and identities from `state_dir` (creating what is missing or no longer usable),
-/// or makes fresh ones in memory.
+/// One CA and a signer per [`TestIdentity`].
+struct KeySet {
+    person: TestSigner,
+    director: TestSigner,
+}
+
+/// Both CAs (their certificates are what gateways trust) and every test person's two keys.
+pub(crate) struct Keys {
+    pub ca_pem: String,
+    ecdsa: KeySet,
+    dstu: KeySet,
+}
+
+impl Keys {
+    pub fn signer(&self, who: TestIdentity, family: KeyFamily) -> &TestSigner {
+        let set = match family {
+            KeyFamily::Ecdsa => &self.ecdsa,
+            KeyFamily::Dstu => &self.dstu,
+        };
+        match who {
+            TestIdentity::Person => &set.person,
+            TestIdentity::Director => &set.director,
+        }
+    }
+}
+
+/// Loads the CAs and identities from `state_dir` (creating what is missing or no longer
+/// usable), or makes fresh ones in memory.
 pub(crate) fn load_or_create(
     state_dir: Option<&Path>,
     now: OffsetDateTime,
 ) -> Result<Keys, EmulatorError> {
-    let ca = match state_dir {
-        None => TestCa::generate(CA_NAME, now)?,
-        Some(dir) => load_or_create_ca(dir, now)?,
+    let mut ca_pem = String::new();
+    let mut sets = Vec::new();
+    for family in KeyFamily::ALL {
+        let ca = match state_dir {
+            None => TestCa::generate_with(&family.ca_name(), now, family.ca_kind())?,
+            Some(dir) => load_or_create_ca(dir, family, now)?,
+        };
+        ca_pem += &ca.cert_pem()?;
+        sets.push(load_or_create_signers(state_dir, family, &ca, now)?);
+    }
+    let mut sets = sets.into_iter();
+    let (Some(ecdsa), Some(dstu)) = (sets.next(), sets.next()) else {
+        return Err(TestCaError::Key("key sets missing".into()).into());
     };
-    let ca_pem = ca.cert_pem()?;
-    let trust = TrustList::from_pem(ca_pem.as_bytes())
+    Ok(Keys {
+        ca_pem,
+        ecdsa,
+        dstu,
+    })
+}
+
+fn load_or_create_signers(
+    state_dir: Option<&Path>,
+    family: KeyFamily,
+    ca: &TestCa,
+    now: OffsetDateTime,
+) -> Result<KeySet, EmulatorError> {
+    let trust = TrustList::from_pem(ca.cert_pem()?.as_bytes())
         .map_err(|e| TestCaError::Pem(e.to_string()))?
         .0;
     let mut signers = Vec::with_capacity(TestIdentity::ALL.len());
     for who in TestIdentity::ALL {
+        let file = family.file(who.key());
         let stored = match state_dir {
-            Some(dir) => read_optional(&dir.join(who.file_name()))?
+            Some(dir) => read_optional(&dir.join(&file))?
                 .and_then(|pem| {
                     TestSigner::from_pem_bundle(&pem, vec![ca.cert_der().to_vec()]).ok()
                 })
@@ -145,14 +217,19 @@ pub(crate) fn load_or_create(
         let signer = match stored {
             Some(s) => s,
             None => {
-                let s = ca.issue(
+                let s = ca.issue_with(
                     &who.spec()?,
                     now - Duration::days(1),
                     now + Duration::days(365),
+                    family.person_kind(),
                 )?;
                 if let Some(dir) = state_dir {
-                    write_private(&dir.join(who.file_name()), &s.to_pem_bundle()?)?;
-                    tracing::info!(identity = who.key(), "issued a new test identity key");
+                    write_private(&dir.join(&file), &s.to_pem_bundle()?)?;
+                    tracing::info!(
+                        identity = who.key(),
+                        ?family,
+                        "issued a new test identity key"
+                    );
                 }
                 s
             }
@@ -163,19 +240,19 @@ pub(crate) fn load_or_create(
     let (Some(person), Some(director)) = (signers.next(), signers.next()) else {
         return Err(TestCaError::Key("test identities missing".into()).into());
     };
-    Ok(Keys {
-        ca_pem,
-        person,
-        director,
-    })
+    Ok(KeySet { person, director })
 }
 
-fn load_or_create_ca(dir: &Path, now: OffsetDateTime) -> Result<TestCa, EmulatorError> {
+fn load_or_create_ca(
+    dir: &Path,
+    family: KeyFamily,
+    now: OffsetDateTime,
+) -> Result<TestCa, EmulatorError> {
     fs::create_dir_all(dir).map_err(|source| EmulatorError::StateFile {
         path: dir.to_owned(),
         source,
     })?;
-    let path = dir.join(CA_FILE);
+    let path = dir.join(family.file("ca"));
     if let Some(pem) = read_optional(&path)? {
         // A broken CA file is an error rather than silently replaced: gateways trust this CA.
         let ca = TestCa::from_pem_bundle(&pem).map_err(|source| EmulatorError::CaBundle {
@@ -193,9 +270,9 @@ fn load_or_create_ca(dir: &Path, now: OffsetDateTime) -> Result<TestCa, Emulator
         }
         tracing::warn!(path = %path.display(), %not_after, "the stored test CA is (nearly) expired: making a new one");
     }
-    let ca = TestCa::generate(CA_NAME, now)?;
+    let ca = TestCa::generate_with(&family.ca_name(), now, family.ca_kind())?;
     write_private(&path, &ca.to_pem_bundle()?)?;
-    tracing::info!(path = %path.display(), "created a new test CA");
+    tracing::info!(path = %path.display(), ?family, "created a new test CA");
     Ok(ca)
 }
 
