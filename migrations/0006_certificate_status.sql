@@ -17,3 +17,12 @@ CREATE TABLE certificate_status (
     reuse_until       timestamptz NOT NULL,
     PRIMARY KEY (issuer_key_sha256, serial)
 );
+
+-- A session can end because the CA revoked the key it was opened with.
+ALTER TABLE sessions DROP CONSTRAINT sessions_revoked_reason_check;
+ALTER TABLE sessions ADD CONSTRAINT sessions_revoked_reason_check
+    CHECK (revoked_reason IN ('logout', 'user', 'admin', 'certificate_revoked'));
+
+-- Finding the open sessions of a revoked certificate.
+CREATE INDEX sessions_certificate ON sessions ((identity ->> 'cert_serial_hex'))
+    WHERE revoked_at IS NULL;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::config::{Defaults, ProviderSettings, Settings};
+use crate::config::{Defaults, ProviderSettings, RevocationMode, Settings};
 use crate::provider::diia::DiiaProvider;
 use crate::startup::{Application, load_trust_files, shutdown_signal};
 use crate::{database, telemetry};
@@ -183,11 +183,27 @@ fn check_config(settings: &Settings) -> ExitCode {
         }
     };
     let server = &settings.server;
+    if settings.trust.revocation == RevocationMode::Off {
+        eprintln!(
+            "warning: trust.revocation = \"off\": certificates are not checked for revocation, so a \
+             stolen or revoked key signs in. Use it for the demo only."
+        );
+    }
     println!("configuration OK");
     println!("  users browse:         {}", server.base_url);
     println!("  providers and phones: {}", server.public_base_url());
     println!("  kepgate routes under: {}", server.route_prefix);
     println!("  trusted CA certificates: {}", trust.len());
+    println!(
+        "  certificate status (OCSP): {}",
+        match settings.trust.revocation {
+            RevocationMode::Require => "required at every login",
+            RevocationMode::Prefer => "asked; a CA that cannot be reached lets the login through",
+            RevocationMode::Off => {
+                "NOT ASKED (trust.revocation = \"off\"): revoked keys sign in — demo only"
+            }
+        }
+    );
     for (path, report) in &reports {
         println!("    {}: {}", path.display(), report.summary());
         for entry in report.skipped.iter().chain(&report.unusable_keys) {

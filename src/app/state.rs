@@ -10,6 +10,7 @@ use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::http::draining::Draining;
 use crate::http::{Web, WebParts};
+use crate::login::certificate_status::StatusPolicy;
 use crate::login::events::LoginEvents;
 use crate::login::limits::{WaitingLogins, start_limiter};
 use crate::login::qr_link::QrLinks;
@@ -19,6 +20,7 @@ use crate::provider::Providers;
 use crate::proxy::assertion::AssertionSigner;
 use crate::proxy::headers::IdentityHeaders;
 use crate::proxy::{CabinetRoutes, ProxyContext, ProxyParts};
+use crate::revocation::{CheckerSettings, RevocationChecker};
 use crate::session::SessionStore;
 use crate::signature::TrustList;
 
@@ -58,6 +60,19 @@ impl AppState {
         let qr_links = QrLinks::load(&db, &settings.login, clock.now()).await?;
         let identity_headers =
             IdentityHeaders::from_settings(&settings.identity).context("identity header names")?;
+        let certificate_status = StatusPolicy {
+            mode: settings.trust.revocation,
+            checker: RevocationChecker::new(
+                db.clone(),
+                clock.clone(),
+                CheckerSettings {
+                    timeout: settings.trust.revocation_timeout,
+                    retries: settings.trust.revocation_retries,
+                    skew: time::Duration::try_from(settings.trust.revocation_skew)?,
+                    cache_max: time::Duration::try_from(settings.trust.revocation_cache_max)?,
+                },
+            )?,
+        };
         let web = Web::new(WebParts {
             sessions: SessionStore::new(db.clone(), clock.clone(), &settings.session),
             settings: settings.clone(),
@@ -70,6 +85,7 @@ impl AppState {
             web: web.clone(),
             providers: providers.clone(),
             trust: Arc::new(trust),
+            certificate_status,
             login_events: LoginEvents::default(),
             start_limiter: start_limiter(settings.login.start_rate_per_minute),
             start_slots: tokio::sync::Semaphore::new(settings.login.max_starts_in_flight as usize),

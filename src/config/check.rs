@@ -23,7 +23,31 @@ impl Settings {
         self.check_identity()?;
         self.check_login()?;
         self.check_session()?;
+        self.check_trust()?;
         self.check_qr()
+    }
+
+    fn check_trust(&self) -> Result<(), ConfigError> {
+        let t = &self.trust;
+        let invalid = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
+        if t.revocation_timeout < Duration::from_millis(100)
+            || t.revocation_timeout > Duration::from_secs(30)
+        {
+            return invalid("trust.revocation_timeout: must be between 0.1 and 30 seconds");
+        }
+        // The provider's callback waits for the check: (retries + 1) attempts per responder.
+        if t.revocation_retries > 3 {
+            return invalid("trust.revocation_retries: at most 3");
+        }
+        if t.revocation_skew > Duration::from_secs(3600) {
+            return invalid("trust.revocation_skew: at most 1 hour");
+        }
+        if t.revocation_cache_max.is_zero()
+            || t.revocation_cache_max > Duration::from_secs(7 * 86400)
+        {
+            return invalid("trust.revocation_cache_max: between 1 second and 7 days");
+        }
+        Ok(())
     }
 
     fn check_server(&self) -> Result<(), ConfigError> {

@@ -281,12 +281,51 @@ pub struct ProxySettings {
     pub underscores_in_headers: bool,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TrustSettings {
     /// Trusted qualified CAs: PEM files and/or PKCS#7 bundles such as the national
     /// `CACertificates.p7b`. Nothing is trusted by default — not even the emulator's CA.
     pub files: Vec<PathBuf>,
+    /// Whether a login needs its certificate's status from the CA (OCSP).
+    pub revocation: RevocationMode,
+    /// One attempt at a responder: connect, send, read.
+    #[serde(with = "seconds")]
+    pub revocation_timeout: Duration,
+    /// Further attempts at a responder that could not be reached.
+    pub revocation_retries: u32,
+    /// Clock difference tolerated between a responder and us.
+    #[serde(with = "seconds")]
+    pub revocation_skew: Duration,
+    /// The longest an answer is reused (by every replica), whatever its nextUpdate says.
+    #[serde(with = "seconds")]
+    pub revocation_cache_max: Duration,
+}
+
+impl Default for TrustSettings {
+    fn default() -> Self {
+        Self {
+            files: Vec::new(),
+            revocation: RevocationMode::Require,
+            revocation_timeout: Duration::from_secs(3),
+            revocation_retries: 1,
+            revocation_skew: Duration::from_secs(300),
+            revocation_cache_max: Duration::from_secs(3600),
+        }
+    }
+}
+
+/// What a login needs to know about its certificate's status.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum RevocationMode {
+    /// A good status from the CA, or no login.
+    Require,
+    /// Revoked or a wrong answer refuses; a CA that cannot be reached lets the login through
+    /// (logged and counted).
+    Prefer,
+    /// Not asked. For the demo and tests only.
+    Off,
 }
 
 #[derive(Debug, Clone, Deserialize)]

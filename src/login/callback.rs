@@ -19,7 +19,7 @@ use time::{Duration, OffsetDateTime};
 use super::context::LoginContext;
 use super::pending::{self, Outcome, PendingState};
 use crate::provider::{CallbackResult, Provider, ProviderCallback, RequestHash};
-use crate::signature::{TrustList, verify_auth_signature};
+use crate::signature::{TrustList, VerifiedSignature, verify_auth_signature};
 
 /// Clock skew allowed between the phone's signing time and our own.
 const SKEW: Duration = Duration::minutes(5);
@@ -147,13 +147,21 @@ async fn record(
     callback: ProviderCallback,
     now: OffsetDateTime,
 ) -> Result<Response, sqlx::Error> {
-    let outcome = judge(
+    let outcome = match verdict(
         callback.result,
         &callback.request_hash,
         &state.trust,
         now,
         login.created_at,
-    );
+    ) {
+        Verdict::Signed(verified) => {
+            state
+                .certificate_status
+                .admit(*verified, &state.web.sessions)
+                .await
+        }
+        Verdict::Settled(outcome) => outcome,
+    };
     let changed = pending::record_outcome(&state.web.db, login.id, &outcome, now).await?;
     let label = match (&outcome, changed) {
         (_, None) => "duplicate",
@@ -182,10 +190,56 @@ async fn record(
     })
 }
 
+/// What a decoded callback decides before the certificate's status is asked.
+pub enum Verdict {
+    /// A signature that passed every check of its own.
+    Signed(Box<VerifiedSignature>),
+    Settled(Outcome),
+}
+
 /// What a decoded callback decides, without the database: a decline rejects; a signature must
 /// verify against `trust` over `request_hash`, with a signing time inside the login's window
-/// (`login_created_at` minus the skew). The handler calls this once the pending login is found;
-/// the `callback_decoder` fuzz target calls it on whatever the decoder accepted.
+/// (`login_created_at` minus the skew). The handler then asks the certificate's status; the
+/// `callback_decoder` fuzz target calls [`judge`] on whatever the decoder accepted.
+pub fn verdict(
+    result: CallbackResult,
+    request_hash: &RequestHash,
+    trust: &TrustList,
+    now: OffsetDateTime,
+    login_created_at: OffsetDateTime,
+) -> Verdict {
+    let failed = |reason: &str| {
+        Verdict::Settled(Outcome::Failed {
+            reason: reason.to_owned(),
+        })
+    };
+    match result {
+        CallbackResult::Declined { reason } => Verdict::Settled(Outcome::Rejected {
+            reason: format!("declined:{reason}"),
+        }),
+        CallbackResult::Signed(p7s) => {
+            match verify_auth_signature(&p7s, &request_hash.digest(), trust, now) {
+                // signingTime is the signer's claim; a certificate's validity was checked at
+                // that time, so it must fall inside this login's own window.
+                Ok(verified)
+                    if verified
+                        .signing_time
+                        .is_some_and(|t| t < login_created_at - SKEW) =>
+                {
+                    failed("signing_time_before_request")
+                }
+                Ok(verified) => Verdict::Signed(Box::new(verified)),
+                Err(e) => {
+                    // The request span names the provider and the request id.
+                    tracing::warn!(error = %e, "signature refused");
+                    failed(e.code())
+                }
+            }
+        }
+    }
+}
+
+/// [`verdict`] with the certificate's status taken as good (`trust.revocation = "off"`).
 pub fn judge(
     result: CallbackResult,
     request_hash: &RequestHash,
@@ -193,34 +247,9 @@ pub fn judge(
     now: OffsetDateTime,
     login_created_at: OffsetDateTime,
 ) -> Outcome {
-    match result {
-        CallbackResult::Declined { reason } => Outcome::Rejected {
-            reason: format!("declined:{reason}"),
-        },
-        CallbackResult::Signed(p7s) => {
-            match verify_auth_signature(&p7s, &request_hash.digest(), trust, now) {
-                Ok(verified) => match verified.signing_time {
-                    // signingTime is the signer's claim; a certificate's validity was checked at
-                    // that time, so it must fall inside this login's own window.
-                    Some(t) if t < login_created_at - SKEW => Outcome::Failed {
-                        reason: "signing_time_before_request".to_owned(),
-                    },
-                    _ => {
-                        for warning in &verified.identity_warnings {
-                            tracing::warn!(%warning, "identity field ignored");
-                        }
-                        Outcome::Confirmed(Box::new(verified.identity))
-                    }
-                },
-                Err(e) => {
-                    // The request span names the provider and the request id.
-                    tracing::warn!(error = %e, "signature refused");
-                    Outcome::Failed {
-                        reason: e.code().to_owned(),
-                    }
-                }
-            }
-        }
+    match verdict(result, request_hash, trust, now, login_created_at) {
+        Verdict::Signed(verified) => Outcome::Confirmed(Box::new(verified.identity)),
+        Verdict::Settled(outcome) => outcome,
     }
 }
 

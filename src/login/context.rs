@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use super::certificate_status::StatusPolicy;
 use super::events::LoginEvents;
 use super::limits::{StartLimiter, WaitingLogins};
 use super::qr_link::QrLinks;
@@ -18,6 +19,8 @@ pub struct LoginParts {
     pub providers: Providers,
     /// Trusted qualified CAs, from `trust.files` only.
     pub trust: Arc<TrustList>,
+    /// Asks the CA about a signer's certificate, under `trust.revocation`.
+    pub certificate_status: StatusPolicy,
     /// Wakes this replica's waiting browsers when their pending login changes.
     pub login_events: LoginEvents,
     /// Login starts per client address.

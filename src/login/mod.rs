@@ -4,6 +4,7 @@
 pub mod api;
 pub mod binding;
 pub mod callback;
+pub mod certificate_status;
 pub mod completion;
 pub mod context;
 pub mod events;

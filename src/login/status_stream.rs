@@ -218,6 +218,10 @@ pub(super) fn status_text(
             Some("provider_timeout") => t.provider_timeout.to_owned(),
             Some(r) if r.starts_with("provider_") => t.provider_unavailable.to_owned(),
             Some("unsupported_algorithm") => t.status_unsupported_algorithm.to_owned(),
+            Some(super::certificate_status::CERTIFICATE_REVOKED) => {
+                t.status_certificate_revoked.to_owned()
+            }
+            Some(r) if r.starts_with("ocsp_") => t.status_certificate_status_unknown.to_owned(),
             _ => t.status_failed.to_owned(),
         },
     }

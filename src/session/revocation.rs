@@ -20,6 +20,8 @@ pub enum RevokedBy {
     User,
     /// An administrator (`kepgate sessions revoke`).
     Admin,
+    /// The CA revoked the certificate the session was opened with.
+    CertificateRevoked,
 }
 
 impl RevokedBy {
@@ -28,6 +30,7 @@ impl RevokedBy {
             RevokedBy::Logout => "logout",
             RevokedBy::User => "user",
             RevokedBy::Admin => "admin",
+            RevokedBy::CertificateRevoked => "certificate_revoked",
         }
     }
 }
@@ -45,6 +48,11 @@ pub enum Whom<'a> {
     Person(&'a Rnokpp),
     /// Every session of anyone signed in for a company.
     Company(&'a Edrpou),
+    /// Every session opened with this certificate (serial as in the identity, and issuer).
+    Certificate {
+        serial_hex: &'a str,
+        issuer: &'a str,
+    },
 }
 
 /// Ends the matching open sessions and announces each; returns their ids.
@@ -106,6 +114,21 @@ pub async fn revoke(
                 by,
                 CHANNEL,
                 rnokpp.as_str(),
+            )
+            .fetch_all(db)
+            .await?
+        }
+        Whom::Certificate { serial_hex, issuer } => {
+            sqlx::query_scalar!(
+                r#"WITH r AS (UPDATE sessions SET revoked_at = $1, revoked_reason = $2
+                              WHERE identity ->> 'cert_serial_hex' = $4 AND identity ->> 'issuer' = $5
+                                AND revoked_at IS NULL AND expires_at > $1 RETURNING id)
+                   SELECT id AS "id!" FROM r WHERE pg_notify($3, id::text) IS NOT NULL"#,
+                now,
+                by,
+                CHANNEL,
+                serial_hex,
+                issuer,
             )
             .fetch_all(db)
             .await?

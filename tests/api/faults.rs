@@ -262,7 +262,7 @@ fn gateway_toml(s: &Settings) -> String {
     let mut toml = format!(
         "[server]\nlisten = {}\nbase_url = {}\nroute_prefix = {}\nshutdown_grace = {}\n\
          [database]\nurl = {}\n[metrics]\nenabled = false\n[log]\nfilter = \"info\"\n\
-         [session]\ncache_ttl = {}\n[trust]\nfiles = [{}]\n",
+         [session]\ncache_ttl = {}\n[trust]\nfiles = [{}]\nrevocation = {}\n",
         q(&s.server.listen.to_string()),
         q(s.server.base_url.as_str()),
         q(&s.server.route_prefix),
@@ -270,6 +270,7 @@ fn gateway_toml(s: &Settings) -> String {
         q(s.database.url.expose_secret()),
         s.session.cache_ttl.as_secs(),
         files.join(", "),
+        serde_json::to_string(&s.trust.revocation).unwrap(),
     );
     for (id, provider) in &s.providers {
         match provider {
