@@ -200,19 +200,16 @@ fn check_config(settings: &Settings) -> ExitCode {
             server.public_base_url().as_str().trim_end_matches('/'),
             server.route_prefix
         );
-        if let ProviderSettings::Diia(diia) = provider {
-            let meaning = match diia.sign_algo {
-                DiiaSignAlgo::Default => {
-                    "no signAlgo sent: Diia's default, DSTU 4145 / GOST 34.311"
-                }
-                DiiaSignAlgo::Dstu => "signAlgo DSTU: DSTU 4145 / GOST 34.311",
-                DiiaSignAlgo::Ecdsa => "signAlgo ECDSA: ECDSA / SHA-256",
-            };
-            println!(
-                "    sign_algo = \"{}\" ({meaning})",
-                diia.sign_algo.as_str()
-            );
-        }
+        let ProviderSettings::Diia(diia) = provider;
+        let meaning = match diia.sign_algo {
+            DiiaSignAlgo::Default => "no signAlgo sent: Diia's default, DSTU 4145 / GOST 34.311",
+            DiiaSignAlgo::Dstu => "signAlgo DSTU: DSTU 4145 / GOST 34.311",
+            DiiaSignAlgo::Ecdsa => "signAlgo ECDSA: ECDSA / SHA-256",
+        };
+        println!(
+            "    sign_algo = \"{}\" ({meaning})",
+            diia.sign_algo.as_str()
+        );
     }
     ExitCode::SUCCESS
 }

@@ -646,6 +646,16 @@ async fn php_sdk_requests_are_accepted() {
     .await;
 }
 
+/// Method, path, headers, body, then the expected status and error name.
+type ErrorCase<'a> = (
+    &'a str,
+    &'a str,
+    Vec<(&'a str, &'a str)>,
+    Option<&'a str>,
+    u16,
+    &'a str,
+);
+
 #[tokio::test]
 async fn every_error_is_json_in_diias_shape() {
     let partner = start_partner().await;
@@ -667,7 +677,7 @@ async fn every_error_is_json_in_diias_shape() {
         ("Content-Type", "application/json"),
     ];
     let get = [("Authorization", auth.as_str())];
-    let cases: Vec<(&str, &str, Vec<(&str, &str)>, Option<&str>, u16, &str)> = vec![
+    let cases: Vec<ErrorCase> = vec![
         (
             "POST",
             "/api/v2/acquirers/branch",
