@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::config::{Defaults, ProviderSettings, RevocationMode, Settings};
+use crate::config::{Defaults, DiiaSignAlgo, ProviderSettings, RevocationMode, Settings};
 use crate::provider::diia::DiiaProvider;
 use crate::startup::{Application, load_trust_files, shutdown_signal};
 use crate::{database, telemetry};
@@ -221,6 +221,16 @@ fn check_config(settings: &Settings) -> ExitCode {
             common.display_name,
             server.public_base_url().as_str().trim_end_matches('/'),
             server.route_prefix
+        );
+        let ProviderSettings::Diia(diia) = provider;
+        let meaning = match diia.sign_algo {
+            DiiaSignAlgo::Default => "no signAlgo sent: Diia's default, DSTU 4145 / GOST 34.311",
+            DiiaSignAlgo::Dstu => "signAlgo DSTU: DSTU 4145 / GOST 34.311",
+            DiiaSignAlgo::Ecdsa => "signAlgo ECDSA: ECDSA / SHA-256",
+        };
+        println!(
+            "    sign_algo = \"{}\" ({meaning})",
+            diia.sign_algo.as_str()
         );
     }
     ExitCode::SUCCESS

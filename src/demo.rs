@@ -16,7 +16,9 @@ use tokio::net::TcpListener;
 use kepgate_emulator::sample_cabinet::{CabinetArgs, SampleCabinet};
 use kepgate_emulator::{DEFAULT_ACQUIRER_TOKEN, Emulator, EmulatorSettings};
 
-use crate::config::{DiiaSettings, ProviderCommon, ProviderSettings, RouteSettings, Settings};
+use crate::config::{
+    DiiaSettings, DiiaSignAlgo, ProviderCommon, ProviderSettings, RouteSettings, Settings,
+};
 use crate::provider::diia::DiiaProvider;
 use crate::startup::{Application, shutdown_signal};
 
@@ -104,6 +106,8 @@ async fn start_emulator(
         auth_acquirer_token: None,
         branch_id: None,
         offer_id: None,
+        // ECDSA until the emulator signs DSTU (see `sign` in crates/emulator/src/diia/callback.rs).
+        sign_algo: DiiaSignAlgo::Ecdsa,
         setup: Default::default(),
     };
     // The emulator keeps branches in memory: register ours at every start.

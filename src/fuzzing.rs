@@ -43,6 +43,8 @@ pub fn callback_decoder(data: &[u8], trust: &TrustList, now: OffsetDateTime) -> 
     let outcome = judge(
         callback.result.clone(),
         &callback.request_hash,
+        // The corpus is signed by the ECDSA test CA.
+        crate::provider::HashAlgorithm::Sha256,
         trust,
         now,
         now - time::Duration::minutes(1),

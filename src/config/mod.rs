@@ -16,5 +16,7 @@ mod sections;
 mod tests;
 
 pub use load::{ConfigError, Defaults, ENV_NOT_KEYS, ENV_OTHER_PREFIXES, ENV_PREFIX};
-pub use providers::{DiiaSettings, DiiaSetupSettings, ProviderCommon, ProviderSettings};
+pub use providers::{
+    DiiaSettings, DiiaSetupSettings, DiiaSignAlgo, ProviderCommon, ProviderSettings,
+};
 pub use sections::*;

@@ -80,9 +80,35 @@ pub struct DiiaSettings {
     /// Created once by `kepgate diia setup`, which prints them.
     pub branch_id: Option<String>,
     pub offer_id: Option<String>,
+    /// The `signAlgo` of login requests: which key the phone signs with.
+    #[serde(default)]
+    pub sign_algo: DiiaSignAlgo,
     /// What `kepgate diia setup` registers (the name people see in Diia).
     #[serde(default)]
     pub setup: DiiaSetupSettings,
+}
+
+/// `providers.<id>.sign_algo`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DiiaSignAlgo {
+    /// Send no `signAlgo`, as the official SDKs do: Diia's default, DSTU 4145 (GOST 34.311).
+    #[default]
+    Default,
+    /// `signAlgo: "DSTU"`: DSTU 4145 over a GOST 34.311 hash, said explicitly.
+    Dstu,
+    /// `signAlgo: "ECDSA"`: ECDSA over a SHA-256 hash.
+    Ecdsa,
+}
+
+impl DiiaSignAlgo {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DiiaSignAlgo::Default => "default",
+            DiiaSignAlgo::Dstu => "dstu",
+            DiiaSignAlgo::Ecdsa => "ecdsa",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

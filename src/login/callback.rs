@@ -18,7 +18,7 @@ use time::{Duration, OffsetDateTime};
 
 use super::context::LoginContext;
 use super::pending::{self, Outcome, PendingState};
-use crate::provider::{CallbackResult, Provider, ProviderCallback, RequestHash};
+use crate::provider::{CallbackResult, HashAlgorithm, Provider, ProviderCallback, RequestHash};
 use crate::signature::{TrustList, VerifiedSignature, verify_auth_signature};
 
 /// Clock skew allowed between the phone's signing time and our own.
@@ -136,20 +136,22 @@ async fn handle(
             .into_response());
     }
 
-    record(state, id, &login, callback, now).await
+    record(state, provider, &login, callback, now).await
 }
 
 /// Judges a callback for a pending login and records the outcome, once.
 async fn record(
     state: &LoginContext,
-    id: &str,
+    provider: &Provider,
     login: &pending::PendingLogin,
     callback: ProviderCallback,
     now: OffsetDateTime,
 ) -> Result<Response, sqlx::Error> {
+    let id = provider.id();
     let outcome = match verdict(
         callback.result,
         &callback.request_hash,
+        provider.hash_algorithm(),
         &state.trust,
         now,
         login.created_at,
@@ -198,12 +200,14 @@ pub enum Verdict {
 }
 
 /// What a decoded callback decides, without the database: a decline rejects; a signature must
-/// verify against `trust` over `request_hash`, with a signing time inside the login's window
-/// (`login_created_at` minus the skew). The handler then asks the certificate's status; the
-/// `callback_decoder` fuzz target calls [`judge`] on whatever the decoder accepted.
+/// verify against `trust` over `request_hash`, digested with the provider's `hash_algorithm`,
+/// with a signing time inside the login's window (`login_created_at` minus the skew). The
+/// handler then asks the certificate's status; the `callback_decoder` fuzz target calls
+/// [`judge`] on whatever the decoder accepted.
 pub fn verdict(
     result: CallbackResult,
     request_hash: &RequestHash,
+    hash_algorithm: HashAlgorithm,
     trust: &TrustList,
     now: OffsetDateTime,
     login_created_at: OffsetDateTime,
@@ -219,6 +223,17 @@ pub fn verdict(
         }),
         CallbackResult::Signed(p7s) => {
             match verify_auth_signature(&p7s, &request_hash.digest(), trust, now) {
+                // messageDigest equals our hash whatever the signer claims to have digested it
+                // with; a claim other than the algorithm we hashed with is a signer we did not
+                // ask.
+                Ok(verified) if verified.digest_algorithm != hash_algorithm.oid() => {
+                    tracing::warn!(
+                        algorithm = verified.signature_algorithm,
+                        expected = %hash_algorithm.oid(),
+                        "signature digest is not the request's hash algorithm"
+                    );
+                    failed("wrong_digest_algorithm")
+                }
                 // signingTime is the signer's claim; a certificate's validity was checked at
                 // that time, so it must fall inside this login's own window.
                 Ok(verified)
@@ -243,11 +258,19 @@ pub fn verdict(
 pub fn judge(
     result: CallbackResult,
     request_hash: &RequestHash,
+    hash_algorithm: HashAlgorithm,
     trust: &TrustList,
     now: OffsetDateTime,
     login_created_at: OffsetDateTime,
 ) -> Outcome {
-    match verdict(result, request_hash, trust, now, login_created_at) {
+    match verdict(
+        result,
+        request_hash,
+        hash_algorithm,
+        trust,
+        now,
+        login_created_at,
+    ) {
         Verdict::Signed(verified) => Outcome::Confirmed(Box::new(verified.identity)),
         Verdict::Settled(outcome) => outcome,
     }

@@ -74,7 +74,8 @@ pub async fn start_login(
         metrics::counter!("kepgate_login_starts_busy_total", "bound" => "pending").increment(1);
         return Err(StartError::Busy);
     }
-    let (request_hash, _request_id) = RequestHash::generate().map_err(StartError::Random)?;
+    let (request_hash, _request_id) =
+        RequestHash::generate(provider.hash_algorithm()).map_err(StartError::Random)?;
     let now = state.web.clock.now();
     let ttl = time::Duration::try_from(provider.common().request_ttl)
         .unwrap_or(time::Duration::minutes(3));

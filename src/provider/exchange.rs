@@ -6,24 +6,56 @@ use base64::engine::general_purpose::STANDARD;
 use sha2::{Digest, Sha256};
 use url::Url;
 
-/// What the provider is asked to have signed: base64(SHA-256(our random request id)).
-/// The plain id never leaves kepgate; the hash never reaches the browser.
+use crate::signature::ObjectIdentifier;
+use crate::signature::{gost34311, oids};
+
+/// The hash of the request id, which the signer's CMS digestAlgorithm must name too: the phone
+/// signs our hash as its messageDigest. Each provider decides which one it asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HashAlgorithm {
+    /// GOST 34.311-95, for DSTU 4145 signatures.
+    Gost34311,
+    Sha256,
+}
+
+impl HashAlgorithm {
+    pub fn digest(self, data: &[u8]) -> [u8; 32] {
+        match self {
+            HashAlgorithm::Gost34311 => gost34311::digest(data),
+            HashAlgorithm::Sha256 => Sha256::digest(data).into(),
+        }
+    }
+
+    /// The digest's OID, as a SignerInfo's digestAlgorithm names it
+    /// (`VerifiedSignature::digest_algorithm`).
+    pub fn oid(self) -> ObjectIdentifier {
+        match self {
+            HashAlgorithm::Gost34311 => oids::GOST34311,
+            HashAlgorithm::Sha256 => oids::SHA256,
+        }
+    }
+}
+
+/// What the provider is asked to have signed: base64(hash(our random request id)), the hash
+/// being the provider's [`HashAlgorithm`]. The plain id never leaves kepgate; the hash never
+/// reaches the browser.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestHash(String);
 
 impl RequestHash {
     /// A fresh random request id and its hash. Returns (hash, 32 random bytes of the id).
-    pub fn generate() -> Result<(RequestHash, [u8; 32]), getrandom::Error> {
+    pub fn generate(algorithm: HashAlgorithm) -> Result<(RequestHash, [u8; 32]), getrandom::Error> {
         let mut id = [0u8; 32];
         getrandom::fill(&mut id)?;
-        Ok((RequestHash::of(&id), id))
+        Ok((RequestHash::of(algorithm, &id), id))
     }
 
-    pub fn of(request_id: &[u8]) -> RequestHash {
-        RequestHash(STANDARD.encode(Sha256::digest(request_id)))
+    pub fn of(algorithm: HashAlgorithm, request_id: &[u8]) -> RequestHash {
+        RequestHash(STANDARD.encode(algorithm.digest(request_id)))
     }
 
-    /// Accepts only the exact form we send: base64 (standard, padded) of 32 bytes.
+    /// Accepts only the exact form we send: base64 (standard, padded) of 32 bytes (both hashes
+    /// are 32 bytes long).
     pub fn parse(s: &str) -> Option<RequestHash> {
         let bytes = STANDARD.decode(s).ok()?;
         (bytes.len() == 32 && STANDARD.encode(&bytes) == s).then(|| RequestHash(s.to_owned()))
@@ -132,8 +164,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn request_hash_is_base64_sha256_and_parses_only_that_form() {
-        let (hash, id) = RequestHash::generate().unwrap();
+    fn request_hash_is_base64_of_the_hash_and_parses_only_that_form() {
+        let (gost, id) = RequestHash::generate(HashAlgorithm::Gost34311).unwrap();
+        assert_eq!(gost.digest(), gost34311::digest(&id).to_vec());
+        let (hash, id) = RequestHash::generate(HashAlgorithm::Sha256).unwrap();
         assert_eq!(hash.digest(), Sha256::digest(id).to_vec());
         assert_eq!(RequestHash::parse(hash.as_str()), Some(hash.clone()));
         assert_eq!(RequestHash::parse("not base64!"), None);

@@ -13,7 +13,7 @@ pub mod exchange;
 pub mod registry;
 
 pub use exchange::{
-    CallbackError, CallbackResult, ProviderCallback, ProviderError, RequestHash, StartedRequest,
-    UserHintSpec,
+    CallbackError, CallbackResult, HashAlgorithm, ProviderCallback, ProviderError, RequestHash,
+    StartedRequest, UserHintSpec,
 };
 pub use registry::{Provider, Providers};

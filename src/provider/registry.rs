@@ -8,7 +8,8 @@ use axum::http::HeaderMap;
 
 use super::diia;
 use super::exchange::{
-    CallbackError, ProviderCallback, ProviderError, RequestHash, StartedRequest, UserHintSpec,
+    CallbackError, HashAlgorithm, ProviderCallback, ProviderError, RequestHash, StartedRequest,
+    UserHintSpec,
 };
 use crate::config::{ProviderCommon, ProviderSettings};
 use crate::language::Lang;
@@ -53,6 +54,13 @@ impl Provider {
     pub fn user_hint(&self) -> Option<&UserHintSpec> {
         match self {
             Provider::Diia(_) => None,
+        }
+    }
+
+    /// How this provider's request ids are hashed (and so what its signers digest with).
+    pub fn hash_algorithm(&self) -> HashAlgorithm {
+        match self {
+            Provider::Diia(p) => p.hash_algorithm(),
         }
     }
 

@@ -376,7 +376,10 @@ async fn an_unknown_or_mismatching_trace_id_is_refused() {
     let p7s = signer.sign_hash_cades(&hash.digest(), now()).unwrap();
 
     // Header says one request, body another.
-    let other = kepgate::provider::RequestHash::of(b"another request");
+    let other = kepgate::provider::RequestHash::of(
+        kepgate::provider::HashAlgorithm::Sha256,
+        b"another request",
+    );
     let r = stack
         .post_callback(other.as_str(), encode_data(hash.as_str(), Some(&p7s), None))
         .await;

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use kepgate::config::{DiiaSettings, ProviderCommon, ProviderSettings, Settings};
+use kepgate::config::{DiiaSettings, DiiaSignAlgo, ProviderCommon, ProviderSettings, Settings};
 use kepgate::login::pending::{self, PendingLogin, PendingLoginId};
 use kepgate::login::start::{StartLogin, StartedLogin, start_login};
 use kepgate::provider::diia::DiiaProvider;
@@ -60,6 +60,8 @@ pub fn diia_settings(api_base_url: &str, secret: &str) -> DiiaSettings {
         auth_acquirer_token: None,
         branch_id: None,
         offer_id: None,
+        // Explicitly ECDSA: the emulator cannot sign DSTU (Diia's default) yet.
+        sign_algo: DiiaSignAlgo::Ecdsa,
         setup: Default::default(),
     }
 }

@@ -277,13 +277,14 @@ fn gateway_toml(s: &Settings) -> String {
             ProviderSettings::Diia(d) => {
                 toml.push_str(&format!(
                     "[providers.{id}]\nkind = \"diia\"\ndisplay_name = {}\napi_base_url = {}\n\
-                     acquirer_token = {}\nbranch_id = {}\noffer_id = {}\ncallback_secret = {}\n\
-                     request_ttl = {}\nhttp_timeout = {}\nhttp_retries = {}\n",
+                     acquirer_token = {}\nbranch_id = {}\noffer_id = {}\nsign_algo = {}\n\
+                     callback_secret = {}\nrequest_ttl = {}\nhttp_timeout = {}\nhttp_retries = {}\n",
                     q(&d.common.display_name),
                     q(d.api_base_url.as_str()),
                     q(d.acquirer_token.expose_secret()),
                     q(d.branch_id.as_deref().unwrap()),
                     q(d.offer_id.as_deref().unwrap()),
+                    q(d.sign_algo.as_str()),
                     q(d.common.callback_secret.expose_secret()),
                     d.common.request_ttl.as_secs(),
                     d.common.http_timeout.as_secs(),

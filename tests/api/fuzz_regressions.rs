@@ -134,8 +134,8 @@ mod seeds {
     use axum::routing::post;
     use base64::Engine;
     use base64::engine::general_purpose::STANDARD;
-    use kepgate::provider::RequestHash;
     use kepgate::provider::diia::DiiaProvider;
+    use kepgate::provider::{HashAlgorithm, RequestHash};
     use kepgate_emulator::{Emulator, EmulatorSettings};
     use tokio::net::TcpListener;
     use tokio::sync::mpsc;
@@ -204,7 +204,7 @@ mod seeds {
             ("signed-director", "confirm", "director"),
             ("declined", "decline", "person"),
         ] {
-            let (hash, _) = RequestHash::generate().unwrap();
+            let (hash, _) = RequestHash::generate(HashAlgorithm::Sha256).unwrap();
             let started = provider.start(&hash, None).await.unwrap();
             let n = started
                 .link

@@ -9,7 +9,7 @@ use kepgate::clock::ManualClock;
 use kepgate::config::Settings;
 use kepgate::identity::{Edrpou, Rnokpp, SignerIdentity};
 use kepgate::login::pending::{self, NewPendingLogin, PendingLoginId};
-use kepgate::provider::RequestHash;
+use kepgate::provider::{HashAlgorithm, RequestHash};
 use kepgate::return_path::ReturnPath;
 use kepgate::session::{self, NewSession, RevokedBy, Whom};
 use sqlx::PgPool;
@@ -204,7 +204,7 @@ async fn make_session(app: &TestApp, rnokpp: &str, edrpou: Option<&str>) -> Stri
     let db = &app.db;
     let now = OffsetDateTime::now_utc();
     let id = PendingLoginId::new();
-    let (hash, _) = RequestHash::generate().unwrap();
+    let (hash, _) = RequestHash::generate(HashAlgorithm::Sha256).unwrap();
     pending::insert(
         db,
         &NewPendingLogin {

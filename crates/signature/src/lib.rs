@@ -34,6 +34,7 @@ pub mod trust_list;
 pub mod verify;
 
 pub use certificate_identity::{IdentityExtractError, identity_from_certificate};
+pub use const_oid::ObjectIdentifier;
 pub use error::VerifyError;
 pub use key_algorithm::KeyAlgorithm;
 pub use trust_list::{LoadReport, SkippedEntry, TrustList, TrustListError};

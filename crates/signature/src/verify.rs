@@ -30,6 +30,8 @@ pub struct VerifiedSignature {
     pub signing_time: Option<OffsetDateTime>,
     /// E.g. "ECDSA P-256 with SHA-256".
     pub signature_algorithm: &'static str,
+    /// The SignerInfo's digestAlgorithm: what the signer says it hashed with.
+    pub digest_algorithm: ObjectIdentifier,
     /// Non-fatal problems found while reading the identity (e.g. РНОКПП with a bad check digit).
     pub identity_warnings: Vec<String>,
     /// The signer's certificate as received, and the verified path above it (its issuer first,
@@ -92,6 +94,7 @@ pub fn verify_auth_signature(
         identity,
         signing_time,
         signature_algorithm: sig_alg_name,
+        digest_algorithm: si.digest_alg.oid,
         identity_warnings,
         signer_der: signer.der.clone(),
         issuers,

@@ -11,9 +11,10 @@ use base64::engine::general_purpose::STANDARD;
 use reqwest::Method;
 use url::Url;
 
-use crate::config::{DiiaSettings, ProviderCommon};
+use crate::config::{DiiaSettings, DiiaSignAlgo, ProviderCommon};
 use crate::provider::exchange::{
-    CallbackError, CallbackResult, ProviderCallback, ProviderError, RequestHash, StartedRequest,
+    CallbackError, CallbackResult, HashAlgorithm, ProviderCallback, ProviderError, RequestHash,
+    StartedRequest,
 };
 use client::DiiaClient;
 
@@ -48,7 +49,21 @@ impl DiiaProvider {
         &self.settings.common
     }
 
-    /// Asks Diia for a deeplink for this request hash (ECDSA, so the phone signs with SHA-256).
+    /// The one place deciding what `sign_algo` means: the `signAlgo` sent (none for `default`,
+    /// like the official SDKs) and the hash of the request id, which the phone signs as is.
+    fn sign_algo(&self) -> (Option<&'static str>, HashAlgorithm) {
+        match self.settings.sign_algo {
+            DiiaSignAlgo::Default => (None, HashAlgorithm::Gost34311),
+            DiiaSignAlgo::Dstu => (Some("DSTU"), HashAlgorithm::Gost34311),
+            DiiaSignAlgo::Ecdsa => (Some("ECDSA"), HashAlgorithm::Sha256),
+        }
+    }
+
+    pub fn hash_algorithm(&self) -> HashAlgorithm {
+        self.sign_algo().1
+    }
+
+    /// Asks Diia for a deeplink for this request hash, made with [`Self::hash_algorithm`].
     pub async fn start(
         &self,
         request_hash: &RequestHash,
@@ -65,7 +80,7 @@ impl DiiaProvider {
             offer_id: offer_id.clone(),
             request_id: request_hash.as_str().to_owned(),
             return_link: None,
-            sign_algo: "ECDSA".to_owned(),
+            sign_algo: self.sign_algo().0.map(str::to_owned),
         };
         let answer: wire::DeeplinkResponse = self
             .client
@@ -179,22 +194,25 @@ pub async fn decode_auth_callback(
         return Err(CallbackError::TraceIdMismatch);
     }
     let request_hash = RequestHash::parse(&data.request_id).ok_or_else(|| {
-        CallbackError::Malformed("requestId is not a base64 SHA-256 hash".to_owned())
+        CallbackError::Malformed("requestId is not base64 of a 32-byte hash".to_owned())
     })?;
-    let result = match (data.signature, data.status.as_deref()) {
-        (Some(signature), _) => CallbackResult::Signed(
-            STANDARD
-                .decode(signature.trim())
-                .map_err(|_| CallbackError::Malformed("signature is not base64".to_owned()))?,
-        ),
-        (None, Some(status)) => CallbackResult::Declined {
+    // A status wins over any signature (the emulator's decline carries an empty one); a status
+    // can only ever reject.
+    let signature = data.signature.as_deref().map(str::trim).unwrap_or_default();
+    let result = match data.status.as_deref() {
+        Some(status) => CallbackResult::Declined {
             reason: status.chars().take(40).collect(),
         },
-        (None, None) => {
+        None if signature.is_empty() => {
             return Err(CallbackError::Malformed(
                 "neither signature nor status".to_owned(),
             ));
         }
+        None => CallbackResult::Signed(
+            STANDARD
+                .decode(signature)
+                .map_err(|_| CallbackError::Malformed("signature is not base64".to_owned()))?,
+        ),
     };
     Ok(ProviderCallback {
         request_hash,
@@ -248,7 +266,51 @@ async fn encode_data_field(body: Bytes, boundary: String) -> Result<String, Call
 
 #[cfg(test)]
 mod tests {
-    use super::multipart_boundary;
+    use super::*;
+
+    fn callback(content_type: &str, body: String) -> (HeaderMap, Bytes) {
+        let mut headers = HeaderMap::new();
+        headers.insert(wire::ACTION_HEADER, "auth".parse().unwrap());
+        headers.insert(wire::TRACE_ID_HEADER, HASH.parse().unwrap());
+        headers.insert(CONTENT_TYPE, content_type.parse().unwrap());
+        (headers, Bytes::from(body))
+    }
+
+    const HASH: &str = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
+
+    /// The callback as the emulator (and Diia) sends it, under either multipart type.
+    async fn decode(media: &str, json: &str) -> Result<CallbackResult, CallbackError> {
+        let encoded = STANDARD.encode(json);
+        let body = format!(
+            "--b\r\nContent-Disposition: form-data; name=\"encodeData\"\r\n\
+             Content-Type: text/plain; charset=utf-8\r\n\r\n{encoded}\r\n--b--\r\n"
+        );
+        let (headers, body) = callback(&format!("{media}; boundary=b"), body);
+        decode_auth_callback(&headers, &body)
+            .await
+            .map(|c| c.result)
+    }
+
+    #[tokio::test]
+    async fn mixed_and_form_data_callbacks_decode_and_a_status_declines() {
+        let signed = format!(r#"{{"requestId":"{HASH}","signature":"AQID"}}"#);
+        let declined = format!(r#"{{"requestId":"{HASH}","signature":"","status":"declined"}}"#);
+        for media in ["multipart/mixed", "multipart/form-data"] {
+            assert!(matches!(
+                decode(media, &signed).await,
+                Ok(CallbackResult::Signed(p7s)) if p7s == [1, 2, 3]
+            ));
+            assert!(matches!(
+                decode(media, &declined).await,
+                Ok(CallbackResult::Declined { reason }) if reason == "declined"
+            ));
+            let empty = format!(r#"{{"requestId":"{HASH}","signature":""}}"#);
+            assert!(matches!(
+                decode(media, &empty).await,
+                Err(CallbackError::Malformed(_))
+            ));
+        }
+    }
 
     #[test]
     fn boundary_of_form_data_and_mixed() {

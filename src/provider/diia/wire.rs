@@ -1,6 +1,6 @@
 //! Diia.Signature partner ("acquirer") API from the client's side: the JSON and form shapes the
 //! adapter sends and reads, field for field as the public acquirer SDKs do
-//! (diiaintegration/ua-acquirers-sdk-{php,java,dotnet}). The emulator (`crates/emulator`) reads
+//! (diiaintegration/ua-acquirers-sdk-{php,java,dotnet,js}, and the Python port). The emulator (`crates/emulator`) reads
 //! the same sources for the server's side with types of its own, so a mistake here is not
 //! mirrored there.
 
@@ -89,8 +89,10 @@ pub struct DynamicOfferRequest {
     pub request_id: String,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub return_link: Option<String>,
-    /// "ECDSA" (SHA-256) or "DSTU" (GOST 34.311).
-    pub sign_algo: String,
+    /// "ECDSA" (SHA-256) or "DSTU" (GOST 34.311); absent = Diia's default, DSTU, as the JS,
+    /// Python, Java and .NET SDKs send it (only PHP's sets it).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub sign_algo: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -101,8 +103,10 @@ pub struct DeeplinkResponse {
 /// The JSON inside `encodeData` for `X-Diia-Id-Action: auth`.
 ///
 /// Real Diia sends `requestId` and `signature` (base64 CAdES .p7s). Diia documents no decline
-/// callback; the emulator reports a decline with `signature` absent and `status: "declined"`,
-/// which the adapter turns into a rejection (and nothing unsigned can ever confirm a login).
+/// callback; the emulator reports a decline with `status: "declined"` and an empty `signature`
+/// (so that the official SDKs' decoders, which read `signature` unconditionally, do not crash).
+/// The adapter turns any `status` into a rejection (and nothing unsigned can ever confirm a
+/// login).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuthCallbackData {
@@ -119,7 +123,8 @@ pub struct CallbackAck {
     pub success: bool,
 }
 
-/// Error body shape of Diia's API (`{"errorCode"?, "message"}`), as far as the SDKs read it.
+/// Error body shape of Diia's API (`{"name", "message", "code"}`, the Java SDK's
+/// `ErrorMessage`); the adapter reads the message.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ErrorResponse {
     pub message: String,

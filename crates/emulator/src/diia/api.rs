@@ -1,5 +1,6 @@
 //! Diia's partner API as the acquirer SDKs call it: same paths, same JSON.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -9,18 +10,19 @@ use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
-use super::state::{Branch, DynamicFault, LoginRequest, Offer, Progress, Shared, random_hex};
+use super::state::{
+    Branch, DynamicFault, LoginRequest, Offer, Progress, Shared, SignAlgo, random_hex,
+};
 use super::wire::{
     BRANCH_PATH, BranchRequest, DeeplinkResponse, DynamicOfferRequest, ErrorResponse, IdResponse,
-    OfferRequest, TokenResponse,
+    OfferRequest, Scopes, TokenResponse,
 };
 use crate::clock;
 
@@ -37,6 +39,11 @@ pub(crate) fn routes(shared: Arc<Shared>) -> Router<Arc<Shared>> {
         )
         .route("/api/v2/acquirers/branches", get(list_branches))
         .route("/api/v1/acquirers/branch/{id}/offer", post(create_offer))
+        .route("/api/v1/acquirers/branch/{id}/offers", get(list_offers))
+        .route(
+            "/api/v1/acquirers/branch/{id}/offer/{offer_id}",
+            delete(delete_offer),
+        )
         .route(
             "/api/v2/acquirers/branch/{id}/offer-request/dynamic",
             post(create_dynamic_request),
@@ -45,9 +52,11 @@ pub(crate) fn routes(shared: Arc<Shared>) -> Router<Arc<Shared>> {
     Router::new()
         .route("/api/v1/auth/acquirer/{acquirer_token}", get(issue_token))
         .merge(protected)
+        // Outermost, so axum's own refusals (405, 413) come out in Diia's shape too.
+        .layer(axum::middleware::map_response(errors_as_json))
 }
 
-/// An answer in Diia's error shape, `{"message": …}`.
+/// An answer in Diia's error shape, `{"name", "message", "code"}` ([`ErrorResponse`]).
 #[derive(Debug)]
 pub(crate) struct ApiError {
     status: StatusCode,
@@ -75,27 +84,93 @@ impl ApiError {
     }
 }
 
+/// The error class names of Diia's Node back end, by status.
+fn error_name(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::BAD_REQUEST => "BadRequestError",
+        StatusCode::UNAUTHORIZED => "UnauthorizedError",
+        StatusCode::FORBIDDEN => "AccessDeniedError",
+        StatusCode::NOT_FOUND => "NotFoundError",
+        StatusCode::METHOD_NOT_ALLOWED => "MethodNotAllowedError",
+        StatusCode::PAYLOAD_TOO_LARGE => "PayloadTooLargeError",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "UnsupportedMediaTypeError",
+        s if s.is_server_error() => "InternalServerError",
+        _ => "ApiError",
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         (
             self.status,
             Json(ErrorResponse {
+                name: error_name(self.status),
                 message: self.message,
+                code: self.status.as_u16(),
             }),
         )
             .into_response()
     }
 }
 
+/// Rewrites any error answer that is not JSON yet (axum's plain 405, 413, …) into Diia's shape.
+async fn errors_as_json(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let message = status.canonical_reason().unwrap_or("error").to_owned();
+    let mut answer = ApiError::new(status, message).into_response();
+    // 405 must keep its Allow header.
+    for (name, value) in response.headers() {
+        if name != CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
+            answer.headers_mut().insert(name, value.clone());
+        }
+    }
+    answer
+}
+
 pub(crate) async fn not_found() -> ApiError {
     ApiError::not_found("no such route on the Diia emulator")
 }
 
-/// Bodies are parsed by hand so that malformed JSON gets Diia's 400 + `{"message"}` rather than
-/// axum's plain-text 415/422.
+/// Bodies are parsed by hand so that malformed JSON gets Diia's 400 in its error shape rather
+/// than axum's plain-text 415/422.
 pub(crate) fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body)
         .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
+}
+
+/// [`parse_json`] of a partner API body. Every SDK declares `application/json`; another declared
+/// type is refused with 415 in Diia's shape.
+fn parse_json_request<T: DeserializeOwned>(
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<T, ApiError> {
+    let declared = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        });
+    if let Some(mime) = declared
+        && mime != "application/json"
+    {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("Content-Type must be application/json, got {mime:?}"),
+        ));
+    }
+    parse_json(body)
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -177,11 +252,12 @@ async fn issue_token(
     Ok(Json(TokenResponse { token }))
 }
 
-fn require_text(field: &str, value: &str) -> Result<(), ApiError> {
-    if value.trim().is_empty() {
-        return Err(ApiError::bad_request(format!("{field} is required")));
+/// A required text field: absent, `null` and blank are all "required".
+fn require_text<'a>(field: &str, value: &'a Option<String>) -> Result<&'a str, ApiError> {
+    match value.as_deref().map(str::trim) {
+        Some(v) if !v.is_empty() => Ok(v),
+        _ => Err(ApiError::bad_request(format!("{field} is required"))),
     }
-    Ok(())
 }
 
 fn validate_branch(b: &BranchRequest) -> Result<(), ApiError> {
@@ -193,22 +269,20 @@ fn validate_branch(b: &BranchRequest) -> Result<(), ApiError> {
         ("location", &b.location),
         ("street", &b.street),
         ("house", &b.house),
-        ("customFullName", &b.custom_full_name),
-        ("customFullAddress", &b.custom_full_address),
     ] {
         require_text(field, value)?;
     }
-    if !b.delivery_types.iter().any(|t| t == "api") {
+    if !b.delivery_types.iter().flatten().any(|t| t == "api") {
         return Err(ApiError::bad_request(
             "deliveryTypes must contain \"api\" (the emulator delivers by callback only)",
         ));
     }
-    if b.offer_request_type != "dynamic" {
+    if b.offer_request_type.as_deref() != Some("dynamic") {
         return Err(ApiError::bad_request(
             "offerRequestType must be \"dynamic\"",
         ));
     }
-    if !b.scopes.diia_id.iter().any(|s| s == "auth") {
+    if !b.scopes.as_ref().is_some_and(Scopes::has_auth) {
         return Err(ApiError::bad_request("scopes.diiaId must contain \"auth\""));
     }
     Ok(())
@@ -217,9 +291,10 @@ fn validate_branch(b: &BranchRequest) -> Result<(), ApiError> {
 /// `POST /api/v2/acquirers/branch` → `{"_id"}`.
 async fn create_branch(
     State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<IdResponse>, ApiError> {
-    let request: BranchRequest = parse_json(&body)?;
+    let request: BranchRequest = parse_json_request(&headers, &body)?;
     validate_branch(&request)?;
     let id = random_hex(12).map_err(|e| ApiError::internal(e.to_string()))?;
     shared.lock().branches.push(Branch {
@@ -229,12 +304,17 @@ async fn create_branch(
     Ok(Json(IdResponse { id }))
 }
 
-fn branch_json(b: &Branch) -> serde_json::Value {
-    let mut value = serde_json::to_value(&b.request).unwrap_or_else(|_| json!({}));
+/// A stored body as the SDKs read it back: the fields as written plus `_id`.
+fn with_id(request: &impl serde::Serialize, id: &str) -> serde_json::Value {
+    let mut value = serde_json::to_value(request).unwrap_or_else(|_| json!({}));
     if let Some(map) = value.as_object_mut() {
-        map.insert("_id".to_owned(), json!(b.id));
+        map.insert("_id".to_owned(), json!(id));
     }
     value
+}
+
+fn branch_json(b: &Branch) -> serde_json::Value {
+    with_id(&b.request, &b.id)
 }
 
 /// `GET /api/v2/acquirers/branch/{id}` → the branch with its `_id`.
@@ -253,9 +333,10 @@ async fn get_branch(
 async fn update_branch(
     State(shared): State<Arc<Shared>>,
     Path(id): Path<String>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<IdResponse>, ApiError> {
-    let request: BranchRequest = parse_json(&body)?;
+    let request: BranchRequest = parse_json_request(&headers, &body)?;
     validate_branch(&request)?;
     let mut inner = shared.lock();
     let branch = inner
@@ -278,41 +359,100 @@ async fn delete_branch(
     if inner.branches.len() == before {
         return Err(ApiError::not_found("branch not found"));
     }
-    inner.offers.retain(|_, o| o.branch_id != id);
+    inner.offers.retain(|o| o.branch_id != id);
     Ok(Json(json!({ "success": true })))
 }
 
-#[derive(Deserialize)]
+/// `?skip&limit`, each optional and possibly empty: the .NET SDK writes `skip=&limit=` when the
+/// caller passes none (`queryString.Add("skip", skip.ToString())` of a null `long?`).
 struct Page {
-    skip: Option<usize>,
-    limit: Option<usize>,
+    skip: usize,
+    limit: usize,
+}
+
+impl Page {
+    fn read(query: &HashMap<String, String>) -> Result<Page, ApiError> {
+        let number = |key: &str, default: usize| match query.get(key).map(|v| v.trim()) {
+            None | Some("") => Ok(default),
+            Some(v) => v.parse::<usize>().map_err(|_| {
+                ApiError::bad_request(format!("{key} must be a non-negative integer, got {v:?}"))
+            }),
+        };
+        Ok(Page {
+            skip: number("skip", 0)?,
+            limit: number("limit", 100)?,
+        })
+    }
 }
 
 /// `GET /api/v2/acquirers/branches?skip&limit` → `{"total", "branches"}`.
 async fn list_branches(
     State(shared): State<Arc<Shared>>,
-    Query(page): Query<Page>,
-) -> Json<serde_json::Value> {
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let page = Page::read(&query)?;
     let inner = shared.lock();
     let branches: Vec<_> = inner
         .branches
         .iter()
-        .skip(page.skip.unwrap_or(0))
-        .take(page.limit.unwrap_or(100))
+        .skip(page.skip)
+        .take(page.limit)
         .map(branch_json)
         .collect();
-    Json(json!({ "total": inner.branches.len(), "branches": branches }))
+    Ok(Json(
+        json!({ "total": inner.branches.len(), "branches": branches }),
+    ))
+}
+
+/// `GET /api/v1/acquirers/branch/{branchId}/offers?skip&limit` → `{"total", "offers"}`, in
+/// creation order.
+async fn list_offers(
+    State(shared): State<Arc<Shared>>,
+    Path(branch_id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let page = Page::read(&query)?;
+    let inner = shared.lock();
+    if inner.branch(&branch_id).is_none() {
+        return Err(ApiError::not_found("branch not found"));
+    }
+    let all: Vec<_> = inner
+        .offers
+        .iter()
+        .filter(|o| o.branch_id == branch_id)
+        .collect();
+    let offers: Vec<_> = all
+        .iter()
+        .skip(page.skip)
+        .take(page.limit)
+        .map(|o| with_id(&o.request, &o.id))
+        .collect();
+    Ok(Json(json!({ "total": all.len(), "offers": offers })))
+}
+
+/// `DELETE /api/v1/acquirers/branch/{branchId}/offer/{offerId}` → `{"success": true}`.
+async fn delete_offer(
+    State(shared): State<Arc<Shared>>,
+    Path((branch_id, offer_id)): Path<(String, String)>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let mut inner = shared.lock();
+    if inner.offer(&branch_id, &offer_id).is_none() {
+        return Err(ApiError::not_found("offer not found in this branch"));
+    }
+    inner.offers.retain(|o| o.id != offer_id);
+    Ok(Json(json!({ "success": true })))
 }
 
 /// `POST /api/v1/acquirers/branch/{branchId}/offer` → `{"_id"}`.
 async fn create_offer(
     State(shared): State<Arc<Shared>>,
     Path(branch_id): Path<String>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<IdResponse>, ApiError> {
-    let request: OfferRequest = parse_json(&body)?;
+    let request: OfferRequest = parse_json_request(&headers, &body)?;
     require_text("name", &request.name)?;
-    if !request.scopes.diia_id.iter().any(|s| s == "auth") {
+    if !request.scopes.as_ref().is_some_and(Scopes::has_auth) {
         return Err(ApiError::bad_request("scopes.diiaId must contain \"auth\""));
     }
     let id = random_hex(12).map_err(|e| ApiError::internal(e.to_string()))?;
@@ -320,9 +460,11 @@ async fn create_offer(
     if inner.branch(&branch_id).is_none() {
         return Err(ApiError::not_found("branch not found"));
     }
-    inner
-        .offers
-        .insert(id.clone(), Offer { branch_id, request });
+    inner.offers.push(Offer {
+        id: id.clone(),
+        branch_id,
+        request,
+    });
     Ok(Json(IdResponse { id }))
 }
 
@@ -330,6 +472,7 @@ async fn create_offer(
 async fn create_dynamic_request(
     State(shared): State<Arc<Shared>>,
     Path(branch_id): Path<String>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let faults = shared.lock().faults;
@@ -349,48 +492,34 @@ async fn create_dynamic_request(
         }
     }
 
-    let request: DynamicOfferRequest = parse_json(&body)?;
-    match request.sign_algo.as_deref() {
-        Some("ECDSA") => {}
-        None => {
-            return Err(ApiError::bad_request(
-                "signAlgo is missing: the emulator signs with ECDSA P-256 only; send signAlgo \
-                 \"ECDSA\"",
-            ));
-        }
-        Some("DSTU") => {
-            return Err(ApiError::bad_request(
-                "signAlgo \"DSTU\" is not supported by the emulator: it signs with ECDSA P-256 \
-                 only; send signAlgo \"ECDSA\"",
-            ));
-        }
-        Some(other) => {
-            return Err(ApiError::bad_request(format!(
-                "signAlgo must be \"ECDSA\" or \"DSTU\", got {other:?}"
-            )));
-        }
-    }
+    let request: DynamicOfferRequest = parse_json_request(&headers, &body)?;
+    let sign_algo = SignAlgo::from_wire(request.sign_algo.as_deref()).ok_or_else(|| {
+        ApiError::bad_request(format!(
+            "signAlgo must be \"DSTU\" or \"ECDSA\" (or absent for DSTU), got {:?}",
+            request.sign_algo.as_deref().unwrap_or_default()
+        ))
+    })?;
+    // GOST 34.311 and SHA-256 hashes are both 32 bytes.
     let hash = BASE64
         .decode(request.request_id.trim())
         .ok()
         .filter(|h| h.len() == 32)
         .ok_or_else(|| {
-            ApiError::bad_request(
-                "requestId must be base64 of a 32-byte SHA-256 hash of the partner's own id",
-            )
+            ApiError::bad_request(format!(
+                "requestId must be base64 of a 32-byte {} hash of the partner's own id",
+                sign_algo.hash_name()
+            ))
         })?;
 
     let mut inner = shared.lock();
     let branch = inner
         .branch(&branch_id)
         .ok_or_else(|| ApiError::not_found("branch not found"))?;
-    let branch_name = branch.request.name.clone();
+    let branch_name = branch.request.name.clone().unwrap_or_default();
     let offer = inner
-        .offers
-        .get(&request.offer_id)
-        .filter(|o| o.branch_id == branch_id)
+        .offer(&branch_id, &request.offer_id)
         .ok_or_else(|| ApiError::not_found("offer not found in this branch"))?;
-    let offer_name = offer.request.name.clone();
+    let offer_name = offer.request.name.clone().unwrap_or_default();
     let return_link = request
         .return_link
         .clone()
@@ -408,6 +537,7 @@ async fn create_dynamic_request(
             n,
             request_id: request.request_id,
             hash,
+            sign_algo,
             offer_name,
             branch_name,
             return_link,
@@ -416,7 +546,7 @@ async fn create_dynamic_request(
         },
     );
     drop(inner);
-    tracing::info!(n, %deeplink, "new login request");
+    tracing::info!(n, %deeplink, ?sign_algo, "new login request");
     Ok(Json(DeeplinkResponse {
         deeplink: deeplink.into(),
     })

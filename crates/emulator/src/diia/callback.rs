@@ -1,14 +1,18 @@
 //! The phone's answer: sign the requested hash (or decline) and POST Diia's callback to the
-//! partner, exactly in Diia's shape (multipart `encodeData`, action and trace-id headers).
+//! partner, exactly in Diia's shape (`multipart/mixed` with one `encodeData` part, action and
+//! trace-id headers).
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use kepgate_signature::test_ca::TestCaError;
+use reqwest::header::CONTENT_TYPE;
+use time::OffsetDateTime;
 
-use super::identities::KeyFamily;
-use super::state::{Answer, Delivery, Progress, RequestView, Shared};
+use super::identities::{KeyFamily, Keys, TestIdentity};
+use super::state::{Answer, Delivery, Progress, RequestView, Shared, SignAlgo, random_hex};
 use super::wire::{
-    ACTION_AUTH, ACTION_HEADER, AuthCallbackData, CallbackAck, ENCODE_DATA_FIELD, TRACE_ID_HEADER,
+    ACTION_AUTH, ACTION_HEADER, AuthCallbackData, CALLBACK_MEDIA_TYPE, CallbackAck,
+    ENCODE_DATA_FIELD, TRACE_ID_HEADER,
 };
 use crate::clock;
 
@@ -30,17 +34,21 @@ pub(crate) async fn answer(
     n: u64,
     answer: Answer,
 ) -> Result<RequestView, AnswerError> {
-    let (request_id, hash) = {
+    let (request_id, hash, algo) = {
         let mut inner = shared.lock();
         let request = inner.requests.get_mut(&n).ok_or(AnswerError::NotFound)?;
         if !matches!(request.progress, Progress::Waiting) {
             return Err(AnswerError::AlreadyAnswered(Box::new(request.view())));
         }
         request.progress = Progress::Sending(answer);
-        (request.request_id.clone(), request.hash.clone())
+        (
+            request.request_id.clone(),
+            request.hash.clone(),
+            request.sign_algo,
+        )
     };
 
-    let delivery = match encode_data(shared, &request_id, &hash, answer) {
+    let delivery = match encode_data(&shared.keys, &request_id, &hash, algo, answer) {
         Ok(encoded) => deliver(shared, &request_id, encoded).await,
         Err(e) => Delivery {
             at: clock::now(),
@@ -61,26 +69,22 @@ pub(crate) async fn answer(
 
 /// base64 of the [`AuthCallbackData`] JSON, the value of the `encodeData` field.
 fn encode_data(
-    shared: &Shared,
+    keys: &Keys,
     request_id: &str,
     hash: &[u8],
+    algo: SignAlgo,
     answer: Answer,
 ) -> Result<String, TestCaError> {
     let data = match answer {
-        Answer::Confirm(who) => {
-            let p7s = shared
-                .keys
-                .signer(who, KeyFamily::Ecdsa)
-                .sign_hash_cades(hash, clock::now())?;
-            AuthCallbackData {
-                request_id: request_id.to_owned(),
-                signature: Some(BASE64.encode(p7s)),
-                status: None,
-            }
-        }
+        Answer::Confirm(who) => AuthCallbackData {
+            request_id: request_id.to_owned(),
+            signature: BASE64.encode(sign(keys, who, algo, hash, clock::now())?),
+            status: None,
+        },
+        // Why a decline is sent at all, and with an empty signature: see `AuthCallbackData`.
         Answer::Decline => AuthCallbackData {
             request_id: request_id.to_owned(),
-            signature: None,
+            signature: String::new(),
             status: Some("declined".to_owned()),
         },
     };
@@ -88,14 +92,59 @@ fn encode_data(
     Ok(BASE64.encode(json))
 }
 
+/// The phone's CAdES signature (DER) over `hash` with `algo`: the one place that decides how the
+/// emulator signs.
+fn sign(
+    keys: &Keys,
+    who: TestIdentity,
+    algo: SignAlgo,
+    hash: &[u8],
+    now: OffsetDateTime,
+) -> Result<Vec<u8>, TestCaError> {
+    match algo {
+        SignAlgo::Ecdsa => keys
+            .signer(who, KeyFamily::Ecdsa)
+            .sign_hash_cades(hash, now),
+        // DSTU 4145 on M431 with GOST 34.311 as the digest: `hash` is the GOST hash the partner
+        // sent, as Diia's default expects.
+        SignAlgo::Dstu => keys.signer(who, KeyFamily::Dstu).sign_hash_cades(hash, now),
+    }
+}
+
+/// The callback body: `multipart/mixed` with one `form-data` part named `encodeData`, typed
+/// `text/plain` (the .NET helper refuses parts that are not text, JSON or XML).
+fn multipart_mixed(encoded: &str) -> Result<(String, String), getrandom::Error> {
+    let boundary = format!("diia-emulator-{}", random_hex(16)?);
+    let body = format!(
+        "--{boundary}\r\n\
+         Content-Disposition: form-data; name=\"{ENCODE_DATA_FIELD}\"\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\
+         \r\n\
+         {encoded}\r\n\
+         --{boundary}--\r\n"
+    );
+    Ok((format!("{CALLBACK_MEDIA_TYPE}; boundary={boundary}"), body))
+}
+
 async fn deliver(shared: &Shared, request_id: &str, encoded: String) -> Delivery {
-    let form = reqwest::multipart::Form::new().text(ENCODE_DATA_FIELD, encoded);
+    let (content_type, body) = match multipart_mixed(&encoded) {
+        Ok(built) => built,
+        Err(e) => {
+            return Delivery {
+                at: clock::now(),
+                partner_status: None,
+                partner_body: None,
+                failure: Some(format!("no randomness for the multipart boundary: {e}")),
+            };
+        }
+    };
     let sent = shared
         .http
         .post(shared.settings.partner_callback_url.clone())
         .header(ACTION_HEADER, ACTION_AUTH)
         .header(TRACE_ID_HEADER, request_id)
-        .multipart(form)
+        .header(CONTENT_TYPE, content_type)
+        .body(body)
         .send()
         .await;
     let response = match sent {

@@ -12,6 +12,8 @@ mod control;
 mod error;
 mod identities;
 mod phone;
+#[cfg(test)]
+mod sdk_replay;
 mod server;
 mod settings;
 mod state;

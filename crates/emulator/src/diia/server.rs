@@ -82,6 +82,12 @@ impl Emulator {
         &self.shared.settings
     }
 
+    /// The state, for tests that check what a request recorded.
+    #[cfg(test)]
+    pub(crate) fn shared(&self) -> Arc<Shared> {
+        self.shared.clone()
+    }
+
     /// Serves until `shutdown` resolves, then lets in-flight requests (and their callbacks)
     /// finish.
     pub async fn run(

@@ -56,7 +56,8 @@ pub(crate) struct Inner {
     pub tokens: HashMap<String, Instant>,
     /// In creation order, so listings are stable.
     pub branches: Vec<Branch>,
-    pub offers: HashMap<String, Offer>,
+    /// In creation order, like branches.
+    pub offers: Vec<Offer>,
     pub requests: BTreeMap<u64, LoginRequest>,
     pub last_n: u64,
     pub faults: Faults,
@@ -66,6 +67,12 @@ impl Inner {
     pub fn branch(&self, id: &str) -> Option<&Branch> {
         self.branches.iter().find(|b| b.id == id)
     }
+
+    pub fn offer(&self, branch_id: &str, id: &str) -> Option<&Offer> {
+        self.offers
+            .iter()
+            .find(|o| o.id == id && o.branch_id == branch_id)
+    }
 }
 
 pub(crate) struct Branch {
@@ -74,6 +81,7 @@ pub(crate) struct Branch {
 }
 
 pub(crate) struct Offer {
+    pub id: String,
     pub branch_id: String,
     pub request: OfferRequest,
 }
@@ -85,11 +93,41 @@ pub(crate) struct LoginRequest {
     pub request_id: String,
     /// The decoded `request_id`: what the phone signs.
     pub hash: Vec<u8>,
+    /// How the phone signs `hash`, from the request's `signAlgo`.
+    pub sign_algo: SignAlgo,
     pub offer_name: String,
     pub branch_name: String,
     pub return_link: Option<String>,
     pub created_at: OffsetDateTime,
     pub progress: Progress,
+}
+
+/// The `signAlgo` of a dynamic offer request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SignAlgo {
+    /// DSTU 4145 over a GOST 34.311 hash: Diia's default, what a request without `signAlgo`
+    /// (every SDK but PHP's) gets.
+    Dstu,
+    /// ECDSA over a SHA-256 hash.
+    Ecdsa,
+}
+
+impl SignAlgo {
+    /// `None` for a value Diia does not know (answered 400).
+    pub fn from_wire(value: Option<&str>) -> Option<SignAlgo> {
+        match value {
+            None | Some("DSTU") => Some(SignAlgo::Dstu),
+            Some("ECDSA") => Some(SignAlgo::Ecdsa),
+            Some(_) => None,
+        }
+    }
+
+    pub fn hash_name(self) -> &'static str {
+        match self {
+            SignAlgo::Dstu => "GOST 34.311",
+            SignAlgo::Ecdsa => "SHA-256",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

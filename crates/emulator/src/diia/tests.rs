@@ -29,9 +29,11 @@ use crate::clock;
 // ---------- a partner that records callbacks ----------
 
 #[derive(Clone, Debug)]
-struct Received {
-    headers: HeaderMap,
-    fields: Vec<(String, String)>,
+pub(super) struct Received {
+    pub headers: HeaderMap,
+    pub fields: Vec<(String, String)>,
+    /// The body as sent, for decoders that read it whole.
+    pub body: Bytes,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -46,7 +48,7 @@ struct PartnerState {
     mode: Arc<Mutex<PartnerMode>>,
 }
 
-struct Partner {
+pub(super) struct Partner {
     url: Url,
     state: PartnerState,
     _stop: oneshot::Sender<()>,
@@ -57,13 +59,13 @@ impl Partner {
         *self.state.mode.lock().unwrap() = mode;
     }
 
-    fn received(&self) -> Vec<Received> {
+    pub(super) fn received(&self) -> Vec<Received> {
         self.state.received.lock().unwrap().clone()
     }
 }
 
-/// Just enough multipart/form-data parsing for one small text field (no multer in the tree).
-fn parse_multipart(content_type: &str, body: &[u8]) -> Vec<(String, String)> {
+/// Just enough multipart parsing for one small text field (no multer in the tree).
+pub(super) fn parse_multipart(content_type: &str, body: &[u8]) -> Vec<(String, String)> {
     let boundary = content_type
         .split(';')
         .map(str::trim)
@@ -101,13 +103,14 @@ async fn partner_callback(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    assert!(ct.starts_with("multipart/form-data"), "{ct}");
+    // As Diia sends it (the SDK examples parse multipart/mixed).
+    assert!(ct.starts_with("multipart/mixed; boundary="), "{ct}");
     let fields = parse_multipart(&ct, &body);
-    state
-        .received
-        .lock()
-        .unwrap()
-        .push(Received { headers, fields });
+    state.received.lock().unwrap().push(Received {
+        headers,
+        fields,
+        body,
+    });
     match *state.mode.lock().unwrap() {
         PartnerMode::Ack => (StatusCode::OK, r#"{"success":true}"#.to_owned()),
         PartnerMode::Fail500 => (
@@ -117,7 +120,7 @@ async fn partner_callback(
     }
 }
 
-async fn start_partner() -> Partner {
+pub(super) async fn start_partner() -> Partner {
     let state = PartnerState {
         received: Arc::default(),
         mode: Arc::new(Mutex::new(PartnerMode::Ack)),
@@ -172,16 +175,17 @@ struct Callback {
 
 // ---------- the emulator under test ----------
 
-struct TestEmulator {
-    base: String,
+pub(super) struct TestEmulator {
+    pub shared: Arc<super::state::Shared>,
+    pub base: String,
     ca_pem: String,
-    http: reqwest::Client,
+    pub http: reqwest::Client,
     _stop: oneshot::Sender<()>,
 }
 
-const ACQ: &str = "test-acquirer-token";
+pub(super) const ACQ: &str = "test-acquirer-token";
 
-async fn start_emulator(
+pub(super) async fn start_emulator(
     partner: &Partner,
     tweak: impl FnOnce(&mut EmulatorSettings),
 ) -> TestEmulator {
@@ -196,6 +200,7 @@ async fn start_emulator(
     tweak(&mut settings);
     let emulator = Emulator::build_on(settings, listener).await.unwrap();
     let ca_pem = emulator.ca_pem().to_owned();
+    let shared = emulator.shared();
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(async move {
         emulator
@@ -206,6 +211,7 @@ async fn start_emulator(
             .unwrap();
     });
     TestEmulator {
+        shared,
         base: format!("http://{addr}"),
         ca_pem,
         http: reqwest::Client::builder()
@@ -217,7 +223,7 @@ async fn start_emulator(
 }
 
 impl TestEmulator {
-    fn url(&self, path: &str) -> String {
+    pub(super) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
@@ -512,7 +518,7 @@ async fn branch_offer_and_dynamic_request_give_a_deeplink_of_diias_shape() {
         )
         .await;
     assert_eq!(r.status(), 400);
-    assert!(message(r).await.contains("invalid JSON"));
+    assert!(message(r).await.contains("email is required"));
 
     let (branch_id, offer_id) = emu.branch_and_offer(&token).await;
     assert_eq!(branch_id.len(), 24);
@@ -623,38 +629,109 @@ async fn branch_offer_and_dynamic_request_give_a_deeplink_of_diias_shape() {
 }
 
 #[tokio::test]
-async fn dstu_and_malformed_request_ids_are_refused_clearly() {
+async fn sign_algo_absent_or_dstu_is_dstu_and_others_are_refused() {
     let partner = start_partner().await;
     let emu = start_emulator(&partner, |_| {}).await;
     let token = emu.token().await;
     let (b, o) = emu.branch_and_offer(&token).await;
     let rid = BASE64.encode([7u8; 32]);
+    let path = format!("/api/v2/acquirers/branch/{b}/offer-request/dynamic");
 
-    let r = emu.dynamic(&token, &b, &o, &rid, "DSTU").await;
-    assert_eq!(r.status(), 400);
-    let m = message(r).await;
-    assert!(m.contains("DSTU") && m.contains("ECDSA"), "{m}");
+    // PHP sends "DSTU"; JS, Python, Java and .NET send no signAlgo (and Java a null returnLink).
+    for body in [
+        json!({"offerId": o, "requestId": rid, "signAlgo": "DSTU"}),
+        json!({"offerId": o, "requestId": rid}),
+        json!({"offerId": o, "requestId": rid, "returnLink": null, "signAlgo": null}),
+    ] {
+        let r = emu.post_json(&token, &path, &body).await;
+        assert_eq!(r.status(), 200, "{body}");
+    }
+    let r = emu.dynamic(&token, &b, &o, &rid, "ECDSA").await;
+    assert_eq!(r.status(), 200);
+    {
+        let shared = emu.shared.lock();
+        let algos: Vec<_> = shared.requests.values().map(|r| r.sign_algo).collect();
+        use super::state::SignAlgo::{Dstu, Ecdsa};
+        assert_eq!(algos, [Dstu, Dstu, Dstu, Ecdsa]);
+    }
 
-    // The Java and .NET SDKs send no signAlgo at all.
+    for other in ["RSA", "ecdsa", ""] {
+        let r = emu.dynamic(&token, &b, &o, &rid, other).await;
+        assert_eq!(r.status(), 400, "{other}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["name"], "BadRequestError");
+        assert_eq!(body["code"], 400);
+        assert!(body["message"].as_str().unwrap().contains("signAlgo"));
+    }
+
+    for bad in ["not base64!", &BASE64.encode([1u8; 20]), ""] {
+        for algo in ["DSTU", "ECDSA"] {
+            let r = emu.dynamic(&token, &b, &o, bad, algo).await;
+            assert_eq!(r.status(), 400, "{bad}");
+            assert!(message(r).await.contains("requestId"));
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_request_without_sign_algo_is_answered_with_a_dstu_signature_as_diia_does() {
+    let partner = start_partner().await;
+    let emu = start_emulator(&partner, |_| {}).await;
+    let token = emu.token().await;
+    let (b, o) = emu.branch_and_offer(&token).await;
+    // What the official JS, Python, Java and .NET SDKs send: no signAlgo, and the request id
+    // hashed with GOST 34.311.
+    let hash = kepgate_signature::gost34311::digest(b"the partner's own request id");
     let r = emu
         .post_json(
             &token,
             &format!("/api/v2/acquirers/branch/{b}/offer-request/dynamic"),
-            &json!({"offerId": o, "requestId": rid, "returnLink": null}),
+            &json!({"offerId": o, "requestId": BASE64.encode(hash)}),
         )
         .await;
-    assert_eq!(r.status(), 400);
-    let m = message(r).await;
-    assert!(
-        m.contains("signAlgo is missing") && m.contains("ECDSA"),
-        "{m}"
-    );
+    assert_eq!(r.status(), 200);
+    let r = emu
+        .http
+        .post(emu.url("/emulator/requests/1/confirm"))
+        .json(&json!({"identity": "director"}))
+        .send()
+        .await
+        .unwrap();
+    let view: Value = r.json().await.unwrap();
+    assert_eq!(view["state"], "confirmed", "{view}");
 
-    for bad in ["not base64!", &BASE64.encode([1u8; 20]), ""] {
-        let r = emu.dynamic(&token, &b, &o, bad, "ECDSA").await;
-        assert_eq!(r.status(), 400, "{bad}");
-        assert!(message(r).await.contains("requestId"));
-    }
+    let received = partner.received();
+    assert_eq!(received.len(), 1);
+    let data = callback_data(&received[0]);
+    let p7s = BASE64.decode(data.signature.unwrap()).unwrap();
+    let verified = verify_auth_signature(&p7s, &hash, &emu.trust(), clock::now()).unwrap();
+    assert_eq!(
+        verified.signature_algorithm,
+        "DSTU 4145-2002 with GOST 34.311-95"
+    );
+    assert_eq!(
+        verified.digest_algorithm,
+        kepgate_signature::oids::GOST34311
+    );
+    assert_eq!(
+        verified.identity.full_name,
+        TestIdentity::Director.full_name()
+    );
+    assert_eq!(
+        verified.identity.edrpou.as_ref().map(|e| e.as_str()),
+        TestIdentity::Director.edrpou()
+    );
+    // Signed by the DSTU CA (M257) with the person's M431 key, like the real Diia chain.
+    assert!(
+        verified.identity.issuer.contains("ДСТУ 4145"),
+        "{}",
+        verified.identity.issuer
+    );
+    // The same bytes with one bit flipped in the signature value fail.
+    let mut tampered = p7s.clone();
+    let at = tampered.len() - 10;
+    tampered[at] ^= 1;
+    assert!(verify_auth_signature(&tampered, &hash, &emu.trust(), clock::now()).is_err());
 }
 
 #[tokio::test]
@@ -836,7 +913,7 @@ async fn confirming_as_the_director_yields_the_company_code() {
 }
 
 #[tokio::test]
-async fn declining_delivers_status_declined_without_a_signature() {
+async fn declining_delivers_status_declined_with_an_empty_signature() {
     let partner = start_partner().await;
     let emu = start_emulator(&partner, |_| {}).await;
     let (n, request_id, _) = emu.new_request().await;
@@ -860,7 +937,8 @@ async fn declining_delivers_status_declined_without_a_signature() {
     );
     let data = callback_data(&received[0]);
     assert_eq!(data.request_id, request_id);
-    assert_eq!(data.signature, None);
+    // An empty signature, not a missing one: the SDK decoders read it unconditionally.
+    assert_eq!(data.signature.as_deref(), Some(""));
     assert_eq!(data.status.as_deref(), Some("declined"));
 
     let again = emu

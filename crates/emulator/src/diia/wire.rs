@@ -1,6 +1,8 @@
 //! Diia.Signature's partner ("acquirer") API from the server's side: the JSON the public acquirer
 //! SDKs send (read here) and the JSON and callback they read (written here), field for field as
-//! in diiaintegration/ua-acquirers-sdk-{php,java,dotnet}.
+//! in diiaintegration/ua-acquirers-sdk-{php,java,dotnet,js} and the Python port
+//! (A-App-Main/ua-acquirers-sdk-python-main). Every SDK's exact requests are replayed in
+//! `sdk_replay.rs`.
 //!
 //! Written from those sources on its own, not shared with the gateway's client types
 //! (`src/provider/diia/wire.rs`): a misreading on either side then fails the tests instead of
@@ -18,6 +20,9 @@ pub(crate) const ACTION_AUTH: &str = "auth";
 pub(crate) const TRACE_ID_HEADER: &str = "x-document-request-trace-id";
 /// The one multipart form field of the callback: base64 of [`AuthCallbackData`] JSON.
 pub(crate) const ENCODE_DATA_FIELD: &str = "encodeData";
+/// What Diia's callback body is: the SDK examples parse `multipart/mixed` for `X-Diia-Id-Action`
+/// callbacks (.NET `MutipartMixedHelper`, Java `UploadController` consumes `MULTIPART_MIXED`).
+pub(crate) const CALLBACK_MEDIA_TYPE: &str = "multipart/mixed";
 
 /// Answer to `GET /api/v1/auth/acquirer/{acquirer_token}`.
 #[derive(Debug, Serialize)]
@@ -25,30 +30,51 @@ pub(crate) struct TokenResponse {
     pub token: String,
 }
 
-/// `{"diiaId": ["auth"]}` in branches and offers.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// `{"diiaId": ["auth"]}` in branches and offers. Every list may be absent or `null`: the .NET
+/// SDK writes unset lists as `null` on `PUT` and the Python SDK on every branch; the other scopes
+/// (`sharing`, …) are kept so that a branch reads back as it was written.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct Scopes {
-    #[serde(rename = "diiaId", default, skip_serializing_if = "Vec::is_empty")]
-    pub diia_id: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diia_id: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sharing: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identification: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document_identification: Option<Vec<String>>,
+}
+
+impl Scopes {
+    pub fn has_auth(&self) -> bool {
+        self.diia_id.iter().flatten().any(|s| s == "auth")
+    }
 }
 
 /// Body of `POST /api/v2/acquirers/branch` (and `PUT …/branch/{id}`); read back by
-/// `GET …/branch/{id}` and `GET …/branches` with its `_id` added.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// `GET …/branch/{id}` and `GET …/branches` with its `_id` added. Text fields are `Option` so a
+/// missing or `null` one is answered with Diia's 400 naming it rather than a serde message; the
+/// `customFull*` pair is optional ("if necessary" in the PHP SDK's test, `Optional` in the Python
+/// model). An `_id`/`id` in the body (JS, Python and .NET send one) is ignored.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct BranchRequest {
-    pub name: String,
-    pub email: String,
-    pub region: String,
-    pub district: String,
-    pub location: String,
-    pub street: String,
-    pub house: String,
-    pub custom_full_name: String,
-    pub custom_full_address: String,
-    pub delivery_types: Vec<String>,
-    pub offer_request_type: String,
-    pub scopes: Scopes,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub region: Option<String>,
+    pub district: Option<String>,
+    pub location: Option<String>,
+    pub street: Option<String>,
+    pub house: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_full_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_full_address: Option<String>,
+    pub delivery_types: Option<Vec<String>>,
+    pub offer_request_type: Option<String>,
+    #[serde(default)]
+    pub scopes: Option<Scopes>,
 }
 
 /// `{"_id": "…"}`: the answer to creating a branch or an offer.
@@ -58,14 +84,16 @@ pub(crate) struct IdResponse {
     pub id: String,
 }
 
-/// Body of `POST /api/v1/acquirers/branch/{branchId}/offer`.
-#[derive(Debug, Clone, Deserialize)]
+/// Body of `POST /api/v1/acquirers/branch/{branchId}/offer`; read back by
+/// `GET …/branch/{branchId}/offers` with its `_id` added.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct OfferRequest {
-    pub name: String,
-    pub scopes: Scopes,
-    /// Absent, or `null` (the PHP SDK encodes an unset link so).
+    pub name: Option<String>,
     #[serde(default)]
+    pub scopes: Option<Scopes>,
+    /// Absent (Python, .NET drop unset fields) or `null` (PHP's `json_encode`, Java's models).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_link: Option<String>,
 }
 
@@ -79,8 +107,8 @@ pub(crate) struct DynamicOfferRequest {
     pub request_id: String,
     #[serde(default)]
     pub return_link: Option<String>,
-    /// "ECDSA" (SHA-256) or "DSTU" (GOST 34.311). The PHP SDK sends it; the Java and .NET SDKs'
-    /// request types have no such field, so its absence is read here and answered in words.
+    /// "ECDSA" (SHA-256) or "DSTU" (GOST 34.311). Only the PHP SDK sends it; the JS, Python,
+    /// Java and .NET SDKs never do, and then Diia signs DSTU (its default).
     #[serde(default)]
     pub sign_algo: Option<String>,
 }
@@ -92,14 +120,18 @@ pub(crate) struct DeeplinkResponse {
 }
 
 /// The JSON inside `encodeData` for `X-Diia-Id-Action: auth`: `requestId` and `signature`
-/// (base64 CAdES). Diia documents no decline callback; the emulator reports a decline with no
-/// `signature` and `status: "declined"`.
+/// (base64 CAdES).
+///
+/// Diia documents no decline callback. The emulator still tells the partner, in the same shape
+/// plus `status: "declined"` and an EMPTY `signature`: the official decoders read `signature`
+/// unconditionally (Java `Base64.decode(authData.getSignature())` throws on null, Python
+/// `request_data["signature"]` raises KeyError), and "" decodes to an empty .p7s that no
+/// verification accepts, so an SDK-based partner fails the login instead of crashing.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct AuthCallbackData {
     pub request_id: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub signature: Option<String>,
+    pub signature: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
 }
@@ -110,8 +142,12 @@ pub(crate) struct CallbackAck {
     pub success: bool,
 }
 
-/// Diia's error body, `{"message": …}` (what the SDKs read of a failed call).
+/// Diia's error body: `{"name", "message", "code"}` as the Java SDK's `ErrorMessage` reads it
+/// (its `data` map is optional). The Python SDK calls `r.json()` on every 4xx, so no error may
+/// be anything but JSON; the gateway reads `message`.
 #[derive(Debug, Serialize)]
 pub(crate) struct ErrorResponse {
+    pub name: &'static str,
     pub message: String,
+    pub code: u16,
 }
