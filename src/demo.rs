@@ -106,8 +106,8 @@ async fn start_emulator(
         auth_acquirer_token: None,
         branch_id: None,
         offer_id: None,
-        // ECDSA until the emulator signs DSTU (see `sign` in crates/emulator/src/diia/callback.rs).
-        sign_algo: DiiaSignAlgo::Ecdsa,
+        // No signAlgo, like the official SDKs: Diia's default, DSTU 4145 over GOST 34.311.
+        sign_algo: DiiaSignAlgo::Default,
         setup: Default::default(),
     };
     // The emulator keeps branches in memory: register ours at every start.

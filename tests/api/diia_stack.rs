@@ -60,8 +60,8 @@ pub fn diia_settings(api_base_url: &str, secret: &str) -> DiiaSettings {
         auth_acquirer_token: None,
         branch_id: None,
         offer_id: None,
-        // Explicitly ECDSA: the emulator cannot sign DSTU (Diia's default) yet.
-        sign_algo: DiiaSignAlgo::Ecdsa,
+        // No signAlgo, like the official SDKs: Diia's default, DSTU 4145 over GOST 34.311.
+        sign_algo: DiiaSignAlgo::Default,
         setup: Default::default(),
     }
 }

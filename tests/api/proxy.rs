@@ -3,16 +3,16 @@
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use kepgate::config::{AccessPolicy, RouteSettings, Settings};
+use kepgate::config::{AccessPolicy, DiiaSignAlgo, ProviderSettings, RouteSettings, Settings};
 use kepgate_emulator::sample_cabinet::{CabinetArgs, SampleCabinet};
 use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use crate::browser::Browser;
-use crate::diia_stack::{DiiaStack, StackOptions, spawn_diia_stack_with_options};
+use crate::diia_stack::{DiiaStack, PROVIDER, StackOptions, spawn_diia_stack_with_options};
 use crate::helpers::OTHER_PREFIX;
-use crate::sign_in::{DIRECTOR, PERSON, sign_in};
+use crate::sign_in::{DIRECTOR, PERSON, complete_api, confirm_on_phone, sign_in, start_api};
 
 /// The director test identity's company (see the emulator's identities).
 pub const DIRECTOR_EDRPOU: &str = "40123454";
@@ -380,4 +380,49 @@ async fn an_unreachable_or_slow_upstream_gets_a_502_or_504_page_that_leaks_nothi
     let response = browser.get("/status/404").await;
     assert_eq!(response.status(), 404);
     assert_eq!(response.text().await.unwrap(), "upstream says 404");
+}
+
+/// Diia's default (no `signAlgo`: DSTU 4145 over a GOST 34.311 hash) and ECDSA on request: a
+/// director signed in through the JSON API reaches the cabinet with name, РНОКПП and ЄДРПОУ.
+#[tokio::test]
+async fn a_director_reaches_the_cabinet_with_a_dstu_signature_by_default_and_with_ecdsa() {
+    for (sign_algo, on_the_phone) in [
+        (DiiaSignAlgo::Default, "DSTU"),
+        (DiiaSignAlgo::Ecdsa, "ECDSA"),
+    ] {
+        let env = spawn_cabinet_stack(|s, _| {
+            if let Some(ProviderSettings::Diia(diia)) = s.providers.get_mut(PROVIDER) {
+                diia.sign_algo = sign_algo;
+            }
+        })
+        .await;
+        let mut browser = Browser::new(&env.stack.app);
+        let started = start_api(&mut browser).await;
+        confirm_on_phone(&env.stack, &mut browser, &started, DIRECTOR).await;
+        let done = complete_api(&mut browser, &started).await;
+        assert_eq!(done.status(), 200, "{sign_algo:?}");
+
+        // What the emulator's phone signed with, as Diia would for this request.
+        let requests: serde_json::Value = env
+            .stack
+            .http
+            .get(format!("{}/emulator/requests", env.stack.emulator))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(requests[0]["signAlgo"], on_the_phone, "{requests}");
+
+        let seen = echo(&mut browser, "/echo", &[]).await;
+        let headers = &seen["headers"];
+        assert_eq!(
+            headers["x-kepgate-rnokpp"], "2654321099",
+            "{sign_algo:?}: {seen}"
+        );
+        assert_eq!(headers["x-kepgate-edrpou"], DIRECTOR_EDRPOU);
+        assert_eq!(seen["assertion"]["name"], "Коваленко Олена Петрівна");
+        assert_eq!(seen["assertion_verified"], true);
+    }
 }

@@ -103,8 +103,9 @@ pub(crate) struct LoginRequest {
 }
 
 /// The `signAlgo` of a dynamic offer request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum SignAlgo {
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum SignAlgo {
     /// DSTU 4145 over a GOST 34.311 hash: Diia's default, what a request without `signAlgo`
     /// (every SDK but PHP's) gets.
     Dstu,
@@ -198,6 +199,7 @@ impl LoginRequest {
             request_id: self.request_id.clone(),
             offer_name: self.offer_name.clone(),
             branch_name: self.branch_name.clone(),
+            sign_algo: self.sign_algo,
             state: self.state(),
             created_at: self.created_at,
             identity: match self.answer() {
@@ -220,6 +222,8 @@ pub struct RequestView {
     pub request_id: String,
     pub offer_name: String,
     pub branch_name: String,
+    /// How the phone signs: "DSTU" (Diia's default) or "ECDSA".
+    pub sign_algo: SignAlgo,
     pub state: RequestState,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
