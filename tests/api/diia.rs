@@ -2,7 +2,8 @@
 
 use kepgate::identity::{Edrpou, Rnokpp};
 use kepgate::login::pending::PendingState;
-use kepgate_signature::test_ca::{TestIdentitySpec, TestSigner};
+use kepgate_signature::dstu4145::DstuCurve;
+use kepgate_signature::test_ca::{KeyKind, TestIdentitySpec, TestSigner};
 use time::Duration;
 
 use kepgate::config::ProviderSettings;
@@ -161,7 +162,21 @@ fn person(
     not_before: time::OffsetDateTime,
     not_after: time::OffsetDateTime,
 ) -> TestSigner {
-    ca.issue(
+    person_with(
+        ca,
+        not_before,
+        not_after,
+        KeyKind::Dstu4145(DstuCurve::M431),
+    )
+}
+
+fn person_with(
+    ca: &kepgate_signature::test_ca::TestCa,
+    not_before: time::OffsetDateTime,
+    not_after: time::OffsetDateTime,
+    kind: KeyKind,
+) -> TestSigner {
+    ca.issue_with(
         &TestIdentitySpec {
             full_name: "Франко Іван Якович".to_owned(),
             surname: "Франко".to_owned(),
@@ -173,6 +188,7 @@ fn person(
         },
         not_before,
         not_after,
+        kind,
     )
     .unwrap()
 }
@@ -218,6 +234,27 @@ async fn a_signature_from_our_trusted_test_ca_is_accepted() {
     let identity = stack.pending(started.id).await.identity.unwrap();
     assert_eq!(identity.full_name, "Франко Іван Якович");
     assert_eq!(identity.rnokpp.unwrap().as_str(), "3184710691");
+}
+
+#[tokio::test]
+async fn an_ecdsa_signature_when_diia_was_asked_for_its_default_dstu_is_refused() {
+    // The right hash bytes in messageDigest, but the signer says it hashed with SHA-256 while
+    // kepgate sent a GOST 34.311 hash (no signAlgo): not the signature asked for.
+    let stack = spawn_diia_stack().await;
+    let started = stack.start_login().await;
+    let hash = stack.pending(started.id).await.request_hash;
+    // An ECDSA key certified by the trusted (DSTU) CA: everything else about it is right.
+    let signer = person_with(
+        &stack.own_ca,
+        now() - Duration::days(1),
+        now() + Duration::days(30),
+        KeyKind::EcdsaP256,
+    );
+    let p7s = signer.sign_hash_cades(&hash.digest(), now()).unwrap();
+    let response = stack
+        .post_callback(hash.as_str(), encode_data(hash.as_str(), Some(&p7s), None))
+        .await;
+    callback_refused(&stack, response, 422, "wrong_digest_algorithm").await;
 }
 
 #[tokio::test]

@@ -11,7 +11,8 @@ use kepgate::login::start::{StartLogin, StartedLogin, start_login};
 use kepgate::provider::diia::DiiaProvider;
 use kepgate::return_path::ReturnPath;
 use kepgate_emulator::{Emulator, EmulatorSettings};
-use kepgate_signature::test_ca::TestCa;
+use kepgate_signature::dstu4145::DstuCurve;
+use kepgate_signature::test_ca::{KeyKind, TestCa};
 use secrecy::SecretString;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -187,7 +188,10 @@ pub async fn spawn_diia_stack_with_options(
         std::env::temp_dir().join(format!("kepgate-trust-{}", uuid::Uuid::new_v4().simple())),
     );
     std::fs::create_dir_all(&dir.0).unwrap();
-    let own_ca = TestCa::generate("Тестовий КНЕДП", now()).unwrap();
+    // DSTU 4145 like the provider's default: the callbacks these tests sign themselves must be
+    // what kepgate asked for.
+    let own_ca =
+        TestCa::generate_with("Тестовий КНЕДП", now(), KeyKind::Dstu4145(DstuCurve::M257)).unwrap();
     let emulator_ca_path = dir.0.join("emulator-ca.pem");
     let own_ca_path = dir.0.join("own-ca.pem");
     std::fs::write(&emulator_ca_path, emulator_ca).unwrap();
