@@ -9,6 +9,7 @@
 
 mod curve;
 mod field;
+mod multi;
 mod named;
 mod params;
 #[cfg(test)]
