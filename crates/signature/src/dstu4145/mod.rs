@@ -9,6 +9,7 @@
 
 mod curve;
 mod field;
+mod field_mul;
 mod multi;
 mod named;
 mod params;
