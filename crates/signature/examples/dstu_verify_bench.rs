@@ -13,6 +13,14 @@
 //! little-endian, the signature r‖s). `dstu_verify_bench run ITERATIONS` prints
 //! `kepgate NAME MICROSECONDS_PER_VERIFICATION` per vector, after checking that each vector
 //! verifies and a changed one does not.
+//!
+//! `dstu_verify_bench seeds DIR` writes the same vectors (and jkurwa's self-signed certificate,
+//! a named curve) as seeds of the fuzz target `dstu_key_signature`, framed as
+//! `kepgate::fuzzing::split_dstu_input` reads them: parameter length (2 octets, big-endian), key
+//! length, signature length (1 octet each), parameters, key, signature, digest.
+
+// A benchmark tool, not product code: a step that fails ends the run with its reason.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Instant;
 
@@ -76,13 +84,41 @@ fn vectors() -> [Vector; 2] {
     [vector("M257", CA, SIGNER), vector("M431", ROOT, CA)]
 }
 
+fn write_seeds(dir: &str) {
+    // Self-signed: the key verifies its own certificate.
+    let self_signed = "../../jkurwa/SELF_SIGNED1.cer";
+    let jkurwa = vector("M257", self_signed, self_signed);
+    let seeds = vectors()
+        .into_iter()
+        .map(|v| (format!("uapki-diia-{}", v.name.to_lowercase()), v))
+        .chain([("jkurwa-self-signed-m257".to_owned(), jkurwa)]);
+    std::fs::create_dir_all(dir).expect("create the seed directory");
+    for (file, v) in seeds {
+        let mut framed = u16::try_from(v.params_der.len())
+            .expect("parameters fit")
+            .to_be_bytes()
+            .to_vec();
+        framed.push(u8::try_from(v.key_bits.len()).expect("key fits"));
+        framed.push(u8::try_from(v.signature.len()).expect("signature fits"));
+        for part in [&v.params_der[..], &v.key_bits, &v.signature, &v.digest] {
+            framed.extend_from_slice(part);
+        }
+        std::fs::write(format!("{dir}/{file}"), framed).expect("write a seed");
+    }
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         ["vectors"] => {
             for v in vectors() {
                 println!(
@@ -94,6 +130,7 @@ fn main() {
                 );
             }
         }
+        ["seeds", dir] => write_seeds(dir),
         ["run", iterations] => {
             let iterations: u32 = iterations.parse().expect("ITERATIONS is a number");
             for v in vectors() {
@@ -121,7 +158,7 @@ fn main() {
             }
         }
         _ => {
-            eprintln!("usage: dstu_verify_bench vectors | run ITERATIONS");
+            eprintln!("usage: dstu_verify_bench vectors | run ITERATIONS | seeds DIR");
             std::process::exit(2);
         }
     }
