@@ -12,7 +12,8 @@
 //! `NAME COMPRESSED_KEY_HEX DIGEST_HEX SIGNATURE_HEX` (octets as the certificate carries them:
 //! little-endian, the signature r‖s). `dstu_verify_bench run ITERATIONS` prints
 //! `kepgate NAME MICROSECONDS_PER_VERIFICATION` per vector, after checking that each vector
-//! verifies and a changed one does not.
+//! verifies and a changed one does not, and `kepgate-key-parse NAME MICROSECONDS` for parsing
+//! and validating the key (for information: the C harness does not time its equivalent).
 //!
 //! `dstu_verify_bench seeds DIR` writes the same vectors (and jkurwa's self-signed certificate,
 //! a named curve) as seeds of the fuzz target `dstu_key_signature`, framed as
@@ -155,6 +156,20 @@ fn main() {
                 }
                 let us = start.elapsed().as_secs_f64() * 1e6 / f64::from(iterations);
                 println!("kepgate {} {us:.1}", v.name);
+                // For information (not compared): parsing and validating the key, which a
+                // certificate check does once per certificate (decompression and n·Q = O).
+                let rounds = iterations.div_ceil(4);
+                let start = Instant::now();
+                for _ in 0..rounds {
+                    std::hint::black_box(PublicKey::from_spki_parts(
+                        std::hint::black_box(&v.params_der),
+                        &v.key_bits,
+                        ByteOrder::Little,
+                    ))
+                    .expect("key parses");
+                }
+                let us = start.elapsed().as_secs_f64() * 1e6 / f64::from(rounds);
+                println!("kepgate-key-parse {} {us:.1}", v.name);
             }
         }
         _ => {

@@ -62,27 +62,47 @@ impl Curve {
         let own;
         let (base, w_base): (&[Point], usize) = match standard_base_table(self) {
             Some(t) => (t, W_BASE),
-            None => {
-                own = self.odd_multiples(&self.g, W_KEY);
-                (&own, W_KEY)
-            }
+            None => match self.odd_multiples(&self.g, W_KEY) {
+                Some(t) => {
+                    own = t;
+                    (&own, W_KEY)
+                }
+                None => return self.add(self.mul(s, &self.g), self.mul(r, q)),
+            },
         };
-        let key = self.odd_multiples(q, W_KEY);
-        let ds = wnaf(s, w_base);
-        let dr = wnaf(r, W_KEY);
+        let Some(key) = self.odd_multiples(q, W_KEY) else {
+            return self.add(self.mul(s, &self.g), self.mul(r, q));
+        };
+        self.straus(&[(&wnaf(s, w_base), base), (&wnaf(r, W_KEY), &key)])
+    }
+
+    /// k·P for k < 2^L(n) and P of order n (public values only, e.g. n·Q in key validation);
+    /// None for the point at infinity.
+    pub(crate) fn mul_vartime(&self, k: &Limbs, p: &Point) -> Option<Point> {
+        match self.odd_multiples(p, W_KEY) {
+            Some(table) => self.straus(&[(&wnaf(k, W_KEY), &table)]),
+            None => self.mul(k, p),
+        }
+    }
+
+    /// Σ dᵢ·Pᵢ from each scalar's wNAF digits and the odd multiples of its point: one doubling
+    /// per digit position, one mixed addition per non-zero digit.
+    fn straus(&self, terms: &[(&[i8], &[Point])]) -> Option<Point> {
+        let len = terms.iter().map(|(d, _)| d.len()).max().unwrap_or(0);
         let mut acc = Ld::INFINITY;
-        for i in (0..ds.len().max(dr.len())).rev() {
+        for i in (0..len).rev() {
             if !acc.is_infinity() {
                 acc = self.ld_double(&acc);
             }
-            for (digits, table) in [(&ds, base), (&dr, &key[..])] {
-                match digits.get(i).copied().unwrap_or(0) {
-                    0 => {}
-                    d if d > 0 => acc = self.ld_add_affine(&acc, &table[(d as usize) / 2]),
-                    d => {
-                        acc =
-                            self.ld_add_affine(&acc, &neg(&table[(d.unsigned_abs() as usize) / 2]))
-                    }
+            for (digits, table) in terms {
+                let d = digits.get(i).copied().unwrap_or(0);
+                if d != 0 {
+                    let p = &table[usize::from(d.unsigned_abs()) / 2];
+                    acc = if d > 0 {
+                        self.ld_add_affine(&acc, p)
+                    } else {
+                        self.ld_add_affine(&acc, &neg(p))
+                    };
                 }
             }
         }
@@ -151,20 +171,19 @@ impl Curve {
         })
     }
 
-    /// P, 3P, 5P, …, (2^(w−1) − 1)P in affine coordinates, for P of order n (none of them is the
-    /// point at infinity).
-    fn odd_multiples(&self, p: &Point, w: usize) -> Vec<Point> {
+    /// P, 3P, 5P, …, (2^(w−1) − 1)P in affine coordinates. None if one of them (or 2P) is the
+    /// point at infinity, which no curve point has for w ≤ 8 (its order divides 4n, and the
+    /// only odd divisor of 4n below 2^7 is 1): callers fall back to the ladder all the same.
+    fn odd_multiples(&self, p: &Point, w: usize) -> Option<Vec<Point>> {
         let count = 1 << (w - 2);
-        let Some(twice) = self.add(Some(*p), Some(*p)) else {
-            return vec![*p; count]; // order 2: never a point of order n
-        };
+        let twice = self.add(Some(*p), Some(*p))?;
         let mut ld = Vec::with_capacity(count);
         ld.push(Ld::from_affine(p));
         for i in 1..count {
             let next = self.ld_add_affine(&ld[i - 1], &twice);
             ld.push(next);
         }
-        self.batch_to_affine(&ld).unwrap_or_else(|| vec![*p; count])
+        self.batch_to_affine(&ld)
     }
 
     /// Affine forms with one inversion (Montgomery's trick); None if one is the point at infinity.
@@ -213,7 +232,12 @@ fn standard_base_table(curve: &Curve) -> Option<&'static [Point]> {
     if standard.g != curve.g || standard.field != curve.field {
         return None;
     }
-    Some(TABLES[index].get_or_init(|| standard.odd_multiples(&standard.g, W_BASE)))
+    let table = TABLES[index].get_or_init(|| {
+        standard
+            .odd_multiples(&standard.g, W_BASE)
+            .unwrap_or_default()
+    });
+    (!table.is_empty()).then_some(table.as_slice())
 }
 
 /// Width-w NAF of k, least significant digit first: odd digits in (−2^(w−1), 2^(w−1)), any two
@@ -348,6 +372,9 @@ mod tests {
                     c.name
                 );
             }
+            assert_eq!(c.mul_vartime(&c.n, &q), None, "{}", c.name);
+            let k = [next(), next(), 0, 0, 0, 0, 0];
+            assert_eq!(c.mul_vartime(&k, &q), c.mul(&k, &q), "{}", c.name);
             // sG + rQ = O when Q = G and r = n − s.
             let s = [5, 0, 0, 0, 0, 0, 0];
             let mut r = c.n;
