@@ -14,7 +14,8 @@
 #
 # Environment: DSTU_BENCH_ITERATIONS (verifications per round, default 300), DSTU_BENCH_ROUNDS
 # (default 7; rounds alternate C, Rust, C, Rust, …), DSTU_BENCH_UAPKI_OPT (an extra C column with
-# uapkic's ec_set_opt_level, e.g. b0b0 = comb tables of width 11 for G and Q; default none).
+# uapkic's ec_set_opt_level, e.g. b0b0 = comb tables of width 11 for G and Q; default none),
+# UAPKI_CFLAGS (default "-O3 -DNDEBUG"; e.g. add -march=native), CC (default cc).
 # Prints a table of the median microseconds per verification and every round's numbers.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -35,23 +36,24 @@ fi
 SRC="$(cd "$SRC" && pwd)"
 UAPKIC="$SRC/library/uapkic"
 CC="${CC:-cc}"
+read -r -a CFLAGS <<<"${UAPKI_CFLAGS:--O3 -DNDEBUG}"
 OUT="$ROOT/target/dstu-bench"
 mkdir -p "$OUT/obj"
 
 # The C reference: uapkic's sources (all of them: the library's own self-tests and caches link
 # across files), compiled once per source checkout.
 stamp="$OUT/obj/.source"
-if [ "$(cat "$stamp" 2>/dev/null)" != "$UAPKIC" ] || [ ! -f "$OUT/libuapkic.a" ]; then
+if [ "$(cat "$stamp" 2>/dev/null)" != "$UAPKIC ${CFLAGS[*]}" ] || [ ! -f "$OUT/libuapkic.a" ]; then
   echo "building uapkic from $UAPKIC …" >&2
   rm -f "$OUT"/obj/*.o "$OUT/libuapkic.a"
   for f in "$UAPKIC"/src/*.c; do
-    "$CC" -O3 -DNDEBUG -std=gnu99 -DUAPKIC_STATIC -DUAPKIC_LIBRARY -w \
+    "$CC" "${CFLAGS[@]}" -std=gnu99 -DUAPKIC_STATIC -DUAPKIC_LIBRARY -w \
       -I"$UAPKIC/include" -I"$UAPKIC/src" -c "$f" -o "$OUT/obj/$(basename "$f" .c).o"
   done
   ar rcs "$OUT/libuapkic.a" "$OUT"/obj/*.o
-  echo "$UAPKIC" >"$stamp"
+  echo "$UAPKIC ${CFLAGS[*]}" >"$stamp"
 fi
-"$CC" -O3 -DNDEBUG -std=gnu99 -DUAPKIC_STATIC -I"$UAPKIC/include" \
+"$CC" "${CFLAGS[@]}" -std=gnu99 -DUAPKIC_STATIC -I"$UAPKIC/include" \
   "$ROOT/bench/dstu_verify/uapki_verify.c" "$OUT/libuapkic.a" -lpthread -o "$OUT/uapki_verify"
 
 # kepgate: the example binary, release profile.
@@ -76,6 +78,7 @@ impls="uapki kepgate"
 
 echo
 echo "DSTU 4145 verification, µs per verification (median of $ROUNDS rounds × $ITER), $(date -u +%F)"
+echo "C: $CC ${CFLAGS[*]} ($("$CC" --version | head -1)); Rust: $(rustc --version), release profile"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 header="| curve | UAPKI (C, default)"
