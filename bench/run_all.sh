@@ -12,3 +12,6 @@ echo "# 3. Browsers waiting on SSE"; echo; ./sse_waiters.sh 10000 200 4
 echo "# 4. Footprint"; echo; ./footprint.sh
 echo "# 5. Streaming memory"; echo; ./proxy_stream_memory.sh 200
 echo "# 6. A stalled cabinet under load"; echo; ./slow_upstream_memory.sh 1000 8 5
+if [ -n "${UAPKI_SRC:-}" ]; then
+  echo "# 7. DSTU 4145 verification against UAPKI's C"; echo; ./dstu_verify.sh "$UAPKI_SRC"
+fi

@@ -14,6 +14,7 @@ use crate::login::callback::judge;
 use crate::login::pending::Outcome;
 use crate::provider::diia::{decode_auth_callback, wire};
 use crate::return_path::ReturnPath;
+use crate::signature::dstu4145::{ByteOrder, PublicKey};
 use crate::signature::{TrustList, verify_auth_signature};
 
 /// The callback decoder, end to end, as the handler runs it minus the database:
@@ -88,6 +89,47 @@ pub fn cms_verify(data: &[u8], trust: &TrustList, now: OffsetDateTime) -> bool {
             false
         }
     }
+}
+
+/// DSTU 4145 parameters, key and signature parsing and the verification after it, on their own
+/// (the certificate and CMS layers around them are `cms_verify`'s). Input framing: two octets
+/// (big-endian) giving the length of the parameters, one octet the key's, one the signature's;
+/// then the DER `DSTU4145Params`, the SPKI BIT STRING's contents (an OCTET STRING with the
+/// compressed point), the signature (r‖s) and, all the rest, the GOST 34.311 digest. Short
+/// inputs are cut, not refused. Each byte order is tried; true when one of them verifies.
+pub fn dstu_key_signature(data: &[u8]) -> bool {
+    let (params, key, signature, digest) = split_dstu_input(data);
+    let mut verified = false;
+    for order in [ByteOrder::Little, ByteOrder::Big] {
+        let Ok(key) = PublicKey::from_spki_parts(params, key, order) else {
+            continue;
+        };
+        // Only the ten standard curves are ever accepted.
+        assert!(
+            [163, 167, 173, 179, 191, 233, 257, 307, 367, 431].contains(&key.field_degree()),
+            "{} has degree {}",
+            key.curve_name(),
+            key.field_degree()
+        );
+        verified |= key.verify_digest(digest, signature).is_ok();
+    }
+    verified
+}
+
+/// The framing of `dstu_key_signature`, read: (parameters, key, signature, digest).
+pub fn split_dstu_input(data: &[u8]) -> (&[u8], &[u8], &[u8], &[u8]) {
+    fn take<'a>(rest: &mut &'a [u8], n: usize) -> &'a [u8] {
+        let (head, tail) = rest.split_at(n.min(rest.len()));
+        *rest = tail;
+        head
+    }
+    let mut rest = data;
+    let lengths = take(&mut rest, 4);
+    let [p_hi, p_lo, k, s] = <[u8; 4]>::try_from(lengths).unwrap_or_default();
+    let params = take(&mut rest, usize::from(u16::from_be_bytes([p_hi, p_lo])));
+    let key = take(&mut rest, usize::from(k));
+    let signature = take(&mut rest, usize::from(s));
+    (params, key, signature, rest)
 }
 
 /// The return-path parser, with the properties every accepted path must have: a path on our

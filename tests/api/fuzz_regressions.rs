@@ -86,6 +86,19 @@ fn fuzz_seeds_of_the_cms_layer_verify() {
 }
 
 #[test]
+fn fuzz_seeds_of_the_dstu_target_verify() {
+    let seeds = inputs(&fuzz_dir().join("seeds/dstu_key_signature"));
+    assert!(seeds.len() >= 3, "seeds present");
+    for (name, bytes) in &seeds {
+        assert!(fuzzing::dstu_key_signature(bytes), "{name} verifies");
+        // One flipped octet of the digest (the last part): the same signature is refused.
+        let mut other = bytes.clone();
+        *other.last_mut().unwrap() ^= 0x10;
+        assert!(!fuzzing::dstu_key_signature(&other), "{name}");
+    }
+}
+
+#[test]
 fn inputs_that_crashed_a_fuzz_target_end_cleanly() {
     let (trust, now) = fixture();
     let dir = fuzz_dir().join("regressions");
@@ -108,6 +121,9 @@ fn inputs_that_crashed_a_fuzz_target_end_cleanly() {
     }
     for (_, bytes) in inputs(&dir.join("canonical_path")) {
         let _ = fuzzing::canonical_path(&bytes);
+    }
+    for (name, bytes) in inputs(&dir.join("dstu_key_signature")) {
+        assert!(!fuzzing::dstu_key_signature(&bytes), "{name} verifies");
     }
     // The seeds are paths of the gate-bypass tests: each accepted one passes every property.
     let seeds = inputs(&fuzz_dir().join("seeds/canonical_path"));

@@ -89,7 +89,8 @@ impl Curve {
 
     /// A usable public key (or base point): on the curve, x ≠ 0, and n·Q = O.
     pub(crate) fn is_valid_key(&self, q: &Point) -> bool {
-        !q.x.is_zero() && self.contains(q) && self.mul(&self.n, q).is_none()
+        // Public values: the variable-time multiplication of multi.rs.
+        !q.x.is_zero() && self.contains(q) && self.mul_vartime(&self.n, q).is_none()
     }
 
     /// k·P for k < 2^L(n) and x(P) ≠ 0; None for the point at infinity.

@@ -111,46 +111,9 @@ impl Field {
         (bit_len(&v) <= self.m).then_some(Fe(v))
     }
 
+    /// The comb multiplication (field_mul.rs), then the reduction.
     pub(crate) fn mul(&self, a: &Fe, b: &Fe) -> Fe {
-        let n = self.words;
-        // t[u] = u(t)·b(t) for every 4-bit polynomial u; n + 1 words each.
-        let mut t = [[0u64; LIMBS + 1]; 16];
-        t[1][..n].copy_from_slice(&b.0[..n]);
-        for s in 1..4 {
-            let (lo, hi) = t.split_at_mut(1 << s);
-            let src = &lo[1];
-            let dst = &mut hi[0];
-            for i in 0..=n {
-                let below = if i == 0 { 0 } else { src[i - 1] >> (64 - s) };
-                dst[i] = (src[i] << s) | below;
-            }
-        }
-        for u in 3..16usize {
-            if u.is_power_of_two() {
-                continue;
-            }
-            let low = u & u.wrapping_neg();
-            let (a_, b_) = (t[u - low], t[low]);
-            for i in 0..=n {
-                t[u][i] = a_[i] ^ b_[i];
-            }
-        }
-        let mut c = [0u64; WIDE];
-        for k in (0..16).rev() {
-            for j in 0..n {
-                let u = ((a.0[j] >> (4 * k)) & 15) as usize;
-                for (i, w) in t[u][..=n].iter().enumerate() {
-                    c[j + i] ^= w;
-                }
-            }
-            if k != 0 {
-                for i in (1..2 * n).rev() {
-                    c[i] = (c[i] << 4) | (c[i - 1] >> 60);
-                }
-                c[0] <<= 4;
-            }
-        }
-        self.reduce(c)
+        self.reduce(super::field_mul::mul_unreduced(self.words, a, b))
     }
 
     /// a·b without a branch or memory index on either operand (for secret data): the
@@ -246,6 +209,10 @@ impl Field {
     }
 
     fn reduce(&self, mut c: [u64; WIDE]) -> Fe {
+        // The ten DSTU polynomials, with constant exponents (field_mul.rs).
+        if let Some(r) = super::field_mul::reduce_standard(self.m, self.middle_terms(), &c) {
+            return r;
+        }
         let m = self.m;
         let top = m / 64;
         let terms = &self.terms[..self.nterms];

@@ -11,6 +11,8 @@
 mod curve;
 mod encode;
 mod field;
+mod field_mul;
+mod multi;
 mod named;
 mod params;
 mod sign;

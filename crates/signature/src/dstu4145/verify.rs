@@ -172,9 +172,10 @@ pub(crate) fn verify_prehashed(
     if *r == zero || *s == zero || !less(r, &curve.n) || !less(s, &curve.n) {
         return Err(SignatureError::OutOfRange);
     }
-    let sp = curve.mul(s, &curve.g);
-    let rq = curve.mul(r, q);
-    let big_r = curve.add(sp, rq).ok_or(SignatureError::Mismatch)?;
+    // Public data only: the variable-time simultaneous multiplication (multi.rs).
+    let big_r = curve
+        .mul_add_vartime(s, r, q)
+        .ok_or(SignatureError::Mismatch)?;
     let mut y = curve.field.mul(&big_r.x, h).0;
     truncate(&mut y, curve.order_bits() - 1);
     debug_assert!(bit_len(&y) < curve.order_bits());
