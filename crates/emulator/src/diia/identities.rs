@@ -12,8 +12,12 @@ use time::{Duration, OffsetDateTime};
 
 use kepgate_signature::dstu4145::DstuCurve;
 use kepgate_signature::identity::{Edrpou, IdentityError, Rnokpp};
-use kepgate_signature::test_ca::{KeyKind, TestCa, TestCaError, TestIdentitySpec, TestSigner};
+use kepgate_signature::revocation_sources::revocation_sources;
+use kepgate_signature::test_ca::{
+    KeyKind, Publication, TestCa, TestCaError, TestIdentitySpec, TestSigner,
+};
 use kepgate_signature::{TrustList, verify_auth_signature};
+use url::Url;
 
 use super::error::EmulatorError;
 
@@ -107,7 +111,29 @@ pub enum KeyFamily {
 }
 
 impl KeyFamily {
-    const ALL: [KeyFamily; 2] = [KeyFamily::Ecdsa, KeyFamily::Dstu];
+    pub const ALL: [KeyFamily; 2] = [KeyFamily::Ecdsa, KeyFamily::Dstu];
+
+    /// In routes (`/ocsp/{family}`) and JSON.
+    pub fn key(self) -> &'static str {
+        match self {
+            KeyFamily::Ecdsa => "ecdsa",
+            KeyFamily::Dstu => "dstu",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.key() == s)
+    }
+
+    /// The emulator's OCSP responder and CRL for this CA, named in the people's certificates.
+    pub fn publication(self, public_base_url: &Url) -> Publication {
+        let url = |path: String| public_base_url.join(&path).ok().map(String::from);
+        Publication {
+            ocsp_url: url(format!("ocsp/{}", self.key())),
+            crl_url: url(format!("crl/{}.crl", self.key())),
+            delta_crl_url: None,
+        }
+    }
 
     /// Like the real chain: the Diia CA's key is DSTU 4145 on M257 and people's keys on M431,
     /// both with explicit curve parameters.
@@ -143,6 +169,7 @@ impl KeyFamily {
 
 /// One CA and a signer per [`TestIdentity`].
 struct KeySet {
+    ca: TestCa,
     person: TestSigner,
     director: TestSigner,
 }
@@ -155,6 +182,14 @@ pub(crate) struct Keys {
 }
 
 impl Keys {
+    /// The CA of `family`: it answers OCSP and signs CRLs for its people.
+    pub fn ca(&self, family: KeyFamily) -> &TestCa {
+        match family {
+            KeyFamily::Ecdsa => &self.ecdsa.ca,
+            KeyFamily::Dstu => &self.dstu.ca,
+        }
+    }
+
     pub fn signer(&self, who: TestIdentity, family: KeyFamily) -> &TestSigner {
         let set = match family {
             KeyFamily::Ecdsa => &self.ecdsa,
@@ -171,17 +206,19 @@ impl Keys {
 /// usable), or makes fresh ones in memory.
 pub(crate) fn load_or_create(
     state_dir: Option<&Path>,
+    public_base_url: &Url,
     now: OffsetDateTime,
 ) -> Result<Keys, EmulatorError> {
     let mut ca_pem = String::new();
     let mut sets = Vec::new();
     for family in KeyFamily::ALL {
-        let ca = match state_dir {
+        let mut ca = match state_dir {
             None => TestCa::generate_with(&family.ca_name(), now, family.ca_kind())?,
             Some(dir) => load_or_create_ca(dir, family, now)?,
         };
+        ca.set_publication(family.publication(public_base_url));
         ca_pem += &ca.cert_pem()?;
-        sets.push(load_or_create_signers(state_dir, family, &ca, now)?);
+        sets.push(load_or_create_signers(state_dir, family, ca, now)?);
     }
     let mut sets = sets.into_iter();
     let (Some(ecdsa), Some(dstu)) = (sets.next(), sets.next()) else {
@@ -197,7 +234,7 @@ pub(crate) fn load_or_create(
 fn load_or_create_signers(
     state_dir: Option<&Path>,
     family: KeyFamily,
-    ca: &TestCa,
+    ca: TestCa,
     now: OffsetDateTime,
 ) -> Result<KeySet, EmulatorError> {
     let trust = TrustList::from_pem(ca.cert_pem()?.as_bytes())
@@ -211,7 +248,7 @@ fn load_or_create_signers(
                 .and_then(|pem| {
                     TestSigner::from_pem_bundle(&pem, vec![ca.cert_der().to_vec()]).ok()
                 })
-                .filter(|s| still_usable(s, who, &trust, now)),
+                .filter(|s| still_usable(s, who, &trust, ca.publication(), now)),
             None => None,
         };
         let signer = match stored {
@@ -240,7 +277,11 @@ fn load_or_create_signers(
     let (Some(person), Some(director)) = (signers.next(), signers.next()) else {
         return Err(TestCaError::Key("test identities missing".into()).into());
     };
-    Ok(KeySet { person, director })
+    Ok(KeySet {
+        ca,
+        person,
+        director,
+    })
 }
 
 fn load_or_create_ca(
@@ -277,13 +318,23 @@ fn load_or_create_ca(
 }
 
 /// A stored key is reused only if it still signs something that verifies against the CA, with
-/// the identity numbers this version of the emulator hands out, for at least another day.
+/// the identity numbers this version of the emulator hands out, for at least another day, and
+/// its certificate names this run's OCSP responder and CRL (the base URL may have changed).
 fn still_usable(
     signer: &TestSigner,
     who: TestIdentity,
     trust: &TrustList,
+    publication: &Publication,
     now: OffsetDateTime,
 ) -> bool {
+    let Ok(sources) = revocation_sources(signer.cert_der()) else {
+        return false;
+    };
+    if sources.ocsp != publication.ocsp_url.iter().cloned().collect::<Vec<_>>()
+        || sources.crl != publication.crl_url.iter().cloned().collect::<Vec<_>>()
+    {
+        return false;
+    }
     let hash = sha2::Sha256::digest(b"kepgate emulator self-check").to_vec();
     let Ok(p7s) = signer.sign_hash_cades(&hash, now) else {
         return false;

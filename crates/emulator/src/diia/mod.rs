@@ -12,6 +12,10 @@ mod control;
 mod error;
 mod identities;
 mod phone;
+mod revocation;
+mod revocation_http;
+#[cfg(test)]
+mod revocation_tests;
 #[cfg(test)]
 mod sdk_replay;
 mod server;

@@ -16,7 +16,7 @@ use tower_http::trace::TraceLayer;
 use super::error::EmulatorError;
 use super::settings::EmulatorSettings;
 use super::state::Shared;
-use super::{api, control, identities, phone};
+use super::{api, control, identities, phone, revocation_http};
 use crate::clock;
 
 pub struct Emulator {
@@ -61,7 +61,11 @@ impl Emulator {
         }
         let now = clock::now();
         // Key generation and a few small files: quick enough to do inline at startup.
-        let keys = identities::load_or_create(settings.state_dir.as_deref(), now)?;
+        let keys = identities::load_or_create(
+            settings.state_dir.as_deref(),
+            &settings.public_base_url,
+            now,
+        )?;
         let shared = Shared::new(settings, keys)?;
         Ok(Emulator {
             listener,
@@ -113,6 +117,7 @@ fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .merge(api::routes(shared.clone()))
         .merge(control::routes())
+        .merge(revocation_http::routes(shared.clone()))
         .merge(phone::routes())
         .fallback(api::not_found)
         .with_state(shared)

@@ -1078,6 +1078,9 @@ async fn the_ca_is_served_and_kept_across_restarts_with_a_state_dir() {
     let p7s_first = BASE64
         .decode(callback_data(&partner.received()[0]).signature.unwrap())
         .unwrap();
+    // The second run keeps the first's public base URL: keys naming another run's OCSP and CRL
+    // URLs would be re-issued.
+    let first_base = Url::parse(&first.base).unwrap();
     drop(first);
     let person_key = std::fs::read_to_string(dir.join("person.pem")).unwrap();
     let director_key = std::fs::read_to_string(dir.join("director.pem")).unwrap();
@@ -1091,7 +1094,11 @@ async fn the_ca_is_served_and_kept_across_restarts_with_a_state_dir() {
         .unwrap();
     std::fs::write(dir.join("director.pem"), expired.to_pem_bundle().unwrap()).unwrap();
 
-    let second = start_emulator(&partner, |s| s.state_dir = Some(dir.clone())).await;
+    let second = start_emulator(&partner, |s| {
+        s.state_dir = Some(dir.clone());
+        s.public_base_url = first_base;
+    })
+    .await;
     assert_eq!(second.ca_pem, served);
     assert_eq!(
         std::fs::read_to_string(dir.join("person.pem")).unwrap(),

@@ -4,7 +4,7 @@
 //!
 //! This file only declares the modules and re-exports.
 
-mod asn1;
+pub(crate) mod asn1;
 mod check;
 mod query;
 #[cfg(test)]

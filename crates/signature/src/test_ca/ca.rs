@@ -20,6 +20,7 @@ use super::asn1::{
 use super::error::TestCaError;
 use super::key::{KeyKind, TestKey};
 use super::pem::{parse_bundle, to_bundle};
+use super::publication::Publication;
 use super::signer::TestSigner;
 use crate::identity::{Edrpou, Rnokpp};
 use crate::oids;
@@ -45,6 +46,8 @@ pub struct TestCa {
     pub(super) ski: Vec<u8>,
     /// Certificates above this CA (for a sub-CA: its issuer chain up to the root).
     chain: Vec<Vec<u8>>,
+    /// The status services named in end-entity certificates issued from now on.
+    publication: Publication,
 }
 
 impl std::fmt::Debug for TestCa {
@@ -188,11 +191,22 @@ impl TestCa {
             cert_der,
             ski,
             chain,
+            publication: Publication::default(),
         })
     }
 
     pub fn cert_der(&self) -> &[u8] {
         &self.cert_der
+    }
+
+    /// Names `publication`'s OCSP responder and CRLs in the end-entity certificates issued
+    /// after this call (none by default, as before).
+    pub fn set_publication(&mut self, publication: Publication) {
+        self.publication = publication;
+    }
+
+    pub fn publication(&self) -> &Publication {
+        &self.publication
     }
 
     pub fn certificate(&self) -> &Certificate {
@@ -226,6 +240,7 @@ impl TestCa {
             cert_der,
             ski,
             chain: Vec::new(),
+            publication: Publication::default(),
         })
     }
 
@@ -288,7 +303,7 @@ impl TestCa {
         let qc = vec![QcStatement {
             id: oids::QCS_COMPLIANCE,
         }];
-        let extensions = vec![
+        let mut extensions = vec![
             ext(
                 oids::EXT_KEY_USAGE,
                 true,
@@ -322,6 +337,7 @@ impl TestCa {
             )?,
             ext(oids::EXT_QC_STATEMENTS, false, &qc)?,
         ];
+        extensions.extend(self.publication.extensions()?);
         let tbs = TbsOut {
             version: 2,
             serial: serial_for(&spki, not_before)?,

@@ -8,16 +8,24 @@
 
 mod asn1;
 mod ca;
+mod crl_out;
 mod error;
 mod key;
+mod ocsp_responder;
 mod pem;
+mod publication;
 mod signer;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_dstu;
+#[cfg(test)]
+mod tests_revocation;
 
 pub use ca::{TestCa, TestIdentitySpec};
+pub use crl_out::RevokedCert;
 pub use error::TestCaError;
 pub use key::KeyKind;
+pub use ocsp_responder::{OcspOptions, OcspResponseStatus, ocsp_error_response};
+pub use publication::Publication;
 pub use signer::{CadesOptions, TestSigner};
