@@ -5,9 +5,9 @@
 
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
-use time::OffsetDateTime;
 
 use super::responder::{ResponderClient, ResponderError};
+use super::status::CertificateStatus;
 use super::store::{self, CertificateKey};
 use crate::clock::SharedClock;
 use crate::signature::ocsp::{CertStatus, OcspError, OcspQuery};
@@ -23,19 +23,6 @@ pub struct CheckerSettings {
     pub skew: time::Duration,
     /// The longest a good answer is reused, whatever its nextUpdate says.
     pub cache_max: time::Duration,
-}
-
-/// What the CA says about the certificate.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum CertificateStatus {
-    Good {
-        source: String,
-    },
-    Revoked {
-        at: OffsetDateTime,
-        reason: Option<u8>,
-        source: String,
-    },
 }
 
 /// Why no status could be had.

@@ -5,6 +5,8 @@
 
 mod checker;
 mod responder;
+mod status;
 mod store;
 
-pub use checker::{CertificateStatus, CheckerSettings, RevocationChecker, Unavailable};
+pub use checker::{CheckerSettings, RevocationChecker, Unavailable};
+pub use status::CertificateStatus;

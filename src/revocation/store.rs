@@ -3,7 +3,7 @@
 use sqlx::PgPool;
 use time::OffsetDateTime;
 
-use super::checker::CertificateStatus;
+use super::status::CertificateStatus;
 
 /// Which certificate: its issuer's key hash and its serial number.
 #[derive(Clone, Debug, PartialEq, Eq)]

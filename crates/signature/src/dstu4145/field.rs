@@ -14,11 +14,8 @@
 //! inversion by Fermat with the Itoh–Tsujii addition chain (DSTU 4145 annex C.4 describes the
 //! same), half-trace for solving z² + z = w in odd degree (DSTU 4145 annex C).
 
-pub(crate) const LIMBS: usize = 7;
+pub(crate) use super::limbs::{LIMBS, Limbs};
 const WIDE: usize = 2 * LIMBS;
-
-/// A field element (or, for the scalar helpers, a little-endian integer) of up to 448 bits.
-pub(crate) type Limbs = [u64; LIMBS];
 
 /// An element of some `Field`; only meaningful together with it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -113,7 +110,7 @@ impl Field {
 
     /// The comb multiplication (field_mul.rs), then the reduction.
     pub(crate) fn mul(&self, a: &Fe, b: &Fe) -> Fe {
-        self.reduce(super::field_mul::mul_unreduced(self.words, a, b))
+        self.reduce(super::field_mul::mul_unreduced(self.words, &a.0, &b.0))
     }
 
     /// a·b without a branch or memory index on either operand (for secret data): the
@@ -211,7 +208,7 @@ impl Field {
     fn reduce(&self, mut c: [u64; WIDE]) -> Fe {
         // The ten DSTU polynomials, with constant exponents (field_mul.rs).
         if let Some(r) = super::field_mul::reduce_standard(self.m, self.middle_terms(), &c) {
-            return r;
+            return Fe(r);
         }
         let m = self.m;
         let top = m / 64;

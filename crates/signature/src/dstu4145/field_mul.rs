@@ -4,13 +4,13 @@
 //! registers and no index is bounds-checked. Like the comb it replaces, it indexes a table by
 //! 4-bit windows of `a`: fine for verification and key parsing (public data), not for a secret.
 
-use super::field::{Fe, LIMBS};
+use super::limbs::{LIMBS, Limbs};
 
 /// Twice the limbs: an unreduced product.
 pub(crate) type Wide = [u64; 2 * LIMBS];
 
 /// a(t)·b(t), unreduced, for elements of `words` words.
-pub(crate) fn mul_unreduced(words: usize, a: &Fe, b: &Fe) -> Wide {
+pub(crate) fn mul_unreduced(words: usize, a: &Limbs, b: &Limbs) -> Wide {
     match words {
         3 => comb::<3>(a, b),
         4 => comb::<4>(a, b),
@@ -20,10 +20,10 @@ pub(crate) fn mul_unreduced(words: usize, a: &Fe, b: &Fe) -> Wide {
     }
 }
 
-fn comb<const N: usize>(a: &Fe, b: &Fe) -> Wide {
+fn comb<const N: usize>(a: &Limbs, b: &Limbs) -> Wide {
     // t[u] = u(t)·b(t) for every 4-bit polynomial u; N + 1 words used of each row.
     let mut t = [[0u64; LIMBS + 1]; 16];
-    t[1][..N].copy_from_slice(&b.0[..N]);
+    t[1][..N].copy_from_slice(&b[..N]);
     for s in 1..4 {
         let mut row = [0u64; LIMBS + 1];
         for i in 0..=N {
@@ -43,7 +43,7 @@ fn comb<const N: usize>(a: &Fe, b: &Fe) -> Wide {
     let mut c = [0u64; 2 * LIMBS];
     for k in (0..16).rev() {
         for j in 0..N {
-            let row = &t[((a.0[j] >> (4 * k)) & 15) as usize];
+            let row = &t[((a[j] >> (4 * k)) & 15) as usize];
             for i in 0..=N {
                 c[j + i] ^= row[i];
             }
@@ -61,7 +61,7 @@ fn comb<const N: usize>(a: &Fe, b: &Fe) -> Wide {
 /// The reduction modulo one of the ten DSTU 4145 polynomials t^m + t^k0 (+ t^k1 + t^k2) + 1
 /// (`ks` highest first), with the exponents as constants so every shift and word index is one;
 /// None for any other polynomial (the generic reduction in field.rs handles those).
-pub(crate) fn reduce_standard(m: usize, ks: &[usize], c: &Wide) -> Option<Fe> {
+pub(crate) fn reduce_standard(m: usize, ks: &[usize], c: &Wide) -> Option<Limbs> {
     Some(match (m, ks) {
         (163, [7, 6, 3]) => reduce_const::<163, 7, 6, 3>(*c),
         (167, [6]) => reduce_const::<167, 6, 0, 0>(*c),
@@ -81,7 +81,7 @@ pub(crate) fn reduce_standard(m: usize, ks: &[usize], c: &Wide) -> Option<Fe> {
 /// word-wise folding as `Field::reduce` (HMV alg. 2.40–2.42), highest word first.
 fn reduce_const<const M: usize, const K0: usize, const K1: usize, const K2: usize>(
     mut c: Wide,
-) -> Fe {
+) -> Limbs {
     let words = M.div_ceil(64);
     let top = M / 64;
     let fold = |c: &mut Wide, d: usize, zz: u64| {
@@ -110,5 +110,5 @@ fn reduce_const<const M: usize, const K0: usize, const K1: usize, const K2: usiz
     fold_all(&mut c, 0, zz);
     let mut r = [0u64; LIMBS];
     r[..words].copy_from_slice(&c[..words]);
-    Fe(r)
+    r
 }

@@ -12,6 +12,7 @@ mod curve;
 mod encode;
 mod field;
 mod field_mul;
+mod limbs;
 mod multi;
 mod named;
 mod params;
