@@ -102,6 +102,8 @@ max_pending = 100000
 max_starts_in_flight = 1024
 [trust]
 files = ["$WORK/emulator-ca.pem"]
+# Certificate status is asked of the emulator's OCSP responder only when a benchmark says so.
+revocation = "${BENCH_REVOCATION:-off}"
 [providers.diia]
 kind = "diia"
 display_name = "Дія.Підпис (емулятор)"

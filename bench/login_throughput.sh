@@ -3,12 +3,13 @@
 # (signs, calls back) → SSE confirmed → complete → first cabinet page. Reports logins/s,
 # confirm-to-event latency, and where the CPU went (gateway, PostgreSQL, emulator, load generator).
 # Usage: bench/login_throughput.sh [SECONDS] [USERS…]   (defaults: 10 s; 8 32 64 users)
+# SIGN_ALGO=default|dstu|ecdsa picks what the phone signs with (default: Diia's own, DSTU 4145).
 source "$(dirname "$0")/lib.sh"
 SECONDS_PER_RUN="${1:-10}"; shift || true
 USERS=("${@:-8 32 64}"); [ $# -eq 0 ] && USERS=(8 32 64)
 bench_build
-start_login_stack
-echo "## Full logins ($SECONDS_PER_RUN s per run)"
+start_login_stack "sign_algo = \"${SIGN_ALGO:-default}\""
+echo "## Full logins ($SECONDS_PER_RUN s per run, sign_algo = ${SIGN_ALGO:-default})"
 echo
 # Per-statement cost from pg_stat_statements when the server preloads it (it needs
 # shared_preload_libraries and a restart, which a benchmark should not do to a shared server).
