@@ -299,22 +299,7 @@ async fn python_sdk_requests_are_accepted() {
         .await;
     }
     let delete = [("Accept", "*/*"), ("Authorization", auth.as_str())];
-    ok(
-        &emu,
-        "DELETE",
-        &format!("/api/v1/acquirers/branch/{b}/offer/{o}"),
-        &delete,
-        None,
-    )
-    .await;
-    ok(
-        &emu,
-        "DELETE",
-        &format!("/api/v2/acquirers/branch/{b}"),
-        &delete,
-        None,
-    )
-    .await;
+    delete_offer_and_branch(&emu, &b, &o, &delete).await;
 }
 
 #[tokio::test]
@@ -418,22 +403,7 @@ async fn java_sdk_requests_are_accepted() {
     )
     .await;
     let delete = [("Accept", "*/*"), ("Authorization", auth.as_str())];
-    ok(
-        &emu,
-        "DELETE",
-        &format!("/api/v1/acquirers/branch/{b}/offer/{o}"),
-        &delete,
-        None,
-    )
-    .await;
-    ok(
-        &emu,
-        "DELETE",
-        &format!("/api/v2/acquirers/branch/{b}"),
-        &delete,
-        None,
-    )
-    .await;
+    delete_offer_and_branch(&emu, &b, &o, &delete).await;
 }
 
 #[tokio::test]
@@ -531,22 +501,7 @@ async fn dotnet_sdk_requests_are_accepted() {
         .await;
     }
     let delete = [("Accept", "*/*"), ("Authorization", auth.as_str())];
-    ok(
-        &emu,
-        "DELETE",
-        &format!("/api/v1/acquirers/branch/{b}/offer/{o}"),
-        &delete,
-        None,
-    )
-    .await;
-    ok(
-        &emu,
-        "DELETE",
-        &format!("/api/v2/acquirers/branch/{b}"),
-        &delete,
-        None,
-    )
-    .await;
+    delete_offer_and_branch(&emu, &b, &o, &delete).await;
 }
 
 #[tokio::test]
@@ -916,4 +871,18 @@ async fn callbacks_decode_as_the_sdk_examples_decode_them() {
         // verification accepts.
         assert_eq!(signature.is_empty(), i == 1);
     }
+}
+
+/// The offer delete and the branch delete each SDK ends with, with that SDK's headers.
+async fn delete_offer_and_branch(emu: &TestEmulator, b: &str, o: &str, headers: &[(&str, &str)]) {
+    let offer = format!("/api/v1/acquirers/branch/{b}/offer/{o}");
+    ok(emu, "DELETE", &offer, headers, None).await;
+    ok(
+        emu,
+        "DELETE",
+        &format!("/api/v2/acquirers/branch/{b}"),
+        headers,
+        None,
+    )
+    .await;
 }

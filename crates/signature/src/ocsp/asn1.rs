@@ -8,6 +8,10 @@ use spki::AlgorithmIdentifierOwned;
 use x509_cert::ext::Extension;
 use x509_cert::serial_number::SerialNumber;
 
+/// id-pkix-ocsp-basic: the one response type there is.
+pub(crate) const BASIC: const_oid::ObjectIdentifier =
+    const_oid::ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1.1");
+
 #[derive(Clone, Debug, Eq, PartialEq, Sequence)]
 pub(crate) struct CertId {
     pub hash_algorithm: AlgorithmIdentifierOwned,

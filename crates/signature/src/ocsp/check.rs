@@ -8,15 +8,15 @@ use der::{Decode, Encode};
 use time::{Duration, OffsetDateTime};
 use x509_cert::ext::pkix::ExtendedKeyUsage;
 
-use super::asn1::{BasicOcspResponse, OcspResponse, ResponseData, ResponseStatus, SingleResponse};
-use super::query::{NONCE, OcspQuery, cert_id};
+use super::asn1::{
+    BASIC, BasicOcspResponse, OcspResponse, ResponseData, ResponseStatus, SingleResponse,
+};
+use super::query::{NONCE, OcspQuery, SHA1, cert_id, cert_id_digest};
 use crate::algorithm::{cert_scheme, signature_octets, verify_with_key};
 use crate::chain::{check_validity, verify_cert_signature};
+use crate::oids;
 use crate::parsed_cert::ParsedCert;
 
-/// id-pkix-ocsp-basic.
-const BASIC: const_oid::ObjectIdentifier =
-    const_oid::ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1.1");
 /// id-kp-OCSPSigning.
 const KP_OCSP_SIGNING: const_oid::ObjectIdentifier =
     const_oid::ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.9");
@@ -270,8 +270,9 @@ fn responder_id_names(responder_id: &der::Any, cert: &ParsedCert) -> bool {
                 .subject_public_key_info()
                 .subject_public_key
                 .raw_bytes();
-            let sha1 = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, key);
-            hash.value == sha1.as_ref() || hash.value == crate::gost34311::digest(key).as_slice()
+            [SHA1, oids::GOST34311]
+                .iter()
+                .any(|h| cert_id_digest(h, key).as_deref() == Some(hash.value))
         }
         _ => false,
     }

@@ -12,3 +12,4 @@ mod tests;
 
 pub use check::{CertStatus, OcspAnswer, OcspError};
 pub use query::OcspQuery;
+pub(crate) use query::{NONCE, cert_id_digest};

@@ -94,20 +94,24 @@ impl OcspQuery {
     }
 }
 
+/// `data` hashed as a CertID (or a byKey ResponderID) may be: SHA-1, a SHA-2 or GOST 34.311;
+/// None for another hash.
+pub(crate) fn cert_id_digest(hash: &const_oid::ObjectIdentifier, data: &[u8]) -> Option<Vec<u8>> {
+    Some(match *hash {
+        SHA1 => aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, data)
+            .as_ref()
+            .to_vec(),
+        other => crate::hash_alg::HashAlg::from_oid(&other)?.digest(data),
+    })
+}
+
 /// The CertID of `cert` under `hash` (SHA-1, SHA-256 or GOST 34.311), None for another hash.
 pub(crate) fn cert_id(
     hash: &const_oid::ObjectIdentifier,
     cert: &ParsedCert,
     issuer: &ParsedCert,
 ) -> Option<CertId> {
-    let digest = |data: &[u8]| -> Option<Vec<u8>> {
-        Some(match *hash {
-            SHA1 => aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, data)
-                .as_ref()
-                .to_vec(),
-            other => crate::hash_alg::HashAlg::from_oid(&other)?.digest(data),
-        })
-    };
+    let digest = |data: &[u8]| cert_id_digest(hash, data);
     let key_bits = issuer
         .cert
         .tbs_certificate()

@@ -11,19 +11,11 @@ use x509_cert::ext::Extension;
 
 use super::ca::TestCa;
 use super::error::TestCaError;
-use crate::ocsp::CertStatus;
 use crate::ocsp::asn1::{
-    BasicOcspResponse, CertId, OcspResponse, Request, ResponseBytes, ResponseData, ResponseStatus,
-    SingleResponse,
+    BASIC, BasicOcspResponse, CertId, OcspResponse, Request, ResponseBytes, ResponseData,
+    ResponseStatus, SingleResponse,
 };
-
-/// id-pkix-ocsp-basic.
-const BASIC: const_oid::ObjectIdentifier =
-    const_oid::ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1.1");
-/// id-pkix-ocsp-nonce.
-const NONCE: const_oid::ObjectIdentifier =
-    const_oid::ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1.2");
-const SHA1: const_oid::ObjectIdentifier = const_oid::ObjectIdentifier::new_unwrap("1.3.14.3.2.26");
+use crate::ocsp::{CertStatus, NONCE, cert_id_digest};
 
 /// TBSRequest with everything a client may send (ocsp::asn1's leaves out what kepgate never
 /// sends: a version, a requestor name, a signature).
@@ -158,16 +150,7 @@ impl TestCa {
 
     /// Whether `id` names a certificate of this CA (its name and key hashed as the client did).
     fn issued_here(&self, id: &CertId) -> bool {
-        let digest = |data: &[u8]| -> Option<Vec<u8>> {
-            Some(match id.hash_algorithm.oid {
-                SHA1 => {
-                    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, data)
-                        .as_ref()
-                        .to_vec()
-                }
-                other => crate::hash_alg::HashAlg::from_oid(&other)?.digest(data),
-            })
-        };
+        let digest = |data: &[u8]| cert_id_digest(&id.hash_algorithm.oid, data);
         let tbs = self.cert.tbs_certificate();
         let (Ok(name), key) = (
             tbs.subject().to_der(),
