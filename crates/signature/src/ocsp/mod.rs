@@ -12,4 +12,6 @@ mod tests;
 
 pub use check::{CertStatus, OcspAnswer, OcspError};
 pub use query::OcspQuery;
+// For the test CA's responder.
+#[cfg(any(test, feature = "test-ca"))]
 pub(crate) use query::{NONCE, cert_id_digest};
