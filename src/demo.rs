@@ -118,8 +118,6 @@ async fn start_emulator(
         .providers
         .insert(DEMO_PROVIDER.to_owned(), ProviderSettings::Diia(diia));
     settings.trust.files.push(ca_path);
-    // Until the emulator's CAs answer OCSP, the demo does not ask.
-    settings.trust.revocation = crate::config::RevocationMode::Off;
     tracing::info!(emulator = %emulator_base, "demo: Diia emulator running; its phone page opens from the login link");
     Ok(())
 }

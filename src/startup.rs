@@ -94,7 +94,7 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        crate::app::spawn_background(&self.state);
+        crate::app::spawn_background(&self.state)?;
         let app = crate::app::router(self.state.clone());
         let addr = self.listener.local_addr()?;
         let settings = &self.state.web.settings;

@@ -1,13 +1,16 @@
 //! What every replica runs beside serving: the one LISTEN connection (pending logins and
-//! session revocations), the sweeper of overdue pending logins, and the hourly pruning of old
-//! login history.
+//! session revocations), the sweeper of overdue pending logins, the hourly pruning of old
+//! login history, and the CRL refresher that ends the sessions of keys revoked since.
 
 use std::sync::Arc;
 
 use super::state::AppState;
+use crate::config::RevocationMode;
 use crate::notifications::Subscriber;
+use crate::revocation::{CrlRefresher, RefreshedList};
+use crate::session::{RevokedBy, SessionStore, Whom};
 
-pub fn spawn_background(state: &AppState) {
+pub fn spawn_background(state: &AppState) -> anyhow::Result<()> {
     let web = &state.web;
     let subscribers: Vec<Arc<dyn Subscriber>> = vec![
         Arc::new(state.login.login_events.clone()),
@@ -19,6 +22,9 @@ pub fn spawn_background(state: &AppState) {
         subscribers,
     ));
     crate::login::spawn_sweeper(web.db.clone(), web.clock.clone());
+    if web.settings.trust.revocation != RevocationMode::Off {
+        spawn_crl_refresher(state)?;
+    }
 
     let db = web.db.clone();
     let clock = web.clock.clone();
@@ -36,4 +42,53 @@ pub fn spawn_background(state: &AppState) {
             }
         }
     });
+    Ok(())
+}
+
+fn spawn_crl_refresher(state: &AppState) -> anyhow::Result<()> {
+    let web = &state.web;
+    let trust = &web.settings.trust;
+    let refresher = CrlRefresher::new(
+        web.db.clone(),
+        web.clock.clone(),
+        trust.revocation_timeout,
+        time::Duration::try_from(trust.revocation_skew)?,
+        time::Duration::try_from(trust.crl_refresh)?,
+    )?;
+    let sessions = web.sessions.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(refresher.poll_interval());
+        loop {
+            tick.tick().await;
+            match refresher.refresh_due().await {
+                Ok(lists) => {
+                    for list in lists {
+                        end_revoked_sessions(&sessions, &list).await;
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "CRL refresh failed"),
+            }
+        }
+    });
+    Ok(())
+}
+
+/// The CA has revoked these keys since their sessions opened: the sessions end on every replica.
+async fn end_revoked_sessions(sessions: &SessionStore, list: &RefreshedList) {
+    if list.revoked_serials_hex.is_empty() {
+        return;
+    }
+    let whom = Whom::Certificates {
+        serials_hex: &list.revoked_serials_hex,
+        issuer: &list.issuer,
+    };
+    match sessions.end(whom, RevokedBy::CertificateRevoked).await {
+        Ok(ended) if !ended.is_empty() => {
+            tracing::warn!(url = %list.url, sessions = ended.len(), "sessions of certificates the CA revoked ended")
+        }
+        Ok(_) => {}
+        Err(e) => {
+            tracing::error!(url = %list.url, error = %e, "sessions of revoked certificates could not be ended")
+        }
+    }
 }

@@ -47,6 +47,9 @@ impl Settings {
         {
             return invalid("trust.revocation_cache_max: between 1 second and 7 days");
         }
+        if t.crl_refresh < Duration::from_secs(1) || t.crl_refresh > Duration::from_secs(86400) {
+            return invalid("trust.crl_refresh: between 1 second and 1 day");
+        }
         Ok(())
     }
 

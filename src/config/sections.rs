@@ -300,6 +300,10 @@ pub struct TrustSettings {
     /// The longest an answer is reused (by every replica), whatever its nextUpdate says.
     #[serde(with = "seconds")]
     pub revocation_cache_max: Duration,
+    /// The longest a stored CRL goes without a new download (earlier when its nextUpdate nears).
+    /// Revoking a key ends its open sessions within about this long.
+    #[serde(with = "seconds")]
+    pub crl_refresh: Duration,
 }
 
 impl Default for TrustSettings {
@@ -311,6 +315,7 @@ impl Default for TrustSettings {
             revocation_retries: 1,
             revocation_skew: Duration::from_secs(300),
             revocation_cache_max: Duration::from_secs(3600),
+            crl_refresh: Duration::from_secs(900),
         }
     }
 }

@@ -34,8 +34,8 @@ impl StatusPolicy {
             Ok(CertificateStatus::Revoked { at, reason, source }) => {
                 let identity = &verified.identity;
                 tracing::warn!(serial = %identity.cert_serial_hex, %at, ?reason, %source, "login with a revoked certificate refused");
-                let whom = Whom::Certificate {
-                    serial_hex: &identity.cert_serial_hex,
+                let whom = Whom::Certificates {
+                    serials_hex: std::slice::from_ref(&identity.cert_serial_hex),
                     issuer: &identity.issuer,
                 };
                 match sessions.end(whom, RevokedBy::CertificateRevoked).await {

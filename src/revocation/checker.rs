@@ -1,11 +1,15 @@
 //! The status of a signer's certificate at login: a fresh enough shared answer from PostgreSQL,
 //! else the CA's OCSP responders (from the certificate's Authority Information Access) in turn,
 //! each retried on transport failures and bounded by the timeout; a checked answer is kept for
-//! every replica until its nextUpdate, capped by `cache_max`.
+//! every replica until its nextUpdate, capped by `cache_max`. When no responder gives a status,
+//! the CA's stored CRLs still in force decide; the certificate's CRL distribution points are made
+//! known to the background refresher at every check that reaches the responders.
 
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 
+use super::crl_status::status_from_lists;
+use super::crl_store::{self, ListSource};
 use super::responder::{ResponderClient, ResponderError};
 use super::status::CertificateStatus;
 use super::store::{self, CertificateKey};
@@ -104,11 +108,20 @@ impl RevocationChecker {
                 .increment(1);
             return Ok(kept);
         }
-        let responders = revocation_sources(signer_der)
-            .map_err(Unavailable::Certificate)?
-            .ocsp;
+        let sources = revocation_sources(signer_der).map_err(Unavailable::Certificate)?;
+        let lists: Vec<ListSource> = (sources.crl.iter().map(|url| (url, false)))
+            .chain(sources.delta_crl.iter().map(|url| (url, true)))
+            .map(|(url, is_delta)| ListSource {
+                url: url.as_str(),
+                is_delta,
+            })
+            .collect();
+        if !lists.is_empty() {
+            let now = self.clock.now();
+            crl_store::register(&self.db, &lists, issuer_der, &key.issuer_key_sha256, now).await?;
+        }
         let mut failure = Unavailable::NoResponder;
-        for url in responders {
+        for url in sources.ocsp {
             match self.ask(&url, &query, &key).await {
                 Ok(status) => return Ok(status),
                 Err(e) => {
@@ -116,6 +129,21 @@ impl RevocationChecker {
                     failure = e;
                 }
             }
+        }
+        if let Unavailable::Database(_) = failure {
+            return Err(failure);
+        }
+        let words = crl_store::words_about(
+            &self.db,
+            &key.issuer_key_sha256,
+            &key.serial,
+            self.clock.now() - self.settings.skew,
+        )
+        .await?;
+        if let Some(status) = status_from_lists(&words) {
+            tracing::info!(ocsp = %failure, "certificate status taken from the CA's CRL");
+            metrics::counter!("kepgate_revocation_checks_total", "outcome" => "crl").increment(1);
+            return Ok(status);
         }
         metrics::counter!("kepgate_revocation_checks_total", "outcome" => failure.code())
             .increment(1);

@@ -48,9 +48,10 @@ pub enum Whom<'a> {
     Person(&'a Rnokpp),
     /// Every session of anyone signed in for a company.
     Company(&'a Edrpou),
-    /// Every session opened with this certificate (serial as in the identity, and issuer).
-    Certificate {
-        serial_hex: &'a str,
+    /// Every session opened with one of these certificates of one CA (serials as in the
+    /// identity, issuer's name as in the identity).
+    Certificates {
+        serials_hex: &'a [String],
         issuer: &'a str,
     },
 }
@@ -118,16 +119,19 @@ pub async fn revoke(
             .fetch_all(db)
             .await?
         }
-        Whom::Certificate { serial_hex, issuer } => {
+        Whom::Certificates {
+            serials_hex,
+            issuer,
+        } => {
             sqlx::query_scalar!(
                 r#"WITH r AS (UPDATE sessions SET revoked_at = $1, revoked_reason = $2
-                              WHERE identity ->> 'cert_serial_hex' = $4 AND identity ->> 'issuer' = $5
+                              WHERE identity ->> 'cert_serial_hex' = ANY($4) AND identity ->> 'issuer' = $5
                                 AND revoked_at IS NULL AND expires_at > $1 RETURNING id)
                    SELECT id AS "id!" FROM r WHERE pg_notify($3, id::text) IS NOT NULL"#,
                 now,
                 by,
                 CHANNEL,
-                serial_hex,
+                serials_hex,
                 issuer,
             )
             .fetch_all(db)

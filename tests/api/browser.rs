@@ -32,6 +32,15 @@ impl Browser {
         }
     }
 
+    /// The same browser (its cookies) visiting another replica `app`, as a load balancer would
+    /// send it.
+    pub fn on(&self, app: &TestApp) -> Browser {
+        Browser {
+            cookies: self.cookies.clone(),
+            ..Browser::new(app)
+        }
+    }
+
     /// The path of one of kepgate's own routes: `own("/login")` → `/.kepgate/login`.
     pub fn own(&self, below: &str) -> String {
         format!("{}{below}", self.prefix)

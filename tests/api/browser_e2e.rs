@@ -360,6 +360,18 @@ async fn answer_on_phone(
     confirm: bool,
     shot: Option<&str>,
 ) {
+    answer_on_phone_as(phone, link, code, "person", confirm, shot).await;
+}
+
+/// As [`answer_on_phone`], with the emulator's test identity `identity` picked.
+async fn answer_on_phone_as(
+    phone: &Client,
+    link: &str,
+    code: Option<&str>,
+    identity: &str,
+    confirm: bool,
+    shot: Option<&str>,
+) {
     phone.goto(link).await.unwrap();
     if let Some(code) = code {
         find(phone, "#phone-check").await;
@@ -369,7 +381,11 @@ async fn answer_on_phone(
             .await
             .unwrap();
     }
-    find(phone, "input[name=identity][value=person]").await;
+    find(phone, &format!("input[name=identity][value={identity}]"))
+        .await
+        .click()
+        .await
+        .unwrap();
     assert_eq!(text(phone, "h1").await, "Запит на підпис");
     if let Some(name) = shot {
         screenshot(phone, name).await;
@@ -528,6 +544,61 @@ async fn browser_e2e_decline_says_so_and_offers_a_new_link() {
     assert!(displayed(&desktop, "#qr svg").await);
     close(desktop).await;
     close(phone).await;
+}
+
+/// 3a. A key its CA has revoked: the phone confirms, the desktop says the certificate is revoked
+///     and nobody gets in; another person's good key still signs in; the audit shows both.
+#[tokio::test]
+async fn browser_e2e_a_revoked_key_is_refused_with_the_reason_and_a_good_one_signs_in() {
+    let env = spawn_cabinet_stack(|_, _| {}).await;
+    env.stack.revoke_at_emulator("person").await;
+    let driver = Chromedriver::start().await;
+    let desktop = driver.open(Device::Desktop, true, "uk-UA,uk").await;
+    let phone = driver.open(Device::Phone, true, "uk-UA,uk").await;
+    desktop
+        .goto(&format!("{}/", env.stack.app.address))
+        .await
+        .unwrap();
+    get_link(&env.stack.app, &desktop).await;
+    let (link, code) = shown_on(&desktop).await;
+    answer_on_phone(&phone, &link, code.as_deref(), true, None).await;
+    wait_for_text(
+        &desktop,
+        "#status-text",
+        "Сертифікат цього ключа відкликано центром сертифікації: увійти ним не можна. \
+         Зверніться до свого надавача послуг, щоб отримати новий ключ.",
+    )
+    .await;
+    assert!(!displayed(&desktop, "#qr").await);
+    screenshot(&desktop, "revoked-desktop").await;
+
+    // The director's key is good: the same page, a new link, and in.
+    find(&desktop, "#restart a").await.click().await.unwrap();
+    get_link(&env.stack.app, &desktop).await;
+    let (link, code) = shown_on(&desktop).await;
+    answer_on_phone_as(&phone, &link, code.as_deref(), "director", true, None).await;
+    assert_eq!(
+        text(&desktop, "#cabinet-name").await,
+        "Коваленко Олена Петрівна"
+    );
+    close(desktop).await;
+    close(phone).await;
+
+    let (ok, stdout, stderr) =
+        crate::sessions::run_cli(&env.stack.app, &["audit", "--since", "1h", "--json"]);
+    assert!(ok, "{stderr}");
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&stdout).unwrap();
+    let row = |event: &str| {
+        rows.iter()
+            .find(|r| r["event"] == event)
+            .unwrap_or_else(|| panic!("no {event} in {stdout}"))
+    };
+    assert_eq!(row("refused")["reason"], "certificate_revoked", "{stdout}");
+    assert_eq!(
+        row("completed")["full_name"],
+        "Коваленко Олена Петрівна",
+        "{stdout}"
+    );
 }
 
 /// 3b. Nobody answers: the countdown runs out, the page says the link expired and offers a new one.

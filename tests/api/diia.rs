@@ -237,6 +237,26 @@ async fn a_signature_from_our_trusted_test_ca_is_accepted() {
 }
 
 #[tokio::test]
+async fn a_signature_whose_certificate_the_ca_revoked_is_refused() {
+    // Everything as in the control case, but the CA's OCSP responder says the key is revoked.
+    let stack = spawn_diia_stack().await;
+    let started = stack.start_login().await;
+    let hash = stack.pending(started.id).await.request_hash;
+    let signer = person(
+        &stack.own_ca,
+        now() - Duration::days(1),
+        now() + Duration::days(30),
+    );
+    let serial = signer.certificate().tbs_certificate().serial_number();
+    stack.own_ca_services.revoke(serial.as_bytes());
+    let p7s = signer.sign_hash_cades(&hash.digest(), now()).unwrap();
+    let response = stack
+        .post_callback(hash.as_str(), encode_data(hash.as_str(), Some(&p7s), None))
+        .await;
+    callback_refused(&stack, response, 422, "certificate_revoked").await;
+}
+
+#[tokio::test]
 async fn an_ecdsa_signature_when_diia_was_asked_for_its_default_dstu_is_refused() {
     // The right hash bytes in messageDigest, but the signer says it hashed with SHA-256 while
     // kepgate sent a GOST 34.311 hash (no signAlgo): not the signature asked for.

@@ -18,6 +18,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 use crate::helpers::{TestApp, client, settings_for, spawn_app_on, spawn_app_on_with_clock};
+use crate::own_ca_responder::OwnCaServices;
 
 pub const PROVIDER: &str = "diia";
 
@@ -27,6 +28,8 @@ pub struct DiiaStack {
     pub emulator: String,
     /// A second CA the gateway trusts, for tests that sign callbacks themselves.
     pub own_ca: TestCa,
+    /// Its OCSP responder and CRL, named in the certificates it issues.
+    pub own_ca_services: OwnCaServices,
     /// The gateway's callback URL for the provider (with its secret segment).
     pub callback_url: String,
     pub http: reqwest::Client,
@@ -190,8 +193,9 @@ pub async fn spawn_diia_stack_with_options(
     std::fs::create_dir_all(&dir.0).unwrap();
     // DSTU 4145 like the provider's default: the callbacks these tests sign themselves must be
     // what kepgate asked for.
-    let own_ca =
+    let mut own_ca =
         TestCa::generate_with("Тестовий КНЕДП", now(), KeyKind::Dstu4145(DstuCurve::M257)).unwrap();
+    let own_ca_services = crate::own_ca_responder::publish(&mut own_ca).await;
     let emulator_ca_path = dir.0.join("emulator-ca.pem");
     let own_ca_path = dir.0.join("own-ca.pem");
     std::fs::write(&emulator_ca_path, emulator_ca).unwrap();
@@ -224,6 +228,7 @@ pub async fn spawn_diia_stack_with_options(
         app,
         emulator: emulator_base,
         own_ca,
+        own_ca_services,
         callback_url,
         http: client(),
         settings,
@@ -245,6 +250,38 @@ impl DiiaStack {
             .await
             .unwrap();
         self.app = spawn_app_on(listener, self.settings.clone()).await;
+    }
+
+    /// The emulator's CA revokes `identity`'s certificates (both key families): its OCSP
+    /// responders and CRLs say so from now on.
+    pub async fn revoke_at_emulator(&self, identity: &str) {
+        self.emulator_control(
+            "/emulator/revoke",
+            serde_json::json!({ "identity": identity }),
+        )
+        .await;
+    }
+
+    /// The emulator's OCSP responders misbehave as `fault` says (see the emulator's
+    /// `OcspFault`: `down`, `slow`, `garbage`, …; `none` to stop).
+    pub async fn ocsp_fault(&self, fault: &str, slow_ms: u64) {
+        let body = serde_json::json!({ "fault": fault, "slowMs": slow_ms });
+        self.emulator_control("/emulator/ocsp-fault", body).await;
+    }
+
+    async fn emulator_control(&self, path: &str, body: serde_json::Value) {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.emulator))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
     }
 
     /// Stops the emulator: the provider's address refuses connections from then on.

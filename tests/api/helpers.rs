@@ -59,8 +59,6 @@ pub fn test_settings() -> Settings {
         Settings::load_with(None, false, Defaults::Production).expect("defaults are valid");
     settings.server.shutdown_grace = Duration::from_secs(1);
     settings.metrics.listen = SocketAddr::from(([127, 0, 0, 1], 0));
-    // Until the emulator's CAs answer OCSP, the login tests do not ask.
-    settings.trust.revocation = kepgate::config::RevocationMode::Off;
     settings
 }
 

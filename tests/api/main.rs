@@ -8,6 +8,7 @@
 mod attacks;
 mod browser;
 mod browser_e2e;
+mod certificate_status;
 mod cli;
 mod compose;
 mod database;
@@ -20,6 +21,7 @@ mod gate_bypass;
 mod helpers;
 mod hostile_input;
 mod login;
+mod own_ca_responder;
 mod pages;
 mod processes;
 mod proxy;

@@ -504,7 +504,7 @@ async fn sessions_history_records_declines_and_logout_and_is_pruned() {
     assert_eq!((history, sessions), (6, 1));
 }
 
-fn run_cli(app: &TestApp, args: &[&str]) -> (bool, String, String) {
+pub fn run_cli(app: &TestApp, args: &[&str]) -> (bool, String, String) {
     let url = format!("{}/{}", crate::helpers::postgres_server_url(), app.db_name);
     let out = kepgate_bin()
         .args(args)

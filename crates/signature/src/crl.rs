@@ -26,6 +26,8 @@ pub struct RevokedEntry {
 /// A CRL whose signature and dates were checked.
 #[derive(Clone, Debug)]
 pub struct CheckedCrl {
+    /// The issuing CA's name as identities give it (`SignerIdentity::issuer`).
+    pub issuer: String,
     pub this_update: OffsetDateTime,
     pub next_update: Option<OffsetDateTime>,
     /// The CRL number, big-endian octets (None if the CA gives none).
@@ -152,6 +154,7 @@ pub fn check_crl(
         );
     }
     Ok(CheckedCrl {
+        issuer: crate::names::name_to_string(&tbs.issuer),
         this_update,
         next_update,
         number,

@@ -94,7 +94,7 @@ pub fn name_to_string(name: &Name) -> String {
     rdns.into_iter().rev().collect::<Vec<_>>().join(", ")
 }
 
-pub(crate) fn hex_upper(bytes: &[u8]) -> String {
+pub fn hex_upper(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02X}")).collect()
 }
 

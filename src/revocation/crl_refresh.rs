@@ -1,0 +1,180 @@
+//! Keeping the CAs' CRLs current in the background: every replica looks for lists that are
+//! due, claims a few (so one replica downloads each), verifies them against their CA and
+//! stores them for all. A list is fetched again well before its nextUpdate.
+
+use sqlx::PgPool;
+use time::{Duration, OffsetDateTime};
+
+use super::crl_store::{self, Claimed, REMOVE_FROM_CRL};
+use super::responder::{ResponderClient, ResponderError};
+use crate::clock::SharedClock;
+use crate::signature::crl::{CheckedCrl, CrlError, check_crl};
+use crate::signature::names::hex_upper;
+
+/// Lists one replica takes per round.
+const CLAIM_LIMIT: i64 = 8;
+/// Longer than a download may take: other replicas leave a claimed list alone until then.
+const LEASE: Duration = Duration::minutes(5);
+/// A list that failed is tried again after this (or the refresh interval, if shorter).
+const RETRY: Duration = Duration::minutes(1);
+
+/// A list stored anew, with the certificates it revokes (for ending their sessions).
+pub struct RefreshedList {
+    pub url: String,
+    /// The CA's name as identities give it.
+    pub issuer: String,
+    /// Serials as identities give them (uppercase hex).
+    pub revoked_serials_hex: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+enum FetchError {
+    #[error(transparent)]
+    Download(#[from] ResponderError),
+    #[error(transparent)]
+    Check(#[from] CrlError),
+}
+
+impl FetchError {
+    fn code(&self) -> &'static str {
+        match self {
+            FetchError::Download(_) => "download",
+            FetchError::Check(e) => e.code(),
+        }
+    }
+}
+
+pub struct CrlRefresher {
+    db: PgPool,
+    clock: SharedClock,
+    client: ResponderClient,
+    skew: Duration,
+    refresh: Duration,
+}
+
+impl CrlRefresher {
+    /// `refresh`: the longest a stored list goes without a new download.
+    pub fn new(
+        db: PgPool,
+        clock: SharedClock,
+        connect_timeout: std::time::Duration,
+        skew: Duration,
+        refresh: Duration,
+    ) -> anyhow::Result<Self> {
+        Ok(Self {
+            client: ResponderClient::new(connect_timeout)?,
+            db,
+            clock,
+            skew,
+            refresh,
+        })
+    }
+
+    /// How often a replica looks for due lists.
+    pub fn poll_interval(&self) -> std::time::Duration {
+        let seconds = self.refresh.whole_seconds().clamp(1, 30);
+        std::time::Duration::from_secs(seconds.unsigned_abs())
+    }
+
+    /// Downloads and stores the lists that are due; returns those stored anew.
+    pub async fn refresh_due(&self) -> Result<Vec<RefreshedList>, sqlx::Error> {
+        let now = self.clock.now();
+        let claimed = crl_store::claim_due(&self.db, now, now + LEASE, CLAIM_LIMIT).await?;
+        let mut refreshed = Vec::new();
+        for list in claimed {
+            match self.fetch(&list).await {
+                Ok(crl) => {
+                    let now = self.clock.now();
+                    let due = next_due(now, &crl, self.refresh);
+                    let stored = crl_store::save(&self.db, &list, &crl, now, due).await?;
+                    metrics::counter!("kepgate_crl_refreshes_total", "outcome" => if stored { "stored" } else { "older" }).increment(1);
+                    if stored {
+                        tracing::info!(url = %list.url, revoked = crl.revoked.len(), next_update = ?crl.next_update, "CRL stored");
+                        refreshed.push(revoked_by(list.url, crl));
+                    } else {
+                        tracing::warn!(url = %list.url, "CRL older than the one stored: kept the stored one");
+                    }
+                }
+                Err(e) => {
+                    metrics::counter!("kepgate_crl_refreshes_total", "outcome" => e.code())
+                        .increment(1);
+                    tracing::warn!(url = %list.url, error = %e, "CRL not refreshed");
+                    let retry = self.clock.now() + RETRY.min(self.refresh);
+                    crl_store::failed(&self.db, &list.url, &e.to_string(), retry).await?;
+                }
+            }
+        }
+        Ok(refreshed)
+    }
+
+    async fn fetch(&self, list: &Claimed) -> Result<CheckedCrl, FetchError> {
+        let der = self.client.download(&list.url).await?;
+        Ok(check_crl(
+            &der,
+            &list.issuer_der,
+            self.clock.now(),
+            self.skew,
+        )?)
+    }
+}
+
+/// Well before the list's nextUpdate (a tenth of its period early), and at most `refresh` on;
+/// a CA late with its next list is asked no more often than a failed download is retried.
+fn next_due(now: OffsetDateTime, crl: &CheckedCrl, refresh: Duration) -> OffsetDateTime {
+    let mut due = now + refresh;
+    if let Some(next) = crl.next_update {
+        due = due.min(next - (next - crl.this_update) / 10);
+    }
+    due.max(now + RETRY.min(refresh))
+}
+
+fn revoked_by(url: String, crl: CheckedCrl) -> RefreshedList {
+    let revoked_serials_hex = crl
+        .revoked
+        .iter()
+        .filter(|(_, entry)| entry.reason != Some(REMOVE_FROM_CRL))
+        .map(|(serial, _)| hex_upper(serial))
+        .collect();
+    RefreshedList {
+        url,
+        issuer: crl.issuer,
+        revoked_serials_hex,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use time::macros::datetime;
+
+    use super::*;
+
+    fn crl(this_update: OffsetDateTime, next_update: Option<OffsetDateTime>) -> CheckedCrl {
+        CheckedCrl {
+            issuer: "CN=CA".to_owned(),
+            this_update,
+            next_update,
+            number: None,
+            delta_base: None,
+            revoked: HashMap::new(),
+        }
+    }
+
+    #[test]
+    fn a_list_is_fetched_again_well_before_its_next_update() {
+        let now = datetime!(2026-12-05 12:00 UTC);
+        let day = crl(now, Some(now + Duration::days(1)));
+        assert_eq!(
+            next_due(now, &day, Duration::hours(1)),
+            now + Duration::hours(1)
+        );
+        assert_eq!(
+            next_due(now, &day, Duration::days(7)),
+            now + Duration::days(1) - Duration::minutes(144)
+        );
+        // A CA late with its next list is not hammered.
+        let ending = crl(now - Duration::days(1), Some(now));
+        assert_eq!(next_due(now, &ending, Duration::hours(1)), now + RETRY);
+    }
+}
