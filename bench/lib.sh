@@ -102,8 +102,10 @@ max_pending = 100000
 max_starts_in_flight = 1024
 [trust]
 files = ["$WORK/emulator-ca.pem"]
-# Certificate status is asked of the emulator's OCSP responder only when a benchmark says so.
+# Certificate status is asked of the emulator's OCSP responder only when a benchmark says so;
+# BENCH_REVOCATION_CACHE_MAX=0 asks it at every login (a cold cache).
 revocation = "${BENCH_REVOCATION:-off}"
+revocation_cache_max = ${BENCH_REVOCATION_CACHE_MAX:-3600}
 [providers.diia]
 kind = "diia"
 display_name = "Дія.Підпис (емулятор)"

@@ -42,10 +42,8 @@ impl Settings {
         if t.revocation_skew > Duration::from_secs(3600) {
             return invalid("trust.revocation_skew: at most 1 hour");
         }
-        if t.revocation_cache_max.is_zero()
-            || t.revocation_cache_max > Duration::from_secs(7 * 86400)
-        {
-            return invalid("trust.revocation_cache_max: between 1 second and 7 days");
+        if t.revocation_cache_max > Duration::from_secs(7 * 86400) {
+            return invalid("trust.revocation_cache_max: at most 7 days");
         }
         if t.crl_refresh < Duration::from_secs(1) || t.crl_refresh > Duration::from_secs(86400) {
             return invalid("trust.crl_refresh: between 1 second and 1 day");

@@ -297,7 +297,8 @@ pub struct TrustSettings {
     /// Clock difference tolerated between a responder and us.
     #[serde(with = "seconds")]
     pub revocation_skew: Duration,
-    /// The longest an answer is reused (by every replica), whatever its nextUpdate says.
+    /// The longest an answer is reused (by every replica), whatever its nextUpdate says; 0: every
+    /// login asks the responder.
     #[serde(with = "seconds")]
     pub revocation_cache_max: Duration,
     /// The longest a stored CRL goes without a new download (earlier when its nextUpdate nears).

@@ -16,7 +16,9 @@ pub(crate) struct ListSource<'a> {
     pub is_delta: bool,
 }
 
-/// Makes the lists known to every replica; those already known keep their schedule.
+/// Makes the lists known to every replica; those already known keep their schedule unless
+/// another CA key now names them (a CA re-keyed under the same address): then the list is
+/// verified against that key and says nothing until its next download, which is now.
 pub(crate) async fn register(
     db: &PgPool,
     sources: &[ListSource<'_>],
@@ -29,7 +31,10 @@ pub(crate) async fn register(
     sqlx::query!(
         r#"INSERT INTO revocation_lists (url, issuer_der, issuer_key_sha256, is_delta, due_at)
            SELECT url, $3, $4, is_delta, $5 FROM UNNEST($1::text[], $2::bool[]) AS s(url, is_delta)
-           ON CONFLICT (url) DO NOTHING"#,
+           ON CONFLICT (url) DO UPDATE
+           SET issuer_der = EXCLUDED.issuer_der, issuer_key_sha256 = EXCLUDED.issuer_key_sha256,
+               due_at = EXCLUDED.due_at, this_update = NULL, next_update = NULL
+           WHERE revocation_lists.issuer_key_sha256 <> EXCLUDED.issuer_key_sha256"#,
         &urls,
         &deltas,
         issuer_der,

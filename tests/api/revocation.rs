@@ -4,13 +4,18 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use kepgate::clock::SystemClock;
 use kepgate::config::DatabaseSettings;
-use kepgate::revocation::{CertificateStatus, CheckerSettings, RevocationChecker, Unavailable};
+use kepgate::identity::Rnokpp;
+use kepgate::revocation::{
+    CertificateStatus, CheckerSettings, CrlRefresher, RevocationChecker, Unavailable,
+};
+use kepgate_signature::test_ca::{Publication, RevokedCert, TestCa, TestIdentitySpec, TestSigner};
 use secrecy::SecretString;
+use time::OffsetDateTime;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
@@ -136,7 +141,7 @@ impl Ca {
     }
 }
 
-async fn checker(timeout: Duration, retries: u32) -> RevocationChecker {
+async fn fresh_db() -> sqlx::PgPool {
     let (url, _) = fresh_database_url();
     let settings = DatabaseSettings {
         url: SecretString::from(url),
@@ -144,6 +149,14 @@ async fn checker(timeout: Duration, retries: u32) -> RevocationChecker {
     };
     let db = kepgate::database::connect(&settings).await.unwrap();
     kepgate::database::migrate(&db).await.unwrap();
+    db
+}
+
+async fn checker(timeout: Duration, retries: u32) -> RevocationChecker {
+    checker_on(fresh_db().await, timeout, retries)
+}
+
+fn checker_on(db: sqlx::PgPool, timeout: Duration, retries: u32) -> RevocationChecker {
     RevocationChecker::new(
         db,
         Arc::new(SystemClock),
@@ -268,4 +281,160 @@ async fn a_silent_responder_costs_no_more_than_its_timeout_and_garbage_is_no_ans
         "a wrong answer is not waved through as 'unreachable'"
     );
     serve.abort();
+}
+
+/// A distribution point serving whatever bytes the test puts there.
+async fn crl_point() -> (String, Arc<Mutex<Vec<u8>>>) {
+    let served = Arc::new(Mutex::new(Vec::new()));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/ca.crl", listener.local_addr().unwrap());
+    let bytes = served.clone();
+    let app = axum::Router::new().route(
+        "/ca.crl",
+        axum::routing::get(move || {
+            let bytes = bytes.clone();
+            async move { bytes.lock().unwrap().clone() }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, served)
+}
+
+fn leaf(ca: &TestCa, rnokpp: &str) -> TestSigner {
+    let spec = TestIdentitySpec {
+        full_name: "Тест Тест Тестович".to_owned(),
+        surname: "Тест".to_owned(),
+        given_name: "Тест Тестович".to_owned(),
+        rnokpp: Rnokpp::parse(rnokpp).unwrap(),
+        edrpou: None,
+        organization: None,
+        title: None,
+    };
+    let now = OffsetDateTime::now_utc();
+    ca.issue(
+        &spec,
+        now - time::Duration::days(1),
+        now + time::Duration::days(30),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_bad_or_stale_crl_is_not_stored_and_a_good_one_answers_when_ocsp_cannot() {
+    let (crl_url, served) = crl_point().await;
+    let now = OffsetDateTime::now_utc();
+    let mut ca = TestCa::generate("Тестовий КНЕДП", now).unwrap();
+    // The responder's port has nobody listening: OCSP never answers.
+    ca.set_publication(Publication {
+        ocsp_url: Some(format!("http://127.0.0.1:{}/", free_port())),
+        crl_url: Some(crl_url.clone()),
+        delta_crl_url: None,
+    });
+    let (good, revoked) = (leaf(&ca, "3184710691"), leaf(&ca, "2654321099"));
+    let revoked_serial = revoked.certificate().tbs_certificate().serial_number();
+    let listed = [RevokedCert {
+        serial: revoked_serial.as_bytes().to_vec(),
+        at: now - time::Duration::hours(1),
+        reason: Some(1),
+    }];
+    let db = fresh_db().await;
+    let checker = checker_on(db.clone(), Duration::from_millis(500), 0);
+    let refresher = CrlRefresher::new(
+        db.clone(),
+        Arc::new(SystemClock),
+        Duration::from_secs(1),
+        time::Duration::ZERO,
+        time::Duration::hours(1),
+    )
+    .unwrap();
+    let status_of =
+        async |signer: &TestSigner| checker.status(signer.cert_der(), ca.cert_der()).await;
+    // Refreshes the list now, whatever its schedule; the error it recorded, if any.
+    let refresh = async || {
+        sqlx::query("UPDATE revocation_lists SET due_at = now()")
+            .execute(&db)
+            .await
+            .unwrap();
+        let stored = refresher.refresh_due().await.unwrap();
+        let error: Option<String> = sqlx::query_scalar("SELECT last_error FROM revocation_lists")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        (stored.len(), error)
+    };
+
+    // The first check makes the list known; nothing is stored yet, so no status at all.
+    let first = status_of(&good).await;
+    assert!(
+        matches!(first, Err(Unavailable::Responder { .. })),
+        "{first:?}"
+    );
+
+    let mut tampered = ca
+        .crl(&listed, 1, now, now + time::Duration::hours(1))
+        .unwrap();
+    let last = tampered.len() - 2;
+    tampered[last] ^= 1;
+    *served.lock().unwrap() = tampered;
+    let (stored, error) = refresh().await;
+    assert_eq!(stored, 0);
+    assert!(
+        error.unwrap().contains("signature"),
+        "bad signature recorded"
+    );
+    assert!(
+        status_of(&good).await.is_err(),
+        "a tampered list says nothing"
+    );
+
+    let stale = ca
+        .crl(
+            &listed,
+            2,
+            now - time::Duration::hours(2),
+            now - time::Duration::hours(1),
+        )
+        .unwrap();
+    *served.lock().unwrap() = stale;
+    let (stored, error) = refresh().await;
+    assert_eq!(stored, 0);
+    assert!(error.unwrap().contains("stale"), "stale list recorded");
+    assert!(status_of(&good).await.is_err(), "a stale list says nothing");
+
+    *served.lock().unwrap() = ca
+        .crl(&listed, 3, now, now + time::Duration::hours(1))
+        .unwrap();
+    let (stored, error) = refresh().await;
+    assert_eq!((stored, error), (1, None));
+    let source = format!("crl {crl_url}");
+    assert_eq!(
+        status_of(&good).await.unwrap(),
+        CertificateStatus::Good {
+            source: source.clone()
+        }
+    );
+    assert!(matches!(
+        status_of(&revoked).await.unwrap(),
+        CertificateStatus::Revoked {
+            reason: Some(1),
+            ..
+        }
+    ));
+
+    // An older list served again never replaces the newer one.
+    let older = ca
+        .crl(
+            &[],
+            4,
+            now - time::Duration::minutes(30),
+            now + time::Duration::hours(1),
+        )
+        .unwrap();
+    *served.lock().unwrap() = older;
+    let (stored, _) = refresh().await;
+    assert_eq!(stored, 0);
+    assert!(matches!(
+        status_of(&revoked).await.unwrap(),
+        CertificateStatus::Revoked { .. }
+    ));
 }
