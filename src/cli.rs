@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 use crate::config::{Defaults, DiiaSignAlgo, ProviderSettings, RevocationMode, Settings};
 use crate::provider::diia::DiiaProvider;
+use crate::revocation::CaList;
 use crate::startup::{Application, load_trust_files, shutdown_signal};
 use crate::{database, telemetry};
 
@@ -182,6 +183,13 @@ fn check_config(settings: &Settings) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let ca_list = match CaList::load(settings.trust.ca_list.as_deref()) {
+        Ok(list) => list,
+        Err(e) => {
+            eprintln!("kepgate: configuration error:\n{e:#}");
+            return ExitCode::from(2);
+        }
+    };
     let server = &settings.server;
     if settings.trust.revocation == RevocationMode::Off {
         eprintln!(
@@ -204,6 +212,13 @@ fn check_config(settings: &Settings) -> ExitCode {
             }
         }
     );
+    if let Some(path) = &settings.trust.ca_list {
+        println!(
+            "    responders for certificates that name none: {} CA names from {}",
+            ca_list.len(),
+            path.display()
+        );
+    }
     for (path, report) in &reports {
         println!("    {}: {}", path.display(), report.summary());
         for entry in report.skipped.iter().chain(&report.unusable_keys) {

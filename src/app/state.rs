@@ -20,7 +20,7 @@ use crate::provider::Providers;
 use crate::proxy::assertion::AssertionSigner;
 use crate::proxy::headers::IdentityHeaders;
 use crate::proxy::{CabinetRoutes, ProxyContext, ProxyParts};
-use crate::revocation::{CheckerSettings, RevocationChecker};
+use crate::revocation::{CaList, CheckerSettings, RevocationChecker};
 use crate::session::SessionStore;
 use crate::signature::TrustList;
 
@@ -71,6 +71,7 @@ impl AppState {
                     skew: time::Duration::try_from(settings.trust.revocation_skew)?,
                     cache_max: time::Duration::try_from(settings.trust.revocation_cache_max)?,
                 },
+                CaList::load(settings.trust.ca_list.as_deref())?,
             )?,
         };
         let web = Web::new(WebParts {

@@ -287,6 +287,9 @@ pub struct TrustSettings {
     /// Trusted qualified CAs: PEM files and/or PKCS#7 bundles such as the national
     /// `CACertificates.p7b`. Nothing is trusted by default — not even the emulator's CA.
     pub files: Vec<PathBuf>,
+    /// The national CA list (`CAs.json`): OCSP addresses by the issuing CA's CN, for
+    /// certificates that name no responder themselves.
+    pub ca_list: Option<PathBuf>,
     /// Whether a login needs its certificate's status from the CA (OCSP).
     pub revocation: RevocationMode,
     /// One attempt at a responder: connect, send, read.
@@ -311,6 +314,7 @@ impl Default for TrustSettings {
     fn default() -> Self {
         Self {
             files: Vec::new(),
+            ca_list: None,
             revocation: RevocationMode::Require,
             revocation_timeout: Duration::from_secs(3),
             revocation_retries: 1,

@@ -29,7 +29,12 @@ impl StatusPolicy {
                 };
             }
         };
-        match self.checker.status(&verified.signer_der, &issuer).await {
+        let issuer_cn = verified.identity.issuer_cn.as_deref();
+        match self
+            .checker
+            .status(&verified.signer_der, &issuer, issuer_cn)
+            .await
+        {
             Ok(CertificateStatus::Good { .. }) => confirmed(verified),
             Ok(CertificateStatus::Revoked { at, reason, source }) => {
                 let identity = &verified.identity;

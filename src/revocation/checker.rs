@@ -1,13 +1,15 @@
 //! The status of a signer's certificate at login: a fresh enough shared answer from PostgreSQL,
-//! else the CA's OCSP responders (from the certificate's Authority Information Access) in turn,
-//! each retried on transport failures and bounded by the timeout; a checked answer is kept for
-//! every replica until its nextUpdate, capped by `cache_max`. When no responder gives a status,
-//! the CA's stored CRLs still in force decide; the certificate's CRL distribution points are made
-//! known to the background refresher at every check that reaches the responders.
+//! else the CA's OCSP responders in turn (from the certificate's Authority Information Access,
+//! or the national CA list's for its issuer when it names none), each retried on transport
+//! failures and bounded by the timeout; a checked answer is kept for every replica until its
+//! nextUpdate, capped by `cache_max`. When no responder gives a status, the CA's stored CRLs
+//! still in force decide; the certificate's CRL distribution points are made known to the
+//! background refresher at every check that reaches the responders.
 
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 
+use super::ca_list::CaList;
 use super::crl_status::status_from_lists;
 use super::crl_store::{self, ListSource};
 use super::responder::{ResponderClient, ResponderError};
@@ -77,23 +79,32 @@ pub struct RevocationChecker {
     clock: SharedClock,
     client: ResponderClient,
     settings: CheckerSettings,
+    ca_list: CaList,
 }
 
 impl RevocationChecker {
-    pub fn new(db: PgPool, clock: SharedClock, settings: CheckerSettings) -> anyhow::Result<Self> {
+    /// `ca_list`: responders for certificates that name none.
+    pub fn new(
+        db: PgPool,
+        clock: SharedClock,
+        settings: CheckerSettings,
+        ca_list: CaList,
+    ) -> anyhow::Result<Self> {
         Ok(Self {
             client: ResponderClient::new(settings.timeout)?,
             db,
             clock,
             settings,
+            ca_list,
         })
     }
 
-    /// The status of `signer_der` as issued by `issuer_der`.
+    /// The status of `signer_der` as issued by `issuer_der`, whose CN is `issuer_cn`.
     pub async fn status(
         &self,
         signer_der: &[u8],
         issuer_der: &[u8],
+        issuer_cn: Option<&str>,
     ) -> Result<CertificateStatus, Unavailable> {
         let mut nonce = [0u8; 16];
         getrandom::fill(&mut nonce).map_err(Unavailable::Randomness)?;
@@ -120,8 +131,14 @@ impl RevocationChecker {
             let now = self.clock.now();
             crl_store::register(&self.db, &lists, issuer_der, &key.issuer_key_sha256, now).await?;
         }
+        let mut responders = sources.ocsp;
+        if responders.is_empty()
+            && let Some(url) = issuer_cn.and_then(|cn| self.ca_list.responder_for(cn))
+        {
+            responders.push(url.to_owned());
+        }
         let mut failure = Unavailable::NoResponder;
-        for url in sources.ocsp {
+        for url in responders {
             match self.ask(&url, &query, &key).await {
                 Ok(status) => return Ok(status),
                 Err(e) => {

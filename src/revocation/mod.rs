@@ -5,6 +5,7 @@
 //!
 //! This file only declares the modules and re-exports.
 
+mod ca_list;
 mod checker;
 mod crl_refresh;
 mod crl_status;
@@ -13,6 +14,7 @@ mod responder;
 mod status;
 mod store;
 
+pub use ca_list::{CaList, CaListError};
 pub use checker::{CheckerSettings, RevocationChecker, Unavailable};
 pub use crl_refresh::{CrlRefresher, RefreshedList};
 pub use status::CertificateStatus;

@@ -242,19 +242,42 @@ fn the_documented_example_configuration_is_valid() {
 }
 
 #[test]
+fn a_ca_list_that_cannot_be_read_stops_check_config_with_its_path() {
+    let (ok, code, _, stderr) = check_config(
+        Some(
+            "[server]\nbase_url = \"https://intranet.example.ua/\"\n[trust]\nca_list = \"/nonexistent/CAs.json\"\n",
+        ),
+        &[],
+    );
+    assert!(!ok && code == 2, "{stderr}");
+    assert!(
+        stderr.contains("trust.ca_list: cannot read /nonexistent/CAs.json"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn check_config_counts_the_national_trust_list_by_algorithm_and_curve() {
     let bundle = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/fixtures/ua-trust/CACertificates.p7b"
     );
+    let ca_list = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/ua-trust/CAs.json"
+    );
     let (ok, _, stdout, stderr) = check_config(
         Some(&format!(
-            "[server]\nbase_url = \"https://intranet.example.ua/\"\n[trust]\nfiles = [\"{bundle}\"]\n"
+            "[server]\nbase_url = \"https://intranet.example.ua/\"\n[trust]\nfiles = [\"{bundle}\"]\nca_list = \"{ca_list}\"\n"
         )),
         &[],
     );
     assert!(ok, "{stderr}");
     assert!(stdout.contains("trusted CA certificates: 638"), "{stdout}");
+    assert!(
+        stdout.contains("responders for certificates that name none: 89 CA names from"),
+        "{stdout}"
+    );
     assert!(
         stdout.contains("DSTU 4145 410 (M257 337, M431 72), ECDSA 116, RSA 112"),
         "{stdout}"

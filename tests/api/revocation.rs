@@ -11,8 +11,9 @@ use kepgate::clock::SystemClock;
 use kepgate::config::DatabaseSettings;
 use kepgate::identity::Rnokpp;
 use kepgate::revocation::{
-    CertificateStatus, CheckerSettings, CrlRefresher, RevocationChecker, Unavailable,
+    CaList, CertificateStatus, CheckerSettings, CrlRefresher, RevocationChecker, Unavailable,
 };
+use kepgate_signature::ocsp::CertStatus;
 use kepgate_signature::test_ca::{Publication, RevokedCert, TestCa, TestIdentitySpec, TestSigner};
 use secrecy::SecretString;
 use time::OffsetDateTime;
@@ -157,6 +158,15 @@ async fn checker(timeout: Duration, retries: u32) -> RevocationChecker {
 }
 
 fn checker_on(db: sqlx::PgPool, timeout: Duration, retries: u32) -> RevocationChecker {
+    checker_with(db, timeout, retries, CaList::default())
+}
+
+fn checker_with(
+    db: sqlx::PgPool,
+    timeout: Duration,
+    retries: u32,
+    ca_list: CaList,
+) -> RevocationChecker {
     RevocationChecker::new(
         db,
         Arc::new(SystemClock),
@@ -166,6 +176,7 @@ fn checker_on(db: sqlx::PgPool, timeout: Duration, retries: u32) -> RevocationCh
             skew: time::Duration::minutes(5),
             cache_max: time::Duration::hours(1),
         },
+        ca_list,
     )
     .unwrap()
 }
@@ -177,7 +188,7 @@ async fn openssl_says_good_revoked_or_unknown_and_good_answers_are_shared() {
     let responder = ca.responder().await;
 
     let good = checker
-        .status(&ca.der("1001"), &ca.der("ca"))
+        .status(&ca.der("1001"), &ca.der("ca"), None)
         .await
         .unwrap();
     assert!(
@@ -186,7 +197,7 @@ async fn openssl_says_good_revoked_or_unknown_and_good_answers_are_shared() {
     );
 
     let revoked = checker
-        .status(&ca.der("1002"), &ca.der("ca"))
+        .status(&ca.der("1002"), &ca.der("ca"), None)
         .await
         .unwrap();
     match revoked {
@@ -198,7 +209,7 @@ async fn openssl_says_good_revoked_or_unknown_and_good_answers_are_shared() {
     }
 
     let unknown = checker
-        .status(&ca.der("1003"), &ca.der("ca"))
+        .status(&ca.der("1003"), &ca.der("ca"), None)
         .await
         .unwrap_err();
     assert!(matches!(unknown, Unavailable::Unknown { .. }), "{unknown}");
@@ -207,18 +218,18 @@ async fn openssl_says_good_revoked_or_unknown_and_good_answers_are_shared() {
     // With the responder gone, the kept answers still stand (until nextUpdate, capped).
     drop(responder);
     let again = checker
-        .status(&ca.der("1001"), &ca.der("ca"))
+        .status(&ca.der("1001"), &ca.der("ca"), None)
         .await
         .unwrap();
     assert!(matches!(again, CertificateStatus::Good { .. }));
     let again = checker
-        .status(&ca.der("1002"), &ca.der("ca"))
+        .status(&ca.der("1002"), &ca.der("ca"), None)
         .await
         .unwrap();
     assert!(matches!(again, CertificateStatus::Revoked { .. }));
     // "unknown" was not kept: now nobody answers.
     let e = checker
-        .status(&ca.der("1003"), &ca.der("ca"))
+        .status(&ca.der("1003"), &ca.der("ca"), None)
         .await
         .unwrap_err();
     assert_eq!(e.code(), "ocsp_unreachable", "{e}");
@@ -239,7 +250,7 @@ async fn a_silent_responder_costs_no_more_than_its_timeout_and_garbage_is_no_ans
     let checker = checker(Duration::from_millis(300), 1).await;
     let started = Instant::now();
     let e = checker
-        .status(&ca.der("1001"), &ca.der("ca"))
+        .status(&ca.der("1001"), &ca.der("ca"), None)
         .await
         .unwrap_err();
     assert_eq!(e.code(), "ocsp_timeout", "{e}");
@@ -272,7 +283,7 @@ async fn a_silent_responder_costs_no_more_than_its_timeout_and_garbage_is_no_ans
         }
     });
     let e = checker
-        .status(&ca.der("1001"), &ca.der("ca"))
+        .status(&ca.der("1001"), &ca.der("ca"), None)
         .await
         .unwrap_err();
     assert_eq!(e.code(), "ocsp_malformed", "{e}");
@@ -348,7 +359,7 @@ async fn a_bad_or_stale_crl_is_not_stored_and_a_good_one_answers_when_ocsp_canno
     )
     .unwrap();
     let status_of =
-        async |signer: &TestSigner| checker.status(signer.cert_der(), ca.cert_der()).await;
+        async |signer: &TestSigner| checker.status(signer.cert_der(), ca.cert_der(), None).await;
     // Refreshes the list now, whatever its schedule; the error it recorded, if any.
     let refresh = async || {
         sqlx::query("UPDATE revocation_lists SET due_at = now()")
@@ -437,4 +448,56 @@ async fn a_bad_or_stale_crl_is_not_stored_and_a_good_one_answers_when_ocsp_canno
         status_of(&revoked).await.unwrap(),
         CertificateStatus::Revoked { .. }
     ));
+}
+
+#[tokio::test]
+async fn a_certificate_naming_no_responder_is_asked_at_the_one_the_national_ca_list_gives() {
+    // A responder for the test CA on a random port; the CA's certificates do not name it.
+    let now = OffsetDateTime::now_utc();
+    let ca = TestCa::generate("Тестовий КНЕДП", now).unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let answering = ca.clone();
+    let app = axum::Router::new().route(
+        "/services/ocsp/",
+        axum::routing::post(move |request: axum::body::Bytes| {
+            let ca = answering.clone();
+            async move {
+                let now = OffsetDateTime::now_utc();
+                let next = Some(now + time::Duration::minutes(10));
+                ca.ocsp_response(&request, |_| CertStatus::Good, now, next)
+            }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let signer = leaf(&ca, "3184710691");
+
+    // Without a list: nobody to ask.
+    let unlisted = checker(Duration::from_secs(2), 0).await;
+    let status = unlisted
+        .status(signer.cert_der(), ca.cert_der(), Some("Тестовий КНЕДП"))
+        .await;
+    assert!(
+        matches!(status, Err(Unavailable::NoResponder)),
+        "{status:?}"
+    );
+
+    // The list as CAs.json writes it: address without a scheme, the port apart.
+    let json = format!(
+        r#"[{{"issuerCNs": ["Інший КНЕДП", "Тестовий КНЕДП"], "address": "127.0.0.1",
+              "ocspAccessPointAddress": "127.0.0.1/services/ocsp/",
+              "ocspAccessPointPort": "{port}", "directAccess": true}}]"#
+    );
+    let list = CaList::parse(json.as_bytes()).unwrap();
+    let listed = checker_with(fresh_db().await, Duration::from_secs(2), 0, list);
+    let status = listed
+        .status(signer.cert_der(), ca.cert_der(), Some("Тестовий КНЕДП"))
+        .await
+        .unwrap();
+    assert_eq!(
+        status,
+        CertificateStatus::Good {
+            source: format!("ocsp http://127.0.0.1:{port}/services/ocsp/")
+        }
+    );
 }
