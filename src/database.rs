@@ -45,11 +45,15 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<PgPool, DatabaseErro
                 })?;
         if !exists {
             tracing::info!(database = %shown, "creating database");
-            match Postgres::create_database(url).await {
-                Ok(()) => {}
-                // Another replica may have created it a moment ago.
-                Err(e) if is_duplicate_database(&e) => {}
-                Err(source) => return Err(DatabaseError::Create { url: shown, source }),
+            if let Err(source) = Postgres::create_database(url).await {
+                // Replicas started together all try: the losers' CREATE DATABASE waits for the
+                // winner's and fails (42P04, or 23505 on pg_database's unique name index when
+                // both got past the catalogue check). The database is there either way.
+                let created_by_another = Postgres::database_exists(url).await.unwrap_or(false);
+                if !created_by_another {
+                    return Err(DatabaseError::Create { url: shown, source });
+                }
+                tracing::info!(database = %shown, "another replica created the database");
             }
         }
     }
@@ -72,13 +76,6 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<PgPool, DatabaseErro
 pub async fn migrate(pool: &PgPool) -> Result<(), DatabaseError> {
     MIGRATOR.run(pool).await?;
     Ok(())
-}
-
-fn is_duplicate_database(error: &sqlx::Error) -> bool {
-    error
-        .as_database_error()
-        .and_then(|e| e.code())
-        .is_some_and(|code| code == "42P04")
 }
 
 /// One `SELECT 1`: does the database answer?

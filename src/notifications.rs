@@ -47,9 +47,10 @@ pub async fn listen(db: PgPool, listening: Listening, subscribers: Vec<Arc<dyn S
         if listening.set(false) {
             backoff = FIRST_BACKOFF;
         }
-        if let Err(e) = result {
-            metrics::counter!("kepgate_listen_reconnects_total").increment(1);
-            tracing::warn!(error = %e, "LISTEN connection lost; reconnecting");
+        metrics::counter!("kepgate_listen_reconnects_total").increment(1);
+        match result {
+            Err(e) => tracing::warn!(error = %e, "LISTEN connection lost; reconnecting"),
+            Ok(()) => tracing::warn!("LISTEN connection closed by the server; reconnecting"),
         }
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(Duration::from_secs(5));
@@ -62,6 +63,10 @@ async fn listen_once(
     subscribers: &[Arc<dyn Subscriber>],
 ) -> Result<(), sqlx::Error> {
     let mut listener = PgListener::connect_with(db).await?;
+    // A lost connection returns at once (below) instead of reconnecting inside `try_recv`,
+    // which would keep `Listening` up for as long as the pool tries to reach a database that
+    // is gone, and the login page would offer a form that cannot work.
+    listener.eager_reconnect(false);
     listener
         .listen_all(subscribers.iter().map(|s| s.channel()))
         .await?;
@@ -70,8 +75,7 @@ async fn listen_once(
     listening.set(true);
     tracing::info!("listening for notifications");
     loop {
-        // try_recv: Ok(None) means the connection was lost and re-established inside, and
-        // notifications may have been missed.
+        // try_recv: Ok(None) means the connection was lost.
         match listener.try_recv().await? {
             Some(notice) => {
                 for subscriber in subscribers {
@@ -80,10 +84,7 @@ async fn listen_once(
                     }
                 }
             }
-            None => {
-                metrics::counter!("kepgate_listen_reconnects_total").increment(1);
-                missed();
-            }
+            None => return Ok(()),
         }
     }
 }

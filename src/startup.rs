@@ -118,11 +118,21 @@ impl Application {
         }
 
         let grace = settings.server.shutdown_grace;
+        let delay = settings.server.shutdown_delay;
         let draining = self.state.web.draining.clone();
+        let stopping = self.state.web.stopping.clone();
         let header_read_timeout = settings.server.header_read_timeout;
         let mut stopped = stop_rx.clone();
         let server = serve(self.listener, app, header_read_timeout, async move {
             shutdown.await;
+            stopping.announce();
+            if !delay.is_zero() {
+                tracing::info!(
+                    ?delay,
+                    "shutting down: not ready, still serving until the load balancer notices"
+                );
+                tokio::time::sleep(delay).await;
+            }
             tracing::info!("shutting down: draining in-flight requests");
             draining.start();
             let _ = stop_tx.send(true);

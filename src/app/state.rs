@@ -8,7 +8,8 @@ use sqlx::PgPool;
 
 use crate::clock::SharedClock;
 use crate::config::Settings;
-use crate::http::draining::Draining;
+use crate::http::context::Outage;
+use crate::http::draining::{Draining, Stopping};
 use crate::http::{Web, WebParts};
 use crate::login::certificate_status::StatusPolicy;
 use crate::login::events::LoginEvents;
@@ -81,6 +82,8 @@ impl AppState {
             clock,
             listening: Listening::default(),
             draining: Draining::default(),
+            stopping: Stopping::default(),
+            outage: Outage::default(),
         });
         let login = LoginContext::new(LoginParts {
             web: web.clone(),

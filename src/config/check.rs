@@ -52,6 +52,11 @@ impl Settings {
     }
 
     fn check_server(&self) -> Result<(), ConfigError> {
+        if self.server.shutdown_delay > Duration::from_secs(60) {
+            return Err(ConfigError::Invalid(
+                "server.shutdown_delay: at most 60 seconds".to_owned(),
+            ));
+        }
         let prefix = &self.server.route_prefix;
         if !prefix.starts_with('/') || prefix.ends_with('/') || prefix.len() < 2 {
             return Err(ConfigError::Invalid(format!(

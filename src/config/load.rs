@@ -14,6 +14,56 @@ pub const ENV_NOT_KEYS: &[&str] = &["CONFIG"];
 /// Variables of kepgate's other commands (`KEPGATE_EMULATOR_LISTEN`, `KEPGATE_DEMO_…`) and of
 /// its tests: not gateway configuration, so never read as keys.
 pub const ENV_OTHER_PREFIXES: &[&str] = &["EMULATOR_", "CABINET_", "DEMO_", "TEST_"];
+/// Between section and key in an environment name: `KEPGATE_SERVER__LISTEN`.
+pub const ENV_SEPARATOR: &str = "__";
+/// The sections of the configuration (the fields of `Settings`).
+pub const SECTIONS: &[&str] = &[
+    "server",
+    "database",
+    "metrics",
+    "ui",
+    "log",
+    "trust",
+    "login",
+    "routes",
+    "identity",
+    "proxy",
+    "session",
+    "providers",
+];
+
+/// The rule for `KEPGATE_…` names: configuration has the section and the key apart with `__`;
+/// any other name is someone else's (a wrapper script's `KEPGATE_BIN`) and is ignored — unless it
+/// starts like a section with one `_` (`KEPGATE_SERVER_LISTEN`), a configuration name mistyped.
+pub(super) fn check_env_names(names: impl Iterator<Item = String>) -> Result<(), ConfigError> {
+    for name in names {
+        let Some(rest) = name.strip_prefix(ENV_PREFIX) else {
+            continue;
+        };
+        let upper = rest.to_ascii_uppercase();
+        if rest.contains(ENV_SEPARATOR)
+            || ENV_NOT_KEYS.contains(&rest)
+            || ENV_OTHER_PREFIXES.iter().any(|p| upper.starts_with(p))
+        {
+            continue;
+        }
+        let lower = rest.to_ascii_lowercase();
+        if let Some(section) = SECTIONS
+            .iter()
+            .find(|s| lower.starts_with(&format!("{s}_")))
+        {
+            let key = &rest[section.len() + 1..];
+            return Err(ConfigError::Invalid(format!(
+                "environment variable {name}: configuration names put `{ENV_SEPARATOR}` between the \
+                 section and the key — {ENV_PREFIX}{}{ENV_SEPARATOR}{key} for {section}.{}; \
+                 other {ENV_PREFIX}… names (without `{ENV_SEPARATOR}`) are not configuration and are ignored",
+                section.to_ascii_uppercase(),
+                key.to_ascii_lowercase()
+            )));
+        }
+    }
+    Ok(())
+}
 
 /// Which built-in defaults sit under the file and the environment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,15 +109,18 @@ impl Settings {
             figment = figment.merge(Toml::file_exact(path));
         }
         if read_env {
+            // A name that is not UTF-8 is not ours to read (figment skips it too).
+            check_env_names(std::env::vars_os().filter_map(|(name, _)| name.into_string().ok()))?;
             figment = figment
                 .merge(
                     Env::prefixed(ENV_PREFIX)
                         .ignore(ENV_NOT_KEYS)
                         .filter(|key| {
                             let key = key.as_str().to_ascii_uppercase();
-                            !ENV_OTHER_PREFIXES.iter().any(|p| key.starts_with(p))
+                            key.contains(ENV_SEPARATOR)
+                                && !ENV_OTHER_PREFIXES.iter().any(|p| key.starts_with(p))
                         })
-                        .split("__"),
+                        .split(ENV_SEPARATOR),
                 )
                 .merge(
                     Env::raw()

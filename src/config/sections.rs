@@ -359,7 +359,11 @@ pub struct ServerSettings {
     /// is closed (slow-loris).
     #[serde(with = "seconds")]
     pub header_read_timeout: Duration,
-    /// How long in-flight requests may take to finish after SIGTERM.
+    /// After SIGTERM, how long the replica still serves everything while `/readyz` says 503, so
+    /// that the load balancer's health check takes it out before it stops accepting.
+    #[serde(with = "seconds")]
+    pub shutdown_delay: Duration,
+    /// How long in-flight requests may take to finish after SIGTERM (and the delay).
     #[serde(with = "seconds")]
     pub shutdown_grace: Duration,
 }
@@ -374,6 +378,7 @@ impl Default for ServerSettings {
             request_timeout: Duration::from_secs(30),
             body_limit_bytes: 64 * 1024,
             header_read_timeout: Duration::from_secs(10),
+            shutdown_delay: Duration::ZERO,
             shutdown_grace: Duration::from_secs(20),
         }
     }

@@ -81,3 +81,52 @@ fn debug_output_hides_the_database_password() {
         "{shown}"
     );
 }
+
+#[test]
+fn environment_names_without_the_separator_are_not_configuration_unless_they_look_like_it() {
+    let names = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    // A wrapper script's own variables, the CLI's and the other commands': none of our business.
+    let others = names(&[
+        "KEPGATE_BIN",
+        "KEPGATE_CONFIG",
+        "KEPGATE_EMULATOR_LISTEN",
+        "KEPGATE_SERVERLESS",
+        "KEPGATE_SERVER__LISTEN",
+        "PATH",
+    ]);
+    assert!(super::load::check_env_names(others.into_iter()).is_ok());
+    // One `_` where `__` belongs: a configuration name mistyped, named with the right spelling.
+    let typo = names(&["KEPGATE_SERVER_SHUTDOWN_DELAY"]);
+    let e = super::load::check_env_names(typo.into_iter())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("KEPGATE_SERVER_SHUTDOWN_DELAY")
+            && e.contains("KEPGATE_SERVER__SHUTDOWN_DELAY for server.shutdown_delay"),
+        "{e}"
+    );
+}
+
+#[test]
+fn the_sections_the_environment_rule_knows_are_the_configurations_sections() {
+    let dir = std::env::temp_dir().join(format!("kepgate-sections-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("k.toml");
+    std::fs::write(&file, "[no_such_section]\n").unwrap();
+    let e = Settings::load_with(Some(&file), false, Defaults::Production)
+        .unwrap_err()
+        .to_string();
+    let _ = std::fs::remove_dir_all(&dir);
+    // serde lists the fields it expected: exactly the sections, in any order.
+    let listed = e.split("one of ").nth(1).expect("the expected fields");
+    let mut expected: Vec<&str> = listed
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+        .collect();
+    expected.sort_unstable();
+    let mut known = super::load::SECTIONS.to_vec();
+    known.sort_unstable();
+    assert_eq!(expected, known, "{e}");
+}

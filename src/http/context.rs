@@ -3,13 +3,14 @@
 //! their own contexts; the application hands each its part with `FromRef`.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::http::HeaderMap;
 use sqlx::PgPool;
 
 use super::cookies::{self, CookieKind};
-use super::draining::Draining;
+use super::draining::{Draining, Stopping};
 use super::error::AppError;
 use crate::clock::SharedClock;
 use crate::config::Settings;
@@ -29,6 +30,25 @@ pub struct WebParts {
     pub listening: Listening,
     /// Set when the server starts draining (SIGTERM).
     pub draining: Draining,
+    /// Set at SIGTERM: `/readyz` answers 503 from then on.
+    pub stopping: Stopping,
+    /// Set while a probe (`/readyz`, a page's check) last found the database unreachable.
+    pub outage: Outage,
+}
+
+/// The last probe's verdict, so that whichever learns of an outage first — the LISTEN
+/// connection or a probe — tells every page at once.
+#[derive(Clone, Default)]
+pub struct Outage(Arc<AtomicBool>);
+
+impl Outage {
+    fn record(&self, reachable: bool) {
+        self.0.store(!reachable, Ordering::Relaxed);
+    }
+
+    fn is_known(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
 }
 
 impl Web {
@@ -44,17 +64,34 @@ impl Web {
 
     /// For pages that run no query of their own (the login page, the redirect to it): 503
     /// while the database is away, rather than a login form that cannot work. While the LISTEN
-    /// connection is up the database counts as reachable (its loss is noticed at once); only
-    /// otherwise does one `SELECT 1` decide, so the check costs nothing in normal operation.
+    /// connection is up and no probe found the database gone, it counts as reachable (the loss
+    /// of the connection is noticed at once); otherwise one `SELECT 1` decides, so the check
+    /// costs nothing in normal operation.
     pub async fn database_reachable(&self) -> Result<(), AppError> {
-        if self.listening.is_up() {
+        if self.listening.is_up() && !self.outage.is_known() {
             return Ok(());
         }
         match tokio::time::timeout(self.probe_limit(), crate::database::check(&self.db)).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(AppError::from(e)),
-            Err(_) => Err(AppError::DatabaseUnavailable(sqlx::Error::PoolTimedOut)),
+            Ok(Ok(())) => {
+                self.outage.record(true);
+                Ok(())
+            }
+            Ok(Err(e)) => {
+                self.outage.record(false);
+                Err(AppError::from(e))
+            }
+            Err(_) => {
+                self.outage.record(false);
+                Err(AppError::DatabaseUnavailable(sqlx::Error::PoolTimedOut))
+            }
         }
+    }
+
+    /// Readiness: one probe, whose verdict every page then knows.
+    pub async fn database_ready(&self) -> Result<(), String> {
+        let verdict = crate::database::ping(&self.db, self.probe_limit()).await;
+        self.outage.record(verdict.is_ok());
+        verdict
     }
 
     /// How long a probe (or a page's check) waits for the database: the pool's acquire

@@ -1,6 +1,22 @@
 //! Draining: the server stops accepting connections (SIGTERM) and lets what runs finish.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Set at SIGTERM, before draining when `server.shutdown_delay` is set: the replica still serves
+/// but tells the load balancer's health check (`/readyz`) that it is going away.
+#[derive(Clone, Default)]
+pub struct Stopping(Arc<AtomicBool>);
+
+impl Stopping {
+    pub fn announce(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_announced(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
 
 /// Set once the server stops accepting connections and drains: responses that would never end
 /// by themselves (the login's SSE streams) end now, cleanly, so their connections close within

@@ -13,7 +13,14 @@ pub async fn healthz() -> Response {
 }
 
 pub async fn readyz(State(web): State<Web>) -> Response {
-    match crate::database::ping(&web.db, web.probe_limit()).await {
+    if web.stopping.is_announced() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "stopping" })),
+        )
+            .into_response();
+    }
+    match web.database_ready().await {
         Ok(()) => (
             StatusCode::OK,
             Json(json!({ "status": "ready", "database": "ok" })),

@@ -26,6 +26,7 @@ mod pages;
 mod processes;
 mod proxy;
 mod qr_relay;
+mod replicas;
 mod revocation;
 mod sessions;
 mod sign_in;
