@@ -8,8 +8,13 @@ use crate::helpers::kepgate_bin;
 
 /// service name → (variable, value), read from the compose file's `environment:` maps.
 fn environment_by_service() -> BTreeMap<String, Vec<(String, String)>> {
+    environment_in("docker-compose.yml")
+}
+
+/// As [`environment_by_service`], of another compose file of the repository.
+fn environment_in(file: &str) -> BTreeMap<String, Vec<(String, String)>> {
     let compose =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docker-compose.yml"))
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file))
             .unwrap();
     let mut services: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
     let mut current = None;
@@ -41,7 +46,32 @@ fn environment_by_service() -> BTreeMap<String, Vec<(String, String)>> {
 #[test]
 fn the_gateways_compose_variables_form_a_valid_configuration() {
     let services = environment_by_service();
-    let gateway = &services["kepgate"];
+    check_gateway_environment(&services["kepgate"]);
+    // The two-replica variant: its replicas run with the base file's variables and its own.
+    let mut replica = services["kepgate"].clone();
+    replica.extend(environment_in("docker-compose.replicas.yml")["kepgate"].clone());
+    assert!(
+        replica
+            .iter()
+            .any(|(k, _)| k == "KEPGATE_SERVER__SHUTDOWN_DELAY")
+    );
+    check_gateway_environment(&replica);
+    let emulator = &environment_in("docker-compose.replicas.yml")["emulator"];
+    assert!(
+        emulator[0].1.starts_with("http://lb:8080/"),
+        "callbacks go through the load balancer: {emulator:?}"
+    );
+
+    // And the check itself works: a made-up key is refused.
+    let out = kepgate_bin()
+        .arg("check-config")
+        .env("KEPGATE_SERVER__NO_SUCH_KEY", "1")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+}
+
+fn check_gateway_environment(gateway: &[(String, String)]) {
     assert!(gateway.len() >= 8, "found {gateway:?}");
     // The trust file exists only inside the containers; the key and its form are what we check.
     let ca = std::env::temp_dir().join(format!("compose-ca-{}.pem", uuid::Uuid::new_v4().simple()));
@@ -69,14 +99,6 @@ fn the_gateways_compose_variables_form_a_valid_configuration() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("provider diia (diia)"));
-
-    // And the check itself works: a made-up key is refused.
-    let out = kepgate_bin()
-        .arg("check-config")
-        .env("KEPGATE_SERVER__NO_SUCH_KEY", "1")
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
 }
 
 #[test]

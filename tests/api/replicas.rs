@@ -17,6 +17,15 @@ struct Replica {
 impl Replica {
     /// `kepgate serve` configured by the environment alone, as a container would be.
     fn start(database_url: &str, dir: &std::path::Path, n: usize) -> Replica {
+        Replica::start_with(database_url, dir, n, &[])
+    }
+
+    fn start_with(
+        database_url: &str,
+        dir: &std::path::Path,
+        n: usize,
+        env: &[(&str, &str)],
+    ) -> Replica {
         let port = free_port();
         let address = format!("http://127.0.0.1:{port}");
         let log = dir.join(format!("replica-{n}.log"));
@@ -30,6 +39,7 @@ impl Replica {
             .env("KEPGATE_METRICS__ENABLED", "false")
             // What a wrapper script sets for itself: not configuration, not fatal.
             .env("KEPGATE_BIN", env!("CARGO_BIN_EXE_kepgate"))
+            .envs(env.iter().copied())
             .stdout(Stdio::from(file.try_clone().unwrap()))
             .stderr(Stdio::from(file))
             .spawn()
@@ -155,4 +165,54 @@ async fn the_login_page_is_503_as_soon_as_readyz_is_and_both_recover() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(app.get(&readyz).await.status(), 200);
+}
+
+#[tokio::test]
+async fn after_sigterm_a_replica_says_not_ready_while_it_still_serves_then_exits() {
+    let dir = std::env::temp_dir().join(format!("kepgate-stopping-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let admin = spawn_app().await;
+    let (url, name) = fresh_database_url();
+    let mut replica =
+        Replica::start_with(&url, &dir, 0, &[("KEPGATE_SERVER__SHUTDOWN_DELAY", "2")]);
+    replica.ready(0).await;
+    let stopped_at = Instant::now();
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &replica.process.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let http = client();
+    let get = async |path: &str| {
+        http.get(format!("{}{path}", replica.address))
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+    };
+    // The load balancer's health check sees 503 at once; a person's request is still served.
+    let deadline = Instant::now() + Duration::from_secs(1);
+    while get("/.kepgate/readyz").await.unwrap() != 503 {
+        assert!(Instant::now() < deadline, "readyz still 200 after SIGTERM");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(get("/.kepgate/login").await.unwrap(), 200);
+    let status = loop {
+        if let Some(status) = replica.process.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            stopped_at.elapsed() < Duration::from_secs(15),
+            "still running"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "{status}");
+    assert!(
+        stopped_at.elapsed() >= Duration::from_secs(2),
+        "it kept serving for the delay"
+    );
+    admin
+        .admin(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+        .await;
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -159,7 +159,12 @@ impl EventsReader {
                     }
                 }
             }
-            let chunk = self.stream.next().await.ok_or("stream ended")??;
+            let chunk = self
+                .stream
+                .next()
+                .await
+                .ok_or("stream ended")?
+                .map_err(|e| format!("stream broke: {e}"))?;
             self.buffer.push_str(&String::from_utf8_lossy(&chunk));
         }
     }
@@ -197,16 +202,38 @@ async fn complete_and_enter(client: &reqwest::Client, gateway: &str, started: &m
     Ok(())
 }
 
+/// Waits for `wanted` as a browser's EventSource does: a stream that ends (its replica drains
+/// on SIGTERM) is opened again, through the load balancer to another replica, which says the
+/// login's state at once.
+async fn hear(client: &reqwest::Client, started: &Started, events: &mut EventsReader, wanted: &str) -> Result<(), Error> {
+    const RECONNECTS: u32 = 5;
+    let mut reconnects = 0;
+    loop {
+        match events.until(wanted).await {
+            Err(e) if reconnects < RECONNECTS && e.to_string().starts_with("stream") => {
+                reconnects += 1;
+                RECONNECTED.fetch_add(1, Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                *events = open_events(client, started).await?;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Event streams opened again after their replica ended them.
+static RECONNECTED: AtomicU64 = AtomicU64::new(0);
+
 /// One full login; returns confirm-to-event latency.
 async fn one_login(client: &reqwest::Client, gateway: &str, emulator: &str) -> Result<Duration, Error> {
     let mut started = start(client, gateway).await?;
     let mut events = open_events(client, &started).await?;
-    events.until("pending").await?;
+    hear(client, &started, &mut events, "pending").await?;
     let confirmed_at = Instant::now();
     let (confirm_result, event_result) = tokio::join!(
         confirm(client, emulator, &started.request_number),
         async {
-            events.until("confirmed").await?;
+            hear(client, &started, &mut events, "confirmed").await?;
             Ok::<Duration, Error>(confirmed_at.elapsed())
         }
     );
@@ -254,6 +281,9 @@ async fn logins(client: reqwest::Client, gateway: String, emulator: String, user
     all.sort();
     println!("| users | logins | errors | logins/s | confirm→event p50 ms | p99 ms | max ms |");
     println!("|---|---|---|---|---|---|---|");
+    if RECONNECTED.load(Ordering::Relaxed) > 0 {
+        eprintln!("event streams opened again after their replica ended them: {}", RECONNECTED.load(Ordering::Relaxed));
+    }
     println!(
         "| {users} | {} | {} | {:.0} | {:.1} | {:.1} | {:.1} |",
         all.len(),

@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# Scenario 8: a rolling restart under load. Three kepgate replicas on one database behind HAProxy
+# (Debian's package) that health-checks /.kepgate/readyz; logins (start → SSE → the emulator
+# confirms → complete → cabinet page) and proxied requests with a session run continuously while
+# every replica in turn gets SIGTERM (it says "not ready" for server.shutdown_delay while still
+# serving, then drains), exits and starts again — ROUNDS times over. Counts failed logins, failed
+# proxied requests and pending logins left behind (goal: 0, 0, 0).
+# Usage: bench/rolling_restart.sh [ROUNDS] [LOGIN_USERS] [REQUESTS_PER_SECOND]  (defaults 2 8 100)
+source "$(dirname "$0")/lib.sh"
+ROUNDS="${1:-2}"; USERS="${2:-8}"; RPS="${3:-100}"
+REPLICAS=3
+bench_build
+"$ROOT/scripts/ensure-packages.sh" haproxy
+
+lb=$(free_port); em=$(free_port); cab=$(free_port)
+LB="http://127.0.0.1:$lb"; EMULATOR="http://127.0.0.1:$em"; CABINET="http://127.0.0.1:$cab"
+secret="bench-callback-secret-$(date +%s)-0123456789abcdef"
+db="kepgate_rolling_$(date +%s)"
+# The provider calls back through the load balancer, as it would in production.
+env -i PATH="$PATH" "$BIN" emulator --listen "127.0.0.1:$em" \
+  --partner-callback-url "$LB/.kepgate/callback/diia/$secret" >"$WORK/emulator.log" 2>&1 &
+PIDS+=($!)
+env -i PATH="$PATH" "$BIN" cabinet --listen "127.0.0.1:$cab" >"$WORK/cabinet.log" 2>&1 &
+PIDS+=($!)
+wait_http "$EMULATOR/emulator/ca.pem"
+curl -fsS "$EMULATOR/emulator/ca.pem" > "$WORK/emulator-ca.pem"
+
+# One configuration; each replica differs only in the address it listens on (the environment).
+cat >"$WORK/kepgate.toml" <<TOML
+[server]
+base_url = "$LB/"
+# Longer than HAProxy needs to see /readyz fail (inter 500 ms, fall 2), so no new request
+# reaches a replica once it stops accepting.
+shutdown_delay = 3
+shutdown_grace = 10
+[database]
+url = "postgres://postgres@127.0.0.1:5432/$db"
+max_connections = 16
+[metrics]
+enabled = false
+[log]
+filter = "warn"
+[login]
+start_rate_per_minute = 1000000
+[trust]
+files = ["$WORK/emulator-ca.pem"]
+[providers.diia]
+kind = "diia"
+display_name = "Дія.Підпис (емулятор)"
+api_base_url = "$EMULATOR/"
+acquirer_token = "emulator-acquirer-token"
+callback_secret = "$secret"
+request_ttl = 600
+[routes.cabinet]
+prefix = "/"
+upstream = "$CABINET/"
+TOML
+ids=$(env -i PATH="$PATH" "$BIN" diia setup --config "$WORK/kepgate.toml" 2>/dev/null | grep -E '^(branch_id|offer_id)')
+python3 - "$WORK/kepgate.toml" "$ids" <<'PY'
+import sys
+path, ids = sys.argv[1], sys.argv[2]
+text = open(path).read().replace('request_ttl = 600\n', 'request_ttl = 600\n' + ids + '\n', 1)
+open(path, 'w').write(text)
+PY
+
+declare -a PORT PID
+launch_replica() { # N
+  env -i PATH="$PATH" KEPGATE_SERVER__LISTEN="127.0.0.1:${PORT[$1]}" \
+    "$BIN" serve --config "$WORK/kepgate.toml" >>"$WORK/replica-$1.log" 2>&1 &
+  PID[$1]=$!
+  PIDS+=(${PID[$1]})
+}
+replica_ready() { wait_http "http://127.0.0.1:${PORT[$1]}/.kepgate/readyz"; }
+servers=""
+for n in $(seq 0 $((REPLICAS - 1))); do
+  PORT[$n]=$(free_port)
+  servers+="    server kepgate$n 127.0.0.1:${PORT[$n]} check inter 500 fall 2 rise 2"$'\n'
+done
+# Started together on a database that does not exist yet.
+for n in $(seq 0 $((REPLICAS - 1))); do launch_replica "$n"; done
+for n in $(seq 0 $((REPLICAS - 1))); do replica_ready "$n"; done
+
+cat >"$WORK/haproxy.cfg" <<CFG
+global
+    maxconn 4096
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 120s
+    timeout server 120s
+    timeout tunnel 120s
+    # A request whose connection failed or got no answer from a replica that went away is
+    # sent to another one (the request never reached kepgate's handlers).
+    retries 3
+    option redispatch 1
+    retry-on conn-failure empty-response response-timeout
+    http-reuse safe
+frontend gateway
+    bind 127.0.0.1:$lb
+    default_backend kepgate
+backend kepgate
+    balance roundrobin
+    option httpchk GET /.kepgate/readyz
+$servers
+CFG
+haproxy -f "$WORK/haproxy.cfg" -db >"$WORK/haproxy.log" 2>&1 &
+PIDS+=($!)
+wait_http "$LB/.kepgate/readyz"
+
+cookie=$("$LOADGEN" session "$LB" "$EMULATOR")
+# Long enough for every restart, with load before and after.
+per_restart=9
+seconds=$((ROUNDS * REPLICAS * per_restart + 10))
+"$LOADGEN" logins "$LB" "$EMULATOR" "$USERS" "$seconds" >"$WORK/logins.txt" 2>"$WORK/logins.err" &
+logins_pid=$!
+"$LOADGEN" rate "$LB/" "$RPS" "$seconds" "$cookie" >"$WORK/rate.txt" 2>&1 &
+rate_pid=$!
+sleep 5
+restarts=0
+for round in $(seq "$ROUNDS"); do
+  for n in $(seq 0 $((REPLICAS - 1))); do
+    kill -TERM "${PID[$n]}"
+    wait "${PID[$n]}" || echo "replica $n exited with $?" >&2
+    launch_replica "$n"
+    replica_ready "$n"
+    restarts=$((restarts + 1))
+    sleep 2
+  done
+done
+wait "$logins_pid" "$rate_pid"
+
+read -r _ _ ok failed _ < <(grep '^RATE' "$WORK/rate.txt")
+logins_line=$(grep -E '^\| [0-9]' "$WORK/logins.txt")
+login_ok=$(echo "$logins_line" | awk -F'|' '{gsub(/ /, "", $3); print $3}')
+login_failed=$(echo "$logins_line" | awk -F'|' '{gsub(/ /, "", $4); print $4}')
+left=$(psql -At -h 127.0.0.1 -U postgres -d "$db" -c "SELECT count(*) FROM pending_logins WHERE state IN ('pending', 'confirmed')")
+reconnected=$(grep -o 'ended them: [0-9]*' "$WORK/logins.err" | awk '{print $3}')
+echo "## Rolling restart: $REPLICAS replicas behind HAProxy $(haproxy -v | head -1 | awk '{print $3}'), $restarts restarts in $ROUNDS rounds, ${seconds} s of load"
+echo
+echo "| logins completed | failed logins | proxied requests | failed proxied requests | pending logins left | event streams reopened |"
+echo "|---|---|---|---|---|---|"
+echo "| $login_ok | $login_failed | $ok | $failed | $left | ${reconnected:-0} |"
+if [ -s "$WORK/logins.err" ]; then echo; sed 's/^/    /' "$WORK/logins.err" | head -10; fi
+psql -q -h 127.0.0.1 -U postgres -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
