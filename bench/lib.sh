@@ -67,23 +67,61 @@ pid_cpu_seconds() {
 
 rss_mib() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 
-# The Diia emulator + the sample cabinet + a gateway configured for them (release build).
-# Sets GATEWAY, EMULATOR, CABINET, GATEWAY_PID. Extra TOML for the gateway in $1.
-start_login_stack() {
-  local extra="${1:-}"
-  local gw em cab secret db
-  gw=$(free_port); em=$(free_port); cab=$(free_port)
-  secret="bench-callback-secret-$(date +%s)-0123456789abcdef"
-  db="kepgate_bench_$(date +%s)"
-  GATEWAY="http://127.0.0.1:$gw"; EMULATOR="http://127.0.0.1:$em"; CABINET="http://127.0.0.1:$cab"
+# The Diia emulator (calling back $1, the gateways' base URL) and the sample cabinet.
+# Sets EMULATOR, EMULATOR_PID, CABINET, CALLBACK_SECRET; the emulator's CA in $WORK/emulator-ca.pem.
+start_emulator_and_cabinet() {
+  local em cab
+  em=$(free_port); cab=$(free_port)
+  CALLBACK_SECRET="bench-callback-secret-$(date +%s)-0123456789abcdef"
+  EMULATOR="http://127.0.0.1:$em"; CABINET="http://127.0.0.1:$cab"
   env -i PATH="$PATH" "$BIN" emulator --listen "127.0.0.1:$em" \
-    --partner-callback-url "$GATEWAY/.kepgate/callback/diia/$secret" >"$WORK/emulator.log" 2>&1 &
+    --partner-callback-url "$1/.kepgate/callback/diia/$CALLBACK_SECRET" >"$WORK/emulator.log" 2>&1 &
   PIDS+=($!)
   EMULATOR_PID=$!
   env -i PATH="$PATH" "$BIN" cabinet --listen "127.0.0.1:$cab" >"$WORK/cabinet.log" 2>&1 &
   PIDS+=($!)
   wait_http "$EMULATOR/emulator/ca.pem"
   curl -fsS "$EMULATOR/emulator/ca.pem" > "$WORK/emulator-ca.pem"
+}
+
+# The provider and the route into the cabinet, as TOML (after the [trust] section).
+provider_and_cabinet_toml() {
+  cat <<TOML
+[providers.diia]
+kind = "diia"
+display_name = "Дія.Підпис (емулятор)"
+api_base_url = "$EMULATOR/"
+acquirer_token = "emulator-acquirer-token"
+callback_secret = "$CALLBACK_SECRET"
+request_ttl = 600
+${1:-}
+[routes.cabinet]
+prefix = "/"
+upstream = "$CABINET/"
+TOML
+}
+
+# `kepgate diia setup` with the configuration $1, the branch and offer ids written into it.
+register_at_emulator() {
+  local ids
+  ids=$(env -i PATH="$PATH" "$BIN" diia setup --config "$1" 2>/dev/null | grep -E '^(branch_id|offer_id)')
+  python3 - "$1" "$ids" <<'PY'
+import sys
+path, ids = sys.argv[1], sys.argv[2]
+text = open(path).read().replace('request_ttl = 600\n', 'request_ttl = 600\n' + ids + '\n', 1)
+open(path, 'w').write(text)
+PY
+}
+
+# The Diia emulator + the sample cabinet + a gateway configured for them (release build).
+# Sets GATEWAY, EMULATOR, CABINET, GATEWAY_PID. Extra TOML for the gateway's provider in $1.
+start_login_stack() {
+  local extra="${1:-}"
+  local gw db
+  gw=$(free_port)
+  db="kepgate_bench_$(date +%s)"
+  GATEWAY="http://127.0.0.1:$gw"
+  start_emulator_and_cabinet "$GATEWAY"
   cat >"$WORK/kepgate.toml" <<TOML
 [server]
 listen = "127.0.0.1:$gw"
@@ -106,26 +144,9 @@ files = ["$WORK/emulator-ca.pem"]
 # BENCH_REVOCATION_CACHE_MAX=0 asks it at every login (a cold cache).
 revocation = "${BENCH_REVOCATION:-off}"
 revocation_cache_max = ${BENCH_REVOCATION_CACHE_MAX:-3600}
-[providers.diia]
-kind = "diia"
-display_name = "Дія.Підпис (емулятор)"
-api_base_url = "$EMULATOR/"
-acquirer_token = "emulator-acquirer-token"
-callback_secret = "$secret"
-request_ttl = 600
-$extra
-[routes.cabinet]
-prefix = "/"
-upstream = "$CABINET/"
+$(provider_and_cabinet_toml "$extra")
 TOML
-  local ids
-  ids=$(env -i PATH="$PATH" "$BIN" diia setup --config "$WORK/kepgate.toml" 2>/dev/null | grep -E '^(branch_id|offer_id)')
-  python3 - "$WORK/kepgate.toml" "$ids" <<'PY'
-import sys
-path, ids = sys.argv[1], sys.argv[2]
-text = open(path).read().replace('request_ttl = 600\n', 'request_ttl = 600\n' + ids + '\n', 1)
-open(path, 'w').write(text)
-PY
+  register_at_emulator "$WORK/kepgate.toml"
   # shellcheck disable=SC2086 # the wrapper is a command line
   env -i PATH="$PATH" ${BENCH_GATEWAY_WRAPPER:-} "$BIN" serve --config "$WORK/kepgate.toml" >"$WORK/gateway.log" 2>&1 &
   GATEWAY_PID=$!

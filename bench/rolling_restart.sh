@@ -12,18 +12,11 @@ REPLICAS=3
 bench_build
 "$ROOT/scripts/ensure-packages.sh" haproxy
 
-lb=$(free_port); em=$(free_port); cab=$(free_port)
-LB="http://127.0.0.1:$lb"; EMULATOR="http://127.0.0.1:$em"; CABINET="http://127.0.0.1:$cab"
-secret="bench-callback-secret-$(date +%s)-0123456789abcdef"
+lb=$(free_port)
+LB="http://127.0.0.1:$lb"
 db="kepgate_rolling_$(date +%s)"
 # The provider calls back through the load balancer, as it would in production.
-env -i PATH="$PATH" "$BIN" emulator --listen "127.0.0.1:$em" \
-  --partner-callback-url "$LB/.kepgate/callback/diia/$secret" >"$WORK/emulator.log" 2>&1 &
-PIDS+=($!)
-env -i PATH="$PATH" "$BIN" cabinet --listen "127.0.0.1:$cab" >"$WORK/cabinet.log" 2>&1 &
-PIDS+=($!)
-wait_http "$EMULATOR/emulator/ca.pem"
-curl -fsS "$EMULATOR/emulator/ca.pem" > "$WORK/emulator-ca.pem"
+start_emulator_and_cabinet "$LB"
 
 # One configuration; each replica differs only in the address it listens on (the environment).
 cat >"$WORK/kepgate.toml" <<TOML
@@ -44,24 +37,9 @@ filter = "warn"
 start_rate_per_minute = 1000000
 [trust]
 files = ["$WORK/emulator-ca.pem"]
-[providers.diia]
-kind = "diia"
-display_name = "Дія.Підпис (емулятор)"
-api_base_url = "$EMULATOR/"
-acquirer_token = "emulator-acquirer-token"
-callback_secret = "$secret"
-request_ttl = 600
-[routes.cabinet]
-prefix = "/"
-upstream = "$CABINET/"
+$(provider_and_cabinet_toml)
 TOML
-ids=$(env -i PATH="$PATH" "$BIN" diia setup --config "$WORK/kepgate.toml" 2>/dev/null | grep -E '^(branch_id|offer_id)')
-python3 - "$WORK/kepgate.toml" "$ids" <<'PY'
-import sys
-path, ids = sys.argv[1], sys.argv[2]
-text = open(path).read().replace('request_ttl = 600\n', 'request_ttl = 600\n' + ids + '\n', 1)
-open(path, 'w').write(text)
-PY
+register_at_emulator "$WORK/kepgate.toml"
 
 declare -a PORT PID
 launch_replica() { # N
