@@ -16,3 +16,4 @@ echo "# 6. A stalled cabinet under load"; echo; ./slow_upstream_memory.sh 1000 8
 if [ -n "${UAPKI_SRC:-}" ]; then
   echo "# 7. DSTU 4145 verification against UAPKI's C"; echo; ./dstu_verify.sh "$UAPKI_SRC"
 fi
+echo "# 8. A rolling restart under load"; echo; ./rolling_restart.sh 2 8 100

@@ -35,7 +35,9 @@ async fn main() -> Result<(), Error> {
         Some("logins") => {
             let users: usize = args[4].parse()?;
             let seconds: u64 = args[5].parse()?;
-            logins(client, args[2].clone(), args[3].clone(), users, Duration::from_secs(seconds)).await
+            // The phone confirms this long after the login started (a person reading the QR).
+            let think = Duration::from_millis(args.get(6).map_or(Ok(0), |a| a.parse())?);
+            logins(client, args[2].clone(), args[3].clone(), users, Duration::from_secs(seconds), think).await
         }
         // Prints a signed-in browser's Cookie header (for wrk against the proxy).
         Some("session") => {
@@ -56,7 +58,7 @@ async fn main() -> Result<(), Error> {
             waiters(client, args[2].clone(), args[3].clone(), args[4].parse()?, args[5].parse()?, args[6].parse()?).await
         }
         _ => {
-            eprintln!("usage: kepgate-loadgen logins GATEWAY EMULATOR USERS SECONDS | waiters GATEWAY EMULATOR WAITERS PROBES CONCURRENCY");
+            eprintln!("usage: kepgate-loadgen logins GATEWAY EMULATOR USERS SECONDS [THINK_MS] | waiters GATEWAY EMULATOR WAITERS PROBES CONCURRENCY");
             std::process::exit(2)
         }
     }
@@ -225,10 +227,13 @@ async fn hear(client: &reqwest::Client, started: &Started, events: &mut EventsRe
 static RECONNECTED: AtomicU64 = AtomicU64::new(0);
 
 /// One full login; returns confirm-to-event latency.
-async fn one_login(client: &reqwest::Client, gateway: &str, emulator: &str) -> Result<Duration, Error> {
+async fn one_login(client: &reqwest::Client, gateway: &str, emulator: &str, think: Duration) -> Result<Duration, Error> {
     let mut started = start(client, gateway).await?;
     let mut events = open_events(client, &started).await?;
     hear(client, &started, &mut events, "pending").await?;
+    if !think.is_zero() {
+        tokio::time::sleep(think).await;
+    }
     let confirmed_at = Instant::now();
     let (confirm_result, event_result) = tokio::join!(
         confirm(client, emulator, &started.request_number),
@@ -251,7 +256,7 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[index].as_secs_f64() * 1000.0
 }
 
-async fn logins(client: reqwest::Client, gateway: String, emulator: String, users: usize, duration: Duration) -> Result<(), Error> {
+async fn logins(client: reqwest::Client, gateway: String, emulator: String, users: usize, duration: Duration, think: Duration) -> Result<(), Error> {
     let deadline = Instant::now() + duration;
     let errors = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
@@ -261,7 +266,7 @@ async fn logins(client: reqwest::Client, gateway: String, emulator: String, user
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             while Instant::now() < deadline {
-                match one_login(&client, &gateway, &emulator).await {
+                match one_login(&client, &gateway, &emulator, think).await {
                     Ok(latency) => latencies.push(latency),
                     Err(e) => {
                         if errors.fetch_add(1, Ordering::Relaxed) < 5 {
@@ -353,7 +358,7 @@ async fn waiters(
     let mut probe_errors = 0;
     let mut runs = futures_util::stream::iter((0..probes).map(|_| {
         let (client, gateway, emulator) = (client.clone(), gateway.clone(), emulator.clone());
-        async move { one_login(&client, &gateway, &emulator).await }
+        async move { one_login(&client, &gateway, &emulator, Duration::ZERO).await }
     }))
     .buffer_unordered(concurrency);
     while let Some(result) = runs.next().await {
