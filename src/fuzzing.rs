@@ -14,7 +14,9 @@ use crate::login::callback::judge;
 use crate::login::pending::Outcome;
 use crate::provider::diia::{decode_auth_callback, wire};
 use crate::return_path::ReturnPath;
+use crate::signature::crl::{CheckedCrl, CrlError, check_crl};
 use crate::signature::dstu4145::{ByteOrder, PublicKey};
+use crate::signature::ocsp::{OcspAnswer, OcspError, OcspQuery};
 use crate::signature::{TrustList, verify_auth_signature};
 
 /// The callback decoder, end to end, as the handler runs it minus the database:
@@ -130,6 +132,121 @@ pub fn split_dstu_input(data: &[u8]) -> (&[u8], &[u8], &[u8], &[u8]) {
     let key = take(&mut rest, usize::from(k));
     let signature = take(&mut rest, usize::from(s));
     (params, key, signature, rest)
+}
+
+/// The fixed question an `ocsp_response` input answers, for one CA: `query` asks about one of
+/// its certificates with the fixed nonce. The same certificate asked with another nonce
+/// (`other_nonce`) and another certificate of that CA asked with the fixed nonce (`other_cert`)
+/// are what an answer accepted for `query` must be refused for: it is bound to our request and
+/// to our certificate.
+pub struct OcspFixture {
+    query: OcspQuery,
+    other_nonce: OcspQuery,
+    other_cert: OcspQuery,
+}
+
+impl OcspFixture {
+    /// `cert` and `other_cert` issued by `issuer` (DER), `nonce` 1 to 32 octets.
+    pub fn new(
+        cert: &[u8],
+        other_cert: &[u8],
+        issuer: &[u8],
+        nonce: &[u8],
+    ) -> Result<Self, String> {
+        let mut changed = nonce.to_vec();
+        if let Some(last) = changed.last_mut() {
+            *last ^= 1;
+        }
+        Ok(Self {
+            query: OcspQuery::new(cert, issuer, nonce)?,
+            other_nonce: OcspQuery::new(cert, issuer, &changed)?,
+            other_cert: OcspQuery::new(other_cert, issuer, nonce)?,
+        })
+    }
+}
+
+/// `OcspQuery::check`, the complete check of a responder's answer the gateway runs on every
+/// OCSP reply (the revocation checker). Input framing: one byte choosing the fixed CA (modulo
+/// their number), then the DER answer; an empty input is an empty answer for the first.
+///
+/// An accepted answer is current (thisUpdate and producedAt not after `now`, nextUpdate not
+/// before it, within `skew`) and is about what was asked: the same answer is refused with
+/// `NonceMismatch` under another nonce and with `WrongCertificate` for another certificate of the
+/// same CA (the questions differ in nothing else, so no other refusal is right). Every refusal has
+/// a stable code.
+pub fn ocsp_response(
+    data: &[u8],
+    fixtures: &[OcspFixture],
+    now: OffsetDateTime,
+    skew: time::Duration,
+) -> Result<OcspAnswer, OcspError> {
+    let (choice, answer) = data.split_first().map_or((0, data), |(c, rest)| (*c, rest));
+    let Some(fixture) = fixtures.get(usize::from(choice) % fixtures.len().max(1)) else {
+        return Err(OcspError::Malformed("no fixed query".into()));
+    };
+    let checked = fixture.query.check(answer, now, skew);
+    match &checked {
+        Ok(a) => {
+            assert!(
+                a.this_update <= now + skew,
+                "thisUpdate in the future: {a:?}"
+            );
+            assert!(
+                a.produced_at <= now + skew,
+                "producedAt in the future: {a:?}"
+            );
+            assert!(
+                a.next_update.is_none_or(|next| next >= now - skew),
+                "stale: {a:?}"
+            );
+            assert_eq!(
+                fixture.other_nonce.check(answer, now, skew),
+                Err(OcspError::NonceMismatch),
+                "accepted under another nonce too: {a:?}"
+            );
+            assert_eq!(
+                fixture.other_cert.check(answer, now, skew),
+                Err(OcspError::WrongCertificate),
+                "accepted for another certificate too: {a:?}"
+            );
+        }
+        Err(e) => assert!(!e.code().is_empty()),
+    }
+    checked
+}
+
+/// `check_crl`, the check of a downloaded CRL against its CA's certificate. Input framing: one
+/// byte choosing the fixed CA certificate (modulo their number), then the DER CRL; an empty
+/// input is an empty CRL for the first.
+///
+/// An accepted CRL is current (thisUpdate not after `now`, nextUpdate not before it, within
+/// `skew`) and is refused under each of the other fixed CAs. Every refusal has a stable code.
+pub fn crl(
+    data: &[u8],
+    issuers: &[&[u8]],
+    now: OffsetDateTime,
+    skew: time::Duration,
+) -> Result<CheckedCrl, CrlError> {
+    let (choice, crl) = data.split_first().map_or((0, data), |(c, rest)| (*c, rest));
+    let chosen = usize::from(choice) % issuers.len().max(1);
+    let Some(issuer) = issuers.get(chosen) else {
+        return Err(CrlError::Malformed("no fixed issuer".into()));
+    };
+    let checked = check_crl(crl, issuer, now, skew);
+    match &checked {
+        Ok(c) => {
+            assert!(c.this_update <= now + skew, "thisUpdate in the future");
+            assert!(c.next_update.is_none_or(|next| next >= now - skew), "stale");
+            for (i, other) in issuers.iter().enumerate() {
+                assert!(
+                    i == chosen || check_crl(crl, other, now, skew).is_err(),
+                    "a CRL of CA {chosen} is accepted under CA {i} too"
+                );
+            }
+        }
+        Err(e) => assert!(!e.code().is_empty()),
+    }
+    checked
 }
 
 /// The return-path parser, with the properties every accepted path must have: a path on our

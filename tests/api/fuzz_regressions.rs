@@ -3,14 +3,17 @@
 //! same entry points as the fuzz targets (`kepgate::fuzzing`) and must end cleanly.
 //!
 //! `KEPGATE_WRITE_FUZZ_SEEDS=1 cargo test --test api write_fuzz_seeds` regenerates the seeds from
-//! real callbacks of the Diia emulator (and the CA and time they verify under).
+//! real callbacks of the Diia emulator (and the CA and time they verify under); the OCSP and CRL
+//! seeds and their fixed CAs come from the signature crate's test CA and OpenSSL
+//! (`KEPGATE_WRITE_FUZZ_SEEDS=1 cargo test -p kepgate-signature --lib write_revocation_fuzz_seeds`).
 
 use std::path::{Path, PathBuf};
 
-use kepgate::fuzzing;
+use kepgate::fuzzing::{self, OcspFixture};
 use kepgate::login::pending::Outcome;
 use kepgate::signature::TrustList;
-use time::OffsetDateTime;
+use kepgate::signature::ocsp::CertStatus;
+use time::{Duration, OffsetDateTime};
 
 fn fuzz_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz")
@@ -31,6 +34,48 @@ fn fixture() -> (TrustList, OffsetDateTime) {
         .parse()
         .unwrap();
     (trust, OffsetDateTime::from_unix_timestamp(now).unwrap())
+}
+
+/// What the revocation targets check against, as `fuzz/fuzz_targets/revocation_fixture.rs`
+/// loads it: the fixed CAs in selection order, their OCSP questions, the time and the skew.
+struct Revocation {
+    issuers: Vec<Vec<u8>>,
+    ocsp: Vec<OcspFixture>,
+    now: OffsetDateTime,
+    skew: Duration,
+}
+
+fn revocation() -> Revocation {
+    let dir = fuzz_dir().join("seeds/revocation");
+    let read = |name: &str| std::fs::read(dir.join(name)).unwrap();
+    let nonce = read("nonce.txt");
+    let (mut issuers, mut ocsp) = (Vec::new(), Vec::new());
+    for ca in ["ecdsa", "dstu", "openssl"] {
+        let issuer = read(&format!("{ca}-ca.der"));
+        let (leaf, other) = (
+            read(&format!("{ca}-leaf.der")),
+            read(&format!("{ca}-other.der")),
+        );
+        ocsp.push(OcspFixture::new(&leaf, &other, &issuer, &nonce).unwrap());
+        issuers.push(issuer);
+    }
+    let now: i64 = String::from_utf8(read("now.txt"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    Revocation {
+        issuers,
+        ocsp,
+        now: OffsetDateTime::from_unix_timestamp(now).unwrap(),
+        skew: Duration::minutes(5),
+    }
+}
+
+impl Revocation {
+    fn issuers(&self) -> Vec<&[u8]> {
+        self.issuers.iter().map(Vec::as_slice).collect()
+    }
 }
 
 fn inputs(dir: &Path) -> Vec<(String, Vec<u8>)> {
@@ -99,6 +144,54 @@ fn fuzz_seeds_of_the_dstu_target_verify() {
 }
 
 #[test]
+fn fuzz_seeds_of_the_ocsp_target_pass_the_whole_check() {
+    let r = revocation();
+    let seeds = inputs(&fuzz_dir().join("seeds/ocsp_response"));
+    assert!(seeds.len() >= 12, "seeds present");
+    for (name, bytes) in &seeds {
+        let answer = fuzzing::ocsp_response(bytes, &r.ocsp, r.now, r.skew)
+            .unwrap_or_else(|e| panic!("{name}: the seed does not get through: {e}"));
+        let want = name.rsplit('-').next().unwrap();
+        let status = match answer.status {
+            CertStatus::Good => "good",
+            CertStatus::Revoked { .. } => "revoked",
+            CertStatus::Unknown => "unknown",
+        };
+        assert!(
+            want == status || (name.contains("delegated") && status == "good"),
+            "{name}: {answer:?}"
+        );
+        // Read as an answer about another CA's certificate, the same bytes are refused.
+        let mut other = bytes.clone();
+        other[0] = other[0].wrapping_add(1);
+        assert!(
+            fuzzing::ocsp_response(&other, &r.ocsp, r.now, r.skew).is_err(),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn fuzz_seeds_of_the_crl_target_pass_the_whole_check() {
+    let r = revocation();
+    let seeds = inputs(&fuzz_dir().join("seeds/crl"));
+    assert!(seeds.len() >= 7, "seeds present");
+    for (name, bytes) in &seeds {
+        let crl = fuzzing::crl(bytes, &r.issuers(), r.now, r.skew)
+            .unwrap_or_else(|e| panic!("{name}: the seed does not get through: {e}"));
+        assert_eq!(crl.delta_base.is_some(), name.ends_with("delta"), "{name}");
+        assert_eq!(crl.revoked.is_empty(), name.ends_with("empty"), "{name}");
+        // One flipped bit at the end of the signature: refused.
+        let mut other = bytes.clone();
+        *other.last_mut().unwrap() ^= 0x01;
+        assert!(
+            fuzzing::crl(&other, &r.issuers(), r.now, r.skew).is_err(),
+            "{name}"
+        );
+    }
+}
+
+#[test]
 fn inputs_that_crashed_a_fuzz_target_end_cleanly() {
     let (trust, now) = fixture();
     let dir = fuzz_dir().join("regressions");
@@ -124,6 +217,14 @@ fn inputs_that_crashed_a_fuzz_target_end_cleanly() {
     }
     for (name, bytes) in inputs(&dir.join("dstu_key_signature")) {
         assert!(!fuzzing::dstu_key_signature(&bytes), "{name} verifies");
+    }
+    // The properties are asserted inside.
+    let r = revocation();
+    for (_, bytes) in inputs(&dir.join("ocsp_response")) {
+        let _ = fuzzing::ocsp_response(&bytes, &r.ocsp, r.now, r.skew);
+    }
+    for (_, bytes) in inputs(&dir.join("crl")) {
+        let _ = fuzzing::crl(&bytes, &r.issuers(), r.now, r.skew);
     }
     // The seeds are paths of the gate-bypass tests: each accepted one passes every property.
     let seeds = inputs(&fuzz_dir().join("seeds/canonical_path"));

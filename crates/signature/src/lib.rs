@@ -13,6 +13,8 @@ mod chain;
 pub mod crl;
 pub mod dstu4145;
 mod error;
+#[cfg(test)]
+mod fuzz_seeds;
 pub mod gost34311;
 mod hash_alg;
 pub mod identity;

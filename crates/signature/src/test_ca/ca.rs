@@ -2,6 +2,7 @@
 //! certificates shaped like qualified ones. Each can hold a P-256 or a DSTU 4145 key
 //! ([`KeyKind`]); a certificate is signed with its issuer's kind of key, whatever its own is.
 
+use const_oid::AssociatedOid;
 use der::asn1::{OctetString, PrintableStringRef, SetOfVec};
 use der::pem::LineEnding;
 use der::{Any, Decode, Encode};
@@ -9,8 +10,8 @@ use time::{Duration, OffsetDateTime};
 use x509_cert::Certificate;
 use x509_cert::attr::Attribute;
 use x509_cert::ext::pkix::{
-    AuthorityKeyIdentifier, BasicConstraints, KeyUsage, KeyUsages, SubjectDirectoryAttributes,
-    SubjectKeyIdentifier,
+    AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages,
+    SubjectDirectoryAttributes, SubjectKeyIdentifier,
 };
 use x509_cert::time::Validity;
 
@@ -24,6 +25,18 @@ use super::publication::Publication;
 use super::signer::TestSigner;
 use crate::identity::{Edrpou, Rnokpp};
 use crate::oids;
+
+/// id-kp-OCSPSigning.
+const KP_OCSP_SIGNING: const_oid::ObjectIdentifier =
+    const_oid::ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.9");
+
+/// What `build_ca` certifies a key for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Ca,
+    /// A delegated OCSP responder: not a CA; its key signs OCSP answers for its issuer.
+    OcspResponder,
+}
 
 /// Signs `tbs` with `issuer_key` (its signature algorithm goes into both places).
 fn sign_cert(tbs: TbsOut, issuer_key: &TestKey) -> Result<(Certificate, Vec<u8>), TestCaError> {
@@ -90,7 +103,7 @@ impl TestCa {
         now: OffsetDateTime,
         kind: KeyKind,
     ) -> Result<TestCa, TestCaError> {
-        Self::build_ca(name, now, TestKey::generate(kind)?, None)
+        Self::build_ca(name, now, TestKey::generate(kind)?, None, Role::Ca)
     }
 
     /// A subordinate CA issued by this one (for chain tests), with a P-256 key.
@@ -105,7 +118,25 @@ impl TestCa {
         now: OffsetDateTime,
         kind: KeyKind,
     ) -> Result<TestCa, TestCaError> {
-        Self::build_ca(name, now, TestKey::generate(kind)?, Some(self))
+        Self::build_ca(name, now, TestKey::generate(kind)?, Some(self), Role::Ca)
+    }
+
+    /// A delegated OCSP responder of this CA (RFC 6960 §4.2.2.2): a certificate issued by it
+    /// for id-kp-OCSPSigning only, not a CA, with a key of the given kind. It answers for this
+    /// CA as [`super::OcspOptions::signed_by`].
+    pub fn issue_ocsp_responder(
+        &self,
+        name: &str,
+        now: OffsetDateTime,
+        kind: KeyKind,
+    ) -> Result<TestCa, TestCaError> {
+        Self::build_ca(
+            name,
+            now,
+            TestKey::generate(kind)?,
+            Some(self),
+            Role::OcspResponder,
+        )
     }
 
     /// The kind of this CA's own key.
@@ -118,6 +149,7 @@ impl TestCa {
         now: OffsetDateTime,
         key: TestKey,
         parent: Option<&TestCa>,
+        role: Role,
     ) -> Result<TestCa, TestCaError> {
         let edrpou = edrpou_for(name_str)?;
         let serial_attr = format!("UA-{edrpou}-2026");
@@ -136,20 +168,44 @@ impl TestCa {
             Some(p) => (p.cert.tbs_certificate().subject().clone(), p.ski.clone()),
             None => (subject.clone(), ski.clone()),
         };
-        let extensions = vec![
-            ext(
-                oids::EXT_BASIC_CONSTRAINTS,
-                true,
-                &BasicConstraints {
-                    ca: true,
-                    path_len_constraint: if parent.is_some() { Some(0) } else { None },
-                },
-            )?,
-            ext(
-                oids::EXT_KEY_USAGE,
-                true,
-                &KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign),
-            )?,
+        let mut extensions = match role {
+            Role::Ca => vec![
+                ext(
+                    oids::EXT_BASIC_CONSTRAINTS,
+                    true,
+                    &BasicConstraints {
+                        ca: true,
+                        path_len_constraint: if parent.is_some() { Some(0) } else { None },
+                    },
+                )?,
+                ext(
+                    oids::EXT_KEY_USAGE,
+                    true,
+                    &KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign),
+                )?,
+            ],
+            Role::OcspResponder => vec![
+                ext(
+                    oids::EXT_BASIC_CONSTRAINTS,
+                    true,
+                    &BasicConstraints {
+                        ca: false,
+                        path_len_constraint: None,
+                    },
+                )?,
+                ext(
+                    oids::EXT_KEY_USAGE,
+                    true,
+                    &KeyUsage(KeyUsages::DigitalSignature.into()),
+                )?,
+                ext(
+                    ExtendedKeyUsage::OID,
+                    false,
+                    &ExtendedKeyUsage(vec![KP_OCSP_SIGNING]),
+                )?,
+            ],
+        };
+        extensions.extend([
             ext(
                 oids::EXT_SUBJECT_KEY_ID,
                 false,
@@ -163,7 +219,7 @@ impl TestCa {
                     ..Default::default()
                 },
             )?,
-        ];
+        ]);
         let signer = parent.map_or(&key, |p| &p.key);
         let tbs = TbsOut {
             version: 2,

@@ -43,8 +43,8 @@ pub struct OcspOptions<'a> {
     /// thisUpdate and producedAt.
     pub now: OffsetDateTime,
     pub next_update: Option<OffsetDateTime>,
-    /// Signs as this other CA instead (responderID its name, its certificate in `certs`): a
-    /// responder the issuing CA never certified.
+    /// Signs as this other CA instead (responderID its name, its certificate in `certs`): the
+    /// CA's delegated responder ([`TestCa::issue_ocsp_responder`]), or one it never certified.
     pub signed_by: Option<&'a TestCa>,
     /// false leaves the request's nonce out, as a pre-produced or replayed answer would.
     pub echo_nonce: bool,

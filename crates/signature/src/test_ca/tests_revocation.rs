@@ -197,6 +197,37 @@ fn faulty_ocsp_answers_fail_the_check_as_the_gateway_would_see_them() {
 }
 
 #[test]
+fn a_delegated_responders_answers_pass_the_check_only_for_its_own_ca() {
+    for (ca_kind, leaf_kind) in KINDS {
+        let (ca, revoked, _) = pki(ca_kind, leaf_kind, NOW);
+        let responder = ca
+            .issue_ocsp_responder("Тестовий OCSP-сервер", NOW, ca_kind)
+            .unwrap();
+        let options = OcspOptions {
+            signed_by: Some(&responder),
+            ..OcspOptions::new(NOW, Some(NOW + Duration::hours(1)))
+        };
+        let q = OcspQuery::new(revoked.cert_der(), ca.cert_der(), b"delegated").unwrap();
+        let answer = ca.ocsp_response_with(q.to_der(), status_of(&revoked), &options);
+        let a = q.check(&answer, NOW, SKEW).unwrap();
+        assert!(
+            matches!(a.status, CertStatus::Revoked { .. }),
+            "{ca_kind:?}"
+        );
+        // Not after its validity, and not for another CA's certificates.
+        let e = q
+            .check(&answer, NOW + Duration::days(3651), SKEW)
+            .unwrap_err();
+        assert!(matches!(e, OcspError::UnauthorizedResponder(_)), "{e}");
+        let (other_ca, _, other_good) = pki(ca_kind, leaf_kind, NOW);
+        let q = OcspQuery::new(other_good.cert_der(), other_ca.cert_der(), b"n").unwrap();
+        let answer = other_ca.ocsp_response_with(q.to_der(), |_| CertStatus::Good, &options);
+        let e = q.check(&answer, NOW, SKEW).unwrap_err();
+        assert!(matches!(e, OcspError::UnauthorizedResponder(_)), "{e}");
+    }
+}
+
+#[test]
 fn full_and_delta_crls_pass_the_gateways_check_for_ecdsa_and_dstu() {
     for (ca_kind, leaf_kind) in KINDS {
         let (ca, revoked, good) = pki(ca_kind, leaf_kind, NOW);
