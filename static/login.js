@@ -40,6 +40,12 @@
       if (form) { form.submit(); }
     } else if (state !== "pending") {
       finished = true;
+      // "Confirm on your phone" no longer holds: the heading says it is over, the status why.
+      var heading = document.getElementById("wait-heading");
+      if (heading) {
+        heading.textContent = heading.getAttribute("data-ended");
+        document.title = heading.textContent + document.title.slice(document.title.indexOf(" · "));
+      }
       if (linkBlock) { linkBlock.hidden = true; }
       if (form) { form.hidden = true; }
       if (restart) { restart.hidden = false; }

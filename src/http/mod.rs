@@ -40,4 +40,5 @@ where
         .route("/language/{code}", get(pages::switch_language))
         .route("/static/kepgate.css", get(pages::stylesheet))
         .route("/static/login.js", get(pages::login_script))
+        .route("/static/favicon.svg", get(pages::favicon))
 }

@@ -20,6 +20,7 @@ pub struct PageChrome {
     pub service_name: String,
     pub css_href: String,
     pub script_href: String,
+    pub favicon_href: String,
     /// Link that switches to the other language and comes back to this page.
     pub switch_href: String,
 }
@@ -43,6 +44,7 @@ impl PageChrome {
                 env!("CARGO_PKG_VERSION")
             )),
             script_href: server.path(&format!("/static/login.js?v={}", env!("CARGO_PKG_VERSION"))),
+            favicon_href: server.path("/static/favicon.svg"),
             switch_href,
         }
     }
@@ -89,6 +91,18 @@ pub async fn login_script() -> impl IntoResponse {
             (CACHE_CONTROL, "public, max-age=86400"),
         ],
         include_str!("../../static/login.js"),
+    )
+}
+
+/// The pages' icon: linked from every page, so browsers never ask for `/favicon.ico`, which on
+/// a gateway belongs to the cabinet (and needs a session there).
+pub async fn favicon() -> impl IntoResponse {
+    (
+        [
+            (CONTENT_TYPE, "image/svg+xml"),
+            (CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        include_str!("../../static/favicon.svg"),
     )
 }
 

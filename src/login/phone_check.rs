@@ -278,7 +278,7 @@ pub async fn answer(
             true,
         )
     } else {
-        notice(chrome, t.phone_declined_title, t.phone_declined_body, true)
+        notice(chrome, t.phone_declined_title, t.phone_declined_body, false)
     }
 }
 

@@ -387,6 +387,13 @@ async fn answer_on_phone_as(
         .await
         .unwrap();
     assert_eq!(text(phone, "h1").await, "Запит на підпис");
+    // No request for /favicon.ico at the emulator either (a 404 in the console).
+    let icon = find(phone, "link[rel=icon]")
+        .await
+        .attr("href")
+        .await
+        .unwrap();
+    assert_eq!(icon.as_deref(), Some("data:,"));
     if let Some(name) = shot {
         screenshot(phone, name).await;
     }
@@ -448,6 +455,22 @@ async fn browser_e2e_desktop_signs_in_with_the_phone_confirming() {
     );
     // With JavaScript the page needs no «Продовжити».
     assert!(!displayed(&desktop, "#continue").await);
+    assert_eq!(
+        text(&desktop, "#qr figcaption").await,
+        "Або відскануйте QR-код камерою телефону"
+    );
+    // kepgate's pages name their icon, so the browser never asks the cabinet for
+    // /favicon.ico (a 401 without a session, an error in the console on every page).
+    let icon = find(&desktop, "link[rel=icon]")
+        .await
+        .attr("href")
+        .await
+        .unwrap()
+        .expect("an icon link");
+    assert_eq!(icon, env.stack.app.own_path("/static/favicon.svg"));
+    let served = env.stack.app.get(&icon).await;
+    assert_eq!(served.status(), 200);
+    assert_eq!(served.headers()["content-type"], "image/svg+xml");
     screenshot(&desktop, "wait-desktop").await;
 
     let (link, code) = shown_on(&desktop).await;
@@ -522,6 +545,26 @@ async fn browser_e2e_decline_says_so_and_offers_a_new_link() {
     answer_on_phone(&phone, &link, code.as_deref(), false, None).await;
 
     wait_for_text(&desktop, "#status-text", "Запит відхилено в застосунку.").await;
+    // No longer "confirm on your phone"; declining was the person's choice, not an error.
+    assert_eq!(text(&desktop, "h1").await, "Вхід не завершено");
+    assert!(
+        desktop
+            .title()
+            .await
+            .unwrap()
+            .starts_with("Вхід не завершено · ")
+    );
+    assert_ne!(
+        desktop
+            .execute(
+                "return getComputedStyle(document.getElementById('status')).color",
+                vec![]
+            )
+            .await
+            .unwrap(),
+        "rgb(179, 38, 30)",
+        "a decline is not shown in the error red"
+    );
     assert!(
         !displayed(&desktop, "#qr").await,
         "no QR code after a decline"
@@ -570,6 +613,7 @@ async fn browser_e2e_a_revoked_key_is_refused_with_the_reason_and_a_good_one_sig
     )
     .await;
     assert!(!displayed(&desktop, "#qr").await);
+    assert_eq!(text(&desktop, "h1").await, "Вхід не завершено");
     screenshot(&desktop, "revoked-desktop").await;
 
     // The director's key is good: the same page, a new link, and in.
@@ -601,6 +645,52 @@ async fn browser_e2e_a_revoked_key_is_refused_with_the_reason_and_a_good_one_sig
     );
 }
 
+/// 3c. The language switch keeps the way back: from a deep link into the cabinet, the login page
+///     switched to English, the waiting page switched back without losing the login, signed in
+///     at the report it started from.
+#[tokio::test]
+async fn browser_e2e_the_language_switch_keeps_the_return_path_and_the_waiting_login() {
+    let env = spawn_cabinet_stack(|_, _| {}).await;
+    let app = &env.stack.app;
+    let driver = Chromedriver::start().await;
+    let desktop = driver.open(Device::Desktop, true, "uk-UA,uk").await;
+    let phone = driver.open(Device::Phone, true, "uk-UA,uk").await;
+    desktop
+        .goto(&format!("{}/reports/2026?tab=vat", app.address))
+        .await
+        .unwrap();
+    let login_page = app.own_path("/login?rd=%2Freports%2F2026%3Ftab%3Dvat");
+    assert_eq!(path_of(&desktop).await, login_page);
+    find(&desktop, "a.lang-switch").await.click().await.unwrap();
+    wait_for_text(&desktop, "h1", "Sign in with a qualified e-signature").await;
+    assert_eq!(
+        path_of(&desktop).await,
+        login_page,
+        "the same login, in English"
+    );
+
+    get_link(app, &desktop).await;
+    let waiting = path_of(&desktop).await;
+    find(&desktop, "a.lang-switch").await.click().await.unwrap();
+    wait_for_text(&desktop, "h1", "Підтвердіть вхід на телефоні").await;
+    assert_eq!(path_of(&desktop).await, waiting, "the same pending login");
+    assert!(displayed(&desktop, "#qr svg").await);
+
+    let (link, code) = shown_on(&desktop).await;
+    answer_on_phone(&phone, &link, code.as_deref(), true, None).await;
+    let deadline = std::time::Instant::now() + STEP;
+    while path_of(&desktop).await != "/reports/2026?tab=vat" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "signed in at {}",
+            path_of(&desktop).await
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    close(desktop).await;
+    close(phone).await;
+}
+
 /// 3b. Nobody answers: the countdown runs out, the page says the link expired and offers a new one.
 #[tokio::test]
 async fn browser_e2e_expiry_says_so_and_offers_a_new_link() {
@@ -620,6 +710,7 @@ async fn browser_e2e_expiry_says_so_and_offers_a_new_link() {
     assert!((1..=6).contains(&first), "countdown starts at {first}");
 
     wait_for_text(&desktop, "#status-text", "Час дії посилання минув.").await;
+    assert_eq!(text(&desktop, "h1").await, "Вхід не завершено");
     assert!(!displayed(&desktop, "#qr").await);
     assert!(displayed(&desktop, "#restart a").await);
     assert_eq!(
