@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::context::LoginContext;
 use super::form::{binding_cookie, binding_hash};
 use super::pending::{self, PendingLogin, PendingLoginId, PendingState};
-use super::waiting::render_wait;
+use super::waiting::{Shown, render_wait};
 use crate::http::client_addr::ClientAddr;
 use crate::http::cookies::{self, CookieKind};
 use crate::http::csrf::{CsrfForm, TokenOnly};
@@ -58,6 +58,7 @@ pub async fn complete_form(
                 headers,
                 &login,
                 status,
+                Shown::NotCompletable,
             )
         }
     }

@@ -43,6 +43,22 @@ struct WaitPage {
     csrf: String,
     restart_href: String,
     finished: bool,
+    /// Without JavaScript the page reloads itself this often, so the rotating link it shows
+    /// never ages out while the countdown says the login is still valid.
+    refresh_seconds: Option<u64>,
+    /// Where it reloads to: the waiting page itself, also when shown after «Продовжити».
+    wait_href: String,
+    /// Said above «Продовжити» when it was pressed too early.
+    notice: Option<&'static str>,
+}
+
+/// Why the waiting page is shown.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Shown {
+    /// Opened (or reloaded).
+    Waiting,
+    /// «Продовжити» pressed, but the login cannot be completed (yet).
+    NotCompletable,
 }
 
 pub async fn wait_page(
@@ -58,6 +74,7 @@ pub async fn wait_page(
         &parts.headers,
         &login,
         StatusCode::OK,
+        Shown::Waiting,
     )
 }
 
@@ -67,6 +84,7 @@ pub(super) fn render_wait(
     headers: &HeaderMap,
     login: &PendingLogin,
     status: StatusCode,
+    shown: Shown,
 ) -> Result<Response, AppError> {
     let server = &state.web.settings.server;
     let token = csrf::issue(headers, server).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
@@ -85,6 +103,19 @@ pub(super) fn render_wait(
         && login_settings.phone_check
         && login_settings.qr_mode == crate::config::QrMode::Rotating)
         .then(|| state.qr_links.verification_codes(login.id).right);
+    let refresh_seconds = link
+        .as_ref()
+        .filter(|_| login_settings.qr_mode == crate::config::QrMode::Rotating)
+        .map(|_| {
+            // A little before the link shown ages out: time to scan it, none to find it dead.
+            login_settings
+                .qr_link_max_age
+                .as_secs()
+                .saturating_sub(2)
+                .max(2)
+        });
+    let notice = (shown == Shown::NotCompletable && shown_state == PendingState::Pending)
+        .then_some(chrome.t.not_confirmed_yet);
     let restart_href = format!(
         "{}?provider={}&rd={}",
         server.path("/login"),
@@ -108,6 +139,9 @@ pub(super) fn render_wait(
         csrf: token.value,
         restart_href,
         finished: !matches!(shown_state, PendingState::Pending | PendingState::Confirmed),
+        refresh_seconds,
+        wait_href: server.path(&format!("/login/wait/{}", login.id)),
+        notice,
         chrome,
     };
     let mut response = (status, Html(page.render().map_err(anyhow::Error::new)?)).into_response();

@@ -814,14 +814,25 @@ async fn browser_e2e_without_javascript_the_continue_button_signs_in() {
     assert_eq!(continue_button.text().await.unwrap(), "Продовжити");
     screenshot(&desktop, "wait-nojs-desktop").await;
 
-    // Too early: the page says it is still waiting and keeps the button.
+    // Too early: the page says so, is still waiting and keeps the button.
     continue_button.click().await.unwrap();
+    assert_eq!(
+        text(&desktop, "#not-yet").await,
+        "Телефон ще не підтвердив вхід. Підтвердьте запит у застосунку, тоді натисніть «Продовжити» ще раз."
+    );
     assert_eq!(
         text(&desktop, "#status-text").await,
         "Очікуємо підтвердження в застосунку…"
     );
 
+    // Nobody hurries: the page reloads itself before the link it shows ages out (10 s), so
+    // what it shows 15 s later still opens on the phone.
+    let (first, _) = shown_on(&desktop).await;
+    let shown_at = std::time::Instant::now();
+    tokio::time::sleep(std::time::Duration::from_secs(15)).await;
     let (link, code) = shown_on(&desktop).await;
+    assert_ne!(link, first, "the page showed a new link by itself");
+    assert!(shown_at.elapsed() >= std::time::Duration::from_secs(15));
     answer_on_phone(&phone, &link, code.as_deref(), true, None).await;
     find(&desktop, "#continue").await.click().await.unwrap();
     assert_eq!(text(&desktop, "#cabinet-name").await, PERSON_NAME);
