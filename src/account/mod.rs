@@ -12,11 +12,10 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::http::Web;
-use crate::http::cookies::{self, CookieKind};
 use crate::http::csrf::{self, CsrfForm, TokenOnly};
 use crate::http::error::AppError;
 use crate::http::pages::PageChrome;
-use crate::http::pages::{header_value, see_other};
+use crate::http::pages::{header_value, see_other, signed_out};
 use crate::http::signed_in::CurrentSession;
 use crate::provider::Providers;
 use crate::session::{RevokedBy, Session, Whom, history, listing};
@@ -196,7 +195,7 @@ pub async fn end_one(
     };
     web.sessions.end(whom, RevokedBy::User).await?;
     if id == session.id {
-        return signed_out(&web);
+        return signed_out(&web.settings.server);
     }
     see_other(&format!("{}?notice=ended", web.settings.server.path("/me")))
 }
@@ -212,17 +211,7 @@ pub async fn end_all(
         None => Whom::Id(session.id),
     };
     web.sessions.end(whom, RevokedBy::User).await?;
-    signed_out(&web)
-}
-
-fn signed_out(web: &Web) -> Result<Response, AppError> {
-    let server = &web.settings.server;
-    let mut response = see_other(&format!("{}?notice=logged_out", server.path("/login")))?;
-    response.headers_mut().append(
-        SET_COOKIE,
-        header_value(&cookies::clear(server, CookieKind::Session))?,
-    );
-    Ok(response)
+    signed_out(&web.settings.server)
 }
 
 /// Times on the page are UTC, said so: the gateway has no time zone database.

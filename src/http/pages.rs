@@ -131,6 +131,23 @@ pub fn see_other(to: &str) -> Result<Response, AppError> {
     Ok(response)
 }
 
+/// After signing out: to the login page with "you have signed out", the session cookie cleared,
+/// and the browser told to drop what it cached of this site — Chromium otherwise restores the
+/// cabinet's last page from its back/forward cache despite `no-store`.
+pub fn signed_out(server: &crate::config::ServerSettings) -> Result<Response, AppError> {
+    let mut response = see_other(&format!("{}?notice=logged_out", server.path("/login")))?;
+    let headers = response.headers_mut();
+    headers.append(
+        axum::http::header::SET_COOKIE,
+        header_value(&super::cookies::clear(
+            server,
+            super::cookies::CookieKind::Session,
+        ))?,
+    );
+    headers.insert("clear-site-data", HeaderValue::from_static("\"cache\""));
+    Ok(response)
+}
+
 /// A header value kepgate built itself; one that is not valid is a bug, hence a 500.
 pub fn header_value(value: &str) -> Result<HeaderValue, AppError> {
     HeaderValue::from_str(value).map_err(|e| AppError::Internal(anyhow::Error::new(e)))

@@ -17,7 +17,7 @@ use crate::http::cookies::{self, CookieKind};
 use crate::http::csrf::{CsrfForm, TokenOnly};
 use crate::http::error::AppError;
 use crate::http::pages::{PageChrome, no_store};
-use crate::http::pages::{header_value, see_other};
+use crate::http::pages::{header_value, see_other, signed_out};
 use crate::return_path::ReturnPath;
 use crate::session::{self, NewSession, SessionToken};
 
@@ -171,10 +171,5 @@ pub async fn logout(
             .end(session::Whom::Token(&token), session::RevokedBy::Logout)
             .await?;
     }
-    let mut response = see_other(&format!("{}?notice=logged_out", server.path("/login")))?;
-    response.headers_mut().append(
-        SET_COOKIE,
-        header_value(&cookies::clear(server, CookieKind::Session))?,
-    );
-    Ok(response)
+    signed_out(server)
 }

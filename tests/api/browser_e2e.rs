@@ -457,7 +457,7 @@ async fn browser_e2e_desktop_signs_in_with_the_phone_confirming() {
     assert!(!displayed(&desktop, "#continue").await);
     assert_eq!(
         text(&desktop, "#qr figcaption").await,
-        "Або відскануйте QR-код камерою телефону"
+        "Відскануйте QR-код камерою телефону"
     );
     // kepgate's pages name their icon, so the browser never asks the cabinet for
     // /favicon.ico (a 401 without a session, an error in the console on every page).
@@ -691,6 +691,49 @@ async fn browser_e2e_the_language_switch_keeps_the_return_path_and_the_waiting_l
     close(phone).await;
 }
 
+/// 3d. The code the phone asks for is in view without scrolling: on a 1280×720 computer beside
+///     the QR code, and on a 390×844 phone.
+#[tokio::test]
+async fn browser_e2e_the_verification_code_is_in_view_on_a_computer_and_on_a_phone() {
+    let env = spawn_cabinet_stack(|_, _| {}).await;
+    let driver = Chromedriver::start().await;
+    let desktop = driver.open(Device::Desktop, true, "uk-UA,uk").await;
+    desktop.set_window_size(1280, 720).await.unwrap();
+    let phone = driver.open(Device::Phone, true, "uk-UA,uk").await;
+    for (c, what) in [(&desktop, "1280×720"), (&phone, "390×844")] {
+        c.goto(&format!("{}/", env.stack.app.address))
+            .await
+            .unwrap();
+        get_link(&env.stack.app, c).await;
+        let (top, bottom, viewport): (f64, f64, f64) = serde_json::from_value(
+            c.execute(
+                "var r = document.getElementById('verification-code').getBoundingClientRect();
+                 return [r.top, r.bottom, window.innerHeight];",
+                vec![],
+            )
+            .await
+            .unwrap(),
+        )
+        .unwrap();
+        assert!(
+            top >= 0.0 && bottom <= viewport,
+            "{what}: the code is at {top}..{bottom} of {viewport} px"
+        );
+        // One number: its digits are not spaced apart.
+        let spacing = c
+            .execute(
+                "return getComputedStyle(document.getElementById('verification-code')).letterSpacing",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(spacing, "normal", "{what}");
+    }
+    screenshot(&desktop, "wait-desktop-720").await;
+    close(desktop).await;
+    close(phone).await;
+}
+
 /// 3b. Nobody answers: the countdown runs out, the page says the link expired and offers a new one.
 #[tokio::test]
 async fn browser_e2e_expiry_says_so_and_offers_a_new_link() {
@@ -834,7 +877,14 @@ async fn browser_e2e_without_javascript_the_continue_button_signs_in() {
     assert_ne!(link, first, "the page showed a new link by itself");
     assert!(shown_at.elapsed() >= std::time::Duration::from_secs(15));
     answer_on_phone(&phone, &link, code.as_deref(), true, None).await;
-    find(&desktop, "#continue").await.click().await.unwrap();
+    // The page may reload itself between finding the button and pressing it: find it again.
+    for attempt in 0.. {
+        match find(&desktop, "#continue").await.click().await {
+            Ok(_) => break,
+            Err(e) if attempt < 3 => eprintln!("pressing «Продовжити» again: {e}"),
+            Err(e) => panic!("«Продовжити»: {e}"),
+        }
+    }
     assert_eq!(text(&desktop, "#cabinet-name").await, PERSON_NAME);
     close(desktop).await;
     close(phone).await;
