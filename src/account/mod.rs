@@ -1,6 +1,8 @@
 //! The signed-in person's own account page, `{prefix}/me`: their open sessions and recent
 //! sign-in history, with buttons to end one session or all of them.
 
+mod device;
+
 use askama::Template;
 use axum::Router;
 use axum::extract::{FromRef, Path, Request, State};
@@ -8,7 +10,6 @@ use axum::http::header::SET_COOKIE;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
-use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::http::Web;
@@ -100,11 +101,11 @@ pub async fn me_page(
     }
     .into_iter()
     .map(|h| HistoryRow {
-        at: when(h.at),
+        at: web.zone.date_and_time(h.at),
         event: chrome.t.history_event(&h.event),
         provider: provider_name(&h.provider),
-        address: h.client_ip.unwrap_or_default(),
-        device: h.user_agent.unwrap_or_default(),
+        address: device::address(h.client_ip.as_deref().unwrap_or_default()).to_owned(),
+        device: device::device(h.user_agent.as_deref().unwrap_or_default()),
     })
     .collect();
     let token =
@@ -141,6 +142,7 @@ async fn session_rows(
 ) -> Result<Vec<SessionRow>, AppError> {
     let server = &web.settings.server;
     let now = web.clock.now();
+    let when = |t| web.zone.date_and_time(t);
     let open = match &session.identity.rnokpp {
         Some(r) => listing::open(&web.db, now, Some(r.as_str()), None).await?,
         None => Vec::new(),
@@ -154,8 +156,8 @@ async fn session_rows(
             started: when(s.created_at),
             last_seen: when(s.last_seen_at),
             ends: when(s.expires_at),
-            address: s.client_ip.unwrap_or_default(),
-            device: s.user_agent.unwrap_or_default(),
+            address: device::address(s.client_ip.as_deref().unwrap_or_default()).to_owned(),
+            device: device::device(s.user_agent.as_deref().unwrap_or_default()),
             shared_pc: s.shared_pc,
             end_action: server.path(&format!("/me/sessions/{}/end", s.id)),
         })
@@ -212,13 +214,4 @@ pub async fn end_all(
     };
     web.sessions.end(whom, RevokedBy::User).await?;
     signed_out(&web.settings.server)
-}
-
-/// Times on the page are UTC, said so: the gateway has no time zone database.
-fn when(t: OffsetDateTime) -> String {
-    let format =
-        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
-    t.to_offset(time::UtcOffset::UTC)
-        .format(&format)
-        .unwrap_or_default()
 }

@@ -10,6 +10,7 @@ use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::http::context::Outage;
 use crate::http::draining::{Draining, Stopping};
+use crate::http::local_time::DisplayZone;
 use crate::http::{Web, WebParts};
 use crate::login::certificate_status::StatusPolicy;
 use crate::login::events::LoginEvents;
@@ -84,6 +85,7 @@ impl AppState {
             draining: Draining::default(),
             stopping: Stopping::default(),
             outage: Outage::default(),
+            zone: DisplayZone::named(&settings.ui.time_zone).map_err(anyhow::Error::msg)?,
         });
         let login = LoginContext::new(LoginParts {
             web: web.clone(),

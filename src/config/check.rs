@@ -24,7 +24,18 @@ impl Settings {
         self.check_login()?;
         self.check_session()?;
         self.check_trust()?;
+        self.check_ui()?;
         self.check_qr()
+    }
+
+    fn check_ui(&self) -> Result<(), ConfigError> {
+        let zone = &self.ui.time_zone;
+        jiff::tz::TimeZone::get(zone).map_err(|e| {
+            ConfigError::Invalid(format!(
+                "ui.time_zone: {zone:?} is not a time zone of the tz database (e.g. \"Europe/Kyiv\"): {e}"
+            ))
+        })?;
+        Ok(())
     }
 
     fn check_trust(&self) -> Result<(), ConfigError> {

@@ -471,6 +471,8 @@ pub struct UiSettings {
     pub default_language: Lang,
     /// Shown in page titles and, later, on the phone.
     pub service_name: String,
+    /// The time zone pages give times in (an IANA name).
+    pub time_zone: String,
 }
 
 impl Default for UiSettings {
@@ -478,6 +480,7 @@ impl Default for UiSettings {
         Self {
             default_language: Lang::Uk,
             service_name: "kepgate".to_owned(),
+            time_zone: "Europe/Kyiv".to_owned(),
         }
     }
 }

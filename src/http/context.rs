@@ -12,6 +12,7 @@ use sqlx::PgPool;
 use super::cookies::{self, CookieKind};
 use super::draining::{Draining, Stopping};
 use super::error::AppError;
+use super::local_time::DisplayZone;
 use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::notifications::Listening;
@@ -34,6 +35,8 @@ pub struct WebParts {
     pub stopping: Stopping,
     /// Set while a probe (`/readyz`, a page's check) last found the database unreachable.
     pub outage: Outage,
+    /// Where the pages' times are told (`ui.time_zone`).
+    pub zone: DisplayZone,
 }
 
 /// The last probe's verdict, so that whichever learns of an outage first — the LISTEN

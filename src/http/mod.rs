@@ -13,6 +13,7 @@ pub mod error;
 pub mod error_pages;
 pub mod health;
 pub mod layers;
+pub mod local_time;
 pub mod metrics;
 pub mod pages;
 pub mod request_id;

@@ -158,7 +158,7 @@ fn render_check(
         // The address the person typed or clicked on the computer, which a phishing copy of the
         // page cannot have.
         domain: server.base_url.host_str().unwrap_or_default().to_owned(),
-        started_at: utc_time(login.created_at),
+        started_at: state.web.zone.time_and_day(login.created_at),
         computer,
         choices: state.qr_links.verification_codes(login.id).choices,
         chrome,
@@ -339,13 +339,6 @@ fn user_agent(headers: &HeaderMap) -> Option<String> {
         .get(USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(|s| s.chars().take(300).collect())
-}
-
-fn utc_time(at: OffsetDateTime) -> String {
-    let format = time::macros::format_description!("[hour]:[minute]:[second] UTC, [day].[month]");
-    at.to_offset(time::UtcOffset::UTC)
-        .format(&format)
-        .unwrap_or_default()
 }
 
 /// Addresses that mean "inside the organisation" rather than a place on the internet (there is

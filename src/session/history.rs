@@ -27,8 +27,10 @@ pub struct HistoryEntry {
     pub user_agent: Option<String>,
 }
 
-/// A person's own recent history, newest first (the `/me` page). Steps before the signature
-/// (`started`) carry no identity yet and so are not part of it.
+/// A person's own recent history, newest first (the `/me` page): one row per login. Steps
+/// before the signature (`started`) carry no identity yet and so are not part of it; a
+/// confirmation that its browser completed is told by the completion alone (one that was never
+/// completed stays: someone confirmed a login nobody finished).
 pub async fn of_person(
     db: &PgPool,
     rnokpp: &Rnokpp,
@@ -38,7 +40,11 @@ pub async fn of_person(
         HistoryEntry,
         r#"SELECT id, at, event, provider, pending_login_id, session_id, rnokpp, edrpou, full_name,
                   reason, client_ip::text AS client_ip, user_agent
-           FROM login_history WHERE rnokpp = $1 ORDER BY at DESC, id DESC LIMIT $2"#,
+           FROM login_history h WHERE rnokpp = $1
+             AND NOT (event = 'confirmed' AND EXISTS (
+                 SELECT 1 FROM login_history c
+                 WHERE c.pending_login_id = h.pending_login_id AND c.event = 'completed'))
+           ORDER BY at DESC, id DESC LIMIT $2"#,
         rnokpp.as_str(),
         limit
     )

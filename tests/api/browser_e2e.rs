@@ -791,6 +791,66 @@ async fn sign_in_desktop(env: &CabinetStack, c: &Client) {
     assert_eq!(text(c, "#cabinet-name").await, PERSON_NAME);
 }
 
+/// 4a. «Мої сеанси» as people read it: on a 390 px phone and a 1280 px computer nothing is wider
+///     than the screen or its card, times are Kyiv's, day first, the browser and the address
+///     are named plainly, one history row per sign-in.
+#[tokio::test]
+async fn browser_e2e_the_account_page_fits_the_screen_and_reads_plainly() {
+    let env = spawn_cabinet_stack(|_, _| {}).await;
+    let driver = Chromedriver::start().await;
+    for (device, what) in [(Device::Phone, "390 px"), (Device::Desktop, "1280 px")] {
+        let c = driver.open(device, true, "uk-UA,uk").await;
+        sign_in_desktop(&env, &c).await;
+        c.goto(&env.stack.app.own("/me")).await.unwrap();
+        find(&c, "#history").await;
+        let (page, screen, table, card): (f64, f64, f64, f64) = serde_json::from_value(
+            c.execute(
+                "return [document.documentElement.scrollWidth, window.innerWidth,
+                         document.getElementById('history').getBoundingClientRect().right,
+                         document.getElementById('main').getBoundingClientRect().right];",
+                vec![],
+            )
+            .await
+            .unwrap(),
+        )
+        .unwrap();
+        assert!(
+            page <= screen,
+            "{what}: the page is {page} px wide on a {screen} px screen"
+        );
+        assert!(
+            table <= card + 0.5,
+            "{what}: the history ends at {table}, its card at {card}"
+        );
+        screenshot(&c, &format!("me-{}", what.replace(' ', ""))).await;
+        close(c).await;
+    }
+    // What the rows say (the last browser's page is gone; read them as the page renders them).
+    let mut browser = crate::browser::Browser::new(&env.stack.app);
+    crate::sign_in::sign_in_as(&env.stack, &mut browser, PERSON).await;
+    let html = browser
+        .get(&env.stack.app.own_path("/me"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let history = &html[html.find("id=\"history\"").expect("the history")..];
+    let rows = history.matches("<tr>").count() - 1;
+    let completions = history.matches(">Вхід виконано<").count();
+    assert_eq!(rows, completions, "one row per sign-in: {history}");
+    assert_eq!(rows, 3, "three sign-ins: {history}");
+    assert!(!html.contains("/32"), "no prefix length on an address");
+    assert!(!html.contains("UTC"), "times in Kyiv time");
+    let kyiv = kepgate::http::local_time::DisplayZone::named("Europe/Kyiv").unwrap();
+    let now = kyiv.date_and_time(time::OffsetDateTime::now_utc());
+    let today = &now[..10];
+    assert!(html.contains(today), "dates day first ({today})");
+    assert!(
+        html.contains(", Linux<") && !html.contains("Mozilla/5.0"),
+        "the browser named, not its User-Agent"
+    );
+}
+
 /// 4. Logout (from the cabinet's link to «Мої сеанси») returns to the login page and the
 ///    cabinet is closed again, also through the browser's Back button.
 #[tokio::test]
