@@ -190,6 +190,10 @@ fn check_config(settings: &Settings) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Err(e) = crate::http::branding::Branding::load(&settings.ui.branding) {
+        eprintln!("kepgate: configuration error:\n{e:#}");
+        return ExitCode::from(2);
+    }
     let server = &settings.server;
     if settings.trust.revocation == RevocationMode::Off {
         eprintln!(

@@ -143,6 +143,8 @@ impl Lang {
 pub struct Texts {
     pub lang_name: &'static str,
     pub switch_to: &'static str,
+    /// Before the organisation's support contact in the footer.
+    pub support_label: &'static str,
     pub request_id: &'static str,
     pub go_home: &'static str,
     pub not_found_title: &'static str,
@@ -266,6 +268,7 @@ pub struct Texts {
 pub static UK: Texts = Texts {
     lang_name: "Українська",
     switch_to: "English",
+    support_label: "Допомога",
     request_id: "Ідентифікатор запиту",
     go_home: "На головну",
     not_found_title: "Сторінку не знайдено",
@@ -387,6 +390,7 @@ pub static UK: Texts = Texts {
 pub static EN: Texts = Texts {
     lang_name: "English",
     switch_to: "Українська",
+    support_label: "Help",
     request_id: "Request ID",
     go_home: "Home",
     not_found_title: "Page not found",

@@ -8,6 +8,7 @@ use sqlx::PgPool;
 
 use crate::clock::SharedClock;
 use crate::config::Settings;
+use crate::http::branding::Branding;
 use crate::http::context::Outage;
 use crate::http::draining::{Draining, Stopping};
 use crate::http::local_time::DisplayZone;
@@ -86,6 +87,7 @@ impl AppState {
             stopping: Stopping::default(),
             outage: Outage::default(),
             zone: DisplayZone::named(&settings.ui.time_zone).map_err(anyhow::Error::msg)?,
+            branding: Arc::new(Branding::load(&settings.ui.branding)?),
         });
         let login = LoginContext::new(LoginParts {
             web: web.clone(),

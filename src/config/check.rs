@@ -35,6 +35,29 @@ impl Settings {
                 "ui.time_zone: {zone:?} is not a time zone of the tz database (e.g. \"Europe/Kyiv\"): {e}"
             ))
         })?;
+        let branding = &self.ui.branding;
+        if let Some(color) = &branding.accent_color {
+            let rgb = parse_hex_color(color).ok_or_else(|| {
+                ConfigError::Invalid(format!(
+                    "ui.branding.accent_color: {color:?} is not a colour like \"#1f4e8c\""
+                ))
+            })?;
+            let contrast = contrast_on_white(rgb);
+            if contrast < 4.5 {
+                return Err(ConfigError::Invalid(format!(
+                    "ui.branding.accent_color: {color} on white has a contrast of {contrast:.1}:1; \
+                     buttons and links need at least 4.5:1 to be read (choose a darker colour)"
+                )));
+            }
+        }
+        if let Some(url) = &branding.support_url {
+            let allowed = ["mailto:", "tel:", "https://", "http://"];
+            if !allowed.iter().any(|p| url.starts_with(p)) || url.len() > 500 {
+                return Err(ConfigError::Invalid(format!(
+                    "ui.branding.support_url: {url:?} must start with mailto:, tel:, https:// or http://"
+                )));
+            }
+        }
         Ok(())
     }
 
@@ -336,4 +359,38 @@ impl Settings {
         }
         Ok(())
     }
+}
+
+/// `#rrggbb` or `#rgb` → (r, g, b).
+pub fn parse_hex_color(color: &str) -> Option<[u8; 3]> {
+    let hex = color.strip_prefix('#')?;
+    let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    let bytes = hex.as_bytes();
+    match bytes.len() {
+        3 => Some([
+            digit(bytes[0])? * 17,
+            digit(bytes[1])? * 17,
+            digit(bytes[2])? * 17,
+        ]),
+        6 => Some([
+            digit(bytes[0])? * 16 + digit(bytes[1])?,
+            digit(bytes[2])? * 16 + digit(bytes[3])?,
+            digit(bytes[4])? * 16 + digit(bytes[5])?,
+        ]),
+        _ => None,
+    }
+}
+
+/// WCAG 2.1 contrast ratio of the colour against white.
+pub fn contrast_on_white(rgb: [u8; 3]) -> f64 {
+    let channel = |c: u8| {
+        let c = f64::from(c) / 255.0;
+        if c <= 0.04045 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    let l = 0.2126 * channel(rgb[0]) + 0.7152 * channel(rgb[1]) + 0.0722 * channel(rgb[2]);
+    1.05 / (l + 0.05)
 }

@@ -15,6 +15,7 @@ mod sections;
 #[cfg(test)]
 mod tests;
 
+pub use check::parse_hex_color;
 pub use load::{ConfigError, Defaults, ENV_NOT_KEYS, ENV_OTHER_PREFIXES, ENV_PREFIX};
 pub use providers::{
     DiiaSettings, DiiaSetupSettings, DiiaSignAlgo, ProviderCommon, ProviderSettings,

@@ -473,6 +473,29 @@ pub struct UiSettings {
     pub service_name: String,
     /// The time zone pages give times in (an IANA name).
     pub time_zone: String,
+    /// The organisation's own look on every page (`[ui.branding]`); the default look without it.
+    pub branding: BrandingSettings,
+}
+
+/// What makes the pages the organisation's: its name and logo in the top bar, its colour on
+/// buttons and links, whom to ask for help, a line of its own at the bottom. Each text in
+/// Ukrainian, with an optional English one (`…_en`; the Ukrainian one otherwise).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BrandingSettings {
+    pub organization: Option<String>,
+    pub organization_en: Option<String>,
+    /// PNG, SVG, JPEG or WebP, at most 256 KiB; shown 32 px high beside the name.
+    pub logo_file: Option<PathBuf>,
+    /// `#rrggbb` (or `#rgb`) for buttons, links and focus rings; it must read on white
+    /// (contrast at least 4.5:1).
+    pub accent_color: Option<String>,
+    /// Whom to ask, e.g. "Служба підтримки, вн. 1234", and where (`mailto:`, `tel:` or https).
+    pub support: Option<String>,
+    pub support_en: Option<String>,
+    pub support_url: Option<String>,
+    pub footer: Option<String>,
+    pub footer_en: Option<String>,
 }
 
 impl Default for UiSettings {
@@ -481,6 +504,7 @@ impl Default for UiSettings {
             default_language: Lang::Uk,
             service_name: "kepgate".to_owned(),
             time_zone: "Europe/Kyiv".to_owned(),
+            branding: BrandingSettings::default(),
         }
     }
 }

@@ -130,3 +130,30 @@ fn the_sections_the_environment_rule_knows_are_the_configurations_sections() {
     known.sort_unstable();
     assert_eq!(expected, known, "{e}");
 }
+
+#[test]
+fn an_accent_colour_must_be_a_colour_that_reads_on_white() {
+    // WCAG's own examples: #767676 is the lightest grey with 4.5:1 on white.
+    assert!((super::check::contrast_on_white([0x76, 0x76, 0x76]) - 4.54).abs() < 0.01);
+    assert!((super::check::contrast_on_white([0, 0, 0]) - 21.0).abs() < 0.01);
+    assert_eq!(super::parse_hex_color("#2d6a4f"), Some([0x2d, 0x6a, 0x4f]));
+    assert_eq!(super::parse_hex_color("#fa0"), Some([0xff, 0xaa, 0x00]));
+    assert_eq!(super::parse_hex_color("2d6a4f"), None);
+    assert_eq!(super::parse_hex_color("#2d6a4"), None);
+    let mut settings = Settings::load_with(None, false, Defaults::Production).unwrap();
+    settings.ui.branding.accent_color = Some("#ffcc00".to_owned());
+    let e = settings.check().unwrap_err().to_string();
+    assert!(
+        e.starts_with("ui.branding.accent_color: #ffcc00 on white has a contrast of 1.5:1"),
+        "{e}"
+    );
+    settings.ui.branding.accent_color = Some("green".to_owned());
+    let e = settings.check().unwrap_err().to_string();
+    assert!(e.contains("is not a colour"), "{e}");
+    settings.ui.branding.accent_color = Some("#2d6a4f".to_owned());
+    settings.ui.branding.support_url = Some("javascript:alert(1)".to_owned());
+    let e = settings.check().unwrap_err().to_string();
+    assert!(e.starts_with("ui.branding.support_url:"), "{e}");
+    settings.ui.branding.support_url = Some("tel:+380441234567".to_owned());
+    settings.check().unwrap();
+}

@@ -9,6 +9,7 @@ use std::time::Duration;
 use axum::http::HeaderMap;
 use sqlx::PgPool;
 
+use super::branding::Branding;
 use super::cookies::{self, CookieKind};
 use super::draining::{Draining, Stopping};
 use super::error::AppError;
@@ -37,6 +38,8 @@ pub struct WebParts {
     pub outage: Outage,
     /// Where the pages' times are told (`ui.time_zone`).
     pub zone: DisplayZone,
+    /// The organisation's logo and colour (`ui.branding`).
+    pub branding: Arc<Branding>,
 }
 
 /// The last probe's verdict, so that whichever learns of an outage first — the LISTEN

@@ -3,6 +3,7 @@
 //! passes through. It never imports a feature; features import it. The application
 //! (`crate::app`) merges the features' routers and applies these layers in one place.
 
+pub mod branding;
 pub mod canonical_path;
 pub mod client_addr;
 pub mod context;
@@ -42,4 +43,6 @@ where
         .route("/static/kepgate.css", get(pages::stylesheet))
         .route("/static/login.js", get(pages::login_script))
         .route("/static/favicon.svg", get(pages::favicon))
+        .route("/static/logo", get(pages::logo))
+        .route("/static/brand.css", get(pages::brand_stylesheet))
 }

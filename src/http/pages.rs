@@ -7,6 +7,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+use super::branding::BrandView;
 use super::context::Web;
 use super::error::AppError;
 use crate::config::Settings;
@@ -23,6 +24,8 @@ pub struct PageChrome {
     pub favicon_href: String,
     /// Link that switches to the other language and comes back to this page.
     pub switch_href: String,
+    /// The organisation's name, logo, colour, support contact and footer, when configured.
+    pub brand: BrandView,
 }
 
 impl PageChrome {
@@ -46,6 +49,7 @@ impl PageChrome {
             script_href: server.path(&format!("/static/login.js?v={}", env!("CARGO_PKG_VERSION"))),
             favicon_href: server.path("/static/favicon.svg"),
             switch_href,
+            brand: BrandView::new(&settings.ui.branding, server, lang),
         }
     }
 }
@@ -151,4 +155,34 @@ pub fn signed_out(server: &crate::config::ServerSettings) -> Result<Response, Ap
 /// A header value kepgate built itself; one that is not valid is a bug, hence a 500.
 pub fn header_value(value: &str) -> Result<HeaderValue, AppError> {
     HeaderValue::from_str(value).map_err(|e| AppError::Internal(anyhow::Error::new(e)))
+}
+
+/// `GET {prefix}/static/logo`.
+pub async fn logo(State(web): State<Web>) -> Response {
+    match &web.branding.logo {
+        Some((bytes, content_type)) => (
+            [
+                (CONTENT_TYPE, *content_type),
+                (CACHE_CONTROL, "public, max-age=3600"),
+            ],
+            bytes.clone(),
+        )
+            .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// `GET {prefix}/static/brand.css`: the accent colour over the default stylesheet.
+pub async fn brand_stylesheet(State(web): State<Web>) -> Response {
+    match &web.branding.stylesheet {
+        Some(css) => (
+            [
+                (CONTENT_TYPE, "text/css; charset=utf-8"),
+                (CACHE_CONTROL, "public, max-age=3600"),
+            ],
+            css.clone(),
+        )
+            .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
 }

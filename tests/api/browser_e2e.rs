@@ -791,6 +791,95 @@ async fn sign_in_desktop(env: &CabinetStack, c: &Client) {
     assert_eq!(text(c, "#cabinet-name").await, PERSON_NAME);
 }
 
+/// 6. The organisation's own pages: its name and logo in the top bar, its colour on the main
+///    button, whom to ask and its footer line, in both languages; axe still passes.
+#[tokio::test]
+async fn browser_e2e_branded_pages_carry_the_organisation_and_pass_axe() {
+    let dir = std::env::temp_dir().join(format!("kepgate-brand-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let logo = dir.join("logo.svg");
+    std::fs::write(
+        &logo,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 32" width="64" height="32"><rect width="64" height="32" rx="6" fill="#2d6a4f"/></svg>"##,
+    )
+    .unwrap();
+    let env = spawn_cabinet_stack(|s, _| {
+        let b = &mut s.ui.branding;
+        b.organization = Some("ТОВ «Зелена бухгалтерія»".to_owned());
+        b.organization_en = Some("Green Accounting LLC".to_owned());
+        b.logo_file = Some(logo.clone());
+        b.accent_color = Some("#2d6a4f".to_owned());
+        b.support = Some("Служба підтримки, вн. 1234".to_owned());
+        b.support_en = Some("Help desk, ext. 1234".to_owned());
+        b.support_url = Some("mailto:help@green.example".to_owned());
+        b.footer = Some("Лише для працівників компанії.".to_owned());
+        b.footer_en = Some("For the company's staff only.".to_owned());
+    })
+    .await;
+    let driver = Chromedriver::start().await;
+    let desktop = driver.open(Device::Desktop, true, "uk-UA,uk").await;
+    desktop
+        .goto(&format!("{}/", env.stack.app.address))
+        .await
+        .unwrap();
+    find(&desktop, "#start-form").await;
+    assert_eq!(
+        text(&desktop, "#organization").await,
+        "ТОВ «Зелена бухгалтерія»"
+    );
+    assert_eq!(
+        text(&desktop, "#support").await,
+        "Допомога: Служба підтримки, вн. 1234"
+    );
+    assert_eq!(
+        find(&desktop, "#support a")
+            .await
+            .attr("href")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("mailto:help@green.example")
+    );
+    assert_eq!(
+        text(&desktop, "#footer-text").await,
+        "Лише для працівників компанії."
+    );
+    let (logo_width, button_colour): (f64, String) = serde_json::from_value(
+        desktop
+            .execute(
+                "return [document.querySelector('img.logo').naturalWidth,
+                         getComputedStyle(document.querySelector('#start-form button[type=submit]')).backgroundColor];",
+                vec![],
+            )
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(logo_width > 0.0, "the logo loads");
+    assert_eq!(
+        button_colour, "rgb(45, 106, 79)",
+        "the organisation's colour"
+    );
+    axe(&desktop, "branded login page").await;
+    screenshot(&desktop, "login-desktop-branded").await;
+    get_link(&env.stack.app, &desktop).await;
+    axe(&desktop, "branded waiting page").await;
+    screenshot(&desktop, "wait-desktop-branded").await;
+
+    find(&desktop, "a.lang-switch").await.click().await.unwrap();
+    wait_for_text(&desktop, "#organization", "Green Accounting LLC").await;
+    assert_eq!(
+        text(&desktop, "#support").await,
+        "Help: Help desk, ext. 1234"
+    );
+    assert_eq!(
+        text(&desktop, "#footer-text").await,
+        "For the company's staff only."
+    );
+    close(desktop).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// 4a. «Мої сеанси» as people read it: on a 390 px phone and a 1280 px computer nothing is wider
 ///     than the screen or its card, times are Kyiv's, day first, the browser and the address
 ///     are named plainly, one history row per sign-in.

@@ -1,0 +1,94 @@
+//! The organisation's look (`[ui.branding]`): its logo and colour (served under the prefix by
+//! `pages.rs`), and what every page's frame shows of it. Loaded once at start; a missing or oversized logo stops
+//! the start (and `check-config`) with its path.
+
+use anyhow::Context;
+
+use crate::config::{BrandingSettings, ServerSettings, parse_hex_color};
+use crate::language::Lang;
+
+/// Larger than any logo needs to be, small enough to keep in memory on every replica.
+const MAX_LOGO_BYTES: u64 = 256 * 1024;
+
+/// What is served (`pages::logo`, `pages::brand_stylesheet`): the logo's bytes and content
+/// type, and the colour's stylesheet.
+#[derive(Default)]
+pub struct Branding {
+    pub logo: Option<(Vec<u8>, &'static str)>,
+    pub stylesheet: Option<String>,
+}
+
+impl Branding {
+    pub fn load(settings: &BrandingSettings) -> anyhow::Result<Branding> {
+        let logo = match &settings.logo_file {
+            None => None,
+            Some(path) => {
+                let content_type = match path.extension().and_then(|e| e.to_str()) {
+                    Some("png") => "image/png",
+                    Some("svg") => "image/svg+xml",
+                    Some("jpg" | "jpeg") => "image/jpeg",
+                    Some("webp") => "image/webp",
+                    _ => anyhow::bail!(
+                        "ui.branding.logo_file: {} is not .png, .svg, .jpg or .webp",
+                        path.display()
+                    ),
+                };
+                let size = std::fs::metadata(path)
+                    .with_context(|| {
+                        format!("ui.branding.logo_file: cannot read {}", path.display())
+                    })?
+                    .len();
+                anyhow::ensure!(
+                    size <= MAX_LOGO_BYTES,
+                    "ui.branding.logo_file: {} is {size} bytes, more than {MAX_LOGO_BYTES}",
+                    path.display()
+                );
+                let bytes = std::fs::read(path).with_context(|| {
+                    format!("ui.branding.logo_file: cannot read {}", path.display())
+                })?;
+                Some((bytes, content_type))
+            }
+        };
+        // The configuration check has refused anything but a readable #rgb/#rrggbb.
+        let stylesheet = settings
+            .accent_color
+            .as_deref()
+            .and_then(parse_hex_color)
+            .map(|[r, g, b]| format!(":root {{ --accent: #{r:02x}{g:02x}{b:02x}; }}\n"));
+        Ok(Branding { logo, stylesheet })
+    }
+}
+
+/// What a page's frame shows of the organisation, in the page's language.
+#[derive(Default)]
+pub struct BrandView {
+    pub organization: Option<String>,
+    pub logo_href: Option<String>,
+    pub stylesheet_href: Option<String>,
+    pub support: Option<String>,
+    pub support_href: Option<String>,
+    pub footer: Option<String>,
+}
+
+impl BrandView {
+    pub fn new(settings: &BrandingSettings, server: &ServerSettings, lang: Lang) -> BrandView {
+        let pick = |uk: &Option<String>, en: &Option<String>| match lang {
+            Lang::En => en.clone().or_else(|| uk.clone()),
+            Lang::Uk => uk.clone(),
+        };
+        BrandView {
+            organization: pick(&settings.organization, &settings.organization_en),
+            logo_href: settings
+                .logo_file
+                .as_ref()
+                .map(|_| server.path("/static/logo")),
+            stylesheet_href: settings
+                .accent_color
+                .as_ref()
+                .map(|_| server.path("/static/brand.css")),
+            support: pick(&settings.support, &settings.support_en),
+            support_href: settings.support_url.clone(),
+            footer: pick(&settings.footer, &settings.footer_en),
+        }
+    }
+}
