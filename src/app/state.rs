@@ -59,7 +59,14 @@ impl AppState {
             settings.server.base_url.as_str(),
             clock.now(),
         )
-        .await?;
+        .await?
+        .with_provider_names(
+            settings
+                .providers
+                .iter()
+                .map(|(id, p)| (id.clone(), p.common().display_name.clone()))
+                .collect(),
+        );
         let qr_links = QrLinks::load(&db, &settings.login, clock.now()).await?;
         let identity_headers =
             IdentityHeaders::from_settings(&settings.identity).context("identity header names")?;

@@ -32,6 +32,8 @@ pub struct AssertionClaims {
     pub edrpou: Option<String>,
     pub organization: Option<String>,
     pub provider: String,
+    /// The provider's display name («Дія.Підпис»), for showing; `provider` is what to decide on.
+    pub provider_name: String,
     pub cert_serial: String,
     pub cert_issuer: String,
     pub sid: String,
@@ -46,6 +48,8 @@ pub struct AssertionSigner {
     /// Signed assertions by (session, route), reused while at least half their life is left:
     /// an ECDSA signature per proxied request was the largest cost on the proxy's hot path.
     recent: Mutex<HashMap<(Uuid, String), (String, i64)>>,
+    /// Display names by provider id (`providers.<id>.display_name`).
+    provider_names: HashMap<String, String>,
 }
 
 /// Bound on cached assertions; the cache is simply emptied when it fills.
@@ -104,7 +108,14 @@ impl AssertionSigner {
                 .unwrap_or(time::Duration::minutes(1)),
             issuer: issuer.to_owned(),
             recent: Mutex::new(HashMap::new()),
+            provider_names: HashMap::new(),
         })
+    }
+
+    /// The providers' display names, for the `provider_name` claim.
+    pub fn with_provider_names(mut self, names: HashMap<String, String>) -> Self {
+        self.provider_names = names;
+        self
     }
 
     pub fn jwks(&self) -> &serde_json::Value {
@@ -154,6 +165,11 @@ impl AssertionSigner {
             edrpou: identity.edrpou.as_ref().map(|e| e.to_string()),
             organization: identity.organization.clone(),
             provider: session.provider.clone(),
+            provider_name: self
+                .provider_names
+                .get(&session.provider)
+                .cloned()
+                .unwrap_or_else(|| session.provider.clone()),
             cert_serial: identity.cert_serial_hex.clone(),
             cert_issuer: identity.issuer.clone(),
             sid: session.id.to_string(),

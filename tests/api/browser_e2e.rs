@@ -487,6 +487,8 @@ async fn browser_e2e_desktop_signs_in_with_the_phone_confirming() {
 
     // No click on the desktop: the page hears the confirmation and completes by itself.
     assert_eq!(text(&desktop, "#cabinet-name").await, PERSON_NAME);
+    // The provider as people know it, from the signed assertion (not its id «diia»).
+    assert_eq!(text(&desktop, "#cabinet-provider").await, "Дія.Підпис");
     assert_eq!(path_of(&desktop).await, "/");
     screenshot(&desktop, "cabinet-desktop").await;
     close(desktop).await;

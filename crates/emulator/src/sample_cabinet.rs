@@ -46,6 +46,9 @@ pub struct AssertionClaims {
     pub organization: Option<String>,
     /// The provider id.
     pub provider: String,
+    /// The provider's display name (absent from gateways before it was added).
+    #[serde(default)]
+    pub provider_name: Option<String>,
     /// Certificate serial (hex) and issuer.
     pub cert_serial: String,
     pub cert_issuer: String,
@@ -171,16 +174,17 @@ async fn home(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
     };
-    let (verified, verify_error) = match verify(&shared, &headers).await {
-        Ok(_) => (true, None),
-        Err(e) => (false, Some(e.to_string())),
+    let (verified, verify_error, provider_name) = match verify(&shared, &headers).await {
+        Ok(claims) => (true, None, claims.provider_name),
+        Err(e) => (false, Some(e.to_string()), None),
     };
     let page = HomePage {
         name: header("x-kepgate-name").map(|n| percent_decode(&n)),
         rnokpp: header("x-kepgate-rnokpp"),
         edrpou: header("x-kepgate-edrpou"),
         organization: header("x-kepgate-organization").map(|n| percent_decode(&n)),
-        provider: header("x-kepgate-provider"),
+        // The name people know the provider by, from the verified assertion; else its id.
+        provider: provider_name.or_else(|| header("x-kepgate-provider")),
         verified,
         verify_error,
         account_href: account_href(shared.args.jwks_url.as_ref()),
