@@ -182,6 +182,8 @@ impl Chromedriver {
             "goog:chromeOptions": options,
             // A stuck page fails the step in time instead of after WebDriver's 5 minutes.
             "timeouts": { "pageLoad": 30_000, "script": 30_000 },
+            // The console, for the tests that no page logs an error.
+            "goog:loggingPrefs": { "browser": "ALL" },
         });
         let Value::Object(capabilities) = capabilities else {
             unreachable!()
@@ -409,6 +411,40 @@ async fn answer_on_phone_as(
         "Запит відхилено"
     };
     wait_for_text(phone, "h1", expected).await;
+}
+
+/// Chromium's console since the last call (chromedriver's log endpoint).
+#[derive(Debug)]
+struct ConsoleLog;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for ConsoleLog {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/se/log", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (axum::http::Method, Option<String>) {
+        (
+            axum::http::Method::POST,
+            Some(r#"{"type":"browser"}"#.to_owned()),
+        )
+    }
+}
+
+/// The errors the console logged since the last call: failed loads (a 401 for an icon), script
+/// errors, CSP violations.
+async fn console_errors(c: &Client) -> Vec<String> {
+    let entries = c.issue_cmd(ConsoleLog).await.unwrap();
+    entries
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["level"] == "SEVERE")
+        .map(|e| e["message"].as_str().unwrap_or_default().to_owned())
+        .collect()
 }
 
 async fn close(c: Client) {
@@ -791,6 +827,53 @@ async fn sign_in_desktop(env: &CabinetStack, c: &Client) {
     .unwrap();
     phone_confirms(&env.stack, &deeplink, PERSON).await;
     assert_eq!(text(c, "#cabinet-name").await, PERSON_NAME);
+}
+
+/// 7. No page logs an error in the console, on the computer or the phone, from the login page
+///    to the cabinet and «Мої сеанси».
+#[tokio::test]
+async fn browser_e2e_no_page_logs_an_error_in_the_console() {
+    let env = spawn_cabinet_stack(|_, _| {}).await;
+    let driver = Chromedriver::start().await;
+    let desktop = driver.open(Device::Desktop, true, "uk-UA,uk").await;
+    let phone = driver.open(Device::Phone, true, "uk-UA,uk").await;
+    let app = &env.stack.app;
+    // Time for the icon request that follows a page's load.
+    let settle = || tokio::time::sleep(Duration::from_millis(500));
+    desktop.goto(&format!("{}/", app.address)).await.unwrap();
+    find(&desktop, "#start-form").await;
+    settle().await;
+    assert_eq!(
+        console_errors(&desktop).await,
+        Vec::<String>::new(),
+        "login page"
+    );
+    get_link(app, &desktop).await;
+    settle().await;
+    assert_eq!(
+        console_errors(&desktop).await,
+        Vec::<String>::new(),
+        "waiting page"
+    );
+    let (link, code) = shown_on(&desktop).await;
+    answer_on_phone(&phone, &link, code.as_deref(), true, None).await;
+    settle().await;
+    assert_eq!(
+        console_errors(&phone).await,
+        Vec::<String>::new(),
+        "the phone check and the provider's page"
+    );
+    assert_eq!(text(&desktop, "#cabinet-name").await, PERSON_NAME);
+    desktop.goto(&app.own("/me")).await.unwrap();
+    find(&desktop, "#history").await;
+    settle().await;
+    assert_eq!(
+        console_errors(&desktop).await,
+        Vec::<String>::new(),
+        "the cabinet and «Мої сеанси»"
+    );
+    close(desktop).await;
+    close(phone).await;
 }
 
 /// 6. The organisation's own pages: its name and logo in the top bar, its colour on the main
