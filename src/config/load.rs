@@ -113,8 +113,8 @@ impl Settings {
             check_env_names(std::env::vars_os().filter_map(|(name, _)| name.into_string().ok()))?;
             figment = figment
                 .merge(
+                    // Names without the separator (`KEPGATE_CONFIG` among them) are not keys.
                     Env::prefixed(ENV_PREFIX)
-                        .ignore(ENV_NOT_KEYS)
                         .filter(|key| {
                             let key = key.as_str().to_ascii_uppercase();
                             key.contains(ENV_SEPARATOR)

@@ -1,6 +1,6 @@
 //! The organisation's look (`[ui.branding]`): its logo and colour (served under the prefix by
-//! `pages.rs`), and what every page's frame shows of it. Loaded once at start; a missing or oversized logo stops
-//! the start (and `check-config`) with its path.
+//! `pages.rs`), and what every page's frame shows of it. Loaded once at start; a missing or
+//! oversized logo stops the start (and `check-config`) with its path.
 
 use anyhow::Context;
 
@@ -10,53 +10,59 @@ use crate::language::Lang;
 /// Larger than any logo needs to be, small enough to keep in memory on every replica.
 const MAX_LOGO_BYTES: u64 = 256 * 1024;
 
-/// What is served (`pages::logo`, `pages::brand_stylesheet`): the logo's bytes and content
-/// type, and the colour's stylesheet.
+/// A file kepgate serves as it is, kept in memory.
+pub struct Asset {
+    pub bytes: axum::body::Bytes,
+    pub content_type: &'static str,
+}
+
+/// What is served (`pages::logo`, `pages::brand_stylesheet`): the logo and the colour's
+/// stylesheet.
 #[derive(Default)]
 pub struct Branding {
-    pub logo: Option<(Vec<u8>, &'static str)>,
-    pub stylesheet: Option<String>,
+    pub logo: Option<Asset>,
+    pub stylesheet: Option<Asset>,
 }
 
 impl Branding {
     pub fn load(settings: &BrandingSettings) -> anyhow::Result<Branding> {
-        let logo = match &settings.logo_file {
-            None => None,
-            Some(path) => {
-                let content_type = match path.extension().and_then(|e| e.to_str()) {
-                    Some("png") => "image/png",
-                    Some("svg") => "image/svg+xml",
-                    Some("jpg" | "jpeg") => "image/jpeg",
-                    Some("webp") => "image/webp",
-                    _ => anyhow::bail!(
-                        "ui.branding.logo_file: {} is not .png, .svg, .jpg or .webp",
-                        path.display()
-                    ),
-                };
-                let size = std::fs::metadata(path)
-                    .with_context(|| {
-                        format!("ui.branding.logo_file: cannot read {}", path.display())
-                    })?
-                    .len();
-                anyhow::ensure!(
-                    size <= MAX_LOGO_BYTES,
-                    "ui.branding.logo_file: {} is {size} bytes, more than {MAX_LOGO_BYTES}",
-                    path.display()
-                );
-                let bytes = std::fs::read(path).with_context(|| {
-                    format!("ui.branding.logo_file: cannot read {}", path.display())
-                })?;
-                Some((bytes, content_type))
-            }
-        };
+        let logo = settings.logo_file.as_deref().map(load_logo).transpose()?;
         // The configuration check has refused anything but a readable #rgb/#rrggbb.
         let stylesheet = settings
             .accent_color
             .as_deref()
             .and_then(parse_hex_color)
-            .map(|[r, g, b]| format!(":root {{ --accent: #{r:02x}{g:02x}{b:02x}; }}\n"));
+            .map(|[r, g, b]| Asset {
+                bytes: format!(":root {{ --accent: #{r:02x}{g:02x}{b:02x}; }}\n").into(),
+                content_type: "text/css; charset=utf-8",
+            });
         Ok(Branding { logo, stylesheet })
     }
+}
+
+fn load_logo(path: &std::path::Path) -> anyhow::Result<Asset> {
+    let content_type = match path.extension().and_then(|e| e.to_str()) {
+        Some("png") => "image/png",
+        Some("svg") => "image/svg+xml",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("webp") => "image/webp",
+        _ => anyhow::bail!(
+            "ui.branding.logo_file: {} is not .png, .svg, .jpg or .webp",
+            path.display()
+        ),
+    };
+    let cannot_read = || format!("ui.branding.logo_file: cannot read {}", path.display());
+    let size = std::fs::metadata(path).with_context(cannot_read)?.len();
+    anyhow::ensure!(
+        size <= MAX_LOGO_BYTES,
+        "ui.branding.logo_file: {} is {size} bytes, more than {MAX_LOGO_BYTES}",
+        path.display()
+    );
+    let bytes = std::fs::read(path).with_context(cannot_read)?;
+    Ok(Asset {
+        bytes: bytes.into(),
+        content_type,
+    })
 }
 
 /// What a page's frame shows of the organisation, in the page's language.

@@ -77,20 +77,18 @@ impl Web {
         if self.listening.is_up() && !self.outage.is_known() {
             return Ok(());
         }
-        match tokio::time::timeout(self.probe_limit(), crate::database::check(&self.db)).await {
-            Ok(Ok(())) => {
-                self.outage.record(true);
-                Ok(())
-            }
-            Ok(Err(e)) => {
-                self.outage.record(false);
-                Err(AppError::from(e))
-            }
-            Err(_) => {
-                self.outage.record(false);
-                Err(AppError::DatabaseUnavailable(sqlx::Error::PoolTimedOut))
-            }
-        }
+        let verdict = match tokio::time::timeout(
+            self.probe_limit(),
+            crate::database::check(&self.db),
+        )
+        .await
+        {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(AppError::from(e)),
+            Err(_) => Err(AppError::DatabaseUnavailable(sqlx::Error::PoolTimedOut)),
+        };
+        self.outage.record(verdict.is_ok());
+        verdict
     }
 
     /// Readiness: one probe, whose verdict every page then knows.

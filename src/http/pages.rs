@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::branding::BrandView;
+use super::branding::{Asset, BrandView};
 use super::context::Web;
 use super::error::AppError;
 use crate::config::Settings;
@@ -159,28 +159,23 @@ pub fn header_value(value: &str) -> Result<HeaderValue, AppError> {
 
 /// `GET {prefix}/static/logo`.
 pub async fn logo(State(web): State<Web>) -> Response {
-    match &web.branding.logo {
-        Some((bytes, content_type)) => (
-            [
-                (CONTENT_TYPE, *content_type),
-                (CACHE_CONTROL, "public, max-age=3600"),
-            ],
-            bytes.clone(),
-        )
-            .into_response(),
-        None => StatusCode::NOT_FOUND.into_response(),
-    }
+    branding_asset(web.branding.logo.as_ref())
 }
 
 /// `GET {prefix}/static/brand.css`: the accent colour over the default stylesheet.
 pub async fn brand_stylesheet(State(web): State<Web>) -> Response {
-    match &web.branding.stylesheet {
-        Some(css) => (
+    branding_asset(web.branding.stylesheet.as_ref())
+}
+
+/// One of the organisation's files; 404 when it configured none.
+fn branding_asset(asset: Option<&Asset>) -> Response {
+    match asset {
+        Some(asset) => (
             [
-                (CONTENT_TYPE, "text/css; charset=utf-8"),
+                (CONTENT_TYPE, asset.content_type),
                 (CACHE_CONTROL, "public, max-age=3600"),
             ],
-            css.clone(),
+            asset.bytes.clone(),
         )
             .into_response(),
         None => StatusCode::NOT_FOUND.into_response(),

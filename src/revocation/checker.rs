@@ -120,13 +120,15 @@ impl RevocationChecker {
             return Ok(kept);
         }
         let sources = revocation_sources(signer_der).map_err(Unavailable::Certificate)?;
-        let lists: Vec<ListSource> = (sources.crl.iter().map(|url| (url, false)))
-            .chain(sources.delta_crl.iter().map(|url| (url, true)))
-            .map(|(url, is_delta)| ListSource {
-                url: url.as_str(),
-                is_delta,
-            })
-            .collect();
+        let full = sources.crl.iter().map(|url| ListSource {
+            url,
+            is_delta: false,
+        });
+        let delta = sources.delta_crl.iter().map(|url| ListSource {
+            url,
+            is_delta: true,
+        });
+        let lists: Vec<ListSource> = full.chain(delta).collect();
         if !lists.is_empty() {
             let now = self.clock.now();
             crl_store::register(&self.db, &lists, issuer_der, &key.issuer_key_sha256, now).await?;
