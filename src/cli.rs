@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::config::{Defaults, DiiaSignAlgo, ProviderSettings, RevocationMode, Settings};
+use crate::http::custom_pages::CustomPages;
 use crate::provider::diia::DiiaProvider;
 use crate::revocation::CaList;
 use crate::startup::{Application, load_trust_files, shutdown_signal};
@@ -194,6 +195,13 @@ fn check_config(settings: &Settings) -> ExitCode {
         eprintln!("kepgate: configuration error:\n{e:#}");
         return ExitCode::from(2);
     }
+    let custom_pages = match CustomPages::load(settings.ui.pages_dir.as_deref()) {
+        Ok(pages) => pages,
+        Err(e) => {
+            eprintln!("kepgate: configuration error:\n{e:#}");
+            return ExitCode::from(2);
+        }
+    };
     let server = &settings.server;
     if settings.trust.revocation == RevocationMode::Off {
         eprintln!(
@@ -228,6 +236,19 @@ fn check_config(settings: &Settings) -> ExitCode {
         for entry in report.skipped.iter().chain(&report.unusable_keys) {
             println!("      entry {}: {}", entry.index, entry.reason);
         }
+    }
+    if let Some(dir) = &settings.ui.pages_dir {
+        let replaced = custom_pages.replaced();
+        println!(
+            "  the organisation's pages ({}): {}; files served under static/site/: {}",
+            dir.display(),
+            if replaced.is_empty() {
+                "no built-in page replaced".to_owned()
+            } else {
+                format!("replace {}", replaced.join(", "))
+            },
+            custom_pages.asset_count()
+        );
     }
     for (id, provider) in &settings.providers {
         let common = provider.common();

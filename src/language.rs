@@ -140,6 +140,7 @@ impl Lang {
 }
 
 /// Every string kepgate shows, in one language.
+#[derive(Serialize)]
 pub struct Texts {
     pub lang_name: &'static str,
     pub switch_to: &'static str,

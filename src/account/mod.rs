@@ -3,13 +3,14 @@
 
 mod device;
 
+use crate::http::custom_pages::Page;
 use askama::Template;
 use axum::Router;
 use axum::extract::{FromRef, Path, Request, State};
 use axum::http::header::SET_COOKIE;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::http::Web;
@@ -24,6 +25,7 @@ use crate::session::{RevokedBy, Session, Whom, history, listing};
 /// How many history rows the page shows.
 const HISTORY_ROWS: i64 = 50;
 
+#[derive(Serialize)]
 pub struct SessionRow {
     pub id: String,
     pub current: bool,
@@ -37,6 +39,7 @@ pub struct SessionRow {
     pub end_action: String,
 }
 
+#[derive(Serialize)]
 pub struct HistoryRow {
     pub at: String,
     pub event: &'static str,
@@ -45,7 +48,7 @@ pub struct HistoryRow {
     pub device: String,
 }
 
-#[derive(Template)]
+#[derive(Template, Serialize)]
 #[template(path = "me.html")]
 struct MePage {
     chrome: PageChrome,
@@ -56,6 +59,10 @@ struct MePage {
     csrf: String,
     logout_action: String,
     end_all_action: String,
+}
+
+impl Page for MePage {
+    const FILE: &'static str = "me.html";
 }
 
 /// The account's routes (under the prefix).
@@ -124,7 +131,7 @@ pub async fn me_page(
         end_all_action: server.path("/me/sessions/end-all"),
         chrome,
     };
-    let mut response = Html(page.render().map_err(anyhow::Error::new)?).into_response();
+    let mut response = Html(web.custom_pages.render(&page)?).into_response();
     if let Some(cookie) = token.set_cookie {
         response
             .headers_mut()

@@ -10,6 +10,7 @@ use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::http::branding::Branding;
 use crate::http::context::Outage;
+use crate::http::custom_pages::CustomPages;
 use crate::http::draining::{Draining, Stopping};
 use crate::http::local_time::DisplayZone;
 use crate::http::{Web, WebParts};
@@ -95,6 +96,7 @@ impl AppState {
             outage: Outage::default(),
             zone: DisplayZone::named(&settings.ui.time_zone).map_err(anyhow::Error::msg)?,
             branding: Arc::new(Branding::load(&settings.ui.branding)?),
+            custom_pages: Arc::new(CustomPages::load(settings.ui.pages_dir.as_deref())?),
         });
         let login = LoginContext::new(LoginParts {
             web: web.clone(),

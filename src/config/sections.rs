@@ -475,6 +475,10 @@ pub struct UiSettings {
     pub time_zone: String,
     /// The organisation's own look on every page (`[ui.branding]`); the default look without it.
     pub branding: BrandingSettings,
+    /// A folder of the organisation's own page templates and files (docs/pages.md): a page
+    /// named like a built-in one (`login.html`, …) replaces it; `assets/` is served under
+    /// `{prefix}/static/site/`.
+    pub pages_dir: Option<PathBuf>,
 }
 
 /// What makes the pages the organisation's: its name and logo in the top bar, its colour on
@@ -505,6 +509,7 @@ impl Default for UiSettings {
             service_name: "kepgate".to_owned(),
             time_zone: "Europe/Kyiv".to_owned(),
             branding: BrandingSettings::default(),
+            pages_dir: None,
         }
     }
 }

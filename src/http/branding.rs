@@ -66,7 +66,7 @@ fn load_logo(path: &std::path::Path) -> anyhow::Result<Asset> {
 }
 
 /// What a page's frame shows of the organisation, in the page's language.
-#[derive(Default)]
+#[derive(Default, serde::Serialize)]
 pub struct BrandView {
     pub organization: Option<String>,
     pub logo_href: Option<String>,

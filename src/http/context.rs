@@ -11,6 +11,7 @@ use sqlx::PgPool;
 
 use super::branding::Branding;
 use super::cookies::{self, CookieKind};
+use super::custom_pages::CustomPages;
 use super::draining::{Draining, Stopping};
 use super::error::AppError;
 use super::local_time::DisplayZone;
@@ -40,6 +41,8 @@ pub struct WebParts {
     pub zone: DisplayZone,
     /// The organisation's logo and colour (`ui.branding`).
     pub branding: Arc<Branding>,
+    /// The organisation's own page templates and files (`ui.pages_dir`).
+    pub custom_pages: Arc<CustomPages>,
 }
 
 /// The last probe's verdict, so that whichever learns of an outage first — the LISTEN

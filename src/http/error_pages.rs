@@ -2,6 +2,7 @@
 //! middleware that sees the request, turns [`ErrorKind`] markers, and the bare statuses
 //! tower-http layers produce (408, 413), into an HTML or JSON body.
 
+use super::custom_pages::Page;
 use askama::Template;
 use axum::Json;
 use axum::extract::{Request, State};
@@ -9,6 +10,7 @@ use axum::http::header::{ACCEPT, CONTENT_TYPE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
+use serde::Serialize;
 use serde_json::json;
 
 use super::context::Web;
@@ -17,7 +19,7 @@ use super::layers::FromUpstream;
 use super::pages::PageChrome;
 use super::request_id::RequestId;
 
-#[derive(Template)]
+#[derive(Template, Serialize)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {
     chrome: PageChrome,
@@ -25,6 +27,10 @@ struct ErrorPage<'a> {
     body: &'a str,
     request_id: &'a str,
     status: u16,
+}
+
+impl Page for ErrorPage<'_> {
+    const FILE: &'static str = "error.html";
 }
 
 /// Renders an error body for kepgate's own responses that have none.
@@ -87,7 +93,7 @@ pub async fn render_error_pages(State(web): State<Web>, request: Request, next: 
             request_id: &request_id,
             status: status.as_u16(),
         };
-        match page.render() {
+        match web.custom_pages.render(&page) {
             Ok(html) => Html(html).into_response(),
             Err(e) => {
                 tracing::error!(error = %e, "rendering the error page failed");

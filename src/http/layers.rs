@@ -15,7 +15,7 @@ pub struct FromUpstream;
 
 /// Content-Security-Policy of every page kepgate renders: no inline script, no framing.
 pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-                   connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+                   font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// The span logs the route template, never the raw URI: paths and queries can carry secrets
 /// (the provider callback's secret segment, return paths with tokens).

@@ -9,6 +9,7 @@ pub mod client_addr;
 pub mod context;
 pub mod cookies;
 pub mod csrf;
+pub mod custom_pages;
 pub mod draining;
 pub mod error;
 pub mod error_pages;
@@ -45,4 +46,5 @@ where
         .route("/static/favicon.svg", get(pages::favicon))
         .route("/static/logo", get(pages::logo))
         .route("/static/brand.css", get(pages::brand_stylesheet))
+        .route("/static/site/{name}", get(pages::site_asset))
 }

@@ -5,7 +5,7 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::branding::{Asset, BrandView};
 use super::context::Web;
@@ -15,8 +15,11 @@ use crate::language::{LANG_COOKIE, Lang, Texts};
 use crate::return_path::ReturnPath;
 
 /// The frame of a page: `chrome.t.*` in templates gives the current language's texts.
+#[derive(Serialize)]
 pub struct PageChrome {
     pub lang: Lang,
+    /// The language the switch leads to.
+    pub other_lang: Lang,
     pub t: &'static Texts,
     pub service_name: String,
     pub css_href: String,
@@ -26,6 +29,8 @@ pub struct PageChrome {
     pub switch_href: String,
     /// The organisation's name, logo, colour, support contact and footer, when configured.
     pub brand: BrandView,
+    /// Where the files of `ui.pages_dir/assets/` are served, ending in `/`.
+    pub site_href: String,
 }
 
 impl PageChrome {
@@ -40,6 +45,7 @@ impl PageChrome {
         );
         PageChrome {
             lang,
+            other_lang: lang.other(),
             t: lang.texts(),
             service_name: settings.ui.service_name.clone(),
             css_href: server.path(&format!(
@@ -50,6 +56,7 @@ impl PageChrome {
             favicon_href: server.path("/static/favicon.svg"),
             switch_href,
             brand: BrandView::new(&settings.ui.branding, server, lang),
+            site_href: server.path("/static/site/"),
         }
     }
 }
@@ -165,6 +172,11 @@ pub async fn logo(State(web): State<Web>) -> Response {
 /// `GET {prefix}/static/brand.css`: the accent colour over the default stylesheet.
 pub async fn brand_stylesheet(State(web): State<Web>) -> Response {
     branding_asset(web.branding.stylesheet.as_ref())
+}
+
+/// `GET {prefix}/static/site/{name}`: a file from the organisation's `ui.pages_dir/assets/`.
+pub async fn site_asset(State(web): State<Web>, Path(name): Path<String>) -> Response {
+    branding_asset(web.custom_pages.asset(&name))
 }
 
 /// One of the organisation's files; 404 when it configured none.

@@ -8,7 +8,7 @@ use axum::extract::{Query, Request, State};
 use axum::http::header::{SET_COOKIE, USER_AGENT};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::binding::BindingCookie;
@@ -18,6 +18,7 @@ use super::start::{StartError, StartLogin, StartedLogin, start_login};
 use crate::http::client_addr::ClientAddr;
 use crate::http::cookies::{self, CookieKind};
 use crate::http::csrf::{self, CsrfForm};
+use crate::http::custom_pages::Page;
 use crate::http::error::AppError;
 use crate::http::pages::{PageChrome, no_store};
 use crate::http::pages::{header_value, see_other};
@@ -34,6 +35,7 @@ pub struct LoginQuery {
     notice: Option<String>,
 }
 
+#[derive(Serialize)]
 pub struct ProviderOption {
     pub id: String,
     pub name: String,
@@ -41,7 +43,7 @@ pub struct ProviderOption {
     pub hint_label: Option<String>,
 }
 
-#[derive(Template)]
+#[derive(Template, Serialize)]
 #[template(path = "login.html")]
 struct LoginPage {
     chrome: PageChrome,
@@ -53,6 +55,10 @@ struct LoginPage {
     error: Option<String>,
     notice: Option<String>,
     shared_pc: bool,
+}
+
+impl Page for LoginPage {
+    const FILE: &'static str = "login.html";
 }
 
 pub async fn login_page(
@@ -128,7 +134,7 @@ fn render_login(
         shared_pc: state.web.settings.session.shared_pc_default,
         chrome,
     };
-    let mut response = (status, Html(page.render().map_err(anyhow::Error::new)?)).into_response();
+    let mut response = (status, Html(state.web.custom_pages.render(&page)?)).into_response();
     if let Some(cookie) = token.set_cookie {
         response
             .headers_mut()

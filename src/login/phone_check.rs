@@ -10,13 +10,14 @@
 
 use std::net::IpAddr;
 
+use crate::http::custom_pages::{CustomPages, Page};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::header::{LOCATION, SET_COOKIE, USER_AGENT};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::context::LoginContext;
@@ -39,7 +40,7 @@ pub const WRONG_CODE: &str = "relay_suspected_wrong_code";
 /// longer than scanning, but not minutes (the login itself expires sooner anyway).
 const ANSWER_WITHIN: time::Duration = time::Duration::minutes(2);
 
-#[derive(Template)]
+#[derive(Template, Serialize)]
 #[template(path = "phone_check.html")]
 struct PhoneCheckPage {
     chrome: PageChrome,
@@ -55,13 +56,21 @@ struct PhoneCheckPage {
     choices: [u8; 3],
 }
 
-#[derive(Template)]
+impl Page for PhoneCheckPage {
+    const FILE: &'static str = "phone_check.html";
+}
+
+#[derive(Template, Serialize)]
 #[template(path = "phone_notice.html")]
 struct PhoneNotice {
     chrome: PageChrome,
     title: &'static str,
     body: &'static str,
     danger: bool,
+}
+
+impl Page for PhoneNotice {
+    const FILE: &'static str = "phone_notice.html";
 }
 
 /// `GET {prefix}/q/{token}`.
@@ -78,6 +87,7 @@ pub async fn open_link(
     if login.state_at(now) != PendingState::Pending {
         refused("not_pending");
         return notice(
+            &state.web.custom_pages,
             chrome,
             t.phone_not_waiting_title,
             t.phone_not_waiting_body,
@@ -126,7 +136,13 @@ pub async fn open_link(
                 "an old QR link was opened: copied or relayed?"
             );
         }
-        return notice(chrome, t.phone_expired_title, t.phone_expired_body, true);
+        return notice(
+            &state.web.custom_pages,
+            chrome,
+            t.phone_expired_title,
+            t.phone_expired_body,
+            true,
+        );
     }
     if !state.web.settings.login.phone_check {
         metrics::counter!("kepgate_qr_handoffs_total", "path" => "fresh_link").increment(1);
@@ -163,7 +179,7 @@ fn render_check(
         choices: state.qr_links.verification_codes(login.id).choices,
         chrome,
     };
-    let mut response = Html(page.render().map_err(anyhow::Error::new)?).into_response();
+    let mut response = Html(state.web.custom_pages.render(&page)?).into_response();
     if let Some(cookie) = csrf.set_cookie {
         response
             .headers_mut()
@@ -227,11 +243,18 @@ pub async fn answer(
         });
     if opened_in_time.is_none() {
         refused("stale_answer");
-        return notice(chrome, t.phone_expired_title, t.phone_expired_body, true);
+        return notice(
+            &state.web.custom_pages,
+            chrome,
+            t.phone_expired_title,
+            t.phone_expired_body,
+            true,
+        );
     }
     if login.state_at(now) != PendingState::Pending {
         refused("not_pending");
         return notice(
+            &state.web.custom_pages,
             chrome,
             t.phone_not_waiting_title,
             t.phone_not_waiting_body,
@@ -262,6 +285,7 @@ pub async fn answer(
     if changed.is_none() {
         // The provider's answer or the expiry got there first.
         return notice(
+            &state.web.custom_pages,
             chrome,
             t.phone_not_waiting_title,
             t.phone_not_waiting_body,
@@ -272,13 +296,20 @@ pub async fn answer(
     metrics::counter!("kepgate_logins_rejected_on_phone_total", "reason" => reason).increment(1);
     if reason == WRONG_CODE {
         notice(
+            &state.web.custom_pages,
             chrome,
             t.phone_wrong_code_title,
             t.phone_wrong_code_body,
             true,
         )
     } else {
-        notice(chrome, t.phone_declined_title, t.phone_declined_body, false)
+        notice(
+            &state.web.custom_pages,
+            chrome,
+            t.phone_declined_title,
+            t.phone_declined_body,
+            false,
+        )
     }
 }
 
@@ -305,6 +336,7 @@ fn refused(reason: &'static str) {
 }
 
 fn notice(
+    pages: &CustomPages,
     chrome: PageChrome,
     title: &'static str,
     body: &'static str,
@@ -316,11 +348,7 @@ fn notice(
         body,
         danger,
     };
-    let mut response = (
-        StatusCode::GONE,
-        Html(page.render().map_err(anyhow::Error::new)?),
-    )
-        .into_response();
+    let mut response = (StatusCode::GONE, Html(pages.render(&page)?)).into_response();
     no_store(&mut response);
     Ok(response)
 }

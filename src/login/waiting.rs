@@ -4,6 +4,7 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
+use crate::http::custom_pages::Page;
 use askama::Template;
 use axum::extract::{Path, Request, State};
 use axum::http::header::{CONTENT_TYPE, SET_COOKIE};
@@ -11,6 +12,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
 use futures_util::stream::Stream;
+use serde::Serialize;
 use uuid::Uuid;
 
 use super::context::LoginContext;
@@ -25,7 +27,7 @@ use crate::language::Lang;
 
 // ---------- waiting ----------
 
-#[derive(Template)]
+#[derive(Template, Serialize)]
 #[template(path = "wait.html")]
 struct WaitPage {
     chrome: PageChrome,
@@ -50,6 +52,10 @@ struct WaitPage {
     wait_href: String,
     /// Said above «Продовжити» when it was pressed too early.
     notice: Option<&'static str>,
+}
+
+impl Page for WaitPage {
+    const FILE: &'static str = "wait.html";
 }
 
 /// Why the waiting page is shown.
@@ -144,7 +150,7 @@ pub(super) fn render_wait(
         notice,
         chrome,
     };
-    let mut response = (status, Html(page.render().map_err(anyhow::Error::new)?)).into_response();
+    let mut response = (status, Html(state.web.custom_pages.render(&page)?)).into_response();
     if let Some(cookie) = token.set_cookie {
         response
             .headers_mut()

@@ -2,12 +2,14 @@
 //! (the login page, or 401 for non-HTML clients), and, when no `[routes]` are configured, a page
 //! that shows who is signed in.
 
+use crate::http::custom_pages::Page;
 use askama::Template;
 use axum::extract::State;
 use axum::http::HeaderValue;
 use axum::http::header::SET_COOKIE;
 use axum::http::request::Parts;
 use axum::response::{Html, IntoResponse, Response};
+use serde::Serialize;
 
 use super::context::ProxyContext;
 use crate::http::csrf;
@@ -16,7 +18,7 @@ use crate::http::pages::PageChrome;
 use crate::http::signed_in::{MaybeSession, sign_in_required};
 use crate::session::Authentication;
 
-#[derive(Template)]
+#[derive(Template, Serialize)]
 #[template(path = "signed_in.html")]
 struct SignedInPage {
     chrome: PageChrome,
@@ -28,6 +30,10 @@ struct SignedInPage {
     logout_action: String,
     me_href: String,
     csrf: String,
+}
+
+impl Page for SignedInPage {
+    const FILE: &'static str = "signed_in.html";
 }
 
 /// Without configured routes, a signed-in user sees who they are (the demo before the proxy,
@@ -70,7 +76,7 @@ pub async fn signed_in_page(
         csrf: token.value,
         chrome,
     };
-    let mut response = Html(page.render().map_err(anyhow::Error::new)?).into_response();
+    let mut response = Html(state.web.custom_pages.render(&page)?).into_response();
     if let Some(cookie) = token.set_cookie {
         response.headers_mut().append(
             SET_COOKIE,

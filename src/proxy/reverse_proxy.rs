@@ -6,12 +6,14 @@
 
 use std::net::SocketAddr;
 
+use crate::http::custom_pages::Page;
 use askama::Template;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::header::{CACHE_CONTROL, HOST, ORIGIN, UPGRADE};
 use axum::http::{HeaderValue, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
+use serde::Serialize;
 
 use super::context::ProxyContext;
 use super::headers;
@@ -25,7 +27,7 @@ use crate::http::pages::PageChrome;
 use crate::http::signed_in::sign_in_required;
 use crate::session::{Authentication, Session};
 
-#[derive(Template)]
+#[derive(Template, Serialize)]
 #[template(path = "not_allowed.html")]
 struct NotAllowedPage {
     chrome: PageChrome,
@@ -34,6 +36,10 @@ struct NotAllowedPage {
     edrpou: Option<String>,
     logout_action: String,
     csrf: String,
+}
+
+impl Page for NotAllowedPage {
+    const FILE: &'static str = "not_allowed.html";
 }
 
 /// CONNECT would reach the upstream as another target than the one judged (the client rewrites
@@ -116,7 +122,7 @@ fn not_allowed(
     };
     let mut response = (
         StatusCode::FORBIDDEN,
-        Html(page.render().map_err(anyhow::Error::new)?),
+        Html(state.web.custom_pages.render(&page)?),
     )
         .into_response();
     if let Some(cookie) = token.set_cookie

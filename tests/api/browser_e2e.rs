@@ -965,6 +965,59 @@ async fn browser_e2e_branded_pages_carry_the_organisation_and_pass_axe() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// 6a. An organisation's own templates (`ui.pages_dir`, the example in `deploy/pages-example`):
+///     its login page and stylesheet are what people see, in both languages, axe passes, and the
+///     login through them reaches the cabinet.
+#[tokio::test]
+async fn browser_e2e_the_organisations_own_pages_replace_the_built_in_ones() {
+    let example = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("deploy/pages-example");
+    let env = spawn_cabinet_stack(|s, _| s.ui.pages_dir = Some(example.clone())).await;
+    let driver = Chromedriver::start().await;
+    let desktop = driver.open(Device::Desktop, true, "uk-UA,uk").await;
+    desktop
+        .goto(&format!("{}/", env.stack.app.address))
+        .await
+        .unwrap();
+    assert_eq!(
+        text(&desktop, "#site-login-heading").await,
+        "Вхід до облікового порталу"
+    );
+    let band: String = serde_json::from_value(
+        desktop
+            .execute(
+                "return getComputedStyle(document.querySelector('.topbar')).backgroundColor;",
+                vec![],
+            )
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        band, "rgb(27, 67, 50)",
+        "the folder's stylesheet is applied"
+    );
+    axe(&desktop, "the organisation's login page").await;
+    screenshot(&desktop, "login-desktop-own-pages").await;
+
+    find(&desktop, "a.lang-switch").await.click().await.unwrap();
+    wait_for_text(
+        &desktop,
+        "#site-login-heading",
+        "Sign in to the accounting portal",
+    )
+    .await;
+    find(&desktop, "a.lang-switch").await.click().await.unwrap();
+    wait_for_text(
+        &desktop,
+        "#site-login-heading",
+        "Вхід до облікового порталу",
+    )
+    .await;
+
+    sign_in_desktop(&env, &desktop).await;
+    close(desktop).await;
+}
+
 /// 4a. «Мої сеанси» as people read it: on a 390 px phone and a 1280 px computer nothing is wider
 ///     than the screen or its card, times are Kyiv's, day first, the browser and the address
 ///     are named plainly, one history row per sign-in.

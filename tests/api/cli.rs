@@ -288,3 +288,34 @@ fn check_config_counts_the_national_trust_list_by_algorithm_and_curve() {
         "{stdout}"
     );
 }
+
+#[test]
+fn check_config_lists_the_organisations_pages_and_names_a_broken_one_by_line() {
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/pages-example");
+    let (ok, _, stdout, stderr) = check_config(
+        Some(&format!(
+            "[server]\nbase_url = \"https://intranet.example.ua/\"\n[ui]\npages_dir = \"{example}\"\n"
+        )),
+        &[],
+    );
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("replace error.html, login.html; files served under static/site/: 1"),
+        "{stdout}"
+    );
+
+    let broken = std::env::temp_dir().join(format!("kepgate-pages-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&broken).unwrap();
+    std::fs::write(broken.join("wait.html"), "<h1>\n{% if finished %}\n<p>\n").unwrap();
+    let (ok, code, _, stderr) = check_config(
+        Some(&format!(
+            "[server]\nbase_url = \"https://intranet.example.ua/\"\n[ui]\npages_dir = \"{}\"\n",
+            broken.display()
+        )),
+        &[],
+    );
+    let _ = std::fs::remove_dir_all(&broken);
+    assert!(!ok && code == 2, "{stderr}");
+    assert!(stderr.contains("ui.pages_dir"), "{stderr}");
+    assert!(stderr.contains("wait.html:"), "the file and line: {stderr}");
+}

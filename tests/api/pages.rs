@@ -212,3 +212,93 @@ fn url_encode(s: &str) -> String {
         })
         .collect()
 }
+
+/// A folder of the organisation's pages, removed when dropped.
+struct PagesFolder(std::path::PathBuf);
+
+impl PagesFolder {
+    fn with(files: &[(&str, &str)]) -> PagesFolder {
+        let dir = std::env::temp_dir().join(format!("kepgate-pages-{}", uuid::Uuid::new_v4()));
+        for (name, content) in files {
+            let path = dir.join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, content).unwrap();
+        }
+        PagesFolder(dir)
+    }
+}
+
+impl Drop for PagesFolder {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[tokio::test]
+async fn the_organisations_pages_replace_the_built_in_ones_and_serve_their_files() {
+    let folder = PagesFolder::with(&[
+        (
+            "layout.html",
+            "<!doctype html><html lang=\"{{ chrome.lang }}\"><body>{% block content %}{% endblock %}</body></html>",
+        ),
+        (
+            "error.html",
+            "{% extends 'layout.html' %}{% block content %}<h1 id=\"ours\">{{ title }}</h1><p>{{ request_id }} {{ status }}</p>{% endblock %}",
+        ),
+        ("assets/site.css", "body { color: #123456 }"),
+    ]);
+    let dir = folder.0.clone();
+    let app = spawn_app_with(move |s| s.ui.pages_dir = Some(dir)).await;
+
+    let response = app.get(&app.own_path("/no-such-page")).await;
+    assert_eq!(response.status(), 404);
+    let id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let html = response.text().await.unwrap();
+    assert!(
+        html.starts_with(
+            "<!doctype html><html lang=\"uk\"><body><h1 id=\"ours\">Сторінку не знайдено</h1>"
+        ),
+        "{html}"
+    );
+    assert!(html.contains(&format!("{id} 404")), "{html}");
+
+    let css = app.get(&app.own_path("/static/site/site.css")).await;
+    assert_eq!(css.status(), 200);
+    assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
+    assert_eq!(css.text().await.unwrap(), "body { color: #123456 }");
+    // Templates are not files to serve, nor is anything outside assets/.
+    for missing in ["/static/site/layout.html", "/static/site/..%2Flayout.html"] {
+        let status = app.get(&app.own_path(missing)).await.status();
+        assert!(status.is_client_error(), "{missing}: {status}");
+    }
+    // Pages the folder does not replace stay kepgate's.
+    let login = app.get(&app.own_path("/login")).await.text().await.unwrap();
+    assert!(login.contains("class=\"tabs\""), "{login}");
+}
+
+#[tokio::test]
+async fn a_page_that_fails_while_shown_falls_back_to_the_built_in_one() {
+    let folder = PagesFolder::with(&[("login.html", "<p>{{ chrome.t.no_such_text }}</p>")]);
+    let dir = folder.0.clone();
+    let app = spawn_app_with(move |s| s.ui.pages_dir = Some(dir)).await;
+    let response = app.get(&app.own_path("/login")).await;
+    assert_eq!(response.status(), 200);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("class=\"tabs\""), "the built-in page: {html}");
+    let metrics = app
+        .client
+        .get(format!("{}/metrics", app.metrics_address.clone().unwrap()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("kepgate_custom_page_failures_total{page=\"login.html\"}"),
+        "{metrics}"
+    );
+}
