@@ -252,26 +252,43 @@ fn check_config(settings: &Settings) -> ExitCode {
     }
     for (id, provider) in &settings.providers {
         let common = provider.common();
-        let kind = match provider {
-            ProviderSettings::Diia(_) => "diia",
-        };
-        // The callback URL is printed without its secret segment: this output ends up in tickets.
-        println!(
-            "  provider {id} ({kind}) «{}»: callback {}{}/callback/{id}/<callback_secret>",
-            common.display_name,
-            server.public_base_url().as_str().trim_end_matches('/'),
-            server.route_prefix
-        );
-        let ProviderSettings::Diia(diia) = provider;
-        let meaning = match diia.sign_algo {
-            DiiaSignAlgo::Default => "no signAlgo sent: Diia's default, DSTU 4145 / GOST 34.311",
-            DiiaSignAlgo::Dstu => "signAlgo DSTU: DSTU 4145 / GOST 34.311",
-            DiiaSignAlgo::Ecdsa => "signAlgo ECDSA: ECDSA / SHA-256",
-        };
-        println!(
-            "    sign_algo = \"{}\" ({meaning})",
-            diia.sign_algo.as_str()
-        );
+        let kind = provider.kind();
+        match provider {
+            ProviderSettings::Diia(diia) => {
+                // Without its secret segment: this output ends up in tickets.
+                println!(
+                    "  provider {id} ({kind}) «{}»: callback {}{}/callback/{id}/<callback_secret>",
+                    common.display_name,
+                    server.public_base_url().as_str().trim_end_matches('/'),
+                    server.route_prefix
+                );
+                let meaning = match diia.sign_algo {
+                    DiiaSignAlgo::Default => {
+                        "no signAlgo sent: Diia's default, DSTU 4145 / GOST 34.311"
+                    }
+                    DiiaSignAlgo::Dstu => "signAlgo DSTU: DSTU 4145 / GOST 34.311",
+                    DiiaSignAlgo::Ecdsa => "signAlgo ECDSA: ECDSA / SHA-256",
+                };
+                println!(
+                    "    sign_algo = \"{}\" ({meaning})",
+                    diia.sign_algo.as_str()
+                );
+            }
+            ProviderSettings::IdGovUa(idgov) => {
+                let redirect = crate::provider::registry::return_url(server, id)
+                    .map(String::from)
+                    .unwrap_or_else(|e| format!("<{e}>"));
+                let methods: Vec<&str> = idgov.methods.iter().map(|m| m.as_str()).collect();
+                println!(
+                    "  provider {id} ({kind}) «{}»: {} as client {}, methods {}",
+                    common.display_name,
+                    idgov.base_url,
+                    idgov.client_id,
+                    methods.join(",")
+                );
+                println!("    redirect URI to register with id.gov.ua: {redirect}");
+            }
+        }
     }
     ExitCode::SUCCESS
 }

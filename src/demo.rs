@@ -95,7 +95,7 @@ async fn start_emulator(
             display_name: "Дія.Підпис (емулятор)".to_owned(),
             display_name_en: Some("Diia.Signature (emulator)".to_owned()),
             order: 0,
-            callback_secret: SecretString::from(secret),
+            callback_secret: Some(SecretString::from(secret)),
             callback_allowed_ips: vec![],
             request_ttl: Duration::from_secs(180),
             http_timeout: Duration::from_secs(10),

@@ -3,8 +3,21 @@
 (function () {
   "use strict";
 
-  // The «Ідентифікатор користувача» field only for providers that take one.
+  // The button says what it does for the provider picked: «Отримати посилання», or «Увійти
+  // через id.gov.ua» for one the browser goes to.
   var select = document.getElementById("provider");
+  var startButton = document.getElementById("start-button");
+  if (select && startButton) {
+    var syncButton = function () {
+      var option = select.options[select.selectedIndex];
+      var words = option && option.getAttribute("data-button");
+      if (words) { startButton.textContent = words; }
+    };
+    select.addEventListener("change", syncButton);
+    syncButton();
+  }
+
+  // The «Ідентифікатор користувача» field only for providers that take one.
   var hintField = document.getElementById("hint-field");
   if (select && hintField) {
     var hintLabel = document.getElementById("hint-label");

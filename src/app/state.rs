@@ -48,7 +48,7 @@ impl AppState {
         trust: TrustList,
     ) -> anyhow::Result<Self> {
         let settings = Arc::new(settings);
-        let providers = Providers::from_settings(&settings.providers)?;
+        let providers = Providers::from_settings(&settings.providers, &settings.server)?;
         if !providers.is_empty() && trust.is_empty() {
             tracing::warn!(
                 "providers are configured but trust.files is empty: every signature will be refused"

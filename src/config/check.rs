@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
 use super::load::ConfigError;
@@ -163,20 +163,19 @@ impl Settings {
             )));
         }
         let common = provider.common();
-        if common.callback_secret.expose_secret().len() < 32 {
-            return Err(ConfigError::Invalid(format!(
-                "providers.{id}.callback_secret: must be at least 32 characters (generate one with `openssl rand -hex 32`)"
-            )));
-        }
-        if !common
-            .callback_secret
-            .expose_secret()
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        {
-            return Err(ConfigError::Invalid(format!(
-                "providers.{id}.callback_secret: use only letters, digits, '-' and '_' (it is a URL path segment)"
-            )));
+        match (provider, &common.callback_secret) {
+            (ProviderSettings::Diia(_), None) => {
+                return Err(ConfigError::Invalid(format!(
+                    "providers.{id}.callback_secret: required (generate one with `openssl rand -hex 32`)"
+                )));
+            }
+            (ProviderSettings::Diia(_), Some(secret)) => check_callback_secret(id, secret)?,
+            (ProviderSettings::IdGovUa(_), Some(_)) => {
+                return Err(ConfigError::Invalid(format!(
+                    "providers.{id}.callback_secret: id.gov.ua sends the browser back instead of calling kepgate; remove it"
+                )));
+            }
+            (ProviderSettings::IdGovUa(_), None) => {}
         }
         if common.request_ttl.is_zero() || common.request_ttl > Duration::from_secs(900) {
             return Err(ConfigError::Invalid(format!(
@@ -203,6 +202,26 @@ impl Settings {
                     return Err(ConfigError::Invalid(format!(
                         "providers.{id}.api_base_url: {} must be an http(s) URL",
                         diia.api_base_url
+                    )));
+                }
+            }
+            ProviderSettings::IdGovUa(idgov) => {
+                if !matches!(idgov.base_url.scheme(), "http" | "https") {
+                    return Err(ConfigError::Invalid(format!(
+                        "providers.{id}.base_url: {} must be an http(s) URL",
+                        idgov.base_url
+                    )));
+                }
+                if idgov.client_id.trim().is_empty()
+                    || idgov.client_secret.expose_secret().trim().is_empty()
+                {
+                    return Err(ConfigError::Invalid(format!(
+                        "providers.{id}.client_id / client_secret: required (issued when kepgate is registered with id.gov.ua)"
+                    )));
+                }
+                if idgov.methods.is_empty() {
+                    return Err(ConfigError::Invalid(format!(
+                        "providers.{id}.methods: name at least one of \"dig_sign\", \"diia_id\", \"bank_id\""
                     )));
                 }
             }
@@ -393,4 +412,22 @@ pub fn contrast_on_white(rgb: [u8; 3]) -> f64 {
     };
     let l = 0.2126 * channel(rgb[0]) + 0.7152 * channel(rgb[1]) + 0.0722 * channel(rgb[2]);
     1.05 / (l + 0.05)
+}
+
+fn check_callback_secret(id: &str, secret: &SecretString) -> Result<(), ConfigError> {
+    let secret = secret.expose_secret();
+    if secret.len() < 32 {
+        return Err(ConfigError::Invalid(format!(
+            "providers.{id}.callback_secret: must be at least 32 characters (generate one with `openssl rand -hex 32`)"
+        )));
+    }
+    if !secret
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(ConfigError::Invalid(format!(
+            "providers.{id}.callback_secret: use only letters, digits, '-' and '_' (it is a URL path segment)"
+        )));
+    }
+    Ok(())
 }

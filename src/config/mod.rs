@@ -18,6 +18,7 @@ mod tests;
 pub use check::parse_hex_color;
 pub use load::{ConfigError, Defaults, ENV_NOT_KEYS, ENV_OTHER_PREFIXES, ENV_PREFIX};
 pub use providers::{
-    DiiaSettings, DiiaSetupSettings, DiiaSignAlgo, ProviderCommon, ProviderSettings,
+    DiiaSettings, DiiaSetupSettings, DiiaSignAlgo, IdGovUaMethod, IdGovUaSettings, ProviderCommon,
+    ProviderSettings,
 };
 pub use sections::*;

@@ -13,12 +13,22 @@ use super::seconds;
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum ProviderSettings {
     Diia(DiiaSettings),
+    IdGovUa(IdGovUaSettings),
 }
 
 impl ProviderSettings {
     pub fn common(&self) -> &ProviderCommon {
         match self {
             ProviderSettings::Diia(d) => &d.common,
+            ProviderSettings::IdGovUa(i) => &i.common,
+        }
+    }
+
+    /// The `kind` as written in the configuration.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ProviderSettings::Diia(_) => "diia",
+            ProviderSettings::IdGovUa(_) => "idgovua",
         }
     }
 }
@@ -32,9 +42,11 @@ pub struct ProviderCommon {
     /// Position in the dropdown (smaller first, then by id).
     #[serde(default)]
     pub order: i32,
-    /// Secret path segment of this provider's callback URL:
+    /// Secret path segment of this provider's server-side callback URL:
     /// `{public_base_url}{route_prefix}/callback/{id}/{callback_secret}`. At least 32 characters.
-    pub callback_secret: SecretString,
+    /// Only for providers that call back (Diia); id.gov.ua sends the browser back instead.
+    #[serde(default)]
+    pub callback_secret: Option<SecretString>,
     /// When set, callbacks are accepted only from these addresses (CIDR or single IPs).
     #[serde(default)]
     pub callback_allowed_ips: Vec<ipnet::IpNet>,
@@ -50,8 +62,11 @@ pub struct ProviderCommon {
 }
 
 impl ProviderCommon {
+    /// Empty for a provider without server-side callbacks: no path segment matches it.
     pub fn callback_secret_str(&self) -> &str {
-        self.callback_secret.expose_secret()
+        self.callback_secret
+            .as_ref()
+            .map_or("", |s| s.expose_secret())
     }
 }
 
@@ -86,6 +101,63 @@ pub struct DiiaSettings {
     /// What `kepgate diia setup` registers (the name people see in Diia).
     #[serde(default)]
     pub setup: DiiaSetupSettings,
+}
+
+/// id.gov.ua, the state's integrated e-identification system (ІСЕІ): the browser is sent to it
+/// and comes back with a code (docs in `src/provider/idgovua/`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdGovUaSettings {
+    #[serde(flatten)]
+    pub common: ProviderCommon,
+    /// `https://id.gov.ua/` (production) or `https://test.id.gov.ua/` (test).
+    #[serde(default = "default_idgovua_base_url")]
+    pub base_url: Url,
+    /// Issued by id.gov.ua when the relying party is registered.
+    pub client_id: String,
+    pub client_secret: SecretString,
+    /// The methods id.gov.ua offers (`auth_type`): `dig_sign` (any qualified key: file, token,
+    /// any provider's cloud storage), `diia_id` (Diia.Signature), `bank_id` (BankID, no
+    /// certificate).
+    #[serde(default = "default_idgovua_methods")]
+    pub methods: Vec<IdGovUaMethod>,
+}
+
+fn default_idgovua_base_url() -> Url {
+    Url::parse("https://id.gov.ua/").expect("a constant URL")
+}
+
+fn default_idgovua_methods() -> Vec<IdGovUaMethod> {
+    vec![IdGovUaMethod::DigSign, IdGovUaMethod::DiiaId]
+}
+
+/// One value of id.gov.ua's `auth_type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdGovUaMethod {
+    DigSign,
+    DiiaId,
+    BankId,
+}
+
+impl IdGovUaMethod {
+    pub const ALL: [IdGovUaMethod; 3] = [
+        IdGovUaMethod::DigSign,
+        IdGovUaMethod::DiiaId,
+        IdGovUaMethod::BankId,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdGovUaMethod::DigSign => "dig_sign",
+            IdGovUaMethod::DiiaId => "diia_id",
+            IdGovUaMethod::BankId => "bank_id",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.as_str() == s)
+    }
 }
 
 /// `providers.<id>.sign_algo`.

@@ -18,6 +18,7 @@ use crate::http::csrf;
 use crate::http::error::AppError;
 use crate::http::pages::header_value;
 use crate::language::Lang;
+use crate::provider::ProviderStart;
 use crate::return_path::ReturnPath;
 
 // ---------- JSON API ----------
@@ -80,9 +81,14 @@ pub async fn api_start(
                 Json(json!({
                     "id": id,
                     "link": shown_link,
-                    "show_qr": started.show_qr,
-                    "pushed_to_phone": started.pushed_to_phone,
-                    "qr_url": started.link.as_ref().map(|_| server.path(&format!("/login/qr/{id}"))),
+                    "show_qr": matches!(&started.next, ProviderStart::OnPhone(s) if s.show_qr),
+                    "pushed_to_phone": matches!(&started.next, ProviderStart::OnPhone(s) if s.pushed_to_phone),
+                    "qr_url": started.link().map(|_| server.path(&format!("/login/qr/{id}"))),
+                    // A redirect provider: send the browser there; it comes back signed in.
+                    "redirect": match &started.next {
+                        ProviderStart::Redirect { to } => Some(to.as_str()),
+                        ProviderStart::OnPhone(_) => None,
+                    },
                     "expires_at": started.expires_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
                     "events_url": server.path(&format!("/login/events/{id}")),
                     "complete_url": server.path(&format!("/api/login/{id}/complete")),

@@ -167,7 +167,7 @@ async fn record(
     let changed = pending::record_outcome(&state.web.db, login.id, &outcome, now).await?;
     let label = match (&outcome, changed) {
         (_, None) => "duplicate",
-        (Outcome::Confirmed(_), _) => "confirmed",
+        (Outcome::Confirmed(_) | Outcome::Identified { .. }, _) => "confirmed",
         (Outcome::Rejected { .. }, _) => "rejected",
         (Outcome::Failed { .. }, _) => "failed",
     };

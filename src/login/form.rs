@@ -23,7 +23,7 @@ use crate::http::error::AppError;
 use crate::http::pages::{PageChrome, no_store};
 use crate::http::pages::{header_value, see_other};
 use crate::language::Lang;
-use crate::provider::ProviderError;
+use crate::provider::{ProviderError, ProviderStart};
 use crate::return_path::ReturnPath;
 
 // ---------- the login page ----------
@@ -41,6 +41,9 @@ pub struct ProviderOption {
     pub name: String,
     pub selected: bool,
     pub hint_label: Option<String>,
+    /// The button's words for this provider: «Отримати посилання», or «Увійти через id.gov.ua»
+    /// for one the browser goes to.
+    pub button_label: String,
 }
 
 #[derive(Template, Serialize)]
@@ -52,6 +55,8 @@ struct LoginPage {
     return_path: String,
     providers: Vec<ProviderOption>,
     any_hint: bool,
+    /// The selected provider's button words (the script follows the dropdown).
+    button_label: String,
     error: Option<String>,
     notice: Option<String>,
     shared_pc: bool,
@@ -121,14 +126,25 @@ fn render_login(
                 Lang::Uk => h.label_uk.clone(),
                 Lang::En => h.label_en.clone(),
             }),
+            button_label: if p.sends_browser_away() {
+                format!("{} {}", chrome.t.sign_in_via, p.display_name(lang))
+            } else {
+                chrome.t.get_link.to_owned()
+            },
         })
         .collect();
+    let button_label = providers
+        .iter()
+        .find(|p| p.selected)
+        .map_or(chrome.t.get_link, |p| p.button_label.as_str())
+        .to_owned();
     let page = LoginPage {
         action: server.path("/login/start"),
         csrf: token.value,
         return_path: rd.to_string(),
         any_hint: providers.iter().any(|p| p.hint_label.is_some()),
         providers,
+        button_label,
         error,
         notice,
         shared_pc: state.web.settings.session.shared_pc_default,
@@ -187,7 +203,11 @@ pub async fn start_form(
     .await
     {
         Ok((started, binding_cookie)) => {
-            let mut response = see_other(&server.path(&format!("/login/wait/{}", started.id)))?;
+            let to = match &started.next {
+                ProviderStart::OnPhone(_) => server.path(&format!("/login/wait/{}", started.id)),
+                ProviderStart::Redirect { to } => to.to_string(),
+            };
+            let mut response = see_other(&to)?;
             response
                 .headers_mut()
                 .append(SET_COOKIE, header_value(&binding_cookie)?);

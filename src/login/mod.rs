@@ -13,6 +13,7 @@ pub mod limits;
 pub mod pending;
 pub mod phone_check;
 pub mod qr_link;
+pub mod redirect_return;
 pub mod start;
 pub mod status_stream;
 pub mod waiting;
@@ -40,6 +41,7 @@ where
         .route("/login/events/{id}", get(waiting::events))
         .route("/login/qr/{id}", get(waiting::qr_image))
         .route("/login/complete/{id}", post(completion::complete_form))
+        .route("/login/return/{provider}", get(redirect_return::come_back))
         .route("/logout", post(completion::logout))
         // The rotating QR link, opened on the phone.
         .route(

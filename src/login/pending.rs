@@ -78,6 +78,12 @@ impl PendingState {
 #[derive(Debug, Clone)]
 pub enum Outcome {
     Confirmed(Box<SignerIdentity>),
+    /// A redirect provider said who the person is, and how they proved it to the provider
+    /// (recorded as the history's reason, `auth_type:<method>`).
+    Identified {
+        identity: Box<SignerIdentity>,
+        method: String,
+    },
     Rejected { reason: String },
     Failed { reason: String },
 }
@@ -85,7 +91,7 @@ pub enum Outcome {
 impl Outcome {
     fn state(&self) -> PendingState {
         match self {
-            Outcome::Confirmed(_) => PendingState::Confirmed,
+            Outcome::Confirmed(_) | Outcome::Identified { .. } => PendingState::Confirmed,
             Outcome::Rejected { .. } => PendingState::Rejected,
             Outcome::Failed { .. } => PendingState::Failed,
         }
@@ -283,15 +289,15 @@ pub async fn record_outcome(
     outcome: &Outcome,
     now: OffsetDateTime,
 ) -> Result<Option<PendingState>, sqlx::Error> {
+    let stored = |identity: &SignerIdentity| {
+        serde_json::to_value(identity).map_err(|e| sqlx::Error::Encode(Box::new(e)))
+    };
     let (identity, reason) = match outcome {
-        Outcome::Confirmed(identity) => (
-            Some(
-                serde_json::to_value(identity.as_ref())
-                    .map_err(|e| sqlx::Error::Encode(Box::new(e)))?,
-            ),
-            None,
-        ),
-        Outcome::Rejected { reason } | Outcome::Failed { reason } => (None, Some(reason.as_str())),
+        Outcome::Confirmed(identity) => (Some(stored(identity)?), None),
+        Outcome::Identified { identity, method } => {
+            (Some(stored(identity)?), Some(format!("auth_type:{method}")))
+        }
+        Outcome::Rejected { reason } | Outcome::Failed { reason } => (None, Some(reason.clone())),
     };
     // One statement: the change and its NOTIFY commit together (NOTIFY is sent only at commit,
     // and only when a row changed), in one round trip instead of BEGIN/UPDATE/NOTIFY/COMMIT.

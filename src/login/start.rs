@@ -8,7 +8,7 @@ use url::Url;
 
 use super::context::LoginContext;
 use super::pending::{self, NewPendingLogin, PendingLoginId};
-use crate::provider::{ProviderError, RequestHash};
+use crate::provider::{ProviderError, ProviderStart, RequestHash};
 use crate::return_path::ReturnPath;
 
 pub struct StartLogin {
@@ -26,10 +26,20 @@ pub struct StartLogin {
 #[derive(Debug)]
 pub struct StartedLogin {
     pub id: PendingLoginId,
-    pub link: Option<Url>,
-    pub show_qr: bool,
-    pub pushed_to_phone: bool,
+    /// How the login goes on: on a phone (a link, a QR code), or by sending this browser to the
+    /// provider.
+    pub next: ProviderStart,
     pub expires_at: OffsetDateTime,
+}
+
+impl StartedLogin {
+    /// The phone's link, for a cross-device provider.
+    pub fn link(&self) -> Option<&Url> {
+        match &self.next {
+            ProviderStart::OnPhone(started) => started.link.as_ref(),
+            ProviderStart::Redirect { .. } => None,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -74,7 +84,7 @@ pub async fn start_login(
         metrics::counter!("kepgate_login_starts_busy_total", "bound" => "pending").increment(1);
         return Err(StartError::Busy);
     }
-    let (request_hash, _request_id) =
+    let (request_hash, request_id) =
         RequestHash::generate(provider.hash_algorithm()).map_err(StartError::Random)?;
     let now = state.web.clock.now();
     let ttl = time::Duration::try_from(provider.common().request_ttl)
@@ -101,20 +111,20 @@ pub async fn start_login(
     state.waiting_logins.started_one();
 
     match provider
-        .start(&request_hash, request.user_hint.as_deref())
+        .start(&request_id, &request_hash, request.user_hint.as_deref())
         .await
     {
-        Ok(started) => {
-            if let Some(link) = &started.link {
+        Ok(next) => {
+            if let ProviderStart::OnPhone(started) = &next
+                && let Some(link) = &started.link
+            {
                 pending::set_deeplink(&state.web.db, id, link.as_str(), state.web.clock.now())
                     .await?;
             }
             metrics::counter!("kepgate_logins_started_total", "provider" => provider.id().to_owned()).increment(1);
             Ok(StartedLogin {
                 id,
-                link: started.link,
-                show_qr: started.show_qr,
-                pushed_to_phone: started.pushed_to_phone,
+                next,
                 expires_at: now + ttl,
             })
         }

@@ -222,6 +222,7 @@ pub(super) fn status_text(
                 t.status_certificate_revoked.to_owned()
             }
             Some(r) if r.starts_with("ocsp_") => t.status_certificate_status_unknown.to_owned(),
+            Some("no_identity") => t.status_no_identity.to_owned(),
             _ => t.status_failed.to_owned(),
         },
     }

@@ -1,8 +1,9 @@
-//! What the login and a provider exchange, whatever the provider: the request hash to be
-//! signed, the started request, the decoded callback, and what can go wrong.
+//! What the login and a provider exchange, whatever the provider: the request id and its hash,
+//! how the login goes on once started (on a phone, or by sending this browser to the
+//! provider), the decoded callback or the identity a provider tells, and what can go wrong.
 
 use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use sha2::{Digest, Sha256};
 use url::Url;
 
@@ -36,18 +37,45 @@ impl HashAlgorithm {
     }
 }
 
+/// The random id of one login request; kepgate stores only its [`RequestHash`]. A cross-device
+/// provider is sent the hash to have signed, and the id never leaves kepgate. A redirect
+/// provider is sent the id itself as OAuth `state`, and the browser's return is matched by
+/// hashing the state it brings: a forged state matches nothing.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RequestId([u8; 32]);
+
+impl RequestId {
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// The id as `state`: base64url without padding, 43 characters.
+    pub fn as_state(&self) -> String {
+        URL_SAFE_NO_PAD.encode(self.0)
+    }
+
+    /// Only the exact form [`Self::as_state`] writes.
+    pub fn from_state(state: &str) -> Option<RequestId> {
+        let bytes: [u8; 32] = URL_SAFE_NO_PAD.decode(state).ok()?.try_into().ok()?;
+        (URL_SAFE_NO_PAD.encode(bytes) == state).then_some(RequestId(bytes))
+    }
+
+    pub fn hash(&self, algorithm: HashAlgorithm) -> RequestHash {
+        RequestHash::of(algorithm, &self.0)
+    }
+}
+
 /// What the provider is asked to have signed: base64(hash(our random request id)), the hash
-/// being the provider's [`HashAlgorithm`]. The plain id never leaves kepgate; the hash never
-/// reaches the browser.
+/// being the provider's [`HashAlgorithm`]. The hash never reaches the browser.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestHash(String);
 
 impl RequestHash {
-    /// A fresh random request id and its hash. Returns (hash, 32 random bytes of the id).
-    pub fn generate(algorithm: HashAlgorithm) -> Result<(RequestHash, [u8; 32]), getrandom::Error> {
+    /// A fresh random request id and its hash.
+    pub fn generate(algorithm: HashAlgorithm) -> Result<(RequestHash, RequestId), getrandom::Error> {
         let mut id = [0u8; 32];
         getrandom::fill(&mut id)?;
-        Ok((RequestHash::of(algorithm, &id), id))
+        Ok((RequestHash::of(algorithm, &id), RequestId(id)))
     }
 
     pub fn of(algorithm: HashAlgorithm, request_id: &[u8]) -> RequestHash {
@@ -71,7 +99,47 @@ impl RequestHash {
     }
 }
 
-/// What the login page shows after a provider accepted the request.
+/// How a login goes on once its provider accepted it: one shape for both kinds of provider.
+#[derive(Debug, Clone)]
+pub enum ProviderStart {
+    /// Cross-device (Diia): this browser waits while the person answers on a phone; the result
+    /// arrives by the provider's server-side callback.
+    OnPhone(StartedRequest),
+    /// Redirect (id.gov.ua): this browser goes to the provider and comes back to kepgate with a
+    /// code, which kepgate exchanges server-side for who the person is.
+    Redirect { to: Url },
+}
+
+/// Who a redirect provider says the person is, and how they proved it to it (id.gov.ua's
+/// `auth_type`: `dig_sign`, `diia_id`, `bank_id`).
+#[derive(Debug, Clone)]
+pub struct Identified {
+    pub identity: crate::identity::SignerIdentity,
+    pub method: String,
+}
+
+/// Why a redirect provider's code did not tell kepgate who the person is.
+#[derive(Debug, thiserror::Error)]
+pub enum IdentifyError {
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    /// The provider answered, but with neither a РНОКПП nor a certificate: nothing to know the
+    /// person by again next time.
+    #[error("the provider named no РНОКПП and no certificate")]
+    NoIdentity,
+}
+
+impl IdentifyError {
+    /// The pending login's outcome reason.
+    pub fn code(&self) -> &'static str {
+        match self {
+            IdentifyError::Provider(e) => e.code(),
+            IdentifyError::NoIdentity => "no_identity",
+        }
+    }
+}
+
+/// What the login page shows after a cross-device provider accepted the request.
 #[derive(Debug, Clone)]
 pub struct StartedRequest {
     /// Link that opens the provider's app (deeplink), if the provider works that way.
@@ -166,13 +234,32 @@ mod tests {
     #[test]
     fn request_hash_is_base64_of_the_hash_and_parses_only_that_form() {
         let (gost, id) = RequestHash::generate(HashAlgorithm::Gost34311).unwrap();
-        assert_eq!(gost.digest(), gost34311::digest(&id).to_vec());
+        assert_eq!(gost.digest(), gost34311::digest(id.as_bytes()).to_vec());
         let (hash, id) = RequestHash::generate(HashAlgorithm::Sha256).unwrap();
-        assert_eq!(hash.digest(), Sha256::digest(id).to_vec());
+        assert_eq!(hash.digest(), Sha256::digest(id.as_bytes()).to_vec());
         assert_eq!(RequestHash::parse(hash.as_str()), Some(hash.clone()));
         assert_eq!(RequestHash::parse("not base64!"), None);
         assert_eq!(RequestHash::parse(&STANDARD.encode([1u8; 31])), None);
         let unpadded = hash.as_str().trim_end_matches('=');
         assert_eq!(RequestHash::parse(unpadded), None);
+    }
+
+    #[test]
+    fn a_state_is_the_request_id_and_only_its_exact_form_parses() {
+        let (hash, id) = RequestHash::generate(HashAlgorithm::Sha256).unwrap();
+        let state = id.as_state();
+        assert_eq!(state.len(), 43);
+        let back = RequestId::from_state(&state).unwrap();
+        assert_eq!(back.hash(HashAlgorithm::Sha256), hash);
+        for forged in [
+            "",
+            "x",
+            &state[..42],
+            &format!("{state}A"),
+            &format!("{state}="),
+            &STANDARD.encode(id.as_bytes()),
+        ] {
+            assert!(RequestId::from_state(forged).is_none(), "{forged:?}");
+        }
     }
 }

@@ -1,19 +1,26 @@
 //! Cloud-key providers: the adapters the login flow talks to.
 //!
-//! Every provider fits one shape, whatever it needs from the user:
-//! - [`Provider::start`] asks the provider for an authorization request for a pending login and
-//!   says what to show: a link (and whether a QR code of it makes sense) or, for providers that
-//!   push the request to the user's phone by «Ідентифікатор користувача», just "check your phone";
-//! - [`Provider::decode_callback`] turns the provider's server-side callback into a
+//! Every provider fits one shape, whatever it needs from the user. [`Provider::start`] asks the
+//! provider for an authorization request for a pending login and says how the login goes on
+//! ([`ProviderStart`]):
+//! - **on a phone** (Diia): a link (and whether a QR code of it makes sense) or, for providers
+//!   that push the request to the user's phone by «Ідентифікатор користувача», just "check your
+//!   phone". [`Provider::decode_callback`] then turns the provider's server-side callback into a
 //!   [`ProviderCallback`]: which request it is about and either a signed result or a decline.
-//!   The signed result is then verified the same way for every provider ([`crate::signature`]).
+//!   The signed result is verified the same way for every provider ([`crate::signature`]).
+//! - **by redirect** (id.gov.ua): this browser is sent to the provider with the request id as
+//!   `state` and comes back with a code; [`Provider::identify`] exchanges the code server-side
+//!   for who the person is ([`Identified`]).
 
 pub mod diia;
 pub mod exchange;
+mod http_call;
+pub mod idgovua;
 pub mod registry;
 
 pub use exchange::{
-    CallbackError, CallbackResult, HashAlgorithm, ProviderCallback, ProviderError, RequestHash,
-    StartedRequest, UserHintSpec,
+    CallbackError, CallbackResult, HashAlgorithm, Identified, IdentifyError, ProviderCallback,
+    ProviderError,
+    ProviderStart, RequestHash, RequestId, StartedRequest, UserHintSpec,
 };
 pub use registry::{Provider, Providers};

@@ -8,34 +8,47 @@ use axum::http::HeaderMap;
 
 use super::diia;
 use super::exchange::{
-    CallbackError, HashAlgorithm, ProviderCallback, ProviderError, RequestHash, StartedRequest,
-    UserHintSpec,
+    CallbackError, HashAlgorithm, Identified, IdentifyError, ProviderCallback, ProviderError,
+    ProviderStart, RequestHash, RequestId, UserHintSpec,
 };
-use crate::config::{ProviderCommon, ProviderSettings};
+use super::idgovua;
+use crate::config::{ProviderCommon, ProviderSettings, ServerSettings};
 use crate::language::Lang;
 
 /// A configured provider. An enum rather than a trait object: the set of adapters is known at
 /// compile time, and async methods stay plain `async fn`.
 pub enum Provider {
     Diia(diia::DiiaProvider),
+    IdGovUa(idgovua::IdGovUaProvider),
 }
 
 impl Provider {
-    pub fn from_settings(id: &str, settings: &ProviderSettings) -> anyhow::Result<Provider> {
+    pub fn from_settings(
+        id: &str,
+        settings: &ProviderSettings,
+        server: &ServerSettings,
+    ) -> anyhow::Result<Provider> {
         Ok(match settings {
             ProviderSettings::Diia(diia) => Provider::Diia(diia::DiiaProvider::new(id, diia)?),
+            ProviderSettings::IdGovUa(idgov) => Provider::IdGovUa(idgovua::IdGovUaProvider::new(
+                id,
+                idgov,
+                return_url(server, id)?,
+            )?),
         })
     }
 
     pub fn id(&self) -> &str {
         match self {
             Provider::Diia(p) => p.id(),
+            Provider::IdGovUa(p) => p.id(),
         }
     }
 
     pub fn common(&self) -> &ProviderCommon {
         match self {
             Provider::Diia(p) => p.common(),
+            Provider::IdGovUa(p) => p.common(),
         }
     }
 
@@ -53,7 +66,7 @@ impl Provider {
     /// `None` when the provider needs nothing from the user (Diia: link + QR).
     pub fn user_hint(&self) -> Option<&UserHintSpec> {
         match self {
-            Provider::Diia(_) => None,
+            Provider::Diia(_) | Provider::IdGovUa(_) => None,
         }
     }
 
@@ -61,19 +74,33 @@ impl Provider {
     pub fn hash_algorithm(&self) -> HashAlgorithm {
         match self {
             Provider::Diia(p) => p.hash_algorithm(),
+            Provider::IdGovUa(p) => p.hash_algorithm(),
         }
+    }
+
+    /// Whether the login page's button sends the browser away (id.gov.ua) rather than
+    /// showing a link and a QR code.
+    pub fn sends_browser_away(&self) -> bool {
+        matches!(self, Provider::IdGovUa(_))
     }
 
     pub async fn start(
         &self,
+        request_id: &RequestId,
         request_hash: &RequestHash,
         user_hint: Option<&str>,
-    ) -> Result<StartedRequest, ProviderError> {
+    ) -> Result<ProviderStart, ProviderError> {
         match self {
-            Provider::Diia(p) => p.start(request_hash, user_hint).await,
+            Provider::Diia(p) => Ok(ProviderStart::OnPhone(
+                p.start(request_hash, user_hint).await?,
+            )),
+            Provider::IdGovUa(p) => Ok(ProviderStart::Redirect {
+                to: p.authorize_url(request_id)?,
+            }),
         }
     }
 
+    /// A cross-device provider's server-side callback.
     pub async fn decode_callback(
         &self,
         headers: &HeaderMap,
@@ -81,8 +108,30 @@ impl Provider {
     ) -> Result<ProviderCallback, CallbackError> {
         match self {
             Provider::Diia(p) => p.decode_callback(headers, body).await,
+            Provider::IdGovUa(_) => Err(CallbackError::Malformed(
+                "this provider sends the browser back instead of calling".to_owned(),
+            )),
         }
     }
+
+    /// A redirect provider's code, exchanged server-side for who the person is.
+    pub async fn identify(&self, code: &str) -> Result<Identified, IdentifyError> {
+        match self {
+            Provider::IdGovUa(p) => p.identify(code).await,
+            Provider::Diia(_) => Err(ProviderError::NotConfigured(
+                "this provider does not send the browser back".to_owned(),
+            )
+            .into()),
+        }
+    }
+}
+
+/// Where a redirect provider sends the browser back: `{base_url}{prefix}/login/return/{id}`,
+/// on the address people browse, where the login's binding cookie is.
+pub fn return_url(server: &ServerSettings, provider_id: &str) -> anyhow::Result<url::Url> {
+    Ok(server
+        .base_url
+        .join(&server.path(&format!("/login/return/{provider_id}")))?)
 }
 
 /// The configured providers, in dropdown order.
@@ -93,10 +142,13 @@ pub struct Providers {
 }
 
 impl Providers {
-    pub fn from_settings(settings: &BTreeMap<String, ProviderSettings>) -> anyhow::Result<Self> {
+    pub fn from_settings(
+        settings: &BTreeMap<String, ProviderSettings>,
+        server: &ServerSettings,
+    ) -> anyhow::Result<Self> {
         let mut by_id = BTreeMap::new();
         for (id, s) in settings {
-            by_id.insert(id.clone(), Arc::new(Provider::from_settings(id, s)?));
+            by_id.insert(id.clone(), Arc::new(Provider::from_settings(id, s, server)?));
         }
         let mut order: Vec<String> = by_id.keys().cloned().collect();
         order.sort_by_key(|id| {

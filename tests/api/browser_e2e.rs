@@ -776,7 +776,9 @@ async fn browser_e2e_the_verification_code_is_in_view_on_a_computer_and_on_a_pho
 #[tokio::test]
 async fn browser_e2e_expiry_says_so_and_offers_a_new_link() {
     let env = spawn_cabinet_stack(|s, _| {
-        let ProviderSettings::Diia(diia) = s.providers.get_mut("diia").unwrap();
+        let Some(ProviderSettings::Diia(diia)) = s.providers.get_mut("diia") else {
+            unreachable!("the cabinet stack runs Diia")
+        };
         diia.common.request_ttl = Duration::from_secs(6);
     })
     .await;

@@ -2,6 +2,7 @@
 
 use kepgate::identity::{Edrpou, Rnokpp};
 use kepgate::login::pending::PendingState;
+use kepgate::provider::ProviderStart;
 use kepgate_signature::dstu4145::DstuCurve;
 use kepgate_signature::test_ca::{KeyKind, TestIdentitySpec, TestSigner};
 use time::Duration;
@@ -18,8 +19,8 @@ use crate::helpers::kepgate_bin;
 async fn a_login_gets_a_deeplink_of_diias_shape() {
     let stack = spawn_diia_stack().await;
     let started = stack.start_login().await;
-    let link = started.link.clone().unwrap();
-    assert!(started.show_qr);
+    let link = started.link().cloned().unwrap();
+    assert!(matches!(&started.next, ProviderStart::OnPhone(s) if s.show_qr));
     assert!(
         link.as_str().starts_with(&format!(
             "{}/acquirers/offer-request/dynamic/",
@@ -102,7 +103,7 @@ async fn an_expired_session_token_is_renewed_once_and_the_call_retried() {
     assert!(expired.status().is_success());
     // The cached token is now refused with 401: the adapter must renew it and still succeed.
     let started = stack.start_login().await;
-    assert!(started.link.is_some());
+    assert!(started.link().is_some());
 }
 
 // multi_thread: the emulator must keep serving while this thread waits for the child process.

@@ -53,7 +53,7 @@ pub fn diia_settings(api_base_url: &str, secret: &str) -> DiiaSettings {
             display_name: "Дія.Підпис".to_owned(),
             display_name_en: Some("Diia.Signature".to_owned()),
             order: 0,
-            callback_secret: SecretString::from(secret.to_owned()),
+            callback_secret: Some(SecretString::from(secret.to_owned())),
             callback_allowed_ips: vec![],
             request_ttl: Duration::from_secs(180),
             http_timeout: Duration::from_secs(5),
@@ -325,7 +325,7 @@ impl DiiaStack {
 
     /// The emulator's request number from a deeplink `…/offer-request/dynamic/{n}`.
     pub fn request_number(started: &StartedLogin) -> String {
-        let link = started.link.as_ref().expect("a deeplink");
+        let link = started.link().expect("a deeplink");
         link.path_segments()
             .unwrap()
             .next_back()

@@ -285,12 +285,13 @@ fn gateway_toml(s: &Settings) -> String {
                     q(d.branch_id.as_deref().unwrap()),
                     q(d.offer_id.as_deref().unwrap()),
                     q(d.sign_algo.as_str()),
-                    q(d.common.callback_secret.expose_secret()),
+                    q(d.common.callback_secret_str()),
                     d.common.request_ttl.as_secs(),
                     d.common.http_timeout.as_secs(),
                     d.common.http_retries,
                 ));
             }
+            ProviderSettings::IdGovUa(_) => unreachable!("the fault stack runs Diia only"),
         }
     }
     for (name, r) in &s.routes {

@@ -234,8 +234,8 @@ async fn make_session(app: &TestApp, rnokpp: &str, edrpou: Option<&str>) -> Stri
         cert_serial_hex: "01".to_owned(),
         issuer: "CN=Test".to_owned(),
         issuer_cn: None,
-        not_before: now - time::Duration::days(1),
-        not_after: now + time::Duration::days(365),
+        not_before: Some(now - time::Duration::days(1)),
+        not_after: Some(now + time::Duration::days(365)),
     };
     let mut tx = db.begin().await.unwrap();
     let (_, token) = session::create(

@@ -119,8 +119,8 @@ pub fn identity_from_certificate(
         cert_serial_hex: hex_upper(tbs.serial_number().as_bytes()),
         issuer: name_to_string(issuer),
         issuer_cn: first_attr(issuer, oids::AT_CN),
-        not_before: x509_time(tbs.validity().not_before),
-        not_after: x509_time(tbs.validity().not_after),
+        not_before: Some(x509_time(tbs.validity().not_before)),
+        not_after: Some(x509_time(tbs.validity().not_after)),
     };
     Ok((identity, warnings))
 }

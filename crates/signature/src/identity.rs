@@ -146,7 +146,8 @@ impl fmt::Display for Edrpou {
     }
 }
 
-/// Who signed, as stated by their (verified) certificate.
+/// Who signed, as stated by their (verified) certificate, or by a provider that checked the
+/// signature itself (id.gov.ua tells the certificate's serial and issuer but not its validity).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignerIdentity {
     pub full_name: String,
@@ -161,10 +162,11 @@ pub struct SignerIdentity {
     /// Issuer DN, RFC 4514 style (most specific first), UTF-8.
     pub issuer: String,
     pub issuer_cn: Option<String>,
-    #[serde(with = "time::serde::rfc3339")]
-    pub not_before: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
-    pub not_after: OffsetDateTime,
+    /// The certificate's validity, when kepgate read the certificate itself.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub not_before: Option<OffsetDateTime>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub not_after: Option<OffsetDateTime>,
 }
 
 /// The number a run of decimal digits spells.

@@ -11,6 +11,7 @@ use url::Url;
 
 use super::wire;
 use crate::provider::exchange::ProviderError;
+use crate::provider::http_call;
 
 /// Diia's session tokens live about 2 h; the SDKs renew a little before. So do we.
 const TOKEN_LIFETIME: Duration = Duration::from_secs(2 * 60 * 60 - 5 * 60);
@@ -34,13 +35,7 @@ impl DiiaClient {
         timeout: Duration,
         retries: u32,
     ) -> anyhow::Result<Self> {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(5)))
-            // A partner API never needs redirects; following one could leak the bearer token.
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("kepgate/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+        let http = http_call::client(timeout)?;
         Ok(Self {
             provider_id: provider_id.to_owned(),
             http,
@@ -124,10 +119,9 @@ impl DiiaClient {
             if let Some(body) = body {
                 request = request.json(body);
             }
+            // No URL in any error: the token path carries the acquirer token.
             let outcome = match request.send().await {
-                Err(e) if e.is_timeout() => Err(ProviderError::Timeout(error_chain(e))),
-                // without_url: the token path carries the acquirer token, which must not be logged.
-                Err(e) => Err(ProviderError::Unavailable(error_chain(e))),
+                Err(e) => Err(http_call::send_error(e)),
                 Ok(response) => read_answer(response).await,
             };
             let retryable = matches!(outcome, Err(ProviderError::Unavailable(_)));
@@ -139,50 +133,17 @@ impl DiiaClient {
             }
             break outcome;
         };
-        let outcome_label = match &result {
-            Ok(_) => "ok",
-            Err(e) => e.code(),
-        };
-        let labels = [
-            ("provider", self.provider_id.clone()),
-            ("operation", operation.to_owned()),
-            ("outcome", outcome_label.to_owned()),
-        ];
-        metrics::counter!("kepgate_provider_calls_total", &labels).increment(1);
-        metrics::histogram!("kepgate_provider_call_duration_seconds", &labels)
-            .record(started.elapsed().as_secs_f64());
-        if let Err(e) = &result {
-            tracing::warn!(provider = %self.provider_id, operation, error = %e, "provider call failed");
-            metrics::counter!(
-                "kepgate_provider_errors_total",
-                "provider" => self.provider_id.clone(),
-                "kind" => e.kind()
-            )
-            .increment(1);
-        }
+        http_call::record(&self.provider_id, operation, started, &result);
         result
     }
 }
 
 async fn read_answer<T: DeserializeOwned>(response: reqwest::Response) -> Result<T, ProviderError> {
-    let status = response.status();
-    let bytes = response.bytes().await.map_err(|e| {
-        if e.is_timeout() {
-            ProviderError::Timeout(e.without_url().to_string())
-        } else {
-            ProviderError::Unavailable(e.without_url().to_string())
-        }
-    })?;
-    if status.is_server_error() {
-        return Err(ProviderError::Unavailable(format!(
-            "HTTP {}",
-            status.as_u16()
-        )));
-    }
+    let (status, bytes) = http_call::answer_bytes(response).await?;
     if !status.is_success() {
         let message = serde_json::from_slice::<wire::ErrorResponse>(&bytes)
             .map(|e| e.message)
-            .unwrap_or_else(|_| snippet(&bytes));
+            .unwrap_or_else(|_| http_call::snippet(&bytes));
         return Err(ProviderError::Refused {
             status: status.as_u16(),
             message,
@@ -191,28 +152,10 @@ async fn read_answer<T: DeserializeOwned>(response: reqwest::Response) -> Result
     if status == StatusCode::NO_CONTENT {
         return Err(ProviderError::BadAnswer("empty answer".to_owned()));
     }
-    serde_json::from_slice(&bytes)
-        .map_err(|e| ProviderError::BadAnswer(format!("{e}; body starts {:?}", snippet(&bytes))))
-}
-
-/// A short printable start of a body, for error messages.
-fn snippet(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(&bytes[..bytes.len().min(120)])
-        .chars()
-        .filter(|c| !c.is_control())
-        .collect()
-}
-
-/// The whole cause chain ("error sending request: connection refused"), without the URL: the
-/// token path carries the acquirer token, which must never reach a log.
-fn error_chain(error: reqwest::Error) -> String {
-    let error = error.without_url();
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(&error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
+    serde_json::from_slice(&bytes).map_err(|e| {
+        ProviderError::BadAnswer(format!(
+            "{e}; body starts {:?}",
+            http_call::snippet(&bytes)
+        ))
+    })
 }

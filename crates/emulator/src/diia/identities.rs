@@ -343,7 +343,7 @@ fn still_usable(
         return false;
     };
     let id = verified.identity;
-    id.not_after > now + Duration::days(1)
+    id.not_after.is_some_and(|t| t > now + Duration::days(1))
         && id.full_name == who.full_name()
         && id.rnokpp.as_ref().map(Rnokpp::as_str) == Some(who.rnokpp())
         && id.edrpou.as_ref().map(Edrpou::as_str) == who.edrpou()

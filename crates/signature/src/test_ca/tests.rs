@@ -85,7 +85,7 @@ fn end_entity_is_shaped_like_a_qualified_certificate() {
     assert_eq!(id.rnokpp.unwrap().as_str(), "3652504575");
     assert_eq!(id.edrpou.unwrap().as_str(), "43395033");
     assert_eq!(id.organization.as_deref(), Some("ДП «ДІЯ»"));
-    assert_eq!(id.not_after, NOW + Duration::days(365));
+    assert_eq!(id.not_after, Some(NOW + Duration::days(365)));
 }
 
 #[test]

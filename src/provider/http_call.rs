@@ -1,0 +1,95 @@
+//! What every provider adapter's HTTP calls share: the client, reading a failure into a
+//! [`ProviderError`] without leaking URLs (paths and queries may carry secrets), and the
+//! calls' metrics and logs.
+
+use std::time::{Duration, Instant};
+
+use super::exchange::ProviderError;
+
+/// A client for a provider's API: bounded time, no redirects (following one could carry a
+/// bearer token or a client secret elsewhere), kepgate's user agent.
+pub fn client(timeout: Duration) -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout.min(Duration::from_secs(5)))
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("kepgate/", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
+/// A request that did not get an answer.
+pub fn send_error(error: reqwest::Error) -> ProviderError {
+    if error.is_timeout() {
+        ProviderError::Timeout(error_chain(error))
+    } else {
+        ProviderError::Unavailable(error_chain(error))
+    }
+}
+
+/// Reads a whole answer; a 5xx is "unavailable" whatever it says.
+pub async fn answer_bytes(
+    response: reqwest::Response,
+) -> Result<(reqwest::StatusCode, axum::body::Bytes), ProviderError> {
+    let status = response.status();
+    let bytes = response.bytes().await.map_err(send_error)?;
+    if status.is_server_error() {
+        return Err(ProviderError::Unavailable(format!(
+            "HTTP {}",
+            status.as_u16()
+        )));
+    }
+    Ok((status, bytes))
+}
+
+/// A short printable start of a body, for error messages.
+pub fn snippet(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(&bytes[..bytes.len().min(120)])
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect()
+}
+
+/// The whole cause chain ("error sending request: connection refused"), without the URL.
+fn error_chain(error: reqwest::Error) -> String {
+    let error = error.without_url();
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// Counts and times one logical call (`kepgate_provider_calls_total`,
+/// `kepgate_provider_call_duration_seconds`), and logs and counts a failure
+/// (`kepgate_provider_errors_total`).
+pub fn record<T>(
+    provider_id: &str,
+    operation: &'static str,
+    started: Instant,
+    result: &Result<T, ProviderError>,
+) {
+    let outcome = match result {
+        Ok(_) => "ok",
+        Err(e) => e.code(),
+    };
+    let labels = [
+        ("provider", provider_id.to_owned()),
+        ("operation", operation.to_owned()),
+        ("outcome", outcome.to_owned()),
+    ];
+    metrics::counter!("kepgate_provider_calls_total", &labels).increment(1);
+    metrics::histogram!("kepgate_provider_call_duration_seconds", &labels)
+        .record(started.elapsed().as_secs_f64());
+    if let Err(e) = result {
+        tracing::warn!(provider = %provider_id, operation, error = %e, "provider call failed");
+        metrics::counter!(
+            "kepgate_provider_errors_total",
+            "provider" => provider_id.to_owned(),
+            "kind" => e.kind()
+        )
+        .increment(1);
+    }
+}

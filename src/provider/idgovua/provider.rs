@@ -1,0 +1,180 @@
+//! The id.gov.ua adapter (kind `idgovua`): the browser is sent to id.gov.ua with the request id
+//! as `state`, comes back to `{base_url}{prefix}/login/return/{id}` with a code, and kepgate asks
+//! server-side for a token (`get-access-token`), then who the person is (`get-user-info`), and
+//! ends the person's session there (`get-user-logout`). The wire format and its sources:
+//! [`super::wire`].
+
+use std::time::Instant;
+
+use secrecy::ExposeSecret;
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use super::person;
+use super::wire::{self, ErrorAnswer, TokenAnswer, UserInfo};
+use crate::config::{IdGovUaSettings, ProviderCommon};
+use crate::provider::http_call;
+use crate::provider::{HashAlgorithm, Identified, IdentifyError, ProviderError, RequestId};
+
+/// Longer than any code id.gov.ua issues; a code is checked before it is sent anywhere.
+const MAX_CODE_LEN: usize = 512;
+
+pub struct IdGovUaProvider {
+    id: String,
+    settings: IdGovUaSettings,
+    http: reqwest::Client,
+    /// Registered with id.gov.ua and compared by it exactly.
+    redirect_uri: Url,
+}
+
+impl IdGovUaProvider {
+    pub fn new(id: &str, settings: &IdGovUaSettings, redirect_uri: Url) -> anyhow::Result<Self> {
+        Ok(Self {
+            id: id.to_owned(),
+            settings: settings.clone(),
+            http: http_call::client(settings.common.http_timeout)?,
+            redirect_uri,
+        })
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn common(&self) -> &ProviderCommon {
+        &self.settings.common
+    }
+
+    pub fn redirect_uri(&self) -> &Url {
+        &self.redirect_uri
+    }
+
+    /// What the stored request hash is made with (the `state` is hashed to find the login).
+    pub fn hash_algorithm(&self) -> HashAlgorithm {
+        HashAlgorithm::Sha256
+    }
+
+    /// Where the browser goes: id.gov.ua's login page for this request.
+    pub fn authorize_url(&self, request_id: &RequestId) -> Result<Url, ProviderError> {
+        let mut url = self.endpoint(wire::AUTHORIZE_PATH)?;
+        let methods: Vec<&str> = self.settings.methods.iter().map(|m| m.as_str()).collect();
+        url.query_pairs_mut()
+            .append_pair("response_type", "code")
+            .append_pair("client_id", &self.settings.client_id)
+            .append_pair("auth_type", &methods.join(","))
+            .append_pair("state", &request_id.as_state())
+            .append_pair("redirect_uri", self.redirect_uri.as_str());
+        Ok(url)
+    }
+
+    /// The code the browser brought, exchanged for who the person is. The person's session at
+    /// id.gov.ua is ended afterwards, whatever the answer was.
+    pub async fn identify(&self, code: &str) -> Result<Identified, IdentifyError> {
+        if code.is_empty()
+            || code.len() > MAX_CODE_LEN
+            || !code.bytes().all(|b| b.is_ascii_graphic())
+        {
+            return Err(ProviderError::Refused {
+                status: 400,
+                message: "the code in the return address is not one id.gov.ua issues".to_owned(),
+            }
+            .into());
+        }
+        let secret = self.settings.client_secret.expose_secret();
+        let token: TokenAnswer = self
+            .call(
+                "get_access_token",
+                wire::TOKEN_PATH,
+                &[
+                    ("grant_type", "authorization_code"),
+                    ("client_id", &self.settings.client_id),
+                    ("client_secret", secret),
+                    ("code", code),
+                    ("redirect_uri", self.redirect_uri.as_str()),
+                ],
+            )
+            .await?;
+        let user_id = token.user_id.0.as_str();
+        let info: Result<UserInfo, ProviderError> = self
+            .call(
+                "get_user_info",
+                wire::USER_INFO_PATH,
+                &[
+                    ("access_token", &token.access_token),
+                    ("user_id", user_id),
+                    ("fields", wire::FIELDS),
+                ],
+            )
+            .await;
+        let logged_out: Result<ErrorAnswer, ProviderError> = self
+            .call(
+                "get_user_logout",
+                wire::LOGOUT_PATH,
+                &[("access_token", &token.access_token), ("user_id", user_id)],
+            )
+            .await;
+        if let Err(e) = logged_out {
+            // The token expires on its own; the person is signed in to kepgate either way.
+            tracing::info!(provider = %self.id, error = %e, "ending the session at id.gov.ua failed");
+        }
+        let info = info?;
+        if info.contains_key(wire::ENCRYPTED_USER_INFO) {
+            return Err(ProviderError::BadAnswer(
+                "the user info came encrypted, which kepgate does not ask for".to_owned(),
+            )
+            .into());
+        }
+        person::identified(&info)
+    }
+
+    fn endpoint(&self, path: &str) -> Result<Url, ProviderError> {
+        self.settings
+            .base_url
+            .join(path)
+            .map_err(|e| ProviderError::NotConfigured(format!("bad base_url: {e}")))
+    }
+
+    /// One POSTed form, read as JSON; an `error` in the body is a refusal whatever the status.
+    /// Not retried: a code is single use, and a repeated token request would spend it twice.
+    async fn call<T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> Result<T, ProviderError> {
+        let started = Instant::now();
+        let result = async {
+            let response = self
+                .http
+                .post(self.endpoint(path)?)
+                .header("accept", "application/json")
+                .form(form)
+                .send()
+                .await
+                .map_err(http_call::send_error)?;
+            let (status, bytes) = http_call::answer_bytes(response).await?;
+            let refused = |message: String| ProviderError::Refused {
+                status: status.as_u16(),
+                message,
+            };
+            if let Some(failure) = serde_json::from_slice::<ErrorAnswer>(&bytes)
+                .ok()
+                .and_then(|e| e.failure())
+            {
+                return Err(refused(failure));
+            }
+            if !status.is_success() {
+                return Err(refused(http_call::snippet(&bytes)));
+            }
+            serde_json::from_slice(&bytes).map_err(|e| {
+                ProviderError::BadAnswer(format!(
+                    "{e}; body starts {:?}",
+                    http_call::snippet(&bytes)
+                ))
+            })
+        }
+        .await;
+        http_call::record(&self.id, operation, started, &result);
+        result
+    }
+}
