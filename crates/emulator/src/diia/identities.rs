@@ -76,6 +76,16 @@ impl TestIdentity {
         }
     }
 
+    /// The organisation the person signs for (the director's company), if any.
+    pub fn organization(self) -> Option<&'static str> {
+        self.edrpou().map(|_| COMPANY_NAME)
+    }
+
+    /// The person's position in [`TestIdentity::organization`], if any.
+    pub fn title(self) -> Option<&'static str> {
+        self.edrpou().map(|_| "Директор")
+    }
+
     /// One line for the phone page under the name.
     pub fn description(self) -> String {
         match self {
@@ -96,8 +106,8 @@ impl TestIdentity {
             given_name: given_name.to_owned(),
             rnokpp: Rnokpp::parse(self.rnokpp()).map_err(bad)?,
             edrpou: self.edrpou().map(Edrpou::parse).transpose().map_err(bad)?,
-            organization: self.edrpou().map(|_| COMPANY_NAME.to_owned()),
-            title: self.edrpou().map(|_| "Директор".to_owned()),
+            organization: self.organization().map(str::to_owned),
+            title: self.title().map(str::to_owned),
         })
     }
 }
