@@ -45,6 +45,13 @@ pub enum Command {
             default_value = "127.0.0.1:8090"
         )]
         emulator_listen: std::net::SocketAddr,
+        /// Where the demo's id.gov.ua emulator listens.
+        #[arg(
+            long,
+            env = "KEPGATE_DEMO_IDGOVUA_LISTEN",
+            default_value = "127.0.0.1:8091"
+        )]
+        idgovua_listen: std::net::SocketAddr,
         /// Where the demo's sample cabinet (the app behind the gateway) listens.
         #[arg(
             long,
@@ -155,9 +162,17 @@ pub async fn run(cli: Cli) -> ExitCode {
         #[cfg(feature = "demo")]
         Command::Demo {
             emulator_listen,
+            idgovua_listen,
             cabinet_listen,
             state_dir,
-        } => crate::demo::run(settings, emulator_listen, cabinet_listen, state_dir).await,
+        } => {
+            let listen = crate::demo::DemoAddresses {
+                emulator: emulator_listen,
+                idgovua: idgovua_listen,
+                cabinet: cabinet_listen,
+            };
+            crate::demo::run(settings, listen, state_dir).await
+        }
         #[cfg(feature = "demo")]
         Command::Emulator(_) | Command::Cabinet(_) => Ok(()),
         Command::CheckConfig => Ok(()),

@@ -1,5 +1,6 @@
 //! `kepgate demo`: the whole stack in one process on this machine — the gateway, the Diia
-//! emulator (its phone page stands in for the phone), and the built-in signed-in page.
+//! emulator (its phone page stands in for the phone), the id.gov.ua emulator (its login page
+//! stands in for the state's), and the sample cabinet behind the gateway.
 //!
 //! The demo is an explicit configuration like any other: it lists the emulator's CA in
 //! `trust.files` itself. A production configuration never trusts the emulator unless told to,
@@ -13,21 +14,30 @@ use anyhow::Context;
 use secrecy::SecretString;
 use tokio::net::TcpListener;
 
+use kepgate_emulator::idgovua::{self as idgovua_emulator, IdGovUaEmulator, RegisteredClient};
 use kepgate_emulator::sample_cabinet::{CabinetArgs, SampleCabinet};
 use kepgate_emulator::{DEFAULT_ACQUIRER_TOKEN, Emulator, EmulatorSettings};
 
 use crate::config::{
-    DiiaSettings, DiiaSignAlgo, ProviderCommon, ProviderSettings, RouteSettings, Settings,
+    DiiaSettings, DiiaSignAlgo, IdGovUaMethod, IdGovUaSettings, ProviderCommon, ProviderSettings,
+    RouteSettings, Settings,
 };
 use crate::provider::diia::DiiaProvider;
 use crate::startup::{Application, shutdown_signal};
 
 pub const DEMO_PROVIDER: &str = "diia";
+pub const DEMO_IDGOVUA_PROVIDER: &str = "idgovua";
+
+/// Where the demo's stand-ins listen.
+pub struct DemoAddresses {
+    pub emulator: SocketAddr,
+    pub idgovua: SocketAddr,
+    pub cabinet: SocketAddr,
+}
 
 pub async fn run(
     mut settings: Settings,
-    emulator_listen: SocketAddr,
-    cabinet_listen: SocketAddr,
+    listen: DemoAddresses,
     state_dir: PathBuf,
 ) -> anyhow::Result<()> {
     std::fs::create_dir_all(&state_dir).with_context(|| {
@@ -46,17 +56,19 @@ pub async fn run(
         })?;
 
     if settings.providers.is_empty() {
-        start_emulator(&mut settings, emulator_listen, &state_dir).await?;
+        start_emulator(&mut settings, listen.emulator, &state_dir).await?;
+        start_idgovua_emulator(&mut settings, listen.idgovua).await?;
     }
     if settings.routes.is_empty() {
         let gateway = gateway_listener.local_addr()?;
-        start_cabinet(&mut settings, cabinet_listen, gateway).await?;
+        start_cabinet(&mut settings, listen.cabinet, gateway).await?;
     }
 
     let app = Application::build_on(settings, gateway_listener).await?;
     let addr = app.local_addr()?;
     println!(
-        "kepgate demo: open http://{addr}/ in a browser and sign in with «Дія.Підпис (емулятор)»"
+        "kepgate demo: open http://{addr}/ in a browser and sign in with «Дія.Підпис (емулятор)» \
+         or «id.gov.ua (емулятор)»"
     );
     app.run(shutdown_signal()).await
 }
@@ -119,6 +131,48 @@ async fn start_emulator(
         .insert(DEMO_PROVIDER.to_owned(), ProviderSettings::Diia(diia));
     settings.trust.files.push(ca_path);
     tracing::info!(emulator = %emulator_base, "demo: Diia emulator running; its phone page opens from the login link");
+    Ok(())
+}
+
+/// The id.gov.ua emulator with the demo's client registered, and the gateway's provider for it.
+async fn start_idgovua_emulator(settings: &mut Settings, listen: SocketAddr) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on the id.gov.ua emulator address {listen}"))?;
+    let addr = listener.local_addr()?;
+    let base: url::Url = format!("http://{addr}/").parse()?;
+    let redirect_uri =
+        crate::provider::registry::return_url(&settings.server, DEMO_IDGOVUA_PROVIDER)?;
+    let emulator = IdGovUaEmulator::build_on(
+        idgovua_emulator::IdGovUaSettings::new(
+            addr,
+            base.clone(),
+            RegisteredClient::demo(redirect_uri),
+        ),
+        listener,
+    )?;
+    tokio::spawn(emulator.run(shutdown_signal()));
+    let idgovua = IdGovUaSettings {
+        common: ProviderCommon {
+            display_name: "id.gov.ua (емулятор)".to_owned(),
+            display_name_en: Some("id.gov.ua (emulator)".to_owned()),
+            order: 1,
+            callback_secret: None,
+            callback_allowed_ips: vec![],
+            request_ttl: Duration::from_secs(300),
+            http_timeout: Duration::from_secs(10),
+            http_retries: 0,
+        },
+        base_url: base,
+        client_id: idgovua_emulator::DEMO_CLIENT_ID.to_owned(),
+        client_secret: SecretString::from(idgovua_emulator::DEMO_CLIENT_SECRET),
+        methods: IdGovUaMethod::ALL.to_vec(),
+    };
+    settings.providers.insert(
+        DEMO_IDGOVUA_PROVIDER.to_owned(),
+        ProviderSettings::IdGovUa(idgovua),
+    );
+    tracing::info!(emulator = %addr, "demo: id.gov.ua emulator running; «id.gov.ua» in the dropdown leads there");
     Ok(())
 }
 

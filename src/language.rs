@@ -200,6 +200,8 @@ pub struct Texts {
     pub status_failed: &'static str,
     /// The provider answered but named no РНОКПП and no certificate.
     pub status_no_identity: &'static str,
+    /// A redirect provider sent the browser back without a code (cancelled there).
+    pub status_cancelled_at_provider: &'static str,
     pub status_unsupported_algorithm: &'static str,
     pub status_certificate_revoked: &'static str,
     pub status_certificate_status_unknown: &'static str,
@@ -323,6 +325,7 @@ pub static UK: Texts = Texts {
     status_declined: "Запит відхилено в застосунку.",
     status_expired: "Час дії посилання минув.",
     status_failed: "Підпис не пройшов перевірку. Спробуйте ще раз.",
+    status_cancelled_at_provider: "Вхід скасовано на сторінці провайдера.",
     status_no_identity: "Провайдер не повідомив ні РНОКПП, ні сертифіката, тож вхід неможливий. Увійдіть кваліфікованим ключем.",
     status_unsupported_algorithm: "Цей тип ключа поки не підтримується.",
     status_certificate_revoked: "Сертифікат цього ключа відкликано центром сертифікації: увійти ним не можна. Зверніться до свого надавача послуг, щоб отримати новий ключ.",
@@ -447,6 +450,7 @@ pub static EN: Texts = Texts {
     status_declined: "The request was declined in the app.",
     status_expired: "The link has expired.",
     status_failed: "The signature could not be verified. Please try again.",
+    status_cancelled_at_provider: "Signing in was cancelled on the provider's page.",
     status_no_identity: "The provider named neither a taxpayer number nor a certificate, so you cannot sign in this way. Please use a qualified key.",
     status_unsupported_algorithm: "This key type is not supported yet.",
     status_certificate_revoked: "The certificate of this key has been revoked by its certification authority: it cannot be used to sign in. Ask your provider for a new key.",

@@ -11,6 +11,10 @@ use super::seconds;
 /// One provider; `kind` picks the adapter.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one per configured provider, read once at start"
+)]
 pub enum ProviderSettings {
     Diia(DiiaSettings),
     IdGovUa(IdGovUaSettings),
@@ -110,8 +114,8 @@ pub struct DiiaSettings {
 pub struct IdGovUaSettings {
     #[serde(flatten)]
     pub common: ProviderCommon,
-    /// `https://id.gov.ua/` (production) or `https://test.id.gov.ua/` (test).
-    #[serde(default = "default_idgovua_base_url")]
+    /// `https://id.gov.ua/` (production) or `https://test.id.gov.ua/` (test): said explicitly,
+    /// since a relying party is registered with one of them.
     pub base_url: Url,
     /// Issued by id.gov.ua when the relying party is registered.
     pub client_id: String,
@@ -121,10 +125,6 @@ pub struct IdGovUaSettings {
     /// certificate).
     #[serde(default = "default_idgovua_methods")]
     pub methods: Vec<IdGovUaMethod>,
-}
-
-fn default_idgovua_base_url() -> Url {
-    Url::parse("https://id.gov.ua/").expect("a constant URL")
 }
 
 fn default_idgovua_methods() -> Vec<IdGovUaMethod> {

@@ -17,6 +17,18 @@ pub struct FromUpstream;
 pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                    font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+/// [`CSP`] for a page whose form may lead elsewhere: browsers apply `form-action` to the
+/// redirect that answers the form too, so the login page names the redirect providers' origins
+/// (id.gov.ua) its «Увійти через…» button is sent on to.
+pub fn csp_with_form_targets(origins: &[String]) -> String {
+    let mut targets = String::from("form-action 'self'");
+    for origin in origins {
+        targets.push(' ');
+        targets.push_str(origin);
+    }
+    CSP.replace("form-action 'self'", &targets)
+}
+
 /// The span logs the route template, never the raw URI: paths and queries can carry secrets
 /// (the provider callback's secret segment, return paths with tokens).
 pub fn request_span(request: &Request) -> tracing::Span {

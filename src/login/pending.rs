@@ -74,6 +74,10 @@ impl PendingState {
     }
 }
 
+/// The outcome reason of a login a redirect provider sent back without a code
+/// (`error=access_denied` when the person pressed «Скасувати» there), followed by its error.
+pub const CANCELLED_AT_PROVIDER: &str = "cancelled:";
+
 /// What the callback may set; nothing else moves a login out of `pending` by callback.
 #[derive(Debug, Clone)]
 pub enum Outcome {
@@ -84,8 +88,12 @@ pub enum Outcome {
         identity: Box<SignerIdentity>,
         method: String,
     },
-    Rejected { reason: String },
-    Failed { reason: String },
+    Rejected {
+        reason: String,
+    },
+    Failed {
+        reason: String,
+    },
 }
 
 impl Outcome {

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use super::completion::{Completed, complete};
 use super::context::LoginContext;
 use super::form::binding_hash;
-use super::pending::{self, Outcome, PendingState};
+use super::pending::{self, CANCELLED_AT_PROVIDER, Outcome, PendingState};
 use super::waiting::{Shown, render_wait};
 use crate::http::client_addr::ClientAddr;
 use crate::http::error::AppError;
@@ -54,9 +54,10 @@ pub async fn come_back(
         ));
     };
     let db = &state.web.db;
-    let Some(login) = pending::find_by_request_hash(db, &request_id.hash(provider.hash_algorithm()))
-        .await?
-        .filter(|l| l.provider == provider.id())
+    let Some(login) =
+        pending::find_by_request_hash(db, &request_id.hash(provider.hash_algorithm()))
+            .await?
+            .filter(|l| l.provider == provider.id())
     else {
         refused("unknown_state");
         return Err(AppError::NotFound);
@@ -77,16 +78,25 @@ pub async fn come_back(
             pending::expire(db, login.id, now).await?;
         }
         refused("not_pending");
-        let login = pending::find(db, login.id).await?.ok_or(AppError::NotFound)?;
+        let login = pending::find(db, login.id)
+            .await?
+            .ok_or(AppError::NotFound)?;
         let shown = Shown::NotCompletable;
-        return render_wait(&state, chrome, &parts.headers, &login, StatusCode::CONFLICT, shown);
+        return render_wait(
+            &state,
+            chrome,
+            &parts.headers,
+            &login,
+            StatusCode::CONFLICT,
+            shown,
+        );
     }
     let (outcome, status) = match (&query.error, &query.code) {
         (Some(error), _) => {
             tracing::info!(login = %login.id, error = %printable(error),
                 description = %printable(query.error_description.as_deref().unwrap_or("")),
                 "the provider sent the browser back without a code");
-            let reason = format!("declined:{}", printable(error));
+            let reason = format!("{CANCELLED_AT_PROVIDER}{}", printable(error));
             (Outcome::Rejected { reason }, StatusCode::OK)
         }
         (None, Some(code)) => match provider.identify(code).await {

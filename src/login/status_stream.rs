@@ -211,6 +211,9 @@ pub(super) fn status_text(
         PendingState::Rejected => match reason {
             Some(super::phone_check::DECLINED_ON_PHONE) => t.status_declined_on_phone.to_owned(),
             Some(super::phone_check::WRONG_CODE) => t.status_wrong_code.to_owned(),
+            Some(r) if r.starts_with(super::pending::CANCELLED_AT_PROVIDER) => {
+                t.status_cancelled_at_provider.to_owned()
+            }
             _ => t.status_declined.to_owned(),
         },
         PendingState::Expired => t.status_expired.to_owned(),

@@ -72,7 +72,9 @@ pub struct RequestHash(String);
 
 impl RequestHash {
     /// A fresh random request id and its hash.
-    pub fn generate(algorithm: HashAlgorithm) -> Result<(RequestHash, RequestId), getrandom::Error> {
+    pub fn generate(
+        algorithm: HashAlgorithm,
+    ) -> Result<(RequestHash, RequestId), getrandom::Error> {
         let mut id = [0u8; 32];
         getrandom::fill(&mut id)?;
         Ok((RequestHash::of(algorithm, &id), RequestId(id)))

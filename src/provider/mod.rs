@@ -20,7 +20,6 @@ pub mod registry;
 
 pub use exchange::{
     CallbackError, CallbackResult, HashAlgorithm, Identified, IdentifyError, ProviderCallback,
-    ProviderError,
-    ProviderStart, RequestHash, RequestId, StartedRequest, UserHintSpec,
+    ProviderError, ProviderStart, RequestHash, RequestId, StartedRequest, UserHintSpec,
 };
 pub use registry::{Provider, Providers};

@@ -17,6 +17,10 @@ use crate::language::Lang;
 
 /// A configured provider. An enum rather than a trait object: the set of adapters is known at
 /// compile time, and async methods stay plain `async fn`.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one per configured provider, built once at start and shared behind an Arc"
+)]
 pub enum Provider {
     Diia(diia::DiiaProvider),
     IdGovUa(idgovua::IdGovUaProvider),
@@ -148,7 +152,10 @@ impl Providers {
     ) -> anyhow::Result<Self> {
         let mut by_id = BTreeMap::new();
         for (id, s) in settings {
-            by_id.insert(id.clone(), Arc::new(Provider::from_settings(id, s, server)?));
+            by_id.insert(
+                id.clone(),
+                Arc::new(Provider::from_settings(id, s, server)?),
+            );
         }
         let mut order: Vec<String> = by_id.keys().cloned().collect();
         order.sort_by_key(|id| {
@@ -170,5 +177,20 @@ impl Providers {
 
     pub fn is_empty(&self) -> bool {
         self.by_id.is_empty()
+    }
+
+    /// The origins the login form's redirects lead to (`https://id.gov.ua`), for its
+    /// Content-Security-Policy's `form-action`.
+    pub fn redirect_origins(&self) -> Vec<String> {
+        let mut origins: Vec<String> = self
+            .iter()
+            .filter_map(|p| match p.as_ref() {
+                Provider::IdGovUa(p) => Some(p.authorize_origin()),
+                Provider::Diia(_) => None,
+            })
+            .collect();
+        origins.sort();
+        origins.dedup();
+        origins
     }
 }

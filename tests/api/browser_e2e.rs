@@ -274,10 +274,11 @@ async fn wait_for_text(c: &Client, css: &str, expected: &str) {
         if now == expected {
             return;
         }
-        assert!(
-            started.elapsed() < STEP,
-            "`{css}` says {now:?}, expected {expected:?}"
-        );
+        if started.elapsed() > STEP {
+            let url = c.current_url().await.map(|u| u.to_string());
+            let body = text_of(c, "body").await;
+            panic!("`{css}` says {now:?}, expected {expected:?}\nat {url:?}\npage text: {body}");
+        }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -1017,6 +1018,83 @@ async fn browser_e2e_the_organisations_own_pages_replace_the_built_in_ones() {
     .await;
 
     sign_in_desktop(&env, &desktop).await;
+    close(desktop).await;
+}
+
+/// 8. id.gov.ua beside Diia: the dropdown offers both, the button says «Увійти через
+///    id.gov.ua», id.gov.ua's page (the emulator) takes the person's choice of key and identity,
+///    and the browser comes back into the cabinet signed in as the same person as through Diia.
+#[tokio::test]
+async fn browser_e2e_idgovua_signs_in_the_same_person_as_diia() {
+    let stack = crate::idgovua::spawn_idgovua_stack(|_| {}).await;
+    let env = &stack.env;
+    let driver = Chromedriver::start().await;
+    let via_diia = driver.open(Device::Desktop, true, "uk-UA,uk").await;
+    sign_in_desktop(env, &via_diia).await;
+    let diia_rnokpp = text(&via_diia, "#cabinet-rnokpp").await;
+    close(via_diia).await;
+
+    let desktop = driver.open(Device::Desktop, true, "uk-UA,uk").await;
+    desktop
+        .goto(&format!("{}/documents/2026?tab=vat", env.stack.app.address))
+        .await
+        .unwrap();
+    let provider = find(&desktop, "#provider").await;
+    let offered: Vec<String> = serde_json::from_value(
+        desktop
+            .execute(
+                "return [...document.querySelectorAll('#provider option')].map(o => o.textContent);",
+                vec![],
+            )
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(offered, ["Дія.Підпис", "id.gov.ua"]);
+    assert_eq!(text(&desktop, "#start-button").await, "Отримати посилання");
+    provider.select_by_value("idgovua").await.unwrap();
+    assert_eq!(
+        text(&desktop, "#start-button").await,
+        "Увійти через id.gov.ua"
+    );
+    screenshot(&desktop, "login-desktop-idgovua").await;
+    find(&desktop, "#start-button").await.click().await.unwrap();
+
+    find(&desktop, "#idgov-login").await;
+    assert!(
+        desktop
+            .current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .starts_with(stack.idgov.as_str())
+    );
+    for choice in [
+        "input[name=method][value=dig_sign]",
+        "input[name=identity][value=person]",
+    ] {
+        find(&desktop, choice).await.click().await.unwrap();
+    }
+    screenshot(&desktop, "idgovua-emulator-desktop").await;
+    find(&desktop, "#sign-in").await.click().await.unwrap();
+
+    // Back where the person was going (the sample cabinet echoes that request as JSON).
+    let started = Instant::now();
+    while path_of(&desktop).await != "/documents/2026?tab=vat" {
+        assert!(started.elapsed() < STEP, "at {}", path_of(&desktop).await);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    desktop
+        .goto(&format!("{}/", env.stack.app.address))
+        .await
+        .unwrap();
+    wait_for_text(&desktop, "#cabinet-name", PERSON_NAME).await;
+    assert_eq!(text(&desktop, "#cabinet-rnokpp").await, diia_rnokpp);
+    assert!(
+        text(&desktop, "#cabinet-provider")
+            .await
+            .contains("id.gov.ua")
+    );
     close(desktop).await;
 }
 

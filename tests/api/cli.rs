@@ -154,6 +154,10 @@ async fn demo_process_answers_probes_and_stops_cleanly() {
                 "KEPGATE_DEMO_EMULATOR_LISTEN",
                 format!("127.0.0.1:{emulator_port}"),
             )
+            .env(
+                "KEPGATE_DEMO_IDGOVUA_LISTEN",
+                format!("127.0.0.1:{}", free_port()),
+            )
             .env("KEPGATE_DEMO_STATE_DIR", &state_dir)
             .env(
                 "KEPGATE_DEMO_CABINET_LISTEN",

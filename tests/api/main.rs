@@ -20,6 +20,7 @@ mod fuzz_regressions;
 mod gate_bypass;
 mod helpers;
 mod hostile_input;
+mod idgovua;
 mod login;
 mod own_ca_responder;
 mod pages;

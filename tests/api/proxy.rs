@@ -92,7 +92,7 @@ pub async fn spawn_cabinet_stack_with_options(
     }
 }
 
-async fn echo(browser: &mut Browser, path: &str, extra: &[(&str, &str)]) -> serde_json::Value {
+pub async fn echo(browser: &mut Browser, path: &str, extra: &[(&str, &str)]) -> serde_json::Value {
     let mut request = browser
         .http
         .get(browser.url(path))

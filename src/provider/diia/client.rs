@@ -153,9 +153,6 @@ async fn read_answer<T: DeserializeOwned>(response: reqwest::Response) -> Result
         return Err(ProviderError::BadAnswer("empty answer".to_owned()));
     }
     serde_json::from_slice(&bytes).map_err(|e| {
-        ProviderError::BadAnswer(format!(
-            "{e}; body starts {:?}",
-            http_call::snippet(&bytes)
-        ))
+        ProviderError::BadAnswer(format!("{e}; body starts {:?}", http_call::snippet(&bytes)))
     })
 }

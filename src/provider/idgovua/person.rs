@@ -4,7 +4,7 @@
 
 use super::wire::{UserInfo, field};
 use crate::identity::{Edrpou, Rnokpp, SignerIdentity};
-use crate::provider::{Identified, IdentifyError};
+use crate::provider::exchange::{Identified, IdentifyError};
 
 /// What `auth_type` said, or this when the answer had none (IIT's older PHP sample reads none).
 const METHOD_NOT_SAID: &str = "unspecified";
@@ -34,7 +34,8 @@ pub fn identified(info: &UserInfo) -> Result<Identified, IdentifyError> {
     let cert_serial_hex = field(info, "serial").map(serial_hex).unwrap_or_default();
     let issuer = field(info, "issuer").unwrap_or_default().to_owned();
     // Without a РНОКПП or a certificate there is nothing stable to know the person by.
-    if full_name.is_empty() || (rnokpp.is_none() && (cert_serial_hex.is_empty() || issuer.is_empty()))
+    if full_name.is_empty()
+        || (rnokpp.is_none() && (cert_serial_hex.is_empty() || issuer.is_empty()))
     {
         return Err(IdentifyError::NoIdentity);
     }

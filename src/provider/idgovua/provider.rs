@@ -13,8 +13,10 @@ use url::Url;
 use super::person;
 use super::wire::{self, ErrorAnswer, TokenAnswer, UserInfo};
 use crate::config::{IdGovUaSettings, ProviderCommon};
+use crate::provider::exchange::{
+    HashAlgorithm, Identified, IdentifyError, ProviderError, RequestId,
+};
 use crate::provider::http_call;
-use crate::provider::{HashAlgorithm, Identified, IdentifyError, ProviderError, RequestId};
 
 /// Longer than any code id.gov.ua issues; a code is checked before it is sent anywhere.
 const MAX_CODE_LEN: usize = 512;
@@ -52,6 +54,11 @@ impl IdGovUaProvider {
     /// What the stored request hash is made with (the `state` is hashed to find the login).
     pub fn hash_algorithm(&self) -> HashAlgorithm {
         HashAlgorithm::Sha256
+    }
+
+    /// `scheme://host[:port]` of [`Self::authorize_url`].
+    pub fn authorize_origin(&self) -> String {
+        self.settings.base_url.origin().ascii_serialization()
     }
 
     /// Where the browser goes: id.gov.ua's login page for this request.

@@ -35,8 +35,7 @@ pub const LOGOUT_PATH: &str = "get-user-logout";
 
 /// The user-info fields kepgate asks for: the name, the numbers, the organisation and the
 /// certificate. (`auth_type` comes back without being asked.)
-pub const FIELDS: &str =
-    "issuer,issuercn,serial,subject,subjectcn,o,title,lastname,givenname,middlename,edrpoucode,drfocode";
+pub const FIELDS: &str = "issuer,issuercn,serial,subject,subjectcn,o,title,lastname,givenname,middlename,edrpoucode,drfocode";
 
 /// `get-access-token`'s answer: `{"access_token","token_type":"bearer","expires_in",
 /// "refresh_token","user_id"}`. Clients disagree on whether `user_id` and `expires_in` are
@@ -100,8 +99,7 @@ pub const ENCRYPTED_USER_INFO: &str = "encryptedUserInfo";
 /// A field's value, unless absent, empty or "not known".
 pub fn field<'a>(info: &'a UserInfo, name: &str) -> Option<&'a str> {
     let value = info.get(name)?.as_str()?.trim();
-    let unknown = value.is_empty()
-        || value.eq_ignore_ascii_case("n/a")
-        || value.eq_ignore_ascii_case("n\\a");
+    let unknown =
+        value.is_empty() || value.eq_ignore_ascii_case("n/a") || value.eq_ignore_ascii_case("n\\a");
     (!unknown).then_some(value)
 }

@@ -1,0 +1,494 @@
+//! id.gov.ua as a second provider: the gateway, the cabinet and the id.gov.ua emulator over real
+//! HTTP, a browser of the tests' own walking the redirect, and the attacks on it.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use kepgate::config::{IdGovUaMethod, IdGovUaSettings, ProviderCommon, ProviderSettings, Settings};
+use kepgate_emulator::idgovua::{
+    DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, IdGovUaEmulator, IdGovUaSettings as EmulatorSettings,
+    RegisteredClient,
+};
+use secrecy::SecretString;
+use tokio::net::TcpListener;
+use url::Url;
+
+use crate::browser::{Browser, csrf_of};
+use crate::proxy::{CabinetStack, echo, spawn_cabinet_stack};
+use crate::sign_in::{DIRECTOR, sign_in};
+
+pub const IDGOVUA: &str = "idgovua";
+/// Where the tests' logins want to go: a page only the director's company may see.
+const REPORT: &str = "/reports/2026?tab=vat";
+
+pub struct IdGovStack {
+    pub env: CabinetStack,
+    /// The emulator's base URL, `http://127.0.0.1:port/`.
+    pub idgov: Url,
+    pub http: reqwest::Client,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+pub fn idgovua_settings(base: &Url, secret: &str) -> IdGovUaSettings {
+    IdGovUaSettings {
+        common: ProviderCommon {
+            display_name: "id.gov.ua".to_owned(),
+            display_name_en: None,
+            order: 1,
+            callback_secret: None,
+            callback_allowed_ips: vec![],
+            request_ttl: Duration::from_secs(300),
+            http_timeout: Duration::from_secs(2),
+            http_retries: 0,
+        },
+        base_url: base.clone(),
+        client_id: DEMO_CLIENT_ID.to_owned(),
+        client_secret: SecretString::from(secret.to_owned()),
+        methods: IdGovUaMethod::ALL.to_vec(),
+    }
+}
+
+/// The cabinet stack (Diia included) with id.gov.ua beside it, as `configure` leaves it.
+pub async fn spawn_idgovua_stack(configure: impl FnOnce(&mut Settings)) -> IdGovStack {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let idgov: Url = format!("http://{addr}/").parse().unwrap();
+    let redirect = Arc::new(Mutex::new(None));
+    let env = spawn_cabinet_stack(|s, _| {
+        s.providers.insert(
+            IDGOVUA.to_owned(),
+            ProviderSettings::IdGovUa(idgovua_settings(&idgov, DEMO_CLIENT_SECRET)),
+        );
+        *redirect.lock().unwrap() =
+            Some(kepgate::provider::registry::return_url(&s.server, IDGOVUA).unwrap());
+        configure(s);
+    })
+    .await;
+    let redirect_uri = redirect.lock().unwrap().clone().unwrap();
+    let emulator = IdGovUaEmulator::build_on(
+        EmulatorSettings::new(addr, idgov.clone(), RegisteredClient::demo(redirect_uri)),
+        listener,
+    )
+    .unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(emulator.run(async move {
+        let _ = stopped.await;
+    }));
+    IdGovStack {
+        env,
+        idgov,
+        http: crate::helpers::client(),
+        _stop: stop,
+    }
+}
+
+impl IdGovStack {
+    pub fn browser(&self) -> Browser {
+        Browser::new(&self.env.stack.app)
+    }
+
+    /// «Увійти через id.gov.ua» on the login page: the gateway's redirect to id.gov.ua.
+    pub async fn start(&self, browser: &mut Browser) -> Url {
+        let page = browser
+            .get(&browser.own(&format!("/login?rd={}", urlencode(REPORT))))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("data-button=\"Увійти через id.gov.ua\""),
+            "{page}"
+        );
+        let csrf = csrf_of(&page);
+        let started = browser
+            .post_form(
+                &browser.own("/login/start"),
+                &[("csrf", &csrf), ("provider", IDGOVUA), ("rd", REPORT)],
+            )
+            .await;
+        assert_eq!(started.status(), 303);
+        let to: Url = started.headers()["location"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(to.as_str().starts_with(self.idgov.as_str()), "{to}");
+        to
+    }
+
+    /// The person at id.gov.ua presses `action` («sign-in» or «cancel») having picked `method`
+    /// and `identity`; where id.gov.ua sends the browser back (kepgate's return address).
+    pub async fn at_idgovua(
+        &self,
+        authorize: &Url,
+        method: &str,
+        identity: &str,
+        action: &str,
+    ) -> Url {
+        let page = self.http.get(authorize.clone()).send().await.unwrap();
+        assert_eq!(page.status(), 200, "id.gov.ua's login page");
+        let mut form: Vec<(String, String)> = authorize
+            .query_pairs()
+            .filter(|(k, _)| matches!(&**k, "client_id" | "redirect_uri" | "state" | "auth_type"))
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        for (k, v) in [
+            ("method", method),
+            ("identity", identity),
+            ("action", action),
+        ] {
+            form.push((k.to_owned(), v.to_owned()));
+        }
+        let answer = self
+            .http
+            .post(self.idgov.join("authorize").unwrap())
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 303, "{}", answer.text().await.unwrap());
+        answer.headers()["location"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap()
+    }
+
+    /// A new browser signed in through id.gov.ua as `identity` with `method`, at the report.
+    pub async fn sign_in(&self, method: &str, identity: &str) -> Browser {
+        let mut browser = self.browser();
+        let authorize = self.start(&mut browser).await;
+        let back = self
+            .at_idgovua(&authorize, method, identity, "sign-in")
+            .await;
+        let done = browser.get(back.as_str()).await;
+        assert_eq!(done.status(), 303, "{}", done.text().await.unwrap());
+        assert_eq!(done.headers()["location"], REPORT);
+        browser
+    }
+
+    /// What the emulator received at its token and user-info endpoints.
+    pub async fn requests_at_idgovua(&self) -> Vec<serde_json::Value> {
+        let seen: serde_json::Value = self
+            .http
+            .get(self.idgov.join("emulator/requests").unwrap())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        seen.as_array()
+            .or_else(|| seen["requests"].as_array())
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    pub async fn fault(&self, delay_ms: u64, fail_status: Option<u16>) {
+        let set = self
+            .http
+            .post(self.idgov.join("emulator/faults").unwrap())
+            .json(&serde_json::json!({ "delay_ms": delay_ms, "fail_status": fail_status }))
+            .send()
+            .await
+            .unwrap();
+        assert!(set.status().is_success());
+    }
+
+    /// The latest login's history rows: (event, reason).
+    pub async fn history(&self) -> Vec<(String, Option<String>)> {
+        sqlx::query_as(
+            "SELECT event, reason FROM login_history WHERE pending_login_id =
+               (SELECT id FROM pending_logins ORDER BY created_at DESC LIMIT 1) ORDER BY id",
+        )
+        .fetch_all(&self.env.stack.app.db)
+        .await
+        .unwrap()
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+const IDENTITY_HEADERS: [&str; 5] = [
+    "x-kepgate-subject",
+    "x-kepgate-name",
+    "x-kepgate-rnokpp",
+    "x-kepgate-edrpou",
+    "x-kepgate-organization",
+];
+
+#[tokio::test]
+async fn the_director_signs_in_through_idgovua_and_the_cabinet_sees_the_same_identity_as_through_diia()
+ {
+    let stack = spawn_idgovua_stack(|_| {}).await;
+    let mut via_diia = sign_in(&stack.env.stack, DIRECTOR).await;
+    let mut via_idgov = stack.sign_in("dig_sign", "director").await;
+    // The report is the director's company's only: the policy admits them either way.
+    let report = via_idgov.get(REPORT).await;
+    assert_eq!(report.status(), 200);
+    let diia = echo(&mut via_diia, "/echo", &[]).await;
+    let idgov = echo(&mut via_idgov, "/echo", &[]).await;
+    for name in IDENTITY_HEADERS {
+        assert_eq!(
+            diia["headers"][name], idgov["headers"][name],
+            "{name}: {diia} / {idgov}"
+        );
+        assert!(idgov["headers"][name].is_string(), "{name}: {idgov}");
+    }
+    assert_eq!(idgov["headers"]["x-kepgate-provider"], IDGOVUA);
+    assert_eq!(idgov["assertion_verified"], true);
+    assert_eq!(idgov["assertion"]["provider"], IDGOVUA);
+    // Which method the person used is in the history.
+    let history = stack.history().await;
+    assert!(
+        history.contains(&(
+            "confirmed".to_owned(),
+            Some("auth_type:dig_sign".to_owned())
+        )),
+        "{history:?}"
+    );
+    assert!(
+        history.iter().any(|(event, _)| event == "completed"),
+        "{history:?}"
+    );
+    // The token, the user info and the logout at id.gov.ua, each POSTed as a form: the secret
+    // never in a URL.
+    let requests = stack.requests_at_idgovua().await;
+    let token = requests
+        .iter()
+        .find(|r| {
+            r["path"]
+                .as_str()
+                .is_some_and(|p| p.ends_with("get-access-token"))
+        })
+        .expect("a token request");
+    assert_eq!(token["method"], "POST", "{token}");
+    let in_query = token["query"].as_array().cloned().unwrap_or_default();
+    assert!(!in_query.contains(&"client_secret".into()), "{token}");
+}
+
+#[tokio::test]
+async fn a_forged_state_finds_no_login_and_spends_no_code() {
+    let stack = spawn_idgovua_stack(|_| {}).await;
+    let mut browser = stack.browser();
+    let authorize = stack.start(&mut browser).await;
+    let back = stack
+        .at_idgovua(&authorize, "dig_sign", "director", "sign-in")
+        .await;
+    let code = query(&back, "code").unwrap();
+    let forged = [
+        // The right form, but no login of kepgate's.
+        format!("state={}", "A".repeat(43)),
+        // Not even the form kepgate writes.
+        "state=%3Cscript%3E".to_owned(),
+        String::new(),
+    ];
+    for state in forged {
+        let page = browser
+            .get(&browser.own(&format!("/login/return/{IDGOVUA}?code={code}&{state}")))
+            .await;
+        assert!(
+            matches!(page.status().as_u16(), 400 | 404),
+            "{state}: {}",
+            page.status()
+        );
+        assert!(!browser.cookies.keys().any(|k| k.contains("session")));
+    }
+    assert!(
+        stack.requests_at_idgovua().await.is_empty(),
+        "no code was exchanged"
+    );
+    // The real return still works: nothing was spent.
+    let done = browser.get(back.as_str()).await;
+    assert_eq!(done.status(), 303);
+}
+
+#[tokio::test]
+async fn another_browsers_return_is_refused_before_its_code_is_spent() {
+    let stack = spawn_idgovua_stack(|_| {}).await;
+    let mut starter = stack.browser();
+    let authorize = stack.start(&mut starter).await;
+    let back = stack
+        .at_idgovua(&authorize, "dig_sign", "director", "sign-in")
+        .await;
+    // An attacker's return address, opened in the victim's browser (login CSRF), or a return
+    // address stolen from the starter and opened elsewhere: neither started this login.
+    let mut other = stack.browser();
+    let refused = other.get(back.as_str()).await;
+    assert_eq!(refused.status(), 403);
+    assert!(!other.cookies.keys().any(|k| k.contains("session")));
+    assert!(stack.requests_at_idgovua().await.is_empty());
+    let done = starter.get(back.as_str()).await;
+    assert_eq!(done.status(), 303, "the starter still signs in");
+}
+
+#[tokio::test]
+async fn a_replayed_return_signs_nobody_in_again() {
+    let stack = spawn_idgovua_stack(|_| {}).await;
+    let mut browser = stack.browser();
+    let authorize = stack.start(&mut browser).await;
+    let back = stack
+        .at_idgovua(&authorize, "dig_sign", "director", "sign-in")
+        .await;
+    assert_eq!(browser.get(back.as_str()).await.status(), 303);
+    let exchanged = stack.requests_at_idgovua().await.len();
+    // The same return again, in the same browser: the login is spent, the code not sent again.
+    let again = browser.get(back.as_str()).await;
+    assert!(
+        matches!(again.status().as_u16(), 403 | 409),
+        "{}",
+        again.status()
+    );
+    assert!(
+        again
+            .headers()
+            .get("set-cookie")
+            .is_none_or(|c| !c.to_str().unwrap().contains("session"))
+    );
+    assert_eq!(stack.requests_at_idgovua().await.len(), exchanged);
+    // A code swapped into another login of the same browser: id.gov.ua refuses a spent code.
+    let authorize = stack.start(&mut browser).await;
+    let fresh = stack
+        .at_idgovua(&authorize, "dig_sign", "person", "sign-in")
+        .await;
+    let mut swapped = fresh.clone();
+    let old_code = query(&back, "code").unwrap();
+    let state = query(&fresh, "state").unwrap();
+    swapped
+        .query_pairs_mut()
+        .clear()
+        .append_pair("code", &old_code)
+        .append_pair("state", &state);
+    let page = browser.get(swapped.as_str()).await;
+    assert_eq!(page.status(), 502, "a spent code is refused by id.gov.ua");
+    let text = page.text().await.unwrap();
+    assert!(text.contains("Вхід не завершено"), "{text}");
+    assert!(!text.contains("Шевченко") && !text.contains("Коваленко"));
+}
+
+#[tokio::test]
+async fn cancelling_at_idgovua_declines_the_login_and_offers_a_new_start() {
+    let stack = spawn_idgovua_stack(|_| {}).await;
+    let mut browser = stack.browser();
+    let authorize = stack.start(&mut browser).await;
+    let back = stack
+        .at_idgovua(&authorize, "dig_sign", "director", "cancel")
+        .await;
+    assert_eq!(query(&back, "error").as_deref(), Some("access_denied"));
+    let page = browser.get(back.as_str()).await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("Вхід скасовано на сторінці провайдера."),
+        "{html}"
+    );
+    assert!(html.contains("provider=idgovua"), "a new start: {html}");
+    let history = stack.history().await;
+    assert!(
+        history.contains(&(
+            "declined".to_owned(),
+            Some("cancelled:access_denied".to_owned())
+        )),
+        "{history:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_slow_or_failing_idgovua_fails_the_login_with_a_clear_message() {
+    let stack = spawn_idgovua_stack(|_| {}).await;
+    for (delay_ms, fail_status, says, reason) in [
+        (3_000, None, "Провайдер не відповідає", "provider_timeout"),
+        (
+            0,
+            Some(503),
+            "Провайдер зараз недоступний",
+            "provider_unavailable",
+        ),
+    ] {
+        let mut browser = stack.browser();
+        let authorize = stack.start(&mut browser).await;
+        let back = stack
+            .at_idgovua(&authorize, "dig_sign", "director", "sign-in")
+            .await;
+        stack.fault(delay_ms, fail_status).await;
+        let page = browser.get(back.as_str()).await;
+        assert_eq!(page.status(), 502, "{reason}");
+        let html = page.text().await.unwrap();
+        assert!(html.contains(says), "{reason}: {html}");
+        assert!(!browser.cookies.keys().any(|k| k.contains("session")));
+        let history = stack.history().await;
+        assert!(
+            history.contains(&("refused".to_owned(), Some(reason.to_owned()))),
+            "{history:?}"
+        );
+        stack.fault(0, None).await;
+    }
+}
+
+#[tokio::test]
+async fn an_error_answer_from_idgovua_is_a_refusal_not_a_sign_in() {
+    // A client secret id.gov.ua does not accept: its token endpoint answers with an error.
+    let stack = spawn_idgovua_stack(|s| {
+        if let Some(ProviderSettings::IdGovUa(p)) = s.providers.get_mut(IDGOVUA) {
+            p.client_secret = SecretString::from("not-the-secret".to_owned());
+        }
+    })
+    .await;
+    let mut browser = stack.browser();
+    let authorize = stack.start(&mut browser).await;
+    let back = stack
+        .at_idgovua(&authorize, "dig_sign", "director", "sign-in")
+        .await;
+    let page = browser.get(back.as_str()).await;
+    assert_eq!(page.status(), 502);
+    assert!(!browser.cookies.keys().any(|k| k.contains("session")));
+    let history = stack.history().await;
+    assert!(
+        history.contains(&("refused".to_owned(), Some("provider_refused".to_owned()))),
+        "{history:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_passport_number_is_not_a_rnokpp_and_without_a_certificate_nobody_signs_in() {
+    let stack = spawn_idgovua_stack(|_| {}).await;
+    // With a key: known by the certificate, no РНОКПП header.
+    let mut with_key = stack.browser();
+    let authorize = stack.start(&mut with_key).await;
+    let back = stack
+        .at_idgovua(&authorize, "dig_sign", "passport", "sign-in")
+        .await;
+    assert_eq!(with_key.get(back.as_str()).await.status(), 303);
+    let seen = echo(&mut with_key, "/echo", &[]).await;
+    let headers = &seen["headers"];
+    assert!(headers.get("x-kepgate-rnokpp").is_none(), "{headers}");
+    assert!(
+        headers["x-kepgate-subject"]
+            .as_str()
+            .unwrap()
+            .starts_with("cert:"),
+        "{headers}"
+    );
+    // With BankID: no РНОКПП and no certificate, nothing to know the person by.
+    let mut bank = stack.browser();
+    let authorize = stack.start(&mut bank).await;
+    let back = stack
+        .at_idgovua(&authorize, "bank_id", "passport", "sign-in")
+        .await;
+    let page = bank.get(back.as_str()).await;
+    assert_eq!(page.status(), 422);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("Провайдер не повідомив ні РНОКПП, ні сертифіката"),
+        "{html}"
+    );
+    assert!(!bank.cookies.keys().any(|k| k.contains("session")));
+}
+
+fn query(url: &Url, name: &str) -> Option<String> {
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
