@@ -323,3 +323,45 @@ fn check_config_lists_the_organisations_pages_and_names_a_broken_one_by_line() {
     assert!(stderr.contains("ui.pages_dir"), "{stderr}");
     assert!(stderr.contains("wait.html:"), "the file and line: {stderr}");
 }
+
+#[test]
+fn check_config_prints_the_redirect_uri_to_register_with_idgovua_and_never_its_secret() {
+    let base = "[server]\nbase_url = \"https://intranet.example.ua/\"\n\
+                [providers.idgovua]\nkind = \"idgovua\"\ndisplay_name = \"id.gov.ua\"\n\
+                base_url = \"https://test.id.gov.ua/\"\nclient_id = \"0123abcd\"\n";
+    let (ok, _, stdout, stderr) = check_config(
+        Some(&format!(
+            "{base}client_secret = \"very-secret-idgov\"\nmethods = [\"dig_sign\", \"bank_id\"]\n"
+        )),
+        &[],
+    );
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains(
+            "redirect URI to register with id.gov.ua: https://intranet.example.ua/.kepgate/login/return/idgovua"
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("methods dig_sign,bank_id"), "{stdout}");
+    assert!(!stdout.contains("very-secret-idgov") && !stderr.contains("very-secret-idgov"));
+
+    for (extra, says) in [
+        ("", "client_secret"),
+        (
+            "client_secret = \"s\"\ncallback_secret = \"0123456789abcdef0123456789abcdef\"\n",
+            "sends the browser back instead",
+        ),
+        (
+            "client_secret = \"s\"\nmethods = []\n",
+            "providers.idgovua.methods",
+        ),
+        (
+            "client_secret = \"s\"\nmethods = [\"mobile_id\"]\n",
+            "mobile_id",
+        ),
+    ] {
+        let (ok, code, _, stderr) = check_config(Some(&format!("{base}{extra}")), &[]);
+        assert!(!ok && code == 2, "{extra}: {stderr}");
+        assert!(stderr.contains(says), "{extra}: {stderr}");
+    }
+}

@@ -492,3 +492,42 @@ fn query(url: &Url, name: &str) -> Option<String> {
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned())
 }
+
+#[tokio::test]
+async fn the_json_api_sends_a_script_to_idgovua_and_the_browser_comes_back_signed_in() {
+    let stack = spawn_idgovua_stack(|_| {}).await;
+    let mut browser = stack.browser();
+    let started = browser
+        .post_json(
+            &browser.own("/api/login"),
+            serde_json::json!({ "provider": IDGOVUA, "return_path": REPORT }),
+        )
+        .await;
+    assert_eq!(started.status(), 201);
+    let answer: serde_json::Value = started.json().await.unwrap();
+    assert!(
+        answer["link"].is_null() && answer["qr_url"].is_null(),
+        "{answer}"
+    );
+    let authorize: Url = answer["redirect"].as_str().unwrap().parse().unwrap();
+    assert_eq!(query(&authorize, "response_type").as_deref(), Some("code"));
+    assert_eq!(
+        query(&authorize, "client_id").as_deref(),
+        Some(DEMO_CLIENT_ID)
+    );
+    assert_eq!(
+        query(&authorize, "auth_type").as_deref(),
+        Some("dig_sign,diia_id,bank_id")
+    );
+    let back = stack
+        .at_idgovua(&authorize, "diia_id", "director", "sign-in")
+        .await;
+    let done = browser.get(back.as_str()).await;
+    assert_eq!(done.status(), 303);
+    assert_eq!(done.headers()["location"], REPORT);
+    let history = stack.history().await;
+    assert!(
+        history.contains(&("confirmed".to_owned(), Some("auth_type:diia_id".to_owned()))),
+        "{history:?}"
+    );
+}
