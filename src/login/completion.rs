@@ -35,16 +35,7 @@ pub async fn complete_form(
         Completed::Done {
             return_path,
             cookies,
-        } => {
-            let mut response = see_other(return_path.as_str())?;
-            for cookie in cookies {
-                response
-                    .headers_mut()
-                    .append(SET_COOKIE, header_value(&cookie)?);
-            }
-            no_store(&mut response);
-            Ok(response)
-        }
+        } => signed_in(&return_path, &cookies),
         // Not (yet) completable: show where it stands (the no-JavaScript "continue" path).
         Completed::NotYet(login) => {
             let status = if login.state == PendingState::Pending {
@@ -62,6 +53,21 @@ pub async fn complete_form(
             )
         }
     }
+}
+
+/// The browser, signed in, sent on to where it was going with its new cookies.
+pub(super) fn signed_in(
+    return_path: &ReturnPath,
+    cookies: &[String],
+) -> Result<Response, AppError> {
+    let mut response = see_other(return_path.as_str())?;
+    for cookie in cookies {
+        response
+            .headers_mut()
+            .append(SET_COOKIE, header_value(cookie)?);
+    }
+    no_store(&mut response);
+    Ok(response)
 }
 
 pub(super) enum Completed {

@@ -9,19 +9,18 @@
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::http::header::SET_COOKIE;
 use axum::http::request::Parts;
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::completion::{Completed, complete};
+use super::completion::{Completed, complete, signed_in};
 use super::context::LoginContext;
 use super::form::binding_hash;
 use super::pending::{self, CANCELLED_AT_PROVIDER, Outcome, PendingState};
 use super::waiting::{Shown, render_wait};
 use crate::http::client_addr::ClientAddr;
 use crate::http::error::AppError;
-use crate::http::pages::{PageChrome, header_value, no_store, see_other};
+use crate::http::pages::PageChrome;
 use crate::provider::{IdentifyError, RequestId};
 
 #[derive(Deserialize)]
@@ -129,16 +128,7 @@ pub async fn come_back(
         Completed::Done {
             return_path,
             cookies,
-        } => {
-            let mut response = see_other(return_path.as_str())?;
-            for cookie in cookies {
-                response
-                    .headers_mut()
-                    .append(SET_COOKIE, header_value(&cookie)?);
-            }
-            no_store(&mut response);
-            Ok(response)
-        }
+        } => signed_in(&return_path, &cookies),
         // Declined, refused, or lost a race: the waiting page tells which, with a new start.
         Completed::NotYet(login) => render_wait(
             &state,
