@@ -22,6 +22,7 @@ use crate::login::{LoginContext, LoginParts};
 use crate::notifications::Listening;
 use crate::provider::Providers;
 use crate::proxy::assertion::AssertionSigner;
+use crate::signing_key::SigningKey;
 use crate::proxy::headers::IdentityHeaders;
 use crate::proxy::{CabinetRoutes, ProxyContext, ProxyParts};
 use crate::revocation::{CaList, CheckerSettings, RevocationChecker};
@@ -54,13 +55,12 @@ impl AppState {
                 "providers are configured but trust.files is empty: every signature will be refused"
             );
         }
-        let assertions = AssertionSigner::load(
-            &db,
+        let signing_key = Arc::new(SigningKey::load(&db, &settings.identity, clock.now()).await?);
+        let assertions = AssertionSigner::new(
+            signing_key.clone(),
             &settings.identity,
             settings.server.base_url.as_str(),
-            clock.now(),
         )
-        .await?
         .with_provider_names(
             settings
                 .providers

@@ -1,23 +1,18 @@
 //! The signed identity assertion for the cabinet: a short-lived ES256 JWT (`aud` = route),
-//! with the public key published at `{prefix}/jwks.json`. Headers alone can be forged by anyone
-//! who reaches the cabinet directly; the assertion cannot.
+//! signed with the gateway's key ([`SigningKey`]), whose public half is published at
+//! `{prefix}/jwks.json`. Headers alone can be forged by anyone who reaches the cabinet directly;
+//! the assertion cannot.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
-use anyhow::Context;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
-use sqlx::PgPool;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::config::IdentitySettings;
 use crate::session::Session;
+use crate::signing_key::SigningKey;
 
 /// Claims of the assertion; all identity values in plain UTF-8.
 #[derive(Debug, Serialize, Deserialize)]
@@ -40,9 +35,7 @@ pub struct AssertionClaims {
 }
 
 pub struct AssertionSigner {
-    kid: String,
-    key: EncodingKey,
-    jwks: serde_json::Value,
+    key: Arc<SigningKey>,
     ttl: time::Duration,
     issuer: String,
     /// Signed assertions by (session, route), reused while at least half their life is left:
@@ -56,60 +49,15 @@ pub struct AssertionSigner {
 const RECENT_LIMIT: usize = 50_000;
 
 impl AssertionSigner {
-    /// The key from `identity.assertion_key_file`, or the one shared in the database
-    /// (created by the first replica that needs it).
-    pub async fn load(
-        db: &PgPool,
-        settings: &IdentitySettings,
-        issuer: &str,
-        now: OffsetDateTime,
-    ) -> anyhow::Result<Self> {
-        let secret = match &settings.assertion_key_file {
-            Some(path) => {
-                let pem = std::fs::read_to_string(path).with_context(|| {
-                    format!(
-                        "identity.assertion_key_file: cannot read {}",
-                        path.display()
-                    )
-                })?;
-                p256::SecretKey::from_pkcs8_pem(&pem).map_err(|e| {
-                    anyhow::anyhow!("identity.assertion_key_file: not a PKCS#8 P-256 key: {e}")
-                })?
-            }
-            None => shared_key(db, now).await?,
-        };
-        Self::from_secret(&secret, settings, issuer)
-    }
-
-    fn from_secret(
-        secret: &p256::SecretKey,
-        settings: &IdentitySettings,
-        issuer: &str,
-    ) -> anyhow::Result<Self> {
-        let der = secret
-            .to_pkcs8_der()
-            .map_err(|e| anyhow::anyhow!("encoding the assertion key: {e}"))?;
-        let point = secret.public_key().to_sec1_bytes();
-        // SEC1 uncompressed: 0x04 || x (32) || y (32).
-        anyhow::ensure!(point.len() == 65, "unexpected public key encoding");
-        let kid = hex(&Sha256::digest(&point)[..8]);
-        let jwks = serde_json::json!({
-            "keys": [{
-                "kty": "EC", "crv": "P-256", "alg": "ES256", "use": "sig", "kid": kid,
-                "x": URL_SAFE_NO_PAD.encode(&point[1..33]),
-                "y": URL_SAFE_NO_PAD.encode(&point[33..65]),
-            }]
-        });
-        Ok(Self {
-            kid,
-            key: EncodingKey::from_ec_der(der.as_bytes()),
-            jwks,
+    pub fn new(key: Arc<SigningKey>, settings: &IdentitySettings, issuer: &str) -> Self {
+        Self {
+            key,
             ttl: time::Duration::try_from(settings.assertion_ttl)
                 .unwrap_or(time::Duration::minutes(1)),
             issuer: issuer.to_owned(),
             recent: Mutex::new(HashMap::new()),
             provider_names: HashMap::new(),
-        })
+        }
     }
 
     /// The providers' display names, for the `provider_name` claim.
@@ -119,7 +67,7 @@ impl AssertionSigner {
     }
 
     pub fn jwks(&self) -> &serde_json::Value {
-        &self.jwks
+        self.key.jwks()
     }
 
     pub fn sign(
@@ -157,7 +105,7 @@ impl AssertionSigner {
         let claims = AssertionClaims {
             iss: self.issuer.clone(),
             aud: audience.to_owned(),
-            sub: subject(session),
+            sub: session.subject(),
             iat: now.unix_timestamp(),
             exp: (now + self.ttl).unix_timestamp(),
             name: identity.full_name.clone(),
@@ -174,49 +122,6 @@ impl AssertionSigner {
             cert_issuer: identity.issuer.clone(),
             sid: session.id.to_string(),
         };
-        let mut header = Header::new(Algorithm::ES256);
-        header.kid = Some(self.kid.clone());
-        Ok(jsonwebtoken::encode(&header, &claims, &self.key)?)
+        self.key.sign("JWT", &claims)
     }
-}
-
-/// The stable subject: `rnokpp:<number>` for people, else the certificate (issuer + serial).
-pub fn subject(session: &Session) -> String {
-    let identity = &session.identity;
-    match &identity.rnokpp {
-        Some(r) => format!("rnokpp:{r}"),
-        None => format!(
-            "cert:{}:{}",
-            hex(&Sha256::digest(identity.issuer.as_bytes())[..8]),
-            identity.cert_serial_hex
-        ),
-    }
-}
-
-async fn shared_key(db: &PgPool, now: OffsetDateTime) -> anyhow::Result<p256::SecretKey> {
-    let generated = <p256::SecretKey as p256::elliptic_curve::Generate>::try_generate()
-        .map_err(|e| anyhow::anyhow!("generating the assertion key: {e}"))?;
-    let der = generated
-        .to_pkcs8_der()
-        .map_err(|e| anyhow::anyhow!("encoding the assertion key: {e}"))?;
-    let kid = hex(&Sha256::digest(generated.public_key().to_sec1_bytes())[..8]);
-    // Several replicas may start at once: the first insert wins, everyone reads the winner.
-    sqlx::query!(
-        "INSERT INTO assertion_keys (id, kid, private_key, created_at) VALUES ('default', $1, $2, $3)
-         ON CONFLICT (id) DO NOTHING",
-        kid,
-        der.as_bytes(),
-        now
-    )
-    .execute(db)
-    .await?;
-    let stored = sqlx::query_scalar!("SELECT private_key FROM assertion_keys WHERE id = 'default'")
-        .fetch_one(db)
-        .await?;
-    p256::SecretKey::from_pkcs8_der(&stored)
-        .map_err(|e| anyhow::anyhow!("the stored assertion key is damaged: {e}"))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -19,7 +19,7 @@ use super::context::ProxyContext;
 use super::headers;
 use super::idle_body::{ClientBodyFailure, IdleTimeout, Watched};
 use super::routes::{CabinetRoute, admits};
-use super::{assertion, tunnel};
+use super::tunnel;
 use crate::http::FromUpstream;
 use crate::http::csrf;
 use crate::http::error::AppError;
@@ -368,7 +368,7 @@ pub fn identity_headers(
             headers.insert(name.clone(), value);
         }
     };
-    put(&names.subject, &assertion::subject(session));
+    put(&names.subject, &session.subject());
     put(&names.name, &headers::percent_encode(&identity.full_name));
     if let Some(r) = &identity.rnokpp {
         put(&names.rnokpp, r.as_str());

@@ -1,5 +1,6 @@
 //! A session as a request sees it, and what a request's cookie amounts to.
 
+use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -18,6 +19,21 @@ pub struct Session {
     /// Logged in from a «public / shared computer»: shorter idle timeout, no persistent cookie,
     /// and every response for it must be `Cache-Control: no-store` (the proxy too).
     pub shared_pc: bool,
+}
+
+impl Session {
+    /// The stable subject: `rnokpp:<number>` for people, else the certificate (issuer + serial).
+    pub fn subject(&self) -> String {
+        let identity = &self.identity;
+        match &identity.rnokpp {
+            Some(r) => format!("rnokpp:{r}"),
+            None => format!(
+                "cert:{}:{}",
+                crate::signing_key::hex(&Sha256::digest(identity.issuer.as_bytes())[..8]),
+                identity.cert_serial_hex
+            ),
+        }
+    }
 }
 
 /// What a request's cookie amounts to.
