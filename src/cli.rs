@@ -72,6 +72,9 @@ pub enum Command {
     /// Diia.Signature administration.
     #[command(subcommand)]
     Diia(DiiaCommand),
+    /// kepgate as an OpenID Provider: its client applications.
+    #[command(subcommand)]
+    Oidc(OidcCommand),
     /// Open sessions: list them, end them (takes effect on every replica at once).
     #[command(subcommand)]
     Sessions(SessionsCommand),
@@ -117,6 +120,29 @@ pub enum SessionsCommand {
         /// JSON instead of text.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OidcCommand {
+    /// Client applications (`[oidc.clients.<id>]`).
+    #[command(subcommand)]
+    Client(OidcClientCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OidcClientCommand {
+    /// Make a new client's secret and print it once, with the configuration to add (which
+    /// keeps only the secret's hash).
+    Add {
+        /// The client id, e.g. `grafana`.
+        id: String,
+        /// Where the application receives the code (exact; repeat for several).
+        #[arg(long = "redirect-uri", required = true)]
+        redirect_uris: Vec<url::Url>,
+        /// A browser or mobile app that cannot keep a secret: no secret, PKCE required.
+        #[arg(long)]
+        public: bool,
     },
 }
 
@@ -177,6 +203,11 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Emulator(_) | Command::Cabinet(_) => Ok(()),
         Command::CheckConfig => Ok(()),
         Command::Diia(DiiaCommand::Setup { provider }) => diia_setup(&settings, &provider).await,
+        Command::Oidc(OidcCommand::Client(OidcClientCommand::Add {
+            id,
+            redirect_uris,
+            public,
+        })) => oidc_client_add(&id, &redirect_uris, public),
         Command::Sessions(command) => sessions(settings, command).await,
         Command::Audit { since, limit, json } => audit(settings, &since, limit, json).await,
     };
@@ -210,6 +241,13 @@ fn check_config(settings: &Settings) -> ExitCode {
         eprintln!("kepgate: configuration error:\n{e:#}");
         return ExitCode::from(2);
     }
+    let oidc_clients = match crate::oidc::clients::OidcClients::load(&settings.oidc) {
+        Ok(clients) => clients,
+        Err(e) => {
+            eprintln!("kepgate: configuration error:\n{e:#}");
+            return ExitCode::from(2);
+        }
+    };
     let custom_pages = match CustomPages::load(settings.ui.pages_dir.as_deref()) {
         Ok(pages) => pages,
         Err(e) => {
@@ -264,6 +302,30 @@ fn check_config(settings: &Settings) -> ExitCode {
             },
             custom_pages.asset_count()
         );
+    }
+    if settings.oidc.enabled {
+        println!(
+            "  OpenID Provider: issuer {}, discovery {}.well-known/openid-configuration",
+            server.base_url.as_str().trim_end_matches('/'),
+            server.base_url
+        );
+        for client in oidc_clients.iter() {
+            println!(
+                "    client {} ({}): scopes {}{}",
+                client.id,
+                if client.is_public() {
+                    "public, PKCE"
+                } else {
+                    "confidential"
+                },
+                client.scopes.join(" "),
+                if client.backchannel_logout_uri.is_some() {
+                    ", back-channel logout"
+                } else {
+                    ""
+                }
+            );
+        }
     }
     for (id, provider) in &settings.providers {
         let common = provider.common();
@@ -445,4 +507,24 @@ async fn migrate(settings: Settings) -> anyhow::Result<()> {
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let app = Application::build(settings).await?;
     app.run(shutdown_signal()).await
+}
+
+fn oidc_client_add(id: &str, redirect_uris: &[url::Url], public: bool) -> anyhow::Result<()> {
+    let uris: Vec<String> = redirect_uris
+        .iter()
+        .map(|u| format!("{:?}", u.as_str()))
+        .collect();
+    println!("[oidc.clients.{id}]");
+    println!("redirect_uris = [{}]", uris.join(", "));
+    if public {
+        println!("# a public client: no secret; it must use PKCE (S256)");
+        return Ok(());
+    }
+    let (secret, hash) =
+        crate::oidc::clients::new_secret().map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    println!("secret_sha256 = \"{hash}\"");
+    eprintln!();
+    eprintln!("The client secret, shown this once (kepgate keeps only its hash above):");
+    eprintln!("{secret}");
+    Ok(())
 }

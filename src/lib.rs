@@ -15,6 +15,7 @@ pub mod http;
 pub mod language;
 pub mod login;
 pub mod notifications;
+pub mod oidc;
 pub mod provider;
 pub mod proxy;
 pub mod return_path;

@@ -6,9 +6,10 @@
 use anyhow::Context;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use time::OffsetDateTime;
@@ -18,7 +19,10 @@ use crate::config::IdentitySettings;
 pub struct SigningKey {
     kid: String,
     key: EncodingKey,
+    public: DecodingKey,
     jwks: serde_json::Value,
+    /// SHA-256 of the private key: the root of secrets derived from it ([`Self::derived_secret`]).
+    secret_digest: [u8; 32],
 }
 
 impl SigningKey {
@@ -52,22 +56,45 @@ impl SigningKey {
         // SEC1 uncompressed: 0x04 || x (32) || y (32).
         anyhow::ensure!(point.len() == 65, "unexpected public key encoding");
         let kid = hex(&Sha256::digest(&point)[..8]);
+        let (x, y) = (
+            URL_SAFE_NO_PAD.encode(&point[1..33]),
+            URL_SAFE_NO_PAD.encode(&point[33..65]),
+        );
         let jwks = serde_json::json!({
             "keys": [{
                 "kty": "EC", "crv": "P-256", "alg": "ES256", "use": "sig", "kid": kid,
-                "x": URL_SAFE_NO_PAD.encode(&point[1..33]),
-                "y": URL_SAFE_NO_PAD.encode(&point[33..65]),
+                "x": x, "y": y,
             }]
         });
         Ok(Self {
             kid,
             key: EncodingKey::from_ec_der(der.as_bytes()),
+            public: DecodingKey::from_ec_components(&x, &y)?,
             jwks,
+            secret_digest: Sha256::digest(der.as_bytes()).into(),
         })
     }
 
     pub fn jwks(&self) -> &serde_json::Value {
         &self.jwks
+    }
+
+    /// The claims of a token this key signed (`validation` says what else must hold).
+    pub fn verify<T: DeserializeOwned>(
+        &self,
+        token: &str,
+        validation: &Validation,
+    ) -> jsonwebtoken::errors::Result<T> {
+        jsonwebtoken::decode(token, &self.public, validation).map(|data| data.claims)
+    }
+
+    /// A secret of its own for `purpose`, the same on every replica (they share the key), and
+    /// unknown to anyone without the private key.
+    pub fn derived_secret(&self, purpose: &str) -> [u8; 32] {
+        let mut hash = Sha256::new();
+        hash.update(self.secret_digest);
+        hash.update(purpose.as_bytes());
+        hash.finalize().into()
     }
 
     /// A compact JWS (ES256, `kid` set) of `claims`, with `typ` as given (`JWT`, or a more

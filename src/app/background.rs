@@ -22,6 +22,9 @@ pub fn spawn_background(state: &AppState) -> anyhow::Result<()> {
         subscribers,
     ));
     crate::login::spawn_sweeper(web.db.clone(), web.clock.clone());
+    if web.settings.oidc.enabled {
+        crate::oidc::backchannel::spawn(state.oidc.clone());
+    }
     if web.settings.trust.revocation != RevocationMode::Off {
         spawn_crl_refresher(state)?;
     }
@@ -39,6 +42,9 @@ pub fn spawn_background(state: &AppState) -> anyhow::Result<()> {
                     tracing::info!(history, sessions, "old login history and sessions pruned")
                 }
                 Err(e) => tracing::warn!(error = %e, "pruning login history failed"),
+            }
+            if let Err(e) = crate::oidc::store::prune(&db, clock.now()).await {
+                tracing::warn!(error = %e, "pruning OpenID codes and tokens failed");
             }
         }
     });

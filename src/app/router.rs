@@ -27,11 +27,13 @@ pub fn router(state: AppState) -> Router {
         // posts, which the CSRF origin check must refuse. Cross-origin (the provider) gets nothing.
         .layer(header_if_missing("referrer-policy", "same-origin"));
 
+    let oidc_enabled = state.web.settings.oidc.enabled;
     let own_routes = Router::new()
         .merge(crate::http::routes())
         .merge(crate::login::router())
         .merge(crate::account::router())
         .merge(crate::proxy::router())
+        .merge(optional(oidc_enabled, crate::oidc::router()))
         .fallback(not_found)
         .layer(
             ServiceBuilder::new()
@@ -53,6 +55,11 @@ pub fn router(state: AppState) -> Router {
 
     let routed = Router::new()
         .nest(&server.route_prefix, own_routes)
+        // The issuer's discovery document is the one path of kepgate's outside the prefix.
+        .merge(optional(
+            oidc_enabled,
+            crate::oidc::discovery_router(server.base_url.path()),
+        ))
         .fallback(crate::proxy::cabinet_space(&state.proxy.routes))
         // Outermost first: every log line and error page carries the request id.
         .layer(
@@ -73,4 +80,9 @@ pub fn router(state: AppState) -> Router {
     // The path is made canonical before the router sees it: own routes, cabinet routes,
     // policies and the upstream all see one spelling (see `crate::canonical_path`).
     Router::new().fallback_service(routed.map_request(canonical_path::canonicalize))
+}
+
+/// `routes` when the feature is on, otherwise nothing.
+fn optional<S: Clone + Send + Sync + 'static>(on: bool, routes: Router<S>) -> Router<S> {
+    if on { routes } else { Router::new() }
 }

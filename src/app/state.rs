@@ -20,14 +20,16 @@ use crate::login::limits::{WaitingLogins, start_limiter};
 use crate::login::qr_link::QrLinks;
 use crate::login::{LoginContext, LoginParts};
 use crate::notifications::Listening;
+use crate::oidc::clients::OidcClients;
+use crate::oidc::{OidcContext, OidcParts};
 use crate::provider::Providers;
 use crate::proxy::assertion::AssertionSigner;
-use crate::signing_key::SigningKey;
 use crate::proxy::headers::IdentityHeaders;
 use crate::proxy::{CabinetRoutes, ProxyContext, ProxyParts};
 use crate::revocation::{CaList, CheckerSettings, RevocationChecker};
 use crate::session::SessionStore;
 use crate::signature::TrustList;
+use crate::signing_key::SigningKey;
 
 /// Cloned for every request: one `Arc`; each handler then takes its feature's part.
 #[derive(Clone)]
@@ -37,6 +39,7 @@ pub struct AppParts {
     pub web: Web,
     pub login: LoginContext,
     pub proxy: ProxyContext,
+    pub oidc: OidcContext,
 }
 
 impl AppState {
@@ -116,7 +119,28 @@ impl AppState {
             identity_headers,
             providers,
         });
-        Ok(AppState(Arc::new(AppParts { web, login, proxy })))
+        let oidc = OidcContext::new(OidcParts {
+            web: web.clone(),
+            clients: OidcClients::load(&settings.oidc)?,
+            pairwise_key: signing_key.derived_secret("oidc pairwise subject"),
+            key: signing_key,
+            issuer: settings
+                .server
+                .base_url
+                .as_str()
+                .trim_end_matches('/')
+                .to_owned(),
+            http: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(5))
+                .redirect(reqwest::redirect::Policy::none())
+                .build()?,
+        });
+        Ok(AppState(Arc::new(AppParts {
+            web,
+            login,
+            proxy,
+            oidc,
+        })))
     }
 }
 
@@ -143,6 +167,12 @@ impl FromRef<AppState> for LoginContext {
 impl FromRef<AppState> for ProxyContext {
     fn from_ref(state: &AppState) -> ProxyContext {
         state.proxy.clone()
+    }
+}
+
+impl FromRef<AppState> for OidcContext {
+    fn from_ref(state: &AppState) -> OidcContext {
+        state.oidc.clone()
     }
 }
 

@@ -25,7 +25,70 @@ impl Settings {
         self.check_session()?;
         self.check_trust()?;
         self.check_ui()?;
+        self.check_oidc()?;
         self.check_qr()
+    }
+
+    fn check_oidc(&self) -> Result<(), ConfigError> {
+        let oidc = &self.oidc;
+        if !oidc.enabled {
+            return Ok(());
+        }
+        if oidc.code_ttl.is_zero() || oidc.code_ttl > Duration::from_secs(600) {
+            return Err(ConfigError::Invalid(
+                "oidc.code_ttl: between 1 and 600 seconds (a code is exchanged at once)".to_owned(),
+            ));
+        }
+        if oidc.token_ttl.is_zero() {
+            return Err(ConfigError::Invalid(
+                "oidc.token_ttl: at least 1 second".to_owned(),
+            ));
+        }
+        for (id, client) in &oidc.clients {
+            let invalid =
+                |text: String| Err(ConfigError::Invalid(format!("oidc.clients.{id}.{text}")));
+            if id.is_empty() || id.contains(':') || id.chars().any(|c| c.is_control()) {
+                return invalid("…: a client id may not be empty or contain ':'".to_owned());
+            }
+            if client.redirect_uris.is_empty() {
+                return invalid("redirect_uris: name at least one".to_owned());
+            }
+            for uri in client
+                .redirect_uris
+                .iter()
+                .chain(&client.post_logout_redirect_uris)
+                .chain(&client.backchannel_logout_uri)
+            {
+                let local = matches!(uri.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+                if uri.fragment().is_some()
+                    || !(uri.scheme() == "https" || (uri.scheme() == "http" && local))
+                {
+                    return invalid(format!(
+                        "…: {uri} must be https (http only on this machine), without a #fragment"
+                    ));
+                }
+            }
+            if !client.scopes.iter().any(|s| s == "openid")
+                || client
+                    .scopes
+                    .iter()
+                    .any(|s| !super::SCOPES.contains(&s.as_str()))
+            {
+                return invalid(format!(
+                    "scopes: {:?} must include \"openid\" and name only {:?}",
+                    client.scopes,
+                    super::SCOPES
+                ));
+            }
+            for provider in &client.allow.providers {
+                if !self.providers.contains_key(provider) {
+                    return invalid(format!(
+                        "allow.providers: no provider {provider:?} is configured"
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     fn check_ui(&self) -> Result<(), ConfigError> {

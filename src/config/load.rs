@@ -30,6 +30,7 @@ pub const SECTIONS: &[&str] = &[
     "proxy",
     "session",
     "providers",
+    "oidc",
 ];
 
 /// The rule for `KEPGATE_…` names: configuration has the section and the key apart with `__`;

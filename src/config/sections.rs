@@ -43,6 +43,9 @@ pub struct Settings {
     /// Providers in the «Провайдер» list, by id (the id appears in callback URLs).
     #[serde(default)]
     pub providers: BTreeMap<String, ProviderSettings>,
+    /// kepgate as an OpenID Provider.
+    #[serde(default)]
+    pub oidc: super::OidcSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -17,7 +17,6 @@ use serde::Deserialize;
 use super::context::ProxyContext;
 use super::headers;
 use super::reverse_proxy::identity_headers;
-use super::routes::admits;
 use crate::canonical_path::CanonicalPath;
 use crate::http::error::AppError;
 use crate::return_path::ReturnPath;
@@ -89,7 +88,7 @@ pub async fn check(
     };
     let audience = route.map(|r| r.name.as_str()).unwrap_or("cabinet");
     if let Some(route) = route
-        && !admits(&route.settings.allow, &session)
+        && !session.admitted_by(&route.settings.allow)
     {
         return Ok(bare(StatusCode::FORBIDDEN));
     }

@@ -18,7 +18,7 @@ use axum::routing::{MethodRouter, any, get};
 
 pub use crate::http::FromUpstream;
 pub use context::{ProxyContext, ProxyParts};
-pub use routes::{CabinetRoute, CabinetRoutes, admits};
+pub use routes::{CabinetRoute, CabinetRoutes};
 
 use crate::http::Web;
 

@@ -18,7 +18,7 @@ use serde::Serialize;
 use super::context::ProxyContext;
 use super::headers;
 use super::idle_body::{ClientBodyFailure, IdleTimeout, Watched};
-use super::routes::{CabinetRoute, admits};
+use super::routes::CabinetRoute;
 use super::tunnel;
 use crate::http::FromUpstream;
 use crate::http::csrf;
@@ -93,7 +93,7 @@ pub async fn cabinet(
                 ));
             }
         };
-        if !admits(&route.settings.allow, &session) {
+        if !session.admitted_by(&route.settings.allow) {
             tracing::info!(route = %route.name, session = %session.id, "signed-in user not allowed on this route");
             metrics::counter!("kepgate_proxy_denied_total", "route" => route.name.clone())
                 .increment(1);

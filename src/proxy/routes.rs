@@ -9,8 +9,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
-use crate::config::{AccessPolicy, RouteSettings, Settings};
-use crate::session::Session;
+use crate::config::{RouteSettings, Settings};
 
 pub struct CabinetRoute {
     pub name: String,
@@ -63,25 +62,6 @@ fn prefix_matches(prefix: &str, path: &str) -> bool {
         Some(rest) => prefix.ends_with('/') || rest.is_empty() || rest.starts_with('/'),
         None => false,
     }
-}
-
-/// Does the policy admit this session?
-pub fn admits(policy: &AccessPolicy, session: &Session) -> bool {
-    if policy.is_open() {
-        return true;
-    }
-    let identity = &session.identity;
-    let by_identity = (policy.rnokpp.is_empty() && policy.edrpou.is_empty())
-        || identity
-            .rnokpp
-            .as_ref()
-            .is_some_and(|r| policy.rnokpp.iter().any(|p| p == r.as_str()))
-        || identity
-            .edrpou
-            .as_ref()
-            .is_some_and(|e| policy.edrpou.iter().any(|p| p == e.as_str()));
-    let by_provider = policy.providers.is_empty() || policy.providers.contains(&session.provider);
-    by_identity && by_provider
 }
 
 #[cfg(test)]

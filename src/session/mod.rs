@@ -19,5 +19,5 @@ pub mod token;
 pub use cache::SessionCache;
 pub use record::{Authentication, Session};
 pub use revocation::{RevokedBy, Whom, revoke};
-pub use store::{NewSession, SessionError, SessionStore, create, duration, find};
+pub use store::{NewSession, SessionError, SessionStore, create, duration, find, find_by_id};
 pub use token::SessionToken;

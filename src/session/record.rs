@@ -22,6 +22,25 @@ pub struct Session {
 }
 
 impl Session {
+    /// Does the policy admit this session? (`routes.<name>.allow`, `oidc.clients.<id>.allow`)
+    pub fn admitted_by(&self, policy: &crate::config::AccessPolicy) -> bool {
+        if policy.is_open() {
+            return true;
+        }
+        let identity = &self.identity;
+        let by_identity = (policy.rnokpp.is_empty() && policy.edrpou.is_empty())
+            || identity
+                .rnokpp
+                .as_ref()
+                .is_some_and(|r| policy.rnokpp.iter().any(|p| p == r.as_str()))
+            || identity
+                .edrpou
+                .as_ref()
+                .is_some_and(|e| policy.edrpou.iter().any(|p| p == e.as_str()));
+        let by_provider = policy.providers.is_empty() || policy.providers.contains(&self.provider);
+        by_identity && by_provider
+    }
+
     /// The stable subject: `rnokpp:<number>` for people, else the certificate (issuer + serial).
     pub fn subject(&self) -> String {
         let identity = &self.identity;

@@ -103,6 +103,35 @@ async fn load(db: &PgPool, token_hash: &[u8]) -> Result<Option<Stored>, sqlx::Er
     }))
 }
 
+/// The live session with this id (not revoked, not past either timeout): what an OpenID Connect
+/// code or access token was issued for.
+pub async fn find_by_id(
+    db: &PgPool,
+    id: Uuid,
+    now: OffsetDateTime,
+) -> Result<Option<Session>, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"SELECT id, provider, identity, created_at, expires_at, last_seen_at,
+                  idle_timeout_seconds, shared_pc
+           FROM sessions WHERE id = $1 AND revoked_at IS NULL"#,
+        id,
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.and_then(|r| {
+        let session = Session {
+            id: r.id,
+            provider: r.provider,
+            identity: serde_json::from_value(r.identity).ok()?,
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+            idle_timeout: time::Duration::seconds(i64::from(r.idle_timeout_seconds)),
+            shared_pc: r.shared_pc,
+        };
+        live(&session, r.last_seen_at, now).then_some(session)
+    }))
+}
+
 /// The live session for a token (not revoked, not past either timeout), straight from the
 /// database: for callers that must not see a cached copy.
 pub async fn find(

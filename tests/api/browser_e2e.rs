@@ -1373,7 +1373,7 @@ async fn browser_e2e_pages_pass_axe_and_a_designers_checks() {
             "a.English",
             "select#provider",
             "input#shared_pc",
-            "button.Отримати посилання"
+            "button#start-button"
         ]
     );
     axe(&desktop, "login page (desktop)").await;

@@ -22,6 +22,7 @@ mod helpers;
 mod hostile_input;
 mod idgovua;
 mod login;
+mod oidc;
 mod own_ca_responder;
 mod pages;
 mod processes;

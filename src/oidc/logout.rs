@@ -1,0 +1,117 @@
+//! `GET|POST {prefix}/oidc/logout`: RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0).
+//! The application proves which session it means with `id_token_hint`; kepgate ends that session
+//! and sends the browser to the application's registered `post_logout_redirect_uri`. A request
+//! that proves nothing ends nothing (a link on any site could otherwise sign people out): the
+//! person lands on «Мої сеанси», where they can sign out themselves.
+
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use jsonwebtoken::{Algorithm, Validation};
+use serde::Deserialize;
+
+use super::context::OidcContext;
+use crate::http::cookies::{self, CookieKind};
+use crate::http::error::AppError;
+use crate::http::pages::{header_value, no_store, see_other, signed_out};
+use crate::session::{self, RevokedBy, SessionToken, Whom};
+
+#[derive(Debug, Default, Deserialize)]
+pub struct LogoutParams {
+    id_token_hint: Option<String>,
+    post_logout_redirect_uri: Option<String>,
+    client_id: Option<String>,
+    state: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct HintClaims {
+    aud: String,
+    sid: String,
+}
+
+pub async fn logout_get(
+    State(oidc): State<OidcContext>,
+    headers: HeaderMap,
+    Query(params): Query<LogoutParams>,
+) -> Result<Response, AppError> {
+    logout(&oidc, &headers, &params).await
+}
+
+pub async fn logout_post(
+    State(oidc): State<OidcContext>,
+    headers: HeaderMap,
+    axum::Form(params): axum::Form<LogoutParams>,
+) -> Result<Response, AppError> {
+    logout(&oidc, &headers, &params).await
+}
+
+async fn logout(
+    oidc: &OidcContext,
+    headers: &HeaderMap,
+    params: &LogoutParams,
+) -> Result<Response, AppError> {
+    let server = &oidc.web.settings.server;
+    // An ID token kepgate issued, perhaps expired: it names the client and the session.
+    let hint = params.id_token_hint.as_deref().and_then(|token| {
+        let mut validation = Validation::new(Algorithm::ES256);
+        validation.validate_exp = false;
+        validation.validate_aud = false;
+        validation.set_issuer(&[&oidc.issuer]);
+        oidc.key.verify::<HintClaims>(token, &validation).ok()
+    });
+    let client_id = hint
+        .as_ref()
+        .map(|h| h.aud.as_str())
+        .or(params.client_id.as_deref());
+    let client = client_id.and_then(|id| oidc.clients.get(id));
+    let current =
+        cookies::get(headers, server, CookieKind::Session).and_then(|v| SessionToken::parse(&v));
+    let Some(token) = current else {
+        // Nobody signed in here: nothing to end.
+        return after_logout(oidc, client, params);
+    };
+    let session = session::find(&oidc.web.db, &token, oidc.web.clock.now()).await?;
+    let proven = matches!((&hint, &session), (Some(h), Some(s)) if h.sid == s.id.to_string());
+    if session.is_some() && !proven {
+        tracing::info!(
+            "RP-initiated logout without a matching id_token_hint: sent to «Мої сеанси»"
+        );
+        let mut response = see_other(&server.path("/me"))?;
+        no_store(&mut response);
+        return Ok(response);
+    }
+    oidc.web
+        .sessions
+        .end(Whom::Token(&token), RevokedBy::Logout)
+        .await?;
+    let mut response = after_logout(oidc, client, params)?;
+    response.headers_mut().append(
+        axum::http::header::SET_COOKIE,
+        header_value(&cookies::clear(server, CookieKind::Session))?,
+    );
+    Ok(response)
+}
+
+/// To the client's registered `post_logout_redirect_uri` (with `state`), or kepgate's own
+/// "you have signed out".
+fn after_logout(
+    oidc: &OidcContext,
+    client: Option<&super::clients::OidcClient>,
+    params: &LogoutParams,
+) -> Result<Response, AppError> {
+    let registered = params
+        .post_logout_redirect_uri
+        .as_deref()
+        .filter(|uri| client.is_some_and(|c| c.post_logout_redirect_uri_allowed(uri)));
+    let Some(uri) = registered else {
+        return signed_out(&oidc.web.settings.server);
+    };
+    let mut url = url::Url::parse(uri).map_err(anyhow::Error::new)?;
+    if let Some(state) = &params.state {
+        url.query_pairs_mut().append_pair("state", state);
+    }
+    let mut response = see_other(url.as_str())?;
+    no_store(&mut response);
+    Ok(response)
+}

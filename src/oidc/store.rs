@@ -1,0 +1,192 @@
+//! Authorization codes and access tokens in PostgreSQL, shared by every replica, stored by the
+//! SHA-256 of their values. A code changes hands once: the exchange that sets `used_at` is the
+//! only one that gets it.
+
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// A fresh random value (a code, an access token): 32 bytes as base64url, 43 characters.
+pub fn random_value() -> Result<String, getrandom::Error> {
+    use base64::Engine;
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+}
+
+pub fn value_hash(value: &str) -> Vec<u8> {
+    Sha256::digest(value.as_bytes()).to_vec()
+}
+
+pub struct NewCode<'a> {
+    pub code: &'a str,
+    pub client_id: &'a str,
+    pub redirect_uri: &'a str,
+    pub session_id: Uuid,
+    pub scope: &'a str,
+    pub nonce: Option<&'a str>,
+    pub code_challenge: Option<&'a str>,
+    pub auth_time: OffsetDateTime,
+    pub now: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+}
+
+/// Stores a code, and that the client holds something of this session (for back-channel logout).
+pub async fn insert_code(db: &PgPool, new: &NewCode<'_>) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    sqlx::query!(
+        r#"INSERT INTO oidc_codes (code_hash, client_id, redirect_uri, session_id, scope, nonce,
+                                   code_challenge, auth_time, created_at, expires_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"#,
+        value_hash(new.code),
+        new.client_id,
+        new.redirect_uri,
+        new.session_id,
+        new.scope,
+        new.nonce,
+        new.code_challenge,
+        new.auth_time,
+        new.now,
+        new.expires_at,
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        r#"INSERT INTO oidc_session_clients (session_id, client_id, sid) VALUES ($1, $2, $3)
+           ON CONFLICT (session_id, client_id) DO NOTHING"#,
+        new.session_id,
+        new.client_id,
+        new.session_id.to_string(),
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await
+}
+
+/// What a code was issued for.
+pub struct RedeemedCode {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub session_id: Uuid,
+    pub scope: String,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub auth_time: OffsetDateTime,
+}
+
+pub enum Redeemed {
+    Fresh(RedeemedCode),
+    /// Known but already used: whatever was issued from it is revoked.
+    Replayed,
+    /// Unknown or expired.
+    Unknown,
+}
+
+/// `unused → used`, once. A second attempt revokes the tokens issued from the code
+/// (RFC 6749 §4.1.2: the code may have been stolen).
+pub async fn redeem_code(
+    db: &PgPool,
+    code: &str,
+    now: OffsetDateTime,
+) -> Result<Redeemed, sqlx::Error> {
+    let hash = value_hash(code);
+    let fresh = sqlx::query!(
+        r#"UPDATE oidc_codes SET used_at = $2
+           WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $2
+           RETURNING client_id, redirect_uri, session_id, scope, nonce, code_challenge, auth_time"#,
+        hash,
+        now,
+    )
+    .fetch_optional(db)
+    .await?;
+    if let Some(r) = fresh {
+        return Ok(Redeemed::Fresh(RedeemedCode {
+            client_id: r.client_id,
+            redirect_uri: r.redirect_uri,
+            session_id: r.session_id,
+            scope: r.scope,
+            nonce: r.nonce,
+            code_challenge: r.code_challenge,
+            auth_time: r.auth_time,
+        }));
+    }
+    let used = sqlx::query_scalar!(
+        r#"SELECT used_at IS NOT NULL AS "used!" FROM oidc_codes WHERE code_hash = $1"#,
+        hash
+    )
+    .fetch_optional(db)
+    .await?;
+    if used == Some(true) {
+        sqlx::query!("DELETE FROM oidc_access_tokens WHERE code_hash = $1", hash)
+            .execute(db)
+            .await?;
+        return Ok(Redeemed::Replayed);
+    }
+    Ok(Redeemed::Unknown)
+}
+
+pub struct NewAccessToken<'a> {
+    pub token: &'a str,
+    pub code: &'a str,
+    pub client_id: &'a str,
+    pub session_id: Uuid,
+    pub scope: &'a str,
+    pub expires_at: OffsetDateTime,
+}
+
+pub async fn insert_access_token(db: &PgPool, new: &NewAccessToken<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        r#"INSERT INTO oidc_access_tokens (token_hash, code_hash, client_id, session_id, scope, expires_at)
+           VALUES ($1, $2, $3, $4, $5, $6)"#,
+        value_hash(new.token),
+        value_hash(new.code),
+        new.client_id,
+        new.session_id,
+        new.scope,
+        new.expires_at,
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub struct AccessToken {
+    pub client_id: String,
+    pub session_id: Uuid,
+    pub scope: String,
+}
+
+/// An unexpired access token (its session is checked by the caller).
+pub async fn find_access_token(
+    db: &PgPool,
+    token: &str,
+    now: OffsetDateTime,
+) -> Result<Option<AccessToken>, sqlx::Error> {
+    sqlx::query_as!(
+        AccessToken,
+        r#"SELECT client_id, session_id, scope FROM oidc_access_tokens
+           WHERE token_hash = $1 AND expires_at > $2"#,
+        value_hash(token),
+        now,
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// Codes and tokens past their time (a code is kept a day past its expiry, so that a late
+/// replay is still recognised as one).
+pub async fn prune(db: &PgPool, now: OffsetDateTime) -> Result<u64, sqlx::Error> {
+    let codes = sqlx::query!(
+        "DELETE FROM oidc_codes WHERE expires_at < $1::timestamptz - interval '1 day'",
+        now
+    )
+    .execute(db)
+    .await?
+    .rows_affected();
+    let tokens = sqlx::query!("DELETE FROM oidc_access_tokens WHERE expires_at < $1", now)
+        .execute(db)
+        .await?
+        .rows_affected();
+    Ok(codes + tokens)
+}

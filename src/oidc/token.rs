@@ -1,0 +1,261 @@
+//! `POST {prefix}/oidc/token`: a code for an ID token and an access token (RFC 6749 §4.1.3,
+//! OpenID Connect Core §3.1.3), once, by the client it was issued to, at the redirect URI it was
+//! issued for, with the PKCE verifier of its challenge.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, PRAGMA, WWW_AUTHENTICATE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use super::claims;
+use super::clients::OidcClient;
+use super::context::OidcContext;
+use super::store::{self, NewAccessToken, Redeemed};
+use crate::http::error::AppError;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct TokenForm {
+    grant_type: Option<String>,
+    code: Option<String>,
+    redirect_uri: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    code_verifier: Option<String>,
+}
+
+/// An error as RFC 6749 §5.2 shapes it.
+struct TokenError {
+    status: StatusCode,
+    error: &'static str,
+    description: &'static str,
+    /// The client authenticated with HTTP Basic: a 401 says so (`WWW-Authenticate`).
+    basic: bool,
+}
+
+fn refused(error: &'static str, description: &'static str) -> TokenError {
+    TokenError {
+        status: StatusCode::BAD_REQUEST,
+        error,
+        description,
+        basic: false,
+    }
+}
+
+impl IntoResponse for TokenError {
+    fn into_response(self) -> Response {
+        let mut response = (
+            self.status,
+            Json(json!({ "error": self.error, "error_description": self.description })),
+        )
+            .into_response();
+        if self.basic && self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"kepgate\""),
+            );
+        }
+        no_cache(&mut response);
+        response
+    }
+}
+
+fn no_cache(response: &mut Response) {
+    let headers = response.headers_mut();
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(PRAGMA, HeaderValue::from_static("no-cache"));
+}
+
+pub async fn token(
+    State(oidc): State<OidcContext>,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<TokenForm>,
+) -> Result<Response, AppError> {
+    match exchange(&oidc, &headers, &form).await? {
+        Ok(answer) => {
+            let mut response = Json(answer).into_response();
+            no_cache(&mut response);
+            Ok(response)
+        }
+        Err(e) => {
+            metrics::counter!("kepgate_oidc_token_refusals_total", "error" => e.error).increment(1);
+            Ok(e.into_response())
+        }
+    }
+}
+
+async fn exchange(
+    oidc: &OidcContext,
+    headers: &HeaderMap,
+    form: &TokenForm,
+) -> Result<Result<Value, TokenError>, AppError> {
+    let client = match authenticate(oidc, headers, form) {
+        Ok(client) => client,
+        Err(e) => return Ok(Err(e)),
+    };
+    if form.grant_type.as_deref() != Some("authorization_code") {
+        return Ok(Err(refused(
+            "unsupported_grant_type",
+            "only authorization_code is supported",
+        )));
+    }
+    let Some(code) = form.code.as_deref() else {
+        return Ok(Err(refused("invalid_request", "no code")));
+    };
+    let now = oidc.web.clock.now();
+    let invalid_grant = |description| Ok(Err(refused("invalid_grant", description)));
+    let issued = match store::redeem_code(&oidc.web.db, code, now).await? {
+        Redeemed::Fresh(issued) => issued,
+        Redeemed::Replayed => {
+            tracing::warn!(client = %client.id, "an authorization code used twice: its tokens are revoked");
+            return invalid_grant("the code was already used");
+        }
+        Redeemed::Unknown => return invalid_grant("the code is unknown or expired"),
+    };
+    if issued.client_id != client.id {
+        return invalid_grant("the code was issued to another client");
+    }
+    if form.redirect_uri.as_deref() != Some(issued.redirect_uri.as_str()) {
+        return invalid_grant("redirect_uri differs from the authorization request's");
+    }
+    match (&issued.code_challenge, form.code_verifier.as_deref()) {
+        (Some(challenge), Some(verifier)) => {
+            let computed = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+            if !bool::from(computed.as_bytes().ct_eq(challenge.as_bytes())) {
+                return invalid_grant("the code_verifier does not match the code_challenge");
+            }
+        }
+        (Some(_), None) => return invalid_grant("the code_verifier is missing"),
+        // RFC 9700 §2.1.1: a verifier for a code without a challenge is a downgrade attempt.
+        (None, Some(_)) => return invalid_grant("the code was issued without a code_challenge"),
+        (None, None) => {}
+    }
+    let Some(session) = crate::session::find_by_id(&oidc.web.db, issued.session_id, now).await?
+    else {
+        return invalid_grant("the person's session has ended");
+    };
+    let ttl =
+        time::Duration::try_from(oidc.web.settings.oidc.token_ttl).map_err(anyhow::Error::new)?;
+    let access_token = store::random_value().map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    store::insert_access_token(
+        &oidc.web.db,
+        &NewAccessToken {
+            token: &access_token,
+            code,
+            client_id: &client.id,
+            session_id: session.id,
+            scope: &issued.scope,
+            expires_at: now + ttl,
+        },
+    )
+    .await?;
+    let mut id_token = claims::scoped(&session, &issued.scope);
+    for (name, value) in [
+        ("iss", json!(oidc.issuer)),
+        (
+            "sub",
+            json!(claims::subject(&session, client, &oidc.pairwise_key)),
+        ),
+        ("aud", json!(client.id)),
+        ("iat", json!(now.unix_timestamp())),
+        ("exp", json!((now + ttl).unix_timestamp())),
+        ("auth_time", json!(issued.auth_time.unix_timestamp())),
+        ("amr", json!(claims::amr(&session))),
+        ("acr", json!(claims::acr(&session))),
+        ("sid", json!(session.id.to_string())),
+        ("at_hash", json!(half_hash(&access_token))),
+    ] {
+        id_token.insert(name.to_owned(), value);
+    }
+    if let Some(nonce) = issued.nonce {
+        id_token.insert("nonce".to_owned(), json!(nonce));
+    }
+    let id_token = oidc.key.sign("JWT", &id_token)?;
+    metrics::counter!("kepgate_oidc_tokens_issued_total", "client" => client.id.clone())
+        .increment(1);
+    Ok(Ok(json!({
+        "access_token": access_token,
+        "token_type": "Bearer",
+        "expires_in": ttl.whole_seconds(),
+        "id_token": id_token,
+        "scope": issued.scope,
+    })))
+}
+
+/// `client_secret_basic`, `client_secret_post`, or a public client by its id alone (PKCE then
+/// stands in for the secret). Two ways at once, or none, is refused (RFC 6749 §2.3).
+fn authenticate<'c>(
+    oidc: &'c OidcContext,
+    headers: &HeaderMap,
+    form: &TokenForm,
+) -> Result<&'c OidcClient, TokenError> {
+    let basic = headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        .map(str::trim);
+    let invalid = |basic: bool| TokenError {
+        status: StatusCode::UNAUTHORIZED,
+        error: "invalid_client",
+        description: "client authentication failed",
+        basic,
+    };
+    let (id, secret, by_basic) = match (basic, &form.client_secret) {
+        (Some(_), Some(_)) => {
+            return Err(refused(
+                "invalid_request",
+                "the client authenticated in two ways at once",
+            ));
+        }
+        (Some(encoded), None) => {
+            let (id, secret) = basic_credentials(encoded).ok_or_else(|| invalid(true))?;
+            if form
+                .client_id
+                .as_ref()
+                .is_some_and(|body_id| *body_id != id)
+            {
+                return Err(invalid(true));
+            }
+            (id, Some(secret), true)
+        }
+        (None, secret) => (
+            form.client_id.clone().ok_or_else(|| invalid(false))?,
+            secret.clone(),
+            false,
+        ),
+    };
+    let client = oidc.clients.get(&id).ok_or_else(|| invalid(by_basic))?;
+    let authenticated = match secret {
+        Some(secret) => client.secret_matches(&secret),
+        None => client.is_public(),
+    };
+    if authenticated {
+        Ok(client)
+    } else {
+        tracing::warn!(client = %id, "OpenID client authentication failed");
+        Err(invalid(by_basic))
+    }
+}
+
+/// RFC 6749 §2.3.1: base64 of `urlencoded(id):urlencoded(secret)`.
+fn basic_credentials(encoded: &str) -> Option<(String, String)> {
+    let decoded = String::from_utf8(STANDARD.decode(encoded).ok()?).ok()?;
+    let (id, secret) = decoded.split_once(':')?;
+    let plain = |s: &str| {
+        url::form_urlencoded::parse(format!("x={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+    };
+    Some((plain(id)?, plain(secret)?))
+}
+
+/// `at_hash`: base64url of the left half of the access token's SHA-256 (Core §3.1.3.6, ES256).
+fn half_hash(token: &str) -> String {
+    URL_SAFE_NO_PAD.encode(&Sha256::digest(token.as_bytes())[..16])
+}

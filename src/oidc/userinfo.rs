@@ -1,0 +1,75 @@
+//! `GET|POST {prefix}/oidc/userinfo` (Core §5.3): the claims of the access token's scope, while
+//! the token and the person's session both live.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, WWW_AUTHENTICATE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::claims;
+use super::context::OidcContext;
+use super::store;
+use crate::http::error::AppError;
+
+pub async fn userinfo(
+    State(oidc): State<OidcContext>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, AppError> {
+    let in_header = headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_owned());
+    // RFC 6750 §2.2: or in a POSTed form (never in the query: it would end up in logs).
+    let in_body = headers
+        .get(CONTENT_TYPE)
+        .is_some_and(|v| {
+            v.as_bytes()
+                .starts_with(b"application/x-www-form-urlencoded")
+        })
+        .then(|| {
+            url::form_urlencoded::parse(&body)
+                .find(|(k, _)| k == "access_token")
+                .map(|(_, v)| v.into_owned())
+        })
+        .flatten();
+    let token = match (in_header, in_body) {
+        (Some(token), None) | (None, Some(token)) => token,
+        _ => return Ok(unauthorized("invalid_request")),
+    };
+    let token = token.as_str();
+    let now = oidc.web.clock.now();
+    let Some(granted) = store::find_access_token(&oidc.web.db, token, now).await? else {
+        return Ok(unauthorized("invalid_token"));
+    };
+    let (Some(client), Some(session)) = (
+        oidc.clients.get(&granted.client_id),
+        crate::session::find_by_id(&oidc.web.db, granted.session_id, now).await?,
+    ) else {
+        return Ok(unauthorized("invalid_token"));
+    };
+    let mut answer = claims::scoped(&session, &granted.scope);
+    answer.insert(
+        "sub".to_owned(),
+        json!(claims::subject(&session, client, &oidc.pairwise_key)),
+    );
+    let mut response = Json(answer).into_response();
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// RFC 6750 §3.
+fn unauthorized(error: &'static str) -> Response {
+    let mut response = (StatusCode::UNAUTHORIZED, Json(json!({ "error": error }))).into_response();
+    if let Ok(value) =
+        HeaderValue::from_str(&format!("Bearer realm=\"kepgate\", error=\"{error}\""))
+    {
+        response.headers_mut().insert(WWW_AUTHENTICATE, value);
+    }
+    response
+}

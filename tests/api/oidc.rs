@@ -1,0 +1,814 @@
+//! kepgate as an OpenID Provider, driven over real HTTP by a relying party written here from the
+//! specifications (the authorization code flow with PKCE, both client authentications,
+//! userinfo, RP-initiated and back-channel logout), with the ID tokens checked against the
+//! published JWKS by `jsonwebtoken`.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use kepgate::config::{OidcClientSettings, Settings};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use url::Url;
+
+use crate::browser::Browser;
+use crate::proxy::{CabinetStack, spawn_cabinet_stack};
+use crate::sign_in::{DIRECTOR, PERSON, sign_in, sign_in_as};
+
+pub const RP: &str = "rp";
+pub const RP_SECRET: &str = "a-long-random-secret-of-the-relying-party-0123456789";
+pub const SPA: &str = "spa";
+pub const RP_REDIRECT: &str = "http://127.0.0.1:9/cb";
+pub const RP_LOGGED_OUT: &str = "http://127.0.0.1:9/bye";
+
+pub fn client(redirect: &str) -> OidcClientSettings {
+    OidcClientSettings {
+        name: None,
+        redirect_uris: vec![redirect.parse().unwrap()],
+        post_logout_redirect_uris: vec![],
+        backchannel_logout_uri: None,
+        secret_sha256: None,
+        secret_file: None,
+        scopes: kepgate::config::SCOPES
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect(),
+        allow: Default::default(),
+        pairwise_subject: false,
+    }
+}
+
+pub fn secret_hash(secret: &str) -> String {
+    Sha256::digest(secret.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The cabinet stack with the OpenID Provider on: a confidential client `rp`, a public one `spa`.
+pub async fn spawn_op(configure: impl FnOnce(&mut Settings)) -> CabinetStack {
+    spawn_cabinet_stack(|s, _| {
+        s.oidc.enabled = true;
+        let mut rp = client(RP_REDIRECT);
+        rp.secret_sha256 = Some(secret_hash(RP_SECRET));
+        rp.post_logout_redirect_uris = vec![RP_LOGGED_OUT.parse().unwrap()];
+        s.oidc.clients.insert(RP.to_owned(), rp);
+        s.oidc.clients.insert(SPA.to_owned(), client(RP_REDIRECT));
+        configure(s);
+    })
+    .await
+}
+
+/// What a relying party sends to `authorize`.
+pub struct AuthRequest {
+    pub client_id: &'static str,
+    pub redirect_uri: String,
+    pub scope: &'static str,
+    pub state: String,
+    pub nonce: String,
+    pub verifier: Option<String>,
+    pub extra: Vec<(&'static str, String)>,
+}
+
+impl AuthRequest {
+    pub fn new(client_id: &'static str) -> Self {
+        AuthRequest {
+            client_id,
+            redirect_uri: RP_REDIRECT.to_owned(),
+            scope: "openid profile kep",
+            state: "state-Ж-1".to_owned(),
+            nonce: format!("nonce-{}", uuid::Uuid::new_v4()),
+            verifier: Some(format!(
+                "verifier-{}-{}",
+                uuid::Uuid::new_v4(),
+                uuid::Uuid::new_v4()
+            )),
+            extra: vec![],
+        }
+    }
+
+    pub fn url(&self, browser: &Browser) -> String {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        query
+            .append_pair("response_type", "code")
+            .append_pair("client_id", self.client_id)
+            .append_pair("redirect_uri", &self.redirect_uri)
+            .append_pair("scope", self.scope)
+            .append_pair("state", &self.state)
+            .append_pair("nonce", &self.nonce);
+        if let Some(verifier) = &self.verifier {
+            query
+                .append_pair("code_challenge", &challenge(verifier))
+                .append_pair("code_challenge_method", "S256");
+        }
+        for (k, v) in &self.extra {
+            query.append_pair(k, v);
+        }
+        format!("{}?{}", browser.own("/oidc/authorize"), query.finish())
+    }
+}
+
+pub fn challenge(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+/// The browser at `authorize`; where it is sent (the client's redirect URI, or the login page).
+pub async fn authorize(browser: &mut Browser, request: &AuthRequest) -> Url {
+    let response = browser.get(&request.url(browser)).await;
+    assert_eq!(response.status(), 303, "{}", response.text().await.unwrap());
+    let location = response.headers()["location"].to_str().unwrap();
+    browser.url(location).parse().unwrap()
+}
+
+pub fn param(url: &Url, name: &str) -> Option<String> {
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// `token` with `client_secret_basic` (or `_post` with `post`), for `code`.
+pub async fn token(
+    browser: &Browser,
+    request: &AuthRequest,
+    code: &str,
+    secret: Option<&str>,
+    post: bool,
+) -> reqwest::Response {
+    let mut form = vec![
+        ("grant_type", "authorization_code".to_owned()),
+        ("code", code.to_owned()),
+        ("redirect_uri", request.redirect_uri.clone()),
+    ];
+    if let Some(verifier) = &request.verifier {
+        form.push(("code_verifier", verifier.clone()));
+    }
+    let mut call = browser.http.post(browser.url(&browser.own("/oidc/token")));
+    match (secret, post) {
+        (Some(secret), false) => call = call.basic_auth(request.client_id, Some(secret)),
+        (Some(secret), true) => {
+            form.push(("client_id", request.client_id.to_owned()));
+            form.push(("client_secret", secret.to_owned()));
+        }
+        (None, _) => form.push(("client_id", request.client_id.to_owned())),
+    }
+    call.form(&form).send().await.unwrap()
+}
+
+/// The published keys, as a relying party fetches them from discovery.
+pub async fn decoding_key(browser: &Browser) -> DecodingKey {
+    let discovery: Value = browser
+        .http
+        .get(browser.url("/.well-known/openid-configuration"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let jwks: jsonwebtoken::jwk::JwkSet = browser
+        .http
+        .get(discovery["jwks_uri"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    DecodingKey::from_jwk(&jwks.keys[0]).unwrap()
+}
+
+pub async fn verified_id_token(browser: &Browser, id_token: &str, audience: &str) -> Value {
+    let mut validation = Validation::new(Algorithm::ES256);
+    validation.set_audience(&[audience]);
+    validation.set_issuer(&[browser.base.as_str()]);
+    validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+    jsonwebtoken::decode::<Value>(id_token, &decoding_key(browser).await, &validation)
+        .unwrap()
+        .claims
+}
+
+/// Signed in as `identity` and through `authorize` with `request`: the code.
+async fn code_for(env: &CabinetStack, identity: &str, request: &AuthRequest) -> (Browser, String) {
+    let mut browser = sign_in(&env.stack, identity).await;
+    let back = authorize(&mut browser, request).await;
+    assert!(back.as_str().starts_with(RP_REDIRECT), "{back}");
+    assert_eq!(
+        param(&back, "state").as_deref(),
+        Some(request.state.as_str())
+    );
+    let code = param(&back, "code").unwrap_or_else(|| panic!("a code: {back}"));
+    (browser, code)
+}
+
+async fn error_of(response: reqwest::Response) -> (u16, String) {
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap();
+    (
+        status,
+        body["error"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn discovery_names_the_issuer_and_its_endpoints() {
+    let env = spawn_op(|_| {}).await;
+    let browser = Browser::new(&env.stack.app);
+    let doc: Value = browser
+        .http
+        .get(browser.url("/.well-known/openid-configuration"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["issuer"], browser.base.as_str());
+    for endpoint in [
+        "authorization_endpoint",
+        "token_endpoint",
+        "userinfo_endpoint",
+        "jwks_uri",
+        "end_session_endpoint",
+    ] {
+        let url = doc[endpoint].as_str().unwrap();
+        assert!(
+            url.starts_with(&format!("{}/", browser.base)),
+            "{endpoint}: {url}"
+        );
+    }
+    assert_eq!(
+        doc["code_challenge_methods_supported"],
+        serde_json::json!(["S256"])
+    );
+    assert_eq!(
+        doc["id_token_signing_alg_values_supported"],
+        serde_json::json!(["ES256"])
+    );
+    // Without [oidc] enabled there is no provider at all.
+    let plain = spawn_cabinet_stack(|_, _| {}).await;
+    let off = Browser::new(&plain.stack.app);
+    let status = off
+        .http
+        .get(off.url("/.well-known/openid-configuration"))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_ne!(status, 200);
+}
+
+#[tokio::test]
+async fn a_confidential_client_signs_the_director_in_and_learns_who_they_are() {
+    let env = spawn_op(|_| {}).await;
+    let request = AuthRequest::new(RP);
+    let (browser, code) = code_for(&env, DIRECTOR, &request).await;
+    let answer = token(&browser, &request, &code, Some(RP_SECRET), false).await;
+    assert_eq!(answer.status(), 200);
+    assert_eq!(answer.headers()["cache-control"], "no-store");
+    let answer: Value = answer.json().await.unwrap();
+    assert_eq!(answer["token_type"], "Bearer");
+    let claims = verified_id_token(&browser, answer["id_token"].as_str().unwrap(), RP).await;
+    assert_eq!(claims["nonce"], request.nonce.as_str());
+    assert_eq!(claims["name"], "Коваленко Олена Петрівна");
+    assert_eq!(claims["family_name"], "Коваленко");
+    assert_eq!(claims["given_name"], "Олена");
+    assert_eq!(claims["middle_name"], "Петрівна");
+    assert_eq!(claims["rnokpp"], "2654321099");
+    assert_eq!(claims["edrpou"], "40123454");
+    assert_eq!(claims["sub"], "rnokpp:2654321099");
+    assert_eq!(claims["amr"], serde_json::json!(["kep"]));
+    assert!(claims["auth_time"].as_i64().unwrap() <= claims["iat"].as_i64().unwrap());
+    let access = answer["access_token"].as_str().unwrap();
+    assert_eq!(
+        claims["at_hash"],
+        URL_SAFE_NO_PAD.encode(&Sha256::digest(access.as_bytes())[..16])
+    );
+    let info: Value = browser
+        .http
+        .get(browser.url(&browser.own("/oidc/userinfo")))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["sub"], claims["sub"]);
+    assert_eq!(info["organization"], "ТОВ «Тестова компанія»");
+    assert_eq!(info["provider"], "diia");
+
+    // client_secret_post too.
+    let request = AuthRequest::new(RP);
+    let (browser, code) = code_for(&env, PERSON, &request).await;
+    let answer = token(&browser, &request, &code, Some(RP_SECRET), true).await;
+    assert_eq!(answer.status(), 200);
+}
+
+#[tokio::test]
+async fn scopes_decide_what_a_client_learns() {
+    let env = spawn_op(|_| {}).await;
+    let mut request = AuthRequest::new(RP);
+    request.scope = "openid";
+    let (browser, code) = code_for(&env, DIRECTOR, &request).await;
+    let answer: Value = token(&browser, &request, &code, Some(RP_SECRET), false)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["scope"], "openid");
+    let claims = verified_id_token(&browser, answer["id_token"].as_str().unwrap(), RP).await;
+    for absent in ["name", "rnokpp", "edrpou"] {
+        assert!(claims.get(absent).is_none(), "{absent}: {claims}");
+    }
+    // A client that may not have `kep` does not get it by asking.
+    let env = spawn_op(|s| {
+        s.oidc.clients.get_mut(RP).unwrap().scopes = vec!["openid".into(), "profile".into()];
+    })
+    .await;
+    let request = AuthRequest::new(RP);
+    let (browser, code) = code_for(&env, DIRECTOR, &request).await;
+    let answer: Value = token(&browser, &request, &code, Some(RP_SECRET), false)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["scope"], "openid profile");
+    let claims = verified_id_token(&browser, answer["id_token"].as_str().unwrap(), RP).await;
+    assert_eq!(claims["name"], "Коваленко Олена Петрівна");
+    assert!(claims.get("rnokpp").is_none());
+}
+
+#[tokio::test]
+async fn pkce_is_required_of_public_clients_and_checked_for_everyone() {
+    let env = spawn_op(|_| {}).await;
+    // A public client without a challenge: sent back with invalid_request.
+    let mut without = AuthRequest::new(SPA);
+    without.verifier = None;
+    let mut browser = sign_in(&env.stack, PERSON).await;
+    let back = authorize(&mut browser, &without).await;
+    assert_eq!(param(&back, "error").as_deref(), Some("invalid_request"));
+    assert_eq!(
+        param(&back, "state").as_deref(),
+        Some(without.state.as_str())
+    );
+    // `plain` is refused.
+    let mut plain = AuthRequest::new(SPA);
+    plain.verifier = None;
+    plain.extra.push((
+        "code_challenge",
+        "a-plain-challenge-a-plain-challenge-a-plain-ch".into(),
+    ));
+    plain.extra.push(("code_challenge_method", "plain".into()));
+    let back = authorize(&mut browser, &plain).await;
+    assert_eq!(param(&back, "error").as_deref(), Some("invalid_request"));
+    // With a challenge: a wrong verifier, a missing one, then the right one.
+    let request = AuthRequest::new(SPA);
+    let code = param(&authorize(&mut browser, &request).await, "code").unwrap();
+    let mut wrong = AuthRequest::new(SPA);
+    wrong.verifier = Some("not-the-verifier-not-the-verifier-not-the-verifier".into());
+    assert_eq!(
+        error_of(token(&browser, &wrong, &code, None, false).await).await,
+        (400, "invalid_grant".to_owned())
+    );
+    // The code is spent by that attempt: a stolen code with a guessed verifier burns it.
+    assert_eq!(
+        error_of(token(&browser, &request, &code, None, false).await).await,
+        (400, "invalid_grant".to_owned())
+    );
+    let request = AuthRequest::new(SPA);
+    let code = param(&authorize(&mut browser, &request).await, "code").unwrap();
+    let mut missing = AuthRequest::new(SPA);
+    missing.verifier = None;
+    assert_eq!(
+        error_of(token(&browser, &missing, &code, None, false).await)
+            .await
+            .1,
+        "invalid_grant"
+    );
+    let request = AuthRequest::new(SPA);
+    let code = param(&authorize(&mut browser, &request).await, "code").unwrap();
+    assert_eq!(
+        token(&browser, &request, &code, None, false).await.status(),
+        200
+    );
+    // A verifier for a code issued without a challenge is a downgrade: refused.
+    let mut no_challenge = AuthRequest::new(RP);
+    no_challenge.verifier = None;
+    let code = param(&authorize(&mut browser, &no_challenge).await, "code").unwrap();
+    let mut with_verifier = AuthRequest::new(RP);
+    with_verifier.verifier = Some("a-verifier-nobody-asked-for-a-verifier-nobody-asked".into());
+    assert_eq!(
+        error_of(token(&browser, &with_verifier, &code, Some(RP_SECRET), false).await)
+            .await
+            .1,
+        "invalid_grant"
+    );
+}
+
+#[tokio::test]
+async fn a_replayed_code_is_refused_and_revokes_what_it_gave() {
+    let env = spawn_op(|_| {}).await;
+    let request = AuthRequest::new(RP);
+    let (browser, code) = code_for(&env, DIRECTOR, &request).await;
+    let first: Value = token(&browser, &request, &code, Some(RP_SECRET), false)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let access = first["access_token"].as_str().unwrap().to_owned();
+    let userinfo = |token: String| {
+        let http = browser.http.clone();
+        let url = browser.url(&browser.own("/oidc/userinfo"));
+        async move {
+            http.get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(userinfo(access.clone()).await, 200);
+    assert_eq!(
+        error_of(token(&browser, &request, &code, Some(RP_SECRET), false).await).await,
+        (400, "invalid_grant".to_owned())
+    );
+    assert_eq!(
+        userinfo(access).await,
+        401,
+        "the first exchange's token is revoked"
+    );
+}
+
+#[tokio::test]
+async fn wrong_client_secret_redirect_uri_or_client_are_refused() {
+    let env = spawn_op(|_| {}).await;
+    let request = AuthRequest::new(RP);
+    let (mut browser, code) = code_for(&env, DIRECTOR, &request).await;
+    let refused = token(&browser, &request, &code, Some("not-the-secret"), false).await;
+    assert_eq!(refused.status(), 401);
+    assert!(
+        refused.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Basic")
+    );
+    assert_eq!(error_of(refused).await.1, "invalid_client");
+    // Another registered client cannot spend this client's code (the secret was not checked
+    // above before the code: the code is still good).
+    let mut other = AuthRequest::new(SPA);
+    other.verifier = request.verifier.clone();
+    assert_eq!(
+        error_of(token(&browser, &other, &code, None, false).await)
+            .await
+            .1,
+        "invalid_grant"
+    );
+    // A redirect_uri other than the authorization request's.
+    let request = AuthRequest::new(RP);
+    let code = param(&authorize(&mut browser, &request).await, "code").unwrap();
+    let mut moved = AuthRequest::new(RP);
+    moved.verifier = request.verifier.clone();
+    moved.redirect_uri = "http://127.0.0.1:9/elsewhere".into();
+    assert_eq!(
+        error_of(token(&browser, &moved, &code, Some(RP_SECRET), false).await)
+            .await
+            .1,
+        "invalid_grant"
+    );
+    // At authorize, an unregistered redirect URI or an unknown client gets a page, never a
+    // redirect (an open redirect otherwise).
+    for (client, redirect) in [
+        (RP, "https://evil.example/cb"),
+        (RP, "http://127.0.0.1:9/cb/"),
+        ("nobody", RP_REDIRECT),
+    ] {
+        let mut bad = AuthRequest::new(RP);
+        bad.client_id = client;
+        bad.redirect_uri = redirect.into();
+        let response = browser.get(&bad.url(&browser)).await;
+        assert_eq!(response.status(), 400, "{client} {redirect}");
+        assert!(response.headers().get("location").is_none());
+    }
+}
+
+#[tokio::test]
+async fn an_expired_code_is_refused() {
+    let env = spawn_op(|s| s.oidc.code_ttl = Duration::from_secs(1)).await;
+    let request = AuthRequest::new(RP);
+    let (browser, code) = code_for(&env, DIRECTOR, &request).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        error_of(token(&browser, &request, &code, Some(RP_SECRET), false).await)
+            .await
+            .1,
+        "invalid_grant"
+    );
+}
+
+#[tokio::test]
+async fn without_a_session_the_person_signs_in_first_and_prompt_login_asks_again() {
+    let env = spawn_op(|_| {}).await;
+    let mut browser = Browser::new(&env.stack.app);
+    // prompt=none: never a page.
+    let mut silent = AuthRequest::new(RP);
+    silent.extra.push(("prompt", "none".into()));
+    let back = authorize(&mut browser, &silent).await;
+    assert_eq!(param(&back, "error").as_deref(), Some("login_required"));
+    // Otherwise: the login page, which comes back here.
+    let request = AuthRequest::new(RP);
+    let to_login = authorize(&mut browser, &request).await;
+    assert_eq!(to_login.path(), browser.own("/login"));
+    let rd = param(&to_login, "rd").unwrap();
+    assert!(rd.starts_with(&browser.own("/oidc/authorize?")), "{rd}");
+    sign_in_as(&env.stack, &mut browser, DIRECTOR).await;
+    let response = browser.get(&rd).await;
+    let back: Url = response.headers()["location"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let code = param(&back, "code").unwrap();
+    let answer: Value = token(&browser, &request, &code, Some(RP_SECRET), false)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let first = verified_id_token(&browser, answer["id_token"].as_str().unwrap(), RP).await;
+
+    // prompt=login with a session: sent to sign in again, and only a newer session counts.
+    let mut again = AuthRequest::new(RP);
+    again.extra.push(("prompt", "login".into()));
+    let to_login = authorize(&mut browser, &again).await;
+    assert_eq!(to_login.path(), browser.own("/login"));
+    let rd = param(&to_login, "rd").unwrap();
+    let still_old = browser.get(&rd).await;
+    let location = still_old.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        location.contains(&browser.own("/login")),
+        "the old session does not count: {location}"
+    );
+    // A forged marker does not make the old session count either.
+    let forged = rd.replace("kepgate_auth_after=", "kepgate_auth_after=1.0&x=");
+    let location = browser.get(&forged).await.headers()["location"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(location.contains(&browser.own("/login")), "{location}");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    sign_in_as(&env.stack, &mut browser, DIRECTOR).await;
+    let back: Url = browser.get(&rd).await.headers()["location"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let code = param(&back, "code").unwrap();
+    let answer: Value = token(&browser, &again, &code, Some(RP_SECRET), false)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let second = verified_id_token(&browser, answer["id_token"].as_str().unwrap(), RP).await;
+    assert!(second["auth_time"].as_i64() > first["auth_time"].as_i64());
+}
+
+#[tokio::test]
+async fn a_clients_policy_and_pairwise_subjects() {
+    let env = spawn_op(|s| {
+        let rp = s.oidc.clients.get_mut(RP).unwrap();
+        rp.allow.edrpou = vec!["40123454".into()];
+        rp.pairwise_subject = true;
+        s.oidc.clients.get_mut(SPA).unwrap().pairwise_subject = true;
+    })
+    .await;
+    let mut person = sign_in(&env.stack, PERSON).await;
+    let back = authorize(&mut person, &AuthRequest::new(RP)).await;
+    assert_eq!(param(&back, "error").as_deref(), Some("access_denied"));
+    let mut subjects = BTreeMap::new();
+    for client in [RP, SPA] {
+        let request = AuthRequest::new(client);
+        let (browser, code) = code_for(&env, DIRECTOR, &request).await;
+        let secret = (client == RP).then_some(RP_SECRET);
+        let answer: Value = token(&browser, &request, &code, secret, false)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let claims =
+            verified_id_token(&browser, answer["id_token"].as_str().unwrap(), client).await;
+        subjects.insert(client, claims["sub"].as_str().unwrap().to_owned());
+    }
+    assert_ne!(subjects[RP], subjects[SPA]);
+    for sub in subjects.values() {
+        assert!(
+            !sub.contains("2654321099"),
+            "a pairwise sub hides the РНОКПП: {sub}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn rp_initiated_logout_ends_the_session_only_with_a_matching_id_token_hint() {
+    let env = spawn_op(|_| {}).await;
+    let request = AuthRequest::new(RP);
+    let (mut browser, code) = code_for(&env, DIRECTOR, &request).await;
+    let answer: Value = token(&browser, &request, &code, Some(RP_SECRET), false)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id_token = answer["id_token"].as_str().unwrap();
+    // Without a hint (a link on any site): nothing ends, the person is sent to «Мої сеанси».
+    let unproven = browser.get(&browser.own("/oidc/logout")).await;
+    assert_eq!(unproven.headers()["location"], browser.own("/me").as_str());
+    assert_eq!(browser.get(&browser.own("/me")).await.status(), 200);
+    // With it: ended, and sent to the registered post-logout URI with the state.
+    let logout = format!(
+        "{}?id_token_hint={id_token}&post_logout_redirect_uri={}&state=s1",
+        browser.own("/oidc/logout"),
+        url::form_urlencoded::byte_serialize(RP_LOGGED_OUT.as_bytes()).collect::<String>()
+    );
+    let done = browser.get(&logout).await;
+    assert_eq!(
+        done.headers()["location"],
+        format!("{RP_LOGGED_OUT}?state=s1").as_str()
+    );
+    assert_ne!(browser.get(&browser.own("/me")).await.status(), 200);
+    // The access token dies with the session.
+    let status = browser
+        .http
+        .get(browser.url(&browser.own("/oidc/userinfo")))
+        .bearer_auth(answer["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 401);
+    // An unregistered post-logout URI is not followed.
+    let (mut browser, _) = code_for(&env, DIRECTOR, &AuthRequest::new(RP)).await;
+    let elsewhere = format!(
+        "{}?post_logout_redirect_uri=https%3A%2F%2Fevil.example%2F&client_id={RP}",
+        browser.own("/oidc/logout")
+    );
+    let location = browser.get(&elsewhere).await.headers()["location"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(!location.contains("evil.example"), "{location}");
+}
+
+#[tokio::test]
+async fn an_ended_session_is_announced_to_the_clients_by_back_channel() {
+    // The relying party's back-channel endpoint: records the logout tokens it receives.
+    let received = Arc::new(Mutex::new(Vec::<String>::new()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let receiver = format!("http://{}/backchannel", listener.local_addr().unwrap());
+    let store = received.clone();
+    let app = axum::Router::new().route(
+        "/backchannel",
+        axum::routing::post(
+            move |axum::Form(form): axum::Form<BTreeMap<String, String>>| {
+                let store = store.clone();
+                async move {
+                    store.lock().unwrap().push(form["logout_token"].clone());
+                    "ok"
+                }
+            },
+        ),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let env = spawn_op(|s| {
+        s.oidc.clients.get_mut(RP).unwrap().backchannel_logout_uri =
+            Some(receiver.parse().unwrap());
+    })
+    .await;
+    let request = AuthRequest::new(RP);
+    let (mut browser, code) = code_for(&env, DIRECTOR, &request).await;
+    let answer: Value = token(&browser, &request, &code, Some(RP_SECRET), false)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let sid = verified_id_token(&browser, answer["id_token"].as_str().unwrap(), RP).await["sid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // «Вийти» on kepgate's own page.
+    let me = browser.get(&browser.own("/me")).await.text().await.unwrap();
+    let csrf = crate::browser::csrf_of(&me);
+    let out = browser
+        .post_form(&browser.own("/logout"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(out.status(), 303);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let logout_token = loop {
+        if let Some(token) = received.lock().unwrap().first().cloned() {
+            break token;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no back-channel logout arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let mut validation = Validation::new(Algorithm::ES256);
+    validation.set_audience(&[RP]);
+    validation.set_issuer(&[browser.base.as_str()]);
+    let header = jsonwebtoken::decode_header(&logout_token).unwrap();
+    assert_eq!(header.typ.as_deref(), Some("logout+jwt"));
+    let claims =
+        jsonwebtoken::decode::<Value>(&logout_token, &decoding_key(&browser).await, &validation)
+            .unwrap()
+            .claims;
+    assert_eq!(claims["sid"], sid.as_str());
+    assert!(claims["events"]["http://schemas.openid.net/event/backchannel-logout"].is_object());
+    assert!(claims.get("nonce").is_none());
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(received.lock().unwrap().len(), 1, "announced once");
+}
+
+#[tokio::test]
+async fn userinfo_answers_get_and_post_with_the_token_in_the_header_or_the_body() {
+    let env = spawn_op(|_| {}).await;
+    let request = AuthRequest::new(RP);
+    let (browser, code) = code_for(&env, PERSON, &request).await;
+    let answer: Value = token(&browser, &request, &code, Some(RP_SECRET), false)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let access = answer["access_token"].as_str().unwrap();
+    let url = browser.url(&browser.own("/oidc/userinfo"));
+    let http = &browser.http;
+    for response in [
+        http.get(&url).bearer_auth(access).send().await.unwrap(),
+        http.post(&url).bearer_auth(access).send().await.unwrap(),
+        http.post(&url)
+            .form(&[("access_token", access)])
+            .send()
+            .await
+            .unwrap(),
+    ] {
+        assert_eq!(response.status(), 200);
+        let info: Value = response.json().await.unwrap();
+        assert_eq!(info["name"], "Шевченко Тарас Григорович");
+    }
+    // Not in the query (it would be logged), not both ways at once, not a made-up one.
+    let query = http
+        .get(format!("{url}?access_token={access}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(query.status(), 401);
+    let both = http
+        .post(&url)
+        .bearer_auth(access)
+        .form(&[("access_token", access)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(both.status(), 401);
+    let forged = http.get(&url).bearer_auth("made-up").send().await.unwrap();
+    assert_eq!(forged.status(), 401);
+    assert!(
+        forged.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("invalid_token")
+    );
+}
+
+#[tokio::test]
+async fn prompt_none_with_a_session_and_max_age() {
+    let env = spawn_op(|_| {}).await;
+    let mut browser = sign_in(&env.stack, DIRECTOR).await;
+    let mut silent = AuthRequest::new(RP);
+    silent.extra.push(("prompt", "none".into()));
+    let back = authorize(&mut browser, &silent).await;
+    assert!(
+        param(&back, "code").is_some(),
+        "signed in: a code without a page: {back}"
+    );
+    let mut generous = AuthRequest::new(RP);
+    generous.extra.push(("max_age", "10000".into()));
+    let back = authorize(&mut browser, &generous).await;
+    assert!(param(&back, "code").is_some(), "{back}");
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let mut strict = AuthRequest::new(RP);
+    strict.extra.push(("max_age", "1".into()));
+    let to_login = authorize(&mut browser, &strict).await;
+    assert_eq!(
+        to_login.path(),
+        browser.own("/login"),
+        "an older session must sign in again"
+    );
+    let mut strict_silent = AuthRequest::new(RP);
+    strict_silent.extra.push(("max_age", "1".into()));
+    strict_silent.extra.push(("prompt", "none".into()));
+    let back = authorize(&mut browser, &strict_silent).await;
+    assert_eq!(param(&back, "error").as_deref(), Some("login_required"));
+}
