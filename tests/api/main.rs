@@ -5,6 +5,7 @@
 // time only through `kepgate::clock`).
 #![allow(clippy::disallowed_methods)]
 
+mod apache_rp;
 mod attacks;
 mod browser;
 mod browser_e2e;
