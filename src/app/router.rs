@@ -7,11 +7,15 @@ use axum::http::StatusCode;
 use axum::middleware::{from_fn, from_fn_with_state};
 use tower::{ServiceBuilder, ServiceExt};
 use tower_http::compression::CompressionLayer;
+use axum::http::HeaderValue;
+use axum::http::header::CONTENT_SECURITY_POLICY;
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use super::state::AppState;
+use crate::http::layers::csp_with_form_targets;
 use crate::http::{
     CSP, canonical_path, error_pages, header_if_missing, metrics, not_found,
     refuse_oversized_headers, request_id, request_span, security_headers_unless_upstream,
@@ -19,8 +23,16 @@ use crate::http::{
 
 pub fn router(state: AppState) -> Router {
     let server = &state.web.settings.server;
+    // A login's forms may lead on to other origins: «Увійти через id.gov.ua» redirects there,
+    // and a completed login whose way back is an OpenID client's authorization request ends at
+    // that client. Browsers hold the whole redirect chain to `form-action`.
+    let csp = HeaderValue::from_str(&csp_with_form_targets(&form_targets(&state)))
+        .unwrap_or_else(|_| HeaderValue::from_static(CSP));
     let security_headers = ServiceBuilder::new()
-        .layer(header_if_missing("content-security-policy", CSP))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            CONTENT_SECURITY_POLICY,
+            csp,
+        ))
         .layer(header_if_missing("x-content-type-options", "nosniff"))
         .layer(header_if_missing("x-frame-options", "DENY"))
         // same-origin, not no-referrer: under no-referrer Chromium sends `Origin: null` on form
@@ -85,4 +97,16 @@ pub fn router(state: AppState) -> Router {
 /// `routes` when the feature is on, otherwise nothing.
 fn optional<S: Clone + Send + Sync + 'static>(on: bool, routes: Router<S>) -> Router<S> {
     if on { routes } else { Router::new() }
+}
+
+/// The origins kepgate's own forms may be redirected to: the redirect providers' and, with the
+/// OpenID Provider on, its clients' redirect URIs'.
+fn form_targets(state: &AppState) -> Vec<String> {
+    let mut origins = state.login.providers.redirect_origins();
+    if state.web.settings.oidc.enabled {
+        origins.extend(state.oidc.clients.redirect_origins());
+    }
+    origins.sort();
+    origins.dedup();
+    origins
 }

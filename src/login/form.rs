@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use askama::Template;
 use axum::extract::{Query, Request, State};
-use axum::http::header::{CONTENT_SECURITY_POLICY, SET_COOKIE, USER_AGENT};
+use axum::http::header::{SET_COOKIE, USER_AGENT};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -20,7 +20,6 @@ use crate::http::cookies::{self, CookieKind};
 use crate::http::csrf::{self, CsrfForm};
 use crate::http::custom_pages::Page;
 use crate::http::error::AppError;
-use crate::http::layers::csp_with_form_targets;
 use crate::http::pages::{PageChrome, no_store};
 use crate::http::pages::{header_value, see_other};
 use crate::language::Lang;
@@ -152,13 +151,6 @@ fn render_login(
         chrome,
     };
     let mut response = (status, Html(state.web.custom_pages.render(&page)?)).into_response();
-    let form_targets = state.providers.redirect_origins();
-    if !form_targets.is_empty() {
-        response.headers_mut().insert(
-            CONTENT_SECURITY_POLICY,
-            header_value(&csp_with_form_targets(&form_targets))?,
-        );
-    }
     if let Some(cookie) = token.set_cookie {
         response
             .headers_mut()

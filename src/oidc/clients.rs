@@ -105,6 +105,15 @@ impl OidcClients {
     pub fn iter(&self) -> impl Iterator<Item = &OidcClient> {
         self.by_id.values()
     }
+
+    /// `scheme://host[:port]` of every registered redirect URI.
+    pub fn redirect_origins(&self) -> Vec<String> {
+        self.iter()
+            .flat_map(|c| &c.redirect_uris)
+            .filter_map(|uri| url::Url::parse(uri).ok())
+            .map(|url| url.origin().ascii_serialization())
+            .collect()
+    }
 }
 
 fn parse_sha256(hex: &str) -> Option<[u8; 32]> {

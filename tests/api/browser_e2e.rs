@@ -1098,6 +1098,74 @@ async fn browser_e2e_idgovua_signs_in_the_same_person_as_diia() {
     close(desktop).await;
 }
 
+/// 9. A real relying party: Apache httpd with mod_auth_openidc, configured from kepgate's
+///    discovery document, signs a person in through kepgate's login (Diia) and shows the claims;
+///    its logout ends the kepgate session too.
+#[tokio::test]
+async fn browser_e2e_apache_mod_auth_openidc_signs_in_through_kepgate_and_logs_out() {
+    use crate::apache_rp::{ApacheRp, claim_on_page};
+    let plan = ApacheRp::plan();
+    let secret = "apache-client-secret-0123456789abcdef0123456789";
+    let env = crate::oidc::spawn_op(|s| {
+        let mut apache = crate::oidc::client(&plan.redirect_uri);
+        apache.secret_sha256 = Some(crate::oidc::secret_hash(secret));
+        apache.post_logout_redirect_uris = vec![plan.post_logout_redirect_uri.parse().unwrap()];
+        s.oidc.clients.insert("apache".to_owned(), apache);
+    })
+    .await;
+    let discovery = format!("{}/.well-known/openid-configuration", env.stack.app.address);
+    let rp = ApacheRp::start(plan, &discovery, "apache", secret).await;
+    let driver = Chromedriver::start().await;
+    let desktop = driver.open(Device::Desktop, true, "uk-UA,uk").await;
+    desktop.goto(&rp.protected_url()).await.unwrap();
+    // kepgate's login page, then the phone at the Diia emulator.
+    get_link(&env.stack.app, &desktop).await;
+    let deeplink: String = sqlx::query_scalar(
+        "SELECT deeplink FROM pending_logins WHERE deeplink IS NOT NULL ORDER BY created_at DESC LIMIT 1",
+    )
+    .fetch_one(&env.stack.app.db)
+    .await
+    .unwrap();
+    phone_confirms(&env.stack, &deeplink, PERSON).await;
+    // The desktop completes by itself and comes back through mod_auth_openidc.
+    let started = Instant::now();
+    let page = loop {
+        let source = desktop.source().await.unwrap_or_default();
+        if claim_on_page(&source, "name").is_some_and(|n| !n.is_empty()) {
+            break source;
+        }
+        assert!(
+            started.elapsed() < STEP,
+            "not back at the protected page: {:?}\n{}",
+            desktop.current_url().await.map(|u| u.to_string()),
+            rp.error_log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(claim_on_page(&page, "name").as_deref(), Some(PERSON_NAME));
+    assert_eq!(
+        claim_on_page(&page, "rnokpp").as_deref(),
+        Some("3012345670")
+    );
+    assert_eq!(claim_on_page(&page, "provider").as_deref(), Some("diia"));
+    assert_eq!(
+        claim_on_page(&page, "sub").as_deref(),
+        Some("rnokpp:3012345670")
+    );
+
+    // Logout through the relying party: kepgate's session ends too.
+    desktop.goto(&rp.logout_url()).await.unwrap();
+    find(&desktop, "#logged-out").await;
+    desktop.goto(&env.stack.app.own("/me")).await.unwrap();
+    find(&desktop, "#start-form").await;
+    assert!(
+        path_of(&desktop)
+            .await
+            .starts_with(&env.stack.app.own_path("/login"))
+    );
+    close(desktop).await;
+}
+
 /// 4a. «Мої сеанси» as people read it: on a 390 px phone and a 1280 px computer nothing is wider
 ///     than the screen or its card, times are Kyiv's, day first, the browser and the address
 ///     are named plainly, one history row per sign-in.
