@@ -19,14 +19,18 @@ use kepgate_emulator::sample_cabinet::{CabinetArgs, SampleCabinet};
 use kepgate_emulator::{DEFAULT_ACQUIRER_TOKEN, Emulator, EmulatorSettings};
 
 use crate::config::{
-    DiiaSettings, DiiaSignAlgo, IdGovUaMethod, IdGovUaSettings, ProviderCommon, ProviderSettings,
-    RouteSettings, Settings,
+    DiiaSettings, DiiaSignAlgo, IdGovUaMethod, IdGovUaSettings, OidcClientSettings, ProviderCommon,
+    ProviderSettings, RouteSettings, Settings,
 };
 use crate::provider::diia::DiiaProvider;
 use crate::startup::{Application, shutdown_signal};
+use sha2::{Digest, Sha256};
 
 pub const DEMO_PROVIDER: &str = "diia";
 pub const DEMO_IDGOVUA_PROVIDER: &str = "idgovua";
+pub const DEMO_OIDC_CLIENT: &str = "demo-app";
+/// A secret everybody knows: the demo's sample client only.
+pub const DEMO_OIDC_SECRET: &str = "demo-app-secret-not-for-production";
 
 /// Where the demo's stand-ins listen.
 pub struct DemoAddresses {
@@ -63,12 +67,21 @@ pub async fn run(
         let gateway = gateway_listener.local_addr()?;
         start_cabinet(&mut settings, listen.cabinet, gateway).await?;
     }
+    if !settings.oidc.enabled && settings.oidc.clients.is_empty() {
+        enable_openid_provider(&mut settings)?;
+    }
 
+    let base_url = settings.server.base_url.clone();
     let app = Application::build_on(settings, gateway_listener).await?;
     let addr = app.local_addr()?;
     println!(
         "kepgate demo: open http://{addr}/ in a browser and sign in with «Дія.Підпис (емулятор)» \
          or «id.gov.ua (емулятор)»"
+    );
+    println!(
+        "kepgate demo: OpenID Provider at {}.well-known/openid-configuration, client \
+         `{DEMO_OIDC_CLIENT}` with secret `{DEMO_OIDC_SECRET}` (demo only)",
+        base_url
     );
     app.run(shutdown_signal()).await
 }
@@ -173,6 +186,43 @@ async fn start_idgovua_emulator(settings: &mut Settings, listen: SocketAddr) -> 
         ProviderSettings::IdGovUa(idgovua),
     );
     tracing::info!(emulator = %addr, "demo: id.gov.ua emulator running; «id.gov.ua» in the dropdown leads there");
+    Ok(())
+}
+
+/// The OpenID Provider with one sample client, so that a newcomer can point an application at
+/// the demo (Grafana on port 3001, an app on 8000).
+fn enable_openid_provider(settings: &mut Settings) -> anyhow::Result<()> {
+    let mut client = OidcClientSettings {
+        name: Some("Демо-застосунок".to_owned()),
+        redirect_uris: vec![],
+        post_logout_redirect_uris: vec![],
+        backchannel_logout_uri: None,
+        secret_sha256: Some(crate::signing_key::hex(&Sha256::digest(
+            DEMO_OIDC_SECRET.as_bytes(),
+        ))),
+        secret_file: None,
+        scopes: crate::config::SCOPES
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect(),
+        allow: Default::default(),
+        pairwise_subject: false,
+    };
+    for uri in [
+        "http://127.0.0.1:8000/oauth2/callback",
+        "http://localhost:8000/oauth2/callback",
+        "http://localhost:3001/login/generic_oauth",
+    ] {
+        client.redirect_uris.push(uri.parse()?);
+    }
+    for uri in ["http://127.0.0.1:8000/", "http://localhost:3001/login"] {
+        client.post_logout_redirect_uris.push(uri.parse()?);
+    }
+    settings.oidc.enabled = true;
+    settings
+        .oidc
+        .clients
+        .insert(DEMO_OIDC_CLIENT.to_owned(), client);
     Ok(())
 }
 

@@ -3,12 +3,12 @@
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::http::HeaderValue;
 use axum::http::StatusCode;
+use axum::http::header::CONTENT_SECURITY_POLICY;
 use axum::middleware::{from_fn, from_fn_with_state};
 use tower::{ServiceBuilder, ServiceExt};
 use tower_http::compression::CompressionLayer;
-use axum::http::HeaderValue;
-use axum::http::header::CONTENT_SECURITY_POLICY;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;

@@ -196,6 +196,18 @@ async fn demo_process_answers_probes_and_stops_cleanly() {
             .status(),
         200
     );
+    // The demo's OpenID Provider, for pointing an application at it.
+    let discovery: serde_json::Value = http
+        .get(format!(
+            "http://127.0.0.1:{port}/.well-known/openid-configuration"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(discovery["issuer"], format!("http://127.0.0.1:{port}"));
 
     let pid = child.0.id().to_string();
     assert!(
@@ -363,5 +375,88 @@ fn check_config_prints_the_redirect_uri_to_register_with_idgovua_and_never_its_s
         let (ok, code, _, stderr) = check_config(Some(&format!("{base}{extra}")), &[]);
         assert!(!ok && code == 2, "{extra}: {stderr}");
         assert!(stderr.contains(says), "{extra}: {stderr}");
+    }
+}
+
+#[test]
+fn oidc_client_add_prints_the_secret_once_and_only_its_hash_for_the_configuration() {
+    let out = kepgate_bin()
+        .args([
+            "oidc",
+            "client",
+            "add",
+            "grafana",
+            "--redirect-uri",
+            "https://grafana.example.ua/login/generic_oauth",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let config = String::from_utf8(out.stdout).unwrap();
+    let secret = String::from_utf8(out.stderr)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .to_owned();
+    assert_eq!(secret.len(), 64, "{secret}");
+    assert!(
+        !config.contains(&secret),
+        "the configuration keeps only the hash"
+    );
+    use sha2::Digest;
+    let hash: String = sha2::Sha256::digest(secret.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert!(
+        config.contains(&format!("secret_sha256 = \"{hash}\"")),
+        "{config}"
+    );
+    assert!(config.contains("[oidc.clients.grafana]"));
+    // The printed configuration is one check-config accepts and reports.
+    let (ok, _, stdout, stderr) = check_config(
+        Some(&format!(
+            "[server]\nbase_url = \"https://kep.example.ua/\"\n[oidc]\nenabled = true\n{config}"
+        )),
+        &[],
+    );
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("OpenID Provider: issuer https://kep.example.ua, discovery https://kep.example.ua/.well-known/openid-configuration"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("client grafana (confidential)"), "{stdout}");
+}
+
+#[test]
+fn check_config_refuses_oidc_clients_that_would_be_unsafe() {
+    let base = "[server]\nbase_url = \"https://kep.example.ua/\"\n[oidc]\nenabled = true\n[oidc.clients.app]\n";
+    for (client, says) in [
+        ("redirect_uris = []\n", "redirect_uris: name at least one"),
+        (
+            "redirect_uris = [\"http://app.example.ua/cb\"]\n",
+            "must be https",
+        ),
+        (
+            "redirect_uris = [\"https://app.example.ua/cb#x\"]\n",
+            "without a #fragment",
+        ),
+        (
+            "redirect_uris = [\"https://app.example.ua/cb\"]\nscopes = [\"profile\"]\n",
+            "scopes: [\"profile\"] must include",
+        ),
+        (
+            "redirect_uris = [\"https://app.example.ua/cb\"]\nsecret_sha256 = \"abc\"\n",
+            "64 hexadecimal digits",
+        ),
+    ] {
+        let (ok, code, _, stderr) = check_config(Some(&format!("{base}{client}")), &[]);
+        assert!(!ok && code == 2, "{client}: {stderr}");
+        assert!(stderr.contains(says), "{client}: {stderr}");
     }
 }

@@ -24,6 +24,7 @@ mod hostile_input;
 mod idgovua;
 mod login;
 mod oidc;
+mod oidc_library;
 mod own_ca_responder;
 mod pages;
 mod processes;
