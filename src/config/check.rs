@@ -72,12 +72,12 @@ impl Settings {
                 || client
                     .scopes
                     .iter()
-                    .any(|s| !super::SCOPES.contains(&s.as_str()))
+                    .any(|s| !super::oidc::SCOPES.contains(&s.as_str()))
             {
                 return invalid(format!(
                     "scopes: {:?} must include \"openid\" and name only {:?}",
                     client.scopes,
-                    super::SCOPES
+                    super::oidc::SCOPES
                 ));
             }
             for provider in &client.allow.providers {

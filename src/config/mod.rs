@@ -10,6 +10,7 @@
 mod check;
 mod load;
 mod oidc;
+mod policy;
 mod providers;
 mod seconds;
 mod sections;
@@ -19,6 +20,7 @@ mod tests;
 pub use check::parse_hex_color;
 pub use load::{ConfigError, Defaults, ENV_NOT_KEYS, ENV_OTHER_PREFIXES, ENV_PREFIX};
 pub use oidc::{OidcClientSettings, OidcSettings, SCOPES};
+pub use policy::AccessPolicy;
 pub use providers::{
     DiiaSettings, DiiaSetupSettings, DiiaSignAlgo, IdGovUaMethod, IdGovUaSettings, ProviderCommon,
     ProviderSettings,

@@ -8,8 +8,8 @@ use std::time::Duration;
 use serde::Deserialize;
 use url::Url;
 
+use super::policy::AccessPolicy;
 use super::seconds;
-use super::sections::AccessPolicy;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]

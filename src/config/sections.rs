@@ -9,6 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use super::policy::AccessPolicy;
 use super::providers::ProviderSettings;
 use super::seconds;
 use crate::language::Lang;
@@ -45,7 +46,7 @@ pub struct Settings {
     pub providers: BTreeMap<String, ProviderSettings>,
     /// kepgate as an OpenID Provider.
     #[serde(default)]
-    pub oidc: super::OidcSettings,
+    pub oidc: super::oidc::OidcSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -149,24 +150,6 @@ fn default_response_timeout() -> Duration {
 }
 fn default_idle_timeout() -> Duration {
     Duration::from_secs(300)
-}
-
-/// Who may use a route. Empty = every signed-in user. Otherwise a user is admitted when
-/// (their РНОКПП or ЄДРПОУ is listed, if either list is set) and (their provider is listed, if
-/// that list is set). Keys with a company (ЄДРПОУ in the certificate) match `edrpou`, so one
-/// entry admits a company's own key and all its employees' keys.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct AccessPolicy {
-    pub rnokpp: Vec<String>,
-    pub edrpou: Vec<String>,
-    pub providers: Vec<String>,
-}
-
-impl AccessPolicy {
-    pub fn is_open(&self) -> bool {
-        self.rnokpp.is_empty() && self.edrpou.is_empty() && self.providers.is_empty()
-    }
 }
 
 /// The identity kepgate hands to the cabinet.
