@@ -77,8 +77,41 @@ struct Stored {
     revoked: bool,
 }
 
+/// A session row as selected; [`Stored`] is the parsed form.
+struct SessionRow {
+    id: Uuid,
+    provider: String,
+    identity: serde_json::Value,
+    created_at: OffsetDateTime,
+    expires_at: OffsetDateTime,
+    last_seen_at: OffsetDateTime,
+    idle_timeout_seconds: i32,
+    shared_pc: bool,
+    revoked: bool,
+}
+
+impl SessionRow {
+    /// `None` for an identity that does not parse (edited by hand): never trusted.
+    fn parse(self) -> Option<Stored> {
+        Some(Stored {
+            session: Session {
+                id: self.id,
+                provider: self.provider,
+                identity: serde_json::from_value(self.identity).ok()?,
+                created_at: self.created_at,
+                expires_at: self.expires_at,
+                idle_timeout: time::Duration::seconds(i64::from(self.idle_timeout_seconds)),
+                shared_pc: self.shared_pc,
+            },
+            last_seen_at: self.last_seen_at,
+            revoked: self.revoked,
+        })
+    }
+}
+
 async fn load(db: &PgPool, token_hash: &[u8]) -> Result<Option<Stored>, sqlx::Error> {
-    let row = sqlx::query!(
+    let row = sqlx::query_as!(
+        SessionRow,
         r#"SELECT id, provider, identity, created_at, expires_at, last_seen_at,
                   idle_timeout_seconds, shared_pc, revoked_at IS NOT NULL AS "revoked!"
            FROM sessions WHERE token_hash = $1"#,
@@ -86,21 +119,7 @@ async fn load(db: &PgPool, token_hash: &[u8]) -> Result<Option<Stored>, sqlx::Er
     )
     .fetch_optional(db)
     .await?;
-    Ok(row.and_then(|r| {
-        Some(Stored {
-            session: Session {
-                id: r.id,
-                provider: r.provider,
-                identity: serde_json::from_value(r.identity).ok()?,
-                created_at: r.created_at,
-                expires_at: r.expires_at,
-                idle_timeout: time::Duration::seconds(i64::from(r.idle_timeout_seconds)),
-                shared_pc: r.shared_pc,
-            },
-            last_seen_at: r.last_seen_at,
-            revoked: r.revoked,
-        })
-    }))
+    Ok(row.and_then(SessionRow::parse))
 }
 
 /// The live session with this id (not revoked, not past either timeout): what an OpenID Connect
@@ -110,25 +129,18 @@ pub async fn find_by_id(
     id: Uuid,
     now: OffsetDateTime,
 ) -> Result<Option<Session>, sqlx::Error> {
-    let row = sqlx::query!(
+    let row = sqlx::query_as!(
+        SessionRow,
         r#"SELECT id, provider, identity, created_at, expires_at, last_seen_at,
-                  idle_timeout_seconds, shared_pc
-           FROM sessions WHERE id = $1 AND revoked_at IS NULL"#,
+                  idle_timeout_seconds, shared_pc, revoked_at IS NOT NULL AS "revoked!"
+           FROM sessions WHERE id = $1"#,
         id,
     )
     .fetch_optional(db)
     .await?;
-    Ok(row.and_then(|r| {
-        let session = Session {
-            id: r.id,
-            provider: r.provider,
-            identity: serde_json::from_value(r.identity).ok()?,
-            created_at: r.created_at,
-            expires_at: r.expires_at,
-            idle_timeout: time::Duration::seconds(i64::from(r.idle_timeout_seconds)),
-            shared_pc: r.shared_pc,
-        };
-        live(&session, r.last_seen_at, now).then_some(session)
+    Ok(row.and_then(SessionRow::parse).and_then(|stored| {
+        (!stored.revoked && live(&stored.session, stored.last_seen_at, now))
+            .then_some(stored.session)
     }))
 }
 
