@@ -311,8 +311,9 @@ fn check_config(settings: &Settings) -> ExitCode {
         );
         for client in oidc_clients.iter() {
             println!(
-                "    client {} ({}): scopes {}{}",
+                "    client {} «{}» ({}): scopes {}{}",
                 client.id,
+                client.name,
                 if client.is_public() {
                     "public, PKCE"
                 } else {

@@ -41,7 +41,7 @@ impl Default for OidcSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OidcClientSettings {
-    /// Shown on kepgate's pages («Вхід до …»).
+    /// What `check-config` calls it (the id otherwise).
     pub name: Option<String>,
     /// Compared exactly, as the specification requires.
     pub redirect_uris: Vec<Url>,

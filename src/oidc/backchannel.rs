@@ -1,6 +1,6 @@
-//! Back-channel logout (OpenID Connect Back-Channel Logout 1.0): when a session ends, however it
-//! ends (its own «Вийти», «end everywhere», an administrator's `kepgate sessions revoke` from
-//! another process, a revoked key), every client that got a code of it and registered a
+//! Back-channel logout (OpenID Connect Back-Channel Logout 1.0): when a session is ended (its own
+//! «Вийти», «end everywhere», an administrator's `kepgate sessions revoke` from another process,
+//! a revoked key; a timeout is not announced), every client that got a code of it and registered a
 //! `backchannel_logout_uri` receives a signed logout token. Every replica looks every two
 //! seconds; a claim in PostgreSQL (`notified_at`, `SKIP LOCKED`) makes exactly one of them send
 //! each notice, once.

@@ -430,7 +430,10 @@ fn oidc_client_add_prints_the_secret_once_and_only_its_hash_for_the_configuratio
         stdout.contains("OpenID Provider: issuer https://kep.example.ua, discovery https://kep.example.ua/.well-known/openid-configuration"),
         "{stdout}"
     );
-    assert!(stdout.contains("client grafana (confidential)"), "{stdout}");
+    assert!(
+        stdout.contains("client grafana «grafana» (confidential)"),
+        "{stdout}"
+    );
 }
 
 #[test]
