@@ -52,15 +52,19 @@ pub fn secret_hash(secret: &str) -> String {
 /// The cabinet stack with the OpenID Provider on: a confidential client `rp`, a public one `spa`.
 pub async fn spawn_op(configure: impl FnOnce(&mut Settings)) -> CabinetStack {
     spawn_cabinet_stack(|s, _| {
-        s.oidc.enabled = true;
-        let mut rp = client(RP_REDIRECT);
-        rp.secret_sha256 = Some(secret_hash(RP_SECRET));
-        rp.post_logout_redirect_uris = vec![RP_LOGGED_OUT.parse().unwrap()];
-        s.oidc.clients.insert(RP.to_owned(), rp);
-        s.oidc.clients.insert(SPA.to_owned(), client(RP_REDIRECT));
+        with_op(s);
         configure(s);
     })
     .await
+}
+
+fn with_op(s: &mut Settings) {
+    s.oidc.enabled = true;
+    let mut rp = client(RP_REDIRECT);
+    rp.secret_sha256 = Some(secret_hash(RP_SECRET));
+    rp.post_logout_redirect_uris = vec![RP_LOGGED_OUT.parse().unwrap()];
+    s.oidc.clients.insert(RP.to_owned(), rp);
+    s.oidc.clients.insert(SPA.to_owned(), client(RP_REDIRECT));
 }
 
 /// What a relying party sends to `authorize`.
@@ -811,4 +815,40 @@ async fn prompt_none_with_a_session_and_max_age() {
     strict_silent.extra.push(("prompt", "none".into()));
     let back = authorize(&mut browser, &strict_silent).await;
     assert_eq!(param(&back, "error").as_deref(), Some("login_required"));
+}
+
+#[tokio::test]
+async fn a_code_from_one_replica_is_exchanged_at_another_and_its_token_works_at_either() {
+    let options = crate::diia_stack::StackOptions {
+        second_replica: true,
+        ..Default::default()
+    };
+    let (stack, other) = crate::diia_stack::spawn_diia_stack_with_options(options, with_op).await;
+    let other = other.expect("a second replica");
+    let request = AuthRequest::new(RP);
+    let mut browser = sign_in(&stack, DIRECTOR).await;
+    let code = param(&authorize(&mut browser, &request).await, "code").unwrap();
+    let at_other = browser.on(&other);
+    let answer = token(&at_other, &request, &code, Some(RP_SECRET), false).await;
+    assert_eq!(answer.status(), 200);
+    let answer: Value = answer.json().await.unwrap();
+    // Signed by the other replica with the one shared key, for the one issuer.
+    let claims = verified_id_token(&browser, answer["id_token"].as_str().unwrap(), RP).await;
+    assert_eq!(claims["nonce"], request.nonce.as_str());
+    let status = browser
+        .http
+        .get(browser.url(&browser.own("/oidc/userinfo")))
+        .bearer_auth(answer["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 200);
+    assert_eq!(
+        error_of(token(&browser, &request, &code, Some(RP_SECRET), false).await)
+            .await
+            .1,
+        "invalid_grant",
+        "spent on the other replica"
+    );
 }
