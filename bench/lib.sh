@@ -114,9 +114,10 @@ PY
 }
 
 # The Diia emulator + the sample cabinet + a gateway configured for them (release build).
-# Sets GATEWAY, EMULATOR, CABINET, GATEWAY_PID. Extra TOML for the gateway's provider in $1.
+# Sets GATEWAY, EMULATOR, CABINET, GATEWAY_PID. Extra TOML for the gateway's provider in $1;
+# more sections of the gateway's configuration (e.g. `[oidc]`) in $2.
 start_login_stack() {
-  local extra="${1:-}"
+  local extra="${1:-}" sections="${2:-}"
   local gw db
   gw=$(free_port)
   db="kepgate_bench_$(date +%s)"
@@ -145,6 +146,7 @@ files = ["$WORK/emulator-ca.pem"]
 revocation = "${BENCH_REVOCATION:-off}"
 revocation_cache_max = ${BENCH_REVOCATION_CACHE_MAX:-3600}
 $(provider_and_cabinet_toml "$extra")
+$sections
 TOML
   register_at_emulator "$WORK/kepgate.toml"
   # shellcheck disable=SC2086 # the wrapper is a command line
@@ -153,6 +155,30 @@ TOML
   PIDS+=($GATEWAY_PID)
   wait_http "$GATEWAY/.kepgate/readyz" "$([ -n "${BENCH_GATEWAY_WRAPPER:-}" ] && echo 2400 || echo 300)"
   BENCH_DB="$db"
+}
+
+# Builds and test suites running on the machine now (compilers, `cargo test`, scripts/test.sh,
+# .ci/run), by name; nothing when it is quiet.
+busy_processes() {
+  local found=""
+  pgrep -x rustc >/dev/null && found+="rustc "
+  pgrep -x clippy-driver >/dev/null && found+="clippy-driver "
+  pgrep -f 'cargo test' >/dev/null && found+="cargo-test "
+  pgrep -f 'scripts/test[.]sh' >/dev/null && found+="scripts/test.sh "
+  pgrep -f '[.]ci/run' >/dev/null && found+=".ci/run "
+  echo "$found" | xargs
+}
+
+# Waits until busy_processes finds nothing, looking every 10 s, at most $1 s (default 1200).
+# Sets QUIET to what a result should say: "quiet" (and how long it waited) or what still ran.
+wait_quiet() {
+  local limit="${1:-1200}" waited=0 busy
+  while :; do
+    busy=$(busy_processes)
+    if [ -z "$busy" ]; then QUIET="quiet, waited ${waited} s"; return 0; fi
+    if [ "$waited" -ge "$limit" ]; then QUIET="NOT quiet, after ${waited} s still: $busy"; return 0; fi
+    sleep 10; waited=$((waited + 10))
+  done
 }
 
 machine_line() {

@@ -17,3 +17,4 @@ if [ -n "${UAPKI_SRC:-}" ]; then
   echo "# 7. DSTU 4145 verification against UAPKI's C"; echo; ./dstu_verify.sh "$UAPKI_SRC"
 fi
 echo "# 8. A rolling restart under load"; echo; ./rolling_restart.sh 2 8 100
+echo "# 9. OpenID Connect round trips with a warm session"; echo; ./oidc_roundtrips.sh 10 16 3

@@ -9,10 +9,15 @@
 //!   kepgate-loadgen logins  GATEWAY EMULATOR USERS SECONDS
 //!   kepgate-loadgen waiters GATEWAY EMULATOR WAITERS PROBES PROBE_CONCURRENCY
 //!   kepgate-loadgen rate    URL RATE SECONDS [COOKIE]
+//!   kepgate-loadgen oidc    GATEWAY EMULATOR CLIENT_ID SECRET REDIRECT_URI CONCURRENCY SECONDS
 //!
 //! `rate`: open-loop GETs at a fixed RATE per second (below saturation), each timed from the
 //! moment it was *due*, not sent, so a stall is not hidden by requests that were never sent
 //! (coordinated omission). Comparing two URLs measured this way gives the latency one adds.
+//! `oidc`: one person signs in once; then CONCURRENCY relying parties loop the authorization
+//! code flow with that session (authorize → token → userinfo), a fresh code each time (oidc.rs).
+
+mod oidc;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -57,8 +62,11 @@ async fn main() -> Result<(), Error> {
         Some("waiters") => {
             waiters(client, args[2].clone(), args[3].clone(), args[4].parse()?, args[5].parse()?, args[6].parse()?).await
         }
+        Some("oidc") => oidc::main(client, &args[2..]).await,
         _ => {
-            eprintln!("usage: kepgate-loadgen logins GATEWAY EMULATOR USERS SECONDS [THINK_MS] | waiters GATEWAY EMULATOR WAITERS PROBES CONCURRENCY");
+            eprintln!(
+                "usage: kepgate-loadgen logins GATEWAY EMULATOR USERS SECONDS [THINK_MS] | waiters GATEWAY EMULATOR WAITERS PROBES CONCURRENCY | oidc GATEWAY EMULATOR CLIENT_ID SECRET REDIRECT_URI CONCURRENCY SECONDS"
+            );
             std::process::exit(2)
         }
     }
