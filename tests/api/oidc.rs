@@ -832,8 +832,18 @@ async fn a_code_from_one_replica_is_exchanged_at_another_and_its_token_works_at_
     let answer = token(&at_other, &request, &code, Some(RP_SECRET), false).await;
     assert_eq!(answer.status(), 200);
     let answer: Value = answer.json().await.unwrap();
-    // Signed by the other replica with the one shared key, for the one issuer.
-    let claims = verified_id_token(&browser, answer["id_token"].as_str().unwrap(), RP).await;
+    // Signed by the other replica with the one shared key. (The test's replicas have base URLs
+    // of their own, and so issuers of their own; behind a load balancer they share one.)
+    let claims = verified_id_token(&at_other, answer["id_token"].as_str().unwrap(), RP).await;
+    let published = |b: &Browser| b.url(&b.own("/jwks.json"));
+    let keys = |url: String| {
+        let http = browser.http.clone();
+        async move { http.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    assert_eq!(
+        keys(published(&browser)).await,
+        keys(published(&at_other)).await
+    );
     assert_eq!(claims["nonce"], request.nonce.as_str());
     let status = browser
         .http
