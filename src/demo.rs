@@ -262,6 +262,7 @@ async fn start_cabinet(
             response_timeout: Duration::from_secs(60),
             idle_timeout: Duration::from_secs(300),
             allow: Default::default(),
+            tls: Default::default(),
         },
     );
     tracing::info!(cabinet = %cabinet_addr, "demo: sample cabinet behind the gateway at /");

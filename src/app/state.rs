@@ -114,7 +114,7 @@ impl AppState {
         });
         let proxy = ProxyContext::new(ProxyParts {
             web: web.clone(),
-            routes: CabinetRoutes::from_settings(&settings),
+            routes: CabinetRoutes::from_settings(&settings)?,
             assertions,
             identity_headers,
             providers,

@@ -314,10 +314,24 @@ impl Settings {
                 route.prefix, self.server.route_prefix
             )));
         }
-        if !matches!(route.upstream.scheme(), "http") || route.upstream.host().is_none() {
+        if !matches!(route.upstream.scheme(), "http" | "https") || route.upstream.host().is_none() {
             return Err(ConfigError::Invalid(format!(
-                "routes.{name}.upstream: {} must be an http://host:port URL (TLS to the upstream is not supported yet)",
+                "routes.{name}.upstream: {} must be an http:// or https://host:port URL",
                 route.upstream
+            )));
+        }
+        let tls = &route.tls;
+        if route.upstream.scheme() == "http"
+            && (tls.ca_file.is_some() || tls.client_cert_file.is_some())
+        {
+            return Err(ConfigError::Invalid(format!(
+                "routes.{name}.tls: the upstream {} is plain http; use https:// or remove tls",
+                route.upstream
+            )));
+        }
+        if tls.client_cert_file.is_some() != tls.client_key_file.is_some() {
+            return Err(ConfigError::Invalid(format!(
+                "routes.{name}.tls: client_cert_file and client_key_file go together"
             )));
         }
         if route.public && !route.allow.is_open() {

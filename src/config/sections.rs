@@ -116,7 +116,8 @@ pub struct RouteSettings {
     /// Path prefix this route serves (`/` for the cabinet itself, `/static/` …). The longest
     /// matching prefix wins.
     pub prefix: String,
-    /// The upstream's base URL (http://host:port). The request path is kept as it is.
+    /// The upstream's base URL (`http://host:port` or `https://host:port`). The request path is
+    /// kept as it is.
     pub upstream: Url,
     /// Serve without a session (static assets, say). Identity headers are still stripped.
     #[serde(default)]
@@ -140,6 +141,22 @@ pub struct RouteSettings {
     /// Access policy; a route with any list set admits only matching users.
     #[serde(default)]
     pub allow: AccessPolicy,
+    /// For an https:// upstream: whom to trust, and kepgate's own certificate if it asks.
+    #[serde(default)]
+    pub tls: UpstreamTls,
+}
+
+/// `routes.<name>.tls`: an https upstream is always verified (its certificate chain to a trusted
+/// CA, and its name: SNI and the check use the upstream URL's host).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UpstreamTls {
+    /// PEM CA certificates to trust instead of the system's (an internal CA).
+    pub ca_file: Option<PathBuf>,
+    /// PEM certificate chain and PKCS#8/PKCS#1/SEC1 key kepgate presents when the upstream asks
+    /// for a client certificate (mutual TLS).
+    pub client_cert_file: Option<PathBuf>,
+    pub client_key_file: Option<PathBuf>,
 }
 
 fn default_connect_timeout() -> Duration {

@@ -258,7 +258,8 @@ fn upstream_request(
         .map(|pq| pq.as_str())
         .unwrap_or("/");
     parts.uri = Uri::builder()
-        .scheme("http")
+        // The route's own scheme: the connector speaks TLS to an https upstream.
+        .scheme(route.settings.upstream.scheme())
         .authority(authority.as_str())
         .path_and_query(path_and_query)
         .build()

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
@@ -14,7 +15,8 @@ use crate::config::{RouteSettings, Settings};
 pub struct CabinetRoute {
     pub name: String,
     pub settings: RouteSettings,
-    pub(super) client: Client<HttpConnector, Body>,
+    /// Plain http, or https verified as `routes.<name>.tls` says.
+    pub(super) client: Client<HttpsConnector<HttpConnector>, Body>,
 }
 
 /// The configured routes, longest prefix first.
@@ -22,7 +24,7 @@ pub struct CabinetRoute {
 pub struct CabinetRoutes(Arc<Vec<CabinetRoute>>);
 
 impl CabinetRoutes {
-    pub fn from_settings(settings: &Settings) -> Self {
+    pub fn from_settings(settings: &Settings) -> anyhow::Result<Self> {
         let mut routes: Vec<CabinetRoute> = settings
             .routes
             .iter()
@@ -30,19 +32,27 @@ impl CabinetRoutes {
                 let mut connector = HttpConnector::new();
                 connector.set_connect_timeout(Some(route.connect_timeout));
                 connector.set_nodelay(true);
+                // `https_or_http`: the route's own scheme decides; an https upstream is never
+                // reached without TLS.
+                connector.enforce_http(false);
+                let connector = hyper_rustls::HttpsConnectorBuilder::new()
+                    .with_tls_config(super::upstream_tls::client_config(name, &route.tls)?)
+                    .https_or_http()
+                    .enable_http1()
+                    .wrap_connector(connector);
                 let client = Client::builder(TokioExecutor::new())
                     .pool_idle_timeout(Duration::from_secs(90))
                     .pool_max_idle_per_host(512)
                     .build(connector);
-                CabinetRoute {
+                Ok(CabinetRoute {
                     name: name.clone(),
                     settings: route.clone(),
                     client,
-                }
+                })
             })
-            .collect();
+            .collect::<anyhow::Result<_>>()?;
         routes.sort_by_key(|r| std::cmp::Reverse(r.settings.prefix.len()));
-        CabinetRoutes(Arc::new(routes))
+        Ok(CabinetRoutes(Arc::new(routes)))
     }
 
     pub fn is_empty(&self) -> bool {

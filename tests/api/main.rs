@@ -21,6 +21,7 @@ mod fuzz_regressions;
 mod gate_bypass;
 mod helpers;
 mod hostile_input;
+mod https_upstreams;
 mod idgovua;
 mod login;
 mod oidc;

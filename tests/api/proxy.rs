@@ -34,6 +34,7 @@ pub fn route(prefix: &str, upstream: &str) -> RouteSettings {
         response_timeout: Duration::from_secs(10),
         idle_timeout: Duration::from_secs(30),
         allow: AccessPolicy::default(),
+        tls: Default::default(),
     }
 }
 

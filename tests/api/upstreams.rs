@@ -15,6 +15,13 @@ pub struct Upstream {
     pub address: String,
 }
 
+impl Upstream {
+    /// Its scratch folder (certificates, files it serves).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
 impl Drop for Upstream {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -51,6 +58,14 @@ fn nginx_binary() -> &'static str {
 
 /// Debian's nginx with `server_body` (given the port and the scratch folder) as its one server.
 pub async fn nginx(server_body: impl FnOnce(u16, &Path) -> String) -> Upstream {
+    nginx_listening("", server_body).await
+}
+
+/// [`nginx`] with options on its `listen` line (`ssl`).
+pub async fn nginx_listening(
+    listen_options: &str,
+    server_body: impl FnOnce(u16, &Path) -> String,
+) -> Upstream {
     let port = free_port();
     let dir = scratch_dir("nginx");
     let server = server_body(port, &dir);
@@ -66,7 +81,7 @@ http {{
   client_body_temp_path {dir}/body; proxy_temp_path {dir}/proxy; fastcgi_temp_path {dir}/fastcgi;
   uwsgi_temp_path {dir}/uwsgi; scgi_temp_path {dir}/scgi;
   server {{
-    listen 127.0.0.1:{port};
+    listen 127.0.0.1:{port} {listen_options};
 {server}
   }}
 }}
