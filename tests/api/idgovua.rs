@@ -154,13 +154,18 @@ impl IdGovStack {
             .unwrap()
     }
 
-    /// A new browser signed in through id.gov.ua as `identity` with `method`, at the report.
-    pub async fn sign_in(&self, method: &str, identity: &str) -> Browser {
+    /// A new browser that started a login and did `action` at id.gov.ua as `identity` with
+    /// `method`: the browser, and where id.gov.ua sends it back.
+    pub async fn new_login(&self, method: &str, identity: &str, action: &str) -> (Browser, Url) {
         let mut browser = self.browser();
         let authorize = self.start(&mut browser).await;
-        let back = self
-            .at_idgovua(&authorize, method, identity, "sign-in")
-            .await;
+        let back = self.at_idgovua(&authorize, method, identity, action).await;
+        (browser, back)
+    }
+
+    /// A new browser signed in through id.gov.ua as `identity` with `method`, at the report.
+    pub async fn sign_in(&self, method: &str, identity: &str) -> Browser {
+        let (mut browser, back) = self.new_login(method, identity, "sign-in").await;
         let done = browser.get(back.as_str()).await;
         assert_eq!(done.status(), 303, "{}", done.text().await.unwrap());
         assert_eq!(done.headers()["location"], REPORT);
@@ -272,11 +277,7 @@ async fn the_director_signs_in_through_idgovua_and_the_cabinet_sees_the_same_ide
 #[tokio::test]
 async fn a_forged_state_finds_no_login_and_spends_no_code() {
     let stack = spawn_idgovua_stack(|_| {}).await;
-    let mut browser = stack.browser();
-    let authorize = stack.start(&mut browser).await;
-    let back = stack
-        .at_idgovua(&authorize, "dig_sign", "director", "sign-in")
-        .await;
+    let (mut browser, back) = stack.new_login("dig_sign", "director", "sign-in").await;
     let code = query(&back, "code").unwrap();
     let forged = [
         // The right form, but no login of kepgate's.
@@ -308,11 +309,7 @@ async fn a_forged_state_finds_no_login_and_spends_no_code() {
 #[tokio::test]
 async fn another_browsers_return_is_refused_before_its_code_is_spent() {
     let stack = spawn_idgovua_stack(|_| {}).await;
-    let mut starter = stack.browser();
-    let authorize = stack.start(&mut starter).await;
-    let back = stack
-        .at_idgovua(&authorize, "dig_sign", "director", "sign-in")
-        .await;
+    let (mut starter, back) = stack.new_login("dig_sign", "director", "sign-in").await;
     // An attacker's return address, opened in the victim's browser (login CSRF), or a return
     // address stolen from the starter and opened elsewhere: neither started this login.
     let mut other = stack.browser();
@@ -327,11 +324,7 @@ async fn another_browsers_return_is_refused_before_its_code_is_spent() {
 #[tokio::test]
 async fn a_replayed_return_signs_nobody_in_again() {
     let stack = spawn_idgovua_stack(|_| {}).await;
-    let mut browser = stack.browser();
-    let authorize = stack.start(&mut browser).await;
-    let back = stack
-        .at_idgovua(&authorize, "dig_sign", "director", "sign-in")
-        .await;
+    let (mut browser, back) = stack.new_login("dig_sign", "director", "sign-in").await;
     assert_eq!(browser.get(back.as_str()).await.status(), 303);
     let exchanged = stack.requests_at_idgovua().await.len();
     // The same return again, in the same browser: the login is spent, the code not sent again.
@@ -371,11 +364,7 @@ async fn a_replayed_return_signs_nobody_in_again() {
 #[tokio::test]
 async fn cancelling_at_idgovua_declines_the_login_and_offers_a_new_start() {
     let stack = spawn_idgovua_stack(|_| {}).await;
-    let mut browser = stack.browser();
-    let authorize = stack.start(&mut browser).await;
-    let back = stack
-        .at_idgovua(&authorize, "dig_sign", "director", "cancel")
-        .await;
+    let (mut browser, back) = stack.new_login("dig_sign", "director", "cancel").await;
     assert_eq!(query(&back, "error").as_deref(), Some("access_denied"));
     let page = browser.get(back.as_str()).await;
     assert_eq!(page.status(), 200);
@@ -407,11 +396,7 @@ async fn a_slow_or_failing_idgovua_fails_the_login_with_a_clear_message() {
             "provider_unavailable",
         ),
     ] {
-        let mut browser = stack.browser();
-        let authorize = stack.start(&mut browser).await;
-        let back = stack
-            .at_idgovua(&authorize, "dig_sign", "director", "sign-in")
-            .await;
+        let (mut browser, back) = stack.new_login("dig_sign", "director", "sign-in").await;
         stack.fault(delay_ms, fail_status).await;
         let page = browser.get(back.as_str()).await;
         assert_eq!(page.status(), 502, "{reason}");
@@ -436,11 +421,7 @@ async fn an_error_answer_from_idgovua_is_a_refusal_not_a_sign_in() {
         }
     })
     .await;
-    let mut browser = stack.browser();
-    let authorize = stack.start(&mut browser).await;
-    let back = stack
-        .at_idgovua(&authorize, "dig_sign", "director", "sign-in")
-        .await;
+    let (mut browser, back) = stack.new_login("dig_sign", "director", "sign-in").await;
     let page = browser.get(back.as_str()).await;
     assert_eq!(page.status(), 502);
     assert!(!browser.cookies.keys().any(|k| k.contains("session")));
@@ -455,11 +436,7 @@ async fn an_error_answer_from_idgovua_is_a_refusal_not_a_sign_in() {
 async fn a_passport_number_is_not_a_rnokpp_and_without_a_certificate_nobody_signs_in() {
     let stack = spawn_idgovua_stack(|_| {}).await;
     // With a key: known by the certificate, no РНОКПП header.
-    let mut with_key = stack.browser();
-    let authorize = stack.start(&mut with_key).await;
-    let back = stack
-        .at_idgovua(&authorize, "dig_sign", "passport", "sign-in")
-        .await;
+    let (mut with_key, back) = stack.new_login("dig_sign", "passport", "sign-in").await;
     assert_eq!(with_key.get(back.as_str()).await.status(), 303);
     let seen = echo(&mut with_key, "/echo", &[]).await;
     let headers = &seen["headers"];
@@ -472,11 +449,7 @@ async fn a_passport_number_is_not_a_rnokpp_and_without_a_certificate_nobody_sign
         "{headers}"
     );
     // With BankID: no РНОКПП and no certificate, nothing to know the person by.
-    let mut bank = stack.browser();
-    let authorize = stack.start(&mut bank).await;
-    let back = stack
-        .at_idgovua(&authorize, "bank_id", "passport", "sign-in")
-        .await;
+    let (mut bank, back) = stack.new_login("bank_id", "passport", "sign-in").await;
     let page = bank.get(back.as_str()).await;
     assert_eq!(page.status(), 422);
     let html = page.text().await.unwrap();

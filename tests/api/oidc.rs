@@ -162,6 +162,19 @@ pub async fn token(
     call.form(&form).send().await.unwrap()
 }
 
+/// [`token`] that must succeed: its JSON answer.
+pub async fn tokens(
+    browser: &Browser,
+    request: &AuthRequest,
+    code: &str,
+    secret: Option<&str>,
+    post: bool,
+) -> Value {
+    let answer = token(browser, request, code, secret, post).await;
+    assert_eq!(answer.status(), 200, "the token answer");
+    answer.json().await.unwrap()
+}
+
 /// The published keys, as a relying party fetches them from discovery.
 pub async fn decoding_key(browser: &Browser) -> DecodingKey {
     let discovery: Value = browser
@@ -318,11 +331,7 @@ async fn scopes_decide_what_a_client_learns() {
     let mut request = AuthRequest::new(RP);
     request.scope = "openid";
     let (browser, code) = code_for(&env, DIRECTOR, &request).await;
-    let answer: Value = token(&browser, &request, &code, Some(RP_SECRET), false)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let answer: Value = tokens(&browser, &request, &code, Some(RP_SECRET), false).await;
     assert_eq!(answer["scope"], "openid");
     let claims = verified_id_token(&browser, answer["id_token"].as_str().unwrap(), RP).await;
     for absent in ["name", "rnokpp", "edrpou"] {
@@ -335,11 +344,7 @@ async fn scopes_decide_what_a_client_learns() {
     .await;
     let request = AuthRequest::new(RP);
     let (browser, code) = code_for(&env, DIRECTOR, &request).await;
-    let answer: Value = token(&browser, &request, &code, Some(RP_SECRET), false)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let answer: Value = tokens(&browser, &request, &code, Some(RP_SECRET), false).await;
     assert_eq!(answer["scope"], "openid profile");
     let claims = verified_id_token(&browser, answer["id_token"].as_str().unwrap(), RP).await;
     assert_eq!(claims["name"], "Коваленко Олена Петрівна");
@@ -418,11 +423,7 @@ async fn a_replayed_code_is_refused_and_revokes_what_it_gave() {
     let env = spawn_op(|_| {}).await;
     let request = AuthRequest::new(RP);
     let (browser, code) = code_for(&env, DIRECTOR, &request).await;
-    let first: Value = token(&browser, &request, &code, Some(RP_SECRET), false)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let first: Value = tokens(&browser, &request, &code, Some(RP_SECRET), false).await;
     let access = first["access_token"].as_str().unwrap().to_owned();
     let userinfo = |token: String| {
         let http = browser.http.clone();
@@ -537,11 +538,7 @@ async fn without_a_session_the_person_signs_in_first_and_prompt_login_asks_again
         .parse()
         .unwrap();
     let code = param(&back, "code").unwrap();
-    let answer: Value = token(&browser, &request, &code, Some(RP_SECRET), false)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let answer: Value = tokens(&browser, &request, &code, Some(RP_SECRET), false).await;
     let first = verified_id_token(&browser, answer["id_token"].as_str().unwrap(), RP).await;
 
     // prompt=login with a session: sent to sign in again, and only a newer session counts.
@@ -571,11 +568,7 @@ async fn without_a_session_the_person_signs_in_first_and_prompt_login_asks_again
         .parse()
         .unwrap();
     let code = param(&back, "code").unwrap();
-    let answer: Value = token(&browser, &again, &code, Some(RP_SECRET), false)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let answer: Value = tokens(&browser, &again, &code, Some(RP_SECRET), false).await;
     let second = verified_id_token(&browser, answer["id_token"].as_str().unwrap(), RP).await;
     assert!(second["auth_time"].as_i64() > first["auth_time"].as_i64());
 }
@@ -597,11 +590,7 @@ async fn a_clients_policy_and_pairwise_subjects() {
         let request = AuthRequest::new(client);
         let (browser, code) = code_for(&env, DIRECTOR, &request).await;
         let secret = (client == RP).then_some(RP_SECRET);
-        let answer: Value = token(&browser, &request, &code, secret, false)
-            .await
-            .json()
-            .await
-            .unwrap();
+        let answer: Value = tokens(&browser, &request, &code, secret, false).await;
         let claims =
             verified_id_token(&browser, answer["id_token"].as_str().unwrap(), client).await;
         subjects.insert(client, claims["sub"].as_str().unwrap().to_owned());
@@ -620,11 +609,7 @@ async fn rp_initiated_logout_ends_the_session_only_with_a_matching_id_token_hint
     let env = spawn_op(|_| {}).await;
     let request = AuthRequest::new(RP);
     let (mut browser, code) = code_for(&env, DIRECTOR, &request).await;
-    let answer: Value = token(&browser, &request, &code, Some(RP_SECRET), false)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let answer: Value = tokens(&browser, &request, &code, Some(RP_SECRET), false).await;
     let id_token = answer["id_token"].as_str().unwrap();
     // Without a hint (a link on any site): nothing ends, the person is sent to «Мої сеанси».
     let unproven = browser.get(&browser.own("/oidc/logout")).await;
@@ -692,11 +677,7 @@ async fn an_ended_session_is_announced_to_the_clients_by_back_channel() {
     .await;
     let request = AuthRequest::new(RP);
     let (mut browser, code) = code_for(&env, DIRECTOR, &request).await;
-    let answer: Value = token(&browser, &request, &code, Some(RP_SECRET), false)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let answer: Value = tokens(&browser, &request, &code, Some(RP_SECRET), false).await;
     let sid = verified_id_token(&browser, answer["id_token"].as_str().unwrap(), RP).await["sid"]
         .as_str()
         .unwrap()
@@ -740,11 +721,7 @@ async fn userinfo_answers_get_and_post_with_the_token_in_the_header_or_the_body(
     let env = spawn_op(|_| {}).await;
     let request = AuthRequest::new(RP);
     let (browser, code) = code_for(&env, PERSON, &request).await;
-    let answer: Value = token(&browser, &request, &code, Some(RP_SECRET), false)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let answer: Value = tokens(&browser, &request, &code, Some(RP_SECRET), false).await;
     let access = answer["access_token"].as_str().unwrap();
     let url = browser.url(&browser.own("/oidc/userinfo"));
     let http = &browser.http;
