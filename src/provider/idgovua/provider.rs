@@ -47,10 +47,6 @@ impl IdGovUaProvider {
         &self.settings.common
     }
 
-    pub fn redirect_uri(&self) -> &Url {
-        &self.redirect_uri
-    }
-
     /// What the stored request hash is made with (the `state` is hashed to find the login).
     pub fn hash_algorithm(&self) -> HashAlgorithm {
         HashAlgorithm::Sha256
