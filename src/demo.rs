@@ -86,6 +86,16 @@ pub async fn run(
     app.run(shutdown_signal()).await
 }
 
+/// With `[server.tls]`, the stand-ins calling the gateway trust what its certificate file
+/// holds: `scripts/demo.sh --tls` puts its demo CA there after the server certificate.
+fn gateway_chain(settings: &Settings) -> Option<PathBuf> {
+    settings
+        .server
+        .tls
+        .as_ref()
+        .map(|tls| tls.cert_file.clone())
+}
+
 /// The Diia emulator, and the gateway's provider and trust settings for it.
 async fn start_emulator(
     settings: &mut Settings,
@@ -110,6 +120,7 @@ async fn start_emulator(
     let mut emulator_settings =
         EmulatorSettings::new(emulator_addr, emulator_base.parse()?, callback_url.parse()?);
     emulator_settings.state_dir = Some(state_dir.join("emulator"));
+    emulator_settings.partner_ca_file = gateway_chain(settings);
     let emulator = Emulator::build_on(emulator_settings, emulator_listener).await?;
     let ca_path = state_dir.join("emulator-ca.pem");
     std::fs::write(&ca_path, emulator.ca_pem())?;
@@ -236,8 +247,13 @@ async fn start_cabinet(
         .await
         .with_context(|| format!("cannot listen on the sample cabinet address {cabinet_listen}"))?;
     let cabinet_addr = cabinet_listener.local_addr()?;
+    let scheme = if settings.server.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     let jwks_url = format!(
-        "http://{}{}/jwks.json",
+        "{scheme}://{}{}/jwks.json",
         gateway, settings.server.route_prefix
     );
     let cabinet = SampleCabinet::build_on(
@@ -246,6 +262,7 @@ async fn start_cabinet(
             jwks_url: Some(jwks_url.parse()?),
             audience: "cabinet".to_owned(),
             issuer: Some(settings.server.base_url.to_string()),
+            ca_file: gateway_chain(settings),
         },
         cabinet_listener,
     )?;

@@ -20,6 +20,7 @@ pub mod provider;
 pub mod proxy;
 pub mod return_path;
 pub mod revocation;
+pub mod server;
 pub mod session;
 pub mod signing_key;
 pub mod startup;

@@ -15,11 +15,15 @@ use crate::clock::{SharedClock, SystemClock};
 use crate::config::Settings;
 use crate::database;
 use crate::http;
+use crate::server::tls::ServerCertificate;
+use crate::server::{self, Listening};
 use crate::signature::{LoadReport, TrustList};
 
 pub struct Application {
     listener: TcpListener,
     metrics_listener: Option<TcpListener>,
+    /// With `[server.tls]`: the certificate served, read again on SIGHUP or when it changes.
+    certificate: Option<Arc<ServerCertificate>>,
     state: AppState,
 }
 
@@ -48,6 +52,13 @@ impl Application {
         listener: TcpListener,
         clock: SharedClock,
     ) -> anyhow::Result<Self> {
+        // Before the database: a certificate that cannot be served stops the start first.
+        let certificate = settings
+            .server
+            .tls
+            .as_ref()
+            .map(ServerCertificate::load)
+            .transpose()?;
         let db = database::connect(&settings.database).await?;
         if settings.database.migrate_on_start {
             database::migrate(&db).await?;
@@ -72,6 +83,7 @@ impl Application {
         Ok(Self {
             listener,
             metrics_listener,
+            certificate,
             state,
         })
     }
@@ -98,9 +110,9 @@ impl Application {
         let app = crate::app::router(self.state.clone());
         let addr = self.listener.local_addr()?;
         let settings = &self.state.web.settings;
-        tracing::info!(%addr, prefix = %settings.server.route_prefix, "kepgate listening");
-
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let listening = self.listening(stop_rx.clone())?;
+        tracing::info!(%addr, prefix = %settings.server.route_prefix, tls = listening.tls.is_some(), "kepgate listening");
         if let Some(listener) = self.metrics_listener {
             let mut stop = stop_rx.clone();
             tracing::info!(addr = %listener.local_addr()?, "metrics listening");
@@ -121,9 +133,8 @@ impl Application {
         let delay = settings.server.shutdown_delay;
         let draining = self.state.web.draining.clone();
         let stopping = self.state.web.stopping.clone();
-        let header_read_timeout = settings.server.header_read_timeout;
         let mut stopped = stop_rx.clone();
-        let server = serve(self.listener, app, header_read_timeout, async move {
+        let server = server::serve(self.listener, app, listening, async move {
             shutdown.await;
             stopping.announce();
             if !delay.is_zero() {
@@ -147,81 +158,29 @@ impl Application {
         }
         Ok(())
     }
-}
 
-/// The gateway's HTTP/1 server: axum's own `serve` with a header read timeout. `axum::serve`
-/// gives hyper no timer, so hyper's header timeout never fires there and a client sending its
-/// headers a byte at a time (slow-loris) holds a connection and a task for ever. Here the
-/// timeout runs from the first byte of a request's head and is not reset by further bytes.
-async fn serve(
-    listener: TcpListener,
-    app: Router,
-    header_read_timeout: std::time::Duration,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) {
-    use hyper_util::rt::{TokioIo, TokioTimer};
-    use hyper_util::service::TowerToHyperService;
-    use tower::ServiceExt;
-
-    // Every connection task holds a receiver of `closed`; all dropped = all drained.
-    let (closed_tx, closed_rx) = tokio::sync::watch::channel(());
-    let (drain_tx, drain_rx) = tokio::sync::watch::channel(false);
-    let mut shutdown = std::pin::pin!(shutdown);
-    loop {
-        let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
-                Err(e) => {
-                    // Out of file descriptors and the like: pause instead of spinning.
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            () = &mut shutdown => break,
-        };
-        let _ = stream.set_nodelay(true);
-        let service = app.clone().map_request(
-            move |mut request: axum::extract::Request<hyper::body::Incoming>| {
-                request
-                    .extensions_mut()
-                    .insert(axum::extract::ConnectInfo(peer));
-                request.map(axum::body::Body::new)
-            },
-        );
-        let mut builder = hyper::server::conn::http1::Builder::new();
-        builder
-            .timer(TokioTimer::new())
-            .header_read_timeout(header_read_timeout);
-        let mut drain = drain_rx.clone();
-        let closed = closed_rx.clone();
-        tokio::spawn(async move {
-            let connection = builder
-                .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service))
-                .with_upgrades();
-            let mut connection = std::pin::pin!(connection);
-            tokio::select! {
-                result = connection.as_mut() => {
-                    if let Err(e) = result {
-                        tracing::debug!(error = %e, "connection ended with an error");
+    /// How connections are served; with TLS, also starts watching the certificate's files.
+    fn listening(&self, mut stop: tokio::sync::watch::Receiver<bool>) -> anyhow::Result<Listening> {
+        let server = &self.state.web.settings.server;
+        let tls = match (&self.certificate, &server.tls) {
+            (Some(certificate), Some(tls)) => {
+                let watching = server::tls::watch(certificate.clone(), tls.watch_interval);
+                tokio::spawn(async move {
+                    tokio::select! {
+                        () = watching => {},
+                        _ = stop.wait_for(|s| *s) => {},
                     }
-                }
-                () = async {
-                    // The guard `wait_for` returns must not live across the drain below.
-                    let _ = drain.wait_for(|d| *d).await;
-                } => {
-                    // Finish the request in flight, take no new one on this connection.
-                    connection.as_mut().graceful_shutdown();
-                    let _ = connection.as_mut().await;
-                }
+                });
+                let config = certificate.server_config(tls.http2)?;
+                Some(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
             }
-            drop(closed);
-        });
+            _ => None,
+        };
+        Ok(Listening {
+            header_read_timeout: server.header_read_timeout,
+            tls,
+        })
     }
-    drop(listener);
-    let _ = drain_tx.send(true);
-    drop(closed_rx);
-    closed_tx.closed().await;
 }
 
 /// Loads every trust file (PEM or PKCS#7), logging what each contained by algorithm and curve,

@@ -193,6 +193,14 @@ impl Settings {
                 "server.body_limit_bytes: must be at least 1".to_owned(),
             ));
         }
+        if self.server.tls.is_some() && self.server.base_url.scheme() != "https" {
+            // The base URL decides the cookies' `__Host-` prefix and `Secure` flag and every
+            // absolute link: it must say what browsers really use.
+            return Err(ConfigError::Invalid(format!(
+                "server.base_url: {} must be an https:// URL when [server.tls] is set",
+                self.server.base_url
+            )));
+        }
         Ok(())
     }
 

@@ -369,6 +369,34 @@ pub struct ServerSettings {
     /// How long in-flight requests may take to finish after SIGTERM (and the delay).
     #[serde(with = "seconds")]
     pub shutdown_grace: Duration,
+    /// HTTPS served by kepgate itself, so browsers can reach it without a TLS terminator.
+    pub tls: Option<ServerTls>,
+}
+
+/// `[server.tls]`: the certificate browsers see. TLS 1.2 and 1.3; HTTP/2 and HTTP/1.1 offered by
+/// ALPN. The files are read again on SIGHUP and whenever their contents change (checked every
+/// `watch_interval`), so a renewed certificate is served without a restart.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerTls {
+    /// PEM: the server certificate first, then the intermediates.
+    pub cert_file: PathBuf,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1) of that certificate.
+    pub key_file: PathBuf,
+    /// How often the two files are compared with what is served; 0: only on SIGHUP.
+    #[serde(with = "seconds", default = "default_tls_watch_interval")]
+    pub watch_interval: Duration,
+    /// Offer HTTP/2 (`h2`) by ALPN beside HTTP/1.1.
+    #[serde(default = "default_true")]
+    pub http2: bool,
+}
+
+fn default_tls_watch_interval() -> Duration {
+    Duration::from_secs(30)
+}
+
+fn default_true() -> bool {
+    true
 }
 
 impl Default for ServerSettings {
@@ -383,6 +411,7 @@ impl Default for ServerSettings {
             header_read_timeout: Duration::from_secs(10),
             shutdown_delay: Duration::ZERO,
             shutdown_grace: Duration::from_secs(20),
+            tls: None,
         }
     }
 }

@@ -2,7 +2,7 @@
 //! policies, forward-auth and the upstream all see the same spelling. And the request's Host
 //! unambiguous (RFC 9112 §3.2): an HTTP/1.1 request without one, with two, or with an
 //! absolute-form target naming another is refused, so no later step reads a different host
-//! than another.
+//! than another. HTTP/2's `:authority` is that Host.
 
 use axum::extract::{OriginalUri, Request};
 use axum::http::header::HOST;
@@ -22,6 +22,7 @@ struct Refused(String);
 /// Rewrites the request URI to origin-form with the canonical path (the query as it came), and
 /// leaves the [`CanonicalPath`] in the extensions for the proxy's decisions.
 pub fn canonicalize(mut request: Request) -> Request {
+    host_from_authority(&mut request);
     if let Err(reason) = one_host(&request) {
         request.extensions_mut().insert(Refused(reason.to_owned()));
         return request;
@@ -65,6 +66,22 @@ pub fn requested(parts: &axum::http::request::Parts) -> &str {
         .get::<OriginalUri>()
         .map_or(&parts.uri, |original| &original.0);
     uri.path_and_query().map_or("/", |pq| pq.as_str())
+}
+
+/// An HTTP/2 request names its host in `:authority` (RFC 9113 §8.3.1), which arrives as the
+/// URI's authority; it becomes the Host header, so every later step reads the host in one place
+/// whichever protocol the browser spoke. A Host sent beside it must agree ([`one_host`]).
+fn host_from_authority(request: &mut Request) {
+    if request.version() != Version::HTTP_2 || request.headers().contains_key(HOST) {
+        return;
+    }
+    let authority = request
+        .uri()
+        .authority()
+        .and_then(|a| axum::http::HeaderValue::from_str(a.as_str()).ok());
+    if let Some(authority) = authority {
+        request.headers_mut().insert(HOST, authority);
+    }
 }
 
 /// Exactly one Host in HTTP/1.1, agreeing with an absolute-form target's authority.

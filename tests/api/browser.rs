@@ -18,7 +18,11 @@ pub struct Browser {
 impl Browser {
     /// A browser with no cookies, visiting `app`.
     pub fn new(app: &TestApp) -> Self {
-        Browser::at(&app.address, app.prefix())
+        Browser {
+            // The app's client: it trusts the gateway's test CA when the gateway serves HTTPS.
+            http: app.client.clone(),
+            ..Browser::at(&app.address, app.prefix())
+        }
     }
 
     /// A browser visiting `base` (a gateway, or a proxy in front of one) whose own routes are

@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use kepgate::config::{DiiaSettings, DiiaSignAlgo, ProviderCommon, ProviderSettings, Settings};
+use kepgate::config::{
+    DiiaSettings, DiiaSignAlgo, ProviderCommon, ProviderSettings, ServerTls, Settings,
+};
 use kepgate::login::pending::{self, PendingLogin, PendingLoginId};
 use kepgate::login::start::{StartLogin, StartedLogin, start_login};
 use kepgate::provider::diia::DiiaProvider;
@@ -36,7 +38,7 @@ pub struct DiiaStack {
     /// What the gateway was started with, to start it again.
     pub settings: Settings,
     emulator_stop: Option<oneshot::Sender<()>>,
-    _dir: TempDir,
+    dir: TempDir,
 }
 
 pub struct TempDir(pub PathBuf);
@@ -95,7 +97,7 @@ pub async fn spawn_diia_stack_clocked(
     let options = StackOptions {
         second_replica,
         clock,
-        route_prefix: None,
+        ..StackOptions::default()
     };
     spawn_diia_stack_with_options(options, configure).await
 }
@@ -110,6 +112,9 @@ pub struct StackOptions {
     /// `server.route_prefix` when not the default. An option rather than a setting in
     /// `configure`: the callback URL the emulator is built with depends on it.
     pub route_prefix: Option<String>,
+    /// The gateway serves HTTPS itself (`[server.tls]`) with a certificate of a test CA
+    /// ([`DiiaStack::tls_ca`]); the emulator calls back over it.
+    pub tls: bool,
 }
 
 impl StackOptions {
@@ -130,19 +135,28 @@ pub async fn spawn_diia_stack_with_options(
         second_replica,
         clock,
         route_prefix,
+        tls,
     } = options;
+    let dir = TempDir(
+        std::env::temp_dir().join(format!("kepgate-trust-{}", uuid::Uuid::new_v4().simple())),
+    );
+    std::fs::create_dir_all(&dir.0).unwrap();
     let gateway_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let mut settings = settings_for(&gateway_listener);
     if let Some(prefix) = route_prefix {
         settings.server.route_prefix = prefix;
     }
+    if tls {
+        serve_https(&mut settings, &dir.0);
+    }
+    let scheme = settings.server.base_url.scheme().to_owned();
     let replica_listener = if second_replica {
         Some(TcpListener::bind("127.0.0.1:0").await.unwrap())
     } else {
         None
     };
     let callback_base = match &replica_listener {
-        Some(l) => format!("http://{}", l.local_addr().unwrap()),
+        Some(l) => format!("{scheme}://{}", l.local_addr().unwrap()),
         None => settings
             .server
             .base_url
@@ -160,16 +174,15 @@ pub async fn spawn_diia_stack_with_options(
     let emulator_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let emulator_addr = emulator_listener.local_addr().unwrap();
     let emulator_base = format!("http://{emulator_addr}");
-    let emulator = Emulator::build_on(
-        EmulatorSettings::new(
-            emulator_addr,
-            format!("{emulator_base}/").parse().unwrap(),
-            callback_url.parse().unwrap(),
-        ),
-        emulator_listener,
-    )
-    .await
-    .unwrap();
+    let mut emulator_settings = EmulatorSettings::new(
+        emulator_addr,
+        format!("{emulator_base}/").parse().unwrap(),
+        callback_url.parse().unwrap(),
+    );
+    emulator_settings.partner_ca_file = tls.then(|| dir.0.join("ca.pem"));
+    let emulator = Emulator::build_on(emulator_settings, emulator_listener)
+        .await
+        .unwrap();
     let emulator_ca = emulator.ca_pem().to_owned();
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(emulator.run(async move {
@@ -187,10 +200,6 @@ pub async fn spawn_diia_stack_with_options(
     diia.offer_id = Some(offer_id);
 
     // The gateway trusts exactly what its config lists: the emulator's CA and our own test CA.
-    let dir = TempDir(
-        std::env::temp_dir().join(format!("kepgate-trust-{}", uuid::Uuid::new_v4().simple())),
-    );
-    std::fs::create_dir_all(&dir.0).unwrap();
     // DSTU 4145 like the provider's default: the callbacks these tests sign themselves must be
     // what kepgate asked for.
     let mut own_ca =
@@ -218,7 +227,7 @@ pub async fn spawn_diia_stack_with_options(
             let mut replica_settings = settings.clone();
             let addr = listener.local_addr().unwrap();
             replica_settings.server.listen = addr;
-            replica_settings.server.base_url = format!("http://{addr}/").parse().unwrap();
+            replica_settings.server.base_url = format!("{scheme}://{addr}/").parse().unwrap();
             Some(spawn_app_on_with_clock(listener, replica_settings, clock.clone()).await)
         }
         None => None,
@@ -233,7 +242,7 @@ pub async fn spawn_diia_stack_with_options(
         http: client(),
         settings,
         emulator_stop: Some(stop),
-        _dir: dir,
+        dir,
     };
     (stack, replica)
 }
@@ -242,7 +251,29 @@ pub fn now() -> time::OffsetDateTime {
     time::OffsetDateTime::now_utc()
 }
 
+/// `[server.tls]` with a new test PKI in `dir`, and the base URL on https.
+pub fn serve_https(settings: &mut Settings, dir: &std::path::Path) {
+    crate::test_pki::test_pki(dir);
+    settings.server.tls = Some(ServerTls {
+        cert_file: dir.join("server.pem"),
+        key_file: dir.join("server.key"),
+        watch_interval: Duration::from_secs(1),
+        http2: true,
+    });
+    let port = settings.server.listen.port();
+    settings.server.base_url = format!("https://127.0.0.1:{port}/").parse().unwrap();
+}
+
 impl DiiaStack {
+    /// The test CA of the gateway's HTTPS certificate, when it serves HTTPS.
+    pub fn tls_ca(&self) -> Option<PathBuf> {
+        self.settings
+            .server
+            .tls
+            .as_ref()
+            .map(|_| self.dir.0.join("ca.pem"))
+    }
+
     /// Stops the gateway gracefully and starts a new one on the same port and database.
     pub async fn restart_gateway(&mut self) {
         self.app.stop().await;

@@ -104,12 +104,15 @@ pub async fn spawn_app_on_with_clock(
         .next()
         .unwrap_or_default()
         .to_owned();
+    // With `[server.tls]` the chain file ends with the test CA: the tests' client trusts it.
+    let tls_chain = settings.server.tls.as_ref().map(|t| t.cert_file.clone());
     let app = match clock {
         Some(clock) => Application::build_with_clock(settings, listener, clock).await,
         None => Application::build_on(settings, listener).await,
     }
     .expect("application builds");
     let metrics_address = app.metrics_addr().map(|a| format!("http://{a}"));
+    let scheme = settings_scheme(app.state());
     let state = app.state().clone();
     let db = state.web.db.clone();
     let (tx, rx) = oneshot::channel();
@@ -117,13 +120,13 @@ pub async fn spawn_app_on_with_clock(
         let _ = rx.await;
     }));
     TestApp {
-        address: format!("http://127.0.0.1:{port}"),
+        address: format!("{scheme}://127.0.0.1:{port}"),
         route_prefix,
         metrics_address,
         db_name,
         db,
         state,
-        client: client(),
+        client: client_trusting(tls_chain.as_deref()),
         shutdown: Some(tx),
         running: Some(running),
     }
@@ -131,11 +134,27 @@ pub async fn spawn_app_on_with_clock(
 
 /// A client that shows redirects instead of following them, as a test must see them.
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder()
+    client_trusting(None)
+}
+
+/// [`client`], also trusting the PEM certificates in `ca_file` (a gateway on HTTPS).
+pub fn client_trusting(ca_file: Option<&std::path::Path>) -> reqwest::Client {
+    let mut builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(20))
-        .build()
-        .expect("client")
+        .timeout(Duration::from_secs(20));
+    if let Some(path) = ca_file {
+        let pem = std::fs::read(path).expect("CA file");
+        builder = builder.tls_certs_merge(reqwest::Certificate::from_pem_bundle(&pem).unwrap());
+    }
+    builder.build().expect("client")
+}
+
+fn settings_scheme(state: &AppState) -> &'static str {
+    if state.web.settings.server.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    }
 }
 
 impl TestApp {

@@ -2,95 +2,13 @@
 //! the proxy with the route's CA file, refused without it, and with mutual TLS.
 
 use std::path::Path;
-use std::process::Command;
 
 use kepgate::config::Settings;
 
 use crate::proxy::{route, spawn_cabinet_stack};
 use crate::sign_in::{PERSON, sign_in};
+use crate::test_pki::test_pki;
 use crate::upstreams::{Upstream, nginx_listening};
-
-/// A CA, a server certificate for 127.0.0.1 and a client certificate, by the OpenSSL CLI.
-fn test_pki(dir: &Path) {
-    let run = |args: &[&str]| {
-        let out = Command::new("openssl")
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .expect("openssl runs");
-        assert!(
-            out.status.success(),
-            "openssl {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    let ec = [
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-    ];
-    run(&[
-        &["req", "-x509"][..],
-        &ec[..],
-        &[
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=kepgate test CA",
-            "-addext",
-            "basicConstraints=critical,CA:TRUE",
-            "-addext",
-            "keyUsage=critical,keyCertSign,cRLSign",
-        ][..],
-    ]
-    .concat());
-    for (name, usage, san) in [
-        ("server", "serverAuth", "subjectAltName=IP:127.0.0.1\n"),
-        ("client", "clientAuth", ""),
-    ] {
-        std::fs::write(
-            dir.join(format!("{name}.ext")),
-            format!("basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage={usage}\n{san}"),
-        )
-        .unwrap();
-        run(&[
-            &["req"][..],
-            &ec[..],
-            &[
-                "-keyout",
-                &format!("{name}.key"),
-                "-out",
-                &format!("{name}.csr"),
-                "-subj",
-                &format!("/CN=kepgate test {name}"),
-            ][..],
-        ]
-        .concat());
-        run(&[
-            "x509",
-            "-req",
-            "-in",
-            &format!("{name}.csr"),
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-days",
-            "2",
-            "-out",
-            &format!("{name}.pem"),
-            "-extfile",
-            &format!("{name}.ext"),
-        ]);
-    }
-}
 
 /// nginx on TLS with the test CA's server certificate, serving `/secure/page.txt`; asking for a
 /// client certificate of the same CA when `mutual`.

@@ -35,4 +35,6 @@ mod replicas;
 mod revocation;
 mod sessions;
 mod sign_in;
+mod test_pki;
+mod tls;
 mod upstreams;

@@ -78,6 +78,7 @@ pub async fn spawn_cabinet_stack_with_options(
             jwks_url: Some(stack.app.own("/jwks.json").parse().unwrap()),
             audience: "cabinet".to_owned(),
             issuer: Some(stack.settings.server.base_url.to_string()),
+            ca_file: stack.tls_ca(),
         },
         listener,
     )

@@ -8,6 +8,7 @@
 
 mod clock;
 pub mod diia;
+pub mod extra_ca;
 pub mod idgovua;
 pub mod sample_cabinet;
 

@@ -70,6 +70,10 @@ pub struct CabinetArgs {
     /// The gateway's `server.base_url`, which the assertion must name as its issuer (`iss`).
     #[arg(long, env = "KEPGATE_CABINET_ISSUER")]
     pub issuer: Option<String>,
+    /// PEM CA certificates to trust for the JWKS URL beside the system's (a gateway on HTTPS
+    /// with a private CA).
+    #[arg(long, env = "KEPGATE_CABINET_CA_FILE")]
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 /// Seconds of clock difference tolerated on `exp`. jsonwebtoken's default is 60, which would
@@ -99,9 +103,8 @@ impl SampleCabinet {
     }
 
     pub fn build_on(args: CabinetArgs, listener: TcpListener) -> anyhow::Result<Self> {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(5))
-            .build()?;
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(5));
+        let http = crate::extra_ca::trusting(http, args.ca_file.as_deref())?.build()?;
         Ok(Self {
             listener,
             shared: Arc::new(Shared {

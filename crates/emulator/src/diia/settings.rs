@@ -31,6 +31,9 @@ pub struct EmulatorSettings {
     pub state_dir: Option<PathBuf>,
     /// Shown in the phone page's title.
     pub service_name: String,
+    /// A CA to trust for the callback URL beside the system's (a gateway on HTTPS with a
+    /// private CA; Diia itself trusts public CAs only).
+    pub partner_ca_file: Option<PathBuf>,
 }
 
 impl EmulatorSettings {
@@ -45,6 +48,7 @@ impl EmulatorSettings {
             token_ttl: DEFAULT_TOKEN_TTL,
             state_dir: None,
             service_name: DEFAULT_SERVICE_NAME.to_owned(),
+            partner_ca_file: None,
         }
     }
 }
@@ -101,6 +105,9 @@ pub struct EmulatorArgs {
     /// Directory keeping the test CA and identity keys across restarts (default: in memory).
     #[arg(long, env = "KEPGATE_EMULATOR_STATE_DIR")]
     pub state_dir: Option<PathBuf>,
+    /// PEM CA certificates to trust for the callback URL beside the system's.
+    #[arg(long, env = "KEPGATE_EMULATOR_PARTNER_CA_FILE")]
+    pub partner_ca_file: Option<PathBuf>,
     /// Session token lifetime in seconds.
     #[arg(long, env = "KEPGATE_EMULATOR_TOKEN_TTL", default_value_t = DEFAULT_TOKEN_TTL.as_secs())]
     pub token_ttl: u64,
@@ -146,6 +153,7 @@ impl EmulatorArgs {
             token_ttl: Duration::from_secs(self.token_ttl),
             state_dir: self.state_dir,
             service_name: DEFAULT_SERVICE_NAME.to_owned(),
+            partner_ca_file: self.partner_ca_file,
         })
     }
 }

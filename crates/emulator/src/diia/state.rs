@@ -30,7 +30,12 @@ impl Shared {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(CALLBACK_TIMEOUT)
-            .user_agent(concat!("kepgate-diia-emulator/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!("kepgate-diia-emulator/", env!("CARGO_PKG_VERSION")));
+        let http = crate::extra_ca::trusting(http, settings.partner_ca_file.as_deref())
+            .map_err(|e| EmulatorError::Config {
+                key: "partner_ca_file",
+                reason: format!("{e:#}"),
+            })?
             .build()?;
         Ok(Shared {
             settings,

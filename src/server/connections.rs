@@ -1,0 +1,178 @@
+//! The gateway's connections: HTTP/1.1 on plain TCP; with `[server.tls]`, a TLS handshake first
+//! and then HTTP/2 or HTTP/1.1, as ALPN decided. axum's own `serve` is not used: it gives hyper
+//! no timer, so hyper's header timeout never fires there and a client sending its headers a
+//! byte at a time (slow-loris) holds a connection and a task for ever. Here the header timeout
+//! runs from the first byte of a request's head and is not reset by further bytes; the TLS
+//! handshake has the same limit.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::ConnectInfo;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tower::Service;
+
+use super::tls::HTTP2;
+
+/// How connections are served.
+#[derive(Clone)]
+pub struct Listening {
+    pub header_read_timeout: Duration,
+    /// `None`: plain HTTP/1.1.
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
+}
+
+/// Accepts until `shutdown` resolves, then lets every connection finish the request it is in
+/// (taking no new one) and returns when all have closed.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    listening: Listening,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) {
+    // Every connection task holds a receiver of `closed`; all dropped = all drained.
+    let (closed_tx, closed_rx) = watch::channel(());
+    let (drain_tx, drain_rx) = watch::channel(false);
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors and the like: pause instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = WithPeer {
+            app: app.clone(),
+            peer,
+        };
+        let listening = listening.clone();
+        let drain = drain_rx.clone();
+        let closed = closed_rx.clone();
+        tokio::spawn(async move {
+            connection(stream, service, listening, drain).await;
+            drop(closed);
+        });
+    }
+    drop(listener);
+    let _ = drain_tx.send(true);
+    drop(closed_rx);
+    closed_tx.closed().await;
+}
+
+async fn connection(
+    stream: TcpStream,
+    service: WithPeer,
+    listening: Listening,
+    drain: watch::Receiver<bool>,
+) {
+    let Some(acceptor) = listening.tls else {
+        return http1(stream, service, listening.header_read_timeout, drain).await;
+    };
+    let handshake = tokio::time::timeout(listening.header_read_timeout, acceptor.accept(stream));
+    let stream = match handshake.await {
+        Ok(Ok(stream)) => stream,
+        Ok(Err(e)) => {
+            tracing::debug!(error = %e, "TLS handshake failed");
+            metrics::counter!("kepgate_tls_handshake_failures_total", "reason" => "refused")
+                .increment(1);
+            return;
+        }
+        Err(_) => {
+            metrics::counter!("kepgate_tls_handshake_failures_total", "reason" => "timeout")
+                .increment(1);
+            return;
+        }
+    };
+    if stream.get_ref().1.alpn_protocol() == Some(HTTP2) {
+        http2(stream, service, drain).await;
+    } else {
+        http1(stream, service, listening.header_read_timeout, drain).await;
+    }
+}
+
+async fn http1<I>(
+    io: I,
+    service: WithPeer,
+    header_read_timeout: Duration,
+    drain: watch::Receiver<bool>,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout);
+    let connection = builder
+        .serve_connection(TokioIo::new(io), service)
+        .with_upgrades();
+    until_drained(connection, drain, |c| c.graceful_shutdown()).await;
+}
+
+async fn http2<I>(io: I, service: WithPeer, drain: watch::Receiver<bool>)
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let mut builder = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
+    builder.timer(TokioTimer::new());
+    let connection = builder.serve_connection(TokioIo::new(io), service);
+    until_drained(connection, drain, |c| c.graceful_shutdown()).await;
+}
+
+/// Runs a connection to its end; once draining starts, it finishes the requests in flight and
+/// takes no new one.
+async fn until_drained<C>(
+    connection: C,
+    mut drain: watch::Receiver<bool>,
+    graceful_shutdown: impl FnOnce(Pin<&mut C>),
+) where
+    C: Future<Output = Result<(), hyper::Error>>,
+{
+    let mut connection = std::pin::pin!(connection);
+    tokio::select! {
+        result = connection.as_mut() => {
+            if let Err(e) = result {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        }
+        () = async {
+            // The guard `wait_for` returns must not live across the drain below.
+            let _ = drain.wait_for(|d| *d).await;
+        } => {
+            graceful_shutdown(connection.as_mut());
+            let _ = connection.as_mut().await;
+        }
+    }
+}
+
+/// The router, with the peer's address in each request's extensions (the client-address
+/// extractor reads it).
+#[derive(Clone)]
+struct WithPeer {
+    app: Router,
+    peer: SocketAddr,
+}
+
+impl hyper::service::Service<axum::http::Request<Incoming>> for WithPeer {
+    type Response = axum::response::Response;
+    type Error = Infallible;
+    type Future = axum::routing::future::RouteFuture<Infallible>;
+
+    fn call(&self, mut request: axum::http::Request<Incoming>) -> Self::Future {
+        request.extensions_mut().insert(ConnectInfo(self.peer));
+        self.app.clone().call(request)
+    }
+}
