@@ -19,7 +19,8 @@ use serde_json::{Value, json};
 
 use crate::diia_stack::TempDir;
 use crate::helpers::TestApp;
-use crate::proxy::{CabinetStack, spawn_cabinet_stack};
+use crate::diia_stack::StackOptions;
+use crate::proxy::{CabinetStack, spawn_cabinet_stack, spawn_cabinet_stack_with_options};
 use crate::sign_in::{PERSON, phone_confirms};
 
 /// The emulator's default test identity ("person").
@@ -131,6 +132,17 @@ impl Chromedriver {
 
     /// A new browser context: its own Chromium with a fresh profile.
     pub async fn open(&self, device: Device, javascript: bool, language: &str) -> Client {
+        self.open_with(device, javascript, language, &[]).await
+    }
+
+    /// [`Chromedriver::open`] with more Chromium switches.
+    pub async fn open_with(
+        &self,
+        device: Device,
+        javascript: bool,
+        language: &str,
+        switches: &[String],
+    ) -> Client {
         let profile = self
             .dir
             .0
@@ -159,6 +171,7 @@ impl Chromedriver {
         if !javascript {
             args.push("--blink-settings=scriptEnabled=false".to_owned());
         }
+        args.extend(switches.iter().cloned());
         let mut options = json!({
             "binary": chromium_binary(),
             "args": args,
@@ -1562,4 +1575,43 @@ async fn browser_e2e_pages_pass_axe_and_a_designers_checks() {
     axe(&desktop, "my sessions page").await;
     close(desktop).await;
     close(phone).await;
+}
+
+/// kepgate on HTTPS itself: Chromium, trusting the test CA, signs in over HTTP/2 and holds the
+/// session in a `__Host-` cookie that is `Secure` and `HttpOnly`.
+#[tokio::test]
+async fn browser_e2e_signs_in_over_https_with_http2() {
+    let options = StackOptions {
+        tls: true,
+        ..StackOptions::default()
+    };
+    let env = spawn_cabinet_stack_with_options(options, |_, _| {}).await;
+    let driver = Chromedriver::start().await;
+    // The test CA's key is what Chromium trusts (its switch takes key hashes, not files).
+    let ca = env.stack.tls_ca().unwrap();
+    let trust = format!(
+        "--ignore-certificate-errors-spki-list={}",
+        crate::test_pki::spki_sha256_base64(&ca)
+    );
+    let desktop = driver
+        .open_with(Device::Desktop, true, "uk-UA,uk", &[trust])
+        .await;
+    assert!(env.stack.app.address.starts_with("https://"));
+    sign_in_desktop(&env, &desktop).await;
+    let protocol = desktop
+        .execute(
+            "return performance.getEntriesByType('navigation')[0].nextHopProtocol",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(protocol, "h2", "the cabinet page came over HTTP/2");
+    let cookies = desktop.get_all_cookies().await.unwrap();
+    let session = cookies
+        .iter()
+        .find(|c| c.name() == "__Host-kepgate_session")
+        .unwrap_or_else(|| panic!("a __Host- session cookie: {cookies:?}"));
+    assert_eq!(session.secure(), Some(true));
+    assert_eq!(session.http_only(), Some(true));
+    close(desktop).await;
 }
