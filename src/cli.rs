@@ -255,6 +255,12 @@ fn check_config(settings: &Settings) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(tls) = &settings.server.tls
+        && let Err(e) = crate::server::tls::ServerCertificate::load(tls)
+    {
+        eprintln!("kepgate: configuration error:\n{e:#}");
+        return ExitCode::from(2);
+    }
     let server = &settings.server;
     if settings.trust.revocation == RevocationMode::Off {
         eprintln!(
@@ -266,6 +272,22 @@ fn check_config(settings: &Settings) -> ExitCode {
     println!("  users browse:         {}", server.base_url);
     println!("  providers and phones: {}", server.public_base_url());
     println!("  kepgate routes under: {}", server.route_prefix);
+    if let Some(tls) = &server.tls {
+        let protocols = if tls.http2 {
+            "HTTP/2, HTTP/1.1"
+        } else {
+            "HTTP/1.1"
+        };
+        println!(
+            "  HTTPS ({protocols}) with {} (read again on SIGHUP{})",
+            tls.cert_file.display(),
+            if tls.watch_interval.is_zero() {
+                String::new()
+            } else {
+                format!(" and every {} s if changed", tls.watch_interval.as_secs())
+            }
+        );
+    }
     println!("  trusted CA certificates: {}", trust.len());
     println!(
         "  certificate status (OCSP): {}",

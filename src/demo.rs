@@ -73,9 +73,8 @@ pub async fn run(
 
     let base_url = settings.server.base_url.clone();
     let app = Application::build_on(settings, gateway_listener).await?;
-    let addr = app.local_addr()?;
     println!(
-        "kepgate demo: open http://{addr}/ in a browser and sign in with «Дія.Підпис (емулятор)» \
+        "kepgate demo: open {base_url} in a browser and sign in with «Дія.Підпис (емулятор)» \
          or «id.gov.ua (емулятор)»"
     );
     println!(

@@ -157,3 +157,19 @@ fn an_accent_colour_must_be_a_colour_that_reads_on_white() {
     settings.ui.branding.support_url = Some("tel:+380441234567".to_owned());
     settings.check().unwrap();
 }
+
+#[test]
+fn https_served_by_kepgate_needs_an_https_base_url() {
+    let mut settings = Settings::load_with(None, false, Defaults::Production).unwrap();
+    settings.server.tls = Some(ServerTls {
+        cert_file: "/etc/kepgate/fullchain.pem".into(),
+        key_file: "/etc/kepgate/privkey.pem".into(),
+        watch_interval: Duration::from_secs(30),
+        http2: true,
+    });
+    let e = settings.check().unwrap_err().to_string();
+    assert!(e.starts_with("server.base_url:"), "{e}");
+    assert!(e.contains("https://"), "{e}");
+    settings.server.base_url = "https://kep.example.ua/".parse().unwrap();
+    settings.check().unwrap();
+}

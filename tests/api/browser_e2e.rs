@@ -17,9 +17,9 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use kepgate::config::ProviderSettings;
 use serde_json::{Value, json};
 
+use crate::diia_stack::StackOptions;
 use crate::diia_stack::TempDir;
 use crate::helpers::TestApp;
-use crate::diia_stack::StackOptions;
 use crate::proxy::{CabinetStack, spawn_cabinet_stack, spawn_cabinet_stack_with_options};
 use crate::sign_in::{PERSON, phone_confirms};
 

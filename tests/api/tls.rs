@@ -276,3 +276,27 @@ fn tls_connector(ca: &Path, alpn: &[&[u8]]) -> tokio_rustls::TlsConnector {
     config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
 }
+
+#[tokio::test]
+async fn an_http2_host_header_naming_another_host_than_the_authority_is_refused() {
+    let dir = temp_dir();
+    let app = spawn_app_with(|s| serve_https(s, &dir.0)).await;
+    let health = app.own("/healthz");
+    let fine = app.client.get(&health).send().await.unwrap();
+    assert_eq!(
+        (fine.status().as_u16(), fine.version()),
+        (200, Version::HTTP_2)
+    );
+    // `:authority` from the URL, and a Host header naming another host beside it.
+    let two_names = app
+        .client
+        .get(&health)
+        .header("host", "intranet.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (two_names.status().as_u16(), two_names.version()),
+        (400, Version::HTTP_2)
+    );
+}
