@@ -7,6 +7,7 @@ source ./lib.sh >/dev/null
 machine_line
 echo
 echo "# 1. Proxy throughput and latency"; echo; ./proxy_throughput.sh 10 64
+echo "# 1b. Against nginx, HAProxy and Caddy; over TLS against nginx"; echo; ./proxy_compare.sh 3 10 64
 echo "# 2. Full logins per second"; echo; ./login_throughput.sh 10 8 32 64
 echo "# 2b. Logins with the certificate status (OCSP) on and off"; echo; ./revocation_logins.sh 10 32 2
 echo "# 3. Browsers waiting on SSE"; echo; ./sse_waiters.sh 10000 200 4
