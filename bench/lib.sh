@@ -11,7 +11,8 @@ if [ "${BENCH_SYMBOLS:-0}" = 1 ]; then
 else
   BENCH_TARGET="$ROOT/target"
 fi
-BIN="$BENCH_TARGET/release/kepgate"
+# BENCH_BIN: run this kepgate binary instead of building one (an A/B of two builds).
+BIN="${BENCH_BIN:-$BENCH_TARGET/release/kepgate}"
 LOADGEN="$ROOT/target/release/kepgate-loadgen"
 WORK="$(mktemp -d)"
 PIDS=()
@@ -26,7 +27,9 @@ trap bench_cleanup EXIT
 bench_build() {
   "$ROOT/scripts/ensure-postgres.sh"
   "$ROOT/scripts/ensure-packages.sh" nginx wrk
-  if [ "${BENCH_SYMBOLS:-0}" = 1 ]; then
+  if [ -n "${BENCH_BIN:-}" ]; then
+    : # given, not built
+  elif [ "${BENCH_SYMBOLS:-0}" = 1 ]; then
     (cd "$ROOT" && SQLX_OFFLINE=true CARGO_TARGET_DIR="$BENCH_TARGET" CARGO_PROFILE_RELEASE_STRIP=false \
       CARGO_PROFILE_RELEASE_DEBUG=line-tables-only cargo build --release --locked --bin kepgate >/dev/null 2>&1)
   else

@@ -12,7 +12,6 @@ use uuid::Uuid;
 use super::completion::{Completed, complete};
 use super::context::LoginContext;
 use super::form::{BeginError, begin, provider_error_text};
-use super::pending;
 use crate::http::client_addr::ClientAddr;
 use crate::http::csrf;
 use crate::http::error::AppError;
@@ -67,15 +66,15 @@ pub async fn api_start(
         Ok((started, cookie)) => {
             let id = started.id;
             // The same link the waiting page shows: rotating (follow `event: qr`) or direct.
-            let shown_link = match pending::find(&state.web.db, id).await? {
-                Some(login) => super::qr_link::current_link(
+            let shown_link = started.link().map(|deeplink| {
+                super::qr_link::shown_link(
                     &state.qr_links,
                     &state.web.settings,
-                    &login,
+                    (id, started.created_at),
+                    deeplink.as_str(),
                     state.web.clock.now(),
-                ),
-                None => None,
-            };
+                )
+            });
             let mut response = (
                 StatusCode::CREATED,
                 Json(json!({

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::context::LoginContext;
 use super::form::{binding_cookie, binding_hash};
-use super::pending::{self, PendingLogin, PendingLoginId, PendingState};
+use super::pending::{self, PendingLogin, PendingLoginId, PendingState, SessionToOpen};
 use super::waiting::{Shown, render_wait};
 use crate::http::client_addr::ClientAddr;
 use crate::http::cookies::{self, CookieKind};
@@ -19,7 +19,7 @@ use crate::http::error::AppError;
 use crate::http::pages::{PageChrome, no_store};
 use crate::http::pages::{header_value, see_other, signed_out};
 use crate::return_path::ReturnPath;
-use crate::session::{self, NewSession, SessionToken};
+use crate::session::{self, SessionError, SessionToken};
 
 // ---------- completion ----------
 
@@ -88,10 +88,33 @@ pub(super) async fn complete(
     let now = state.web.clock.now();
     let within = time::Duration::try_from(state.web.settings.login.complete_within)
         .unwrap_or(time::Duration::minutes(2));
-    let mut tx = state.web.db.begin().await?;
-    let Some(consumed) = pending::consume(&mut tx, PendingLoginId(id), &hash, now, within).await?
-    else {
-        tx.rollback().await?;
+    let timeouts = &state.web.settings.session;
+    let absolute = session::duration(timeouts.absolute_timeout);
+    let user_agent = headers
+        .get(USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(300).collect::<String>());
+    let token = SessionToken::generate().map_err(SessionError::Randomness)?;
+    let session_id = Uuid::new_v4();
+    let opening = SessionToOpen {
+        id: session_id,
+        token_hash: &token.hash(),
+        client_ip: Some(client_ip),
+        user_agent: user_agent.as_deref(),
+        expires_at: now + absolute,
+        idle_timeout: session::duration(timeouts.idle_timeout),
+        shared_pc_idle_timeout: session::duration(timeouts.shared_pc_idle_timeout),
+    };
+    let consumed = pending::consume_into_session(
+        &state.web.db,
+        PendingLoginId(id),
+        &hash,
+        now,
+        within,
+        &opening,
+    )
+    .await?;
+    let Some(consumed) = consumed else {
         // Another browser (wrong binding) learns nothing; the starting browser sees the state.
         let Some(login) = pending::find_owned(&state.web.db, PendingLoginId(id), &hash).await?
         else {
@@ -102,33 +125,6 @@ pub(super) async fn complete(
         metrics::counter!("kepgate_login_completions_refused_total", "reason" => login.state.as_str()).increment(1);
         return Ok(Completed::NotYet(Box::new(login)));
     };
-    let timeouts = &state.web.settings.session;
-    let idle_timeout = session::duration(if consumed.shared_pc {
-        timeouts.shared_pc_idle_timeout
-    } else {
-        timeouts.idle_timeout
-    });
-    let absolute = session::duration(timeouts.absolute_timeout);
-    let user_agent = headers
-        .get(USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(|s| s.chars().take(300).collect::<String>());
-    let (session_id, token) = session::create(
-        &mut tx,
-        &NewSession {
-            provider: &consumed.provider,
-            identity: &consumed.identity,
-            pending_login_id: id,
-            client_ip: Some(client_ip),
-            user_agent: user_agent.as_deref(),
-            now,
-            expires_at: now + absolute,
-            idle_timeout,
-            shared_pc: consumed.shared_pc,
-        },
-    )
-    .await?;
-    tx.commit().await?;
     // A session this browser still holds (someone else's, on a shared PC) ends with the new
     // sign-in rather than staying valid behind the new cookie until its idle timeout.
     if let Some(previous) = cookies::get(headers, &state.web.settings.server, CookieKind::Session)

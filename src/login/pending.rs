@@ -120,9 +120,17 @@ pub struct PendingLogin {
     pub client_ip: Option<IpAddr>,
     pub created_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
+    /// The hash of the starting browser's binding nonce (see [`PendingLogin::started_by`]).
+    binding_hash: Vec<u8>,
 }
 
 impl PendingLogin {
+    /// Is this browser (by the hash of its binding nonce) the one that started the login?
+    /// Read with the row, so the check costs no query of its own.
+    pub fn started_by(&self, binding_hash: &[u8]) -> bool {
+        self.binding_hash == binding_hash
+    }
+
     /// The state at `now`: a pending login past its expiry is expired, whether or not the
     /// sweeper has written that yet.
     pub fn state_at(&self, now: OffsetDateTime) -> PendingState {
@@ -144,6 +152,8 @@ pub struct NewPendingLogin<'a> {
     pub client_ip: Option<IpAddr>,
     pub user_agent: Option<&'a str>,
     pub shared_pc: bool,
+    /// The provider's link for the phone, known before the row is written (start.rs).
+    pub deeplink: Option<&'a str>,
     pub now: OffsetDateTime,
     pub expires_at: OffsetDateTime,
 }
@@ -152,8 +162,8 @@ pub async fn insert(db: &PgPool, new: &NewPendingLogin<'_>) -> Result<(), sqlx::
     sqlx::query!(
         r#"INSERT INTO pending_logins
              (id, provider, user_hint, request_hash, binding_hash, return_path, client_ip, user_agent,
-              created_at, expires_at, updated_at, shared_pc)
-           VALUES ($1, $2, $3, $4, $5, $6, ($7::text)::inet, $8, $9, $10, $9, $11)"#,
+              created_at, expires_at, updated_at, shared_pc, deeplink)
+           VALUES ($1, $2, $3, $4, $5, $6, ($7::text)::inet, $8, $9, $10, $9, $11, $12)"#,
         new.id.0,
         new.provider,
         new.user_hint,
@@ -165,6 +175,7 @@ pub async fn insert(db: &PgPool, new: &NewPendingLogin<'_>) -> Result<(), sqlx::
         new.now,
         new.expires_at,
         new.shared_pc,
+        new.deeplink,
     )
     .execute(db)
     .await?;
@@ -188,23 +199,6 @@ pub async fn count_waiting(
     .await
 }
 
-pub async fn set_deeplink(
-    db: &PgPool,
-    id: PendingLoginId,
-    deeplink: &str,
-    now: OffsetDateTime,
-) -> Result<(), sqlx::Error> {
-    sqlx::query!(
-        "UPDATE pending_logins SET deeplink = $2, updated_at = $3 WHERE id = $1 AND state = 'pending'",
-        id.0,
-        deeplink,
-        now
-    )
-    .execute(db)
-    .await?;
-    Ok(())
-}
-
 /// A row as stored; [`PendingLogin`] is the parsed form.
 struct PendingRow {
     id: Uuid,
@@ -218,6 +212,7 @@ struct PendingRow {
     client_ip: Option<String>,
     created_at: OffsetDateTime,
     expires_at: OffsetDateTime,
+    binding_hash: Vec<u8>,
 }
 
 impl PendingRow {
@@ -235,6 +230,7 @@ impl PendingRow {
             client_ip: self.client_ip.and_then(|ip| ip.parse().ok()),
             created_at: self.created_at,
             expires_at: self.expires_at,
+            binding_hash: self.binding_hash,
         })
     }
 }
@@ -246,7 +242,7 @@ pub async fn find_by_request_hash(
     let row = sqlx::query_as!(
         PendingRow,
         r#"SELECT id, provider, request_hash, state, deeplink, identity, outcome_reason, return_path,
-                  host(client_ip) AS "client_ip?", created_at, expires_at
+                  host(client_ip) AS "client_ip?", created_at, expires_at, binding_hash
            FROM pending_logins WHERE request_hash = $1"#,
         hash.as_str()
     )
@@ -259,7 +255,7 @@ pub async fn find(db: &PgPool, id: PendingLoginId) -> Result<Option<PendingLogin
     let row = sqlx::query_as!(
         PendingRow,
         r#"SELECT id, provider, request_hash, state, deeplink, identity, outcome_reason, return_path,
-                  host(client_ip) AS "client_ip?", created_at, expires_at
+                  host(client_ip) AS "client_ip?", created_at, expires_at, binding_hash
            FROM pending_logins WHERE id = $1"#,
         id.0
     )
@@ -278,7 +274,7 @@ pub async fn find_owned(
     let row = sqlx::query_as!(
         PendingRow,
         r#"SELECT id, provider, request_hash, state, deeplink, identity, outcome_reason, return_path,
-                  host(client_ip) AS "client_ip?", created_at, expires_at
+                  host(client_ip) AS "client_ip?", created_at, expires_at, binding_hash
            FROM pending_logins WHERE id = $1 AND binding_hash = $2"#,
         id.0,
         binding_hash
@@ -369,7 +365,7 @@ pub async fn expire(
     Ok(changed.is_some())
 }
 
-/// What a successful completion hands to the new session.
+/// What a successful completion hands to the browser.
 pub struct Consumed {
     pub provider: String,
     pub identity: SignerIdentity,
@@ -377,20 +373,51 @@ pub struct Consumed {
     pub shared_pc: bool,
 }
 
+/// The session a completion opens, but for what the consumed login itself supplies (provider,
+/// identity, shared computer or not).
+pub struct SessionToOpen<'a> {
+    pub id: Uuid,
+    pub token_hash: &'a [u8],
+    pub client_ip: Option<IpAddr>,
+    pub user_agent: Option<&'a str>,
+    pub expires_at: OffsetDateTime,
+    pub idle_timeout: time::Duration,
+    pub shared_pc_idle_timeout: time::Duration,
+}
+
 /// `confirmed → consumed`, once, and only for the browser whose binding nonce hashes to the
-/// stored value. `None`: not this browser, not confirmed, already consumed, or too late.
-pub async fn consume(
-    tx: &mut sqlx::PgConnection,
+/// stored value, and the session opened from it: one statement, so one round trip and one
+/// commit where BEGIN, UPDATE, INSERT and COMMIT were four. The session's INSERT sees only the
+/// row the guarded UPDATE changed, so a login opens at most one session. `None`: not this
+/// browser, not confirmed, already consumed, or too late; nothing was written.
+pub async fn consume_into_session(
+    db: &PgPool,
     id: PendingLoginId,
     binding_hash: &[u8],
     now: OffsetDateTime,
     complete_within: time::Duration,
+    session: &SessionToOpen<'_>,
 ) -> Result<Option<Consumed>, sqlx::Error> {
+    // The configuration check keeps idle timeouts far below i32::MAX seconds.
+    let seconds = |d: time::Duration| i32::try_from(d.whole_seconds()).unwrap_or(i32::MAX);
     let row = sqlx::query!(
-        r#"UPDATE pending_logins SET state = 'consumed', updated_at = $3
-           WHERE id = $1 AND binding_hash = $2 AND state = 'confirmed'
-             AND GREATEST(expires_at, updated_at + $4::interval) > $3
-           RETURNING provider, identity, return_path, shared_pc"#,
+        r#"WITH consumed AS (
+             UPDATE pending_logins SET state = 'consumed', updated_at = $3
+             WHERE id = $1 AND binding_hash = $2 AND state = 'confirmed' AND identity IS NOT NULL
+               AND GREATEST(expires_at, updated_at + $4::interval) > $3
+             RETURNING provider, identity, return_path, shared_pc),
+           opened AS (
+             INSERT INTO sessions
+               (id, token_hash, pending_login_id, provider, identity, rnokpp, edrpou, client_ip,
+                user_agent, created_at, last_seen_at, expires_at, idle_timeout_seconds, shared_pc)
+             SELECT $5, $6, $1, provider, identity, identity ->> 'rnokpp', identity ->> 'edrpou',
+                    ($7::text)::inet, $8, $3, $3, $9,
+                    CASE WHEN shared_pc THEN $10::integer ELSE $11::integer END, shared_pc
+             FROM consumed
+             RETURNING id)
+           SELECT provider AS "provider!", identity AS "identity!", return_path AS "return_path!",
+                  shared_pc AS "shared_pc!"
+           FROM consumed, opened"#,
         id.0,
         binding_hash,
         now,
@@ -399,33 +426,26 @@ pub async fn consume(
             days: 0,
             microseconds: complete_within.whole_microseconds() as i64,
         },
+        session.id,
+        session.token_hash,
+        session.client_ip.map(|ip| ip.to_string()),
+        session.user_agent,
+        session.expires_at,
+        seconds(session.shared_pc_idle_timeout),
+        seconds(session.idle_timeout),
     )
-    .fetch_optional(&mut *tx)
+    .fetch_optional(db)
     .await?;
     let Some(row) = row else { return Ok(None) };
-    let identity = row.identity.and_then(|v| serde_json::from_value(v).ok());
+    // A stored identity that does not parse (edited by hand) is never trusted: the session
+    // it opened reads as absent too (session/store.rs), so no cookie is worth handing out.
+    let identity = serde_json::from_value(row.identity).ok();
     Ok(identity.map(|identity| Consumed {
         provider: row.provider,
         identity,
         return_path: ReturnPath::parse_or_root(Some(&row.return_path)),
         shared_pc: row.shared_pc,
     }))
-}
-
-/// Is this browser (by the hash of its binding nonce) the one that started the login?
-pub async fn belongs_to(
-    db: &PgPool,
-    id: PendingLoginId,
-    binding_hash: &[u8],
-) -> Result<bool, sqlx::Error> {
-    let found = sqlx::query_scalar!(
-        r#"SELECT binding_hash = $2 AS "same!" FROM pending_logins WHERE id = $1"#,
-        id.0,
-        binding_hash
-    )
-    .fetch_optional(db)
-    .await?;
-    Ok(found.unwrap_or(false))
 }
 
 /// Sweeper: every pending login past its expiry becomes `expired`, announced. Safe to run on

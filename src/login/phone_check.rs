@@ -101,7 +101,7 @@ pub async fn open_link(
     // compare, and a link it tapped a while ago is still its own.
     if state.web.settings.login.same_device_shortcut
         && let Some(hash) = binding_hash(&parts.headers, &state, login.id)
-        && pending::belongs_to(&state.web.db, login.id, &hash).await?
+        && login.started_by(&hash)
     {
         metrics::counter!("kepgate_qr_handoffs_total", "path" => "same_device").increment(1);
         return to_provider(&deeplink);

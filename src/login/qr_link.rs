@@ -247,19 +247,37 @@ pub fn current_link(
     login: &super::pending::PendingLogin,
     now: OffsetDateTime,
 ) -> Option<String> {
-    let deeplink = login.deeplink.as_ref()?;
-    Some(match settings.login.qr_mode {
-        crate::config::QrMode::Direct => deeplink.clone(),
+    let deeplink = login.deeplink.as_deref()?;
+    Some(shown_link(
+        qr_links,
+        settings,
+        (login.id, login.created_at),
+        deeplink,
+        now,
+    ))
+}
+
+/// [`current_link`] for the login `(id, created_at)` with this deeplink, without its row (a
+/// login just started: the start's own values are the row's).
+pub fn shown_link(
+    qr_links: &QrLinks,
+    settings: &crate::config::Settings,
+    (id, created_at): (PendingLoginId, OffsetDateTime),
+    deeplink: &str,
+    now: OffsetDateTime,
+) -> String {
+    match settings.login.qr_mode {
+        crate::config::QrMode::Direct => deeplink.to_owned(),
         crate::config::QrMode::Rotating => {
             let server = &settings.server;
-            let step = qr_links.step_at(login.created_at, now);
+            let step = qr_links.step_at(created_at, now);
             link(
                 server.public_base_url(),
                 &server.route_prefix,
-                &qr_links.token(login.id, step),
+                &qr_links.token(id, step),
             )
         }
-    })
+    }
 }
 
 /// `{public_base_url}{prefix}/q/{token}`.

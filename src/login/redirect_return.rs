@@ -62,7 +62,7 @@ pub async fn come_back(
         return Err(AppError::NotFound);
     };
     let owned = match binding_hash(&parts.headers, &state, login.id) {
-        Some(hash) => pending::belongs_to(db, login.id, &hash).await?,
+        Some(hash) => login.started_by(&hash),
         None => false,
     };
     if !owned {

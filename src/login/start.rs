@@ -1,5 +1,9 @@
-//! Starting a login: the pending row first (so a callback can never outrun it), then the
-//! provider request server-side, then the deeplink stored.
+//! Starting a login: the provider request server-side, then the pending row with its deeplink
+//! in one statement (it was an INSERT before the request and an UPDATE after it). A callback
+//! cannot outrun the row: every adapter's request reaches the person only through this
+//! replica's answer, sent after the row is committed (Diia: the deeplink, its QR code;
+//! id.gov.ua: the redirect). An adapter that pushed requests to the phone by itself
+//! (`StartedRequest::pushed_to_phone`) would need the row written before it is asked.
 
 use std::net::IpAddr;
 
@@ -29,6 +33,8 @@ pub struct StartedLogin {
     /// How the login goes on: on a phone (a link, a QR code), or by sending this browser to the
     /// provider.
     pub next: ProviderStart,
+    /// As stored (PostgreSQL keeps microseconds): the rotating QR link's steps count from it.
+    pub created_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
 }
 
@@ -86,11 +92,18 @@ pub async fn start_login(
     }
     let (request_hash, request_id) =
         RequestHash::generate(provider.hash_algorithm()).map_err(StartError::Random)?;
-    let now = state.web.clock.now();
+    let now = to_microseconds(state.web.clock.now());
     let ttl = time::Duration::try_from(provider.common().request_ttl)
         .unwrap_or(time::Duration::minutes(3));
     let id = PendingLoginId::new();
     let binding_hash = super::binding::BindingCookie::hash(&request.binding_nonce);
+    let started = provider
+        .start(&request_id, &request_hash, request.user_hint.as_deref())
+        .await;
+    let deeplink = match &started {
+        Ok(ProviderStart::OnPhone(on_phone)) => on_phone.link.as_ref().map(Url::as_str),
+        _ => None,
+    };
     pending::insert(
         &state.web.db,
         &NewPendingLogin {
@@ -103,34 +116,34 @@ pub async fn start_login(
             client_ip: request.client_ip,
             user_agent: request.user_agent.as_deref(),
             shared_pc: request.shared_pc,
+            deeplink,
             now,
             expires_at: now + ttl,
         },
     )
     .await?;
     state.waiting_logins.started_one();
-
-    match provider
-        .start(&request_id, &request_hash, request.user_hint.as_deref())
-        .await
-    {
+    match started {
         Ok(next) => {
-            if let ProviderStart::OnPhone(started) = &next
-                && let Some(link) = &started.link
-            {
-                pending::set_deeplink(&state.web.db, id, link.as_str(), state.web.clock.now())
-                    .await?;
-            }
             metrics::counter!("kepgate_logins_started_total", "provider" => provider.id().to_owned()).increment(1);
             Ok(StartedLogin {
                 id,
                 next,
+                created_at: now,
                 expires_at: now + ttl,
             })
         }
         Err(e) => {
+            // Written all the same: the history shows the attempt and why it failed.
             pending::mark_start_failed(&state.web.db, id, e.code(), state.web.clock.now()).await?;
             Err(e.into())
         }
     }
+}
+
+/// `at` as PostgreSQL stores a `timestamptz`, so what this replica computes from the start time
+/// before reading the row back is what every replica computes from the row.
+fn to_microseconds(at: OffsetDateTime) -> OffsetDateTime {
+    at.replace_nanosecond(at.nanosecond() / 1_000 * 1_000)
+        .unwrap_or(at)
 }

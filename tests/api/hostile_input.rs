@@ -333,6 +333,19 @@ async fn the_number_of_waiting_logins_is_bounded_globally_with_a_clear_503() {
     assert_eq!(start_json(&stack, "203.0.113.101").await.status(), 201);
 }
 
+/// Dynamic requests the emulator's `slow` fault is holding.
+async fn held_at_provider(stack: &DiiaStack) -> usize {
+    stack
+        .http
+        .get(format!("{}/emulator/faults/held", stack.emulator))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn concurrent_login_starts_are_bounded_per_replica_while_the_provider_hangs() {
     let (stack, _) = spawn_diia_stack_configured(false, |s| {
@@ -356,15 +369,17 @@ async fn concurrent_login_starts_are_bounded_per_replica_while_the_provider_hang
             start_json(&stack, &format!("192.0.2.{n}")).await.status()
         }));
     }
-    // Both hold their slot once their pending row exists (written before the provider call).
-    while pending_rows(&stack).await < 2 {
-        tokio::task::yield_now().await;
+    // Both hold their slot once the provider holds their request (the pending row is written
+    // only after the provider answers).
+    while held_at_provider(&stack).await < 2 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let r = start_json(&stack, "192.0.2.50").await;
     assert_eq!(r.status(), 503);
     let error: serde_json::Value = r.json().await.unwrap();
     assert_eq!(error["error"], "too_many_logins");
-    assert_eq!(pending_rows(&stack).await, 2);
+    assert_eq!(held_at_provider(&stack).await, 2);
+    assert_eq!(pending_rows(&stack).await, 0);
     assert_eq!(
         stack.app.get(&stack.app.own_path("/readyz")).await.status(),
         200

@@ -217,6 +217,7 @@ async fn make_session(app: &TestApp, rnokpp: &str, edrpou: Option<&str>) -> Stri
             client_ip: Some("10.1.2.3".parse().unwrap()),
             user_agent: Some("test-agent"),
             shared_pc: false,
+            deeplink: None,
             now,
             expires_at: now + time::Duration::minutes(3),
         },

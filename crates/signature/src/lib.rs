@@ -33,6 +33,7 @@ pub mod test_ca;
 mod test_pki;
 mod tlv;
 pub mod trust_list;
+mod verified_issuances;
 pub mod verify;
 
 pub use certificate_identity::{IdentityExtractError, identity_from_certificate};

@@ -11,6 +11,7 @@ use crate::key_algorithm::KeyAlgorithm;
 use crate::oids;
 use crate::parsed_cert::ParsedCert;
 use crate::tlv;
+use crate::verified_issuances::VerifiedIssuances;
 
 /// An input entry that was not loaded, and why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -114,6 +115,8 @@ pub enum TrustListError {
 pub struct TrustList {
     certs: Vec<ParsedCert>,
     seen: HashSet<Vec<u8>>,
+    /// Certificate signatures checked under this list's verifications (chain.rs).
+    pub(crate) verified_issuances: VerifiedIssuances,
 }
 
 impl TrustList {

@@ -405,6 +405,23 @@ mod tests {
     }
 
     #[test]
+    fn a_certificate_seen_before_is_still_checked_at_the_signing_time() {
+        let (ca, _, trust) = setup();
+        let not_after = NOW + Duration::days(1);
+        let signer = ca
+            .issue(&person(), NOW - Duration::days(20), not_after)
+            .unwrap();
+        let h = hash("x");
+        let p7s = signer.sign_hash_cades(&h, NOW).unwrap();
+        assert!(verify_auth_signature(&p7s, &h, &trust, NOW).is_ok());
+        // Its issuance is remembered now; its validity is not.
+        let later = NOW + Duration::days(2);
+        let p7s = signer.sign_hash_cades(&h, later).unwrap();
+        let err = verify_auth_signature(&p7s, &h, &trust, later).unwrap_err();
+        assert!(matches!(err, VerifyError::CertExpired { .. }), "{err}");
+    }
+
+    #[test]
     fn refuses_certificate_not_yet_valid() {
         let (ca, _, trust) = setup();
         let signer = ca

@@ -18,7 +18,7 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use super::state::{
-    Branch, DynamicFault, LoginRequest, Offer, Progress, Shared, SignAlgo, random_hex,
+    Branch, DynamicFault, HeldRequest, LoginRequest, Offer, Progress, Shared, SignAlgo, random_hex,
 };
 use super::wire::{
     BRANCH_PATH, BranchRequest, DeeplinkResponse, DynamicOfferRequest, ErrorResponse, IdResponse,
@@ -481,7 +481,10 @@ async fn create_dynamic_request(
         DynamicFault::Error500 => {
             return Err(ApiError::internal("emulated fault: internal server error"));
         }
-        DynamicFault::Slow => tokio::time::sleep(Duration::from_millis(faults.slow_ms)).await,
+        DynamicFault::Slow => {
+            let _held = HeldRequest::new(&shared.held_requests);
+            tokio::time::sleep(Duration::from_millis(faults.slow_ms)).await;
+        }
         DynamicFault::Garbage => {
             return Ok((
                 StatusCode::OK,

@@ -27,6 +27,7 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/emulator/requests/{n}/confirm", post(confirm))
         .route("/emulator/requests/{n}/decline", post(decline))
         .route("/emulator/faults", get(get_faults).post(set_faults))
+        .route("/emulator/faults/held", get(held_requests))
         .route("/emulator/static/phone.css", get(stylesheet))
 }
 
@@ -120,6 +121,15 @@ async fn answer_json(shared: &Shared, n: &str, what: Answer) -> Response {
 
 async fn get_faults(State(shared): State<Arc<Shared>>) -> Json<Faults> {
     Json(shared.lock().faults)
+}
+
+/// `GET /emulator/faults/held`: how many dynamic requests the `slow` fault holds now.
+async fn held_requests(State(shared): State<Arc<Shared>>) -> Json<usize> {
+    Json(
+        shared
+            .held_requests
+            .load(std::sync::atomic::Ordering::SeqCst),
+    )
 }
 
 /// `POST /emulator/faults` `{"dynamic": "ok"|"error500"|"slow"|"garbage", "slowMs"?}`.

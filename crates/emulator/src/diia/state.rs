@@ -1,6 +1,7 @@
 //! The emulator's in-memory state: session tokens, branches, offers and login requests.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -19,7 +20,26 @@ pub(crate) struct Shared {
     pub ca_pem: String,
     /// For callbacks: no redirects (a partner answering 3xx is an error worth seeing).
     pub http: reqwest::Client,
+    /// Dynamic requests the `slow` fault is holding right now (`GET /emulator/faults/held`):
+    /// how a test knows the gateway's starts are all waiting on the provider.
+    pub held_requests: AtomicUsize,
     inner: Mutex<Inner>,
+}
+
+/// One dynamic request held by the `slow` fault, counted until its handler ends or is dropped.
+pub(crate) struct HeldRequest<'a>(&'a AtomicUsize);
+
+impl<'a> HeldRequest<'a> {
+    pub fn new(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::SeqCst);
+        HeldRequest(count)
+    }
+}
+
+impl Drop for HeldRequest<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// Callbacks give up after this long, as a provider would.
@@ -42,6 +62,7 @@ impl Shared {
             ca_pem: keys.ca_pem.clone(),
             keys,
             http,
+            held_requests: AtomicUsize::new(0),
             inner: Mutex::new(Inner::default()),
         })
     }
