@@ -160,6 +160,33 @@ TOML
   BENCH_DB="$db"
 }
 
+# A second replica of the login stack's gateway (same database, so the same sessions) serving
+# HTTPS itself (`[server.tls]`) with a P-256 certificate of a throwaway CA, which nginx can serve
+# too. Sets GATEWAY_TLS, GATEWAY_TLS_PID, TLS_CA, TLS_CERT, TLS_KEY.
+start_tls_replica() {
+  local port
+  port=$(free_port)
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/ca.key" \
+    -out "$WORK/ca.pem" -days 2 -subj "/CN=bench CA" -addext "basicConstraints=critical,CA:TRUE" 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/server.key" \
+    -out "$WORK/server.csr" -subj "/CN=bench" 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >"$WORK/server.ext"
+  openssl x509 -req -in "$WORK/server.csr" -CA "$WORK/ca.pem" -CAkey "$WORK/ca.key" -CAcreateserial \
+    -days 2 -extfile "$WORK/server.ext" -out "$WORK/server.crt" 2>/dev/null
+  cat "$WORK/server.crt" "$WORK/ca.pem" >"$WORK/server.pem"
+  chmod 644 "$WORK/server.pem" "$WORK/server.key"
+  TLS_CA="$WORK/ca.pem"; TLS_CERT="$WORK/server.pem"; TLS_KEY="$WORK/server.key"
+  GATEWAY_TLS="https://127.0.0.1:$port"
+  sed -e "s|^listen = .*|listen = \"127.0.0.1:$port\"|" -e "s|^base_url = .*|base_url = \"$GATEWAY_TLS/\"|" \
+    "$WORK/kepgate.toml" >"$WORK/kepgate-tls.toml"
+  printf '[server.tls]\ncert_file = "%s"\nkey_file = "%s"\n' "$TLS_CERT" "$TLS_KEY" >>"$WORK/kepgate-tls.toml"
+  env -i PATH="$PATH" "$BIN" serve --config "$WORK/kepgate-tls.toml" >"$WORK/gateway-tls.log" 2>&1 &
+  GATEWAY_TLS_PID=$!
+  PIDS+=($GATEWAY_TLS_PID)
+  for _ in $(seq 300); do curl -sf --cacert "$TLS_CA" -o /dev/null "$GATEWAY_TLS/.kepgate/readyz" && return 0; sleep 0.05; done
+  echo "bench: $GATEWAY_TLS did not come up" >&2; cat "$WORK/gateway-tls.log" >&2; return 1
+}
+
 # Builds and test suites running on the machine now (compilers, `cargo test`, scripts/test.sh,
 # .ci/run), by name; nothing when it is quiet.
 busy_processes() {

@@ -13,27 +13,10 @@ mkdir -p "$WORK/www/files" "$WORK/nginx" "$WORK/caddy"
 head -c 1024 /dev/urandom > "$WORK/www/files/1k.bin"
 head -c 65536 /dev/urandom > "$WORK/www/files/64k.bin"
 chmod 755 "$WORK" "$WORK/www" "$WORK/www/files"; chmod 644 "$WORK/www/files/"*
-UP=$(free_port); NGX=$(free_port); HAP=$(free_port); CDY=$(free_port); NGXS=$(free_port); GWS=$(free_port)
-
-# One certificate for both TLS servers: a P-256 key from a throwaway CA.
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/ca.key" \
-  -out "$WORK/ca.pem" -days 2 -subj "/CN=bench CA" -addext "basicConstraints=critical,CA:TRUE" 2>/dev/null
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/server.key" \
-  -out "$WORK/server.csr" -subj "/CN=bench" 2>/dev/null
-printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >"$WORK/server.ext"
-openssl x509 -req -in "$WORK/server.csr" -CA "$WORK/ca.pem" -CAkey "$WORK/ca.key" -CAcreateserial \
-  -days 2 -extfile "$WORK/server.ext" -out "$WORK/server.crt" 2>/dev/null
-cat "$WORK/server.crt" "$WORK/ca.pem" >"$WORK/server.pem"
-chmod 644 "$WORK/server.pem" "$WORK/server.key"
+UP=$(free_port); NGX=$(free_port); HAP=$(free_port); CDY=$(free_port); NGXS=$(free_port)
 
 start_login_stack "$(printf '[proxy]\ntrusted_proxies = ["127.0.0.1/32"]\n[routes.files]\nprefix = "/files"\nupstream = "http://127.0.0.1:%s/"\n' "$UP")"
-# A second replica of the same gateway (same database, so the same session) serving HTTPS itself.
-sed -e "s|^listen = .*|listen = \"127.0.0.1:$GWS\"|" -e "s|^base_url = .*|base_url = \"https://127.0.0.1:$GWS/\"|" \
-  "$WORK/kepgate.toml" >"$WORK/kepgate-tls.toml"
-printf '[server.tls]\ncert_file = "%s"\nkey_file = "%s"\n' "$WORK/server.pem" "$WORK/server.key" >>"$WORK/kepgate-tls.toml"
-env -i PATH="$PATH" "$BIN" serve --config "$WORK/kepgate-tls.toml" >"$WORK/gateway-tls.log" 2>&1 &
-GATEWAY_TLS_PID=$!
-PIDS+=($GATEWAY_TLS_PID)
+start_tls_replica
 
 cat >"$WORK/nginx/nginx.conf" <<NGINX
 worker_processes 2;
@@ -99,7 +82,6 @@ for url in "http://127.0.0.1:$UP/files/1k.bin" "http://127.0.0.1:$NGX/files/1k.b
            "http://127.0.0.1:$HAP/files/1k.bin" "http://127.0.0.1:$CDY/files/1k.bin"; do
   wait_http "$url" || { echo "bench: $url does not answer" >&2; cat "$WORK/nginx/error.log" "$WORK/haproxy.log" "$WORK/caddy/caddy.log" >&2; exit 1; }
 done
-for _ in $(seq 200); do curl -sf --cacert "$WORK/ca.pem" -o /dev/null "https://127.0.0.1:$GWS/.kepgate/readyz" && break; sleep 0.05; done
 COOKIE=$("$LOADGEN" session "$GATEWAY" "$EMULATOR")
 # The same session under its https name (`__Host-`), for the replica on TLS.
 COOKIE_TLS=$(echo "$COOKIE" | sed -E 's/(^|; )kepgate_/\1__Host-kepgate_/g')
@@ -138,7 +120,7 @@ for round in $(seq "$ROUNDS"); do
   for name in "${tls_names[@]}"; do
     case $name in
       nginx) url="https://127.0.0.1:$NGXS/files/1k.bin"; cookie="" ;;
-      kepgate) url="https://127.0.0.1:$GWS/files/1k.bin"; cookie="$COOKIE_TLS" ;;
+      kepgate) url="$GATEWAY_TLS/files/1k.bin"; cookie="$COOKIE_TLS" ;;
     esac
     read -r r p < <(measure "$url" "$cookie"); record "tls-$name" "$r" "$p"
     read -r r p < <(measure "$url" "$cookie" -H "Connection: close"); record "handshake-$name" "$r" "$p"

@@ -59,13 +59,19 @@ pub async fn serve(
             app: app.clone(),
             peer,
         };
-        let listening = listening.clone();
         let drain = drain_rx.clone();
         let closed = closed_rx.clone();
-        tokio::spawn(async move {
-            connection(stream, service, listening, drain).await;
-            drop(closed);
-        });
+        // One task per connection, spawned as the future of its own kind: a plain connection's
+        // task is not sized for a TLS handshake or an HTTP/2 connection it will never hold
+        // (a spawned future is allocated at the size of its largest state).
+        let timeout = listening.header_read_timeout;
+        match listening.tls.clone() {
+            None => tokio::spawn(until_closed(http1(stream, service, timeout, drain), closed)),
+            Some(tls) => tokio::spawn(until_closed(
+                over_tls(stream, tls, service, timeout, drain),
+                closed,
+            )),
+        };
     }
     drop(listener);
     let _ = drain_tx.send(true);
@@ -73,16 +79,20 @@ pub async fn serve(
     closed_tx.closed().await;
 }
 
-async fn connection(
+/// Every connection task holds `closed` until it ends: the server waits for all of them.
+async fn until_closed(connection: impl Future<Output = ()>, closed: watch::Receiver<()>) {
+    connection.await;
+    drop(closed);
+}
+
+async fn over_tls(
     stream: TcpStream,
+    acceptor: tokio_rustls::TlsAcceptor,
     service: WithPeer,
-    listening: Listening,
+    header_read_timeout: Duration,
     drain: watch::Receiver<bool>,
 ) {
-    let Some(acceptor) = listening.tls else {
-        return http1(stream, service, listening.header_read_timeout, drain).await;
-    };
-    let handshake = tokio::time::timeout(listening.header_read_timeout, acceptor.accept(stream));
+    let handshake = tokio::time::timeout(header_read_timeout, acceptor.accept(stream));
     let stream = match handshake.await {
         Ok(Ok(stream)) => stream,
         Ok(Err(e)) => {
@@ -97,10 +107,11 @@ async fn connection(
             return;
         }
     };
+    // Boxed, so the task is not sized for the larger of the two.
     if stream.get_ref().1.alpn_protocol() == Some(HTTP2) {
-        http2(stream, service, drain).await;
+        Box::pin(http2(stream, service, drain)).await;
     } else {
-        http1(stream, service, listening.header_read_timeout, drain).await;
+        Box::pin(http1(stream, service, header_read_timeout, drain)).await;
     }
 }
 

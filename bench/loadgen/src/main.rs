@@ -31,11 +31,8 @@ type Error = Box<dyn std::error::Error + Send + Sync>;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let args: Vec<String> = std::env::args().collect();
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .pool_max_idle_per_host(20_000)
-        .timeout(Duration::from_secs(120))
-        .build()?;
+    let ca = private_ca()?;
+    let client = client_builder(&ca).pool_max_idle_per_host(20_000).build()?;
     match args.get(1).map(String::as_str) {
         Some("logins") => {
             let users: usize = args[4].parse()?;
@@ -60,7 +57,7 @@ async fn main() -> Result<(), Error> {
             rate(client, args[2].clone(), args[3].parse()?, Duration::from_secs(args[4].parse()?), cookie).await
         }
         Some("waiters") => {
-            waiters(client, args[2].clone(), args[3].clone(), args[4].parse()?, args[5].parse()?, args[6].parse()?).await
+            waiters(client, ca, args[2].clone(), args[3].clone(), args[4].parse()?, args[5].parse()?, args[6].parse()?).await
         }
         Some("oidc") => oidc::main(client, &args[2..]).await,
         _ => {
@@ -69,6 +66,23 @@ async fn main() -> Result<(), Error> {
             );
             std::process::exit(2)
         }
+    }
+}
+
+/// `LOADGEN_CA_FILE`: the PEM CA of a gateway serving HTTPS itself with a private CA.
+fn private_ca() -> Result<Option<Vec<reqwest::Certificate>>, Error> {
+    let Some(path) = std::env::var_os("LOADGEN_CA_FILE") else { return Ok(None) };
+    Ok(Some(reqwest::Certificate::from_pem_bundle(&std::fs::read(path)?)?))
+}
+
+/// Redirects shown, not followed; over HTTPS, the private CA trusted (HTTP/2 by ALPN).
+fn client_builder(ca: &Option<Vec<reqwest::Certificate>>) -> reqwest::ClientBuilder {
+    let builder = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(120));
+    match ca {
+        Some(certs) => builder.tls_certs_only(certs.clone()),
+        None => builder,
     }
 }
 
@@ -311,6 +325,7 @@ async fn logins(client: reqwest::Client, gateway: String, emulator: String, user
 
 async fn waiters(
     client: reqwest::Client,
+    ca: Option<Vec<reqwest::Certificate>>,
     gateway: String,
     emulator: String,
     count: usize,
@@ -322,8 +337,15 @@ async fn waiters(
     let mut held = Vec::with_capacity(count);
     let started = Instant::now();
     let mut pending = futures_util::stream::iter((0..count).map(|_| {
-        let (client, gateway, opened) = (client.clone(), gateway.clone(), opened.clone());
+        let (gateway, opened) = (gateway.clone(), opened.clone());
+        // Over HTTPS every browser has a connection of its own, as real ones do (HTTP/2 would
+        // otherwise carry all the streams on one); over plain HTTP/1.1 each stream holds one.
+        let client = match &ca {
+            Some(_) => client_builder(&ca).build(),
+            None => Ok(client.clone()),
+        };
         async move {
+            let client = client?;
             let s = start(&client, &gateway).await?;
             let mut events = open_events(&client, &s).await?;
             events.until("pending").await?;
