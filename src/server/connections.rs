@@ -22,7 +22,6 @@ use tower::Service;
 use super::tls::HTTP2;
 
 /// How connections are served.
-#[derive(Clone)]
 pub struct Listening {
     pub header_read_timeout: Duration,
     /// `None`: plain HTTP/1.1.

@@ -221,6 +221,17 @@ async fn code_for(env: &CabinetStack, identity: &str, request: &AuthRequest) -> 
     (browser, code)
 }
 
+/// `GET {prefix}/oidc/userinfo` with `access` as the bearer token.
+async fn userinfo(browser: &Browser, access: &str) -> reqwest::Response {
+    browser
+        .http
+        .get(browser.url(&browser.own("/oidc/userinfo")))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap()
+}
+
 async fn error_of(response: reqwest::Response) -> (u16, String) {
     let status = response.status().as_u16();
     let body: Value = response.json().await.unwrap();
@@ -304,16 +315,7 @@ async fn a_confidential_client_signs_the_director_in_and_learns_who_they_are() {
         claims["at_hash"],
         URL_SAFE_NO_PAD.encode(&Sha256::digest(access.as_bytes())[..16])
     );
-    let info: Value = browser
-        .http
-        .get(browser.url(&browser.own("/oidc/userinfo")))
-        .bearer_auth(access)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let info: Value = userinfo(&browser, access).await.json().await.unwrap();
     assert_eq!(info["sub"], claims["sub"]);
     assert_eq!(info["organization"], "ТОВ «Тестова компанія»");
     assert_eq!(info["provider"], "diia");
@@ -425,25 +427,13 @@ async fn a_replayed_code_is_refused_and_revokes_what_it_gave() {
     let (browser, code) = code_for(&env, DIRECTOR, &request).await;
     let first: Value = tokens(&browser, &request, &code, Some(RP_SECRET), false).await;
     let access = first["access_token"].as_str().unwrap().to_owned();
-    let userinfo = |token: String| {
-        let http = browser.http.clone();
-        let url = browser.url(&browser.own("/oidc/userinfo"));
-        async move {
-            http.get(url)
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap()
-                .status()
-        }
-    };
-    assert_eq!(userinfo(access.clone()).await, 200);
+    assert_eq!(userinfo(&browser, &access).await.status(), 200);
     assert_eq!(
         error_of(token(&browser, &request, &code, Some(RP_SECRET), false).await).await,
         (400, "invalid_grant".to_owned())
     );
     assert_eq!(
-        userinfo(access).await,
+        userinfo(&browser, &access).await.status(),
         401,
         "the first exchange's token is revoked"
     );
@@ -628,13 +618,8 @@ async fn rp_initiated_logout_ends_the_session_only_with_a_matching_id_token_hint
     );
     assert_ne!(browser.get(&browser.own("/me")).await.status(), 200);
     // The access token dies with the session.
-    let status = browser
-        .http
-        .get(browser.url(&browser.own("/oidc/userinfo")))
-        .bearer_auth(answer["access_token"].as_str().unwrap())
-        .send()
+    let status = userinfo(&browser, answer["access_token"].as_str().unwrap())
         .await
-        .unwrap()
         .status();
     assert_eq!(status, 401);
     // An unregistered post-logout URI is not followed.
@@ -822,13 +807,8 @@ async fn a_code_from_one_replica_is_exchanged_at_another_and_its_token_works_at_
         keys(published(&at_other)).await
     );
     assert_eq!(claims["nonce"], request.nonce.as_str());
-    let status = browser
-        .http
-        .get(browser.url(&browser.own("/oidc/userinfo")))
-        .bearer_auth(answer["access_token"].as_str().unwrap())
-        .send()
+    let status = userinfo(&browser, answer["access_token"].as_str().unwrap())
         .await
-        .unwrap()
         .status();
     assert_eq!(status, 200);
     assert_eq!(
