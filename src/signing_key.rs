@@ -48,6 +48,16 @@ impl SigningKey {
         Self::from_secret(&secret)
     }
 
+    /// A key of its own, for unit tests that sign.
+    #[cfg(test)]
+    pub fn random_for_tests() -> Self {
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes).expect("randomness");
+        bytes[0] = 1; // far below the group order
+        let secret = p256::SecretKey::from_slice(&bytes).expect("a valid scalar");
+        Self::from_secret(&secret).expect("a usable key")
+    }
+
     fn from_secret(secret: &p256::SecretKey) -> anyhow::Result<Self> {
         let der = secret
             .to_pkcs8_der()

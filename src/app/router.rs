@@ -17,8 +17,8 @@ use tower_http::trace::TraceLayer;
 use super::state::AppState;
 use crate::http::layers::csp_with_form_targets;
 use crate::http::{
-    CSP, canonical_path, error_pages, header_if_missing, metrics, not_found,
-    refuse_oversized_headers, request_id, request_span, security_headers_unless_upstream,
+    CSP, canonical_path, error_pages, front_door, header_if_missing, metrics, not_found,
+    request_span,
 };
 
 pub fn router(state: AppState) -> Router {
@@ -76,16 +76,13 @@ pub fn router(state: AppState) -> Router {
         // Outermost first: every log line and error page carries the request id.
         .layer(
             ServiceBuilder::new()
-                .layer(from_fn(request_id::assign_request_id))
-                .layer(from_fn(security_headers_unless_upstream))
-                .layer(from_fn(refuse_oversized_headers))
+                .layer(from_fn(front_door))
                 .layer(TraceLayer::new_for_http().make_span_with(request_span))
                 .layer(from_fn(metrics::track))
                 .layer(from_fn_with_state(
                     state.web.clone(),
                     error_pages::render_error_pages,
-                ))
-                .layer(from_fn(canonical_path::refuse_non_canonical)),
+                )),
         )
         .layer(tower::util::option_layer(hsts))
         .with_state(state);

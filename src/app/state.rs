@@ -59,10 +59,13 @@ impl AppState {
             );
         }
         let signing_key = Arc::new(SigningKey::load(&db, &settings.identity, clock.now()).await?);
+        let identity_headers =
+            IdentityHeaders::from_settings(&settings.identity).context("identity header names")?;
         let assertions = AssertionSigner::new(
             signing_key.clone(),
             &settings.identity,
             settings.server.base_url.as_str(),
+            identity_headers.clone(),
         )
         .with_provider_names(
             settings
@@ -72,8 +75,6 @@ impl AppState {
                 .collect(),
         );
         let qr_links = QrLinks::load(&db, &settings.login, clock.now()).await?;
-        let identity_headers =
-            IdentityHeaders::from_settings(&settings.identity).context("identity header names")?;
         let certificate_status = StatusPolicy {
             mode: settings.trust.revocation,
             checker: RevocationChecker::new(

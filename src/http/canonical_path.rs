@@ -8,7 +8,6 @@ use axum::extract::{OriginalUri, Request};
 use axum::http::header::HOST;
 use axum::http::uri::PathAndQuery;
 use axum::http::{Uri, Version};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::canonical_path::{CanonicalPath, PathError};
@@ -107,11 +106,11 @@ fn one_host(request: &Request) -> Result<(), &'static str> {
 }
 
 /// 400 for a path that [`canonicalize`] refused, whatever route it would have reached.
-pub async fn refuse_non_canonical(request: Request, next: Next) -> Response {
-    match request.extensions().get::<Refused>() {
-        Some(Refused(reason)) => AppError::BadRequest(reason.clone()).into_response(),
-        None => next.run(request).await,
-    }
+pub fn refusal(request: &Request) -> Option<Response> {
+    request
+        .extensions()
+        .get::<Refused>()
+        .map(|Refused(reason)| AppError::BadRequest(reason.clone()).into_response())
 }
 
 /// The request's canonical path, taken out of its extensions (set by [`canonicalize`]; parsed

@@ -4,6 +4,7 @@
 //! [`ClientAddr`] rather than the raw peer, which behind a front proxy is the proxy.
 
 use std::convert::Infallible;
+use std::fmt::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
@@ -106,13 +107,19 @@ pub fn client_origin(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
         .or(host);
-    let mut forwarded_for: Vec<String> = chain.iter().map(IpAddr::to_string).collect();
-    forwarded_for.push(peer.to_string());
+    let mut forwarded_for = String::with_capacity(16 * (chain.len() + 1));
+    for hop in chain.iter().chain([&peer]) {
+        if !forwarded_for.is_empty() {
+            forwarded_for.push_str(", ");
+        }
+        // Writing to a String cannot fail.
+        let _ = write!(forwarded_for, "{hop}");
+    }
     ClientOrigin {
         ip,
         proto,
         host,
-        forwarded_for: forwarded_for.join(", "),
+        forwarded_for,
     }
 }
 

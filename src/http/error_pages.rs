@@ -2,6 +2,7 @@
 //! middleware that sees the request, turns [`ErrorKind`] markers, and the bare statuses
 //! tower-http layers produce (408, 413), into an HTML or JSON body.
 
+use super::canonical_path;
 use super::custom_pages::Page;
 use askama::Template;
 use axum::Json;
@@ -54,7 +55,12 @@ pub async fn render_error_pages(State(web): State<Web>, request: Request, next: 
         .get::<RequestId>()
         .map(|id| id.0.clone())
         .unwrap_or_default();
-    let response = next.run(Request::from_parts(parts, body)).await;
+    let request = Request::from_parts(parts, body);
+    // A path refused by `canonical_path::canonicalize` gets its 400 as a page here.
+    let response = match canonical_path::refusal(&request) {
+        Some(refused) => refused,
+        None => next.run(request).await,
+    };
 
     let status = response.status();
     if response.extensions().get::<FromUpstream>().is_some() {

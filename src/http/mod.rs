@@ -26,10 +26,7 @@ use axum::extract::FromRef;
 use axum::routing::get;
 
 pub use context::{Web, WebParts};
-pub use layers::{
-    CSP, FromUpstream, header_if_missing, not_found, refuse_oversized_headers, request_span,
-    security_headers_unless_upstream,
-};
+pub use layers::{CSP, FromUpstream, front_door, header_if_missing, not_found, request_span};
 
 /// The web layer's own routes (under the prefix): probes, the language switch, static files.
 pub fn routes<S>() -> Router<S>

@@ -3,8 +3,6 @@
 
 use axum::extract::Request;
 use axum::http::HeaderValue;
-use axum::middleware::Next;
-use axum::response::Response;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
@@ -12,7 +10,8 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
-pub async fn assign_request_id(mut request: Request, next: Next) -> Response {
+/// Gives `request` its id (header and extension); the value to answer with.
+pub fn assign(request: &mut Request) -> Option<HeaderValue> {
     let id = request
         .headers()
         .get(REQUEST_ID_HEADER)
@@ -21,16 +20,12 @@ pub async fn assign_request_id(mut request: Request, next: Next) -> Response {
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     // A client value we refused is replaced, so logs and the upstream see only sane ids.
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        request
-            .headers_mut()
-            .insert(REQUEST_ID_HEADER, value.clone());
-        request.extensions_mut().insert(RequestId(id));
-        let mut response = next.run(request).await;
-        response.headers_mut().insert(REQUEST_ID_HEADER, value);
-        return response;
-    }
-    next.run(request).await
+    let value = HeaderValue::from_str(&id).ok()?;
+    request
+        .headers_mut()
+        .insert(REQUEST_ID_HEADER, value.clone());
+    request.extensions_mut().insert(RequestId(id));
+    Some(value)
 }
 
 /// Up to 64 characters of `[A-Za-z0-9._-]`: nothing that can forge a log line or a page.

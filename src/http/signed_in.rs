@@ -2,6 +2,8 @@
 //! goes to the login page and comes back), [`MaybeSession`] for pages that show either, and
 //! [`sign_in_required`] for the cabinet's space, where API clients get 401 instead.
 
+use std::sync::Arc;
+
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::{ACCEPT, REFERER};
 use axum::http::request::Parts;
@@ -16,7 +18,7 @@ use crate::session::{Authentication, Session};
 /// The request's live session. Without one: 503 while the database is away, else a redirect to
 /// the login page ("your session ended" when the cookie no longer opens one), coming back to
 /// this page, or for a form post to the page the form was on.
-pub struct CurrentSession(pub Session);
+pub struct CurrentSession(pub Arc<Session>);
 
 /// What the request's cookie amounts to, whatever it is.
 pub struct MaybeSession(pub Authentication);
@@ -31,7 +33,7 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
         let web = Web::from_ref(state);
         let expired = match web.authenticate(&parts.headers).await {
-            Ok(Authentication::Authenticated(session)) => return Ok(CurrentSession(*session)),
+            Ok(Authentication::Authenticated(session)) => return Ok(CurrentSession(session)),
             Ok(Authentication::Expired) => true,
             Ok(Authentication::None) => false,
             Err(e) => return Err(e.into_response()),

@@ -16,7 +16,6 @@ use serde::Deserialize;
 
 use super::context::ProxyContext;
 use super::headers;
-use super::reverse_proxy::identity_headers;
 use crate::canonical_path::CanonicalPath;
 use crate::http::error::AppError;
 use crate::return_path::ReturnPath;
@@ -92,17 +91,12 @@ pub async fn check(
     {
         return Ok(bare(StatusCode::FORBIDDEN));
     }
-    let assertion = state
+    let stamp = state
         .assertions
-        .sign(&session, audience, state.web.clock.now())
+        .stamp(&session, audience, state.web.clock.now())
         .map_err(AppError::Internal)?;
     let mut response = StatusCode::OK.into_response();
-    identity_headers(
-        response.headers_mut(),
-        &state.identity_headers,
-        &session,
-        &assertion,
-    );
+    stamp.apply(response.headers_mut());
     response
         .headers_mut()
         .insert("cache-control", HeaderValue::from_static("no-store"));

@@ -45,7 +45,7 @@ pub async fn signed_in_page(
 ) -> Result<Response, AppError> {
     super::reverse_proxy::refuse_method(&parts.method)?;
     let session = match authentication {
-        Authentication::Authenticated(session) => *session,
+        Authentication::Authenticated(session) => session,
         Authentication::Expired | Authentication::None => {
             state.web.database_reachable().await?;
             let expired = matches!(authentication, Authentication::Expired);
@@ -64,12 +64,12 @@ pub async fn signed_in_page(
         .get(&session.provider)
         .map(|p| p.display_name(chrome.lang).to_owned())
         .unwrap_or(session.provider.clone());
-    let identity = session.identity;
+    let identity = &session.identity;
     let page = SignedInPage {
-        full_name: identity.full_name,
-        rnokpp: identity.rnokpp.map(|r| r.to_string()),
-        edrpou: identity.edrpou.map(|e| e.to_string()),
-        organization: identity.organization,
+        full_name: identity.full_name.clone(),
+        rnokpp: identity.rnokpp.as_ref().map(|r| r.to_string()),
+        edrpou: identity.edrpou.as_ref().map(|e| e.to_string()),
+        organization: identity.organization.clone(),
         provider,
         logout_action: state.web.settings.server.path("/logout"),
         me_href: state.web.settings.server.path("/me"),

@@ -76,7 +76,7 @@ pub async fn cabinet(
     } else {
         let (parts, body) = request.into_parts();
         let expired = match state.web.authenticate(&parts.headers).await? {
-            Authentication::Authenticated(session) => Err(*session),
+            Authentication::Authenticated(session) => Err(session),
             Authentication::Expired => Ok(true),
             Authentication::None => Ok(false),
         };
@@ -102,7 +102,7 @@ pub async fn cabinet(
         request = Request::from_parts(parts, body);
         Some(session)
     };
-    forward(&state, route, request, peer, session.as_ref()).await
+    forward(&state, route, request, peer, session.as_deref()).await
 }
 
 fn not_allowed(
@@ -240,16 +240,11 @@ fn upstream_request(
     headers::set_forwarded(&mut parts.headers, &origin);
     if let Some(session) = outgoing.session {
         let now = state.web.clock.now();
-        let assertion = state
+        state
             .assertions
-            .sign(session, &route.name, now)
-            .map_err(AppError::Internal)?;
-        identity_headers(
-            &mut parts.headers,
-            &state.identity_headers,
-            session,
-            &assertion,
-        );
+            .stamp(session, &route.name, now)
+            .map_err(AppError::Internal)?
+            .apply(&mut parts.headers);
     }
     let authority = upstream_authority(&route.settings.upstream)?;
     let path_and_query = parts
@@ -354,34 +349,4 @@ fn websocket_origin_allowed(state: &ProxyContext, request: &Request) -> bool {
             .websocket_origins
             .iter()
             .any(|o| o == origin)
-}
-
-/// Sets the identity headers the cabinet reads (names from `[identity]`).
-pub fn identity_headers(
-    headers: &mut axum::http::HeaderMap,
-    names: &headers::IdentityHeaders,
-    session: &Session,
-    assertion: &str,
-) {
-    let identity = &session.identity;
-    let mut put = |name: &axum::http::HeaderName, value: &str| {
-        if let Ok(value) = HeaderValue::from_str(value) {
-            headers.insert(name.clone(), value);
-        }
-    };
-    put(&names.subject, &session.subject());
-    put(&names.name, &headers::percent_encode(&identity.full_name));
-    if let Some(r) = &identity.rnokpp {
-        put(&names.rnokpp, r.as_str());
-    }
-    if let Some(e) = &identity.edrpou {
-        put(&names.edrpou, e.as_str());
-    }
-    if let Some(o) = &identity.organization {
-        put(&names.organization, &headers::percent_encode(o));
-    }
-    put(&names.provider, &session.provider);
-    put(&names.cert_serial, &identity.cert_serial_hex);
-    put(&names.session, &session.id.to_string());
-    put(&names.assertion, assertion);
 }

@@ -18,7 +18,7 @@ const MAX_ENTRIES: usize = 50_000;
 
 #[derive(Debug, Clone)]
 pub(super) struct Entry {
-    pub session: Session,
+    pub session: Arc<Session>,
     /// When this copy was read from the database (injected clock).
     pub fetched_at: OffsetDateTime,
     /// Latest request seen for this session on this replica.

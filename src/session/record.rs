@@ -1,5 +1,7 @@
 //! A session as a request sees it, and what a request's cookie amounts to.
 
+use std::sync::Arc;
+
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -58,8 +60,9 @@ impl Session {
 /// What a request's cookie amounts to.
 #[derive(Debug, Clone)]
 pub enum Authentication {
-    /// Boxed: a session with its identity is large, the other answers are empty.
-    Authenticated(Box<Session>),
+    /// Shared with this replica's session cache: every request of a signed-in user gets one,
+    /// and copying the identity's strings for each showed in the proxy's profile.
+    Authenticated(Arc<Session>),
     /// The request carried a session cookie that no longer opens a session (idle or absolute
     /// timeout, revoked, unknown): the login page should say "your session ended".
     Expired,
@@ -68,9 +71,9 @@ pub enum Authentication {
 }
 
 impl Authentication {
-    pub fn session(self) -> Option<Session> {
+    pub fn session(self) -> Option<Arc<Session>> {
         match self {
-            Authentication::Authenticated(s) => Some(*s),
+            Authentication::Authenticated(s) => Some(s),
             Authentication::Expired | Authentication::None => None,
         }
     }

@@ -1,6 +1,7 @@
 //! Creating sessions and finding the one a request's cookie opens.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use sqlx::PgPool;
 use time::OffsetDateTime;
@@ -223,7 +224,7 @@ impl SessionStore {
                     e.last_seen.max(stored.last_seen_at)
                 });
                 let entry = cache::Entry {
-                    session: stored.session,
+                    session: Arc::new(stored.session),
                     fetched_at: now,
                     last_seen,
                     last_written: stored.last_seen_at,
@@ -258,7 +259,7 @@ impl SessionStore {
         } else {
             cache.touch(&hash, now);
         }
-        Ok(Authentication::Authenticated(Box::new(entry.session)))
+        Ok(Authentication::Authenticated(entry.session))
     }
 
     /// Revokes (see [`revoke`]) and evicts from this replica's cache at once, before the notice

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Instructions per proxied request: the gateway runs under valgrind's callgrind, its counters are
+# zeroed after a warm-up, wrk sends SECONDS of 1 KiB (or 64 KiB) requests with a session through
+# it to an nginx file upstream, and the total is divided by the requests wrk counted. Counting
+# instructions, not time, makes an A/B of two builds repeatable on a busy machine (the count does
+# not move with the other core's load); the throughput A/B stays bench/proxy_compare.sh's job.
+# The profile is kept, for callgrind_annotate, when PROFILE_OUT names a file.
+# Usage: [BENCH_BIN=…] [PROFILE_OUT=file] bench/proxy_instructions.sh [1k|64k] [SECONDS]
+#   (defaults 1k 15; BENCH_SYMBOLS=1 for a profile with function names)
+source "$(dirname "$0")/lib.sh"
+SIZE="${1:-1k}"; SECONDS_MEASURED="${2:-15}"
+"$ROOT/scripts/ensure-packages.sh" valgrind >&2
+bench_build
+export BENCH_GATEWAY_WRAPPER="valgrind --tool=callgrind --callgrind-out-file=$WORK/callgrind.out"
+mkdir -p "$WORK/www/files" "$WORK/nginx"
+head -c 1024 /dev/urandom > "$WORK/www/files/1k.bin"
+head -c 65536 /dev/urandom > "$WORK/www/files/64k.bin"
+chmod 755 "$WORK" "$WORK/www" "$WORK/www/files"; chmod 644 "$WORK/www/files/"*
+UP=$(free_port)
+start_login_stack "$(printf '[proxy]\ntrusted_proxies = ["127.0.0.1/32"]\n[routes.files]\nprefix = "/files"\nupstream = "http://127.0.0.1:%s/"\n' "$UP")"
+cat >"$WORK/nginx/nginx.conf" <<NGINX
+worker_processes 1;
+daemon off;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $WORK/nginx/body; proxy_temp_path $WORK/nginx/proxy; fastcgi_temp_path $WORK/nginx/fcgi;
+  uwsgi_temp_path $WORK/nginx/uwsgi; scgi_temp_path $WORK/nginx/scgi;
+  server { listen 127.0.0.1:$UP; root $WORK/www; }
+}
+NGINX
+nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" >"$WORK/nginx/stderr.log" 2>&1 &
+PIDS+=($!)
+wait_http "http://127.0.0.1:$UP/files/1k.bin"
+COOKIE=$("$LOADGEN" session "$GATEWAY" "$EMULATOR")
+URL="$GATEWAY/files/$SIZE.bin"
+# Warm: pooled upstream connections, the session in the cache, the assertion signed.
+wrk -t1 -c8 -d5s -H "Cookie: $COOKIE" "$URL" >/dev/null
+callgrind_control -z "$GATEWAY_PID" >/dev/null
+out=$(wrk -t1 -c8 -d"${SECONDS_MEASURED}s" -H "Cookie: $COOKIE" "$URL")
+if echo "$out" | grep -qE 'Non-2xx|Socket errors'; then echo "bench: $(echo "$out" | grep -E 'Non-2xx|Socket errors')" >&2; exit 1; fi
+requests=$(echo "$out" | awk '/requests in/ {print $1}')
+callgrind_control -d "$GATEWAY_PID" >/dev/null
+sleep 1
+profile=$(ls -t "$WORK"/callgrind.out* | head -1)
+total=$(callgrind_annotate "$profile" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
+[ -n "${PROFILE_OUT:-}" ] && cp "$profile" "$PROFILE_OUT"
+echo "| $SIZE | $requests | $total | $((total / requests)) |"
