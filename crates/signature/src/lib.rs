@@ -25,6 +25,7 @@ mod national_bundle_tests;
 pub mod ocsp;
 pub mod oids;
 mod parsed_cert;
+mod parsed_keys;
 pub mod revocation_sources;
 mod signed_data;
 #[cfg(any(test, feature = "test-ca"))]
