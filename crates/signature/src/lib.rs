@@ -8,6 +8,7 @@
 //! its parent (`scripts/check-module-cycles.py` checks that the modules form no cycle).
 
 mod algorithm;
+mod certificate_digests;
 pub mod certificate_identity;
 mod chain;
 pub mod crl;
