@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 use crate::dstu4145::{ByteOrder, ParamsError, PublicKey};
 
-/// About 4 KiB an entry with Q's comb table (M431): at most ~4 MiB. When full, the map starts again empty (at most one
+/// About 7.5 KiB an entry with Q's comb table: at most ~7.5 MiB. When full, the map starts again empty (at most one
 /// more parse per key), so memory stays bounded whatever keys are presented.
 const CAPACITY: usize = 1_024;
 

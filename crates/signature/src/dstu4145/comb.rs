@@ -3,10 +3,11 @@
 //!
 //! The wNAF multiplication of multi.rs needs one doubling per bit of n (431 on M431), which is
 //! most of a verification. A comb of width w splits a scalar into w rows of d = ⌈L(n)/w⌉ bits and
-//! needs only d doublings, given the 2^w − 1 sums of the points 2^(jd)·P. G's table (width 8) is
-//! built once per curve; a public key's (width 5, 3.4 KiB on M431) once per key, kept with the
-//! key in the cache of parsed keys (parsed_keys.rs). Interleaved, the two combs share their
-//! doublings: on M431 87 doublings and ~137 additions instead of 431 and ~120.
+//! needs only d doublings, given the 2^w − 1 sums of the points 2^(jd)·P. G's table (width 9, 56 KiB)
+//! is built once per curve; a public key's (width 6, 7 KiB) once per key, kept with the key in
+//! the cache of parsed keys (parsed_keys.rs). Interleaved, the two combs share their doublings:
+//! on M431 72 doublings and ~119 additions instead of 431 and ~120. (Widths 8 and 5 took 10%
+//! more instructions per login; docs/benchmarks.md, round 7.)
 
 use std::sync::OnceLock;
 
@@ -16,8 +17,8 @@ use super::multi::Ld;
 use super::named::{NAMED, named_curve};
 
 /// Comb width for a public key (its table is kept per key) and for a standard base point.
-pub(crate) const W_KEY_COMB: usize = 5;
-const W_BASE_COMB: usize = 8;
+pub(crate) const W_KEY_COMB: usize = 6;
+const W_BASE_COMB: usize = 9;
 
 /// The 2^w − 1 non-zero sums Σ a_j·2^(jd)·P (j < w), affine: `points[a − 1]` for the bits a_j
 /// of a.

@@ -87,8 +87,9 @@ impl PublicKey {
         }
     }
 
-    /// With Q's comb table: building it costs about a third of a verification, and each
-    /// verification then about half as much (comb.rs). For keys that are kept (parsed_keys.rs).
+    /// With Q's comb table: building it costs about as much as parsing the key, and each
+    /// verification then less than half as much as without (comb.rs). For keys that are kept
+    /// (parsed_keys.rs).
     pub(crate) fn prepared(mut self) -> Self {
         if self.comb.is_none() {
             self.comb = self.curve.comb_table(&self.q, W_KEY_COMB).map(Arc::new);
