@@ -7,10 +7,13 @@
 //!
 //! Usage:
 //!   kepgate-loadgen logins  GATEWAY EMULATOR USERS SECONDS
+//!   kepgate-loadgen logins-count GATEWAY EMULATOR USERS COUNT
 //!   kepgate-loadgen waiters GATEWAY EMULATOR WAITERS PROBES PROBE_CONCURRENCY
 //!   kepgate-loadgen rate    URL RATE SECONDS [COOKIE]
 //!   kepgate-loadgen oidc    GATEWAY EMULATOR CLIENT_ID SECRET REDIRECT_URI CONCURRENCY SECONDS
 //!
+//! `logins-count`: as `logins`, but exactly COUNT logins (USERS at a time) and no time limit,
+//! for instruction counts per login (bench/login_callgrind.sh); exits non-zero on any error.
 //! `rate`: open-loop GETs at a fixed RATE per second (below saturation), each timed from the
 //! moment it was *due*, not sent, so a stall is not hidden by requests that were never sent
 //! (coordinated omission). Comparing two URLs measured this way gives the latency one adds.
@@ -41,6 +44,7 @@ async fn main() -> Result<(), Error> {
             let think = Duration::from_millis(args.get(6).map_or(Ok(0), |a| a.parse())?);
             logins(client, args[2].clone(), args[3].clone(), users, Duration::from_secs(seconds), think).await
         }
+        Some("logins-count") => logins_count(client, args[2].clone(), args[3].clone(), args[4].parse()?, args[5].parse()?).await,
         // Prints a signed-in browser's Cookie header (for wrk against the proxy).
         Some("session") => {
             let mut started = start(&client, &args[2]).await?;
@@ -320,6 +324,25 @@ async fn logins(client: reqwest::Client, gateway: String, emulator: String, user
         percentile(&all, 0.99),
         all.last().map(|d| d.as_secs_f64() * 1000.0).unwrap_or(f64::NAN)
     );
+    Ok(())
+}
+
+async fn logins_count(client: reqwest::Client, gateway: String, emulator: String, users: usize, count: u64) -> Result<(), Error> {
+    let next = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..users {
+        let (client, gateway, emulator, next) = (client.clone(), gateway.clone(), emulator.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            while next.fetch_add(1, Ordering::Relaxed) < count {
+                one_login(&client, &gateway, &emulator, Duration::ZERO).await?;
+            }
+            Ok::<(), Error>(())
+        }));
+    }
+    for task in tasks {
+        task.await??;
+    }
+    println!("{count} logins");
     Ok(())
 }
 

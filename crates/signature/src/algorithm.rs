@@ -3,11 +3,12 @@
 use const_oid::ObjectIdentifier;
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 
-use crate::dstu4145::{ByteOrder, PublicKey as DstuKey};
+use crate::dstu4145::{ByteOrder, ParamsError, PublicKey as DstuKey};
 use crate::error::{VerifyError, unsupported};
 use crate::hash_alg::HashAlg;
 use crate::key_algorithm::KeyAlgorithm;
 use crate::oids;
+use crate::parsed_keys::PARSED_KEYS;
 
 /// Signature schemes we can check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -181,7 +182,11 @@ pub(crate) fn verify_with_key(
             })
         }
         (SigScheme::Dstu4145(order), KeyAlgorithm::Dstu4145Le | KeyAlgorithm::Dstu4145Be) => {
-            let key = dstu_key(spki, order).map_err(VerifyError::BadSignature)?;
+            // Parsing the key costs more than the check; the same keys come back (parsed_keys.rs).
+            let key = dstu_key_with(spki, |params, bits| {
+                PARSED_KEYS.get_or_parse(params, bits, order)
+            })
+            .map_err(VerifyError::BadSignature)?;
             key.verify(data, sig).map_err(|e| {
                 VerifyError::BadSignature(format!(
                     "DSTU 4145 {} check failed: {e}",
@@ -212,14 +217,23 @@ pub(crate) fn dstu_key(
     spki: &SubjectPublicKeyInfoOwned,
     order: ByteOrder,
 ) -> Result<DstuKey, String> {
+    dstu_key_with(spki, |params, bits| {
+        DstuKey::from_spki_parts(params, bits, order)
+    })
+}
+
+/// The parameters' DER and the key's bits of `spki`, handed to `parse`.
+fn dstu_key_with(
+    spki: &SubjectPublicKeyInfoOwned,
+    parse: impl FnOnce(&[u8], &[u8]) -> Result<DstuKey, ParamsError>,
+) -> Result<DstuKey, String> {
     let params = spki
         .algorithm
         .parameters
         .as_ref()
         .ok_or("DSTU 4145 key without parameters")?;
     let params = der::Encode::to_der(params).map_err(|e| e.to_string())?;
-    DstuKey::from_spki_parts(&params, spki.subject_public_key.raw_bytes(), order)
-        .map_err(|e| e.to_string())
+    parse(&params, spki.subject_public_key.raw_bytes()).map_err(|e| e.to_string())
 }
 
 /// The signature octets of a certificate's, CRL's or OCSP answer's BIT STRING. A DSTU 4145

@@ -8,6 +8,7 @@
 //! its parent (`scripts/check-module-cycles.py` checks that the modules form no cycle).
 
 mod algorithm;
+mod certificate_digests;
 pub mod certificate_identity;
 mod chain;
 pub mod crl;
@@ -25,6 +26,7 @@ mod national_bundle_tests;
 pub mod ocsp;
 pub mod oids;
 mod parsed_cert;
+mod parsed_keys;
 pub mod revocation_sources;
 mod signed_data;
 #[cfg(any(test, feature = "test-ca"))]

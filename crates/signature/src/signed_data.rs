@@ -8,6 +8,7 @@ use spki::AlgorithmIdentifierOwned;
 use x509_cert::attr::Attribute;
 
 use crate::algorithm::oid_name;
+use crate::certificate_digests::certificate_digest;
 use crate::error::{VerifyError, malformed, unsupported};
 use crate::hash_alg::HashAlg;
 use crate::oids;
@@ -170,7 +171,7 @@ pub(crate) fn check_signing_cert_v2(
         }
         _ => return Err(bad()),
     };
-    if alg.digest(&signer.der) != hash {
+    if certificate_digest(alg, &signer.der) != hash {
         return Err(VerifyError::SigningCertMismatch);
     }
     Ok(())

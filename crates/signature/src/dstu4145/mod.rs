@@ -8,6 +8,7 @@
 //!
 //! This file only declares the modules and re-exports.
 
+mod comb;
 mod curve;
 mod encode;
 mod field;

@@ -22,20 +22,20 @@ const W_BASE: usize = 8;
 
 /// A point in López–Dahab projective coordinates; Z = 0 is the point at infinity.
 #[derive(Clone, Copy, Debug)]
-struct Ld {
+pub(super) struct Ld {
     x: Fe,
     y: Fe,
     z: Fe,
 }
 
 impl Ld {
-    const INFINITY: Ld = Ld {
+    pub(super) const INFINITY: Ld = Ld {
         x: Fe::ONE,
         y: Fe::ZERO,
         z: Fe::ZERO,
     };
 
-    fn from_affine(p: &Point) -> Ld {
+    pub(super) fn from_affine(p: &Point) -> Ld {
         Ld {
             x: p.x,
             y: p.y,
@@ -43,7 +43,7 @@ impl Ld {
         }
     }
 
-    fn is_infinity(&self) -> bool {
+    pub(super) fn is_infinity(&self) -> bool {
         self.z.is_zero()
     }
 }
@@ -110,7 +110,7 @@ impl Curve {
     }
 
     /// 2P (HMV alg. 3.24): 4M + 5S.
-    fn ld_double(&self, p: &Ld) -> Ld {
+    pub(super) fn ld_double(&self, p: &Ld) -> Ld {
         let f = &self.field;
         let z2 = f.sqr(&p.z);
         let x2 = f.sqr(&p.x);
@@ -130,7 +130,7 @@ impl Curve {
     }
 
     /// P + Q with Q affine (HMV alg. 3.25): 8M + 5S.
-    fn ld_add_affine(&self, p: &Ld, q: &Point) -> Ld {
+    pub(super) fn ld_add_affine(&self, p: &Ld, q: &Point) -> Ld {
         let f = &self.field;
         if p.is_infinity() {
             return Ld::from_affine(q);
@@ -159,7 +159,7 @@ impl Curve {
         }
     }
 
-    fn to_affine(&self, p: &Ld) -> Option<Point> {
+    pub(super) fn to_affine(&self, p: &Ld) -> Option<Point> {
         if p.is_infinity() {
             return None;
         }
@@ -187,7 +187,7 @@ impl Curve {
     }
 
     /// Affine forms with one inversion (Montgomery's trick); None if one is the point at infinity.
-    fn batch_to_affine(&self, points: &[Ld]) -> Option<Vec<Point>> {
+    pub(super) fn batch_to_affine(&self, points: &[Ld]) -> Option<Vec<Point>> {
         let f = &self.field;
         if points.iter().any(Ld::is_infinity) {
             return None;

@@ -4,6 +4,7 @@
 //! UAPKI Diia test chain on M431 and M257 with explicit parameters). Every vector verifies and
 //! a flipped bit in r, s, the hash or the key fails.
 
+use super::comb::W_KEY_COMB;
 use super::curve::{Curve, Point};
 use super::field::{Fe, Limbs, limbs_from_hex};
 use super::named::named_curve;
@@ -42,31 +43,46 @@ fn flip(v: &Limbs, bit: usize) -> Limbs {
     v
 }
 
-/// Checks the vector verifies, and that one flipped bit in r, s, h or Q makes it fail.
+/// Checks the vector verifies, and that one flipped bit in r, s, h or Q makes it fail; with the
+/// wNAF multiplication and with Q's comb table (a key kept in the cache of parsed keys).
 fn assert_verifies_and_tamper_fails(curve: &Curve, q: &Point, h: &Fe, r: &Limbs, s: &Limbs) {
-    assert_eq!(verify_prehashed(curve, q, h, r, s), Ok(()));
-    for bit in [0, 1, 77, 200] {
-        assert!(
-            verify_prehashed(curve, q, h, &flip(r, bit), s).is_err(),
-            "r bit {bit}"
+    let comb = curve.comb_table(q, W_KEY_COMB).expect("comb table");
+    for q_comb in [None, Some(&comb)] {
+        let with = |why: &str| format!("{why} (comb: {})", q_comb.is_some());
+        assert_eq!(
+            verify_prehashed(curve, q, q_comb, h, r, s),
+            Ok(()),
+            "{}",
+            with("good")
         );
-        assert!(
-            verify_prehashed(curve, q, h, r, &flip(s, bit),).is_err(),
-            "s bit {bit}"
-        );
-        assert!(
-            verify_prehashed(curve, q, &Fe(flip(&h.0, bit)), r, s).is_err(),
-            "h bit {bit}"
-        );
-    }
-    // A key differing in one bit of its compressed form is another point (or none at all).
-    for bit in [1, 5, 100] {
-        let xc = Fe(flip(&curve.compress(q).0, bit));
-        if let Some(other) = curve.decompress(&xc) {
+        for bit in [0, 1, 77, 200] {
             assert!(
-                verify_prehashed(curve, &other, h, r, s).is_err(),
-                "key bit {bit}"
+                verify_prehashed(curve, q, q_comb, h, &flip(r, bit), s).is_err(),
+                "{}",
+                with(&format!("r bit {bit}"))
             );
+            assert!(
+                verify_prehashed(curve, q, q_comb, h, r, &flip(s, bit)).is_err(),
+                "{}",
+                with(&format!("s bit {bit}"))
+            );
+            assert!(
+                verify_prehashed(curve, q, q_comb, &Fe(flip(&h.0, bit)), r, s).is_err(),
+                "{}",
+                with(&format!("h bit {bit}"))
+            );
+        }
+        // A key differing in one bit of its compressed form is another point (or none at all).
+        for bit in [1, 5, 100] {
+            let xc = Fe(flip(&curve.compress(q).0, bit));
+            if let Some(other) = curve.decompress(&xc) {
+                let other_comb = q_comb.and(curve.comb_table(&other, W_KEY_COMB));
+                assert!(
+                    verify_prehashed(curve, &other, other_comb.as_ref(), h, r, s).is_err(),
+                    "{}",
+                    with(&format!("key bit {bit}"))
+                );
+            }
         }
     }
 }
