@@ -5,13 +5,18 @@
 # instructions, not time, makes an A/B of two builds repeatable on a busy machine (the count does
 # not move with the other core's load); the throughput A/B stays bench/proxy_compare.sh's job.
 # The profile is kept, for callgrind_annotate, when PROFILE_OUT names a file.
-# Usage: [BENCH_BIN=…] [PROFILE_OUT=file] bench/proxy_instructions.sh [1k|64k] [SECONDS]
+# CALLGRIND=0: the same stack without valgrind, wrk -t2 -c64 for SECONDS: requests/s and the
+# gateway's CPU per request (how the allocators were compared; noisy, so A/B in one sitting).
+# Usage: [BENCH_BIN=…] [PROFILE_OUT=file] [CALLGRIND=0] bench/proxy_instructions.sh [1k|64k] [SECONDS]
 #   (defaults 1k 15; BENCH_SYMBOLS=1 for a profile with function names)
 source "$(dirname "$0")/lib.sh"
 SIZE="${1:-1k}"; SECONDS_MEASURED="${2:-15}"
+CALLGRIND="${CALLGRIND:-1}"
 "$ROOT/scripts/ensure-packages.sh" valgrind >&2
 bench_build
-export BENCH_GATEWAY_WRAPPER="valgrind --tool=callgrind --callgrind-out-file=$WORK/callgrind.out"
+if [ "$CALLGRIND" = 1 ]; then
+  export BENCH_GATEWAY_WRAPPER="valgrind --tool=callgrind --callgrind-out-file=$WORK/callgrind.out"
+fi
 mkdir -p "$WORK/www/files" "$WORK/nginx"
 head -c 1024 /dev/urandom > "$WORK/www/files/1k.bin"
 head -c 65536 /dev/urandom > "$WORK/www/files/64k.bin"
@@ -38,6 +43,15 @@ COOKIE=$("$LOADGEN" session "$GATEWAY" "$EMULATOR")
 URL="$GATEWAY/files/$SIZE.bin"
 # Warm: pooled upstream connections, the session in the cache, the assertion signed.
 wrk -t1 -c8 -d5s -H "Cookie: $COOKIE" "$URL" >/dev/null
+if [ "$CALLGRIND" != 1 ]; then
+  before=$(pid_cpu_seconds "$GATEWAY_PID")
+  out=$(wrk -t2 -c64 -d"${SECONDS_MEASURED}s" -H "Cookie: $COOKIE" "$URL")
+  after=$(pid_cpu_seconds "$GATEWAY_PID")
+  requests=$(echo "$out" | awk '/requests in/ {print $1}')
+  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  echo "| $SIZE | $rps requests/s | $(echo "($after - $before) * 1000000 / $requests" | bc) µs gateway CPU per request |"
+  exit 0
+fi
 callgrind_control -z "$GATEWAY_PID" >/dev/null
 out=$(wrk -t1 -c8 -d"${SECONDS_MEASURED}s" -H "Cookie: $COOKIE" "$URL")
 if echo "$out" | grep -qE 'Non-2xx|Socket errors'; then echo "bench: $(echo "$out" | grep -E 'Non-2xx|Socket errors')" >&2; exit 1; fi

@@ -127,13 +127,7 @@ mod tests {
     /// curve, for scalars of every size up to n − 1, and give the point at infinity for it.
     #[test]
     fn agrees_with_the_ladder_on_every_curve() {
-        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = crate::dstu4145::tests::xorshift(0x9E37_79B9_7F4A_7C15u64);
         for i in 0..NAMED.len() {
             let c = named_curve(i).unwrap();
             let bits = c.order_bits();

@@ -359,13 +359,7 @@ mod tests {
             (367, &[21]),
             (431, &[1, 3, 5]),
         ];
-        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = crate::dstu4145::tests::xorshift(0x9E37_79B9_7F4A_7C15u64);
         for (m, ks) in fields {
             let f = Field::new(m, ks).unwrap();
             for _ in 0..16 {

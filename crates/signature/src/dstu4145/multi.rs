@@ -336,13 +336,7 @@ mod tests {
     /// one a non-standard base point would get computed anew.
     #[test]
     fn agrees_with_the_ladder_on_every_curve() {
-        let mut seed = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = crate::dstu4145::tests::xorshift(0x2545_F491_4F6C_DD1Du64);
         for i in 0..NAMED.len() {
             let c = named_curve(i).unwrap();
             let bits = c.order_bits();

@@ -12,6 +12,16 @@ use super::params::ByteOrder;
 use super::verify::{PublicKey, SignatureError, hash_to_field, split_signature, verify_prehashed};
 use crate::parsed_cert::ParsedCert;
 
+/// A repeatable stream of test scalars (xorshift64): the same inputs on every run.
+pub(super) fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
+    move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    }
+}
+
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/dstu/");
 
 fn m257() -> &'static Curve {
