@@ -4,13 +4,13 @@
 //! signature itself (docs/benchmarks.md, round 7). The digest is a pure function of the bytes, so
 //! it is remembered by their SHA-256; the attribute is still compared with it at every login.
 
-use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex};
+use std::sync::LazyLock;
 
 use sha2::{Digest, Sha256};
 
 use crate::gost34311;
 use crate::hash_alg::HashAlg;
+use crate::memo::Memo;
 
 /// 64 bytes an entry: at most ~0.5 MiB. When full, the map starts again empty.
 const CAPACITY: usize = 4_096;
@@ -25,24 +25,26 @@ pub(crate) fn certificate_digest(alg: HashAlg, der: &[u8]) -> Vec<u8> {
     }
 }
 
-#[derive(Default)]
 struct GostDigests {
-    digests: Mutex<HashMap<[u8; 32], [u8; gost34311::DIGEST_LEN]>>,
+    digests: Memo<[u8; gost34311::DIGEST_LEN]>,
+}
+
+impl Default for GostDigests {
+    fn default() -> Self {
+        Self {
+            digests: Memo::new(CAPACITY),
+        }
+    }
 }
 
 impl GostDigests {
     fn digest(&self, der: &[u8]) -> [u8; gost34311::DIGEST_LEN] {
         let id: [u8; 32] = Sha256::digest(der).into();
-        if let Some(known) = self.digests.lock().ok().and_then(|d| d.get(&id).copied()) {
+        if let Some(known) = self.digests.get(&id) {
             return known;
         }
         let digest = gost34311::digest(der);
-        if let Ok(mut digests) = self.digests.lock() {
-            if digests.len() >= CAPACITY {
-                digests.clear();
-            }
-            digests.insert(id, digest);
-        }
+        self.digests.put(id, digest);
         digest
     }
 }
@@ -60,7 +62,7 @@ mod tests {
             assert_eq!(memo.digest(b), gost34311::digest(b));
         }
         assert_ne!(memo.digest(a), memo.digest(b));
-        assert_eq!(memo.digests.lock().unwrap().len(), 2);
+        assert_eq!(memo.digests.len(), 2);
         assert_eq!(
             certificate_digest(HashAlg::Sha256, a),
             HashAlg::Sha256.digest(a)

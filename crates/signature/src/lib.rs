@@ -20,6 +20,7 @@ pub mod gost34311;
 mod hash_alg;
 pub mod identity;
 mod key_algorithm;
+mod memo;
 pub mod names;
 #[cfg(test)]
 mod national_bundle_tests;

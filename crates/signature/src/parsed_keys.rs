@@ -9,12 +9,12 @@
 //! revocation) is checked as before. A key that fails to parse is not remembered (it fails
 //! again, at the same cost as before).
 
-use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex};
+use std::sync::LazyLock;
 
 use sha2::{Digest, Sha256};
 
 use crate::dstu4145::{ByteOrder, ParamsError, PublicKey};
+use crate::memo::Memo;
 
 /// About 7.5 KiB an entry with Q's comb table: at most ~7.5 MiB. When full, the map starts again empty (at most one
 /// more parse per key), so memory stays bounded whatever keys are presented.
@@ -24,9 +24,16 @@ const CAPACITY: usize = 1_024;
 /// not change what a key's bytes mean).
 pub(crate) static PARSED_KEYS: LazyLock<ParsedKeys> = LazyLock::new(ParsedKeys::default);
 
-#[derive(Default)]
 pub(crate) struct ParsedKeys {
-    keys: Mutex<HashMap<[u8; 32], PublicKey>>,
+    keys: Memo<PublicKey>,
+}
+
+impl Default for ParsedKeys {
+    fn default() -> Self {
+        Self {
+            keys: Memo::new(CAPACITY),
+        }
+    }
 }
 
 impl ParsedKeys {
@@ -38,24 +45,19 @@ impl ParsedKeys {
         order: ByteOrder,
     ) -> Result<PublicKey, ParamsError> {
         let id = key(params_der, key_bits, order);
-        if let Some(known) = self.keys.lock().ok().and_then(|k| k.get(&id).cloned()) {
+        if let Some(known) = self.keys.get(&id) {
             return Ok(known);
         }
         // Parsed outside the lock: two logins with new keys do not wait for each other. A kept
         // key gets its comb table, which makes each verification with it about twice as fast.
         let parsed = PublicKey::from_spki_parts(params_der, key_bits, order)?.prepared();
-        if let Ok(mut keys) = self.keys.lock() {
-            if keys.len() >= CAPACITY {
-                keys.clear();
-            }
-            keys.insert(id, parsed.clone());
-        }
+        self.keys.put(id, parsed.clone());
         Ok(parsed)
     }
 
     #[cfg(test)]
     fn len(&self) -> usize {
-        self.keys.lock().map(|k| k.len()).unwrap_or(0)
+        self.keys.len()
     }
 }
 

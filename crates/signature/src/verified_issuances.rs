@@ -6,11 +6,9 @@
 //! (validity at the signing time, CA constraints, which anchors are trusted) is checked at every
 //! verification, and the certificate's revocation status is asked per login by the caller.
 
-use std::collections::HashSet;
-use std::sync::Mutex;
-
 use sha2::{Digest, Sha256};
 
+use crate::memo::Memo;
 use crate::parsed_cert::ParsedCert;
 
 /// Enough for every certificate that signs in within a while on a busy gateway; when full, the
@@ -18,26 +16,26 @@ use crate::parsed_cert::ParsedCert;
 /// whatever certificates are presented (32 bytes an entry).
 const CAPACITY: usize = 16_384;
 
-#[derive(Default)]
 pub(crate) struct VerifiedIssuances {
-    seen: Mutex<HashSet<[u8; 32]>>,
+    seen: Memo<()>,
+}
+
+impl Default for VerifiedIssuances {
+    fn default() -> Self {
+        Self {
+            seen: Memo::new(CAPACITY),
+        }
+    }
 }
 
 impl VerifiedIssuances {
     pub(crate) fn contains(&self, child: &ParsedCert, issuer: &ParsedCert) -> bool {
-        let key = key(child, issuer);
-        self.seen.lock().is_ok_and(|seen| seen.contains(&key))
+        self.seen.get(&key(child, issuer)).is_some()
     }
 
     /// Call only after `child`'s signature was verified with `issuer`'s key.
     pub(crate) fn remember(&self, child: &ParsedCert, issuer: &ParsedCert) {
-        let key = key(child, issuer);
-        if let Ok(mut seen) = self.seen.lock() {
-            if seen.len() >= CAPACITY {
-                seen.clear();
-            }
-            seen.insert(key);
-        }
+        self.seen.put(key(child, issuer), ());
     }
 }
 
@@ -59,9 +57,8 @@ impl Clone for VerifiedIssuances {
 
 impl std::fmt::Debug for VerifiedIssuances {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let remembered = self.seen.lock().map(|seen| seen.len()).unwrap_or(0);
         f.debug_struct("VerifiedIssuances")
-            .field("remembered", &remembered)
+            .field("remembered", &self.seen.len())
             .finish()
     }
 }
