@@ -1,19 +1,22 @@
 //! GF(2^m) in polynomial basis, f(t) = t^m + t^k3 + t^k2 + t^k1 + 1 or t^m + t^k + 1, the fields
 //! of DSTU 4145-2002 (section 5, annex C). One element type for every curve (m ≤ 447, seven
 //! 64-bit limbs, little-endian limb order); loops run over the field's word count, which is
-//! public, never over data. No heap, no branch or table index on operand values except the
-//! 4-bit window of the comb multiplier `mul` (a cache-timing channel that does not matter for
-//! verification, which handles only public data). Signing uses `mul_ct`, a bit-serial comb
-//! whose only dependence on operand bits is through masks, and `inv_ct` built on it; squaring
-//! and reduction are data-independent already (shifts and XORs at public positions).
+//! public, never over data. No heap, no branch or table index on operand values except, in a
+//! build without the carry-less multiply, the 4-bit window of the comb multiplier `mul` (a
+//! cache-timing channel that does not matter for verification, which handles only public
+//! data). Signing uses `mul_ct` — the carry-less multiply, or a bit-serial comb whose only
+//! dependence on operand bits is through masks — and `inv_ct` built on it; squaring and
+//! reduction are data-independent already (shifts and XORs at public positions).
 //!
-//! Algorithms: left-to-right comb multiplication with 4-bit windows (Hankerson, Menezes,
-//! Vanstone, "Guide to Elliptic Curve Cryptography", alg. 2.36), squaring by bit interleaving
-//! (2.39), word-wise reduction by the sparse polynomial (2.40–2.42, generalised to any tri- or
-//! pentanomial whose middle terms lie 64 bits below t^m — true of all ten DSTU fields),
-//! inversion by Fermat with the Itoh–Tsujii addition chain (DSTU 4145 annex C.4 describes the
-//! same), half-trace for solving z² + z = w in odd degree (DSTU 4145 annex C).
+//! Algorithms: the products in field_mul.rs (PCLMULQDQ, or the left-to-right comb with 4-bit
+//! windows of Hankerson, Menezes, Vanstone, "Guide to Elliptic Curve Cryptography", alg. 2.36,
+//! and squaring by bit interleaving, 2.39), word-wise reduction by the sparse polynomial
+//! (2.40–2.42, generalised to any tri- or pentanomial whose middle terms lie 64 bits below t^m
+//! — true of all ten DSTU fields), inversion by Fermat with the Itoh–Tsujii addition chain
+//! (DSTU 4145 annex C.4 describes the same), half-trace for solving z² + z = w in odd degree
+//! (DSTU 4145 annex C).
 
+use super::field_mul::Standard;
 pub(crate) use super::limbs::{LIMBS, Limbs};
 const WIDE: usize = 2 * LIMBS;
 
@@ -57,6 +60,8 @@ pub(crate) struct Field {
     /// Exponents of f below t^m, including the constant term 0, highest first.
     terms: [usize; 4],
     nterms: usize,
+    /// Set for the ten DSTU polynomials: their arithmetic compiled for them (field_mul.rs).
+    standard: Option<Standard>,
 }
 
 impl Field {
@@ -90,6 +95,7 @@ impl Field {
             words: m.div_ceil(64),
             terms,
             nterms,
+            standard: Standard::of(m, &terms[..nterms - 1]),
         })
     }
 
@@ -108,15 +114,21 @@ impl Field {
         (bit_len(&v) <= self.m).then_some(Fe(v))
     }
 
-    /// The comb multiplication (field_mul.rs), then the reduction.
+    /// The product (field_mul.rs), then the reduction.
     pub(crate) fn mul(&self, a: &Fe, b: &Fe) -> Fe {
-        self.reduce(super::field_mul::mul_unreduced(self.words, &a.0, &b.0))
+        match self.standard {
+            Some(polynomial) => Fe(polynomial.mul(&a.0, &b.0)),
+            None => self.reduce(super::field_mul::mul_unreduced(self.words, &a.0, &b.0)),
+        }
     }
 
-    /// a·b without a branch or memory index on either operand (for secret data): the
-    /// left-to-right comb with 1-bit windows, each bit of `a` turned into an all-ones or
-    /// all-zeros mask. About three times slower than `mul`.
+    /// a·b without a branch or memory index on either operand (for secret data): `mul` where
+    /// that is the carry-less multiply; else the left-to-right comb with 1-bit windows, each
+    /// bit of `a` turned into an all-ones or all-zeros mask (about three times slower).
     pub(crate) fn mul_ct(&self, a: &Fe, b: &Fe) -> Fe {
+        if super::field_mul::CONSTANT_TIME {
+            return self.mul(a, b);
+        }
         let n = self.words;
         let mut c = [0u64; WIDE];
         for k in (0..64).rev() {
@@ -137,12 +149,10 @@ impl Field {
     }
 
     pub(crate) fn sqr(&self, a: &Fe) -> Fe {
-        let mut c = [0u64; WIDE];
-        for i in 0..self.words {
-            c[2 * i] = spread(a.0[i] as u32);
-            c[2 * i + 1] = spread((a.0[i] >> 32) as u32);
+        match self.standard {
+            Some(polynomial) => Fe(polynomial.sqr(&a.0)),
+            None => self.reduce(super::field_mul::sqr_unreduced(self.words, &a.0)),
         }
-        self.reduce(c)
     }
 
     /// a^(2^k).
@@ -205,11 +215,9 @@ impl Field {
         h
     }
 
+    /// c mod f for any polynomial `new` accepts (the ten DSTU ones have their own in
+    /// field_mul.rs).
     fn reduce(&self, mut c: [u64; WIDE]) -> Fe {
-        // The ten DSTU polynomials, with constant exponents (field_mul.rs).
-        if let Some(r) = super::field_mul::reduce_standard(self.m, self.middle_terms(), &c) {
-            return Fe(r);
-        }
         let m = self.m;
         let top = m / 64;
         let terms = &self.terms[..self.nterms];
@@ -239,16 +247,6 @@ impl Field {
         r.copy_from_slice(&c[..LIMBS]);
         Fe(r)
     }
-}
-
-/// Interleaves zero bits: bit i of x goes to bit 2i (squaring in characteristic 2).
-fn spread(x: u32) -> u64 {
-    let mut v = u64::from(x);
-    v = (v | (v << 16)) & 0x0000_FFFF_0000_FFFF;
-    v = (v | (v << 8)) & 0x00FF_00FF_00FF_00FF;
-    v = (v | (v << 4)) & 0x0F0F_0F0F_0F0F_0F0F;
-    v = (v | (v << 2)) & 0x3333_3333_3333_3333;
-    (v | (v << 1)) & 0x5555_5555_5555_5555
 }
 
 /// Little-endian octets to limbs; None if they do not fit (leading zero octets are allowed).
@@ -372,6 +370,11 @@ mod tests {
                 a.0[f.words - 1] &= (1u64 << (m % 64)) - 1;
                 b.0[f.words - 1] &= (1u64 << (m % 64)) - 1;
                 assert_eq!(f.mul(&a, &b), slow_mul(&f, &a, &b), "m = {m}");
+                assert!(f.standard.is_some(), "m = {m}");
+                let generic = f.reduce(super::super::field_mul::mul_unreduced(f.words, &a.0, &b.0));
+                assert_eq!(generic, f.mul(&a, &b), "m = {m}");
+                let generic = f.reduce(super::super::field_mul::sqr_unreduced(f.words, &a.0));
+                assert_eq!(generic, f.sqr(&a), "m = {m}");
                 assert_eq!(f.mul_ct(&a, &b), f.mul(&a, &b), "m = {m}");
                 assert_eq!(f.inv_ct(&a), f.inv(&a), "m = {m}");
                 assert_eq!(f.sqr(&a), slow_mul(&f, &a, &a), "m = {m}");

@@ -8,6 +8,8 @@
 //!
 //! This file only declares the modules and re-exports.
 
+#[cfg(all(target_arch = "x86_64", target_feature = "pclmulqdq"))]
+mod carryless;
 mod comb;
 mod curve;
 mod encode;
