@@ -9,6 +9,8 @@ ARG DEMO=true
 WORKDIR /src
 ENV SQLX_OFFLINE=true
 COPY Cargo.toml Cargo.lock ./
+# Build flags (x86-64: the carry-less multiply for DSTU 4145).
+COPY .cargo .cargo
 COPY .sqlx .sqlx
 COPY migrations migrations
 COPY templates templates

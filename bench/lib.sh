@@ -180,7 +180,8 @@ start_tls_replica() {
   sed -e "s|^listen = .*|listen = \"127.0.0.1:$port\"|" -e "s|^base_url = .*|base_url = \"$GATEWAY_TLS/\"|" \
     "$WORK/kepgate.toml" >"$WORK/kepgate-tls.toml"
   printf '[server.tls]\ncert_file = "%s"\nkey_file = "%s"\n' "$TLS_CERT" "$TLS_KEY" >>"$WORK/kepgate-tls.toml"
-  env -i PATH="$PATH" "$BIN" serve --config "$WORK/kepgate-tls.toml" >"$WORK/gateway-tls.log" 2>&1 &
+  # BENCH_TLS_WRAPPER: as BENCH_GATEWAY_WRAPPER, for this replica.
+  env -i PATH="$PATH" ${BENCH_TLS_WRAPPER:-} "$BIN" serve --config "$WORK/kepgate-tls.toml" >"$WORK/gateway-tls.log" 2>&1 &
   GATEWAY_TLS_PID=$!
   PIDS+=($GATEWAY_TLS_PID)
   for _ in $(seq 300); do curl -sf --cacert "$TLS_CA" -o /dev/null "$GATEWAY_TLS/.kepgate/readyz" && return 0; sleep 0.05; done

@@ -24,14 +24,21 @@ until grep -q SAMPLE_NOW "$WORK/waiters.txt" 2>/dev/null; do
   sleep 0.5
 done
 rss=$(rss_mib "$WAITED_PID")
+# LOADGEN_HOLD_SECS=N: the browsers wait N s more and the RSS is read again (memory the
+# allocator gives back once the connections' setup garbage is purged).
+until grep -q SAMPLE_AGAIN "$WORK/waiters.txt" 2>/dev/null; do
+  kill -0 "$lg" 2>/dev/null || break
+  sleep 0.5
+done
+rss_later=$(rss_mib "$WAITED_PID")
 conns=$(psql -At -h 127.0.0.1 -U postgres -d postgres -c "SELECT count(*) FROM pg_stat_activity WHERE datname = '$BENCH_DB' AND application_name = 'kepgate'")
 listen=$(psql -At -h 127.0.0.1 -U postgres -d postgres -c "SELECT count(*) FROM pg_stat_activity WHERE datname = '$BENCH_DB' AND query ILIKE 'LISTEN%'")
 wait "$lg"
 echo "## $WAITERS browsers waiting on SSE ($PROTOCOL)"
 echo
-echo "| gateway RSS idle MiB | RSS with waiters MiB | DB connections (pool) | of them LISTEN |"
-echo "|---|---|---|---|"
-echo "| $idle | $rss | $conns | $listen |"
+echo "| gateway RSS idle MiB | RSS with waiters MiB | the same ${LOADGEN_HOLD_SECS:-3} s later | DB connections (pool) | of them LISTEN |"
+echo "|---|---|---|---|---|"
+echo "| $idle | $rss | $rss_later | $conns | $listen |"
 echo
-grep -v -E '^(WAITERS_OPEN|SAMPLE_NOW)' "$WORK/waiters.txt"
+grep -v -E '^(WAITERS_OPEN|SAMPLE_NOW|SAMPLE_AGAIN)' "$WORK/waiters.txt"
 grep -E 'waiters open' "$WORK/waiters.err" || true

@@ -405,7 +405,10 @@ async fn waiters(
     // Let the caller sample memory and connections while everyone waits.
     tokio::time::sleep(Duration::from_secs(3)).await;
     println!("SAMPLE_NOW");
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // LOADGEN_HOLD_SECS: how long everyone keeps waiting after that (to sample again later).
+    let hold = std::env::var("LOADGEN_HOLD_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(3);
+    tokio::time::sleep(Duration::from_secs(hold)).await;
+    println!("SAMPLE_AGAIN");
 
     let mut latencies = Vec::new();
     let mut probe_errors = 0;
