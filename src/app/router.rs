@@ -65,14 +65,14 @@ pub fn router(state: AppState) -> Router {
     let hsts = (server.base_url.scheme() == "https")
         .then(|| header_if_missing("strict-transport-security", "max-age=31536000"));
 
-    let routed = Router::new()
+    let routes = Router::new()
         .nest(&server.route_prefix, own_routes)
         // The issuer's discovery document is the one path of kepgate's outside the prefix.
         .merge(optional(
             oidc_enabled,
             crate::oidc::discovery_router(server.base_url.path()),
-        ))
-        .fallback(crate::proxy::cabinet_space(&state.proxy.routes))
+        ));
+    let routed = crate::proxy::with_cabinet_space(routes, &state.proxy.routes)
         // Outermost first: every log line and error page carries the request id.
         .layer(
             ServiceBuilder::new()

@@ -15,7 +15,7 @@ mod upstream_tls;
 
 use axum::Router;
 use axum::extract::FromRef;
-use axum::routing::{MethodRouter, any, get};
+use axum::routing::get;
 
 pub use crate::http::FromUpstream;
 pub use context::{ProxyContext, ProxyParts};
@@ -34,17 +34,20 @@ where
         .route("/jwks.json", get(forward_auth::jwks))
 }
 
-/// The cabinet's space (everything outside kepgate's prefix): the reverse proxy, or without
-/// `[routes]` the page that shows who is signed in.
-pub fn cabinet_space<S>(routes: &CabinetRoutes) -> MethodRouter<S>
+/// The cabinet's space (everything outside kepgate's prefix) as `router`'s fallback: the reverse
+/// proxy, or without `[routes]` the page that shows who is signed in. A plain handler, not an
+/// `any(…)` method router: every method reaches it either way, and a method router as the
+/// fallback is cloned and turned into a service again for every request (round 8 of
+/// docs/benchmarks.md).
+pub fn with_cabinet_space<S>(router: Router<S>, routes: &CabinetRoutes) -> Router<S>
 where
     ProxyContext: FromRef<S>,
     Web: FromRef<S>,
     S: Clone + Send + Sync + 'static,
 {
     if routes.is_empty() {
-        any(pages::signed_in_page)
+        router.fallback(pages::signed_in_page)
     } else {
-        any(reverse_proxy::cabinet)
+        router.fallback(reverse_proxy::cabinet)
     }
 }

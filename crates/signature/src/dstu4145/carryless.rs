@@ -52,7 +52,7 @@ mod tests {
             [0x5555_5555_5555_5555, 0x5555_5555_5555_5555]
         );
         assert_eq!(clmul(0xDEAD_BEEF_0123_4567, 1), [0xDEAD_BEEF_0123_4567, 0]);
-        // (t^64 + … ) split across the words: t^40 · t^30 = t^70.
+        // A product past t^63 lands in the high word: t^40 · t^30 = t^70.
         assert_eq!(clmul(1 << 40, 1 << 30), [0, 1 << 6]);
     }
 
