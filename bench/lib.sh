@@ -18,7 +18,13 @@ WORK="$(mktemp -d)"
 PIDS=()
 
 bench_cleanup() {
-  for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
+  # A wrapper (BENCH_GATEWAY_WRAPPER, BENCH_TLS_WRAPPER: heaptrack is a script) may run the
+  # gateway as its child: the children first, then what was started.
+  for pid in "${PIDS[@]:-}"; do
+    [ -n "$pid" ] || continue
+    pkill -TERM -P "$pid" 2>/dev/null || true
+    kill "$pid" 2>/dev/null || true
+  done
   wait 2>/dev/null || true
   rm -rf "$WORK"
 }

@@ -1,8 +1,11 @@
 //! What every replica runs beside serving: the one LISTEN connection (pending logins and
 //! session revocations), the sweeper of overdue pending logins, the hourly pruning of old
-//! login history, and the CRL refresher that ends the sessions of keys revoked since.
+//! login history, and the CRL refresher that ends the sessions of keys revoked since. They run
+//! until the server has stopped (`Application::run` ends them).
 
 use std::sync::Arc;
+
+use tokio::task::JoinSet;
 
 use super::state::AppState;
 use crate::config::RevocationMode;
@@ -10,29 +13,33 @@ use crate::notifications::Subscriber;
 use crate::revocation::{CrlRefresher, RefreshedList};
 use crate::session::{RevokedBy, SessionStore, Whom};
 
-pub fn spawn_background(state: &AppState) -> anyhow::Result<()> {
+pub fn spawn_background(state: &AppState) -> anyhow::Result<JoinSet<()>> {
+    let mut tasks = JoinSet::new();
     let web = &state.web;
     let subscribers: Vec<Arc<dyn Subscriber>> = vec![
         Arc::new(state.login.login_events.clone()),
         Arc::new(web.sessions.cache().clone()),
     ];
-    tokio::spawn(crate::notifications::listen(
+    tasks.spawn(crate::notifications::listen(
         web.db.clone(),
         web.listening.clone(),
         subscribers,
     ));
-    crate::login::spawn_sweeper(web.db.clone(), web.clock.clone());
+    tasks.spawn(crate::login::sweep_overdue(
+        web.db.clone(),
+        web.clock.clone(),
+    ));
     if web.settings.oidc.enabled {
-        crate::oidc::backchannel::spawn(state.oidc.clone());
+        tasks.spawn(crate::oidc::backchannel::run(state.oidc.clone()));
     }
     if web.settings.trust.revocation != RevocationMode::Off {
-        spawn_crl_refresher(state)?;
+        tasks.spawn(refresh_crls(state)?);
     }
 
     let db = web.db.clone();
     let clock = web.clock.clone();
     let retention = time::Duration::days(i64::from(web.settings.session.history_retention_days));
-    tokio::spawn(async move {
+    tasks.spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
         loop {
             tick.tick().await;
@@ -48,10 +55,11 @@ pub fn spawn_background(state: &AppState) -> anyhow::Result<()> {
             }
         }
     });
-    Ok(())
+    Ok(tasks)
 }
 
-fn spawn_crl_refresher(state: &AppState) -> anyhow::Result<()> {
+/// The CRL refresher's loop, to be spawned.
+fn refresh_crls(state: &AppState) -> anyhow::Result<impl Future<Output = ()> + use<>> {
     let web = &state.web;
     let trust = &web.settings.trust;
     let refresher = CrlRefresher::new(
@@ -62,7 +70,7 @@ fn spawn_crl_refresher(state: &AppState) -> anyhow::Result<()> {
         time::Duration::try_from(trust.crl_refresh)?,
     )?;
     let sessions = web.sessions.clone();
-    tokio::spawn(async move {
+    Ok(async move {
         let mut tick = tokio::time::interval(refresher.poll_interval());
         loop {
             tick.tick().await;
@@ -75,8 +83,7 @@ fn spawn_crl_refresher(state: &AppState) -> anyhow::Result<()> {
                 Err(e) => tracing::warn!(error = %e, "CRL refresh failed"),
             }
         }
-    });
-    Ok(())
+    })
 }
 
 /// The CA has revoked these keys since their sessions opened: the sessions end on every replica.

@@ -54,16 +54,14 @@ where
 }
 
 /// Every replica ends overdue pending logins (their browsers hear it through the notice).
-pub fn spawn_sweeper(db: sqlx::PgPool, clock: crate::clock::SharedClock) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(15));
-        loop {
-            tick.tick().await;
-            match pending::expire_overdue(&db, clock.now()).await {
-                Ok(0) => {}
-                Ok(n) => tracing::debug!(expired = n, "pending logins expired"),
-                Err(e) => tracing::warn!(error = %e, "sweeping expired pending logins failed"),
-            }
+pub async fn sweep_overdue(db: sqlx::PgPool, clock: crate::clock::SharedClock) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(15));
+    loop {
+        tick.tick().await;
+        match pending::expire_overdue(&db, clock.now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(expired = n, "pending logins expired"),
+            Err(e) => tracing::warn!(error = %e, "sweeping expired pending logins failed"),
         }
-    });
+    }
 }

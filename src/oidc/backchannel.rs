@@ -17,16 +17,14 @@ use super::context::OidcContext;
 const POLL: Duration = Duration::from_secs(2);
 const BATCH: i64 = 32;
 
-pub fn spawn(oidc: OidcContext) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(POLL);
-        loop {
-            tick.tick().await;
-            if let Err(e) = notify_ended(&oidc).await {
-                tracing::warn!(error = %e, "back-channel logout: the database could not be asked");
-            }
+pub async fn run(oidc: OidcContext) {
+    let mut tick = tokio::time::interval(POLL);
+    loop {
+        tick.tick().await;
+        if let Err(e) = notify_ended(&oidc).await {
+            tracing::warn!(error = %e, "back-channel logout: the database could not be asked");
         }
-    });
+    }
 }
 
 struct Ended {

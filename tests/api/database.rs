@@ -1,3 +1,5 @@
+use std::time::Duration;
+
 use crate::helpers::{fresh_database_url, kepgate_bin, spawn_app};
 
 #[tokio::test]
@@ -73,4 +75,56 @@ async fn readyz_follows_the_database_without_a_restart() {
 
     app.restore_database().await;
     assert_eq!(app.get(&readyz).await.status(), 200);
+}
+
+/// A gateway that stops gives back its database connections (the pool's and the LISTEN
+/// connection) when it has stopped, not when its process exits: PostgreSQL's connection slots
+/// are not held by a replica that is gone.
+#[tokio::test]
+async fn a_stopped_gateway_closes_its_database_connections() {
+    use sqlx::Connection;
+    let mut app = spawn_app().await;
+    let mut admin = sqlx::PgConnection::connect(&format!(
+        "{}/postgres",
+        crate::helpers::postgres_server_url()
+    ))
+    .await
+    .unwrap();
+    let db_name = app.db_name.clone();
+    let mut connections = async || -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = $1")
+            .bind(&db_name)
+            .fetch_one(&mut admin)
+            .await
+            .unwrap()
+    };
+    // Running: the pool and the LISTEN connection (up within a second of the start).
+    let mut running = 0;
+    for _ in 0..50 {
+        running = connections().await;
+        if running >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        running >= 2,
+        "a running gateway holds connections: {running}"
+    );
+    let still_open = app.db.clone();
+    app.stop().await;
+    // `stop` returns once the server is done; the last connections close right after.
+    let mut left = running;
+    for _ in 0..50 {
+        left = connections().await;
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(left, 0, "connections left to a stopped gateway's database");
+    assert!(
+        still_open.is_closed(),
+        "the stopped gateway's pool is closed"
+    );
 }
