@@ -5,8 +5,7 @@
 //! does not depend on the operands, so signing uses it too. safe_arch wraps the intrinsic: the
 //! workspace has no `unsafe` of its own.
 
-use super::field_mul::Wide;
-use super::limbs::{LIMBS, Limbs};
+use super::limbs::{LIMBS, Limbs, Wide};
 use safe_arch::{m128i, mul_i64_carryless_m128i};
 
 /// a(t)·b(t) for 64-bit polynomials: the 128-bit product, low word first.
@@ -54,27 +53,5 @@ mod tests {
         assert_eq!(clmul(0xDEAD_BEEF_0123_4567, 1), [0xDEAD_BEEF_0123_4567, 0]);
         // A product past t^63 lands in the high word: t^40 · t^30 = t^70.
         assert_eq!(clmul(1 << 40, 1 << 30), [0, 1 << 6]);
-    }
-
-    /// The carry-less product and square agree with the software comb and bit interleaving
-    /// (field_mul.rs) for every word count a DSTU field has.
-    #[test]
-    fn agrees_with_the_software_product() {
-        use crate::dstu4145::field_mul::{comb, spread};
-        let mut next = crate::dstu4145::tests::xorshift(0x2545_F491_4F6C_DD1D);
-        for _ in 0..64 {
-            let a: Limbs = std::array::from_fn(|_| next());
-            let b: Limbs = std::array::from_fn(|_| next());
-            assert_eq!(product::<3>(&a, &b), comb::<3>(&a, &b));
-            assert_eq!(product::<4>(&a, &b), comb::<4>(&a, &b));
-            assert_eq!(product::<5>(&a, &b), comb::<5>(&a, &b));
-            assert_eq!(product::<6>(&a, &b), comb::<6>(&a, &b));
-            assert_eq!(product::<7>(&a, &b), comb::<7>(&a, &b));
-            let sq = square(LIMBS, &a);
-            for (i, w) in a.iter().enumerate() {
-                assert_eq!(sq[2 * i], spread(*w as u32));
-                assert_eq!(sq[2 * i + 1], spread((*w >> 32) as u32));
-            }
-        }
     }
 }

@@ -5,10 +5,8 @@
 //! index is bounds-checked. The comb indexes a table by 4-bit windows of `a`: fine for
 //! verification and key parsing (public data), not for a secret — `CONSTANT_TIME` says which.
 
+pub(crate) use super::limbs::Wide;
 use super::limbs::{LIMBS, Limbs};
-
-/// Twice the limbs: an unreduced product.
-pub(crate) type Wide = [u64; 2 * LIMBS];
 
 /// Whether `mul_unreduced` takes the same time whatever the operands (the carry-less multiply
 /// does; the comb does not), so signing may use it for secret data.
@@ -222,4 +220,32 @@ fn reduce_const<const M: usize, const K0: usize, const K1: usize, const K2: usiz
     let mut r = [0u64; LIMBS];
     r[..words].copy_from_slice(&c[..words]);
     r
+}
+
+#[cfg(test)]
+mod tests {
+
+    /// The carry-less product and square agree with the software comb and bit interleaving
+    /// for every word count a DSTU field has.
+    #[test]
+    #[cfg(all(target_arch = "x86_64", target_feature = "pclmulqdq"))]
+    fn agrees_with_the_software_product() {
+        use super::super::carryless::{product, square};
+        use super::*;
+        let mut next = crate::dstu4145::tests::xorshift(0x2545_F491_4F6C_DD1D);
+        for _ in 0..64 {
+            let a: Limbs = std::array::from_fn(|_| next());
+            let b: Limbs = std::array::from_fn(|_| next());
+            assert_eq!(product::<3>(&a, &b), comb::<3>(&a, &b));
+            assert_eq!(product::<4>(&a, &b), comb::<4>(&a, &b));
+            assert_eq!(product::<5>(&a, &b), comb::<5>(&a, &b));
+            assert_eq!(product::<6>(&a, &b), comb::<6>(&a, &b));
+            assert_eq!(product::<7>(&a, &b), comb::<7>(&a, &b));
+            let sq = square(LIMBS, &a);
+            for (i, w) in a.iter().enumerate() {
+                assert_eq!(sq[2 * i], spread(*w as u32));
+                assert_eq!(sq[2 * i + 1], spread((*w >> 32) as u32));
+            }
+        }
+    }
 }

@@ -6,3 +6,6 @@ pub(crate) const LIMBS: usize = 7;
 /// A field element (or, for the scalar helpers, a little-endian integer) of up to 448 bits,
 /// little-endian limb order.
 pub(crate) type Limbs = [u64; LIMBS];
+
+/// Twice the limbs: an unreduced product.
+pub(crate) type Wide = [u64; 2 * LIMBS];
