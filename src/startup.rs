@@ -159,8 +159,7 @@ impl Application {
         // The background work ends with the server, and the database connections are given
         // back now rather than when the process exits: PostgreSQL sees clean goodbyes, and a
         // process that runs gateways one after another (the tests) does not pile them up.
-        background.abort_all();
-        while background.join_next().await.is_some() {}
+        background.shutdown().await;
         let _ = tokio::time::timeout(grace, self.state.web.db.close()).await;
         Ok(())
     }
