@@ -1461,7 +1461,18 @@ async fn browser_e2e_pages_pass_axe_and_a_designers_checks() {
 
     // The waiting page: QR big enough and black on white, countdown ticking, no layout shift.
     let link = get_link(&env.stack.app, &desktop).await;
-    let (_, _, qr_w, qr_h) = find(&desktop, "#qr svg").await.rectangle().await.unwrap();
+    // Measured in one script: the page swaps the QR picture every rotation, so an element found
+    // by one WebDriver call can be gone (stale) by the next.
+    find(&desktop, "#qr svg").await;
+    let size = desktop
+        .execute(
+            r##"var r = document.querySelector("#qr svg").getBoundingClientRect();
+               return [r.width, r.height];"##,
+            vec![],
+        )
+        .await
+        .unwrap();
+    let (qr_w, qr_h) = (size[0].as_f64().unwrap(), size[1].as_f64().unwrap());
     assert!(
         qr_w >= 200.0 && qr_h >= 200.0,
         "QR code of {qr_w}×{qr_h} px is too small to scan from a screen"
