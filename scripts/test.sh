@@ -15,8 +15,9 @@ scripts/ensure-packages.sh nginx chromium chromium-driver python3 apache2 libapa
 KEPGATE_AXE_JS="${KEPGATE_AXE_JS:-$(scripts/ensure-axe.sh)}"
 export KEPGATE_AXE_JS
 
-# Every test creates its own database kepgate_test_<unix time>_<uuid>; drop those left by runs
-# that started over an hour ago (a run going on right now keeps its databases).
+# Every test creates its own database kepgate_test_<unix time>_<run>_<random>, and a run drops
+# its own when it ends (below). Drop those left by a killed run or a plain `cargo test` once they
+# are over an hour old (a run going on right now keeps its databases).
 psql -q -h 127.0.0.1 -U postgres -d postgres -At -c "
   SELECT 'DROP DATABASE IF EXISTS \"' || datname || '\" WITH (FORCE);' FROM pg_database
   WHERE datname ~ '^kepgate_test_' AND (
@@ -38,7 +39,15 @@ left_behind() {
 }
 before="$(ps -eo pid= | tr -s ' \n' ' ')"
 status=0
+# This run's tag is in the name of every database its tests create (tests/api/helpers.rs):
+# when the run ends, its databases go, whatever the outcome (their gateways are gone by then).
+KEPGATE_TEST_RUN="$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')"
+export KEPGATE_TEST_RUN
 cargo test --workspace --locked "$@" || status=$?
+psql -q -h 127.0.0.1 -U postgres -d postgres -At -c "
+  SELECT 'DROP DATABASE IF EXISTS \"' || datname || '\" WITH (FORCE);' FROM pg_database
+  WHERE datname ~ '^kepgate_test_[0-9]{10}_${KEPGATE_TEST_RUN}_'" \
+  | psql -q -h 127.0.0.1 -U postgres -d postgres >/dev/null
 sleep 1
 leaked="$(left_behind "$before")"
 if [ -n "$leaked" ]; then

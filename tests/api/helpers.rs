@@ -19,12 +19,19 @@ pub fn postgres_server_url() -> String {
 
 pub fn fresh_database_url() -> (String, String) {
     // The creation time in the name lets scripts/test.sh drop only old leftovers, never the
-    // databases of a test run going on at the same time.
+    // databases of a test run going on at the same time; the run's tag (set by scripts/test.sh)
+    // lets it drop this run's own databases when the run ends.
     let created = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    let name = format!("kepgate_test_{created}_{}", uuid::Uuid::new_v4().simple());
+    let run = std::env::var("KEPGATE_TEST_RUN")
+        .ok()
+        .filter(|tag| tag.len() == 8 && tag.bytes().all(|b| b.is_ascii_hexdigit()))
+        .unwrap_or_else(|| "adhoc000".to_owned());
+    let unique = uuid::Uuid::new_v4().simple().to_string();
+    // 49 characters: PostgreSQL cuts names at 63.
+    let name = format!("kepgate_test_{created}_{run}_{}", &unique[..16]);
     (format!("{}/{}", postgres_server_url(), name), name)
 }
 
