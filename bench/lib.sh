@@ -44,6 +44,26 @@ bench_build() {
   (cd "$ROOT" && CARGO_TARGET_DIR="$ROOT/target" cargo build --release --manifest-path bench/loadgen/Cargo.toml >/dev/null 2>&1)
 }
 
+# The start every benchmark's nginx configuration shares, for an nginx whose pid, logs and
+# temporary files live in DIR; prints up to the inside of `http {` (the caller adds its servers
+# and the closing `}`). Extra arguments are main-context directives, e.g. "master_process off;".
+nginx_config_head() { # DIR WORKERS CONNECTIONS [DIRECTIVE...]
+  local dir=$1 workers=$2 connections=$3
+  shift 3
+  printf 'worker_processes %s;\n' "$workers"
+  [ $# -eq 0 ] || printf '%s\n' "$@"
+  cat <<NGINX
+daemon off;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections $connections; }
+http {
+  access_log off;
+  client_body_temp_path $dir/body; proxy_temp_path $dir/proxy; fastcgi_temp_path $dir/fcgi;
+  uwsgi_temp_path $dir/uwsgi; scgi_temp_path $dir/scgi;
+NGINX
+}
+
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 wait_http() { # URL [TRIES of 50 ms]

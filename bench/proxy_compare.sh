@@ -18,16 +18,8 @@ UP=$(free_port); NGX=$(free_port); HAP=$(free_port); CDY=$(free_port); NGXS=$(fr
 start_login_stack "$(printf '[proxy]\ntrusted_proxies = ["127.0.0.1/32"]\n[routes.files]\nprefix = "/files"\nupstream = "http://127.0.0.1:%s/"\n' "$UP")"
 start_tls_replica
 
-cat >"$WORK/nginx/nginx.conf" <<NGINX
-worker_processes 2;
-daemon off;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $WORK/nginx/body; proxy_temp_path $WORK/nginx/proxy; fastcgi_temp_path $WORK/nginx/fcgi;
-  uwsgi_temp_path $WORK/nginx/uwsgi; scgi_temp_path $WORK/nginx/scgi;
+{ nginx_config_head "$WORK/nginx" 2 4096
+  cat <<NGINX
   upstream files { server 127.0.0.1:$UP; keepalive 128; }
   server { listen 127.0.0.1:$UP; root $WORK/www; }
   server {
@@ -42,6 +34,7 @@ http {
   }
 }
 NGINX
+} >"$WORK/nginx/nginx.conf"
 nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" >"$WORK/nginx/stderr.log" 2>&1 &
 PIDS+=($!)
 

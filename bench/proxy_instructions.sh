@@ -28,19 +28,12 @@ head -c 1024 /dev/urandom > "$WORK/www/files/1k.bin"
 head -c 65536 /dev/urandom > "$WORK/www/files/64k.bin"
 chmod 755 "$WORK" "$WORK/www" "$WORK/www/files"; chmod 644 "$WORK/www/files/"*
 UP=$(free_port)
-cat >"$WORK/nginx/nginx.conf" <<NGINX
-worker_processes 1;
-daemon off;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $WORK/nginx/body; proxy_temp_path $WORK/nginx/proxy; fastcgi_temp_path $WORK/nginx/fcgi;
-  uwsgi_temp_path $WORK/nginx/uwsgi; scgi_temp_path $WORK/nginx/scgi;
+{ nginx_config_head "$WORK/nginx" 1 1024
+  cat <<NGINX
   server { listen 127.0.0.1:$UP; root $WORK/www; }
 }
 NGINX
+} >"$WORK/nginx/nginx.conf"
 nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" >"$WORK/nginx/stderr.log" 2>&1 &
 PIDS+=($!)
 wait_http "http://127.0.0.1:$UP/files/1k.bin"
@@ -54,17 +47,8 @@ kepgate)
 nginx)
   PORT=$(free_port)
   mkdir -p "$WORK/proxy"
-  cat >"$WORK/proxy/nginx.conf" <<NGINX
-worker_processes 1;
-master_process off;
-daemon off;
-pid $WORK/proxy/nginx.pid;
-error_log $WORK/proxy/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $WORK/proxy/body; proxy_temp_path $WORK/proxy/proxy; fastcgi_temp_path $WORK/proxy/fcgi;
-  uwsgi_temp_path $WORK/proxy/uwsgi; scgi_temp_path $WORK/proxy/scgi;
+  { nginx_config_head "$WORK/proxy" 1 1024 "master_process off;"
+    cat <<NGINX
   upstream files { server 127.0.0.1:$UP; keepalive 128; }
   server {
     listen 127.0.0.1:$PORT;
@@ -72,6 +56,7 @@ http {
   }
 }
 NGINX
+  } >"$WORK/proxy/nginx.conf"
   "${WRAPPER[@]}" nginx -c "$WORK/proxy/nginx.conf" -p "$WORK/proxy" >"$WORK/proxy/stderr.log" 2>&1 &
   GATEWAY_PID=$!; PIDS+=($!)
   URL="http://127.0.0.1:$PORT/files/$SIZE.bin" ;;

@@ -17,16 +17,8 @@ UP=$(free_port); NGX=$(free_port); FA=$(free_port)
 
 start_login_stack "$(printf '[proxy]\ntrusted_proxies = ["127.0.0.1/32"]\n[routes.files]\nprefix = "/files"\nupstream = "http://127.0.0.1:%s/"\n' "$UP")"
 GW_HOSTPORT="${GATEWAY#http://}"
-cat >"$WORK/nginx/nginx.conf" <<NGINX
-worker_processes 1;
-daemon off;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $WORK/nginx/body; proxy_temp_path $WORK/nginx/proxy; fastcgi_temp_path $WORK/nginx/fcgi;
-  uwsgi_temp_path $WORK/nginx/uwsgi; scgi_temp_path $WORK/nginx/scgi;
+{ nginx_config_head "$WORK/nginx" 1 4096
+  cat <<NGINX
   upstream files { server 127.0.0.1:$UP; keepalive 128; }
   upstream kepgate { server $GW_HOSTPORT; keepalive 128; }
   # the upstream
@@ -55,6 +47,7 @@ http {
   }
 }
 NGINX
+} >"$WORK/nginx/nginx.conf"
 nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" >"$WORK/nginx/stderr.log" 2>&1 &
 PIDS+=($!)
 wait_http "http://127.0.0.1:$UP/files/1k.bin" || { cat "$WORK/nginx/stderr.log" "$WORK/nginx/error.log" >&2; exit 1; }

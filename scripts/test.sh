@@ -18,12 +18,15 @@ export KEPGATE_AXE_JS
 # Every test creates its own database kepgate_test_<unix time>_<run>_<random>, and a run drops
 # its own when it ends (below). Drop those left by a killed run or a plain `cargo test` once they
 # are over an hour old (a run going on right now keeps its databases).
-psql -q -h 127.0.0.1 -U postgres -d postgres -At -c "
-  SELECT 'DROP DATABASE IF EXISTS \"' || datname || '\" WITH (FORCE);' FROM pg_database
-  WHERE datname ~ '^kepgate_test_' AND (
-    substring(datname from '^kepgate_test_([0-9]{10})_') IS NULL
-    OR substring(datname from '^kepgate_test_([0-9]{10})_')::bigint < extract(epoch from now()) - 3600)" \
-  | psql -q -h 127.0.0.1 -U postgres -d postgres >/dev/null
+drop_test_databases() { # SQL condition on datname
+  psql -q -h 127.0.0.1 -U postgres -d postgres -At -c "
+    SELECT 'DROP DATABASE IF EXISTS \"' || datname || '\" WITH (FORCE);' FROM pg_database
+    WHERE datname ~ '^kepgate_test_' AND ($1)" \
+    | psql -q -h 127.0.0.1 -U postgres -d postgres >/dev/null
+}
+drop_test_databases "
+  substring(datname from '^kepgate_test_([0-9]{10})_') IS NULL
+  OR substring(datname from '^kepgate_test_([0-9]{10})_')::bigint < extract(epoch from now()) - 3600"
 
 # The committed .sqlx/ metadata builds the checked queries without a database.
 export SQLX_OFFLINE=true
@@ -44,10 +47,7 @@ status=0
 KEPGATE_TEST_RUN="$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')"
 export KEPGATE_TEST_RUN
 cargo test --workspace --locked "$@" || status=$?
-psql -q -h 127.0.0.1 -U postgres -d postgres -At -c "
-  SELECT 'DROP DATABASE IF EXISTS \"' || datname || '\" WITH (FORCE);' FROM pg_database
-  WHERE datname ~ '^kepgate_test_[0-9]{10}_${KEPGATE_TEST_RUN}_'" \
-  | psql -q -h 127.0.0.1 -U postgres -d postgres >/dev/null
+drop_test_databases "datname ~ '^kepgate_test_[0-9]{10}_${KEPGATE_TEST_RUN}_'"
 sleep 1
 leaked="$(left_behind "$before")"
 if [ -n "$leaked" ]; then
