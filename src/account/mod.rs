@@ -138,6 +138,8 @@ pub async fn me_page(
             .append(SET_COOKIE, header_value(&cookie)?);
     }
     crate::http::pages::no_store(&mut response);
+    // The person's name, addresses and devices.
+    crate::http::pages::uncompressed(&mut response);
     Ok(response)
 }
 

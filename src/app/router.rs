@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::http::header::CONTENT_SECURITY_POLICY;
 use axum::middleware::{from_fn, from_fn_with_state};
 use tower::{ServiceBuilder, ServiceExt};
+use tower_http::compression::predicate::{DefaultPredicate, Predicate};
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -50,7 +51,11 @@ pub fn router(state: AppState) -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(security_headers)
-                .layer(CompressionLayer::new())
+                // Pages with a secret besides the masked CSRF token go out uncompressed
+                // (`pages::uncompressed`, BREACH).
+                .layer(CompressionLayer::new().compress_when(
+                    DefaultPredicate::new().and(crate::http::pages::compressible),
+                ))
                 .layer(TimeoutLayer::with_status_code(
                     StatusCode::REQUEST_TIMEOUT,
                     server.request_timeout,

@@ -114,8 +114,7 @@ impl Settings {
             }
         }
         if let Some(url) = &branding.support_url {
-            let allowed = ["mailto:", "tel:", "https://", "http://"];
-            if !allowed.iter().any(|p| url.starts_with(p)) || url.len() > 500 {
+            if !is_support_url(url) {
                 return Err(ConfigError::Invalid(format!(
                     "ui.branding.support_url: {url:?} must start with mailto:, tel:, https:// or http://"
                 )));
@@ -463,6 +462,14 @@ impl Settings {
         }
         Ok(())
     }
+}
+
+/// A link people may be sent to for help: mail, telephone or a web page; never `javascript:`,
+/// `data:` or anything else a browser would run or render in place. The pages check it again
+/// where they print it (`http::branding`).
+pub fn is_support_url(url: &str) -> bool {
+    let allowed = ["mailto:", "tel:", "https://", "http://"];
+    allowed.iter().any(|p| url.starts_with(p)) && url.len() <= 500
 }
 
 /// `#rrggbb` or `#rgb` → (r, g, b).

@@ -17,7 +17,7 @@ mod sections;
 #[cfg(test)]
 mod tests;
 
-pub use check::parse_hex_color;
+pub use check::{is_support_url, parse_hex_color};
 pub use load::{ConfigError, Defaults, ENV_NOT_KEYS, ENV_OTHER_PREFIXES, ENV_PREFIX};
 pub use oidc::{OidcClientSettings, OidcSettings, SCOPES};
 pub use policy::AccessPolicy;

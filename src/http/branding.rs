@@ -4,7 +4,7 @@
 
 use anyhow::Context;
 
-use crate::config::{BrandingSettings, ServerSettings, parse_hex_color};
+use crate::config::{BrandingSettings, ServerSettings, is_support_url, parse_hex_color};
 use crate::language::Lang;
 
 /// Larger than any logo needs to be, small enough to keep in memory on every replica.
@@ -93,7 +93,11 @@ impl BrandView {
                 .as_ref()
                 .map(|_| server.path("/static/brand.css")),
             support: pick(&settings.support, &settings.support_en),
-            support_href: settings.support_url.clone(),
+            // Checked at start too; a page never gets a link that could run script.
+            support_href: settings
+                .support_url
+                .clone()
+                .filter(|url| is_support_url(url)),
             footer: pick(&settings.footer, &settings.footer_en),
         }
     }

@@ -1,6 +1,12 @@
 //! CSRF for kepgate's own forms: a double-submit token in a `__Host-` SameSite=Strict cookie
 //! (a sibling subdomain cannot plant it), compared in constant time with the form field, plus
 //! an Origin check when the browser sends one.
+//!
+//! A page never carries the cookie's secret as it is, but masked afresh for every response (a
+//! random pad, and the secret XORed with it, as Django and Rails do): pages are compressed
+//! together with input an attacker chooses (the echoed `rd`, the language switch's way back),
+//! and a secret that repeated from response to response could be read off the compressed
+//! lengths (BREACH).
 
 use axum::Form;
 use axum::extract::{FromRef, FromRequest, Request};
@@ -18,38 +24,97 @@ use super::cookies::{self, CookieKind};
 use super::error::AppError;
 use crate::config::ServerSettings;
 
-/// The token for the page being rendered: the browser's existing one, or a new one to set.
+/// The token for the page being rendered: the browser's existing secret (or a new one to set),
+/// masked for this response.
 pub struct CsrfToken {
+    /// What the page's forms carry in their `csrf` field: different in every response.
     pub value: String,
-    /// `Set-Cookie` to send when the token is new.
+    /// `Set-Cookie` to send when the secret is new.
     pub set_cookie: Option<String>,
 }
 
+/// Bytes of the secret, and of the pad that masks it on a page.
+const SECRET_BYTES: usize = 32;
+
+/// The secret as the cookie holds it (43 characters of base64url).
+struct CsrfSecret([u8; SECRET_BYTES]);
+
+impl CsrfSecret {
+    fn parse(cookie: &str) -> Option<CsrfSecret> {
+        decode::<SECRET_BYTES>(cookie).map(CsrfSecret)
+    }
+
+    /// `pad || (pad XOR secret)`, base64url: 86 characters, none of them the same from one
+    /// response to the next.
+    fn masked(&self, pad: [u8; SECRET_BYTES]) -> String {
+        let mut token = [0u8; 2 * SECRET_BYTES];
+        token[..SECRET_BYTES].copy_from_slice(&pad);
+        token[SECRET_BYTES..].copy_from_slice(&xor(&self.0, &pad));
+        URL_SAFE_NO_PAD.encode(token)
+    }
+
+    /// Whether a submitted token stands for this secret: masked by a page of any replica, or
+    /// as it is (a form rendered before tokens were masked, during a rolling upgrade; the bare
+    /// secret never appears on a page, so accepting it tells an attacker nothing).
+    fn matches(&self, submitted: &str) -> bool {
+        let presented = match submitted.len() {
+            MASKED_LEN => decode::<{ 2 * SECRET_BYTES }>(submitted).and_then(|token| {
+                let (pad, masked) = token.split_at(SECRET_BYTES);
+                Some(xor(masked.try_into().ok()?, pad.try_into().ok()?))
+            }),
+            SECRET_LEN => decode::<SECRET_BYTES>(submitted),
+            _ => None,
+        };
+        presented.is_some_and(|presented| bool::from(self.0.ct_eq(&presented)))
+    }
+}
+
+/// Base64url lengths of the secret and of a masked token.
+const SECRET_LEN: usize = 43;
+const MASKED_LEN: usize = 86;
+
+fn xor(a: &[u8; SECRET_BYTES], b: &[u8; SECRET_BYTES]) -> [u8; SECRET_BYTES] {
+    std::array::from_fn(|i| a[i] ^ b[i])
+}
+
+/// Exactly `N` bytes of unpadded base64url, or nothing.
+fn decode<const N: usize>(text: &str) -> Option<[u8; N]> {
+    URL_SAFE_NO_PAD.decode(text).ok()?.try_into().ok()
+}
+
 pub fn issue(headers: &HeaderMap, server: &ServerSettings) -> Result<CsrfToken, getrandom::Error> {
-    if let Some(existing) =
-        cookies::get(headers, server, CookieKind::Csrf).filter(|v| well_formed(v))
+    let mut pad = [0u8; SECRET_BYTES];
+    getrandom::fill(&mut pad)?;
+    if let Some(secret) =
+        cookies::get(headers, server, CookieKind::Csrf).and_then(|v| CsrfSecret::parse(&v))
     {
         return Ok(CsrfToken {
-            value: existing,
+            value: secret.masked(pad),
             set_cookie: None,
         });
     }
-    let mut bytes = [0u8; 32];
+    let mut bytes = [0u8; SECRET_BYTES];
     getrandom::fill(&mut bytes)?;
-    let value = URL_SAFE_NO_PAD.encode(bytes);
-    let set_cookie = Some(cookies::set(server, CookieKind::Csrf, &value, None));
-    Ok(CsrfToken { value, set_cookie })
+    let set_cookie = Some(cookies::set(
+        server,
+        CookieKind::Csrf,
+        &URL_SAFE_NO_PAD.encode(bytes),
+        None,
+    ));
+    Ok(CsrfToken {
+        value: CsrfSecret(bytes).masked(pad),
+        set_cookie,
+    })
 }
 
 /// True when the submitted token matches the cookie and the Origin (if any) is ours.
 pub fn verify(headers: &HeaderMap, server: &ServerSettings, submitted: &str) -> bool {
-    let Some(cookie) = cookies::get(headers, server, CookieKind::Csrf) else {
+    let Some(secret) =
+        cookies::get(headers, server, CookieKind::Csrf).and_then(|v| CsrfSecret::parse(&v))
+    else {
         return false;
     };
-    if !well_formed(&cookie) || !bool::from(cookie.as_bytes().ct_eq(submitted.as_bytes())) {
-        return false;
-    }
-    origin_allowed(headers, server)
+    secret.matches(submitted) && origin_allowed(headers, server)
 }
 
 /// A form of kepgate's whose CSRF token (and Origin) checked out: a handler that takes one never
@@ -108,8 +173,38 @@ pub fn origin_allowed(headers: &HeaderMap, server: &ServerSettings) -> bool {
     url::Url::parse(origin).is_ok_and(|o| ours.contains(&o.origin()))
 }
 
-fn well_formed(v: &str) -> bool {
-    v.len() == 43
-        && v.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pad(byte: u8) -> [u8; SECRET_BYTES] {
+        [byte; SECRET_BYTES]
+    }
+
+    #[test]
+    fn a_masked_token_differs_per_pad_and_stands_for_its_secret_only() {
+        let secret = CsrfSecret([7; SECRET_BYTES]);
+        let (one, two) = (secret.masked(pad(1)), secret.masked(pad(2)));
+        assert_eq!(one.len(), MASKED_LEN);
+        assert_ne!(one, two);
+        assert!(secret.matches(&one) && secret.matches(&two));
+        assert!(!CsrfSecret([8; SECRET_BYTES]).matches(&one));
+        // The bare secret (a page rendered before masking) still counts.
+        assert!(secret.matches(&URL_SAFE_NO_PAD.encode(secret.0)));
+    }
+
+    #[test]
+    fn a_tampered_or_misshapen_token_is_refused() {
+        let secret = CsrfSecret([7; SECRET_BYTES]);
+        let token = secret.masked(pad(9));
+        for at in [0, SECRET_LEN, MASKED_LEN - 2] {
+            let mut bytes = token.clone().into_bytes();
+            bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
+            let tampered = String::from_utf8(bytes).unwrap();
+            assert!(!secret.matches(&tampered), "changed at {at}");
+        }
+        for misshapen in ["", &token[..MASKED_LEN - 1], &format!("{token}A"), "!".repeat(86).as_str()] {
+            assert!(!secret.matches(misshapen), "{misshapen:?}");
+        }
+    }
 }

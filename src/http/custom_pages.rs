@@ -3,12 +3,20 @@
 //! parts the pages extend or include; `assets/` is served under `{prefix}/static/site/`.
 //! Everything is read and compiled once at start, so a syntax error stops the start (and
 //! `check-config`) with file and line, and no request touches the file system.
+//!
+//! Every value a page prints is HTML-escaped, whatever the file is called and whatever the page
+//! says (`{% autoescape false %}` changes nothing): names come from certificates and from
+//! id.gov.ua's unsigned answer, the device from `User-Agent`. `|safe` lets through only what
+//! kepgate built as markup itself ([`Markup`]); an unquoted `attr={{ … }}` is refused at start,
+//! as escaping cannot keep a value inside an attribute without quotes.
 
 use std::collections::HashMap;
 use std::path::Path;
 
 use anyhow::Context;
-use minijinja::{Environment, UndefinedBehavior};
+use minijinja::{
+    AutoEscape, Environment, Error, ErrorKind, HtmlEscape, Output, State, UndefinedBehavior, Value,
+};
 use serde::Serialize;
 
 use super::branding::Asset;
@@ -35,6 +43,32 @@ pub trait Page: askama::Template + Serialize {
     const FILE: &'static str;
 }
 
+/// Markup kepgate built itself (the waiting page's QR code as SVG, whose only input is the
+/// link, drawn as modules): the one kind of value a page may print unescaped, as `{{ qr_svg }}`
+/// or `{{ qr_svg|safe }}`.
+pub struct Markup(String);
+
+impl Markup {
+    /// Only for markup whose every byte kepgate wrote: never text from outside.
+    pub fn built_by_kepgate(markup: String) -> Markup {
+        Markup(markup)
+    }
+}
+
+/// Unescaped, for the built-in (askama) page's `|safe`.
+impl std::fmt::Display for Markup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A value MiniJinja knows to be safe markup; elsewhere, the plain string.
+impl Serialize for Markup {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        Value::from_safe_string(self.0.clone()).serialize(serializer)
+    }
+}
+
 #[derive(Default)]
 pub struct CustomPages {
     templates: Environment<'static>,
@@ -47,11 +81,10 @@ impl CustomPages {
         let Some(dir) = dir else {
             return Ok(CustomPages::default());
         };
-        let mut pages = CustomPages::default();
-        // A typo in a page must not go unseen: it fails the page (which then falls back).
-        pages
-            .templates
-            .set_undefined_behavior(UndefinedBehavior::Strict);
+        let mut pages = CustomPages {
+            templates: environment(),
+            ..CustomPages::default()
+        };
         for (name, path) in folder_files(dir, "ui.pages_dir")? {
             if path.is_dir() {
                 anyhow::ensure!(
@@ -69,6 +102,12 @@ impl CustomPages {
             );
             let source = String::from_utf8(read_small(&path)?)
                 .with_context(|| format!("ui.pages_dir: {} is not UTF-8", path.display()))?;
+            if let Some(line) = unquoted_attribute_value(&source) {
+                anyhow::bail!(
+                    "ui.pages_dir: {name}:{line}: an attribute's value must be in quotes \
+                     (attr=\"{{{{ … }}}}\"): unquoted, a value with a space adds attributes of its own"
+                );
+            }
             if let Some(page) = PAGE_FILES.iter().find(|p| **p == name) {
                 pages.replaced.push(page);
             }
@@ -116,6 +155,53 @@ impl CustomPages {
     pub fn asset_count(&self) -> usize {
         self.assets.len()
     }
+}
+
+/// The engine for the folder's templates: MiniJinja's filters, tests and functions, every
+/// template HTML-escaped (decided here, not by MiniJinja's guess from the file name), and `|safe`
+/// for kepgate's [`Markup`] only.
+fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    // A typo in a page must not go unseen: it fails the page (which then falls back).
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_auto_escape_callback(|_| AutoEscape::Html);
+    env.set_formatter(escape_always);
+    env.add_filter("safe", markup_only);
+    env
+}
+
+/// MiniJinja's HTML escaping, also where a page turned it off (`{% autoescape false %}`): the
+/// values are the same people's names and browsers' words there.
+fn escape_always(out: &mut Output, state: &mut State, value: &Value) -> Result<(), Error> {
+    if value.is_safe() || *state.auto_escape() == AutoEscape::Html {
+        return minijinja::escape_formatter(out, state, value);
+    }
+    write!(out, "{}", HtmlEscape(&value.to_string()))
+        .map_err(|e| Error::new(ErrorKind::WriteFailure, "writing the page").with_source(e))
+}
+
+/// `|safe` on kepgate's [`Markup`] (or on none: no QR code) changes nothing; on anything else
+/// it fails the page, which is then shown as kepgate's own (logged and counted), rather than
+/// print a value as markup.
+fn markup_only(value: Value) -> Result<Value, Error> {
+    if value.is_safe() || value.is_none() {
+        return Ok(value);
+    }
+    Err(Error::new(
+        ErrorKind::InvalidOperation,
+        "|safe is only for kepgate's own markup (qr_svg); every other value is text",
+    ))
+}
+
+/// The line of the first `name={{` (an attribute whose value is printed without quotes).
+fn unquoted_attribute_value(source: &str) -> Option<usize> {
+    let at = source.match_indices('=').find_map(|(at, _)| {
+        let before = source[..at].chars().next_back()?;
+        let named = before.is_ascii_alphanumeric() || matches!(before, '-' | '_' | ':');
+        let after = source[at + 1..].trim_start_matches([' ', '\t']);
+        (named && after.starts_with("{{")).then_some(at)
+    })?;
+    Some(source[..at].matches('\n').count() + 1)
 }
 
 /// The files of a folder by name, in name order. Names are plain (letters, digits, `.`, `_`,
@@ -261,6 +347,65 @@ mod tests {
         let css = pages.asset("site.css").unwrap();
         assert_eq!(css.content_type, "text/css; charset=utf-8");
         assert!(pages.asset("layout.html").is_none());
+    }
+
+    /// `name` of the folder rendered with `v` (and kepgate's markup as `markup`).
+    fn rendered(pages: &CustomPages, name: &str, v: &str) -> Result<String, Error> {
+        pages.templates.get_template(name)?.render(minijinja::context! {
+            v => v,
+            markup => Value::from(minijinja::value::Serde(Markup::built_by_kepgate("<svg></svg>".to_owned()))),
+        })
+    }
+
+    #[test]
+    fn every_value_is_escaped_whatever_the_page_says() {
+        let dir = folder(&[
+            ("login.html", "<p title=\"{{ v }}\">{{ v }}</p>{{ markup }}"),
+            (
+                "wait.html",
+                "{% autoescape false %}<p>{{ v }}</p>{{ v ~ markup }}{% endautoescape %}",
+            ),
+            ("layout.html", "{% macro m(x) %}<b>{{ x }}</b>{% endmacro %}{{ m(v) }}"),
+        ]);
+        let pages = CustomPages::load(Some(dir.path())).unwrap();
+        let hostile = r#"<x>"'&"#;
+        assert_eq!(
+            rendered(&pages, "login.html", hostile).unwrap(),
+            "<p title=\"&lt;x&gt;&quot;&#x27;&amp;\">&lt;x&gt;&quot;&#x27;&amp;</p><svg></svg>"
+        );
+        let wait = rendered(&pages, "wait.html", hostile).unwrap();
+        assert!(!wait.contains("<x>"), "{wait}");
+        let layout = rendered(&pages, "layout.html", hostile).unwrap();
+        assert_eq!(layout, "<b>&lt;x&gt;&quot;&#x27;&amp;</b>");
+    }
+
+    #[test]
+    fn safe_lets_only_kepgates_markup_through() {
+        let dir = folder(&[
+            ("wait.html", "{{ markup|safe }}{{ none|safe }}"),
+            ("login.html", "{{ v|safe }}"),
+            ("me.html", "{{ '<i>'|safe }}"),
+        ]);
+        let pages = CustomPages::load(Some(dir.path())).unwrap();
+        assert_eq!(
+            rendered(&pages, "wait.html", "").unwrap(),
+            "<svg></svg>None"
+        );
+        for page in ["login.html", "me.html"] {
+            let e = rendered(&pages, page, "<x>").unwrap_err();
+            assert!(e.to_string().contains("only for kepgate's own markup"), "{e}");
+        }
+    }
+
+    #[test]
+    fn an_unquoted_attribute_value_is_refused_with_its_line() {
+        for source in ["<p>\n<a href={{ v }}>", "<p>\n<a data-x= {{ v }}>"] {
+            let dir = folder(&[("login.html", source)]);
+            let message = format!("{:#}", CustomPages::load(Some(dir.path())).err().unwrap());
+            assert!(message.contains("login.html:2: an attribute's value must be in quotes"), "{message}");
+        }
+        let dir = folder(&[("login.html", "<a href=\"{{ v }}\">{% if v == 'a' %}x = {{ v }}{% endif %}</a>")]);
+        CustomPages::load(Some(dir.path())).unwrap();
     }
 
     #[test]

@@ -135,6 +135,28 @@ pub fn no_store(response: &mut Response) {
         .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
 }
 
+/// Marks a page that goes out uncompressed, whatever the browser accepts: it carries a secret
+/// besides the masked CSRF token (a login's link) or a person's data, and, like every page,
+/// input an attacker chooses (the language switch's way back), so its compressed length could
+/// give the secret away piece by piece (BREACH).
+#[derive(Debug, Clone, Copy)]
+pub struct Uncompressed;
+
+pub fn uncompressed(response: &mut Response) {
+    response.extensions_mut().insert(Uncompressed);
+}
+
+/// The compression layer's own condition (besides tower-http's defaults): not a page marked
+/// [`Uncompressed`].
+pub fn compressible(
+    _: StatusCode,
+    _: axum::http::Version,
+    _: &HeaderMap,
+    extensions: &axum::http::Extensions,
+) -> bool {
+    extensions.get::<Uncompressed>().is_none()
+}
+
 /// A 303 to `to` (after a form post, or sending a browser on).
 pub fn see_other(to: &str) -> Result<Response, AppError> {
     let mut response = StatusCode::SEE_OTHER.into_response();

@@ -28,7 +28,7 @@ use crate::http::client_addr::ClientAddr;
 use crate::http::csrf::{self, CsrfForm};
 use crate::http::error::AppError;
 use crate::http::pages::header_value;
-use crate::http::pages::{PageChrome, no_store};
+use crate::http::pages::{PageChrome, no_store, uncompressed};
 use crate::session::history;
 
 /// Reasons a phone rejects a login with; they reach `pending_logins.outcome_reason` and, by the
@@ -199,6 +199,8 @@ fn render_check(
         .headers_mut()
         .insert("content-security-policy", header_value(&csp)?);
     no_store(&mut response);
+    // The computer's address and the time its login started.
+    uncompressed(&mut response);
     Ok(response)
 }
 

@@ -4,7 +4,7 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use crate::http::custom_pages::Page;
+use crate::http::custom_pages::{Markup, Page};
 use askama::Template;
 use axum::extract::{Path, Request, State};
 use axum::http::header::{CONTENT_TYPE, SET_COOKIE};
@@ -22,7 +22,7 @@ use super::status_stream::{StatusStream, status_text};
 use crate::http::csrf;
 use crate::http::error::AppError;
 use crate::http::pages::header_value;
-use crate::http::pages::{PageChrome, no_store};
+use crate::http::pages::{PageChrome, no_store, uncompressed};
 use crate::language::Lang;
 
 // ---------- waiting ----------
@@ -33,7 +33,7 @@ struct WaitPage {
     chrome: PageChrome,
     provider_name: String,
     link: Option<String>,
-    qr_svg: Option<String>,
+    qr_svg: Option<Markup>,
     /// The code the phone must pick (rotating links with the phone check).
     verification_code: Option<u8>,
     state: &'static str,
@@ -103,7 +103,11 @@ pub(super) fn render_wait(
         .unwrap_or_else(|| login.provider.clone());
     let link = super::qr_link::current_link(&state.qr_links, &state.web.settings, login, now)
         .filter(|_| shown_state == PendingState::Pending);
-    let qr_svg = link.as_deref().map(qr_svg).transpose()?;
+    let qr_svg = link
+        .as_deref()
+        .map(qr_svg)
+        .transpose()?
+        .map(Markup::built_by_kepgate);
     let login_settings = &state.web.settings.login;
     let verification_code = (link.is_some()
         && login_settings.phone_check
@@ -157,6 +161,8 @@ pub(super) fn render_wait(
             .append(SET_COOKIE, header_value(&cookie)?);
     }
     no_store(&mut response);
+    // The link (and its QR code) opens this login for whoever holds it.
+    uncompressed(&mut response);
     Ok(response)
 }
 

@@ -7,6 +7,7 @@
 
 mod apache_rp;
 mod attacks;
+mod breach;
 mod browser;
 mod browser_e2e;
 mod certificate_status;
@@ -26,6 +27,7 @@ mod idgovua;
 mod login;
 mod oidc;
 mod oidc_library;
+mod operator_pages;
 mod own_ca_responder;
 mod pages;
 mod processes;
