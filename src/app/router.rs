@@ -8,8 +8,8 @@ use axum::http::StatusCode;
 use axum::http::header::CONTENT_SECURITY_POLICY;
 use axum::middleware::{from_fn, from_fn_with_state};
 use tower::{ServiceBuilder, ServiceExt};
-use tower_http::compression::predicate::{DefaultPredicate, Predicate};
 use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{DefaultPredicate, Predicate};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -40,6 +40,11 @@ pub fn router(state: AppState) -> Router {
         // posts, which the CSRF origin check must refuse. Cross-origin (the provider) gets nothing.
         .layer(header_if_missing("referrer-policy", "same-origin"));
 
+    // Pages with a secret besides the masked CSRF token go out uncompressed
+    // (`pages::uncompressed`, BREACH).
+    let compression = CompressionLayer::new()
+        .compress_when(DefaultPredicate::new().and(crate::http::pages::compressible));
+
     let oidc_enabled = state.web.settings.oidc.enabled;
     let own_routes = Router::new()
         .merge(crate::http::routes())
@@ -51,11 +56,7 @@ pub fn router(state: AppState) -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(security_headers)
-                // Pages with a secret besides the masked CSRF token go out uncompressed
-                // (`pages::uncompressed`, BREACH).
-                .layer(CompressionLayer::new().compress_when(
-                    DefaultPredicate::new().and(crate::http::pages::compressible),
-                ))
+                .layer(compression)
                 .layer(TimeoutLayer::with_status_code(
                     StatusCode::REQUEST_TIMEOUT,
                     server.request_timeout,

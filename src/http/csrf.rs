@@ -203,7 +203,12 @@ mod tests {
             let tampered = String::from_utf8(bytes).unwrap();
             assert!(!secret.matches(&tampered), "changed at {at}");
         }
-        for misshapen in ["", &token[..MASKED_LEN - 1], &format!("{token}A"), "!".repeat(86).as_str()] {
+        for misshapen in [
+            "",
+            &token[..MASKED_LEN - 1],
+            &format!("{token}A"),
+            "!".repeat(86).as_str(),
+        ] {
             assert!(!secret.matches(misshapen), "{misshapen:?}");
         }
     }

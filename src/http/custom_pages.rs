@@ -365,7 +365,10 @@ mod tests {
                 "wait.html",
                 "{% autoescape false %}<p>{{ v }}</p>{{ v ~ markup }}{% endautoescape %}",
             ),
-            ("layout.html", "{% macro m(x) %}<b>{{ x }}</b>{% endmacro %}{{ m(v) }}"),
+            (
+                "layout.html",
+                "{% macro m(x) %}<b>{{ x }}</b>{% endmacro %}{{ m(v) }}",
+            ),
         ]);
         let pages = CustomPages::load(Some(dir.path())).unwrap();
         let hostile = r#"<x>"'&"#;
@@ -393,7 +396,10 @@ mod tests {
         );
         for page in ["login.html", "me.html"] {
             let e = rendered(&pages, page, "<x>").unwrap_err();
-            assert!(e.to_string().contains("only for kepgate's own markup"), "{e}");
+            assert!(
+                e.to_string().contains("only for kepgate's own markup"),
+                "{e}"
+            );
         }
     }
 
@@ -402,9 +408,15 @@ mod tests {
         for source in ["<p>\n<a href={{ v }}>", "<p>\n<a data-x= {{ v }}>"] {
             let dir = folder(&[("login.html", source)]);
             let message = format!("{:#}", CustomPages::load(Some(dir.path())).err().unwrap());
-            assert!(message.contains("login.html:2: an attribute's value must be in quotes"), "{message}");
+            assert!(
+                message.contains("login.html:2: an attribute's value must be in quotes"),
+                "{message}"
+            );
         }
-        let dir = folder(&[("login.html", "<a href=\"{{ v }}\">{% if v == 'a' %}x = {{ v }}{% endif %}</a>")]);
+        let dir = folder(&[(
+            "login.html",
+            "<a href=\"{{ v }}\">{% if v == 'a' %}x = {{ v }}{% endif %}</a>",
+        )]);
         CustomPages::load(Some(dir.path())).unwrap();
     }
 

@@ -32,7 +32,10 @@ async fn compressed_page(browser: &Browser, path: &str) -> (usize, String) {
     let response = get_gzip(browser, path).await;
     assert_eq!(response.status(), 200, "{path}");
     assert_eq!(
-        response.headers().get("content-encoding").map(|v| v.as_bytes()),
+        response
+            .headers()
+            .get("content-encoding")
+            .map(|v| v.as_bytes()),
         Some(&b"gzip"[..]),
         "{path} is compressed"
     );
@@ -66,7 +69,10 @@ async fn every_response_carries_another_csrf_token_and_each_is_accepted_a_tamper
     let secret = browser.cookies["kepgate_csrf"].clone();
     assert_ne!(first, second, "the same page twice, two tokens");
     for token in [&first, &second] {
-        assert!(!token.contains(&secret), "the cookie's secret is not on the page");
+        assert!(
+            !token.contains(&secret),
+            "the cookie's secret is not on the page"
+        );
     }
 
     // Another browser's token (masked from another secret) and tampered ones are refused.
@@ -86,7 +92,10 @@ async fn every_response_carries_another_csrf_token_and_each_is_accepted_a_tamper
     // Both genuine tokens start a login, whichever page they came from.
     for token in [&first, &second] {
         let response = browser
-            .post_form(&start, &[("csrf", token), ("provider", PROVIDER), ("rd", "/")])
+            .post_form(
+                &start,
+                &[("csrf", token), ("provider", PROVIDER), ("rd", "/")],
+            )
             .await;
         assert_eq!(response.status(), 303, "{}", response.text().await.unwrap());
     }

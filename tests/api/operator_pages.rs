@@ -19,7 +19,9 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
 use crate::browser_e2e::{Chromedriver, Device};
-use crate::diia_stack::{DiiaStack, PROVIDER, TempDir, encode_data, now, spawn_diia_stack_configured};
+use crate::diia_stack::{
+    DiiaStack, PROVIDER, TempDir, encode_data, now, spawn_diia_stack_configured,
+};
 use crate::helpers::{TestApp, settings_for, spawn_app_on};
 use crate::proxy::route;
 
@@ -291,15 +293,29 @@ async fn dom_of(c: &Client) -> Value {
 async fn assert_shown_literally(c: &Client, pages: Pages, file: &str, hostile: &[(&str, &str)]) {
     find(c, &pages.marker(file)).await;
     let dom = dom_of(c).await;
-    assert_eq!(dom["injected"], json!([]), "{file}: markup from the input: {dom}");
-    assert_eq!(dom["attributes"], json!([]), "{file}: attributes from the input: {dom}");
+    assert_eq!(
+        dom["injected"],
+        json!([]),
+        "{file}: markup from the input: {dom}"
+    );
+    assert_eq!(
+        dom["attributes"],
+        json!([]),
+        "{file}: attributes from the input: {dom}"
+    );
     assert_ne!(dom["title"], "pwned", "{file}");
     let text = dom["text"].as_str().unwrap();
-    assert!(text.contains("<pwn-el data-pwn>"), "{file}: the input as text: {text}");
+    assert!(
+        text.contains("<pwn-el data-pwn>"),
+        "{file}: the input as text: {text}"
+    );
     if pages == Pages::Own {
         let values = dom["values"].as_array().unwrap();
         for v in values {
-            assert_eq!(v["text"], v["title"], "{file}: text and attribute differ: {v}");
+            assert_eq!(
+                v["text"], v["title"],
+                "{file}: text and attribute differ: {v}"
+            );
         }
         for (name, expected) in hostile {
             let shown: Vec<&str> = values
@@ -314,14 +330,22 @@ async fn assert_shown_literally(c: &Client, pages: Pages, file: &str, hostile: &
         }
     } else {
         // The built-in pages show people's words as text; addresses stay in attributes.
-        let words = hostile.iter().filter(|(_, e)| [HOSTILE, HOSTILE_UA].contains(e));
+        let words = hostile
+            .iter()
+            .filter(|(_, e)| [HOSTILE, HOSTILE_UA].contains(e));
         for (name, expected) in words {
-            assert!(text.contains(expected), "{file}: {name} ({expected:?}) in {text}");
+            assert!(
+                text.contains(expected),
+                "{file}: {name} ({expected:?}) in {text}"
+            );
         }
     }
     let url = c.current_url().await.unwrap();
     let html = raw_html(c, url.as_str()).await;
-    assert!(!html.contains("<pwn-el"), "{file}: raw markup in the HTML: {html}");
+    assert!(
+        !html.contains("<pwn-el"),
+        "{file}: raw markup in the HTML: {html}"
+    );
     // MiniJinja writes `&lt;`, askama `&#60;`.
     assert!(
         html.contains("&lt;pwn-el") || html.contains("&#60;pwn-el"),
