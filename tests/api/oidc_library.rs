@@ -1,6 +1,8 @@
 //! The OpenID Provider through an independent client library, `openidconnect`: its discovery,
 //! its JWKS handling and its ID token verification (signature, `iss`, `aud`, `exp`, `nonce`,
-//! `at_hash`) against kepgate, and the edge cases as such a library reports them.
+//! `at_hash`) against kepgate, with the library's defaults (RS256 only, as OpenID Connect
+//! expects of a client that registered no algorithm), and the edge cases as such a library
+//! reports them.
 
 use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreJwsSigningAlgorithm, CoreProviderMetadata,
@@ -75,9 +77,12 @@ async fn an_independent_client_library_verifies_kepgates_tokens_and_sees_its_ref
         .await
         .expect("the token answer as the library reads it");
     let id_token = tokens.id_token().expect("an ID token");
-    let verifier = client
-        .id_token_verifier()
-        .set_allowed_algs(vec![CoreJwsSigningAlgorithm::EcdsaP256Sha256]);
+    // The library's own verifier as it comes: it accepts RS256 and nothing else.
+    let verifier = client.id_token_verifier();
+    assert_eq!(
+        id_token.signing_alg().unwrap(),
+        CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256
+    );
     let claims = id_token
         .claims(&verifier, &nonce)
         .expect("signature, iss, aud, exp and nonce hold");
@@ -114,9 +119,7 @@ async fn an_independent_client_library_verifies_kepgates_tokens_and_sees_its_ref
         ClientId::new("someone-else".to_owned()),
         None,
     );
-    let stranger_verifier = stranger
-        .id_token_verifier()
-        .set_allowed_algs(vec![CoreJwsSigningAlgorithm::EcdsaP256Sha256]);
+    let stranger_verifier = stranger.id_token_verifier();
     assert!(id_token.claims(&stranger_verifier, &nonce).is_err());
 
     // The code again: refused.
@@ -157,6 +160,52 @@ async fn an_independent_client_library_verifies_kepgates_tokens_and_sees_its_ref
         }
         assert!(request.request_async(&http).await.is_err(), "{case}");
     }
+}
+
+/// A client that registered ES256 gets ES256 ID tokens, which the library verifies with the
+/// EC key of the same JWKS when told to expect ES256 (and refuses with its RS256-only default).
+#[tokio::test]
+async fn an_independent_client_library_verifies_an_es256_client_s_tokens() {
+    let env = spawn_op(|s| {
+        s.oidc.clients.get_mut(RP).unwrap().id_token_signed_response_alg =
+            kepgate::config::SigningAlg::Es256;
+    })
+    .await;
+    let issuer = IssuerUrl::new(env.stack.app.address.clone()).unwrap();
+    let metadata = CoreProviderMetadata::discover_async(issuer, &http)
+        .await
+        .unwrap();
+    let client = CoreClient::from_provider_metadata(
+        metadata,
+        ClientId::new(RP.to_owned()),
+        Some(ClientSecret::new(RP_SECRET.to_owned())),
+    )
+    .set_redirect_uri(RedirectUrl::new(RP_REDIRECT.to_owned()).unwrap());
+    let mut browser = sign_in(&env.stack, DIRECTOR).await;
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, _, nonce) = client
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .set_pkce_challenge(challenge)
+        .url();
+    let code = param(&follow(&mut browser, url.as_str()).await, "code").unwrap();
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(code))
+        .unwrap()
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .unwrap();
+    let id_token = tokens.id_token().unwrap();
+    assert!(id_token.claims(&client.id_token_verifier(), &nonce).is_err());
+    let es256 = client
+        .id_token_verifier()
+        .set_allowed_algs(vec![CoreJwsSigningAlgorithm::EcdsaP256Sha256]);
+    let claims = id_token.claims(&es256, &nonce).unwrap();
+    assert_eq!(claims.subject().as_str(), "rnokpp:2654321099");
 }
 
 /// The browser at an authorization URL: where kepgate sends it (the client's redirect URI).
