@@ -1084,7 +1084,8 @@ async fn a_sign_in_again_counts_only_for_its_own_request_and_browser() {
         ("another state", &other_state),
         ("another nonce", &other_nonce),
     ] {
-        let back = sent_from(&mut browser, &with_marker(&browser, request, &marker)).await;
+        let moved = with_marker(&browser, request, &marker);
+        let back = sent_from(&mut browser, &moved).await;
         assert_eq!(outcome(&browser, request, &back).await, "sent to sign in", "{what}");
     }
 
@@ -1105,7 +1106,8 @@ async fn a_sign_in_again_counts_only_for_its_own_request_and_browser() {
     let mut bare = Browser::new(&env.stack.app);
     let (_, minted) = sent_to_sign_in_again(&mut bare, &request).await;
     let mut victim = sign_in(&env.stack, DIRECTOR).await;
-    let back = sent_from(&mut victim, &with_marker(&victim, &request, &minted)).await;
+    let moved = with_marker(&victim, &request, &minted);
+    let back = sent_from(&mut victim, &moved).await;
     assert_eq!(
         outcome(&victim, &request, &back).await,
         "sent to sign in",
