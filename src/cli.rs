@@ -207,7 +207,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             id,
             redirect_uris,
             public,
-        })) => oidc_client_add(&id, &redirect_uris, public),
+        })) => oidc_client_add(&settings, &id, &redirect_uris, public),
         Command::Sessions(command) => sessions(settings, command).await,
         Command::Audit { since, limit, json } => audit(settings, &since, limit, json).await,
     };
@@ -333,7 +333,7 @@ fn check_config(settings: &Settings) -> ExitCode {
         );
         for client in oidc_clients.iter() {
             println!(
-                "    client {} «{}» ({}): scopes {}{}",
+                "    client {} «{}» ({}): scopes {}, ID tokens {}{}",
                 client.id,
                 client.name,
                 if client.is_public() {
@@ -342,6 +342,7 @@ fn check_config(settings: &Settings) -> ExitCode {
                     "confidential"
                 },
                 client.scopes.join(" "),
+                client.id_token_alg.name(),
                 if client.backchannel_logout_uri.is_some() {
                     ", back-channel logout"
                 } else {
@@ -532,7 +533,17 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     app.run(shutdown_signal()).await
 }
 
-fn oidc_client_add(id: &str, redirect_uris: &[url::Url], public: bool) -> anyhow::Result<()> {
+fn oidc_client_add(
+    settings: &Settings,
+    id: &str,
+    redirect_uris: &[url::Url],
+    public: bool,
+) -> anyhow::Result<()> {
+    // An assertion's audience is its route's name, an ID token's its client's id.
+    anyhow::ensure!(
+        !settings.routes.contains_key(id),
+        "a route is named {id:?}: an OpenID client needs an id no route has"
+    );
     let uris: Vec<String> = redirect_uris
         .iter()
         .map(|u| format!("{:?}", u.as_str()))

@@ -217,6 +217,7 @@ fn enable_openid_provider(settings: &mut Settings) -> anyhow::Result<()> {
             .collect(),
         allow: Default::default(),
         pairwise_subject: false,
+        id_token_signed_response_alg: Default::default(),
     };
     for uri in [
         "http://127.0.0.1:8000/oauth2/callback",

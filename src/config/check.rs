@@ -44,11 +44,27 @@ impl Settings {
                 "oidc.token_ttl: at least 1 second".to_owned(),
             ));
         }
+        if oidc.reauthentication_ttl < Duration::from_secs(60)
+            || oidc.reauthentication_ttl > Duration::from_secs(3600)
+        {
+            return Err(ConfigError::Invalid(
+                "oidc.reauthentication_ttl: between 60 and 3600 seconds (the time a new login \
+                 may take after prompt=login or max_age)"
+                    .to_owned(),
+            ));
+        }
         for (id, client) in &oidc.clients {
             let invalid =
                 |text: String| Err(ConfigError::Invalid(format!("oidc.clients.{id}.{text}")));
             if id.is_empty() || id.contains(':') || id.chars().any(|c| c.is_control()) {
                 return invalid("…: a client id may not be empty or contain ':'".to_owned());
+            }
+            if self.routes.contains_key(id) {
+                return invalid(format!(
+                    "…: a route is named {id:?} too; the cabinet's identity assertion is meant for \
+                     its route by name (its aud) as an ID token for its client by id, so give \
+                     the client an id no route has"
+                ));
             }
             if client.redirect_uris.is_empty() {
                 return invalid("redirect_uris: name at least one".to_owned());

@@ -19,7 +19,7 @@ mod tests;
 
 pub use check::{is_support_url, parse_hex_color};
 pub use load::{ConfigError, Defaults, ENV_NOT_KEYS, ENV_OTHER_PREFIXES, ENV_PREFIX};
-pub use oidc::{OidcClientSettings, OidcSettings, SCOPES};
+pub use oidc::{OidcClientSettings, OidcSettings, SCOPES, SigningAlg};
 pub use policy::AccessPolicy;
 pub use providers::{
     DiiaSettings, DiiaSetupSettings, DiiaSignAlgo, IdGovUaMethod, IdGovUaSettings, ProviderCommon,

@@ -23,6 +23,13 @@ pub struct OidcSettings {
     /// How long an access token opens `userinfo`, and an ID token is valid, in seconds.
     #[serde(with = "seconds")]
     pub token_ttl: Duration,
+    /// After `prompt=login` or `max_age` sent a person to sign in again, how long the new login
+    /// may take to come back to the authorization request, in seconds.
+    #[serde(with = "seconds")]
+    pub reauthentication_ttl: Duration,
+    /// PEM RSA private key (PKCS#8 or PKCS#1, 2048–4096 bits) that signs RS256 ID tokens. Unset:
+    /// a 2048-bit key is generated and kept in the database, so every replica signs with it.
+    pub rsa_key_file: Option<PathBuf>,
     pub clients: BTreeMap<String, OidcClientSettings>,
 }
 
@@ -32,6 +39,8 @@ impl Default for OidcSettings {
             enabled: false,
             code_ttl: Duration::from_secs(60),
             token_ttl: Duration::from_secs(300),
+            reauthentication_ttl: Duration::from_secs(600),
+            rsa_key_file: None,
             clients: BTreeMap::new(),
         }
     }
@@ -68,6 +77,31 @@ pub struct OidcClientSettings {
     /// cannot match their users with one another; otherwise the same `sub` as the cabinet's.
     #[serde(default)]
     pub pairwise_subject: bool,
+    /// How this client's ID tokens and logout tokens are signed (OpenID Connect Dynamic Client
+    /// Registration's metadata of the same name, and its default).
+    #[serde(default)]
+    pub id_token_signed_response_alg: SigningAlg,
+}
+
+/// A JWS algorithm kepgate signs with: RS256 (OpenID Connect Core §15.1 makes it mandatory for
+/// a provider, and a relying party that names none expects it), or ES256 (kepgate's one
+/// algorithm before RS256; the identity assertion's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+pub enum SigningAlg {
+    #[default]
+    #[serde(rename = "RS256")]
+    Rs256,
+    #[serde(rename = "ES256")]
+    Es256,
+}
+
+impl SigningAlg {
+    pub fn name(self) -> &'static str {
+        match self {
+            SigningAlg::Rs256 => "RS256",
+            SigningAlg::Es256 => "ES256",
+        }
+    }
 }
 
 pub const SCOPES: [&str; 3] = ["openid", "profile", "kep"];

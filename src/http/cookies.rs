@@ -17,6 +17,8 @@ pub enum CookieKind {
     LoginBinding,
     /// Double-submit CSRF token for kepgate's forms.
     Csrf,
+    /// Which browser the OpenID Provider sent to sign in again (`prompt=login`, `max_age`).
+    Reauthentication,
 }
 
 impl CookieKind {
@@ -25,13 +27,15 @@ impl CookieKind {
             CookieKind::Session => "kepgate_session",
             CookieKind::LoginBinding => "kepgate_bind",
             CookieKind::Csrf => "kepgate_csrf",
+            CookieKind::Reauthentication => "kepgate_reauth",
         }
     }
 
     fn same_site(self) -> &'static str {
         match self {
-            // Lax: the session must survive the top-level navigation back from the provider app.
-            CookieKind::Session | CookieKind::LoginBinding => "Lax",
+            // Lax: the session must survive the top-level navigation back from the provider app;
+            // the re-authentication cookie is set on a navigation from the application's site.
+            CookieKind::Session | CookieKind::LoginBinding | CookieKind::Reauthentication => "Lax",
             CookieKind::Csrf => "Strict",
         }
     }

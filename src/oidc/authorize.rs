@@ -3,36 +3,42 @@
 //! registered redirect URI.
 
 use axum::extract::{Query, State};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use time::OffsetDateTime;
 
 use super::context::OidcContext;
+use super::reauthentication::{self, BrowserNonce};
 use super::request::{AuthorizeError, AuthorizeParams, AuthorizeRequest, Prompt};
 use super::store::{self, NewCode};
+use crate::http::cookies::{self, CookieKind};
 use crate::http::error::AppError;
-use crate::http::pages::{no_store, see_other};
+use crate::http::pages::{header_value, no_store, see_other};
 use crate::http::signed_in::MaybeSession;
 use crate::session::{Authentication, Session};
 
 pub async fn authorize_get(
     State(oidc): State<OidcContext>,
     MaybeSession(auth): MaybeSession,
+    headers: HeaderMap,
     Query(params): Query<AuthorizeParams>,
 ) -> Result<Response, AppError> {
-    authorize(&oidc, auth, &params).await
+    authorize(&oidc, auth, &headers, &params).await
 }
 
 pub async fn authorize_post(
     State(oidc): State<OidcContext>,
     MaybeSession(auth): MaybeSession,
+    headers: HeaderMap,
     axum::Form(params): axum::Form<AuthorizeParams>,
 ) -> Result<Response, AppError> {
-    authorize(&oidc, auth, &params).await
+    authorize(&oidc, auth, &headers, &params).await
 }
 
 async fn authorize(
     oidc: &OidcContext,
     auth: Authentication,
+    headers: &HeaderMap,
     params: &AuthorizeParams,
 ) -> Result<Response, AppError> {
     let request = match AuthorizeRequest::parse(params, &oidc.clients) {
@@ -52,17 +58,16 @@ async fn authorize(
         }
     };
     let now = oidc.web.clock.now();
-    let auth_after = request
-        .auth_after
-        .as_deref()
-        .and_then(|marked| checked_auth_after(oidc, marked));
     let session = match auth {
-        Authentication::Authenticated(session)
-            if !needs_login(&request, auth_after, &session, now) =>
-        {
-            session
+        Authentication::Authenticated(session) => {
+            let counts = !needs_login(&request, &session, now)
+                || signed_in_again(oidc, &request, headers, &session, now).await?;
+            counts.then_some(session)
         }
-        _ if request.prompt == Prompt::None => {
+        Authentication::Expired | Authentication::None => None,
+    };
+    let Some(session) = session else {
+        if request.prompt == Prompt::None {
             return to_client(
                 &request.redirect_uri,
                 &[
@@ -72,7 +77,7 @@ async fn authorize(
                 request.state.as_deref(),
             );
         }
-        _ => return to_login(oidc, params, &request, now),
+        return to_login(oidc, params, &request, headers, now);
     };
     if !session.admitted_by(&request.client.allow) {
         tracing::info!(client = %request.client.id, session = %session.id, "OpenID client refused by its policy");
@@ -101,6 +106,7 @@ async fn authorize(
             scope: &request.scope,
             nonce: request.nonce.as_deref(),
             code_challenge: request.code_challenge.as_deref(),
+            // The session's start: after a `prompt=login`, the new login's.
             auth_time: session.created_at,
             now,
             expires_at: now + ttl,
@@ -116,51 +122,65 @@ async fn authorize(
     )
 }
 
-/// The person must sign in (again): no session, `prompt=login` not yet honoured, or the
-/// session older than `max_age`.
-fn needs_login(
-    request: &AuthorizeRequest<'_>,
-    auth_after: Option<i64>,
-    session: &Session,
-    now: OffsetDateTime,
-) -> bool {
-    let since_sent_away = auth_after.is_some_and(|after| unix_millis(session.created_at) >= after);
-    let too_old = match request.prompt {
+/// The session is not enough by itself: `prompt=login`, or older than `max_age`.
+fn needs_login(request: &AuthorizeRequest<'_>, session: &Session, now: OffsetDateTime) -> bool {
+    match request.prompt {
         Prompt::Login => true,
         _ => request
             .max_age
             .is_some_and(|max| (now - session.created_at).whole_seconds() > max),
+    }
+}
+
+/// The request comes back with the marker kepgate sent this browser away with, for this very
+/// request, unexpired, the session begun since, and this is the marker's one use.
+async fn signed_in_again(
+    oidc: &OidcContext,
+    request: &AuthorizeRequest<'_>,
+    headers: &HeaderMap,
+    session: &Session,
+    now: OffsetDateTime,
+) -> Result<bool, AppError> {
+    let (Some(marker), Some(browser)) = (
+        request.reauthentication.as_deref(),
+        browser_nonce(oidc, headers),
+    ) else {
+        return Ok(false);
     };
-    too_old && !since_sent_away
+    let binding = reauthentication::request_binding(request);
+    let Some(marked) = oidc
+        .reauthentication_markers()?
+        .check(marker, &binding, &browser, now)
+    else {
+        return Ok(false);
+    };
+    if session.created_at < marked.at {
+        return Ok(false);
+    }
+    let spent = reauthentication::spend(&oidc.web.db, marker, &marked, now).await?;
+    if !spent {
+        tracing::warn!(client = %request.client.id, "a re-authentication marker used again: sent to sign in again");
+    }
+    Ok(spent)
 }
 
-/// `kepgate_auth_after`'s time, if kepgate wrote it.
-fn checked_auth_after(oidc: &OidcContext, marked: &str) -> Option<i64> {
-    let (time, tag) = marked.split_once('.')?;
-    let expected = auth_after_tag(oidc, time);
-    bool::from(subtle::ConstantTimeEq::ct_eq(
-        tag.as_bytes(),
-        expected.as_bytes(),
-    ))
-    .then(|| time.parse().ok())
-    .flatten()
-}
-
-fn auth_after_tag(oidc: &OidcContext, time: &str) -> String {
-    use sha2::{Digest, Sha256};
-    let mut hash = Sha256::new();
-    hash.update(oidc.key.derived_secret("oidc auth_after"));
-    hash.update(time.as_bytes());
-    crate::signing_key::hex(&hash.finalize()[..16])
+fn browser_nonce(oidc: &OidcContext, headers: &HeaderMap) -> Option<BrowserNonce> {
+    cookies::get(
+        headers,
+        &oidc.web.settings.server,
+        CookieKind::Reauthentication,
+    )
+    .and_then(|value| BrowserNonce::parse(&value))
 }
 
 /// To kepgate's login page, which comes back to this request. For `prompt=login` and
-/// `max_age`, the request comes back marked with the moment it sent the person away, and only a
-/// session from after it counts.
+/// `max_age`, the request comes back with a marker of this moment, this request and this
+/// browser (given a re-authentication cookie if it has none).
 fn to_login(
     oidc: &OidcContext,
     params: &AuthorizeParams,
     request: &AuthorizeRequest<'_>,
+    headers: &HeaderMap,
     now: OffsetDateTime,
 ) -> Result<Response, AppError> {
     let server = &oidc.web.settings.server;
@@ -181,10 +201,27 @@ fn to_login(
             back.append_pair(name, value);
         }
     }
+    let mut set_cookie = None;
     if request.prompt == Prompt::Login || request.max_age.is_some() {
-        let time = unix_millis(now).to_string();
-        let tag = auth_after_tag(oidc, &time);
-        back.append_pair("kepgate_auth_after", &format!("{time}.{tag}"));
+        let browser = match browser_nonce(oidc, headers) {
+            Some(browser) => browser,
+            None => {
+                let fresh = BrowserNonce::fresh().map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+                set_cookie = Some(cookies::set(
+                    server,
+                    CookieKind::Reauthentication,
+                    &fresh.value(),
+                    None,
+                ));
+                fresh
+            }
+        };
+        let marker = oidc.reauthentication_markers()?.mint(
+            &reauthentication::request_binding(request),
+            &browser,
+            now,
+        );
+        back.append_pair("kepgate_reauth", &marker);
     }
     let return_path = format!("{}?{}", server.path("/oidc/authorize"), back.finish());
     let login = format!(
@@ -194,6 +231,11 @@ fn to_login(
     );
     let mut response = see_other(&login)?;
     no_store(&mut response);
+    if let Some(cookie) = set_cookie {
+        response
+            .headers_mut()
+            .append(axum::http::header::SET_COOKIE, header_value(&cookie)?);
+    }
     Ok(response)
 }
 
@@ -216,10 +258,4 @@ fn to_client(
     let mut response = see_other(url.as_str())?;
     no_store(&mut response);
     Ok(response)
-}
-
-/// Milliseconds: a session begun in the same second as the request that sent the person away
-/// is still older than it.
-fn unix_millis(at: OffsetDateTime) -> i64 {
-    (at.unix_timestamp_nanos() / 1_000_000) as i64
 }

@@ -13,6 +13,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::context::OidcContext;
+use crate::config::SigningAlg;
 
 const POLL: Duration = Duration::from_secs(2);
 const BATCH: i64 = 32;
@@ -36,14 +37,14 @@ struct Ended {
 async fn notify_ended(oidc: &OidcContext) -> Result<(), sqlx::Error> {
     let now = oidc.web.clock.now();
     for ended in claim(&oidc.web.db, now).await? {
-        let Some(uri) = oidc
-            .clients
-            .get(&ended.client_id)
-            .and_then(|c| c.backchannel_logout_uri.clone())
-        else {
+        let Some((uri, alg)) = oidc.clients.get(&ended.client_id).and_then(|c| {
+            c.backchannel_logout_uri
+                .clone()
+                .map(|uri| (uri, c.id_token_alg))
+        }) else {
             continue;
         };
-        let sent = send(oidc, &ended, uri.clone(), now).await;
+        let sent = send(oidc, &ended, uri, alg, now).await;
         let outcome = if sent.is_ok() { "sent" } else { "failed" };
         metrics::counter!("kepgate_oidc_backchannel_logouts_total", "outcome" => outcome)
             .increment(1);
@@ -81,10 +82,13 @@ async fn send(
     oidc: &OidcContext,
     ended: &Ended,
     uri: url::Url,
+    alg: SigningAlg,
     now: OffsetDateTime,
 ) -> anyhow::Result<()> {
     let jti = super::store::random_value()?;
+    // Signed as the client's ID tokens are (Back-Channel Logout 1.0 §2.4).
     let token = oidc.key.sign(
+        alg,
         "logout+jwt",
         &json!({
             "iss": oidc.issuer,

@@ -7,7 +7,7 @@ use anyhow::Context;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::config::{AccessPolicy, OidcSettings};
+use crate::config::{AccessPolicy, OidcSettings, SigningAlg};
 
 pub struct OidcClient {
     pub id: String,
@@ -20,6 +20,8 @@ pub struct OidcClient {
     pub scopes: Vec<String>,
     pub allow: AccessPolicy,
     pub pairwise_subject: bool,
+    /// `id_token_signed_response_alg`.
+    pub id_token_alg: SigningAlg,
 }
 
 impl OidcClient {
@@ -92,6 +94,7 @@ impl OidcClients {
                     scopes: c.scopes.clone(),
                     allow: c.allow.clone(),
                     pairwise_subject: c.pairwise_subject,
+                    id_token_alg: c.id_token_signed_response_alg,
                 },
             );
         }

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use super::clients::OidcClients;
+use super::reauthentication::Markers;
 use crate::http::Web;
 use crate::signing_key::SigningKey;
 
@@ -45,5 +46,13 @@ impl OidcParts {
             server.base_url.as_str().trim_end_matches('/'),
             server.path(below)
         )
+    }
+
+    /// Makes and checks the "signed in again" markers of `prompt=login` and `max_age`.
+    pub fn reauthentication_markers(&self) -> anyhow::Result<Markers> {
+        Ok(Markers::new(
+            self.key.derived_secret("oidc reauthentication"),
+            time::Duration::try_from(self.web.settings.oidc.reauthentication_ttl)?,
+        ))
     }
 }

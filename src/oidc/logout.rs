@@ -55,10 +55,13 @@ async fn logout(
     // An ID token kepgate issued, perhaps expired: it names the client and the session.
     let hint = params.id_token_hint.as_deref().and_then(|token| {
         let mut validation = Validation::new(Algorithm::ES256);
+        validation.algorithms = vec![Algorithm::ES256, Algorithm::RS256];
         validation.validate_exp = false;
         validation.validate_aud = false;
         validation.set_issuer(&[&oidc.issuer]);
-        oidc.key.verify::<HintClaims>(token, &validation).ok()
+        oidc.key
+            .verify::<HintClaims>(token, super::token::ID_TOKEN_TYP, &validation)
+            .ok()
     });
     let client_id = hint
         .as_ref()

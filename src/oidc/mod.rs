@@ -9,6 +9,7 @@ pub mod clients;
 mod context;
 mod discovery;
 mod logout;
+mod reauthentication;
 mod request;
 pub mod store;
 mod token;

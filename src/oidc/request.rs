@@ -21,10 +21,9 @@ pub struct AuthorizeParams {
     pub max_age: Option<String>,
     pub request: Option<String>,
     pub request_uri: Option<String>,
-    /// kepgate's own, `<unix time in ms>.<tag>`: for `prompt=login` and `max_age`, when kepgate sent
-    /// the person to sign in again; a session older than that does not count
-    /// (`authorize::needs_login`). Tagged, so that nobody can make an old session count.
-    pub kepgate_auth_after: Option<String>,
+    /// kepgate's own: for `prompt=login` and `max_age`, the marker of the moment kepgate sent the
+    /// person to sign in again (`reauthentication`); only a session begun since counts, once.
+    pub kepgate_reauth: Option<String>,
 }
 
 pub struct AuthorizeRequest<'c> {
@@ -37,8 +36,8 @@ pub struct AuthorizeRequest<'c> {
     pub code_challenge: Option<String>,
     pub prompt: Prompt,
     pub max_age: Option<i64>,
-    /// `kepgate_auth_after` as sent: checked against its tag by `authorize`.
-    pub auth_after: Option<String>,
+    /// `kepgate_reauth` as sent: checked by `authorize` (`reauthentication::Markers::check`).
+    pub reauthentication: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -196,7 +195,7 @@ impl<'c> AuthorizeRequest<'c> {
             code_challenge,
             prompt,
             max_age,
-            auth_after: params.kepgate_auth_after.clone(),
+            reauthentication: params.kepgate_reauth.clone(),
         })
     }
 }
@@ -228,6 +227,7 @@ mod tests {
             scopes: vec!["openid".into(), "profile".into()],
             allow: Default::default(),
             pairwise_subject: false,
+            id_token_signed_response_alg: Default::default(),
         };
         settings
             .clients

@@ -85,6 +85,12 @@ pub enum Redeemed {
 
 /// `unused → used`, once. A second attempt revokes the tokens issued from the code
 /// (RFC 6749 §4.1.2: the code may have been stolen).
+///
+/// The two attempts may run at once, the first still between spending the code and inserting
+/// its access token: the replay therefore marks the code first, then deletes, in statements of
+/// their own, and [`insert_access_token`] inserts only while the code is unmarked, holding the
+/// code's row. Either the insert comes first (the replay's mark waits for it, its delete then
+/// sees the token), or the mark does (the insert finds it and adds nothing).
 pub async fn redeem_code(
     db: &PgPool,
     code: &str,
@@ -111,19 +117,23 @@ pub async fn redeem_code(
             auth_time: r.auth_time,
         }));
     }
-    let used = sqlx::query_scalar!(
-        r#"SELECT used_at IS NOT NULL AS "used!" FROM oidc_codes WHERE code_hash = $1"#,
-        hash
+    let replayed = sqlx::query!(
+        r#"UPDATE oidc_codes SET replayed_at = COALESCE(replayed_at, $2)
+           WHERE code_hash = $1 AND used_at IS NOT NULL"#,
+        hash,
+        now,
     )
-    .fetch_optional(db)
-    .await?;
-    if used == Some(true) {
-        sqlx::query!("DELETE FROM oidc_access_tokens WHERE code_hash = $1", hash)
-            .execute(db)
-            .await?;
-        return Ok(Redeemed::Replayed);
+    .execute(db)
+    .await?
+    .rows_affected();
+    if replayed == 0 {
+        return Ok(Redeemed::Unknown);
     }
-    Ok(Redeemed::Unknown)
+    // A statement of its own, after the mark is committed: it sees every token inserted before.
+    sqlx::query!("DELETE FROM oidc_access_tokens WHERE code_hash = $1", hash)
+        .execute(db)
+        .await?;
+    Ok(Redeemed::Replayed)
 }
 
 pub struct NewAccessToken<'a> {
@@ -135,10 +145,19 @@ pub struct NewAccessToken<'a> {
     pub expires_at: OffsetDateTime,
 }
 
-pub async fn insert_access_token(db: &PgPool, new: &NewAccessToken<'_>) -> Result<(), sqlx::Error> {
-    sqlx::query!(
+/// Stores the access token of a code just redeemed, unless a replay of the code has marked it
+/// meanwhile (`false`: nothing stored, the exchange is refused).
+pub async fn insert_access_token(
+    db: &PgPool,
+    new: &NewAccessToken<'_>,
+) -> Result<bool, sqlx::Error> {
+    // FOR SHARE: a replay's mark waits for this insert, or this insert, re-reading the row after
+    // the mark, inserts nothing.
+    let inserted = sqlx::query!(
         r#"INSERT INTO oidc_access_tokens (token_hash, code_hash, client_id, session_id, scope, expires_at)
-           VALUES ($1, $2, $3, $4, $5, $6)"#,
+           SELECT $1::bytea, code_hash, $3::text, $4::uuid, $5::text, $6::timestamptz FROM oidc_codes
+           WHERE code_hash = $2 AND replayed_at IS NULL
+           FOR SHARE"#,
         value_hash(new.token),
         value_hash(new.code),
         new.client_id,
@@ -147,8 +166,9 @@ pub async fn insert_access_token(db: &PgPool, new: &NewAccessToken<'_>) -> Resul
         new.expires_at,
     )
     .execute(db)
-    .await?;
-    Ok(())
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
 }
 
 pub struct AccessToken {
@@ -174,8 +194,8 @@ pub async fn find_access_token(
     .await
 }
 
-/// Codes and tokens past their time (a code is kept a day past its expiry, so that a late
-/// replay is still recognised as one).
+/// Codes, tokens and spent re-authentication markers past their time (a code is kept a day past
+/// its expiry, so that a late replay is still recognised as one).
 pub async fn prune(db: &PgPool, now: OffsetDateTime) -> Result<u64, sqlx::Error> {
     let codes = sqlx::query!(
         "DELETE FROM oidc_codes WHERE expires_at < $1::timestamptz - interval '1 day'",
@@ -188,5 +208,6 @@ pub async fn prune(db: &PgPool, now: OffsetDateTime) -> Result<u64, sqlx::Error>
         .execute(db)
         .await?
         .rows_affected();
-    Ok(codes + tokens)
+    let markers = super::reauthentication::prune(db, now).await?;
+    Ok(codes + tokens + markers)
 }

@@ -20,6 +20,9 @@ use super::context::OidcContext;
 use super::store::{self, NewAccessToken, Redeemed};
 use crate::http::error::AppError;
 
+/// The JWS `typ` of an ID token (the identity assertion's differs: neither passes for the other).
+pub const ID_TOKEN_TYP: &str = "JWT";
+
 #[derive(Debug, Default, Deserialize)]
 pub struct TokenForm {
     grant_type: Option<String>,
@@ -143,7 +146,7 @@ async fn exchange(
     let ttl =
         time::Duration::try_from(oidc.web.settings.oidc.token_ttl).map_err(anyhow::Error::new)?;
     let access_token = store::random_value().map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-    store::insert_access_token(
+    let stored = store::insert_access_token(
         &oidc.web.db,
         &NewAccessToken {
             token: &access_token,
@@ -155,6 +158,10 @@ async fn exchange(
         },
     )
     .await?;
+    if !stored {
+        tracing::warn!(client = %client.id, "an authorization code replayed during its exchange: no tokens issued");
+        return invalid_grant("the code was already used");
+    }
     let mut id_token = claims::scoped(&session, &issued.scope);
     for (name, value) in [
         ("iss", json!(oidc.issuer)),
@@ -176,7 +183,7 @@ async fn exchange(
     if let Some(nonce) = issued.nonce {
         id_token.insert("nonce".to_owned(), json!(nonce));
     }
-    let id_token = oidc.key.sign("JWT", &id_token)?;
+    let id_token = oidc.key.sign(client.id_token_alg, ID_TOKEN_TYP, &id_token)?;
     metrics::counter!("kepgate_oidc_tokens_issued_total", "client" => client.id.clone())
         .increment(1);
     Ok(Ok(json!({
@@ -255,7 +262,8 @@ fn basic_credentials(encoded: &str) -> Option<(String, String)> {
     Some((plain(id)?, plain(secret)?))
 }
 
-/// `at_hash`: base64url of the left half of the access token's SHA-256 (Core §3.1.3.6, ES256).
+/// `at_hash`: base64url of the left half of the access token's SHA-256 (Core §3.1.3.6: the
+/// hash of both RS256 and ES256).
 fn half_hash(token: &str) -> String {
     URL_SAFE_NO_PAD.encode(&Sha256::digest(token.as_bytes())[..16])
 }

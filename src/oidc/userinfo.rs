@@ -38,18 +38,26 @@ pub async fn userinfo(
         .flatten();
     let token = match (in_header, in_body) {
         (Some(token), None) | (None, Some(token)) => token,
-        _ => return Ok(unauthorized("invalid_request")),
+        // RFC 6750 §3.1: a request without any authentication learns no error code.
+        (None, None) => return Ok(bearer_challenge(StatusCode::UNAUTHORIZED, None)),
+        // Two ways at once (§2): a malformed request.
+        (Some(_), Some(_)) => {
+            return Ok(bearer_challenge(
+                StatusCode::BAD_REQUEST,
+                Some("invalid_request"),
+            ));
+        }
     };
     let token = token.as_str();
     let now = oidc.web.clock.now();
     let Some(granted) = store::find_access_token(&oidc.web.db, token, now).await? else {
-        return Ok(unauthorized("invalid_token"));
+        return Ok(bearer_challenge(StatusCode::UNAUTHORIZED, Some("invalid_token")));
     };
     let (Some(client), Some(session)) = (
         oidc.clients.get(&granted.client_id),
         crate::session::find_by_id(&oidc.web.db, granted.session_id, now).await?,
     ) else {
-        return Ok(unauthorized("invalid_token"));
+        return Ok(bearer_challenge(StatusCode::UNAUTHORIZED, Some("invalid_token")));
     };
     let mut answer = claims::scoped(&session, &granted.scope);
     answer.insert(
@@ -63,12 +71,19 @@ pub async fn userinfo(
     Ok(response)
 }
 
-/// RFC 6750 §3.
-fn unauthorized(error: &'static str) -> Response {
-    let mut response = (StatusCode::UNAUTHORIZED, Json(json!({ "error": error }))).into_response();
-    if let Ok(value) =
-        HeaderValue::from_str(&format!("Bearer realm=\"kepgate\", error=\"{error}\""))
-    {
+/// RFC 6750 §3: `WWW-Authenticate: Bearer`, with the error code when there is one.
+fn bearer_challenge(status: StatusCode, error: Option<&'static str>) -> Response {
+    let (mut response, challenge) = match error {
+        Some(error) => (
+            (status, Json(json!({ "error": error }))).into_response(),
+            format!("Bearer realm=\"kepgate\", error=\"{error}\""),
+        ),
+        None => (
+            status.into_response(),
+            "Bearer realm=\"kepgate\"".to_owned(),
+        ),
+    };
+    if let Ok(value) = HeaderValue::from_str(&challenge) {
         response.headers_mut().insert(WWW_AUTHENTICATE, value);
     }
     response

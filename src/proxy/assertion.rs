@@ -1,4 +1,5 @@
-//! The signed identity assertion for the cabinet: a short-lived ES256 JWT (`aud` = route),
+//! The signed identity assertion for the cabinet: a short-lived ES256 JWT (`aud` = route,
+//! `typ` = [`ASSERTION_TYP`]),
 //! signed with the gateway's key ([`SigningKey`]), whose public half is published at
 //! `{prefix}/jwks.json`. Headers alone can be forged by anyone who reaches the cabinet directly;
 //! the assertion cannot.
@@ -12,9 +13,13 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::headers::{IdentityHeaders, percent_encode};
-use crate::config::IdentitySettings;
+use crate::config::{IdentitySettings, SigningAlg};
 use crate::session::Session;
 use crate::signing_key::SigningKey;
+
+/// The assertion's JWS `typ` (RFC 8725 §3.11): OpenID ID tokens are signed with the same ES256
+/// key for clients that ask for ES256, and the cabinet refuses a token of another type.
+pub const ASSERTION_TYP: &str = "kepgate-assertion+jwt";
 
 /// Claims of the assertion; all identity values in plain UTF-8.
 #[derive(Debug, Serialize, Deserialize)]
@@ -163,7 +168,7 @@ impl AssertionSigner {
             cert_issuer: identity.issuer.clone(),
             sid: session.id.to_string(),
         };
-        self.key.sign("JWT", &claims)
+        self.key.sign(SigningAlg::Es256, ASSERTION_TYP, &claims)
     }
 }
 
@@ -239,7 +244,7 @@ mod tests {
         let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::ES256);
         validation.validate_aud = false;
         validation.validate_exp = false; // a fixed time in the past; the claims are the point
-        signer.key.verify(token, &validation).unwrap()
+        signer.key.verify(token, ASSERTION_TYP, &validation).unwrap()
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! The OpenID Provider through an independent client library, `openidconnect`: its discovery,
 //! its JWKS handling and its ID token verification (signature, `iss`, `aud`, `exp`, `nonce`,
-//! `at_hash`) against kepgate, and the edge cases as such a library reports them.
+//! `at_hash`) against kepgate, RS256 as OpenID Connect expects of a client that registered no
+//! algorithm (the library's own default, when discovery does not widen it), and the edge cases
+//! as such a library reports them.
 
 use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreJwsSigningAlgorithm, CoreProviderMetadata,
@@ -75,9 +77,14 @@ async fn an_independent_client_library_verifies_kepgates_tokens_and_sees_its_ref
         .await
         .expect("the token answer as the library reads it");
     let id_token = tokens.id_token().expect("an ID token");
+    // RS256 alone, the library's own default before discovery widens it.
     let verifier = client
         .id_token_verifier()
-        .set_allowed_algs(vec![CoreJwsSigningAlgorithm::EcdsaP256Sha256]);
+        .set_allowed_algs(vec![CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256]);
+    assert_eq!(
+        id_token.signing_alg().unwrap(),
+        &CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256
+    );
     let claims = id_token
         .claims(&verifier, &nonce)
         .expect("signature, iss, aud, exp and nonce hold");
@@ -116,7 +123,7 @@ async fn an_independent_client_library_verifies_kepgates_tokens_and_sees_its_ref
     );
     let stranger_verifier = stranger
         .id_token_verifier()
-        .set_allowed_algs(vec![CoreJwsSigningAlgorithm::EcdsaP256Sha256]);
+        .set_allowed_algs(vec![CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256]);
     assert!(id_token.claims(&stranger_verifier, &nonce).is_err());
 
     // The code again: refused.
@@ -157,6 +164,55 @@ async fn an_independent_client_library_verifies_kepgates_tokens_and_sees_its_ref
         }
         assert!(request.request_async(&http).await.is_err(), "{case}");
     }
+}
+
+/// A client that registered ES256 gets ES256 ID tokens, which the library verifies with the
+/// EC key of the same JWKS (and refuses where it expects RS256 only).
+#[tokio::test]
+async fn an_independent_client_library_verifies_an_es256_client_s_tokens() {
+    let env = spawn_op(|s| {
+        s.oidc.clients.get_mut(RP).unwrap().id_token_signed_response_alg =
+            kepgate::config::SigningAlg::Es256;
+    })
+    .await;
+    let issuer = IssuerUrl::new(env.stack.app.address.clone()).unwrap();
+    let metadata = CoreProviderMetadata::discover_async(issuer, &http)
+        .await
+        .unwrap();
+    let client = CoreClient::from_provider_metadata(
+        metadata,
+        ClientId::new(RP.to_owned()),
+        Some(ClientSecret::new(RP_SECRET.to_owned())),
+    )
+    .set_redirect_uri(RedirectUrl::new(RP_REDIRECT.to_owned()).unwrap());
+    let mut browser = sign_in(&env.stack, DIRECTOR).await;
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, _, nonce) = client
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .set_pkce_challenge(challenge)
+        .url();
+    let code = param(&follow(&mut browser, url.as_str()).await, "code").unwrap();
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(code))
+        .unwrap()
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .unwrap();
+    let id_token = tokens.id_token().unwrap();
+    let rs256_only = client
+        .id_token_verifier()
+        .set_allowed_algs(vec![CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256]);
+    assert!(id_token.claims(&rs256_only, &nonce).is_err());
+    let es256 = client
+        .id_token_verifier()
+        .set_allowed_algs(vec![CoreJwsSigningAlgorithm::EcdsaP256Sha256]);
+    let claims = id_token.claims(&es256, &nonce).unwrap();
+    assert_eq!(claims.subject().as_str(), "rnokpp:2654321099");
 }
 
 /// The browser at an authorization URL: where kepgate sends it (the client's redirect URI).

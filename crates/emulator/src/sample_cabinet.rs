@@ -26,6 +26,9 @@ use tokio::net::TcpListener;
 use tokio::sync::Mutex;
 use url::Url;
 
+/// The JWS `typ` of the gateway's identity assertion (docs/forward-auth.md).
+pub const ASSERTION_TYP: &str = "kepgate-assertion+jwt";
+
 /// The claims of kepgate's identity assertion as a cabinet reads them: from the documentation
 /// (docs/forward-auth.md and the README's header table), not from the gateway's code, which this
 /// crate does not depend on. Claims it does not know are ignored.
@@ -220,9 +223,15 @@ async fn verify(shared: &Shared, headers: &HeaderMap) -> anyhow::Result<Assertio
         .jwks_url
         .clone()
         .context("no --jwks-url configured")?;
-    let kid = jsonwebtoken::decode_header(token)?
-        .kid
-        .context("assertion without kid")?;
+    let header = jsonwebtoken::decode_header(token)?;
+    // Its own type: an ID token of the gateway's (`JWT`), signed with the same key, is no
+    // assertion (docs/forward-auth.md).
+    anyhow::ensure!(
+        header.typ.as_deref() == Some(ASSERTION_TYP),
+        "not an identity assertion: typ {:?}",
+        header.typ
+    );
+    let kid = header.kid.context("assertion without kid")?;
     let mut cached = shared.jwks.lock().await;
     if cached.as_ref().and_then(|set| set.find(&kid)).is_none() {
         *cached = Some(
