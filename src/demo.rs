@@ -19,8 +19,8 @@ use kepgate_emulator::sample_cabinet::{CabinetArgs, SampleCabinet};
 use kepgate_emulator::{DEFAULT_ACQUIRER_TOKEN, Emulator, EmulatorSettings};
 
 use crate::config::{
-    DiiaSettings, DiiaSignAlgo, IdGovUaMethod, IdGovUaSettings, NoOtherKeys, OidcClientSettings,
-    ProviderCommon, ProviderSettings, RouteSettings, Settings,
+    DiiaSettings, DiiaSignAlgo, IdGovUaMethod, IdGovUaSettings, OidcClientSettings, ProviderCommon,
+    ProviderSettings, RouteSettings, Settings,
 };
 use crate::provider::diia::DiiaProvider;
 use crate::startup::{Application, shutdown_signal};
@@ -137,7 +137,6 @@ async fn start_emulator(
             http_retries: 2,
             ca_file: None,
             allow_http: false,
-            no_other_keys: NoOtherKeys,
         },
         api_base_url: emulator_base.parse()?,
         acquirer_token: SecretString::from(DEFAULT_ACQUIRER_TOKEN),
@@ -190,7 +189,6 @@ async fn start_idgovua_emulator(settings: &mut Settings, listen: SocketAddr) -> 
             http_retries: 0,
             ca_file: None,
             allow_http: false,
-            no_other_keys: NoOtherKeys,
         },
         base_url: base,
         client_id: idgovua_emulator::DEMO_CLIENT_ID.to_owned(),

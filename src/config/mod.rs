@@ -22,7 +22,7 @@ pub use load::{ConfigError, Defaults, ENV_NOT_KEYS, ENV_OTHER_PREFIXES, ENV_PREF
 pub use oidc::{OidcClientSettings, OidcSettings, SCOPES};
 pub use policy::AccessPolicy;
 pub use providers::{
-    DiiaSettings, DiiaSetupSettings, DiiaSignAlgo, IdGovUaMethod, IdGovUaSettings, NoOtherKeys,
-    ProviderCommon, ProviderSettings,
+    DiiaSettings, DiiaSetupSettings, DiiaSignAlgo, IdGovUaMethod, IdGovUaSettings, ProviderCommon,
+    ProviderSettings,
 };
 pub use sections::*;

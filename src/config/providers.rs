@@ -73,40 +73,6 @@ pub struct ProviderCommon {
     /// id.gov.ua, chooses who signs in; `check-config` warns.
     #[serde(default)]
     pub allow_http: bool,
-    /// Refuses every key no field of the section takes (see [`NoOtherKeys`]).
-    #[serde(flatten)]
-    pub no_other_keys: NoOtherKeys,
-}
-
-/// The rest of a `[providers.<id>]` section once every known key is taken, which must be
-/// nothing. The section is flattened (the common keys beside the kind's own), and serde's
-/// `deny_unknown_fields` does not work through `#[serde(flatten)]`: without this a typo such as
-/// `metods` would be dropped silently and the default used.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct NoOtherKeys;
-
-impl<'de> Deserialize<'de> for NoOtherKeys {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Rest;
-        impl<'de> serde::de::Visitor<'de> for Rest {
-            type Value = NoOtherKeys;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("no other keys")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<NoOtherKeys, A::Error> {
-                match map.next_key::<String>()? {
-                    Some(key) => Err(serde::de::Error::custom(format_args!(
-                        "unknown key `{key}` (a typo?)"
-                    ))),
-                    None => Ok(NoOtherKeys),
-                }
-            }
-        }
-        d.deserialize_map(Rest)
-    }
 }
 
 impl ProviderCommon {

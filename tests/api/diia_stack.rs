@@ -6,7 +6,7 @@ use std::time::Duration;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use kepgate::config::{
-    DiiaSettings, DiiaSignAlgo, NoOtherKeys, ProviderCommon, ProviderSettings, ServerTls, Settings,
+    DiiaSettings, DiiaSignAlgo, ProviderCommon, ProviderSettings, ServerTls, Settings,
 };
 use kepgate::login::pending::{self, PendingLogin, PendingLoginId};
 use kepgate::login::start::{StartLogin, StartedLogin, start_login};
@@ -62,7 +62,6 @@ pub fn diia_settings(api_base_url: &str, secret: &str) -> DiiaSettings {
             http_retries: 1,
             ca_file: None,
             allow_http: false,
-            no_other_keys: NoOtherKeys,
         },
         api_base_url: api_base_url.parse().unwrap(),
         acquirer_token: SecretString::from(kepgate_emulator::DEFAULT_ACQUIRER_TOKEN),

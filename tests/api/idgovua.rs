@@ -4,9 +4,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use kepgate::config::{
-    IdGovUaMethod, IdGovUaSettings, NoOtherKeys, ProviderCommon, ProviderSettings, Settings,
-};
+use kepgate::config::{IdGovUaMethod, IdGovUaSettings, ProviderCommon, ProviderSettings, Settings};
 use kepgate_emulator::idgovua::{
     DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, IdGovUaEmulator, IdGovUaSettings as EmulatorSettings,
     RegisteredClient,
@@ -44,7 +42,6 @@ pub fn idgovua_settings(base: &Url, secret: &str) -> IdGovUaSettings {
             http_retries: 0,
             ca_file: None,
             allow_http: false,
-            no_other_keys: NoOtherKeys,
         },
         base_url: base.clone(),
         client_id: DEMO_CLIENT_ID.to_owned(),
