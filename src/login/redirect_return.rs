@@ -17,6 +17,7 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::Response;
 use serde::Deserialize;
+use tracing::Instrument;
 
 use super::completion::{Completed, complete, signed_in};
 use super::context::LoginContext;
@@ -126,13 +127,10 @@ pub async fn come_back(
         Ok(code) => {
             // A task of its own: the browser may go away (a reload) while id.gov.ua answers,
             // and the spent code's outcome must still be recorded for the request that waits.
-            let exchange = tokio::spawn(exchange_code(
-                provider.clone(),
-                code.clone(),
-                db.clone(),
-                login.id,
-                now,
-            ));
+            let exchange = tokio::spawn(
+                exchange_code(provider.clone(), code.clone(), db.clone(), login.id, now)
+                    .instrument(tracing::Span::current()),
+            );
             exchange
                 .await
                 .map_err(|e| anyhow::anyhow!("the code exchange stopped: {e}"))??

@@ -53,6 +53,14 @@ pub fn idgovua_settings(base: &Url, secret: &str) -> IdGovUaSettings {
 /// The cabinet stack (Diia included) with id.gov.ua beside it, as `configure` leaves it.
 pub async fn spawn_idgovua_stack(configure: impl FnOnce(&mut Settings)) -> IdGovStack {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    spawn_idgovua_stack_on(listener, configure).await
+}
+
+/// As [`spawn_idgovua_stack`], the emulator on `listener`.
+pub async fn spawn_idgovua_stack_on(
+    listener: TcpListener,
+    configure: impl FnOnce(&mut Settings),
+) -> IdGovStack {
     let addr = listener.local_addr().unwrap();
     let idgov: Url = format!("http://{addr}/").parse().unwrap();
     let redirect = Arc::new(Mutex::new(None));
@@ -812,4 +820,74 @@ async fn an_idgovua_only_gateway_does_not_say_at_start_that_every_signature_will
         .admin(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
         .await;
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A login through an id.gov.ua test stand that serves https with a CA of its own (nginx with an
+/// OpenSSL test CA in front of the emulator), with or without the CA as the provider's
+/// `ca_file`: the status of the return.
+async fn through_a_test_stand_with_its_own_ca(trusting_its_ca: bool) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let emulator = listener.local_addr().unwrap();
+    let mut https = String::new();
+    let front = crate::upstreams::nginx_listening("ssl", |port, dir| {
+        crate::test_pki::test_pki(dir);
+        https = format!("https://127.0.0.1:{port}/");
+        format!(
+            "    ssl_certificate {d}/server.pem;\n    ssl_certificate_key {d}/server.key;\n    \
+             location / {{ proxy_pass http://{emulator}; }}",
+            d = dir.display()
+        )
+    })
+    .await;
+    let ca = front.dir().join("ca.pem");
+    let stack = spawn_idgovua_stack_on(listener, |s| {
+        if let Some(ProviderSettings::IdGovUa(p)) = s.providers.get_mut(IDGOVUA) {
+            p.base_url = https.parse().unwrap();
+            p.common.ca_file = trusting_its_ca.then(|| ca.clone());
+        }
+    })
+    .await;
+    let mut browser = stack.browser();
+    let page = browser
+        .get(&browser.own("/login"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let started = browser
+        .post_form(
+            &browser.own("/login/start"),
+            &[
+                ("csrf", &csrf_of(&page)),
+                ("provider", IDGOVUA),
+                ("rd", REPORT),
+            ],
+        )
+        .await;
+    let to = started.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        to.starts_with(&https),
+        "the browser goes to the stand: {to}"
+    );
+    // The test's own person at the stand: straight to the emulator behind it.
+    let authorize: Url = to
+        .replacen(&https, stack.idgov.as_str(), 1)
+        .parse()
+        .unwrap();
+    let back = stack
+        .at_idgovua(&authorize, "dig_sign", "director", "sign-in")
+        .await;
+    let status = browser.get(back.as_str()).await.status().as_u16();
+    drop(front);
+    status
+}
+
+#[tokio::test]
+async fn a_test_stand_with_its_own_ca_is_reached_with_its_ca_file_and_refused_without() {
+    assert_eq!(through_a_test_stand_with_its_own_ca(true).await, 303);
+    assert_eq!(
+        through_a_test_stand_with_its_own_ca(false).await,
+        502,
+        "an unknown CA is no id.gov.ua"
+    );
 }
