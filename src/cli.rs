@@ -261,6 +261,21 @@ fn check_config(settings: &Settings) -> ExitCode {
         eprintln!("kepgate: configuration error:\n{e:#}");
         return ExitCode::from(2);
     }
+    // Builds each provider's HTTP client, reading its `ca_file`.
+    if let Err(e) = crate::provider::Providers::from_settings(&settings.providers, &settings.server)
+    {
+        eprintln!("kepgate: configuration error:\n{e:#}");
+        return ExitCode::from(2);
+    }
+    for (id, provider) in &settings.providers {
+        if provider.common().allow_http {
+            eprintln!(
+                "warning: providers.{id}.allow_http = true: the provider may be reached over plain \
+                 http, where anyone on the path reads kepgate's credentials (and, for id.gov.ua, \
+                 chooses who signs in). Use it for a demo on a private network only."
+            );
+        }
+    }
     let server = &settings.server;
     if settings.trust.revocation == RevocationMode::Off {
         eprintln!(

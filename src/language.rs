@@ -202,6 +202,12 @@ pub struct Texts {
     pub status_no_identity: &'static str,
     /// A redirect provider sent the browser back without a code (cancelled there).
     pub status_cancelled_at_provider: &'static str,
+    /// The provider refused the code: spent (a second use) or expired.
+    pub status_code_refused: &'static str,
+    /// The provider refused kepgate's own client (its credentials): the operator's mistake.
+    pub status_client_refused: &'static str,
+    /// The person signed in at the provider by a method the configuration does not allow.
+    pub status_method_not_allowed: &'static str,
     pub status_unsupported_algorithm: &'static str,
     pub status_certificate_revoked: &'static str,
     pub status_certificate_status_unknown: &'static str,
@@ -327,6 +333,9 @@ pub static UK: Texts = Texts {
     status_failed: "Підпис не пройшов перевірку. Спробуйте ще раз.",
     status_cancelled_at_provider: "Вхід скасовано на сторінці провайдера.",
     status_no_identity: "Провайдер не повідомив ні РНОКПП, ні сертифіката, тож вхід неможливий. Увійдіть кваліфікованим ключем.",
+    status_code_refused: "Код входу від провайдера вже використано або його строк минув. Почніть вхід знову.",
+    status_client_refused: "Увійти через цього провайдера зараз неможливо: провайдер не прийняв налаштувань шлюзу. Зверніться до адміністратора.",
+    status_method_not_allowed: "Цей спосіб входу тут не дозволено. Почніть вхід знову й оберіть кваліфікований електронний підпис.",
     status_unsupported_algorithm: "Цей тип ключа поки не підтримується.",
     status_certificate_revoked: "Сертифікат цього ключа відкликано центром сертифікації: увійти ним не можна. Зверніться до свого надавача послуг, щоб отримати новий ключ.",
     status_certificate_status_unknown: "Не вдалося перевірити в центрі сертифікації, чи ключ не відкликано. Спробуйте ще раз за хвилину.",
@@ -452,6 +461,9 @@ pub static EN: Texts = Texts {
     status_failed: "The signature could not be verified. Please try again.",
     status_cancelled_at_provider: "Signing in was cancelled on the provider's page.",
     status_no_identity: "The provider named neither a taxpayer number nor a certificate, so you cannot sign in this way. Please use a qualified key.",
+    status_code_refused: "The provider's sign-in code was already used or has expired. Please start again.",
+    status_client_refused: "You cannot sign in with this provider right now: it did not accept the gateway's settings. Please contact the administrator.",
+    status_method_not_allowed: "This way of signing in is not allowed here. Please start again and choose a qualified electronic signature.",
     status_unsupported_algorithm: "This key type is not supported yet.",
     status_certificate_revoked: "The certificate of this key has been revoked by its certification authority: it cannot be used to sign in. Ask your provider for a new key.",
     status_certificate_status_unknown: "The certification authority could not confirm that this key is not revoked. Try again in a minute.",

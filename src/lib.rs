@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod app;
+pub mod auth_method;
 pub mod canonical_path;
 pub mod cli;
 pub mod clock;

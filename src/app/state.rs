@@ -53,9 +53,17 @@ impl AppState {
     ) -> anyhow::Result<Self> {
         let settings = Arc::new(settings);
         let providers = Providers::from_settings(&settings.providers, &settings.server)?;
-        if !providers.is_empty() && trust.is_empty() {
+        let verifying: Vec<&str> = providers
+            .iter()
+            .filter(|p| p.verifies_signatures())
+            .map(|p| p.id())
+            .collect();
+        // id.gov.ua verifies its own signatures: only the providers whose signatures kepgate
+        // verifies need the trust list.
+        if !verifying.is_empty() && trust.is_empty() {
             tracing::warn!(
-                "providers are configured but trust.files is empty: every signature will be refused"
+                providers = %verifying.join(", "),
+                "trust.files is empty: every signature of these providers will be refused"
             );
         }
         let signing_key = Arc::new(SigningKey::load(&db, &settings.identity, &settings.oidc, clock.now()).await?);

@@ -75,10 +75,7 @@ impl Settings {
                 .chain(&client.post_logout_redirect_uris)
                 .chain(&client.backchannel_logout_uri)
             {
-                let local = matches!(uri.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
-                if uri.fragment().is_some()
-                    || !(uri.scheme() == "https" || (uri.scheme() == "http" && local))
-                {
+                if uri.fragment().is_some() || !https_or_loopback(uri) {
                     return invalid(format!(
                         "…: {uri} must be https (http only on this machine), without a #fragment"
                     ));
@@ -282,34 +279,31 @@ impl Settings {
                 self.server.request_timeout.as_secs()
             )));
         }
-        match provider {
-            ProviderSettings::Diia(diia) => {
-                if !matches!(diia.api_base_url.scheme(), "http" | "https") {
-                    return Err(ConfigError::Invalid(format!(
-                        "providers.{id}.api_base_url: {} must be an http(s) URL",
-                        diia.api_base_url
-                    )));
-                }
+        // id.gov.ua's answer is unsigned, and Diia's API carries kepgate's tokens: TLS is what
+        // stands between them and the network, so plain http only to this machine.
+        let (key, url) = match provider {
+            ProviderSettings::Diia(diia) => ("api_base_url", &diia.api_base_url),
+            ProviderSettings::IdGovUa(idgov) => ("base_url", &idgov.base_url),
+        };
+        let plain_http_allowed = common.allow_http && url.scheme() == "http";
+        if !(https_or_loopback(url) || plain_http_allowed) || url.host().is_none() {
+            return Err(ConfigError::Invalid(format!(
+                "providers.{id}.{key}: {url} must be https:// (http:// only to this machine: \
+                 127.0.0.1, [::1], localhost); a test stand with a CA of its own: ca_file"
+            )));
+        }
+        if let ProviderSettings::IdGovUa(idgov) = provider {
+            if idgov.client_id.trim().is_empty()
+                || idgov.client_secret.expose_secret().trim().is_empty()
+            {
+                return Err(ConfigError::Invalid(format!(
+                    "providers.{id}.client_id / client_secret: required (issued when kepgate is registered with id.gov.ua)"
+                )));
             }
-            ProviderSettings::IdGovUa(idgov) => {
-                if !matches!(idgov.base_url.scheme(), "http" | "https") {
-                    return Err(ConfigError::Invalid(format!(
-                        "providers.{id}.base_url: {} must be an http(s) URL",
-                        idgov.base_url
-                    )));
-                }
-                if idgov.client_id.trim().is_empty()
-                    || idgov.client_secret.expose_secret().trim().is_empty()
-                {
-                    return Err(ConfigError::Invalid(format!(
-                        "providers.{id}.client_id / client_secret: required (issued when kepgate is registered with id.gov.ua)"
-                    )));
-                }
-                if idgov.methods.is_empty() {
-                    return Err(ConfigError::Invalid(format!(
-                        "providers.{id}.methods: name at least one of \"dig_sign\", \"diia_id\", \"bank_id\""
-                    )));
-                }
+            if idgov.methods.is_empty() {
+                return Err(ConfigError::Invalid(format!(
+                    "providers.{id}.methods: name at least one of \"dig_sign\", \"diia_id\", \"bank_id\""
+                )));
             }
         }
         Ok(())
@@ -486,6 +480,18 @@ impl Settings {
 pub fn is_support_url(url: &str) -> bool {
     let allowed = ["mailto:", "tel:", "https://", "http://"];
     allowed.iter().any(|p| url.starts_with(p)) && url.len() <= 500
+}
+
+/// An `https://` URL, or `http://` to this machine (the loopback address or `localhost`):
+/// OpenID Connect redirect URIs, provider endpoints.
+pub(crate) fn https_or_loopback(url: &Url) -> bool {
+    let local = match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        None => false,
+    };
+    url.scheme() == "https" || (url.scheme() == "http" && local)
 }
 
 /// `#rrggbb` or `#rgb` → (r, g, b).

@@ -1,5 +1,6 @@
 //! `[providers.<id>]`: one section per configured provider; `kind` picks the adapter.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
@@ -63,6 +64,15 @@ pub struct ProviderCommon {
     /// Extra attempts after a 5xx or a connection error (never after a 4xx).
     #[serde(default = "default_http_retries")]
     pub http_retries: u32,
+    /// PEM CA certificates this provider's HTTPS is verified against beside the system's: a
+    /// private test stand with a CA of its own.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// Lets the endpoint be plain `http://` on another host than this machine: a demo on a
+    /// private network (docker-compose.yml). Anyone on the path reads the credentials and, for
+    /// id.gov.ua, chooses who signs in; `check-config` warns.
+    #[serde(default)]
+    pub allow_http: bool,
 }
 
 impl ProviderCommon {

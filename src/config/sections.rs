@@ -184,6 +184,8 @@ pub struct IdentitySettings {
     pub provider_header: String,
     pub cert_serial_header: String,
     pub session_header: String,
+    /// How the person signed in: `kep`, `dig_sign`, `diia_id`, `bank_id`.
+    pub auth_method_header: String,
     /// A short-lived ES256 JWT with all claims; keys at `{prefix}/jwks.json`.
     pub assertion_header: String,
     #[serde(with = "seconds")]
@@ -205,6 +207,7 @@ impl Default for IdentitySettings {
             provider_header: "x-kepgate-provider".to_owned(),
             cert_serial_header: "x-kepgate-cert-serial".to_owned(),
             session_header: "x-kepgate-session".to_owned(),
+            auth_method_header: "x-kepgate-auth-method".to_owned(),
             assertion_header: "x-kepgate-assertion".to_owned(),
             assertion_ttl: Duration::from_secs(60),
             assertion_key_file: None,
@@ -254,7 +257,7 @@ impl Default for SessionSettings {
 
 impl IdentitySettings {
     /// Every header name kepgate sets for the cabinet, for stripping client copies.
-    pub fn header_names(&self) -> [&str; 9] {
+    pub fn header_names(&self) -> [&str; 10] {
         [
             &self.subject_header,
             &self.name_header,
@@ -264,6 +267,7 @@ impl IdentitySettings {
             &self.provider_header,
             &self.cert_serial_header,
             &self.session_header,
+            &self.auth_method_header,
             &self.assertion_header,
         ]
     }

@@ -173,3 +173,45 @@ fn https_served_by_kepgate_needs_an_https_base_url() {
     settings.server.base_url = "https://kep.example.ua/".parse().unwrap();
     settings.check().unwrap();
 }
+
+#[test]
+fn a_mistyped_key_of_a_provider_is_refused_and_named() {
+    let dir = std::env::temp_dir().join(format!("kepgate-provider-keys-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let load = |section: &str| {
+        let path = dir.join("kepgate.toml");
+        std::fs::write(&path, section).unwrap();
+        Settings::load_with(Some(&path), false, Defaults::Production)
+    };
+    let idgovua = "[providers.idgovua]\nkind = \"idgovua\"\ndisplay_name = \"id.gov.ua\"\n\
+                   base_url = \"https://id.gov.ua/\"\nclient_id = \"c\"\nclient_secret = \"s\"\n";
+    let diia = "[providers.diia]\nkind = \"diia\"\ndisplay_name = \"Дія\"\n\
+                api_base_url = \"https://api2.diia.gov.ua\"\nacquirer_token = \"t\"\n\
+                callback_secret = \"0123456789abcdef0123456789abcdef\"\n";
+    let settings = load(&format!(
+        "{idgovua}methods = [\"dig_sign\"]\nca_file = \"/x.pem\"\n"
+    ))
+    .unwrap();
+    let Some(ProviderSettings::IdGovUa(p)) = settings.providers.get("idgovua") else {
+        panic!("an id.gov.ua provider");
+    };
+    assert_eq!(p.methods, vec![IdGovUaMethod::DigSign]);
+    assert_eq!(p.common.display_name, "id.gov.ua");
+    assert!(load(diia).is_ok());
+    for (section, typo) in [
+        (format!("{idgovua}metods = [\"dig_sign\"]\n"), "metods"),
+        (format!("{idgovua}http_timeuot = 5\n"), "http_timeuot"),
+        (format!("{diia}sign_alg = \"ecdsa\"\n"), "sign_alg"),
+        (
+            format!("{diia}[providers.diia.setup]\nbranch = \"x\"\n"),
+            "branch",
+        ),
+    ] {
+        let e = load(&section).unwrap_err().to_string();
+        assert!(
+            e.contains(&format!("`{typo}`")) && e.contains("providers."),
+            "{typo}: {e}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -2,14 +2,14 @@
 //!
 //! Trust comes from the signature, not from the caller: the p7s must be valid, over exactly the
 //! hash we sent for this pending login, by a certificate chaining to a configured trusted CA.
-//! The secret path segment and the optional IP allow-list only keep noise out. The answer
+//! The secret path segment and the optional IP allow-list only keep noise out; the list is
+//! compared with the client address kepgate resolves everywhere ([`ClientAddr`]: behind a
+//! trusted front proxy, the address it forwards), not with the TCP peer. The answer
 //! `{"success": true}` is sent once the result is durably recorded (committed).
-
-use std::net::SocketAddr;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -18,6 +18,7 @@ use time::{Duration, OffsetDateTime};
 
 use super::context::LoginContext;
 use super::pending::{self, Outcome, PendingState};
+use crate::http::client_addr::ClientAddr;
 use crate::provider::{CallbackResult, HashAlgorithm, Provider, ProviderCallback, RequestHash};
 use crate::signature::{TrustList, VerifiedSignature, verify_auth_signature};
 
@@ -27,7 +28,7 @@ const SKEW: Duration = Duration::minutes(5);
 pub async fn receive(
     State(state): State<LoginContext>,
     Path((provider_id, secret)): Path<(String, String)>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -42,7 +43,7 @@ pub async fn receive(
         );
     };
     if !secret_matches(&secret, provider.common().callback_secret_str()) {
-        tracing::warn!(provider = %provider_id, peer = %peer.ip(), "callback with a wrong secret");
+        tracing::warn!(provider = %provider_id, client = %client, "callback with a wrong secret");
         return answer(
             StatusCode::NOT_FOUND,
             "not_found",
@@ -51,8 +52,8 @@ pub async fn receive(
         );
     }
     let allowed = &provider.common().callback_allowed_ips;
-    if !allowed.is_empty() && !allowed.iter().any(|net| net.contains(&peer.ip())) {
-        tracing::warn!(provider = %provider_id, peer = %peer.ip(), "callback from an address not allowed");
+    if !allowed.is_empty() && !allowed.iter().any(|net| net.contains(&client)) {
+        tracing::warn!(provider = %provider_id, client = %client, "callback from an address not allowed");
         return answer(
             StatusCode::FORBIDDEN,
             "address_not_allowed",

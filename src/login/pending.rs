@@ -8,6 +8,7 @@ use sqlx::PgPool;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::auth_method::AuthMethod;
 use crate::identity::SignerIdentity;
 use crate::provider::RequestHash;
 use crate::return_path::ReturnPath;
@@ -86,7 +87,7 @@ pub enum Outcome {
     /// (recorded as the history's reason, `auth_type:<method>`).
     Identified {
         identity: Box<SignerIdentity>,
-        method: String,
+        method: AuthMethod,
     },
     Rejected {
         reason: String,
@@ -296,19 +297,24 @@ pub async fn record_outcome(
     let stored = |identity: &SignerIdentity| {
         serde_json::to_value(identity).map_err(|e| sqlx::Error::Encode(Box::new(e)))
     };
-    let (identity, reason) = match outcome {
-        Outcome::Confirmed(identity) => (Some(stored(identity)?), None),
-        Outcome::Identified { identity, method } => {
-            (Some(stored(identity)?), Some(format!("auth_type:{method}")))
+    let (identity, reason, method) = match outcome {
+        // The signature kepgate verified itself.
+        Outcome::Confirmed(identity) => (Some(stored(identity)?), None, Some(AuthMethod::Kep)),
+        Outcome::Identified { identity, method } => (
+            Some(stored(identity)?),
+            Some(format!("auth_type:{method}")),
+            Some(*method),
+        ),
+        Outcome::Rejected { reason } | Outcome::Failed { reason } => {
+            (None, Some(reason.clone()), None)
         }
-        Outcome::Rejected { reason } | Outcome::Failed { reason } => (None, Some(reason.clone())),
     };
     // One statement: the change and its NOTIFY commit together (NOTIFY is sent only at commit,
     // and only when a row changed), in one round trip instead of BEGIN/UPDATE/NOTIFY/COMMIT.
     let changed = sqlx::query_scalar!(
         r#"WITH changed AS (
              UPDATE pending_logins
-             SET state = $2, identity = $3, outcome_reason = $4, updated_at = $5
+             SET state = $2, identity = $3, outcome_reason = $4, updated_at = $5, auth_method = $7
              WHERE id = $1 AND state = 'pending' AND expires_at > $5
              RETURNING id, state)
            SELECT state FROM changed, LATERAL (SELECT pg_notify($6, changed.id::text)) AS announced"#,
@@ -318,10 +324,32 @@ pub async fn record_outcome(
         reason,
         now,
         NOTIFY_CHANNEL,
+        method.map(AuthMethod::as_str),
     )
     .fetch_optional(db)
     .await?;
     Ok(changed.as_deref().and_then(PendingState::parse))
+}
+
+/// Claims the return from a redirect provider for one request, before its single-use code is
+/// sent anywhere: only while the login is pending, unexpired and unclaimed. `false`: another
+/// return of the same login (a reload, a double click) claimed it first, or it is no longer
+/// pending; that request must not spend the code again.
+pub async fn claim_return(
+    db: &PgPool,
+    id: PendingLoginId,
+    now: OffsetDateTime,
+) -> Result<bool, sqlx::Error> {
+    let claimed = sqlx::query_scalar!(
+        r#"UPDATE pending_logins SET code_claimed_at = $2
+           WHERE id = $1 AND state = 'pending' AND expires_at > $2 AND code_claimed_at IS NULL
+           RETURNING id"#,
+        id.0,
+        now,
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(claimed.is_some())
 }
 
 /// `pending → failed` when the provider could not even start the request.
@@ -405,14 +433,16 @@ pub async fn consume_into_session(
              UPDATE pending_logins SET state = 'consumed', updated_at = $3
              WHERE id = $1 AND binding_hash = $2 AND state = 'confirmed' AND identity IS NOT NULL
                AND GREATEST(expires_at, updated_at + $4::interval) > $3
-             RETURNING provider, identity, return_path, shared_pc),
+             RETURNING provider, identity, return_path, shared_pc, auth_method),
            opened AS (
              INSERT INTO sessions
                (id, token_hash, pending_login_id, provider, identity, rnokpp, edrpou, client_ip,
-                user_agent, created_at, last_seen_at, expires_at, idle_timeout_seconds, shared_pc)
+                user_agent, created_at, last_seen_at, expires_at, idle_timeout_seconds, shared_pc,
+                auth_method)
              SELECT $5, $6, $1, provider, identity, identity ->> 'rnokpp', identity ->> 'edrpou',
                     ($7::text)::inet, $8, $3, $3, $9,
-                    CASE WHEN shared_pc THEN $10::integer ELSE $11::integer END, shared_pc
+                    CASE WHEN shared_pc THEN $10::integer ELSE $11::integer END, shared_pc,
+                    auth_method
              FROM consumed
              RETURNING id)
            SELECT provider AS "provider!", identity AS "identity!", return_path AS "return_path!",

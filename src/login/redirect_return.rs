@@ -5,23 +5,29 @@
 //! pending login only by its hash; the login must be this browser's (its binding cookie), of
 //! this provider, still pending and unexpired; only then is the code exchanged, once. A forged
 //! state finds nothing; another browser's return is refused before its code is spent; a
-//! replayed one finds its login no longer pending and changes nothing.
+//! replayed one finds its login no longer pending and changes nothing. Two returns of the same
+//! login at once (a reload, a double click) spend the code once: the first claims the login in
+//! one guarded statement, the second waits for its outcome.
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::Response;
 use serde::Deserialize;
+use tracing::Instrument;
 
 use super::completion::{Completed, complete, signed_in};
 use super::context::LoginContext;
 use super::form::binding_hash;
-use super::pending::{self, CANCELLED_AT_PROVIDER, Outcome, PendingState};
+use super::pending::{self, CANCELLED_AT_PROVIDER, Outcome, PendingLoginId, PendingState};
 use super::waiting::{Shown, render_wait};
 use crate::http::client_addr::ClientAddr;
 use crate::http::error::AppError;
-use crate::http::pages::PageChrome;
-use crate::provider::{IdentifyError, RequestId};
+use crate::http::pages::{PageChrome, no_store, see_other};
+use crate::provider::{IdentifyError, Provider, RequestId};
 
 #[derive(Deserialize)]
 pub struct ReturnQuery {
@@ -90,32 +96,9 @@ pub async fn come_back(
             shown,
         );
     }
-    let (outcome, status) = match (&query.error, &query.code) {
-        (Some(error), _) => {
-            tracing::info!(login = %login.id, error = %printable(error),
-                description = %printable(query.error_description.as_deref().unwrap_or("")),
-                "the provider sent the browser back without a code");
-            let reason = format!("{CANCELLED_AT_PROVIDER}{}", printable(error));
-            (Outcome::Rejected { reason }, StatusCode::OK)
-        }
-        (None, Some(code)) => match provider.identify(code).await {
-            Ok(who) => (
-                Outcome::Identified {
-                    identity: Box::new(who.identity),
-                    method: who.method,
-                },
-                StatusCode::OK,
-            ),
-            Err(e) => {
-                tracing::warn!(login = %login.id, error = %e, "the provider's code told nobody");
-                let status = match e {
-                    IdentifyError::Provider(_) => StatusCode::BAD_GATEWAY,
-                    IdentifyError::NoIdentity => StatusCode::UNPROCESSABLE_ENTITY,
-                };
-                let reason = e.code().to_owned();
-                (Outcome::Failed { reason }, status)
-            }
-        },
+    let returned = match (&query.error, &query.code) {
+        (Some(error), _) => Err(error),
+        (None, Some(code)) => Ok(code),
         (None, None) => {
             refused("no_code");
             return Err(AppError::BadRequest(
@@ -123,15 +106,62 @@ pub async fn come_back(
             ));
         }
     };
-    pending::record_outcome(db, login.id, &outcome, now).await?;
-    match complete(&state, &parts.headers, client, login.id.0).await? {
+    // One return per login spends the code: a reload or a double click while id.gov.ua is slow
+    // sends the same code again, and id.gov.ua's refusal of the second use would otherwise
+    // fail the login before the first one finishes.
+    if !pending::claim_return(db, login.id, now).await? {
+        refused("duplicate");
+        tracing::info!(login = %login.id, "a second return of the same login waits for the first");
+        let wait = provider.common().http_timeout * 3 + Duration::from_secs(1);
+        return finish_duplicate(&state, chrome, &parts, client, login.id, wait).await;
+    }
+    let status = match returned {
+        Err(error) => {
+            tracing::info!(login = %login.id, error = %printable(error),
+                description = %printable(query.error_description.as_deref().unwrap_or("")),
+                "the provider sent the browser back without a code");
+            let reason = format!("{CANCELLED_AT_PROVIDER}{}", printable(error));
+            pending::record_outcome(db, login.id, &Outcome::Rejected { reason }, now).await?;
+            StatusCode::OK
+        }
+        Ok(code) => {
+            // A task of its own: the browser may go away (a reload) while id.gov.ua answers,
+            // and the spent code's outcome must still be recorded for the request that waits.
+            let exchange = tokio::spawn(
+                exchange_code(provider.clone(), code.clone(), db.clone(), login.id, now)
+                    .instrument(tracing::Span::current()),
+            );
+            exchange
+                .await
+                .map_err(|e| anyhow::anyhow!("the code exchange stopped: {e}"))??
+        }
+    };
+    finish(&state, chrome, &parts, client, login.id, status).await
+}
+
+/// The login completed in this request, or where it stands: signed in by the other return of
+/// the same login (whose answer carried the cookie), or declined, refused or still waiting, which
+/// the waiting page tells with a new start.
+async fn finish(
+    state: &LoginContext,
+    chrome: PageChrome,
+    parts: &Parts,
+    client: std::net::IpAddr,
+    id: PendingLoginId,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    match complete(state, &parts.headers, client, id.0).await? {
         Completed::Done {
             return_path,
             cookies,
         } => signed_in(&return_path, &cookies),
-        // Declined, refused, or lost a race: the waiting page tells which, with a new start.
+        Completed::NotYet(login) if login.state == PendingState::Consumed => {
+            let mut response = see_other(login.return_path.as_str())?;
+            no_store(&mut response);
+            Ok(response)
+        }
         Completed::NotYet(login) => render_wait(
-            &state,
+            state,
             chrome,
             &parts.headers,
             &login,
@@ -139,6 +169,77 @@ pub async fn come_back(
             Shown::Waiting,
         ),
     }
+}
+
+/// The code exchanged for who the person is, and the login's outcome recorded; the page's
+/// status for a login that ends here without a session.
+async fn exchange_code(
+    provider: Arc<Provider>,
+    code: String,
+    db: sqlx::PgPool,
+    login: PendingLoginId,
+    now: time::OffsetDateTime,
+) -> Result<StatusCode, sqlx::Error> {
+    let (outcome, status) = match provider.identify(&code).await {
+        Ok(who) => (
+            Outcome::Identified {
+                identity: Box::new(who.identity),
+                method: who.method,
+            },
+            StatusCode::OK,
+        ),
+        Err(e) => {
+            let reason = e.reason();
+            let status = match &e {
+                IdentifyError::Provider(_) => StatusCode::BAD_GATEWAY,
+                IdentifyError::ClientRefused(_) => {
+                    tracing::error!(%login, provider = provider.id(), error = %e,
+                        "id.gov.ua refused kepgate's own client: check providers.<id>.client_id, \
+                         client_secret and the redirect URI registered with it");
+                    StatusCode::BAD_GATEWAY
+                }
+                IdentifyError::CodeRefused(_) => StatusCode::CONFLICT,
+                IdentifyError::NoIdentity => StatusCode::UNPROCESSABLE_ENTITY,
+                IdentifyError::MethodNotAllowed { .. } => StatusCode::FORBIDDEN,
+            };
+            tracing::warn!(%login, %reason, error = %e, "the provider's code told nobody");
+            (Outcome::Failed { reason }, status)
+        }
+    };
+    pending::record_outcome(&db, login, &outcome, now).await?;
+    Ok(status)
+}
+
+/// A return whose login another return claimed: waits (up to `wait`) for that one's outcome,
+/// then completes in this request if the other did not (its browser went away: a reload, and
+/// with it that request), or shows where the login stands.
+async fn finish_duplicate(
+    state: &LoginContext,
+    chrome: PageChrome,
+    parts: &Parts,
+    client: std::net::IpAddr,
+    id: PendingLoginId,
+    wait: Duration,
+) -> Result<Response, AppError> {
+    let mut changes = state.login_events.subscribe(id);
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let login = pending::find(&state.web.db, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let now = state.web.clock.now();
+        if login.state_at(now) != PendingState::Pending || tokio::time::Instant::now() >= deadline {
+            break;
+        }
+        // A notice wakes this at once; the tick covers a replica whose LISTEN is down.
+        let tick = (tokio::time::Instant::now() + Duration::from_millis(250)).min(deadline);
+        let _ = tokio::time::timeout_at(tick, changes.changes.changed()).await;
+    }
+    let status = match pending::find(&state.web.db, id).await? {
+        Some(login) if login.state == PendingState::Pending => StatusCode::OK,
+        _ => StatusCode::CONFLICT,
+    };
+    finish(state, chrome, parts, client, id, status).await
 }
 
 /// At most 64 characters of what the provider said, without control characters: it goes into

@@ -218,6 +218,11 @@ pub(super) fn status_text(
         },
         PendingState::Expired => t.status_expired.to_owned(),
         PendingState::Failed => match reason {
+            Some("code_refused") => t.status_code_refused.to_owned(),
+            Some("client_refused") => t.status_client_refused.to_owned(),
+            Some(r) if r.starts_with(crate::provider::METHOD_NOT_ALLOWED) => {
+                t.status_method_not_allowed.to_owned()
+            }
             Some("provider_timeout") => t.provider_timeout.to_owned(),
             Some(r) if r.starts_with("provider_") => t.provider_unavailable.to_owned(),
             Some("unsupported_algorithm") => t.status_unsupported_algorithm.to_owned(),

@@ -6,6 +6,7 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use super::clients::OidcClient;
+use crate::auth_method::AuthMethod;
 use crate::session::Session;
 
 /// `sub`: the cabinet's subject (`rnokpp:…` or `cert:…`), or, for a client with
@@ -24,23 +25,27 @@ pub fn subject(session: &Session, client: &OidcClient, pairwise_key: &[u8; 32]) 
     crate::signing_key::hex(&hash.finalize())
 }
 
-/// How the person proved who they are (RFC 8176 style): a qualified electronic signature
-/// verified by kepgate (`kep`), or the provider's own word (id.gov.ua).
+/// How the person proved who they are (RFC 8176 style; the values are kepgate's own, listed in
+/// docs/oidc.md): a qualified electronic signature kepgate verified itself (`kep`), or
+/// id.gov.ua's word and the method it names (`idgovua` and `dig_sign`, `diia_id`, `bank_id`).
 pub fn amr(session: &Session) -> Vec<&'static str> {
-    if session.identity.not_after.is_some() {
-        vec!["kep"]
-    } else {
-        vec!["idgovua"]
+    match session.auth_method {
+        Some(AuthMethod::Kep) => vec!["kep"],
+        Some(AuthMethod::IdGovUa(method)) => vec!["idgovua", method.as_str()],
+        None => vec!["idgovua"],
     }
 }
 
 /// The assurance behind `amr`: a qualified signature kepgate verified itself to the national
-/// trust list, or what id.gov.ua says.
+/// trust list; one id.gov.ua verified; or id.gov.ua's word without a signature (BankID, or a
+/// method kepgate did not record).
 pub fn acr(session: &Session) -> &'static str {
-    if session.identity.not_after.is_some() {
-        "urn:kepgate:acr:qualified-signature"
-    } else {
-        "urn:kepgate:acr:idgovua"
+    match session.auth_method {
+        Some(AuthMethod::Kep) => "urn:kepgate:acr:qualified-signature",
+        Some(method) if method.is_qualified_signature() => {
+            "urn:kepgate:acr:idgovua:qualified-signature"
+        }
+        _ => "urn:kepgate:acr:idgovua",
     }
 }
 

@@ -113,30 +113,52 @@ pub enum ProviderStart {
 }
 
 /// Who a redirect provider says the person is, and how they proved it to it (id.gov.ua's
-/// `auth_type`: `dig_sign`, `diia_id`, `bank_id`).
+/// `auth_type`: `dig_sign`, `diia_id`, `bank_id`), one of the methods configured.
 #[derive(Debug, Clone)]
 pub struct Identified {
     pub identity: crate::identity::SignerIdentity,
-    pub method: String,
+    pub method: crate::auth_method::AuthMethod,
 }
 
 /// Why a redirect provider's code did not tell kepgate who the person is.
 #[derive(Debug, thiserror::Error)]
 pub enum IdentifyError {
+    /// Unavailable, slow, or an answer kepgate cannot read: try again later.
     #[error(transparent)]
     Provider(#[from] ProviderError),
+    /// The provider refused the code: already spent (a second use), expired, or not one it
+    /// issued. The person starts again.
+    #[error("the provider refused the code: {0}")]
+    CodeRefused(String),
+    /// The provider refused kepgate itself (its client id or secret, the redirect URI, the
+    /// request's form): the operator's to fix, and no new start helps.
+    #[error("the provider refused kepgate's client: {0}")]
+    ClientRefused(String),
     /// The provider answered, but with neither a РНОКПП nor a certificate: nothing to know the
     /// person by again next time.
     #[error("the provider named no РНОКПП and no certificate")]
     NoIdentity,
+    /// The person signed in at the provider by a method the configuration does not allow
+    /// (`providers.<id>.methods`), or the answer named none: the browser, not kepgate, chose
+    /// what the provider offered.
+    #[error("the person signed in by {method:?}, which providers.<id>.methods does not allow")]
+    MethodNotAllowed { method: String },
 }
 
+/// The outcome reason of a login whose method the configuration does not allow, followed by
+/// that method.
+pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed:";
+
 impl IdentifyError {
-    /// The pending login's outcome reason.
-    pub fn code(&self) -> &'static str {
+    /// The pending login's outcome reason (the method, after [`METHOD_NOT_ALLOWED`], is one
+    /// of a few lower-case words, checked when read).
+    pub fn reason(&self) -> String {
         match self {
-            IdentifyError::Provider(e) => e.code(),
-            IdentifyError::NoIdentity => "no_identity",
+            IdentifyError::Provider(e) => e.code().to_owned(),
+            IdentifyError::CodeRefused(_) => "code_refused".to_owned(),
+            IdentifyError::ClientRefused(_) => "client_refused".to_owned(),
+            IdentifyError::NoIdentity => "no_identity".to_owned(),
+            IdentifyError::MethodNotAllowed { method } => format!("{METHOD_NOT_ALLOWED}{method}"),
         }
     }
 }
@@ -174,7 +196,7 @@ pub enum CallbackResult {
     Declined { reason: String },
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ProviderError {
     /// Network error or 5xx after the allowed retries: "provider unavailable".
     #[error("provider unavailable: {0}")]

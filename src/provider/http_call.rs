@@ -2,19 +2,36 @@
 //! [`ProviderError`] without leaking URLs (paths and queries may carry secrets), and the
 //! calls' metrics and logs.
 
+use std::path::Path;
 use std::time::{Duration, Instant};
+
+use anyhow::Context;
 
 use super::exchange::ProviderError;
 
 /// A client for a provider's API: bounded time, no redirects (following one could carry a
-/// bearer token or a client secret elsewhere), kepgate's user agent.
-pub fn client(timeout: Duration) -> reqwest::Result<reqwest::Client> {
-    reqwest::Client::builder()
+/// bearer token or a client secret elsewhere), kepgate's user agent; trusting the CA
+/// certificates of `ca_file` beside the system's (`providers.<id>.ca_file`, a private test
+/// stand).
+pub fn client(timeout: Duration, ca_file: Option<&Path>) -> anyhow::Result<reqwest::Client> {
+    let mut builder = reqwest::Client::builder()
         .timeout(timeout)
         .connect_timeout(timeout.min(Duration::from_secs(5)))
         .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("kepgate/", env!("CARGO_PKG_VERSION")))
-        .build()
+        .user_agent(concat!("kepgate/", env!("CARGO_PKG_VERSION")));
+    if let Some(path) = ca_file {
+        builder = builder.tls_certs_merge(ca_certificates(path)?);
+    }
+    Ok(builder.build()?)
+}
+
+/// The PEM certificates of a provider's `ca_file` (also read by `check-config`).
+pub fn ca_certificates(path: &Path) -> anyhow::Result<Vec<reqwest::Certificate>> {
+    let pem = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem)
+        .with_context(|| format!("{} is not PEM certificates", path.display()))?;
+    anyhow::ensure!(!certs.is_empty(), "{} holds no certificate", path.display());
+    Ok(certs)
 }
 
 /// A request that did not get an answer.

@@ -19,7 +19,8 @@ pub mod idgovua;
 pub mod registry;
 
 pub use exchange::{
-    CallbackError, CallbackResult, HashAlgorithm, Identified, IdentifyError, ProviderCallback,
-    ProviderError, ProviderStart, RequestHash, RequestId, StartedRequest, UserHintSpec,
+    CallbackError, CallbackResult, HashAlgorithm, Identified, IdentifyError, METHOD_NOT_ALLOWED,
+    ProviderCallback, ProviderError, ProviderStart, RequestHash, RequestId, StartedRequest,
+    UserHintSpec,
 };
 pub use registry::{Provider, Providers};

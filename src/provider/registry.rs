@@ -82,6 +82,12 @@ impl Provider {
         }
     }
 
+    /// Whether kepgate verifies this provider's signatures itself (against `trust.files`);
+    /// id.gov.ua verifies its own and tells kepgate only who the person is.
+    pub fn verifies_signatures(&self) -> bool {
+        matches!(self, Provider::Diia(_))
+    }
+
     /// Whether the login page's button sends the browser away (id.gov.ua) rather than
     /// showing a link and a QR code.
     pub fn sends_browser_away(&self) -> bool {

@@ -39,6 +39,9 @@ pub struct AssertionClaims {
     pub cert_serial: String,
     pub cert_issuer: String,
     pub sid: String,
+    /// How the person signed in (`kep`, `dig_sign`, `diia_id`, `bank_id`; absent when unknown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_method: Option<String>,
 }
 
 pub struct AssertionSigner {
@@ -167,6 +170,7 @@ impl AssertionSigner {
             cert_serial: identity.cert_serial_hex.clone(),
             cert_issuer: identity.issuer.clone(),
             sid: session.id.to_string(),
+            auth_method: session.auth_method.map(|m| m.as_str().to_owned()),
         };
         self.key.sign(SigningAlg::Es256, ASSERTION_TYP, &claims)
     }
@@ -180,7 +184,7 @@ fn identity_headers(
     assertion: &str,
 ) -> Vec<(HeaderName, HeaderValue)> {
     let identity = &session.identity;
-    let mut headers = Vec::with_capacity(9);
+    let mut headers = Vec::with_capacity(10);
     let mut put = |name: &HeaderName, value: &str| {
         if let Ok(value) = HeaderValue::from_str(value) {
             headers.push((name.clone(), value));
@@ -200,6 +204,9 @@ fn identity_headers(
     put(&names.provider, &session.provider);
     put(&names.cert_serial, &identity.cert_serial_hex);
     put(&names.session, &session.id.to_string());
+    if let Some(method) = session.auth_method {
+        put(&names.auth_method, method.as_str());
+    }
     put(&names.assertion, assertion);
     headers
 }
@@ -230,6 +237,7 @@ mod tests {
                 not_before: None,
                 not_after: None,
             },
+            auth_method: Some(crate::auth_method::AuthMethod::Kep),
             created_at: now,
             expires_at: now + time::Duration::hours(8),
             idle_timeout: time::Duration::minutes(30),

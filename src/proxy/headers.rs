@@ -71,6 +71,7 @@ pub struct IdentityHeaders {
     pub provider: HeaderName,
     pub cert_serial: HeaderName,
     pub session: HeaderName,
+    pub auth_method: HeaderName,
     pub assertion: HeaderName,
 }
 
@@ -89,11 +90,12 @@ impl IdentityHeaders {
             provider: parse(&settings.provider_header)?,
             cert_serial: parse(&settings.cert_serial_header)?,
             session: parse(&settings.session_header)?,
+            auth_method: parse(&settings.auth_method_header)?,
             assertion: parse(&settings.assertion_header)?,
         })
     }
 
-    fn all(&self) -> [&HeaderName; 9] {
+    fn all(&self) -> [&HeaderName; 10] {
         [
             &self.subject,
             &self.name,
@@ -103,6 +105,7 @@ impl IdentityHeaders {
             &self.provider,
             &self.cert_serial,
             &self.session,
+            &self.auth_method,
             &self.assertion,
         ]
     }

@@ -6,6 +6,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::auth_method::AuthMethod;
 use crate::identity::SignerIdentity;
 
 #[derive(Debug, Clone)]
@@ -13,6 +14,10 @@ pub struct Session {
     pub id: Uuid,
     pub provider: String,
     pub identity: SignerIdentity,
+    /// How the person proved who they are; `None` for a session whose method was never
+    /// recorded (opened before kepgate recorded it), which no policy takes for a qualified
+    /// signature.
+    pub auth_method: Option<AuthMethod>,
     pub created_at: OffsetDateTime,
     /// The absolute end, whatever the activity.
     pub expires_at: OffsetDateTime,
@@ -40,7 +45,11 @@ impl Session {
                 .as_ref()
                 .is_some_and(|e| policy.edrpou.iter().any(|p| p == e.as_str()));
         let by_provider = policy.providers.is_empty() || policy.providers.contains(&self.provider);
-        by_identity && by_provider
+        let by_method = !policy.qualified_signature
+            || self
+                .auth_method
+                .is_some_and(AuthMethod::is_qualified_signature);
+        by_identity && by_provider && by_method
     }
 
     /// The stable subject: `rnokpp:<number>` for people, else the certificate (issuer + serial).

@@ -11,6 +11,7 @@ use super::cache::{self, SessionCache};
 use super::record::{Authentication, Session};
 use super::revocation::{RevokedBy, Whom, revoke};
 use super::token::SessionToken;
+use crate::auth_method::AuthMethod;
 use crate::clock::SharedClock;
 use crate::config::SessionSettings;
 use crate::identity::SignerIdentity;
@@ -27,6 +28,7 @@ pub enum SessionError {
 pub struct NewSession<'a> {
     pub provider: &'a str,
     pub identity: &'a SignerIdentity,
+    pub auth_method: AuthMethod,
     /// The pending login this session came from.
     pub pending_login_id: Uuid,
     pub client_ip: Option<IpAddr>,
@@ -50,8 +52,8 @@ pub async fn create(
     sqlx::query!(
         r#"INSERT INTO sessions
              (id, token_hash, pending_login_id, provider, identity, rnokpp, edrpou, client_ip, user_agent,
-              created_at, last_seen_at, expires_at, idle_timeout_seconds, shared_pc)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, ($8::text)::inet, $9, $10, $10, $11, $12, $13)"#,
+              created_at, last_seen_at, expires_at, idle_timeout_seconds, shared_pc, auth_method)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, ($8::text)::inet, $9, $10, $10, $11, $12, $13, $14)"#,
         id,
         token.hash(),
         new.pending_login_id,
@@ -65,6 +67,7 @@ pub async fn create(
         new.expires_at,
         idle_seconds,
         new.shared_pc,
+        new.auth_method.as_str(),
     )
     .execute(tx)
     .await?;
@@ -83,6 +86,7 @@ struct SessionRow {
     id: Uuid,
     provider: String,
     identity: serde_json::Value,
+    auth_method: Option<String>,
     created_at: OffsetDateTime,
     expires_at: OffsetDateTime,
     last_seen_at: OffsetDateTime,
@@ -99,6 +103,7 @@ impl SessionRow {
                 id: self.id,
                 provider: self.provider,
                 identity: serde_json::from_value(self.identity).ok()?,
+                auth_method: self.auth_method.as_deref().and_then(AuthMethod::parse),
                 created_at: self.created_at,
                 expires_at: self.expires_at,
                 idle_timeout: time::Duration::seconds(i64::from(self.idle_timeout_seconds)),
@@ -113,7 +118,7 @@ impl SessionRow {
 async fn load(db: &PgPool, token_hash: &[u8]) -> Result<Option<Stored>, sqlx::Error> {
     let row = sqlx::query_as!(
         SessionRow,
-        r#"SELECT id, provider, identity, created_at, expires_at, last_seen_at,
+        r#"SELECT id, provider, identity, auth_method, created_at, expires_at, last_seen_at,
                   idle_timeout_seconds, shared_pc, revoked_at IS NOT NULL AS "revoked!"
            FROM sessions WHERE token_hash = $1"#,
         token_hash,
@@ -132,7 +137,7 @@ pub async fn find_by_id(
 ) -> Result<Option<Session>, sqlx::Error> {
     let row = sqlx::query_as!(
         SessionRow,
-        r#"SELECT id, provider, identity, created_at, expires_at, last_seen_at,
+        r#"SELECT id, provider, identity, auth_method, created_at, expires_at, last_seen_at,
                   idle_timeout_seconds, shared_pc, revoked_at IS NOT NULL AS "revoked!"
            FROM sessions WHERE id = $1"#,
         id,

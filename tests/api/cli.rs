@@ -463,3 +463,100 @@ fn check_config_refuses_oidc_clients_that_would_be_unsafe() {
         assert!(stderr.contains(says), "{client}: {stderr}");
     }
 }
+
+#[test]
+fn provider_endpoints_must_be_https_but_on_this_machine_and_a_mistyped_key_is_named() {
+    let idgovua = |base_url: &str, extra: &str| {
+        format!(
+            "[providers.idgovua]\nkind = \"idgovua\"\ndisplay_name = \"id.gov.ua\"\n\
+             base_url = \"{base_url}\"\nclient_id = \"c\"\nclient_secret = \"s\"\n{extra}"
+        )
+    };
+    let diia = |api_base_url: &str, extra: &str| {
+        format!(
+            "[providers.diia]\nkind = \"diia\"\ndisplay_name = \"Дія\"\n\
+             api_base_url = \"{api_base_url}\"\nacquirer_token = \"t\"\n\
+             callback_secret = \"0123456789abcdef0123456789abcdef\"\n{extra}"
+        )
+    };
+    for accepted in [
+        idgovua("https://test.id.gov.ua/", ""),
+        idgovua("http://127.0.0.1:8091/", ""),
+        idgovua("http://localhost:8091/", ""),
+        idgovua("http://[::1]:8091/", ""),
+        diia("https://api2s.diia.gov.ua", ""),
+        diia("http://127.0.0.1:8090/", ""),
+    ] {
+        let (ok, _, _, stderr) = check_config(Some(&accepted), &[]);
+        assert!(ok, "{accepted}: {stderr}");
+    }
+    for (refused, key) in [
+        (
+            idgovua("http://test.id.gov.ua/", ""),
+            "providers.idgovua.base_url",
+        ),
+        (
+            idgovua("http://10.0.0.5:8091/", ""),
+            "providers.idgovua.base_url",
+        ),
+        (
+            diia("http://api2s.diia.gov.ua", ""),
+            "providers.diia.api_base_url",
+        ),
+        (
+            diia("ftp://api2s.diia.gov.ua", ""),
+            "providers.diia.api_base_url",
+        ),
+    ] {
+        let (ok, code, _, stderr) = check_config(Some(&refused), &[]);
+        assert!(!ok && code == 2, "{refused}: {stderr}");
+        assert!(
+            stderr.contains(key) && stderr.contains("must be https://"),
+            "{refused}: {stderr}"
+        );
+    }
+    // A demo on a private network says so, and is warned.
+    let (ok, _, _, stderr) = check_config(
+        Some(&diia("http://emulator:8090/", "allow_http = true\n")),
+        &[],
+    );
+    assert!(ok, "{stderr}");
+    assert!(stderr.contains("providers.diia.allow_http"), "{stderr}");
+
+    // A typo in a provider's section, in the file or the environment, names the key.
+    for (file, env, typo) in [
+        (
+            idgovua("https://id.gov.ua/", "metods = [\"dig_sign\"]\n"),
+            None,
+            "metods",
+        ),
+        (
+            diia("https://api2.diia.gov.ua", "http_timeuot = 5\n"),
+            None,
+            "http_timeuot",
+        ),
+        (
+            idgovua("https://id.gov.ua/", ""),
+            Some(("KEPGATE_PROVIDERS__IDGOVUA__CA_FIEL", "/x.pem")),
+            "ca_fiel",
+        ),
+    ] {
+        let env: Vec<(&str, &str)> = env.into_iter().collect();
+        let (ok, code, _, stderr) = check_config(Some(&file), &env);
+        assert!(!ok && code == 2, "{typo}: {stderr}");
+        assert!(
+            stderr.contains(&format!("`{typo}`")) && stderr.contains("providers."),
+            "{typo}: {stderr}"
+        );
+    }
+    // A provider's CA file must be there and hold certificates.
+    let (ok, code, _, stderr) = check_config(
+        Some(&idgovua(
+            "https://id.gov.ua/",
+            "ca_file = \"/nonexistent/test-stand-ca.pem\"\n",
+        )),
+        &[],
+    );
+    assert!(!ok && code == 2, "{stderr}");
+    assert!(stderr.contains("test-stand-ca.pem"), "{stderr}");
+}

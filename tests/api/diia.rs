@@ -544,3 +544,62 @@ fn base64_of(s: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(s)
 }
+
+#[tokio::test]
+async fn the_callback_allow_list_judges_the_client_a_trusted_proxy_names_not_the_proxy() {
+    // Diia's address as the front proxy forwards it; the proxy itself is 127.0.0.1.
+    let diia_address = "203.0.113.7";
+    let allowing = |trusted: &'static str| {
+        move |s: &mut kepgate::config::Settings| {
+            s.proxy.trusted_proxies = vec![trusted.parse().unwrap()];
+            if let Some(ProviderSettings::Diia(d)) =
+                s.providers.get_mut(crate::diia_stack::PROVIDER)
+            {
+                d.common.callback_allowed_ips = vec![format!("{diia_address}/32").parse().unwrap()];
+            }
+        }
+    };
+    // A body the allow-list lets through is then refused as malformed (400): which of the two
+    // answers comes back says what the allow-list decided.
+    let callback = async |stack: &DiiaStack, forwarded_for: Option<&str>| {
+        let mut request = stack
+            .http
+            .post(&stack.callback_url)
+            .header("content-type", "application/json")
+            .body("{}");
+        if let Some(chain) = forwarded_for {
+            request = request.header("x-forwarded-for", chain);
+        }
+        let answer = request.send().await.unwrap();
+        let status = answer.status().as_u16();
+        let body: serde_json::Value = answer.json().await.unwrap();
+        (
+            status,
+            body["reason"].as_str().unwrap_or_default().to_owned(),
+        )
+    };
+    let allowed = (400, "malformed".to_owned());
+    let refused = (403, "address_not_allowed".to_owned());
+
+    let (behind_proxy, _) = spawn_diia_stack_configured(false, allowing("127.0.0.1/32")).await;
+    assert_eq!(callback(&behind_proxy, Some(diia_address)).await, allowed);
+    // Whatever the caller wrote left of what the proxy appended is not believed.
+    assert_eq!(
+        callback(
+            &behind_proxy,
+            Some(&format!("{diia_address}, 198.51.100.9"))
+        )
+        .await,
+        refused
+    );
+    assert_eq!(callback(&behind_proxy, Some("198.51.100.9")).await, refused);
+    assert_eq!(
+        callback(&behind_proxy, None).await,
+        refused,
+        "the proxy itself"
+    );
+
+    // The same header from a peer that is no trusted proxy is the caller's own word.
+    let (direct, _) = spawn_diia_stack_configured(false, allowing("10.0.0.0/8")).await;
+    assert_eq!(callback(&direct, Some(diia_address)).await, refused);
+}

@@ -60,6 +60,8 @@ pub fn diia_settings(api_base_url: &str, secret: &str) -> DiiaSettings {
             request_ttl: Duration::from_secs(180),
             http_timeout: Duration::from_secs(5),
             http_retries: 1,
+            ca_file: None,
+            allow_http: false,
         },
         api_base_url: api_base_url.parse().unwrap(),
         acquirer_token: SecretString::from(kepgate_emulator::DEFAULT_ACQUIRER_TOKEN),

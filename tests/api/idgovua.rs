@@ -40,6 +40,8 @@ pub fn idgovua_settings(base: &Url, secret: &str) -> IdGovUaSettings {
             request_ttl: Duration::from_secs(300),
             http_timeout: Duration::from_secs(2),
             http_retries: 0,
+            ca_file: None,
+            allow_http: false,
         },
         base_url: base.clone(),
         client_id: DEMO_CLIENT_ID.to_owned(),
@@ -51,6 +53,14 @@ pub fn idgovua_settings(base: &Url, secret: &str) -> IdGovUaSettings {
 /// The cabinet stack (Diia included) with id.gov.ua beside it, as `configure` leaves it.
 pub async fn spawn_idgovua_stack(configure: impl FnOnce(&mut Settings)) -> IdGovStack {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    spawn_idgovua_stack_on(listener, configure).await
+}
+
+/// As [`spawn_idgovua_stack`], the emulator on `listener`.
+pub async fn spawn_idgovua_stack_on(
+    listener: TcpListener,
+    configure: impl FnOnce(&mut Settings),
+) -> IdGovStack {
     let addr = listener.local_addr().unwrap();
     let idgov: Url = format!("http://{addr}/").parse().unwrap();
     let redirect = Arc::new(Mutex::new(None));
@@ -245,6 +255,9 @@ async fn the_director_signs_in_through_idgovua_and_the_cabinet_sees_the_same_ide
     assert_eq!(idgov["headers"]["x-kepgate-provider"], IDGOVUA);
     assert_eq!(idgov["assertion_verified"], true);
     assert_eq!(idgov["assertion"]["provider"], IDGOVUA);
+    // How each signed in: kepgate's own check of the signature, or id.gov.ua's.
+    assert_eq!(diia["headers"]["x-kepgate-auth-method"], "kep");
+    assert_eq!(idgov["headers"]["x-kepgate-auth-method"], "dig_sign");
     // Which method the person used is in the history.
     let history = stack.history().await;
     assert!(
@@ -355,9 +368,10 @@ async fn a_replayed_return_signs_nobody_in_again() {
         .append_pair("code", &old_code)
         .append_pair("state", &state);
     let page = browser.get(swapped.as_str()).await;
-    assert_eq!(page.status(), 502, "a spent code is refused by id.gov.ua");
+    assert_eq!(page.status(), 409, "a spent code is refused by id.gov.ua");
     let text = page.text().await.unwrap();
     assert!(text.contains("Вхід не завершено"), "{text}");
+    assert!(text.contains("Почніть вхід знову"), "{text}");
     assert!(!text.contains("Шевченко") && !text.contains("Коваленко"));
 }
 
@@ -424,10 +438,14 @@ async fn an_error_answer_from_idgovua_is_a_refusal_not_a_sign_in() {
     let (mut browser, back) = stack.new_login("dig_sign", "director", "sign-in").await;
     let page = browser.get(back.as_str()).await;
     assert_eq!(page.status(), 502);
+    // The operator's mistake, not a passing fault: no "try again in a minute".
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Зверніться до адміністратора"), "{html}");
+    assert!(!html.contains("Спробуйте"), "{html}");
     assert!(!browser.cookies.keys().any(|k| k.contains("session")));
     let history = stack.history().await;
     assert!(
-        history.contains(&("refused".to_owned(), Some("provider_refused".to_owned()))),
+        history.contains(&("refused".to_owned(), Some("client_refused".to_owned()))),
         "{history:?}"
     );
 }
@@ -502,5 +520,374 @@ async fn the_json_api_sends_a_script_to_idgovua_and_the_browser_comes_back_signe
     assert!(
         history.contains(&("confirmed".to_owned(), Some("auth_type:diia_id".to_owned()))),
         "{history:?}"
+    );
+}
+
+/// `authorize` with its `auth_type` replaced, as a browser can: the request travels through it.
+fn asking_for(authorize: &Url, auth_type: &str) -> Url {
+    let pairs: Vec<(String, String)> = authorize
+        .query_pairs()
+        .map(|(k, v)| {
+            let v = if k == "auth_type" {
+                auth_type.to_owned()
+            } else {
+                v.into_owned()
+            };
+            (k.into_owned(), v)
+        })
+        .collect();
+    let mut tampered = authorize.clone();
+    tampered.query_pairs_mut().clear().extend_pairs(pairs);
+    tampered
+}
+
+#[tokio::test]
+async fn a_method_the_operator_did_not_allow_is_refused_though_the_browser_asked_idgovua_for_it() {
+    let stack = spawn_idgovua_stack(|s| {
+        if let Some(ProviderSettings::IdGovUa(p)) = s.providers.get_mut(IDGOVUA) {
+            p.methods = vec![IdGovUaMethod::DigSign, IdGovUaMethod::DiiaId];
+        }
+    })
+    .await;
+    let mut browser = stack.browser();
+    let authorize = stack.start(&mut browser).await;
+    assert_eq!(
+        query(&authorize, "auth_type").as_deref(),
+        Some("dig_sign,diia_id")
+    );
+    // The browser carries the request to id.gov.ua and asks for BankID instead.
+    let back = stack
+        .at_idgovua(
+            &asking_for(&authorize, "bank_id"),
+            "bank_id",
+            "director",
+            "sign-in",
+        )
+        .await;
+    let page = browser.get(back.as_str()).await;
+    assert_eq!(page.status(), 403);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Цей спосіб входу тут не дозволено"), "{html}");
+    assert!(html.contains("provider=idgovua"), "a new start: {html}");
+    assert!(!browser.cookies.keys().any(|k| k.contains("session")));
+    let history = stack.history().await;
+    assert!(
+        history.contains(&(
+            "refused".to_owned(),
+            Some("method_not_allowed:bank_id".to_owned())
+        )),
+        "{history:?}"
+    );
+    // An allowed method still signs in.
+    let authorize = stack.start(&mut browser).await;
+    let back = stack
+        .at_idgovua(&authorize, "diia_id", "director", "sign-in")
+        .await;
+    assert_eq!(browser.get(back.as_str()).await.status(), 303);
+}
+
+#[tokio::test]
+async fn the_method_reaches_the_cabinet_the_assertion_and_acr_and_routes_and_clients_can_require_a_signature()
+ {
+    use crate::oidc::{AuthRequest, RP, RP_REDIRECT, RP_SECRET, SPA, authorize, param};
+    let stack = spawn_idgovua_stack(|s| {
+        let cabinet = s.routes["cabinet"].upstream.to_string();
+        let mut signed = crate::proxy::route("/signed", &cabinet);
+        signed.allow.qualified_signature = true;
+        s.routes.insert("signed".to_owned(), signed);
+        s.oidc.enabled = true;
+        let mut rp = crate::oidc::client(RP_REDIRECT);
+        rp.secret_sha256 = Some(crate::oidc::secret_hash(RP_SECRET));
+        s.oidc.clients.insert(RP.to_owned(), rp);
+        let mut strict = crate::oidc::client(RP_REDIRECT);
+        strict.allow.qualified_signature = true;
+        s.oidc.clients.insert(SPA.to_owned(), strict);
+    })
+    .await;
+    let refused_by_policy = |status: u16| status == 403;
+    let mut via_diia = sign_in(&stack.env.stack, DIRECTOR).await;
+    let seen = echo(&mut via_diia, "/echo", &[]).await;
+    assert_eq!(seen["headers"]["x-kepgate-auth-method"], "kep");
+    assert_eq!(seen["assertion"]["auth_method"], "kep");
+    assert!(!refused_by_policy(
+        via_diia.get("/signed/echo").await.status().as_u16()
+    ));
+    for (method, qualified) in [("dig_sign", true), ("diia_id", true), ("bank_id", false)] {
+        let mut browser = stack.sign_in(method, "director").await;
+        // A client's own copy of the header, in either spelling, is never what the cabinet sees.
+        let seen = echo(
+            &mut browser,
+            "/echo",
+            &[
+                ("x-kepgate-auth-method", "kep"),
+                ("x_kepgate_auth_method", "kep"),
+            ],
+        )
+        .await;
+        let headers = &seen["headers"];
+        assert_eq!(headers["x-kepgate-auth-method"], method, "{headers}");
+        assert!(headers.get("x_kepgate_auth_method").is_none(), "{headers}");
+        assert_eq!(seen["assertion_verified"], true);
+        assert_eq!(seen["assertion"]["auth_method"], method, "{seen}");
+        let signed = browser.get("/signed/echo").await.status().as_u16();
+        assert_eq!(refused_by_policy(signed), !qualified, "{method}: {signed}");
+
+        let request = AuthRequest::new(RP);
+        let back = authorize(&mut browser, &request).await;
+        let code = param(&back, "code").unwrap_or_else(|| panic!("{back}"));
+        let answer = crate::oidc::tokens(&browser, &request, &code, Some(RP_SECRET), false).await;
+        let claims =
+            crate::oidc::verified_id_token(&browser, answer["id_token"].as_str().unwrap(), RP)
+                .await;
+        assert_eq!(claims["amr"], serde_json::json!(["idgovua", method]));
+        let acr = if qualified {
+            "urn:kepgate:acr:idgovua:qualified-signature"
+        } else {
+            "urn:kepgate:acr:idgovua"
+        };
+        assert_eq!(claims["acr"], acr);
+        let back = authorize(&mut browser, &AuthRequest::new(SPA)).await;
+        assert_eq!(
+            param(&back, "error").as_deref(),
+            (!qualified).then_some("access_denied"),
+            "{method}: {back}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_same_return_twice_at_once_spends_the_code_once_and_signs_the_person_in() {
+    let stack = spawn_idgovua_stack(|_| {}).await;
+    let (mut browser, back) = stack.new_login("dig_sign", "director", "sign-in").await;
+    // id.gov.ua is slow, and the person reloads the page (or clicks twice) meanwhile.
+    stack.fault(500, None).await;
+    let cookie = browser.cookie_header();
+    let returning = |after_ms: u64| {
+        let request = browser
+            .http
+            .get(back.as_str())
+            .header("cookie", cookie.clone());
+        async move {
+            tokio::time::sleep(Duration::from_millis(after_ms)).await;
+            request.send().await.unwrap()
+        }
+    };
+    let (first, second) = tokio::join!(returning(0), returning(150));
+    stack.fault(0, None).await;
+    let mut sessions = 0;
+    for answer in [&first, &second] {
+        assert_eq!(answer.status(), 303, "{:?}", answer.headers());
+        assert_eq!(answer.headers()["location"], REPORT);
+        sessions += answer
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter(|c| c.to_str().unwrap().contains("session="))
+            .count();
+        browser.remember(answer);
+    }
+    assert_eq!(sessions, 1, "one session for one login");
+    assert_eq!(browser.get(REPORT).await.status(), 200, "signed in");
+    let history = stack.history().await;
+    assert!(
+        !history.iter().any(|(event, _)| event == "refused"),
+        "{history:?}"
+    );
+    assert!(
+        history.iter().any(|(event, _)| event == "completed"),
+        "{history:?}"
+    );
+    let token_requests = stack
+        .requests_at_idgovua()
+        .await
+        .iter()
+        .filter(|r| {
+            r["path"]
+                .as_str()
+                .is_some_and(|p| p.ends_with("get-access-token"))
+        })
+        .count();
+    assert_eq!(token_requests, 1, "the code left kepgate once");
+}
+
+#[tokio::test]
+async fn a_spent_or_expired_code_says_start_again_and_a_new_start_signs_in() {
+    let stack = spawn_idgovua_stack(|_| {}).await;
+    let (mut browser, back) = stack.new_login("dig_sign", "director", "sign-in").await;
+    let expired = stack
+        .http
+        .post(stack.idgov.join("emulator/codes/expire").unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert!(expired.status().is_success());
+    let page = browser.get(back.as_str()).await;
+    assert_eq!(page.status(), 409);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Почніть вхід знову"), "{html}");
+    assert!(!html.contains("недоступний"), "not an outage: {html}");
+    assert!(html.contains("provider=idgovua"), "a new start: {html}");
+    let history = stack.history().await;
+    assert!(
+        history.contains(&("refused".to_owned(), Some("code_refused".to_owned()))),
+        "{history:?}"
+    );
+    let authorize = stack.start(&mut browser).await;
+    let back = stack
+        .at_idgovua(&authorize, "dig_sign", "director", "sign-in")
+        .await;
+    assert_eq!(browser.get(back.as_str()).await.status(), 303);
+}
+
+#[tokio::test]
+async fn an_idgovua_only_gateway_does_not_say_at_start_that_every_signature_will_be_refused() {
+    use crate::helpers::{client, fresh_database_url, kepgate_bin, spawn_app};
+    let dir = std::env::temp_dir().join(format!("kepgate-idgovua-only-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let admin = spawn_app().await;
+    let (url, name) = fresh_database_url();
+    let idgovua: &[(&str, &str)] = &[
+        ("KEPGATE_PROVIDERS__IDGOVUA__KIND", "idgovua"),
+        ("KEPGATE_PROVIDERS__IDGOVUA__DISPLAY_NAME", "id.gov.ua"),
+        (
+            "KEPGATE_PROVIDERS__IDGOVUA__BASE_URL",
+            "https://test.id.gov.ua/",
+        ),
+        ("KEPGATE_PROVIDERS__IDGOVUA__CLIENT_ID", "client"),
+        ("KEPGATE_PROVIDERS__IDGOVUA__CLIENT_SECRET", "secret"),
+    ];
+    let diia: &[(&str, &str)] = &[
+        ("KEPGATE_PROVIDERS__DIIA__KIND", "diia"),
+        ("KEPGATE_PROVIDERS__DIIA__DISPLAY_NAME", "Дія"),
+        (
+            "KEPGATE_PROVIDERS__DIIA__API_BASE_URL",
+            "https://api2s.diia.gov.ua/",
+        ),
+        ("KEPGATE_PROVIDERS__DIIA__ACQUIRER_TOKEN", "token"),
+        (
+            "KEPGATE_PROVIDERS__DIIA__CALLBACK_SECRET",
+            "0123456789abcdef0123456789abcdef",
+        ),
+    ];
+    let mut logs = Vec::new();
+    for (n, providers) in [idgovua.to_vec(), [idgovua, diia].concat()]
+        .into_iter()
+        .enumerate()
+    {
+        let port = crate::helpers::free_port();
+        let address = format!("http://127.0.0.1:{port}");
+        let log = dir.join(format!("gateway-{n}.log"));
+        let file = std::fs::File::create(&log).unwrap();
+        let process = crate::processes::KillOnDrop(
+            kepgate_bin()
+                .arg("serve")
+                .env("KEPGATE_DATABASE__URL", &url)
+                .env("KEPGATE_DATABASE__CREATE_IF_MISSING", "true")
+                .env("KEPGATE_SERVER__LISTEN", format!("127.0.0.1:{port}"))
+                .env("KEPGATE_SERVER__BASE_URL", format!("{address}/"))
+                .env("KEPGATE_METRICS__ENABLED", "false")
+                .envs(providers.iter().copied())
+                .stdout(std::process::Stdio::from(file.try_clone().unwrap()))
+                .stderr(std::process::Stdio::from(file))
+                .spawn()
+                .unwrap(),
+        );
+        let http = client();
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let ready = http.get(format!("{address}/.kepgate/readyz")).send().await;
+            if ready.is_ok_and(|r| r.status() == 200) {
+                break;
+            }
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            assert!(std::time::Instant::now() < deadline, "not ready:\n{text}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        drop(process);
+        logs.push(std::fs::read_to_string(&log).unwrap());
+    }
+    assert!(
+        !logs[0].contains("will be refused"),
+        "id.gov.ua verifies its own signatures: {}",
+        logs[0]
+    );
+    assert!(
+        logs[1].contains("trust.files is empty") && logs[1].contains("diia"),
+        "Diia's signatures are kepgate's to verify: {}",
+        logs[1]
+    );
+    admin
+        .admin(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+        .await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A login through an id.gov.ua test stand that serves https with a CA of its own (nginx with an
+/// OpenSSL test CA in front of the emulator), with or without the CA as the provider's
+/// `ca_file`: the status of the return.
+async fn through_a_test_stand_with_its_own_ca(trusting_its_ca: bool) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let emulator = listener.local_addr().unwrap();
+    let mut https = String::new();
+    let front = crate::upstreams::nginx_listening("ssl", |port, dir| {
+        crate::test_pki::test_pki(dir);
+        https = format!("https://127.0.0.1:{port}/");
+        format!(
+            "    ssl_certificate {d}/server.pem;\n    ssl_certificate_key {d}/server.key;\n    \
+             location / {{ proxy_pass http://{emulator}; }}",
+            d = dir.display()
+        )
+    })
+    .await;
+    let ca = front.dir().join("ca.pem");
+    let stack = spawn_idgovua_stack_on(listener, |s| {
+        if let Some(ProviderSettings::IdGovUa(p)) = s.providers.get_mut(IDGOVUA) {
+            p.base_url = https.parse().unwrap();
+            p.common.ca_file = trusting_its_ca.then(|| ca.clone());
+        }
+    })
+    .await;
+    let mut browser = stack.browser();
+    let page = browser
+        .get(&browser.own("/login"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let started = browser
+        .post_form(
+            &browser.own("/login/start"),
+            &[
+                ("csrf", &csrf_of(&page)),
+                ("provider", IDGOVUA),
+                ("rd", REPORT),
+            ],
+        )
+        .await;
+    let to = started.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        to.starts_with(&https),
+        "the browser goes to the stand: {to}"
+    );
+    // The test's own person at the stand: straight to the emulator behind it.
+    let authorize: Url = to
+        .replacen(&https, stack.idgov.as_str(), 1)
+        .parse()
+        .unwrap();
+    let back = stack
+        .at_idgovua(&authorize, "dig_sign", "director", "sign-in")
+        .await;
+    let status = browser.get(back.as_str()).await.status().as_u16();
+    drop(front);
+    status
+}
+
+#[tokio::test]
+async fn a_test_stand_with_its_own_ca_is_reached_with_its_ca_file_and_refused_without() {
+    assert_eq!(through_a_test_stand_with_its_own_ca(true).await, 303);
+    assert_eq!(
+        through_a_test_stand_with_its_own_ca(false).await,
+        502,
+        "an unknown CA is no id.gov.ua"
     );
 }

@@ -244,6 +244,7 @@ async fn make_session(app: &TestApp, rnokpp: &str, edrpou: Option<&str>) -> Stri
         &NewSession {
             provider: "diia",
             identity: &identity,
+            auth_method: kepgate::auth_method::AuthMethod::Kep,
             pending_login_id: id.0,
             client_ip: Some("10.1.2.3".parse().unwrap()),
             user_agent: Some("test-agent"),

@@ -57,6 +57,10 @@ pub struct AssertionClaims {
     pub cert_issuer: String,
     /// The session id.
     pub sid: String,
+    /// How the person signed in: `kep`, `dig_sign`, `diia_id`, `bank_id` (absent from gateways
+    /// before it was added).
+    #[serde(default)]
+    pub auth_method: Option<String>,
 }
 
 #[derive(Debug, Clone, clap::Args)]

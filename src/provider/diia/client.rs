@@ -34,8 +34,9 @@ impl DiiaClient {
         auth_acquirer_token: Option<SecretString>,
         timeout: Duration,
         retries: u32,
+        ca_file: Option<&std::path::Path>,
     ) -> anyhow::Result<Self> {
-        let http = http_call::client(timeout)?;
+        let http = http_call::client(timeout, ca_file)?;
         Ok(Self {
             provider_id: provider_id.to_owned(),
             http,

@@ -33,6 +33,7 @@ impl DiiaProvider {
             settings.auth_acquirer_token.clone(),
             settings.common.http_timeout,
             settings.common.http_retries,
+            settings.common.ca_file.as_deref(),
         )?;
         Ok(Self {
             id: id.to_owned(),

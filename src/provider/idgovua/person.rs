@@ -1,15 +1,28 @@
-//! Who id.gov.ua says the person is, read from its user info: the name, the РНОКПП only when
-//! `drfocode` is one, the ЄДРПОУ only when `edrpoucode` is one, the certificate when there was
-//! one.
+//! Who id.gov.ua says the person is, read from its user info: how they signed in (one of the
+//! configured methods, or nobody), the name, the РНОКПП only when `drfocode` is one, the
+//! ЄДРПОУ only when `edrpoucode` is one, the certificate when there was one.
 
 use super::wire::{UserInfo, field};
+use crate::auth_method::AuthMethod;
+use crate::config::IdGovUaMethod;
 use crate::identity::{Edrpou, Rnokpp, SignerIdentity};
 use crate::provider::exchange::{Identified, IdentifyError};
 
-/// What `auth_type` said, or this when the answer had none (IIT's older PHP sample reads none).
+/// The method recorded when `auth_type` was missing or not a plain word.
 const METHOD_NOT_SAID: &str = "unspecified";
 
-pub fn identified(info: &UserInfo) -> Result<Identified, IdentifyError> {
+/// The person, if they signed in by one of `allowed`. The `auth_type` of the authorization
+/// request is only what kepgate asks id.gov.ua to offer: the browser carries it and can change
+/// it, so the answer's own `auth_type` is what counts.
+pub fn identified(info: &UserInfo, allowed: &[IdGovUaMethod]) -> Result<Identified, IdentifyError> {
+    let said = field(info, "auth_type")
+        .filter(|m| m.len() <= 32 && m.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
+    let method = said
+        .and_then(IdGovUaMethod::parse)
+        .filter(|m| allowed.contains(m))
+        .ok_or_else(|| IdentifyError::MethodNotAllowed {
+            method: said.unwrap_or(METHOD_NOT_SAID).to_owned(),
+        })?;
     let surname = field(info, "lastname").map(str::to_owned);
     // As in a qualified certificate's givenName: the first name and the patronymic.
     let given_name = match (field(info, "givenname"), field(info, "middlename")) {
@@ -54,10 +67,7 @@ pub fn identified(info: &UserInfo) -> Result<Identified, IdentifyError> {
             not_before: None,
             not_after: None,
         },
-        method: field(info, "auth_type")
-            .filter(|m| m.len() <= 32 && m.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
-            .unwrap_or(METHOD_NOT_SAID)
-            .to_owned(),
+        method: AuthMethod::IdGovUa(method),
     })
 }
 
@@ -101,10 +111,12 @@ mod tests {
         ("issuercn", "КНЕДП"),
     ];
 
+    const ALL: &[IdGovUaMethod] = &IdGovUaMethod::ALL;
+
     #[test]
     fn a_person_with_a_key_is_named_and_numbered() {
-        let who = identified(&info(PERSON)).unwrap();
-        assert_eq!(who.method, "dig_sign");
+        let who = identified(&info(PERSON), ALL).unwrap();
+        assert_eq!(who.method, AuthMethod::IdGovUa(IdGovUaMethod::DigSign));
         let id = who.identity;
         assert_eq!(id.full_name, "Шевченко Тарас Григорович");
         assert_eq!(id.surname.as_deref(), Some("Шевченко"));
@@ -120,7 +132,7 @@ mod tests {
             let mut pairs = PERSON.to_vec();
             pairs.retain(|(k, _)| *k != "drfocode");
             pairs.push(("drfocode", drfo));
-            let id = identified(&info(&pairs)).unwrap().identity;
+            let id = identified(&info(&pairs), ALL).unwrap().identity;
             assert!(id.rnokpp.is_none(), "{drfo}");
             assert_eq!(id.cert_serial_hex, "5E984D52", "known by the certificate");
         }
@@ -137,22 +149,49 @@ mod tests {
             ("issuer", "n/a"),
         ];
         assert!(matches!(
-            identified(&info(&pairs)),
+            identified(&info(&pairs), ALL),
             Err(IdentifyError::NoIdentity)
         ));
         assert!(matches!(
-            identified(&info(&[("drfocode", "3012345670")])),
+            identified(
+                &info(&[("auth_type", "dig_sign"), ("drfocode", "3012345670")]),
+                ALL
+            ),
             Err(IdentifyError::NoIdentity)
         ));
     }
 
     #[test]
-    fn a_sole_traders_personal_number_is_not_an_edrpou_and_a_strange_method_is_not_kept() {
+    fn a_sole_traders_personal_number_is_not_an_edrpou() {
         let mut pairs = PERSON.to_vec();
         pairs.push(("edrpoucode", "3012345670"));
-        pairs.push(("auth_type", "<script>"));
-        let who = identified(&info(&pairs)).unwrap();
+        let who = identified(&info(&pairs), ALL).unwrap();
         assert!(who.identity.edrpou.is_none());
-        assert_eq!(who.method, "unspecified");
+    }
+
+    #[test]
+    fn a_method_not_configured_a_strange_one_or_none_is_refused() {
+        let with_method = |method: &'static str| {
+            let mut pairs = PERSON.to_vec();
+            pairs.retain(|(k, _)| *k != "auth_type");
+            if !method.is_empty() {
+                pairs.push(("auth_type", method));
+            }
+            info(&pairs)
+        };
+        let signatures = &[IdGovUaMethod::DigSign, IdGovUaMethod::DiiaId];
+        for (method, recorded) in [
+            ("bank_id", "bank_id"),
+            ("<script>", "unspecified"),
+            ("", "unspecified"),
+            ("password", "password"),
+        ] {
+            match identified(&with_method(method), signatures) {
+                Err(IdentifyError::MethodNotAllowed { method }) => assert_eq!(method, recorded),
+                other => panic!("{method}: {other:?}"),
+            }
+        }
+        let who = identified(&with_method("diia_id"), signatures).unwrap();
+        assert_eq!(who.method, AuthMethod::IdGovUa(IdGovUaMethod::DiiaId));
     }
 }

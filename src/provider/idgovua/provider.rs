@@ -34,7 +34,10 @@ impl IdGovUaProvider {
         Ok(Self {
             id: id.to_owned(),
             settings: settings.clone(),
-            http: http_call::client(settings.common.http_timeout)?,
+            http: http_call::client(
+                settings.common.http_timeout,
+                settings.common.ca_file.as_deref(),
+            )?,
             redirect_uri,
         })
     }
@@ -77,11 +80,9 @@ impl IdGovUaProvider {
             || code.len() > MAX_CODE_LEN
             || !code.bytes().all(|b| b.is_ascii_graphic())
         {
-            return Err(ProviderError::Refused {
-                status: 400,
-                message: "the code in the return address is not one id.gov.ua issues".to_owned(),
-            }
-            .into());
+            return Err(IdentifyError::CodeRefused(
+                "the code in the return address is not one id.gov.ua issues".to_owned(),
+            ));
         }
         let secret = self.settings.client_secret.expose_secret();
         let token: TokenAnswer = self
@@ -96,7 +97,14 @@ impl IdGovUaProvider {
                     ("redirect_uri", self.redirect_uri.as_str()),
                 ],
             )
-            .await?;
+            .await
+            .map_err(|failure| match failure {
+                Failure::Refused(refusal) => match refusal.of_token() {
+                    wire::TokenRefusal::Code => IdentifyError::CodeRefused(refusal.text),
+                    wire::TokenRefusal::Client => IdentifyError::ClientRefused(refusal.text),
+                },
+                Failure::Provider(e) => IdentifyError::Provider(e),
+            })?;
         let user_id = token.user_id.0.as_str();
         let info: Result<UserInfo, ProviderError> = self
             .call(
@@ -108,14 +116,16 @@ impl IdGovUaProvider {
                     ("fields", wire::FIELDS),
                 ],
             )
-            .await;
+            .await
+            .map_err(Failure::into_provider_error);
         let logged_out: Result<ErrorAnswer, ProviderError> = self
             .call(
                 "get_user_logout",
                 wire::LOGOUT_PATH,
                 &[("access_token", &token.access_token), ("user_id", user_id)],
             )
-            .await;
+            .await
+            .map_err(Failure::into_provider_error);
         if let Err(e) = logged_out {
             // The token expires on its own; the person is signed in to kepgate either way.
             tracing::info!(provider = %self.id, error = %e, "ending the session at id.gov.ua failed");
@@ -127,7 +137,7 @@ impl IdGovUaProvider {
             )
             .into());
         }
-        person::identified(&info)
+        person::identified(&info, &self.settings.methods)
     }
 
     fn endpoint(&self, path: &str) -> Result<Url, ProviderError> {
@@ -144,7 +154,7 @@ impl IdGovUaProvider {
         operation: &'static str,
         path: &str,
         form: &[(&str, &str)],
-    ) -> Result<T, ProviderError> {
+    ) -> Result<T, Failure> {
         let started = Instant::now();
         let result = async {
             let response = self
@@ -156,28 +166,80 @@ impl IdGovUaProvider {
                 .await
                 .map_err(http_call::send_error)?;
             let (status, bytes) = http_call::answer_bytes(response).await?;
-            let refused = |message: String| ProviderError::Refused {
-                status: status.as_u16(),
-                message,
-            };
-            if let Some(failure) = serde_json::from_slice::<ErrorAnswer>(&bytes)
-                .ok()
-                .and_then(|e| e.failure())
-            {
-                return Err(refused(failure));
+            let answer = serde_json::from_slice::<ErrorAnswer>(&bytes).ok();
+            if let Some(text) = answer.as_ref().and_then(ErrorAnswer::failure) {
+                return Err(Failure::Refused(Refusal {
+                    status: status.as_u16(),
+                    error: answer.and_then(|a| a.error).map(|e| e.0),
+                    text,
+                }));
             }
             if !status.is_success() {
-                return Err(refused(http_call::snippet(&bytes)));
+                return Err(Failure::Refused(Refusal {
+                    status: status.as_u16(),
+                    error: None,
+                    text: http_call::snippet(&bytes),
+                }));
             }
             serde_json::from_slice(&bytes).map_err(|e| {
                 ProviderError::BadAnswer(format!(
                     "{e}; body starts {:?}",
                     http_call::snippet(&bytes)
                 ))
+                .into()
             })
         }
         .await;
-        http_call::record(&self.id, operation, started, &result);
+        let recorded = match &result {
+            Ok(_) => Ok(()),
+            Err(Failure::Provider(e)) => Err(e.clone()),
+            Err(Failure::Refused(refusal)) => Err(refusal.clone().into_provider_error()),
+        };
+        http_call::record(&self.id, operation, started, &recorded);
         result
+    }
+}
+
+/// Why one call got no usable answer.
+enum Failure {
+    Provider(ProviderError),
+    /// id.gov.ua said no: an `error` in the body, or a 4xx.
+    Refused(Refusal),
+}
+
+impl From<ProviderError> for Failure {
+    fn from(e: ProviderError) -> Self {
+        Failure::Provider(e)
+    }
+}
+
+impl Failure {
+    fn into_provider_error(self) -> ProviderError {
+        match self {
+            Failure::Provider(e) => e,
+            Failure::Refused(refusal) => refusal.into_provider_error(),
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Refusal {
+    status: u16,
+    /// The answer's `error`, as sent.
+    error: Option<String>,
+    /// What the log says: the error and its description, or the start of the body.
+    text: String,
+}
+
+impl Refusal {
+    fn of_token(&self) -> wire::TokenRefusal {
+        wire::token_refusal(self.status, self.error.as_deref())
+    }
+
+    fn into_provider_error(self) -> ProviderError {
+        ProviderError::Refused {
+            status: self.status,
+            message: self.text,
+        }
     }
 }

@@ -71,6 +71,36 @@ impl ErrorAnswer {
     }
 }
 
+/// Whose the fault is when `get-access-token` refuses: the code's (the person starts again) or
+/// kepgate's own client (the operator's to fix).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenRefusal {
+    /// Spent, expired, another client's, or not one id.gov.ua issued.
+    Code,
+    /// The client id or secret, the redirect URI, or the request's form.
+    Client,
+}
+
+/// Reads a token refusal. No public source lists id.gov.ua's `error` numbers, so the names of
+/// OAuth 2.0 (RFC 6749 §5.2) are read when sent, and otherwise the status as §5.2 has it: 401
+/// (and 403) for a client that failed to authenticate, 400 for a bad grant. A 400 of a
+/// malformed request is kepgate's own fault, which no operator setting causes; the log has the
+/// answer either way.
+pub fn token_refusal(status: u16, error: Option<&str>) -> TokenRefusal {
+    match error {
+        Some("invalid_grant") => TokenRefusal::Code,
+        Some(
+            "invalid_client"
+            | "unauthorized_client"
+            | "invalid_request"
+            | "unsupported_grant_type"
+            | "invalid_scope",
+        ) => TokenRefusal::Client,
+        _ if matches!(status, 401 | 403) => TokenRefusal::Client,
+        _ => TokenRefusal::Code,
+    }
+}
+
 /// A JSON number or string, kept as its text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NumberOrString(pub String);

@@ -722,7 +722,7 @@ async fn idgovua_code_is_single_use_and_a_replay_revokes_its_tokens() {
     assert_eq!(status, StatusCode::OK);
     let (token, user_id) = assert_token_answer(&body);
     let (status, body) = emu.exchange(&code).await;
-    assert_error(status, &body, StatusCode::UNAUTHORIZED, "4");
+    assert_error(status, &body, StatusCode::BAD_REQUEST, "4");
     assert!(s(&body, "error_description").contains("вже використано"));
     let (status, body) = emu
         .user_info(&[("access_token", &token), ("user_id", &user_id)])
@@ -806,7 +806,7 @@ async fn idgovua_token_request_mistakes() {
     let mut unknown = all;
     unknown[3] = ("code", "00ff");
     let (status, body) = emu.exchange_form(&unknown).await;
-    assert_error(status, &body, StatusCode::UNAUTHORIZED, "4");
+    assert_error(status, &body, StatusCode::BAD_REQUEST, "4");
     // The same name with two values, in the query and in the body.
     let resp = emu
         .http
@@ -839,7 +839,7 @@ async fn idgovua_expired_code_is_refused() {
         .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     let (status, body) = emu.exchange(&code).await;
-    assert_error(status, &body, StatusCode::UNAUTHORIZED, "4");
+    assert_error(status, &body, StatusCode::BAD_REQUEST, "4");
     assert!(s(&body, "error_description").contains("минув"), "{body}");
 
     // And by the clock, with a short lifetime.
@@ -849,7 +849,7 @@ async fn idgovua_expired_code_is_refused() {
         .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let (status, body) = emu.exchange(&code).await;
-    assert_error(status, &body, StatusCode::UNAUTHORIZED, "4");
+    assert_error(status, &body, StatusCode::BAD_REQUEST, "4");
 }
 
 // ---------- user info ----------

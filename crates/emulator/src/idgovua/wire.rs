@@ -24,7 +24,9 @@
 //! **Error codes.** The token answer and the user-info refusal carry `error` as a number sent as
 //! a string (logout's success is `"error":"0"`), but no public source lists the numbers the
 //! real service uses. The [`ErrorCode`] values are this emulator's own; clients should branch
-//! on the HTTP status and show `message`/`error_description`, never on the number.
+//! on the HTTP status and show `message`/`error_description`, never on the number. The token
+//! endpoint's statuses are OAuth 2.0's (RFC 6749 §5.2): 400 for a code that is spent, expired
+//! or unknown, 401 for a client that failed to authenticate.
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -41,9 +43,11 @@ pub enum ErrorCode {
     MissingParameter,
     /// `"2"` (400): `grant_type` is not `authorization_code`.
     UnsupportedGrantType,
-    /// `"3"` (401): unknown `client_id`, or a wrong `client_secret`.
+    /// `"3"` (401, as RFC 6749 §5.2 answers `invalid_client`): unknown `client_id`, or a wrong
+    /// `client_secret`.
     InvalidClient,
-    /// `"4"` (401): the code is unknown, another client's, expired or already used.
+    /// `"4"` (400, as RFC 6749 §5.2 answers `invalid_grant`): the code is unknown, another
+    /// client's, expired or already used.
     InvalidCode,
     /// `"5"` (401): `redirect_uri` differs from the one the code was issued for.
     RedirectUriMismatch,
@@ -90,9 +94,9 @@ impl ErrorCode {
             ErrorCode::MissingParameter
             | ErrorCode::UnsupportedGrantType
             | ErrorCode::EncryptionNotSupported
+            | ErrorCode::InvalidCode
             | ErrorCode::BadRequest => StatusCode::BAD_REQUEST,
             ErrorCode::InvalidClient
-            | ErrorCode::InvalidCode
             | ErrorCode::RedirectUriMismatch
             | ErrorCode::InvalidToken
             | ErrorCode::UserIdMismatch => StatusCode::UNAUTHORIZED,
