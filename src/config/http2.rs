@@ -35,7 +35,7 @@ pub struct Http2Settings {
     /// requests is closed (Envoy's rule: a browser cancels some, an attacker nearly all).
     pub max_cancelled_streams: usize,
     /// Streams kepgate had to reset for the client's protocol errors, per connection
-    /// ("MadeYouReset", CVE-2025-8671); one more: GOAWAY `ENHANCE_YOUR_CALM`.
+    /// (RUSTSEC-2024-0003; MadeYouReset's kind); one more: GOAWAY `ENHANCE_YOUR_CALM`.
     pub max_local_error_reset_streams: usize,
 }
 

@@ -34,7 +34,7 @@ pub const ENHANCE_YOUR_CALM: u32 = 0xb;
 
 const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Frame {
     pub kind: u8,
     pub flags: u8,
@@ -55,6 +55,29 @@ impl Frame {
             (u16::from_be_bytes([s[0], s[1]]) == id)
                 .then(|| u32::from_be_bytes(s[2..6].try_into().unwrap()))
         })
+    }
+}
+
+impl std::fmt::Debug for Frame {
+    /// Short: a page's HTML in a failure message hides the frames around it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = match self.kind {
+            DATA => "DATA",
+            HEADERS => "HEADERS",
+            RST_STREAM => "RST_STREAM",
+            SETTINGS => "SETTINGS",
+            PING => "PING",
+            GOAWAY => "GOAWAY",
+            0x8 => "WINDOW_UPDATE",
+            _ => "other",
+        };
+        write!(
+            f,
+            "{name}(flags {:#x}, stream {}, {} bytes)",
+            self.flags,
+            self.stream,
+            self.payload.len()
+        )
     }
 }
 
