@@ -156,6 +156,8 @@ start_login_stack() {
 [server]
 listen = "127.0.0.1:$gw"
 base_url = "$GATEWAY/"
+# Every load comes from 127.0.0.1: no cap on connections per address.
+max_connections_per_address = 0
 [database]
 url = "postgres://postgres@127.0.0.1:5432/$db"
 max_connections = 32

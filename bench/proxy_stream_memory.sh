@@ -20,6 +20,8 @@ cat >"$work/kepgate.toml" <<TOML
 [server]
 listen = "127.0.0.1:$GW"
 base_url = "http://127.0.0.1:$GW/"
+# Every load comes from 127.0.0.1: no cap on connections per address.
+max_connections_per_address = 0
 [database]
 url = "postgres://postgres@127.0.0.1:5432/kepgate_bench"
 [metrics]

@@ -27,6 +27,8 @@ base_url = "$LB/"
 # reaches a replica once it stops accepting.
 shutdown_delay = 3
 shutdown_grace = 10
+# Every load comes from 127.0.0.1: no cap on connections per address.
+max_connections_per_address = 0
 [database]
 url = "postgres://postgres@127.0.0.1:5432/$db"
 max_connections = 16

@@ -15,8 +15,9 @@ use crate::clock::{SharedClock, SystemClock};
 use crate::config::Settings;
 use crate::database;
 use crate::http;
+use crate::http::layers::MAX_REQUEST_HEADER_BYTES;
 use crate::server::tls::ServerCertificate;
-use crate::server::{self, Listening};
+use crate::server::{self, Http2Bounds, Listening, PerAddress};
 use crate::signature::{LoadReport, TrustList};
 
 pub struct Application {
@@ -184,6 +185,17 @@ impl Application {
         Ok(Listening {
             header_read_timeout: server.header_read_timeout,
             tls,
+            http2: Http2Bounds {
+                settings: server.http2.clone(),
+                first_request_timeout: server.header_read_timeout,
+                // The same bound as HTTP/1.1's 431; h2 refuses a larger block before decoding
+                // all of it.
+                max_header_list_size: MAX_REQUEST_HEADER_BYTES as u32,
+            },
+            per_address: PerAddress::new(
+                server.max_connections_per_address,
+                self.state.web.settings.proxy.trusted_proxies.clone(),
+            ),
         })
     }
 }

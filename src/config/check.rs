@@ -200,6 +200,7 @@ impl Settings {
                 "server.header_read_timeout: must be at least 1 second".to_owned(),
             ));
         }
+        self.check_http2()?;
         if self.server.body_limit_bytes == 0 {
             return Err(ConfigError::Invalid(
                 "server.body_limit_bytes: must be at least 1".to_owned(),
@@ -212,6 +213,39 @@ impl Settings {
                 "server.base_url: {} must be an https:// URL when [server.tls] is set",
                 self.server.base_url
             )));
+        }
+        Ok(())
+    }
+
+    fn check_http2(&self) -> Result<(), ConfigError> {
+        let http2 = &self.server.http2;
+        for (key, zero) in [
+            ("idle_timeout", http2.idle_timeout.is_zero()),
+            ("keep_alive_timeout", http2.keep_alive_timeout.is_zero()),
+        ] {
+            if zero {
+                return Err(ConfigError::Invalid(format!(
+                    "server.http2.{key}: must be at least 1 second"
+                )));
+            }
+        }
+        // Zero would refuse every request, or end a connection at a browser's first cancel.
+        for (key, zero) in [
+            ("max_concurrent_streams", http2.max_concurrent_streams == 0),
+            (
+                "max_pending_reset_streams",
+                http2.max_pending_reset_streams == 0,
+            ),
+            (
+                "max_local_error_reset_streams",
+                http2.max_local_error_reset_streams == 0,
+            ),
+        ] {
+            if zero {
+                return Err(ConfigError::Invalid(format!(
+                    "server.http2.{key}: must be at least 1"
+                )));
+            }
         }
         Ok(())
     }

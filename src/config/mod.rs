@@ -8,6 +8,7 @@
 //! in `load.rs`, the rules serde cannot say in `check.rs`.
 
 mod check;
+mod http2;
 mod load;
 mod oidc;
 mod policy;
@@ -18,6 +19,7 @@ mod sections;
 mod tests;
 
 pub use check::{is_support_url, parse_hex_color};
+pub use http2::Http2Settings;
 pub use load::{ConfigError, Defaults, ENV_NOT_KEYS, ENV_OTHER_PREFIXES, ENV_PREFIX};
 pub use oidc::{OidcClientSettings, OidcSettings, SCOPES, SigningAlg};
 pub use policy::AccessPolicy;

@@ -9,6 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use super::http2::Http2Settings;
 use super::policy::AccessPolicy;
 use super::providers::ProviderSettings;
 use super::seconds;
@@ -375,6 +376,12 @@ pub struct ServerSettings {
     pub shutdown_grace: Duration,
     /// HTTPS served by kepgate itself, so browsers can reach it without a TLS terminator.
     pub tls: Option<ServerTls>,
+    /// HTTP/2's bounds (`[server.http2]`), where `[server.tls]` offers it.
+    pub http2: Http2Settings,
+    /// Connections one client address may hold open at once (HTTP/1.1 and HTTP/2 alike,
+    /// counted when accepted; IPv6 by /64); one more is closed at once. The address is the TCP
+    /// peer's, so `proxy.trusted_proxies` are exempt. 0: no cap.
+    pub max_connections_per_address: usize,
 }
 
 /// `[server.tls]`: the certificate browsers see. TLS 1.2 and 1.3; HTTP/2 and HTTP/1.1 offered by
@@ -416,6 +423,8 @@ impl Default for ServerSettings {
             shutdown_delay: Duration::ZERO,
             shutdown_grace: Duration::from_secs(20),
             tls: None,
+            http2: Http2Settings::default(),
+            max_connections_per_address: 256,
         }
     }
 }

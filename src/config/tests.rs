@@ -215,3 +215,34 @@ fn a_mistyped_key_of_a_provider_is_refused_and_named() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn http2_bounds_have_nginx_like_defaults_and_zero_is_refused_with_the_key() {
+    let settings = Settings::load_with(None, false, Defaults::Production).unwrap();
+    assert_eq!(settings.server.http2.idle_timeout, Duration::from_secs(75));
+    assert_eq!(settings.server.http2.max_concurrent_streams, 128);
+    assert_eq!(settings.server.max_connections_per_address, 256);
+    for (change, key) in [
+        (
+            (|s: &mut Settings| s.server.http2.idle_timeout = Duration::ZERO) as fn(&mut Settings),
+            "server.http2.idle_timeout:",
+        ),
+        (
+            |s| s.server.http2.keep_alive_timeout = Duration::ZERO,
+            "server.http2.keep_alive_timeout:",
+        ),
+        (
+            |s| s.server.http2.max_concurrent_streams = 0,
+            "server.http2.max_concurrent_streams:",
+        ),
+        (
+            |s| s.server.http2.max_pending_reset_streams = 0,
+            "server.http2.max_pending_reset_streams:",
+        ),
+    ] {
+        let mut settings = Settings::load_with(None, false, Defaults::Production).unwrap();
+        change(&mut settings);
+        let e = settings.check().unwrap_err().to_string();
+        assert!(e.starts_with(key), "{e}");
+    }
+}

@@ -3,22 +3,21 @@
 //! no timer, so hyper's header timeout never fires there and a client sending its headers a
 //! byte at a time (slow-loris) holds a connection and a task for ever. Here the header timeout
 //! runs from the first byte of a request's head and is not reset by further bytes; the TLS
-//! handshake has the same limit.
+//! handshake has the same limit, and so has an HTTP/2 connection's first request. A connection
+//! from an address that holds `server.max_connections_per_address` already is closed at once.
 
-use std::convert::Infallible;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::ConnectInfo;
-use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
-use tower::Service;
 
+use super::http2::{self, Http2Bounds};
+use super::per_address::{PerAddress, Slot};
+use super::service::WithPeer;
 use super::tls::HTTP2;
 
 /// How connections are served.
@@ -26,6 +25,8 @@ pub struct Listening {
     pub header_read_timeout: Duration,
     /// `None`: plain HTTP/1.1.
     pub tls: Option<tokio_rustls::TlsAcceptor>,
+    pub http2: Http2Bounds,
+    pub per_address: PerAddress,
 }
 
 /// Accepts until `shutdown` resolves, then lets every connection finish the request it is in
@@ -53,23 +54,40 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        let slot = match listening.per_address.admit(peer.ip()) {
+            Ok(slot) => slot,
+            Err(_) => {
+                // Closed before any byte is read: the cheapest refusal there is.
+                drop(stream);
+                metrics::counter!("kepgate_connections_refused_total", "reason" => "per_address")
+                    .increment(1);
+                tracing::debug!(%peer, "connection refused: too many from this address");
+                continue;
+            }
+        };
         let _ = stream.set_nodelay(true);
         let service = WithPeer {
             app: app.clone(),
             peer,
         };
         let drain = drain_rx.clone();
-        let closed = closed_rx.clone();
+        let held = Held {
+            _closed: closed_rx.clone(),
+            _slot: slot,
+        };
         // One task per connection, spawned as the future of its own kind: a plain connection's
         // task is not sized for a TLS handshake or an HTTP/2 connection it will never hold
         // (a spawned future is allocated at the size of its largest state).
         let timeout = listening.header_read_timeout;
         match listening.tls.clone() {
-            None => tokio::spawn(until_closed(http1(stream, service, timeout, drain), closed)),
-            Some(tls) => tokio::spawn(until_closed(
-                over_tls(stream, tls, service, timeout, drain),
-                closed,
-            )),
+            None => tokio::spawn(until_closed(http1(stream, service, timeout, drain), held)),
+            Some(tls) => {
+                let http2 = listening.http2.clone();
+                tokio::spawn(until_closed(
+                    over_tls(stream, tls, service, timeout, http2, drain),
+                    held,
+                ))
+            }
         };
     }
     drop(listener);
@@ -78,10 +96,16 @@ pub async fn serve(
     closed_tx.closed().await;
 }
 
-/// Every connection task holds `closed` until it ends: the server waits for all of them.
-async fn until_closed(connection: impl Future<Output = ()>, closed: watch::Receiver<()>) {
+/// What a connection task holds until it ends: a receiver of `closed` (the server waits for
+/// all of them) and its place in its address's count.
+struct Held {
+    _closed: watch::Receiver<()>,
+    _slot: Slot,
+}
+
+async fn until_closed(connection: impl Future<Output = ()>, held: Held) {
     connection.await;
-    drop(closed);
+    drop(held);
 }
 
 async fn over_tls(
@@ -89,6 +113,7 @@ async fn over_tls(
     acceptor: tokio_rustls::TlsAcceptor,
     service: WithPeer,
     header_read_timeout: Duration,
+    http2: Http2Bounds,
     drain: watch::Receiver<bool>,
 ) {
     let handshake = tokio::time::timeout(header_read_timeout, acceptor.accept(stream));
@@ -108,7 +133,7 @@ async fn over_tls(
     };
     // Boxed, so the task is not sized for the larger of the two.
     if stream.get_ref().1.alpn_protocol() == Some(HTTP2) {
-        Box::pin(http2(stream, service, drain)).await;
+        Box::pin(http2::serve(stream, service, &http2, drain)).await;
     } else {
         Box::pin(http1(stream, service, header_read_timeout, drain)).await;
     }
@@ -129,16 +154,6 @@ async fn http1<I>(
     let connection = builder
         .serve_connection(TokioIo::new(io), service)
         .with_upgrades();
-    until_drained(connection, drain, |c| c.graceful_shutdown()).await;
-}
-
-async fn http2<I>(io: I, service: WithPeer, drain: watch::Receiver<bool>)
-where
-    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-{
-    let mut builder = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
-    builder.timer(TokioTimer::new());
-    let connection = builder.serve_connection(TokioIo::new(io), service);
     until_drained(connection, drain, |c| c.graceful_shutdown()).await;
 }
 
@@ -165,24 +180,5 @@ async fn until_drained<C>(
             graceful_shutdown(connection.as_mut());
             let _ = connection.as_mut().await;
         }
-    }
-}
-
-/// The router, with the peer's address in each request's extensions (the client-address
-/// extractor reads it).
-#[derive(Clone)]
-struct WithPeer {
-    app: Router,
-    peer: SocketAddr,
-}
-
-impl hyper::service::Service<axum::http::Request<Incoming>> for WithPeer {
-    type Response = axum::response::Response;
-    type Error = Infallible;
-    type Future = axum::routing::future::RouteFuture<Infallible>;
-
-    fn call(&self, mut request: axum::http::Request<Incoming>) -> Self::Future {
-        request.extensions_mut().insert(ConnectInfo(self.peer));
-        self.app.clone().call(request)
     }
 }
