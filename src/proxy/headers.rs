@@ -507,7 +507,11 @@ mod tests {
         let kept: Vec<&[u8]> = h.get_all(SET_COOKIE).iter().map(|v| v.as_bytes()).collect();
         assert_eq!(
             kept,
-            [&b"app=1; Path=/"[..], b"kepgate_sessionx=1", b"x=kepgate_session"]
+            [
+                &b"app=1; Path=/"[..],
+                b"kepgate_sessionx=1",
+                b"x=kepgate_session"
+            ]
         );
         assert_eq!(h["x-kept"], "1");
     }

@@ -87,7 +87,9 @@ async fn the_cabinet_cannot_set_kepgates_cookies_on_any_route() {
     }
 
     // The WebSocket handshake's 101 too.
-    let url = victim.url(&setting("/ws", &planted)).replace("http://", "ws://");
+    let url = victim
+        .url(&setting("/ws", &planted))
+        .replace("http://", "ws://");
     let mut request = url.into_client_request().unwrap();
     request
         .headers_mut()
@@ -193,7 +195,11 @@ async fn reserved_prefix_is_kepgates(options: StackOptions) {
         for cookies in [vec![], cookie_line(&person)] {
             let r = raw_get(&app.address, &shape, &cookies).await;
             if r.status != 404 || r.body.contains("x-kepgate-") || r.body.contains("\"path\"") {
-                let who = if cookies.is_empty() { "anonymous" } else { "signed in" };
+                let who = if cookies.is_empty() {
+                    "anonymous"
+                } else {
+                    "signed in"
+                };
                 wrong.push(format!("{shape} ({who}): {}", r.status));
             }
         }
@@ -201,14 +207,21 @@ async fn reserved_prefix_is_kepgates(options: StackOptions) {
         let r = raw_get(
             &app.address,
             &app.own_path("/auth"),
-            &[format!("X-Original-URI: {shape}"), cookie_line(&person).remove(0)],
+            &[
+                format!("X-Original-URI: {shape}"),
+                cookie_line(&person).remove(0),
+            ],
         )
         .await;
         if r.status != 403 || r.head.to_lowercase().contains("x-kepgate-assertion") {
             wrong.push(format!("forward-auth for {shape}: {}", r.status));
         }
     }
-    assert!(wrong.is_empty(), "not kepgate's 404 (403 from forward-auth):\n{}", wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "not kepgate's 404 (403 from forward-auth):\n{}",
+        wrong.join("\n")
+    );
     // Paths are case-sensitive (RFC 3986 §6.2.2.1), as every route is: another spelling of the
     // letters is another path, the cabinet's.
     let upper = prefix.to_uppercase();

@@ -149,7 +149,8 @@ pub fn not_after_of(pem: &Path) -> time::OffsetDateTime {
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     let date = text.trim().trim_start_matches("notAfter=");
-    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]Z");
+    let format =
+        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]Z");
     time::PrimitiveDateTime::parse(date, &format)
         .unwrap_or_else(|e| panic!("{date}: {e}"))
         .assume_utc()

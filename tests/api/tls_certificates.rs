@@ -11,9 +11,7 @@ use time::OffsetDateTime;
 
 use crate::diia_stack::{TempDir, serve_https};
 use crate::helpers::{TestApp, kepgate_bin, spawn_app_with, test_settings};
-use crate::test_pki::{
-    LOCAL_NAMES, issue_dated, issue_for, not_after_of, serial_of, test_pki,
-};
+use crate::test_pki::{LOCAL_NAMES, issue_dated, issue_for, not_after_of, serial_of, test_pki};
 
 fn temp_dir() -> TempDir {
     let dir = TempDir(
@@ -132,7 +130,10 @@ async fn a_certificate_for_another_name_than_base_urls_is_served_with_a_warning(
         tls.key_file = key.clone();
     })
     .await;
-    assert_eq!(served_serial(&app).await, serial_of(&std::fs::read(&cert).unwrap()));
+    assert_eq!(
+        served_serial(&app).await,
+        serial_of(&std::fs::read(&cert).unwrap())
+    );
 }
 
 #[tokio::test]
@@ -142,7 +143,10 @@ async fn a_reload_to_a_certificate_browsers_refuse_keeps_the_previous_one_and_it
     let served = dir.0.join("server.pem");
     let first = serial_of(&std::fs::read(&served).unwrap());
     assert_eq!(served_serial(&app).await, first);
-    assert_eq!(expiry_metric(&app, &served).await, Some(not_after_of(&served)));
+    assert_eq!(
+        expiry_metric(&app, &served).await,
+        Some(not_after_of(&served))
+    );
     let first_expiry = not_after_of(&served);
 
     for ((cert, key), reason) in refused_certificates(&dir.0) {
