@@ -255,11 +255,21 @@ fn check_config(settings: &Settings) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Some(tls) = &settings.server.tls
-        && let Err(e) = crate::server::tls::ServerCertificate::load(tls)
-    {
-        eprintln!("kepgate: configuration error:\n{e:#}");
-        return ExitCode::from(2);
+    let certificate = match &settings.server.tls {
+        Some(tls) => {
+            let clock = std::sync::Arc::new(crate::clock::SystemClock);
+            match crate::server::tls::ServerCertificate::load(tls, &settings.server, clock) {
+                Ok(certificate) => Some(certificate),
+                Err(e) => {
+                    eprintln!("kepgate: configuration error:\n{e:#}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        None => None,
+    };
+    for warning in certificate.iter().flat_map(|c| c.warnings()) {
+        eprintln!("warning: {warning}");
     }
     // Builds each provider's HTTP client, reading its `ca_file`.
     if let Err(e) = crate::provider::Providers::from_settings(&settings.providers, &settings.server)
@@ -293,8 +303,12 @@ fn check_config(settings: &Settings) -> ExitCode {
         } else {
             "HTTP/1.1"
         };
+        let until = certificate
+            .as_ref()
+            .map(|c| format!(", valid until {}", c.not_after().date()))
+            .unwrap_or_default();
         println!(
-            "  HTTPS ({protocols}) with {} (read again on SIGHUP{})",
+            "  HTTPS ({protocols}) with {}{until} (read again on SIGHUP{})",
             tls.cert_file.display(),
             if tls.watch_interval.is_zero() {
                 String::new()

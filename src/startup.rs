@@ -58,7 +58,7 @@ impl Application {
             .server
             .tls
             .as_ref()
-            .map(ServerCertificate::load)
+            .map(|tls| ServerCertificate::load(tls, &settings.server, clock.clone()))
             .transpose()?;
         let db = database::connect(&settings.database).await?;
         if settings.database.migrate_on_start {

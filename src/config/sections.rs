@@ -438,6 +438,14 @@ impl ServerSettings {
     pub fn path(&self, below: &str) -> String {
         format!("{}{}", self.route_prefix, below)
     }
+
+    /// Is `path` (canonical, as decisions are made on it) kepgate's reserved space: the prefix
+    /// itself, with a trailing slash, or anything below it? Never the cabinet's, whatever the
+    /// routes say. Compared case-sensitively, as every path is (RFC 3986 §6.2.2.1).
+    pub fn reserves(&self, path: &str) -> bool {
+        path.strip_prefix(self.route_prefix.as_str())
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    }
 }
 
 #[derive(Clone, Deserialize)]

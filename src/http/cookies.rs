@@ -22,7 +22,14 @@ pub enum CookieKind {
 }
 
 impl CookieKind {
-    fn base_name(self) -> &'static str {
+    pub const ALL: [CookieKind; 3] = [
+        CookieKind::Session,
+        CookieKind::LoginBinding,
+        CookieKind::Csrf,
+    ];
+
+    /// The name without the `__Host-` prefix of https deployments.
+    pub fn base_name(self) -> &'static str {
         match self {
             CookieKind::Session => "kepgate_session",
             CookieKind::LoginBinding => "kepgate_bind",

@@ -68,6 +68,11 @@ pub async fn check(
         Some(q) => format!("{path}?{q}"),
         None => path.to_string(),
     }));
+    // kepgate's own space is never the cabinet's, whichever route would match it.
+    if state.web.settings.server.reserves(path.for_decisions()) {
+        tracing::info!("forward-auth: an original URI in kepgate's reserved prefix; refused");
+        return Ok(bare(StatusCode::FORBIDDEN));
+    }
     let route = state.routes.find(path.for_decisions());
     if route.is_some_and(|r| r.settings.public) {
         return Ok(StatusCode::OK.into_response());

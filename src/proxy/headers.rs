@@ -1,13 +1,13 @@
 //! What changes between the client's request and the upstream's (and back): hop-by-hop headers
 //! out (RFC 9110 §7.6.1), X-Forwarded-* / Forwarded set by us (RFC 7239), client copies trusted
 //! only from configured proxies, identity headers from clients always removed, our own cookies
-//! never forwarded.
+//! never forwarded, and never set by an upstream.
 
 use std::net::IpAddr;
 
 use axum::http::header::{
-    CONNECTION, COOKIE, FORWARDED, PROXY_AUTHENTICATE, PROXY_AUTHORIZATION, TE, TRAILER,
-    TRANSFER_ENCODING, UPGRADE,
+    CONNECTION, COOKIE, FORWARDED, PROXY_AUTHENTICATE, PROXY_AUTHORIZATION, SET_COOKIE, TE,
+    TRAILER, TRANSFER_ENCODING, UPGRADE,
 };
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 
@@ -221,6 +221,69 @@ pub fn strip_our_cookies(headers: &mut HeaderMap, server: &ServerSettings) {
     }
 }
 
+/// Cookie name prefixes browsers give a meaning to (`__Host-`, `__Secure-`, and the newer
+/// `__Http-` and `__Host-Http-`), matched in any case as browsers match them.
+const COOKIE_PREFIXES: [&[u8]; 4] = [b"__host-http-", b"__host-", b"__secure-", b"__http-"];
+
+/// Drops every `Set-Cookie` of an upstream's that would plant one of kepgate's own cookies
+/// (session, binding, CSRF, language) in the browser, and returns the names it dropped. An
+/// upstream planting a session signs the victim in as the attacker (login CSRF); a planted CSRF
+/// cookie lets forms be forged. Either spelling is dropped whatever the base URL's scheme, with
+/// any prefix, in any case: kepgate reads its names exactly, but a browser matches the prefixes
+/// in any case, and no cabinet has a cookie of its own by these names.
+pub fn strip_our_set_cookies(headers: &mut HeaderMap) -> Vec<String> {
+    // Most responses set no cookie of ours: nothing is copied for them.
+    let plants_ours = |v: &HeaderValue| is_our_cookie(planted_name(v.as_bytes()));
+    if !headers.get_all(SET_COOKIE).iter().any(plants_ours) {
+        return Vec::new();
+    }
+    let all: Vec<HeaderValue> = headers.get_all(SET_COOKIE).iter().cloned().collect();
+    headers.remove(SET_COOKIE);
+    let mut dropped = Vec::new();
+    for value in all {
+        let name = planted_name(value.as_bytes());
+        if is_our_cookie(name) {
+            dropped.push(String::from_utf8_lossy(name).into_owned());
+        } else {
+            headers.append(SET_COOKIE, value);
+        }
+    }
+    dropped
+}
+
+/// The name a `Set-Cookie` value plants, as the browser will send it back (RFC 6265bis §5.6):
+/// what precedes the first `=` of the part before the first `;`, without surrounding
+/// whitespace. A cookie without a name (`=kepgate_session=x`) is sent back as its bare value,
+/// `kepgate_session=x`, which servers read as that name: leading `=` are skipped too.
+fn planted_name(value: &[u8]) -> &[u8] {
+    let pair = value.split(|&b| b == b';').next().unwrap_or_default();
+    let start = pair
+        .iter()
+        .position(|b| !matches!(b, b' ' | b'\t' | b'='))
+        .unwrap_or(pair.len());
+    let name = pair[start..]
+        .split(|&b| b == b'=')
+        .next()
+        .unwrap_or_default();
+    name.trim_ascii()
+}
+
+/// Is this cookie name one of kepgate's, with or without a prefix, in any case?
+fn is_our_cookie(name: &[u8]) -> bool {
+    let mut base = name;
+    while let Some(prefix) = COOKIE_PREFIXES
+        .iter()
+        .find(|p| base.len() >= p.len() && base[..p.len()].eq_ignore_ascii_case(p))
+    {
+        base = &base[prefix.len()..];
+    }
+    CookieKind::ALL
+        .iter()
+        .map(|kind| kind.base_name())
+        .chain([LANG_COOKIE])
+        .any(|ours| base.eq_ignore_ascii_case(ours.as_bytes()))
+}
+
 /// Replaces every forwarding header with ours, and drops the client's path, method and scheme
 /// overrides.
 pub fn set_forwarded(headers: &mut HeaderMap, origin: &ClientOrigin) {
@@ -409,6 +472,51 @@ mod tests {
             ]
         );
         assert_eq!(h["x-forwarded-for"], "10.0.0.9");
+    }
+
+    #[test]
+    fn an_upstream_never_sets_our_cookies_however_spelt() {
+        let mut h = HeaderMap::new();
+        for cookie in [
+            "__Host-kepgate_session=a; Path=/; Secure",
+            "kepgate_bind=a",
+            "__HOST-Kepgate_Csrf=a; Secure",
+            "__Secure-__Host-kepgate_lang=en",
+            " \tkepgate_session =a",
+            "=kepgate_session=a",
+            "= =kepgate_csrf=a",
+            "kepgate_session",
+            "app=1; Path=/",
+            "kepgate_sessionx=1",
+            "x=kepgate_session",
+        ] {
+            h.append(SET_COOKIE, HeaderValue::from_static(cookie));
+        }
+        h.insert("x-kept", HeaderValue::from_static("1"));
+        let dropped = strip_our_set_cookies(&mut h);
+        assert_eq!(
+            dropped,
+            [
+                "__Host-kepgate_session",
+                "kepgate_bind",
+                "__HOST-Kepgate_Csrf",
+                "__Secure-__Host-kepgate_lang",
+                "kepgate_session",
+                "kepgate_session",
+                "kepgate_csrf",
+                "kepgate_session"
+            ]
+        );
+        let kept: Vec<&[u8]> = h.get_all(SET_COOKIE).iter().map(|v| v.as_bytes()).collect();
+        assert_eq!(
+            kept,
+            [
+                &b"app=1; Path=/"[..],
+                b"kepgate_sessionx=1",
+                b"x=kepgate_session"
+            ]
+        );
+        assert_eq!(h["x-kept"], "1");
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod pages;
 pub mod reverse_proxy;
 pub mod routes;
 mod tunnel;
+mod upstream_connect;
 mod upstream_tls;
 
 use axum::Router;

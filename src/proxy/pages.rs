@@ -44,6 +44,13 @@ pub async fn signed_in_page(
     parts: Parts,
 ) -> Result<Response, AppError> {
     super::reverse_proxy::refuse_method(&parts.method)?;
+    let decided = parts
+        .extensions
+        .get::<crate::canonical_path::CanonicalPath>()
+        .map_or(parts.uri.path(), |path| path.for_decisions());
+    if state.web.settings.server.reserves(decided) {
+        return Err(AppError::NotFound);
+    }
     let session = match authentication {
         Authentication::Authenticated(session) => session,
         Authentication::Expired | Authentication::None => {

@@ -20,6 +20,7 @@ use super::headers;
 use super::idle_body::{ClientBodyFailure, IdleTimeout, Watched};
 use super::routes::CabinetRoute;
 use super::tunnel;
+use super::upstream_connect::{Unreached, chain};
 use crate::http::FromUpstream;
 use crate::http::csrf;
 use crate::http::error::AppError;
@@ -68,6 +69,11 @@ pub async fn cabinet(
     refuse_method(request.method())?;
     let path = crate::http::canonical_path::take(&mut request)
         .map_err(|e| AppError::BadRequest(e.to_string()))?;
+    // The router leaves `{prefix}/` and `{prefix};x/…` here, where a route at `/` would take
+    // them into the cabinet with the identity headers: the whole prefix is kepgate's.
+    if state.web.settings.server.reserves(path.for_decisions()) {
+        return Err(AppError::NotFound);
+    }
     let Some(route) = state.routes.find(path.for_decisions()) else {
         return Err(AppError::NotFound);
     };
@@ -191,7 +197,8 @@ async fn forward(
                 revocations: state.web.sessions.cache().revocations(),
             });
         tunnel::spawn(client_upgrade, upstream_upgrade, watch, route.name.clone());
-        let (parts, _) = response.into_parts();
+        let (mut parts, _) = response.into_parts();
+        drop_our_cookies(&route.name, &mut parts.headers);
         let mut response = Response::from_parts(parts, Body::empty());
         response.extensions_mut().insert(FromUpstream);
         return Ok(response);
@@ -199,6 +206,7 @@ async fn forward(
 
     let (mut parts, body) = response.into_parts();
     headers::strip_hop_by_hop(&mut parts.headers, false);
+    drop_our_cookies(&route.name, &mut parts.headers);
     // Shared office PCs never cache authenticated pages, whatever the route allows.
     if session.is_some_and(|s| !route.settings.allow_caching || s.shared_pc) {
         parts
@@ -209,6 +217,17 @@ async fn forward(
     let mut response = Response::from_parts(parts, Body::new(IdleTimeout::new(body, idle)));
     response.extensions_mut().insert(FromUpstream);
     Ok(response)
+}
+
+/// kepgate's cookies are kepgate's: an upstream setting one is refused and logged (the names
+/// only; a value may be a session).
+fn drop_our_cookies(route: &str, headers: &mut axum::http::HeaderMap) {
+    let dropped = headers::strip_our_set_cookies(headers);
+    if !dropped.is_empty() {
+        tracing::warn!(route, cookies = ?dropped, "the upstream set kepgate's own cookies; dropped");
+        metrics::counter!("kepgate_proxy_cookies_dropped_total", "route" => route.to_owned())
+            .increment(1);
+    }
 }
 
 /// Who a request goes to the upstream for.
@@ -302,8 +321,23 @@ async fn send(
             })
         }
         Ok(Err(e)) => {
-            record(&route.name, "unavailable", started);
-            tracing::warn!(route = %route.name, error = %e, "upstream unreachable");
+            let unreached = Unreached::of(&e);
+            record(&route.name, unreached.outcome(), started);
+            match unreached {
+                Unreached::Certificate(tls) => {
+                    tracing::warn!(route = %route.name, error = %tls, "the upstream's TLS certificate was refused");
+                }
+                Unreached::Tls(tls) => {
+                    tracing::warn!(route = %route.name, error = %tls, "the TLS handshake with the upstream failed");
+                }
+                Unreached::TimedOut => {
+                    tracing::warn!(route = %route.name, connect_timeout = ?route.settings.connect_timeout, "no connection to the upstream (TCP and TLS) within connect_timeout");
+                }
+                Unreached::Unavailable => {
+                    tracing::warn!(route = %route.name, error = %chain(&e), "upstream unreachable");
+                }
+            }
+            // The page says the same whatever the cause: nothing about the upstream.
             Err(AppError::UpstreamUnavailable)
         }
         Ok(Ok(response)) => {

@@ -10,13 +10,15 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
+use super::upstream_connect::WithDeadline;
 use crate::config::{RouteSettings, Settings};
 
 pub struct CabinetRoute {
     pub name: String,
     pub settings: RouteSettings,
-    /// Plain http, or https verified as `routes.<name>.tls` says.
-    pub(super) client: Client<HttpsConnector<HttpConnector>, Body>,
+    /// Plain http, or https verified as `routes.<name>.tls` says; connected within
+    /// `connect_timeout`, TLS handshake included.
+    pub(super) client: Client<WithDeadline<HttpsConnector<HttpConnector>>, Body>,
 }
 
 /// The configured routes, longest prefix first.
@@ -40,6 +42,7 @@ impl CabinetRoutes {
                     .https_or_http()
                     .enable_http1()
                     .wrap_connector(connector);
+                let connector = WithDeadline::new(connector, route.connect_timeout);
                 let client = Client::builder(TokioExecutor::new())
                     .pool_idle_timeout(Duration::from_secs(90))
                     .pool_max_idle_per_host(512)

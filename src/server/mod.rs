@@ -1,5 +1,6 @@
 //! The listening side: accepting connections, TLS towards browsers, HTTP/1.1 and HTTP/2.
 
+mod certificate_check;
 mod connections;
 mod http2;
 mod per_address;

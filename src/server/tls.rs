@@ -1,8 +1,10 @@
 //! HTTPS towards browsers (`[server.tls]`): rustls with the certificate and key from two PEM
 //! files, TLS 1.2 and 1.3, `h2` and `http/1.1` by ALPN. The pair is read again on SIGHUP and
 //! whenever the files' contents change, and a new pair is served from the next handshake on;
-//! one that cannot be read, or whose key is not the certificate's, is logged and the old pair
-//! keeps being served (a renewal tool caught half-way through writing must not take HTTPS down).
+//! one that cannot be read, whose key is not the certificate's, or whose certificate browsers
+//! refuse (expired, not yet valid, not for TLS servers) is logged and the old pair keeps being
+//! served (a renewal tool caught half-way through writing must not take HTTPS down). When the
+//! served certificate ends is a metric.
 
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -14,8 +16,11 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
 use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
 
-use crate::config::ServerTls;
+use super::certificate_check;
+use crate::clock::SharedClock;
+use crate::config::{ServerSettings, ServerTls};
 
 /// ALPN names, in the server's order of preference.
 pub const HTTP2: &[u8] = b"h2";
@@ -24,8 +29,11 @@ const HTTP1: &[u8] = b"http/1.1";
 /// The certificate being served, and the files it came from.
 pub struct ServerCertificate {
     files: ServerTls,
+    /// The hosts of `base_url` and `public_base_url`, which the certificate should name.
+    hosts: Vec<url::Host<String>>,
+    clock: SharedClock,
     provider: Arc<CryptoProvider>,
-    served: RwLock<Arc<CertifiedKey>>,
+    served: RwLock<Served>,
     /// SHA-256 over both files as last read: unchanged files are not parsed again.
     fingerprint: Mutex<[u8; 32]>,
 }
@@ -38,6 +46,12 @@ impl std::fmt::Debug for ServerCertificate {
     }
 }
 
+/// A pair in service, and when its certificate ends.
+struct Served {
+    key: Arc<CertifiedKey>,
+    not_after: OffsetDateTime,
+}
+
 /// What a reload found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reload {
@@ -47,16 +61,67 @@ pub enum Reload {
 
 impl ServerCertificate {
     /// Reads the pair; any problem stops the start with the file's path.
-    pub fn load(files: &ServerTls) -> anyhow::Result<Arc<Self>> {
+    pub fn load(
+        files: &ServerTls,
+        server: &ServerSettings,
+        clock: SharedClock,
+    ) -> anyhow::Result<Arc<Self>> {
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let (fingerprint, key) = read_pair(files, &provider)?;
-        log_loaded(files, &key, "TLS certificate loaded");
-        Ok(Arc::new(Self {
+        let (fingerprint, served) = read_pair(files, &provider, clock.now())?;
+        let mut hosts: Vec<url::Host<String>> = [&server.base_url, server.public_base_url()]
+            .into_iter()
+            .filter_map(|url| url.host().map(|host| host.to_owned()))
+            .collect();
+        hosts.dedup();
+        let certificate = Arc::new(Self {
             files: files.clone(),
+            hosts,
+            clock,
             provider,
-            served: RwLock::new(Arc::new(key)),
+            served: RwLock::new(served),
             fingerprint: Mutex::new(fingerprint),
-        }))
+        });
+        certificate.log_loaded("TLS certificate loaded");
+        Ok(certificate)
+    }
+
+    /// What a person should hear about the served certificate though it is served: the hosts
+    /// people or providers browse that it does not name.
+    pub fn warnings(&self) -> Vec<String> {
+        let served = self.served.read().unwrap_or_else(|e| e.into_inner());
+        let Some(leaf) = served.key.cert.first() else {
+            return Vec::new();
+        };
+        self.hosts
+            .iter()
+            .filter(|host| !certificate_check::names(leaf, host))
+            .map(|host| {
+                format!(
+                    "server.tls.cert_file: the certificate in {} does not name {host}: browsers \
+                     going to https://{host}/ will refuse it (right only when a TLS terminator in \
+                     front reaches kepgate by a name the certificate has)",
+                    self.files.cert_file.display()
+                )
+            })
+            .collect()
+    }
+
+    /// When the served certificate ends.
+    pub fn not_after(&self) -> OffsetDateTime {
+        self.served
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .not_after
+    }
+
+    /// `kepgate_tls_certificate_expiry_timestamp_seconds`: when the served certificate ends
+    /// (Unix time), for an alert well before it does.
+    fn publish_expiry(&self) {
+        metrics::gauge!(
+            "kepgate_tls_certificate_expiry_timestamp_seconds",
+            "cert_file" => self.files.cert_file.display().to_string()
+        )
+        .set(self.not_after().unix_timestamp() as f64);
     }
 
     /// Reads the files again and serves them if they changed and go together.
@@ -66,10 +131,17 @@ impl ServerCertificate {
         if *self.fingerprint.lock().unwrap_or_else(|e| e.into_inner()) == fingerprint {
             return Ok(Reload::Unchanged);
         }
-        let key = certified_key(&self.files, &cert_pem, &key_pem, &self.provider)?;
-        log_loaded(&self.files, &key, "TLS certificate reloaded");
-        *self.served.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(key);
+        let served = certified_key(
+            &self.files,
+            &cert_pem,
+            &key_pem,
+            &self.provider,
+            self.clock.now(),
+        )?;
+        *self.served.write().unwrap_or_else(|e| e.into_inner()) = served;
         *self.fingerprint.lock().unwrap_or_else(|e| e.into_inner()) = fingerprint;
+        self.log_loaded("TLS certificate reloaded");
+        self.publish_expiry();
         Ok(Reload::Replaced)
     }
 
@@ -95,6 +167,7 @@ impl ResolvesServerCert for ServerCertificate {
             self.served
                 .read()
                 .unwrap_or_else(|e| e.into_inner())
+                .key
                 .clone(),
         )
     }
@@ -102,6 +175,8 @@ impl ResolvesServerCert for ServerCertificate {
 
 /// Reloads on SIGHUP and every `watch_interval` (when not zero), for as long as the server runs.
 pub async fn watch(certificate: Arc<ServerCertificate>, watch_interval: Duration) {
+    // Here rather than at load: the metrics recorder is installed after the certificate is read.
+    certificate.publish_expiry();
     let mut hangup = hangup_signals();
     let mut ticks = (!watch_interval.is_zero()).then(|| {
         let mut ticks = tokio::time::interval(watch_interval);
@@ -185,10 +260,11 @@ fn read_files(files: &ServerTls) -> anyhow::Result<(Vec<u8>, Vec<u8>)> {
 fn read_pair(
     files: &ServerTls,
     provider: &CryptoProvider,
-) -> anyhow::Result<([u8; 32], CertifiedKey)> {
+    now: OffsetDateTime,
+) -> anyhow::Result<([u8; 32], Served)> {
     let (cert_pem, key_pem) = read_files(files)?;
-    let key = certified_key(files, &cert_pem, &key_pem, provider)?;
-    Ok((fingerprint(&cert_pem, &key_pem), key))
+    let served = certified_key(files, &cert_pem, &key_pem, provider, now)?;
+    Ok((fingerprint(&cert_pem, &key_pem), served))
 }
 
 fn fingerprint(cert_pem: &[u8], key_pem: &[u8]) -> [u8; 32] {
@@ -199,12 +275,15 @@ fn fingerprint(cert_pem: &[u8], key_pem: &[u8]) -> [u8; 32] {
     digest.finalize().into()
 }
 
+/// The pair as rustls serves it, when the key is the certificate's and browsers accept the
+/// certificate at `now`.
 fn certified_key(
     files: &ServerTls,
     cert_pem: &[u8],
     key_pem: &[u8],
     provider: &CryptoProvider,
-) -> anyhow::Result<CertifiedKey> {
+    now: OffsetDateTime,
+) -> anyhow::Result<Served> {
     let chain = CertificateDer::pem_slice_iter(cert_pem)
         .collect::<Result<Vec<_>, _>>()
         .with_context(|| {
@@ -224,19 +303,34 @@ fn certified_key(
             files.key_file.display()
         )
     })?;
-    CertifiedKey::from_der(chain, key, provider).with_context(|| {
+    let not_after = certificate_check::servable(&files.cert_file, &chain[0], now)?;
+    let key = CertifiedKey::from_der(chain, key, provider).with_context(|| {
         format!(
             "server.tls: the key in {} is not the key of the certificate in {}, or rustls cannot use it",
             files.key_file.display(),
             files.cert_file.display()
         )
+    })?;
+    Ok(Served {
+        key: Arc::new(key),
+        not_after,
     })
 }
 
-fn log_loaded(files: &ServerTls, key: &CertifiedKey, message: &str) {
-    tracing::info!(
-        cert_file = %files.cert_file.display(),
-        chain = key.cert.len(),
-        "{message}"
-    );
+impl ServerCertificate {
+    fn log_loaded(&self, message: &str) {
+        let (chain, not_after) = {
+            let served = self.served.read().unwrap_or_else(|e| e.into_inner());
+            (served.key.cert.len(), served.not_after)
+        };
+        tracing::info!(
+            cert_file = %self.files.cert_file.display(),
+            chain,
+            %not_after,
+            "{message}"
+        );
+        for warning in self.warnings() {
+            tracing::warn!("{warning}");
+        }
+    }
 }

@@ -36,12 +36,128 @@ pub fn test_pki(dir: &Path) {
 /// A new server certificate `{name}.pem` (with the CA after it) and `{name}.key` from the CA in
 /// `dir`: each call a new key and serial.
 pub fn issue_server_certificate(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
-    issue(
+    issue_for(dir, name, "serverAuth", LOCAL_NAMES)
+}
+
+/// The names of [`issue_server_certificate`]'s certificates.
+pub const LOCAL_NAMES: &str = "subjectAltName=IP:127.0.0.1,DNS:localhost\n";
+
+/// Like [`issue_server_certificate`] with `usage` as the extended key usage and `san` (an
+/// OpenSSL extension line, or nothing) as the names.
+pub fn issue_for(dir: &Path, name: &str, usage: &str, san: &str) -> (PathBuf, PathBuf) {
+    issue(dir, name, usage, san);
+    with_ca_after(dir, name)
+}
+
+/// Like [`issue_for`], valid from `not_before` to `not_after` (`openssl ca`: `x509 -req` of
+/// OpenSSL 3.0 cannot date a certificate in the past).
+pub fn issue_dated(
+    dir: &Path,
+    name: &str,
+    san: &str,
+    not_before: time::OffsetDateTime,
+    not_after: time::OffsetDateTime,
+) -> (PathBuf, PathBuf) {
+    request(dir, name, "serverAuth", san);
+    std::fs::write(dir.join(format!("{name}.index")), "").unwrap();
+    std::fs::write(
+        dir.join(format!("{name}.cnf")),
+        format!(
+            "[ca]\ndefault_ca = test\n[test]\ndatabase = {name}.index\nserial = {name}.srl\n\
+             new_certs_dir = .\ndefault_md = sha256\npolicy = any\nunique_subject = no\n\
+             [any]\ncommonName = supplied\n"
+        ),
+    )
+    .unwrap();
+    let generalized = |t: time::OffsetDateTime| {
+        let t = t.to_offset(time::UtcOffset::UTC);
+        format!(
+            "{:04}{:02}{:02}{:02}{:02}{:02}Z",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        )
+    };
+    openssl(
         dir,
-        name,
-        "serverAuth",
-        "subjectAltName=IP:127.0.0.1,DNS:localhost\n",
+        &[
+            "ca",
+            "-batch",
+            "-notext",
+            "-rand_serial",
+            "-config",
+            &format!("{name}.cnf"),
+            "-cert",
+            "ca.pem",
+            "-keyfile",
+            "ca.key",
+            "-in",
+            &format!("{name}.csr"),
+            "-out",
+            &format!("{name}.pem"),
+            "-extfile",
+            &format!("{name}.ext"),
+            "-startdate",
+            &generalized(not_before),
+            "-enddate",
+            &generalized(not_after),
+        ],
     );
+    with_ca_after(dir, name)
+}
+
+/// A self-signed server certificate `{name}.pem` / `{name}.key` for 127.0.0.1 and localhost.
+pub fn self_signed(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
+    openssl(
+        dir,
+        &[
+            &["req", "-x509"][..],
+            &EC_KEY[..],
+            &[
+                "-keyout",
+                &format!("{name}.key"),
+                "-out",
+                &format!("{name}.pem"),
+                "-days",
+                "2",
+                "-subj",
+                &format!("/CN=kepgate test {name}"),
+                "-addext",
+                "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                "-addext",
+                "extendedKeyUsage=serverAuth",
+            ][..],
+        ]
+        .concat(),
+    );
+    (
+        dir.join(format!("{name}.pem")),
+        dir.join(format!("{name}.key")),
+    )
+}
+
+/// When a PEM certificate ends (its first one's `notAfter`), as OpenSSL reads it.
+pub fn not_after_of(pem: &Path) -> time::OffsetDateTime {
+    let out = Command::new("openssl")
+        .args(["x509", "-noout", "-enddate", "-dateopt", "iso_8601", "-in"])
+        .arg(pem)
+        .output()
+        .expect("openssl runs");
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let date = text.trim().trim_start_matches("notAfter=");
+    let format =
+        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]Z");
+    time::PrimitiveDateTime::parse(date, &format)
+        .unwrap_or_else(|e| panic!("{date}: {e}"))
+        .assume_utc()
+}
+
+/// `{name}.pem` followed by the CA's certificate, as a full chain file is.
+fn with_ca_after(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
     let mut chain = std::fs::read(dir.join(format!("{name}.pem"))).unwrap();
     chain.extend(std::fs::read(dir.join("ca.pem")).unwrap());
     std::fs::write(dir.join(format!("{name}.pem")), chain).unwrap();
@@ -96,6 +212,31 @@ const EC_KEY: [&str; 5] = [
 ];
 
 fn issue(dir: &Path, name: &str, usage: &str, san: &str) {
+    request(dir, name, usage, san);
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &format!("{name}.csr"),
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-out",
+            &format!("{name}.pem"),
+            "-extfile",
+            &format!("{name}.ext"),
+        ],
+    );
+}
+
+/// A new key `{name}.key`, its request `{name}.csr`, and the extensions `{name}.ext` to issue.
+fn request(dir: &Path, name: &str, usage: &str, san: &str) {
     std::fs::write(
         dir.join(format!("{name}.ext")),
         format!(
@@ -118,26 +259,6 @@ fn issue(dir: &Path, name: &str, usage: &str, san: &str) {
             ][..],
         ]
         .concat(),
-    );
-    openssl(
-        dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            &format!("{name}.csr"),
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-days",
-            "2",
-            "-out",
-            &format!("{name}.pem"),
-            "-extfile",
-            &format!("{name}.ext"),
-        ],
     );
 }
 

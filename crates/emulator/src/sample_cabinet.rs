@@ -266,8 +266,9 @@ async fn verify(shared: &Shared, headers: &HeaderMap) -> anyhow::Result<Assertio
     Ok(jsonwebtoken::decode::<AssertionClaims>(token, &key, &validation)?.claims)
 }
 
-async fn echo(State(shared): State<Arc<Shared>>, request: Request) -> Json<serde_json::Value> {
+async fn echo(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
+    let cookies = set_cookies(parts.uri.query());
     let mut bytes = 0u64;
     let mut stream = body.into_data_stream();
     while let Some(Ok(chunk)) = stream.next().await {
@@ -284,7 +285,7 @@ async fn echo(State(shared): State<Arc<Shared>>, request: Request) -> Json<serde
         })
         .collect();
     let assertion = verify(&shared, &parts.headers).await;
-    Json(json!({
+    let echoed = Json(json!({
         "method": parts.method.as_str(),
         "path": parts.uri.path(),
         "query": parts.uri.query(),
@@ -293,11 +294,26 @@ async fn echo(State(shared): State<Arc<Shared>>, request: Request) -> Json<serde
         "assertion_verified": assertion.is_ok(),
         "assertion_error": assertion.as_ref().err().map(|e| format!("{e:#}")),
         "assertion": assertion.ok(),
-    }))
+    }));
+    (cookies, echoed).into_response()
 }
 
-async fn websocket(upgrade: WebSocketUpgrade) -> Response {
-    upgrade.on_upgrade(|mut socket: WebSocket| async move {
+/// A `Set-Cookie` header for every `set_cookie` query parameter, as given: an app that sets
+/// cookies, whichever they are.
+fn set_cookies(query: Option<&str>) -> axum::response::AppendHeaders<Vec<(&'static str, String)>> {
+    let cookies = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .filter(|(name, _)| name == "set_cookie")
+        .map(|(_, value)| ("set-cookie", value.into_owned()))
+        .collect();
+    axum::response::AppendHeaders(cookies)
+}
+
+async fn websocket(
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let cookies = set_cookies(query.as_deref());
+    let switching = upgrade.on_upgrade(|mut socket: WebSocket| async move {
         while let Some(Ok(message)) = socket.recv().await {
             let reply = match message {
                 Message::Text(text) => Message::Text(format!("echo: {}", text.as_str()).into()),
@@ -309,7 +325,8 @@ async fn websocket(upgrade: WebSocketUpgrade) -> Response {
                 break;
             }
         }
-    })
+    });
+    (cookies, switching).into_response()
 }
 
 #[derive(Deserialize)]
