@@ -200,6 +200,9 @@ pub struct Texts {
     pub status_failed: &'static str,
     /// The provider answered but named no РНОКПП and no certificate.
     pub status_no_identity: &'static str,
+    /// The certificate or the provider gave a name (organisation, title) with characters that
+    /// are not text: the login is refused rather than the name changed.
+    pub status_unusable_name: &'static str,
     /// A redirect provider sent the browser back without a code (cancelled there).
     pub status_cancelled_at_provider: &'static str,
     pub status_unsupported_algorithm: &'static str,
@@ -327,6 +330,7 @@ pub static UK: Texts = Texts {
     status_failed: "Підпис не пройшов перевірку. Спробуйте ще раз.",
     status_cancelled_at_provider: "Вхід скасовано на сторінці провайдера.",
     status_no_identity: "Провайдер не повідомив ні РНОКПП, ні сертифіката, тож вхід неможливий. Увійдіть кваліфікованим ключем.",
+    status_unusable_name: "Ім’я, організація чи посада в сертифікаті або у відповіді провайдера містять недопустимі символи, тож увійти так не можна. Спробувати ще раз не допоможе: зверніться до свого надавача електронних довірчих послуг.",
     status_unsupported_algorithm: "Цей тип ключа поки не підтримується.",
     status_certificate_revoked: "Сертифікат цього ключа відкликано центром сертифікації: увійти ним не можна. Зверніться до свого надавача послуг, щоб отримати новий ключ.",
     status_certificate_status_unknown: "Не вдалося перевірити в центрі сертифікації, чи ключ не відкликано. Спробуйте ще раз за хвилину.",
@@ -452,6 +456,7 @@ pub static EN: Texts = Texts {
     status_failed: "The signature could not be verified. Please try again.",
     status_cancelled_at_provider: "Signing in was cancelled on the provider's page.",
     status_no_identity: "The provider named neither a taxpayer number nor a certificate, so you cannot sign in this way. Please use a qualified key.",
+    status_unusable_name: "The name, organisation or title in your certificate or in the provider's answer contains characters that are not allowed, so you cannot sign in this way. Trying again will not help: please contact your trust service provider.",
     status_unsupported_algorithm: "This key type is not supported yet.",
     status_certificate_revoked: "The certificate of this key has been revoked by its certification authority: it cannot be used to sign in. Ask your provider for a new key.",
     status_certificate_status_unknown: "The certification authority could not confirm that this key is not revoked. Try again in a minute.",

@@ -110,7 +110,9 @@ pub async fn come_back(
                 tracing::warn!(login = %login.id, error = %e, "the provider's code told nobody");
                 let status = match e {
                     IdentifyError::Provider(_) => StatusCode::BAD_GATEWAY,
-                    IdentifyError::NoIdentity => StatusCode::UNPROCESSABLE_ENTITY,
+                    IdentifyError::NoIdentity | IdentifyError::UnusableName(_) => {
+                        StatusCode::UNPROCESSABLE_ENTITY
+                    }
                 };
                 let reason = e.code().to_owned();
                 (Outcome::Failed { reason }, status)

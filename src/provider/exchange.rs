@@ -129,6 +129,10 @@ pub enum IdentifyError {
     /// person by again next time.
     #[error("the provider named no РНОКПП and no certificate")]
     NoIdentity,
+    /// The provider's name, organisation, title or issuer is not text to show (a control or
+    /// formatting character, or too long): refused, not repaired (`crate::signature::display_text`).
+    #[error("the provider's answer: {0}")]
+    UnusableName(#[from] crate::identity::UnusableName),
 }
 
 impl IdentifyError {
@@ -137,6 +141,7 @@ impl IdentifyError {
         match self {
             IdentifyError::Provider(e) => e.code(),
             IdentifyError::NoIdentity => "no_identity",
+            IdentifyError::UnusableName(_) => "unusable_name",
         }
     }
 }

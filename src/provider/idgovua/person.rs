@@ -53,7 +53,8 @@ pub fn identified(info: &UserInfo) -> Result<Identified, IdentifyError> {
             issuer_cn: field(info, "issuercn").map(str::to_owned),
             not_before: None,
             not_after: None,
-        },
+        }
+        .parse_text()?,
         method: field(info, "auth_type")
             .filter(|m| m.len() <= 32 && m.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
             .unwrap_or(METHOD_NOT_SAID)
