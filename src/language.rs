@@ -200,6 +200,9 @@ pub struct Texts {
     pub status_failed: &'static str,
     /// The provider answered but named no РНОКПП and no certificate.
     pub status_no_identity: &'static str,
+    /// The certificate or the provider gave a name (organisation, title) with characters that
+    /// are not text: the login is refused rather than the name changed.
+    pub status_unusable_name: &'static str,
     /// A redirect provider sent the browser back without a code (cancelled there).
     pub status_cancelled_at_provider: &'static str,
     /// The provider refused the code: spent (a second use) or expired.
@@ -336,6 +339,7 @@ pub static UK: Texts = Texts {
     status_code_refused: "Код входу від провайдера вже використано або його строк минув. Почніть вхід знову.",
     status_client_refused: "Увійти через цього провайдера зараз неможливо: провайдер не прийняв налаштувань шлюзу. Зверніться до адміністратора.",
     status_method_not_allowed: "Цей спосіб входу тут не дозволено. Почніть вхід знову й оберіть кваліфікований електронний підпис.",
+    status_unusable_name: "Ім’я, організація чи посада в сертифікаті або у відповіді провайдера містять недопустимі символи, тож увійти так не можна. Спробувати ще раз не допоможе: зверніться до свого надавача електронних довірчих послуг.",
     status_unsupported_algorithm: "Цей тип ключа поки не підтримується.",
     status_certificate_revoked: "Сертифікат цього ключа відкликано центром сертифікації: увійти ним не можна. Зверніться до свого надавача послуг, щоб отримати новий ключ.",
     status_certificate_status_unknown: "Не вдалося перевірити в центрі сертифікації, чи ключ не відкликано. Спробуйте ще раз за хвилину.",
@@ -464,6 +468,7 @@ pub static EN: Texts = Texts {
     status_code_refused: "The provider's sign-in code was already used or has expired. Please start again.",
     status_client_refused: "You cannot sign in with this provider right now: it did not accept the gateway's settings. Please contact the administrator.",
     status_method_not_allowed: "This way of signing in is not allowed here. Please start again and choose a qualified electronic signature.",
+    status_unusable_name: "The name, organisation or title in your certificate or in the provider's answer contains characters that are not allowed, so you cannot sign in this way. Trying again will not help: please contact your trust service provider.",
     status_unsupported_algorithm: "This key type is not supported yet.",
     status_certificate_revoked: "The certificate of this key has been revoked by its certification authority: it cannot be used to sign in. Ask your provider for a new key.",
     status_certificate_status_unknown: "The certification authority could not confirm that this key is not revoked. Try again in a minute.",

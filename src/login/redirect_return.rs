@@ -199,7 +199,9 @@ async fn exchange_code(
                     StatusCode::BAD_GATEWAY
                 }
                 IdentifyError::CodeRefused(_) => StatusCode::CONFLICT,
-                IdentifyError::NoIdentity => StatusCode::UNPROCESSABLE_ENTITY,
+                IdentifyError::NoIdentity | IdentifyError::UnusableName(_) => {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                }
                 IdentifyError::MethodNotAllowed { .. } => StatusCode::FORBIDDEN,
             };
             tracing::warn!(%login, %reason, error = %e, "the provider's code told nobody");

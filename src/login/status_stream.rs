@@ -231,6 +231,7 @@ pub(super) fn status_text(
             }
             Some(r) if r.starts_with("ocsp_") => t.status_certificate_status_unknown.to_owned(),
             Some("no_identity") => t.status_no_identity.to_owned(),
+            Some("unusable_name") => t.status_unusable_name.to_owned(),
             _ => t.status_failed.to_owned(),
         },
     }

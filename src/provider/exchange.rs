@@ -143,6 +143,10 @@ pub enum IdentifyError {
     /// what the provider offered.
     #[error("the person signed in by {method:?}, which providers.<id>.methods does not allow")]
     MethodNotAllowed { method: String },
+    /// The provider's name, organisation, title or issuer is not text to show (a control or
+    /// formatting character, or too long): refused, not repaired (`crate::signature::display_text`).
+    #[error("the provider's answer: {0}")]
+    UnusableName(#[from] crate::identity::UnusableName),
 }
 
 /// The outcome reason of a login whose method the configuration does not allow, followed by
@@ -159,6 +163,7 @@ impl IdentifyError {
             IdentifyError::ClientRefused(_) => "client_refused".to_owned(),
             IdentifyError::NoIdentity => "no_identity".to_owned(),
             IdentifyError::MethodNotAllowed { method } => format!("{METHOD_NOT_ALLOWED}{method}"),
+            IdentifyError::UnusableName(_) => "unusable_name".to_owned(),
         }
     }
 }

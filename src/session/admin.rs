@@ -14,6 +14,7 @@ use super::history::{self, HistoryEntry};
 use super::listing::{self, OpenSession};
 use super::revocation::{RevokedBy, Whom, revoke};
 use crate::identity::{Edrpou, Rnokpp};
+use crate::signature::display_text::acts_instead_of_showing;
 
 /// The most rows `kepgate audit` prints unless told otherwise.
 pub const DEFAULT_AUDIT_LIMIT: i64 = 1000;
@@ -176,16 +177,51 @@ fn stamp(t: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
+/// Pretty JSON in which nothing acts on the terminal: serde escapes C0 controls in strings, and
+/// the rest of what [`acts_instead_of_showing`] names (DEL, C1, separators, bidi and other
+/// format characters) becomes `\uXXXX` too. The pretty printer's line breaks are the only raw
+/// control outside strings, and every other such character is inside one, where the escape
+/// gives the same value back.
 fn print_json(value: &impl Serialize, out: &mut impl Write) -> anyhow::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, value)?;
-    writeln!(out)?;
+    let json = serde_json::to_string_pretty(value)?;
+    let mut escaped = String::with_capacity(json.len());
+    for c in json.chars() {
+        if c != '\n' && acts_instead_of_showing(c) {
+            for unit in c.encode_utf16(&mut [0; 2]) {
+                escaped.push_str(&format!("\\u{unit:04x}"));
+            }
+        } else {
+            escaped.push(c);
+        }
+    }
+    writeln!(out, "{escaped}")?;
     Ok(())
 }
 
-/// Plain aligned columns (by characters, so Cyrillic names line up too).
+/// A table cell as the terminal should show it: what a name from a certificate or a provider
+/// (or an older row, stored before names were parsed) could do to the terminal or the table —
+/// escape sequences, line breaks, bidi overrides — written out as `\u{1b}`, and a backslash
+/// doubled so that no escape can be faked.
+fn shown(cell: &str) -> String {
+    let mut out = String::with_capacity(cell.len());
+    for c in cell.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            c if acts_instead_of_showing(c) => out.extend(c.escape_unicode()),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Plain aligned columns (by characters, so Cyrillic names line up too), every cell [`shown`].
 fn print_table(headers: &[&str], rows: &[Vec<String>], out: &mut impl Write) -> anyhow::Result<()> {
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| row.iter().map(|cell| shown(cell)).collect())
+        .collect();
+    for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
         }
@@ -200,7 +236,7 @@ fn print_table(headers: &[&str], rows: &[Vec<String>], out: &mut impl Write) -> 
             .to_owned()
     };
     writeln!(out, "{}", line(&mut headers.iter().copied()))?;
-    for row in rows {
+    for row in &rows {
         writeln!(out, "{}", line(&mut row.iter().map(String::as_str)))?;
     }
     if rows.is_empty() {

@@ -559,4 +559,90 @@ fn provider_endpoints_must_be_https_but_on_this_machine_and_a_mistyped_key_is_na
     );
     assert!(!ok && code == 2, "{stderr}");
     assert!(stderr.contains("test-stand-ca.pem"), "{stderr}");
+
+/// What a terminal acts on, in a name stored before names were parsed (or written by hand): a
+/// window title (OSC … BEL), a screen clear (ESC [2J), CR/LF starting a forged row, a C1 CSI
+/// and a bidi override that shows the rest backwards.
+const HOSTILE_NAME: &str = "Коваленко\u{1b}]0;pwned\u{7}\u{1b}[2J\r\n2026-01-01T00:00:00Z  completed  diia  Інша Особа\u{9b}31m\u{202E}анелО";
+
+/// Characters that act on a terminal instead of showing: none may reach stdout raw.
+const ACTING: [char; 7] = [
+    '\u{1b}', '\u{7}', '\r', '\u{9b}', '\u{202E}', '\0', '\u{2028}',
+];
+
+#[tokio::test]
+async fn admin_commands_print_hostile_names_of_old_rows_without_acting_on_the_terminal() {
+    let app = crate::helpers::spawn_app().await;
+    let now = time::OffsetDateTime::now_utc();
+    // An open session (its history row, `completed`, comes from the trigger) and a refused
+    // login, as rows already in the database.
+    sqlx::query(
+        "INSERT INTO sessions (id, token_hash, provider, identity, rnokpp, client_ip, user_agent,
+                               created_at, last_seen_at, expires_at)
+         VALUES ($1, $2, 'diia', $3, '3652504575', '10.1.2.3', $4, $5, $5, $6)",
+    )
+    .bind(uuid::Uuid::new_v4())
+    .bind(uuid::Uuid::new_v4().as_bytes().to_vec())
+    .bind(serde_json::json!({
+        "full_name": HOSTILE_NAME, "rnokpp": "3652504575", "cert_serial_hex": "01",
+        "issuer": "CN=Test", "surname": null, "given_name": null, "edrpou": null,
+        "organization": null, "title": null, "issuer_cn": null
+    }))
+    .bind(HOSTILE_NAME)
+    .bind(now)
+    .bind(now + time::Duration::hours(1))
+    .execute(&app.db)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO login_history (at, event, provider, full_name, reason, user_agent)
+         VALUES ($1, 'refused', 'idgovua', $2, $2, $2)",
+    )
+    .bind(now)
+    .bind(HOSTILE_NAME)
+    .execute(&app.db)
+    .await
+    .unwrap();
+
+    for (command, rows) in [
+        (&["sessions", "list"][..], 1),
+        (&["audit", "--since", "1h"], 2),
+    ] {
+        let (ok, stdout, stderr) = crate::sessions::run_cli(&app, command);
+        assert!(ok, "{command:?}: {stderr}");
+        for c in ACTING {
+            assert!(
+                !stdout.contains(c),
+                "{command:?}: {c:?} reached the terminal: {stdout:?}"
+            );
+        }
+        assert_eq!(
+            stdout.lines().count(),
+            1 + rows,
+            "{command:?}: no forged row: {stdout}"
+        );
+        assert!(
+            stdout.contains(r"Коваленко\u{1b}]0;pwned\u{7}\u{1b}[2J\u{d}\u{a}2026"),
+            "{command:?}: shown escaped: {stdout}"
+        );
+
+        let json: Vec<&str> = command.iter().copied().chain(["--json"]).collect();
+        let (ok, stdout, stderr) = crate::sessions::run_cli(&app, &json);
+        assert!(ok, "{json:?}: {stderr}");
+        for c in ACTING {
+            assert!(
+                !stdout.contains(c),
+                "{json:?}: {c:?} reached the terminal: {stdout:?}"
+            );
+        }
+        // Escaped, not changed: the JSON still says exactly what is stored.
+        let listed: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        let names: Vec<&str> = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|row| row["full_name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, vec![HOSTILE_NAME; rows], "{json:?}");
+    }
 }

@@ -1,7 +1,7 @@
 //! Diia.Signature: adapter ↔ emulator over real HTTP, the signed callback, and every refusal.
 
 use kepgate::identity::{Edrpou, Rnokpp};
-use kepgate::login::pending::PendingState;
+use kepgate::login::pending::{PendingLoginId, PendingState};
 use kepgate::provider::ProviderStart;
 use kepgate_signature::dstu4145::DstuCurve;
 use kepgate_signature::test_ca::{KeyKind, TestIdentitySpec, TestSigner};
@@ -14,6 +14,7 @@ use crate::diia_stack::{
     DiiaStack, encode_data, now, spawn_diia_stack, spawn_diia_stack_configured,
 };
 use crate::helpers::kepgate_bin;
+use crate::sign_in::{wait_for_phone, waiting_page};
 
 #[tokio::test]
 async fn a_login_gets_a_deeplink_of_diias_shape() {
@@ -177,21 +178,20 @@ fn person_with(
     not_after: time::OffsetDateTime,
     kind: KeyKind,
 ) -> TestSigner {
-    ca.issue_with(
-        &TestIdentitySpec {
-            full_name: "Франко Іван Якович".to_owned(),
-            surname: "Франко".to_owned(),
-            given_name: "Іван Якович".to_owned(),
-            rnokpp: Rnokpp::parse("3184710691").unwrap(),
-            edrpou: None::<Edrpou>,
-            organization: None,
-            title: None,
-        },
-        not_before,
-        not_after,
-        kind,
-    )
-    .unwrap()
+    ca.issue_with(&franko(), not_before, not_after, kind)
+        .unwrap()
+}
+
+fn franko() -> TestIdentitySpec {
+    TestIdentitySpec {
+        full_name: "Франко Іван Якович".to_owned(),
+        surname: "Франко".to_owned(),
+        given_name: "Іван Якович".to_owned(),
+        rnokpp: Rnokpp::parse("3184710691").unwrap(),
+        edrpou: None::<Edrpou>,
+        organization: None,
+        title: None,
+    }
 }
 
 async fn callback_refused(
@@ -313,6 +313,72 @@ async fn a_certificate_from_an_untrusted_ca_is_refused() {
         .post_callback(hash.as_str(), encode_data(hash.as_str(), Some(&p7s), None))
         .await;
     callback_refused(&stack, response, 422, "untrusted_chain").await;
+}
+
+/// A certificate of the trusted CA whose subject holds what a broken or hostile CA could put
+/// there: NUL (PostgreSQL cannot store it: the callback answered 503 "try again later", Diia
+/// retried a failure that never goes away, and the login waited for its expiry), a terminal
+/// escape, a line break that forges a row of `kepgate audit`, a bidi override.
+#[tokio::test]
+async fn a_certificate_name_that_is_not_text_fails_the_login_at_once_with_a_final_answer() {
+    let stack = spawn_diia_stack().await;
+    let cases: [(&str, fn(&mut TestIdentitySpec)); 5] = [
+        ("NUL in the name", |s| {
+            s.full_name = "Франко\0Іван Якович".to_owned()
+        }),
+        ("NUL in the organisation", |s| {
+            s.organization = Some("ТОВ «Тестова компанія»\0".to_owned())
+        }),
+        ("a terminal escape in the name", |s| {
+            s.full_name = "Франко\u{1b}]0;pwned\u{7}\u{1b}[2J Іван".to_owned()
+        }),
+        ("a forged line in the surname", |s| {
+            s.surname = "Франко\r\n2026-01-01T00:00:00Z  completed  diia  Інша Особа".to_owned()
+        }),
+        ("a bidi override in the title", |s| {
+            s.title = Some("\u{202E}ротиреД".to_owned())
+        }),
+    ];
+    for (what, spoil) in cases {
+        let mut browser = Browser::new(&stack.app);
+        let waiting = wait_for_phone(&mut browser, "/cabinet").await;
+        let id = PendingLoginId(waiting.id.parse().unwrap());
+        let hash = stack.pending(id).await.request_hash;
+        let mut spec = franko();
+        spoil(&mut spec);
+        let p7s = stack
+            .own_ca
+            .issue_with(
+                &spec,
+                now() - Duration::days(1),
+                now() + Duration::days(30),
+                KeyKind::Dstu4145(DstuCurve::M431),
+            )
+            .unwrap()
+            .sign_hash_cades(&hash.digest(), now())
+            .unwrap();
+        let callback = encode_data(hash.as_str(), Some(&p7s), None);
+        let response = stack.post_callback(hash.as_str(), callback.clone()).await;
+        assert_eq!(
+            response.status(),
+            422,
+            "{what}: a final answer, not a retry"
+        );
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["reason"], "unusable_name", "{what}: {body}");
+        let login = stack.pending(id).await;
+        assert_eq!(login.state, PendingState::Failed, "{what}: ended at once");
+        assert!(login.identity.is_none(), "{what}: nothing of it stored");
+        let page = waiting_page(&mut browser, &waiting.id).await;
+        assert!(
+            page.contains("містять недопустимі символи"),
+            "{what}: the person is told why: {page}"
+        );
+        // Were Diia to send it again, the first answer stands.
+        let again = stack.post_callback(hash.as_str(), callback).await;
+        assert_eq!(again.status(), 200, "{what}");
+        assert_eq!(stack.pending(id).await.state, PendingState::Failed);
+    }
 }
 
 #[tokio::test]

@@ -210,6 +210,19 @@ impl IdGovStack {
         assert!(set.status().is_success());
     }
 
+    /// Every later user-info answer carries these values in these fields (an empty map: the
+    /// people's own values again).
+    pub async fn user_info_says(&self, fields: serde_json::Value) {
+        let set = self
+            .http
+            .post(self.idgov.join("emulator/user-info").unwrap())
+            .json(&fields)
+            .send()
+            .await
+            .unwrap();
+        assert!(set.status().is_success(), "{}", set.status());
+    }
+
     /// The latest login's history rows: (event, reason).
     pub async fn history(&self) -> Vec<(String, Option<String>)> {
         sqlx::query_as(
@@ -476,6 +489,57 @@ async fn a_passport_number_is_not_a_rnokpp_and_without_a_certificate_nobody_sign
         "{html}"
     );
     assert!(!bank.cookies.keys().any(|k| k.contains("session")));
+}
+
+/// id.gov.ua's user info is unsigned: what it (or whoever stands between) says about the person
+/// reaches the cabinet's headers, the ID tokens and the administrators' terminal. A NUL made the
+/// return a 500 "database query failed" with the code spent and the login pending for ever;
+/// terminal escapes, line breaks and bidi overrides were stored and shown as they came.
+#[tokio::test]
+async fn a_name_from_idgovua_that_is_not_text_fails_the_login_at_once_and_says_why() {
+    let stack = spawn_idgovua_stack(|_| {}).await;
+    let too_long = "я".repeat(257);
+    for (what, field, value) in [
+        ("NUL in the name", "subjectcn", "Коваленко\0Олена Петрівна"),
+        (
+            "a terminal escape in the name",
+            "subjectcn",
+            "\u{1b}]0;pwned\u{7}\u{1b}[2JКоваленко Олена Петрівна",
+        ),
+        (
+            "a forged line in the surname",
+            "lastname",
+            "Коваленко\r\n2026-01-01T00:00:00Z  completed  idgovua  Інша Особа",
+        ),
+        ("a C1 escape in the organisation", "o", "ТОВ\u{9b}2J"),
+        ("a bidi override in the title", "title", "\u{202E}ротиреД"),
+        ("NUL in the issuer", "issuer", "O=Надавач;CN=КНЕДП\0;C=UA"),
+        ("a name of 257 characters", "subjectcn", too_long.as_str()),
+    ] {
+        stack
+            .user_info_says(serde_json::json!({ field: value }))
+            .await;
+        let (mut browser, back) = stack.new_login("dig_sign", "director", "sign-in").await;
+        let page = browser.get(back.as_str()).await;
+        assert_eq!(page.status(), 422, "{what}");
+        let html = page.text().await.unwrap();
+        assert!(
+            html.contains("містять недопустимі символи"),
+            "{what}: the person is told why: {html}"
+        );
+        assert!(
+            !browser.cookies.keys().any(|k| k.contains("session")),
+            "{what}"
+        );
+        let history = stack.history().await;
+        assert!(
+            history.contains(&("refused".to_owned(), Some("unusable_name".to_owned()))),
+            "{what}: the login failed at once: {history:?}"
+        );
+    }
+    // The director's own answer signs in again.
+    stack.user_info_says(serde_json::json!({})).await;
+    stack.sign_in("dig_sign", "director").await;
 }
 
 fn query(url: &Url, name: &str) -> Option<String> {

@@ -4,7 +4,7 @@ use x509_cert::Certificate;
 use x509_cert::ext::pkix::SubjectDirectoryAttributes;
 use x509_cert::name::Name;
 
-use crate::identity::{Edrpou, Rnokpp, SignerIdentity};
+use crate::identity::{Edrpou, Rnokpp, SignerIdentity, UnusableName};
 use crate::names::{directory_string, hex_upper, name_to_string};
 use crate::oids;
 use crate::parsed_cert::x509_time;
@@ -13,6 +13,9 @@ use crate::parsed_cert::x509_time;
 pub enum IdentityExtractError {
     #[error("certificate subject has neither a common name nor surname/given name")]
     MissingName,
+    /// A name, organisation, title or the issuer's name that cannot be shown as it is.
+    #[error("certificate subject: {0}")]
+    UnusableName(#[from] UnusableName),
 }
 
 fn first_attr(name: &Name, oid: const_oid::ObjectIdentifier) -> Option<String> {
@@ -122,5 +125,5 @@ pub fn identity_from_certificate(
         not_before: Some(x509_time(tbs.validity().not_before)),
         not_after: Some(x509_time(tbs.validity().not_after)),
     };
-    Ok((identity, warnings))
+    Ok((identity.parse_text()?, warnings))
 }

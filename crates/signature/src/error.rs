@@ -2,6 +2,8 @@
 
 use time::OffsetDateTime;
 
+use crate::identity::UnusableName;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VerifyError {
     #[error("the signature file is malformed and cannot be decoded: {0}")]
@@ -44,6 +46,10 @@ pub enum VerifyError {
     UnsupportedAlgorithm { what: String },
     #[error("the signing-certificate-v2 attribute does not match the signer's certificate")]
     SigningCertMismatch,
+    /// A verified certificate whose name (organisation, title, issuer) cannot be shown as it
+    /// is: the issuer's doing, so asking again changes nothing.
+    #[error("the signer's certificate: {0}")]
+    UnusableName(UnusableName),
     #[error("the signing time {signing_time} is in the future (now {now})")]
     SigningTimeInFuture {
         signing_time: OffsetDateTime,
@@ -70,6 +76,7 @@ impl VerifyError {
             VerifyError::UnsupportedAlgorithm { .. } => "unsupported_algorithm",
             VerifyError::SigningCertMismatch => "signing_certificate_mismatch",
             VerifyError::SigningTimeInFuture { .. } => "signing_time_in_future",
+            VerifyError::UnusableName(_) => "unusable_name",
         }
     }
 }

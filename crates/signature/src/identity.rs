@@ -6,6 +6,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::display_text::{DisplayText, UnsafeText};
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IdentityError {
     #[error("РНОКПП must be exactly 10 digits, got {0:?}")]
@@ -169,6 +171,45 @@ pub struct SignerIdentity {
     pub not_after: Option<OffsetDateTime>,
 }
 
+/// An identity whose text cannot be shown as it is (see [`crate::display_text`]): which field,
+/// and why. The login it came with fails as `unusable_name`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the {field} {why}")]
+pub struct UnusableName {
+    pub field: &'static str,
+    pub why: UnsafeText,
+}
+
+impl SignerIdentity {
+    /// The identity as it came in (a certificate, a provider's answer), with every text field
+    /// parsed as [`DisplayText`]: refused as a whole when one is not, since each of them is
+    /// handed on as the person's (headers, assertion, ID token) and shown to administrators.
+    pub fn parse_text(self) -> Result<SignerIdentity, UnusableName> {
+        let text = |field: &'static str, value: String| {
+            DisplayText::parse(&value)
+                .map(DisplayText::into_string)
+                .map_err(|why| UnusableName { field, why })
+        };
+        let optional =
+            |field: &'static str, value: Option<String>| value.map(|v| text(field, v)).transpose();
+        Ok(SignerIdentity {
+            full_name: text("name", self.full_name)?,
+            surname: optional("surname", self.surname)?,
+            given_name: optional("given name", self.given_name)?,
+            organization: optional("organisation", self.organization)?,
+            title: optional("title", self.title)?,
+            issuer: DisplayText::parse_dn(&self.issuer)
+                .map(DisplayText::into_string)
+                .map_err(|why| UnusableName {
+                    field: "issuer",
+                    why,
+                })?,
+            issuer_cn: optional("issuer's name", self.issuer_cn)?,
+            ..self
+        })
+    }
+}
+
 /// The number a run of decimal digits spells.
 fn decimal(digits: &[u8]) -> u32 {
     let mut value = 0u32;
@@ -267,6 +308,58 @@ mod tests {
             tested += 1;
         }
         assert!(tested > 1000);
+    }
+
+    fn identity() -> SignerIdentity {
+        SignerIdentity {
+            full_name: "Коваленко Олена Петрівна".into(),
+            surname: Some("Коваленко".into()),
+            given_name: Some("Олена Петрівна".into()),
+            rnokpp: None,
+            edrpou: None,
+            organization: Some("ТОВ «Тестова компанія»".into()),
+            title: Some("Директор".into()),
+            cert_serial_hex: "01".into(),
+            issuer: "CN=Тестовий КНЕДП, C=UA".into(),
+            issuer_cn: Some("Тестовий КНЕДП".into()),
+            not_before: None,
+            not_after: None,
+        }
+    }
+
+    #[test]
+    fn an_identity_with_one_unsafe_text_field_is_refused_and_the_field_named() {
+        assert_eq!(identity().parse_text(), Ok(identity()));
+        let mut hostile = identity();
+        hostile.organization = Some(r"ТОВ\u{0}".into());
+        assert_eq!(
+            hostile.clone().parse_text(),
+            Ok(hostile),
+            "an escape written out is text"
+        );
+        let cases: [(fn(&mut SignerIdentity), &str); 4] = [
+            (
+                |i| i.full_name.push('\u{1b}'),
+                "the name contains the control character U+001B",
+            ),
+            (
+                |i| i.organization = Some("ТОВ\0".into()),
+                "the organisation contains the control character U+0000",
+            ),
+            (
+                |i| i.title = Some("\u{202E}ротиреД".into()),
+                "the title contains the invisible formatting character U+202E",
+            ),
+            (
+                |i| i.issuer.push_str(&"я".repeat(1024)),
+                "the issuer is 1047 characters long, more than 1024",
+            ),
+        ];
+        for (spoil, message) in cases {
+            let mut hostile = identity();
+            spoil(&mut hostile);
+            assert_eq!(hostile.parse_text().unwrap_err().to_string(), message);
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@ use time::{Duration, OffsetDateTime};
 use x509_cert::ext::pkix::KeyUsages;
 
 use crate::algorithm::{oid_name, signer_scheme, verify_with_key};
-use crate::certificate_identity::identity_from_certificate;
+use crate::certificate_identity::{IdentityExtractError, identity_from_certificate};
 use crate::chain::{chain_to_trust_anchor, check_validity, key_usage};
 use crate::error::{VerifyError, malformed, unsupported};
 use crate::hash_alg::HashAlg;
@@ -89,7 +89,10 @@ pub fn verify_auth_signature(
     let issuers = chain_to_trust_anchor(signer, &parsed.certs, trust, at)?;
 
     let (identity, identity_warnings) =
-        identity_from_certificate(&signer.cert).map_err(|e| malformed(e.to_string()))?;
+        identity_from_certificate(&signer.cert).map_err(|e| match e {
+            IdentityExtractError::UnusableName(unusable) => VerifyError::UnusableName(unusable),
+            IdentityExtractError::MissingName => malformed(e),
+        })?;
     Ok(VerifiedSignature {
         identity,
         signing_time,

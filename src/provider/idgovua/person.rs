@@ -66,7 +66,8 @@ pub fn identified(info: &UserInfo, allowed: &[IdGovUaMethod]) -> Result<Identifi
             issuer_cn: field(info, "issuercn").map(str::to_owned),
             not_before: None,
             not_after: None,
-        },
+        }
+        .parse_text()?,
         method: AuthMethod::IdGovUa(method),
     })
 }

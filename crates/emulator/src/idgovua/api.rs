@@ -233,11 +233,13 @@ fn user_info_of(
     let fields = optional(params, "fields")?;
     let requested: Option<Vec<&str>> =
         fields.map(|f| f.split(',').map(str::trim).collect::<Vec<_>>());
-    Ok(user_info(
-        session.identity,
-        session.method,
-        requested.as_deref(),
-    ))
+    let mut info = user_info(session.identity, session.method, requested.as_deref());
+    for (name, value) in &inner.user_info_overrides {
+        if let Some(answered) = info.get_mut(name) {
+            *answered = serde_json::Value::from(value.as_str());
+        }
+    }
+    Ok(info)
 }
 
 /// `/get-user-logout`: `access_token`, `user_id` → the token stops working.

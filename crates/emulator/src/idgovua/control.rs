@@ -1,6 +1,8 @@
 //! Emulator-only routes under `/emulator/`, for tests and scripts: faults of the token and
-//! user-info calls, expiring codes and tokens, and what clients sent.
+//! user-info calls, user-info values of a test's choosing, expiring codes and tokens, and what
+//! clients sent.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -23,6 +25,10 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route(
             "/emulator/requests",
             get(list_requests).delete(clear_requests),
+        )
+        .route(
+            "/emulator/user-info",
+            post(set_user_info_overrides).delete(clear_user_info_overrides),
         )
         .route("/emulator/codes/expire", post(expire_codes))
         .route("/emulator/tokens/expire", post(expire_tokens))
@@ -57,6 +63,29 @@ async fn clear_faults(State(shared): State<Arc<Shared>>) -> Json<Faults> {
     let faults = Faults::default();
     shared.lock().faults = faults;
     Json(faults)
+}
+
+/// `POST /emulator/user-info` `{"subjectcn": "…", "o": "…"}`: every later user-info answer
+/// carries these values in those fields (when they are asked for), whoever signed in; any text
+/// at all, so a test can send what a hostile or broken id.gov.ua would.
+async fn set_user_info_overrides(
+    State(shared): State<Arc<Shared>>,
+    body: Bytes,
+) -> Result<Json<BTreeMap<String, String>>, ApiError> {
+    let overrides: BTreeMap<String, String> = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::new(
+            ErrorCode::BadRequest,
+            format!("Очікується JSON-об'єкт рядків: {e}"),
+        )
+    })?;
+    shared.lock().user_info_overrides = overrides.clone();
+    Ok(Json(overrides))
+}
+
+/// `DELETE /emulator/user-info`: the people's own values again.
+async fn clear_user_info_overrides(State(shared): State<Arc<Shared>>) -> Json<Value> {
+    let cleared = std::mem::take(&mut shared.lock().user_info_overrides).len();
+    Json(json!({ "cleared": cleared }))
 }
 
 /// `GET /emulator/requests`: the last token, user-info and logout requests, oldest first,

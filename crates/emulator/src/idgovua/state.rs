@@ -1,7 +1,7 @@
 //! The emulator's in-memory state: authorization codes, access tokens, faults and the log of
 //! what clients sent.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -50,6 +50,9 @@ pub(crate) struct Inner {
     /// (`user_id=136`).
     pub next_user_id: u64,
     pub faults: Faults,
+    /// User-info fields answered with these values instead of the person's, set by
+    /// `POST /emulator/user-info` (a hostile or broken answer, for tests).
+    pub user_info_overrides: BTreeMap<String, String>,
     pub requests: VecDeque<RecordedRequest>,
 }
 
