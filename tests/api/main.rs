@@ -12,6 +12,8 @@ mod browser_e2e;
 mod certificate_status;
 mod cli;
 mod compose;
+mod crl_attacks;
+mod crl_lists;
 mod database;
 mod diia;
 mod diia_stack;
