@@ -14,7 +14,7 @@ use crate::login::callback::judge;
 use crate::login::pending::Outcome;
 use crate::provider::diia::{decode_auth_callback, wire};
 use crate::return_path::ReturnPath;
-use crate::signature::crl::{CheckedCrl, CrlError, check_crl};
+use crate::signature::crl::{CheckedCrl, CrlError, CrlKind, CrlNumber, CrlScope, check_crl};
 use crate::signature::dstu4145::{ByteOrder, PublicKey};
 use crate::signature::ocsp::{OcspAnswer, OcspError, OcspQuery};
 use crate::signature::{TrustList, verify_auth_signature};
@@ -217,10 +217,14 @@ pub fn ocsp_response(
 
 /// `check_crl`, the check of a downloaded CRL against its CA's certificate. Input framing: one
 /// byte choosing the fixed CA certificate (modulo their number), then the DER CRL; an empty
-/// input is an empty CRL for the first.
+/// input is an empty CRL for the first. The CRL is checked as a complete list and, refused as
+/// of the wrong kind, as a delta; the accepted check is returned.
 ///
 /// An accepted CRL is current (thisUpdate not after `now`, nextUpdate not before it, within
-/// `skew`) and is refused under each of the other fixed CAs. Every refusal has a stable code.
+/// `skew`), is of one kind only (refused as the other: a delta never passes for a complete list
+/// at a full list's address, nor the reverse), carries a number and a scope that read back the
+/// same from their stored form, and is refused under each of the other fixed CAs. Every refusal
+/// has a stable code.
 pub fn crl(
     data: &[u8],
     issuers: &[&[u8]],
@@ -232,14 +236,40 @@ pub fn crl(
     let Some(issuer) = issuers.get(chosen) else {
         return Err(CrlError::Malformed("no fixed issuer".into()));
     };
-    let checked = check_crl(crl, issuer, now, skew);
+    let check = |issuer: &[u8], kind| check_crl(crl, issuer, kind, now, skew);
+    let checked = match check(issuer, CrlKind::Complete) {
+        Err(CrlError::WrongKind { found, .. }) => {
+            assert_eq!(found, CrlKind::Delta, "refused as a complete list for being one");
+            check(issuer, CrlKind::Delta)
+        }
+        other => other,
+    };
     match &checked {
         Ok(c) => {
             assert!(c.this_update <= now + skew, "thisUpdate in the future");
-            assert!(c.next_update.is_none_or(|next| next >= now - skew), "stale");
+            assert!(c.next_update >= now - skew, "stale");
+            let (kind, other_kind) = match c.delta_base {
+                Some(_) => (CrlKind::Delta, CrlKind::Complete),
+                None => (CrlKind::Complete, CrlKind::Delta),
+            };
+            assert_eq!(c.kind(), kind);
+            assert!(
+                matches!(check(issuer, other_kind), Err(CrlError::WrongKind { .. })),
+                "accepted as {kind} and as {other_kind}"
+            );
+            assert_eq!(
+                CrlNumber::from_be_bytes(c.number.as_be_bytes()).as_ref(),
+                Some(&c.number),
+                "the stored number reads back otherwise"
+            );
+            assert_eq!(
+                CrlScope::from_der(c.scope.as_der()).as_ref(),
+                Ok(&c.scope),
+                "the stored scope reads back otherwise"
+            );
             for (i, other) in issuers.iter().enumerate() {
                 assert!(
-                    i == chosen || check_crl(crl, other, now, skew).is_err(),
+                    i == chosen || check(other, kind).is_err(),
                     "a CRL of CA {chosen} is accepted under CA {i} too"
                 );
             }

@@ -3,15 +3,16 @@
 //! or the national CA list's for its issuer when it names none), each retried on transport
 //! failures and bounded by the timeout; a checked answer is kept for every replica until its
 //! nextUpdate, capped by `cache_max`. When no responder gives a status, the CA's stored CRLs
-//! still in force decide; the certificate's CRL distribution points are made known to the
-//! background refresher at every check that reaches the responders.
+//! still in force decide — those at the certificate's own distribution points whose scope
+//! covers it; the certificate's CRL distribution points are made known to the background
+//! refresher at every check that reaches the responders.
 
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 
 use super::ca_list::CaList;
 use super::crl_status::status_from_lists;
-use super::crl_store::{self, ListSource};
+use super::crl_store::{self, ListSource, OwnLists};
 use super::responder::{ResponderClient, ResponderError};
 use super::status::CertificateStatus;
 use super::store::{self, CertificateKey};
@@ -152,18 +153,24 @@ impl RevocationChecker {
         if let Unavailable::Database(_) = failure {
             return Err(failure);
         }
+        let own = OwnLists {
+            complete: &sources.crl,
+            delta: &sources.delta_crl,
+        };
         let words = crl_store::words_about(
             &self.db,
             &key.issuer_key_sha256,
             &key.serial,
+            &own,
             self.clock.now() - self.settings.skew,
         )
         .await?;
-        if let Some(status) = status_from_lists(&words) {
+        if let Some(status) = status_from_lists(&words, |scope| scope.covers(signer_der)) {
             tracing::info!(ocsp = %failure, "certificate status taken from the CA's CRL");
             metrics::counter!("kepgate_revocation_checks_total", "outcome" => "crl").increment(1);
             return Ok(status);
         }
+        tracing::info!(lists = words.len(), "no CRL in force that answers for the certificate");
         metrics::counter!("kepgate_revocation_checks_total", "outcome" => failure.code())
             .increment(1);
         Err(failure)

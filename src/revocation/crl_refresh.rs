@@ -1,14 +1,16 @@
 //! Keeping the CAs' CRLs current in the background: every replica looks for lists that are
-//! due, claims a few (so one replica downloads each), verifies them against their CA and
-//! stores them for all. A list is fetched again well before its nextUpdate.
+//! due, claims a few (so one replica downloads each), verifies them against their CA — a
+//! complete list where a certificate's cRLDistributionPoints promise one, a delta where its
+//! freshestCRL does — and stores them for all unless the CA numbered a list of the same scope
+//! higher. A list is fetched again well before its nextUpdate.
 
 use sqlx::PgPool;
 use time::{Duration, OffsetDateTime};
 
-use super::crl_store::{self, Claimed, REMOVE_FROM_CRL};
+use super::crl_store::{self, Claimed, REMOVE_FROM_CRL, Saved};
 use super::responder::{ResponderClient, ResponderError};
 use crate::clock::SharedClock;
-use crate::signature::crl::{CheckedCrl, CrlError, check_crl};
+use crate::signature::crl::{CheckedCrl, CrlError, CrlKind, check_crl};
 use crate::signature::names::hex_upper;
 
 /// Lists one replica takes per round.
@@ -86,32 +88,58 @@ impl CrlRefresher {
                 Ok(crl) => {
                     let now = self.clock.now();
                     let due = next_due(now, &crl, self.refresh);
-                    let stored = crl_store::save(&self.db, &list, &crl, now, due).await?;
-                    metrics::counter!("kepgate_crl_refreshes_total", "outcome" => if stored { "stored" } else { "older" }).increment(1);
-                    if stored {
-                        tracing::info!(url = %list.url, revoked = crl.revoked.len(), next_update = ?crl.next_update, "CRL stored");
-                        refreshed.push(revoked_by(list.url, crl));
-                    } else {
-                        tracing::warn!(url = %list.url, "CRL older than the one stored: kept the stored one");
+                    let saved = crl_store::save(&self.db, &list, &crl, now, due).await?;
+                    let outcome = match &saved {
+                        Saved::Stored => "stored",
+                        Saved::Unchanged => "unchanged",
+                        Saved::Older { .. } => "older",
+                    };
+                    metrics::counter!("kepgate_crl_refreshes_total", "outcome" => outcome)
+                        .increment(1);
+                    match saved {
+                        Saved::Stored => {
+                            tracing::info!(url = %list.url, number = %crl.number, revoked = crl.revoked.len(), next_update = %crl.next_update, "CRL stored");
+                            refreshed.push(revoked_by(list.url, crl));
+                        }
+                        Saved::Unchanged => {}
+                        Saved::Older { newest } => {
+                            let error = format!(
+                                "the CRL is older than one stored of its scope: number {} < {newest}",
+                                crl.number
+                            );
+                            tracing::warn!(url = %list.url, %error, "CRL not stored: kept the newer one");
+                            self.failed(&list, &error).await?;
+                        }
                     }
                 }
                 Err(e) => {
                     metrics::counter!("kepgate_crl_refreshes_total", "outcome" => e.code())
                         .increment(1);
                     tracing::warn!(url = %list.url, error = %e, "CRL not refreshed");
-                    let retry = self.clock.now() + RETRY.min(self.refresh);
-                    crl_store::failed(&self.db, &list.url, &e.to_string(), retry).await?;
+                    self.failed(&list, &e.to_string()).await?;
                 }
             }
         }
         Ok(refreshed)
     }
 
+    /// The list is tried again after a minute (or the refresh interval, if shorter); the stored
+    /// one stays.
+    async fn failed(&self, list: &Claimed, error: &str) -> Result<(), sqlx::Error> {
+        let retry = self.clock.now() + RETRY.min(self.refresh);
+        crl_store::failed(&self.db, &list.url, error, retry).await
+    }
+
     async fn fetch(&self, list: &Claimed) -> Result<CheckedCrl, FetchError> {
         let der = self.client.download(&list.url).await?;
+        let kind = match list.is_delta {
+            true => CrlKind::Delta,
+            false => CrlKind::Complete,
+        };
         Ok(check_crl(
             &der,
             &list.issuer_der,
+            kind,
             self.clock.now(),
             self.skew,
         )?)
@@ -121,10 +149,8 @@ impl CrlRefresher {
 /// Well before the list's nextUpdate (a tenth of its period early), and at most `refresh` on;
 /// a CA late with its next list is asked no more often than a failed download is retried.
 fn next_due(now: OffsetDateTime, crl: &CheckedCrl, refresh: Duration) -> OffsetDateTime {
-    let mut due = now + refresh;
-    if let Some(next) = crl.next_update {
-        due = due.min(next - (next - crl.this_update) / 10);
-    }
+    let next = crl.next_update;
+    let due = (now + refresh).min(next - (next - crl.this_update) / 10);
     due.max(now + RETRY.min(refresh))
 }
 
@@ -150,13 +176,14 @@ mod tests {
 
     use super::*;
 
-    fn crl(this_update: OffsetDateTime, next_update: Option<OffsetDateTime>) -> CheckedCrl {
+    fn crl(this_update: OffsetDateTime, next_update: OffsetDateTime) -> CheckedCrl {
         CheckedCrl {
             issuer: "CN=CA".to_owned(),
             this_update,
             next_update,
-            number: None,
+            number: crate::signature::crl::CrlNumber::from_be_bytes(&[1]).unwrap(),
             delta_base: None,
+            scope: Default::default(),
             revoked: HashMap::new(),
         }
     }
@@ -164,7 +191,7 @@ mod tests {
     #[test]
     fn a_list_is_fetched_again_well_before_its_next_update() {
         let now = datetime!(2026-12-05 12:00 UTC);
-        let day = crl(now, Some(now + Duration::days(1)));
+        let day = crl(now, now + Duration::days(1));
         assert_eq!(
             next_due(now, &day, Duration::hours(1)),
             now + Duration::hours(1)
@@ -174,7 +201,7 @@ mod tests {
             now + Duration::days(1) - Duration::minutes(144)
         );
         // A CA late with its next list is not hammered.
-        let ending = crl(now - Duration::days(1), Some(now));
+        let ending = crl(now - Duration::days(1), now);
         assert_eq!(next_due(now, &ending, Duration::hours(1)), now + RETRY);
     }
 }

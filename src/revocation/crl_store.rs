@@ -1,11 +1,11 @@
-//! The shared CRLs (`revocation_lists` and `revoked_certificates`, migration 0007): which
-//! distribution points exist, which replica downloads which next, and what each verified list
-//! revokes.
+//! The shared CRLs (`revocation_lists` and `revoked_certificates`, migrations 0007 and 0009):
+//! which distribution points exist, which replica downloads which next, and what each verified
+//! list revokes. A list never replaces one its CA numbered higher in the same scope.
 
 use sqlx::PgPool;
 use time::OffsetDateTime;
 
-use crate::signature::crl::CheckedCrl;
+use crate::signature::crl::{CheckedCrl, CrlNumber, CrlScope};
 
 /// CRLReason removeFromCRL: in a delta list, "no longer revoked" (RFC 5280 §5.3.1).
 pub(crate) const REMOVE_FROM_CRL: u8 = 8;
@@ -33,7 +33,8 @@ pub(crate) async fn register(
            SELECT url, $3, $4, is_delta, $5 FROM UNNEST($1::text[], $2::bool[]) AS s(url, is_delta)
            ON CONFLICT (url) DO UPDATE
            SET issuer_der = EXCLUDED.issuer_der, issuer_key_sha256 = EXCLUDED.issuer_key_sha256,
-               due_at = EXCLUDED.due_at, this_update = NULL, next_update = NULL
+               due_at = EXCLUDED.due_at, this_update = NULL, next_update = NULL,
+               crl_number = NULL, delta_base = NULL, scope = NULL
            WHERE revocation_lists.issuer_key_sha256 <> EXCLUDED.issuer_key_sha256"#,
         &urls,
         &deltas,
@@ -51,6 +52,8 @@ pub(crate) struct Claimed {
     pub url: String,
     pub issuer_der: Vec<u8>,
     pub issuer_key_sha256: Vec<u8>,
+    /// Named in a certificate's freshestCRL: the list there must be a delta.
+    pub is_delta: bool,
 }
 
 /// Takes up to `limit` lists that are due, moving them to `lease_until` so that other replicas
@@ -66,7 +69,7 @@ pub(crate) async fn claim_due(
         r#"UPDATE revocation_lists SET due_at = $2
            WHERE url IN (SELECT url FROM revocation_lists WHERE due_at <= $1
                          ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED)
-           RETURNING url, issuer_der, issuer_key_sha256"#,
+           RETURNING url, issuer_der, issuer_key_sha256, is_delta"#,
         now,
         lease_until,
         limit
@@ -75,35 +78,126 @@ pub(crate) async fn claim_due(
     .await
 }
 
+/// What became of a verified list.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Saved {
+    /// In place of the one before.
+    Stored,
+    /// The list stored already (the same number): only its schedule moved.
+    Unchanged,
+    /// Its CA numbered a list of the same scope higher (`newest`): a replay, not stored.
+    Older { newest: CrlNumber },
+}
+
+/// A stored list's place in its CA's numbering.
+pub(crate) struct Numbered {
+    pub url: String,
+    pub is_delta: bool,
+    pub scope: Vec<u8>,
+    pub number: CrlNumber,
+}
+
+/// Whether `crl`, downloaded from `url`, is newer than what is stored of its scope (RFC 5280
+/// §5.2.3: numbers grow within a scope, complete and delta lists each). The same number at the
+/// same address is the list already stored; at another address, a copy of it.
+pub(crate) fn standing(url: &str, crl: &CheckedCrl, stored: &[Numbered]) -> Saved {
+    let is_delta = crl.delta_base.is_some();
+    let same_scope = stored
+        .iter()
+        .filter(|s| s.is_delta == is_delta && s.scope == crl.scope.as_der());
+    let mut unchanged = false;
+    for s in same_scope {
+        if s.number > crl.number {
+            return Saved::Older {
+                newest: s.number.clone(),
+            };
+        }
+        unchanged |= s.url == url && s.number == crl.number;
+    }
+    if unchanged {
+        Saved::Unchanged
+    } else {
+        Saved::Stored
+    }
+}
+
 /// Stores a verified list in place of the one before and marks the cached OCSP answers it
-/// contradicts. False when the stored list is newer (an older one was served again).
+/// contradicts — unless its CA numbered a list of the same scope higher.
 pub(crate) async fn save(
     db: &PgPool,
     claimed: &Claimed,
     crl: &CheckedCrl,
     now: OffsetDateTime,
     due_at: OffsetDateTime,
-) -> Result<bool, sqlx::Error> {
+) -> Result<Saved, sqlx::Error> {
     let mut tx = db.begin().await?;
-    let updated = sqlx::query!(
+    // Every list of the CA key, locked: replicas storing lists of one scope take turns.
+    let rows = sqlx::query!(
+        r#"SELECT url, is_delta, scope AS "scope!", crl_number AS "crl_number!"
+           FROM revocation_lists
+           WHERE issuer_key_sha256 = $1 AND crl_number IS NOT NULL AND scope IS NOT NULL
+           FOR UPDATE"#,
+        claimed.issuer_key_sha256
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let stored: Vec<Numbered> = rows
+        .into_iter()
+        .filter_map(|r| {
+            Some(Numbered {
+                number: CrlNumber::from_be_bytes(&r.crl_number)?,
+                url: r.url,
+                is_delta: r.is_delta,
+                scope: r.scope,
+            })
+        })
+        .collect();
+    let saved = standing(&claimed.url, crl, &stored);
+    match saved {
+        Saved::Older { .. } => return Ok(saved),
+        Saved::Unchanged => {
+            sqlx::query!(
+                r#"UPDATE revocation_lists
+                   SET fetched_at = $2, due_at = $3, failures = 0, last_error = NULL
+                   WHERE url = $1"#,
+                claimed.url,
+                now,
+                due_at
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        Saved::Stored => replace(&mut tx, claimed, crl, now, due_at).await?,
+    }
+    tx.commit().await?;
+    Ok(saved)
+}
+
+/// The list's row, its entries in place of the ones before, and the cached OCSP answers it
+/// contradicts.
+async fn replace(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    claimed: &Claimed,
+    crl: &CheckedCrl,
+    now: OffsetDateTime,
+    due_at: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
         r#"UPDATE revocation_lists
-           SET this_update = $2, next_update = $3, crl_number = $4, delta_base = $5,
-               fetched_at = $6, due_at = $7, failures = 0, last_error = NULL
-           WHERE url = $1 AND (this_update IS NULL OR this_update <= $2)"#,
+           SET this_update = $2, next_update = $3, crl_number = $4, delta_base = $5, scope = $6,
+               fetched_at = $7, due_at = $8, failures = 0, last_error = NULL
+           WHERE url = $1"#,
         claimed.url,
         crl.this_update,
         crl.next_update,
-        crl.number,
-        crl.delta_base,
+        crl.number.as_be_bytes(),
+        crl.delta_base.as_ref().map(CrlNumber::as_be_bytes),
+        crl.scope.as_der(),
         now,
         due_at
     )
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if updated == 0 {
-        return Ok(false);
-    }
+    .execute(&mut **tx)
+    .await?;
     let mut serials = Vec::with_capacity(crl.revoked.len());
     let mut times = Vec::with_capacity(crl.revoked.len());
     // -1 for "no reason given": sqlx's checked arrays carry no NULL elements.
@@ -117,7 +211,7 @@ pub(crate) async fn save(
         "DELETE FROM revoked_certificates WHERE list_url = $1",
         claimed.url
     )
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
     sqlx::query!(
         r#"INSERT INTO revoked_certificates (list_url, serial, revoked_at, reason)
@@ -128,7 +222,7 @@ pub(crate) async fn save(
         &times,
         &reasons
     )
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
     // A good answer cached from OCSP must not outlive the CA's later word.
     sqlx::query!(
@@ -146,10 +240,9 @@ pub(crate) async fn save(
         &reasons,
         i16::from(REMOVE_FROM_CRL)
     )
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
-    tx.commit().await?;
-    Ok(true)
+    Ok(())
 }
 
 /// Records a failed download or check; the list is tried again at `due_at`.
@@ -175,32 +268,120 @@ pub(crate) async fn failed(
 pub(crate) struct ListWord {
     pub url: String,
     pub is_delta: bool,
-    pub this_update: OffsetDateTime,
+    pub number: CrlNumber,
+    /// Of a delta: the number of the complete list it completes.
+    pub delta_base: Option<CrlNumber>,
+    pub scope: CrlScope,
     /// Set when the list names the serial.
     pub revoked_at: Option<OffsetDateTime>,
     pub reason: Option<i16>,
 }
 
-/// What the lists of the CA with key hash `issuer_key_sha256` still in force at `now` say
-/// about `serial`.
+/// A certificate's own distribution points: the complete lists (cRLDistributionPoints) and the
+/// delta lists (freshestCRL) it names. Only lists found there answer for it.
+pub(crate) struct OwnLists<'a> {
+    pub complete: &'a [String],
+    pub delta: &'a [String],
+}
+
+/// What the lists at `own` of the CA with key hash `issuer_key_sha256`, still in force at
+/// `now`, say about `serial`.
 pub(crate) async fn words_about(
     db: &PgPool,
     issuer_key_sha256: &[u8],
     serial: &[u8],
+    own: &OwnLists<'_>,
     now: OffsetDateTime,
 ) -> Result<Vec<ListWord>, sqlx::Error> {
-    sqlx::query_as!(
-        ListWord,
-        r#"SELECT l.url, l.is_delta, l.this_update AS "this_update!",
-                  r.revoked_at AS "revoked_at?", r.reason AS "reason?"
+    let rows = sqlx::query!(
+        r#"SELECT l.url, l.is_delta, l.crl_number AS "crl_number!", l.delta_base,
+                  l.scope AS "scope!", r.revoked_at AS "revoked_at?", r.reason AS "reason?"
            FROM revocation_lists l
            LEFT JOIN revoked_certificates r ON r.list_url = l.url AND r.serial = $2
            WHERE l.issuer_key_sha256 = $1 AND l.this_update IS NOT NULL
-             AND (l.next_update IS NULL OR l.next_update > $3)"#,
+             AND l.crl_number IS NOT NULL AND l.scope IS NOT NULL AND l.next_update > $3
+             AND CASE WHEN l.is_delta THEN l.url = ANY($5) ELSE l.url = ANY($4) END"#,
         issuer_key_sha256,
         serial,
-        now
+        now,
+        own.complete,
+        own.delta
     )
     .fetch_all(db)
-    .await
+    .await?;
+    let words = rows.into_iter().filter_map(|r| {
+        let word = ListWord {
+            number: CrlNumber::from_be_bytes(&r.crl_number)?,
+            delta_base: match r.delta_base {
+                Some(base) => Some(CrlNumber::from_be_bytes(&base)?),
+                None => None,
+            },
+            scope: CrlScope::from_der(&r.scope).ok()?,
+            url: r.url,
+            is_delta: r.is_delta,
+            revoked_at: r.revoked_at,
+            reason: r.reason,
+        };
+        Some(word)
+    });
+    Ok(words.collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use time::macros::datetime;
+
+    use super::*;
+
+    fn number(n: u8) -> CrlNumber {
+        CrlNumber::from_be_bytes(&[n]).unwrap()
+    }
+
+    fn list(n: u8, delta: bool) -> CheckedCrl {
+        CheckedCrl {
+            issuer: "CN=CA".to_owned(),
+            this_update: datetime!(2026-12-01 0:00 UTC),
+            next_update: datetime!(2026-12-02 0:00 UTC),
+            number: number(n),
+            delta_base: delta.then(|| number(1)),
+            scope: CrlScope::default(),
+            revoked: HashMap::new(),
+        }
+    }
+
+    fn stored(url: &str, n: u8, is_delta: bool, scope: &[u8]) -> Numbered {
+        Numbered {
+            url: url.to_owned(),
+            is_delta,
+            scope: scope.to_vec(),
+            number: number(n),
+        }
+    }
+
+    #[test]
+    fn a_list_is_stored_only_when_no_list_of_its_scope_and_kind_is_numbered_higher() {
+        let known = [stored("a", 5, false, b""), stored("d", 9, true, b"")];
+        assert_eq!(standing("a", &list(6, false), &known), Saved::Stored);
+        assert_eq!(standing("a", &list(5, false), &known), Saved::Unchanged);
+        assert_eq!(
+            standing("a", &list(4, false), &known),
+            Saved::Older { newest: number(5) }
+        );
+        // At another address of the same scope: a copy of the list, or an older one.
+        assert_eq!(standing("b", &list(5, false), &known), Saved::Stored);
+        assert_eq!(
+            standing("b", &list(4, false), &known),
+            Saved::Older { newest: number(5) }
+        );
+        // Complete and delta lists are ordered each on their own; other scopes do not count.
+        assert_eq!(standing("a", &list(7, false), &known), Saved::Stored);
+        assert_eq!(
+            standing("d", &list(8, true), &known),
+            Saved::Older { newest: number(9) }
+        );
+        let other_scope = [stored("p", 50, false, b"\x30\x03\x81\x01\xff")];
+        assert_eq!(standing("a", &list(4, false), &other_scope), Saved::Stored);
+    }
 }

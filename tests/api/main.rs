@@ -14,6 +14,8 @@ mod cabinet_edges;
 mod certificate_status;
 mod cli;
 mod compose;
+mod crl_attacks;
+mod crl_lists;
 mod database;
 mod diia;
 mod diia_stack;

@@ -20,6 +20,7 @@ use time::OffsetDateTime;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
+use crate::crl_lists::{CrlServer, ListSpec, Listed, ListingCa};
 use crate::helpers::{free_port, fresh_database_url};
 use crate::processes::KillOnDrop;
 
@@ -432,11 +433,11 @@ async fn a_bad_or_stale_crl_is_not_stored_and_a_good_one_answers_when_ocsp_canno
         }
     ));
 
-    // An older list served again never replaces the newer one.
+    // An older list (a lower number) served again never replaces the newer one.
     let older = ca
         .crl(
             &[],
-            4,
+            2,
             now - time::Duration::minutes(30),
             now + time::Duration::hours(1),
         )
@@ -499,5 +500,131 @@ async fn a_certificate_naming_no_responder_is_asked_at_the_one_the_national_ca_l
         CertificateStatus::Good {
             source: format!("ocsp http://127.0.0.1:{port}/services/ocsp/")
         }
+    );
+}
+
+/// A checker and a CRL refresher on one fresh database, as a replica runs them.
+async fn checker_and_refresher() -> (sqlx::PgPool, RevocationChecker, CrlRefresher) {
+    let db = fresh_db().await;
+    let checker = checker_on(db.clone(), Duration::from_millis(500), 0);
+    let refresher = CrlRefresher::new(
+        db.clone(),
+        Arc::new(SystemClock),
+        Duration::from_secs(1),
+        time::Duration::minutes(5),
+        time::Duration::hours(1),
+    )
+    .unwrap();
+    (db, checker, refresher)
+}
+
+/// Every known list downloaded now; then each address with the error it recorded, if any.
+async fn refresh_all(db: &sqlx::PgPool, refresher: &CrlRefresher) -> Vec<(String, String)> {
+    sqlx::query("UPDATE revocation_lists SET due_at = now()")
+        .execute(db)
+        .await
+        .unwrap();
+    refresher.refresh_due().await.unwrap();
+    let rows: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT url, last_error FROM revocation_lists ORDER BY url")
+            .fetch_all(db)
+            .await
+            .unwrap();
+    rows.into_iter()
+        .map(|(url, e)| (url, e.unwrap_or_default()))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_list_of_the_other_kind_is_refused_at_either_address() {
+    // A certificate names a complete list (cRLDistributionPoints) and a delta (freshestCRL); the
+    // two addresses serve each other's list (OpenSSL's complete #10, Python's delta #11).
+    let lists = CrlServer::start().await;
+    let ca = ListingCa::new("kinds");
+    let person = ca.person(lists.publication("kinds"));
+    let complete = ca.openssl_list(&ListSpec::new(10, &[]), "");
+    let delta = ca.python_list(&ListSpec::new(11, &[]), Some(10), serde_json::json!({}));
+    lists.serve("/kinds/full.crl", Some(delta.clone()));
+    lists.serve("/kinds/delta.crl", Some(complete.clone()));
+    let (db, checker, refresher) = checker_and_refresher().await;
+    let status = async || checker.status(person.cert_der(), ca.cert_der(), None).await;
+    assert!(status().await.is_err(), "the responder is blocked");
+
+    let errors = refresh_all(&db, &refresher).await;
+    assert_eq!(errors.len(), 2);
+    assert!(
+        errors[0].0.ends_with("/delta.crl")
+            && errors[0]
+                .1
+                .contains("a delta CRL was expected here, this is a complete CRL"),
+        "{errors:?}"
+    );
+    assert!(
+        errors[1].0.ends_with("/full.crl")
+            && errors[1]
+                .1
+                .contains("a complete CRL was expected here, this is a delta CRL"),
+        "{errors:?}"
+    );
+    let undetermined = status().await;
+    assert!(
+        matches!(undetermined, Err(Unavailable::Responder { .. })),
+        "nothing stored decides: {undetermined:?}"
+    );
+
+    // Each where it belongs: stored, and the complete list answers.
+    lists.serve("/kinds/full.crl", Some(complete));
+    lists.serve("/kinds/delta.crl", Some(delta));
+    let errors = refresh_all(&db, &refresher).await;
+    assert!(errors.iter().all(|(_, e)| e.is_empty()), "{errors:?}");
+    assert_eq!(
+        status().await.unwrap(),
+        CertificateStatus::Good {
+            source: format!("crl {}", lists.url("/kinds/full.crl"))
+        }
+    );
+}
+
+#[tokio::test]
+async fn an_older_list_of_the_same_scope_is_refused_at_any_address() {
+    // Two certificates of one CA name two addresses of its one complete list (no
+    // IssuingDistributionPoint: one scope, one numbering). The first address has #12, which
+    // revokes the second certificate; the second serves #9, from before that.
+    let lists = CrlServer::start().await;
+    let ca = ListingCa::new("one scope");
+    let (first, second) = (
+        ca.person(lists.publication("a")),
+        ca.person(lists.publication("b")),
+    );
+    let revoked = [Listed::new(&second, "keyCompromise")];
+    lists.serve(
+        "/a/full.crl",
+        Some(ca.openssl_list(&ListSpec::new(12, &revoked), "")),
+    );
+    lists.serve(
+        "/b/full.crl",
+        Some(ca.openssl_list(&ListSpec::new(9, &[]), "")),
+    );
+    let (db, checker, refresher) = checker_and_refresher().await;
+    let status = async |who: &TestSigner| checker.status(who.cert_der(), ca.cert_der(), None).await;
+    assert!(status(&first).await.is_err());
+    refresh_all(&db, &refresher).await;
+    assert!(matches!(
+        status(&first).await,
+        Ok(CertificateStatus::Good { .. })
+    ));
+
+    assert!(status(&second).await.is_err());
+    let errors = refresh_all(&db, &refresher).await;
+    let at_b = &errors.iter().find(|(url, _)| url.ends_with("/b/full.crl")).unwrap().1;
+    assert!(
+        at_b.contains("older than one stored of its scope: number 0x09 < 0x0C"),
+        "{errors:?}"
+    );
+    // Nothing at its own address decides for the second certificate; the list at the first
+    // address is not its own.
+    assert!(
+        matches!(status(&second).await, Err(Unavailable::Responder { .. })),
+        "undetermined"
     );
 }

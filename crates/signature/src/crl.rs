@@ -1,19 +1,89 @@
-//! Certificate revocation lists (RFC 5280 §5), full and delta: verified against the issuing
-//! CA's key and read into what the gateway stores and looks up — the revoked serials, the
-//! dates, the CRL number and, for a delta, the base it applies to.
+//! Certificate revocation lists (RFC 5280 §5), complete and delta, checked as §6.3 asks of a
+//! relying party: signed by the issuing CA, of the kind their distribution point promises,
+//! current (a list without nextUpdate never is), numbered, and free of critical extensions
+//! kepgate does not apply. Read into what the gateway stores and looks up: the revoked serials,
+//! the dates, the CRL number, for a delta the base it completes, and the list's scope.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
+use const_oid::db::rfc5280::{
+    ID_CE_CERTIFICATE_ISSUER, ID_CE_CRL_NUMBER, ID_CE_CRL_REASONS, ID_CE_DELTA_CRL_INDICATOR,
+    ID_CE_ISSUING_DISTRIBUTION_POINT,
+};
 use der::{Decode, Encode};
 use time::{Duration, OffsetDateTime};
 use x509_cert::certificate::Rfc5280;
 use x509_cert::crl::CertificateList;
-use x509_cert::ext::pkix::crl::{BaseCrlNumber, CrlNumber, CrlReason};
+use x509_cert::ext::Extension;
+use x509_cert::ext::pkix::KeyUsages;
+use x509_cert::ext::pkix::crl::{BaseCrlNumber, CrlNumber as CrlNumberExtension, CrlReason};
 
 use crate::algorithm::{cert_scheme, signature_octets, verify_with_key};
 use crate::chain::key_usage;
+pub use crate::crl_scope::{CrlScope, ScopeError};
 use crate::parsed_cert::{ParsedCert, x509_time};
-use x509_cert::ext::pkix::KeyUsages;
+
+/// What a distribution point promises: a certificate's cRLDistributionPoints name complete
+/// lists, its freshestCRL delta lists (RFC 5280 §4.2.1.13, §4.2.1.15).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CrlKind {
+    Complete,
+    Delta,
+}
+
+impl std::fmt::Display for CrlKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            CrlKind::Complete => "a complete CRL",
+            CrlKind::Delta => "a delta CRL",
+        })
+    }
+}
+
+/// A cRLNumber or BaseCRLNumber (RFC 5280 §5.2.3): a non-negative integer of at most 20
+/// octets, ordered by value. Kept as big-endian octets without leading zeros (zero is one
+/// octet), the form it is stored in.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct CrlNumber(Vec<u8>);
+
+impl CrlNumber {
+    /// RFC 5280 §5.2.3: relying parties handle numbers of up to 20 octets; a CA issues no longer.
+    const MAX_OCTETS: usize = 20;
+
+    /// From big-endian octets (leading zeros allowed); None beyond 20 octets of value.
+    pub fn from_be_bytes(bytes: &[u8]) -> Option<CrlNumber> {
+        let start = bytes
+            .iter()
+            .position(|b| *b != 0)
+            .unwrap_or(bytes.len().saturating_sub(1));
+        let value = bytes.get(start..).filter(|v| !v.is_empty()).unwrap_or(&[0]);
+        (value.len() <= Self::MAX_OCTETS).then(|| CrlNumber(value.to_vec()))
+    }
+
+    pub fn as_be_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl Ord for CrlNumber {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        // Without leading zeros, a longer number is a larger one.
+        (self.0.len(), &self.0).cmp(&(other.0.len(), &other.0))
+    }
+}
+
+impl PartialOrd for CrlNumber {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl std::fmt::Display for CrlNumber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("0x")?;
+        self.0.iter().try_for_each(|b| write!(f, "{b:02X}"))
+    }
+}
 
 /// One revoked certificate.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,19 +93,29 @@ pub struct RevokedEntry {
     pub reason: Option<u8>,
 }
 
-/// A CRL whose signature and dates were checked.
+/// A CRL whose signature, kind, dates and extensions were checked.
 #[derive(Clone, Debug)]
 pub struct CheckedCrl {
     /// The issuing CA's name as identities give it (`SignerIdentity::issuer`).
     pub issuer: String,
     pub this_update: OffsetDateTime,
-    pub next_update: Option<OffsetDateTime>,
-    /// The CRL number, big-endian octets (None if the CA gives none).
-    pub number: Option<Vec<u8>>,
-    /// Set for a delta CRL: the number of the full CRL it completes.
-    pub delta_base: Option<Vec<u8>>,
+    pub next_update: OffsetDateTime,
+    pub number: CrlNumber,
+    /// Set for a delta CRL: the number of the complete CRL it completes (BaseCRLNumber).
+    pub delta_base: Option<CrlNumber>,
+    /// Which certificates of the CA the list answers for (its IssuingDistributionPoint).
+    pub scope: CrlScope,
     /// Revoked serial numbers (big-endian octets as in the certificate) and why.
     pub revoked: HashMap<Vec<u8>, RevokedEntry>,
+}
+
+impl CheckedCrl {
+    pub fn kind(&self) -> CrlKind {
+        match self.delta_base {
+            Some(_) => CrlKind::Delta,
+            None => CrlKind::Complete,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -56,6 +136,18 @@ pub enum CrlError {
         this_update: OffsetDateTime,
         now: OffsetDateTime,
     },
+    #[error("the CRL has no nextUpdate, so it could be served as current for ever")]
+    NoNextUpdate,
+    #[error("the CRL has no cRLNumber: it cannot be told from an older one")]
+    NoNumber,
+    #[error("{expected} was expected here, this is {found}")]
+    WrongKind { expected: CrlKind, found: CrlKind },
+    #[error("the CRL has a critical extension kepgate does not apply: {0}")]
+    CriticalExtension(String),
+    #[error("an entry of the CRL has a critical extension kepgate does not apply: {0}")]
+    CriticalEntryExtension(String),
+    #[error("the CRL's scope is not supported: {0}")]
+    UnsupportedScope(&'static str),
 }
 
 impl CrlError {
@@ -66,6 +158,21 @@ impl CrlError {
             CrlError::BadSignature(_) => "crl_bad_signature",
             CrlError::Stale { .. } => "crl_stale",
             CrlError::FromTheFuture { .. } => "crl_future",
+            CrlError::NoNextUpdate => "crl_no_next_update",
+            CrlError::NoNumber => "crl_no_number",
+            CrlError::WrongKind { .. } => "crl_wrong_kind",
+            CrlError::CriticalExtension(_) => "crl_critical_extension",
+            CrlError::CriticalEntryExtension(_) => "crl_critical_entry_extension",
+            CrlError::UnsupportedScope(_) => "crl_unsupported_scope",
+        }
+    }
+}
+
+impl From<ScopeError> for CrlError {
+    fn from(e: ScopeError) -> Self {
+        match e {
+            ScopeError::Malformed(_) => CrlError::Malformed(e.to_string()),
+            ScopeError::Unsupported(what) => CrlError::UnsupportedScope(what),
         }
     }
 }
@@ -74,21 +181,76 @@ fn malformed(e: impl std::fmt::Display) -> CrlError {
     CrlError::Malformed(e.to_string())
 }
 
-/// Checks `crl_der` (DER, as downloaded) against the CA certificate `issuer_der` at `now`.
+/// Checks `crl_der` (DER, as downloaded from a distribution point promising `kind`) against the
+/// CA certificate `issuer_der` at `now`.
 pub fn check_crl(
     crl_der: &[u8],
     issuer_der: &[u8],
+    kind: CrlKind,
     now: OffsetDateTime,
     skew: Duration,
 ) -> Result<CheckedCrl, CrlError> {
     let issuer = ParsedCert::parse(issuer_der).map_err(malformed)?;
     let crl = CertificateList::<Rfc5280>::from_der(crl_der).map_err(malformed)?;
+    verify_signature(crl_der, &crl, &issuer)?;
     let tbs = &crl.tbs_cert_list;
-    if tbs.issuer.to_der().map_err(malformed)? != issuer.subject_der {
+
+    let this_update = x509_time(tbs.this_update);
+    let next_update = tbs
+        .next_update
+        .map(x509_time)
+        .ok_or(CrlError::NoNextUpdate)?;
+    if this_update > now + skew {
+        return Err(CrlError::FromTheFuture { this_update, now });
+    }
+    if next_update < now - skew {
+        return Err(CrlError::Stale { next_update, now });
+    }
+    let extensions = ListExtensions::read(tbs.crl_extensions.as_deref().unwrap_or_default())?;
+    let number = extensions.number.ok_or(CrlError::NoNumber)?;
+    let found = match extensions.delta_base {
+        Some(_) => CrlKind::Delta,
+        None => CrlKind::Complete,
+    };
+    if found != kind {
+        return Err(CrlError::WrongKind {
+            expected: kind,
+            found,
+        });
+    }
+    let mut revoked = HashMap::new();
+    for entry in tbs.revoked_certificates.iter().flatten() {
+        let reason = entry_reason(entry.crl_entry_extensions.as_deref().unwrap_or_default())?;
+        revoked.insert(
+            entry.serial_number.as_bytes().to_vec(),
+            RevokedEntry {
+                at: x509_time(entry.revocation_date),
+                reason,
+            },
+        );
+    }
+    Ok(CheckedCrl {
+        issuer: crate::names::name_to_string(&tbs.issuer),
+        this_update,
+        next_update,
+        number,
+        delta_base: extensions.delta_base,
+        scope: extensions.scope,
+        revoked,
+    })
+}
+
+/// The list names `issuer`, which may sign CRLs, and is signed by its key.
+fn verify_signature(
+    crl_der: &[u8],
+    crl: &CertificateList<Rfc5280>,
+    issuer: &ParsedCert,
+) -> Result<(), CrlError> {
+    if crl.tbs_cert_list.issuer.to_der().map_err(malformed)? != issuer.subject_der {
         return Err(CrlError::WrongIssuer);
     }
     // A CA whose key usage is stated must be allowed to sign CRLs.
-    if let Ok(Some(ku)) = key_usage(&issuer)
+    if let Ok(Some(ku)) = key_usage(issuer)
         && !ku.0.contains(KeyUsages::CRLSign)
     {
         return Err(CrlError::WrongIssuer);
@@ -107,60 +269,83 @@ pub fn check_crl(
         tbs_der,
         sig,
     )
-    .map_err(bad)?;
+    .map(|_| ())
+    .map_err(bad)
+}
 
-    let this_update = x509_time(tbs.this_update);
-    let next_update = tbs.next_update.map(x509_time);
-    if this_update > now + skew {
-        return Err(CrlError::FromTheFuture { this_update, now });
+/// The CRL extensions kepgate applies (RFC 5280 §5.2); any other marked critical makes the list
+/// unusable (§5.2: "MUST NOT use that CRL to determine the status of certificates").
+struct ListExtensions {
+    number: Option<CrlNumber>,
+    delta_base: Option<CrlNumber>,
+    scope: CrlScope,
+}
+
+impl ListExtensions {
+    fn read(extensions: &[Extension]) -> Result<ListExtensions, CrlError> {
+        let mut read = ListExtensions {
+            number: None,
+            delta_base: None,
+            scope: CrlScope::default(),
+        };
+        once_each(extensions)?;
+        for ext in extensions {
+            let value = ext.extn_value.as_bytes();
+            match ext.extn_id {
+                ID_CE_CRL_NUMBER => {
+                    let n = CrlNumberExtension::from_der(value).map_err(malformed)?;
+                    read.number = Some(number(n.0.as_bytes())?);
+                }
+                ID_CE_DELTA_CRL_INDICATOR => {
+                    let base = BaseCrlNumber::from_der(value).map_err(malformed)?;
+                    read.delta_base = Some(number(base.0.as_bytes())?);
+                }
+                ID_CE_ISSUING_DISTRIBUTION_POINT => read.scope = CrlScope::from_der(value)?,
+                oid if ext.critical => return Err(CrlError::CriticalExtension(oid.to_string())),
+                _ => {}
+            }
+        }
+        Ok(read)
     }
-    if let Some(next_update) = next_update
-        && next_update < now - skew
-    {
-        return Err(CrlError::Stale { next_update, now });
+}
+
+fn number(bytes: &[u8]) -> Result<CrlNumber, CrlError> {
+    CrlNumber::from_be_bytes(bytes).ok_or_else(|| malformed("a CRL number longer than 20 octets"))
+}
+
+/// An extension twice is ambiguous (RFC 5280 §4.2, for CRLs as for certificates).
+fn once_each(extensions: &[Extension]) -> Result<(), CrlError> {
+    let mut seen = HashSet::new();
+    match extensions.iter().find(|e| !seen.insert(e.extn_id)) {
+        Some(twice) => Err(malformed(format!("extension {} twice", twice.extn_id))),
+        None => Ok(()),
     }
-    let mut number = None;
-    let mut delta_base = None;
-    for ext in tbs.crl_extensions.iter().flatten() {
-        let value = ext.extn_value.as_bytes();
-        if ext.extn_id == <CrlNumber as const_oid::AssociatedOid>::OID {
-            number = Some(
-                CrlNumber::from_der(value)
-                    .map_err(malformed)?
-                    .0
-                    .as_bytes()
-                    .to_vec(),
-            );
-        } else if ext.extn_id == <BaseCrlNumber as const_oid::AssociatedOid>::OID {
-            let base = BaseCrlNumber::from_der(value).map_err(malformed)?;
-            delta_base = Some(base.0.as_bytes().to_vec());
+}
+
+/// The reason of one entry. certificateIssuer belongs to indirect CRLs, which kepgate does not
+/// use; any other critical entry extension makes the list unusable (RFC 5280 §5.3).
+fn entry_reason(extensions: &[Extension]) -> Result<Option<u8>, CrlError> {
+    once_each(extensions)?;
+    let mut reason = None;
+    for ext in extensions {
+        match ext.extn_id {
+            ID_CE_CRL_REASONS => {
+                reason = CrlReason::from_der(ext.extn_value.as_bytes())
+                    .ok()
+                    .map(|r| r as u8);
+            }
+            ID_CE_CERTIFICATE_ISSUER => {
+                return Err(CrlError::UnsupportedScope(
+                    "an entry names another certificate issuer (an indirect CRL)",
+                ));
+            }
+            oid if ext.critical => {
+                return Err(CrlError::CriticalEntryExtension(oid.to_string()));
+            }
+            _ => {}
         }
     }
-    let mut revoked = HashMap::new();
-    for entry in tbs.revoked_certificates.iter().flatten() {
-        let reason = entry
-            .crl_entry_extensions
-            .iter()
-            .flatten()
-            .find(|e| e.extn_id == <CrlReason as const_oid::AssociatedOid>::OID)
-            .and_then(|e| CrlReason::from_der(e.extn_value.as_bytes()).ok())
-            .map(|r| r as u8);
-        revoked.insert(
-            entry.serial_number.as_bytes().to_vec(),
-            RevokedEntry {
-                at: x509_time(entry.revocation_date),
-                reason,
-            },
-        );
-    }
-    Ok(CheckedCrl {
-        issuer: crate::names::name_to_string(&tbs.issuer),
-        this_update,
-        next_update,
-        number,
-        delta_base,
-        revoked,
-    })
+    Ok(reason)
 }
 
 #[cfg(test)]
@@ -183,18 +368,23 @@ mod tests {
             .collect()
     }
 
+    fn complete(der: &[u8], issuer: &[u8]) -> Result<CheckedCrl, CrlError> {
+        check_crl(der, issuer, CrlKind::Complete, now(), SKEW)
+    }
+
     #[test]
     fn an_openssl_crl_lists_the_revoked_leaf_with_its_reason_and_number() {
         let pki = Pki::new();
-        let crl = check_crl(&pki.crl(24), &pki.der("ca"), now(), SKEW).unwrap();
+        let crl = complete(&pki.crl(24), &pki.der("ca")).unwrap();
         assert!(crl.revoked.is_empty());
-        assert_eq!(crl.number, Some(serial("1000")));
+        assert_eq!(crl.number.as_be_bytes(), serial("1000"));
         assert_eq!(crl.delta_base, None);
+        assert_eq!(crl.scope, CrlScope::default());
 
         pki.index(&["leaf"]);
-        let crl = check_crl(&pki.crl(24), &pki.der("ca"), now(), SKEW).unwrap();
-        assert_eq!(crl.number, Some(serial("1001")));
-        let next = crl.next_update.expect("nextUpdate");
+        let crl = complete(&pki.crl(24), &pki.der("ca")).unwrap();
+        assert_eq!(crl.number.as_be_bytes(), serial("1001"));
+        let next = crl.next_update;
         assert!(next > now() + Duration::hours(23) && next < now() + Duration::hours(25));
         assert_eq!(crl.revoked.len(), 1);
         let entry = &crl.revoked[&serial("1001")];
@@ -208,24 +398,83 @@ mod tests {
         let pki = Pki::new();
         pki.index(&["leaf"]);
         let der = pki.crl(1);
-        assert!(check_crl(&der, &pki.der("ca"), now(), SKEW).is_ok());
+        let ca = pki.der("ca");
+        assert!(complete(&der, &ca).is_ok());
         assert_eq!(
-            check_crl(&der, &pki.der("other"), now(), SKEW).unwrap_err(),
+            complete(&der, &pki.der("other")).unwrap_err(),
             CrlError::WrongIssuer
         );
         for at in [der.len() / 3, der.len() - 2] {
             let mut bad = der.clone();
             bad[at] ^= 0x01;
-            assert!(
-                check_crl(&bad, &pki.der("ca"), now(), SKEW).is_err(),
-                "flip at {at}"
-            );
+            assert!(complete(&bad, &ca).is_err(), "flip at {at}");
         }
-        let e = check_crl(&der, &pki.der("ca"), now() + Duration::hours(2), SKEW).unwrap_err();
+        let at = |t| check_crl(&der, &ca, CrlKind::Complete, t, SKEW).unwrap_err();
+        let e = at(now() + Duration::hours(2));
         assert!(matches!(e, CrlError::Stale { .. }), "{e}");
-        let e = check_crl(&der, &pki.der("ca"), now() - Duration::hours(1), SKEW).unwrap_err();
+        let e = at(now() - Duration::hours(1));
         assert!(matches!(e, CrlError::FromTheFuture { .. }), "{e}");
-        let e = check_crl(b"<html>", &pki.der("ca"), now(), SKEW).unwrap_err();
+        let e = complete(b"<html>", &ca).unwrap_err();
         assert!(matches!(e, CrlError::Malformed(_)), "{e}");
+    }
+
+    #[test]
+    fn a_list_is_taken_only_as_the_kind_its_distribution_point_promises() {
+        let pki = Pki::new();
+        let (der, ca) = (pki.crl(1), pki.der("ca"));
+        assert_eq!(
+            check_crl(&der, &ca, CrlKind::Delta, now(), SKEW).unwrap_err(),
+            CrlError::WrongKind {
+                expected: CrlKind::Delta,
+                found: CrlKind::Complete
+            }
+        );
+        let test_ca = crate::test_ca::TestCa::generate("Дельта КНЕДП", now()).unwrap();
+        let delta = test_ca
+            .delta_crl(&[], 8, 7, now(), now() + Duration::hours(1))
+            .unwrap();
+        let e = complete(&delta, test_ca.cert_der()).unwrap_err();
+        assert_eq!(e.code(), "crl_wrong_kind", "{e}");
+        let crl = check_crl(&delta, test_ca.cert_der(), CrlKind::Delta, now(), SKEW).unwrap();
+        assert_eq!(crl.kind(), CrlKind::Delta);
+        assert_eq!(crl.delta_base, CrlNumber::from_be_bytes(&[7]));
+    }
+
+    #[test]
+    fn an_unknown_critical_extension_makes_the_list_unusable() {
+        let pki = Pki::new();
+        let e = complete(&pki.crl_with(1, "crl_critical"), &pki.der("ca")).unwrap_err();
+        assert_eq!(
+            e,
+            CrlError::CriticalExtension("1.3.6.1.4.1.55555.1".to_owned())
+        );
+    }
+
+    #[test]
+    fn an_issuing_distribution_point_is_the_scope_and_covers_only_the_certificates_naming_it() {
+        let pki = Pki::new();
+        let crl = complete(&pki.crl_with(1, "crl_idp"), &pki.der("ca")).unwrap();
+        assert!(!crl.scope.as_der().is_empty());
+        assert_eq!(CrlScope::from_der(crl.scope.as_der()), Ok(crl.scope.clone()));
+        // The leaf names http://ca.test/full.crl, as the list does.
+        assert!(crl.scope.covers(&pki.der("leaf")));
+        // A certificate naming no distribution point, a CA certificate (user certificates only).
+        assert!(!crl.scope.covers(&pki.der("responder")));
+        assert!(!crl.scope.covers(&pki.der("ca")));
+        assert!(!crl.scope.covers(b"not a certificate"));
+        assert!(CrlScope::default().covers(&pki.der("responder")));
+    }
+
+    #[test]
+    fn crl_numbers_compare_by_value_and_end_at_twenty_octets() {
+        let n = |bytes: &[u8]| CrlNumber::from_be_bytes(bytes).unwrap();
+        assert_eq!(n(&[0, 0, 5]), n(&[5]));
+        assert_eq!(n(&[]), n(&[0]));
+        assert!(n(&[1, 0]) > n(&[0xff]));
+        assert!(n(&[0x7f]) < n(&[0x80]));
+        assert_eq!(n(&[0x10, 0x00]).to_string(), "0x1000");
+        assert!(CrlNumber::from_be_bytes(&[0xff; 20]).is_some());
+        assert!(CrlNumber::from_be_bytes(&[0x01; 21]).is_none());
+        assert!(CrlNumber::from_be_bytes(&[[0u8].as_slice(), &[0x01; 20]].concat()).is_some());
     }
 }

@@ -5,7 +5,7 @@
 //! Three CAs, in the order an input's first byte selects them: the test CA with ECDSA P-256
 //! (`ecdsa`), the test CA in the Diia shape, DSTU 4145 on M257 with people's keys on M431
 //! (`dstu`), and an OpenSSL CA (`openssl`: answers of `openssl ocsp`, a CRL of `openssl ca
-//! -gencrl`). For each: the CA's certificate, the certificate the fixed OCSP query asks about
+//! -gencrl`, one with an IssuingDistributionPoint). For each: the CA's certificate, the certificate the fixed OCSP query asks about
 //! (`leaf`) and another one of that CA (`other`). Every seed passes the crate's own check at the
 //! fixed time, so the fuzzer's mutations start past the signature.
 
@@ -13,7 +13,7 @@ use std::path::Path;
 
 use time::{Duration, OffsetDateTime};
 
-use crate::crl::check_crl;
+use crate::crl::{CrlKind, check_crl};
 use crate::dstu4145::DstuCurve;
 use crate::identity::Rnokpp;
 use crate::ocsp::{CertStatus, OcspQuery};
@@ -151,7 +151,11 @@ fn write(seeds: &Path) {
             ),
         ] {
             let der = der.unwrap();
-            check_crl(&der, ca.cert_der(), now, SKEW).unwrap();
+            let kind = match name {
+                "delta" => CrlKind::Delta,
+                _ => CrlKind::Complete,
+            };
+            check_crl(&der, ca.cert_der(), kind, now, SKEW).unwrap();
             seed(&crl, &format!("{kind}-{name}"), selector, &der);
         }
     }
@@ -177,7 +181,10 @@ fn write(seeds: &Path) {
         q.check(&answer, now, SKEW).unwrap();
         seed(&ocsp, &format!("openssl-{name}"), 2, &answer);
     }
-    let der = pki.crl(24);
-    check_crl(&der, &pki.der("ca"), now, SKEW).unwrap();
-    seed(&crl, "openssl-full", 2, &der);
+    // The second with an IssuingDistributionPoint, so that the fuzzer starts inside its parser.
+    for (name, extensions) in [("openssl-full", "crl_ext"), ("openssl-full-idp", "crl_idp")] {
+        let der = pki.crl_with(24, extensions);
+        check_crl(&der, &pki.der("ca"), CrlKind::Complete, now, SKEW).unwrap();
+        seed(&crl, name, 2, &der);
+    }
 }

@@ -12,6 +12,7 @@ mod certificate_digests;
 pub mod certificate_identity;
 mod chain;
 pub mod crl;
+mod crl_scope;
 pub mod display_text;
 pub mod dstu4145;
 mod error;

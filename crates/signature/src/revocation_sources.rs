@@ -1,7 +1,10 @@
 //! Where a certificate's status is published: the OCSP responders of its Authority Information
 //! Access, the CRL distribution points and the freshest-CRL (delta) points (RFC 5280
 //! §4.2.1.13, §4.2.1.15, §4.2.2.1). Only http(s) URIs: LDAP and directory names are not fetched.
+//! A distribution point for some reasons only, or whose lists another issuer signs (an indirect
+//! CRL), is left out: its list alone cannot say that a certificate is not revoked.
 
+use x509_cert::ext::pkix::crl::dp::DistributionPoint;
 use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
 use x509_cert::ext::pkix::{AuthorityInfoAccessSyntax, CrlDistributionPoints, FreshestCrl};
 
@@ -29,9 +32,17 @@ fn http_uri(name: &GeneralName) -> Option<String> {
     }
 }
 
-fn full_names(points: &[x509_cert::ext::pkix::crl::dp::DistributionPoint]) -> Vec<String> {
+/// The points whose lists answer for every reason and are signed by the certificate's issuer.
+pub(crate) fn complete_list_points(
+    points: &[DistributionPoint],
+) -> impl Iterator<Item = &DistributionPoint> {
     points
         .iter()
+        .filter(|p| p.reasons.is_none() && p.crl_issuer.is_none())
+}
+
+fn full_names(points: &[DistributionPoint]) -> Vec<String> {
+    complete_list_points(points)
         .filter_map(|p| match &p.distribution_point {
             Some(DistributionPointName::FullName(names)) => Some(names),
             _ => None,

@@ -18,6 +18,7 @@ subjectKeyIdentifier = hash
 [leaf]
 keyUsage = critical,digitalSignature
 authorityKeyIdentifier = keyid
+crlDistributionPoints = URI:http://ca.test/full.crl
 [responder]
 keyUsage = critical,digitalSignature
 extendedKeyUsage = OCSPSigning
@@ -31,6 +32,15 @@ private_key = ca.key
 crl_extensions = crl_ext
 [crl_ext]
 authorityKeyIdentifier = keyid
+[crl_idp]
+authorityKeyIdentifier = keyid
+issuingDistributionPoint = critical, @idp
+[idp]
+fullname = URI:http://ca.test/full.crl
+onlyuser = TRUE
+[crl_critical]
+authorityKeyIdentifier = keyid
+1.3.6.1.4.1.55555.1 = critical, DER:05:00
 ";
 
 /// Leaves in the index: (serial, name).
@@ -130,8 +140,14 @@ impl Pki {
 
     /// A CRL from `openssl ca -gencrl` over the current index, valid for `hours`.
     pub(crate) fn crl(&self, hours: u32) -> Vec<u8> {
+        self.crl_with(hours, "crl_ext")
+    }
+
+    /// As [`Self::crl`] with the CRL extensions of the config's section `extensions`.
+    pub(crate) fn crl_with(&self, hours: u32, extensions: &str) -> Vec<u8> {
         self.openssl(&format!(
-            "ca -gencrl -config ext.cnf -name ca_default -crlhours {hours} -out crl.pem"
+            "ca -gencrl -config ext.cnf -name ca_default -crlexts {extensions} -crlhours {hours} \
+             -out crl.pem"
         ));
         let pem = std::fs::read(self.dir.join("crl.pem")).unwrap();
         der::pem::decode_vec(&pem).unwrap().1

@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use url::Url;
 
-use kepgate_signature::crl::{CheckedCrl, check_crl};
+use kepgate_signature::crl::{CheckedCrl, CrlKind, check_crl};
 use kepgate_signature::ocsp::{CertStatus, OcspAnswer, OcspError, OcspQuery};
 use kepgate_signature::revocation_sources::revocation_sources;
 
@@ -133,7 +133,14 @@ impl Running {
         let r = self.http.get(url).send().await.unwrap();
         assert_eq!(r.headers()["content-type"], "application/pkix-crl");
         let der = r.bytes().await.unwrap();
-        check_crl(&der, self.keys.ca(family).cert_der(), clock::now(), SKEW).unwrap()
+        check_crl(
+            &der,
+            self.keys.ca(family).cert_der(),
+            CrlKind::Complete,
+            clock::now(),
+            SKEW,
+        )
+        .unwrap()
     }
 }
 
@@ -143,8 +150,7 @@ fn random_nonce() -> Vec<u8> {
 
 fn number(crl: &CheckedCrl) -> u128 {
     crl.number
-        .as_deref()
-        .unwrap()
+        .as_be_bytes()
         .iter()
         .map(|b| u128::from(*b))
         .reduce(|n, b| n << 8 | b)
