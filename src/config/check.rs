@@ -126,12 +126,12 @@ impl Settings {
                 )));
             }
         }
-        if let Some(url) = &branding.support_url {
-            if !is_support_url(url) {
-                return Err(ConfigError::Invalid(format!(
-                    "ui.branding.support_url: {url:?} must start with mailto:, tel:, https:// or http://"
-                )));
-            }
+        if let Some(url) = &branding.support_url
+            && !is_support_url(url)
+        {
+            return Err(ConfigError::Invalid(format!(
+                "ui.branding.support_url: {url:?} must start with mailto:, tel:, https:// or http://"
+            )));
         }
         Ok(())
     }
