@@ -12,7 +12,7 @@ seconds="${1:-300}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(callback_decoder cms_verify return_path canonical_path dstu_key_signature ocsp_response crl)
+  targets=(callback_decoder cms_verify return_path canonical_path dstu_key_signature ocsp_response crl oidc_authorize_request)
 fi
 
 if ! cargo +nightly fuzz --version >/dev/null 2>&1; then

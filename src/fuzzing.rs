@@ -411,3 +411,111 @@ fn runtime() -> &'static tokio::runtime::Runtime {
             .unwrap_or_else(|e| panic!("no tokio runtime: {e}"))
     })
 }
+
+/// The OpenID authorization request as the `authorize` endpoint reads it: the query through
+/// axum's `Query` (as the GET handler extracts it; duplicated parameters refused there), then
+/// [`AuthorizeRequest::parse`] against two fixed clients, one confidential and one public.
+///
+/// Input framing: the query string as sent (what follows `?`); bytes that cannot be in a URI
+/// end there, as they would at the HTTP parser. Checked on every input: nothing but a
+/// registered redirect URI of the named client is ever a place to send the browser (an error
+/// for an unknown client or URI is a page of kepgate's); an accepted request asks for the
+/// code flow with `openid` first and only scopes the client may have, a public client always
+/// with an S256 challenge of the right form, and `state` and `nonce` within their bounds.
+pub fn oidc_authorize_request(data: &[u8]) -> Option<bool> {
+    use crate::oidc::request::{AuthorizeError, AuthorizeParams, AuthorizeRequest};
+    let query = std::str::from_utf8(data).ok()?;
+    let uri: axum::http::Uri = format!("/authorize?{query}").parse().ok()?;
+    let params = axum::extract::Query::<AuthorizeParams>::try_from_uri(&uri)
+        .ok()?
+        .0;
+    let clients = oidc_clients();
+    let registered = |client_id: Option<&str>, uri: &str| {
+        client_id
+            .and_then(|id| clients.get(id))
+            .is_some_and(|c| c.redirect_uri_allowed(uri))
+    };
+    match AuthorizeRequest::parse(&params, clients) {
+        Ok(request) => {
+            assert!(
+                request.client.redirect_uri_allowed(&request.redirect_uri),
+                "accepted an unregistered redirect URI {:?}",
+                request.redirect_uri
+            );
+            assert_eq!(params.client_id.as_deref(), Some(request.client.id.as_str()));
+            assert_eq!(params.response_type.as_deref(), Some("code"));
+            let mut scopes = request.scope.split(' ');
+            assert_eq!(scopes.next(), Some("openid"), "{:?}", request.scope);
+            for scope in scopes {
+                assert!(
+                    request.client.scopes.iter().any(|s| s == scope),
+                    "granted {scope:?}, which the client may not have"
+                );
+            }
+            match &request.code_challenge {
+                Some(c) => assert!(
+                    c.len() == 43
+                        && c.bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+                    "a code challenge not of S256's form: {c:?}"
+                ),
+                None => assert!(!request.client.is_public(), "a public client without PKCE"),
+            }
+            assert!(request.state.as_ref().is_none_or(|s| !s.is_empty() && s.len() <= 2048));
+            assert!(request.nonce.as_ref().is_none_or(|n| !n.is_empty() && n.len() <= 512));
+            Some(true)
+        }
+        Err(AuthorizeError::Redirect {
+            redirect_uri,
+            error,
+            ..
+        }) => {
+            assert!(
+                registered(params.client_id.as_deref(), &redirect_uri),
+                "an error sent to an unregistered redirect URI {redirect_uri:?}"
+            );
+            assert!(!error.is_empty());
+            Some(false)
+        }
+        Err(AuthorizeError::Page(text)) => {
+            assert!(!text.is_empty());
+            Some(false)
+        }
+    }
+}
+
+/// The clients the authorization-request target is checked against (built once).
+fn oidc_clients() -> &'static crate::oidc::clients::OidcClients {
+    static CLIENTS: OnceLock<crate::oidc::clients::OidcClients> = OnceLock::new();
+    CLIENTS.get_or_init(|| {
+        use crate::config::{OidcClientSettings, OidcSettings};
+        let client = |secret: Option<String>, uris: &[&str], scopes: &[&str]| {
+            OidcClientSettings {
+                name: None,
+                redirect_uris: uris.iter().filter_map(|u| u.parse().ok()).collect(),
+                post_logout_redirect_uris: vec![],
+                backchannel_logout_uri: None,
+                secret_sha256: secret,
+                secret_file: None,
+                scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+                allow: Default::default(),
+                pairwise_subject: false,
+                id_token_signed_response_alg: Default::default(),
+            }
+        };
+        let mut settings = OidcSettings::default();
+        settings.clients.insert(
+            "app".into(),
+            client(
+                Some("ab".repeat(32)),
+                &["https://app.example.ua/cb", "https://app.example.ua/cb?x=1"],
+                &["openid", "profile"],
+            ),
+        );
+        settings.clients.insert(
+            "spa".into(),
+            client(None, &["http://127.0.0.1:5173/cb"], &["openid", "profile", "kep"]),
+        );
+        crate::oidc::clients::OidcClients::load(&settings).unwrap_or_default()
+    })
+}

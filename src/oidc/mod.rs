@@ -10,7 +10,7 @@ mod context;
 mod discovery;
 mod logout;
 mod reauthentication;
-mod request;
+pub(crate) mod request;
 pub mod store;
 mod token;
 mod userinfo;

@@ -559,6 +559,7 @@ fn provider_endpoints_must_be_https_but_on_this_machine_and_a_mistyped_key_is_na
     );
     assert!(!ok && code == 2, "{stderr}");
     assert!(stderr.contains("test-stand-ca.pem"), "{stderr}");
+}
 
 /// What a terminal acts on, in a name stored before names were parsed (or written by hand): a
 /// window title (OSC … BEL), a screen clear (ESC [2J), CR/LF starting a forged row, a C1 CSI

@@ -215,6 +215,16 @@ fn inputs_that_crashed_a_fuzz_target_end_cleanly() {
     for (_, bytes) in inputs(&dir.join("canonical_path")) {
         let _ = fuzzing::canonical_path(&bytes);
     }
+    for (_, bytes) in inputs(&dir.join("oidc_authorize_request")) {
+        let _ = fuzzing::oidc_authorize_request(&bytes);
+    }
+    // Three seeds are requests a client would send and are accepted; the rest are refused.
+    let seeds = inputs(&fuzz_dir().join("seeds/oidc_authorize_request"));
+    let parsed: Vec<Option<bool>> = seeds
+        .iter()
+        .map(|(_, bytes)| fuzzing::oidc_authorize_request(bytes))
+        .collect();
+    assert_eq!(parsed.iter().filter(|p| **p == Some(true)).count(), 3, "{parsed:?}");
     for (name, bytes) in inputs(&dir.join("dstu_key_signature")) {
         assert!(!fuzzing::dstu_key_signature(&bytes), "{name} verifies");
     }
