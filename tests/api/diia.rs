@@ -322,7 +322,8 @@ async fn a_certificate_from_an_untrusted_ca_is_refused() {
 #[tokio::test]
 async fn a_certificate_name_that_is_not_text_fails_the_login_at_once_with_a_final_answer() {
     let stack = spawn_diia_stack().await;
-    let cases: [(&str, fn(&mut TestIdentitySpec)); 5] = [
+    type Spoil = fn(&mut TestIdentitySpec);
+    let cases: [(&str, Spoil); 5] = [
         ("NUL in the name", |s| {
             s.full_name = "Франко\0Іван Якович".to_owned()
         }),

@@ -337,7 +337,8 @@ mod tests {
             Ok(hostile),
             "an escape written out is text"
         );
-        let cases: [(fn(&mut SignerIdentity), &str); 4] = [
+        type Spoil = fn(&mut SignerIdentity);
+        let cases: [(Spoil, &str); 4] = [
             (
                 |i| i.full_name.push('\u{1b}'),
                 "the name contains the control character U+001B",
