@@ -58,7 +58,8 @@ impl AppState {
                 "providers are configured but trust.files is empty: every signature will be refused"
             );
         }
-        let signing_key = Arc::new(SigningKey::load(&db, &settings.identity, &settings.oidc, clock.now()).await?);
+        let signing_key =
+            Arc::new(SigningKey::load(&db, &settings.identity, &settings.oidc, clock.now()).await?);
         let identity_headers =
             IdentityHeaders::from_settings(&settings.identity).context("identity header names")?;
         let assertions = AssertionSigner::new(
