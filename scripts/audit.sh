@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 version=0.22.2
 local_db="${1:-${KEPGATE_ADVISORY_DB:-}}"
 
-if ! cargo audit --version 2>/dev/null | grep -qxF "cargo-audit-audit $version"; then
+if [ "$(cargo audit --version 2>/dev/null | awk '{print $NF}')" != "$version" ]; then
   echo "audit: installing cargo-audit $version" >&2
   cargo install cargo-audit --locked --version "=$version" >/dev/null
 fi
@@ -29,12 +29,11 @@ if [ -d "$fetched/advisory-db/crates" ]; then
   echo "audit: the advisory database as fetched now"
   db=(--db "$fetched/advisory-db" --no-fetch)
 elif [ -n "$local_db" ] && [ -d "$local_db/crates" ]; then
-  echo "audit: no network for the advisory database; the local copy ${local_db}" \
-    "($(sed -n 's/.*commit `\([0-9a-f]\{12\}\).*/\1/p' "$local_db/SNAPSHOT.md" 2>/dev/null | head -1))"
+  echo "audit: no network for the advisory database; the local copy ${local_db}"
   db=(--db "$local_db" --no-fetch --stale)
 else
-  echo "audit: the advisory database could not be fetched and no local copy was given" \
-    "(scripts/audit.sh LOCAL_DB, or KEPGATE_ADVISORY_DB)" >&2
+  echo "audit: the advisory database could not be fetched, and there is no local copy" \
+    "${local_db:+at $local_db }(scripts/audit.sh LOCAL_DB, or KEPGATE_ADVISORY_DB)" >&2
   exit 1
 fi
 

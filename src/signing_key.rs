@@ -252,7 +252,8 @@ fn rs256_key(key: RsaKeyPair) -> anyhow::Result<PublishedKey<RsaKeyPair>> {
 /// (`RSA PRIVATE KEY`).
 fn rsa_key_from_file(path: &std::path::Path) -> anyhow::Result<RsaKeyPair> {
     let context = || format!("oidc.rsa_key_file {}", path.display());
-    let pem = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read", context()))?;
+    let pem =
+        std::fs::read_to_string(path).with_context(|| format!("{}: cannot read", context()))?;
     let (label, der) = p256::pkcs8::der::pem::decode_vec(pem.trim().as_bytes())
         .map_err(|e| anyhow::anyhow!("{}: not PEM: {e}", context()))?;
     let key = match label {

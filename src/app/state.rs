@@ -66,7 +66,8 @@ impl AppState {
                 "trust.files is empty: every signature of these providers will be refused"
             );
         }
-        let signing_key = Arc::new(SigningKey::load(&db, &settings.identity, &settings.oidc, clock.now()).await?);
+        let signing_key =
+            Arc::new(SigningKey::load(&db, &settings.identity, &settings.oidc, clock.now()).await?);
         let identity_headers =
             IdentityHeaders::from_settings(&settings.identity).context("identity header names")?;
         let assertions = AssertionSigner::new(

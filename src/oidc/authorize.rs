@@ -206,7 +206,8 @@ fn to_login(
         let browser = match browser_nonce(oidc, headers) {
             Some(browser) => browser,
             None => {
-                let fresh = BrowserNonce::fresh().map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+                let fresh =
+                    BrowserNonce::fresh().map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
                 set_cookie = Some(cookies::set(
                     server,
                     CookieKind::Reauthentication,

@@ -81,12 +81,7 @@ impl Markers {
     }
 
     /// A marker for sending the person away from `request` in `browser`, now.
-    pub fn mint(
-        &self,
-        request: &[u8; 32],
-        browser: &BrowserNonce,
-        now: OffsetDateTime,
-    ) -> String {
+    pub fn mint(&self, request: &[u8; 32], browser: &BrowserNonce, now: OffsetDateTime) -> String {
         let millis = unix_millis(now);
         let tag = self.tag(millis, request, browser);
         format!("{millis}.{}", URL_SAFE_NO_PAD.encode(tag))
@@ -195,10 +190,22 @@ mod tests {
         let marked = markers.check(&marker, &request, &browser, later).unwrap();
         assert_eq!(marked.at, NOW);
         assert_eq!(marked.expires_at, NOW + time::Duration::minutes(10));
-        assert!(markers.check(&marker, &other_request, &browser, later).is_none());
-        assert!(markers.check(&marker, &request, &other_browser, later).is_none());
+        assert!(
+            markers
+                .check(&marker, &other_request, &browser, later)
+                .is_none()
+        );
+        assert!(
+            markers
+                .check(&marker, &request, &other_browser, later)
+                .is_none()
+        );
         let expired = NOW + time::Duration::minutes(10);
-        assert!(markers.check(&marker, &request, &browser, expired).is_none());
+        assert!(
+            markers
+                .check(&marker, &request, &browser, expired)
+                .is_none()
+        );
         let before = NOW - time::Duration::seconds(1);
         assert!(markers.check(&marker, &request, &browser, before).is_none());
         // Another secret (another deployment's key), a moved time, a cut tag: nothing.
@@ -210,7 +217,10 @@ mod tests {
         let cut = format!("{millis}.{}", &tag[..20]);
         assert!(markers.check(&cut, &request, &browser, later).is_none());
         for junk in ["", ".", "1.", "x.y", "-5.AAAA", "99999999999999999999.AAAA"] {
-            assert!(markers.check(junk, &request, &browser, later).is_none(), "{junk}");
+            assert!(
+                markers.check(junk, &request, &browser, later).is_none(),
+                "{junk}"
+            );
         }
     }
 

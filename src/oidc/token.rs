@@ -183,7 +183,9 @@ async fn exchange(
     if let Some(nonce) = issued.nonce {
         id_token.insert("nonce".to_owned(), json!(nonce));
     }
-    let id_token = oidc.key.sign(client.id_token_alg, ID_TOKEN_TYP, &id_token)?;
+    let id_token = oidc
+        .key
+        .sign(client.id_token_alg, ID_TOKEN_TYP, &id_token)?;
     metrics::counter!("kepgate_oidc_tokens_issued_total", "client" => client.id.clone())
         .increment(1);
     Ok(Ok(json!({

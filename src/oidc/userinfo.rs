@@ -51,13 +51,19 @@ pub async fn userinfo(
     let token = token.as_str();
     let now = oidc.web.clock.now();
     let Some(granted) = store::find_access_token(&oidc.web.db, token, now).await? else {
-        return Ok(bearer_challenge(StatusCode::UNAUTHORIZED, Some("invalid_token")));
+        return Ok(bearer_challenge(
+            StatusCode::UNAUTHORIZED,
+            Some("invalid_token"),
+        ));
     };
     let (Some(client), Some(session)) = (
         oidc.clients.get(&granted.client_id),
         crate::session::find_by_id(&oidc.web.db, granted.session_id, now).await?,
     ) else {
-        return Ok(bearer_challenge(StatusCode::UNAUTHORIZED, Some("invalid_token")));
+        return Ok(bearer_challenge(
+            StatusCode::UNAUTHORIZED,
+            Some("invalid_token"),
+        ));
     };
     let mut answer = claims::scoped(&session, &granted.scope);
     answer.insert(

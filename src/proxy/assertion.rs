@@ -252,7 +252,10 @@ mod tests {
         let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::ES256);
         validation.validate_aud = false;
         validation.validate_exp = false; // a fixed time in the past; the claims are the point
-        signer.key.verify(token, ASSERTION_TYP, &validation).unwrap()
+        signer
+            .key
+            .verify(token, ASSERTION_TYP, &validation)
+            .unwrap()
     }
 
     #[test]

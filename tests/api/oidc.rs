@@ -824,7 +824,10 @@ async fn userinfo_without_any_token_answers_a_bare_bearer_challenge() {
             .await
             .unwrap(),
         // Not a way kepgate takes a token: as if there were none.
-        http.get(format!("{url}?access_token=x")).send().await.unwrap(),
+        http.get(format!("{url}?access_token=x"))
+            .send()
+            .await
+            .unwrap(),
     ] {
         assert_eq!(response.status(), 401);
         let challenge = response.headers()["www-authenticate"]
@@ -968,7 +971,12 @@ async fn outcome(browser: &Browser, request: &AuthRequest, back: &Url) -> &'stat
     let code = param(back, "code").unwrap_or_else(|| panic!("neither a login nor a code: {back}"));
     let secret = (request.client_id == RP).then_some(RP_SECRET);
     let answer: Value = tokens(browser, request, &code, secret, false).await;
-    verified_id_token(browser, answer["id_token"].as_str().unwrap(), request.client_id).await;
+    verified_id_token(
+        browser,
+        answer["id_token"].as_str().unwrap(),
+        request.client_id,
+    )
+    .await;
     "a code"
 }
 
@@ -1086,7 +1094,11 @@ async fn a_sign_in_again_counts_only_for_its_own_request_and_browser() {
     ] {
         let moved = with_marker(&browser, request, &marker);
         let back = sent_from(&mut browser, &moved).await;
-        assert_eq!(outcome(&browser, request, &back).await, "sent to sign in", "{what}");
+        assert_eq!(
+            outcome(&browser, request, &back).await,
+            "sent to sign in",
+            "{what}"
+        );
     }
 
     // The marker in another browser, whose session is newer still: its own sign-in was not
@@ -1210,8 +1222,11 @@ async fn two_exchanges_of_one_code_at_once_leave_no_usable_token() {
 async fn an_id_token_is_no_identity_assertion_and_an_assertion_no_id_token() {
     use kepgate_emulator::sample_cabinet::{CabinetArgs, SampleCabinet};
     let env = spawn_op(|s| {
-        s.oidc.clients.get_mut(RP).unwrap().id_token_signed_response_alg =
-            kepgate::config::SigningAlg::Es256;
+        s.oidc
+            .clients
+            .get_mut(RP)
+            .unwrap()
+            .id_token_signed_response_alg = kepgate::config::SigningAlg::Es256;
     })
     .await;
     let request = AuthRequest::new(RP);
@@ -1261,13 +1276,14 @@ async fn an_id_token_is_no_identity_assertion_and_an_assertion_no_id_token() {
     let assertion = through["headers"]["x-kepgate-assertion"].as_str().unwrap();
     let header = jsonwebtoken::decode_header(assertion).unwrap();
     assert_eq!(header.typ.as_deref(), Some("kepgate-assertion+jwt"));
-    let logout = format!(
-        "{}?id_token_hint={assertion}",
-        browser.own("/oidc/logout")
-    );
+    let logout = format!("{}?id_token_hint={assertion}", browser.own("/oidc/logout"));
     let answer = browser.get(&logout).await;
     assert_eq!(answer.headers()["location"], browser.own("/me").as_str());
-    assert_eq!(browser.get(&browser.own("/me")).await.status(), 200, "still signed in");
+    assert_eq!(
+        browser.get(&browser.own("/me")).await.status(),
+        200,
+        "still signed in"
+    );
 }
 
 /// Every client gets ID tokens signed its way: RS256 unless it asked for ES256, each verified
@@ -1275,8 +1291,11 @@ async fn an_id_token_is_no_identity_assertion_and_an_assertion_no_id_token() {
 #[tokio::test]
 async fn each_client_gets_id_tokens_with_the_algorithm_it_registered() {
     let env = spawn_op(|s| {
-        s.oidc.clients.get_mut(SPA).unwrap().id_token_signed_response_alg =
-            kepgate::config::SigningAlg::Es256;
+        s.oidc
+            .clients
+            .get_mut(SPA)
+            .unwrap()
+            .id_token_signed_response_alg = kepgate::config::SigningAlg::Es256;
     })
     .await;
     let mut kids = vec![];
@@ -1311,7 +1330,10 @@ fn an_oidc_client_may_not_share_a_routes_name() {
             .arg(&config)
             .output()
             .unwrap();
-        (out.status, String::from_utf8_lossy(&out.stderr).into_owned())
+        (
+            out.status,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
     };
     let client = "redirect_uris = [\"https://app.example.ua/cb\"]\n";
     let (status, stderr) = run(
@@ -1327,7 +1349,14 @@ fn an_oidc_client_may_not_share_a_routes_name() {
     );
     assert!(status.success(), "another id is fine: {stderr}");
 
-    let add = ["oidc", "client", "add", "cabinet", "--redirect-uri", "https://app.example.ua/cb"];
+    let add = [
+        "oidc",
+        "client",
+        "add",
+        "cabinet",
+        "--redirect-uri",
+        "https://app.example.ua/cb",
+    ];
     let (status, stderr) = run(&add, routes);
     assert!(!status.success());
     assert!(stderr.contains("a route is named \"cabinet\""), "{stderr}");

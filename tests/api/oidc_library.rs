@@ -171,8 +171,11 @@ async fn an_independent_client_library_verifies_kepgates_tokens_and_sees_its_ref
 #[tokio::test]
 async fn an_independent_client_library_verifies_an_es256_client_s_tokens() {
     let env = spawn_op(|s| {
-        s.oidc.clients.get_mut(RP).unwrap().id_token_signed_response_alg =
-            kepgate::config::SigningAlg::Es256;
+        s.oidc
+            .clients
+            .get_mut(RP)
+            .unwrap()
+            .id_token_signed_response_alg = kepgate::config::SigningAlg::Es256;
     })
     .await;
     let issuer = IssuerUrl::new(env.stack.app.address.clone()).unwrap();
