@@ -239,7 +239,11 @@ pub fn crl(
     let check = |issuer: &[u8], kind| check_crl(crl, issuer, kind, now, skew);
     let checked = match check(issuer, CrlKind::Complete) {
         Err(CrlError::WrongKind { found, .. }) => {
-            assert_eq!(found, CrlKind::Delta, "refused as a complete list for being one");
+            assert_eq!(
+                found,
+                CrlKind::Delta,
+                "refused as a complete list for being one"
+            );
             check(issuer, CrlKind::Delta)
         }
         other => other,

@@ -1,5 +1,5 @@
-//! The check of a CRL against its CA (`check_crl`): one byte choosing the fixed CA certificate,
-//! then the DER CRL (see `kepgate::fuzzing::crl`).
+//! The check of a CRL against its CA (`check_crl`), as a complete list and as a delta: one byte
+//! choosing the fixed CA certificate, then the DER CRL (see `kepgate::fuzzing::crl`).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

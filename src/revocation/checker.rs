@@ -170,7 +170,10 @@ impl RevocationChecker {
             metrics::counter!("kepgate_revocation_checks_total", "outcome" => "crl").increment(1);
             return Ok(status);
         }
-        tracing::info!(lists = words.len(), "no CRL in force that answers for the certificate");
+        tracing::info!(
+            lists = words.len(),
+            "no CRL in force that answers for the certificate"
+        );
         metrics::counter!("kepgate_revocation_checks_total", "outcome" => failure.code())
             .increment(1);
         Err(failure)

@@ -89,8 +89,14 @@ mod tests {
     #[test]
     fn without_a_complete_list_that_covers_the_certificate_the_lists_say_nothing() {
         assert_eq!(status_from_lists(&[], all), None);
-        assert_eq!(status_from_lists(&[word("d", 2, Some(1), Some(1))], all), None);
-        assert_eq!(status_from_lists(&[word("full", 1, None, None)], |_| false), None);
+        assert_eq!(
+            status_from_lists(&[word("d", 2, Some(1), Some(1))], all),
+            None
+        );
+        assert_eq!(
+            status_from_lists(&[word("full", 1, None, None)], |_| false),
+            None
+        );
     }
 
     #[test]
@@ -114,22 +120,40 @@ mod tests {
     fn a_delta_that_completes_the_complete_list_revokes_and_takes_back() {
         let revokes = [word("full", 1, None, None), word("d", 2, Some(1), Some(1))];
         assert_eq!(revoked(status_from_lists(&revokes, all)), Some(true));
-        let takes_back = [word("full", 1, None, Some(6)), word("d", 2, Some(1), Some(8))];
+        let takes_back = [
+            word("full", 1, None, Some(6)),
+            word("d", 2, Some(1), Some(8)),
+        ];
         assert_eq!(revoked(status_from_lists(&takes_back, all)), Some(false));
         // A complete list newer than the delta's base still takes it (§5.2.4 (c)).
-        let newer_complete = [word("full", 3, None, Some(6)), word("d", 4, Some(2), Some(8))];
-        assert_eq!(revoked(status_from_lists(&newer_complete, all)), Some(false));
+        let newer_complete = [
+            word("full", 3, None, Some(6)),
+            word("d", 4, Some(2), Some(8)),
+        ];
+        assert_eq!(
+            revoked(status_from_lists(&newer_complete, all)),
+            Some(false)
+        );
     }
 
     #[test]
     fn a_delta_that_does_not_complete_the_complete_list_is_not_used() {
         // Not after the complete list in the numbering (§5.2.4 (d)): it is already in it.
-        let older = [word("full", 3, None, Some(1)), word("d", 3, Some(2), Some(8))];
+        let older = [
+            word("full", 3, None, Some(1)),
+            word("d", 3, Some(2), Some(8)),
+        ];
         assert_eq!(revoked(status_from_lists(&older, all)), Some(true));
-        let older = [word("full", 3, None, Some(1)), word("d", 2, Some(1), Some(8))];
+        let older = [
+            word("full", 3, None, Some(1)),
+            word("d", 2, Some(1), Some(8)),
+        ];
         assert_eq!(revoked(status_from_lists(&older, all)), Some(true));
         // Its base is newer than the complete list (§5.2.4 (c)): changes in between are missing.
-        let ahead = [word("full", 1, None, Some(6)), word("d", 4, Some(2), Some(8))];
+        let ahead = [
+            word("full", 1, None, Some(6)),
+            word("d", 4, Some(2), Some(8)),
+        ];
         assert_eq!(revoked(status_from_lists(&ahead, all)), Some(true));
         // Of another scope (§5.2.4 (b)).
         let mut other_scope = word("d", 2, Some(1), Some(8));
@@ -144,7 +168,10 @@ mod tests {
         partition.scope = scope_naming("http://ca.test/p2.crl");
         let words = [word("p1", 1, None, Some(1)), partition];
         let only_unscoped = |s: &CrlScope| s.as_der().is_empty();
-        assert_eq!(revoked(status_from_lists(&words, only_unscoped)), Some(true));
+        assert_eq!(
+            revoked(status_from_lists(&words, only_unscoped)),
+            Some(true)
+        );
         assert_eq!(revoked(status_from_lists(&words, all)), Some(false));
     }
 

@@ -122,7 +122,11 @@ async fn play(scene: &Scene, cases: &[Case]) -> Vec<(&'static str, Result<(), St
     for case in cases {
         scene.serve(case.name, &case.first);
         let first = scene.login(&case.person).await;
-        assert!(first.is_err(), "{}: no list stored yet: {first:?}", case.name);
+        assert!(
+            first.is_err(),
+            "{}: no list stored yet: {first:?}",
+            case.name
+        );
     }
     scene.refreshed().await;
     if cases.iter().any(|c| c.then.is_some()) {

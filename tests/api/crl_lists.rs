@@ -38,7 +38,9 @@ impl CrlServer {
                 let found = lists.lock().unwrap().get(uri.path()).cloned();
                 async move {
                     match found {
-                        Some(der) => ([(CONTENT_TYPE, "application/pkix-crl")], der).into_response(),
+                        Some(der) => {
+                            ([(CONTENT_TYPE, "application/pkix-crl")], der).into_response()
+                        }
                         None => StatusCode::NOT_FOUND.into_response(),
                     }
                 }
@@ -94,7 +96,11 @@ impl Listed<'_> {
 
     fn serial_hex(&self) -> String {
         let serial = self.signer.certificate().tbs_certificate().serial_number();
-        serial.as_bytes().iter().map(|b| format!("{b:02X}")).collect()
+        serial
+            .as_bytes()
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect()
     }
 }
 
@@ -240,7 +246,9 @@ impl ListingCa {
             ),
         )
         .unwrap();
-        let next = list.next_update.expect("openssl ca always writes nextUpdate");
+        let next = list
+            .next_update
+            .expect("openssl ca always writes nextUpdate");
         openssl(
             &self.dir,
             &[
@@ -260,7 +268,9 @@ impl ListingCa {
         );
         openssl(
             &self.dir,
-            &["crl", "-in", "list.pem", "-outform", "DER", "-out", "list.der"],
+            &[
+                "crl", "-in", "list.pem", "-outform", "DER", "-out", "list.der",
+            ],
         );
         std::fs::read(self.dir.join("list.der")).unwrap()
     }
@@ -300,7 +310,11 @@ impl ListingCa {
         let path = self.dir.join("spec.json");
         std::fs::write(&path, spec.to_string()).unwrap();
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/make_crl.py");
-        let out = Command::new("python3").arg(script).arg(&path).output().unwrap();
+        let out = Command::new("python3")
+            .arg(script)
+            .arg(&path)
+            .output()
+            .unwrap();
         assert!(
             out.status.success(),
             "make_crl.py: {}",

@@ -175,12 +175,18 @@ fn fuzz_seeds_of_the_ocsp_target_pass_the_whole_check() {
 fn fuzz_seeds_of_the_crl_target_pass_the_whole_check() {
     let r = revocation();
     let seeds = inputs(&fuzz_dir().join("seeds/crl"));
-    assert!(seeds.len() >= 7, "seeds present");
+    assert!(seeds.len() >= 8, "seeds present");
     for (name, bytes) in &seeds {
         let crl = fuzzing::crl(bytes, &r.issuers(), r.now, r.skew)
             .unwrap_or_else(|e| panic!("{name}: the seed does not get through: {e}"));
         assert_eq!(crl.delta_base.is_some(), name.ends_with("delta"), "{name}");
         assert_eq!(crl.revoked.is_empty(), name.ends_with("empty"), "{name}");
+        // One with an IssuingDistributionPoint, so that mutations start inside its parser.
+        assert_eq!(
+            !crl.scope.as_der().is_empty(),
+            name.ends_with("idp"),
+            "{name}"
+        );
         // One flipped bit at the end of the signature: refused.
         let mut other = bytes.clone();
         *other.last_mut().unwrap() ^= 0x01;

@@ -616,7 +616,11 @@ async fn an_older_list_of_the_same_scope_is_refused_at_any_address() {
 
     assert!(status(&second).await.is_err());
     let errors = refresh_all(&db, &refresher).await;
-    let at_b = &errors.iter().find(|(url, _)| url.ends_with("/b/full.crl")).unwrap().1;
+    let at_b = &errors
+        .iter()
+        .find(|(url, _)| url.ends_with("/b/full.crl"))
+        .unwrap()
+        .1;
     assert!(
         at_b.contains("older than one stored of its scope: number 0x09 < 0x0C"),
         "{errors:?}"

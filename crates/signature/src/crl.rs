@@ -455,7 +455,10 @@ mod tests {
         let pki = Pki::new();
         let crl = complete(&pki.crl_with(1, "crl_idp"), &pki.der("ca")).unwrap();
         assert!(!crl.scope.as_der().is_empty());
-        assert_eq!(CrlScope::from_der(crl.scope.as_der()), Ok(crl.scope.clone()));
+        assert_eq!(
+            CrlScope::from_der(crl.scope.as_der()),
+            Ok(crl.scope.clone())
+        );
         // The leaf names http://ca.test/full.crl, as the list does.
         assert!(crl.scope.covers(&pki.der("leaf")));
         // A certificate naming no distribution point, a CA certificate (user certificates only).

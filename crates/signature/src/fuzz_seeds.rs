@@ -151,11 +151,11 @@ fn write(seeds: &Path) {
             ),
         ] {
             let der = der.unwrap();
-            let kind = match name {
+            let list_kind = match name {
                 "delta" => CrlKind::Delta,
                 _ => CrlKind::Complete,
             };
-            check_crl(&der, ca.cert_der(), kind, now, SKEW).unwrap();
+            check_crl(&der, ca.cert_der(), list_kind, now, SKEW).unwrap();
             seed(&crl, &format!("{kind}-{name}"), selector, &der);
         }
     }
