@@ -446,7 +446,10 @@ pub fn oidc_authorize_request(data: &[u8]) -> Option<bool> {
                 "accepted an unregistered redirect URI {:?}",
                 request.redirect_uri
             );
-            assert_eq!(params.client_id.as_deref(), Some(request.client.id.as_str()));
+            assert_eq!(
+                params.client_id.as_deref(),
+                Some(request.client.id.as_str())
+            );
             assert_eq!(params.response_type.as_deref(), Some("code"));
             let mut scopes = request.scope.split(' ');
             assert_eq!(scopes.next(), Some("openid"), "{:?}", request.scope);
@@ -465,8 +468,18 @@ pub fn oidc_authorize_request(data: &[u8]) -> Option<bool> {
                 ),
                 None => assert!(!request.client.is_public(), "a public client without PKCE"),
             }
-            assert!(request.state.as_ref().is_none_or(|s| !s.is_empty() && s.len() <= 2048));
-            assert!(request.nonce.as_ref().is_none_or(|n| !n.is_empty() && n.len() <= 512));
+            assert!(
+                request
+                    .state
+                    .as_ref()
+                    .is_none_or(|s| !s.is_empty() && s.len() <= 2048)
+            );
+            assert!(
+                request
+                    .nonce
+                    .as_ref()
+                    .is_none_or(|n| !n.is_empty() && n.len() <= 512)
+            );
             Some(true)
         }
         Err(AuthorizeError::Redirect {
@@ -493,19 +506,17 @@ fn oidc_clients() -> &'static crate::oidc::clients::OidcClients {
     static CLIENTS: OnceLock<crate::oidc::clients::OidcClients> = OnceLock::new();
     CLIENTS.get_or_init(|| {
         use crate::config::{OidcClientSettings, OidcSettings};
-        let client = |secret: Option<String>, uris: &[&str], scopes: &[&str]| {
-            OidcClientSettings {
-                name: None,
-                redirect_uris: uris.iter().filter_map(|u| u.parse().ok()).collect(),
-                post_logout_redirect_uris: vec![],
-                backchannel_logout_uri: None,
-                secret_sha256: secret,
-                secret_file: None,
-                scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
-                allow: Default::default(),
-                pairwise_subject: false,
-                id_token_signed_response_alg: Default::default(),
-            }
+        let client = |secret: Option<String>, uris: &[&str], scopes: &[&str]| OidcClientSettings {
+            name: None,
+            redirect_uris: uris.iter().filter_map(|u| u.parse().ok()).collect(),
+            post_logout_redirect_uris: vec![],
+            backchannel_logout_uri: None,
+            secret_sha256: secret,
+            secret_file: None,
+            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+            allow: Default::default(),
+            pairwise_subject: false,
+            id_token_signed_response_alg: Default::default(),
         };
         let mut settings = OidcSettings::default();
         settings.clients.insert(
@@ -518,7 +529,11 @@ fn oidc_clients() -> &'static crate::oidc::clients::OidcClients {
         );
         settings.clients.insert(
             "spa".into(),
-            client(None, &["http://127.0.0.1:5173/cb"], &["openid", "profile", "kep"]),
+            client(
+                None,
+                &["http://127.0.0.1:5173/cb"],
+                &["openid", "profile", "kep"],
+            ),
         );
         crate::oidc::clients::OidcClients::load(&settings).unwrap_or_default()
     })

@@ -230,7 +230,11 @@ fn inputs_that_crashed_a_fuzz_target_end_cleanly() {
         .iter()
         .map(|(_, bytes)| fuzzing::oidc_authorize_request(bytes))
         .collect();
-    assert_eq!(parsed.iter().filter(|p| **p == Some(true)).count(), 3, "{parsed:?}");
+    assert_eq!(
+        parsed.iter().filter(|p| **p == Some(true)).count(),
+        3,
+        "{parsed:?}"
+    );
     for (name, bytes) in inputs(&dir.join("dstu_key_signature")) {
         assert!(!fuzzing::dstu_key_signature(&bytes), "{name} verifies");
     }
