@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use hyper::server::conn::http2::Builder;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::sync::watch;
 
@@ -25,17 +26,10 @@ pub struct Http2Bounds {
     pub max_header_list_size: u32,
 }
 
-pub async fn serve<I>(
-    io: I,
-    service: WithPeer,
-    bounds: &Http2Bounds,
-    mut drain: watch::Receiver<bool>,
-) where
-    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-{
+/// hyper's HTTP/2 server with the bounds it enforces itself.
+fn builder(bounds: &Http2Bounds) -> Builder<TokioExecutor> {
     let settings = &bounds.settings;
-    let (streams, counts) = Streams::new();
-    let mut builder = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
+    let mut builder = Builder::new(TokioExecutor::new());
     builder
         .timer(TokioTimer::new())
         .max_concurrent_streams(settings.max_concurrent_streams)
@@ -46,7 +40,21 @@ pub async fn serve<I>(
             (!settings.keep_alive_interval.is_zero()).then_some(settings.keep_alive_interval),
         )
         .keep_alive_timeout(settings.keep_alive_timeout);
-    let connection = builder.serve_connection(TokioIo::new(io), Counted { service, streams });
+    builder
+}
+
+pub async fn serve<I>(
+    io: I,
+    service: WithPeer,
+    bounds: &Http2Bounds,
+    mut drain: watch::Receiver<bool>,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let settings = &bounds.settings;
+    let (streams, counts) = Streams::new();
+    let connection =
+        builder(bounds).serve_connection(TokioIo::new(io), Counted { service, streams });
     let mut connection = std::pin::pin!(connection);
     let watching = streams::watch(
         counts.clone(),
