@@ -2,7 +2,11 @@
 //! built-in page replaces it and gets the same values; other `.html` files there are layouts and
 //! parts the pages extend or include; `assets/` is served under `{prefix}/static/site/`.
 //! Everything is read and compiled once at start, so a syntax error stops the start (and
-//! `check-config`) with file and line, and no request touches the file system.
+//! `check-config`) with file and line, and no request touches the file system. Every entry of
+//! the folder must be a regular file or `assets/` a real folder, never a link, a FIFO or a
+//! device (`operator_files`); the folder itself may be a link. Each replaced page is rendered
+//! once at start with placeholder values of its own types ([`CustomPages::check`]), so a page
+//! that fails on its values stops the start too, rather than fall back at every request.
 //!
 //! Every value a page prints is HTML-escaped, whatever the file is called and whatever the page
 //! says (`{% autoescape false %}` changes nothing): names come from certificates and from
@@ -20,6 +24,7 @@ use minijinja::{
 use serde::Serialize;
 
 use super::branding::Asset;
+use super::operator_files::{EntryKind, entry_kind, read_regular_file};
 
 /// The built-in pages, by the file name a folder replaces them with.
 pub const PAGE_FILES: [&str; 8] = [
@@ -33,6 +38,7 @@ pub const PAGE_FILES: [&str; 8] = [
     "error.html",
 ];
 
+const SETTING: &str = "ui.pages_dir";
 /// Larger than a page template or a stylesheet needs to be; everything stays in memory.
 const MAX_FILE_BYTES: u64 = 1024 * 1024;
 const MAX_ASSETS: usize = 64;
@@ -85,8 +91,8 @@ impl CustomPages {
             templates: environment(),
             ..CustomPages::default()
         };
-        for (name, path) in folder_files(dir, "ui.pages_dir")? {
-            if path.is_dir() {
+        for (name, path) in folder_files(dir, SETTING)? {
+            if entry_kind(&path, SETTING)? == EntryKind::Folder {
                 anyhow::ensure!(
                     name == "assets",
                     "ui.pages_dir: {} is a folder; the only folder allowed is assets/",
@@ -100,7 +106,7 @@ impl CustomPages {
                 "ui.pages_dir: {} is neither a page template (.html) nor the assets/ folder",
                 path.display()
             );
-            let source = String::from_utf8(read_small(&path)?)
+            let source = String::from_utf8(read_regular_file(&path, SETTING, MAX_FILE_BYTES)?)
                 .with_context(|| format!("ui.pages_dir: {} is not UTF-8", path.display()))?;
             if let Some(line) = unquoted_attribute_value(&source) {
                 anyhow::bail!(
@@ -238,8 +244,9 @@ fn is_plain_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
+/// `assets/`: files only, no folder inside (a file's name is its URL).
 fn load_assets(dir: &Path) -> anyhow::Result<HashMap<String, Asset>> {
-    let files = folder_files(dir, "ui.pages_dir")?;
+    let files = folder_files(dir, SETTING)?;
     anyhow::ensure!(
         files.len() <= MAX_ASSETS,
         "ui.pages_dir: {} holds {} files, more than {MAX_ASSETS}",
@@ -249,6 +256,11 @@ fn load_assets(dir: &Path) -> anyhow::Result<HashMap<String, Asset>> {
     files
         .into_iter()
         .map(|(name, path)| {
+            anyhow::ensure!(
+                entry_kind(&path, SETTING)? == EntryKind::File,
+                "ui.pages_dir: {} is a folder; assets/ holds files only",
+                path.display()
+            );
             let content_type = content_type(&name).with_context(|| {
                 format!(
                     "ui.pages_dir: {} is not one of .css, .js, .png, .svg, .jpg, .webp, .ico, \
@@ -256,7 +268,7 @@ fn load_assets(dir: &Path) -> anyhow::Result<HashMap<String, Asset>> {
                     path.display()
                 )
             })?;
-            let bytes = read_small(&path)?.into();
+            let bytes = read_regular_file(&path, SETTING, MAX_FILE_BYTES)?.into();
             Ok((
                 name,
                 Asset {
@@ -280,17 +292,6 @@ fn content_type(name: &str) -> Option<&'static str> {
         "woff2" => "font/woff2",
         _ => return None,
     })
-}
-
-fn read_small(path: &Path) -> anyhow::Result<Vec<u8>> {
-    let cannot_read = || format!("ui.pages_dir: cannot read {}", path.display());
-    let size = std::fs::metadata(path).with_context(cannot_read)?.len();
-    anyhow::ensure!(
-        size <= MAX_FILE_BYTES,
-        "ui.pages_dir: {} is {size} bytes, more than {MAX_FILE_BYTES}",
-        path.display()
-    );
-    std::fs::read(path).with_context(cannot_read)
 }
 
 #[cfg(test)]
