@@ -25,6 +25,8 @@ use serde::Serialize;
 
 use super::branding::Asset;
 use super::operator_files::{EntryKind, entry_kind, read_regular_file};
+use crate::config::Settings;
+use crate::language::Lang;
 
 /// The built-in pages, by the file name a folder replaces them with.
 pub const PAGE_FILES: [&str; 8] = [
@@ -44,10 +46,31 @@ const MAX_FILE_BYTES: u64 = 1024 * 1024;
 const MAX_ASSETS: usize = 64;
 
 /// A built-in page: its askama template, and the values an organisation's template gets.
-pub trait Page: askama::Template + Serialize {
+pub trait Page: askama::Template + Serialize + Sized {
     /// One of [`PAGE_FILES`].
     const FILE: &'static str;
+
+    /// The page with placeholder values of its own types, for [`CustomPages::check`]: first with
+    /// every optional value present and every list holding items, then as it is shown most
+    /// plainly (no optional value, lists as short as they really get).
+    fn samples(settings: &Settings, lang: Lang) -> [Self; 2];
 }
+
+/// Values the pages' samples share ([`Page::samples`]): what they print, not what they mean.
+pub mod placeholder {
+    pub const FULL_NAME: &str = "Шевченко Тарас Григорович";
+    pub const RNOKPP: &str = "1234567890";
+    pub const EDRPOU: &str = "12345678";
+    pub const ORGANIZATION: &str = "ТОВ «Зразок»";
+    pub const PROVIDER: &str = "Дія";
+    pub const CSRF: &str = "placeholder-csrf-token";
+    pub const ADDRESS: &str = "192.0.2.10";
+    pub const DEVICE: &str = "Firefox, Linux";
+    pub const TIME: &str = "01.01.2026 12:00";
+}
+
+/// What the two samples of [`Page::samples`] are, for the message of a page that fails.
+const SAMPLES: [&str; 2] = ["every optional value present", "no optional value present"];
 
 /// Markup kepgate built itself (the waiting page's QR code as SVG, whose only input is the
 /// link, drawn as modules): the one kind of value a page may print unescaped, as `{{ qr_svg }}`
@@ -127,8 +150,8 @@ impl CustomPages {
     }
 
     /// The page as the organisation wrote it, or the built-in one. A template that fails here
-    /// (a misspelt value, a missing layout) is logged and the built-in page shown: a broken
-    /// custom page must not lock people out of signing in.
+    /// (on values its samples at start did not have) is logged and the built-in page shown: a
+    /// broken custom page must not lock people out of signing in.
     pub fn render<P: Page>(&self, page: &P) -> anyhow::Result<String> {
         if self.replaced.contains(&P::FILE) {
             let rendered = self
@@ -146,6 +169,34 @@ impl CustomPages {
             }
         }
         Ok(page.render()?)
+    }
+
+    /// Renders the folder's `P`, if it replaces it, with `P`'s placeholder values in both
+    /// languages: a page that fails on its values (`|safe` on a value that is text, a misspelt
+    /// name, a filter given the wrong type) stops the start and `check-config` with file and
+    /// reason, rather than fall back to the built-in page at every request.
+    pub fn check<P: Page>(&self, settings: &Settings) -> anyhow::Result<()> {
+        if !self.replaced.contains(&P::FILE) {
+            return Ok(());
+        }
+        let template = self
+            .templates
+            .get_template(P::FILE)
+            .map_err(|e| anyhow::anyhow!("ui.pages_dir: {e}"))?;
+        for lang in [Lang::Uk, Lang::En] {
+            for (page, sample) in P::samples(settings, lang).iter().zip(SAMPLES) {
+                template
+                    .render(minijinja::value::Serde(page))
+                    .map_err(|e| {
+                        anyhow::anyhow!(
+                            "ui.pages_dir: {} cannot be shown (tried in {} with {sample}): {e}",
+                            P::FILE,
+                            lang.code()
+                        )
+                    })?;
+            }
+        }
+        Ok(())
     }
 
     /// The built-in pages this folder replaces, by file name.
@@ -428,6 +479,10 @@ mod tests {
             (vec![("assets/run.exe", "")], "is not one of"),
             (vec![("assets/a b.css", "")], "has a name other than"),
             (vec![("partials/x.html", "")], "the only folder allowed"),
+            (
+                vec![("assets/fonts/a.woff2", "")],
+                "assets/ holds files only",
+            ),
         ] {
             let dir = folder(&files);
             let message = format!("{:#}", CustomPages::load(Some(dir.path())).err().unwrap());

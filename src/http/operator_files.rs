@@ -177,7 +177,10 @@ mod tests {
         // The name is refused even where the check before opening is raced.
         let opened = open_no_follow(&dir.join("a.css")).unwrap_err();
         let _ = std::fs::remove_dir_all(&dir);
-        assert!(message.contains("a.css is a symbolic link to "), "{message}");
+        assert!(
+            message.contains("a.css is a symbolic link to "),
+            "{message}"
+        );
         assert!(message.contains("secret"), "{message}");
         assert_eq!(opened.raw_os_error(), Some(libc::ELOOP));
     }
