@@ -7,7 +7,6 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::config::{Defaults, DiiaSignAlgo, ProviderSettings, RevocationMode, Settings};
-use crate::http::custom_pages::CustomPages;
 use crate::provider::diia::DiiaProvider;
 use crate::revocation::CaList;
 use crate::startup::{Application, load_trust_files, shutdown_signal};
@@ -248,7 +247,7 @@ fn check_config(settings: &Settings) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let custom_pages = match CustomPages::load(settings.ui.pages_dir.as_deref()) {
+    let custom_pages = match crate::app::load_custom_pages(settings) {
         Ok(pages) => pages,
         Err(e) => {
             eprintln!("kepgate: configuration error:\n{e:#}");

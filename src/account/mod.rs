@@ -3,7 +3,10 @@
 
 mod device;
 
-use crate::http::custom_pages::Page;
+use crate::config::Settings;
+use crate::http::custom_pages::{Page, placeholder};
+use crate::language::Lang;
+use crate::return_path::ReturnPath;
 use askama::Template;
 use axum::Router;
 use axum::extract::{FromRef, Path, Request, State};
@@ -50,7 +53,7 @@ pub struct HistoryRow {
 
 #[derive(Template, Serialize)]
 #[template(path = "me.html")]
-struct MePage {
+pub struct MePage {
     chrome: PageChrome,
     full_name: String,
     notice: Option<&'static str>,
@@ -63,6 +66,59 @@ struct MePage {
 
 impl Page for MePage {
     const FILE: &'static str = "me.html";
+
+    fn samples(settings: &Settings, lang: Lang) -> [Self; 2] {
+        let server = &settings.server;
+        let t = lang.texts();
+        let session = |id: &str, current: bool, seen: bool| SessionRow {
+            id: id.to_owned(),
+            current,
+            provider: placeholder::PROVIDER.to_owned(),
+            started: placeholder::TIME.to_owned(),
+            last_seen: placeholder::TIME.to_owned(),
+            ends: placeholder::TIME.to_owned(),
+            address: seen
+                .then_some(placeholder::ADDRESS)
+                .unwrap_or_default()
+                .to_owned(),
+            device: seen
+                .then_some(placeholder::DEVICE)
+                .unwrap_or_default()
+                .to_owned(),
+            shared_pc: !current,
+            end_action: seen
+                .then(|| server.path(&format!("/me/sessions/{id}/end")))
+                .unwrap_or_default(),
+        };
+        let history = |event: &str| HistoryRow {
+            at: placeholder::TIME.to_owned(),
+            event: t.history_event(event),
+            provider: placeholder::PROVIDER.to_owned(),
+            address: placeholder::ADDRESS.to_owned(),
+            device: placeholder::DEVICE.to_owned(),
+        };
+        let page = |notice, sessions, history| MePage {
+            chrome: PageChrome::new(settings, lang, &ReturnPath::root()),
+            full_name: placeholder::FULL_NAME.to_owned(),
+            notice,
+            sessions,
+            history,
+            csrf: placeholder::CSRF.to_owned(),
+            logout_action: server.path("/logout"),
+            end_all_action: server.path("/me/sessions/end-all"),
+        };
+        const ONE: &str = "00000000-0000-4000-8000-000000000001";
+        const OTHER: &str = "00000000-0000-4000-8000-000000000002";
+        [
+            page(
+                Some(t.notice_sessions_ended),
+                vec![session(ONE, true, true), session(OTHER, false, true)],
+                vec![history("started"), history("confirmed")],
+            ),
+            // Without РНОКПП: this session alone, as known without its row, and no history.
+            page(None, vec![session(ONE, true, false)], Vec::new()),
+        ]
+    }
 }
 
 /// The account's routes (under the prefix).

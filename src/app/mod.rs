@@ -6,9 +6,11 @@
 //! (`http`) → the stores (`session`) and the domain (`signature`, `provider`, `identity`, …).
 
 mod background;
+mod custom_pages;
 mod router;
 mod state;
 
 pub use background::spawn_background;
+pub use custom_pages::load_custom_pages;
 pub use router::router;
 pub use state::AppState;

@@ -10,7 +10,6 @@ use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::http::branding::Branding;
 use crate::http::context::Outage;
-use crate::http::custom_pages::CustomPages;
 use crate::http::draining::{Draining, Stopping};
 use crate::http::local_time::DisplayZone;
 use crate::http::{Web, WebParts};
@@ -109,7 +108,7 @@ impl AppState {
             outage: Outage::default(),
             zone: DisplayZone::named(&settings.ui.time_zone).map_err(anyhow::Error::msg)?,
             branding: Arc::new(Branding::load(&settings.ui.branding)?),
-            custom_pages: Arc::new(CustomPages::load(settings.ui.pages_dir.as_deref())?),
+            custom_pages: Arc::new(super::custom_pages::load_custom_pages(&settings)?),
         });
         let login = LoginContext::new(LoginParts {
             web: web.clone(),

@@ -1,9 +1,9 @@
 //! The organisation's look (`[ui.branding]`): its logo and colour (served under the prefix by
 //! `pages.rs`), and what every page's frame shows of it. Loaded once at start; a missing or
-//! oversized logo stops the start (and `check-config`) with its path.
+//! oversized logo, or one that is a link or not a regular file, stops the start (and
+//! `check-config`) with its path.
 
-use anyhow::Context;
-
+use super::operator_files::read_regular_file;
 use crate::config::{BrandingSettings, ServerSettings, is_support_url, parse_hex_color};
 use crate::language::Lang;
 
@@ -51,14 +51,8 @@ fn load_logo(path: &std::path::Path) -> anyhow::Result<Asset> {
             path.display()
         ),
     };
-    let cannot_read = || format!("ui.branding.logo_file: cannot read {}", path.display());
-    let size = std::fs::metadata(path).with_context(cannot_read)?.len();
-    anyhow::ensure!(
-        size <= MAX_LOGO_BYTES,
-        "ui.branding.logo_file: {} is {size} bytes, more than {MAX_LOGO_BYTES}",
-        path.display()
-    );
-    let bytes = std::fs::read(path).with_context(cannot_read)?;
+    // A regular file only, not through a link, bounded by what is read (`operator_files`).
+    let bytes = read_regular_file(path, "ui.branding.logo_file", MAX_LOGO_BYTES)?;
     Ok(Asset {
         bytes: bytes.into(),
         content_type,

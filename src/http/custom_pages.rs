@@ -2,7 +2,11 @@
 //! built-in page replaces it and gets the same values; other `.html` files there are layouts and
 //! parts the pages extend or include; `assets/` is served under `{prefix}/static/site/`.
 //! Everything is read and compiled once at start, so a syntax error stops the start (and
-//! `check-config`) with file and line, and no request touches the file system.
+//! `check-config`) with file and line, and no request touches the file system. Every entry of
+//! the folder must be a regular file or `assets/` a real folder, never a link, a FIFO or a
+//! device (`operator_files`); the folder itself may be a link. Each replaced page is rendered
+//! once at start with placeholder values of its own types ([`CustomPages::check`]), so a page
+//! that fails on its values stops the start too, rather than fall back at every request.
 //!
 //! Every value a page prints is HTML-escaped, whatever the file is called and whatever the page
 //! says (`{% autoescape false %}` changes nothing): names come from certificates and from
@@ -20,6 +24,9 @@ use minijinja::{
 use serde::Serialize;
 
 use super::branding::Asset;
+use super::operator_files::{EntryKind, entry_kind, read_regular_file};
+use crate::config::Settings;
+use crate::language::Lang;
 
 /// The built-in pages, by the file name a folder replaces them with.
 pub const PAGE_FILES: [&str; 8] = [
@@ -33,15 +40,37 @@ pub const PAGE_FILES: [&str; 8] = [
     "error.html",
 ];
 
+const SETTING: &str = "ui.pages_dir";
 /// Larger than a page template or a stylesheet needs to be; everything stays in memory.
 const MAX_FILE_BYTES: u64 = 1024 * 1024;
 const MAX_ASSETS: usize = 64;
 
 /// A built-in page: its askama template, and the values an organisation's template gets.
-pub trait Page: askama::Template + Serialize {
+pub trait Page: askama::Template + Serialize + Sized {
     /// One of [`PAGE_FILES`].
     const FILE: &'static str;
+
+    /// The page with placeholder values of its own types, for [`CustomPages::check`]: first with
+    /// every optional value present and every list holding items, then as it is shown most
+    /// plainly (no optional value, lists as short as they really get).
+    fn samples(settings: &Settings, lang: Lang) -> [Self; 2];
 }
+
+/// Values the pages' samples share ([`Page::samples`]): what they print, not what they mean.
+pub mod placeholder {
+    pub const FULL_NAME: &str = "Шевченко Тарас Григорович";
+    pub const RNOKPP: &str = "1234567890";
+    pub const EDRPOU: &str = "12345678";
+    pub const ORGANIZATION: &str = "ТОВ «Зразок»";
+    pub const PROVIDER: &str = "Дія";
+    pub const CSRF: &str = "placeholder-csrf-token";
+    pub const ADDRESS: &str = "192.0.2.10";
+    pub const DEVICE: &str = "Firefox, Linux";
+    pub const TIME: &str = "01.01.2026 12:00";
+}
+
+/// What the two samples of [`Page::samples`] are, for the message of a page that fails.
+const SAMPLES: [&str; 2] = ["every optional value present", "no optional value present"];
 
 /// Markup kepgate built itself (the waiting page's QR code as SVG, whose only input is the
 /// link, drawn as modules): the one kind of value a page may print unescaped, as `{{ qr_svg }}`
@@ -85,8 +114,8 @@ impl CustomPages {
             templates: environment(),
             ..CustomPages::default()
         };
-        for (name, path) in folder_files(dir, "ui.pages_dir")? {
-            if path.is_dir() {
+        for (name, path) in folder_files(dir, SETTING)? {
+            if entry_kind(&path, SETTING)? == EntryKind::Folder {
                 anyhow::ensure!(
                     name == "assets",
                     "ui.pages_dir: {} is a folder; the only folder allowed is assets/",
@@ -100,7 +129,7 @@ impl CustomPages {
                 "ui.pages_dir: {} is neither a page template (.html) nor the assets/ folder",
                 path.display()
             );
-            let source = String::from_utf8(read_small(&path)?)
+            let source = String::from_utf8(read_regular_file(&path, SETTING, MAX_FILE_BYTES)?)
                 .with_context(|| format!("ui.pages_dir: {} is not UTF-8", path.display()))?;
             if let Some(line) = unquoted_attribute_value(&source) {
                 anyhow::bail!(
@@ -121,8 +150,8 @@ impl CustomPages {
     }
 
     /// The page as the organisation wrote it, or the built-in one. A template that fails here
-    /// (a misspelt value, a missing layout) is logged and the built-in page shown: a broken
-    /// custom page must not lock people out of signing in.
+    /// (on values its samples at start did not have) is logged and the built-in page shown: a
+    /// broken custom page must not lock people out of signing in.
     pub fn render<P: Page>(&self, page: &P) -> anyhow::Result<String> {
         if self.replaced.contains(&P::FILE) {
             let rendered = self
@@ -140,6 +169,34 @@ impl CustomPages {
             }
         }
         Ok(page.render()?)
+    }
+
+    /// Renders the folder's `P`, if it replaces it, with `P`'s placeholder values in both
+    /// languages: a page that fails on its values (`|safe` on a value that is text, a misspelt
+    /// name, a filter given the wrong type) stops the start and `check-config` with file and
+    /// reason, rather than fall back to the built-in page at every request.
+    pub fn check<P: Page>(&self, settings: &Settings) -> anyhow::Result<()> {
+        if !self.replaced.contains(&P::FILE) {
+            return Ok(());
+        }
+        let template = self
+            .templates
+            .get_template(P::FILE)
+            .map_err(|e| anyhow::anyhow!("ui.pages_dir: {e}"))?;
+        for lang in [Lang::Uk, Lang::En] {
+            for (page, sample) in P::samples(settings, lang).iter().zip(SAMPLES) {
+                template
+                    .render(minijinja::value::Serde(page))
+                    .map_err(|e| {
+                        anyhow::anyhow!(
+                            "ui.pages_dir: {} cannot be shown (tried in {} with {sample}): {e}",
+                            P::FILE,
+                            lang.code()
+                        )
+                    })?;
+            }
+        }
+        Ok(())
     }
 
     /// The built-in pages this folder replaces, by file name.
@@ -238,8 +295,9 @@ fn is_plain_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
+/// `assets/`: files only, no folder inside (a file's name is its URL).
 fn load_assets(dir: &Path) -> anyhow::Result<HashMap<String, Asset>> {
-    let files = folder_files(dir, "ui.pages_dir")?;
+    let files = folder_files(dir, SETTING)?;
     anyhow::ensure!(
         files.len() <= MAX_ASSETS,
         "ui.pages_dir: {} holds {} files, more than {MAX_ASSETS}",
@@ -249,6 +307,11 @@ fn load_assets(dir: &Path) -> anyhow::Result<HashMap<String, Asset>> {
     files
         .into_iter()
         .map(|(name, path)| {
+            anyhow::ensure!(
+                entry_kind(&path, SETTING)? == EntryKind::File,
+                "ui.pages_dir: {} is a folder; assets/ holds files only",
+                path.display()
+            );
             let content_type = content_type(&name).with_context(|| {
                 format!(
                     "ui.pages_dir: {} is not one of .css, .js, .png, .svg, .jpg, .webp, .ico, \
@@ -256,7 +319,7 @@ fn load_assets(dir: &Path) -> anyhow::Result<HashMap<String, Asset>> {
                     path.display()
                 )
             })?;
-            let bytes = read_small(&path)?.into();
+            let bytes = read_regular_file(&path, SETTING, MAX_FILE_BYTES)?.into();
             Ok((
                 name,
                 Asset {
@@ -280,17 +343,6 @@ fn content_type(name: &str) -> Option<&'static str> {
         "woff2" => "font/woff2",
         _ => return None,
     })
-}
-
-fn read_small(path: &Path) -> anyhow::Result<Vec<u8>> {
-    let cannot_read = || format!("ui.pages_dir: cannot read {}", path.display());
-    let size = std::fs::metadata(path).with_context(cannot_read)?.len();
-    anyhow::ensure!(
-        size <= MAX_FILE_BYTES,
-        "ui.pages_dir: {} is {size} bytes, more than {MAX_FILE_BYTES}",
-        path.display()
-    );
-    std::fs::read(path).with_context(cannot_read)
 }
 
 #[cfg(test)]
@@ -427,6 +479,10 @@ mod tests {
             (vec![("assets/run.exe", "")], "is not one of"),
             (vec![("assets/a b.css", "")], "has a name other than"),
             (vec![("partials/x.html", "")], "the only folder allowed"),
+            (
+                vec![("assets/fonts/a.woff2", "")],
+                "assets/ holds files only",
+            ),
         ] {
             let dir = folder(&files);
             let message = format!("{:#}", CustomPages::load(Some(dir.path())).err().unwrap());

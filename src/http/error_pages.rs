@@ -19,10 +19,13 @@ use super::error::ErrorKind;
 use super::layers::FromUpstream;
 use super::pages::PageChrome;
 use super::request_id::RequestId;
+use crate::config::Settings;
+use crate::language::Lang;
+use crate::return_path::ReturnPath;
 
 #[derive(Template, Serialize)]
 #[template(path = "error.html")]
-struct ErrorPage<'a> {
+pub struct ErrorPage<'a> {
     chrome: PageChrome,
     title: &'a str,
     body: &'a str,
@@ -32,6 +35,24 @@ struct ErrorPage<'a> {
 
 impl Page for ErrorPage<'_> {
     const FILE: &'static str = "error.html";
+
+    fn samples(settings: &Settings, lang: Lang) -> [Self; 2] {
+        [
+            (ErrorKind::NotFound, StatusCode::NOT_FOUND),
+            (ErrorKind::Unavailable, StatusCode::SERVICE_UNAVAILABLE),
+        ]
+        .map(|(kind, status)| {
+            let chrome = PageChrome::new(settings, lang, &ReturnPath::root());
+            let (title, body) = kind.texts(chrome.t);
+            ErrorPage {
+                chrome,
+                title,
+                body,
+                request_id: "00000000-0000-4000-8000-000000000000",
+                status: status.as_u16(),
+            }
+        })
+    }
 }
 
 /// Renders an error body for kepgate's own responses that have none.

@@ -17,6 +17,7 @@ pub mod health;
 pub mod layers;
 pub mod local_time;
 pub mod metrics;
+pub mod operator_files;
 pub mod pages;
 pub mod request_id;
 pub mod signed_in;

@@ -36,8 +36,13 @@ pub struct PageChrome {
 impl PageChrome {
     pub fn from_parts(parts: &Parts, settings: &Settings) -> Self {
         let lang = Lang::from_parts(parts, settings.ui.default_language);
-        let server = &settings.server;
         let here = ReturnPath::parse_or_root(Some(super::canonical_path::requested(parts)));
+        PageChrome::new(settings, lang, &here)
+    }
+
+    /// The frame of a page shown at `here` in `lang`.
+    pub fn new(settings: &Settings, lang: Lang, here: &ReturnPath) -> Self {
+        let server = &settings.server;
         let switch_href = format!(
             "{}?rd={}",
             server.path(&format!("/language/{}", lang.other().code())),

@@ -15,10 +15,11 @@ use super::binding::BindingCookie;
 use super::context::LoginContext;
 use super::pending::{self, PendingLogin, PendingLoginId};
 use super::start::{StartError, StartLogin, StartedLogin, start_login};
+use crate::config::Settings;
 use crate::http::client_addr::ClientAddr;
 use crate::http::cookies::{self, CookieKind};
 use crate::http::csrf::{self, CsrfForm};
-use crate::http::custom_pages::Page;
+use crate::http::custom_pages::{Page, placeholder};
 use crate::http::error::AppError;
 use crate::http::pages::{PageChrome, no_store};
 use crate::http::pages::{header_value, see_other};
@@ -48,7 +49,7 @@ pub struct ProviderOption {
 
 #[derive(Template, Serialize)]
 #[template(path = "login.html")]
-struct LoginPage {
+pub struct LoginPage {
     chrome: PageChrome,
     action: String,
     csrf: String,
@@ -64,6 +65,54 @@ struct LoginPage {
 
 impl Page for LoginPage {
     const FILE: &'static str = "login.html";
+
+    fn samples(settings: &Settings, lang: Lang) -> [Self; 2] {
+        let server = &settings.server;
+        let page = |providers: Vec<ProviderOption>, error: Option<&str>, notice: Option<&str>| {
+            let chrome = PageChrome::new(settings, lang, &ReturnPath::root());
+            LoginPage {
+                action: server.path("/login/start"),
+                csrf: placeholder::CSRF.to_owned(),
+                return_path: "/cabinet".to_owned(),
+                any_hint: providers.iter().any(|p| p.hint_label.is_some()),
+                button_label: chrome.t.get_link.to_owned(),
+                providers,
+                error: error.map(str::to_owned),
+                notice: notice.map(str::to_owned),
+                shared_pc: settings.session.shared_pc_default,
+                chrome,
+            }
+        };
+        let t = lang.texts();
+        let option =
+            |id: &str, selected: bool, hint: Option<&str>, button: String| ProviderOption {
+                id: id.to_owned(),
+                name: placeholder::PROVIDER.to_owned(),
+                selected,
+                hint_label: hint.map(str::to_owned),
+                button_label: button,
+            };
+        [
+            page(
+                vec![
+                    option("diia", true, Some(t.user_hint_label), t.get_link.to_owned()),
+                    option(
+                        "idgovua",
+                        false,
+                        None,
+                        format!("{} {}", t.sign_in_via, placeholder::PROVIDER),
+                    ),
+                ],
+                Some(t.internal_body),
+                Some(t.notice_logged_out),
+            ),
+            page(
+                vec![option("diia", true, None, t.get_link.to_owned())],
+                None,
+                None,
+            ),
+        ]
+    }
 }
 
 pub async fn login_page(

@@ -10,7 +10,10 @@
 
 use std::net::IpAddr;
 
-use crate::http::custom_pages::{CustomPages, Page};
+use crate::config::Settings;
+use crate::http::custom_pages::{CustomPages, Page, placeholder};
+use crate::language::Lang;
+use crate::return_path::ReturnPath;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::header::{LOCATION, SET_COOKIE, USER_AGENT};
@@ -42,7 +45,7 @@ const ANSWER_WITHIN: time::Duration = time::Duration::minutes(2);
 
 #[derive(Template, Serialize)]
 #[template(path = "phone_check.html")]
-struct PhoneCheckPage {
+pub struct PhoneCheckPage {
     chrome: PageChrome,
     action: String,
     csrf: String,
@@ -58,11 +61,31 @@ struct PhoneCheckPage {
 
 impl Page for PhoneCheckPage {
     const FILE: &'static str = "phone_check.html";
+
+    fn samples(settings: &Settings, lang: Lang) -> [Self; 2] {
+        let server = &settings.server;
+        let t = lang.texts();
+        [
+            format!("{} ({})", placeholder::ADDRESS, t.phone_org_network),
+            t.phone_unknown_address.to_owned(),
+        ]
+        .map(|computer| PhoneCheckPage {
+            chrome: PageChrome::new(settings, lang, &ReturnPath::root()),
+            action: server.path("/q/placeholder-token"),
+            csrf: placeholder::CSRF.to_owned(),
+            opened: "placeholder-stamp".to_owned(),
+            service_name: settings.ui.service_name.clone(),
+            domain: server.base_url.host_str().unwrap_or_default().to_owned(),
+            started_at: placeholder::TIME.to_owned(),
+            computer,
+            choices: [17, 42, 86],
+        })
+    }
 }
 
 #[derive(Template, Serialize)]
 #[template(path = "phone_notice.html")]
-struct PhoneNotice {
+pub struct PhoneNotice {
     chrome: PageChrome,
     title: &'static str,
     body: &'static str,
@@ -71,6 +94,20 @@ struct PhoneNotice {
 
 impl Page for PhoneNotice {
     const FILE: &'static str = "phone_notice.html";
+
+    fn samples(settings: &Settings, lang: Lang) -> [Self; 2] {
+        let t = lang.texts();
+        [
+            (t.phone_expired_title, t.phone_expired_body, true),
+            (t.phone_not_waiting_title, t.phone_not_waiting_body, false),
+        ]
+        .map(|(title, body, danger)| PhoneNotice {
+            chrome: PageChrome::new(settings, lang, &ReturnPath::root()),
+            title,
+            body,
+            danger,
+        })
+    }
 }
 
 /// `GET {prefix}/q/{token}`.

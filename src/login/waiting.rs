@@ -4,7 +4,9 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use crate::http::custom_pages::{Markup, Page};
+use crate::config::Settings;
+use crate::http::custom_pages::{Markup, Page, placeholder};
+use crate::return_path::ReturnPath;
 use askama::Template;
 use axum::extract::{Path, Request, State};
 use axum::http::header::{CONTENT_TYPE, SET_COOKIE};
@@ -29,7 +31,7 @@ use crate::language::Lang;
 
 #[derive(Template, Serialize)]
 #[template(path = "wait.html")]
-struct WaitPage {
+pub struct WaitPage {
     chrome: PageChrome,
     provider_name: String,
     link: Option<String>,
@@ -56,6 +58,38 @@ struct WaitPage {
 
 impl Page for WaitPage {
     const FILE: &'static str = "wait.html";
+
+    fn samples(settings: &Settings, lang: Lang) -> [Self; 2] {
+        let server = &settings.server;
+        let t = lang.texts();
+        let link = "https://diia.app/placeholder-link";
+        let page = |state: PendingState, pending: bool| WaitPage {
+            chrome: PageChrome::new(settings, lang, &ReturnPath::root()),
+            provider_name: placeholder::PROVIDER.to_owned(),
+            link: pending.then(|| link.to_owned()),
+            qr_svg: pending
+                .then(|| qr_svg(link).ok())
+                .flatten()
+                .map(Markup::built_by_kepgate),
+            verification_code: pending.then_some(42),
+            state: state.as_str(),
+            status_text: status_text(state, None, t),
+            expires_at: "2026-01-01T12:03:00Z".to_owned(),
+            seconds_left: if pending { 180 } else { 0 },
+            events_url: server.path("/login/events/placeholder"),
+            complete_action: server.path("/login/complete/placeholder"),
+            csrf: placeholder::CSRF.to_owned(),
+            restart_href: server.path("/login?provider=diia&rd=%2F"),
+            finished: !pending,
+            refresh_seconds: pending.then_some(8),
+            wait_href: server.path("/login/wait/placeholder"),
+            notice: pending.then_some(t.not_confirmed_yet),
+        };
+        [
+            page(PendingState::Pending, true),
+            page(PendingState::Expired, false),
+        ]
+    }
 }
 
 /// Why the waiting page is shown.

@@ -2,7 +2,10 @@
 //! (the login page, or 401 for non-HTML clients), and, when no `[routes]` are configured, a page
 //! that shows who is signed in.
 
-use crate::http::custom_pages::Page;
+use crate::config::Settings;
+use crate::http::custom_pages::{Page, placeholder};
+use crate::language::Lang;
+use crate::return_path::ReturnPath;
 use askama::Template;
 use axum::extract::State;
 use axum::http::HeaderValue;
@@ -20,7 +23,7 @@ use crate::session::Authentication;
 
 #[derive(Template, Serialize)]
 #[template(path = "signed_in.html")]
-struct SignedInPage {
+pub struct SignedInPage {
     chrome: PageChrome,
     full_name: String,
     rnokpp: Option<String>,
@@ -34,6 +37,21 @@ struct SignedInPage {
 
 impl Page for SignedInPage {
     const FILE: &'static str = "signed_in.html";
+
+    fn samples(settings: &Settings, lang: Lang) -> [Self; 2] {
+        let server = &settings.server;
+        [true, false].map(|full| SignedInPage {
+            chrome: PageChrome::new(settings, lang, &ReturnPath::root()),
+            full_name: placeholder::FULL_NAME.to_owned(),
+            rnokpp: full.then(|| placeholder::RNOKPP.to_owned()),
+            edrpou: full.then(|| placeholder::EDRPOU.to_owned()),
+            organization: full.then(|| placeholder::ORGANIZATION.to_owned()),
+            provider: placeholder::PROVIDER.to_owned(),
+            logout_action: server.path("/logout"),
+            me_href: server.path("/me"),
+            csrf: placeholder::CSRF.to_owned(),
+        })
+    }
 }
 
 /// Without configured routes, a signed-in user sees who they are (the demo before the proxy,

@@ -6,7 +6,10 @@
 
 use std::net::SocketAddr;
 
-use crate::http::custom_pages::Page;
+use crate::config::Settings;
+use crate::http::custom_pages::{Page, placeholder};
+use crate::language::Lang;
+use crate::return_path::ReturnPath;
 use askama::Template;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
@@ -30,7 +33,7 @@ use crate::session::{Authentication, Session};
 
 #[derive(Template, Serialize)]
 #[template(path = "not_allowed.html")]
-struct NotAllowedPage {
+pub struct NotAllowedPage {
     chrome: PageChrome,
     full_name: String,
     rnokpp: Option<String>,
@@ -41,6 +44,17 @@ struct NotAllowedPage {
 
 impl Page for NotAllowedPage {
     const FILE: &'static str = "not_allowed.html";
+
+    fn samples(settings: &Settings, lang: Lang) -> [Self; 2] {
+        [true, false].map(|full| NotAllowedPage {
+            chrome: PageChrome::new(settings, lang, &ReturnPath::root()),
+            full_name: placeholder::FULL_NAME.to_owned(),
+            rnokpp: full.then(|| placeholder::RNOKPP.to_owned()),
+            edrpou: full.then(|| placeholder::EDRPOU.to_owned()),
+            logout_action: settings.server.path("/logout"),
+            csrf: placeholder::CSRF.to_owned(),
+        })
+    }
 }
 
 /// CONNECT would reach the upstream as another target than the one judged (the client rewrites

@@ -281,10 +281,17 @@ async fn the_organisations_pages_replace_the_built_in_ones_and_serve_their_files
 
 #[tokio::test]
 async fn a_page_that_fails_while_shown_falls_back_to_the_built_in_one() {
-    let folder = PagesFolder::with(&[("login.html", "<p>{{ chrome.t.no_such_text }}</p>")]);
+    // It fails only on a value its samples at start did not have (a way back of the person's
+    // own), so it passes the check at start and fails when shown.
+    let folder = PagesFolder::with(&[(
+        "login.html",
+        "<p id=\"ours\">{% if 'fails-here' in return_path %}{{ chrome.t.no_such_text }}{% endif %}</p>",
+    )]);
     let dir = folder.0.clone();
     let app = spawn_app_with(move |s| s.ui.pages_dir = Some(dir)).await;
-    let response = app.get(&app.own_path("/login")).await;
+    let ours = app.get(&app.own_path("/login")).await.text().await.unwrap();
+    assert!(ours.contains("<p id=\"ours\">"), "{ours}");
+    let response = app.get(&app.own_path("/login?rd=/fails-here")).await;
     assert_eq!(response.status(), 200);
     let html = response.text().await.unwrap();
     assert!(html.contains("class=\"tabs\""), "the built-in page: {html}");
