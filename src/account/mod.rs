@@ -77,18 +77,14 @@ impl Page for MePage {
             started: placeholder::TIME.to_owned(),
             last_seen: placeholder::TIME.to_owned(),
             ends: placeholder::TIME.to_owned(),
-            address: seen
-                .then_some(placeholder::ADDRESS)
-                .unwrap_or_default()
-                .to_owned(),
-            device: seen
-                .then_some(placeholder::DEVICE)
-                .unwrap_or_default()
-                .to_owned(),
+            address: if seen { placeholder::ADDRESS } else { "" }.to_owned(),
+            device: if seen { placeholder::DEVICE } else { "" }.to_owned(),
             shared_pc: !current,
-            end_action: seen
-                .then(|| server.path(&format!("/me/sessions/{id}/end")))
-                .unwrap_or_default(),
+            end_action: if seen {
+                server.path(&format!("/me/sessions/{id}/end"))
+            } else {
+                String::new()
+            },
         };
         let history = |event: &str| HistoryRow {
             at: placeholder::TIME.to_owned(),
