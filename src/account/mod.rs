@@ -70,21 +70,29 @@ impl Page for MePage {
     fn samples(settings: &Settings, lang: Lang) -> [Self; 2] {
         let server = &settings.server;
         let t = lang.texts();
-        let session = |id: &str, current: bool, seen: bool| SessionRow {
-            id: id.to_owned(),
-            current,
-            provider: placeholder::PROVIDER.to_owned(),
-            started: placeholder::TIME.to_owned(),
-            last_seen: placeholder::TIME.to_owned(),
-            ends: placeholder::TIME.to_owned(),
-            address: if seen { placeholder::ADDRESS } else { "" }.to_owned(),
-            device: if seen { placeholder::DEVICE } else { "" }.to_owned(),
-            shared_pc: !current,
-            end_action: if seen {
-                server.path(&format!("/me/sessions/{id}/end"))
+        // `seen`: a row of the listing; without it, the session as known from its cookie alone.
+        let session = |id: &str, current: bool, seen: bool| {
+            let (address, device, end_action) = if seen {
+                (
+                    placeholder::ADDRESS.to_owned(),
+                    placeholder::DEVICE.to_owned(),
+                    server.path(&format!("/me/sessions/{id}/end")),
+                )
             } else {
-                String::new()
-            },
+                Default::default()
+            };
+            SessionRow {
+                id: id.to_owned(),
+                current,
+                provider: placeholder::PROVIDER.to_owned(),
+                started: placeholder::TIME.to_owned(),
+                last_seen: placeholder::TIME.to_owned(),
+                ends: placeholder::TIME.to_owned(),
+                address,
+                device,
+                shared_pc: !current,
+                end_action,
+            }
         };
         let history = |event: &str| HistoryRow {
             at: placeholder::TIME.to_owned(),
