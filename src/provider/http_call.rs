@@ -43,19 +43,32 @@ pub fn send_error(error: reqwest::Error) -> ProviderError {
     }
 }
 
-/// Reads a whole answer; a 5xx is "unavailable" whatever it says.
+/// The most of a provider's answer kepgate reads: its answers are a few KiB (a deeplink, a
+/// token, a person's user info); a larger one is a fault, and reading it whole would let a
+/// provider (or whoever answers in its name) fill the gateway's memory.
+pub const MAX_ANSWER_BYTES: usize = 1024 * 1024;
+
+/// Reads a whole answer, at most [`MAX_ANSWER_BYTES`]; a 5xx is "unavailable" whatever it says.
 pub async fn answer_bytes(
-    response: reqwest::Response,
+    mut response: reqwest::Response,
 ) -> Result<(reqwest::StatusCode, axum::body::Bytes), ProviderError> {
     let status = response.status();
-    let bytes = response.bytes().await.map_err(send_error)?;
     if status.is_server_error() {
         return Err(ProviderError::Unavailable(format!(
             "HTTP {}",
             status.as_u16()
         )));
     }
-    Ok((status, bytes))
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(send_error)? {
+        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return Err(ProviderError::Unavailable(format!(
+                "an answer of more than {MAX_ANSWER_BYTES} bytes"
+            )));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((status, body.into()))
 }
 
 /// A short printable start of a body, for error messages.
@@ -108,5 +121,53 @@ pub fn record<T>(
             "kind" => e.kind()
         )
         .increment(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+
+    /// One answer of `body_len` bytes from a server on loopback, read by `answer_bytes`.
+    async fn answer_of(body_len: usize) -> Result<usize, ProviderError> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        let server = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut request = [0u8; 1024];
+            let _ = socket.read(&mut request).await;
+            let head = format!("HTTP/1.1 200 OK\r\ncontent-length: {body_len}\r\n\r\n");
+            let _ = socket.write_all(head.as_bytes()).await;
+            let chunk = vec![b'x'; 64 * 1024];
+            let mut sent = 0;
+            while sent < body_len {
+                let n = chunk.len().min(body_len - sent);
+                if socket.write_all(&chunk[..n]).await.is_err() {
+                    break;
+                }
+                sent += n;
+            }
+        });
+        let response = client(Duration::from_secs(10), None)
+            .unwrap()
+            .get(url)
+            .send()
+            .await
+            .unwrap();
+        let answer = answer_bytes(response).await.map(|(_, bytes)| bytes.len());
+        server.abort();
+        answer
+    }
+
+    #[tokio::test]
+    async fn an_answer_over_the_bound_is_refused_and_one_within_it_read_whole() {
+        assert_eq!(answer_of(MAX_ANSWER_BYTES).await.unwrap(), MAX_ANSWER_BYTES);
+        let refused = answer_of(64 * MAX_ANSWER_BYTES).await.unwrap_err();
+        assert!(
+            matches!(&refused, ProviderError::Unavailable(m) if m.contains("more than")),
+            "{refused:?}"
+        );
     }
 }
