@@ -18,6 +18,8 @@ use kepgate_signature::test_ca::{KeyKind, Publication, TestCa, TestIdentitySpec,
 use time::OffsetDateTime;
 use tokio::net::TcpListener;
 
+use crate::test_pki::openssl_time;
+
 /// Distribution points on a random port: `GET /<path>` answers what the test put there (404
 /// otherwise); the OCSP responder the certificates name, `POST /ocsp`, is blocked (503).
 #[derive(Clone)]
@@ -340,19 +342,6 @@ fn python_reason(openssl: &str) -> String {
         "remove_from_c_r_l" => "remove_from_crl".to_owned(),
         _ => out,
     }
-}
-
-/// YYYYMMDDHHMMSSZ.
-fn openssl_time(t: OffsetDateTime) -> String {
-    format!(
-        "{:04}{:02}{:02}{:02}{:02}{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
 }
 
 fn openssl(dir: &Path, args: &[&str]) {

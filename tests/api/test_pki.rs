@@ -69,18 +69,6 @@ pub fn issue_dated(
         ),
     )
     .unwrap();
-    let generalized = |t: time::OffsetDateTime| {
-        let t = t.to_offset(time::UtcOffset::UTC);
-        format!(
-            "{:04}{:02}{:02}{:02}{:02}{:02}Z",
-            t.year(),
-            u8::from(t.month()),
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second()
-        )
-    };
     openssl(
         dir,
         &[
@@ -101,9 +89,9 @@ pub fn issue_dated(
             "-extfile",
             &format!("{name}.ext"),
             "-startdate",
-            &generalized(not_before),
+            &openssl_time(not_before),
             "-enddate",
-            &generalized(not_after),
+            &openssl_time(not_after),
         ],
     );
     with_ca_after(dir, name)
@@ -273,4 +261,18 @@ fn openssl(dir: &Path, args: &[&str]) {
         "openssl {args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// A time as OpenSSL's `ca` takes it (`-startdate`, `-enddate`, index dates): YYYYMMDDHHMMSSZ, UTC.
+pub fn openssl_time(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}{:02}{:02}{:02}{:02}{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
 }
