@@ -212,6 +212,8 @@ pub async fn run(cli: Cli) -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // `kepgate audit | head`: the reader stopped, which is not the command failing.
+        Err(e) if reader_went_away(&e) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = ?e, "kepgate stopped with an error");
             eprintln!("kepgate: {e:#}");
@@ -220,7 +222,22 @@ pub async fn run(cli: Cli) -> ExitCode {
     }
 }
 
+fn reader_went_away(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 fn check_config(settings: &Settings) -> ExitCode {
+    use std::fmt::Write as _;
+    let mut report = String::new();
+    macro_rules! say {
+        ($($arg:tt)*) => {{
+            let _ = writeln!(report, $($arg)*);
+        }};
+    }
     // Loading the trust files is part of the check: a path typo must show now, not at start.
     let (trust, reports) = match load_trust_files(&settings.trust.files) {
         Ok(loaded) => loaded,
@@ -292,10 +309,10 @@ fn check_config(settings: &Settings) -> ExitCode {
              stolen or revoked key signs in. Use it for the demo only."
         );
     }
-    println!("configuration OK");
-    println!("  users browse:         {}", server.base_url);
-    println!("  providers and phones: {}", server.public_base_url());
-    println!("  kepgate routes under: {}", server.route_prefix);
+    say!("configuration OK");
+    say!("  users browse:         {}", server.base_url);
+    say!("  providers and phones: {}", server.public_base_url());
+    say!("  kepgate routes under: {}", server.route_prefix);
     if let Some(tls) = &server.tls {
         let protocols = if tls.http2 {
             "HTTP/2, HTTP/1.1"
@@ -306,7 +323,7 @@ fn check_config(settings: &Settings) -> ExitCode {
             .as_ref()
             .map(|c| format!(", valid until {}", c.not_after().date()))
             .unwrap_or_default();
-        println!(
+        say!(
             "  HTTPS ({protocols}) with {}{until} (read again on SIGHUP{})",
             tls.cert_file.display(),
             if tls.watch_interval.is_zero() {
@@ -316,8 +333,8 @@ fn check_config(settings: &Settings) -> ExitCode {
             }
         );
     }
-    println!("  trusted CA certificates: {}", trust.len());
-    println!(
+    say!("  trusted CA certificates: {}", trust.len());
+    say!(
         "  certificate status (OCSP): {}",
         match settings.trust.revocation {
             RevocationMode::Require => "required at every login",
@@ -328,21 +345,21 @@ fn check_config(settings: &Settings) -> ExitCode {
         }
     );
     if let Some(path) = &settings.trust.ca_list {
-        println!(
+        say!(
             "    responders for certificates that name none: {} CA names from {}",
             ca_list.len(),
             path.display()
         );
     }
     for (path, report) in &reports {
-        println!("    {}: {}", path.display(), report.summary());
+        say!("    {}: {}", path.display(), report.summary());
         for entry in report.skipped.iter().chain(&report.unusable_keys) {
-            println!("      entry {}: {}", entry.index, entry.reason);
+            say!("      entry {}: {}", entry.index, entry.reason);
         }
     }
     if let Some(dir) = &settings.ui.pages_dir {
         let replaced = custom_pages.replaced();
-        println!(
+        say!(
             "  the organisation's pages ({}): {}; files served under static/site/: {}",
             dir.display(),
             if replaced.is_empty() {
@@ -354,13 +371,13 @@ fn check_config(settings: &Settings) -> ExitCode {
         );
     }
     if settings.oidc.enabled {
-        println!(
+        say!(
             "  OpenID Provider: issuer {}, discovery {}.well-known/openid-configuration",
             server.base_url.as_str().trim_end_matches('/'),
             server.base_url
         );
         for client in oidc_clients.iter() {
-            println!(
+            say!(
                 "    client {} «{}» ({}): scopes {}, ID tokens {}{}",
                 client.id,
                 client.name,
@@ -385,7 +402,7 @@ fn check_config(settings: &Settings) -> ExitCode {
         match provider {
             ProviderSettings::Diia(diia) => {
                 // Without its secret segment: this output ends up in tickets.
-                println!(
+                say!(
                     "  provider {id} ({kind}) «{}»: callback {}{}/callback/{id}/<callback_secret>",
                     common.display_name,
                     server.public_base_url().as_str().trim_end_matches('/'),
@@ -398,7 +415,7 @@ fn check_config(settings: &Settings) -> ExitCode {
                     DiiaSignAlgo::Dstu => "signAlgo DSTU: DSTU 4145 / GOST 34.311",
                     DiiaSignAlgo::Ecdsa => "signAlgo ECDSA: ECDSA / SHA-256",
                 };
-                println!(
+                say!(
                     "    sign_algo = \"{}\" ({meaning})",
                     diia.sign_algo.as_str()
                 );
@@ -408,18 +425,32 @@ fn check_config(settings: &Settings) -> ExitCode {
                     .map(String::from)
                     .unwrap_or_else(|e| format!("<{e}>"));
                 let methods: Vec<&str> = idgov.methods.iter().map(|m| m.as_str()).collect();
-                println!(
+                say!(
                     "  provider {id} ({kind}) «{}»: {} as client {}, methods {}",
                     common.display_name,
                     idgov.base_url,
                     idgov.client_id,
                     methods.join(",")
                 );
-                println!("    redirect URI to register with id.gov.ua: {redirect}");
+                say!("    redirect URI to register with id.gov.ua: {redirect}");
             }
         }
     }
-    ExitCode::SUCCESS
+    print_report(&report)
+}
+
+/// The report in one write. A reader that stopped early (`kepgate check-config | head -1`) is
+/// not a failure; `println!` would panic on the broken pipe (Rust starts with SIGPIPE ignored).
+fn print_report(report: &str) -> ExitCode {
+    use std::io::Write as _;
+    match std::io::stdout().lock().write_all(report.as_bytes()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("kepgate: writing the report: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 async fn diia_setup(settings: &Settings, id: &str) -> anyhow::Result<()> {
@@ -451,6 +482,8 @@ async fn run_emulator(args: Box<kepgate_emulator::EmulatorArgs>) -> ExitCode {
     .await;
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // `kepgate audit | head`: the reader stopped, which is not the command failing.
+        Err(e) if reader_went_away(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("kepgate emulator: {e:#}");
             ExitCode::FAILURE
@@ -470,6 +503,8 @@ async fn run_cabinet(args: kepgate_emulator::sample_cabinet::CabinetArgs) -> Exi
     .await;
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // `kepgate audit | head`: the reader stopped, which is not the command failing.
+        Err(e) if reader_went_away(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("kepgate cabinet: {e:#}");
             ExitCode::FAILURE

@@ -130,7 +130,7 @@ impl Settings {
             && !is_support_url(url)
         {
             return Err(ConfigError::Invalid(format!(
-                "ui.branding.support_url: {url:?} must start with mailto:, tel:, https:// or http://"
+                "ui.branding.support_url: {url:?} must be mailto:<address>, tel:<number> or an https:// or http:// address with a host"
             )));
         }
         Ok(())
@@ -512,8 +512,18 @@ impl Settings {
 /// `data:` or anything else a browser would run or render in place. The pages check it again
 /// where they print it (`http::branding`).
 pub fn is_support_url(url: &str) -> bool {
-    let allowed = ["mailto:", "tel:", "https://", "http://"];
-    allowed.iter().any(|p| url.starts_with(p)) && url.len() <= 500
+    if url.len() > 500 || url.chars().any(char::is_control) {
+        return false;
+    }
+    if let Some(to) = url
+        .strip_prefix("mailto:")
+        .or_else(|| url.strip_prefix("tel:"))
+    {
+        return !to.trim().is_empty();
+    }
+    // A web page needs a host: `https://` alone or `https:///path` leads nowhere.
+    (url.starts_with("https://") || url.starts_with("http://"))
+        && Url::parse(url).is_ok_and(|u| u.host_str().is_some_and(|h| !h.is_empty()))
 }
 
 /// An `https://` URL, or `http://` to this machine (the loopback address or `localhost`):

@@ -159,6 +159,21 @@ fn an_accent_colour_must_be_a_colour_that_reads_on_white() {
 }
 
 #[test]
+fn a_support_link_must_lead_somewhere() {
+    let mut settings = Settings::load_with(None, false, Defaults::Production).unwrap();
+    // A web address without a host, an empty mail address: nowhere to send people.
+    for nowhere in ["https://", "https://?help", "http://#", "mailto:", "tel: "] {
+        settings.ui.branding.support_url = Some(nowhere.to_owned());
+        let e = settings.check().unwrap_err().to_string();
+        assert!(e.starts_with("ui.branding.support_url:"), "{nowhere}: {e}");
+    }
+    for fine in ["https://help.example.ua/kepgate", "mailto:help@example.ua"] {
+        settings.ui.branding.support_url = Some(fine.to_owned());
+        settings.check().unwrap();
+    }
+}
+
+#[test]
 fn https_served_by_kepgate_needs_an_https_base_url() {
     let mut settings = Settings::load_with(None, false, Defaults::Production).unwrap();
     settings.server.tls = Some(ServerTls {

@@ -14,6 +14,10 @@ use crate::config::Settings;
 use crate::language::{LANG_COOKIE, Lang, Texts};
 use crate::return_path::ReturnPath;
 
+/// Where a provider sends the browser back (`{prefix}/login/return/{provider}`), with a code
+/// in the query.
+pub const PROVIDER_RETURN: &str = "/login/return/";
+
 /// The frame of a page: `chrome.t.*` in templates gives the current language's texts.
 #[derive(Serialize)]
 pub struct PageChrome {
@@ -36,7 +40,15 @@ pub struct PageChrome {
 impl PageChrome {
     pub fn from_parts(parts: &Parts, settings: &Settings) -> Self {
         let lang = Lang::from_parts(parts, settings.ui.default_language);
-        let here = ReturnPath::parse_or_root(Some(super::canonical_path::requested(parts)));
+        let requested = super::canonical_path::requested(parts);
+        // A provider's return carries a single-use code and the login's state: a page shown
+        // there never puts them into a link, and the switch leads to the start instead.
+        let path = requested.split('?').next().unwrap_or_default();
+        let here = if path.starts_with(&settings.server.path(PROVIDER_RETURN)) {
+            ReturnPath::root()
+        } else {
+            ReturnPath::parse_or_root(Some(requested))
+        };
         PageChrome::new(settings, lang, &here)
     }
 

@@ -25,6 +25,7 @@ use axum::routing::{get, post};
 pub use context::{LoginContext, LoginParts};
 
 use crate::http::Web;
+use crate::http::pages::PROVIDER_RETURN;
 
 /// The login's routes (under the prefix): the form, the waiting page and its stream, the QR
 /// link opened on the phone, the provider's callback, the JSON API, logout.
@@ -41,7 +42,10 @@ where
         .route("/login/events/{id}", get(waiting::events))
         .route("/login/qr/{id}", get(waiting::qr_image))
         .route("/login/complete/{id}", post(completion::complete_form))
-        .route("/login/return/{provider}", get(redirect_return::come_back))
+        .route(
+            &format!("{PROVIDER_RETURN}{{provider}}"),
+            get(redirect_return::come_back),
+        )
         .route("/logout", post(completion::logout))
         // The rotating QR link, opened on the phone.
         .route(

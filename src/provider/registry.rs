@@ -13,6 +13,7 @@ use super::exchange::{
 };
 use super::idgovua;
 use crate::config::{ProviderCommon, ProviderSettings, ServerSettings};
+use crate::http::pages::PROVIDER_RETURN;
 use crate::language::Lang;
 
 /// A configured provider. An enum rather than a trait object: the set of adapters is known at
@@ -141,7 +142,7 @@ impl Provider {
 pub fn return_url(server: &ServerSettings, provider_id: &str) -> anyhow::Result<url::Url> {
     Ok(server
         .base_url
-        .join(&server.path(&format!("/login/return/{provider_id}")))?)
+        .join(&server.path(&format!("{PROVIDER_RETURN}{provider_id}")))?)
 }
 
 /// The configured providers, in dropdown order.

@@ -50,6 +50,45 @@ url = "postgres://kep:very-secret-pw@db:5432/kepgate"
 }
 
 #[test]
+fn check_config_piped_into_a_reader_that_stops_early_ends_quietly() {
+    // `kepgate check-config | head -1`: the reader goes, the report must not panic over it.
+    let dir = std::env::temp_dir().join(format!("kepgate-cfg-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("kepgate.toml");
+    std::fs::write(
+        &path,
+        "[server]\nbase_url = \"https://intranet.example.ua/\"\n\
+         [database]\nurl = \"postgres://kep:pw@db:5432/kepgate\"\n",
+    )
+    .unwrap();
+    let mut child = kepgate_bin()
+        .arg("check-config")
+        .arg("--config")
+        .arg(&path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let status = child.wait().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.contains("configuration error"), "{stderr}");
+    use std::os::unix::process::ExitStatusExt;
+    assert!(
+        status.success() || status.signal() == Some(13),
+        "ends as a filter does (SIGPIPE), not as a crash: {status:?} {stderr}"
+    );
+}
+
+#[test]
 fn a_wrong_value_in_the_file_is_named_by_its_key() {
     let (ok, code, _, stderr) = check_config(Some("[server]\nlisten = \"port eighty\"\n"), &[]);
     assert!(!ok);

@@ -429,6 +429,12 @@ async fn a_slow_or_failing_idgovua_fails_the_login_with_a_clear_message() {
         assert_eq!(page.status(), 502, "{reason}");
         let html = page.text().await.unwrap();
         assert!(html.contains(says), "{reason}: {html}");
+        // The page's links (the language switch) never carry the single-use code.
+        let code = back.query_pairs().find(|(k, _)| k == "code").unwrap().1;
+        assert!(
+            code.len() >= 16 && !html.contains(&*code),
+            "{reason}: {html}"
+        );
         assert!(!browser.cookies.keys().any(|k| k.contains("session")));
         let history = stack.history().await;
         assert!(
@@ -437,6 +443,42 @@ async fn a_slow_or_failing_idgovua_fails_the_login_with_a_clear_message() {
         );
         stack.fault(0, None).await;
     }
+}
+
+#[tokio::test]
+async fn a_slow_logout_at_idgovua_does_not_cost_the_login_and_still_happens() {
+    // Token and user info each just under `http_timeout` (2 s) fit in `request_timeout`, as
+    // check-config promises; a third call as slow inside the return (before: the logout) did not.
+    let stack =
+        spawn_idgovua_stack(|s| s.server.request_timeout = Duration::from_millis(4_200)).await;
+    let (mut browser, back) = stack.new_login("dig_sign", "director", "sign-in").await;
+    let set = stack
+        .http
+        .post(stack.idgov.join("emulator/faults").unwrap())
+        .json(&serde_json::json!({ "delay_ms": 1_500, "logout_delay_ms": 1_500 }))
+        .send()
+        .await
+        .unwrap();
+    assert!(set.status().is_success());
+    let done = browser.get(back.as_str()).await;
+    assert_eq!(done.status(), 303, "{}", done.text().await.unwrap());
+    assert_eq!(done.headers()["location"], REPORT);
+    let report = browser.get(REPORT).await;
+    assert_eq!(report.status(), 200);
+    // The person's session at id.gov.ua is still ended, after the return.
+    let mut logged_out = false;
+    for _ in 0..50 {
+        logged_out = stack.requests_at_idgovua().await.iter().any(|r| {
+            r["path"]
+                .as_str()
+                .is_some_and(|p| p.ends_with("get-user-logout"))
+        });
+        if logged_out {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(logged_out, "no logout reached id.gov.ua");
 }
 
 #[tokio::test]

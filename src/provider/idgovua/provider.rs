@@ -21,6 +21,7 @@ use crate::provider::http_call;
 /// Longer than any code id.gov.ua issues; a code is checked before it is sent anywhere.
 const MAX_CODE_LEN: usize = 512;
 
+#[derive(Clone)]
 pub struct IdGovUaProvider {
     id: String,
     settings: IdGovUaSettings,
@@ -73,8 +74,9 @@ impl IdGovUaProvider {
         Ok(url)
     }
 
-    /// The code the browser brought, exchanged for who the person is. The person's session at
-    /// id.gov.ua is ended afterwards, whatever the answer was.
+    /// The code the browser brought, exchanged for who the person is: two calls, each within
+    /// `http_timeout`, which `check-config` keeps under half of `server.request_timeout`. The
+    /// person's session at id.gov.ua is ended afterwards, whatever the answer was.
     pub async fn identify(&self, code: &str) -> Result<Identified, IdentifyError> {
         if code.is_empty()
             || code.len() > MAX_CODE_LEN
@@ -118,18 +120,7 @@ impl IdGovUaProvider {
             )
             .await
             .map_err(Failure::into_provider_error);
-        let logged_out: Result<ErrorAnswer, ProviderError> = self
-            .call(
-                "get_user_logout",
-                wire::LOGOUT_PATH,
-                &[("access_token", &token.access_token), ("user_id", user_id)],
-            )
-            .await
-            .map_err(Failure::into_provider_error);
-        if let Err(e) = logged_out {
-            // The token expires on its own; the person is signed in to kepgate either way.
-            tracing::info!(provider = %self.id, error = %e, "ending the session at id.gov.ua failed");
-        }
+        self.end_session_in_background(token.access_token.clone(), user_id.to_owned());
         let info = info?;
         if info.contains_key(wire::ENCRYPTED_USER_INFO) {
             return Err(ProviderError::BadAnswer(
@@ -138,6 +129,26 @@ impl IdGovUaProvider {
             .into());
         }
         person::identified(&info, &self.settings.methods)
+    }
+
+    /// `get-user-logout`, after the person is known and without holding up their return: the
+    /// browser's request has room for two calls only, and the logout decides nothing (the token
+    /// expires on its own; the person is signed in to kepgate either way).
+    fn end_session_in_background(&self, access_token: String, user_id: String) {
+        let this = self.clone();
+        tokio::spawn(async move {
+            let logged_out: Result<ErrorAnswer, ProviderError> = this
+                .call(
+                    "get_user_logout",
+                    wire::LOGOUT_PATH,
+                    &[("access_token", &access_token), ("user_id", &user_id)],
+                )
+                .await
+                .map_err(Failure::into_provider_error);
+            if let Err(e) = logged_out {
+                tracing::info!(provider = %this.id, error = %e, "ending the session at id.gov.ua failed");
+            }
+        });
     }
 
     fn endpoint(&self, path: &str) -> Result<Url, ProviderError> {

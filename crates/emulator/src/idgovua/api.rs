@@ -254,6 +254,10 @@ async fn logout(
         Ok(p) => p,
         Err(e) => return e.into_response(),
     };
+    let delay_ms = shared.lock().faults.logout_delay_ms;
+    if delay_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+    }
     let mut inner = shared.lock();
     let (token, user_id, client_id) = match session(&inner.tokens, &params, Instant::now()) {
         Ok(s) => (

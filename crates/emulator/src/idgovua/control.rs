@@ -38,7 +38,8 @@ async fn get_faults(State(shared): State<Arc<Shared>>) -> Json<Faults> {
     Json(shared.lock().faults)
 }
 
-/// `POST /emulator/faults` `{"delay_ms": 0, "fail_status": 503}` (both optional).
+/// `POST /emulator/faults` `{"delay_ms": 0, "fail_status": 503, "logout_delay_ms": 0}` (each
+/// optional).
 async fn set_faults(
     State(shared): State<Arc<Shared>>,
     body: Bytes,

@@ -94,7 +94,7 @@ pub(crate) struct Session {
     pub expires_at: Instant,
 }
 
-/// Misbehaviour of `/get-access-token` and `/get-user-info`, set by `POST /emulator/faults`.
+/// Misbehaviour of `/get-access-token` and `/get-user-info` (and how slow `/get-user-logout` is), set by `POST /emulator/faults`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Faults {
@@ -104,6 +104,9 @@ pub struct Faults {
     /// Answer this status with a JSON error instead.
     #[serde(default)]
     pub fail_status: Option<u16>,
+    /// Wait this long before answering `/get-user-logout` (a slow logout must not cost a login).
+    #[serde(default)]
+    pub logout_delay_ms: u64,
 }
 
 /// `now + ttl`, or far in the future for a TTL too large for `Instant`.
