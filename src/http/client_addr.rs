@@ -76,11 +76,17 @@ pub fn client_origin(
             forwarded_for: peer.to_string(),
         };
     }
+    // Each entry read on its own: bytes that are not text in the client's part of the line
+    // (proxies append to it) spoil that entry only, never the ones the proxies wrote.
     let hops: Vec<Option<IpAddr>> = headers
         .get_all(&X_FORWARDED_FOR)
         .iter()
-        .flat_map(|v| v.to_str().unwrap_or("?").split(','))
-        .map(|s| parse_hop(s.trim()))
+        .flat_map(|v| v.as_bytes().split(|&b| b == b','))
+        .map(|entry| {
+            std::str::from_utf8(entry)
+                .ok()
+                .and_then(|s| parse_hop(s.trim()))
+        })
         .collect();
     // Right to left past our own proxies; the first other entry is the client. An entry that
     // does not parse stops the walk: whatever stands left of it was written by the client.

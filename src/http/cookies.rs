@@ -22,10 +22,12 @@ pub enum CookieKind {
 }
 
 impl CookieKind {
-    pub const ALL: [CookieKind; 3] = [
+    /// Every cookie of kepgate's: none of them is the cabinet's to read or to set.
+    pub const ALL: [CookieKind; 4] = [
         CookieKind::Session,
         CookieKind::LoginBinding,
         CookieKind::Csrf,
+        CookieKind::Reauthentication,
     ];
 
     /// The name without the `__Host-` prefix of https deployments.

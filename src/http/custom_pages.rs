@@ -250,15 +250,67 @@ fn markup_only(value: Value) -> Result<Value, Error> {
     ))
 }
 
-/// The line of the first `name={{` (an attribute whose value is printed without quotes).
+/// The line of the first `{{ … }}` printed inside a tag but not inside a quoted attribute
+/// value: `a href={{ v }}`, `a href = {{ v }}`, `a href=/x?n={{ v }}`, `a href={% if … %}{{ v }}`,
+/// `a {{ v }}`. There a value with a space or `>` adds attributes (or markup) of its own, which
+/// HTML escaping does not stop. A lexer of HTML's tag states (WHATWG HTML §13.2.5, as far as
+/// attributes go); a template statement or comment prints nothing of its own and leaves the
+/// state as it was.
 fn unquoted_attribute_value(source: &str) -> Option<usize> {
-    let at = source.match_indices('=').find_map(|(at, _)| {
-        let before = source[..at].chars().next_back()?;
-        let named = before.is_ascii_alphanumeric() || matches!(before, '-' | '_' | ':');
-        let after = source[at + 1..].trim_start_matches([' ', '\t']);
-        (named && after.starts_with("{{")).then_some(at)
-    })?;
-    Some(source[..at].matches('\n').count() + 1)
+    #[derive(Clone, Copy, PartialEq)]
+    enum Html {
+        Text,
+        /// Inside a tag, outside any value: names, `=`, whitespace.
+        Tag,
+        /// After `=`, before the value's first character.
+        BeforeValue,
+        Unquoted,
+        Quoted(u8),
+    }
+    let bytes = source.as_bytes();
+    let skip_to = |from: usize, close: &[u8]| {
+        bytes[from..]
+            .windows(close.len())
+            .position(|w| w == close)
+            .map_or(bytes.len(), |at| from + at + close.len())
+    };
+    let mut state = Html::Text;
+    let mut i = 0;
+    while i < bytes.len() {
+        let rest = &bytes[i..];
+        if rest.starts_with(b"{%") || rest.starts_with(b"{#") {
+            i = skip_to(i + 2, if rest[1] == b'%' { b"%}" } else { b"#}" });
+            continue;
+        }
+        if rest.starts_with(b"{{") {
+            if !matches!(state, Html::Text | Html::Quoted(_)) {
+                return Some(bytes[..i].iter().filter(|&&b| b == b'\n').count() + 1);
+            }
+            i = skip_to(i + 2, b"}}");
+            continue;
+        }
+        if state == Html::Text && rest.starts_with(b"<!--") {
+            i = skip_to(i + 4, b"-->");
+            continue;
+        }
+        let next = rest.get(1).copied().unwrap_or_default();
+        state = match (state, rest[0]) {
+            (Html::Text, b'<') if next.is_ascii_alphabetic() || next == b'/' => Html::Tag,
+            (Html::Text, _) => Html::Text,
+            (Html::Tag | Html::BeforeValue | Html::Unquoted, b'>') => Html::Text,
+            (Html::Tag, b'=') => Html::BeforeValue,
+            (Html::Tag, _) => Html::Tag,
+            (Html::BeforeValue, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c') => Html::BeforeValue,
+            (Html::BeforeValue, q @ (b'"' | b'\'')) => Html::Quoted(q),
+            (Html::BeforeValue, _) => Html::Unquoted,
+            (Html::Unquoted, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c') => Html::Tag,
+            (Html::Unquoted, _) => Html::Unquoted,
+            (Html::Quoted(q), c) if c == q => Html::Tag,
+            (Html::Quoted(q), _) => Html::Quoted(q),
+        };
+        i += 1;
+    }
+    None
 }
 
 /// The files of a folder by name, in name order. Names are plain (letters, digits, `.`, `_`,
@@ -457,19 +509,39 @@ mod tests {
 
     #[test]
     fn an_unquoted_attribute_value_is_refused_with_its_line() {
-        for source in ["<p>\n<a href={{ v }}>", "<p>\n<a data-x= {{ v }}>"] {
+        for source in [
+            "<p>\n<a href={{ v }}>",
+            "<p>\n<a data-x= {{ v }}>",
+            // Spellings HTML allows as well: whitespace around `=`, text or a statement
+            // before the value, any name, the value printed where a name goes.
+            "<p>\n<a title = {{ v }}>",
+            "<p>\n<a title=\n  {{ v }}>",
+            "<p>\n<a href=/x?n={{ v }}>",
+            "<p>\n<a title={% if true %}{{ v }}{% endif %}>",
+            "<p>\n<a data-x.={{ v }}>",
+            "<p>\n<a {{ v }}>",
+            "<p>\n<a title=\"ok\" alt={{ v }}>",
+        ] {
             let dir = folder(&[("login.html", source)]);
             let message = format!("{:#}", CustomPages::load(Some(dir.path())).err().unwrap());
+            // The line of the value printed.
+            let line = source[..source.find("{{").unwrap()].matches('\n').count() + 1;
             assert!(
-                message.contains("login.html:2: an attribute's value must be in quotes"),
+                message.contains(&format!(
+                    "login.html:{line}: an attribute's value must be in quotes"
+                )),
                 "{message}"
             );
         }
-        let dir = folder(&[(
-            "login.html",
+        for fine in [
             "<a href=\"{{ v }}\">{% if v == 'a' %}x = {{ v }}{% endif %}</a>",
-        )]);
-        CustomPages::load(Some(dir.path())).unwrap();
+            "<a title='{{ v }}' {% if v %}hidden{% endif %}>a < b = {{ v }}</a>",
+            "<a title={% if v %}\"{{ v }}\"{% else %}'x'{% endif %}>ü {{ v }}</a>",
+            "<!-- <a href={{ v }}> -->{# <a href={{ v }}> #}<p>{{ v }}</p>",
+        ] {
+            let dir = folder(&[("login.html", fine)]);
+            CustomPages::load(Some(dir.path())).unwrap_or_else(|e| panic!("{fine}: {e:#}"));
+        }
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! through a link: a link in the pages folder (`env.css -> /proc/self/environ`,
 //! `key.css -> tls.key`) would publish whatever it names, and a FIFO or a device would hang or
 //! fill memory at start. Links on the configured path itself are followed (a release folder
-//! switched by a link); the file read, and every entry inside the pages folder, must not be one.
+//! switched by a link); the file read, and every entry inside the pages folder, must not be one,
+//! nor a file with a second name (a hard link).
 //! Sizes are bounded by what is read, not by what the file system reports (a file of /proc
 //! reports 0 bytes).
 
@@ -50,6 +51,14 @@ pub fn read_regular_file(path: &Path, setting: &str, max: u64) -> anyhow::Result
     if !opened.is_file() {
         return Err(refusal(path, setting, &opened));
     }
+    // A hard link is the same mistake as a symbolic one (`ln` for `ln -s` or `cp`): the file
+    // under a second name, told from a regular file only by its link count.
+    let names = std::os::unix::fs::MetadataExt::nlink(&opened);
+    anyhow::ensure!(
+        names == 1,
+        "{setting}: {} has {names} names (hard links): kepgate would publish the file they all          name; put a copy of it there",
+        path.display()
+    );
     let bytes = read_at_most(file, max)
         .with_context(|| format!("{setting}: cannot read {}", path.display()))?;
     anyhow::ensure!(

@@ -157,7 +157,7 @@ async fn signed_in_again(
     if session.created_at < marked.at {
         return Ok(false);
     }
-    let spent = reauthentication::spend(&oidc.web.db, marker, &marked, now).await?;
+    let spent = reauthentication::spend(&oidc.web.db, &marked, now).await?;
     if !spent {
         tracing::warn!(client = %request.client.id, "a re-authentication marker used again: sent to sign in again");
     }

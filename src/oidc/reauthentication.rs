@@ -96,18 +96,26 @@ impl Markers {
         browser: &BrowserNonce,
         now: OffsetDateTime,
     ) -> Option<Marked> {
-        let (millis, tag) = marker.split_once('.')?;
-        if millis.len() > 16 || !millis.bytes().all(|b| b.is_ascii_digit()) {
+        let (written, tag) = marker.split_once('.')?;
+        if written.len() > 16 || !written.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
-        let millis: i64 = millis.parse().ok()?;
-        let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;
+        let millis: i64 = written.parse().ok()?;
+        // One spelling per marker: `0123` and `123` would be two markers for the spent list.
+        if written != millis.to_string() {
+            return None;
+        }
+        let tag: [u8; 32] = URL_SAFE_NO_PAD.decode(tag).ok()?.try_into().ok()?;
         self.mac(millis, request, browser)?
             .verify_slice(&tag)
             .ok()?;
         let at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000).ok()?;
         let expires_at = at + self.ttl;
-        (at <= now && now < expires_at).then_some(Marked { at, expires_at })
+        (at <= now && now < expires_at).then_some(Marked {
+            at,
+            expires_at,
+            tag,
+        })
     }
 
     fn tag(&self, millis: i64, request: &[u8; 32], browser: &BrowserNonce) -> [u8; 32] {
@@ -131,20 +139,18 @@ pub struct Marked {
     /// When kepgate sent the person away: only a session begun since counts.
     pub at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
+    /// The MAC the marker carried: one value per marker whatever its spelling, so it is what
+    /// the spent list keeps.
+    tag: [u8; 32],
 }
 
-/// Records `marker` as spent: `true` for the one request that does, `false` for every other
+/// Records the marker as spent: `true` for the one request that does, `false` for every other
 /// (one insert; a second at the same moment waits for the first and inserts nothing).
-pub async fn spend(
-    db: &PgPool,
-    marker: &str,
-    marked: &Marked,
-    now: OffsetDateTime,
-) -> Result<bool, sqlx::Error> {
+pub async fn spend(db: &PgPool, marked: &Marked, now: OffsetDateTime) -> Result<bool, sqlx::Error> {
     let inserted = sqlx::query!(
         r#"INSERT INTO oidc_spent_reauthentications (marker_hash, spent_at, expires_at)
            VALUES ($1, $2, $3) ON CONFLICT (marker_hash) DO NOTHING"#,
-        Sha256::digest(marker.as_bytes()).to_vec(),
+        Sha256::digest(marked.tag).to_vec(),
         now,
         marked.expires_at,
     )
@@ -216,6 +222,9 @@ mod tests {
         assert!(markers.check(&moved, &request, &browser, later).is_none());
         let cut = format!("{millis}.{}", &tag[..20]);
         assert!(markers.check(&cut, &request, &browser, later).is_none());
+        // The same time with leading zeros would be another marker to the spent list.
+        let zeroed = format!("0{marker}");
+        assert!(markers.check(&zeroed, &request, &browser, later).is_none());
         for junk in ["", ".", "1.", "x.y", "-5.AAAA", "99999999999999999999.AAAA"] {
             assert!(
                 markers.check(junk, &request, &browser, later).is_none(),

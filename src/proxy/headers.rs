@@ -192,14 +192,14 @@ pub fn has_identity_header(headers: &HeaderMap, identity: &IdentityHeaders) -> b
         .any(|name| identity.is_identity_name(name.as_str()))
 }
 
-/// Drops kepgate's own cookies (session, binding, CSRF, language) from `Cookie`.
+/// Drops kepgate's own cookies (session, binding, CSRF, re-authentication, language) from
+/// `Cookie`.
 pub fn strip_our_cookies(headers: &mut HeaderMap, server: &ServerSettings) {
-    let ours = [
-        cookies::name(server, CookieKind::Session),
-        cookies::name(server, CookieKind::LoginBinding),
-        cookies::name(server, CookieKind::Csrf),
-        LANG_COOKIE.to_owned(),
-    ];
+    let ours: Vec<String> = CookieKind::ALL
+        .iter()
+        .map(|&kind| cookies::name(server, kind))
+        .chain([LANG_COOKIE.to_owned()])
+        .collect();
     let kept: Vec<String> = headers
         .get_all(COOKIE)
         .iter()
@@ -226,7 +226,7 @@ pub fn strip_our_cookies(headers: &mut HeaderMap, server: &ServerSettings) {
 const COOKIE_PREFIXES: [&[u8]; 4] = [b"__host-http-", b"__host-", b"__secure-", b"__http-"];
 
 /// Drops every `Set-Cookie` of an upstream's that would plant one of kepgate's own cookies
-/// (session, binding, CSRF, language) in the browser, and returns the names it dropped. An
+/// (session, binding, CSRF, re-authentication, language) in the browser, and returns the names it dropped. An
 /// upstream planting a session signs the victim in as the attacker (login CSRF); a planted CSRF
 /// cookie lets forms be forged. Either spelling is dropped whatever the base URL's scheme, with
 /// any prefix, in any case: kepgate reads its names exactly, but a browser matches the prefixes

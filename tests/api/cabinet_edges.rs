@@ -43,6 +43,8 @@ fn ours(value: &str) -> Vec<String> {
         "kepgate_csrf=planted; Path=/".to_owned(),
         "__Host-kepgate_bind=planted; Path=/; Secure".to_owned(),
         "kepgate_bind=planted; Path=/".to_owned(),
+        "__Host-kepgate_reauth=planted; Path=/; Secure".to_owned(),
+        "kepgate_reauth=planted; Path=/; HttpOnly".to_owned(),
         "kepgate_lang=en; Path=/; Max-Age=31536000".to_owned(),
         format!("__HOST-kepgate_session={value}; Path=/; Secure"),
         format!("__host-KEPGATE_SESSION={value}; Path=/; Secure"),
@@ -230,4 +232,49 @@ async fn reserved_prefix_is_kepgates(options: StackOptions) {
     // kepgate's own routes still answer.
     let r = raw_get(&app.address, &app.own_path("/healthz"), &[]).await;
     assert_eq!(r.status, 200, "{}", r.head);
+}
+
+/// Behind a trusted proxy that appends to the client's `X-Forwarded-For` (nginx's
+/// `$proxy_add_x_forwarded_for`), bytes the client wrote that are not text must not make the
+/// proxy's own entry unreadable: the client would then be taken for the proxy (its rate limit,
+/// the history, the phone check, a callback allow-list naming the proxy).
+#[tokio::test]
+async fn an_unreadable_entry_a_client_wrote_into_x_forwarded_for_does_not_make_it_the_proxy() {
+    let env = spawn_cabinet_stack(|s, _| {
+        s.proxy.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+    })
+    .await;
+    let browser = sign_in(&env.stack, PERSON).await;
+    for written in [
+        &b"203.0.113.9"[..],
+        b"bogus, 203.0.113.9",
+        b"\xff, 203.0.113.9",
+        b"\xc3\xbf\x80,203.0.113.9",
+    ] {
+        let seen: serde_json::Value = browser
+            .http
+            .get(browser.url("/echo"))
+            .header("cookie", browser.cookie_header())
+            .header(
+                "x-forwarded-for",
+                reqwest::header::HeaderValue::from_bytes(written).unwrap(),
+            )
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let shown = String::from_utf8_lossy(written);
+        assert_eq!(
+            seen["headers"]["x-real-ip"], "203.0.113.9",
+            "{shown}: {seen}"
+        );
+        assert!(
+            seen["headers"]["forwarded"]
+                .as_str()
+                .is_some_and(|f| f.contains("for=203.0.113.9")),
+            "{shown}: {seen}"
+        );
+    }
 }

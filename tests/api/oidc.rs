@@ -1006,7 +1006,7 @@ async fn a_sign_in_again_counts_once_even_for_two_returns_at_the_same_moment() {
     let env = spawn_op(|_| {}).await;
     let mut browser = sign_in(&env.stack, DIRECTOR).await;
     let again = prompt_login(RP);
-    let (rd, _) = sent_to_sign_in_again(&mut browser, &again).await;
+    let (rd, marker) = sent_to_sign_in_again(&mut browser, &again).await;
     sign_in_as(&env.stack, &mut browser, DIRECTOR).await;
     // The person signed in again: the return gives a code.
     let back = sent_from(&mut browser, &rd).await;
@@ -1019,6 +1019,18 @@ async fn a_sign_in_again_counts_once_even_for_two_returns_at_the_same_moment() {
         "sent to sign in",
         "a marker counts once"
     );
+    // …in every spelling: its time with leading zeros is the same marker, not another one.
+    let (_, value) = &marker[0];
+    assert!(rd.contains(value.as_str()), "{rd}");
+    for zeros in ["0", "00", "000"] {
+        let respelt = rd.replace(value.as_str(), &format!("{zeros}{value}"));
+        let back = sent_from(&mut browser, &respelt).await;
+        assert_eq!(
+            outcome(&browser, &again, &back).await,
+            "sent to sign in",
+            "a marker spelt {zeros}…"
+        );
+    }
     // max_age the same way (the new session itself older than max_age = 0 by then).
     let mut strict = AuthRequest::new(RP);
     strict.extra.push(("max_age", "0".into()));

@@ -286,6 +286,28 @@ async fn an_asset_linked_to_a_private_key_is_refused_and_never_served() {
 }
 
 #[tokio::test]
+async fn an_asset_hard_linked_to_a_private_key_is_refused_and_never_served() {
+    // `ln` where `ln -s` or `cp` was meant: the same file under a second name, which no
+    // `lstat` tells from a regular file but its link count.
+    let setup = Setup::new();
+    std::fs::hard_link(
+        setup.outside("tls.key"),
+        setup.pages().join("assets/key.css"),
+    )
+    .unwrap();
+    let path = format!("{SITE}key.css");
+    refused(
+        &setup,
+        &[&path],
+        &[
+            "ui.pages_dir: ",
+            "/pages/assets/key.css has 2 names (hard links)",
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn an_asset_linked_to_the_process_environment_is_refused_and_never_served() {
     let setup = Setup::new();
     setup.link("assets/env.css", Path::new("/proc/self/environ"));

@@ -205,6 +205,10 @@ async fn spoofed_identity_and_forwarding_headers_never_reach_the_upstream() {
     browser
         .cookies
         .insert("theme".to_owned(), "dark".to_owned());
+    // The OpenID Provider's re-authentication cookie (`prompt=login`) is kepgate's too.
+    browser
+        .cookies
+        .insert("kepgate_reauth".to_owned(), "browser-nonce".to_owned());
     let seen = echo(&mut browser, "/echo", &spoof).await;
     let headers = &seen["headers"];
     assert_eq!(headers["x-kepgate-rnokpp"], "3012345670");
