@@ -10,7 +10,9 @@ use const_oid::db::rfc5280::{
     ID_CE_CERTIFICATE_ISSUER, ID_CE_CRL_NUMBER, ID_CE_CRL_REASONS, ID_CE_DELTA_CRL_INDICATOR,
     ID_CE_ISSUING_DISTRIBUTION_POINT,
 };
-use der::{Decode, Encode};
+use der::Decode;
+use der::asn1::BitString;
+use spki::AlgorithmIdentifierOwned;
 use time::{Duration, OffsetDateTime};
 use x509_cert::certificate::Rfc5280;
 use x509_cert::crl::CertificateList;
@@ -191,8 +193,8 @@ pub fn check_crl(
     skew: Duration,
 ) -> Result<CheckedCrl, CrlError> {
     let issuer = ParsedCert::parse(issuer_der).map_err(malformed)?;
+    verify_signature(crl_der, &issuer)?;
     let crl = CertificateList::<Rfc5280>::from_der(crl_der).map_err(malformed)?;
-    verify_signature(crl_der, &crl, &issuer)?;
     let tbs = &crl.tbs_cert_list;
 
     let this_update = x509_time(tbs.this_update);
@@ -241,12 +243,19 @@ pub fn check_crl(
 }
 
 /// The list names `issuer`, which may sign CRLs, and is signed by its key.
-fn verify_signature(
-    crl_der: &[u8],
-    crl: &CertificateList<Rfc5280>,
-    issuer: &ParsedCert,
-) -> Result<(), CrlError> {
-    if crl.tbs_cert_list.issuer.to_der().map_err(malformed)? != issuer.subject_der {
+fn verify_signature(crl_der: &[u8], issuer: &ParsedCert) -> Result<(), CrlError> {
+    // Only the outer structure is read before the signature holds: a list of millions of
+    // entries the CA never signed costs a hash, not their decoding (an unsigned 113 MiB list
+    // took ~0.5 GB to refuse when it was decoded first).
+    let [tbs, algorithm, signature] = crate::tlv::single(crl_der)
+        .and_then(|outer| crate::tlv::children(outer.value))
+        .and_then(|parts| <[crate::tlv::Tlv<'_>; 3]>::try_from(parts).ok())
+        .ok_or_else(|| malformed("not tbsCertList, signatureAlgorithm and signatureValue"))?;
+    // tbsCertList: an optional version (INTEGER), the signature algorithm, the issuer, …
+    let issuer_name = crate::tlv::children(tbs.value)
+        .and_then(|fields| fields.into_iter().skip_while(|f| f.tag == 0x02).nth(1))
+        .ok_or_else(|| malformed("no issuer in tbsCertList"))?;
+    if issuer_name.raw != issuer.subject_der.as_slice() {
         return Err(CrlError::WrongIssuer);
     }
     // A CA whose key usage is stated must be allowed to sign CRLs.
@@ -255,18 +264,16 @@ fn verify_signature(
     {
         return Err(CrlError::WrongIssuer);
     }
+    let algorithm = AlgorithmIdentifierOwned::from_der(algorithm.raw).map_err(malformed)?;
+    let signature = BitString::from_der(signature.raw).map_err(malformed)?;
     let bad = |e: crate::VerifyError| CrlError::BadSignature(e.to_string());
-    let scheme = cert_scheme(&crl.signature_algorithm).map_err(bad)?;
-    let sig = signature_octets(scheme, &crl.signature).map_err(bad)?;
+    let scheme = cert_scheme(&algorithm).map_err(bad)?;
+    let sig = signature_octets(scheme, &signature).map_err(bad)?;
     // The signature is over tbsCertList exactly as received.
-    let tbs_der = crate::tlv::single(crl_der)
-        .and_then(|outer| crate::tlv::children(outer.value))
-        .and_then(|kids| kids.first().map(|t| t.raw))
-        .ok_or_else(|| malformed("no tbsCertList"))?;
     verify_with_key(
         issuer.cert.tbs_certificate().subject_public_key_info(),
         scheme,
-        tbs_der,
+        tbs.raw,
         sig,
     )
     .map(|_| ())
@@ -416,6 +423,58 @@ mod tests {
         assert!(matches!(e, CrlError::FromTheFuture { .. }), "{e}");
         let e = complete(b"<html>", &ca).unwrap_err();
         assert!(matches!(e, CrlError::Malformed(_)), "{e}");
+    }
+
+    /// DER of one element: `tag`, the length, `content`.
+    fn element(tag: u8, content: &[u8]) -> Vec<u8> {
+        let mut out = vec![tag];
+        let len = content.len().to_be_bytes();
+        let significant = &len[len.iter().position(|&b| b != 0).unwrap_or(len.len() - 1)..];
+        if content.len() < 0x80 {
+            out.push(content.len() as u8);
+        } else {
+            out.push(0x80 | significant.len() as u8);
+            out.extend_from_slice(significant);
+        }
+        out.extend_from_slice(content);
+        out
+    }
+
+    #[test]
+    fn a_list_the_ca_did_not_sign_is_refused_before_its_entries_are_read() {
+        let pki = Pki::new();
+        pki.index(&["leaf"]);
+        let der = pki.crl(1);
+        let ca = pki.der("ca");
+        // The list's own parts, its entries replaced by 100,000 that are not entries at all
+        // (what a path attacker serves to make the gateway decode a huge list).
+        let outer = crate::tlv::single(&der).unwrap();
+        let parts = crate::tlv::children(outer.value).unwrap();
+        let fields = crate::tlv::children(parts[0].value).unwrap();
+        let junk: Vec<u8> = (0..100_000)
+            .flat_map(|_| [0x30, 0x02, 0x05, 0x00])
+            .collect();
+        let mut tbs = Vec::new();
+        for field in &fields {
+            let revoked_entries = field.tag == 0x30
+                && crate::tlv::children(field.value).is_some_and(|entries| {
+                    entries.iter().all(|e| e.tag == 0x30) && !entries.is_empty()
+                })
+                && field.raw != fields[1].raw
+                && field.raw != fields[2].raw;
+            if revoked_entries {
+                tbs.extend(element(0x30, &junk));
+            } else {
+                tbs.extend_from_slice(field.raw);
+            }
+        }
+        assert!(tbs.len() > 400_000, "the entries were replaced");
+        let mut list = element(0x30, &tbs);
+        list.extend_from_slice(parts[1].raw);
+        list.extend_from_slice(parts[2].raw);
+        let forged = element(0x30, &list);
+        let e = complete(&forged, &ca).unwrap_err();
+        assert!(matches!(e, CrlError::BadSignature(_)), "{e}");
     }
 
     #[test]
