@@ -127,7 +127,7 @@ impl CrlRefresher {
     /// one stays.
     async fn failed(&self, list: &Claimed, error: &str) -> Result<(), sqlx::Error> {
         let retry = self.clock.now() + RETRY.min(self.refresh);
-        crl_store::failed(&self.db, &list.url, error, retry).await
+        crl_store::failed(&self.db, list, error, retry).await
     }
 
     async fn fetch(&self, list: &Claimed) -> Result<CheckedCrl, FetchError> {
