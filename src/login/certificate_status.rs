@@ -42,6 +42,7 @@ impl StatusPolicy {
                 let whom = Whom::Certificates {
                     serials_hex: std::slice::from_ref(&identity.cert_serial_hex),
                     issuer: &identity.issuer,
+                    issuer_key_sha256: identity.issuer_key_sha256.as_deref(),
                 };
                 match sessions.end(whom, RevokedBy::CertificateRevoked).await {
                     Ok(ended) if !ended.is_empty() => {
