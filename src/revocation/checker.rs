@@ -1,11 +1,11 @@
 //! The status of a certificate at login (a signer's, or a CA certificate of its path): a fresh
-//! enough shared answer from PostgreSQL, else the CA's OCSP responders in turn (from the certificate's Authority Information Access,
-//! or the national CA list's for its issuer when it names none), each retried on transport
-//! failures and bounded by the timeout; a checked answer is kept for every replica until its
-//! nextUpdate, capped by `cache_max`. When no responder gives a status, the CA's stored CRLs
-//! still in force decide — those at the certificate's own distribution points whose scope
-//! covers it; the certificate's CRL distribution points are made known to the background
-//! refresher at every check that reaches the responders.
+//! enough shared answer from PostgreSQL, else the CA's OCSP responders in turn (from the
+//! certificate's Authority Information Access, or the national CA list's for its issuer when it
+//! names none), each retried on transport failures and bounded by the timeout; a checked answer
+//! is kept for every replica until its nextUpdate, capped by `cache_max`. When no responder
+//! gives a status, the CA's stored CRLs still in force decide — those at the certificate's own
+//! distribution points whose scope covers it; the certificate's CRL distribution points are
+//! made known to the background refresher at every check that reaches the responders.
 
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
