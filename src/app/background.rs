@@ -94,6 +94,7 @@ async fn end_revoked_sessions(sessions: &SessionStore, list: &RefreshedList) {
     let whom = Whom::Certificates {
         serials_hex: &list.revoked_serials_hex,
         issuer: &list.issuer,
+        issuer_key_sha256: Some(list.issuer_key_sha256_hex.as_str()),
     };
     match sessions.end(whom, RevokedBy::CertificateRevoked).await {
         Ok(ended) if !ended.is_empty() => {

@@ -1,14 +1,21 @@
-//! The `trust.revocation` policy over a verified signature: what the CA says about the signer's
-//! certificate decides whether the login is confirmed.
+//! The `trust.revocation` policy over a verified signature: what the CAs say about the signer's
+//! certificate and about every CA certificate of its path below the trust anchor decides
+//! whether the login is confirmed. The trust anchor is trusted by configuration and not asked
+//! about. Each answer is cached per certificate (`certificate_status`), so a path's CA
+//! certificates cost a responder round trip only when their cached answer runs out, not at
+//! every login.
 
 use crate::config::RevocationMode;
 use crate::login::pending::Outcome;
-use crate::revocation::{CertificateStatus, RevocationChecker};
+use crate::revocation::{CertificateStatus, RevocationChecker, Unavailable};
 use crate::session::{RevokedBy, SessionStore, Whom};
 use crate::signature::VerifiedSignature;
+use crate::signature::certificate_identity::issuer_common_name;
 
 /// Reason recorded (history, status line) when the CA has revoked the key.
 pub const CERTIFICATE_REVOKED: &str = "certificate_revoked";
+/// Reason recorded when a CA certificate of the key's path (a sub-CA) has been revoked.
+pub const CA_CERTIFICATE_REVOKED: &str = "ca_certificate_revoked";
 
 /// The checker and the mode it serves.
 pub struct StatusPolicy {
@@ -16,59 +23,96 @@ pub struct StatusPolicy {
     pub checker: RevocationChecker,
 }
 
+/// What the policy makes of one certificate's status.
+enum Verdict {
+    /// Good, or unavailable and waived under `prefer`.
+    Passes,
+    Revoked(CertificateStatus),
+    Refused(Unavailable),
+}
+
 impl StatusPolicy {
-    /// Confirms `verified` unless its certificate's status forbids it under the policy. A key
-    /// found revoked also ends the sessions it opened earlier, on every replica.
+    /// Confirms `verified` unless the status of its certificate or of a CA certificate of its
+    /// path forbids it under the policy. A key found revoked also ends the sessions it opened
+    /// earlier, on every replica.
     pub async fn admit(&self, verified: VerifiedSignature, sessions: &SessionStore) -> Outcome {
-        let issuer = match (self.mode, verified.issuers.first()) {
-            (RevocationMode::Off, _) => return confirmed(verified),
-            (_, Some(issuer)) => issuer.clone(),
-            (_, None) => {
-                return Outcome::Failed {
-                    reason: "ocsp_no_issuer".to_owned(),
-                };
-            }
+        if self.mode == RevocationMode::Off {
+            return confirmed(verified);
+        }
+        let Some(issuer) = verified.issuers.first() else {
+            return failed("ocsp_no_issuer");
         };
-        let issuer_cn = verified.identity.issuer_cn.as_deref();
-        match self
+        let identity = &verified.identity;
+        let status = self
             .checker
-            .status(&verified.signer_der, &issuer, issuer_cn)
-            .await
-        {
-            Ok(CertificateStatus::Good { .. }) => confirmed(verified),
-            Ok(CertificateStatus::Revoked { at, reason, source }) => {
-                let identity = &verified.identity;
-                tracing::warn!(serial = %identity.cert_serial_hex, %at, ?reason, %source, "login with a revoked certificate refused");
-                let whom = Whom::Certificates {
-                    serials_hex: std::slice::from_ref(&identity.cert_serial_hex),
-                    issuer: &identity.issuer,
-                };
-                match sessions.end(whom, RevokedBy::CertificateRevoked).await {
-                    Ok(ended) if !ended.is_empty() => {
-                        tracing::warn!(serial = %identity.cert_serial_hex, sessions = ended.len(), "sessions of a revoked certificate ended");
-                    }
-                    Ok(_) => {}
-                    Err(e) => {
-                        tracing::error!(error = %e, "sessions of a revoked certificate could not be ended")
-                    }
-                }
-                Outcome::Failed {
-                    reason: CERTIFICATE_REVOKED.to_owned(),
-                }
+            .status(&verified.signer_der, issuer, identity.issuer_cn.as_deref())
+            .await;
+        match self.verdict(status, "the signer's certificate") {
+            Verdict::Passes => {}
+            Verdict::Revoked(status) => {
+                tracing::warn!(serial = %identity.cert_serial_hex, ?status, "login with a revoked certificate refused");
+                end_sessions_of(&verified, sessions).await;
+                return failed(CERTIFICATE_REVOKED);
             }
-            Err(e) if self.mode == RevocationMode::Prefer && e.is_unreachable() => {
-                tracing::warn!(error = %e, serial = %verified.identity.cert_serial_hex, "certificate status unavailable: login allowed (trust.revocation = \"prefer\")");
-                metrics::counter!("kepgate_revocation_waived_total", "reason" => e.code())
-                    .increment(1);
-                confirmed(verified)
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, serial = %verified.identity.cert_serial_hex, "certificate status unavailable: login refused");
-                Outcome::Failed {
-                    reason: e.code().to_owned(),
+            Verdict::Refused(e) => return failed(e.code()),
+        }
+        // Every CA certificate below the anchor, as issued by the one above it.
+        for pair in verified.issuers.windows(2) {
+            let (ca, parent) = (&pair[0], &pair[1]);
+            let parent_cn = issuer_common_name(ca).ok().flatten();
+            let status = self.checker.status(ca, parent, parent_cn.as_deref()).await;
+            match self.verdict(status, "a CA certificate of the path") {
+                Verdict::Passes => {}
+                Verdict::Revoked(status) => {
+                    tracing::warn!(serial = %identity.cert_serial_hex, issuer = %identity.issuer, ?status, "login refused: a CA certificate of the key's path is revoked");
+                    return failed(CA_CERTIFICATE_REVOKED);
                 }
+                Verdict::Refused(e) => return failed(e.code()),
             }
         }
+        confirmed(verified)
+    }
+
+    fn verdict(&self, status: Result<CertificateStatus, Unavailable>, what: &str) -> Verdict {
+        match status {
+            Ok(CertificateStatus::Good { .. }) => Verdict::Passes,
+            Ok(revoked @ CertificateStatus::Revoked { .. }) => Verdict::Revoked(revoked),
+            Err(e) if self.mode == RevocationMode::Prefer && e.is_unreachable() => {
+                tracing::warn!(error = %e, certificate = what, "certificate status unavailable: login allowed (trust.revocation = \"prefer\")");
+                metrics::counter!("kepgate_revocation_waived_total", "reason" => e.code())
+                    .increment(1);
+                Verdict::Passes
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, certificate = what, "certificate status unavailable: login refused");
+                Verdict::Refused(e)
+            }
+        }
+    }
+}
+
+/// The key is revoked: the sessions it opened end on every replica.
+async fn end_sessions_of(verified: &VerifiedSignature, sessions: &SessionStore) {
+    let identity = &verified.identity;
+    let whom = Whom::Certificates {
+        serials_hex: std::slice::from_ref(&identity.cert_serial_hex),
+        issuer: &identity.issuer,
+        issuer_key_sha256: identity.issuer_key_sha256.as_deref(),
+    };
+    match sessions.end(whom, RevokedBy::CertificateRevoked).await {
+        Ok(ended) if !ended.is_empty() => {
+            tracing::warn!(serial = %identity.cert_serial_hex, sessions = ended.len(), "sessions of a revoked certificate ended");
+        }
+        Ok(_) => {}
+        Err(e) => {
+            tracing::error!(error = %e, "sessions of a revoked certificate could not be ended")
+        }
+    }
+}
+
+fn failed(reason: &str) -> Outcome {
+    Outcome::Failed {
+        reason: reason.to_owned(),
     }
 }
 

@@ -229,6 +229,9 @@ pub(super) fn status_text(
             Some(super::certificate_status::CERTIFICATE_REVOKED) => {
                 t.status_certificate_revoked.to_owned()
             }
+            Some(super::certificate_status::CA_CERTIFICATE_REVOKED) => {
+                t.status_ca_certificate_revoked.to_owned()
+            }
             Some(r) if r.starts_with("ocsp_") => t.status_certificate_status_unknown.to_owned(),
             Some("no_identity") => t.status_no_identity.to_owned(),
             Some("unusable_name") => t.status_unusable_name.to_owned(),

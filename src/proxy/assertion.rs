@@ -234,6 +234,7 @@ mod tests {
                 cert_serial_hex: "0A1B".to_owned(),
                 issuer: "CN=Test CA".to_owned(),
                 issuer_cn: None,
+                issuer_key_sha256: None,
                 not_before: None,
                 not_after: None,
             },

@@ -1,11 +1,11 @@
-//! The status of a signer's certificate at login: a fresh enough shared answer from PostgreSQL,
-//! else the CA's OCSP responders in turn (from the certificate's Authority Information Access,
-//! or the national CA list's for its issuer when it names none), each retried on transport
-//! failures and bounded by the timeout; a checked answer is kept for every replica until its
-//! nextUpdate, capped by `cache_max`. When no responder gives a status, the CA's stored CRLs
-//! still in force decide — those at the certificate's own distribution points whose scope
-//! covers it; the certificate's CRL distribution points are made known to the background
-//! refresher at every check that reaches the responders.
+//! The status of a certificate at login (a signer's, or a CA certificate of its path): a fresh
+//! enough shared answer from PostgreSQL, else the CA's OCSP responders in turn (from the
+//! certificate's Authority Information Access, or the national CA list's for its issuer when it
+//! names none), each retried on transport failures and bounded by the timeout; a checked answer
+//! is kept for every replica until its nextUpdate, capped by `cache_max`. When no responder
+//! gives a status, the CA's stored CRLs still in force decide — those at the certificate's own
+//! distribution points whose scope covers it; the certificate's CRL distribution points are
+//! made known to the background refresher at every check that reaches the responders.
 
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
@@ -132,7 +132,12 @@ impl RevocationChecker {
         let lists: Vec<ListSource> = full.chain(delta).collect();
         if !lists.is_empty() {
             let now = self.clock.now();
-            crl_store::register(&self.db, &lists, issuer_der, &key.issuer_key_sha256, now).await?;
+            let crowded =
+                crl_store::register(&self.db, &lists, issuer_der, &key.issuer_key_sha256, now)
+                    .await?;
+            if !crowded.is_empty() {
+                tracing::warn!(urls = ?crowded, issuers = crl_store::MAX_ISSUERS_PER_URL, "CRL addresses already kept for as many other CA keys: not registered for this one");
+            }
         }
         let mut responders = sources.ocsp;
         if responders.is_empty()

@@ -25,6 +25,8 @@ pub struct RefreshedList {
     pub url: String,
     /// The CA's name as identities give it.
     pub issuer: String,
+    /// The CA's key as identities give it (`SignerIdentity::issuer_key_sha256`).
+    pub issuer_key_sha256_hex: String,
     /// Serials as identities give them (uppercase hex).
     pub revoked_serials_hex: Vec<String>,
 }
@@ -99,7 +101,7 @@ impl CrlRefresher {
                     match saved {
                         Saved::Stored => {
                             tracing::info!(url = %list.url, number = %crl.number, revoked = crl.revoked.len(), next_update = %crl.next_update, "CRL stored");
-                            refreshed.push(revoked_by(list.url, crl));
+                            refreshed.push(revoked_by(&list, crl));
                         }
                         Saved::Unchanged => {}
                         Saved::Older { newest } => {
@@ -127,7 +129,7 @@ impl CrlRefresher {
     /// one stays.
     async fn failed(&self, list: &Claimed, error: &str) -> Result<(), sqlx::Error> {
         let retry = self.clock.now() + RETRY.min(self.refresh);
-        crl_store::failed(&self.db, &list.url, error, retry).await
+        crl_store::failed(&self.db, list, error, retry).await
     }
 
     async fn fetch(&self, list: &Claimed) -> Result<CheckedCrl, FetchError> {
@@ -154,7 +156,7 @@ fn next_due(now: OffsetDateTime, crl: &CheckedCrl, refresh: Duration) -> OffsetD
     due.max(now + RETRY.min(refresh))
 }
 
-fn revoked_by(url: String, crl: CheckedCrl) -> RefreshedList {
+fn revoked_by(list: &Claimed, crl: CheckedCrl) -> RefreshedList {
     let revoked_serials_hex = crl
         .revoked
         .iter()
@@ -162,8 +164,9 @@ fn revoked_by(url: String, crl: CheckedCrl) -> RefreshedList {
         .map(|(serial, _)| hex_upper(serial))
         .collect();
     RefreshedList {
-        url,
+        url: list.url.clone(),
         issuer: crl.issuer,
+        issuer_key_sha256_hex: hex_upper(&list.issuer_key_sha256).to_ascii_lowercase(),
         revoked_serials_hex,
     }
 }

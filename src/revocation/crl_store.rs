@@ -1,6 +1,8 @@
-//! The shared CRLs (`revocation_lists` and `revoked_certificates`, migrations 0007 and 0009):
-//! which distribution points exist, which replica downloads which next, and what each verified
-//! list revokes. A list never replaces one its CA numbered higher in the same scope.
+//! The shared CRLs (`revocation_lists` and `revoked_certificates`, migrations 0007, 0011 and
+//! 0012): which distribution points exist, which replica downloads which next, and what each
+//! verified list revokes. A row is one CA key's list at one address: another CA naming the
+//! address gets a row of its own and never touches this one. A list never replaces one its CA
+//! numbered higher in the same scope.
 
 use sqlx::PgPool;
 use time::OffsetDateTime;
@@ -10,41 +12,52 @@ use crate::signature::crl::{CheckedCrl, CrlNumber, CrlScope};
 /// CRLReason removeFromCRL: in a delta list, "no longer revoked" (RFC 5280 §5.3.1).
 pub(crate) const REMOVE_FROM_CRL: u8 = 8;
 
+/// The most CA keys one address is kept for. Only certificates that chained to the trust list
+/// name addresses, so the rows are bounded by the trust list's CAs anyway; this bounds what a
+/// few CAs naming one another's addresses (a re-keyed CA, a misissued extension) cost in
+/// downloads. A verified list is never pushed out to make room.
+pub(crate) const MAX_ISSUERS_PER_URL: i64 = 4;
+
 /// A distribution point named by a certificate of the CA `issuer_der`.
 pub(crate) struct ListSource<'a> {
     pub url: &'a str,
     pub is_delta: bool,
 }
 
-/// Makes the lists known to every replica; those already known keep their schedule unless
-/// another CA key now names them (a CA re-keyed under the same address): then the list is
-/// verified against that key and says nothing until its next download, which is now.
+/// Makes the lists known to every replica, each as the list of the CA key `issuer_key_sha256`;
+/// those already known for that key keep their schedule, and rows of other keys at the same
+/// address are left as they are. Returns the addresses not registered because
+/// [`MAX_ISSUERS_PER_URL`] other keys hold them already.
 pub(crate) async fn register(
     db: &PgPool,
     sources: &[ListSource<'_>],
     issuer_der: &[u8],
     issuer_key_sha256: &[u8],
     now: OffsetDateTime,
-) -> Result<(), sqlx::Error> {
+) -> Result<Vec<String>, sqlx::Error> {
     let urls: Vec<String> = sources.iter().map(|s| s.url.to_owned()).collect();
     let deltas: Vec<bool> = sources.iter().map(|s| s.is_delta).collect();
-    sqlx::query!(
-        r#"INSERT INTO revocation_lists (url, issuer_der, issuer_key_sha256, is_delta, due_at)
-           SELECT url, $3, $4, is_delta, $5 FROM UNNEST($1::text[], $2::bool[]) AS s(url, is_delta)
-           ON CONFLICT (url) DO UPDATE
-           SET issuer_der = EXCLUDED.issuer_der, issuer_key_sha256 = EXCLUDED.issuer_key_sha256,
-               due_at = EXCLUDED.due_at, this_update = NULL, next_update = NULL,
-               crl_number = NULL, delta_base = NULL, scope = NULL
-           WHERE revocation_lists.issuer_key_sha256 <> EXCLUDED.issuer_key_sha256"#,
+    sqlx::query_scalar!(
+        r#"WITH s AS (SELECT url, is_delta FROM UNNEST($1::text[], $2::bool[]) AS s(url, is_delta)),
+           crowded AS (
+             SELECT s.url FROM s
+             WHERE NOT EXISTS (SELECT 1 FROM revocation_lists l
+                               WHERE l.url = s.url AND l.issuer_key_sha256 = $4)
+               AND (SELECT count(*) FROM revocation_lists l WHERE l.url = s.url) >= $6),
+           added AS (
+             INSERT INTO revocation_lists (url, issuer_der, issuer_key_sha256, is_delta, due_at)
+             SELECT url, $3, $4, is_delta, $5 FROM s WHERE url NOT IN (SELECT url FROM crowded)
+             ON CONFLICT (url, issuer_key_sha256) DO NOTHING)
+           SELECT url AS "url!" FROM crowded"#,
         &urls,
         &deltas,
         issuer_der,
         issuer_key_sha256,
-        now
+        now,
+        MAX_ISSUERS_PER_URL
     )
-    .execute(db)
-    .await?;
-    Ok(())
+    .fetch_all(db)
+    .await
 }
 
 /// A list this replica is to download now.
@@ -67,8 +80,9 @@ pub(crate) async fn claim_due(
     sqlx::query_as!(
         Claimed,
         r#"UPDATE revocation_lists SET due_at = $2
-           WHERE url IN (SELECT url FROM revocation_lists WHERE due_at <= $1
-                         ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+           WHERE (url, issuer_key_sha256) IN (
+             SELECT url, issuer_key_sha256 FROM revocation_lists WHERE due_at <= $1
+             ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED)
            RETURNING url, issuer_der, issuer_key_sha256, is_delta"#,
         now,
         lease_until,
@@ -158,9 +172,10 @@ pub(crate) async fn save(
         Saved::Unchanged => {
             sqlx::query!(
                 r#"UPDATE revocation_lists
-                   SET fetched_at = $2, due_at = $3, failures = 0, last_error = NULL
-                   WHERE url = $1"#,
+                   SET fetched_at = $3, due_at = $4, failures = 0, last_error = NULL
+                   WHERE url = $1 AND issuer_key_sha256 = $2"#,
                 claimed.url,
+                claimed.issuer_key_sha256,
                 now,
                 due_at
             )
@@ -184,10 +199,11 @@ async fn replace(
 ) -> Result<(), sqlx::Error> {
     sqlx::query!(
         r#"UPDATE revocation_lists
-           SET this_update = $2, next_update = $3, crl_number = $4, delta_base = $5, scope = $6,
-               fetched_at = $7, due_at = $8, failures = 0, last_error = NULL
-           WHERE url = $1"#,
+           SET this_update = $3, next_update = $4, crl_number = $5, delta_base = $6, scope = $7,
+               fetched_at = $8, due_at = $9, failures = 0, last_error = NULL
+           WHERE url = $1 AND issuer_key_sha256 = $2"#,
         claimed.url,
+        claimed.issuer_key_sha256,
         crl.this_update,
         crl.next_update,
         crl.number.as_be_bytes(),
@@ -208,16 +224,18 @@ async fn replace(
         reasons.push(entry.reason.map_or(-1, i16::from));
     }
     sqlx::query!(
-        "DELETE FROM revoked_certificates WHERE list_url = $1",
-        claimed.url
+        "DELETE FROM revoked_certificates WHERE list_url = $1 AND issuer_key_sha256 = $2",
+        claimed.url,
+        claimed.issuer_key_sha256
     )
     .execute(&mut **tx)
     .await?;
     sqlx::query!(
-        r#"INSERT INTO revoked_certificates (list_url, serial, revoked_at, reason)
-           SELECT $1, serial, revoked_at, NULLIF(reason, -1)
-           FROM UNNEST($2::bytea[], $3::timestamptz[], $4::int2[]) AS e(serial, revoked_at, reason)"#,
+        r#"INSERT INTO revoked_certificates (list_url, issuer_key_sha256, serial, revoked_at, reason)
+           SELECT $1, $2, serial, revoked_at, NULLIF(reason, -1)
+           FROM UNNEST($3::bytea[], $4::timestamptz[], $5::int2[]) AS e(serial, revoked_at, reason)"#,
         claimed.url,
+        claimed.issuer_key_sha256,
         &serials,
         &times,
         &reasons
@@ -245,17 +263,18 @@ async fn replace(
     Ok(())
 }
 
-/// Records a failed download or check; the list is tried again at `due_at`.
+/// Records a failed download or check of the claimed list; it is tried again at `due_at`.
 pub(crate) async fn failed(
     db: &PgPool,
-    url: &str,
+    claimed: &Claimed,
     error: &str,
     due_at: OffsetDateTime,
 ) -> Result<(), sqlx::Error> {
     sqlx::query!(
-        r#"UPDATE revocation_lists SET failures = failures + 1, last_error = $2, due_at = $3
-           WHERE url = $1"#,
-        url,
+        r#"UPDATE revocation_lists SET failures = failures + 1, last_error = $3, due_at = $4
+           WHERE url = $1 AND issuer_key_sha256 = $2"#,
+        claimed.url,
+        claimed.issuer_key_sha256,
         error,
         due_at
     )
@@ -297,7 +316,8 @@ pub(crate) async fn words_about(
         r#"SELECT l.url, l.is_delta, l.crl_number AS "crl_number!", l.delta_base,
                   l.scope AS "scope!", r.revoked_at AS "revoked_at?", r.reason AS "reason?"
            FROM revocation_lists l
-           LEFT JOIN revoked_certificates r ON r.list_url = l.url AND r.serial = $2
+           LEFT JOIN revoked_certificates r
+             ON r.list_url = l.url AND r.issuer_key_sha256 = l.issuer_key_sha256 AND r.serial = $2
            WHERE l.issuer_key_sha256 = $1 AND l.this_update IS NOT NULL
              AND l.crl_number IS NOT NULL AND l.scope IS NOT NULL AND l.next_update > $3
              AND CASE WHEN l.is_delta THEN l.url = ANY($5) ELSE l.url = ANY($4) END"#,

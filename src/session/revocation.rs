@@ -48,11 +48,16 @@ pub enum Whom<'a> {
     Person(&'a Rnokpp),
     /// Every session of anyone signed in for a company.
     Company(&'a Edrpou),
-    /// Every session opened with one of these certificates of one CA (serials as in the
-    /// identity, issuer's name as in the identity).
+    /// Every session opened with one of these certificates of one CA: serials as in the
+    /// identity, the CA told by its key (`SignerIdentity::issuer_key_sha256`) — two CAs may
+    /// share a name (a re-keyed CA). A session whose identity holds no key (opened before
+    /// kepgate kept it, or through id.gov.ua, which does not tell it) is matched by the CA's
+    /// name as before, as is every session when the key is not known here: that errs on the
+    /// side of ending a session.
     Certificates {
         serials_hex: &'a [String],
         issuer: &'a str,
+        issuer_key_sha256: Option<&'a str>,
     },
 }
 
@@ -122,10 +127,14 @@ pub async fn revoke(
         Whom::Certificates {
             serials_hex,
             issuer,
+            issuer_key_sha256,
         } => {
             sqlx::query_scalar!(
                 r#"WITH r AS (UPDATE sessions SET revoked_at = $1, revoked_reason = $2
-                              WHERE identity ->> 'cert_serial_hex' = ANY($4) AND identity ->> 'issuer' = $5
+                              WHERE identity ->> 'cert_serial_hex' = ANY($4)
+                                AND CASE WHEN identity ->> 'issuer_key_sha256' IS NULL OR $6::text IS NULL
+                                         THEN identity ->> 'issuer' = $5
+                                         ELSE identity ->> 'issuer_key_sha256' = $6 END
                                 AND revoked_at IS NULL AND expires_at > $1 RETURNING id)
                    SELECT id AS "id!" FROM r WHERE pg_notify($3, id::text) IS NOT NULL"#,
                 now,
@@ -133,6 +142,7 @@ pub async fn revoke(
                 CHANNEL,
                 serials_hex,
                 issuer,
+                issuer_key_sha256,
             )
             .fetch_all(db)
             .await?

@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use kepgate::config::RevocationMode;
 use kepgate_signature::test_ca::TestSigner;
 use serde_json::json;
 use time::OffsetDateTime;
@@ -26,8 +27,14 @@ struct Scene {
 
 impl Scene {
     async fn new(lists: CrlServer, cas: &[&ListingCa]) -> Scene {
+        Scene::under(RevocationMode::Require, lists, cas).await
+    }
+
+    /// Like [`Scene::new`] under the policy `mode`.
+    async fn under(mode: RevocationMode, lists: CrlServer, cas: &[&ListingCa]) -> Scene {
         let files: Vec<_> = cas.iter().map(|ca| ca.cert_path()).collect();
         let (stack, _) = spawn_diia_stack_configured(false, |s| {
+            s.trust.revocation = mode;
             s.trust.files.extend(files);
             s.trust.crl_refresh = Duration::from_secs(1);
             s.trust.revocation_timeout = Duration::from_millis(500);
@@ -35,10 +42,7 @@ impl Scene {
             s.trust.revocation_cache_max = Duration::ZERO;
         })
         .await;
-        assert_eq!(
-            stack.settings.trust.revocation,
-            kepgate::config::RevocationMode::Require
-        );
+        assert_eq!(stack.settings.trust.revocation, mode);
         Scene { stack, lists }
     }
 
@@ -482,4 +486,44 @@ async fn a_partitioned_list_answers_only_for_the_certificates_that_point_at_it()
             ("p4", refused(REVOKED)),
         ]
     );
+}
+
+/// CA A's list at an address revokes A's person; CA B, also trusted, issues a certificate
+/// naming the same address (a re-keyed CA, or one that copied another's extension), and B's
+/// person signs in. A's list stays A's: under `prefer`, with OCSP blocked, A's revoked key is
+/// still refused. Before, B's login re-bound the address to B's key and cleared A's list.
+#[tokio::test]
+async fn another_cas_certificate_naming_a_lists_address_leaves_that_list_alone() {
+    let lists = CrlServer::start().await;
+    let (a, b) = (ListingCa::new("rightful"), ListingCa::new("stranger"));
+    let scene = Scene::under(RevocationMode::Prefer, lists.clone(), &[&a, &b]).await;
+    let person = a.person(lists.publication("shared"));
+    let strangers_person = b.person(lists.publication("shared"));
+    let revoked = [Listed::new(&person, "keyCompromise")];
+    scene.serve(
+        "shared",
+        &Served::complete(a.openssl_list(&ListSpec::new(3, &revoked), "")),
+    );
+    // Nothing stored yet and OCSP blocked: `prefer` lets it through, and the address is known.
+    assert_eq!(scene.login(&person).await, Ok(()));
+    scene.refreshed().await;
+    assert_eq!(scene.login(&person).await, refused(REVOKED));
+
+    // B's certificate makes the address known for B's key too.
+    assert_eq!(scene.login(&strangers_person).await, Ok(()));
+    assert_eq!(scene.login(&person).await, refused(REVOKED));
+    // Downloaded for each key and checked against each: the list is A's, not B's.
+    scene.refreshed().await;
+    assert_eq!(scene.login(&person).await, refused(REVOKED));
+    assert_eq!(scene.login(&strangers_person).await, Ok(()));
+    let rows: Vec<(Option<Vec<u8>>, Option<String>)> = sqlx::query_as(
+        "SELECT crl_number, last_error FROM revocation_lists WHERE url LIKE '%/shared/full.crl'
+         ORDER BY crl_number NULLS LAST",
+    )
+    .fetch_all(&scene.stack.app.db)
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[0], (Some(vec![3]), None), "A's list");
+    assert!(rows[1].0.is_none() && rows[1].1.is_some(), "B's: {rows:?}");
 }

@@ -10,6 +10,7 @@ mod attacks;
 mod breach;
 mod browser;
 mod browser_e2e;
+mod ca_revocation;
 mod cabinet_edges;
 mod certificate_status;
 mod cli;

@@ -106,41 +106,44 @@ impl Ca {
 
     /// OpenSSL's responder on the port the certificates name; ready when it accepts connections.
     async fn responder(&self) -> KillOnDrop {
-        let mut child = Command::new("openssl")
-            .args(
-                format!(
-                    "ocsp -index index.txt -port {} -CA ca.pem -rsigner ca.pem \
-                     -rkey ca.key -ndays 1",
-                    self.port
-                )
-                .split_whitespace(),
-            )
-            .current_dir(&self.dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        // Ready once it says so: it serves one connection at a time, so a probe connection
-        // would hold it up. Its stderr is read to the end, so that it never writes to a closed
-        // pipe.
-        let stderr = child.stderr.take().unwrap();
-        let responder = KillOnDrop(child);
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in
-                std::io::BufRead::lines(std::io::BufReader::new(stderr)).map_while(Result::ok)
-            {
-                if line.contains("waiting for OCSP client") {
-                    let _ = ready_tx.send(());
-                }
-            }
-        });
-        assert!(
-            ready_rx.recv_timeout(Duration::from_secs(10)).is_ok(),
-            "openssl ocsp did not start"
-        );
-        responder
+        openssl_ocsp(&self.dir, self.port, "index.txt", "ca").await
     }
+}
+
+/// `openssl ocsp` on `port` for the CA `{ca}.pem` (answers signed with `{ca}.key`) over the
+/// index `index` in `dir`; returned once it waits for clients.
+pub async fn openssl_ocsp(dir: &Path, port: u16, index: &str, ca: &str) -> KillOnDrop {
+    let mut child = Command::new("openssl")
+        .args(
+            format!(
+                "ocsp -index {index} -port {port} -CA {ca}.pem -rsigner {ca}.pem \
+                 -rkey {ca}.key -ndays 1"
+            )
+            .split_whitespace(),
+        )
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Ready once it says so: it serves one connection at a time, so a probe connection
+    // would hold it up. Its stderr is read to the end, so that it never writes to a closed
+    // pipe.
+    let stderr = child.stderr.take().unwrap();
+    let responder = KillOnDrop(child);
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)).map_while(Result::ok) {
+            if line.contains("waiting for OCSP client") {
+                let _ = ready_tx.send(());
+            }
+        }
+    });
+    assert!(
+        ready_rx.recv_timeout(Duration::from_secs(10)).is_ok(),
+        "openssl ocsp did not start"
+    );
+    responder
 }
 
 async fn fresh_db() -> sqlx::PgPool {

@@ -201,6 +201,17 @@ async fn sessions_shared_computer_gets_a_browser_cookie_a_short_idle_timeout_and
 
 /// A session straight in the database (the login itself is covered elsewhere).
 async fn make_session(app: &TestApp, rnokpp: &str, edrpou: Option<&str>) -> String {
+    make_session_issued(app, rnokpp, edrpou, None).await
+}
+
+/// Like [`make_session`], its certificate (serial 01 of "CN=Test") issued by the CA key
+/// `issuer_key_sha256` (None: a session stored before kepgate kept it).
+async fn make_session_issued(
+    app: &TestApp,
+    rnokpp: &str,
+    edrpou: Option<&str>,
+    issuer_key_sha256: Option<&str>,
+) -> String {
     let db = &app.db;
     let now = OffsetDateTime::now_utc();
     let id = PendingLoginId::new();
@@ -235,6 +246,7 @@ async fn make_session(app: &TestApp, rnokpp: &str, edrpou: Option<&str>) -> Stri
         cert_serial_hex: "01".to_owned(),
         issuer: "CN=Test".to_owned(),
         issuer_cn: None,
+        issuer_key_sha256: issuer_key_sha256.map(str::to_owned),
         not_before: Some(now - time::Duration::days(1)),
         not_after: Some(now + time::Duration::days(365)),
     };
@@ -321,6 +333,46 @@ async fn sessions_revocation_on_one_replica_is_seen_by_the_other_at_once() {
         timings[timings.len() - 1],
         timings.len()
     );
+}
+
+/// Two CAs of one name (a re-keyed CA) that both issued serial 01: when one of them revokes
+/// its 01, only the sessions opened with that CA's certificate end. A session stored before
+/// kepgate kept the issuer's key can only be matched by the name, and is.
+#[tokio::test]
+async fn sessions_revoking_a_certificate_ends_only_the_sessions_of_that_ca_key() {
+    let app = spawn_app().await;
+    let (key_a, key_b) = ("aa".repeat(32), "bb".repeat(32));
+    let of_a = make_session_issued(&app, PERSON_RNOKPP, None, Some(&key_a)).await;
+    let of_b = make_session_issued(&app, PERSON_RNOKPP, None, Some(&key_b)).await;
+    let old = make_session_issued(&app, PERSON_RNOKPP, None, None).await;
+    for token in [&of_a, &of_b, &old] {
+        assert_eq!(status_with(&app, token).await, 200);
+    }
+    let serials = ["01".to_owned()];
+    let whom = Whom::Certificates {
+        serials_hex: &serials,
+        issuer: "CN=Test",
+        issuer_key_sha256: Some(&key_a),
+    };
+    let ended = app
+        .state
+        .web
+        .sessions
+        .end(whom, RevokedBy::CertificateRevoked)
+        .await
+        .unwrap();
+    assert_eq!(ended.len(), 2);
+    assert_eq!(
+        status_with(&app, &of_a).await,
+        303,
+        "A's certificate revoked"
+    );
+    assert_eq!(
+        status_with(&app, &of_b).await,
+        200,
+        "B's serial 01 is another key"
+    );
+    assert_eq!(status_with(&app, &old).await, 303, "no key kept: by name");
 }
 
 #[tokio::test]

@@ -26,6 +26,26 @@ fn first_attr(name: &Name, oid: const_oid::ObjectIdentifier) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
+/// The CN of the certificate's issuer: what the national CA list (`CAs.json`) finds a CA's OCSP
+/// responder by, for a certificate (a person's or a sub-CA's) that names none.
+pub fn issuer_common_name(cert_der: &[u8]) -> Result<Option<String>, String> {
+    let cert = crate::parsed_cert::ParsedCert::parse(cert_der)?;
+    Ok(first_attr(
+        cert.cert.tbs_certificate().issuer(),
+        oids::AT_CN,
+    ))
+}
+
+/// SHA-256 of the certificate's public key (its subjectPublicKey bits, as an OCSP CertID's
+/// issuerKeyHash takes them), lowercase hex: how kepgate tells a CA from another of its name.
+pub fn key_sha256_hex(cert_der: &[u8]) -> Result<String, String> {
+    use sha2::Digest;
+    let cert = crate::parsed_cert::ParsedCert::parse(cert_der)?;
+    let spki = cert.cert.tbs_certificate().subject_public_key_info();
+    let digest = sha2::Sha256::digest(spki.subject_public_key.raw_bytes());
+    Ok(hex_upper(&digest).to_ascii_lowercase())
+}
+
 /// Extracts who the certificate was issued to.
 ///
 /// Returns the identity plus human-readable warnings. A РНОКПП/ЄДРПОУ whose check digit is
@@ -122,6 +142,8 @@ pub fn identity_from_certificate(
         cert_serial_hex: hex_upper(tbs.serial_number().as_bytes()),
         issuer: name_to_string(issuer),
         issuer_cn: first_attr(issuer, oids::AT_CN),
+        // Known once the path is built (`verify`).
+        issuer_key_sha256: None,
         not_before: Some(x509_time(tbs.validity().not_before)),
         not_after: Some(x509_time(tbs.validity().not_after)),
     };

@@ -164,6 +164,11 @@ pub struct SignerIdentity {
     /// Issuer DN, RFC 4514 style (most specific first), UTF-8.
     pub issuer: String,
     pub issuer_cn: Option<String>,
+    /// SHA-256 of the issuing CA's public key (its subjectPublicKey bits, lowercase hex), when
+    /// kepgate verified the path itself: what tells two CAs of the same name apart (a re-keyed
+    /// CA), as `certificate_status` and `revocation_lists` key them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer_key_sha256: Option<String>,
     /// The certificate's validity, when kepgate read the certificate itself.
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub not_before: Option<OffsetDateTime>,
@@ -322,6 +327,7 @@ mod tests {
             cert_serial_hex: "01".into(),
             issuer: "CN=Тестовий КНЕДП, C=UA".into(),
             issuer_cn: Some("Тестовий КНЕДП".into()),
+            issuer_key_sha256: None,
             not_before: None,
             not_after: None,
         }

@@ -6,7 +6,9 @@ use time::{Duration, OffsetDateTime};
 use x509_cert::ext::pkix::KeyUsages;
 
 use crate::algorithm::{oid_name, signer_scheme, verify_with_key};
-use crate::certificate_identity::{IdentityExtractError, identity_from_certificate};
+use crate::certificate_identity::{
+    IdentityExtractError, identity_from_certificate, key_sha256_hex,
+};
 use crate::chain::{chain_to_trust_anchor, check_validity, key_usage};
 use crate::error::{VerifyError, malformed, unsupported};
 use crate::hash_alg::HashAlg;
@@ -88,11 +90,15 @@ pub fn verify_auth_signature(
 
     let issuers = chain_to_trust_anchor(signer, &parsed.certs, trust, at)?;
 
-    let (identity, identity_warnings) =
+    let (mut identity, identity_warnings) =
         identity_from_certificate(&signer.cert).map_err(|e| match e {
             IdentityExtractError::UnusableName(unusable) => VerifyError::UnusableName(unusable),
             IdentityExtractError::MissingName => malformed(e),
         })?;
+    let issuer = issuers
+        .first()
+        .ok_or_else(|| malformed("no issuer in the path"))?;
+    identity.issuer_key_sha256 = Some(key_sha256_hex(issuer).map_err(malformed)?);
     Ok(VerifiedSignature {
         identity,
         signing_time,
@@ -615,6 +621,16 @@ mod tests {
         assert_eq!(
             v.issuers,
             [sub.cert_der().to_vec(), root.cert_der().to_vec()]
+        );
+        // The issuing CA told by its key, as OCSP's issuerKeyHash hashes it.
+        let sub_key = sub
+            .certificate()
+            .tbs_certificate()
+            .subject_public_key_info();
+        let sub_key_sha256 = sha2::Sha256::digest(sub_key.subject_public_key.raw_bytes());
+        assert_eq!(
+            v.identity.issuer_key_sha256,
+            Some(crate::names::hex_upper(&sub_key_sha256).to_ascii_lowercase())
         );
         // Without the intermediate there is no path to the root.
         let opts = CadesOptions {

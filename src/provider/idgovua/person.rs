@@ -64,6 +64,8 @@ pub fn identified(info: &UserInfo, allowed: &[IdGovUaMethod]) -> Result<Identifi
             cert_serial_hex,
             issuer,
             issuer_cn: field(info, "issuercn").map(str::to_owned),
+            // id.gov.ua names the issuer but not its key.
+            issuer_key_sha256: None,
             not_before: None,
             not_after: None,
         }
