@@ -95,6 +95,7 @@ impl CrlRefresher {
                         Saved::Stored => "stored",
                         Saved::Unchanged => "unchanged",
                         Saved::Older { .. } => "older",
+                        Saved::OtherScope => "other_scope",
                     };
                     metrics::counter!("kepgate_crl_refreshes_total", "outcome" => outcome)
                         .increment(1);
@@ -111,6 +112,12 @@ impl CrlRefresher {
                             );
                             tracing::warn!(url = %list.url, %error, "CRL not stored: kept the newer one");
                             self.failed(&list, &error).await?;
+                        }
+                        Saved::OtherScope => {
+                            let error = "the CRL is of another scope than the one stored at its \
+                                         address (another partition's list, or the CA's ARL)";
+                            tracing::warn!(url = %list.url, error, "CRL not stored: kept the one of the address's scope");
+                            self.failed(&list, error).await?;
                         }
                     }
                 }

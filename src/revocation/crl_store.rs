@@ -1,8 +1,9 @@
 //! The shared CRLs (`revocation_lists` and `revoked_certificates`, migrations 0007, 0011 and
-//! 0012): which distribution points exist, which replica downloads which next, and what each
-//! verified list revokes. A row is one CA key's list at one address: another CA naming the
-//! address gets a row of its own and never touches this one. A list never replaces one its CA
-//! numbered higher in the same scope.
+//! 0012; `crl_highest_numbers`, 0013): which distribution points exist, which replica downloads
+//! which next, and what each verified list revokes. A row is one CA key's list at one address:
+//! another CA naming the address gets a row of its own and never touches this one. An address
+//! keeps the scope of the first list stored there, and a list is never stored under a number
+//! its CA has given higher in the same scope, whatever became of the list that carried it.
 
 use sqlx::PgPool;
 use time::OffsetDateTime;
@@ -101,6 +102,9 @@ pub(crate) enum Saved {
     Unchanged,
     /// Its CA numbered a list of the same scope higher (`newest`): a replay, not stored.
     Older { newest: CrlNumber },
+    /// The address holds a list of another scope (a partition, the CA's ARL): a list served in
+    /// place of the one published there, not stored.
+    OtherScope,
 }
 
 /// A stored list's place in its CA's numbering.
@@ -109,12 +113,36 @@ pub(crate) struct Numbered {
     pub is_delta: bool,
     pub scope: Vec<u8>,
     pub number: CrlNumber,
+    /// Still in force (before its nextUpdate).
+    pub current: bool,
 }
 
 /// Whether `crl`, downloaded from `url`, is newer than what is stored of its scope (RFC 5280
-/// §5.2.3: numbers grow within a scope, complete and delta lists each). The same number at the
-/// same address is the list already stored; at another address, a copy of it.
-pub(crate) fn standing(url: &str, crl: &CheckedCrl, stored: &[Numbered]) -> Saved {
+/// §5.2.3: numbers grow within a scope, complete and delta lists each) and than the `highest`
+/// number its CA ever gave that scope and kind. The same number at the same address is the list
+/// already stored; at another address, a copy of it. An address whose list is in force takes
+/// no list of another scope in its place.
+pub(crate) fn standing(
+    url: &str,
+    crl: &CheckedCrl,
+    stored: &[Numbered],
+    highest: Option<&CrlNumber>,
+) -> Saved {
+    // Until its list runs out: a scope that came first from an attacker does not hold the
+    // address for ever.
+    if stored
+        .iter()
+        .any(|s| s.url == url && s.current && s.scope != crl.scope.as_der())
+    {
+        return Saved::OtherScope;
+    }
+    if let Some(highest) = highest
+        && *highest > crl.number
+    {
+        return Saved::Older {
+            newest: highest.clone(),
+        };
+    }
     let is_delta = crl.delta_base.is_some();
     let same_scope = stored
         .iter()
@@ -147,11 +175,13 @@ pub(crate) async fn save(
     let mut tx = db.begin().await?;
     // Every list of the CA key, locked: replicas storing lists of one scope take turns.
     let rows = sqlx::query!(
-        r#"SELECT url, is_delta, scope AS "scope!", crl_number AS "crl_number!"
+        r#"SELECT url, is_delta, scope AS "scope!", crl_number AS "crl_number!",
+                  next_update > $2 AS "current!"
            FROM revocation_lists
            WHERE issuer_key_sha256 = $1 AND crl_number IS NOT NULL AND scope IS NOT NULL
            FOR UPDATE"#,
-        claimed.issuer_key_sha256
+        claimed.issuer_key_sha256,
+        now
     )
     .fetch_all(&mut *tx)
     .await?;
@@ -163,12 +193,24 @@ pub(crate) async fn save(
                 url: r.url,
                 is_delta: r.is_delta,
                 scope: r.scope,
+                current: r.current,
             })
         })
         .collect();
-    let saved = standing(&claimed.url, crl, &stored);
+    let is_delta = crl.delta_base.is_some();
+    let highest = sqlx::query_scalar!(
+        r#"SELECT crl_number FROM crl_highest_numbers
+           WHERE issuer_key_sha256 = $1 AND scope = $2 AND is_delta = $3"#,
+        claimed.issuer_key_sha256,
+        crl.scope.as_der(),
+        is_delta
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .and_then(|n| CrlNumber::from_be_bytes(&n));
+    let saved = standing(&claimed.url, crl, &stored, highest.as_ref());
     match saved {
-        Saved::Older { .. } => return Ok(saved),
+        Saved::Older { .. } | Saved::OtherScope => return Ok(saved),
         Saved::Unchanged => {
             sqlx::query!(
                 r#"UPDATE revocation_lists
@@ -182,7 +224,25 @@ pub(crate) async fn save(
             .execute(&mut *tx)
             .await?;
         }
-        Saved::Stored => replace(&mut tx, claimed, crl, now, due_at).await?,
+        Saved::Stored => {
+            replace(&mut tx, claimed, crl, now, due_at).await?;
+            // Never lowered: numbers as big-endian octets without leading zeros compare by
+            // length, then by value.
+            sqlx::query!(
+                r#"INSERT INTO crl_highest_numbers (issuer_key_sha256, scope, is_delta, crl_number)
+                   VALUES ($1, $2, $3, $4)
+                   ON CONFLICT (issuer_key_sha256, scope, is_delta) DO UPDATE
+                   SET crl_number = EXCLUDED.crl_number
+                   WHERE (octet_length(EXCLUDED.crl_number), EXCLUDED.crl_number)
+                       > (octet_length(crl_highest_numbers.crl_number), crl_highest_numbers.crl_number)"#,
+                claimed.issuer_key_sha256,
+                crl.scope.as_der(),
+                is_delta,
+                crl.number.as_be_bytes()
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
     }
     tx.commit().await?;
     Ok(saved)
@@ -377,31 +437,70 @@ mod tests {
             is_delta,
             scope: scope.to_vec(),
             number: number(n),
+            current: true,
         }
     }
 
     #[test]
     fn a_list_is_stored_only_when_no_list_of_its_scope_and_kind_is_numbered_higher() {
         let known = [stored("a", 5, false, b""), stored("d", 9, true, b"")];
-        assert_eq!(standing("a", &list(6, false), &known), Saved::Stored);
-        assert_eq!(standing("a", &list(5, false), &known), Saved::Unchanged);
+        assert_eq!(standing("a", &list(6, false), &known, None), Saved::Stored);
         assert_eq!(
-            standing("a", &list(4, false), &known),
+            standing("a", &list(5, false), &known, None),
+            Saved::Unchanged
+        );
+        assert_eq!(
+            standing("a", &list(4, false), &known, None),
             Saved::Older { newest: number(5) }
         );
         // At another address of the same scope: a copy of the list, or an older one.
-        assert_eq!(standing("b", &list(5, false), &known), Saved::Stored);
+        assert_eq!(standing("b", &list(5, false), &known, None), Saved::Stored);
         assert_eq!(
-            standing("b", &list(4, false), &known),
+            standing("b", &list(4, false), &known, None),
             Saved::Older { newest: number(5) }
         );
         // Complete and delta lists are ordered each on their own; other scopes do not count.
-        assert_eq!(standing("a", &list(7, false), &known), Saved::Stored);
+        assert_eq!(standing("a", &list(7, false), &known, None), Saved::Stored);
         assert_eq!(
-            standing("d", &list(8, true), &known),
+            standing("d", &list(8, true), &known, None),
             Saved::Older { newest: number(9) }
         );
         let other_scope = [stored("p", 50, false, b"\x30\x03\x81\x01\xff")];
-        assert_eq!(standing("a", &list(4, false), &other_scope), Saved::Stored);
+        assert_eq!(
+            standing("a", &list(4, false), &other_scope, None),
+            Saved::Stored
+        );
+        // …but an address holding one scope's list takes no list of another in its place.
+        assert_eq!(
+            standing("p", &list(60, false), &other_scope, None),
+            Saved::OtherScope
+        );
+        // Once that list ran out, the address is open to the scope its CA now publishes.
+        let ran_out = [Numbered {
+            current: false,
+            ..stored("p", 50, false, b"\x30\x03\x81\x01\xff")
+        }];
+        assert_eq!(
+            standing("p", &list(60, false), &ran_out, None),
+            Saved::Stored
+        );
+    }
+
+    #[test]
+    fn a_number_once_given_is_never_undercut_though_no_stored_list_carries_it_any_more() {
+        let known = [stored("a", 5, false, b"")];
+        let highest = number(10);
+        assert_eq!(
+            standing("a", &list(6, false), &known, Some(&highest)),
+            Saved::Older { newest: number(10) }
+        );
+        assert_eq!(
+            standing("a", &list(10, false), &known, Some(&highest)),
+            Saved::Stored
+        );
+        assert_eq!(
+            standing("b", &list(9, false), &[], Some(&highest)),
+            Saved::Older { newest: number(10) }
+        );
     }
 }

@@ -527,3 +527,51 @@ async fn another_cas_certificate_naming_a_lists_address_leaves_that_list_alone()
     assert_eq!(rows[0], (Some(vec![3]), None), "A's list");
     assert!(rows[1].0.is_none() && rows[1].1.is_some(), "B's: {rows:?}");
 }
+
+/// The CA's complete list #10 revokes a key. On the path, the attacker serves at that address
+/// the same CA's list of another scope (its ARL: CA certificates only), then its older list #5
+/// from before the revocation. Before, the ARL took the address's place (the person's
+/// certificate then had no list: `prefer` signed the key in), after which #5 found no list of
+/// its scope to be compared with and was stored (`require` signed it in too).
+#[tokio::test]
+async fn a_list_of_another_scope_takes_no_addresss_place_and_an_older_one_stays_older() {
+    let lists = CrlServer::start().await;
+    let ca = ListingCa::new("rescoped");
+    let scene = Scene::new(lists.clone(), &[&ca]).await;
+    let person = ca.person(lists.publication("rescoped"));
+    let revoked = [Listed::new(&person, "keyCompromise")];
+    let arl = format!(
+        "issuingDistributionPoint = critical, @idp\n[idp]\nfullname = URI:{}\nonlyCA = TRUE",
+        lists.url("/rescoped/full.crl")
+    );
+    let cases = [Case {
+        name: "rescoped",
+        first: Served::complete(ca.openssl_list(&ListSpec::new(10, &revoked), "")),
+        then: Some(Served::complete(
+            ca.openssl_list(&ListSpec::new(20, &[]), &arl),
+        )),
+        person,
+    }];
+    let outcomes = play(&scene, &cases).await;
+    assert_eq!(outcomes, [("rescoped", refused(REVOKED))], "after the ARL");
+    scene.serve(
+        "rescoped",
+        &Served::complete(ca.openssl_list(&ListSpec::new(5, &[]), "")),
+    );
+    scene.refreshed().await;
+    assert_eq!(
+        scene.login(&cases[0].person).await,
+        refused(REVOKED),
+        "after the older list"
+    );
+    let last_error: Option<String> = sqlx::query_scalar(
+        "SELECT last_error FROM revocation_lists WHERE url LIKE '%/rescoped/full.crl'",
+    )
+    .fetch_one(&scene.stack.app.db)
+    .await
+    .unwrap();
+    assert!(
+        last_error.as_deref().is_some_and(|e| e.contains("older")),
+        "{last_error:?}"
+    );
+}
