@@ -94,6 +94,7 @@ async fn authorize(
         );
     }
     let code = store::random_value().map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let sid = store::random_value().map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
     let ttl =
         time::Duration::try_from(oidc.web.settings.oidc.code_ttl).map_err(anyhow::Error::new)?;
     store::insert_code(
@@ -110,6 +111,7 @@ async fn authorize(
             auth_time: session.created_at,
             now,
             expires_at: now + ttl,
+            sid: &sid,
         },
     )
     .await?;

@@ -30,9 +30,14 @@ pub struct NewCode<'a> {
     pub auth_time: OffsetDateTime,
     pub now: OffsetDateTime,
     pub expires_at: OffsetDateTime,
+    /// A fresh random `sid`, kept if this is the client's first code of the session (the first
+    /// one stays: [`client_sid`]).
+    pub sid: &'a str,
 }
 
-/// Stores a code, and that the client holds something of this session (for back-channel logout).
+/// Stores a code, and that the client holds something of this session (for back-channel logout)
+/// under the `sid` of its own it knows the session by: one value shared by every client and the
+/// cabinet would let clients with pairwise subjects link their users through it.
 pub async fn insert_code(db: &PgPool, new: &NewCode<'_>) -> Result<(), sqlx::Error> {
     let mut tx = db.begin().await?;
     sqlx::query!(
@@ -57,11 +62,27 @@ pub async fn insert_code(db: &PgPool, new: &NewCode<'_>) -> Result<(), sqlx::Err
            ON CONFLICT (session_id, client_id) DO NOTHING"#,
         new.session_id,
         new.client_id,
-        new.session_id.to_string(),
+        new.sid,
     )
     .execute(&mut *tx)
     .await?;
     tx.commit().await
+}
+
+/// The `sid` a client knows `session_id` by (ID tokens, logout tokens, `id_token_hint`).
+/// Sessions begun before per-client values came keep their session id as every client's.
+pub async fn client_sid(
+    db: &PgPool,
+    session_id: Uuid,
+    client_id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar!(
+        "SELECT sid FROM oidc_session_clients WHERE session_id = $1 AND client_id = $2",
+        session_id,
+        client_id,
+    )
+    .fetch_optional(db)
+    .await
 }
 
 /// What a code was issued for.

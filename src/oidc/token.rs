@@ -143,6 +143,10 @@ async fn exchange(
     else {
         return invalid_grant("the person's session has ended");
     };
+    // Stored with the code: gone only with the session.
+    let Some(sid) = store::client_sid(&oidc.web.db, session.id, &client.id).await? else {
+        return invalid_grant("the person's session has ended");
+    };
     let ttl =
         time::Duration::try_from(oidc.web.settings.oidc.token_ttl).map_err(anyhow::Error::new)?;
     let access_token = store::random_value().map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
@@ -175,7 +179,7 @@ async fn exchange(
         ("auth_time", json!(issued.auth_time.unix_timestamp())),
         ("amr", json!(claims::amr(&session))),
         ("acr", json!(claims::acr(&session))),
-        ("sid", json!(session.id.to_string())),
+        ("sid", json!(sid)),
         ("at_hash", json!(half_hash(&access_token))),
     ] {
         id_token.insert(name.to_owned(), value);

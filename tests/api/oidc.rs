@@ -244,7 +244,11 @@ pub async fn verified_id_token_with(
 }
 
 /// Signed in as `identity` and through `authorize` with `request`: the code.
-async fn code_for(env: &CabinetStack, identity: &str, request: &AuthRequest) -> (Browser, String) {
+pub async fn code_for(
+    env: &CabinetStack,
+    identity: &str,
+    request: &AuthRequest,
+) -> (Browser, String) {
     let mut browser = sign_in(&env.stack, identity).await;
     let back = authorize(&mut browser, request).await;
     assert!(back.as_str().starts_with(RP_REDIRECT), "{back}");
@@ -257,7 +261,7 @@ async fn code_for(env: &CabinetStack, identity: &str, request: &AuthRequest) -> 
 }
 
 /// `GET {prefix}/oidc/userinfo` with `access` as the bearer token.
-async fn userinfo(browser: &Browser, access: &str) -> reqwest::Response {
+pub async fn userinfo(browser: &Browser, access: &str) -> reqwest::Response {
     browser
         .http
         .get(browser.url(&browser.own("/oidc/userinfo")))
@@ -267,7 +271,7 @@ async fn userinfo(browser: &Browser, access: &str) -> reqwest::Response {
         .unwrap()
 }
 
-async fn error_of(response: reqwest::Response) -> (u16, String) {
+pub async fn error_of(response: reqwest::Response) -> (u16, String) {
     let status = response.status().as_u16();
     let body: Value = response.json().await.unwrap();
     (

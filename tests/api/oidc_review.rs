@@ -1,0 +1,90 @@
+//! The OpenID Provider's findings of the adversarial review (issue 32, docs/security.md), each
+//! met where an attacker or a relying party meets it: over HTTP, against the running gateway.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use jsonwebtoken::{Algorithm, Validation};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use url::Url;
+
+use crate::browser::Browser;
+use crate::oidc::{
+    AuthRequest, RP, RP_REDIRECT, RP_SECRET, SPA, authorize, code_for, decoding_key, error_of,
+    param, spawn_op, token, tokens, userinfo, verified_id_token,
+};
+use crate::sign_in::{DIRECTOR, sign_in};
+
+/// The claims of the ID token a code of `request` is exchanged for.
+async fn id_token_claims(browser: &Browser, request: &AuthRequest, code: &str) -> Value {
+    let secret = (request.client_id == RP).then_some(RP_SECRET);
+    let answer: Value = tokens(browser, request, code, secret, false).await;
+    verified_id_token(
+        browser,
+        answer["id_token"].as_str().unwrap(),
+        request.client_id,
+    )
+    .await
+}
+
+/// A new code for `request` in `browser`'s session.
+async fn another_code(browser: &mut Browser, request: &AuthRequest) -> String {
+    let back = authorize(browser, request).await;
+    param(&back, "code").unwrap_or_else(|| panic!("a code: {back}"))
+}
+
+// ---------- 1. `sid` per client ----------
+
+/// Two clients of one session learn two `sid`s, neither the cabinet's: with pairwise subjects
+/// they cannot link their users through it. A client's `sid` stays the same within the session,
+/// and its `id_token_hint` still ends the session.
+#[tokio::test]
+async fn each_client_knows_the_session_by_a_sid_of_its_own() {
+    let env = spawn_op(|s| {
+        for client in s.oidc.clients.values_mut() {
+            client.pairwise_subject = true;
+        }
+    })
+    .await;
+    let rp = AuthRequest::new(RP);
+    let (mut browser, code) = code_for(&env, DIRECTOR, &rp).await;
+    let rp_claims = id_token_claims(&browser, &rp, &code).await;
+    let spa = AuthRequest::new(SPA);
+    let code = another_code(&mut browser, &spa).await;
+    let spa_claims = id_token_claims(&browser, &spa, &code).await;
+    let cabinet: Value = crate::proxy::echo(&mut browser, "/echo", &[]).await;
+    let assertion = cabinet["headers"]["x-kepgate-assertion"].as_str().unwrap();
+    let cabinet_sid = jsonwebtoken::dangerous::insecure_decode::<Value>(assertion)
+        .unwrap()
+        .claims["sid"]
+        .clone();
+    let (rp_sid, spa_sid) = (&rp_claims["sid"], &spa_claims["sid"]);
+    assert!(rp_sid.is_string() && spa_sid.is_string());
+    assert_ne!(rp_sid, spa_sid, "two clients, one sid");
+    assert_ne!(rp_sid, &cabinet_sid, "a client's sid is the cabinet's");
+    assert_ne!(spa_sid, &cabinet_sid, "a client's sid is the cabinet's");
+
+    // Stable for the client within the session.
+    let again = AuthRequest::new(RP);
+    let code = another_code(&mut browser, &again).await;
+    let later = id_token_claims(&browser, &again, &code).await;
+    assert_eq!(&later["sid"], rp_sid);
+
+    // RP-initiated logout: the client's own hint ends the session.
+    let answer: Value = {
+        let request = AuthRequest::new(SPA);
+        let code = another_code(&mut browser, &request).await;
+        tokens(&browser, &request, &code, None, false).await
+    };
+    let logout = format!(
+        "{}?id_token_hint={}",
+        browser.own("/oidc/logout"),
+        answer["id_token"].as_str().unwrap()
+    );
+    let done = browser.get(&logout).await;
+    let location = done.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.contains("notice=logged_out"), "{location}");
+    assert_ne!(browser.get(&browser.own("/me")).await.status(), 200);
+}
