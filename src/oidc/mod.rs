@@ -9,6 +9,7 @@ pub mod clients;
 mod context;
 mod discovery;
 mod logout;
+pub mod pairwise;
 mod reauthentication;
 pub(crate) mod request;
 pub mod store;

@@ -88,3 +88,66 @@ async fn each_client_knows_the_session_by_a_sid_of_its_own() {
     assert!(location.contains("notice=logged_out"), "{location}");
     assert_ne!(browser.get(&browser.own("/me")).await.status(), 200);
 }
+
+// ---------- 2. the pairwise secret outlives the signing key ----------
+
+/// What a pairwise `sub` was before the secret was stored: keyed with a secret derived from the
+/// ES256 key (`SigningKey::derived_secret("oidc pairwise subject")`).
+fn legacy_pairwise_sub(es256_pkcs8: &[u8], client: &str, subject: &str) -> String {
+    let mut derived = Sha256::new();
+    derived.update(Sha256::digest(es256_pkcs8));
+    derived.update(b"oidc pairwise subject");
+    let mut hash = Sha256::new();
+    hash.update(derived.finalize());
+    hash.update(client.as_bytes());
+    hash.update([0]);
+    hash.update(subject.as_bytes());
+    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The same person's pairwise `sub` before and after the signing keys are rotated (their rows
+/// deleted, the gateway restarted: new keys, new `kid`s); and it is the very value kepgate gave
+/// before the secret was stored (an upgraded deployment keeps its subjects).
+#[tokio::test]
+async fn rotating_the_signing_key_keeps_every_pairwise_subject() {
+    let mut env = spawn_op(|s| {
+        s.oidc.clients.get_mut(RP).unwrap().pairwise_subject = true;
+    })
+    .await;
+    let request = AuthRequest::new(RP);
+    let (mut browser, code) = code_for(&env, DIRECTOR, &request).await;
+    let before = id_token_claims(&browser, &request, &code).await["sub"].clone();
+    let es256: Vec<u8> =
+        sqlx::query_scalar("SELECT private_key FROM assertion_keys WHERE id = 'default'")
+            .fetch_one(&env.stack.app.db)
+            .await
+            .unwrap();
+    assert_eq!(
+        before,
+        legacy_pairwise_sub(&es256, RP, "rnokpp:2654321099").as_str(),
+        "the subjects handed out before the secret was stored"
+    );
+    let jwks = |browser: &Browser| {
+        let (http, url) = (
+            browser.http.clone(),
+            browser.url(&browser.own("/jwks.json")),
+        );
+        async move { http.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let old_keys = jwks(&browser).await;
+
+    sqlx::query("DELETE FROM assertion_keys")
+        .execute(&env.stack.app.db)
+        .await
+        .unwrap();
+    env.stack.restart_gateway().await;
+    assert_ne!(jwks(&browser).await, old_keys, "the keys were rotated");
+
+    let request = AuthRequest::new(RP);
+    let code = another_code(&mut browser, &request).await;
+    let after = id_token_claims(&browser, &request, &code).await["sub"].clone();
+    assert_eq!(
+        after, before,
+        "the same person, the same client, the same sub"
+    );
+}
