@@ -86,7 +86,7 @@ pub async fn client_sid(
 }
 
 /// What a code was issued for.
-pub struct RedeemedCode {
+pub struct IssuedCode {
     pub client_id: String,
     pub redirect_uri: String,
     pub session_id: Uuid,
@@ -96,47 +96,61 @@ pub struct RedeemedCode {
     pub auth_time: OffsetDateTime,
 }
 
-pub enum Redeemed {
-    Fresh(RedeemedCode),
-    /// Known but already used: whatever was issued from it is revoked.
+/// A code kepgate knows, spent or not (unspent only until it expires; spent, until it is pruned,
+/// so that a late replay is still recognised), read without changing it: the exchange checks
+/// the client, the redirect URI and the verifier against it before anything is spent.
+pub async fn find_code(
+    db: &PgPool,
+    code: &str,
+    now: OffsetDateTime,
+) -> Result<Option<IssuedCode>, sqlx::Error> {
+    sqlx::query_as!(
+        IssuedCode,
+        r#"SELECT client_id, redirect_uri, session_id, scope, nonce, code_challenge, auth_time
+           FROM oidc_codes
+           WHERE code_hash = $1 AND (used_at IS NOT NULL OR expires_at > $2)"#,
+        value_hash(code),
+        now,
+    )
+    .fetch_optional(db)
+    .await
+}
+
+pub enum Spent {
+    /// This exchange is the one that gets the code.
+    Fresh,
+    /// Already used: whatever was issued from it is revoked.
     Replayed,
-    /// Unknown or expired.
+    /// Unknown, or expired since it was read.
     Unknown,
 }
 
-/// `unused → used`, once. A second attempt revokes the tokens issued from the code
-/// (RFC 6749 §4.1.2: the code may have been stolen).
+/// `unused → used`, once, by an exchange that has checked every binding of the code. A second
+/// attempt revokes the tokens issued from the code (RFC 6749 §4.1.2: the code may have been
+/// stolen).
 ///
 /// The two attempts may run at once, the first still between spending the code and inserting
 /// its access token: the replay therefore marks the code first, then deletes, in statements of
 /// their own, and [`insert_access_token`] inserts only while the code is unmarked, holding the
 /// code's row. Either the insert comes first (the replay's mark waits for it, its delete then
 /// sees the token), or the mark does (the insert finds it and adds nothing).
-pub async fn redeem_code(
+pub async fn spend_code(
     db: &PgPool,
     code: &str,
     now: OffsetDateTime,
-) -> Result<Redeemed, sqlx::Error> {
+) -> Result<Spent, sqlx::Error> {
     let hash = value_hash(code);
-    let fresh = sqlx::query!(
+    let spent = sqlx::query!(
         r#"UPDATE oidc_codes SET used_at = $2
-           WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $2
-           RETURNING client_id, redirect_uri, session_id, scope, nonce, code_challenge, auth_time"#,
+           WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $2"#,
         hash,
         now,
     )
-    .fetch_optional(db)
-    .await?;
-    if let Some(r) = fresh {
-        return Ok(Redeemed::Fresh(RedeemedCode {
-            client_id: r.client_id,
-            redirect_uri: r.redirect_uri,
-            session_id: r.session_id,
-            scope: r.scope,
-            nonce: r.nonce,
-            code_challenge: r.code_challenge,
-            auth_time: r.auth_time,
-        }));
+    .execute(db)
+    .await?
+    .rows_affected();
+    if spent == 1 {
+        return Ok(Spent::Fresh);
     }
     let replayed = sqlx::query!(
         r#"UPDATE oidc_codes SET replayed_at = COALESCE(replayed_at, $2)
@@ -148,13 +162,13 @@ pub async fn redeem_code(
     .await?
     .rows_affected();
     if replayed == 0 {
-        return Ok(Redeemed::Unknown);
+        return Ok(Spent::Unknown);
     }
     // A statement of its own, after the mark is committed: it sees every token inserted before.
     sqlx::query!("DELETE FROM oidc_access_tokens WHERE code_hash = $1", hash)
         .execute(db)
         .await?;
-    Ok(Redeemed::Replayed)
+    Ok(Spent::Replayed)
 }
 
 pub struct NewAccessToken<'a> {

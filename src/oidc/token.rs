@@ -17,7 +17,7 @@ use subtle::ConstantTimeEq;
 use super::claims;
 use super::clients::OidcClient;
 use super::context::OidcContext;
-use super::store::{self, NewAccessToken, Redeemed};
+use super::store::{self, IssuedCode, NewAccessToken, Spent};
 use crate::http::error::AppError;
 
 /// The JWS `typ` of an ID token (the identity assertion's differs: neither passes for the other).
@@ -113,31 +113,21 @@ async fn exchange(
     };
     let now = oidc.web.clock.now();
     let invalid_grant = |description| Ok(Err(refused("invalid_grant", description)));
-    let issued = match store::redeem_code(&oidc.web.db, code, now).await? {
-        Redeemed::Fresh(issued) => issued,
-        Redeemed::Replayed => {
+    // Every binding of the code is checked before it is spent: whoever holds a leaked code
+    // without the client's secret, redirect URI and verifier cannot burn it for the client.
+    let Some(issued) = store::find_code(&oidc.web.db, code, now).await? else {
+        return invalid_grant("the code is unknown or expired");
+    };
+    if let Err(description) = bindings_hold(&issued, client, form) {
+        return invalid_grant(description);
+    }
+    match store::spend_code(&oidc.web.db, code, now).await? {
+        Spent::Fresh => {}
+        Spent::Replayed => {
             tracing::warn!(client = %client.id, "an authorization code used twice: its tokens are revoked");
             return invalid_grant("the code was already used");
         }
-        Redeemed::Unknown => return invalid_grant("the code is unknown or expired"),
-    };
-    if issued.client_id != client.id {
-        return invalid_grant("the code was issued to another client");
-    }
-    if form.redirect_uri.as_deref() != Some(issued.redirect_uri.as_str()) {
-        return invalid_grant("redirect_uri differs from the authorization request's");
-    }
-    match (&issued.code_challenge, form.code_verifier.as_deref()) {
-        (Some(challenge), Some(verifier)) => {
-            let computed = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-            if !bool::from(computed.as_bytes().ct_eq(challenge.as_bytes())) {
-                return invalid_grant("the code_verifier does not match the code_challenge");
-            }
-        }
-        (Some(_), None) => return invalid_grant("the code_verifier is missing"),
-        // RFC 9700 §2.1.1: a verifier for a code without a challenge is a downgrade attempt.
-        (None, Some(_)) => return invalid_grant("the code was issued without a code_challenge"),
-        (None, None) => {}
+        Spent::Unknown => return invalid_grant("the code is unknown or expired"),
     }
     let Some(session) = crate::session::find_by_id(&oidc.web.db, issued.session_id, now).await?
     else {
@@ -199,6 +189,33 @@ async fn exchange(
         "id_token": id_token,
         "scope": issued.scope,
     })))
+}
+
+/// The code was issued to this client, for this redirect URI, with this verifier's challenge.
+fn bindings_hold(
+    issued: &IssuedCode,
+    client: &OidcClient,
+    form: &TokenForm,
+) -> Result<(), &'static str> {
+    if issued.client_id != client.id {
+        return Err("the code was issued to another client");
+    }
+    if form.redirect_uri.as_deref() != Some(issued.redirect_uri.as_str()) {
+        return Err("redirect_uri differs from the authorization request's");
+    }
+    match (&issued.code_challenge, form.code_verifier.as_deref()) {
+        (Some(challenge), Some(verifier)) => {
+            let computed = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+            if !bool::from(computed.as_bytes().ct_eq(challenge.as_bytes())) {
+                return Err("the code_verifier does not match the code_challenge");
+            }
+            Ok(())
+        }
+        (Some(_), None) => Err("the code_verifier is missing"),
+        // RFC 9700 §2.1.1: a verifier for a code without a challenge is a downgrade attempt.
+        (None, Some(_)) => Err("the code was issued without a code_challenge"),
+        (None, None) => Ok(()),
+    }
 }
 
 /// `client_secret_basic`, `client_secret_post`, or a public client by its id alone (PKCE then

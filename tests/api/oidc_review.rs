@@ -151,3 +151,63 @@ async fn rotating_the_signing_key_keeps_every_pairwise_subject() {
         "the same person, the same client, the same sub"
     );
 }
+
+// ---------- 3. a leaked code cannot be burnt by whoever holds it ----------
+
+/// Whoever holds a leaked code but not the client's secret, redirect URI or verifier neither
+/// spends it nor, once the client has exchanged it, revokes what the client got: only a replay
+/// by the code's own client, with every binding, counts as one (RFC 6749 §4.1.2).
+#[tokio::test]
+async fn a_leaked_code_neither_spends_nor_revokes_without_the_clients_bindings() {
+    let env = spawn_op(|_| {}).await;
+    let request = AuthRequest::new(RP);
+    let (browser, code) = code_for(&env, DIRECTOR, &request).await;
+    let mut other_client = AuthRequest::new(SPA);
+    other_client.verifier = request.verifier.clone();
+    let mut other_redirect = AuthRequest::new(RP);
+    other_redirect.verifier = request.verifier.clone();
+    other_redirect.redirect_uri = crate::oidc::RP_REDIRECT_2.to_owned();
+    let mut wrong_verifier = AuthRequest::new(RP);
+    wrong_verifier.verifier = Some("a-guessed-verifier-a-guessed-verifier-a-guessed".into());
+    let mut no_verifier = AuthRequest::new(RP);
+    no_verifier.verifier = None;
+    let attempts = |code: String| {
+        let (other_client, other_redirect, wrong_verifier, no_verifier) = (
+            &other_client,
+            &other_redirect,
+            &wrong_verifier,
+            &no_verifier,
+        );
+        let browser = &browser;
+        async move {
+            let mut errors = vec![];
+            for (what, attempt, secret) in [
+                ("another client", other_client, None),
+                ("another redirect_uri", other_redirect, Some(RP_SECRET)),
+                ("a wrong verifier", wrong_verifier, Some(RP_SECRET)),
+                ("no verifier", no_verifier, Some(RP_SECRET)),
+            ] {
+                let answer = token(browser, attempt, &code, secret, false).await;
+                errors.push((what, error_of(answer).await));
+            }
+            errors
+        }
+    };
+    for (what, error) in attempts(code.clone()).await {
+        assert_eq!(error, (400, "invalid_grant".to_owned()), "{what}");
+    }
+    // The client's own exchange still works.
+    let answer: Value = tokens(&browser, &request, &code, Some(RP_SECRET), false).await;
+    let access = answer["access_token"].as_str().unwrap();
+    // The same attempts after it: refused, and the client's token still opens userinfo.
+    for (what, error) in attempts(code.clone()).await {
+        assert_eq!(error, (400, "invalid_grant".to_owned()), "{what}");
+        assert_eq!(userinfo(&browser, access).await.status(), 200, "{what}");
+    }
+    // A replay by the client itself, with every binding: refused, and the token revoked.
+    assert_eq!(
+        error_of(token(&browser, &request, &code, Some(RP_SECRET), false).await).await,
+        (400, "invalid_grant".to_owned())
+    );
+    assert_eq!(userinfo(&browser, access).await.status(), 401);
+}
