@@ -211,3 +211,118 @@ async fn a_leaked_code_neither_spends_nor_revokes_without_the_clients_bindings()
     );
     assert_eq!(userinfo(&browser, access).await.status(), 401);
 }
+
+// ---------- 4. back-channel logout: in parallel, with retries ----------
+
+/// A relying party's back-channel endpoint on a port of its own: the logout tokens it was sent,
+/// with the time of each attempt. `fail_first` attempts are answered 503; with `hang`, nothing
+/// is ever answered.
+struct Receiver {
+    uri: String,
+    attempts: Arc<Mutex<Vec<(Instant, String)>>>,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+async fn receiver(fail_first: usize, hang: bool) -> Receiver {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let uri = format!("http://{}/backchannel", listener.local_addr().unwrap());
+    let attempts = Arc::new(Mutex::new(Vec::new()));
+    let seen = attempts.clone();
+    let app = axum::Router::new().route(
+        "/backchannel",
+        axum::routing::post(
+            move |axum::Form(form): axum::Form<BTreeMap<String, String>>| {
+                let seen = seen.clone();
+                async move {
+                    let n = {
+                        let mut seen = seen.lock().unwrap();
+                        seen.push((Instant::now(), form["logout_token"].clone()));
+                        seen.len()
+                    };
+                    if hang {
+                        tokio::time::sleep(Duration::from_secs(600)).await;
+                    }
+                    if n <= fail_first {
+                        axum::http::StatusCode::SERVICE_UNAVAILABLE
+                    } else {
+                        axum::http::StatusCode::OK
+                    }
+                }
+            },
+        ),
+    );
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    Receiver {
+        uri,
+        attempts,
+        _stop: stop,
+    }
+}
+
+/// A client whose endpoint fails the first attempt is told at the second, a second or so
+/// later, while another client's endpoint never answers: the notices go out side by side, each
+/// with retries of its own.
+#[tokio::test]
+async fn a_back_channel_logout_is_retried_and_a_hanging_client_delays_no_other() {
+    let flaky = receiver(1, false).await;
+    let hanging = receiver(0, true).await;
+    let env = spawn_op(|s| {
+        s.oidc.clients.get_mut(RP).unwrap().backchannel_logout_uri =
+            Some(flaky.uri.parse().unwrap());
+        s.oidc.clients.get_mut(SPA).unwrap().backchannel_logout_uri =
+            Some(hanging.uri.parse().unwrap());
+    })
+    .await;
+    let rp = AuthRequest::new(RP);
+    let (mut browser, code) = code_for(&env, DIRECTOR, &rp).await;
+    let sid = id_token_claims(&browser, &rp, &code).await["sid"].clone();
+    let spa = AuthRequest::new(SPA);
+    let code = another_code(&mut browser, &spa).await;
+    id_token_claims(&browser, &spa, &code).await;
+
+    let me = browser.get(&browser.own("/me")).await.text().await.unwrap();
+    let csrf = crate::browser::csrf_of(&me);
+    let out = browser
+        .post_form(&browser.own("/logout"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(out.status(), 303);
+    let signed_out = Instant::now();
+    let deadline = signed_out + Duration::from_secs(9);
+    while flaky.attempts.lock().unwrap().len() < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "the flaky client was not told again: {} attempt(s)",
+            flaky.attempts.lock().unwrap().len()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        !hanging.attempts.lock().unwrap().is_empty(),
+        "the other client was sent its notice too"
+    );
+    let attempts = flaky.attempts.lock().unwrap().clone();
+    let waited = attempts[1].0 - attempts[0].0;
+    assert!(
+        waited >= Duration::from_millis(500),
+        "a pause before the retry: {waited:?}"
+    );
+    assert_eq!(attempts[0].1, attempts[1].1, "the same logout token again");
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.set_audience(&[RP]);
+    validation.set_issuer(&[browser.base.as_str()]);
+    let key = decoding_key(&browser, &attempts[1].1).await;
+    let claims = jsonwebtoken::decode::<Value>(&attempts[1].1, &key, &validation)
+        .unwrap()
+        .claims;
+    assert_eq!(claims["sid"], sid);
+    // Taken: no further attempts.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(flaky.attempts.lock().unwrap().len(), 2, "told once taken");
+}
