@@ -15,6 +15,7 @@ use crate::http::cookies::{self, CookieKind};
 use crate::http::error::AppError;
 use crate::http::pages::{header_value, no_store, see_other};
 use crate::http::signed_in::MaybeSession;
+use crate::return_path::ReturnPath;
 use crate::session::{Authentication, Session};
 
 pub async fn authorize_get(
@@ -227,6 +228,21 @@ fn to_login(
         back.append_pair("kepgate_reauth", &marker);
     }
     let return_path = format!("{}?{}", server.path("/oidc/authorize"), back.finish());
+    // The login comes back to the request only by a return path it accepts (2,048 bytes once
+    // encoded): a request too long for it is refused now, not lost after the person signs in.
+    if ReturnPath::parse(&return_path).is_err() {
+        return to_client(
+            &request.redirect_uri,
+            &[
+                ("error", "invalid_request"),
+                (
+                    "error_description",
+                    "the request is too long to come back to after signing in: shorten state or nonce",
+                ),
+            ],
+            request.state.as_deref(),
+        );
+    }
     let login = format!(
         "{}?rd={}",
         server.path("/login"),

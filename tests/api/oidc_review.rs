@@ -326,3 +326,36 @@ async fn a_back_channel_logout_is_retried_and_a_hanging_client_delays_no_other()
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(flaky.attempts.lock().unwrap().len(), 2, "told once taken");
 }
+
+// ---------- 5. a request too long to survive the login is refused up front ----------
+
+/// Without a session, a request whose way back through the login would be cut (a `state` near
+/// its 2,048-byte limit) is refused at once with `invalid_request` at the redirect URI, the
+/// state with it; one that is accepted comes back whole after the login.
+#[tokio::test]
+async fn a_request_too_long_to_come_back_through_the_login_is_refused_up_front() {
+    let env = spawn_op(|_| {}).await;
+    let mut browser = Browser::new(&env.stack.app);
+    let mut long = AuthRequest::new(RP);
+    long.state = "s".repeat(1900);
+    let back = authorize(&mut browser, &long).await;
+    assert!(back.as_str().starts_with(RP_REDIRECT), "{back}");
+    assert_eq!(param(&back, "error").as_deref(), Some("invalid_request"));
+    assert_eq!(param(&back, "state").as_deref(), Some(long.state.as_str()));
+
+    // Long, but not too long: through the login pages and back to the request, whole.
+    let mut fits = AuthRequest::new(RP);
+    fits.state = "Ж".repeat(150) + &"s".repeat(500);
+    let to_login = authorize(&mut browser, &fits).await;
+    assert_eq!(to_login.path(), browser.own("/login"), "{to_login}");
+    let rd = param(&to_login, "rd").unwrap();
+    let done =
+        crate::sign_in::sign_in_on_pages(&env.stack, &mut browser, rd.as_str(), DIRECTOR).await;
+    let location = done.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(location, rd, "the login comes back to the request whole");
+    let answer = browser.get(&location).await;
+    let back = answer.headers()["location"].to_str().unwrap().to_owned();
+    let back: Url = browser.url(&back).parse().unwrap();
+    assert!(param(&back, "code").is_some(), "{back}");
+    assert_eq!(param(&back, "state").as_deref(), Some(fits.state.as_str()));
+}
