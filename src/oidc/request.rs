@@ -200,12 +200,14 @@ impl<'c> AuthorizeRequest<'c> {
     }
 }
 
-/// RFC 7636 §4.2: base64url of a SHA-256, 43 characters.
+/// RFC 7636 §4.2: base64url of a SHA-256, 43 characters (that decode to 32 bytes: the last
+/// one carries no stray bits).
 fn is_code_challenge(challenge: &str) -> bool {
+    use base64::Engine;
     challenge.len() == 43
-        && challenge
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(challenge)
+            .is_ok_and(|bytes| bytes.len() == 32)
 }
 
 #[cfg(test)]
@@ -381,6 +383,20 @@ mod tests {
         );
         assert_eq!(
             error_of(&with(&[("code_challenge", challenge)], &[])),
+            "invalid_request"
+        );
+        // 43 characters, but not the base64url of 32 bytes: stray bits in the last one.
+        assert_eq!(
+            error_of(&with(
+                &[
+                    (
+                        "code_challenge",
+                        "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cN"
+                    ),
+                    ("code_challenge_method", "S256")
+                ],
+                &[]
+            )),
             "invalid_request"
         );
         assert_eq!(

@@ -111,6 +111,17 @@ async fn exchange(
     let Some(code) = form.code.as_deref() else {
         return Ok(Err(refused("invalid_request", "no code")));
     };
+    // RFC 7636 §4.1: checked before the code is even looked at.
+    if form
+        .code_verifier
+        .as_deref()
+        .is_some_and(|v| !is_code_verifier(v))
+    {
+        return Ok(Err(refused(
+            "invalid_request",
+            "code_verifier must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~",
+        )));
+    }
     let now = oidc.web.clock.now();
     let invalid_grant = |description| Ok(Err(refused("invalid_grant", description)));
     // Every binding of the code is checked before it is spent: whoever holds a leaked code
@@ -189,6 +200,14 @@ async fn exchange(
         "id_token": id_token,
         "scope": issued.scope,
     })))
+}
+
+/// RFC 7636 §4.1: `code-verifier = 43*128unreserved`.
+fn is_code_verifier(verifier: &str) -> bool {
+    (43..=128).contains(&verifier.len())
+        && verifier
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
 }
 
 /// The code was issued to this client, for this redirect URI, with this verifier's challenge.

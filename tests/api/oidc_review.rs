@@ -212,6 +212,58 @@ async fn a_leaked_code_neither_spends_nor_revokes_without_the_clients_bindings()
     assert_eq!(userinfo(&browser, access).await.status(), 401);
 }
 
+// ---------- 6. PKCE values of RFC 7636's form only ----------
+
+/// `code_verifier` is 43 to 128 characters of `[A-Za-z0-9-._~]` (RFC 7636 §4.1): anything else
+/// is `invalid_request` at the token endpoint, even when its hash is the code's challenge. A
+/// `code_challenge` must be the base64url of 32 bytes.
+#[tokio::test]
+async fn pkce_verifiers_and_challenges_must_have_rfc_7636s_form() {
+    let env = spawn_op(|_| {}).await;
+    let mut browser = sign_in(&env.stack, DIRECTOR).await;
+    let exchange = |verifier: String| {
+        let mut request = AuthRequest::new(SPA);
+        request.verifier = Some(verifier);
+        request
+    };
+    for (what, verifier) in [
+        ("42 characters", "a".repeat(42)),
+        ("129 characters", "b".repeat(129)),
+        ("a '+'", format!("{}+", "c".repeat(50))),
+        ("a '/'", format!("{}/", "d".repeat(50))),
+        ("a space", format!("{} x", "e".repeat(50))),
+        ("a non-ASCII letter", format!("{}ї", "f".repeat(50))),
+    ] {
+        let request = exchange(verifier);
+        let code = another_code(&mut browser, &request).await;
+        assert_eq!(
+            error_of(token(&browser, &request, &code, None, false).await).await,
+            (400, "invalid_request".to_owned()),
+            "{what}"
+        );
+    }
+    for (what, verifier) in [
+        ("43 characters", "g".repeat(43)),
+        ("128 characters", "h".repeat(128)),
+        ("every kind", format!("AZaz09-._~{}", "i".repeat(40))),
+    ] {
+        let request = exchange(verifier);
+        let code = another_code(&mut browser, &request).await;
+        let status = token(&browser, &request, &code, None, false).await.status();
+        assert_eq!(status, 200, "{what}");
+    }
+    // A challenge of 43 characters that is no SHA-256 (stray bits in its last character).
+    let mut stray = AuthRequest::new(SPA);
+    stray.verifier = None;
+    stray.extra.push((
+        "code_challenge",
+        "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cN".into(),
+    ));
+    stray.extra.push(("code_challenge_method", "S256".into()));
+    let back = authorize(&mut browser, &stray).await;
+    assert_eq!(param(&back, "error").as_deref(), Some("invalid_request"));
+}
+
 // ---------- 4. back-channel logout: in parallel, with retries ----------
 
 /// A relying party's back-channel endpoint on a port of its own: the logout tokens it was sent,
