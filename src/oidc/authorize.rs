@@ -199,6 +199,7 @@ fn to_login(
         ("code_challenge_method", &params.code_challenge_method),
         ("prompt", &params.prompt),
         ("max_age", &params.max_age),
+        ("response_mode", &params.response_mode),
     ] {
         if let Some(value) = value {
             back.append_pair(name, value);

@@ -19,6 +19,7 @@ pub struct AuthorizeParams {
     pub code_challenge_method: Option<String>,
     pub prompt: Option<String>,
     pub max_age: Option<String>,
+    pub response_mode: Option<String>,
     pub request: Option<String>,
     pub request_uri: Option<String>,
     /// kepgate's own: for `prompt=login` and `max_age`, the marker of the moment kepgate sent the
@@ -97,6 +98,19 @@ impl<'c> AuthorizeRequest<'c> {
         };
         if state.as_ref().is_some_and(|s| s.len() > MAX_STATE) {
             return Err(fail("invalid_request", "state is too long"));
+        }
+        // The answer goes in the query, the one mode discovery names: a client that asked for
+        // another (`form_post`, `fragment`) would look for it elsewhere and lose it.
+        // (Core §3.1.2.1: a parameter without a value is as if it were not sent.)
+        if params
+            .response_mode
+            .as_deref()
+            .is_some_and(|m| !m.is_empty() && m != "query")
+        {
+            return Err(fail(
+                "invalid_request",
+                "response_mode is not supported: only query",
+            ));
         }
         if params.request.is_some() {
             return Err(fail(
@@ -347,6 +361,16 @@ mod tests {
             error_of(&with(&[("scope", "profile")], &["scope"])),
             "invalid_scope"
         );
+        // The answer in the query only, as discovery says.
+        assert_eq!(error_of(&with(&[("response_mode", "query")], &[])), "ok");
+        assert_eq!(error_of(&with(&[("response_mode", "")], &[])), "ok");
+        for mode in ["form_post", "fragment", "query.jwt"] {
+            assert_eq!(
+                error_of(&with(&[("response_mode", mode)], &[])),
+                "invalid_request",
+                "{mode:?}"
+            );
+        }
         // Request objects are refused as unsupported.
         assert_eq!(
             error_of(&with(&[("request", "eyJhbGciOiJub25lIn0.e30.")], &[])),

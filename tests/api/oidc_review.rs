@@ -411,3 +411,43 @@ async fn a_request_too_long_to_come_back_through_the_login_is_refused_up_front()
     assert!(param(&back, "code").is_some(), "{back}");
     assert_eq!(param(&back, "state").as_deref(), Some(fits.state.as_str()));
 }
+
+// ---------- 7. response_mode: the query, or nothing ----------
+
+/// A client that asks for its answer in a form post or the fragment would look for it there
+/// and lose the code sent in the query: it is told `invalid_request` instead, and no code is
+/// made. Discovery names the one mode there is.
+#[tokio::test]
+async fn a_response_mode_other_than_query_is_refused_and_discovery_says_so() {
+    let env = spawn_op(|_| {}).await;
+    let mut browser = sign_in(&env.stack, DIRECTOR).await;
+    for mode in ["form_post", "fragment"] {
+        let mut request = AuthRequest::new(RP);
+        request.extra.push(("response_mode", mode.into()));
+        let back = authorize(&mut browser, &request).await;
+        assert!(back.as_str().starts_with(RP_REDIRECT), "{back}");
+        assert_eq!(param(&back, "error").as_deref(), Some("invalid_request"));
+        assert!(param(&back, "code").is_none(), "{mode}: {back}");
+        assert_eq!(
+            param(&back, "state").as_deref(),
+            Some(request.state.as_str())
+        );
+    }
+    let mut query = AuthRequest::new(RP);
+    query.extra.push(("response_mode", "query".into()));
+    let back = authorize(&mut browser, &query).await;
+    assert!(param(&back, "code").is_some(), "{back}");
+    let doc: Value = browser
+        .http
+        .get(browser.url("/.well-known/openid-configuration"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        doc["response_modes_supported"],
+        serde_json::json!(["query"])
+    );
+}
