@@ -36,6 +36,11 @@ pub async fn authorize_post(
     authorize(&oidc, auth, &headers, &params).await
 }
 
+/// HEAD makes nothing: a code, a re-authentication cookie or a marker only for a GET or a POST.
+pub async fn authorize_head() -> AppError {
+    AppError::MethodNotAllowed
+}
+
 async fn authorize(
     oidc: &OidcContext,
     auth: Authentication,

@@ -4,7 +4,8 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, PRAGMA, WWW_AUTHENTICATE};
+use axum::extract::rejection::FormRejection;
+use axum::http::header::{ALLOW, CACHE_CONTROL, PRAGMA, RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -75,22 +76,70 @@ fn no_cache(response: &mut Response) {
     headers.insert(PRAGMA, HeaderValue::from_static("no-cache"));
 }
 
+/// Every answer is JSON (RFC 6749 §5.2), also for a body that is no form, a parameter sent
+/// twice (§3.2), or a failure of kepgate's own: a client reads `error`, never a page.
 pub async fn token(
     State(oidc): State<OidcContext>,
     headers: HeaderMap,
-    axum::Form(form): axum::Form<TokenForm>,
-) -> Result<Response, AppError> {
-    match exchange(&oidc, &headers, &form).await? {
-        Ok(answer) => {
+    form: Result<axum::Form<TokenForm>, FormRejection>,
+) -> Response {
+    let outcome = match form {
+        Ok(axum::Form(form)) => exchange(&oidc, &headers, &form).await,
+        Err(rejection) => Ok(Err(refused(
+            "invalid_request",
+            match rejection {
+                FormRejection::InvalidFormContentType(_) => {
+                    "the body must be application/x-www-form-urlencoded"
+                }
+                _ => "the form could not be read (a parameter sent twice?)",
+            },
+        ))),
+    };
+    match outcome {
+        Ok(Ok(answer)) => {
             let mut response = Json(answer).into_response();
             no_cache(&mut response);
-            Ok(response)
+            response
         }
-        Err(e) => {
+        Ok(Err(e)) => {
             metrics::counter!("kepgate_oidc_token_refusals_total", "error" => e.error).increment(1);
-            Ok(e.into_response())
+            e.into_response()
         }
+        Err(e) => failed(e),
     }
+}
+
+/// Any method but POST.
+pub async fn wrong_method() -> Response {
+    let mut response = TokenError {
+        status: StatusCode::METHOD_NOT_ALLOWED,
+        error: "invalid_request",
+        description: "the token endpoint takes POST only",
+        basic: false,
+    }
+    .into_response();
+    response
+        .headers_mut()
+        .insert(ALLOW, HeaderValue::from_static("POST"));
+    response
+}
+
+/// kepgate's own failure (logged by `AppError`), said as JSON: `temporarily_unavailable` while
+/// the database is away, `server_error` otherwise (the authorization endpoint's codes, §4.1.2.1).
+fn failed(error: AppError) -> Response {
+    let logged = error.into_response();
+    let status = logged.status();
+    let code = if status == StatusCode::SERVICE_UNAVAILABLE {
+        "temporarily_unavailable"
+    } else {
+        "server_error"
+    };
+    let mut response = (status, Json(json!({ "error": code }))).into_response();
+    if let Some(retry) = logged.headers().get(RETRY_AFTER) {
+        response.headers_mut().insert(RETRY_AFTER, retry.clone());
+    }
+    no_cache(&mut response);
+    response
 }
 
 async fn exchange(
@@ -244,11 +293,7 @@ fn authenticate<'c>(
     headers: &HeaderMap,
     form: &TokenForm,
 ) -> Result<&'c OidcClient, TokenError> {
-    let basic = headers
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic "))
-        .map(str::trim);
+    let basic = super::credentials(headers, "Basic");
     let invalid = |basic: bool| TokenError {
         status: StatusCode::UNAUTHORIZED,
         error: "invalid_client",

@@ -451,3 +451,136 @@ async fn a_response_mode_other_than_query_is_refused_and_discovery_says_so() {
         serde_json::json!(["query"])
     );
 }
+
+// ---------- 8. the small ones ----------
+
+/// `Bearer` and `Basic` in any case (RFC 7235 §2.1: scheme names are case-insensitive).
+#[tokio::test]
+async fn bearer_and_basic_are_taken_in_any_case() {
+    use base64::Engine;
+    let env = spawn_op(|_| {}).await;
+    let request = AuthRequest::new(RP);
+    let (browser, code) = code_for(&env, DIRECTOR, &request).await;
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{RP}:{RP_SECRET}"));
+    let answer = browser
+        .http
+        .post(browser.url(&browser.own("/oidc/token")))
+        .header("authorization", format!("BASIC {basic}"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", RP_REDIRECT),
+            ("code_verifier", request.verifier.as_deref().unwrap()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200, "Basic in capitals");
+    let answer: Value = answer.json().await.unwrap();
+    let access = answer["access_token"].as_str().unwrap();
+    for scheme in ["bearer", "BEARER", "Bearer"] {
+        let info = browser
+            .http
+            .get(browser.url(&browser.own("/oidc/userinfo")))
+            .header("authorization", format!("{scheme} {access}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(info.status(), 200, "{scheme}");
+    }
+}
+
+/// The token endpoint's errors are JSON whatever went wrong (RFC 6749 §5.2): another method, a
+/// body that is no form, a parameter sent twice.
+#[tokio::test]
+async fn the_token_endpoint_answers_every_error_in_json() {
+    let env = spawn_op(|_| {}).await;
+    let browser = Browser::new(&env.stack.app);
+    let token_url = browser.url(&browser.own("/oidc/token"));
+    let json_error = |response: reqwest::Response| async move {
+        let status = response.status().as_u16();
+        let kind = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(kind.starts_with("application/json"), "{status}: {kind}");
+        let body: Value = response.json().await.unwrap();
+        (status, body["error"].as_str().unwrap().to_owned())
+    };
+    let get = browser.http.get(&token_url).send().await.unwrap();
+    assert_eq!(json_error(get).await, (405, "invalid_request".to_owned()));
+    let as_json = browser
+        .http
+        .post(&token_url)
+        .json(&serde_json::json!({ "grant_type": "authorization_code", "code": "x" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        json_error(as_json).await,
+        (400, "invalid_request".to_owned())
+    );
+    let twice = browser
+        .http
+        .post(&token_url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=authorization_code&code=a&code=b&client_id=spa")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_error(twice).await, (400, "invalid_request".to_owned()));
+}
+
+/// A HEAD at `authorize` (a link checker, a prefetcher), signed in: no code, while a GET makes
+/// one.
+#[tokio::test]
+async fn a_head_at_authorize_makes_no_code() {
+    let env = spawn_op(|_| {}).await;
+    let mut browser = sign_in(&env.stack, DIRECTOR).await;
+    let head = browser
+        .http
+        .head(browser.url(&AuthRequest::new(RP).url(&browser)))
+        .header("cookie", browser.cookie_header())
+        .send()
+        .await
+        .unwrap();
+    let location = head
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    assert!(!location.contains("code="), "HEAD made a code: {location}");
+    assert_ne!(head.status(), 303);
+    assert!(
+        param(
+            &authorize(&mut browser, &AuthRequest::new(RP)).await,
+            "code"
+        )
+        .is_some()
+    );
+}
+
+/// Discovery and the keys are readable from any origin (a browser-only client reads them too).
+#[tokio::test]
+async fn discovery_and_the_keys_are_readable_from_any_origin() {
+    let env = spawn_op(|_| {}).await;
+    let browser = Browser::new(&env.stack.app);
+    for path in [
+        "/.well-known/openid-configuration".to_owned(),
+        browser.own("/jwks.json"),
+    ] {
+        let response = browser
+            .http
+            .get(browser.url(&path))
+            .header("origin", "https://spa.example.ua")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(
+            response.headers()["access-control-allow-origin"],
+            "*",
+            "{path}"
+        );
+    }
+}
