@@ -67,6 +67,8 @@ impl AppState {
         }
         let signing_key =
             Arc::new(SigningKey::load(&db, &settings.identity, &settings.oidc, clock.now()).await?);
+        // Stored once, whether or not the provider is on: the key may change before it is.
+        let pairwise_key = crate::oidc::pairwise::load(&db, &signing_key, clock.now()).await?;
         let identity_headers =
             IdentityHeaders::from_settings(&settings.identity).context("identity header names")?;
         let assertions = AssertionSigner::new(
@@ -131,7 +133,7 @@ impl AppState {
         let oidc = OidcContext::new(OidcParts {
             web: web.clone(),
             clients: OidcClients::load(&settings.oidc)?,
-            pairwise_key: signing_key.derived_secret("oidc pairwise subject"),
+            pairwise_key,
             key: signing_key,
             issuer: settings
                 .server

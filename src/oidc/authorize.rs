@@ -15,6 +15,7 @@ use crate::http::cookies::{self, CookieKind};
 use crate::http::error::AppError;
 use crate::http::pages::{header_value, no_store, see_other};
 use crate::http::signed_in::MaybeSession;
+use crate::return_path::ReturnPath;
 use crate::session::{Authentication, Session};
 
 pub async fn authorize_get(
@@ -33,6 +34,11 @@ pub async fn authorize_post(
     axum::Form(params): axum::Form<AuthorizeParams>,
 ) -> Result<Response, AppError> {
     authorize(&oidc, auth, &headers, &params).await
+}
+
+/// HEAD makes nothing: a code, a re-authentication cookie or a marker only for a GET or a POST.
+pub async fn authorize_head() -> AppError {
+    AppError::MethodNotAllowed
 }
 
 async fn authorize(
@@ -94,6 +100,7 @@ async fn authorize(
         );
     }
     let code = store::random_value().map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let sid = store::random_value().map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
     let ttl =
         time::Duration::try_from(oidc.web.settings.oidc.code_ttl).map_err(anyhow::Error::new)?;
     store::insert_code(
@@ -110,6 +117,7 @@ async fn authorize(
             auth_time: session.created_at,
             now,
             expires_at: now + ttl,
+            sid: &sid,
         },
     )
     .await?;
@@ -196,6 +204,7 @@ fn to_login(
         ("code_challenge_method", &params.code_challenge_method),
         ("prompt", &params.prompt),
         ("max_age", &params.max_age),
+        ("response_mode", &params.response_mode),
     ] {
         if let Some(value) = value {
             back.append_pair(name, value);
@@ -225,6 +234,21 @@ fn to_login(
         back.append_pair("kepgate_reauth", &marker);
     }
     let return_path = format!("{}?{}", server.path("/oidc/authorize"), back.finish());
+    // The login comes back to the request only by a return path it accepts (2,048 bytes once
+    // encoded): a request too long for it is refused now, not lost after the person signs in.
+    if ReturnPath::parse(&return_path).is_err() {
+        return to_client(
+            &request.redirect_uri,
+            &[
+                ("error", "invalid_request"),
+                (
+                    "error_description",
+                    "the request is too long to come back to after signing in: shorten state or nonce",
+                ),
+            ],
+            request.state.as_deref(),
+        );
+    }
     let login = format!(
         "{}?rd={}",
         server.path("/login"),

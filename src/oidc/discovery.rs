@@ -3,12 +3,15 @@
 
 use axum::Json;
 use axum::extract::State;
-use serde_json::{Value, json};
+use axum::http::header::ACCESS_CONTROL_ALLOW_ORIGIN;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
 
 use super::context::OidcContext;
 
-pub async fn configuration(State(oidc): State<OidcContext>) -> Json<Value> {
-    Json(json!({
+/// Readable from any origin: a browser-only client configures itself from it too.
+pub async fn configuration(State(oidc): State<OidcContext>) -> Response {
+    let document = Json(json!({
         "issuer": oidc.issuer,
         "authorization_endpoint": oidc.endpoint("/oidc/authorize"),
         "token_endpoint": oidc.endpoint("/oidc/token"),
@@ -36,5 +39,6 @@ pub async fn configuration(State(oidc): State<OidcContext>) -> Json<Value> {
         "backchannel_logout_supported": true,
         "backchannel_logout_session_supported": true,
         "ui_locales_supported": ["uk", "en"],
-    }))
+    }));
+    ([(ACCESS_CONTROL_ALLOW_ORIGIN, "*")], document).into_response()
 }

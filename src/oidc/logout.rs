@@ -11,6 +11,7 @@ use jsonwebtoken::{Algorithm, Validation};
 use serde::Deserialize;
 
 use super::context::OidcContext;
+use super::store;
 use crate::http::cookies::{self, CookieKind};
 use crate::http::error::AppError;
 use crate::http::pages::{header_value, no_store, see_other, signed_out};
@@ -75,7 +76,16 @@ async fn logout(
         return after_logout(oidc, client, params);
     };
     let session = session::find(&oidc.web.db, &token, oidc.web.clock.now()).await?;
-    let proven = matches!((&hint, &session), (Some(h), Some(s)) if h.sid == s.id.to_string());
+    // The hint's `sid` is the one its client knows this session by (each client its own).
+    let proven = match (&hint, &session) {
+        (Some(h), Some(s)) => {
+            store::client_sid(&oidc.web.db, s.id, &h.aud)
+                .await?
+                .as_deref()
+                == Some(h.sid.as_str())
+        }
+        _ => false,
+    };
     if session.is_some() && !proven {
         tracing::info!(
             "RP-initiated logout without a matching id_token_hint: sent to «Мої сеанси»"

@@ -9,6 +9,7 @@ pub mod clients;
 mod context;
 mod discovery;
 mod logout;
+pub mod pairwise;
 mod reauthentication;
 pub(crate) mod request;
 pub mod store;
@@ -33,9 +34,16 @@ where
     Router::new()
         .route(
             "/oidc/authorize",
-            get(authorize::authorize_get).post(authorize::authorize_post),
+            get(authorize::authorize_get)
+                .post(authorize::authorize_post)
+                // Not the GET handler without its body (axum's default): a link checker's or
+                // a prefetcher's HEAD would mint a code.
+                .head(authorize::authorize_head),
         )
-        .route("/oidc/token", axum::routing::post(token::token))
+        .route(
+            "/oidc/token",
+            axum::routing::post(token::token).fallback(token::wrong_method),
+        )
         .route(
             "/oidc/userinfo",
             get(userinfo::userinfo).post(userinfo::userinfo),
@@ -44,6 +52,17 @@ where
             "/oidc/logout",
             get(logout::logout_get).post(logout::logout_post),
         )
+}
+
+/// The credentials of an `Authorization` header of `scheme`, whose name is case-insensitive
+/// (RFC 7235 §2.1: `bearer`, `BASIC` are as good as `Bearer`, `Basic`).
+pub(crate) fn credentials<'h>(headers: &'h axum::http::HeaderMap, scheme: &str) -> Option<&'h str> {
+    let value = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (name, rest) = value.split_once(' ')?;
+    name.eq_ignore_ascii_case(scheme).then(|| rest.trim())
 }
 
 /// Discovery, at the issuer's own path (outside the prefix): `{base_url}.well-known/…`.

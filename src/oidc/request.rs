@@ -19,6 +19,7 @@ pub struct AuthorizeParams {
     pub code_challenge_method: Option<String>,
     pub prompt: Option<String>,
     pub max_age: Option<String>,
+    pub response_mode: Option<String>,
     pub request: Option<String>,
     pub request_uri: Option<String>,
     /// kepgate's own: for `prompt=login` and `max_age`, the marker of the moment kepgate sent the
@@ -97,6 +98,19 @@ impl<'c> AuthorizeRequest<'c> {
         };
         if state.as_ref().is_some_and(|s| s.len() > MAX_STATE) {
             return Err(fail("invalid_request", "state is too long"));
+        }
+        // The answer goes in the query, the one mode discovery names: a client that asked for
+        // another (`form_post`, `fragment`) would look for it elsewhere and lose it.
+        // (Core §3.1.2.1: a parameter without a value is as if it were not sent.)
+        if params
+            .response_mode
+            .as_deref()
+            .is_some_and(|m| !m.is_empty() && m != "query")
+        {
+            return Err(fail(
+                "invalid_request",
+                "response_mode is not supported: only query",
+            ));
         }
         if params.request.is_some() {
             return Err(fail(
@@ -200,12 +214,14 @@ impl<'c> AuthorizeRequest<'c> {
     }
 }
 
-/// RFC 7636 §4.2: base64url of a SHA-256, 43 characters.
+/// RFC 7636 §4.2: base64url of a SHA-256, 43 characters (that decode to 32 bytes: the last
+/// one carries no stray bits).
 fn is_code_challenge(challenge: &str) -> bool {
+    use base64::Engine;
     challenge.len() == 43
-        && challenge
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(challenge)
+            .is_ok_and(|bytes| bytes.len() == 32)
 }
 
 #[cfg(test)]
@@ -345,6 +361,16 @@ mod tests {
             error_of(&with(&[("scope", "profile")], &["scope"])),
             "invalid_scope"
         );
+        // The answer in the query only, as discovery says.
+        assert_eq!(error_of(&with(&[("response_mode", "query")], &[])), "ok");
+        assert_eq!(error_of(&with(&[("response_mode", "")], &[])), "ok");
+        for mode in ["form_post", "fragment", "query.jwt"] {
+            assert_eq!(
+                error_of(&with(&[("response_mode", mode)], &[])),
+                "invalid_request",
+                "{mode:?}"
+            );
+        }
         // Request objects are refused as unsupported.
         assert_eq!(
             error_of(&with(&[("request", "eyJhbGciOiJub25lIn0.e30.")], &[])),
@@ -381,6 +407,20 @@ mod tests {
         );
         assert_eq!(
             error_of(&with(&[("code_challenge", challenge)], &[])),
+            "invalid_request"
+        );
+        // 43 characters, but not the base64url of 32 bytes: stray bits in the last one.
+        assert_eq!(
+            error_of(&with(
+                &[
+                    (
+                        "code_challenge",
+                        "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cN"
+                    ),
+                    ("code_challenge_method", "S256")
+                ],
+                &[]
+            )),
             "invalid_request"
         );
         assert_eq!(

@@ -30,9 +30,14 @@ pub struct NewCode<'a> {
     pub auth_time: OffsetDateTime,
     pub now: OffsetDateTime,
     pub expires_at: OffsetDateTime,
+    /// A fresh random `sid`, kept if this is the client's first code of the session (the first
+    /// one stays: [`client_sid`]).
+    pub sid: &'a str,
 }
 
-/// Stores a code, and that the client holds something of this session (for back-channel logout).
+/// Stores a code, and that the client holds something of this session (for back-channel logout)
+/// under the `sid` of its own it knows the session by: one value shared by every client and the
+/// cabinet would let clients with pairwise subjects link their users through it.
 pub async fn insert_code(db: &PgPool, new: &NewCode<'_>) -> Result<(), sqlx::Error> {
     let mut tx = db.begin().await?;
     sqlx::query!(
@@ -57,15 +62,31 @@ pub async fn insert_code(db: &PgPool, new: &NewCode<'_>) -> Result<(), sqlx::Err
            ON CONFLICT (session_id, client_id) DO NOTHING"#,
         new.session_id,
         new.client_id,
-        new.session_id.to_string(),
+        new.sid,
     )
     .execute(&mut *tx)
     .await?;
     tx.commit().await
 }
 
+/// The `sid` a client knows `session_id` by (ID tokens, logout tokens, `id_token_hint`).
+/// Sessions begun before per-client values came keep their session id as every client's.
+pub async fn client_sid(
+    db: &PgPool,
+    session_id: Uuid,
+    client_id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar!(
+        "SELECT sid FROM oidc_session_clients WHERE session_id = $1 AND client_id = $2",
+        session_id,
+        client_id,
+    )
+    .fetch_optional(db)
+    .await
+}
+
 /// What a code was issued for.
-pub struct RedeemedCode {
+pub struct IssuedCode {
     pub client_id: String,
     pub redirect_uri: String,
     pub session_id: Uuid,
@@ -75,47 +96,61 @@ pub struct RedeemedCode {
     pub auth_time: OffsetDateTime,
 }
 
-pub enum Redeemed {
-    Fresh(RedeemedCode),
-    /// Known but already used: whatever was issued from it is revoked.
+/// A code kepgate knows, spent or not (unspent only until it expires; spent, until it is pruned,
+/// so that a late replay is still recognised), read without changing it: the exchange checks
+/// the client, the redirect URI and the verifier against it before anything is spent.
+pub async fn find_code(
+    db: &PgPool,
+    code: &str,
+    now: OffsetDateTime,
+) -> Result<Option<IssuedCode>, sqlx::Error> {
+    sqlx::query_as!(
+        IssuedCode,
+        r#"SELECT client_id, redirect_uri, session_id, scope, nonce, code_challenge, auth_time
+           FROM oidc_codes
+           WHERE code_hash = $1 AND (used_at IS NOT NULL OR expires_at > $2)"#,
+        value_hash(code),
+        now,
+    )
+    .fetch_optional(db)
+    .await
+}
+
+pub enum Spent {
+    /// This exchange is the one that gets the code.
+    Fresh,
+    /// Already used: whatever was issued from it is revoked.
     Replayed,
-    /// Unknown or expired.
+    /// Unknown, or expired since it was read.
     Unknown,
 }
 
-/// `unused → used`, once. A second attempt revokes the tokens issued from the code
-/// (RFC 6749 §4.1.2: the code may have been stolen).
+/// `unused → used`, once, by an exchange that has checked every binding of the code. A second
+/// attempt revokes the tokens issued from the code (RFC 6749 §4.1.2: the code may have been
+/// stolen).
 ///
 /// The two attempts may run at once, the first still between spending the code and inserting
 /// its access token: the replay therefore marks the code first, then deletes, in statements of
 /// their own, and [`insert_access_token`] inserts only while the code is unmarked, holding the
 /// code's row. Either the insert comes first (the replay's mark waits for it, its delete then
 /// sees the token), or the mark does (the insert finds it and adds nothing).
-pub async fn redeem_code(
+pub async fn spend_code(
     db: &PgPool,
     code: &str,
     now: OffsetDateTime,
-) -> Result<Redeemed, sqlx::Error> {
+) -> Result<Spent, sqlx::Error> {
     let hash = value_hash(code);
-    let fresh = sqlx::query!(
+    let spent = sqlx::query!(
         r#"UPDATE oidc_codes SET used_at = $2
-           WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $2
-           RETURNING client_id, redirect_uri, session_id, scope, nonce, code_challenge, auth_time"#,
+           WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $2"#,
         hash,
         now,
     )
-    .fetch_optional(db)
-    .await?;
-    if let Some(r) = fresh {
-        return Ok(Redeemed::Fresh(RedeemedCode {
-            client_id: r.client_id,
-            redirect_uri: r.redirect_uri,
-            session_id: r.session_id,
-            scope: r.scope,
-            nonce: r.nonce,
-            code_challenge: r.code_challenge,
-            auth_time: r.auth_time,
-        }));
+    .execute(db)
+    .await?
+    .rows_affected();
+    if spent == 1 {
+        return Ok(Spent::Fresh);
     }
     let replayed = sqlx::query!(
         r#"UPDATE oidc_codes SET replayed_at = COALESCE(replayed_at, $2)
@@ -127,13 +162,13 @@ pub async fn redeem_code(
     .await?
     .rows_affected();
     if replayed == 0 {
-        return Ok(Redeemed::Unknown);
+        return Ok(Spent::Unknown);
     }
     // A statement of its own, after the mark is committed: it sees every token inserted before.
     sqlx::query!("DELETE FROM oidc_access_tokens WHERE code_hash = $1", hash)
         .execute(db)
         .await?;
-    Ok(Redeemed::Replayed)
+    Ok(Spent::Replayed)
 }
 
 pub struct NewAccessToken<'a> {

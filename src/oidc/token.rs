@@ -4,7 +4,8 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, PRAGMA, WWW_AUTHENTICATE};
+use axum::extract::rejection::FormRejection;
+use axum::http::header::{ALLOW, CACHE_CONTROL, PRAGMA, RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -17,7 +18,7 @@ use subtle::ConstantTimeEq;
 use super::claims;
 use super::clients::OidcClient;
 use super::context::OidcContext;
-use super::store::{self, NewAccessToken, Redeemed};
+use super::store::{self, IssuedCode, NewAccessToken, Spent};
 use crate::http::error::AppError;
 
 /// The JWS `typ` of an ID token (the identity assertion's differs: neither passes for the other).
@@ -75,22 +76,70 @@ fn no_cache(response: &mut Response) {
     headers.insert(PRAGMA, HeaderValue::from_static("no-cache"));
 }
 
+/// Every answer is JSON (RFC 6749 §5.2), also for a body that is no form, a parameter sent
+/// twice (§3.2), or a failure of kepgate's own: a client reads `error`, never a page.
 pub async fn token(
     State(oidc): State<OidcContext>,
     headers: HeaderMap,
-    axum::Form(form): axum::Form<TokenForm>,
-) -> Result<Response, AppError> {
-    match exchange(&oidc, &headers, &form).await? {
-        Ok(answer) => {
+    form: Result<axum::Form<TokenForm>, FormRejection>,
+) -> Response {
+    let outcome = match form {
+        Ok(axum::Form(form)) => exchange(&oidc, &headers, &form).await,
+        Err(rejection) => Ok(Err(refused(
+            "invalid_request",
+            match rejection {
+                FormRejection::InvalidFormContentType(_) => {
+                    "the body must be application/x-www-form-urlencoded"
+                }
+                _ => "the form could not be read (a parameter sent twice?)",
+            },
+        ))),
+    };
+    match outcome {
+        Ok(Ok(answer)) => {
             let mut response = Json(answer).into_response();
             no_cache(&mut response);
-            Ok(response)
+            response
         }
-        Err(e) => {
+        Ok(Err(e)) => {
             metrics::counter!("kepgate_oidc_token_refusals_total", "error" => e.error).increment(1);
-            Ok(e.into_response())
+            e.into_response()
         }
+        Err(e) => failed(e),
     }
+}
+
+/// Any method but POST.
+pub async fn wrong_method() -> Response {
+    let mut response = TokenError {
+        status: StatusCode::METHOD_NOT_ALLOWED,
+        error: "invalid_request",
+        description: "the token endpoint takes POST only",
+        basic: false,
+    }
+    .into_response();
+    response
+        .headers_mut()
+        .insert(ALLOW, HeaderValue::from_static("POST"));
+    response
+}
+
+/// kepgate's own failure (logged by `AppError`), said as JSON: `temporarily_unavailable` while
+/// the database is away, `server_error` otherwise (the authorization endpoint's codes, §4.1.2.1).
+fn failed(error: AppError) -> Response {
+    let logged = error.into_response();
+    let status = logged.status();
+    let code = if status == StatusCode::SERVICE_UNAVAILABLE {
+        "temporarily_unavailable"
+    } else {
+        "server_error"
+    };
+    let mut response = (status, Json(json!({ "error": code }))).into_response();
+    if let Some(retry) = logged.headers().get(RETRY_AFTER) {
+        response.headers_mut().insert(RETRY_AFTER, retry.clone());
+    }
+    no_cache(&mut response);
+    response
 }
 
 async fn exchange(
@@ -111,36 +160,41 @@ async fn exchange(
     let Some(code) = form.code.as_deref() else {
         return Ok(Err(refused("invalid_request", "no code")));
     };
+    // RFC 7636 §4.1: checked before the code is even looked at.
+    if form
+        .code_verifier
+        .as_deref()
+        .is_some_and(|v| !is_code_verifier(v))
+    {
+        return Ok(Err(refused(
+            "invalid_request",
+            "code_verifier must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~",
+        )));
+    }
     let now = oidc.web.clock.now();
     let invalid_grant = |description| Ok(Err(refused("invalid_grant", description)));
-    let issued = match store::redeem_code(&oidc.web.db, code, now).await? {
-        Redeemed::Fresh(issued) => issued,
-        Redeemed::Replayed => {
+    // Every binding of the code is checked before it is spent: whoever holds a leaked code
+    // without the client's secret, redirect URI and verifier cannot burn it for the client.
+    let Some(issued) = store::find_code(&oidc.web.db, code, now).await? else {
+        return invalid_grant("the code is unknown or expired");
+    };
+    if let Err(description) = bindings_hold(&issued, client, form) {
+        return invalid_grant(description);
+    }
+    match store::spend_code(&oidc.web.db, code, now).await? {
+        Spent::Fresh => {}
+        Spent::Replayed => {
             tracing::warn!(client = %client.id, "an authorization code used twice: its tokens are revoked");
             return invalid_grant("the code was already used");
         }
-        Redeemed::Unknown => return invalid_grant("the code is unknown or expired"),
-    };
-    if issued.client_id != client.id {
-        return invalid_grant("the code was issued to another client");
-    }
-    if form.redirect_uri.as_deref() != Some(issued.redirect_uri.as_str()) {
-        return invalid_grant("redirect_uri differs from the authorization request's");
-    }
-    match (&issued.code_challenge, form.code_verifier.as_deref()) {
-        (Some(challenge), Some(verifier)) => {
-            let computed = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-            if !bool::from(computed.as_bytes().ct_eq(challenge.as_bytes())) {
-                return invalid_grant("the code_verifier does not match the code_challenge");
-            }
-        }
-        (Some(_), None) => return invalid_grant("the code_verifier is missing"),
-        // RFC 9700 §2.1.1: a verifier for a code without a challenge is a downgrade attempt.
-        (None, Some(_)) => return invalid_grant("the code was issued without a code_challenge"),
-        (None, None) => {}
+        Spent::Unknown => return invalid_grant("the code is unknown or expired"),
     }
     let Some(session) = crate::session::find_by_id(&oidc.web.db, issued.session_id, now).await?
     else {
+        return invalid_grant("the person's session has ended");
+    };
+    // Stored with the code: gone only with the session.
+    let Some(sid) = store::client_sid(&oidc.web.db, session.id, &client.id).await? else {
         return invalid_grant("the person's session has ended");
     };
     let ttl =
@@ -175,7 +229,7 @@ async fn exchange(
         ("auth_time", json!(issued.auth_time.unix_timestamp())),
         ("amr", json!(claims::amr(&session))),
         ("acr", json!(claims::acr(&session))),
-        ("sid", json!(session.id.to_string())),
+        ("sid", json!(sid)),
         ("at_hash", json!(half_hash(&access_token))),
     ] {
         id_token.insert(name.to_owned(), value);
@@ -197,6 +251,41 @@ async fn exchange(
     })))
 }
 
+/// RFC 7636 §4.1: `code-verifier = 43*128unreserved`.
+fn is_code_verifier(verifier: &str) -> bool {
+    (43..=128).contains(&verifier.len())
+        && verifier
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+}
+
+/// The code was issued to this client, for this redirect URI, with this verifier's challenge.
+fn bindings_hold(
+    issued: &IssuedCode,
+    client: &OidcClient,
+    form: &TokenForm,
+) -> Result<(), &'static str> {
+    if issued.client_id != client.id {
+        return Err("the code was issued to another client");
+    }
+    if form.redirect_uri.as_deref() != Some(issued.redirect_uri.as_str()) {
+        return Err("redirect_uri differs from the authorization request's");
+    }
+    match (&issued.code_challenge, form.code_verifier.as_deref()) {
+        (Some(challenge), Some(verifier)) => {
+            let computed = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+            if !bool::from(computed.as_bytes().ct_eq(challenge.as_bytes())) {
+                return Err("the code_verifier does not match the code_challenge");
+            }
+            Ok(())
+        }
+        (Some(_), None) => Err("the code_verifier is missing"),
+        // RFC 9700 §2.1.1: a verifier for a code without a challenge is a downgrade attempt.
+        (None, Some(_)) => Err("the code was issued without a code_challenge"),
+        (None, None) => Ok(()),
+    }
+}
+
 /// `client_secret_basic`, `client_secret_post`, or a public client by its id alone (PKCE then
 /// stands in for the secret). Two ways at once, or none, is refused (RFC 6749 §2.3).
 fn authenticate<'c>(
@@ -204,11 +293,7 @@ fn authenticate<'c>(
     headers: &HeaderMap,
     form: &TokenForm,
 ) -> Result<&'c OidcClient, TokenError> {
-    let basic = headers
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic "))
-        .map(str::trim);
+    let basic = super::credentials(headers, "Basic");
     let invalid = |basic: bool| TokenError {
         status: StatusCode::UNAUTHORIZED,
         error: "invalid_client",

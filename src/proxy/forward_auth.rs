@@ -156,11 +156,13 @@ fn sign_in_answer(
     response
 }
 
+/// Public keys, readable from any origin (a browser-only OpenID client verifies ID tokens too).
 pub async fn jwks(State(state): State<ProxyContext>) -> Response {
     (
         [
             ("content-type", "application/json"),
             ("cache-control", "public, max-age=300"),
+            ("access-control-allow-origin", "*"),
         ],
         state.assertions.jwks().to_string(),
     )

@@ -32,6 +32,7 @@ mod idgovua;
 mod login;
 mod oidc;
 mod oidc_library;
+mod oidc_review;
 mod operator_files;
 mod operator_pages;
 mod own_ca_responder;

@@ -244,7 +244,11 @@ pub async fn verified_id_token_with(
 }
 
 /// Signed in as `identity` and through `authorize` with `request`: the code.
-async fn code_for(env: &CabinetStack, identity: &str, request: &AuthRequest) -> (Browser, String) {
+pub async fn code_for(
+    env: &CabinetStack,
+    identity: &str,
+    request: &AuthRequest,
+) -> (Browser, String) {
     let mut browser = sign_in(&env.stack, identity).await;
     let back = authorize(&mut browser, request).await;
     assert!(back.as_str().starts_with(RP_REDIRECT), "{back}");
@@ -257,7 +261,7 @@ async fn code_for(env: &CabinetStack, identity: &str, request: &AuthRequest) -> 
 }
 
 /// `GET {prefix}/oidc/userinfo` with `access` as the bearer token.
-async fn userinfo(browser: &Browser, access: &str) -> reqwest::Response {
+pub async fn userinfo(browser: &Browser, access: &str) -> reqwest::Response {
     browser
         .http
         .get(browser.url(&browser.own("/oidc/userinfo")))
@@ -267,7 +271,7 @@ async fn userinfo(browser: &Browser, access: &str) -> reqwest::Response {
         .unwrap()
 }
 
-async fn error_of(response: reqwest::Response) -> (u16, String) {
+pub async fn error_of(response: reqwest::Response) -> (u16, String) {
     let status = response.status().as_u16();
     let body: Value = response.json().await.unwrap();
     (
@@ -441,10 +445,11 @@ async fn pkce_is_required_of_public_clients_and_checked_for_everyone() {
         error_of(token(&browser, &wrong, &code, None, false).await).await,
         (400, "invalid_grant".to_owned())
     );
-    // The code is spent by that attempt: a stolen code with a guessed verifier burns it.
+    // Nothing is spent by that attempt: a stolen code with a guessed verifier does not burn it
+    // for the client.
     assert_eq!(
-        error_of(token(&browser, &request, &code, None, false).await).await,
-        (400, "invalid_grant".to_owned())
+        token(&browser, &request, &code, None, false).await.status(),
+        200
     );
     let request = AuthRequest::new(SPA);
     let code = param(&authorize(&mut browser, &request).await, "code").unwrap();
