@@ -209,6 +209,14 @@ async fn demo_process_answers_probes_and_stops_cleanly() {
             .spawn()
             .unwrap(),
     );
+    // Read as it comes: a debug log fills the pipe (64 KiB) long before the end, and a demo
+    // blocked on writing its log answers nothing.
+    let mut stderr = child.0.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut log = String::new();
+        let _ = stderr.read_to_string(&mut log);
+        log
+    });
     let http = client();
     // The demo keeps the default route prefix.
     let base = format!(
@@ -258,14 +266,7 @@ async fn demo_process_answers_probes_and_stops_cleanly() {
     );
     let status = child.0.wait().unwrap();
     assert!(status.success(), "graceful stop exits 0: {status}");
-    let mut log = String::new();
-    child
-        .0
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut log)
-        .unwrap();
+    let log = reader.join().unwrap();
     assert!(log.contains("kepgate listening"), "{log}");
     assert!(
         !log.contains("pw-must-not-leak"),
