@@ -4,8 +4,7 @@
 //! `openssl ca -gencrl` at the sub-CA's distribution point. `trust.revocation = "require"`;
 //! what is met is the login.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use kepgate::identity::Rnokpp;
@@ -17,7 +16,7 @@ use crate::crl_lists::CrlServer;
 use crate::diia_stack::{DiiaStack, encode_data, now, spawn_diia_stack_configured};
 use crate::helpers::free_port;
 use crate::processes::KillOnDrop;
-use crate::revocation::openssl_ocsp;
+use crate::revocation::{openssl, openssl_ocsp};
 
 /// The sub-CA's serial, as the root's index names it.
 const SUB_CA_SERIAL: &str = "5001";
@@ -34,19 +33,6 @@ impl Drop for ThreeLevels {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
-}
-
-fn openssl(dir: &Path, args: &str) {
-    let out = Command::new("openssl")
-        .args(args.split_whitespace())
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "openssl {args}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 impl ThreeLevels {

@@ -35,7 +35,8 @@ impl Drop for Ca {
     }
 }
 
-fn openssl(dir: &Path, args: &str) {
+/// `openssl <args>` in `dir`; its error output when it fails.
+pub fn openssl(dir: &Path, args: &str) {
     let out = Command::new("openssl")
         .args(args.split_whitespace())
         .current_dir(dir)
