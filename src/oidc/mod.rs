@@ -2,6 +2,7 @@
 //! people in with their КЕП through kepgate's own login, by the authorization code flow with
 //! PKCE, and learn who they are from a signed ID token and `userinfo`.
 
+mod authorization_header;
 mod authorize;
 pub mod backchannel;
 mod claims;
@@ -52,17 +53,6 @@ where
             "/oidc/logout",
             get(logout::logout_get).post(logout::logout_post),
         )
-}
-
-/// The credentials of an `Authorization` header of `scheme`, whose name is case-insensitive
-/// (RFC 7235 §2.1: `bearer`, `BASIC` are as good as `Bearer`, `Basic`).
-pub(crate) fn credentials<'h>(headers: &'h axum::http::HeaderMap, scheme: &str) -> Option<&'h str> {
-    let value = headers
-        .get(axum::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?;
-    let (name, rest) = value.split_once(' ')?;
-    name.eq_ignore_ascii_case(scheme).then(|| rest.trim())
 }
 
 /// Discovery, at the issuer's own path (outside the prefix): `{base_url}.well-known/…`.

@@ -293,7 +293,7 @@ fn authenticate<'c>(
     headers: &HeaderMap,
     form: &TokenForm,
 ) -> Result<&'c OidcClient, TokenError> {
-    let basic = super::credentials(headers, "Basic");
+    let basic = super::authorization_header::credentials(headers, "Basic");
     let invalid = |basic: bool| TokenError {
         status: StatusCode::UNAUTHORIZED,
         error: "invalid_client",

@@ -18,7 +18,7 @@ pub async fn userinfo(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, AppError> {
-    let in_header = super::credentials(&headers, "Bearer").map(str::to_owned);
+    let in_header = super::authorization_header::credentials(&headers, "Bearer").map(str::to_owned);
     // RFC 6750 §2.2: or in a POSTed form (never in the query: it would end up in logs).
     let in_body = headers
         .get(CONTENT_TYPE)
