@@ -425,21 +425,6 @@ mod tests {
         assert!(matches!(e, CrlError::Malformed(_)), "{e}");
     }
 
-    /// DER of one element: `tag`, the length, `content`.
-    fn element(tag: u8, content: &[u8]) -> Vec<u8> {
-        let mut out = vec![tag];
-        let len = content.len().to_be_bytes();
-        let significant = &len[len.iter().position(|&b| b != 0).unwrap_or(len.len() - 1)..];
-        if content.len() < 0x80 {
-            out.push(content.len() as u8);
-        } else {
-            out.push(0x80 | significant.len() as u8);
-            out.extend_from_slice(significant);
-        }
-        out.extend_from_slice(content);
-        out
-    }
-
     #[test]
     fn a_list_the_ca_did_not_sign_is_refused_before_its_entries_are_read() {
         let pki = Pki::new();
@@ -463,16 +448,16 @@ mod tests {
                 && field.raw != fields[1].raw
                 && field.raw != fields[2].raw;
             if revoked_entries {
-                tbs.extend(element(0x30, &junk));
+                tbs.extend(crate::tlv::encode(0x30, &junk));
             } else {
                 tbs.extend_from_slice(field.raw);
             }
         }
         assert!(tbs.len() > 400_000, "the entries were replaced");
-        let mut list = element(0x30, &tbs);
+        let mut list = crate::tlv::encode(0x30, &tbs);
         list.extend_from_slice(parts[1].raw);
         list.extend_from_slice(parts[2].raw);
-        let forged = element(0x30, &list);
+        let forged = crate::tlv::encode(0x30, &list);
         let e = complete(&forged, &ca).unwrap_err();
         assert!(matches!(e, CrlError::BadSignature(_)), "{e}");
     }

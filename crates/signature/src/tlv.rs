@@ -1,4 +1,4 @@
-//! Minimal BER/DER TLV reader. We need the exact bytes of some elements (signed attributes,
+//! Minimal BER/DER TLV reader (and the one writer of an element). We need the exact bytes of some elements (signed attributes,
 //! certificates, TBS) because re-encoding decoded values can change them (der sorts SET OF).
 
 /// One element: `tag` is the first identifier octet, `raw` is the whole TLV, `value` the
@@ -91,6 +91,22 @@ pub fn children(mut value: &[u8]) -> Option<Vec<Tlv<'_>>> {
         value = rest;
     }
     Some(out)
+}
+
+/// One DER element: `tag`, the definite length (short or long form), `content`.
+pub(crate) fn encode(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let len = content.len();
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes = len.to_be_bytes();
+        let skip = bytes.iter().take_while(|&&b| b == 0).count();
+        out.push(0x80 | (bytes.len() - skip) as u8);
+        out.extend_from_slice(&bytes[skip..]);
+    }
+    out.extend_from_slice(content);
+    out
 }
 
 /// Reads exactly one TLV spanning all of `input`.

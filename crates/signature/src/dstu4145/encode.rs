@@ -9,6 +9,7 @@ use super::field::{Fe, Limbs, bit_len};
 use super::named::DstuCurve;
 use super::params::{ByteOrder, DKE_1, NAMED_CURVE_ARC};
 use crate::oids;
+use crate::tlv::encode as tlv;
 
 /// How the curve is named in the key's parameters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,22 +18,6 @@ pub enum ParamsForm {
     Named,
     /// The whole `ECBinary` (what the central root and the Diia CA use).
     Explicit,
-}
-
-/// One DER element.
-pub(crate) fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let len = content.len();
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes = len.to_be_bytes();
-        let skip = bytes.iter().take_while(|&&b| b == 0).count();
-        out.push(0x80 | (bytes.len() - skip) as u8);
-        out.extend_from_slice(&bytes[skip..]);
-    }
-    out.extend_from_slice(content);
-    out
 }
 
 fn seq(parts: &[Vec<u8>]) -> Vec<u8> {

@@ -16,6 +16,7 @@ use crate::ocsp::asn1::{
     ResponseStatus, SingleResponse,
 };
 use crate::ocsp::{CertStatus, NONCE, cert_id_digest};
+use crate::tlv::encode as tlv;
 
 /// TBSRequest with everything a client may send (ocsp::asn1's leaves out what kepgate never
 /// sends: a version, a requestor name, a signature).
@@ -75,22 +76,6 @@ pub enum OcspResponseStatus {
     TryLater = 3,
     SigRequired = 5,
     Unauthorized = 6,
-}
-
-/// A TLV with a short or long definite length.
-fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let len = content.len().to_be_bytes();
-    let skip = len.iter().take_while(|b| **b == 0).count();
-    let mut out = vec![tag];
-    match content.len() {
-        0..0x80 => out.push(len[len.len() - 1]),
-        _ => {
-            out.push(0x80 | (len.len() - skip) as u8);
-            out.extend_from_slice(&len[skip..]);
-        }
-    }
-    out.extend_from_slice(content);
-    out
 }
 
 fn generalized(t: OffsetDateTime) -> Result<GeneralizedTime, TestCaError> {
