@@ -4,7 +4,6 @@
 //! `openssl ca -gencrl` at the sub-CA's distribution point. `trust.revocation = "require"`;
 //! what is met is the login.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use kepgate::identity::Rnokpp;
@@ -13,7 +12,7 @@ use kepgate_signature::test_ca::{KeyKind, Publication, TestCa, TestIdentitySpec,
 use time::OffsetDateTime;
 
 use crate::crl_lists::CrlServer;
-use crate::diia_stack::{DiiaStack, encode_data, now, spawn_diia_stack_configured};
+use crate::diia_stack::{DiiaStack, TempDir, encode_data, now, spawn_diia_stack_configured};
 use crate::helpers::free_port;
 use crate::processes::KillOnDrop;
 use crate::revocation::{openssl, openssl_ocsp};
@@ -23,16 +22,10 @@ const SUB_CA_SERIAL: &str = "5001";
 
 /// Root → sub-CA → person, made in a directory of its own.
 struct ThreeLevels {
-    dir: PathBuf,
+    dir: TempDir,
     root_port: u16,
     sub_port: u16,
     person: TestSigner,
-}
-
-impl Drop for ThreeLevels {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }
 
 impl ThreeLevels {
@@ -104,7 +97,7 @@ impl ThreeLevels {
         )
         .unwrap();
         ThreeLevels {
-            dir,
+            dir: TempDir(dir),
             root_port,
             sub_port,
             person,
@@ -120,26 +113,29 @@ impl ThreeLevels {
         } else {
             format!("V\t301231000000Z\t\t{SUB_CA_SERIAL}\tunknown\t/CN=sub\n")
         };
-        std::fs::write(self.dir.join("root.idx"), line).unwrap();
+        std::fs::write(self.dir.0.join("root.idx"), line).unwrap();
     }
 
     /// The root's responder, over its index as it is now.
     async fn root_responder(&self) -> KillOnDrop {
-        openssl_ocsp(&self.dir, self.root_port, "root.idx", "root").await
+        openssl_ocsp(&self.dir.0, self.root_port, "root.idx", "root").await
     }
 
     async fn sub_ca_responder(&self) -> KillOnDrop {
-        openssl_ocsp(&self.dir, self.sub_port, "sub.idx", "sub").await
+        openssl_ocsp(&self.dir.0, self.sub_port, "sub.idx", "sub").await
     }
 
     /// The root's CRL over its index as it is now (`openssl ca -gencrl`), DER.
     fn root_crl(&self) -> Vec<u8> {
         openssl(
-            &self.dir,
+            &self.dir.0,
             "ca -gencrl -config ca.cnf -crlexts crl_ext -crldays 1 -out root.crl.pem",
         );
-        openssl(&self.dir, "crl -in root.crl.pem -outform DER -out root.crl");
-        std::fs::read(self.dir.join("root.crl")).unwrap()
+        openssl(
+            &self.dir.0,
+            "crl -in root.crl.pem -outform DER -out root.crl",
+        );
+        std::fs::read(self.dir.0.join("root.crl")).unwrap()
     }
 }
 
@@ -207,7 +203,7 @@ async fn list_stored(stack: &DiiaStack) {
 async fn a_sub_ca_its_root_revoked_signs_nobody_in() {
     let lists = CrlServer::start().await;
     let pki = ThreeLevels::new(&lists.url("/root.crl"));
-    let root_cert = pki.dir.join("root.pem");
+    let root_cert = pki.dir.0.join("root.pem");
     let (stack, _) = spawn_diia_stack_configured(false, |s| {
         s.trust.files.push(root_cert);
         s.trust.crl_refresh = Duration::from_secs(1);

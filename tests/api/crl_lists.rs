@@ -18,6 +18,7 @@ use kepgate_signature::test_ca::{KeyKind, Publication, TestCa, TestIdentitySpec,
 use time::OffsetDateTime;
 use tokio::net::TcpListener;
 
+use crate::diia_stack::TempDir;
 use crate::test_pki::openssl_time;
 
 /// Distribution points on a random port: `GET /<path>` answers what the test put there (404
@@ -132,14 +133,8 @@ impl<'a> ListSpec<'a> {
 /// code (the Ukrainian qualified shape kepgate reads identities from), the lists by OpenSSL and
 /// Python.
 pub struct ListingCa {
-    dir: PathBuf,
+    dir: TempDir,
     ca: TestCa,
-}
-
-impl Drop for ListingCa {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }
 
 impl ListingCa {
@@ -183,7 +178,10 @@ impl ListingCa {
         ]
         .concat();
         let ca = TestCa::from_pem_bundle(&bundle).unwrap();
-        ListingCa { dir, ca }
+        ListingCa {
+            dir: TempDir(dir),
+            ca,
+        }
     }
 
     pub fn cert_der(&self) -> &[u8] {
@@ -192,7 +190,7 @@ impl ListingCa {
 
     /// The CA certificate (PEM), for `trust.files`.
     pub fn cert_path(&self) -> PathBuf {
-        self.dir.join("ca.pem")
+        self.dir.0.join("ca.pem")
     }
 
     /// A person with a DSTU 4145 key (as Diia signs by default) whose certificate names
@@ -237,10 +235,14 @@ impl ListingCa {
                 format!("R\t301231000000Z\t{at},{reason}\t{serial}\tunknown\t/CN=S{serial}\n")
             })
             .collect();
-        std::fs::write(self.dir.join("index.txt"), index).unwrap();
-        std::fs::write(self.dir.join("crlnumber"), format!("{:04X}\n", list.number)).unwrap();
+        std::fs::write(self.dir.0.join("index.txt"), index).unwrap();
         std::fs::write(
-            self.dir.join("ca.cnf"),
+            self.dir.0.join("crlnumber"),
+            format!("{:04X}\n", list.number),
+        )
+        .unwrap();
+        std::fs::write(
+            self.dir.0.join("ca.cnf"),
             format!(
                 "[ca]\ndefault_ca = ca_default\n[ca_default]\ndatabase = index.txt\n\
                  crlnumber = crlnumber\ndefault_md = sha256\ncertificate = ca.pem\n\
@@ -252,7 +254,7 @@ impl ListingCa {
             .next_update
             .expect("openssl ca always writes nextUpdate");
         openssl(
-            &self.dir,
+            &self.dir.0,
             &[
                 "ca",
                 "-gencrl",
@@ -269,12 +271,12 @@ impl ListingCa {
             ],
         );
         openssl(
-            &self.dir,
+            &self.dir.0,
             &[
                 "crl", "-in", "list.pem", "-outform", "DER", "-out", "list.der",
             ],
         );
-        std::fs::read(self.dir.join("list.der")).unwrap()
+        std::fs::read(self.dir.0.join("list.der")).unwrap()
     }
 
     /// A list from Python `cryptography`: a delta completing `delta_base` when given; `extra`
@@ -298,8 +300,8 @@ impl ListingCa {
             })
             .collect();
         let mut spec = serde_json::json!({
-            "ca_cert": self.dir.join("ca.pem"),
-            "ca_key": self.dir.join("ca.key"),
+            "ca_cert": self.dir.0.join("ca.pem"),
+            "ca_key": self.dir.0.join("ca.key"),
             "this_update": list.this_update.unix_timestamp(),
             "next_update": list.next_update.map(OffsetDateTime::unix_timestamp),
             "number": list.number,
@@ -309,7 +311,7 @@ impl ListingCa {
         if let (Some(spec), Some(extra)) = (spec.as_object_mut(), extra.as_object()) {
             spec.extend(extra.clone());
         }
-        let path = self.dir.join("spec.json");
+        let path = self.dir.0.join("spec.json");
         std::fs::write(&path, spec.to_string()).unwrap();
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/make_crl.py");
         let out = Command::new("python3")
