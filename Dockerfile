@@ -1,11 +1,11 @@
 # Build: the offline sqlx metadata in .sqlx/ lets this compile without a database.
 #
-# By default the image has the demo commands (`kepgate demo`, `kepgate emulator`,
-# `kepgate cabinet`), which docker-compose.yml runs. A production image leaves them out, and with
-# them the Diia emulator, its test CA and the sample cabinet:
-#   docker build --build-arg DEMO=false -t kepgate .
+# By default the image is the production gateway: no Diia emulator, test CA or sample cabinet.
+# docker-compose.yml builds it with the demo commands (`kepgate demo`, `kepgate emulator`,
+# `kepgate cabinet`) that its services run:
+#   docker build --build-arg DEMO=true -t kepgate-demo .
 FROM rust:1-slim-bookworm AS build
-ARG DEMO=true
+ARG DEMO=false
 WORKDIR /src
 ENV SQLX_OFFLINE=true
 COPY Cargo.toml Cargo.lock ./
@@ -17,7 +17,7 @@ COPY templates templates
 COPY static static
 COPY crates crates
 COPY src src
-RUN if [ "$DEMO" = true ]; then features=""; else features="--no-default-features"; fi \
+RUN if [ "$DEMO" = true ]; then features="--features demo"; else features=""; fi \
  && cargo build --release --locked --bin kepgate $features
 
 # Run: a small image, no shell tools beyond what the healthcheck needs, not root.

@@ -37,9 +37,9 @@ bench_build() {
     : # given, not built
   elif [ "${BENCH_SYMBOLS:-0}" = 1 ]; then
     (cd "$ROOT" && SQLX_OFFLINE=true CARGO_TARGET_DIR="$BENCH_TARGET" CARGO_PROFILE_RELEASE_STRIP=false \
-      CARGO_PROFILE_RELEASE_DEBUG=line-tables-only cargo build --release --locked --bin kepgate >/dev/null 2>&1)
+      CARGO_PROFILE_RELEASE_DEBUG=line-tables-only cargo build --release --locked --features demo --bin kepgate >/dev/null 2>&1)
   else
-    (cd "$ROOT" && SQLX_OFFLINE=true cargo build --release --locked --bin kepgate >/dev/null 2>&1)
+    (cd "$ROOT" && SQLX_OFFLINE=true cargo build --release --locked --features demo --bin kepgate >/dev/null 2>&1)
   fi
   (cd "$ROOT" && CARGO_TARGET_DIR="$ROOT/target" cargo build --release --manifest-path bench/loadgen/Cargo.toml >/dev/null 2>&1)
 }

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 MB="${1:-200}"
 scripts/ensure-postgres.sh
-SQLX_OFFLINE=true cargo build --release --locked --bin kepgate >/dev/null 2>&1
+SQLX_OFFLINE=true cargo build --release --locked --features demo --bin kepgate >/dev/null 2>&1
 BIN=target/release/kepgate
 work=$(mktemp -d)
 cleanup() { kill "${gw:-}" "${cab:-}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; }

@@ -10,7 +10,7 @@ N="${1:-1000}"
 ROUNDS="${2:-8}"
 TIMEOUT="${3:-5}"
 "$ROOT/scripts/ensure-postgres.sh"
-(cd "$ROOT" && SQLX_OFFLINE=true cargo build --release --locked --bin kepgate >/dev/null 2>&1)
+(cd "$ROOT" && SQLX_OFFLINE=true cargo build --release --locked --features demo --bin kepgate >/dev/null 2>&1)
 
 gw=$(free_port); cab=$(free_port)
 env -i PATH="$PATH" "$BIN" cabinet --listen "127.0.0.1:$cab" >"$WORK/cabinet.log" 2>&1 &

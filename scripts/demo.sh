@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/ensure-postgres.sh
 export SQLX_OFFLINE=true
-cargo build --locked --bin kepgate
+cargo build --locked --features demo --bin kepgate
 if [ "${1:-}" = "--tls" ]; then
   tls=target/demo-tls
   if [ ! -s "$tls/server.pem" ]; then

@@ -42,7 +42,7 @@ left_behind() {
 }
 before="$(ps -eo pid= | tr -s ' \n' ' ')"
 status=0
-# This run's tag is in the name of every database its tests create (tests/api/helpers.rs):
+# This run's tag is in the name of every database its tests create (tests/api/support/helpers.rs):
 # when the run ends, its databases go, whatever the outcome (their gateways are gone by then).
 KEPGATE_TEST_RUN="$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')"
 export KEPGATE_TEST_RUN

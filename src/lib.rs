@@ -11,6 +11,7 @@ pub mod database;
 #[cfg(feature = "demo")]
 pub mod demo;
 #[doc(hidden)]
+#[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod http;
 pub mod language;

@@ -5,10 +5,17 @@
 // time only through `kepgate::clock`).
 #![allow(clippy::disallowed_methods)]
 
+// What the tests share (processes, stacks, PKI, clients), apart from the tests themselves; the
+// tests name them as `crate::helpers`, `crate::diia_stack`, ….
+mod support;
+use support::{
+    browser, crl_lists, diia_stack, helpers, own_ca_responder, processes, raw_h2, sign_in, test_pki,
+    upstreams,
+};
+
 mod apache_rp;
 mod attacks;
 mod breach;
-mod browser;
 mod browser_e2e;
 mod ca_revocation;
 mod cabinet_edges;
@@ -16,15 +23,12 @@ mod certificate_status;
 mod cli;
 mod compose;
 mod crl_attacks;
-mod crl_lists;
 mod database;
 mod diia;
-mod diia_stack;
 mod faults;
 mod forward_auth;
 mod fuzz_regressions;
 mod gate_bypass;
-mod helpers;
 mod hostile_input;
 mod http2_limits;
 mod https_upstreams;
@@ -35,17 +39,11 @@ mod oidc_library;
 mod oidc_review;
 mod operator_files;
 mod operator_pages;
-mod own_ca_responder;
 mod pages;
-mod processes;
 mod proxy;
 mod qr_relay;
-mod raw_h2;
 mod replicas;
 mod revocation;
 mod sessions;
-mod sign_in;
-mod test_pki;
 mod tls;
 mod tls_certificates;
-mod upstreams;

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Makes a CRL with Python `cryptography`, an implementation independent of kepgate's, for the
-integration tests of the CRL checks (tests/api/crl_lists.rs): complete and delta lists
+integration tests of the CRL checks (tests/api/support/crl_lists.rs): complete and delta lists
 (DeltaCRLIndicator), IssuingDistributionPoint, unknown critical extensions on the list or on an
 entry, and a list without nextUpdate (which `cryptography` refuses to build, so its tbsCertList is
 rewritten without the field and signed again with the CA's key).

@@ -17,7 +17,7 @@ mod revocation_http;
 #[cfg(test)]
 mod revocation_tests;
 #[cfg(test)]
-mod sdk_replay;
+mod official_sdk_tests;
 mod server;
 mod settings;
 mod state;

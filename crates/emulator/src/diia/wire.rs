@@ -2,7 +2,7 @@
 //! SDKs send (read here) and the JSON and callback they read (written here), field for field as
 //! in diiaintegration/ua-acquirers-sdk-{php,java,dotnet,js} and the Python port
 //! (A-App-Main/ua-acquirers-sdk-python-main). Every SDK's exact requests are replayed in
-//! `sdk_replay.rs`.
+//! `official_sdk_tests.rs`.
 //!
 //! Written from those sources on its own, not shared with the gateway's client types
 //! (`src/provider/diia/wire.rs`): a misreading on either side then fails the tests instead of
