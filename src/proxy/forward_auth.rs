@@ -53,21 +53,10 @@ pub async fn check(
         tracing::warn!("forward-auth: the client sent an identity header; refused");
         return Ok(bare(StatusCode::FORBIDDEN));
     }
-    // The decision is made on the canonical path, as in the proxy. A shape that cannot be made
-    // canonical is refused with 403, not 400: nginx turns any answer of an auth_request other
-    // than 2xx, 401 and 403 into a 500.
-    let (raw_path, uri_query) = match original.split_once('?') {
-        Some((path, q)) => (path, Some(q)),
-        None => (original, None),
-    };
-    let Ok(path) = CanonicalPath::parse(raw_path) else {
+    let Some((path, return_path)) = judged_path(original) else {
         tracing::info!("forward-auth: an original URI that cannot be made canonical; refused");
         return Ok(bare(StatusCode::FORBIDDEN));
     };
-    let return_path = ReturnPath::parse_or_root(Some(&match uri_query {
-        Some(q) => format!("{path}?{q}"),
-        None => path.to_string(),
-    }));
     // kepgate's own space is never the cabinet's, whichever route would match it.
     if state.web.settings.server.reserves(path.for_decisions()) {
         tracing::info!("forward-auth: an original URI in kepgate's reserved prefix; refused");
@@ -107,6 +96,22 @@ pub async fn check(
         .insert("cache-control", HeaderValue::from_static("no-store"));
     response.extensions_mut().insert(crate::http::FromUpstream);
     Ok(response)
+}
+
+/// The path the decision is made on, canonical as in the proxy, and where the login returns to.
+/// A shape that cannot be made canonical is refused with 403 by the caller, not 400: nginx turns
+/// any answer of an auth_request other than 2xx, 401 and 403 into a 500.
+fn judged_path(original: &str) -> Option<(CanonicalPath, ReturnPath)> {
+    let (raw_path, uri_query) = match original.split_once('?') {
+        Some((path, q)) => (path, Some(q)),
+        None => (original, None),
+    };
+    let path = CanonicalPath::parse(raw_path).ok()?;
+    let return_path = ReturnPath::parse_or_root(Some(&match uri_query {
+        Some(q) => format!("{path}?{q}"),
+        None => path.to_string(),
+    }));
+    Some((path, return_path))
 }
 
 /// The original request URI from a trusted front proxy (`/` from anyone else); `None` when the

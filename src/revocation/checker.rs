@@ -18,7 +18,7 @@ use super::status::CertificateStatus;
 use super::store::{self, CertificateKey};
 use crate::clock::SharedClock;
 use crate::signature::ocsp::{CertStatus, OcspError, OcspQuery};
-use crate::signature::revocation_sources::revocation_sources;
+use crate::signature::revocation_sources::{RevocationSources, revocation_sources};
 
 #[derive(Clone, Debug)]
 pub struct CheckerSettings {
@@ -121,24 +121,7 @@ impl RevocationChecker {
             return Ok(kept);
         }
         let sources = revocation_sources(signer_der).map_err(Unavailable::Certificate)?;
-        let full = sources.crl.iter().map(|url| ListSource {
-            url,
-            is_delta: false,
-        });
-        let delta = sources.delta_crl.iter().map(|url| ListSource {
-            url,
-            is_delta: true,
-        });
-        let lists: Vec<ListSource> = full.chain(delta).collect();
-        if !lists.is_empty() {
-            let now = self.clock.now();
-            let crowded =
-                crl_store::register(&self.db, &lists, issuer_der, &key.issuer_key_sha256, now)
-                    .await?;
-            if !crowded.is_empty() {
-                tracing::warn!(urls = ?crowded, issuers = crl_store::MAX_ISSUERS_PER_URL, "CRL addresses already kept for as many other CA keys: not registered for this one");
-            }
-        }
+        self.register_lists(&sources, issuer_der, &key).await?;
         let mut responders = sources.ocsp;
         if responders.is_empty()
             && let Some(url) = issuer_cn.and_then(|cn| self.ca_list.responder_for(cn))
@@ -158,6 +141,47 @@ impl RevocationChecker {
         if let Unavailable::Database(_) = failure {
             return Err(failure);
         }
+        self.status_from_crls(signer_der, &sources, &key, failure)
+            .await
+    }
+
+    /// The CRLs the certificate names, registered with the refresher under its CA's key.
+    async fn register_lists(
+        &self,
+        sources: &RevocationSources,
+        issuer_der: &[u8],
+        key: &CertificateKey,
+    ) -> Result<(), Unavailable> {
+        let full = sources.crl.iter().map(|url| ListSource {
+            url,
+            is_delta: false,
+        });
+        let delta = sources.delta_crl.iter().map(|url| ListSource {
+            url,
+            is_delta: true,
+        });
+        let lists: Vec<ListSource> = full.chain(delta).collect();
+        if lists.is_empty() {
+            return Ok(());
+        }
+        let now = self.clock.now();
+        let crowded =
+            crl_store::register(&self.db, &lists, issuer_der, &key.issuer_key_sha256, now).await?;
+        if !crowded.is_empty() {
+            tracing::warn!(urls = ?crowded, issuers = crl_store::MAX_ISSUERS_PER_URL, "CRL addresses already kept for as many other CA keys: not registered for this one");
+        }
+        Ok(())
+    }
+
+    /// No responder answered (`failure` says why): the status from the CA's lists in force, if
+    /// they answer for the certificate.
+    async fn status_from_crls(
+        &self,
+        signer_der: &[u8],
+        sources: &RevocationSources,
+        key: &CertificateKey,
+        failure: Unavailable,
+    ) -> Result<CertificateStatus, Unavailable> {
         let own = OwnLists {
             complete: &sources.crl,
             delta: &sources.delta_crl,

@@ -173,41 +173,9 @@ pub(crate) async fn save(
     due_at: OffsetDateTime,
 ) -> Result<Saved, sqlx::Error> {
     let mut tx = db.begin().await?;
-    // Every list of the CA key, locked: replicas storing lists of one scope take turns.
-    let rows = sqlx::query!(
-        r#"SELECT url, is_delta, scope AS "scope!", crl_number AS "crl_number!",
-                  next_update > $2 AS "current!"
-           FROM revocation_lists
-           WHERE issuer_key_sha256 = $1 AND crl_number IS NOT NULL AND scope IS NOT NULL
-           FOR UPDATE"#,
-        claimed.issuer_key_sha256,
-        now
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    let stored: Vec<Numbered> = rows
-        .into_iter()
-        .filter_map(|r| {
-            Some(Numbered {
-                number: CrlNumber::from_be_bytes(&r.crl_number)?,
-                url: r.url,
-                is_delta: r.is_delta,
-                scope: r.scope,
-                current: r.current,
-            })
-        })
-        .collect();
+    let stored = lock_lists_of_key(&mut tx, claimed, now).await?;
     let is_delta = crl.delta_base.is_some();
-    let highest = sqlx::query_scalar!(
-        r#"SELECT crl_number FROM crl_highest_numbers
-           WHERE issuer_key_sha256 = $1 AND scope = $2 AND is_delta = $3"#,
-        claimed.issuer_key_sha256,
-        crl.scope.as_der(),
-        is_delta
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .and_then(|n| CrlNumber::from_be_bytes(&n));
+    let highest = highest_number(&mut tx, claimed, crl, is_delta).await?;
     let saved = standing(&claimed.url, crl, &stored, highest.as_ref());
     match saved {
         Saved::Older { .. } | Saved::OtherScope => return Ok(saved),
@@ -226,26 +194,86 @@ pub(crate) async fn save(
         }
         Saved::Stored => {
             replace(&mut tx, claimed, crl, now, due_at).await?;
-            // Never lowered: numbers as big-endian octets without leading zeros compare by
-            // length, then by value.
-            sqlx::query!(
-                r#"INSERT INTO crl_highest_numbers (issuer_key_sha256, scope, is_delta, crl_number)
+            raise_highest_number(&mut tx, claimed, crl, is_delta).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(saved)
+}
+
+/// Every numbered list of the CA key, locked: replicas storing lists of one scope take turns.
+async fn lock_lists_of_key(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    claimed: &Claimed,
+    now: OffsetDateTime,
+) -> Result<Vec<Numbered>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT url, is_delta, scope AS "scope!", crl_number AS "crl_number!",
+                  next_update > $2 AS "current!"
+           FROM revocation_lists
+           WHERE issuer_key_sha256 = $1 AND crl_number IS NOT NULL AND scope IS NOT NULL
+           FOR UPDATE"#,
+        claimed.issuer_key_sha256,
+        now
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            Some(Numbered {
+                number: CrlNumber::from_be_bytes(&r.crl_number)?,
+                url: r.url,
+                is_delta: r.is_delta,
+                scope: r.scope,
+                current: r.current,
+            })
+        })
+        .collect())
+}
+
+/// The highest number the CA key has given a list of this scope and kind.
+async fn highest_number(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    claimed: &Claimed,
+    crl: &CheckedCrl,
+    is_delta: bool,
+) -> Result<Option<CrlNumber>, sqlx::Error> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT crl_number FROM crl_highest_numbers
+           WHERE issuer_key_sha256 = $1 AND scope = $2 AND is_delta = $3"#,
+        claimed.issuer_key_sha256,
+        crl.scope.as_der(),
+        is_delta
+    )
+    .fetch_optional(&mut **tx)
+    .await?
+    .and_then(|n| CrlNumber::from_be_bytes(&n)))
+}
+
+/// Never lowered: numbers as big-endian octets without leading zeros compare by length, then by
+/// value.
+async fn raise_highest_number(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    claimed: &Claimed,
+    crl: &CheckedCrl,
+    is_delta: bool,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        r#"INSERT INTO crl_highest_numbers (issuer_key_sha256, scope, is_delta, crl_number)
                    VALUES ($1, $2, $3, $4)
                    ON CONFLICT (issuer_key_sha256, scope, is_delta) DO UPDATE
                    SET crl_number = EXCLUDED.crl_number
                    WHERE (octet_length(EXCLUDED.crl_number), EXCLUDED.crl_number)
                        > (octet_length(crl_highest_numbers.crl_number), crl_highest_numbers.crl_number)"#,
-                claimed.issuer_key_sha256,
-                crl.scope.as_der(),
-                is_delta,
-                crl.number.as_be_bytes()
-            )
-            .execute(&mut *tx)
-            .await?;
-        }
-    }
-    tx.commit().await?;
-    Ok(saved)
+        claimed.issuer_key_sha256,
+        crl.scope.as_der(),
+        is_delta,
+        crl.number.as_be_bytes()
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// The list's row, its entries in place of the ones before, and the cached OCSP answers it

@@ -11,13 +11,13 @@ mod callback;
 mod control;
 mod error;
 mod identities;
+#[cfg(test)]
+mod official_sdk_tests;
 mod phone;
 mod revocation;
 mod revocation_http;
 #[cfg(test)]
 mod revocation_tests;
-#[cfg(test)]
-mod official_sdk_tests;
 mod server;
 mod settings;
 mod state;
