@@ -1,7 +1,9 @@
 //! The signed-in person's own account page, `{prefix}/me`: their open sessions and recent
-//! sign-in history, with buttons to end one session or all of them.
+//! sign-in history, with buttons to end one session or all of them; and signing out
+//! (`logout.rs`).
 
 mod device;
+pub mod logout;
 
 use crate::config::Settings;
 use crate::http::custom_pages::{Page, placeholder};
@@ -23,7 +25,7 @@ use crate::http::pages::PageChrome;
 use crate::http::pages::{header_value, see_other, signed_out};
 use crate::http::signed_in::CurrentSession;
 use crate::provider::Providers;
-use crate::session::{RevokedBy, Session, Whom, history, listing};
+use crate::session::{EndedBy, Session, Whom, history, listing};
 
 /// How many history rows the page shows.
 const HISTORY_ROWS: i64 = 50;
@@ -136,6 +138,7 @@ where
         .route("/me", get(me_page))
         .route("/me/sessions/end-all", post(end_all))
         .route("/me/sessions/{id}/end", post(end_one))
+        .route("/logout", post(logout::logout))
 }
 
 #[derive(Deserialize)]
@@ -264,7 +267,7 @@ pub async fn end_one(
         None if id == session.id => Whom::Id(id),
         None => return Err(AppError::NotFound),
     };
-    web.sessions.end(whom, RevokedBy::User).await?;
+    web.sessions.end(whom, EndedBy::User).await?;
     if id == session.id {
         return signed_out(&web.settings.server);
     }
@@ -281,6 +284,6 @@ pub async fn end_all(
         Some(rnokpp) => Whom::Person(rnokpp),
         None => Whom::Id(session.id),
     };
-    web.sessions.end(whom, RevokedBy::User).await?;
+    web.sessions.end(whom, EndedBy::User).await?;
     signed_out(&web.settings.server)
 }

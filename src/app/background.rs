@@ -11,7 +11,7 @@ use super::state::AppState;
 use crate::config::RevocationMode;
 use crate::notifications::Subscriber;
 use crate::revocation::{CrlRefresher, RefreshedList};
-use crate::session::{RevokedBy, SessionStore, Whom};
+use crate::session::{EndedBy, SessionStore, Whom};
 
 pub fn spawn_background(state: &AppState) -> anyhow::Result<JoinSet<()>> {
     let mut tasks = JoinSet::new();
@@ -43,7 +43,12 @@ pub fn spawn_background(state: &AppState) -> anyhow::Result<JoinSet<()>> {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
         loop {
             tick.tick().await;
-            match crate::session::history::prune(&db, clock.now() - retention).await {
+            match crate::session::retention::delete_history_and_sessions_before(
+                &db,
+                clock.now() - retention,
+            )
+            .await
+            {
                 Ok((0, 0)) => {}
                 Ok((history, sessions)) => {
                     tracing::info!(history, sessions, "old login history and sessions pruned")
@@ -96,7 +101,7 @@ async fn end_revoked_sessions(sessions: &SessionStore, list: &RefreshedList) {
         issuer: &list.issuer,
         issuer_key_sha256: Some(list.issuer_key_sha256_hex.as_str()),
     };
-    match sessions.end(whom, RevokedBy::CertificateRevoked).await {
+    match sessions.end(whom, EndedBy::CertificateRevoked).await {
         Ok(ended) if !ended.is_empty() => {
             tracing::warn!(url = %list.url, sessions = ended.len(), "sessions of certificates the CA revoked ended")
         }

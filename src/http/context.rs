@@ -10,11 +10,11 @@ use axum::http::HeaderMap;
 use sqlx::PgPool;
 
 use super::branding::Branding;
-use super::cookies::{self, CookieKind};
 use super::custom_pages::CustomPages;
 use super::draining::{Draining, Stopping};
 use super::error::AppError;
 use super::local_time::DisplayZone;
+use super::session_cookie::SessionCookie;
 use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::notifications::Listening;
@@ -67,8 +67,8 @@ impl Web {
 
     /// The session of a request's cookie: the one way a request finds its session.
     pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Authentication, AppError> {
-        let cookie = cookies::get(headers, &self.settings.server, CookieKind::Session);
-        Ok(self.sessions.authenticate(cookie.as_deref()).await?)
+        let cookie = SessionCookie::read(headers, &self.settings.server);
+        Ok(cookie.authenticate(&self.sessions).await?)
     }
 
     /// For pages that run no query of their own (the login page, the redirect to it): 503

@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod operator_files;
 pub mod pages;
 pub mod request_id;
+pub mod session_cookie;
 pub mod signed_in;
 
 use axum::Router;

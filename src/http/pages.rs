@@ -189,10 +189,7 @@ pub fn signed_out(server: &crate::config::ServerSettings) -> Result<Response, Ap
     let headers = response.headers_mut();
     headers.append(
         axum::http::header::SET_COOKIE,
-        header_value(&super::cookies::clear(
-            server,
-            super::cookies::CookieKind::Session,
-        ))?,
+        header_value(&super::session_cookie::SessionCookie::clear(server))?,
     );
     headers.insert("clear-site-data", HeaderValue::from_static("\"cache\""));
     Ok(response)

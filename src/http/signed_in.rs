@@ -1,7 +1,11 @@
 //! Who is signed in: [`CurrentSession`] for pages that need a session (without one the browser
-//! goes to the login page and comes back), [`MaybeSession`] for pages that show either, and
-//! [`sign_in_required`] for the cabinet's space, where API clients get 401 instead.
+//! goes to the login page and comes back), [`CabinetSession`] for the cabinet's space (where API
+//! clients get 401 instead, [`sign_in_required`]), [`MaybeSession`] for pages that show either,
+//! and [`SessionCookie`] for handlers that act on the cookie's token itself (logout). Whether a
+//! request has no live session is decided once, in `live_session`, for both extractors that need
+//! one.
 
+use std::convert::Infallible;
 use std::sync::Arc;
 
 use axum::extract::{FromRef, FromRequestParts};
@@ -11,6 +15,8 @@ use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::context::Web;
+use super::error::AppError;
+use super::session_cookie::SessionCookie;
 use crate::config::ServerSettings;
 use crate::return_path::ReturnPath;
 use crate::session::{Authentication, Session};
@@ -23,6 +29,43 @@ pub struct CurrentSession(pub Arc<Session>);
 /// What the request's cookie amounts to, whatever it is.
 pub struct MaybeSession(pub Authentication);
 
+/// The request's live session in the cabinet's space. Without one: 503 while the database is
+/// away, else [`sign_in_required`].
+pub struct CabinetSession(pub Arc<Session>);
+
+/// A request without a live session; `expired` when its cookie had one that ended (the login
+/// page says "your session ended").
+struct NoLiveSession {
+    expired: bool,
+}
+
+/// The one decision of "no live session", for whatever a request's cookie amounts to: the
+/// session, or — once the database is known to be reachable (else 503, rather than a login page
+/// that cannot work) — why there is none.
+async fn live_session(
+    web: &Web,
+    authentication: Authentication,
+) -> Result<Result<Arc<Session>, NoLiveSession>, AppError> {
+    let expired = match authentication {
+        Authentication::Authenticated(session) => return Ok(Ok(session)),
+        Authentication::Expired => true,
+        Authentication::None => false,
+    };
+    web.database_reachable().await?;
+    Ok(Err(NoLiveSession { expired }))
+}
+
+/// The request's session as [`live_session`] decides it.
+async fn decide(web: &Web, parts: &Parts) -> Result<Result<Arc<Session>, NoLiveSession>, Response> {
+    let authentication = web
+        .authenticate(&parts.headers)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    live_session(web, authentication)
+        .await
+        .map_err(IntoResponse::into_response)
+}
+
 impl<S> FromRequestParts<S> for CurrentSession
 where
     Web: FromRef<S>,
@@ -32,15 +75,10 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
         let web = Web::from_ref(state);
-        let expired = match web.authenticate(&parts.headers).await {
-            Ok(Authentication::Authenticated(session)) => return Ok(CurrentSession(session)),
-            Ok(Authentication::Expired) => true,
-            Ok(Authentication::None) => false,
-            Err(e) => return Err(e.into_response()),
+        let NoLiveSession { expired } = match decide(&web, parts).await? {
+            Ok(session) => return Ok(CurrentSession(session)),
+            Err(none) => none,
         };
-        if let Err(e) = web.database_reachable().await {
-            return Err(e.into_response());
-        }
         let server = &web.settings.server;
         let back = if parts.method == Method::GET {
             here(parts)
@@ -51,6 +89,38 @@ where
             super::pages::see_other(&login_location(server, &back, expired))
                 .unwrap_or_else(IntoResponse::into_response),
         )
+    }
+}
+
+impl<S> FromRequestParts<S> for CabinetSession
+where
+    Web: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        let web = Web::from_ref(state);
+        match decide(&web, parts).await? {
+            Ok(session) => Ok(CabinetSession(session)),
+            Err(NoLiveSession { expired }) => {
+                Err(sign_in_required(&web.settings.server, parts, expired))
+            }
+        }
+    }
+}
+
+/// The session cookie as it came, for handlers that act on its token (logout ends its session).
+impl<S> FromRequestParts<S> for SessionCookie
+where
+    Web: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Infallible> {
+        let web = Web::from_ref(state);
+        Ok(SessionCookie::read(&parts.headers, &web.settings.server))
     }
 }
 

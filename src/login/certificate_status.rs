@@ -8,7 +8,7 @@
 use crate::config::RevocationMode;
 use crate::login::pending::Outcome;
 use crate::revocation::{CertificateStatus, RevocationChecker, Unavailable};
-use crate::session::{RevokedBy, SessionStore, Whom};
+use crate::session::{EndedBy, SessionStore, Whom};
 use crate::signature::VerifiedSignature;
 use crate::signature::certificate_identity::issuer_common_name;
 
@@ -99,7 +99,7 @@ async fn end_sessions_of(verified: &VerifiedSignature, sessions: &SessionStore) 
         issuer: &identity.issuer,
         issuer_key_sha256: identity.issuer_key_sha256.as_deref(),
     };
-    match sessions.end(whom, RevokedBy::CertificateRevoked).await {
+    match sessions.end(whom, EndedBy::CertificateRevoked).await {
         Ok(ended) if !ended.is_empty() => {
             tracing::warn!(serial = %identity.cert_serial_hex, sessions = ended.len(), "sessions of a revoked certificate ended");
         }

@@ -1,4 +1,4 @@
-//! Completing a confirmed login in the browser that started it (a new session), and logout.
+//! Completing a confirmed login in the browser that started it (a new session).
 
 use std::net::IpAddr;
 
@@ -10,16 +10,17 @@ use uuid::Uuid;
 
 use super::context::LoginContext;
 use super::form::{binding_cookie, binding_hash};
-use super::pending::{self, PendingLogin, PendingLoginId, PendingState, SessionToOpen};
+use super::pending::{self, PendingLogin, PendingLoginId, PendingState};
 use super::waiting::{Shown, render_wait};
 use crate::http::client_addr::ClientAddr;
 use crate::http::cookies::{self, CookieKind};
 use crate::http::csrf::{CsrfForm, TokenOnly};
 use crate::http::error::AppError;
 use crate::http::pages::{PageChrome, no_store};
-use crate::http::pages::{header_value, see_other, signed_out};
+use crate::http::pages::{header_value, see_other};
+use crate::http::session_cookie::SessionCookie;
 use crate::return_path::ReturnPath;
-use crate::session::{self, SessionError, SessionToken};
+use crate::session;
 
 // ---------- completion ----------
 
@@ -94,26 +95,18 @@ pub(super) async fn complete(
         .get(USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(|s| s.chars().take(300).collect::<String>());
-    let token = SessionToken::generate().map_err(SessionError::Randomness)?;
-    let session_id = Uuid::new_v4();
-    let opening = SessionToOpen {
-        id: session_id,
-        token_hash: &token.hash(),
+    let opening = session::NewSession {
+        pending_login_id: id,
+        binding_hash: &hash,
         client_ip: Some(client_ip),
         user_agent: user_agent.as_deref(),
+        now,
+        complete_within: within,
         expires_at: now + absolute,
         idle_timeout: session::duration(timeouts.idle_timeout),
         shared_pc_idle_timeout: session::duration(timeouts.shared_pc_idle_timeout),
     };
-    let consumed = pending::consume_into_session(
-        &state.web.db,
-        PendingLoginId(id),
-        &hash,
-        now,
-        within,
-        &opening,
-    )
-    .await?;
+    let consumed = session::open(&state.web.db, &opening).await?;
     let Some(consumed) = consumed else {
         // Another browser (wrong binding) learns nothing; the starting browser sees the state.
         let Some(login) = pending::find_owned(&state.web.db, PendingLoginId(id), &hash).await?
@@ -127,16 +120,15 @@ pub(super) async fn complete(
     };
     // A session this browser still holds (someone else's, on a shared PC) ends with the new
     // sign-in rather than staying valid behind the new cookie until its idle timeout.
-    if let Some(previous) = cookies::get(headers, &state.web.settings.server, CookieKind::Session)
-        .and_then(|v| SessionToken::parse(&v))
-    {
+    let previous = SessionCookie::read(headers, &state.web.settings.server);
+    if let Some(previous) = previous.token() {
         state
             .web
             .sessions
-            .end(session::Whom::Token(&previous), session::RevokedBy::Logout)
+            .end(session::Whom::Token(previous), session::EndedBy::Logout)
             .await?;
     }
-    tracing::info!(login = %id, session = %session_id, provider = %consumed.provider, "signed in");
+    tracing::info!(login = %id, session = %consumed.id, provider = %consumed.provider, "signed in");
     metrics::counter!("kepgate_logins_completed_total", "provider" => consumed.provider.clone())
         .increment(1);
     let server = &state.web.settings.server;
@@ -146,7 +138,7 @@ pub(super) async fn complete(
     Ok(Completed::Done {
         return_path: consumed.return_path,
         cookies: vec![
-            cookies::set(server, CookieKind::Session, token.expose(), max_age),
+            SessionCookie::set(server, &consumed.token, max_age),
             // This login's binding is spent; other tabs' logins keep theirs.
             match binding_cookie(headers, server).without(PendingLoginId(id)) {
                 rest if rest.is_empty() => cookies::clear(server, CookieKind::LoginBinding),
@@ -154,24 +146,4 @@ pub(super) async fn complete(
             },
         ],
     })
-}
-
-// ---------- logout ----------
-
-pub async fn logout(
-    State(state): State<LoginContext>,
-    headers: HeaderMap,
-    CsrfForm(_): CsrfForm<TokenOnly>,
-) -> Result<Response, AppError> {
-    let server = &state.web.settings.server;
-    if let Some(token) =
-        cookies::get(&headers, server, CookieKind::Session).and_then(|v| SessionToken::parse(&v))
-    {
-        state
-            .web
-            .sessions
-            .end(session::Whom::Token(&token), session::RevokedBy::Logout)
-            .await?;
-    }
-    signed_out(server)
 }

@@ -46,7 +46,6 @@ where
             &format!("{PROVIDER_RETURN}{{provider}}"),
             get(redirect_return::come_back),
         )
-        .route("/logout", post(completion::logout))
         // The rotating QR link, opened on the phone.
         .route(
             "/q/{token}",

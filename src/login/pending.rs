@@ -1,4 +1,5 @@
-//! Pending logins: one row per login attempt; every state change is one guarded statement.
+//! Pending logins: one row per login attempt; every state change is one guarded statement (the
+//! last, consuming a confirmed login, together with the session it opens: `session::open`).
 
 use std::fmt;
 use std::net::IpAddr;
@@ -391,91 +392,6 @@ pub async fn expire(
     .fetch_optional(db)
     .await?;
     Ok(changed.is_some())
-}
-
-/// What a successful completion hands to the browser.
-pub struct Consumed {
-    pub provider: String,
-    pub identity: SignerIdentity,
-    pub return_path: ReturnPath,
-    pub shared_pc: bool,
-}
-
-/// The session a completion opens, but for what the consumed login itself supplies (provider,
-/// identity, shared computer or not).
-pub struct SessionToOpen<'a> {
-    pub id: Uuid,
-    pub token_hash: &'a [u8],
-    pub client_ip: Option<IpAddr>,
-    pub user_agent: Option<&'a str>,
-    pub expires_at: OffsetDateTime,
-    pub idle_timeout: time::Duration,
-    pub shared_pc_idle_timeout: time::Duration,
-}
-
-/// `confirmed → consumed`, once, and only for the browser whose binding nonce hashes to the
-/// stored value, and the session opened from it: one statement, so one round trip and one
-/// commit where BEGIN, UPDATE, INSERT and COMMIT were four. The session's INSERT sees only the
-/// row the guarded UPDATE changed, so a login opens at most one session. `None`: not this
-/// browser, not confirmed, already consumed, or too late; nothing was written.
-pub async fn consume_into_session(
-    db: &PgPool,
-    id: PendingLoginId,
-    binding_hash: &[u8],
-    now: OffsetDateTime,
-    complete_within: time::Duration,
-    session: &SessionToOpen<'_>,
-) -> Result<Option<Consumed>, sqlx::Error> {
-    // The configuration check keeps idle timeouts far below i32::MAX seconds.
-    let seconds = |d: time::Duration| i32::try_from(d.whole_seconds()).unwrap_or(i32::MAX);
-    let row = sqlx::query!(
-        r#"WITH consumed AS (
-             UPDATE pending_logins SET state = 'consumed', updated_at = $3
-             WHERE id = $1 AND binding_hash = $2 AND state = 'confirmed' AND identity IS NOT NULL
-               AND GREATEST(expires_at, updated_at + $4::interval) > $3
-             RETURNING provider, identity, return_path, shared_pc, auth_method),
-           opened AS (
-             INSERT INTO sessions
-               (id, token_hash, pending_login_id, provider, identity, rnokpp, edrpou, client_ip,
-                user_agent, created_at, last_seen_at, expires_at, idle_timeout_seconds, shared_pc,
-                auth_method)
-             SELECT $5, $6, $1, provider, identity, identity ->> 'rnokpp', identity ->> 'edrpou',
-                    ($7::text)::inet, $8, $3, $3, $9,
-                    CASE WHEN shared_pc THEN $10::integer ELSE $11::integer END, shared_pc,
-                    auth_method
-             FROM consumed
-             RETURNING id)
-           SELECT provider AS "provider!", identity AS "identity!", return_path AS "return_path!",
-                  shared_pc AS "shared_pc!"
-           FROM consumed, opened"#,
-        id.0,
-        binding_hash,
-        now,
-        sqlx::postgres::types::PgInterval {
-            months: 0,
-            days: 0,
-            microseconds: complete_within.whole_microseconds() as i64,
-        },
-        session.id,
-        session.token_hash,
-        session.client_ip.map(|ip| ip.to_string()),
-        session.user_agent,
-        session.expires_at,
-        seconds(session.shared_pc_idle_timeout),
-        seconds(session.idle_timeout),
-    )
-    .fetch_optional(db)
-    .await?;
-    let Some(row) = row else { return Ok(None) };
-    // A stored identity that does not parse (edited by hand) is never trusted: the session
-    // it opened reads as absent too (session/store.rs), so no cookie is worth handing out.
-    let identity = serde_json::from_value(row.identity).ok();
-    Ok(identity.map(|identity| Consumed {
-        provider: row.provider,
-        identity,
-        return_path: ReturnPath::parse_or_root(Some(&row.return_path)),
-        shared_pc: row.shared_pc,
-    }))
 }
 
 /// Sweeper: every pending login past its expiry becomes `expired`, announced. Safe to run on

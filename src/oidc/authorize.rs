@@ -99,6 +99,16 @@ async fn authorize(
             request.state.as_deref(),
         );
     }
+    issue_code(oidc, &request, &session, now).await
+}
+
+/// A single-use code for the session, sent to the client's redirect URI.
+async fn issue_code(
+    oidc: &OidcContext,
+    request: &AuthorizeRequest<'_>,
+    session: &Session,
+    now: OffsetDateTime,
+) -> Result<Response, AppError> {
     let code = store::random_value().map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
     let sid = store::random_value().map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
     let ttl =

@@ -11,13 +11,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
-use sqlx::PgPool;
 use time::OffsetDateTime;
 use tokio::sync::Semaphore;
-use uuid::Uuid;
 
 use super::context::OidcContext;
 use crate::config::SigningAlg;
+use crate::session::ending::{self, ClientToTell};
 
 const POLL: Duration = Duration::from_secs(2);
 /// Notices being delivered at once, each with its retries; a claim takes no more than there are
@@ -39,12 +38,6 @@ pub async fn run(oidc: OidcContext) {
     }
 }
 
-struct Ended {
-    session_id: Uuid,
-    client_id: String,
-    sid: String,
-}
-
 /// Claims what there are free slots for and delivers each notice in a task of its own: one
 /// client slow or down delays no other.
 async fn notify_ended(oidc: &OidcContext, slots: &Arc<Semaphore>) -> Result<(), sqlx::Error> {
@@ -54,7 +47,7 @@ async fn notify_ended(oidc: &OidcContext, slots: &Arc<Semaphore>) -> Result<(), 
     }
     let now = oidc.web.clock.now();
     let limit = i64::try_from(free).unwrap_or(1);
-    for ended in claim(&oidc.web.db, now, limit).await? {
+    for ended in ending::claim_clients_to_tell(&oidc.web.db, now, limit).await? {
         let Some((uri, alg)) = oidc.clients.get(&ended.client_id).and_then(|c| {
             c.backchannel_logout_uri
                 .clone()
@@ -75,29 +68,11 @@ async fn notify_ended(oidc: &OidcContext, slots: &Arc<Semaphore>) -> Result<(), 
     Ok(())
 }
 
-/// Ended sessions' clients not yet told, marked as told in the same statement.
-async fn claim(db: &PgPool, now: OffsetDateTime, limit: i64) -> Result<Vec<Ended>, sqlx::Error> {
-    sqlx::query_as!(
-        Ended,
-        r#"UPDATE oidc_session_clients SET notified_at = $1
-           WHERE (session_id, client_id) IN (
-               SELECT c.session_id, c.client_id FROM oidc_session_clients c
-               JOIN sessions s ON s.id = c.session_id
-               WHERE c.notified_at IS NULL AND s.revoked_at IS NOT NULL
-               LIMIT $2 FOR UPDATE OF c SKIP LOCKED)
-           RETURNING session_id, client_id, sid"#,
-        now,
-        limit,
-    )
-    .fetch_all(db)
-    .await
-}
-
 /// One logout token, sent until the client takes it or [`ATTEMPTS`] are spent (a refusal that
 /// another attempt cannot change, a 4xx, ends it at once).
 async fn deliver(
     oidc: &OidcContext,
-    ended: &Ended,
+    ended: &ClientToTell,
     uri: url::Url,
     alg: SigningAlg,
     now: OffsetDateTime,
@@ -138,7 +113,7 @@ async fn deliver(
 /// same `jti`) for every attempt.
 fn logout_token(
     oidc: &OidcContext,
-    ended: &Ended,
+    ended: &ClientToTell,
     alg: SigningAlg,
     now: OffsetDateTime,
 ) -> anyhow::Result<String> {

@@ -5,17 +5,16 @@
 //! person lands on «Мої сеанси», where they can sign out themselves.
 
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use jsonwebtoken::{Algorithm, Validation};
 use serde::Deserialize;
 
 use super::context::OidcContext;
 use super::store;
-use crate::http::cookies::{self, CookieKind};
 use crate::http::error::AppError;
 use crate::http::pages::{header_value, no_store, see_other, signed_out};
-use crate::session::{self, RevokedBy, SessionToken, Whom};
+use crate::http::session_cookie::SessionCookie;
+use crate::session::{self, EndedBy, SessionKey, Whom};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct LogoutParams {
@@ -33,23 +32,23 @@ struct HintClaims {
 
 pub async fn logout_get(
     State(oidc): State<OidcContext>,
-    headers: HeaderMap,
+    cookie: SessionCookie,
     Query(params): Query<LogoutParams>,
 ) -> Result<Response, AppError> {
-    logout(&oidc, &headers, &params).await
+    logout(&oidc, &cookie, &params).await
 }
 
 pub async fn logout_post(
     State(oidc): State<OidcContext>,
-    headers: HeaderMap,
+    cookie: SessionCookie,
     axum::Form(params): axum::Form<LogoutParams>,
 ) -> Result<Response, AppError> {
-    logout(&oidc, &headers, &params).await
+    logout(&oidc, &cookie, &params).await
 }
 
 async fn logout(
     oidc: &OidcContext,
-    headers: &HeaderMap,
+    cookie: &SessionCookie,
     params: &LogoutParams,
 ) -> Result<Response, AppError> {
     let server = &oidc.web.settings.server;
@@ -69,13 +68,14 @@ async fn logout(
         .map(|h| h.aud.as_str())
         .or(params.client_id.as_deref());
     let client = client_id.and_then(|id| oidc.clients.get(id));
-    let current =
-        cookies::get(headers, server, CookieKind::Session).and_then(|v| SessionToken::parse(&v));
-    let Some(token) = current else {
+    let Some(token) = cookie.token() else {
         // Nobody signed in here: nothing to end.
         return after_logout(oidc, client, params);
     };
-    let session = session::find(&oidc.web.db, &token, oidc.web.clock.now()).await?;
+    // Uncached, and not `authenticate`: looking is no activity (it would extend the idle
+    // timeout), and whether to end a session is not decided on a copy behind its end.
+    let now = oidc.web.clock.now();
+    let session = session::find_uncached(&oidc.web.db, SessionKey::Token(token), now).await?;
     // The hint's `sid` is the one its client knows this session by (each client its own).
     let proven = match (&hint, &session) {
         (Some(h), Some(s)) => {
@@ -96,12 +96,12 @@ async fn logout(
     }
     oidc.web
         .sessions
-        .end(Whom::Token(&token), RevokedBy::Logout)
+        .end(Whom::Token(token), EndedBy::Logout)
         .await?;
     let mut response = after_logout(oidc, client, params)?;
     response.headers_mut().append(
         axum::http::header::SET_COOKIE,
-        header_value(&cookies::clear(server, CookieKind::Session))?,
+        header_value(&SessionCookie::clear(server))?,
     );
     Ok(response)
 }

@@ -68,149 +68,207 @@ const MAX_STATE: usize = 2048;
 const MAX_NONCE: usize = 512;
 
 impl<'c> AuthorizeRequest<'c> {
+    /// Checked in this order, and the first failure answers: the client and its redirect URI
+    /// (on a page), then everything else (at the redirect URI).
     pub fn parse(
         params: &AuthorizeParams,
         clients: &'c OidcClients,
     ) -> Result<Self, AuthorizeError> {
-        let page = |text: &str| AuthorizeError::Page(text.to_owned());
-        let client_id = params
-            .client_id
-            .as_deref()
-            .ok_or_else(|| page("the request names no client_id"))?;
-        let client = clients
-            .get(client_id)
-            .ok_or_else(|| page("no application with this client_id is registered"))?;
-        let redirect_uri = params
-            .redirect_uri
-            .as_deref()
-            .ok_or_else(|| page("the request names no redirect_uri"))?;
-        if !client.redirect_uri_allowed(redirect_uri) {
-            return Err(page(
-                "this redirect_uri is not one registered for the application",
-            ));
-        }
+        let (client, redirect_uri) = known_client(params, clients)?;
         let state = params.state.clone().filter(|s| !s.is_empty());
-        let fail = |error: &'static str, description: &str| AuthorizeError::Redirect {
-            redirect_uri: redirect_uri.to_owned(),
-            state: state.clone(),
-            error,
-            description: description.to_owned(),
-        };
-        if state.as_ref().is_some_and(|s| s.len() > MAX_STATE) {
-            return Err(fail("invalid_request", "state is too long"));
-        }
-        // The answer goes in the query, the one mode discovery names: a client that asked for
-        // another (`form_post`, `fragment`) would look for it elsewhere and lose it.
-        // (Core §3.1.2.1: a parameter without a value is as if it were not sent.)
-        if params
-            .response_mode
-            .as_deref()
-            .is_some_and(|m| !m.is_empty() && m != "query")
-        {
-            return Err(fail(
-                "invalid_request",
-                "response_mode is not supported: only query",
-            ));
-        }
-        if params.request.is_some() {
-            return Err(fail(
-                "request_not_supported",
-                "request objects are not supported",
-            ));
-        }
-        if params.request_uri.is_some() {
-            return Err(fail(
-                "request_uri_not_supported",
-                "request_uri is not supported",
-            ));
-        }
-        if params.response_type.as_deref() != Some("code") {
-            return Err(fail(
-                "unsupported_response_type",
-                "only the authorization code flow (response_type=code) is supported",
-            ));
-        }
-        let asked: Vec<&str> = params
-            .scope
-            .as_deref()
-            .unwrap_or("")
-            .split(' ')
-            .filter(|s| !s.is_empty())
-            .collect();
-        if !asked.contains(&"openid") {
-            return Err(fail("invalid_scope", "the scope must include openid"));
-        }
-        // Unknown scopes and ones the client may not have are left out, not refused (Core §3.1.2.1).
-        let mut granted = vec!["openid"];
-        for scope in crate::config::SCOPES.iter().skip(1) {
-            if asked.contains(scope) && client.scopes.iter().any(|s| s == scope) {
-                granted.push(scope);
-            }
-        }
-        let code_challenge = match (
-            params.code_challenge.as_deref(),
-            params.code_challenge_method.as_deref(),
-        ) {
-            (None, None) if client.is_public() => {
-                return Err(fail(
-                    "invalid_request",
-                    "a public client must use PKCE (code_challenge with S256)",
-                ));
-            }
-            (None, None) => None,
-            (Some(challenge), Some("S256")) if is_code_challenge(challenge) => {
-                Some(challenge.to_owned())
-            }
-            (Some(_), Some("S256")) => {
-                return Err(fail("invalid_request", "code_challenge is not S256's form"));
-            }
-            _ => {
-                return Err(fail(
-                    "invalid_request",
-                    "code_challenge_method must be S256, with a code_challenge",
-                ));
+        let asked = match asked_for(params, client, state.as_deref()) {
+            Ok(asked) => asked,
+            Err((error, description)) => {
+                return Err(AuthorizeError::Redirect {
+                    redirect_uri: redirect_uri.to_owned(),
+                    state,
+                    error,
+                    description: description.to_owned(),
+                });
             }
         };
-        let nonce = params.nonce.clone().filter(|n| !n.is_empty());
-        if nonce.as_ref().is_some_and(|n| n.len() > MAX_NONCE) {
-            return Err(fail("invalid_request", "nonce is too long"));
-        }
-        let prompts: Vec<&str> = params
-            .prompt
-            .as_deref()
-            .unwrap_or("")
-            .split(' ')
-            .filter(|s| !s.is_empty())
-            .collect();
-        let prompt = match (prompts.contains(&"none"), prompts.contains(&"login")) {
-            (true, false) if prompts.len() == 1 => Prompt::None,
-            (true, _) => {
-                return Err(fail(
-                    "invalid_request",
-                    "prompt=none cannot be combined with other values",
-                ));
-            }
-            (false, true) => Prompt::Login,
-            (false, false) => Prompt::Default,
-        };
-        let max_age =
-            match params.max_age.as_deref() {
-                None => None,
-                Some(text) => Some(text.parse::<i64>().ok().filter(|v| *v >= 0).ok_or_else(
-                    || fail("invalid_request", "max_age is not a number of seconds"),
-                )?),
-            };
         Ok(AuthorizeRequest {
             client,
             redirect_uri: redirect_uri.to_owned(),
-            scope: granted.join(" "),
+            scope: asked.scope,
             state,
-            nonce,
-            code_challenge,
-            prompt,
-            max_age,
+            nonce: asked.nonce,
+            code_challenge: asked.code_challenge,
+            prompt: asked.prompt,
+            max_age: asked.max_age,
             reauthentication: params.kepgate_reauth.clone(),
         })
+    }
+}
+
+/// The client and a redirect URI registered for it: until both are known good, nothing goes
+/// to the redirect URI.
+fn known_client<'c, 'p>(
+    params: &'p AuthorizeParams,
+    clients: &'c OidcClients,
+) -> Result<(&'c OidcClient, &'p str), AuthorizeError> {
+    let page = |text: &str| AuthorizeError::Page(text.to_owned());
+    let client_id = params
+        .client_id
+        .as_deref()
+        .ok_or_else(|| page("the request names no client_id"))?;
+    let client = clients
+        .get(client_id)
+        .ok_or_else(|| page("no application with this client_id is registered"))?;
+    let redirect_uri = params
+        .redirect_uri
+        .as_deref()
+        .ok_or_else(|| page("the request names no redirect_uri"))?;
+    if !client.redirect_uri_allowed(redirect_uri) {
+        return Err(page(
+            "this redirect_uri is not one registered for the application",
+        ));
+    }
+    Ok((client, redirect_uri))
+}
+
+/// What a request is refused with at the client's redirect URI: the error and its description.
+type Refusal = (&'static str, &'static str);
+
+/// The rest of a request from a known client, as granted.
+struct Asked {
+    scope: String,
+    nonce: Option<String>,
+    code_challenge: Option<String>,
+    prompt: Prompt,
+    max_age: Option<i64>,
+}
+
+fn asked_for(
+    params: &AuthorizeParams,
+    client: &OidcClient,
+    state: Option<&str>,
+) -> Result<Asked, Refusal> {
+    if state.is_some_and(|s| s.len() > MAX_STATE) {
+        return Err(("invalid_request", "state is too long"));
+    }
+    supported(params)?;
+    let scope = granted_scope(params, client)?;
+    let code_challenge = code_challenge(params, client)?;
+    let nonce = params.nonce.clone().filter(|n| !n.is_empty());
+    if nonce.as_ref().is_some_and(|n| n.len() > MAX_NONCE) {
+        return Err(("invalid_request", "nonce is too long"));
+    }
+    Ok(Asked {
+        scope,
+        nonce,
+        code_challenge,
+        prompt: prompt(params)?,
+        max_age: max_age(params)?,
+    })
+}
+
+/// The one flow and answer mode kepgate has: the authorization code, in the query, without
+/// request objects.
+fn supported(params: &AuthorizeParams) -> Result<(), Refusal> {
+    // The answer goes in the query, the one mode discovery names: a client that asked for
+    // another (`form_post`, `fragment`) would look for it elsewhere and lose it.
+    // (Core §3.1.2.1: a parameter without a value is as if it were not sent.)
+    if params
+        .response_mode
+        .as_deref()
+        .is_some_and(|m| !m.is_empty() && m != "query")
+    {
+        return Err((
+            "invalid_request",
+            "response_mode is not supported: only query",
+        ));
+    }
+    if params.request.is_some() {
+        return Err(("request_not_supported", "request objects are not supported"));
+    }
+    if params.request_uri.is_some() {
+        return Err(("request_uri_not_supported", "request_uri is not supported"));
+    }
+    if params.response_type.as_deref() != Some("code") {
+        return Err((
+            "unsupported_response_type",
+            "only the authorization code flow (response_type=code) is supported",
+        ));
+    }
+    Ok(())
+}
+
+/// The scopes granted: `openid` (required), then those asked for that the client may have.
+fn granted_scope(params: &AuthorizeParams, client: &OidcClient) -> Result<String, Refusal> {
+    let asked: Vec<&str> = params
+        .scope
+        .as_deref()
+        .unwrap_or("")
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .collect();
+    if !asked.contains(&"openid") {
+        return Err(("invalid_scope", "the scope must include openid"));
+    }
+    // Unknown scopes and ones the client may not have are left out, not refused (Core §3.1.2.1).
+    let mut granted = vec!["openid"];
+    for scope in crate::config::SCOPES.iter().skip(1) {
+        if asked.contains(scope) && client.scopes.iter().any(|s| s == scope) {
+            granted.push(scope);
+        }
+    }
+    Ok(granted.join(" "))
+}
+
+/// PKCE (RFC 7636): S256 only, and required of public clients.
+fn code_challenge(
+    params: &AuthorizeParams,
+    client: &OidcClient,
+) -> Result<Option<String>, Refusal> {
+    match (
+        params.code_challenge.as_deref(),
+        params.code_challenge_method.as_deref(),
+    ) {
+        (None, None) if client.is_public() => Err((
+            "invalid_request",
+            "a public client must use PKCE (code_challenge with S256)",
+        )),
+        (None, None) => Ok(None),
+        (Some(challenge), Some("S256")) if is_code_challenge(challenge) => {
+            Ok(Some(challenge.to_owned()))
+        }
+        (Some(_), Some("S256")) => Err(("invalid_request", "code_challenge is not S256's form")),
+        _ => Err((
+            "invalid_request",
+            "code_challenge_method must be S256, with a code_challenge",
+        )),
+    }
+}
+
+fn prompt(params: &AuthorizeParams) -> Result<Prompt, Refusal> {
+    let prompts: Vec<&str> = params
+        .prompt
+        .as_deref()
+        .unwrap_or("")
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .collect();
+    match (prompts.contains(&"none"), prompts.contains(&"login")) {
+        (true, false) if prompts.len() == 1 => Ok(Prompt::None),
+        (true, _) => Err((
+            "invalid_request",
+            "prompt=none cannot be combined with other values",
+        )),
+        (false, true) => Ok(Prompt::Login),
+        (false, false) => Ok(Prompt::Default),
+    }
+}
+
+fn max_age(params: &AuthorizeParams) -> Result<Option<i64>, Refusal> {
+    match params.max_age.as_deref() {
+        None => Ok(None),
+        Some(text) => text
+            .parse::<i64>()
+            .ok()
+            .filter(|v| *v >= 0)
+            .map(Some)
+            .ok_or(("invalid_request", "max_age is not a number of seconds")),
     }
 }
 

@@ -20,6 +20,7 @@ use super::clients::OidcClient;
 use super::context::OidcContext;
 use super::store::{self, IssuedCode, NewAccessToken, Spent};
 use crate::http::error::AppError;
+use crate::session::{self, Session, SessionKey};
 
 /// The JWS `typ` of an ID token (the identity assertion's differs: neither passes for the other).
 pub const ID_TOKEN_TYP: &str = "JWT";
@@ -147,55 +148,15 @@ async fn exchange(
     headers: &HeaderMap,
     form: &TokenForm,
 ) -> Result<Result<Value, TokenError>, AppError> {
-    let client = match authenticate(oidc, headers, form) {
-        Ok(client) => client,
+    let (client, code) = match well_formed(oidc, headers, form) {
+        Ok(request) => request,
         Err(e) => return Ok(Err(e)),
     };
-    if form.grant_type.as_deref() != Some("authorization_code") {
-        return Ok(Err(refused(
-            "unsupported_grant_type",
-            "only authorization_code is supported",
-        )));
-    }
-    let Some(code) = form.code.as_deref() else {
-        return Ok(Err(refused("invalid_request", "no code")));
-    };
-    // RFC 7636 §4.1: checked before the code is even looked at.
-    if form
-        .code_verifier
-        .as_deref()
-        .is_some_and(|v| !is_code_verifier(v))
-    {
-        return Ok(Err(refused(
-            "invalid_request",
-            "code_verifier must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~",
-        )));
-    }
     let now = oidc.web.clock.now();
     let invalid_grant = |description| Ok(Err(refused("invalid_grant", description)));
-    // Every binding of the code is checked before it is spent: whoever holds a leaked code
-    // without the client's secret, redirect URI and verifier cannot burn it for the client.
-    let Some(issued) = store::find_code(&oidc.web.db, code, now).await? else {
-        return invalid_grant("the code is unknown or expired");
-    };
-    if let Err(description) = bindings_hold(&issued, client, form) {
-        return invalid_grant(description);
-    }
-    match store::spend_code(&oidc.web.db, code, now).await? {
-        Spent::Fresh => {}
-        Spent::Replayed => {
-            tracing::warn!(client = %client.id, "an authorization code used twice: its tokens are revoked");
-            return invalid_grant("the code was already used");
-        }
-        Spent::Unknown => return invalid_grant("the code is unknown or expired"),
-    }
-    let Some(session) = crate::session::find_by_id(&oidc.web.db, issued.session_id, now).await?
-    else {
-        return invalid_grant("the person's session has ended");
-    };
-    // Stored with the code: gone only with the session.
-    let Some(sid) = store::client_sid(&oidc.web.db, session.id, &client.id).await? else {
-        return invalid_grant("the person's session has ended");
+    let (issued, session, sid) = match redeem(oidc, client, form, code, now).await? {
+        Ok(redeemed) => redeemed,
+        Err(description) => return invalid_grant(description),
     };
     let ttl =
         time::Duration::try_from(oidc.web.settings.oidc.token_ttl).map_err(anyhow::Error::new)?;
@@ -216,30 +177,15 @@ async fn exchange(
         tracing::warn!(client = %client.id, "an authorization code replayed during its exchange: no tokens issued");
         return invalid_grant("the code was already used");
     }
-    let mut id_token = claims::scoped(&session, &issued.scope);
-    for (name, value) in [
-        ("iss", json!(oidc.issuer)),
-        (
-            "sub",
-            json!(claims::subject(&session, client, &oidc.pairwise_key)),
-        ),
-        ("aud", json!(client.id)),
-        ("iat", json!(now.unix_timestamp())),
-        ("exp", json!((now + ttl).unix_timestamp())),
-        ("auth_time", json!(issued.auth_time.unix_timestamp())),
-        ("amr", json!(claims::amr(&session))),
-        ("acr", json!(claims::acr(&session))),
-        ("sid", json!(sid)),
-        ("at_hash", json!(half_hash(&access_token))),
-    ] {
-        id_token.insert(name.to_owned(), value);
-    }
-    if let Some(nonce) = issued.nonce {
-        id_token.insert("nonce".to_owned(), json!(nonce));
-    }
-    let id_token = oidc
-        .key
-        .sign(client.id_token_alg, ID_TOKEN_TYP, &id_token)?;
+    let issuing = Issuing {
+        client,
+        session: &session,
+        sid: &sid,
+        access_token: &access_token,
+        now,
+        ttl,
+    };
+    let id_token = id_token(oidc, &issuing, &issued)?;
     metrics::counter!("kepgate_oidc_tokens_issued_total", "client" => client.id.clone())
         .increment(1);
     Ok(Ok(json!({
@@ -249,6 +195,125 @@ async fn exchange(
         "id_token": id_token,
         "scope": issued.scope,
     })))
+}
+
+/// The request before any code is looked at: the client authenticated, the grant type
+/// supported, a code present and the verifier well formed.
+fn well_formed<'a>(
+    oidc: &'a OidcContext,
+    headers: &HeaderMap,
+    form: &'a TokenForm,
+) -> Result<(&'a OidcClient, &'a str), TokenError> {
+    let client = authenticate(oidc, headers, form)?;
+    if form.grant_type.as_deref() != Some("authorization_code") {
+        return Err(refused(
+            "unsupported_grant_type",
+            "only authorization_code is supported",
+        ));
+    }
+    let Some(code) = form.code.as_deref() else {
+        return Err(refused("invalid_request", "no code"));
+    };
+    // RFC 7636 §4.1: checked before the code is even looked at.
+    if form
+        .code_verifier
+        .as_deref()
+        .is_some_and(|v| !is_code_verifier(v))
+    {
+        return Err(refused(
+            "invalid_request",
+            "code_verifier must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~",
+        ));
+    }
+    Ok((client, code))
+}
+
+/// The code spent, and the live session it was issued for with the `sid` its client knows it
+/// by; the inner `Err` is the `invalid_grant` description.
+async fn redeem(
+    oidc: &OidcContext,
+    client: &OidcClient,
+    form: &TokenForm,
+    code: &str,
+    now: time::OffsetDateTime,
+) -> Result<Result<(IssuedCode, Session, String), &'static str>, AppError> {
+    // Every binding of the code is checked before it is spent: whoever holds a leaked code
+    // without the client's secret, redirect URI and verifier cannot burn it for the client.
+    let Some(issued) = store::find_code(&oidc.web.db, code, now).await? else {
+        return Ok(Err("the code is unknown or expired"));
+    };
+    if let Err(description) = bindings_hold(&issued, client, form) {
+        return Ok(Err(description));
+    }
+    match store::spend_code(&oidc.web.db, code, now).await? {
+        Spent::Fresh => {}
+        Spent::Replayed => {
+            tracing::warn!(client = %client.id, "an authorization code used twice: its tokens are revoked");
+            return Ok(Err("the code was already used"));
+        }
+        Spent::Unknown => return Ok(Err("the code is unknown or expired")),
+    }
+    // Uncached: the cache is keyed by the browser's cookie, which this request (the client's
+    // back end) does not carry, and a code must not outlive its session's end on any replica.
+    let key = SessionKey::Id(issued.session_id);
+    let Some(session) = session::find_uncached(&oidc.web.db, key, now).await? else {
+        return Ok(Err("the person's session has ended"));
+    };
+    // Stored with the code: gone only with the session.
+    let Some(sid) = store::client_sid(&oidc.web.db, session.id, &client.id).await? else {
+        return Ok(Err("the person's session has ended"));
+    };
+    Ok(Ok((issued, session, sid)))
+}
+
+/// What an ID token is issued for and with.
+struct Issuing<'a> {
+    client: &'a OidcClient,
+    session: &'a Session,
+    sid: &'a str,
+    access_token: &'a str,
+    now: time::OffsetDateTime,
+    ttl: time::Duration,
+}
+
+/// The ID token: the scope's claims, the protocol's, signed as the client registered.
+fn id_token(
+    oidc: &OidcContext,
+    issuing: &Issuing<'_>,
+    issued: &IssuedCode,
+) -> Result<String, AppError> {
+    let Issuing {
+        client,
+        session,
+        sid,
+        access_token,
+        now,
+        ttl,
+    } = *issuing;
+    let mut id_token = claims::scoped(session, &issued.scope);
+    for (name, value) in [
+        ("iss", json!(oidc.issuer)),
+        (
+            "sub",
+            json!(claims::subject(session, client, &oidc.pairwise_key)),
+        ),
+        ("aud", json!(client.id)),
+        ("iat", json!(now.unix_timestamp())),
+        ("exp", json!((now + ttl).unix_timestamp())),
+        ("auth_time", json!(issued.auth_time.unix_timestamp())),
+        ("amr", json!(claims::amr(session))),
+        ("acr", json!(claims::acr(session))),
+        ("sid", json!(sid)),
+        ("at_hash", json!(half_hash(access_token))),
+    ] {
+        id_token.insert(name.to_owned(), value);
+    }
+    if let Some(nonce) = &issued.nonce {
+        id_token.insert("nonce".to_owned(), json!(nonce));
+    }
+    Ok(oidc
+        .key
+        .sign(client.id_token_alg, ID_TOKEN_TYP, &id_token)?)
 }
 
 /// RFC 7636 §4.1: `code-verifier = 43*128unreserved`.

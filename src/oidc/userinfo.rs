@@ -12,6 +12,7 @@ use super::claims;
 use super::context::OidcContext;
 use super::store;
 use crate::http::error::AppError;
+use crate::session::{self, SessionKey};
 
 pub async fn userinfo(
     State(oidc): State<OidcContext>,
@@ -52,9 +53,12 @@ pub async fn userinfo(
             Some("invalid_token"),
         ));
     };
+    // Uncached: the cache is keyed by the browser's cookie, which the client's request does not
+    // carry, and an access token must not outlive its session's end on any replica.
+    let session = SessionKey::Id(granted.session_id);
     let (Some(client), Some(session)) = (
         oidc.clients.get(&granted.client_id),
-        crate::session::find_by_id(&oidc.web.db, granted.session_id, now).await?,
+        session::find_uncached(&oidc.web.db, session, now).await?,
     ) else {
         return Ok(bearer_challenge(
             StatusCode::UNAUTHORIZED,

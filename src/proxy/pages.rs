@@ -7,7 +7,7 @@ use crate::http::custom_pages::{Page, placeholder};
 use crate::language::Lang;
 use crate::return_path::ReturnPath;
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{FromRequestParts, State};
 use axum::http::HeaderValue;
 use axum::http::header::SET_COOKIE;
 use axum::http::request::Parts;
@@ -18,8 +18,7 @@ use super::context::ProxyContext;
 use crate::http::csrf;
 use crate::http::error::AppError;
 use crate::http::pages::PageChrome;
-use crate::http::signed_in::{MaybeSession, sign_in_required};
-use crate::session::Authentication;
+use crate::http::signed_in::CabinetSession;
 
 #[derive(Template, Serialize)]
 #[template(path = "signed_in.html")]
@@ -58,8 +57,7 @@ impl Page for SignedInPage {
 /// and a quick check for administrators).
 pub async fn signed_in_page(
     State(state): State<ProxyContext>,
-    MaybeSession(authentication): MaybeSession,
-    parts: Parts,
+    mut parts: Parts,
 ) -> Result<Response, AppError> {
     super::reverse_proxy::refuse_method(&parts.method)?;
     let decided = parts
@@ -69,17 +67,9 @@ pub async fn signed_in_page(
     if state.web.settings.server.reserves(decided) {
         return Err(AppError::NotFound);
     }
-    let session = match authentication {
-        Authentication::Authenticated(session) => session,
-        Authentication::Expired | Authentication::None => {
-            state.web.database_reachable().await?;
-            let expired = matches!(authentication, Authentication::Expired);
-            return Ok(sign_in_required(
-                &state.web.settings.server,
-                &parts,
-                expired,
-            ));
-        }
+    let session = match CabinetSession::from_request_parts(&mut parts, &state.web).await {
+        Ok(CabinetSession(session)) => session,
+        Err(sign_in) => return Ok(sign_in),
     };
     let chrome = PageChrome::from_parts(&parts, &state.web.settings);
     let token = csrf::issue(&parts.headers, &state.web.settings.server)

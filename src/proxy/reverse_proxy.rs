@@ -12,7 +12,7 @@ use crate::language::Lang;
 use crate::return_path::ReturnPath;
 use askama::Template;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::header::{CACHE_CONTROL, HOST, ORIGIN, UPGRADE};
 use axum::http::{HeaderValue, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
@@ -28,8 +28,9 @@ use crate::http::FromUpstream;
 use crate::http::csrf;
 use crate::http::error::AppError;
 use crate::http::pages::PageChrome;
-use crate::http::signed_in::sign_in_required;
-use crate::session::{Authentication, Session};
+use crate::http::session_cookie::SessionCookie;
+use crate::http::signed_in::CabinetSession;
+use crate::session::Session;
 
 #[derive(Template, Serialize)]
 #[template(path = "not_allowed.html")]
@@ -94,24 +95,11 @@ pub async fn cabinet(
     let session = if route.settings.public {
         None
     } else {
-        let (parts, body) = request.into_parts();
-        let expired = match state.web.authenticate(&parts.headers).await? {
-            Authentication::Authenticated(session) => Err(session),
-            Authentication::Expired => Ok(true),
-            Authentication::None => Ok(false),
-        };
-        let session = match expired {
-            Err(session) => session,
+        let (mut parts, body) = request.into_parts();
+        let session = match CabinetSession::from_request_parts(&mut parts, &state.web).await {
+            Ok(CabinetSession(session)) => session,
             // A cookie whose session ended: the login page says so ("your session ended").
-            // While the database is away, 503 here rather than a login that cannot work.
-            Ok(expired) => {
-                state.web.database_reachable().await?;
-                return Ok(sign_in_required(
-                    &state.web.settings.server,
-                    &parts,
-                    expired,
-                ));
-            }
+            Err(sign_in) => return Ok(sign_in),
         };
         if !session.admitted_by(&route.settings.allow) {
             tracing::info!(route = %route.name, session = %session.id, "signed-in user not allowed on this route");
@@ -179,15 +167,8 @@ async fn forward(
     let (parts, body) = request.into_parts();
     // The session's own token, read before our cookies are stripped: a tunnel re-checks it.
     let tunnel_token = wants_upgrade
-        .then(|| {
-            crate::http::cookies::get(
-                &parts.headers,
-                &state.web.settings.server,
-                crate::http::cookies::CookieKind::Session,
-            )
-        })
-        .flatten()
-        .and_then(|raw| crate::session::SessionToken::parse(&raw));
+        .then(|| SessionCookie::read(&parts.headers, &state.web.settings.server))
+        .and_then(SessionCookie::into_token);
     let outgoing = Outgoing {
         peer,
         session,

@@ -13,7 +13,7 @@ use tokio::sync::broadcast::error::RecvError;
 use uuid::Uuid;
 
 use crate::clock::SharedClock;
-use crate::session::{self, SessionToken};
+use crate::session::{self, SessionKey, SessionToken};
 
 /// What a tunnel watches to end with its session.
 pub struct SessionWatch {
@@ -39,8 +39,11 @@ impl SessionWatch {
                     Ok(Some(_)) => {}
                     Ok(None) | Err(RecvError::Lagged(_)) => {
                         // A database error keeps the tunnel: the next notice or the end decides.
+                        // Uncached: notices may have been lost, which is exactly when this
+                        // replica's cache (cleared then) cannot say whether the session lives.
+                        let key = SessionKey::Token(&self.token);
                         if let Ok(None) =
-                            session::find(&self.db, &self.token, self.clock.now()).await
+                            session::find_uncached(&self.db, key, self.clock.now()).await
                         {
                             return;
                         }

@@ -10,9 +10,9 @@ use sqlx::PgPool;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::ending::{self, EndedBy, Whom};
 use super::history::{self, HistoryEntry};
 use super::listing::{self, OpenSession};
-use super::revocation::{RevokedBy, Whom, revoke};
 use crate::identity::{Edrpou, Rnokpp};
 use crate::signature::display_text::acts_instead_of_showing;
 
@@ -90,7 +90,7 @@ pub async fn revoke_sessions(
         RevokeTarget::Person(r) => Whom::Person(r),
         RevokeTarget::Company(e) => Whom::Company(e),
     };
-    let ids = revoke(db, whom, RevokedBy::Admin, now).await?;
+    let ids = ending::end(db, whom, EndedBy::Admin, now).await?;
     if json {
         print_json(&serde_json::json!({ "revoked": ids }), out)?;
     } else {

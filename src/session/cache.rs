@@ -1,6 +1,6 @@
 //! This replica's copy of recently seen sessions, so most requests are answered without the
 //! database. An entry is trusted for `session.cache_ttl` at most; revocations announced on
-//! [`super::revocation::CHANNEL`] evict at once (see `crate::notifications` for the one LISTEN
+//! [`super::ending::CHANNEL`] evict at once (see `crate::notifications` for the one LISTEN
 //! connection), and a lost LISTEN connection clears everything, so a revoked session is refused
 //! within milliseconds while LISTEN is up and within `cache_ttl` in the worst case.
 
@@ -153,10 +153,10 @@ impl SessionCache {
     }
 }
 
-/// Revocations are announced on [`super::revocation::CHANNEL`] (payload: the session id).
+/// Revocations are announced on [`super::ending::CHANNEL`] (payload: the session id).
 impl crate::notifications::Subscriber for SessionCache {
     fn channel(&self) -> &'static str {
-        super::revocation::CHANNEL
+        super::ending::CHANNEL
     }
 
     fn notify(&self, payload: &str) {

@@ -1,7 +1,8 @@
 //! The login history: every step of every login attempt (started, confirmed, declined, expired,
 //! refused, completed, logout, revoked, suspicious). Rows are written by database triggers on
 //! `pending_logins` and `sessions` (migration 0002), in the same transaction as the change they
-//! describe; here they are read and pruned.
+//! describe; here they are read, and the one event no trigger sees is written (`retention.rs`
+//! deletes the old ones).
 
 use serde::Serialize;
 use sqlx::PgPool;
@@ -68,23 +69,6 @@ pub async fn since(
     )
     .fetch_all(db)
     .await
-}
-
-/// Deletes history older than the retention, and sessions that ended before it (their rows
-/// serve no login any more). Safe on every replica at once.
-pub async fn prune(db: &PgPool, before: OffsetDateTime) -> Result<(u64, u64), sqlx::Error> {
-    let history = sqlx::query!("DELETE FROM login_history WHERE at < $1", before)
-        .execute(db)
-        .await?
-        .rows_affected();
-    let sessions = sqlx::query!(
-        "DELETE FROM sessions WHERE expires_at < $1 OR revoked_at < $1",
-        before
-    )
-    .execute(db)
-    .await?
-    .rows_affected();
-    Ok((history, sessions))
 }
 
 /// A suspicious event that changes no login (a stale or forged QR link opened somewhere): the

@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 use kepgate::clock::ManualClock;
 use kepgate::config::Settings;
 use kepgate::identity::{Edrpou, Rnokpp, SignerIdentity};
-use kepgate::login::pending::{self, NewPendingLogin, PendingLoginId};
+use kepgate::login::pending::{self, NewPendingLogin, Outcome, PendingLoginId};
 use kepgate::provider::{HashAlgorithm, RequestHash};
 use kepgate::return_path::ReturnPath;
-use kepgate::session::{self, NewSession, RevokedBy, Whom};
+use kepgate::session::{self, EndedBy, NewSession, Whom};
 use sqlx::PgPool;
 use time::OffsetDateTime;
 
@@ -199,7 +199,8 @@ async fn sessions_shared_computer_gets_a_browser_cookie_a_short_idle_timeout_and
     assert_eq!(other.get("/").await.status(), 200);
 }
 
-/// A session straight in the database (the login itself is covered elsewhere).
+/// A session opened in the database the way a completion opens it (the login itself, with its
+/// provider and browser, is covered elsewhere).
 async fn make_session(app: &TestApp, rnokpp: &str, edrpou: Option<&str>) -> String {
     make_session_issued(app, rnokpp, edrpou, None).await
 }
@@ -250,26 +251,30 @@ async fn make_session_issued(
         not_before: Some(now - time::Duration::days(1)),
         not_after: Some(now + time::Duration::days(365)),
     };
+    // The one way a session opens: from a confirmed login, as its browser completes it.
+    pending::record_outcome(db, id, &Outcome::Confirmed(Box::new(identity)), now)
+        .await
+        .unwrap();
     let mut tx = db.begin().await.unwrap();
-    let (_, token) = session::create(
-        &mut tx,
+    let opened = session::open(
+        &mut *tx,
         &NewSession {
-            provider: "diia",
-            identity: &identity,
-            auth_method: kepgate::auth_method::AuthMethod::Kep,
             pending_login_id: id.0,
+            binding_hash: &[0u8; 32],
             client_ip: Some("10.1.2.3".parse().unwrap()),
             user_agent: Some("test-agent"),
             now,
+            complete_within: time::Duration::minutes(2),
             expires_at: now + time::Duration::hours(8),
             idle_timeout: time::Duration::minutes(15),
-            shared_pc: false,
+            shared_pc_idle_timeout: time::Duration::minutes(5),
         },
     )
     .await
-    .unwrap();
+    .unwrap()
+    .expect("the confirmed login opens a session");
     tx.commit().await.unwrap();
-    token.expose().to_owned()
+    opened.token.expose().to_owned()
 }
 
 async fn status_with(app: &TestApp, token: &str) -> u16 {
@@ -313,7 +318,7 @@ async fn sessions_revocation_on_one_replica_is_seen_by_the_other_at_once() {
             .state
             .web
             .sessions
-            .end(Whom::Token(&parsed), RevokedBy::Logout)
+            .end(Whom::Token(&parsed), EndedBy::Logout)
             .await
             .unwrap();
         assert_eq!(ended.len(), 1);
@@ -358,7 +363,7 @@ async fn sessions_revoking_a_certificate_ends_only_the_sessions_of_that_ca_key()
         .state
         .web
         .sessions
-        .end(whom, RevokedBy::CertificateRevoked)
+        .end(whom, EndedBy::CertificateRevoked)
         .await
         .unwrap();
     assert_eq!(ended.len(), 2);
@@ -552,10 +557,12 @@ async fn sessions_history_records_declines_and_logout_and_is_pruned() {
     );
 
     // Retention: everything older than the cut-off goes, with the ended session.
-    let (history, sessions) =
-        session::history::prune(&stack.app.db, clock_now(&clock) + time::Duration::days(1))
-            .await
-            .unwrap();
+    let (history, sessions) = session::retention::delete_history_and_sessions_before(
+        &stack.app.db,
+        clock_now(&clock) + time::Duration::days(1),
+    )
+    .await
+    .unwrap();
     assert_eq!((history, sessions), (6, 1));
 }
 
