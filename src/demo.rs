@@ -211,7 +211,7 @@ fn enable_openid_provider(settings: &mut Settings) -> anyhow::Result<()> {
         redirect_uris: vec![],
         post_logout_redirect_uris: vec![],
         backchannel_logout_uri: None,
-        secret_sha256: Some(crate::signing_key::hex(&Sha256::digest(
+        secret_sha256: Some(base16ct::lower::encode_string(&Sha256::digest(
             DEMO_OIDC_SECRET.as_bytes(),
         ))),
         secret_file: None,
@@ -300,7 +300,7 @@ fn demo_callback_secret(state_dir: &Path) -> anyhow::Result<String> {
     }
     let mut bytes = [0u8; 24];
     getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-    let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let secret = base16ct::lower::encode_string(&bytes);
     std::fs::write(&path, &secret)?;
     Ok(secret)
 }

@@ -18,6 +18,7 @@ pub mod language;
 pub mod login;
 pub mod notifications;
 pub mod oidc;
+pub mod periodic;
 pub mod provider;
 pub mod proxy;
 pub mod return_path;

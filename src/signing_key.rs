@@ -205,7 +205,7 @@ fn es256_key(secret: &p256::SecretKey, der: &[u8]) -> anyhow::Result<PublishedKe
     let point = secret.public_key().to_sec1_bytes();
     // SEC1 uncompressed: 0x04 || x (32) || y (32).
     anyhow::ensure!(point.len() == 65, "unexpected public key encoding");
-    let kid = hex(&Sha256::digest(&point)[..8]);
+    let kid = base16ct::lower::encode_string(&Sha256::digest(&point)[..8]);
     let (x, y) = (
         URL_SAFE_NO_PAD.encode(&point[1..33]),
         URL_SAFE_NO_PAD.encode(&point[33..65]),
@@ -236,7 +236,7 @@ fn rs256_key(key: RsaKeyPair) -> anyhow::Result<PublishedKey<RsaKeyPair>> {
     let mut hash = Sha256::new();
     hash.update(n);
     hash.update(e);
-    let kid = hex(&hash.finalize()[..8]);
+    let kid = base16ct::lower::encode_string(&hash.finalize()[..8]);
     let (n, e) = (URL_SAFE_NO_PAD.encode(n), URL_SAFE_NO_PAD.encode(e));
     Ok(PublishedKey {
         jwk: serde_json::json!({
@@ -278,7 +278,9 @@ async fn shared_ec_key(db: &PgPool, now: OffsetDateTime) -> anyhow::Result<p256:
         let der = generated
             .to_pkcs8_der()
             .map_err(|e| anyhow::anyhow!("encoding the assertion key: {e}"))?;
-        let kid = hex(&Sha256::digest(generated.public_key().to_sec1_bytes())[..8]);
+        let kid = base16ct::lower::encode_string(
+            &Sha256::digest(generated.public_key().to_sec1_bytes())[..8],
+        );
         Ok((kid, der.as_bytes().to_vec()))
     })
     .await?;
@@ -330,10 +332,6 @@ async fn shared_key(
     read()
         .await?
         .with_context(|| format!("the key {id:?} vanished from assertion_keys"))
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -8,8 +8,10 @@ use std::sync::Arc;
 use tokio::task::JoinSet;
 
 use super::state::AppState;
+use crate::clock::SharedClock;
 use crate::config::RevocationMode;
 use crate::notifications::Subscriber;
+use crate::periodic;
 use crate::revocation::{CrlRefresher, RefreshedList};
 use crate::session::{EndedBy, SessionStore, Whom};
 
@@ -39,28 +41,31 @@ pub fn spawn_background(state: &AppState) -> anyhow::Result<JoinSet<()>> {
     let db = web.db.clone();
     let clock = web.clock.clone();
     let retention = time::Duration::days(i64::from(web.settings.session.history_retention_days));
-    tasks.spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
-        loop {
-            tick.tick().await;
-            match crate::session::retention::delete_history_and_sessions_before(
-                &db,
-                clock.now() - retention,
-            )
-            .await
-            {
-                Ok((0, 0)) => {}
-                Ok((history, sessions)) => {
-                    tracing::info!(history, sessions, "old login history and sessions pruned")
-                }
-                Err(e) => tracing::warn!(error = %e, "pruning login history failed"),
-            }
-            if let Err(e) = crate::oidc::store::prune(&db, clock.now()).await {
-                tracing::warn!(error = %e, "pruning OpenID codes and tokens failed");
-            }
-        }
-    });
+    tasks.spawn(periodic::every(HOURLY, move || {
+        delete_old_records(db.clone(), clock.clone(), retention)
+    }));
     Ok(tasks)
+}
+
+const HOURLY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Login history and sessions past the retention, OpenID codes and tokens past their use.
+async fn delete_old_records(db: sqlx::PgPool, clock: SharedClock, retention: time::Duration) {
+    match crate::session::retention::delete_history_and_sessions_before(
+        &db,
+        clock.now() - retention,
+    )
+    .await
+    {
+        Ok((0, 0)) => {}
+        Ok((history, sessions)) => {
+            tracing::info!(history, sessions, "old login history and sessions pruned")
+        }
+        Err(e) => tracing::warn!(error = %e, "pruning login history failed"),
+    }
+    if let Err(e) = crate::oidc::store::prune(&db, clock.now()).await {
+        tracing::warn!(error = %e, "pruning OpenID codes and tokens failed");
+    }
 }
 
 /// The CRL refresher's loop, to be spawned.
@@ -75,20 +80,22 @@ fn refresh_crls(state: &AppState) -> anyhow::Result<impl Future<Output = ()> + u
         time::Duration::try_from(trust.crl_refresh)?,
     )?;
     let sessions = web.sessions.clone();
-    Ok(async move {
-        let mut tick = tokio::time::interval(refresher.poll_interval());
-        loop {
-            tick.tick().await;
-            match refresher.refresh_due().await {
-                Ok(lists) => {
-                    for list in lists {
-                        end_revoked_sessions(&sessions, &list).await;
-                    }
-                }
-                Err(e) => tracing::warn!(error = %e, "CRL refresh failed"),
+    let refresher = Arc::new(refresher);
+    Ok(periodic::every(refresher.poll_interval(), move || {
+        refresh_once(refresher.clone(), sessions.clone())
+    }))
+}
+
+/// Lists due are fetched; the sessions of keys they newly revoke end.
+async fn refresh_once(refresher: Arc<CrlRefresher>, sessions: SessionStore) {
+    match refresher.refresh_due().await {
+        Ok(lists) => {
+            for list in lists {
+                end_revoked_sessions(&sessions, &list).await;
             }
         }
-    })
+        Err(e) => tracing::warn!(error = %e, "CRL refresh failed"),
+    }
 }
 
 /// The CA has revoked these keys since their sessions opened: the sessions end on every replica.

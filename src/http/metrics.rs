@@ -26,13 +26,13 @@ pub fn recorder() -> &'static PrometheusHandle {
         let _ = metrics::set_global_recorder(recorder);
         let upkeep = handle.clone();
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(async move {
-                let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
-                loop {
-                    tick.tick().await;
+            runtime.spawn(crate::periodic::every(
+                std::time::Duration::from_secs(5),
+                move || {
                     upkeep.run_upkeep();
-                }
-            });
+                    std::future::ready(())
+                },
+            ));
         }
         handle
     })

@@ -29,13 +29,12 @@ const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 
 pub async fn run(oidc: OidcContext) {
     let slots = Arc::new(Semaphore::new(IN_FLIGHT));
-    let mut tick = tokio::time::interval(POLL);
-    loop {
-        tick.tick().await;
+    crate::periodic::every(POLL, || async {
         if let Err(e) = notify_ended(&oidc, &slots).await {
             tracing::warn!(error = %e, "back-channel logout: the database could not be asked");
         }
-    }
+    })
+    .await
 }
 
 /// Claims what there are free slots for and delivers each notice in a task of its own: one

@@ -22,7 +22,7 @@ pub fn subject(session: &Session, client: &OidcClient, pairwise_key: &[u8; 32]) 
     hash.update(client.id.as_bytes());
     hash.update([0]);
     hash.update(subject.as_bytes());
-    crate::signing_key::hex(&hash.finalize())
+    base16ct::lower::encode_string(&hash.finalize())
 }
 
 /// How the person proved who they are (RFC 8176 style; the values are kepgate's own, listed in

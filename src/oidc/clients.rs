@@ -135,8 +135,8 @@ fn parse_sha256(hex: &str) -> Option<[u8; 32]> {
 pub fn new_secret() -> Result<(String, String), getrandom::Error> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes)?;
-    let secret = crate::signing_key::hex(&bytes);
-    let hash = crate::signing_key::hex(&Sha256::digest(secret.as_bytes()));
+    let secret = base16ct::lower::encode_string(&bytes);
+    let hash = base16ct::lower::encode_string(&Sha256::digest(secret.as_bytes()));
     Ok((secret, hash))
 }
 

@@ -122,7 +122,7 @@ impl RevocationChecker {
         }
         let sources = revocation_sources(signer_der).map_err(Unavailable::Certificate)?;
         self.register_lists(&sources, issuer_der, &key).await?;
-        let mut responders = sources.ocsp;
+        let mut responders = sources.ocsp.clone();
         if responders.is_empty()
             && let Some(url) = issuer_cn.and_then(|cn| self.ca_list.responder_for(cn))
         {

@@ -59,7 +59,7 @@ impl Session {
             Some(r) => format!("rnokpp:{r}"),
             None => format!(
                 "cert:{}:{}",
-                crate::signing_key::hex(&Sha256::digest(identity.issuer.as_bytes())[..8]),
+                base16ct::lower::encode_string(&Sha256::digest(identity.issuer.as_bytes())[..8]),
                 identity.cert_serial_hex
             ),
         }
