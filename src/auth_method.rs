@@ -111,4 +111,38 @@ mod tests {
         assert_eq!(AuthMethod::parse("unspecified"), None);
         assert_eq!(AuthMethod::parse(""), None);
     }
+
+    /// The labels OpenID clients see (docs/oidc.md), whichever provider decides them.
+    #[test]
+    fn each_method_has_its_documented_amr_and_acr() {
+        use IdGovUaMethod::{BankId, DigSign, DiiaId};
+        let cases = [
+            (
+                Some(AuthMethod::Kep),
+                vec!["kep"],
+                "urn:kepgate:acr:qualified-signature",
+            ),
+            (
+                Some(AuthMethod::IdGovUa(DigSign)),
+                vec!["idgovua", "dig_sign"],
+                "urn:kepgate:acr:idgovua:qualified-signature",
+            ),
+            (
+                Some(AuthMethod::IdGovUa(DiiaId)),
+                vec!["idgovua", "diia_id"],
+                "urn:kepgate:acr:idgovua:qualified-signature",
+            ),
+            (
+                Some(AuthMethod::IdGovUa(BankId)),
+                vec!["idgovua", "bank_id"],
+                "urn:kepgate:acr:idgovua",
+            ),
+            (None, vec!["idgovua"], "urn:kepgate:acr:idgovua"),
+        ];
+        for (method, amr, acr) in cases {
+            assert_eq!(AuthMethod::amr_of(method), amr, "{method:?}");
+            assert_eq!(AuthMethod::acr_of(method), acr, "{method:?}");
+            assert!(AuthMethod::ACR_VALUES.contains(&acr));
+        }
+    }
 }
