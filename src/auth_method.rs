@@ -3,7 +3,10 @@
 
 use std::fmt;
 
-use crate::config::IdGovUaMethod;
+use crate::provider::idgovua::settings::{self as idgovua, IdGovUaMethod};
+
+/// The `acr` of a qualified signature kepgate verified itself, to the national trust list.
+const ACR_QUALIFIED_SIGNATURE: &str = "urn:kepgate:acr:qualified-signature";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthMethod {
@@ -15,6 +18,13 @@ pub enum AuthMethod {
 }
 
 impl AuthMethod {
+    /// Every `acr` [`Self::acr_of`] gives, strongest first (OpenID discovery lists them).
+    pub const ACR_VALUES: [&'static str; 3] = [
+        ACR_QUALIFIED_SIGNATURE,
+        idgovua::ACR_QUALIFIED_SIGNATURE,
+        idgovua::ACR,
+    ];
+
     /// The value of the identity header, the assertion's `auth_method` claim and the database.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -36,8 +46,40 @@ impl AuthMethod {
     pub fn is_qualified_signature(self) -> bool {
         match self {
             AuthMethod::Kep => true,
-            AuthMethod::IdGovUa(method) => method != IdGovUaMethod::BankId,
+            AuthMethod::IdGovUa(method) => method.is_qualified_signature(),
         }
+    }
+
+    /// OpenID Connect's `amr` (RFC 8176 style; the values are kepgate's own, listed in
+    /// docs/oidc.md): `kep` for a signature kepgate verified itself, else the labels of the
+    /// provider that vouched for the person.
+    pub fn amr(self) -> Vec<&'static str> {
+        match self {
+            AuthMethod::Kep => vec!["kep"],
+            AuthMethod::IdGovUa(method) => method.amr(),
+        }
+    }
+
+    /// OpenID Connect's `acr`: the assurance behind [`Self::amr`].
+    pub fn acr(self) -> &'static str {
+        match self {
+            AuthMethod::Kep => ACR_QUALIFIED_SIGNATURE,
+            AuthMethod::IdGovUa(method) => method.acr(),
+        }
+    }
+
+    /// `amr` of a session that may have no method recorded. Every login records one; only
+    /// sessions opened before kepgate did (migration 0010) have none, and that migration gave
+    /// each one with a certificate kepgate verified `kep`: the rest were id.gov.ua logins whose
+    /// answer named no method, and keep id.gov.ua's word as their label.
+    pub fn amr_of(method: Option<AuthMethod>) -> Vec<&'static str> {
+        method.map_or_else(|| vec![idgovua::AMR], AuthMethod::amr)
+    }
+
+    /// `acr` of a session that may have no method recorded (see [`Self::amr_of`]): nothing
+    /// recorded is no signature.
+    pub fn acr_of(method: Option<AuthMethod>) -> &'static str {
+        method.map_or(idgovua::ACR, AuthMethod::acr)
     }
 }
 
@@ -68,5 +110,39 @@ mod tests {
         }
         assert_eq!(AuthMethod::parse("unspecified"), None);
         assert_eq!(AuthMethod::parse(""), None);
+    }
+
+    /// The labels OpenID clients see (docs/oidc.md), whichever provider decides them.
+    #[test]
+    fn each_method_has_its_documented_amr_and_acr() {
+        use IdGovUaMethod::{BankId, DigSign, DiiaId};
+        let cases = [
+            (
+                Some(AuthMethod::Kep),
+                vec!["kep"],
+                "urn:kepgate:acr:qualified-signature",
+            ),
+            (
+                Some(AuthMethod::IdGovUa(DigSign)),
+                vec!["idgovua", "dig_sign"],
+                "urn:kepgate:acr:idgovua:qualified-signature",
+            ),
+            (
+                Some(AuthMethod::IdGovUa(DiiaId)),
+                vec!["idgovua", "diia_id"],
+                "urn:kepgate:acr:idgovua:qualified-signature",
+            ),
+            (
+                Some(AuthMethod::IdGovUa(BankId)),
+                vec!["idgovua", "bank_id"],
+                "urn:kepgate:acr:idgovua",
+            ),
+            (None, vec!["idgovua"], "urn:kepgate:acr:idgovua"),
+        ];
+        for (method, amr, acr) in cases {
+            assert_eq!(AuthMethod::amr_of(method), amr, "{method:?}");
+            assert_eq!(AuthMethod::acr_of(method), acr, "{method:?}");
+            assert!(AuthMethod::ACR_VALUES.contains(&acr));
+        }
     }
 }

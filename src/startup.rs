@@ -10,7 +10,7 @@ use axum::Router;
 use axum::routing::get;
 use tokio::net::TcpListener;
 
-use crate::app::AppState;
+use crate::app::{AppState, OfflineParts};
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Settings;
 use crate::database;
@@ -18,7 +18,6 @@ use crate::http;
 use crate::http::layers::MAX_REQUEST_HEADER_BYTES;
 use crate::server::tls::ServerCertificate;
 use crate::server::{self, Http2Bounds, Listening, PerAddress};
-use crate::signature::{LoadReport, TrustList};
 
 pub struct Application {
     listener: TcpListener,
@@ -53,13 +52,9 @@ impl Application {
         listener: TcpListener,
         clock: SharedClock,
     ) -> anyhow::Result<Self> {
-        // Before the database: a certificate that cannot be served stops the start first.
-        let certificate = settings
-            .server
-            .tls
-            .as_ref()
-            .map(|tls| ServerCertificate::load(tls, &settings.server, clock.clone()))
-            .transpose()?;
+        // Before the database: whatever cannot be built from the files stops the start first.
+        let offline = OfflineParts::load(&settings, clock.clone())?;
+        let certificate = offline.certificate.clone();
         let db = database::connect(&settings.database).await?;
         if settings.database.migrate_on_start {
             database::migrate(&db).await?;
@@ -79,8 +74,7 @@ impl Application {
         } else {
             None
         };
-        let trust = load_trust_list(&settings.trust.files)?;
-        let state = AppState::build(settings, db, clock, trust).await?;
+        let state = AppState::build(settings, db, clock, offline).await?;
         Ok(Self {
             listener,
             metrics_listener,
@@ -198,51 +192,6 @@ impl Application {
             ),
         })
     }
-}
-
-/// Loads every trust file (PEM or PKCS#7), logging what each contained by algorithm and curve,
-/// and what was skipped or cannot verify anything.
-pub fn load_trust_list(files: &[std::path::PathBuf]) -> anyhow::Result<TrustList> {
-    Ok(load_trust_files(files)?.0)
-}
-
-/// As [`load_trust_list`], also returning each file's report (for `check-config`).
-pub fn load_trust_files(
-    files: &[std::path::PathBuf],
-) -> anyhow::Result<(TrustList, Vec<(std::path::PathBuf, LoadReport)>)> {
-    let mut all = TrustList::new();
-    let mut reports = Vec::new();
-    for path in files {
-        let bytes = std::fs::read(path)
-            .with_context(|| format!("trust.files: cannot read {}", path.display()))?;
-        let (list, report) = TrustList::from_bytes(&bytes).with_context(|| {
-            format!(
-                "trust.files: {} is neither PEM nor a PKCS#7 bundle",
-                path.display()
-            )
-        })?;
-        tracing::info!(
-            file = %path.display(),
-            loaded = report.loaded,
-            dstu4145 = report.dstu4145_le + report.dstu4145_be,
-            ecdsa = report.ecdsa,
-            rsa = report.rsa,
-            duplicates = report.duplicates,
-            skipped = report.skipped.len(),
-            unusable = report.unusable_keys.len(),
-            "trust list loaded: {}",
-            report.summary()
-        );
-        for skipped in &report.skipped {
-            tracing::warn!(file = %path.display(), index = skipped.index, reason = %skipped.reason, "trust list entry skipped");
-        }
-        for unusable in &report.unusable_keys {
-            tracing::warn!(file = %path.display(), index = unusable.index, reason = %unusable.reason, "trust list entry loaded, but its key cannot verify signatures");
-        }
-        all.merge(list);
-        reports.push((path.clone(), report));
-    }
-    Ok((all, reports))
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -24,7 +24,7 @@ use crate::http::error::AppError;
 use crate::http::pages::PageChrome;
 use crate::http::pages::{header_value, see_other, signed_out};
 use crate::http::signed_in::CurrentSession;
-use crate::provider::Providers;
+use crate::provider::ProviderNames;
 use crate::session::{EndedBy, Session, Whom, history, listing};
 
 /// How many history rows the page shows.
@@ -131,7 +131,7 @@ impl Page for MePage {
 pub fn router<S>() -> Router<S>
 where
     Web: FromRef<S>,
-    Providers: FromRef<S>,
+    ProviderNames: FromRef<S>,
     S: Clone + Send + Sync + 'static,
 {
     Router::new()
@@ -148,7 +148,7 @@ pub struct MeQuery {
 
 pub async fn me_page(
     State(web): State<Web>,
-    State(providers): State<Providers>,
+    State(providers): State<ProviderNames>,
     CurrentSession(session): CurrentSession,
     axum::extract::Query(query): axum::extract::Query<MeQuery>,
     request: Request,
@@ -157,12 +157,7 @@ pub async fn me_page(
     let chrome = PageChrome::from_parts(&parts, &web.settings);
     let server = &web.settings.server;
     let lang = chrome.lang;
-    let provider_name = |id: &str| {
-        providers
-            .get(id)
-            .map(|p| p.display_name(lang).to_owned())
-            .unwrap_or_else(|| id.to_owned())
-    };
+    let provider_name = |id: &str| providers.display_name(id, lang).to_owned();
     let rnokpp = session.identity.rnokpp.clone();
     let sessions = session_rows(&web, &session, &provider_name).await?;
     let history = match &rnokpp {

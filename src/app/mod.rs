@@ -7,10 +7,13 @@
 
 mod background;
 mod custom_pages;
+mod offline;
 mod router;
 mod state;
+mod trust_files;
 
 pub use background::spawn_background;
 pub use custom_pages::load_custom_pages;
+pub use offline::OfflineParts;
 pub use router::router;
 pub use state::AppState;

@@ -2,16 +2,13 @@
 
 use std::sync::Arc;
 
-use anyhow::Context;
 use axum::extract::FromRef;
 use sqlx::PgPool;
 
 use crate::clock::SharedClock;
 use crate::config::Settings;
-use crate::http::branding::Branding;
 use crate::http::context::Outage;
 use crate::http::draining::{Draining, Stopping};
-use crate::http::local_time::DisplayZone;
 use crate::http::{Web, WebParts};
 use crate::login::certificate_status::StatusPolicy;
 use crate::login::events::LoginEvents;
@@ -19,16 +16,16 @@ use crate::login::limits::{WaitingLogins, start_limiter};
 use crate::login::qr_link::QrLinks;
 use crate::login::{LoginContext, LoginParts};
 use crate::notifications::Listening;
-use crate::oidc::clients::OidcClients;
 use crate::oidc::{OidcContext, OidcParts};
-use crate::provider::Providers;
+use crate::provider::{ProviderNames, Providers};
 use crate::proxy::assertion::AssertionSigner;
 use crate::proxy::headers::IdentityHeaders;
-use crate::proxy::{CabinetRoutes, ProxyContext, ProxyParts};
+use crate::proxy::{ProxyContext, ProxyParts};
 use crate::revocation::{CaList, CheckerSettings, RevocationChecker};
 use crate::session::SessionStore;
-use crate::signature::TrustList;
 use crate::signing_key::SigningKey;
+
+use super::offline::OfflineParts;
 
 /// Cloned for every request: one `Arc`; each handler then takes its feature's part.
 #[derive(Clone)]
@@ -43,62 +40,22 @@ pub struct AppParts {
 
 impl AppState {
     /// Reads what the features share from the database (the assertion key, the QR link key) and
-    /// builds their contexts.
+    /// builds their contexts from it and the parts read before ([`OfflineParts`]).
     pub async fn build(
         settings: Settings,
         db: PgPool,
         clock: SharedClock,
-        trust: TrustList,
+        offline: OfflineParts,
     ) -> anyhow::Result<Self> {
         let settings = Arc::new(settings);
-        let providers = Providers::from_settings(&settings.providers, &settings.server)?;
-        let verifying: Vec<&str> = providers
-            .iter()
-            .filter(|p| p.verifies_signatures())
-            .map(|p| p.id())
-            .collect();
-        // id.gov.ua verifies its own signatures: only the providers whose signatures kepgate
-        // verifies need the trust list.
-        if !verifying.is_empty() && trust.is_empty() {
-            tracing::warn!(
-                providers = %verifying.join(", "),
-                "trust.files is empty: every signature of these providers will be refused"
-            );
-        }
+        warn_if_nothing_is_trusted(&offline);
         let signing_key =
             Arc::new(SigningKey::load(&db, &settings.identity, &settings.oidc, clock.now()).await?);
         // Stored once, whether or not the provider is on: the key may change before it is.
         let pairwise_key = crate::oidc::pairwise::load(&db, &signing_key, clock.now()).await?;
-        let identity_headers =
-            IdentityHeaders::from_settings(&settings.identity).context("identity header names")?;
-        let assertions = AssertionSigner::new(
-            signing_key.clone(),
-            &settings.identity,
-            settings.server.base_url.as_str(),
-            identity_headers.clone(),
-        )
-        .with_provider_names(
-            settings
-                .providers
-                .iter()
-                .map(|(id, p)| (id.clone(), p.common().display_name.clone()))
-                .collect(),
-        );
         let qr_links = QrLinks::load(&db, &settings.login, clock.now()).await?;
-        let certificate_status = StatusPolicy {
-            mode: settings.trust.revocation,
-            checker: RevocationChecker::new(
-                db.clone(),
-                clock.clone(),
-                CheckerSettings {
-                    timeout: settings.trust.revocation_timeout,
-                    retries: settings.trust.revocation_retries,
-                    skew: time::Duration::try_from(settings.trust.revocation_skew)?,
-                    cache_max: time::Duration::try_from(settings.trust.revocation_cache_max)?,
-                },
-                CaList::load(settings.trust.ca_list.as_deref())?,
-            )?,
-        };
+        let certificate_status =
+            certificate_status(&settings, db.clone(), clock.clone(), offline.ca_list)?;
         let web = Web::new(WebParts {
             sessions: SessionStore::new(db.clone(), clock.clone(), &settings.session),
             settings: settings.clone(),
@@ -108,14 +65,14 @@ impl AppState {
             draining: Draining::default(),
             stopping: Stopping::default(),
             outage: Outage::default(),
-            zone: DisplayZone::named(&settings.ui.time_zone).map_err(anyhow::Error::msg)?,
-            branding: Arc::new(Branding::load(&settings.ui.branding)?),
-            custom_pages: Arc::new(super::custom_pages::load_custom_pages(&settings)?),
+            zone: offline.zone,
+            branding: Arc::new(offline.branding),
+            custom_pages: Arc::new(offline.custom_pages),
         });
         let login = LoginContext::new(LoginParts {
             web: web.clone(),
-            providers: providers.clone(),
-            trust: Arc::new(trust),
+            providers: offline.providers.clone(),
+            trust: Arc::new(offline.trust),
             certificate_status,
             login_events: LoginEvents::default(),
             start_limiter: start_limiter(settings.login.start_rate_per_minute),
@@ -125,14 +82,14 @@ impl AppState {
         });
         let proxy = ProxyContext::new(ProxyParts {
             web: web.clone(),
-            routes: CabinetRoutes::from_settings(&settings)?,
-            assertions,
-            identity_headers,
-            providers,
+            routes: offline.routes,
+            assertions: assertion_signer(&settings, signing_key.clone(), &offline.identity_headers),
+            identity_headers: offline.identity_headers,
+            provider_names: offline.providers.names(),
         });
         let oidc = OidcContext::new(OidcParts {
             web: web.clone(),
-            clients: OidcClients::load(&settings.oidc)?,
+            clients: offline.oidc_clients,
             pairwise_key,
             key: signing_key,
             issuer: settings
@@ -153,6 +110,67 @@ impl AppState {
             oidc,
         })))
     }
+}
+
+/// How a signer's certificate is checked for revocation (`trust.revocation…`).
+fn certificate_status(
+    settings: &Settings,
+    db: PgPool,
+    clock: SharedClock,
+    ca_list: CaList,
+) -> anyhow::Result<StatusPolicy> {
+    Ok(StatusPolicy {
+        mode: settings.trust.revocation,
+        checker: RevocationChecker::new(
+            db,
+            clock,
+            CheckerSettings {
+                timeout: settings.trust.revocation_timeout,
+                retries: settings.trust.revocation_retries,
+                skew: time::Duration::try_from(settings.trust.revocation_skew)?,
+                cache_max: time::Duration::try_from(settings.trust.revocation_cache_max)?,
+            },
+            ca_list,
+        )?,
+    })
+}
+
+/// id.gov.ua verifies its own signatures: only the providers whose signatures kepgate verifies
+/// need the trust list.
+fn warn_if_nothing_is_trusted(offline: &OfflineParts) {
+    let verifying: Vec<&str> = offline
+        .providers
+        .iter()
+        .filter(|p| p.verifies_signatures())
+        .map(|p| p.id())
+        .collect();
+    if !verifying.is_empty() && offline.trust.is_empty() {
+        tracing::warn!(
+            providers = %verifying.join(", "),
+            "trust.files is empty: every signature of these providers will be refused"
+        );
+    }
+}
+
+/// Signs the identity assertion the cabinet receives, naming each provider by its display name.
+fn assertion_signer(
+    settings: &Settings,
+    key: Arc<SigningKey>,
+    identity_headers: &IdentityHeaders,
+) -> AssertionSigner {
+    AssertionSigner::new(
+        key,
+        &settings.identity,
+        settings.server.base_url.as_str(),
+        identity_headers.clone(),
+    )
+    .with_provider_names(
+        settings
+            .providers
+            .iter()
+            .map(|(id, p)| (id.clone(), p.common().display_name.clone()))
+            .collect(),
+    )
 }
 
 impl std::ops::Deref for AppState {
@@ -190,5 +208,11 @@ impl FromRef<AppState> for OidcContext {
 impl FromRef<AppState> for Providers {
     fn from_ref(state: &AppState) -> Providers {
         state.login.providers.clone()
+    }
+}
+
+impl FromRef<AppState> for ProviderNames {
+    fn from_ref(state: &AppState) -> ProviderNames {
+        state.proxy.provider_names.clone()
     }
 }

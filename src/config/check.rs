@@ -2,12 +2,12 @@
 
 use std::time::Duration;
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use url::Url;
 
 use super::load::ConfigError;
-use super::providers::ProviderSettings;
 use super::sections::{RouteSettings, Settings, redacted_url};
+use crate::provider::registry::settings::ProviderSettings;
 
 impl Settings {
     /// Every rule, section by section; the first broken one is reported.
@@ -279,21 +279,10 @@ impl Settings {
                 "providers.{id}: a provider id may contain only a-z, 0-9 and '-' (it appears in URLs)"
             )));
         }
+        provider
+            .check_callback_secret(id)
+            .map_err(ConfigError::Invalid)?;
         let common = provider.common();
-        match (provider, &common.callback_secret) {
-            (ProviderSettings::Diia(_), None) => {
-                return Err(ConfigError::Invalid(format!(
-                    "providers.{id}.callback_secret: required (generate one with `openssl rand -hex 32`)"
-                )));
-            }
-            (ProviderSettings::Diia(_), Some(secret)) => check_callback_secret(id, secret)?,
-            (ProviderSettings::IdGovUa(_), Some(_)) => {
-                return Err(ConfigError::Invalid(format!(
-                    "providers.{id}.callback_secret: id.gov.ua sends the browser back instead of calling kepgate; remove it"
-                )));
-            }
-            (ProviderSettings::IdGovUa(_), None) => {}
-        }
         if common.request_ttl.is_zero() || common.request_ttl > Duration::from_secs(900) {
             return Err(ConfigError::Invalid(format!(
                 "providers.{id}.request_ttl: must be between 1 and 900 seconds"
@@ -313,12 +302,10 @@ impl Settings {
                 self.server.request_timeout.as_secs()
             )));
         }
-        // id.gov.ua's answer is unsigned, and Diia's API carries kepgate's tokens: TLS is what
-        // stands between them and the network, so plain http only to this machine.
-        let (key, url) = match provider {
-            ProviderSettings::Diia(diia) => ("api_base_url", &diia.api_base_url),
-            ProviderSettings::IdGovUa(idgov) => ("base_url", &idgov.base_url),
-        };
+        // A redirect provider's answer is unsigned, and a provider's API carries kepgate's
+        // tokens: TLS is what stands between them and the network, so plain http only to this
+        // machine.
+        let (key, url) = provider.endpoint();
         let plain_http_allowed = common.allow_http && url.scheme() == "http";
         if !(https_or_loopback(url) || plain_http_allowed) || url.host().is_none() {
             return Err(ConfigError::Invalid(format!(
@@ -326,21 +313,7 @@ impl Settings {
                  127.0.0.1, [::1], localhost); a test stand with a CA of its own: ca_file"
             )));
         }
-        if let ProviderSettings::IdGovUa(idgov) = provider {
-            if idgov.client_id.trim().is_empty()
-                || idgov.client_secret.expose_secret().trim().is_empty()
-            {
-                return Err(ConfigError::Invalid(format!(
-                    "providers.{id}.client_id / client_secret: required (issued when kepgate is registered with id.gov.ua)"
-                )));
-            }
-            if idgov.methods.is_empty() {
-                return Err(ConfigError::Invalid(format!(
-                    "providers.{id}.methods: name at least one of \"dig_sign\", \"diia_id\", \"bank_id\""
-                )));
-            }
-        }
-        Ok(())
+        provider.check(id).map_err(ConfigError::Invalid)
     }
 
     fn check_route(&self, name: &str, route: &RouteSettings) -> Result<(), ConfigError> {
@@ -570,22 +543,4 @@ pub fn contrast_on_white(rgb: [u8; 3]) -> f64 {
     };
     let l = 0.2126 * channel(rgb[0]) + 0.7152 * channel(rgb[1]) + 0.0722 * channel(rgb[2]);
     1.05 / (l + 0.05)
-}
-
-fn check_callback_secret(id: &str, secret: &SecretString) -> Result<(), ConfigError> {
-    let secret = secret.expose_secret();
-    if secret.len() < 32 {
-        return Err(ConfigError::Invalid(format!(
-            "providers.{id}.callback_secret: must be at least 32 characters (generate one with `openssl rand -hex 32`)"
-        )));
-    }
-    if !secret
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    {
-        return Err(ConfigError::Invalid(format!(
-            "providers.{id}.callback_secret: use only letters, digits, '-' and '_' (it is a URL path segment)"
-        )));
-    }
-    Ok(())
 }

@@ -4,15 +4,17 @@
 //! is a valid development configuration. Unknown keys are errors: a typo must not silently fall
 //! back to a default on a security gateway.
 //!
-//! [`Settings`] and its sections are in `sections.rs` (providers in `providers.rs`), reading them
-//! in `load.rs`, the rules serde cannot say in `check.rs`.
+//! [`Settings`] and its sections are in `sections.rs`, reading them in `load.rs`, the rules serde
+//! cannot say in `check.rs`. What every provider has is in `providers.rs`; each kind's own keys
+//! and rules are in its folder (`provider/<kind>/settings.rs`), picked by `kind`
+//! (`provider/registry/settings.rs`).
 
 mod check;
 mod http2;
 mod load;
 mod oidc;
 mod policy;
-mod providers;
+pub mod providers;
 mod seconds;
 mod sections;
 #[cfg(test)]
@@ -23,8 +25,7 @@ pub use http2::Http2Settings;
 pub use load::{ConfigError, Defaults, ENV_NOT_KEYS, ENV_OTHER_PREFIXES, ENV_PREFIX};
 pub use oidc::{OidcClientSettings, OidcSettings, SCOPES, SigningAlg};
 pub use policy::AccessPolicy;
-pub use providers::{
-    DiiaSettings, DiiaSetupSettings, DiiaSignAlgo, IdGovUaMethod, IdGovUaSettings, ProviderCommon,
-    ProviderSettings,
-};
+// Every kind's settings, under the paths `config` has always given them.
+pub use crate::provider::registry::settings::*;
+pub use providers::ProviderCommon;
 pub use sections::*;

@@ -11,9 +11,9 @@ use url::Url;
 
 use super::http2::Http2Settings;
 use super::policy::AccessPolicy;
-use super::providers::ProviderSettings;
 use super::seconds;
 use crate::language::Lang;
+use crate::provider::registry::settings::ProviderSettings;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

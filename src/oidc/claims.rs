@@ -25,28 +25,15 @@ pub fn subject(session: &Session, client: &OidcClient, pairwise_key: &[u8; 32]) 
     base16ct::lower::encode_string(&hash.finalize())
 }
 
-/// How the person proved who they are (RFC 8176 style; the values are kepgate's own, listed in
-/// docs/oidc.md): a qualified electronic signature kepgate verified itself (`kep`), or
-/// id.gov.ua's word and the method it names (`idgovua` and `dig_sign`, `diia_id`, `bank_id`).
+/// How the person proved who they are: each method's own labels (`AuthMethod::amr`), decided
+/// with the provider that reported it; docs/oidc.md lists them.
 pub fn amr(session: &Session) -> Vec<&'static str> {
-    match session.auth_method {
-        Some(AuthMethod::Kep) => vec!["kep"],
-        Some(AuthMethod::IdGovUa(method)) => vec!["idgovua", method.as_str()],
-        None => vec!["idgovua"],
-    }
+    AuthMethod::amr_of(session.auth_method)
 }
 
-/// The assurance behind `amr`: a qualified signature kepgate verified itself to the national
-/// trust list; one id.gov.ua verified; or id.gov.ua's word without a signature (BankID, or a
-/// method kepgate did not record).
+/// The assurance behind `amr` (`AuthMethod::acr`).
 pub fn acr(session: &Session) -> &'static str {
-    match session.auth_method {
-        Some(AuthMethod::Kep) => "urn:kepgate:acr:qualified-signature",
-        Some(method) if method.is_qualified_signature() => {
-            "urn:kepgate:acr:idgovua:qualified-signature"
-        }
-        _ => "urn:kepgate:acr:idgovua",
-    }
+    AuthMethod::acr_of(session.auth_method)
 }
 
 /// The claims a scope gives, beyond `sub`.

@@ -31,7 +31,7 @@ pub async fn configuration(State(oidc): State<OidcContext>) -> Response {
             "name", "given_name", "family_name", "middle_name",
             "rnokpp", "edrpou", "organization", "cert_serial", "cert_issuer", "provider"
         ],
-        "acr_values_supported": ["urn:kepgate:acr:qualified-signature", "urn:kepgate:acr:idgovua:qualified-signature", "urn:kepgate:acr:idgovua"],
+        "acr_values_supported": crate::auth_method::AuthMethod::ACR_VALUES,
         "prompt_values_supported": ["none", "login"],
         "claims_parameter_supported": false,
         "request_parameter_supported": false,

@@ -11,11 +11,18 @@
 //! - **by redirect** (id.gov.ua): this browser is sent to the provider with the request id as
 //!   `state` and comes back with a code; [`Provider::identify`] exchanges the code server-side
 //!   for who the person is ([`Identified`]).
+//!
+//! A provider is its folder, `provider/<kind>/`: its settings and their rules (`settings.rs`,
+//! read by `config`), the adapter (`provider.rs`), the wire format with its public sources
+//! (`wire.rs`), what `check-config` says about it (`report.rs`), and what else it needs (Diia:
+//! the callback, the API client, `kepgate diia setup`). [`registry`] is the one list of the
+//! kinds: a new provider adds a line to each of its enums.
 
 pub mod diia;
 pub mod exchange;
 mod http_call;
 pub mod idgovua;
+mod names;
 pub mod registry;
 
 pub use exchange::{
@@ -23,4 +30,5 @@ pub use exchange::{
     ProviderCallback, ProviderError, ProviderStart, RequestHash, RequestId, StartedRequest,
     UserHintSpec,
 };
-pub use registry::{Provider, Providers};
+pub use names::ProviderNames;
+pub use registry::{Provider, ProviderCommand, ProviderSettings, Providers};

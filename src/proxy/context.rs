@@ -6,7 +6,7 @@ use super::assertion::AssertionSigner;
 use super::headers::IdentityHeaders;
 use super::routes::CabinetRoutes;
 use crate::http::Web;
-use crate::provider::Providers;
+use crate::provider::ProviderNames;
 
 /// Cloned for every proxied request: one `Arc`.
 #[derive(Clone)]
@@ -21,7 +21,7 @@ pub struct ProxyParts {
     /// The identity headers' names, parsed once.
     pub identity_headers: IdentityHeaders,
     /// Names of the providers, for the signed-in page.
-    pub providers: Providers,
+    pub provider_names: ProviderNames,
 }
 
 impl ProxyContext {

@@ -75,10 +75,9 @@ pub async fn signed_in_page(
     let token = csrf::issue(&parts.headers, &state.web.settings.server)
         .map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
     let provider = state
-        .providers
-        .get(&session.provider)
-        .map(|p| p.display_name(chrome.lang).to_owned())
-        .unwrap_or(session.provider.clone());
+        .provider_names
+        .display_name(&session.provider, chrome.lang)
+        .to_owned();
     let identity = &session.identity;
     let page = SignedInPage {
         full_name: identity.full_name.clone(),

@@ -4,6 +4,8 @@
 
 mod person;
 mod provider;
+mod report;
+pub mod settings;
 pub mod wire;
 
 pub use provider::IdGovUaProvider;

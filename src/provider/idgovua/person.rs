@@ -2,9 +2,9 @@
 //! configured methods, or nobody), the name, the РНОКПП only when `drfocode` is one, the
 //! ЄДРПОУ only when `edrpoucode` is one, the certificate when there was one.
 
+use super::settings::IdGovUaMethod;
 use super::wire::{UserInfo, field};
 use crate::auth_method::AuthMethod;
-use crate::config::IdGovUaMethod;
 use crate::identity::{Edrpou, Rnokpp, SignerIdentity};
 use crate::provider::exchange::{Identified, IdentifyError};
 

@@ -11,8 +11,9 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use super::person;
+use super::settings::IdGovUaSettings;
 use super::wire::{self, ErrorAnswer, TokenAnswer, UserInfo};
-use crate::config::{IdGovUaSettings, ProviderCommon};
+use crate::config::providers::ProviderCommon;
 use crate::provider::exchange::{
     HashAlgorithm, Identified, IdentifyError, ProviderError, RequestId,
 };
@@ -45,6 +46,15 @@ impl IdGovUaProvider {
 
     pub fn id(&self) -> &str {
         &self.id
+    }
+
+    pub(super) fn settings(&self) -> &IdGovUaSettings {
+        &self.settings
+    }
+
+    /// Where id.gov.ua sends the browser back, as registered there.
+    pub(super) fn redirect_uri(&self) -> &Url {
+        &self.redirect_uri
     }
 
     pub fn common(&self) -> &ProviderCommon {

@@ -6,15 +6,17 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::http::HeaderMap;
 
-use super::diia;
-use super::exchange::{
+use super::settings::ProviderSettings;
+use crate::config::{ProviderCommon, ServerSettings};
+use crate::http::pages::PROVIDER_RETURN;
+use crate::language::Lang;
+use crate::provider::diia;
+use crate::provider::exchange::{
     CallbackError, HashAlgorithm, Identified, IdentifyError, ProviderCallback, ProviderError,
     ProviderStart, RequestHash, RequestId, UserHintSpec,
 };
-use super::idgovua;
-use crate::config::{ProviderCommon, ProviderSettings, ServerSettings};
-use crate::http::pages::PROVIDER_RETURN;
-use crate::language::Lang;
+use crate::provider::idgovua;
+use crate::provider::names::ProviderNames;
 
 /// A configured provider. An enum rather than a trait object: the set of adapters is known at
 /// compile time, and async methods stay plain `async fn`.
@@ -93,6 +95,14 @@ impl Provider {
     /// showing a link and a QR code.
     pub fn sends_browser_away(&self) -> bool {
         matches!(self, Provider::IdGovUa(_))
+    }
+
+    /// `kepgate check-config`'s lines about this provider.
+    pub fn check_config_lines(&self, server: &ServerSettings) -> Vec<String> {
+        match self {
+            Provider::Diia(p) => p.check_config_lines(server),
+            Provider::IdGovUa(p) => p.check_config_lines(),
+        }
     }
 
     pub async fn start(
@@ -184,6 +194,26 @@ impl Providers {
 
     pub fn is_empty(&self) -> bool {
         self.by_id.is_empty()
+    }
+
+    /// `kepgate check-config`'s lines about every provider, by id.
+    pub fn check_config_lines(&self, server: &ServerSettings) -> Vec<String> {
+        self.by_id
+            .values()
+            .flat_map(|p| p.check_config_lines(server))
+            .collect()
+    }
+
+    /// The display names alone, for the features that show them.
+    pub fn names(&self) -> ProviderNames {
+        ProviderNames::new(self.iter().map(|p| {
+            let common = p.common();
+            (
+                p.id().to_owned(),
+                common.display_name.clone(),
+                common.display_name_en.clone(),
+            )
+        }))
     }
 
     /// The origins the login form's redirects lead to (`https://id.gov.ua`), for its

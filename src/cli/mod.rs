@@ -1,0 +1,18 @@
+//! The command line: `serve`, `migrate`, `check-config`, `demo`, `sessions`, `audit`, … (`demo`,
+//! `emulator` and `cabinet` only with the default `demo` feature). The words are in `args.rs`,
+//! which job they ask for in `run.rs`, each job in a file of its own.
+
+mod args;
+mod check_config;
+#[cfg(feature = "demo")]
+mod demo;
+mod exit;
+mod oidc_clients;
+mod run;
+mod serve;
+mod sessions;
+
+pub use args::{Cli, Command};
+pub use oidc_clients::{OidcClientCommand, OidcCommand};
+pub use run::run;
+pub use sessions::SessionsCommand;

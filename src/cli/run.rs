@@ -1,0 +1,79 @@
+//! Which job a command line asks for: the configuration is read once here (a wrong one exits
+//! with 2), then the job runs and its error becomes the exit code.
+
+use std::process::ExitCode;
+
+use super::args::{Cli, Command};
+use super::exit::reader_went_away;
+use super::oidc_clients::{OidcClientCommand, OidcCommand};
+use super::{check_config, oidc_clients, serve, sessions};
+use crate::config::{Defaults, Settings};
+use crate::telemetry;
+
+pub async fn run(cli: Cli) -> ExitCode {
+    #[cfg(feature = "demo")]
+    if let Command::Emulator(args) = cli.command {
+        return super::demo::run_emulator(args).await;
+    }
+    #[cfg(feature = "demo")]
+    if let Command::Cabinet(args) = cli.command {
+        return super::demo::run_cabinet(args).await;
+    }
+    let defaults = match cli.command {
+        #[cfg(feature = "demo")]
+        Command::Demo { .. } => Defaults::Demo,
+        _ => Defaults::Production,
+    };
+    let settings = match Settings::load_with(cli.config.as_deref(), true, defaults) {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("kepgate: configuration error:\n{e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Command::CheckConfig = cli.command {
+        return check_config::check_config(&settings);
+    }
+    telemetry::init(&settings.log);
+    let result = match cli.command {
+        Command::Migrate => serve::migrate(settings).await,
+        Command::Serve => serve::serve(settings).await,
+        #[cfg(feature = "demo")]
+        Command::Demo {
+            emulator_listen,
+            idgovua_listen,
+            cabinet_listen,
+            state_dir,
+        } => {
+            let listen = crate::demo::DemoAddresses {
+                emulator: emulator_listen,
+                idgovua: idgovua_listen,
+                cabinet: cabinet_listen,
+            };
+            crate::demo::run(settings, listen, state_dir).await
+        }
+        #[cfg(feature = "demo")]
+        Command::Emulator(_) | Command::Cabinet(_) => Ok(()),
+        Command::CheckConfig => Ok(()),
+        Command::Provider(command) => command.run(&settings).await,
+        Command::Oidc(OidcCommand::Client(OidcClientCommand::Add {
+            id,
+            redirect_uris,
+            public,
+        })) => oidc_clients::oidc_client_add(&settings, &id, &redirect_uris, public),
+        Command::Sessions(command) => sessions::sessions(settings, command).await,
+        Command::Audit { since, limit, json } => {
+            sessions::audit(settings, &since, limit, json).await
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        // `kepgate audit | head`: the reader stopped, which is not the command failing.
+        Err(e) if reader_went_away(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = ?e, "kepgate stopped with an error");
+            eprintln!("kepgate: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

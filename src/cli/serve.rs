@@ -1,0 +1,17 @@
+//! `kepgate serve` and `kepgate migrate`.
+
+use crate::config::Settings;
+use crate::database;
+use crate::startup::{Application, shutdown_signal};
+
+pub async fn migrate(settings: Settings) -> anyhow::Result<()> {
+    let pool = database::connect(&settings.database).await?;
+    database::migrate(&pool).await?;
+    println!("migrations applied");
+    Ok(())
+}
+
+pub async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let app = Application::build(settings).await?;
+    app.run(shutdown_signal()).await
+}

@@ -1,0 +1,98 @@
+//! `[providers.<id>]` of kind `diia`: Diia.Signature's partner API, on top of what every
+//! provider has ([`ProviderCommon`]), and the rules serde alone cannot say.
+
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::config::providers::ProviderCommon;
+
+/// Diia.Signature partner API.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiiaSettings {
+    #[serde(flatten)]
+    pub common: ProviderCommon,
+    /// `https://api2.diia.gov.ua` (production) or `https://api2s.diia.gov.ua` (test).
+    pub api_base_url: Url,
+    /// The acquirer token Diia issued to the partner.
+    pub acquirer_token: SecretString,
+    /// Optional `auth_acquirer_token` sent as `Authorization: Basic …` when asking for a session.
+    pub auth_acquirer_token: Option<SecretString>,
+    /// Created once by `kepgate diia setup`, which prints them.
+    pub branch_id: Option<String>,
+    pub offer_id: Option<String>,
+    /// The `signAlgo` of login requests: which key the phone signs with.
+    #[serde(default)]
+    pub sign_algo: DiiaSignAlgo,
+    /// What `kepgate diia setup` registers (the name people see in Diia).
+    #[serde(default)]
+    pub setup: DiiaSetupSettings,
+}
+
+impl DiiaSettings {
+    /// Diia calls kepgate back with the signature.
+    pub fn check_callback_secret(&self, id: &str) -> Result<(), String> {
+        self.common.require_callback_secret(id)
+    }
+
+    /// The endpoint kepgate calls, by its key: checked like every provider's (https).
+    pub fn endpoint(&self) -> (&'static str, &Url) {
+        ("api_base_url", &self.api_base_url)
+    }
+}
+
+/// `providers.<id>.sign_algo`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DiiaSignAlgo {
+    /// Send no `signAlgo`, as the official SDKs do: Diia's default, DSTU 4145 (GOST 34.311).
+    #[default]
+    Default,
+    /// `signAlgo: "DSTU"`: DSTU 4145 over a GOST 34.311 hash, said explicitly.
+    Dstu,
+    /// `signAlgo: "ECDSA"`: ECDSA over a SHA-256 hash.
+    Ecdsa,
+}
+
+impl DiiaSignAlgo {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DiiaSignAlgo::Default => "default",
+            DiiaSignAlgo::Dstu => "dstu",
+            DiiaSignAlgo::Ecdsa => "ecdsa",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DiiaSetupSettings {
+    pub branch_name: String,
+    pub email: String,
+    pub region: String,
+    pub district: String,
+    pub location: String,
+    pub street: String,
+    pub house: String,
+    pub custom_full_name: String,
+    pub custom_full_address: String,
+    pub offer_name: String,
+}
+
+impl Default for DiiaSetupSettings {
+    fn default() -> Self {
+        Self {
+            branch_name: "kepgate".to_owned(),
+            email: "admin@example.ua".to_owned(),
+            region: "Київська обл.".to_owned(),
+            district: "Київ".to_owned(),
+            location: "м. Київ".to_owned(),
+            street: "вул. Хрещатик".to_owned(),
+            house: "1".to_owned(),
+            custom_full_name: "kepgate".to_owned(),
+            custom_full_address: "м. Київ, вул. Хрещатик, 1".to_owned(),
+            offer_name: "Вхід до кабінету".to_owned(),
+        }
+    }
+}

@@ -1,0 +1,120 @@
+//! `[providers.<id>]` of kind `idgovua`, on top of what every provider has
+//! ([`ProviderCommon`]), and the rules serde alone cannot say.
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::config::providers::ProviderCommon;
+
+/// id.gov.ua, the state's integrated e-identification system (ІСЕІ): the browser is sent to it
+/// and comes back with a code (docs in `src/provider/idgovua/`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdGovUaSettings {
+    #[serde(flatten)]
+    pub common: ProviderCommon,
+    /// `https://id.gov.ua/` (production) or `https://test.id.gov.ua/` (test): said explicitly,
+    /// since a relying party is registered with one of them.
+    pub base_url: Url,
+    /// Issued by id.gov.ua when the relying party is registered.
+    pub client_id: String,
+    pub client_secret: SecretString,
+    /// The methods id.gov.ua offers (`auth_type`): `dig_sign` (any qualified key: file, token,
+    /// any provider's cloud storage), `diia_id` (Diia.Signature), `bank_id` (BankID, no
+    /// certificate).
+    #[serde(default = "default_idgovua_methods")]
+    pub methods: Vec<IdGovUaMethod>,
+}
+
+impl IdGovUaSettings {
+    /// id.gov.ua answers through the browser, never by calling kepgate.
+    pub fn check_callback_secret(&self, id: &str) -> Result<(), String> {
+        self.common.refuse_callback_secret(
+            id,
+            "id.gov.ua sends the browser back instead of calling kepgate",
+        )
+    }
+
+    /// The endpoint kepgate calls, by its key: checked like every provider's (https).
+    pub fn endpoint(&self) -> (&'static str, &Url) {
+        ("base_url", &self.base_url)
+    }
+
+    /// What id.gov.ua issued at registration, and at least one method to offer.
+    pub fn check(&self, id: &str) -> Result<(), String> {
+        if self.client_id.trim().is_empty() || self.client_secret.expose_secret().trim().is_empty()
+        {
+            return Err(format!(
+                "providers.{id}.client_id / client_secret: required (issued when kepgate is registered with id.gov.ua)"
+            ));
+        }
+        if self.methods.is_empty() {
+            return Err(format!(
+                "providers.{id}.methods: name at least one of \"dig_sign\", \"diia_id\", \"bank_id\""
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn default_idgovua_methods() -> Vec<IdGovUaMethod> {
+    vec![IdGovUaMethod::DigSign, IdGovUaMethod::DiiaId]
+}
+
+/// One value of id.gov.ua's `auth_type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdGovUaMethod {
+    DigSign,
+    DiiaId,
+    BankId,
+}
+
+impl IdGovUaMethod {
+    pub const ALL: [IdGovUaMethod; 3] = [
+        IdGovUaMethod::DigSign,
+        IdGovUaMethod::DiiaId,
+        IdGovUaMethod::BankId,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdGovUaMethod::DigSign => "dig_sign",
+            IdGovUaMethod::DiiaId => "diia_id",
+            IdGovUaMethod::BankId => "bank_id",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+
+    /// Any qualified key (`dig_sign`) or Diia.Signature (`diia_id`); BankID is a bank's
+    /// identification, not a signature.
+    pub fn is_qualified_signature(self) -> bool {
+        self != IdGovUaMethod::BankId
+    }
+
+    /// OpenID Connect's `amr` for a login by this method (docs/oidc.md): id.gov.ua's word and
+    /// the method it names.
+    pub fn amr(self) -> Vec<&'static str> {
+        vec![AMR, self.as_str()]
+    }
+
+    /// OpenID Connect's `acr`: a qualified signature id.gov.ua verified, or its word without
+    /// one.
+    pub fn acr(self) -> &'static str {
+        if self.is_qualified_signature() {
+            ACR_QUALIFIED_SIGNATURE
+        } else {
+            ACR
+        }
+    }
+}
+
+/// The `amr` value of every id.gov.ua login (docs/oidc.md).
+pub const AMR: &str = "idgovua";
+/// The `acr` of an id.gov.ua login by a qualified signature, and of one without a signature.
+pub const ACR_QUALIFIED_SIGNATURE: &str = "urn:kepgate:acr:idgovua:qualified-signature";
+pub const ACR: &str = "urn:kepgate:acr:idgovua";
