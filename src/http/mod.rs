@@ -18,6 +18,7 @@ pub mod layers;
 pub mod local_time;
 pub mod metrics;
 pub mod operator_files;
+pub mod page_response;
 pub mod pages;
 pub mod request_id;
 pub mod signed_in;
