@@ -71,6 +71,9 @@ pub enum Reason {
     Other(String),
 }
 
+/// A reason whose code is a prefix and what follows it.
+type Prefixed = fn(String) -> Reason;
+
 const DECLINED: &str = "declined:";
 const CANCELLED_AT_PROVIDER: &str = "cancelled:";
 const IDENTIFIED_BY: &str = "auth_type:";
@@ -98,7 +101,7 @@ impl Reason {
         if let Some(reason) = exact {
             return reason;
         }
-        let prefixed: [(&str, fn(String) -> Reason); 6] = [
+        let prefixed: [(&str, Prefixed); 6] = [
             (DECLINED, Reason::Declined),
             (CANCELLED_AT_PROVIDER, Reason::CancelledAtProvider),
             (IDENTIFIED_BY, Reason::IdentifiedBy),
