@@ -11,18 +11,18 @@ use crate::language::Lang;
 use crate::return_path::ReturnPath;
 use askama::Template;
 use axum::Router;
-use axum::extract::{FromRef, Path, Request, State};
-use axum::http::header::SET_COOKIE;
-use axum::response::{Html, IntoResponse, Response};
+use axum::extract::{FromRef, Path, State};
+use axum::response::Response;
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::http::Web;
-use crate::http::csrf::{self, CsrfForm, TokenOnly};
+use crate::http::csrf::{CsrfForm, CsrfToken, TokenOnly};
 use crate::http::error::AppError;
+use crate::http::page_response::PageResponse;
 use crate::http::pages::PageChrome;
-use crate::http::pages::{header_value, see_other, signed_out};
+use crate::http::pages::{see_other, signed_out};
 use crate::http::signed_in::CurrentSession;
 use crate::provider::ProviderNames;
 use crate::session::{EndedBy, Session, Whom, history, listing};
@@ -151,10 +151,9 @@ pub async fn me_page(
     State(providers): State<ProviderNames>,
     CurrentSession(session): CurrentSession,
     axum::extract::Query(query): axum::extract::Query<MeQuery>,
-    request: Request,
-) -> Result<Response, AppError> {
-    let (parts, _) = request.into_parts();
-    let chrome = PageChrome::from_parts(&parts, &web.settings);
+    chrome: PageChrome,
+    csrf: CsrfToken,
+) -> Result<PageResponse, AppError> {
     let server = &web.settings.server;
     let lang = chrome.lang;
     let provider_name = |id: &str| providers.display_name(id, lang).to_owned();
@@ -173,8 +172,6 @@ pub async fn me_page(
         device: device::device(h.user_agent.as_deref().unwrap_or_default()),
     })
     .collect();
-    let token =
-        csrf::issue(&parts.headers, server).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
     let notice = match query.notice.as_deref() {
         Some("ended") => Some(chrome.t.notice_sessions_ended),
         _ => None,
@@ -184,21 +181,15 @@ pub async fn me_page(
         notice,
         sessions,
         history,
-        csrf: token.value,
+        csrf: csrf.value.clone(),
         logout_action: server.path("/logout"),
         end_all_action: server.path("/me/sessions/end-all"),
         chrome,
     };
-    let mut response = Html(web.custom_pages.render(&page)?).into_response();
-    if let Some(cookie) = token.set_cookie {
-        response
-            .headers_mut()
-            .append(SET_COOKIE, header_value(&cookie)?);
-    }
-    crate::http::pages::no_store(&mut response);
-    // The person's name, addresses and devices.
-    crate::http::pages::uncompressed(&mut response);
-    Ok(response)
+    // The person's name, addresses and devices: uncompressed.
+    Ok(PageResponse::render(&web.custom_pages, &page)?
+        .with_csrf(&csrf)
+        .uncompressed())
 }
 
 /// The person's open sessions, this one marked (and shown even when the listing lacks it).

@@ -1,14 +1,15 @@
 //! Who the client is: its address (the peer's, or from `X-Forwarded-For` when the peer is one
 //! of `proxy.trusted_proxies`), the scheme and host it used. Resolved the same way for the rate
 //! limit, the login history, the phone check and the headers sent to the cabinet; handlers take
-//! [`ClientAddr`] rather than the raw peer, which behind a front proxy is the proxy.
+//! [`ClientAddr`] rather than the raw peer, which behind a front proxy is the proxy, or
+//! [`Client`] when they also record the browser's `User-Agent`.
 
 use std::convert::Infallible;
 use std::fmt::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
-use axum::http::header::HOST;
+use axum::http::header::{HOST, USER_AGENT};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName};
 
@@ -42,6 +43,35 @@ where
             web.settings.server.base_url.scheme(),
         );
         Ok(ClientAddr(origin.ip))
+    }
+}
+
+/// The client as kepgate records it (a login, a session, a suspicious QR link): its address and
+/// its `User-Agent`, cut to 300 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Client {
+    pub addr: IpAddr,
+    pub user_agent: Option<String>,
+}
+
+/// Characters of `User-Agent` kept: enough to tell a device, no more for anyone to fill.
+const USER_AGENT_CHARS: usize = 300;
+
+impl<S> FromRequestParts<S> for Client
+where
+    Web: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Infallible> {
+        let ClientAddr(addr) = ClientAddr::from_request_parts(parts, state).await?;
+        let user_agent = parts
+            .headers
+            .get(USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.chars().take(USER_AGENT_CHARS).collect());
+        Ok(Client { addr, user_agent })
     }
 }
 

@@ -9,9 +9,10 @@
 //! lengths (BREACH).
 
 use axum::Form;
-use axum::extract::{FromRef, FromRequest, Request};
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::HeaderMap;
 use axum::http::header::ORIGIN;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -25,7 +26,8 @@ use super::error::AppError;
 use crate::config::ServerSettings;
 
 /// The token for the page being rendered: the browser's existing secret (or a new one to set),
-/// masked for this response.
+/// masked for this response. As an extractor it is issued for the request's page, whose
+/// [`PageResponse`](super::page_response::PageResponse) then sets the cookie.
 pub struct CsrfToken {
     /// What the page's forms carry in their `csrf` field: different in every response.
     pub value: String,
@@ -105,6 +107,21 @@ pub fn issue(headers: &HeaderMap, server: &ServerSettings) -> Result<CsrfToken, 
         value: CsrfSecret(bytes).masked(pad),
         set_cookie,
     })
+}
+
+impl<S> FromRequestParts<S> for CsrfToken
+where
+    Web: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        Ok(issue(
+            &parts.headers,
+            &Web::from_ref(state).settings.server,
+        )?)
+    }
 }
 
 /// True when the submitted token matches the cookie and the Origin (if any) is ours.

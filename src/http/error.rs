@@ -58,6 +58,14 @@ impl From<crate::session::SessionError> for AppError {
     }
 }
 
+/// The system's random source failed (a token, a nonce, a key could not be made): a 500, the
+/// cause in the log only.
+impl From<getrandom::Error> for AppError {
+    fn from(error: getrandom::Error) -> Self {
+        AppError::Internal(anyhow::anyhow!("no randomness: {error}"))
+    }
+}
+
 /// What kind of error page to render; travels in the response extensions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {

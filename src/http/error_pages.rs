@@ -58,66 +58,76 @@ impl Page for ErrorPage<'_> {
 /// Renders an error body for kepgate's own responses that have none.
 pub async fn render_error_pages(State(web): State<Web>, request: Request, next: Next) -> Response {
     let (parts, body) = request.into_parts();
-    let wants_json = wants_json(&parts);
-    // Only what an error page needs is kept (cheap clones); the page frame itself is built only
-    // when there is an error to show, not on every request (the proxy's hot path runs here too).
-    let uri = parts.uri.clone();
-    let mut page_headers = axum::http::HeaderMap::new();
-    for name in [
-        axum::http::header::COOKIE,
-        axum::http::header::ACCEPT_LANGUAGE,
-    ] {
-        for value in parts.headers.get_all(&name) {
-            page_headers.append(name.clone(), value.clone());
-        }
-    }
-    let request_id = parts
-        .extensions
-        .get::<RequestId>()
-        .map(|id| id.0.clone())
-        .unwrap_or_default();
+    let asked = Asked::keep(&parts);
     let request = Request::from_parts(parts, body);
     // A path refused by `canonical_path::canonicalize` gets its 400 as a page here.
     let response = match canonical_path::refusal(&request) {
         Some(refused) => refused,
         None => next.run(request).await,
     };
-
-    let status = response.status();
     if response.extensions().get::<FromUpstream>().is_some() {
         return response;
     }
-    let marked = response.extensions().get::<ErrorKind>().copied();
-    // Framework rejections (tower-http limits and timeouts, axum extractor errors) come bare or
-    // as text/plain; kepgate's own handlers never answer errors that way, so those get a page.
-    let is_bare = response
-        .headers()
-        .get(CONTENT_TYPE)
-        .is_none_or(|ct| ct.as_bytes().starts_with(b"text/plain"));
-    let kind = marked.or_else(|| {
-        (is_bare && (status.is_client_error() || status.is_server_error()))
-            .then(|| ErrorKind::from_status(status))
-            .flatten()
-    });
-    let Some(kind) = kind else { return response };
+    let Some(kind) = error_kind(&response) else {
+        return response;
+    };
+    let rendered = asked.error_body(&web, kind, response.status());
+    with_body(response, rendered)
+}
 
-    let (mut page_parts, ()) = Request::builder()
-        .uri(uri)
-        .body(())
-        .unwrap_or_default()
-        .into_parts();
-    page_parts.headers = page_headers;
-    let chrome = PageChrome::from_parts(&page_parts, &web.settings);
-    let (title, text) = kind.texts(chrome.t);
-    let mut rendered = if wants_json {
-        Json(json!({ "error": kind.code(), "message": title, "request_id": request_id }))
-            .into_response()
-    } else {
+/// What an error page needs of the request, kept before the request goes on (cheap clones);
+/// the page frame itself is built only when there is an error to show, not on every request
+/// (the proxy's hot path runs here too).
+struct Asked {
+    wants_json: bool,
+    uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
+    request_id: String,
+}
+
+impl Asked {
+    fn keep(parts: &axum::http::request::Parts) -> Self {
+        let mut headers = axum::http::HeaderMap::new();
+        for name in [
+            axum::http::header::COOKIE,
+            axum::http::header::ACCEPT_LANGUAGE,
+        ] {
+            for value in parts.headers.get_all(&name) {
+                headers.append(name.clone(), value.clone());
+            }
+        }
+        Asked {
+            wants_json: wants_json(parts),
+            uri: parts.uri.clone(),
+            headers,
+            request_id: parts
+                .extensions
+                .get::<RequestId>()
+                .map(|id| id.0.clone())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The page (or JSON) for `kind`, in the request's language.
+    fn error_body(self, web: &Web, kind: ErrorKind, status: StatusCode) -> Response {
+        let (mut page_parts, ()) = Request::builder()
+            .uri(self.uri)
+            .body(())
+            .unwrap_or_default()
+            .into_parts();
+        page_parts.headers = self.headers;
+        let chrome = PageChrome::from_parts(&page_parts, &web.settings);
+        let (title, text) = kind.texts(chrome.t);
+        if self.wants_json {
+            let body =
+                json!({ "error": kind.code(), "message": title, "request_id": self.request_id });
+            return Json(body).into_response();
+        }
         let page = ErrorPage {
             chrome,
             title,
             body: text,
-            request_id: &request_id,
+            request_id: &self.request_id,
             status: status.as_u16(),
         };
         match web.custom_pages.render(&page) {
@@ -127,8 +137,29 @@ pub async fn render_error_pages(State(web): State<Web>, request: Request, next: 
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
             }
         }
-    };
-    *rendered.status_mut() = status;
+    }
+}
+
+/// The error a response stands for: marked by kepgate's own handlers, or a framework rejection
+/// (tower-http limits and timeouts, axum extractor errors), which comes bare or as text/plain;
+/// kepgate's own handlers never answer errors that way, so those get a page.
+fn error_kind(response: &Response) -> Option<ErrorKind> {
+    let status = response.status();
+    let marked = response.extensions().get::<ErrorKind>().copied();
+    let is_bare = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_none_or(|ct| ct.as_bytes().starts_with(b"text/plain"));
+    marked.or_else(|| {
+        (is_bare && (status.is_client_error() || status.is_server_error()))
+            .then(|| ErrorKind::from_status(status))
+            .flatten()
+    })
+}
+
+/// `response` with the error body `rendered` instead of its own, never cached.
+fn with_body(response: Response, mut rendered: Response) -> Response {
+    *rendered.status_mut() = response.status();
     // Keep headers the original response set (Retry-After, Allow, …), but not its length.
     // Nor its encoding: the body is replaced by an uncompressed page, and a `gzip` label left
     // from a compressed framework rejection made browsers show a decoding error.

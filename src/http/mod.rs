@@ -1,5 +1,6 @@
-//! The web layer every feature stands on: errors and error pages, cookies, CSRF, the client
-//! address and the signed-in session as extractors, page chrome, and the layers every response
+//! The web layer every feature stands on: errors and error pages, cookies, and as extractors the
+//! CSRF token, the client (address, User-Agent), the page frame and the signed-in session; the
+//! one response every HTML page goes out as (`page_response`), and the layers every response
 //! passes through. It never imports a feature; features import it. The application
 //! (`crate::app`) merges the features' routers and applies these layers in one place.
 
@@ -18,6 +19,7 @@ pub mod layers;
 pub mod local_time;
 pub mod metrics;
 pub mod operator_files;
+pub mod page_response;
 pub mod pages;
 pub mod request_id;
 pub mod session_cookie;

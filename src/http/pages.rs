@@ -1,6 +1,8 @@
 //! What every HTML page shares: language, texts, the language switch, the stylesheet.
 
-use axum::extract::{Path, Query, State};
+use std::convert::Infallible;
+
+use axum::extract::{FromRef, FromRequestParts, Path, Query, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -75,6 +77,22 @@ impl PageChrome {
             brand: BrandView::new(&settings.ui.branding, server, lang),
             site_href: server.path("/static/site/"),
         }
+    }
+}
+
+/// The frame of the page the request asks for (its language, the way back to it).
+impl<S> FromRequestParts<S> for PageChrome
+where
+    Web: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Infallible> {
+        Ok(PageChrome::from_parts(
+            parts,
+            &Web::from_ref(state).settings,
+        ))
     }
 }
 
@@ -178,6 +196,14 @@ pub fn compressible(
 pub fn see_other(to: &str) -> Result<Response, AppError> {
     let mut response = StatusCode::SEE_OTHER.into_response();
     response.headers_mut().insert(LOCATION, header_value(to)?);
+    Ok(response)
+}
+
+/// A 303 that is never cached: it hands over, or leads on from, something used once (a login's
+/// outcome, an authorization code, a session that just ended).
+pub fn see_other_no_store(to: &str) -> Result<Response, AppError> {
+    let mut response = see_other(to)?;
+    no_store(&mut response);
     Ok(response)
 }
 

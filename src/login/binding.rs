@@ -6,14 +6,21 @@
 //! network attacker) must not become the binding of her login, or whoever planted it could
 //! complete that login when she confirms. The cookie holds the nonces of the last few logins
 //! started in this browser, each tagged with its login id, so logins started in several tabs
-//! each keep their own.
+//! each keep their own. Handlers read it once per request, as [`BrowserBinding`].
 
+use std::convert::Infallible;
+
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::request::Parts;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::pending::PendingLoginId;
+use super::state::PendingLoginId;
+use crate::config::ServerSettings;
+use crate::http::Web;
+use crate::http::cookies::{self, CookieKind};
 
 /// Logins per browser that can be waiting at once (tabs); older ones lose their binding.
 const MAX_ENTRIES: usize = 4;
@@ -21,7 +28,7 @@ const MAX_ENTRIES: usize = 4;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BindingCookie {
     /// Newest first.
-    entries: Vec<(Uuid, [u8; 32])>,
+    entries: Vec<(PendingLoginId, [u8; 32])>,
 }
 
 impl BindingCookie {
@@ -31,7 +38,7 @@ impl BindingCookie {
             .split('~')
             .filter_map(|entry| {
                 let (id, nonce) = entry.split_once('.')?;
-                let id = Uuid::try_parse(id).ok()?;
+                let id = PendingLoginId(Uuid::try_parse(id).ok()?);
                 let nonce: [u8; 32] = URL_SAFE_NO_PAD.decode(nonce).ok()?.try_into().ok()?;
                 Some((id, nonce))
             })
@@ -56,21 +63,21 @@ impl BindingCookie {
     pub fn hash_for(&self, id: PendingLoginId) -> Option<[u8; 32]> {
         self.entries
             .iter()
-            .find(|(entry, _)| *entry == id.0)
+            .find(|(entry, _)| *entry == id)
             .map(|(_, nonce)| Self::hash(nonce))
     }
 
     /// The cookie with a newly started login first (the oldest dropped beyond the limit).
     pub fn with_login(mut self, id: PendingLoginId, nonce: [u8; 32]) -> Self {
-        self.entries.retain(|(entry, _)| *entry != id.0);
-        self.entries.insert(0, (id.0, nonce));
+        self.entries.retain(|(entry, _)| *entry != id);
+        self.entries.insert(0, (id, nonce));
         self.entries.truncate(MAX_ENTRIES);
         self
     }
 
     /// The cookie without a login that is finished.
     pub fn without(mut self, id: PendingLoginId) -> Self {
-        self.entries.retain(|(entry, _)| *entry != id.0);
+        self.entries.retain(|(entry, _)| *entry != id);
         self
     }
 
@@ -81,9 +88,50 @@ impl BindingCookie {
     pub fn value(&self) -> String {
         self.entries
             .iter()
-            .map(|(id, nonce)| format!("{}.{}", id.simple(), URL_SAFE_NO_PAD.encode(nonce)))
+            .map(|(id, nonce)| format!("{}.{}", id.0.simple(), URL_SAFE_NO_PAD.encode(nonce)))
             .collect::<Vec<_>>()
             .join("~")
+    }
+}
+
+/// The logins this browser started, by its binding cookie (empty when it has none).
+pub struct BrowserBinding(BindingCookie);
+
+impl<S> FromRequestParts<S> for BrowserBinding
+where
+    Web: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Infallible> {
+        let server = &Web::from_ref(state).settings.server;
+        let cookie = cookies::get(&parts.headers, server, CookieKind::LoginBinding)
+            .map(|v| BindingCookie::parse(&v))
+            .unwrap_or_default();
+        Ok(BrowserBinding(cookie))
+    }
+}
+
+impl BrowserBinding {
+    /// The hash of this browser's binding nonce for the login `id`, if it started that login.
+    pub fn hash_for(&self, id: PendingLoginId) -> Option<[u8; 32]> {
+        self.0.hash_for(id)
+    }
+
+    /// `Set-Cookie` with the login `id` just started here, under `nonce`, added.
+    pub fn set_with(&self, server: &ServerSettings, id: PendingLoginId, nonce: [u8; 32]) -> String {
+        let cookie = self.0.clone().with_login(id, nonce);
+        cookies::set(server, CookieKind::LoginBinding, &cookie.value(), None)
+    }
+
+    /// `Set-Cookie` without the login `id`, whose binding is spent; other tabs' logins keep
+    /// theirs.
+    pub fn set_without(&self, server: &ServerSettings, id: PendingLoginId) -> String {
+        match self.0.clone().without(id) {
+            rest if rest.is_empty() => cookies::clear(server, CookieKind::LoginBinding),
+            rest => cookies::set(server, CookieKind::LoginBinding, &rest.value(), None),
+        }
     }
 }
 

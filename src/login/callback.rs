@@ -17,7 +17,9 @@ use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
 use super::context::LoginContext;
-use super::pending::{self, Outcome, PendingState};
+use super::outcome::{Outcome, Reason};
+use super::pending;
+use super::state::PendingState;
 use crate::http::client_addr::ClientAddr;
 use crate::provider::{CallbackResult, HashAlgorithm, Provider, ProviderCallback, RequestHash};
 use crate::signature::{TrustList, VerifiedSignature, verify_auth_signature};
@@ -213,14 +215,10 @@ pub fn verdict(
     now: OffsetDateTime,
     login_created_at: OffsetDateTime,
 ) -> Verdict {
-    let failed = |reason: &str| {
-        Verdict::Settled(Outcome::Failed {
-            reason: reason.to_owned(),
-        })
-    };
+    let failed = |reason: Reason| Verdict::Settled(Outcome::Failed { reason });
     match result {
         CallbackResult::Declined { reason } => Verdict::Settled(Outcome::Rejected {
-            reason: format!("declined:{reason}"),
+            reason: Reason::Declined(reason),
         }),
         CallbackResult::Signed(p7s) => {
             match verify_auth_signature(&p7s, &request_hash.digest(), trust, now) {
@@ -233,7 +231,7 @@ pub fn verdict(
                         expected = %hash_algorithm.oid(),
                         "signature digest is not the request's hash algorithm"
                     );
-                    failed("wrong_digest_algorithm")
+                    failed(Reason::WrongDigestAlgorithm)
                 }
                 // signingTime is the signer's claim; a certificate's validity was checked at
                 // that time, so it must fall inside this login's own window.
@@ -242,13 +240,13 @@ pub fn verdict(
                         .signing_time
                         .is_some_and(|t| t < login_created_at - SKEW) =>
                 {
-                    failed("signing_time_before_request")
+                    failed(Reason::SigningTimeBeforeRequest)
                 }
                 Ok(verified) => Verdict::Signed(Box::new(verified)),
                 Err(e) => {
                     // The request span names the provider and the request id.
                     tracing::warn!(error = %e, "signature refused");
-                    failed(e.code())
+                    failed(Reason::parse(e.code()))
                 }
             }
         }

@@ -5,17 +5,12 @@
 //! certificates cost a responder round trip only when their cached answer runs out, not at
 //! every login.
 
+use super::outcome::{Outcome, Reason};
 use crate::config::RevocationMode;
-use crate::login::pending::Outcome;
 use crate::revocation::{CertificateStatus, RevocationChecker, Unavailable};
 use crate::session::{EndedBy, SessionStore, Whom};
 use crate::signature::VerifiedSignature;
 use crate::signature::certificate_identity::issuer_common_name;
-
-/// Reason recorded (history, status line) when the CA has revoked the key.
-pub const CERTIFICATE_REVOKED: &str = "certificate_revoked";
-/// Reason recorded when a CA certificate of the key's path (a sub-CA) has been revoked.
-pub const CA_CERTIFICATE_REVOKED: &str = "ca_certificate_revoked";
 
 /// The checker and the mode it serves.
 pub struct StatusPolicy {
@@ -40,7 +35,7 @@ impl StatusPolicy {
             return confirmed(verified);
         }
         let Some(issuer) = verified.issuers.first() else {
-            return failed("ocsp_no_issuer");
+            return failed(Reason::CertificateStatusUnknown("no_issuer".to_owned()));
         };
         let identity = &verified.identity;
         let status = self
@@ -52,9 +47,9 @@ impl StatusPolicy {
             Verdict::Revoked(status) => {
                 tracing::warn!(serial = %identity.cert_serial_hex, ?status, "login with a revoked certificate refused");
                 end_sessions_of(&verified, sessions).await;
-                return failed(CERTIFICATE_REVOKED);
+                return failed(Reason::CertificateRevoked);
             }
-            Verdict::Refused(e) => return failed(e.code()),
+            Verdict::Refused(e) => return failed(Reason::parse(e.code())),
         }
         // Every CA certificate below the anchor, as issued by the one above it.
         for pair in verified.issuers.windows(2) {
@@ -65,9 +60,9 @@ impl StatusPolicy {
                 Verdict::Passes => {}
                 Verdict::Revoked(status) => {
                     tracing::warn!(serial = %identity.cert_serial_hex, issuer = %identity.issuer, ?status, "login refused: a CA certificate of the key's path is revoked");
-                    return failed(CA_CERTIFICATE_REVOKED);
+                    return failed(Reason::CaCertificateRevoked);
                 }
-                Verdict::Refused(e) => return failed(e.code()),
+                Verdict::Refused(e) => return failed(Reason::parse(e.code())),
             }
         }
         confirmed(verified)
@@ -110,10 +105,8 @@ async fn end_sessions_of(verified: &VerifiedSignature, sessions: &SessionStore) 
     }
 }
 
-fn failed(reason: &str) -> Outcome {
-    Outcome::Failed {
-        reason: reason.to_owned(),
-    }
+fn failed(reason: Reason) -> Outcome {
+    Outcome::Failed { reason }
 }
 
 fn confirmed(verified: VerifiedSignature) -> Outcome {

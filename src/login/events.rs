@@ -8,19 +8,18 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::watch;
-use uuid::Uuid;
 
-use super::pending::{NOTIFY_CHANNEL, PendingLoginId};
+use super::state::{NOTIFY_CHANNEL, PendingLoginId};
 
 #[derive(Clone, Default)]
 pub struct LoginEvents {
-    watchers: Arc<Mutex<HashMap<Uuid, watch::Sender<u64>>>>,
+    watchers: Arc<Mutex<HashMap<PendingLoginId, watch::Sender<u64>>>>,
 }
 
 /// A browser's interest in one pending login; dropping it unregisters when it was the last.
 pub struct Subscription {
     pub changes: watch::Receiver<u64>,
-    id: Uuid,
+    id: PendingLoginId,
     events: LoginEvents,
 }
 
@@ -40,19 +39,19 @@ impl LoginEvents {
     pub fn subscribe(&self, id: PendingLoginId) -> Subscription {
         let changes = match self.watchers.lock() {
             Ok(mut map) => map
-                .entry(id.0)
+                .entry(id)
                 .or_insert_with(|| watch::channel(0).0)
                 .subscribe(),
             Err(_) => watch::channel(0).1,
         };
         Subscription {
             changes,
-            id: id.0,
+            id,
             events: self.clone(),
         }
     }
 
-    fn wake(&self, id: &Uuid) {
+    fn wake(&self, id: &PendingLoginId) {
         if let Ok(map) = self.watchers.lock()
             && let Some(sender) = map.get(id)
         {
@@ -80,7 +79,7 @@ impl crate::notifications::Subscriber for LoginEvents {
     }
 
     fn notify(&self, payload: &str) {
-        if let Ok(id) = Uuid::parse_str(payload) {
+        if let Some(id) = PendingLoginId::parse(payload) {
             self.wake(&id);
         }
     }

@@ -1,9 +1,8 @@
 //! The bounds a flood of login starts meets: starts per client address, starts running at once,
 //! logins waiting.
 
+use sqlx::PgPool;
 use time::OffsetDateTime;
-
-use super::pending;
 
 pub type StartLimiter = governor::DefaultKeyedRateLimiter<std::net::IpAddr>;
 
@@ -25,7 +24,7 @@ impl WaitingLogins {
 
     pub(super) async fn count(
         &self,
-        db: &sqlx::PgPool,
+        db: &PgPool,
         now: OffsetDateTime,
         limit: i64,
     ) -> Result<i64, sqlx::Error> {
@@ -36,7 +35,7 @@ impl WaitingLogins {
         {
             return Ok(waiting);
         }
-        let waiting = pending::count_waiting(db, now, limit).await?;
+        let waiting = count_waiting(db, now, limit).await?;
         if let Ok(mut cached) = self.0.lock() {
             *cached = Some((now, waiting));
         }
@@ -50,4 +49,17 @@ impl WaitingLogins {
             *waiting += 1;
         }
     }
+}
+
+/// Unexpired pending logins, counted up to `limit` (the partial index on `expires_at` keeps this
+/// cheap however large a flood grew the table).
+async fn count_waiting(db: &PgPool, now: OffsetDateTime, limit: i64) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM (SELECT 1 FROM pending_logins
+             WHERE state = 'pending' AND expires_at > $1 LIMIT $2) AS waiting"#,
+        now,
+        limit
+    )
+    .fetch_one(db)
+    .await
 }

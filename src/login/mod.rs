@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod binding;
+pub mod browser;
 pub mod callback;
 pub mod certificate_status;
 pub mod completion;
@@ -10,25 +11,30 @@ pub mod context;
 pub mod events;
 pub mod form;
 pub mod limits;
+pub mod outcome;
 pub mod pending;
 pub mod phone_check;
 pub mod qr_link;
 pub mod redirect_return;
 pub mod start;
+pub mod state;
 pub mod status_stream;
+pub mod status_text;
 pub mod waiting;
+pub mod waiting_handlers;
 
 use axum::Router;
 use axum::extract::FromRef;
 use axum::routing::{get, post};
 
 pub use context::{LoginContext, LoginParts};
+pub use pending::sweep_overdue;
 
 use crate::http::Web;
 use crate::http::pages::PROVIDER_RETURN;
 
 /// The login's routes (under the prefix): the form, the waiting page and its stream, the QR
-/// link opened on the phone, the provider's callback, the JSON API, logout.
+/// link opened on the phone, the provider's callback, the JSON API.
 pub fn router<S>() -> Router<S>
 where
     LoginContext: FromRef<S>,
@@ -36,12 +42,15 @@ where
     S: Clone + Send + Sync + 'static,
 {
     Router::new()
-        .route("/login", get(form::login_page))
-        .route("/login/start", post(form::start_form))
-        .route("/login/wait/{id}", get(waiting::wait_page))
-        .route("/login/events/{id}", get(waiting::events))
-        .route("/login/qr/{id}", get(waiting::qr_image))
-        .route("/login/complete/{id}", post(completion::complete_form))
+        .route("/login", get(start::login_page))
+        .route("/login/start", post(start::start_form))
+        .route("/login/wait/{id}", get(waiting_handlers::wait_page))
+        .route("/login/events/{id}", get(status_stream::events))
+        .route("/login/qr/{id}", get(waiting_handlers::qr_image))
+        .route(
+            "/login/complete/{id}",
+            post(waiting_handlers::complete_form),
+        )
         .route(
             &format!("{PROVIDER_RETURN}{{provider}}"),
             get(redirect_return::come_back),
@@ -52,19 +61,6 @@ where
             get(phone_check::open_link).post(phone_check::answer),
         )
         .route("/callback/{provider}/{secret}", post(callback::receive))
-        .route("/api/login", post(api::api_start))
+        .route("/api/login", post(start::api_start))
         .route("/api/login/{id}/complete", post(api::api_complete))
-}
-
-/// Every replica ends overdue pending logins (their browsers hear it through the notice).
-pub async fn sweep_overdue(db: sqlx::PgPool, clock: crate::clock::SharedClock) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(15));
-    loop {
-        tick.tick().await;
-        match pending::expire_overdue(&db, clock.now()).await {
-            Ok(0) => {}
-            Ok(n) => tracing::debug!(expired = n, "pending logins expired"),
-            Err(e) => tracing::warn!(error = %e, "sweeping expired pending logins failed"),
-        }
-    }
 }

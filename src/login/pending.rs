@@ -1,110 +1,28 @@
 //! Pending logins: one row per login attempt; every state change is one guarded statement (the
 //! last, consuming a confirmed login, together with the session it opens: `session::open`).
 
-use std::fmt;
 use std::net::IpAddr;
 
-use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+// The login's vocabulary, where the integration tests have always found it.
+pub use super::outcome::Outcome;
+pub use super::state::{NOTIFY_CHANNEL, PendingLoginId, PendingState};
+
+use super::outcome::Reason;
 use crate::auth_method::AuthMethod;
 use crate::identity::SignerIdentity;
 use crate::provider::RequestHash;
 use crate::return_path::ReturnPath;
 
-/// PostgreSQL channel on which every state change of a pending login is announced (payload:
-/// the pending login id), so the replica holding the waiting browser wakes up.
-pub const NOTIFY_CHANNEL: &str = "kepgate_pending_login";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct PendingLoginId(pub Uuid);
-
-impl PendingLoginId {
-    pub fn new() -> Self {
-        PendingLoginId(Uuid::new_v4())
-    }
-}
-
-impl Default for PendingLoginId {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl fmt::Display for PendingLoginId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PendingState {
-    Pending,
-    Confirmed,
-    Rejected,
-    Expired,
-    Failed,
-    Consumed,
-}
-
-impl PendingState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PendingState::Pending => "pending",
-            PendingState::Confirmed => "confirmed",
-            PendingState::Rejected => "rejected",
-            PendingState::Expired => "expired",
-            PendingState::Failed => "failed",
-            PendingState::Consumed => "consumed",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "pending" => PendingState::Pending,
-            "confirmed" => PendingState::Confirmed,
-            "rejected" => PendingState::Rejected,
-            "expired" => PendingState::Expired,
-            "failed" => PendingState::Failed,
-            "consumed" => PendingState::Consumed,
-            _ => return None,
-        })
-    }
-}
-
-/// The outcome reason of a login a redirect provider sent back without a code
-/// (`error=access_denied` when the person pressed «Скасувати» there), followed by its error.
-pub const CANCELLED_AT_PROVIDER: &str = "cancelled:";
-
-/// What the callback may set; nothing else moves a login out of `pending` by callback.
-#[derive(Debug, Clone)]
-pub enum Outcome {
-    Confirmed(Box<SignerIdentity>),
-    /// A redirect provider said who the person is, and how they proved it to the provider
-    /// (recorded as the history's reason, `auth_type:<method>`).
-    Identified {
-        identity: Box<SignerIdentity>,
-        method: AuthMethod,
-    },
-    Rejected {
-        reason: String,
-    },
-    Failed {
-        reason: String,
-    },
-}
-
-impl Outcome {
-    fn state(&self) -> PendingState {
-        match self {
-            Outcome::Confirmed(_) | Outcome::Identified { .. } => PendingState::Confirmed,
-            Outcome::Rejected { .. } => PendingState::Rejected,
-            Outcome::Failed { .. } => PendingState::Failed,
-        }
+/// The state an outcome moves a pending login to.
+fn state_after(outcome: &Outcome) -> PendingState {
+    match outcome {
+        Outcome::Confirmed(_) | Outcome::Identified { .. } => PendingState::Confirmed,
+        Outcome::Rejected { .. } => PendingState::Rejected,
+        Outcome::Failed { .. } => PendingState::Failed,
     }
 }
 
@@ -116,7 +34,7 @@ pub struct PendingLogin {
     pub state: PendingState,
     pub deeplink: Option<String>,
     pub identity: Option<SignerIdentity>,
-    pub outcome_reason: Option<String>,
+    pub outcome_reason: Option<Reason>,
     pub return_path: ReturnPath,
     /// The address of the browser that started it (shown on the phone).
     pub client_ip: Option<IpAddr>,
@@ -184,23 +102,6 @@ pub async fn insert(db: &PgPool, new: &NewPendingLogin<'_>) -> Result<(), sqlx::
     Ok(())
 }
 
-/// Unexpired pending logins, counted up to `limit` (the partial index on `expires_at` keeps this
-/// cheap however large a flood grew the table).
-pub async fn count_waiting(
-    db: &PgPool,
-    now: OffsetDateTime,
-    limit: i64,
-) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar!(
-        r#"SELECT count(*) AS "count!" FROM (SELECT 1 FROM pending_logins
-             WHERE state = 'pending' AND expires_at > $1 LIMIT $2) AS waiting"#,
-        now,
-        limit
-    )
-    .fetch_one(db)
-    .await
-}
-
 /// A row as stored; [`PendingLogin`] is the parsed form.
 struct PendingRow {
     id: Uuid,
@@ -227,7 +128,7 @@ impl PendingRow {
             state: PendingState::parse(&self.state)?,
             deeplink: self.deeplink,
             identity: self.identity.and_then(|v| serde_json::from_value(v).ok()),
-            outcome_reason: self.outcome_reason,
+            outcome_reason: self.outcome_reason.as_deref().map(Reason::parse),
             return_path: ReturnPath::parse_or_root(Some(&self.return_path)),
             client_ip: self.client_ip.and_then(|ip| ip.parse().ok()),
             created_at: self.created_at,
@@ -303,11 +204,11 @@ pub async fn record_outcome(
         Outcome::Confirmed(identity) => (Some(stored(identity)?), None, Some(AuthMethod::Kep)),
         Outcome::Identified { identity, method } => (
             Some(stored(identity)?),
-            Some(format!("auth_type:{method}")),
+            Some(Reason::IdentifiedBy(method.to_string()).to_string()),
             Some(*method),
         ),
         Outcome::Rejected { reason } | Outcome::Failed { reason } => {
-            (None, Some(reason.clone()), None)
+            (None, Some(reason.to_string()), None)
         }
     };
     // One statement: the change and its NOTIFY commit together (NOTIFY is sent only at commit,
@@ -320,7 +221,7 @@ pub async fn record_outcome(
              RETURNING id, state)
            SELECT state FROM changed, LATERAL (SELECT pg_notify($6, changed.id::text)) AS announced"#,
         id.0,
-        outcome.state().as_str(),
+        state_after(outcome).as_str(),
         identity,
         reason,
         now,
@@ -357,18 +258,10 @@ pub async fn claim_return(
 pub async fn mark_start_failed(
     db: &PgPool,
     id: PendingLoginId,
-    reason: &str,
+    reason: Reason,
     now: OffsetDateTime,
 ) -> Result<(), sqlx::Error> {
-    record_outcome(
-        db,
-        id,
-        &Outcome::Failed {
-            reason: reason.to_owned(),
-        },
-        now,
-    )
-    .await?;
+    record_outcome(db, id, &Outcome::Failed { reason }, now).await?;
     Ok(())
 }
 
@@ -409,4 +302,16 @@ pub async fn expire_overdue(db: &PgPool, now: OffsetDateTime) -> Result<u64, sql
     .fetch_one(db)
     .await?;
     Ok(expired as u64)
+}
+
+/// Every replica ends overdue pending logins (their browsers hear it through the notice).
+pub async fn sweep_overdue(db: PgPool, clock: crate::clock::SharedClock) {
+    crate::periodic::every(std::time::Duration::from_secs(15), || async {
+        match expire_overdue(&db, clock.now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(expired = n, "pending logins expired"),
+            Err(e) => tracing::warn!(error = %e, "sweeping expired pending logins failed"),
+        }
+    })
+    .await
 }

@@ -10,34 +10,29 @@
 
 use std::net::IpAddr;
 
-use crate::config::Settings;
-use crate::http::custom_pages::{CustomPages, Page, placeholder};
-use crate::language::Lang;
-use crate::return_path::ReturnPath;
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::header::{LOCATION, SET_COOKIE, USER_AGENT};
-use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use super::binding::BrowserBinding;
+use super::browser::started_here;
 use super::context::LoginContext;
-use super::form::binding_hash;
-use super::pending::{self, Outcome, PendingLogin, PendingState};
+use super::outcome::{Outcome, Reason};
+use super::pending::{self, PendingLogin};
 use super::qr_link::{Freshness, QrToken};
-use crate::http::client_addr::ClientAddr;
-use crate::http::csrf::{self, CsrfForm};
+use super::state::PendingState;
+use crate::config::Settings;
+use crate::http::client_addr::Client;
+use crate::http::csrf::{self, CsrfForm, CsrfToken};
+use crate::http::custom_pages::{CustomPages, Page, placeholder};
 use crate::http::error::AppError;
-use crate::http::pages::header_value;
-use crate::http::pages::{PageChrome, no_store, uncompressed};
+use crate::http::page_response::PageResponse;
+use crate::http::pages::{PageChrome, see_other_no_store};
+use crate::language::{Lang, Texts};
+use crate::return_path::ReturnPath;
 use crate::session::history;
-
-/// Reasons a phone rejects a login with; they reach `pending_logins.outcome_reason` and, by the
-/// history trigger, `login_history.reason`.
-pub const DECLINED_ON_PHONE: &str = "declined_on_phone";
-pub const WRONG_CODE: &str = "relay_suspected_wrong_code";
 
 /// How long the phone page may stay open before its answer no longer counts: reading it takes
 /// longer than scanning, but not minutes (the login itself expires sooner anyway).
@@ -114,32 +109,24 @@ impl Page for PhoneNotice {
 pub async fn open_link(
     State(state): State<LoginContext>,
     Path(token): Path<String>,
-    ClientAddr(phone): ClientAddr,
-    parts: Parts,
+    phone: Client,
+    browser: BrowserBinding,
+    chrome: PageChrome,
+    csrf: CsrfToken,
 ) -> Result<Response, AppError> {
     let (token, login) = checked(&state, &token).await?;
-    let chrome = PageChrome::from_parts(&parts, &state.web.settings);
-    let t = chrome.t;
+    let pages = &state.web.custom_pages;
     let now = state.web.clock.now();
     if login.state_at(now) != PendingState::Pending {
         refused("not_pending");
-        return notice(
-            &state.web.custom_pages,
-            chrome,
-            t.phone_not_waiting_title,
-            t.phone_not_waiting_body,
-            false,
-        );
+        return notice(pages, chrome, Notice::NotWaiting);
     }
     let Some(deeplink) = login.deeplink.clone() else {
         return Err(AppError::NotFound);
     };
     // The phone that started the login holds its binding cookie: no second device, nothing to
     // compare, and a link it tapped a while ago is still its own.
-    if state.web.settings.login.same_device_shortcut
-        && let Some(hash) = binding_hash(&parts.headers, &state, login.id)
-        && login.started_by(&hash)
-    {
+    if state.web.settings.login.same_device_shortcut && started_here(&browser, &login) {
         metrics::counter!("kepgate_qr_handoffs_total", "path" => "same_device").increment(1);
         return to_provider(&deeplink);
     }
@@ -156,8 +143,8 @@ pub async fn open_link(
                 pending_login_id: login.id.0,
                 provider: &login.provider,
                 reason,
-                client_ip: Some(phone),
-                user_agent: user_agent(&parts.headers).as_deref(),
+                client_ip: Some(phone.addr),
+                user_agent: phone.user_agent.as_deref(),
                 at: now,
             },
         )
@@ -168,36 +155,29 @@ pub async fn open_link(
             tracing::warn!(
                 login = %login.id,
                 age_seconds = state.qr_links.age(&token, login.created_at, now),
-                phone = %phone,
+                phone = %phone.addr,
                 reason,
                 "an old QR link was opened: copied or relayed?"
             );
         }
-        return notice(
-            &state.web.custom_pages,
-            chrome,
-            t.phone_expired_title,
-            t.phone_expired_body,
-            true,
-        );
+        return notice(pages, chrome, Notice::Expired);
     }
     if !state.web.settings.login.phone_check {
         metrics::counter!("kepgate_qr_handoffs_total", "path" => "fresh_link").increment(1);
         return to_provider(&deeplink);
     }
-    render_check(&state, chrome, &parts.headers, &token, &login, now)
+    Ok(render_check(&state, chrome, &csrf, &token, &login, now)?.into_response())
 }
 
 fn render_check(
     state: &LoginContext,
     chrome: PageChrome,
-    headers: &HeaderMap,
+    csrf: &CsrfToken,
     token: &QrToken,
     login: &PendingLogin,
     now: OffsetDateTime,
-) -> Result<Response, AppError> {
+) -> Result<PageResponse, AppError> {
     let server = &state.web.settings.server;
-    let csrf = csrf::issue(headers, server).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
     let computer = match login.client_ip {
         Some(ip) if is_internal(ip) => format!("{ip} ({})", chrome.t.phone_org_network),
         Some(ip) => ip.to_string(),
@@ -205,7 +185,7 @@ fn render_check(
     };
     let page = PhoneCheckPage {
         action: server.path(&format!("/q/{}", token.encode())),
-        csrf: csrf.value,
+        csrf: csrf.value.clone(),
         opened: state.qr_links.opening_stamp(token, now),
         service_name: state.web.settings.ui.service_name.clone(),
         // The address the person typed or clicked on the computer, which a phishing copy of the
@@ -216,12 +196,6 @@ fn render_check(
         choices: state.qr_links.verification_codes(login.id).choices,
         chrome,
     };
-    let mut response = Html(state.web.custom_pages.render(&page)?).into_response();
-    if let Some(cookie) = csrf.set_cookie {
-        response
-            .headers_mut()
-            .append(SET_COOKIE, header_value(&cookie)?);
-    }
     // The right code answers with a redirect to the provider's app link. Browsers apply
     // `form-action` to redirects after a form post (Chromium blocked it: found by the e2e test),
     // so this page allows exactly the provider's origin besides our own.
@@ -232,13 +206,11 @@ fn render_check(
         "form-action 'self'",
         &format!("form-action 'self' {provider_origin}"),
     );
-    response
-        .headers_mut()
-        .insert("content-security-policy", header_value(&csp)?);
-    no_store(&mut response);
-    // The computer's address and the time its login started.
-    uncompressed(&mut response);
-    Ok(response)
+    // The computer's address and the time its login started: uncompressed.
+    Ok(PageResponse::render(&state.web.custom_pages, &page)?
+        .with_csrf(csrf)
+        .content_security_policy(csp)
+        .uncompressed())
 }
 
 #[derive(Deserialize)]
@@ -261,48 +233,24 @@ impl csrf::WithCsrfToken for Answer {
 pub async fn answer(
     State(state): State<LoginContext>,
     Path(token): Path<String>,
-    ClientAddr(phone): ClientAddr,
-    parts: Parts,
+    phone: Client,
+    chrome: PageChrome,
     CsrfForm(form): CsrfForm<Answer>,
 ) -> Result<Response, AppError> {
     let (token, login) = checked(&state, &token).await?;
-    let chrome = PageChrome::from_parts(&parts, &state.web.settings);
-    let t = chrome.t;
+    let pages = &state.web.custom_pages;
     let now = state.web.clock.now();
-    // The link's rules hold for the answer too: it must come from a page opened while the link
-    // was fresh (the same check as on opening), and soon after. A code posted straight to a stale
-    // link, with no page opened in time, counts for nothing.
-    let opened_in_time = state
-        .qr_links
-        .opened_at(&token, &form.opened)
-        .filter(|opened| {
-            state.qr_links.freshness(&token, login.created_at, *opened) == Freshness::Fresh
-                && *opened <= now
-                && now - *opened <= ANSWER_WITHIN
-        });
-    if opened_in_time.is_none() {
+    if !opened_in_time(&state, &token, &login, &form.opened, now) {
         refused("stale_answer");
-        return notice(
-            &state.web.custom_pages,
-            chrome,
-            t.phone_expired_title,
-            t.phone_expired_body,
-            true,
-        );
+        return notice(pages, chrome, Notice::Expired);
     }
     if login.state_at(now) != PendingState::Pending {
         refused("not_pending");
-        return notice(
-            &state.web.custom_pages,
-            chrome,
-            t.phone_not_waiting_title,
-            t.phone_not_waiting_body,
-            false,
-        );
+        return notice(pages, chrome, Notice::NotWaiting);
     }
     let right = state.qr_links.verification_codes(login.id).right;
     let reason = match form.choice.trim() {
-        "decline" => DECLINED_ON_PHONE,
+        "decline" => Reason::DeclinedOnPhone,
         picked if picked.parse::<u8>().ok() == Some(right) => {
             let Some(deeplink) = login.deeplink else {
                 return Err(AppError::NotFound);
@@ -310,46 +258,46 @@ pub async fn answer(
             metrics::counter!("kepgate_qr_handoffs_total", "path" => "code_checked").increment(1);
             return to_provider(&deeplink);
         }
-        _ => WRONG_CODE,
+        _ => Reason::WrongCode,
     };
-    let changed = pending::record_outcome(
-        &state.web.db,
-        login.id,
-        &Outcome::Rejected {
-            reason: reason.to_owned(),
-        },
-        now,
-    )
-    .await?;
-    if changed.is_none() {
+    let outcome = Outcome::Rejected {
+        reason: reason.clone(),
+    };
+    if pending::record_outcome(&state.web.db, login.id, &outcome, now)
+        .await?
+        .is_none()
+    {
         // The provider's answer or the expiry got there first.
-        return notice(
-            &state.web.custom_pages,
-            chrome,
-            t.phone_not_waiting_title,
-            t.phone_not_waiting_body,
-            false,
-        );
+        return notice(pages, chrome, Notice::NotWaiting);
     }
-    tracing::warn!(login = %login.id, phone = %phone, reason, "login rejected on the phone");
-    metrics::counter!("kepgate_logins_rejected_on_phone_total", "reason" => reason).increment(1);
-    if reason == WRONG_CODE {
-        notice(
-            &state.web.custom_pages,
-            chrome,
-            t.phone_wrong_code_title,
-            t.phone_wrong_code_body,
-            true,
-        )
-    } else {
-        notice(
-            &state.web.custom_pages,
-            chrome,
-            t.phone_declined_title,
-            t.phone_declined_body,
-            false,
-        )
-    }
+    tracing::warn!(login = %login.id, phone = %phone.addr, %reason, "login rejected on the phone");
+    metrics::counter!("kepgate_logins_rejected_on_phone_total", "reason" => reason.to_string())
+        .increment(1);
+    let told = match reason {
+        Reason::WrongCode => Notice::WrongCode,
+        _ => Notice::Declined,
+    };
+    notice(pages, chrome, told)
+}
+
+/// The link's rules hold for the answer too: it must come from a page opened while the link
+/// was fresh (the same check as on opening), and soon after. A code posted straight to a stale
+/// link, with no page opened in time, counts for nothing.
+fn opened_in_time(
+    state: &LoginContext,
+    token: &QrToken,
+    login: &PendingLogin,
+    stamp: &str,
+    now: OffsetDateTime,
+) -> bool {
+    state
+        .qr_links
+        .opened_at(token, stamp)
+        .is_some_and(|opened| {
+            state.qr_links.freshness(token, login.created_at, opened) == Freshness::Fresh
+                && opened <= now
+                && now - opened <= ANSWER_WITHIN
+        })
 }
 
 /// The token parsed and its MAC verified, and its pending login; anything else is "not found"
@@ -374,38 +322,43 @@ fn refused(reason: &'static str) {
     metrics::counter!("kepgate_qr_links_refused_total", "reason" => reason).increment(1);
 }
 
-fn notice(
-    pages: &CustomPages,
-    chrome: PageChrome,
-    title: &'static str,
-    body: &'static str,
-    danger: bool,
-) -> Result<Response, AppError> {
+/// What the phone is told instead of the check page.
+#[derive(Clone, Copy)]
+enum Notice {
+    /// A stale link, or an answer from a page opened too long ago.
+    Expired,
+    NotWaiting,
+    WrongCode,
+    Declined,
+}
+
+impl Notice {
+    /// Title, body, and whether it warns of danger.
+    fn words(self, t: &'static Texts) -> (&'static str, &'static str, bool) {
+        match self {
+            Notice::Expired => (t.phone_expired_title, t.phone_expired_body, true),
+            Notice::NotWaiting => (t.phone_not_waiting_title, t.phone_not_waiting_body, false),
+            Notice::WrongCode => (t.phone_wrong_code_title, t.phone_wrong_code_body, true),
+            Notice::Declined => (t.phone_declined_title, t.phone_declined_body, false),
+        }
+    }
+}
+
+fn notice(pages: &CustomPages, chrome: PageChrome, notice: Notice) -> Result<Response, AppError> {
+    let (title, body, danger) = notice.words(chrome.t);
     let page = PhoneNotice {
         chrome,
         title,
         body,
         danger,
     };
-    let mut response = (StatusCode::GONE, Html(pages.render(&page)?)).into_response();
-    no_store(&mut response);
-    Ok(response)
+    Ok(PageResponse::render(pages, &page)?
+        .status(axum::http::StatusCode::GONE)
+        .into_response())
 }
 
 fn to_provider(deeplink: &str) -> Result<Response, AppError> {
-    let mut response = StatusCode::SEE_OTHER.into_response();
-    response
-        .headers_mut()
-        .insert(LOCATION, header_value(deeplink)?);
-    no_store(&mut response);
-    Ok(response)
-}
-
-fn user_agent(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get(USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(|s| s.chars().take(300).collect())
+    see_other_no_store(deeplink)
 }
 
 /// Addresses that mean "inside the organisation" rather than a place on the internet (there is

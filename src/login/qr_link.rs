@@ -27,7 +27,7 @@ use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::pending::PendingLoginId;
+use super::state::PendingLoginId;
 use crate::config::LoginSettings;
 
 /// Bytes of the MAC kept in a link: 64 bits, checked online against a pending login that lives
@@ -239,26 +239,8 @@ impl QrLinks {
     }
 }
 
-/// What the waiting page's QR code and link button hold at `now`: the rotating link, or in
-/// `direct` mode the provider's deeplink. `None` while there is no deeplink (push providers).
-pub fn current_link(
-    qr_links: &QrLinks,
-    settings: &crate::config::Settings,
-    login: &super::pending::PendingLogin,
-    now: OffsetDateTime,
-) -> Option<String> {
-    let deeplink = login.deeplink.as_deref()?;
-    Some(shown_link(
-        qr_links,
-        settings,
-        (login.id, login.created_at),
-        deeplink,
-        now,
-    ))
-}
-
-/// [`current_link`] for the login `(id, created_at)` with this deeplink, without its row (a
-/// login just started: the start's own values are the row's).
+/// What the waiting page's QR code and link button hold at `now` for the login
+/// `(id, created_at)` with this deeplink: the rotating link, or in `direct` mode the deeplink.
 pub fn shown_link(
     qr_links: &QrLinks,
     settings: &crate::config::Settings,

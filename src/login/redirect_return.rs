@@ -12,21 +12,26 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::extract::{FromRef, FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
-use axum::response::Response;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tracing::Instrument;
 
+use super::binding::BrowserBinding;
+use super::browser::started_here;
 use super::completion::{Completed, complete, signed_in};
 use super::context::LoginContext;
-use super::form::binding_hash;
-use super::pending::{self, CANCELLED_AT_PROVIDER, Outcome, PendingLoginId, PendingState};
-use super::waiting::{Shown, render_wait};
-use crate::http::client_addr::ClientAddr;
+use super::outcome::{Outcome, Reason};
+use super::pending::{self, PendingLogin};
+use super::state::{PendingLoginId, PendingState};
+use super::waiting::{Shown, WaitingParts, render_wait};
+use crate::http::Web;
+use crate::http::client_addr::Client;
+use crate::http::csrf::CsrfToken;
 use crate::http::error::AppError;
-use crate::http::pages::{PageChrome, no_store, see_other};
+use crate::http::pages::{PageChrome, see_other_no_store};
 use crate::provider::{IdentifyError, Provider, RequestId};
 
 #[derive(Deserialize)]
@@ -37,46 +42,49 @@ pub struct ReturnQuery {
     error_description: Option<String>,
 }
 
+/// The browser that comes back, and the page it may be shown.
+pub struct Returning {
+    browser: BrowserBinding,
+    client: Client,
+    headers: HeaderMap,
+    chrome: PageChrome,
+    csrf: CsrfToken,
+}
+
+impl<S> FromRequestParts<S> for Returning
+where
+    Web: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        let Ok(client) = Client::from_request_parts(parts, state).await;
+        let Ok(browser) = BrowserBinding::from_request_parts(parts, state).await;
+        let Ok(chrome) = PageChrome::from_request_parts(parts, state).await;
+        Ok(Returning {
+            browser,
+            client,
+            headers: parts.headers.clone(),
+            chrome,
+            csrf: CsrfToken::from_request_parts(parts, state).await?,
+        })
+    }
+}
+
 pub async fn come_back(
     State(state): State<LoginContext>,
     Path(provider_id): Path<String>,
-    ClientAddr(client): ClientAddr,
-    parts: Parts,
+    returning: Returning,
     Query(query): Query<ReturnQuery>,
 ) -> Result<Response, AppError> {
-    let refused = |reason: &'static str| {
-        metrics::counter!("kepgate_login_returns_refused_total", "reason" => reason).increment(1);
-    };
     let provider = state
         .providers
         .get(&provider_id)
         .filter(|p| p.sends_browser_away())
         .ok_or(AppError::NotFound)?;
-    let Some(request_id) = query.state.as_deref().and_then(RequestId::from_state) else {
-        refused("bad_state");
-        return Err(AppError::BadRequest(
-            "this return address carries no login of kepgate's".to_owned(),
-        ));
-    };
+    let login = this_browsers_login(&state, provider, &returning.browser, &query).await?;
     let db = &state.web.db;
-    let Some(login) =
-        pending::find_by_request_hash(db, &request_id.hash(provider.hash_algorithm()))
-            .await?
-            .filter(|l| l.provider == provider.id())
-    else {
-        refused("unknown_state");
-        return Err(AppError::NotFound);
-    };
-    let owned = match binding_hash(&parts.headers, &state, login.id) {
-        Some(hash) => login.started_by(&hash),
-        None => false,
-    };
-    if !owned {
-        tracing::warn!(login = %login.id, "a return from the provider in another browser");
-        refused("other_browser");
-        return Err(AppError::Forbidden);
-    }
-    let chrome = PageChrome::from_parts(&parts, &state.web.settings);
     let now = state.web.clock.now();
     if login.state_at(now) != PendingState::Pending {
         if login.state_at(now) == PendingState::Expired && login.state == PendingState::Pending {
@@ -86,14 +94,12 @@ pub async fn come_back(
         let login = pending::find(db, login.id)
             .await?
             .ok_or(AppError::NotFound)?;
-        let shown = Shown::NotCompletable;
-        return render_wait(
+        return wait_page(
             &state,
-            chrome,
-            &parts.headers,
+            returning,
             &login,
             StatusCode::CONFLICT,
-            shown,
+            Shown::NotCompletable,
         );
     }
     let returned = match (&query.error, &query.code) {
@@ -113,14 +119,14 @@ pub async fn come_back(
         refused("duplicate");
         tracing::info!(login = %login.id, "a second return of the same login waits for the first");
         let wait = provider.common().http_timeout * 3 + Duration::from_secs(1);
-        return finish_duplicate(&state, chrome, &parts, client, login.id, wait).await;
+        return finish_duplicate(&state, returning, login.id, wait).await;
     }
     let status = match returned {
         Err(error) => {
             tracing::info!(login = %login.id, error = %printable(error),
                 description = %printable(query.error_description.as_deref().unwrap_or("")),
                 "the provider sent the browser back without a code");
-            let reason = format!("{CANCELLED_AT_PROVIDER}{}", printable(error));
+            let reason = Reason::CancelledAtProvider(printable(error));
             pending::record_outcome(db, login.id, &Outcome::Rejected { reason }, now).await?;
             StatusCode::OK
         }
@@ -136,7 +142,40 @@ pub async fn come_back(
                 .map_err(|e| anyhow::anyhow!("the code exchange stopped: {e}"))??
         }
     };
-    finish(&state, chrome, &parts, client, login.id, status).await
+    finish(&state, returning, login.id, status).await
+}
+
+/// The pending login the return's `state` names, of this provider, started in this browser.
+async fn this_browsers_login(
+    state: &LoginContext,
+    provider: &Provider,
+    browser: &BrowserBinding,
+    query: &ReturnQuery,
+) -> Result<PendingLogin, AppError> {
+    let Some(request_id) = query.state.as_deref().and_then(RequestId::from_state) else {
+        refused("bad_state");
+        return Err(AppError::BadRequest(
+            "this return address carries no login of kepgate's".to_owned(),
+        ));
+    };
+    let Some(login) =
+        pending::find_by_request_hash(&state.web.db, &request_id.hash(provider.hash_algorithm()))
+            .await?
+            .filter(|l| l.provider == provider.id())
+    else {
+        refused("unknown_state");
+        return Err(AppError::NotFound);
+    };
+    if !started_here(browser, &login) {
+        tracing::warn!(login = %login.id, "a return from the provider in another browser");
+        refused("other_browser");
+        return Err(AppError::Forbidden);
+    }
+    Ok(login)
+}
+
+fn refused(reason: &'static str) {
+    metrics::counter!("kepgate_login_returns_refused_total", "reason" => reason).increment(1);
 }
 
 /// The login completed in this request, or where it stands: signed in by the other return of
@@ -144,31 +183,42 @@ pub async fn come_back(
 /// the waiting page tells with a new start.
 async fn finish(
     state: &LoginContext,
-    chrome: PageChrome,
-    parts: &Parts,
-    client: std::net::IpAddr,
+    returning: Returning,
     id: PendingLoginId,
     status: StatusCode,
 ) -> Result<Response, AppError> {
-    match complete(state, &parts.headers, client, id.0).await? {
+    let Returning {
+        browser,
+        client,
+        headers,
+        ..
+    } = &returning;
+    match complete(&state.web, headers, browser, id, client).await? {
         Completed::Done {
             return_path,
             cookies,
         } => signed_in(&return_path, &cookies),
         Completed::NotYet(login) if login.state == PendingState::Consumed => {
-            let mut response = see_other(login.return_path.as_str())?;
-            no_store(&mut response);
-            Ok(response)
+            see_other_no_store(login.return_path.as_str())
         }
-        Completed::NotYet(login) => render_wait(
-            state,
-            chrome,
-            &parts.headers,
-            &login,
-            status,
-            Shown::Waiting,
-        ),
+        Completed::NotYet(login) => wait_page(state, returning, &login, status, Shown::Waiting),
     }
+}
+
+fn wait_page(
+    state: &LoginContext,
+    returning: Returning,
+    login: &PendingLogin,
+    status: StatusCode,
+    shown: Shown,
+) -> Result<Response, AppError> {
+    let parts = WaitingParts {
+        web: &state.web,
+        providers: &state.providers,
+        qr_links: &state.qr_links,
+    };
+    let page = render_wait(&parts, returning.chrome, &returning.csrf, login, shown)?;
+    Ok(page.status(status).into_response())
 }
 
 /// The code exchanged for who the person is, and the login's outcome recorded; the page's
@@ -189,7 +239,7 @@ async fn exchange_code(
             StatusCode::OK,
         ),
         Err(e) => {
-            let reason = e.reason();
+            let reason = Reason::parse(&e.reason());
             let status = match &e {
                 IdentifyError::Provider(_) => StatusCode::BAD_GATEWAY,
                 IdentifyError::ClientRefused(_) => {
@@ -217,9 +267,7 @@ async fn exchange_code(
 /// with it that request), or shows where the login stands.
 async fn finish_duplicate(
     state: &LoginContext,
-    chrome: PageChrome,
-    parts: &Parts,
-    client: std::net::IpAddr,
+    returning: Returning,
     id: PendingLoginId,
     wait: Duration,
 ) -> Result<Response, AppError> {
@@ -241,7 +289,7 @@ async fn finish_duplicate(
         Some(login) if login.state == PendingState::Pending => StatusCode::OK,
         _ => StatusCode::CONFLICT,
     };
-    finish(state, chrome, parts, client, id, status).await
+    finish(state, returning, id, status).await
 }
 
 /// At most 64 characters of what the provider said, without control characters: it goes into

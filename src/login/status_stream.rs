@@ -9,28 +9,51 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::response::sse::Event;
+use axum::extract::{Request, State};
+use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::stream::Stream;
 use serde::Serialize;
 use serde_json::json;
-use uuid::Uuid;
 
+use super::browser::ThisBrowsersLogin;
 use super::context::LoginContext;
 use super::events::Subscription;
-use super::pending::{self, PendingLogin, PendingLoginId, PendingState};
+use super::outcome::Reason;
+use super::pending::{self, PendingLogin};
+use super::state::{PendingLoginId, PendingState};
+use super::status_text::status_text;
+use super::waiting::current_link;
 use crate::http::draining::DrainingWatch;
+use crate::http::error::AppError;
 use crate::language::Lang;
+
+/// `GET {prefix}/login/events/{id}`: the live status, for the browser that started the login.
+pub async fn events(
+    State(state): State<LoginContext>,
+    login: ThisBrowsersLogin,
+    request: Request,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
+    let (parts, _) = request.into_parts();
+    let lang = Lang::from_parts(&parts, state.web.settings.ui.default_language);
+    // Subscribe before the first read, so a change between the two is not missed; the row read
+    // to check the binding cookie is then the stream's first state (one query, not two). A
+    // refused subscription is dropped, and unregistered, on the early return.
+    let subscription = state.login_events.subscribe(login.id);
+    let login = login.find(&state.web.db).await?;
+    let stream = StatusStream::new(state, lang, subscription, login).into_stream();
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
 
 #[derive(Serialize)]
 struct StateEvent<'a> {
     state: &'a str,
-    reason: Option<&'a str>,
+    reason: Option<&'a Reason>,
     message: String,
 }
 
 pub struct StatusStream {
     state: LoginContext,
-    id: Uuid,
+    id: PendingLoginId,
     lang: Lang,
     subscription: Subscription,
     draining: DrainingWatch,
@@ -56,7 +79,7 @@ impl StatusStream {
     ) -> Self {
         let draining = state.web.draining.watch();
         Self {
-            id: login.id.0,
+            id: login.id,
             state,
             lang,
             subscription,
@@ -98,7 +121,7 @@ impl StatusStream {
             let now = self.state.web.clock.now();
             if let Some(link) = rotating
                 .then(|| {
-                    super::qr_link::current_link(
+                    current_link(
                         &self.state.qr_links,
                         &self.state.web.settings,
                         &self.login,
@@ -145,7 +168,7 @@ impl StatusStream {
                 // once) to whichever replica the load balancer picks.
                 () = self.draining.started() => {
                     self.finished = true;
-                    let spread = Duration::from_millis(500 + u64::from(self.id.as_bytes()[15]) * 8);
+                    let spread = Duration::from_millis(500 + u64::from(self.id.0.as_bytes()[15]) * 8);
                     return Some(Event::default().retry(spread).comment("draining"));
                 }
             }
@@ -158,7 +181,7 @@ impl StatusStream {
         if self.read_again {
             // Boxed: the stream spends its life parked in the select!, and an unboxed query
             // future would make every waiting browser's stream as large as the query.
-            match Box::pin(pending::find(&self.state.web.db, PendingLoginId(self.id))).await {
+            match Box::pin(pending::find(&self.state.web.db, self.id)).await {
                 Ok(Some(read)) => self.login = read,
                 Ok(None) => return None,
                 // The database is away: keep the browser waiting on what we knew (its expiry
@@ -182,7 +205,7 @@ impl StatusStream {
             return Some(None);
         }
         self.last_sent = Some(current);
-        let reason = self.login.outcome_reason.as_deref();
+        let reason = self.login.outcome_reason.as_ref();
         let event = StateEvent {
             state: current.as_str(),
             reason,
@@ -195,47 +218,5 @@ impl StatusStream {
                 .id(current.as_str())
                 .data(data),
         ))
-    }
-}
-
-/// A pending login's state in words, as the waiting page and its stream show it.
-pub(super) fn status_text(
-    state: PendingState,
-    reason: Option<&str>,
-    t: &crate::language::Texts,
-) -> String {
-    match state {
-        PendingState::Pending => t.status_waiting.to_owned(),
-        PendingState::Confirmed => t.status_confirmed.to_owned(),
-        PendingState::Consumed => t.status_consumed.to_owned(),
-        PendingState::Rejected => match reason {
-            Some(super::phone_check::DECLINED_ON_PHONE) => t.status_declined_on_phone.to_owned(),
-            Some(super::phone_check::WRONG_CODE) => t.status_wrong_code.to_owned(),
-            Some(r) if r.starts_with(super::pending::CANCELLED_AT_PROVIDER) => {
-                t.status_cancelled_at_provider.to_owned()
-            }
-            _ => t.status_declined.to_owned(),
-        },
-        PendingState::Expired => t.status_expired.to_owned(),
-        PendingState::Failed => match reason {
-            Some("code_refused") => t.status_code_refused.to_owned(),
-            Some("client_refused") => t.status_client_refused.to_owned(),
-            Some(r) if r.starts_with(crate::provider::METHOD_NOT_ALLOWED) => {
-                t.status_method_not_allowed.to_owned()
-            }
-            Some("provider_timeout") => t.provider_timeout.to_owned(),
-            Some(r) if r.starts_with("provider_") => t.provider_unavailable.to_owned(),
-            Some("unsupported_algorithm") => t.status_unsupported_algorithm.to_owned(),
-            Some(super::certificate_status::CERTIFICATE_REVOKED) => {
-                t.status_certificate_revoked.to_owned()
-            }
-            Some(super::certificate_status::CA_CERTIFICATE_REVOKED) => {
-                t.status_ca_certificate_revoked.to_owned()
-            }
-            Some(r) if r.starts_with("ocsp_") => t.status_certificate_status_unknown.to_owned(),
-            Some("no_identity") => t.status_no_identity.to_owned(),
-            Some("unusable_name") => t.status_unusable_name.to_owned(),
-            _ => t.status_failed.to_owned(),
-        },
     }
 }

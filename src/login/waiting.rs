@@ -1,33 +1,25 @@
-//! The waiting page as the browser sees it: the link and QR code, the status in words, and the
-//! live status over SSE.
+//! The waiting page as the browser sees it: the link and QR code, the status in words, the
+//! countdown, and «Продовжити» for browsers without JavaScript. Its handlers are in
+//! `waiting_handlers.rs`; the live status in `status_stream.rs`.
 
-use std::convert::Infallible;
-use std::time::Duration;
-
-use crate::config::Settings;
-use crate::http::custom_pages::{Markup, Page, placeholder};
-use crate::return_path::ReturnPath;
 use askama::Template;
-use axum::extract::{Path, Request, State};
-use axum::http::header::{CONTENT_TYPE, SET_COOKIE};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::response::{Html, IntoResponse, Response};
-use futures_util::stream::Stream;
 use serde::Serialize;
-use uuid::Uuid;
+use time::OffsetDateTime;
 
-use super::context::LoginContext;
-use super::form::{own_pending, url_encode};
-use super::pending::{PendingLogin, PendingLoginId, PendingState};
-use super::status_stream::{StatusStream, status_text};
-use crate::http::csrf;
+use super::pending::PendingLogin;
+use super::qr_link::{QrLinks, shown_link};
+use super::state::PendingState;
+use super::status_text::status_text;
+use crate::config::{QrMode, Settings};
+use crate::http::Web;
+use crate::http::csrf::CsrfToken;
+use crate::http::custom_pages::{Markup, Page, placeholder};
 use crate::http::error::AppError;
-use crate::http::pages::header_value;
-use crate::http::pages::{PageChrome, no_store, uncompressed};
+use crate::http::page_response::PageResponse;
+use crate::http::pages::PageChrome;
 use crate::language::Lang;
-
-// ---------- waiting ----------
+use crate::provider::Providers;
+use crate::return_path::ReturnPath;
 
 #[derive(Template, Serialize)]
 #[template(path = "wait.html")]
@@ -94,85 +86,58 @@ impl Page for WaitPage {
 
 /// Why the waiting page is shown.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) enum Shown {
+pub enum Shown {
     /// Opened (or reloaded).
     Waiting,
     /// «Продовжити» pressed, but the login cannot be completed (yet).
     NotCompletable,
 }
 
-pub async fn wait_page(
-    State(state): State<LoginContext>,
-    Path(id): Path<Uuid>,
-    request: Request,
-) -> Result<Response, AppError> {
-    let (parts, _) = request.into_parts();
-    let login = own_pending(&state, &parts.headers, id).await?;
-    render_wait(
-        &state,
-        PageChrome::from_parts(&parts, &state.web.settings),
-        &parts.headers,
-        &login,
-        StatusCode::OK,
-        Shown::Waiting,
-    )
+/// What the waiting page is drawn from besides the login itself.
+pub struct WaitingParts<'a> {
+    pub web: &'a Web,
+    pub providers: &'a Providers,
+    pub qr_links: &'a QrLinks,
 }
 
-pub(super) fn render_wait(
-    state: &LoginContext,
+pub fn render_wait(
+    parts: &WaitingParts<'_>,
     chrome: PageChrome,
-    headers: &HeaderMap,
+    csrf: &CsrfToken,
     login: &PendingLogin,
-    status: StatusCode,
     shown: Shown,
-) -> Result<Response, AppError> {
-    let server = &state.web.settings.server;
-    let token = csrf::issue(headers, server).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-    let now = state.web.clock.now();
+) -> Result<PageResponse, AppError> {
+    let server = &parts.web.settings.server;
+    let now = parts.web.clock.now();
     let shown_state = login.state_at(now);
-    let provider_name = state
+    let provider_name = parts
         .providers
         .get(&login.provider)
         .map(|p| p.display_name(chrome.lang).to_owned())
         .unwrap_or_else(|| login.provider.clone());
-    let link = super::qr_link::current_link(&state.qr_links, &state.web.settings, login, now)
+    let link = current_link(parts.qr_links, &parts.web.settings, login, now)
         .filter(|_| shown_state == PendingState::Pending);
     let qr_svg = link
         .as_deref()
         .map(qr_svg)
         .transpose()?
         .map(Markup::built_by_kepgate);
-    let login_settings = &state.web.settings.login;
-    let verification_code = (link.is_some()
-        && login_settings.phone_check
-        && login_settings.qr_mode == crate::config::QrMode::Rotating)
-        .then(|| state.qr_links.verification_codes(login.id).right);
+    let rotating = parts.web.settings.login.qr_mode == QrMode::Rotating;
+    let verification_code = (link.is_some() && parts.web.settings.login.phone_check && rotating)
+        .then(|| parts.qr_links.verification_codes(login.id).right);
     let refresh_seconds = link
         .as_ref()
-        .filter(|_| login_settings.qr_mode == crate::config::QrMode::Rotating)
-        .map(|_| {
-            // A little before the link shown ages out: time to scan it, none to find it dead.
-            login_settings
-                .qr_link_max_age
-                .as_secs()
-                .saturating_sub(2)
-                .max(2)
-        });
+        .filter(|_| rotating)
+        .map(|_| refresh_seconds(&parts.web.settings));
     let notice = (shown == Shown::NotCompletable && shown_state == PendingState::Pending)
         .then_some(chrome.t.not_confirmed_yet);
-    let restart_href = format!(
-        "{}?provider={}&rd={}",
-        server.path("/login"),
-        url_encode(&login.provider),
-        url_encode(login.return_path.as_str())
-    );
     let page = WaitPage {
         provider_name,
         link,
         qr_svg,
         verification_code,
         state: shown_state.as_str(),
-        status_text: status_text(shown_state, login.outcome_reason.as_deref(), chrome.t),
+        status_text: status_text(shown_state, login.outcome_reason.as_ref(), chrome.t),
         expires_at: login
             .expires_at
             .format(&time::format_description::well_known::Rfc3339)
@@ -180,24 +145,58 @@ pub(super) fn render_wait(
         seconds_left: (login.expires_at - now).whole_seconds().max(0),
         events_url: server.path(&format!("/login/events/{}", login.id)),
         complete_action: server.path(&format!("/login/complete/{}", login.id)),
-        csrf: token.value,
-        restart_href,
+        csrf: csrf.value.clone(),
+        restart_href: restart_href(&parts.web.settings, login),
         finished: !matches!(shown_state, PendingState::Pending | PendingState::Confirmed),
         refresh_seconds,
         wait_href: server.path(&format!("/login/wait/{}", login.id)),
         notice,
         chrome,
     };
-    let mut response = (status, Html(state.web.custom_pages.render(&page)?)).into_response();
-    if let Some(cookie) = token.set_cookie {
-        response
-            .headers_mut()
-            .append(SET_COOKIE, header_value(&cookie)?);
-    }
-    no_store(&mut response);
-    // The link (and its QR code) opens this login for whoever holds it.
-    uncompressed(&mut response);
-    Ok(response)
+    // The link (and its QR code) opens this login for whoever holds it: uncompressed.
+    Ok(PageResponse::render(&parts.web.custom_pages, &page)?
+        .with_csrf(csrf)
+        .uncompressed())
+}
+
+/// Without JavaScript the page reloads itself a little before the link shown ages out: time to
+/// scan it, none to find it dead.
+fn refresh_seconds(settings: &Settings) -> u64 {
+    settings
+        .login
+        .qr_link_max_age
+        .as_secs()
+        .saturating_sub(2)
+        .max(2)
+}
+
+/// The login page again, with this login's provider and way back.
+fn restart_href(settings: &Settings, login: &PendingLogin) -> String {
+    let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    format!(
+        "{}?provider={}&rd={}",
+        settings.server.path("/login"),
+        encode(&login.provider),
+        encode(login.return_path.as_str())
+    )
+}
+
+/// What the waiting page's QR code and link button hold at `now`: the rotating link, or in
+/// `direct` mode the provider's deeplink. `None` while there is no deeplink (push providers).
+pub fn current_link(
+    qr_links: &QrLinks,
+    settings: &Settings,
+    login: &PendingLogin,
+    now: OffsetDateTime,
+) -> Option<String> {
+    let deeplink = login.deeplink.as_deref()?;
+    Some(shown_link(
+        qr_links,
+        settings,
+        (login.id, login.created_at),
+        deeplink,
+        now,
+    ))
 }
 
 /// The QR code of a link, as inline SVG (no extra request, no layout shift when it appears).
@@ -211,40 +210,4 @@ pub fn qr_svg(link: &str) -> Result<String, AppError> {
         .dark_color(qrcode::render::svg::Color("#000000"))
         .light_color(qrcode::render::svg::Color("#ffffff"))
         .build())
-}
-
-pub async fn qr_image(
-    State(state): State<LoginContext>,
-    Path(id): Path<Uuid>,
-    headers: HeaderMap,
-) -> Result<Response, AppError> {
-    let login = own_pending(&state, &headers, id).await?;
-    let link = super::qr_link::current_link(
-        &state.qr_links,
-        &state.web.settings,
-        &login,
-        state.web.clock.now(),
-    )
-    .ok_or(AppError::NotFound)?;
-    let mut response = ([(CONTENT_TYPE, "image/svg+xml")], qr_svg(&link)?).into_response();
-    no_store(&mut response);
-    Ok(response)
-}
-
-// ---------- live status (SSE) ----------
-
-pub async fn events(
-    State(state): State<LoginContext>,
-    Path(id): Path<Uuid>,
-    request: Request,
-) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
-    let (parts, _) = request.into_parts();
-    let lang = Lang::from_parts(&parts, state.web.settings.ui.default_language);
-    // Subscribe before the first read, so a change between the two is not missed; the row read
-    // to check the binding cookie is then the stream's first state (one query, not two). A
-    // refused subscription is dropped, and unregistered, on the early return.
-    let subscription = state.login_events.subscribe(PendingLoginId(id));
-    let login = own_pending(&state, &parts.headers, id).await?;
-    let stream = StatusStream::new(state, lang, subscription, login).into_stream();
-    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }

@@ -13,7 +13,7 @@ use super::request::{AuthorizeError, AuthorizeParams, AuthorizeRequest, Prompt};
 use super::store::{self, NewCode};
 use crate::http::cookies::{self, CookieKind};
 use crate::http::error::AppError;
-use crate::http::pages::{header_value, no_store, see_other};
+use crate::http::pages::{header_value, see_other_no_store};
 use crate::http::signed_in::MaybeSession;
 use crate::return_path::ReturnPath;
 use crate::session::{Authentication, Session};
@@ -109,8 +109,8 @@ async fn issue_code(
     session: &Session,
     now: OffsetDateTime,
 ) -> Result<Response, AppError> {
-    let code = store::random_value().map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-    let sid = store::random_value().map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let code = store::random_value()?;
+    let sid = store::random_value()?;
     let ttl =
         time::Duration::try_from(oidc.web.settings.oidc.code_ttl).map_err(anyhow::Error::new)?;
     store::insert_code(
@@ -225,8 +225,7 @@ fn to_login(
         let browser = match browser_nonce(oidc, headers) {
             Some(browser) => browser,
             None => {
-                let fresh =
-                    BrowserNonce::fresh().map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+                let fresh = BrowserNonce::fresh()?;
                 set_cookie = Some(cookies::set(
                     server,
                     CookieKind::Reauthentication,
@@ -264,8 +263,7 @@ fn to_login(
         server.path("/login"),
         url::form_urlencoded::byte_serialize(return_path.as_bytes()).collect::<String>()
     );
-    let mut response = see_other(&login)?;
-    no_store(&mut response);
+    let mut response = see_other_no_store(&login)?;
     if let Some(cookie) = set_cookie {
         response
             .headers_mut()
@@ -290,7 +288,5 @@ fn to_client(
             query.append_pair("state", state);
         }
     }
-    let mut response = see_other(url.as_str())?;
-    no_store(&mut response);
-    Ok(response)
+    see_other_no_store(url.as_str())
 }

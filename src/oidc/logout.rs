@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::context::OidcContext;
 use super::store;
 use crate::http::error::AppError;
-use crate::http::pages::{header_value, no_store, see_other, signed_out};
+use crate::http::pages::{header_value, see_other_no_store, signed_out};
 use crate::http::session_cookie::SessionCookie;
 use crate::session::{self, EndedBy, SessionKey, Whom};
 
@@ -90,9 +90,7 @@ async fn logout(
         tracing::info!(
             "RP-initiated logout without a matching id_token_hint: sent to «Мої сеанси»"
         );
-        let mut response = see_other(&server.path("/me"))?;
-        no_store(&mut response);
-        return Ok(response);
+        return see_other_no_store(&server.path("/me"));
     }
     oidc.web
         .sessions
@@ -124,7 +122,5 @@ fn after_logout(
     if let Some(state) = &params.state {
         url.query_pairs_mut().append_pair("state", state);
     }
-    let mut response = see_other(url.as_str())?;
-    no_store(&mut response);
-    Ok(response)
+    see_other_no_store(url.as_str())
 }

@@ -160,7 +160,7 @@ async fn exchange(
     };
     let ttl =
         time::Duration::try_from(oidc.web.settings.oidc.token_ttl).map_err(anyhow::Error::new)?;
-    let access_token = store::random_value().map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let access_token = store::random_value()?;
     let stored = store::insert_access_token(
         &oidc.web.db,
         &NewAccessToken {

@@ -8,15 +8,14 @@ use crate::language::Lang;
 use crate::return_path::ReturnPath;
 use askama::Template;
 use axum::extract::{FromRequestParts, State};
-use axum::http::HeaderValue;
-use axum::http::header::SET_COOKIE;
 use axum::http::request::Parts;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::context::ProxyContext;
-use crate::http::csrf;
+use crate::http::csrf::CsrfToken;
 use crate::http::error::AppError;
+use crate::http::page_response::PageResponse;
 use crate::http::pages::PageChrome;
 use crate::http::signed_in::CabinetSession;
 
@@ -57,6 +56,8 @@ impl Page for SignedInPage {
 /// and a quick check for administrators).
 pub async fn signed_in_page(
     State(state): State<ProxyContext>,
+    chrome: PageChrome,
+    csrf: CsrfToken,
     mut parts: Parts,
 ) -> Result<Response, AppError> {
     super::reverse_proxy::refuse_method(&parts.method)?;
@@ -71,9 +72,6 @@ pub async fn signed_in_page(
         Ok(CabinetSession(session)) => session,
         Err(sign_in) => return Ok(sign_in),
     };
-    let chrome = PageChrome::from_parts(&parts, &state.web.settings);
-    let token = csrf::issue(&parts.headers, &state.web.settings.server)
-        .map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
     let provider = state
         .provider_names
         .display_name(&session.provider, chrome.lang)
@@ -87,16 +85,10 @@ pub async fn signed_in_page(
         provider,
         logout_action: state.web.settings.server.path("/logout"),
         me_href: state.web.settings.server.path("/me"),
-        csrf: token.value,
+        csrf: csrf.value.clone(),
         chrome,
     };
-    let mut response = Html(state.web.custom_pages.render(&page)?).into_response();
-    if let Some(cookie) = token.set_cookie {
-        response.headers_mut().append(
-            SET_COOKIE,
-            HeaderValue::from_str(&cookie).map_err(anyhow::Error::new)?,
-        );
-    }
-    crate::http::pages::no_store(&mut response);
-    Ok(response)
+    Ok(PageResponse::render(&state.web.custom_pages, &page)?
+        .with_csrf(&csrf)
+        .into_response())
 }

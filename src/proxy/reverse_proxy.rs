@@ -15,7 +15,7 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::header::{CACHE_CONTROL, HOST, ORIGIN, UPGRADE};
 use axum::http::{HeaderValue, StatusCode, Uri};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::context::ProxyContext;
@@ -27,6 +27,7 @@ use super::upstream_connect::{Unreached, chain};
 use crate::http::FromUpstream;
 use crate::http::csrf;
 use crate::http::error::AppError;
+use crate::http::page_response::PageResponse;
 use crate::http::pages::PageChrome;
 use crate::http::session_cookie::SessionCookie;
 use crate::http::signed_in::CabinetSession;
@@ -118,32 +119,19 @@ fn not_allowed(
     parts: &axum::http::request::Parts,
     session: &Session,
 ) -> Result<Response, AppError> {
-    let token = csrf::issue(&parts.headers, &state.web.settings.server)
-        .map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let token = csrf::issue(&parts.headers, &state.web.settings.server)?;
     let page = NotAllowedPage {
         chrome: PageChrome::from_parts(parts, &state.web.settings),
         full_name: session.identity.full_name.clone(),
         rnokpp: session.identity.rnokpp.as_ref().map(|r| r.to_string()),
         edrpou: session.identity.edrpou.as_ref().map(|e| e.to_string()),
         logout_action: state.web.settings.server.path("/logout"),
-        csrf: token.value,
+        csrf: token.value.clone(),
     };
-    let mut response = (
-        StatusCode::FORBIDDEN,
-        Html(state.web.custom_pages.render(&page)?),
-    )
-        .into_response();
-    if let Some(cookie) = token.set_cookie
-        && let Ok(value) = HeaderValue::from_str(&cookie)
-    {
-        response
-            .headers_mut()
-            .append(axum::http::header::SET_COOKIE, value);
-    }
-    response
-        .headers_mut()
-        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
+    Ok(PageResponse::render(&state.web.custom_pages, &page)?
+        .status(StatusCode::FORBIDDEN)
+        .with_csrf(&token)
+        .into_response())
 }
 
 async fn forward(
