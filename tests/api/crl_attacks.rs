@@ -40,6 +40,8 @@ impl Scene {
             s.trust.revocation_timeout = Duration::from_millis(500);
             s.trust.revocation_retries = 0;
             s.trust.revocation_cache_max = Duration::ZERO;
+            // A scene plays more logins from one address than a minute's starts allow.
+            s.login.start_rate_per_minute = 1000;
         })
         .await;
         assert_eq!(stack.settings.trust.revocation, mode);
