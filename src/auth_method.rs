@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::provider::idgovua::settings::{self as idgovua, IdGovUaMethod};
+use serde::{Deserialize, Serialize};
 
 /// The `acr` of a qualified signature kepgate verified itself, to the national trust list.
 const ACR_QUALIFIED_SIGNATURE: &str = "urn:kepgate:acr:qualified-signature";
@@ -21,8 +21,8 @@ impl AuthMethod {
     /// Every `acr` [`Self::acr_of`] gives, strongest first (OpenID discovery lists them).
     pub const ACR_VALUES: [&'static str; 3] = [
         ACR_QUALIFIED_SIGNATURE,
-        idgovua::ACR_QUALIFIED_SIGNATURE,
-        idgovua::ACR,
+        IDGOVUA_ACR_QUALIFIED_SIGNATURE,
+        IDGOVUA_ACR,
     ];
 
     /// The value of the identity header, the assertion's `auth_method` claim and the database.
@@ -73,13 +73,13 @@ impl AuthMethod {
     /// each one with a certificate kepgate verified `kep`: the rest were id.gov.ua logins whose
     /// answer named no method, and keep id.gov.ua's word as their label.
     pub fn amr_of(method: Option<AuthMethod>) -> Vec<&'static str> {
-        method.map_or_else(|| vec![idgovua::AMR], AuthMethod::amr)
+        method.map_or_else(|| vec![IDGOVUA_AMR], AuthMethod::amr)
     }
 
     /// `acr` of a session that may have no method recorded (see [`Self::amr_of`]): nothing
     /// recorded is no signature.
     pub fn acr_of(method: Option<AuthMethod>) -> &'static str {
-        method.map_or(idgovua::ACR, AuthMethod::acr)
+        method.map_or(IDGOVUA_ACR, AuthMethod::acr)
     }
 }
 
@@ -88,6 +88,64 @@ impl fmt::Display for AuthMethod {
         f.write_str(self.as_str())
     }
 }
+
+/// One value of id.gov.ua's `auth_type`: how id.gov.ua says the person signed in, and which of
+/// them a provider offers (`[providers.<id>] methods`, `provider/idgovua/settings.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdGovUaMethod {
+    DigSign,
+    DiiaId,
+    BankId,
+}
+
+impl IdGovUaMethod {
+    pub const ALL: [IdGovUaMethod; 3] = [
+        IdGovUaMethod::DigSign,
+        IdGovUaMethod::DiiaId,
+        IdGovUaMethod::BankId,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdGovUaMethod::DigSign => "dig_sign",
+            IdGovUaMethod::DiiaId => "diia_id",
+            IdGovUaMethod::BankId => "bank_id",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+
+    /// Any qualified key (`dig_sign`) or Diia.Signature (`diia_id`); BankID is a bank's
+    /// identification, not a signature.
+    pub fn is_qualified_signature(self) -> bool {
+        self != IdGovUaMethod::BankId
+    }
+
+    /// OpenID Connect's `amr` for a login by this method (docs/oidc.md): id.gov.ua's word and
+    /// the method it names.
+    pub fn amr(self) -> Vec<&'static str> {
+        vec![IDGOVUA_AMR, self.as_str()]
+    }
+
+    /// OpenID Connect's `acr`: a qualified signature id.gov.ua verified, or its word without
+    /// one.
+    pub fn acr(self) -> &'static str {
+        if self.is_qualified_signature() {
+            IDGOVUA_ACR_QUALIFIED_SIGNATURE
+        } else {
+            IDGOVUA_ACR
+        }
+    }
+}
+
+/// The `amr` value of every id.gov.ua login (docs/oidc.md).
+const IDGOVUA_AMR: &str = "idgovua";
+/// The `acr` of an id.gov.ua login by a qualified signature, and of one without a signature.
+const IDGOVUA_ACR_QUALIFIED_SIGNATURE: &str = "urn:kepgate:acr:idgovua:qualified-signature";
+const IDGOVUA_ACR: &str = "urn:kepgate:acr:idgovua";
 
 #[cfg(test)]
 mod tests {

@@ -23,11 +23,13 @@ pub mod provider;
 pub mod proxy;
 pub mod return_path;
 pub mod revocation;
+pub mod routes;
 pub mod server;
 pub mod session;
 pub mod signing_key;
 pub mod startup;
 pub mod telemetry;
+pub mod whole_seconds;
 
 // The signature crate under the paths the gateway has always used (`crate::signature::…`,
 // `crate::identity::…`).

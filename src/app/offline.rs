@@ -56,7 +56,8 @@ impl OfflineParts {
             .as_ref()
             .map(|tls| ServerCertificate::load(tls, &settings.server, clock))
             .transpose()?;
-        let providers = Providers::from_settings(&settings.providers, &settings.server)?;
+        let providers =
+            Providers::from_settings(&settings.providers, settings.server.kepgate_address())?;
         let routes = CabinetRoutes::from_settings(settings)?;
         let identity_headers =
             IdentityHeaders::from_settings(&settings.identity).context("identity header names")?;

@@ -23,7 +23,10 @@ pub fn check_config(settings: &Settings) -> ExitCode {
     report.trust(settings, &offline);
     report.pages(settings, &offline);
     report.oidc(settings, &offline);
-    for line in offline.providers.check_config_lines(&settings.server) {
+    for line in offline
+        .providers
+        .check_config_lines(settings.server.kepgate_address())
+    {
         report.say(format_args!("{line}"));
     }
     print_report(&report.0)

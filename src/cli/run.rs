@@ -55,7 +55,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         #[cfg(feature = "demo")]
         Command::Emulator(_) | Command::Cabinet(_) => Ok(()),
         Command::CheckConfig => Ok(()),
-        Command::Provider(command) => command.run(&settings).await,
+        Command::Provider(command) => command.run(&settings.providers).await,
         Command::Oidc(OidcCommand::Client(OidcClientCommand::Add {
             id,
             redirect_uris,

@@ -6,22 +6,22 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::seconds;
+use crate::whole_seconds;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Http2Settings {
     /// A connection with no open stream this long gets a GOAWAY and is closed. (The first
     /// request must come within `server.header_read_timeout` of the handshake.)
-    #[serde(with = "seconds")]
+    #[serde(with = "whole_seconds")]
     pub idle_timeout: Duration,
     /// After this long without a frame from the client, kepgate sends a PING; 0: never. Finds
     /// clients that vanished while a stream (an SSE stream, a download) was open.
-    #[serde(with = "seconds")]
+    #[serde(with = "whole_seconds")]
     pub keep_alive_interval: Duration,
     /// Time the client has to acknowledge a PING (keep-alive, and the one that follows a
     /// graceful GOAWAY); then the connection is closed.
-    #[serde(with = "seconds")]
+    #[serde(with = "whole_seconds")]
     pub keep_alive_timeout: Duration,
     /// Streams (requests) one connection may have open at once (`SETTINGS_MAX_CONCURRENT_STREAMS`);
     /// beyond, REFUSED_STREAM.

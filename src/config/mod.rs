@@ -5,17 +5,16 @@
 //! back to a default on a security gateway.
 //!
 //! [`Settings`] and its sections are in `sections.rs`, reading them in `load.rs`, the rules serde
-//! cannot say in `check.rs`. What every provider has is in `providers.rs`; each kind's own keys
-//! and rules are in its folder (`provider/<kind>/settings.rs`), picked by `kind`
-//! (`provider/registry/settings.rs`).
+//! cannot say in `check.rs`. A provider's settings are its own: what every provider has in
+//! `provider/common_settings.rs`, each kind's own keys and rules in its folder
+//! (`provider/<kind>/settings.rs`), picked by `kind` (`provider/registry/settings.rs`). `config`
+//! aggregates them; `provider/` never imports `config`.
 
 mod check;
 mod http2;
 mod load;
 mod oidc;
 mod policy;
-pub mod providers;
-mod seconds;
 mod sections;
 #[cfg(test)]
 mod tests;
@@ -26,6 +25,6 @@ pub use load::{ConfigError, Defaults, ENV_NOT_KEYS, ENV_OTHER_PREFIXES, ENV_PREF
 pub use oidc::{OidcClientSettings, OidcSettings, SCOPES, SigningAlg};
 pub use policy::AccessPolicy;
 // Every kind's settings, under the paths `config` has always given them.
+pub use crate::provider::common_settings::ProviderCommon;
 pub use crate::provider::registry::settings::*;
-pub use providers::ProviderCommon;
 pub use sections::*;

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use url::Url;
 
 use super::policy::AccessPolicy;
-use super::seconds;
+use crate::whole_seconds;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -18,14 +18,14 @@ pub struct OidcSettings {
     /// under `{prefix}/oidc/`.
     pub enabled: bool,
     /// How long an authorization code can be exchanged, in seconds.
-    #[serde(with = "seconds")]
+    #[serde(with = "whole_seconds")]
     pub code_ttl: Duration,
     /// How long an access token opens `userinfo`, and an ID token is valid, in seconds.
-    #[serde(with = "seconds")]
+    #[serde(with = "whole_seconds")]
     pub token_ttl: Duration,
     /// After `prompt=login` or `max_age` sent a person to sign in again, how long the new login
     /// may take to come back to the authorization request, in seconds.
-    #[serde(with = "seconds")]
+    #[serde(with = "whole_seconds")]
     pub reauthentication_ttl: Duration,
     /// PEM RSA private key (PKCS#8 or PKCS#1, 2048–4096 bits) that signs RS256 ID tokens. Unset:
     /// a 2048-bit key is generated and kept in the database, so every replica signs with it.

@@ -11,9 +11,10 @@ use url::Url;
 
 use super::http2::Http2Settings;
 use super::policy::AccessPolicy;
-use super::seconds;
 use crate::language::Lang;
+use crate::provider::KepgateAddress;
 use crate::provider::registry::settings::ProviderSettings;
+use crate::whole_seconds;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -64,7 +65,7 @@ pub struct LoginSettings {
     /// a second (plus its own starts since), so other replicas' starts of that second may overshoot.
     pub max_pending: u32,
     /// After a login is confirmed, how long the browser has to complete it, in seconds.
-    #[serde(with = "seconds")]
+    #[serde(with = "whole_seconds")]
     pub complete_within: Duration,
     /// What the QR code and the link button hold: `rotating` (a short kepgate link that changes
     /// every `qr_rotate_seconds`, QRLJacking defence) or `direct` (the provider's deeplink, for
@@ -73,7 +74,7 @@ pub struct LoginSettings {
     /// Seconds between two rotating links on the waiting page.
     pub qr_rotate_seconds: u64,
     /// Seconds a rotating link stays usable after it was shown (scan and tap time included).
-    #[serde(with = "seconds")]
+    #[serde(with = "whole_seconds")]
     pub qr_link_max_age: Duration,
     /// Before the provider app, the phone sees who asks, from where, and picks the verification
     /// code shown on the computer (rotating mode only).
@@ -131,13 +132,13 @@ pub struct RouteSettings {
     #[serde(default)]
     pub allow_caching: bool,
     /// Seconds to connect to the upstream.
-    #[serde(default = "default_connect_timeout", with = "seconds")]
+    #[serde(default = "default_connect_timeout", with = "whole_seconds")]
     pub connect_timeout: Duration,
     /// Seconds until the upstream's response headers (then 504).
-    #[serde(default = "default_response_timeout", with = "seconds")]
+    #[serde(default = "default_response_timeout", with = "whole_seconds")]
     pub response_timeout: Duration,
     /// Seconds a streamed body may stay silent in either direction before it is cut.
-    #[serde(default = "default_idle_timeout", with = "seconds")]
+    #[serde(default = "default_idle_timeout", with = "whole_seconds")]
     pub idle_timeout: Duration,
     /// Access policy; a route with any list set admits only matching users.
     #[serde(default)]
@@ -189,7 +190,7 @@ pub struct IdentitySettings {
     pub auth_method_header: String,
     /// A short-lived ES256 JWT with all claims; keys at `{prefix}/jwks.json`.
     pub assertion_header: String,
-    #[serde(with = "seconds")]
+    #[serde(with = "whole_seconds")]
     pub assertion_ttl: Duration,
     /// PEM (PKCS#8) P-256 key for the assertion. Unset: one is generated and kept in the
     /// database, so every replica signs with the same key.
@@ -220,23 +221,23 @@ impl Default for IdentitySettings {
 #[serde(deny_unknown_fields, default)]
 pub struct SessionSettings {
     /// Seconds without a request after which a session ends (sliding).
-    #[serde(with = "seconds")]
+    #[serde(with = "whole_seconds")]
     pub idle_timeout: Duration,
     /// Seconds after login at which a session ends whatever the activity.
-    #[serde(with = "seconds")]
+    #[serde(with = "whole_seconds")]
     pub absolute_timeout: Duration,
     /// The idle timeout of a login from a «public / shared computer».
-    #[serde(with = "seconds")]
+    #[serde(with = "whole_seconds")]
     pub shared_pc_idle_timeout: Duration,
     /// Whether the «shared computer» box on the login page starts ticked.
     pub shared_pc_default: bool,
     /// At most one `last_seen_at` write per session per this many seconds (per replica): the
     /// idle timeout slides without a database write on every request.
-    #[serde(with = "seconds")]
+    #[serde(with = "whole_seconds")]
     pub last_seen_write_interval: Duration,
     /// Seconds a replica trusts its in-process copy of a session without asking the database.
     /// Revocations arrive by LISTEN/NOTIFY at once; this bounds the time when that channel is down.
-    #[serde(with = "seconds")]
+    #[serde(with = "whole_seconds")]
     pub cache_ttl: Duration,
     /// Days the login history is kept; older rows are deleted by every replica, hourly.
     pub history_retention_days: u32,
@@ -301,20 +302,20 @@ pub struct TrustSettings {
     /// Whether a login needs its certificate's status from the CA (OCSP).
     pub revocation: RevocationMode,
     /// One attempt at a responder: connect, send, read.
-    #[serde(with = "seconds")]
+    #[serde(with = "whole_seconds")]
     pub revocation_timeout: Duration,
     /// Further attempts at a responder that could not be reached.
     pub revocation_retries: u32,
     /// Clock difference tolerated between a responder and us.
-    #[serde(with = "seconds")]
+    #[serde(with = "whole_seconds")]
     pub revocation_skew: Duration,
     /// The longest an answer is reused (by every replica), whatever its nextUpdate says; 0: every
     /// login asks the responder.
-    #[serde(with = "seconds")]
+    #[serde(with = "whole_seconds")]
     pub revocation_cache_max: Duration,
     /// The longest a stored CRL goes without a new download (earlier when its nextUpdate nears).
     /// Revoking a key ends its open sessions within about this long.
-    #[serde(with = "seconds")]
+    #[serde(with = "whole_seconds")]
     pub crl_refresh: Duration,
 }
 
@@ -359,20 +360,20 @@ pub struct ServerSettings {
     /// All of kepgate's own routes live under this path; everything else is the cabinet's.
     pub route_prefix: String,
     /// Per-request time limit for kepgate's own routes.
-    #[serde(with = "seconds")]
+    #[serde(with = "whole_seconds")]
     pub request_timeout: Duration,
     /// Largest request body kepgate's own routes accept (the cabinet's routes stream any size).
     pub body_limit_bytes: usize,
     /// Time a client has to send a request's headers, from its first byte; then the connection
     /// is closed (slow-loris).
-    #[serde(with = "seconds")]
+    #[serde(with = "whole_seconds")]
     pub header_read_timeout: Duration,
     /// After SIGTERM, how long the replica still serves everything while `/readyz` says 503, so
     /// that the load balancer's health check takes it out before it stops accepting.
-    #[serde(with = "seconds")]
+    #[serde(with = "whole_seconds")]
     pub shutdown_delay: Duration,
     /// How long in-flight requests may take to finish after SIGTERM (and the delay).
-    #[serde(with = "seconds")]
+    #[serde(with = "whole_seconds")]
     pub shutdown_grace: Duration,
     /// HTTPS served by kepgate itself, so browsers can reach it without a TLS terminator.
     pub tls: Option<ServerTls>,
@@ -395,7 +396,7 @@ pub struct ServerTls {
     /// PEM private key (PKCS#8, PKCS#1 or SEC1) of that certificate.
     pub key_file: PathBuf,
     /// How often the two files are compared with what is served; 0: only on SIGHUP.
-    #[serde(with = "seconds", default = "default_tls_watch_interval")]
+    #[serde(with = "whole_seconds", default = "default_tls_watch_interval")]
     pub watch_interval: Duration,
     /// Offer HTTP/2 (`h2`) by ALPN beside HTTP/1.1.
     #[serde(default = "default_true")]
@@ -429,7 +430,22 @@ impl Default for ServerSettings {
     }
 }
 
+impl<'a> From<&'a ServerSettings> for KepgateAddress<'a> {
+    fn from(server: &'a ServerSettings) -> Self {
+        KepgateAddress {
+            base_url: &server.base_url,
+            public_base_url: server.public_base_url(),
+            route_prefix: &server.route_prefix,
+        }
+    }
+}
+
 impl ServerSettings {
+    /// Where kepgate is reached, as the providers name it.
+    pub fn kepgate_address(&self) -> KepgateAddress<'_> {
+        self.into()
+    }
+
     pub fn public_base_url(&self) -> &Url {
         self.public_base_url.as_ref().unwrap_or(&self.base_url)
     }
@@ -454,7 +470,7 @@ pub struct DatabaseSettings {
     /// PostgreSQL URL; also read from `DATABASE_URL`. Holds a password, so it is a secret.
     pub url: SecretString,
     pub max_connections: u32,
-    #[serde(with = "seconds")]
+    #[serde(with = "whole_seconds")]
     pub acquire_timeout: Duration,
     /// Create the database on start when it does not exist (needs CREATEDB rights).
     pub create_if_missing: bool,

@@ -16,9 +16,8 @@ use crate::config::Settings;
 use crate::language::{LANG_COOKIE, Lang, Texts};
 use crate::return_path::ReturnPath;
 
-/// Where a provider sends the browser back (`{prefix}/login/return/{provider}`), with a code
-/// in the query.
-pub const PROVIDER_RETURN: &str = "/login/return/";
+/// Where a provider sends the browser back (`crate::routes`, which `provider/` shares).
+pub use crate::routes::PROVIDER_RETURN;
 
 /// The frame of a page: `chrome.t.*` in templates gives the current language's texts.
 #[derive(Serialize)]

@@ -17,11 +17,18 @@
 //! (`wire.rs`), what `check-config` says about it (`report.rs`), and what else it needs (Diia:
 //! the callback, the API client, `kepgate diia setup`). [`registry`] is the one list of the
 //! kinds: a new provider adds a line to each of its enums.
+//!
+//! What every provider's settings have is in `common_settings.rs`. `config` reads and
+//! re-exports these settings; nothing here imports `config`: what a provider needs of
+//! `[server]` comes from the caller as a [`KepgateAddress`], the configured providers as
+//! `[providers]` alone.
 
+pub mod common_settings;
 pub mod diia;
 pub mod exchange;
 mod http_call;
 pub mod idgovua;
+mod kepgate_address;
 mod names;
 pub mod registry;
 
@@ -30,5 +37,6 @@ pub use exchange::{
     ProviderCallback, ProviderError, ProviderStart, RequestHash, RequestId, StartedRequest,
     UserHintSpec,
 };
+pub use kepgate_address::KepgateAddress;
 pub use names::ProviderNames;
 pub use registry::{Provider, ProviderCommand, ProviderSettings, Providers};

@@ -1,11 +1,13 @@
 //! `kepgate diia …`: Diia.Signature administration, one subcommand of the command line
 //! (`provider::ProviderCommand`).
 
+use std::collections::BTreeMap;
+
 use clap::Subcommand;
 
 use super::provider::DiiaProvider;
 use super::settings::DiiaSettings;
-use crate::config::{ProviderSettings, Settings};
+use crate::provider::registry::settings::ProviderSettings;
 
 #[derive(Debug, Subcommand)]
 pub enum DiiaCommand {
@@ -19,17 +21,21 @@ pub enum DiiaCommand {
 }
 
 impl DiiaCommand {
-    pub async fn run(self, settings: &Settings) -> anyhow::Result<()> {
+    /// `providers` is the configuration's `[providers]`, by id.
+    pub async fn run(self, providers: &BTreeMap<String, ProviderSettings>) -> anyhow::Result<()> {
         match self {
             DiiaCommand::Setup { provider } => {
-                setup(diia_settings(settings, &provider)?, &provider).await
+                setup(diia_settings(providers, &provider)?, &provider).await
             }
         }
     }
 }
 
-fn diia_settings<'a>(settings: &'a Settings, id: &str) -> anyhow::Result<&'a DiiaSettings> {
-    match settings.providers.get(id) {
+fn diia_settings<'a>(
+    providers: &'a BTreeMap<String, ProviderSettings>,
+    id: &str,
+) -> anyhow::Result<&'a DiiaSettings> {
+    match providers.get(id) {
         Some(ProviderSettings::Diia(diia)) => Ok(diia),
         _ => anyhow::bail!(
             "no provider `{id}` of kind \"diia\" in the configuration ([providers.{id}])"

@@ -10,7 +10,7 @@ use super::callback::decode_auth_callback;
 use super::client::DiiaClient;
 use super::settings::{DiiaSettings, DiiaSignAlgo};
 use super::wire;
-use crate::config::providers::ProviderCommon;
+use crate::provider::common_settings::ProviderCommon;
 use crate::provider::exchange::{
     CallbackError, HashAlgorithm, ProviderCallback, ProviderError, RequestHash, StartedRequest,
 };

@@ -2,12 +2,12 @@
 
 use super::provider::DiiaProvider;
 use super::settings::DiiaSignAlgo;
-use crate::config::ServerSettings;
+use crate::provider::kepgate_address::KepgateAddress;
 
 impl DiiaProvider {
     /// The callback URL to give Diia (without its secret segment: this output ends up in
     /// tickets) and what `sign_algo` means.
-    pub fn check_config_lines(&self, server: &ServerSettings) -> Vec<String> {
+    pub fn check_config_lines(&self, address: KepgateAddress<'_>) -> Vec<String> {
         let id = self.id();
         let settings = self.settings();
         let meaning = match settings.sign_algo {
@@ -17,10 +17,9 @@ impl DiiaProvider {
         };
         vec![
             format!(
-                "  provider {id} (diia) «{}»: callback {}{}/callback/{id}/<callback_secret>",
+                "  provider {id} (diia) «{}»: callback {}/callback/{id}/<callback_secret>",
                 settings.common.display_name,
-                server.public_base_url().as_str().trim_end_matches('/'),
-                server.route_prefix
+                address.public_routes(),
             ),
             format!(
                 "    sign_algo = \"{}\" ({meaning})",

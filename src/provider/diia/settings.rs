@@ -5,7 +5,7 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::config::providers::ProviderCommon;
+use crate::provider::common_settings::ProviderCommon;
 
 /// Diia.Signature partner API.
 #[derive(Debug, Clone, Deserialize)]

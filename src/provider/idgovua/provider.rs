@@ -13,7 +13,7 @@ use url::Url;
 use super::person;
 use super::settings::IdGovUaSettings;
 use super::wire::{self, ErrorAnswer, TokenAnswer, UserInfo};
-use crate::config::providers::ProviderCommon;
+use crate::provider::common_settings::ProviderCommon;
 use crate::provider::exchange::{
     HashAlgorithm, Identified, IdentifyError, ProviderError, RequestId,
 };

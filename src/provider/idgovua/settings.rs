@@ -2,10 +2,13 @@
 //! ([`ProviderCommon`]), and the rules serde alone cannot say.
 
 use secrecy::{ExposeSecret, SecretString};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use url::Url;
 
-use crate::config::providers::ProviderCommon;
+// A method is a domain value (sessions record it, OpenID Connect labels it): it lives in
+// `auth_method`, under this path too.
+pub use crate::auth_method::IdGovUaMethod;
+use crate::provider::common_settings::ProviderCommon;
 
 /// id.gov.ua, the state's integrated e-identification system (ІСЕІ): the browser is sent to it
 /// and comes back with a code (docs in `src/provider/idgovua/`).
@@ -61,60 +64,3 @@ impl IdGovUaSettings {
 fn default_idgovua_methods() -> Vec<IdGovUaMethod> {
     vec![IdGovUaMethod::DigSign, IdGovUaMethod::DiiaId]
 }
-
-/// One value of id.gov.ua's `auth_type`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum IdGovUaMethod {
-    DigSign,
-    DiiaId,
-    BankId,
-}
-
-impl IdGovUaMethod {
-    pub const ALL: [IdGovUaMethod; 3] = [
-        IdGovUaMethod::DigSign,
-        IdGovUaMethod::DiiaId,
-        IdGovUaMethod::BankId,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            IdGovUaMethod::DigSign => "dig_sign",
-            IdGovUaMethod::DiiaId => "diia_id",
-            IdGovUaMethod::BankId => "bank_id",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|m| m.as_str() == s)
-    }
-
-    /// Any qualified key (`dig_sign`) or Diia.Signature (`diia_id`); BankID is a bank's
-    /// identification, not a signature.
-    pub fn is_qualified_signature(self) -> bool {
-        self != IdGovUaMethod::BankId
-    }
-
-    /// OpenID Connect's `amr` for a login by this method (docs/oidc.md): id.gov.ua's word and
-    /// the method it names.
-    pub fn amr(self) -> Vec<&'static str> {
-        vec![AMR, self.as_str()]
-    }
-
-    /// OpenID Connect's `acr`: a qualified signature id.gov.ua verified, or its word without
-    /// one.
-    pub fn acr(self) -> &'static str {
-        if self.is_qualified_signature() {
-            ACR_QUALIFIED_SIGNATURE
-        } else {
-            ACR
-        }
-    }
-}
-
-/// The `amr` value of every id.gov.ua login (docs/oidc.md).
-pub const AMR: &str = "idgovua";
-/// The `acr` of an id.gov.ua login by a qualified signature, and of one without a signature.
-pub const ACR_QUALIFIED_SIGNATURE: &str = "urn:kepgate:acr:idgovua:qualified-signature";
-pub const ACR: &str = "urn:kepgate:acr:idgovua";

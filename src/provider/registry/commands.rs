@@ -1,9 +1,11 @@
 //! The providers' own administration commands, each a subcommand of the command line
 //! (`kepgate diia setup`), flattened into it by `cli`.
 
+use std::collections::BTreeMap;
+
 use clap::Subcommand;
 
-use crate::config::Settings;
+use super::settings::ProviderSettings;
 use crate::provider::diia::command::DiiaCommand;
 
 #[derive(Debug, Subcommand)]
@@ -14,9 +16,10 @@ pub enum ProviderCommand {
 }
 
 impl ProviderCommand {
-    pub async fn run(self, settings: &Settings) -> anyhow::Result<()> {
+    /// `providers` is the configuration's `[providers]`, by id.
+    pub async fn run(self, providers: &BTreeMap<String, ProviderSettings>) -> anyhow::Result<()> {
         match self {
-            ProviderCommand::Diia(command) => command.run(settings).await,
+            ProviderCommand::Diia(command) => command.run(providers).await,
         }
     }
 }

@@ -7,15 +7,15 @@ use axum::body::Bytes;
 use axum::http::HeaderMap;
 
 use super::settings::ProviderSettings;
-use crate::config::{ProviderCommon, ServerSettings};
-use crate::http::pages::PROVIDER_RETURN;
 use crate::language::Lang;
+use crate::provider::common_settings::ProviderCommon;
 use crate::provider::diia;
 use crate::provider::exchange::{
     CallbackError, HashAlgorithm, Identified, IdentifyError, ProviderCallback, ProviderError,
     ProviderStart, RequestHash, RequestId, UserHintSpec,
 };
 use crate::provider::idgovua;
+use crate::provider::kepgate_address::KepgateAddress;
 use crate::provider::names::ProviderNames;
 
 /// A configured provider. An enum rather than a trait object: the set of adapters is known at
@@ -33,14 +33,14 @@ impl Provider {
     pub fn from_settings(
         id: &str,
         settings: &ProviderSettings,
-        server: &ServerSettings,
+        address: KepgateAddress<'_>,
     ) -> anyhow::Result<Provider> {
         Ok(match settings {
             ProviderSettings::Diia(diia) => Provider::Diia(diia::DiiaProvider::new(id, diia)?),
             ProviderSettings::IdGovUa(idgov) => Provider::IdGovUa(idgovua::IdGovUaProvider::new(
                 id,
                 idgov,
-                return_url(server, id)?,
+                address.return_url(id)?,
             )?),
         })
     }
@@ -98,9 +98,9 @@ impl Provider {
     }
 
     /// `kepgate check-config`'s lines about this provider.
-    pub fn check_config_lines(&self, server: &ServerSettings) -> Vec<String> {
+    pub fn check_config_lines(&self, address: KepgateAddress<'_>) -> Vec<String> {
         match self {
-            Provider::Diia(p) => p.check_config_lines(server),
+            Provider::Diia(p) => p.check_config_lines(address),
             Provider::IdGovUa(p) => p.check_config_lines(),
         }
     }
@@ -148,11 +148,13 @@ impl Provider {
 }
 
 /// Where a redirect provider sends the browser back: `{base_url}{prefix}/login/return/{id}`,
-/// on the address people browse, where the login's binding cookie is.
-pub fn return_url(server: &ServerSettings, provider_id: &str) -> anyhow::Result<url::Url> {
-    Ok(server
-        .base_url
-        .join(&server.path(&format!("{PROVIDER_RETURN}{provider_id}")))?)
+/// on the address people browse, where the login's binding cookie is. Takes `&ServerSettings`
+/// too (it converts).
+pub fn return_url<'a>(
+    address: impl Into<KepgateAddress<'a>>,
+    provider_id: &str,
+) -> anyhow::Result<url::Url> {
+    Ok(address.into().return_url(provider_id)?)
 }
 
 /// The configured providers, in dropdown order.
@@ -165,13 +167,13 @@ pub struct Providers {
 impl Providers {
     pub fn from_settings(
         settings: &BTreeMap<String, ProviderSettings>,
-        server: &ServerSettings,
+        address: KepgateAddress<'_>,
     ) -> anyhow::Result<Self> {
         let mut by_id = BTreeMap::new();
         for (id, s) in settings {
             by_id.insert(
                 id.clone(),
-                Arc::new(Provider::from_settings(id, s, server)?),
+                Arc::new(Provider::from_settings(id, s, address)?),
             );
         }
         let mut order: Vec<String> = by_id.keys().cloned().collect();
@@ -197,10 +199,10 @@ impl Providers {
     }
 
     /// `kepgate check-config`'s lines about every provider, by id.
-    pub fn check_config_lines(&self, server: &ServerSettings) -> Vec<String> {
+    pub fn check_config_lines(&self, address: KepgateAddress<'_>) -> Vec<String> {
         self.by_id
             .values()
-            .flat_map(|p| p.check_config_lines(server))
+            .flat_map(|p| p.check_config_lines(address))
             .collect()
     }
 

@@ -1,12 +1,12 @@
 //! The `kind` tag of `[providers.<id>]`: which provider's settings a section holds, and the
 //! rules of each kind (in its folder) called from `config::check`. `config` reads this enum, so
 //! it imports only the providers' settings files and what every provider has
-//! (`config::providers`), never `config` itself.
+//! (`provider/common_settings.rs`), never `config` itself.
 
 use serde::Deserialize;
 use url::Url;
 
-use crate::config::providers::ProviderCommon;
+use crate::provider::common_settings::ProviderCommon;
 
 pub use crate::provider::diia::settings::{DiiaSettings, DiiaSetupSettings, DiiaSignAlgo};
 pub use crate::provider::idgovua::settings::{IdGovUaMethod, IdGovUaSettings};

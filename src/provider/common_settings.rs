@@ -1,7 +1,7 @@
 //! What every `[providers.<id>]` section has, whatever its kind. Each kind's own keys are in
 //! its folder (`provider/<kind>/settings.rs`), flattened over these; the `kind` tag that picks
-//! one is `provider::registry::settings::ProviderSettings`. This module imports nothing of `provider/`, so
-//! a provider's settings can build on it while `config` reads them.
+//! one is [`crate::provider::registry::settings::ProviderSettings`]. `config` reads and
+//! re-exports them; nothing in `provider/` imports `config`.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -9,7 +9,7 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use super::seconds;
+use crate::whole_seconds;
 
 /// What every provider has, whatever its kind.
 #[derive(Debug, Clone, Deserialize)]
@@ -29,10 +29,10 @@ pub struct ProviderCommon {
     #[serde(default)]
     pub callback_allowed_ips: Vec<ipnet::IpNet>,
     /// How long a pending login waits for the user, in seconds.
-    #[serde(default = "default_request_ttl", with = "seconds")]
+    #[serde(default = "default_request_ttl", with = "whole_seconds")]
     pub request_ttl: Duration,
     /// Time limit of one HTTP call to the provider, in seconds.
-    #[serde(default = "default_http_timeout", with = "seconds")]
+    #[serde(default = "default_http_timeout", with = "whole_seconds")]
     pub http_timeout: Duration,
     /// Extra attempts after a 5xx or a connection error (never after a 4xx).
     #[serde(default = "default_http_retries")]
