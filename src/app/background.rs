@@ -8,11 +8,11 @@ use std::sync::Arc;
 use tokio::task::JoinSet;
 
 use super::state::AppState;
+use crate::certificate_status::{CrlRefresher, RefreshedList};
 use crate::clock::SharedClock;
 use crate::config::RevocationMode;
 use crate::notifications::Subscriber;
 use crate::periodic;
-use crate::revocation::{CrlRefresher, RefreshedList};
 use crate::session::{EndedBy, SessionStore, Whom};
 
 pub fn spawn_background(state: &AppState) -> anyhow::Result<JoinSet<()>> {

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
+use crate::certificate_status::CaList;
 use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::http::branding::Branding;
@@ -17,7 +18,6 @@ use crate::oidc::clients::OidcClients;
 use crate::provider::Providers;
 use crate::proxy::CabinetRoutes;
 use crate::proxy::headers::IdentityHeaders;
-use crate::revocation::CaList;
 use crate::server::tls::ServerCertificate;
 use crate::signature::{LoadReport, TrustList};
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use sqlx::PgPool;
 
+use crate::certificate_status::{CaList, CheckerSettings, RevocationChecker};
 use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::http::context::Outage;
@@ -21,7 +22,6 @@ use crate::provider::{ProviderNames, Providers};
 use crate::proxy::assertion::AssertionSigner;
 use crate::proxy::headers::IdentityHeaders;
 use crate::proxy::{ProxyContext, ProxyParts};
-use crate::revocation::{CaList, CheckerSettings, RevocationChecker};
 use crate::session::SessionStore;
 use crate::signing_key::SigningKey;
 

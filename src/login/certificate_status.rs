@@ -6,8 +6,8 @@
 //! every login.
 
 use super::outcome::{Outcome, Reason};
+use crate::certificate_status::{CertificateStatus, RevocationChecker, Unavailable};
 use crate::config::RevocationMode;
-use crate::revocation::{CertificateStatus, RevocationChecker, Unavailable};
 use crate::session::{EndedBy, SessionStore, Whom};
 use crate::signature::VerifiedSignature;
 use crate::signature::certificate_identity::issuer_common_name;

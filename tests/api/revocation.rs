@@ -7,12 +7,12 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use kepgate::certificate_status::{
+    CaList, CertificateStatus, CheckerSettings, CrlRefresher, RevocationChecker, Unavailable,
+};
 use kepgate::clock::SystemClock;
 use kepgate::config::DatabaseSettings;
 use kepgate::identity::Rnokpp;
-use kepgate::revocation::{
-    CaList, CertificateStatus, CheckerSettings, CrlRefresher, RevocationChecker, Unavailable,
-};
 use kepgate_signature::ocsp::CertStatus;
 use kepgate_signature::test_ca::{Publication, RevokedCert, TestCa, TestIdentitySpec, TestSigner};
 use secrecy::SecretString;
