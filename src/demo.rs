@@ -4,7 +4,7 @@
 //!
 //! The demo is an explicit configuration like any other: it lists the emulator's CA in
 //! `trust.files` itself. A production configuration never trusts the emulator unless told to,
-//! and a production build (`--no-default-features`, without the `demo` feature) has no emulator.
+//! and a production build (the default, without the `demo` feature) has no emulator.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
