@@ -43,7 +43,8 @@ pub struct StartLogin {
     pub return_path: ReturnPath,
     /// The random nonce that goes into the browser's binding cookie; only its hash is stored.
     pub binding_nonce: [u8; 32],
-    pub client_ip: Option<IpAddr>,
+    /// Whose starts the per-address limit counts: every start has an address.
+    pub client_ip: IpAddr,
     pub user_agent: Option<String>,
     /// «Public / shared computer» ticked: the session will get the shorter idle timeout.
     pub shared_pc: bool,
@@ -117,9 +118,7 @@ pub async fn start_login(
     state: &LoginContext,
     request: StartLogin,
 ) -> Result<StartedLogin, StartError> {
-    if let Some(ip) = request.client_ip
-        && state.start_limiter.check_key(&ip).is_err()
-    {
+    if state.start_limiter.check_key(&request.client_ip).is_err() {
         metrics::counter!("kepgate_login_starts_limited_total").increment(1);
         return Err(StartError::RateLimited);
     }
@@ -189,7 +188,7 @@ async fn request_and_record(
             request_hash: &request_hash,
             binding_hash: binding_hash.as_slice(),
             return_path: &request.return_path,
-            client_ip: request.client_ip,
+            client_ip: Some(request.client_ip),
             user_agent: request.user_agent.as_deref(),
             shared_pc: request.shared_pc,
             deeplink,
@@ -296,7 +295,7 @@ pub async fn start_form(
         user_hint: form.user_hint,
         return_path: rd.clone(),
         binding_nonce: nonce,
-        client_ip: Some(client.addr),
+        client_ip: client.addr,
         user_agent: client.user_agent,
         shared_pc: form.shared_pc.is_some(),
     };
@@ -365,7 +364,7 @@ pub async fn api_start(
         user_hint: body.user_hint,
         return_path: rd,
         binding_nonce: nonce,
-        client_ip: Some(client.addr),
+        client_ip: client.addr,
         user_agent: client.user_agent,
         shared_pc: body.shared_pc.unwrap_or(settings.session.shared_pc_default),
     };

@@ -11,11 +11,11 @@ use kepgate_signature::dstu4145::DstuCurve;
 use kepgate_signature::test_ca::{KeyKind, Publication, TestCa, TestIdentitySpec, TestSigner};
 use time::OffsetDateTime;
 
-use crate::revocation::{openssl, openssl_ocsp};
 use crate::crl_lists::CrlServer;
 use crate::diia_stack::{DiiaStack, TempDir, encode_data, now, spawn_diia_stack_configured};
 use crate::helpers::free_port;
 use crate::processes::KillOnDrop;
+use crate::revocation::{openssl, openssl_ocsp};
 
 /// The sub-CA's serial, as the root's index names it.
 const SUB_CA_SERIAL: &str = "5001";

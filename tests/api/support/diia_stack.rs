@@ -340,7 +340,7 @@ impl DiiaStack {
                 user_hint: None,
                 return_path: ReturnPath::parse("/cabinet").unwrap(),
                 binding_nonce: [7u8; 32],
-                client_ip: Some("127.0.0.1".parse().unwrap()),
+                client_ip: "127.0.0.1".parse().unwrap(),
                 user_agent: Some("integration-test".to_owned()),
                 shared_pc: false,
             },
