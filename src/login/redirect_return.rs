@@ -273,21 +273,23 @@ async fn finish_duplicate(
 ) -> Result<Response, AppError> {
     let mut changes = state.login_events.subscribe(id);
     let deadline = tokio::time::Instant::now() + wait;
-    loop {
+    // The stored state the wait ended on: still pending (the other return went away) or not.
+    let stored = loop {
         let login = pending::find(&state.web.db, id)
             .await?
             .ok_or(AppError::NotFound)?;
         let now = state.web.clock.now();
         if login.state_at(now) != PendingState::Pending || tokio::time::Instant::now() >= deadline {
-            break;
+            break login.state;
         }
         // A notice wakes this at once; the tick covers a replica whose LISTEN is down.
         let tick = (tokio::time::Instant::now() + Duration::from_millis(250)).min(deadline);
         let _ = tokio::time::timeout_at(tick, changes.changes.changed()).await;
-    }
-    let status = match pending::find(&state.web.db, id).await? {
-        Some(login) if login.state == PendingState::Pending => StatusCode::OK,
-        _ => StatusCode::CONFLICT,
+    };
+    let status = if stored == PendingState::Pending {
+        StatusCode::OK
+    } else {
+        StatusCode::CONFLICT
     };
     finish(state, returning, id, status).await
 }
