@@ -12,7 +12,8 @@ use time::OffsetDateTime;
 use crate::canonical_path::CanonicalPath;
 use crate::login::callback::judge;
 use crate::login::pending::Outcome;
-use crate::provider::diia::{decode_auth_callback, wire};
+use crate::provider::DecodedCallback;
+use crate::provider::diia::{decode_callback, wire};
 use crate::return_path::ReturnPath;
 use crate::signature::crl::{CheckedCrl, CrlError, CrlKind, CrlNumber, CrlScope, check_crl};
 use crate::signature::dstu4145::{ByteOrder, PublicKey};
@@ -41,8 +42,10 @@ pub fn callback_decoder(data: &[u8], trust: &TrustList, now: OffsetDateTime) -> 
         headers.insert(HeaderName::from_static(wire::TRACE_ID_HEADER), v);
     }
     let body = Bytes::copy_from_slice(body);
-    let decoded = runtime().block_on(decode_auth_callback(&headers, &body));
-    let callback = decoded.ok()?;
+    let decoded = runtime().block_on(decode_callback(&headers, &body));
+    let DecodedCallback::Login(callback) = decoded.ok()? else {
+        panic!("an auth callback decoded as another action");
+    };
     let outcome = judge(
         callback.result.clone(),
         &callback.request_hash,

@@ -280,6 +280,20 @@ pub struct Texts {
     pub phone_declined_body: &'static str,
     pub phone_wrong_code_title: &'static str,
     pub phone_wrong_code_body: &'static str,
+    pub sign_title: &'static str,
+    pub sign_title_ended: &'static str,
+    pub sign_intro: &'static str,
+    pub sign_files_heading: &'static str,
+    pub sign_file_size: &'static str,
+    pub sign_file_hash: &'static str,
+    pub sign_bytes: &'static str,
+    pub sign_providers_note: &'static str,
+    pub sign_status_waiting: &'static str,
+    pub sign_status_signed: &'static str,
+    pub sign_back: &'static str,
+    pub sign_again: &'static str,
+    pub signing_heading: &'static str,
+    pub signing_empty: &'static str,
 }
 
 pub static UK: Texts = Texts {
@@ -410,6 +424,20 @@ pub static UK: Texts = Texts {
     phone_declined_body: "Компʼютер, на якому почали вхід, доступу не отримає. Якщо ви не починали вхід самі, ніде нічого не підтверджуйте.",
     phone_wrong_code_title: "Код не збігся — вхід скасовано",
     phone_wrong_code_body: "Так буває, коли хтось пересилає чужий QR-код. Якщо ви справді входите самі, почніть заново на своєму компʼютері.",
+    sign_title: "Підписання документів",
+    sign_title_ended: "Підписання завершено",
+    sign_intro: "Кабінет просить підписати ці файли вашим ключем. Відкрийте посилання або відскануйте QR-код і підтвердьте в застосунку.",
+    sign_files_heading: "Що підписується",
+    sign_file_size: "Розмір",
+    sign_file_hash: "Відбиток",
+    sign_bytes: "байт",
+    sign_providers_note: "Підписувати документи можуть:",
+    sign_status_waiting: "Очікуємо підтвердження в застосунку…",
+    sign_status_signed: "Підписано й перевірено. Повертаємося до кабінету…",
+    sign_back: "Повернутися до кабінету",
+    sign_again: "Спробувати ще раз",
+    signing_heading: "Історія підписань",
+    signing_empty: "Ви ще нічого не підписували.",
 };
 
 pub static EN: Texts = Texts {
@@ -540,6 +568,20 @@ pub static EN: Texts = Texts {
     phone_declined_body: "The computer that started it will not be let in. If you did not start this sign-in yourself, do not confirm anything anywhere.",
     phone_wrong_code_title: "The code did not match — sign-in cancelled",
     phone_wrong_code_body: "This happens when someone forwards a QR code that is not yours. If you really are signing in yourself, start again on your own computer.",
+    sign_title: "Signing documents",
+    sign_title_ended: "Signing has ended",
+    sign_intro: "The cabinet asks you to sign these files with your key. Open the link or scan the QR code and confirm in the app.",
+    sign_files_heading: "What is signed",
+    sign_file_size: "Size",
+    sign_file_hash: "Fingerprint",
+    sign_bytes: "bytes",
+    sign_providers_note: "Providers that can sign documents:",
+    sign_status_waiting: "Waiting for your confirmation in the app…",
+    sign_status_signed: "Signed and verified. Returning to the cabinet…",
+    sign_back: "Back to the cabinet",
+    sign_again: "Try again",
+    signing_heading: "Signing history",
+    signing_empty: "You have not signed anything yet.",
 };
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod app;
 pub mod auth_method;
+pub mod callback;
 pub mod canonical_path;
 pub mod certificate_status;
 pub mod cli;
@@ -11,6 +12,7 @@ pub mod config;
 pub mod database;
 #[cfg(feature = "demo")]
 pub mod demo;
+pub mod document_signing;
 #[doc(hidden)]
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;

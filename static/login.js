@@ -41,6 +41,8 @@
   var restart = document.getElementById("restart");
   var form = document.getElementById("complete-form");
   var countdown = document.getElementById("countdown");
+  // The state that ends the wait well: a login's "confirmed", a signing's "signed".
+  var doneState = wait.getAttribute("data-done-state") || "confirmed";
   var deadline = Date.now() + 1000 * parseInt(wait.getAttribute("data-seconds-left") || "0", 10);
   var finished = false;
 
@@ -48,7 +50,7 @@
     wait.setAttribute("data-state", state);
     statusLine.className = "status status-" + state;
     if (message) { statusText.textContent = message; }
-    if (state === "confirmed") {
+    if (state === doneState) {
       finished = true;
       if (form) { form.submit(); }
     } else if (state !== "pending") {
@@ -76,7 +78,7 @@
 
   var initial = wait.getAttribute("data-state");
   // Confirmed while this page was being (re)loaded: finish at once.
-  if (initial === "confirmed" && form) { form.submit(); return; }
+  if (initial === doneState && form) { form.submit(); return; }
   // The continue button is for the no-JavaScript path; with live status it is not needed.
   if (form && window.EventSource) { form.hidden = true; }
   if (!window.EventSource || initial !== "pending") { return; }

@@ -17,6 +17,8 @@ use crate::http::page_response::PageResponse;
 use crate::http::pages::PageChrome;
 use crate::http::signed_in::CurrentSession;
 use crate::provider::ProviderNames;
+use crate::document_signing::refusal::reason_text;
+use crate::document_signing::store as signing_store;
 use crate::session::{Session, history, listing};
 
 /// How many history rows the page shows.
@@ -45,6 +47,16 @@ pub struct HistoryRow {
     pub device: String,
 }
 
+/// One signing request of the person's, for the signing history.
+#[derive(Serialize)]
+pub struct SigningRow {
+    pub at: String,
+    pub files: String,
+    pub provider: String,
+    /// What came of it, in words.
+    pub outcome: String,
+}
+
 #[derive(Template, Serialize)]
 #[template(path = "me.html")]
 pub struct MePage {
@@ -53,6 +65,7 @@ pub struct MePage {
     notice: Option<&'static str>,
     sessions: Vec<SessionRow>,
     history: Vec<HistoryRow>,
+    signings: Vec<SigningRow>,
     csrf: String,
     logout_action: String,
     end_all_action: String,
@@ -95,10 +108,17 @@ impl Page for MePage {
             address: placeholder::ADDRESS.to_owned(),
             device: placeholder::DEVICE.to_owned(),
         };
-        let page = |notice, sessions, history| MePage {
+        let signing = SigningRow {
+            at: placeholder::TIME.to_owned(),
+            files: "zvit.xml".to_owned(),
+            provider: placeholder::PROVIDER.to_owned(),
+            outcome: t.sign_status_signed.to_owned(),
+        };
+        let page = |notice, sessions, history: Vec<HistoryRow>, signings| MePage {
             chrome: PageChrome::new(settings, lang, &ReturnPath::root()),
             full_name: placeholder::FULL_NAME.to_owned(),
             notice,
+            signings,
             sessions,
             history,
             csrf: placeholder::CSRF.to_owned(),
@@ -112,9 +132,10 @@ impl Page for MePage {
                 Some(t.notice_sessions_ended),
                 vec![session(ONE, true, true), session(OTHER, false, true)],
                 vec![history("started"), history("confirmed")],
+                vec![signing],
             ),
             // Without РНОКПП: this session alone, as known without its row, and no history.
-            page(None, vec![session(ONE, true, false)], Vec::new()),
+            page(None, vec![session(ONE, true, false)], Vec::new(), Vec::new()),
         ]
     }
 }
@@ -150,6 +171,7 @@ pub async fn me_page(
         device: device::device(h.user_agent.as_deref().unwrap_or_default()),
     })
     .collect();
+    let signings = signing_rows(&web, &session, lang, &provider_name).await?;
     let notice = match query.notice.as_deref() {
         Some("ended") => Some(chrome.t.notice_sessions_ended),
         _ => None,
@@ -159,6 +181,7 @@ pub async fn me_page(
         notice,
         sessions,
         history,
+        signings,
         csrf: csrf.value.clone(),
         logout_action: server.path("/logout"),
         end_all_action: server.path("/me/sessions/end-all"),
@@ -168,6 +191,32 @@ pub async fn me_page(
     Ok(PageResponse::render(&web.custom_pages, &page)?
         .with_csrf(&csrf)
         .uncompressed())
+}
+
+/// The person's latest signing requests (by subject: also without a РНОКПП), newest first.
+async fn signing_rows(
+    web: &Web,
+    session: &Session,
+    lang: Lang,
+    provider_name: &(dyn Fn(&str) -> String + Sync),
+) -> Result<Vec<SigningRow>, AppError> {
+    let t = lang.texts();
+    Ok(
+        signing_store::history(&web.db, &session.subject(), HISTORY_ROWS)
+            .await?
+            .into_iter()
+            .map(|s| SigningRow {
+                at: web.zone.date_and_time(s.created_at),
+                files: s.files.join(", "),
+                provider: provider_name(&s.provider),
+                outcome: match s.state.as_str() {
+                    "signed" => t.sign_status_signed.to_owned(),
+                    "pending" => t.sign_status_waiting.to_owned(),
+                    _ => reason_text(s.reason.as_deref().unwrap_or(&s.state), lang),
+                },
+            })
+            .collect(),
+    )
 }
 
 /// The person's open sessions, this one marked (and shown even when the listing lacks it).

@@ -19,7 +19,8 @@ pub fn spawn_background(state: &AppState) -> anyhow::Result<JoinSet<()>> {
     let mut tasks = JoinSet::new();
     let web = &state.web;
     let subscribers: Vec<Arc<dyn Subscriber>> = vec![
-        Arc::new(state.login.login_events.clone()),
+        Arc::new(state.login.login_events.0.clone()),
+        Arc::new(state.signing.watchers.clone()),
         Arc::new(web.sessions.cache().clone()),
     ];
     tasks.spawn(crate::notifications::listen(
@@ -28,6 +29,10 @@ pub fn spawn_background(state: &AppState) -> anyhow::Result<JoinSet<()>> {
         subscribers,
     ));
     tasks.spawn(crate::login::sweep_overdue(
+        web.db.clone(),
+        web.clock.clone(),
+    ));
+    tasks.spawn(crate::document_signing::sweep::expire_overdue(
         web.db.clone(),
         web.clock.clone(),
     ));
@@ -41,8 +46,13 @@ pub fn spawn_background(state: &AppState) -> anyhow::Result<JoinSet<()>> {
     let db = web.db.clone();
     let clock = web.clock.clone();
     let retention = time::Duration::days(i64::from(web.settings.session.history_retention_days));
+    let signing = web.settings.signing.clone();
     tasks.spawn(periodic::every(HOURLY, move || {
-        delete_old_records(db.clone(), clock.clone(), retention)
+        let (db, clock, signing) = (db.clone(), clock.clone(), signing.clone());
+        async move {
+            crate::document_signing::sweep::delete_old(&db, &clock, &signing, retention).await;
+            delete_old_records(db, clock, retention).await;
+        }
     }));
     Ok(tasks)
 }

@@ -5,6 +5,7 @@
 
 use crate::account::MePage;
 use crate::config::Settings;
+use crate::document_signing::SignPage;
 use crate::http::custom_pages::{CustomPages, Page};
 use crate::http::error_pages::ErrorPage;
 use crate::login::form::LoginPage;
@@ -30,7 +31,7 @@ fn check<P: Page>() -> (&'static str, Check) {
 }
 
 /// One for each of `PAGE_FILES`.
-fn checks() -> [(&'static str, Check); 8] {
+fn checks() -> [(&'static str, Check); 9] {
     [
         check::<LoginPage>(),
         check::<WaitPage>(),
@@ -39,6 +40,7 @@ fn checks() -> [(&'static str, Check); 8] {
         check::<SignedInPage>(),
         check::<NotAllowedPage>(),
         check::<MePage>(),
+        check::<SignPage>(),
         check::<ErrorPage<'static>>(),
     ]
 }

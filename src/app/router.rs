@@ -46,24 +46,32 @@ pub fn router(state: AppState) -> Router {
         .compress_when(DefaultPredicate::new().and(crate::http::pages::compressible));
 
     let oidc_enabled = state.web.settings.oidc.enabled;
+    let timeout = TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, server.request_timeout);
     let own_routes = Router::new()
         .merge(crate::http::routes())
         .merge(crate::login::router())
+        .merge(crate::callback::router())
+        .merge(crate::document_signing::router())
         .merge(crate::account::router())
         .merge(crate::proxy::router())
         .merge(optional(oidc_enabled, crate::oidc::router()))
         .fallback(not_found)
         .layer(
             ServiceBuilder::new()
-                .layer(security_headers)
+                .layer(security_headers.clone())
                 .layer(compression)
-                .layer(TimeoutLayer::with_status_code(
-                    StatusCode::REQUEST_TIMEOUT,
-                    server.request_timeout,
-                ))
+                .layer(timeout.clone())
                 // Both: axum's extractors honour DefaultBodyLimit, streaming bodies the layer.
                 .layer(DefaultBodyLimit::max(server.body_limit_bytes))
                 .layer(RequestBodyLimitLayer::new(server.body_limit_bytes)),
+        )
+        // The signing API's start carries files: a body limit of its own, the other layers
+        // the same.
+        .merge(
+            crate::document_signing::start_router(
+                state.web.settings.signing.body_limit_bytes(),
+            )
+            .layer(ServiceBuilder::new().layer(security_headers).layer(timeout)),
         );
 
     // HSTS only on https: sent over plain http (development) it would pin a browser to an

@@ -5,18 +5,19 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use sqlx::PgPool;
 
-use crate::certificate_status::{CaList, CheckerSettings, RevocationChecker};
+use crate::certificate_status::{CaList, CheckerSettings, RevocationChecker, StatusPolicy};
 use crate::clock::SharedClock;
+use crate::document_signing::{SigningContext, SigningParts};
 use crate::config::Settings;
 use crate::http::context::Outage;
 use crate::http::draining::{Draining, Stopping};
 use crate::http::{Web, WebParts};
-use crate::login::certificate_status::StatusPolicy;
 use crate::login::events::LoginEvents;
 use crate::login::limits::{WaitingLogins, start_limiter};
 use crate::login::qr_link::QrLinks;
 use crate::login::{LoginContext, LoginParts};
 use crate::notifications::Listening;
+use crate::notifications::watchers::Watchers;
 use crate::oidc::{OidcContext, OidcParts};
 use crate::provider::{ProviderNames, Providers};
 use crate::proxy::assertion::AssertionSigner;
@@ -34,6 +35,7 @@ pub struct AppState(Arc<AppParts>);
 pub struct AppParts {
     pub web: Web,
     pub login: LoginContext,
+    pub signing: SigningContext,
     pub proxy: ProxyContext,
     pub oidc: OidcContext,
 }
@@ -54,8 +56,12 @@ impl AppState {
         // Stored once, whether or not the provider is on: the key may change before it is.
         let pairwise_key = crate::oidc::pairwise::load(&db, &signing_key, clock.now()).await?;
         let qr_links = QrLinks::load(&db, &settings.login, clock.now()).await?;
-        let certificate_status =
-            certificate_status(&settings, db.clone(), clock.clone(), offline.ca_list)?;
+        let certificate_status = Arc::new(certificate_status(
+            &settings,
+            db.clone(),
+            clock.clone(),
+            offline.ca_list,
+        )?);
         let web = Web::new(WebParts {
             sessions: SessionStore::new(db.clone(), clock.clone(), &settings.session),
             settings: settings.clone(),
@@ -69,10 +75,11 @@ impl AppState {
             branding: Arc::new(offline.branding),
             custom_pages: Arc::new(offline.custom_pages),
         });
+        let trust = Arc::new(offline.trust);
         let login = LoginContext::new(LoginParts {
             web: web.clone(),
             providers: offline.providers.clone(),
-            trust: Arc::new(offline.trust),
+            trust,
             certificate_status,
             login_events: LoginEvents::default(),
             start_limiter: start_limiter(settings.login.start_rate_per_minute),
@@ -91,7 +98,7 @@ impl AppState {
             web: web.clone(),
             clients: offline.oidc_clients,
             pairwise_key,
-            key: signing_key,
+            key: signing_key.clone(),
             issuer: settings
                 .server
                 .base_url
@@ -103,9 +110,21 @@ impl AppState {
                 .redirect(reqwest::redirect::Policy::none())
                 .build()?,
         });
+        let issuer = settings.server.base_url.as_str().to_owned();
+        let signing = SigningContext::new(SigningParts {
+            web: web.clone(),
+            providers: offline.providers.clone(),
+            trust: login.trust.clone(),
+            certificate_status: login.certificate_status.clone(),
+            key: signing_key.clone(),
+            issuer,
+            watchers: Watchers::new(crate::document_signing::request::NOTIFY_CHANNEL),
+            oidc: settings.oidc.enabled.then(|| oidc.clone()),
+        });
         Ok(AppState(Arc::new(AppParts {
             web,
             login,
+            signing,
             proxy,
             oidc,
         })))
@@ -190,6 +209,12 @@ impl FromRef<AppState> for Web {
 impl FromRef<AppState> for LoginContext {
     fn from_ref(state: &AppState) -> LoginContext {
         state.login.clone()
+    }
+}
+
+impl FromRef<AppState> for SigningContext {
+    fn from_ref(state: &AppState) -> SigningContext {
+        state.signing.clone()
     }
 }
 

@@ -23,6 +23,7 @@ impl Settings {
         self.check_identity()?;
         self.check_login()?;
         self.check_session()?;
+        self.check_signing()?;
         self.check_trust()?;
         self.check_ui()?;
         self.check_oidc()?;
@@ -476,6 +477,32 @@ impl Settings {
         }
         if s.history_retention_days == 0 {
             return invalid("session.history_retention_days: must be at least 1");
+        }
+        Ok(())
+    }
+
+    fn check_signing(&self) -> Result<(), ConfigError> {
+        let s = &self.signing;
+        let invalid = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
+        // Diia's own bound on a request's files is not published; 100 keeps the phone's list
+        // readable and a callback of 100 signatures small.
+        if s.max_files == 0 || s.max_files > 100 {
+            return invalid("signing.max_files: must be between 1 and 100");
+        }
+        if s.max_file_bytes == 0 || s.max_file_bytes > 64 * 1024 * 1024 {
+            return invalid("signing.max_file_bytes: must be between 1 byte and 64 MiB");
+        }
+        if s.max_files.saturating_mul(s.max_file_bytes) > 256 * 1024 * 1024 {
+            return invalid(
+                "signing.max_files × signing.max_file_bytes: at most 256 MiB in one request",
+            );
+        }
+        if s.request_ttl < Duration::from_secs(30) || s.request_ttl > Duration::from_secs(3600) {
+            return invalid("signing.request_ttl: must be between 30 and 3600 seconds");
+        }
+        let year = Duration::from_secs(366 * 86400);
+        if s.keep_after_fetch > year || s.keep_unfetched > year {
+            return invalid("signing.keep_after_fetch and keep_unfetched: at most 366 days");
         }
         Ok(())
     }

@@ -67,7 +67,8 @@ pub struct OidcClientSettings {
     /// A file holding the client secret itself (a mounted secret).
     pub secret_file: Option<PathBuf>,
     /// What the client may ask for: `openid` always, `profile` (the name), `kep` (РНОКПП,
-    /// ЄДРПОУ, organisation, certificate, provider).
+    /// ЄДРПОУ, organisation, certificate, provider), `sign` (documents signed by the person at
+    /// the client's request, docs/signing.md; only when registered here).
     #[serde(default = "default_scopes")]
     pub scopes: Vec<String>,
     /// Who may sign in to this client: the same allow-lists as `routes.<name>.allow`.
@@ -104,8 +105,9 @@ impl SigningAlg {
     }
 }
 
-pub const SCOPES: [&str; 3] = ["openid", "profile", "kep"];
+pub const SCOPES: [&str; 4] = ["openid", "profile", "kep", "sign"];
 
+/// Without `sign`: a client signs documents only when registered for it.
 fn default_scopes() -> Vec<String> {
-    SCOPES.iter().map(|s| (*s).to_owned()).collect()
+    SCOPES[..3].iter().map(|s| (*s).to_owned()).collect()
 }

@@ -49,6 +49,50 @@ pub struct Settings {
     /// kepgate as an OpenID Provider.
     #[serde(default)]
     pub oidc: super::oidc::OidcSettings,
+    #[serde(default)]
+    pub signing: SigningSettings,
+}
+
+/// `[signing]`: documents signed with the person's cloud key at the cabinet's request
+/// (docs/signing.md).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SigningSettings {
+    /// Files one signing request may hold.
+    pub max_files: usize,
+    /// The largest file whose bytes kepgate hashes itself (a file sent as its hash has no
+    /// limit). The signing API accepts a body of about 4/3 of `max_files` such files.
+    pub max_file_bytes: usize,
+    /// Seconds the person has to confirm on the phone.
+    #[serde(with = "whole_seconds")]
+    pub request_ttl: Duration,
+    /// Seconds the signatures stay in the database after the cabinet first fetched them.
+    #[serde(with = "whole_seconds")]
+    pub keep_after_fetch: Duration,
+    /// Seconds the signatures stay when the cabinet never fetches them.
+    #[serde(with = "whole_seconds")]
+    pub keep_unfetched: Duration,
+}
+
+impl Default for SigningSettings {
+    fn default() -> Self {
+        Self {
+            max_files: 20,
+            max_file_bytes: 5 * 1024 * 1024,
+            request_ttl: Duration::from_secs(300),
+            keep_after_fetch: Duration::from_secs(60 * 60),
+            keep_unfetched: Duration::from_secs(7 * 24 * 60 * 60),
+        }
+    }
+}
+
+impl SigningSettings {
+    /// The signing API's body limit: every file's bytes in base64, and room for the rest.
+    pub fn body_limit_bytes(&self) -> usize {
+        self.max_files
+            .saturating_mul(self.max_file_bytes.div_ceil(3).saturating_mul(4))
+            .saturating_add(64 * 1024)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -29,7 +29,7 @@ use crate::config::Settings;
 use crate::language::Lang;
 
 /// The built-in pages, by the file name a folder replaces them with.
-pub const PAGE_FILES: [&str; 8] = [
+pub const PAGE_FILES: [&str; 9] = [
     "login.html",
     "wait.html",
     "phone_check.html",
@@ -37,6 +37,7 @@ pub const PAGE_FILES: [&str; 8] = [
     "signed_in.html",
     "not_allowed.html",
     "me.html",
+    "sign.html",
     "error.html",
 ];
 

@@ -5,6 +5,7 @@
 //! (`crate::app`) merges the features' routers and applies these layers in one place.
 
 pub mod branding;
+pub mod callback_answer;
 pub mod canonical_path;
 pub mod client_addr;
 pub mod context;
@@ -21,6 +22,7 @@ pub mod metrics;
 pub mod operator_files;
 pub mod page_response;
 pub mod pages;
+pub mod qr_code;
 pub mod request_id;
 pub mod session_cookie;
 pub mod signed_in;

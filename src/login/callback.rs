@@ -1,101 +1,34 @@
-//! `POST {prefix}/callback/{provider}/{secret}`: the provider's server-side callback.
+//! A provider's callback about a login (the endpoint is `crate::callback`'s).
 //!
 //! Trust comes from the signature, not from the caller: the p7s must be valid, over exactly the
 //! hash we sent for this pending login, by a certificate chaining to a configured trusted CA.
-//! The secret path segment and the optional IP allow-list only keep noise out; the list is
-//! compared with the client address kepgate resolves everywhere ([`ClientAddr`]: behind a
-//! trusted front proxy, the address it forwards), not with the TCP peer. The answer
-//! `{"success": true}` is sent once the result is durably recorded (committed).
+//! The answer `{"success": true}` is sent once the result is durably recorded (committed).
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
 use super::context::LoginContext;
 use super::outcome::{Outcome, Reason};
 use super::pending;
 use super::state::PendingState;
-use crate::http::client_addr::ClientAddr;
+use crate::http::callback_answer::answer;
 use crate::provider::{CallbackResult, HashAlgorithm, Provider, ProviderCallback, RequestHash};
 use crate::signature::{TrustList, VerifiedSignature, verify_auth_signature};
 
 /// Clock skew allowed between the phone's signing time and our own.
 const SKEW: Duration = Duration::minutes(5);
 
-pub async fn receive(
-    State(state): State<LoginContext>,
-    Path((provider_id, secret)): Path<(String, String)>,
-    ClientAddr(client): ClientAddr,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let Some(provider) = state.providers.get(&provider_id) else {
-        // Not the path segment as a label: anyone may send any, and each distinct label value
-        // would stay in the metrics registry for ever.
-        return answer(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            "no such callback",
-            "unknown",
-        );
-    };
-    if !secret_matches(&secret, provider.common().callback_secret_str()) {
-        tracing::warn!(provider = %provider_id, client = %client, "callback with a wrong secret");
-        return answer(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            "no such callback",
-            &provider_id,
-        );
-    }
-    let allowed = &provider.common().callback_allowed_ips;
-    if !allowed.is_empty() && !allowed.iter().any(|net| net.contains(&client)) {
-        tracing::warn!(provider = %provider_id, client = %client, "callback from an address not allowed");
-        return answer(
-            StatusCode::FORBIDDEN,
-            "address_not_allowed",
-            "address not allowed",
-            &provider_id,
-        );
-    }
-    match handle(&state, provider, &headers, &body).await {
-        Ok(response) => response,
-        Err(e) => {
-            tracing::error!(provider = %provider_id, error = %e, "callback could not be recorded");
-            answer(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
-                "try again later",
-                &provider_id,
-            )
-        }
-    }
-}
-
-async fn handle(
+/// A decoded login callback (`crate::callback` checked who sent it and decoded it): the pending
+/// login it is about, judged and recorded once.
+pub async fn handle(
     state: &LoginContext,
     provider: &Provider,
-    headers: &HeaderMap,
-    body: &Bytes,
+    callback: ProviderCallback,
 ) -> Result<Response, sqlx::Error> {
     let id = provider.id();
-    let callback = match provider.decode_callback(headers, body).await {
-        Ok(callback) => callback,
-        Err(e) => {
-            tracing::warn!(provider = %id, error = %e, "malformed callback refused");
-            return Ok(answer(
-                StatusCode::BAD_REQUEST,
-                "malformed",
-                &e.to_string(),
-                id,
-            ));
-        }
-    };
     let Some(login) = pending::find_by_request_hash(&state.web.db, &callback.request_hash).await?
     else {
         tracing::warn!(provider = %id, "callback for an unknown request");
@@ -160,10 +93,16 @@ async fn record(
         login.created_at,
     ) {
         Verdict::Signed(verified) => {
-            state
+            match state
                 .certificate_status
-                .admit(*verified, &state.web.sessions)
+                .check(&verified, &state.web.sessions)
                 .await
+            {
+                Ok(()) => Outcome::Confirmed(Box::new(verified.identity)),
+                Err(refusal) => Outcome::Failed {
+                    reason: Reason::refused_status(refusal),
+                },
+            }
         }
         Verdict::Settled(outcome) => outcome,
     };
@@ -273,21 +212,4 @@ pub fn judge(
         Verdict::Signed(verified) => Outcome::Confirmed(Box::new(verified.identity)),
         Verdict::Settled(outcome) => outcome,
     }
-}
-
-fn answer(status: StatusCode, reason: &str, message: &str, provider: &str) -> Response {
-    metrics::counter!("kepgate_callbacks_total", "provider" => provider.to_owned(), "outcome" => reason.to_owned())
-        .increment(1);
-    (
-        status,
-        Json(json!({ "success": false, "reason": reason, "message": message })),
-    )
-        .into_response()
-}
-
-/// Constant-time comparison of the secret path segment (hashing first equalises lengths).
-fn secret_matches(given: &str, expected: &str) -> bool {
-    let a = Sha256::digest(given.as_bytes());
-    let b = Sha256::digest(expected.as_bytes());
-    subtle::ConstantTimeEq::ct_eq(a.as_slice(), b.as_slice()).into()
 }

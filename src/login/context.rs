@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
-use super::certificate_status::StatusPolicy;
 use super::events::LoginEvents;
 use super::limits::{StartLimiter, WaitingLogins};
 use super::qr_link::QrLinks;
+use crate::certificate_status::StatusPolicy;
 use crate::http::Web;
 use crate::provider::Providers;
 use crate::signature::TrustList;
@@ -20,7 +20,7 @@ pub struct LoginParts {
     /// Trusted qualified CAs, from `trust.files` only.
     pub trust: Arc<TrustList>,
     /// Asks the CA about a signer's certificate, under `trust.revocation`.
-    pub certificate_status: StatusPolicy,
+    pub certificate_status: Arc<StatusPolicy>,
     /// Wakes this replica's waiting browsers when their pending login changes.
     pub login_events: LoginEvents,
     /// Login starts per client address.

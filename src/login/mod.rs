@@ -5,7 +5,6 @@ pub mod api;
 pub mod binding;
 pub mod browser;
 pub mod callback;
-pub mod certificate_status;
 pub mod completion;
 pub mod context;
 pub mod events;
@@ -34,7 +33,7 @@ use crate::http::Web;
 use crate::http::pages::PROVIDER_RETURN;
 
 /// The login's routes (under the prefix): the form, the waiting page and its stream, the QR
-/// link opened on the phone, the provider's callback, the JSON API.
+/// link opened on the phone, the JSON API (the provider's callback is `crate::callback`'s).
 pub fn router<S>() -> Router<S>
 where
     LoginContext: FromRef<S>,
@@ -60,7 +59,6 @@ where
             "/q/{token}",
             get(phone_check::open_link).post(phone_check::answer),
         )
-        .route("/callback/{provider}/{secret}", post(callback::receive))
         .route("/api/login", post(start::api_start))
         .route("/api/login/{id}/complete", post(api::api_complete))
 }

@@ -10,6 +10,7 @@ use std::fmt;
 use serde::{Serialize, Serializer};
 
 use crate::auth_method::AuthMethod;
+use crate::certificate_status::StatusRefusal;
 use crate::identity::SignerIdentity;
 use crate::provider::METHOD_NOT_ALLOWED;
 
@@ -81,6 +82,15 @@ const CERTIFICATE_STATUS: &str = "ocsp_";
 const PROVIDER: &str = "provider_";
 
 impl Reason {
+    /// The reason of a signature the certificate-status policy refused.
+    pub fn refused_status(refusal: StatusRefusal) -> Reason {
+        match refusal {
+            StatusRefusal::Revoked => Reason::CertificateRevoked,
+            StatusRefusal::CaRevoked => Reason::CaCertificateRevoked,
+            StatusRefusal::Unknown(code) => Reason::parse(code),
+        }
+    }
+
     /// The reason a stored (or any other module's) code stands for.
     pub fn parse(code: &str) -> Reason {
         let exact = match code {

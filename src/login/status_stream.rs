@@ -17,7 +17,7 @@ use serde_json::json;
 
 use super::browser::ThisBrowsersLogin;
 use super::context::LoginContext;
-use super::events::Subscription;
+use crate::notifications::watchers::Subscription;
 use super::outcome::Reason;
 use super::pending::{self, PendingLogin};
 use super::state::{PendingLoginId, PendingState};

@@ -14,6 +14,7 @@ use crate::config::{QrMode, Settings};
 use crate::http::Web;
 use crate::http::csrf::CsrfToken;
 use crate::http::custom_pages::{Markup, Page, placeholder};
+pub use crate::http::qr_code::qr_svg;
 use crate::http::error::AppError;
 use crate::http::page_response::PageResponse;
 use crate::http::pages::PageChrome;
@@ -197,17 +198,4 @@ pub fn current_link(
         deeplink,
         now,
     ))
-}
-
-/// The QR code of a link, as inline SVG (no extra request, no layout shift when it appears).
-pub fn qr_svg(link: &str) -> Result<String, AppError> {
-    let code = qrcode::QrCode::with_error_correction_level(link.as_bytes(), qrcode::EcLevel::M)
-        .map_err(|e| anyhow::anyhow!("QR code: {e}"))?;
-    Ok(code
-        .render::<qrcode::render::svg::Color<'_>>()
-        .min_dimensions(240, 240)
-        .quiet_zone(true)
-        .dark_color(qrcode::render::svg::Color("#000000"))
-        .light_color(qrcode::render::svg::Color("#ffffff"))
-        .build())
 }

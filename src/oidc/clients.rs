@@ -119,6 +119,17 @@ impl OidcClients {
     }
 }
 
+impl OidcClient {
+    /// The origins of this client's redirect URIs.
+    pub fn redirect_origins(&self) -> Vec<url::Origin> {
+        self.redirect_uris
+            .iter()
+            .filter_map(|uri| url::Url::parse(uri).ok())
+            .map(|url| url.origin())
+            .collect()
+    }
+}
+
 fn parse_sha256(hex: &str) -> Option<[u8; 32]> {
     let hex = hex.trim();
     if hex.len() != 64 {

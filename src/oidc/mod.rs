@@ -5,7 +5,7 @@
 mod authorization_header;
 mod authorize;
 pub mod backchannel;
-mod claims;
+pub mod claims;
 pub mod clients;
 mod context;
 mod discovery;

@@ -31,6 +31,7 @@ pub mod idgovua;
 mod kepgate_address;
 mod names;
 pub mod registry;
+pub mod signing;
 
 pub use exchange::{
     CallbackError, CallbackResult, HashAlgorithm, Identified, IdentifyError, METHOD_NOT_ALLOWED,
@@ -40,3 +41,6 @@ pub use exchange::{
 pub use kepgate_address::KepgateAddress;
 pub use names::ProviderNames;
 pub use registry::{Provider, ProviderCommand, ProviderSettings, Providers};
+pub use signing::{
+    DecodedCallback, FileHash, SignAlgorithm, SignedItem, SigningCallback, SigningResult,
+};

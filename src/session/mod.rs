@@ -26,6 +26,6 @@ pub use cache::SessionCache;
 pub use ending::{EndedBy, Whom};
 pub use lookup::{SessionKey, find_uncached};
 pub use opening::{NewSession, Opened, SessionError, open};
-pub use record::{Authentication, Session};
+pub use record::{Authentication, Session, subject_of};
 pub use store::{SessionStore, duration};
 pub use token::SessionToken;

@@ -54,15 +54,20 @@ impl Session {
 
     /// The stable subject: `rnokpp:<number>` for people, else the certificate (issuer + serial).
     pub fn subject(&self) -> String {
-        let identity = &self.identity;
-        match &identity.rnokpp {
-            Some(r) => format!("rnokpp:{r}"),
-            None => format!(
-                "cert:{}:{}",
-                base16ct::lower::encode_string(&Sha256::digest(identity.issuer.as_bytes())[..8]),
-                identity.cert_serial_hex
-            ),
-        }
+        subject_of(&self.identity)
+    }
+}
+
+/// A person's stable subject: `rnokpp:<number>`, else the certificate (issuer + serial). Two
+/// signatures are by the same person when their subjects are equal.
+pub fn subject_of(identity: &SignerIdentity) -> String {
+    match &identity.rnokpp {
+        Some(r) => format!("rnokpp:{r}"),
+        None => format!(
+            "cert:{}:{}",
+            base16ct::lower::encode_string(&Sha256::digest(identity.issuer.as_bytes())[..8]),
+            identity.cert_serial_hex
+        ),
     }
 }
 

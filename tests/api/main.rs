@@ -45,5 +45,6 @@ mod qr_relay;
 mod replicas;
 mod revocation;
 mod sessions;
+mod signing;
 mod tls;
 mod tls_certificates;

@@ -34,6 +34,9 @@ pub struct VerifiedSignature {
     pub signature_algorithm: &'static str,
     /// The SignerInfo's digestAlgorithm: what the signer says it hashed with.
     pub digest_algorithm: ObjectIdentifier,
+    /// Whether the signed attributes hold signingCertificateV2 (checked against the signer's
+    /// certificate when present): document signing requires it, CAdES-BES.
+    pub signing_certificate_v2: bool,
     /// Non-fatal problems found while reading the identity (e.g. РНОКПП with a bad check digit).
     pub identity_warnings: Vec<String>,
     /// The signer's certificate as received, and the verified path above it (its issuer first,
@@ -80,9 +83,11 @@ pub fn verify_auth_signature(
         si.signature.as_bytes(),
     )?;
 
-    if let Some(v) = attribute(&attrs, oids::ATTR_SIGNING_CERT_V2) {
+    let signing_certificate_v2 = attribute(&attrs, oids::ATTR_SIGNING_CERT_V2);
+    if let Some(v) = signing_certificate_v2 {
         check_signing_cert_v2(v, signer)?;
     }
+    let signing_certificate_v2 = signing_certificate_v2.is_some();
 
     let signing_time = signing_time(&attrs, now)?;
     let at = signing_time.unwrap_or(now);
@@ -104,6 +109,7 @@ pub fn verify_auth_signature(
         signing_time,
         signature_algorithm: sig_alg_name,
         digest_algorithm: si.digest_alg.oid,
+        signing_certificate_v2,
         identity_warnings,
         signer_der: signer.der.clone(),
         issuers,

@@ -1,5 +1,6 @@
 //! Diia's server-side callback: multipart (form-data or mixed) with one `encodeData` field,
-//! base64 of JSON carrying the request hash and the signature or a status.
+//! base64 of JSON: for a login the request hash and the signature or a status, for document
+//! signing one signature per file or a status.
 
 use axum::body::Bytes;
 use axum::http::HeaderMap;
@@ -9,11 +10,13 @@ use base64::engine::general_purpose::STANDARD;
 
 use super::wire;
 use crate::provider::exchange::{CallbackError, CallbackResult, ProviderCallback, RequestHash};
+use crate::provider::signing::{DecodedCallback, SignedItem, SigningCallback, SigningResult};
 
-pub async fn decode_auth_callback(
+/// Reads either callback Diia sends: `auth` (a login) or `hashedFilesSigning` (documents).
+pub async fn decode_callback(
     headers: &HeaderMap,
     body: &Bytes,
-) -> Result<ProviderCallback, CallbackError> {
+) -> Result<DecodedCallback, CallbackError> {
     let header = |name: &str| {
         headers
             .get(name)
@@ -21,11 +24,15 @@ pub async fn decode_auth_callback(
             .map(str::trim)
     };
     let action = header(wire::ACTION_HEADER).unwrap_or_default();
-    if !action.eq_ignore_ascii_case(wire::ACTION_AUTH) {
+    let signing = if action.eq_ignore_ascii_case(wire::ACTION_AUTH) {
+        false
+    } else if action.eq_ignore_ascii_case(wire::ACTION_HASHED_FILES_SIGNING) {
+        true
+    } else {
         return Err(CallbackError::UnsupportedAction(
             action.chars().take(40).collect(),
         ));
-    }
+    };
     let trace_id = header(wire::TRACE_ID_HEADER).ok_or_else(|| {
         CallbackError::Malformed(format!("missing {} header", wire::TRACE_ID_HEADER))
     })?;
@@ -39,7 +46,15 @@ pub async fn decode_auth_callback(
     let json = STANDARD
         .decode(encoded.trim())
         .map_err(|_| CallbackError::Malformed("encodeData is not base64".to_owned()))?;
-    let data: wire::AuthCallbackData = serde_json::from_slice(&json).map_err(|e| {
+    if signing {
+        signing_callback(trace_id, &json).map(DecodedCallback::Signing)
+    } else {
+        auth_callback(trace_id, &json).map(DecodedCallback::Login)
+    }
+}
+
+fn auth_callback(trace_id: &str, json: &[u8]) -> Result<ProviderCallback, CallbackError> {
+    let data: wire::AuthCallbackData = serde_json::from_slice(json).map_err(|e| {
         CallbackError::Malformed(format!("encodeData is not the expected JSON: {e}"))
     })?;
     if data.request_id != trace_id {
@@ -68,6 +83,47 @@ pub async fn decode_auth_callback(
     };
     Ok(ProviderCallback {
         request_hash,
+        result,
+    })
+}
+
+/// The signing callback names its request only by the trace id header: the JSON holds the
+/// signed items alone (the SDKs' receivers read it so).
+fn signing_callback(trace_id: &str, json: &[u8]) -> Result<SigningCallback, CallbackError> {
+    let data: wire::SigningCallbackData = serde_json::from_slice(json).map_err(|e| {
+        CallbackError::Malformed(format!("encodeData is not the expected JSON: {e}"))
+    })?;
+    if trace_id.is_empty() || trace_id.len() > 128 {
+        return Err(CallbackError::Malformed(
+            "the trace id is not a request id kepgate sends".to_owned(),
+        ));
+    }
+    let result = match data.status.as_deref() {
+        Some(status) => SigningResult::Declined {
+            reason: status.chars().take(40).collect(),
+        },
+        None if data.signed_items.is_empty() => {
+            return Err(CallbackError::Malformed(
+                "neither signed items nor status".to_owned(),
+            ));
+        }
+        None => SigningResult::Signed(
+            data.signed_items
+                .into_iter()
+                .map(|item| {
+                    let signature = STANDARD.decode(item.signature.trim()).map_err(|_| {
+                        CallbackError::Malformed("a signature is not base64".to_owned())
+                    })?;
+                    Ok(SignedItem {
+                        name: item.name,
+                        signature,
+                    })
+                })
+                .collect::<Result<_, CallbackError>>()?,
+        ),
+    };
+    Ok(SigningCallback {
+        request_id: trace_id.to_owned(),
         result,
     })
 }
@@ -138,9 +194,10 @@ mod tests {
              Content-Type: text/plain; charset=utf-8\r\n\r\n{encoded}\r\n--b--\r\n"
         );
         let (headers, body) = callback(&format!("{media}; boundary=b"), body);
-        decode_auth_callback(&headers, &body)
-            .await
-            .map(|c| c.result)
+        match decode_callback(&headers, &body).await? {
+            DecodedCallback::Login(c) => Ok(c.result),
+            DecodedCallback::Signing(_) => panic!("an auth callback decoded as signing"),
+        }
     }
 
     #[tokio::test]

@@ -9,5 +9,5 @@ pub mod settings;
 mod setup;
 pub mod wire;
 
-pub use callback::decode_auth_callback;
+pub use callback::decode_callback;
 pub use provider::DiiaProvider;

@@ -3,17 +3,20 @@
 
 use axum::body::Bytes;
 use axum::http::HeaderMap;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use reqwest::Method;
 use url::Url;
 
-use super::callback::decode_auth_callback;
+use super::callback;
 use super::client::DiiaClient;
 use super::settings::{DiiaSettings, DiiaSignAlgo};
 use super::wire;
 use crate::provider::common_settings::ProviderCommon;
 use crate::provider::exchange::{
-    CallbackError, HashAlgorithm, ProviderCallback, ProviderError, RequestHash, StartedRequest,
+    CallbackError, HashAlgorithm, ProviderError, RequestHash, StartedRequest,
 };
+use crate::provider::signing::{DecodedCallback, FileHash, SignAlgorithm};
 
 pub struct DiiaProvider {
     id: String,
@@ -75,26 +78,81 @@ impl DiiaProvider {
         request_hash: &RequestHash,
         _user_hint: Option<&str>,
     ) -> Result<StartedRequest, ProviderError> {
-        let (Some(branch_id), Some(offer_id)) = (&self.settings.branch_id, &self.settings.offer_id)
-        else {
-            return Err(ProviderError::NotConfigured(format!(
-                "providers.{}.branch_id / offer_id are empty: run `kepgate diia setup --provider {}`",
-                self.id, self.id
-            )));
-        };
+        let (branch_id, offer_id) = self.branch_and_offer()?;
         let body = wire::DynamicOfferRequest {
-            offer_id: offer_id.clone(),
+            offer_id: offer_id.to_owned(),
             request_id: request_hash.as_str().to_owned(),
             return_link: None,
             sign_algo: self.sign_algo().0.map(str::to_owned),
+            data: None,
         };
+        self.ask_for_deeplink(branch_id, &body).await
+    }
+
+    /// The key family document signing uses unless a request asks for another.
+    pub fn default_sign_algorithm(&self) -> SignAlgorithm {
+        match self.settings.sign_algo {
+            DiiaSignAlgo::Default | DiiaSignAlgo::Dstu => SignAlgorithm::Dstu4145,
+            DiiaSignAlgo::Ecdsa => SignAlgorithm::Ecdsa,
+        }
+    }
+
+    /// Asks Diia for a deeplink to sign `files` (`hashedFilesSigning`). `request_id` is sent as
+    /// is, as the SDKs send a signing request's id; each file's hash is of `algorithm`'s.
+    /// `signAlgo` is sent only for ECDSA: without it Diia signs with DSTU 4145, as every SDK
+    /// but PHP's relies on.
+    pub async fn start_signing(
+        &self,
+        request_id: &str,
+        files: &[FileHash<'_>],
+        algorithm: SignAlgorithm,
+    ) -> Result<StartedRequest, ProviderError> {
+        let (branch_id, offer_id) = self.branch_and_offer()?;
+        let body = wire::DynamicOfferRequest {
+            offer_id: offer_id.to_owned(),
+            request_id: request_id.to_owned(),
+            return_link: None,
+            sign_algo: match algorithm {
+                SignAlgorithm::Dstu4145 => None,
+                SignAlgorithm::Ecdsa => Some("ECDSA".to_owned()),
+            },
+            data: Some(wire::OfferRequestData {
+                hashed_files_signing: wire::HashedFilesSigning {
+                    hashed_files: files
+                        .iter()
+                        .map(|f| wire::HashedFile {
+                            file_name: f.name.to_owned(),
+                            file_hash: STANDARD.encode(f.hash),
+                        })
+                        .collect(),
+                },
+            }),
+        };
+        self.ask_for_deeplink(branch_id, &body).await
+    }
+
+    fn branch_and_offer(&self) -> Result<(&str, &str), ProviderError> {
+        match (&self.settings.branch_id, &self.settings.offer_id) {
+            (Some(branch_id), Some(offer_id)) => Ok((branch_id, offer_id)),
+            _ => Err(ProviderError::NotConfigured(format!(
+                "providers.{}.branch_id / offer_id are empty: run `kepgate diia setup --provider {}`",
+                self.id, self.id
+            ))),
+        }
+    }
+
+    async fn ask_for_deeplink(
+        &self,
+        branch_id: &str,
+        body: &wire::DynamicOfferRequest,
+    ) -> Result<StartedRequest, ProviderError> {
         let answer: wire::DeeplinkResponse = self
             .client
             .call(
                 "offer_request_dynamic",
                 Method::POST,
                 &wire::dynamic_request_path(branch_id),
-                Some(&body),
+                Some(body),
             )
             .await?;
         let link = Url::parse(&answer.deeplink)
@@ -116,7 +174,7 @@ impl DiiaProvider {
         &self,
         headers: &HeaderMap,
         body: &Bytes,
-    ) -> Result<ProviderCallback, CallbackError> {
-        decode_auth_callback(headers, body).await
+    ) -> Result<DecodedCallback, CallbackError> {
+        callback::decode_callback(headers, body).await
     }
 }

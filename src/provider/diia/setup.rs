@@ -8,7 +8,8 @@ use super::wire;
 use crate::provider::exchange::ProviderError;
 
 impl DiiaProvider {
-    /// Creates the branch and the offer (`kepgate diia setup`); returns (branch_id, offer_id).
+    /// Creates the branch and the offer (`kepgate diia setup`), both for login and for document
+    /// signing; returns (branch_id, offer_id).
     pub async fn setup(&self) -> Result<(String, String), ProviderError> {
         let s = &self.settings().setup;
         let branch = wire::BranchRequest {
@@ -23,7 +24,7 @@ impl DiiaProvider {
             custom_full_address: s.custom_full_address.clone(),
             delivery_types: vec!["api".to_owned()],
             offer_request_type: "dynamic".to_owned(),
-            scopes: wire::Scopes::auth(),
+            scopes: wire::Scopes::auth_and_signing(),
         };
         let created: wire::IdResponse = self
             .client()
@@ -36,7 +37,7 @@ impl DiiaProvider {
             .await?;
         let offer = wire::OfferRequest {
             name: s.offer_name.clone(),
-            scopes: wire::Scopes::auth(),
+            scopes: wire::Scopes::auth_and_signing(),
             return_link: None,
         };
         let offer_created: wire::IdResponse = self

@@ -21,6 +21,8 @@ pub fn dynamic_request_path(branch_id: &str) -> String {
 /// Header on the callback naming the action: `auth` for authorization.
 pub const ACTION_HEADER: &str = "x-diia-id-action";
 pub const ACTION_AUTH: &str = "auth";
+/// The action of a document-signing callback (and the scope an offer needs for it).
+pub const ACTION_HASHED_FILES_SIGNING: &str = "hashedFilesSigning";
 /// Header on the callback carrying the `requestId` as sent (the base64 hash).
 pub const TRACE_ID_HEADER: &str = "x-document-request-trace-id";
 /// The one multipart form field of the callback: base64 of [`AuthCallbackData`] JSON.
@@ -38,9 +40,12 @@ pub struct Scopes {
 }
 
 impl Scopes {
-    pub fn auth() -> Self {
+    /// Login and document signing: what `kepgate diia setup` asks for, the scopes of the
+    /// Python SDK's `DiiaIDAction` (`sdk/remote/model/offer_scopes.py`) and of the .NET
+    /// example's branch for hashed-files signing (`createBranchHFS`).
+    pub fn auth_and_signing() -> Self {
         Scopes {
-            diia_id: vec!["auth".to_owned()],
+            diia_id: vec![ACTION_AUTH.to_owned(), ACTION_HASHED_FILES_SIGNING.to_owned()],
         }
     }
 }
@@ -93,6 +98,53 @@ pub struct DynamicOfferRequest {
     /// Python, Java and .NET SDKs send it (only PHP's sets it).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub sign_algo: Option<String>,
+    /// For document signing only: the files' names and hashes.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub data: Option<OfferRequestData>,
+}
+
+/// `data` of a signing request, as the SDKs build it: Python `sdk/service/sign_service.py`
+/// `get_sign_deep_link` → `diia_api.py` `get_deep_link`; Java `DiiaIdServiceImpl.getSignDeepLink`
+/// with `remote/model/DeepLinkRequest.java` and `model/FileHash.java`; .NET
+/// `DiiaSignApiImpl.GetSignDeepLink`; PHP `DiiaApi.php` `getSignLink`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OfferRequestData {
+    pub hashed_files_signing: HashedFilesSigning,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HashedFilesSigning {
+    pub hashed_files: Vec<HashedFile>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HashedFile {
+    pub file_name: String,
+    /// Standard base64 of the file's hash (GOST 34.311 by default, SHA-256 with ECDSA).
+    pub file_hash: String,
+}
+
+/// The JSON inside `encodeData` for `X-Diia-Id-Action: hashedFilesSigning`, as the SDKs'
+/// receivers read it (Java `UploadController.java`, .NET `DocEndpointController.cs`, Python
+/// `examples/fast_api/app/routers/api.py` `documents_receiver`): one signature per file. A
+/// decline carries `status` and no items, as the emulator's auth decline does.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SigningCallbackData {
+    #[serde(default)]
+    pub signed_items: Vec<SignedItemData>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SignedItemData {
+    pub name: String,
+    /// Standard base64 of the CMS signature (DER).
+    pub signature: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -11,9 +11,10 @@ use crate::language::Lang;
 use crate::provider::common_settings::ProviderCommon;
 use crate::provider::diia;
 use crate::provider::exchange::{
-    CallbackError, HashAlgorithm, Identified, IdentifyError, ProviderCallback, ProviderError,
-    ProviderStart, RequestHash, RequestId, UserHintSpec,
+    CallbackError, HashAlgorithm, Identified, IdentifyError, ProviderError, ProviderStart,
+    RequestHash, RequestId, StartedRequest, UserHintSpec,
 };
+use crate::provider::signing::{DecodedCallback, FileHash, SignAlgorithm};
 use crate::provider::idgovua;
 use crate::provider::kepgate_address::KepgateAddress;
 use crate::provider::names::ProviderNames;
@@ -121,12 +122,41 @@ impl Provider {
         }
     }
 
-    /// A cross-device provider's server-side callback.
+    /// Whether this provider can have documents signed: Diia can; id.gov.ua only tells who
+    /// the person is.
+    pub fn can_sign(&self) -> bool {
+        matches!(self, Provider::Diia(_))
+    }
+
+    /// The key family signing uses when a request names none.
+    pub fn default_sign_algorithm(&self) -> Option<SignAlgorithm> {
+        match self {
+            Provider::Diia(p) => Some(p.default_sign_algorithm()),
+            Provider::IdGovUa(_) => None,
+        }
+    }
+
+    /// Asks the provider to have `files` signed on the person's phone.
+    pub async fn start_signing(
+        &self,
+        request_id: &str,
+        files: &[FileHash<'_>],
+        algorithm: SignAlgorithm,
+    ) -> Result<StartedRequest, ProviderError> {
+        match self {
+            Provider::Diia(p) => p.start_signing(request_id, files, algorithm).await,
+            Provider::IdGovUa(_) => Err(ProviderError::NotConfigured(
+                "this provider does not sign documents".to_owned(),
+            )),
+        }
+    }
+
+    /// A cross-device provider's server-side callback: about a login or a signing request.
     pub async fn decode_callback(
         &self,
         headers: &HeaderMap,
         body: &Bytes,
-    ) -> Result<ProviderCallback, CallbackError> {
+    ) -> Result<DecodedCallback, CallbackError> {
         match self {
             Provider::Diia(p) => p.decode_callback(headers, body).await,
             Provider::IdGovUa(_) => Err(CallbackError::Malformed(

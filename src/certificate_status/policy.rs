@@ -1,12 +1,11 @@
 //! The `trust.revocation` policy over a verified signature: what the CAs say about the signer's
 //! certificate and about every CA certificate of its path below the trust anchor decides
-//! whether the login is confirmed. The trust anchor is trusted by configuration and not asked
-//! about. Each answer is cached per certificate (`certificate_status`), so a path's CA
-//! certificates cost a responder round trip only when their cached answer runs out, not at
-//! every login.
+//! whether the signature is accepted — for a login and for a signed document alike. The trust
+//! anchor is trusted by configuration and not asked about. Each answer is cached per
+//! certificate (`store.rs`), so a path's CA certificates cost a responder round trip only when
+//! their cached answer runs out.
 
-use super::outcome::{Outcome, Reason};
-use crate::certificate_status::{CertificateStatus, RevocationChecker, Unavailable};
+use super::{CertificateStatus, RevocationChecker, Unavailable};
 use crate::config::RevocationMode;
 use crate::session::{EndedBy, SessionStore, Whom};
 use crate::signature::VerifiedSignature;
@@ -18,6 +17,17 @@ pub struct StatusPolicy {
     pub checker: RevocationChecker,
 }
 
+/// Why the policy refuses a signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatusRefusal {
+    /// The CA has revoked the signer's key.
+    Revoked,
+    /// A CA certificate of the key's path (a sub-CA) has been revoked.
+    CaRevoked,
+    /// The status could not be learned and the policy does not waive it (`ocsp_<why>`).
+    Unknown(&'static str),
+}
+
 /// What the policy makes of one certificate's status.
 enum Verdict {
     /// Good, or unavailable and waived under `prefer`.
@@ -27,15 +37,19 @@ enum Verdict {
 }
 
 impl StatusPolicy {
-    /// Confirms `verified` unless the status of its certificate or of a CA certificate of its
+    /// Accepts `verified` unless the status of its certificate or of a CA certificate of its
     /// path forbids it under the policy. A key found revoked also ends the sessions it opened
     /// earlier, on every replica.
-    pub async fn admit(&self, verified: VerifiedSignature, sessions: &SessionStore) -> Outcome {
+    pub async fn check(
+        &self,
+        verified: &VerifiedSignature,
+        sessions: &SessionStore,
+    ) -> Result<(), StatusRefusal> {
         if self.mode == RevocationMode::Off {
-            return confirmed(verified);
+            return Ok(());
         }
         let Some(issuer) = verified.issuers.first() else {
-            return failed(Reason::CertificateStatusUnknown("no_issuer".to_owned()));
+            return Err(StatusRefusal::Unknown("ocsp_no_issuer"));
         };
         let identity = &verified.identity;
         let status = self
@@ -45,11 +59,11 @@ impl StatusPolicy {
         match self.verdict(status, "the signer's certificate") {
             Verdict::Passes => {}
             Verdict::Revoked(status) => {
-                tracing::warn!(serial = %identity.cert_serial_hex, ?status, "login with a revoked certificate refused");
-                end_sessions_of(&verified, sessions).await;
-                return failed(Reason::CertificateRevoked);
+                tracing::warn!(serial = %identity.cert_serial_hex, ?status, "signature by a revoked certificate refused");
+                end_sessions_of(verified, sessions).await;
+                return Err(StatusRefusal::Revoked);
             }
-            Verdict::Refused(e) => return failed(Reason::parse(e.code())),
+            Verdict::Refused(e) => return Err(StatusRefusal::Unknown(e.code())),
         }
         // Every CA certificate below the anchor, as issued by the one above it.
         for pair in verified.issuers.windows(2) {
@@ -59,13 +73,16 @@ impl StatusPolicy {
             match self.verdict(status, "a CA certificate of the path") {
                 Verdict::Passes => {}
                 Verdict::Revoked(status) => {
-                    tracing::warn!(serial = %identity.cert_serial_hex, issuer = %identity.issuer, ?status, "login refused: a CA certificate of the key's path is revoked");
-                    return failed(Reason::CaCertificateRevoked);
+                    tracing::warn!(serial = %identity.cert_serial_hex, issuer = %identity.issuer, ?status, "signature refused: a CA certificate of the key's path is revoked");
+                    return Err(StatusRefusal::CaRevoked);
                 }
-                Verdict::Refused(e) => return failed(Reason::parse(e.code())),
+                Verdict::Refused(e) => return Err(StatusRefusal::Unknown(e.code())),
             }
         }
-        confirmed(verified)
+        for warning in &verified.identity_warnings {
+            tracing::warn!(%warning, "identity field ignored");
+        }
+        Ok(())
     }
 
     fn verdict(&self, status: Result<CertificateStatus, Unavailable>, what: &str) -> Verdict {
@@ -73,13 +90,13 @@ impl StatusPolicy {
             Ok(CertificateStatus::Good { .. }) => Verdict::Passes,
             Ok(revoked @ CertificateStatus::Revoked { .. }) => Verdict::Revoked(revoked),
             Err(e) if self.mode == RevocationMode::Prefer && e.is_unreachable() => {
-                tracing::warn!(error = %e, certificate = what, "certificate status unavailable: login allowed (trust.revocation = \"prefer\")");
+                tracing::warn!(error = %e, certificate = what, "certificate status unavailable: signature accepted (trust.revocation = \"prefer\")");
                 metrics::counter!("kepgate_revocation_waived_total", "reason" => e.code())
                     .increment(1);
                 Verdict::Passes
             }
             Err(e) => {
-                tracing::warn!(error = %e, certificate = what, "certificate status unavailable: login refused");
+                tracing::warn!(error = %e, certificate = what, "certificate status unavailable: signature refused");
                 Verdict::Refused(e)
             }
         }
@@ -103,15 +120,4 @@ async fn end_sessions_of(verified: &VerifiedSignature, sessions: &SessionStore) 
             tracing::error!(error = %e, "sessions of a revoked certificate could not be ended")
         }
     }
-}
-
-fn failed(reason: Reason) -> Outcome {
-    Outcome::Failed { reason }
-}
-
-fn confirmed(verified: VerifiedSignature) -> Outcome {
-    for warning in &verified.identity_warnings {
-        tracing::warn!(%warning, "identity field ignored");
-    }
-    Outcome::Confirmed(Box::new(verified.identity))
 }

@@ -3,6 +3,8 @@
 //! channel (the login streams, the session cache). Notices sent while the connection was down
 //! are lost, so after every (re)connect each subscriber hears [`Subscriber::missed`].
 
+pub mod watchers;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
