@@ -368,13 +368,34 @@ struct StartForm {
     algorithm: Option<String>,
 }
 
+/// The request's assertion and its verified claims: without them no signing API call is made.
+async fn verified<'h>(
+    shared: &Shared,
+    headers: &'h HeaderMap,
+) -> Result<(&'h str, AssertionClaims), Response> {
+    let checked = async {
+        Ok::<_, anyhow::Error>((assertion_token(headers)?, verify(shared, headers).await?))
+    };
+    checked.await.map_err(|e| {
+        problem_page(
+            StatusCode::UNAUTHORIZED,
+            "Немає перевіреної особи",
+            format!("Твердження шлюзу не перевірено: {e:#}"),
+        )
+    })
+}
+
 /// `POST /report/sign`: starts the signing and sends the browser to kepgate's signing page.
 async fn start(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
     Form(form): Form<StartForm>,
 ) -> Response {
-    match start_signing(&shared, &headers, form.algorithm.as_deref()).await {
+    let (assertion, claims) = match verified(&shared, &headers).await {
+        Ok(v) => v,
+        Err(refused) => return refused,
+    };
+    match start_signing(&shared, assertion, claims, form.algorithm.as_deref()).await {
         Ok(sign_url) => (StatusCode::SEE_OTHER, [(LOCATION, sign_url)]).into_response(),
         Err(e) => problem_page(
             StatusCode::BAD_GATEWAY,
@@ -386,11 +407,10 @@ async fn start(
 
 async fn start_signing(
     shared: &Shared,
-    headers: &HeaderMap,
+    assertion: &str,
+    claims: AssertionClaims,
     algorithm: Option<&str>,
 ) -> anyhow::Result<String> {
-    let claims = verify(shared, headers).await?;
-    let assertion = assertion_token(headers)?;
     let algorithm = match algorithm {
         None | Some("") => None,
         Some(a @ ("dstu4145" | "ecdsa")) => Some(a),
@@ -460,12 +480,11 @@ async fn api_error(status: StatusCode, response: reqwest::Response) -> anyhow::E
 /// The signing's state from the gateway, and the checked result when it is signed.
 async fn fetch(
     shared: &Shared,
-    headers: &HeaderMap,
+    assertion: &str,
+    claims: &AssertionClaims,
     id: &str,
 ) -> anyhow::Result<(SigningStatus, Option<anyhow::Result<Checked>>)> {
     anyhow::ensure!(is_signing_id(id), "no such signing");
-    let claims = verify(shared, headers).await?;
-    let assertion = assertion_token(headers)?;
     let mut url = signing_api(&shared.args)?;
     url.path_segments_mut()
         .map_err(|()| anyhow::anyhow!("the signing API URL cannot have a path"))?
@@ -497,7 +516,7 @@ async fn fetch(
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .get(id);
-        check_result(&signing, started.as_ref(), &claims, &key)
+        check_result(&signing, started.as_ref(), claims, &key)
     }
     .await;
     Ok((signing, Some(checked)))
@@ -537,14 +556,18 @@ async fn signed_page(
     headers: HeaderMap,
     Query(query): Query<SignedQuery>,
 ) -> Response {
-    let Some(id) = query.signing else {
+    let Some(id) = query.signing.filter(|id| is_signing_id(id)) else {
         return problem_page(
-            StatusCode::BAD_REQUEST,
+            StatusCode::NOT_FOUND,
             "Немає підписання",
             "Адреса не називає підписання (?signing=…).".to_owned(),
         );
     };
-    let (signing, checked) = match fetch(&shared, &headers, &id).await {
+    let (assertion, claims) = match verified(&shared, &headers).await {
+        Ok(v) => v,
+        Err(refused) => return refused,
+    };
+    let (signing, checked) = match fetch(&shared, assertion, &claims, &id).await {
         Ok(fetched) => fetched,
         Err(e) => {
             return problem_page(
@@ -616,10 +639,14 @@ async fn download(
     headers: HeaderMap,
     Path(file): Path<String>,
 ) -> Response {
-    let Some(id) = file.strip_suffix(".p7s") else {
+    let Some(id) = file.strip_suffix(".p7s").filter(|id| is_signing_id(id)) else {
         return (StatusCode::NOT_FOUND, "no such signature").into_response();
     };
-    let checked = match fetch(&shared, &headers, id).await {
+    let (assertion, claims) = match verified(&shared, &headers).await {
+        Ok(v) => v,
+        Err(refused) => return refused,
+    };
+    let checked = match fetch(&shared, assertion, &claims, id).await {
         Ok((_, Some(Ok(checked)))) => checked,
         Ok((signing, None)) => {
             return (
@@ -652,6 +679,9 @@ async fn download(
         .into_response()
 }
 
+#[cfg(test)]
+#[path = "signing_http_tests.rs"]
+mod http_tests;
 #[cfg(test)]
 #[path = "signing_tests.rs"]
 mod tests;

@@ -9,29 +9,33 @@ use sha2::Digest;
 
 use super::*;
 
-const ISS: &str = "https://gateway.example/";
-const SUB: &str = "rnokpp:3012345670";
-const ID: &str = "6f1c2a54-1d7e-4b8e-9d0a-3c2b1a0f9e8d";
+pub(super) const ISS: &str = "https://gateway.example/";
+pub(super) const SUB: &str = "rnokpp:3012345670";
+pub(super) const ID: &str = "6f1c2a54-1d7e-4b8e-9d0a-3c2b1a0f9e8d";
 
-struct TestKey {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
+pub(super) struct TestKey {
+    pub(super) encoding: EncodingKey,
+    pub(super) decoding: DecodingKey,
+    /// As the gateway's JWKS lists it (kid `k1`).
+    pub(super) jwk: Value,
 }
 
-fn test_key() -> TestKey {
+pub(super) fn test_key() -> TestKey {
     let secret = <p256::SecretKey as p256::elliptic_curve::Generate>::try_generate().unwrap();
     let point = secret.public_key().to_sec1_bytes();
+    let (x, y) = (
+        URL_SAFE_NO_PAD.encode(&point[1..33]),
+        URL_SAFE_NO_PAD.encode(&point[33..65]),
+    );
     TestKey {
         encoding: EncodingKey::from_ec_der(secret.to_pkcs8_der().unwrap().as_bytes()),
-        decoding: DecodingKey::from_ec_components(
-            &URL_SAFE_NO_PAD.encode(&point[1..33]),
-            &URL_SAFE_NO_PAD.encode(&point[33..65]),
-        )
-        .unwrap(),
+        decoding: DecodingKey::from_ec_components(&x, &y).unwrap(),
+        jwk: json!({"kty": "EC", "crv": "P-256", "alg": "ES256", "use": "sig", "kid": "k1",
+                    "x": x, "y": y}),
     }
 }
 
-fn assertion() -> AssertionClaims {
+pub(super) fn assertion() -> AssertionClaims {
     AssertionClaims {
         iss: ISS.to_owned(),
         aud: "cabinet".to_owned(),
@@ -51,13 +55,13 @@ fn assertion() -> AssertionClaims {
     }
 }
 
-fn now() -> i64 {
+pub(super) fn now() -> i64 {
     #[allow(clippy::disallowed_methods)] // a test's expiry is relative to the real clock
     OffsetDateTime::now_utc().unix_timestamp()
 }
 
-const P7S: &[u8] = b"0\x82 pretend DER CMS";
-const HASH: &str = "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=";
+pub(super) const P7S: &[u8] = b"0\x82 pretend DER CMS";
+pub(super) const HASH: &str = "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=";
 
 fn started() -> StartedSigning {
     StartedSigning {
@@ -70,7 +74,7 @@ fn started() -> StartedSigning {
     }
 }
 
-fn claims() -> Value {
+pub(super) fn claims() -> Value {
     json!({
         "iss": ISS, "aud": "cabinet", "iat": now(), "exp": now() + 300, "sub": SUB, "sid": "s1",
         "signing_id": ID, "signed_at": now(), "algorithm": "DSTU 4145-2002",
@@ -97,7 +101,7 @@ fn status(result: String) -> SigningStatus {
     }
 }
 
-fn sign(key: &TestKey, typ: &str, claims: &Value) -> String {
+pub(super) fn sign(key: &TestKey, typ: &str, claims: &Value) -> String {
     let mut header = Header::new(jsonwebtoken::Algorithm::ES256);
     header.typ = Some(typ.to_owned());
     header.kid = Some("k1".to_owned());
