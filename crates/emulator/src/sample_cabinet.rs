@@ -3,6 +3,11 @@
 //! serves a WebSocket echo, an SSE stream and large downloads/uploads to exercise the proxy.
 //! It trusts nothing it cannot verify: the page says whether the assertion checked out. Like any
 //! third-party app behind the gateway it knows kepgate only from the documentation.
+//!
+//! Its «Підписати звіт» page ([`signing`]) has the person sign a generated report through the
+//! gateway's signing API and checks the signed result the gateway returns.
+
+mod signing;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -81,6 +86,10 @@ pub struct CabinetArgs {
     /// with a private CA).
     #[arg(long, env = "KEPGATE_CABINET_CA_FILE")]
     pub ca_file: Option<std::path::PathBuf>,
+    /// The gateway's base URL (e.g. http://127.0.0.1:8080), whose signing API
+    /// (`/.kepgate/api/signing`) the report page calls; default: beside the JWKS URL.
+    #[arg(long, env = "KEPGATE_CABINET_GATEWAY_URL")]
+    pub gateway_url: Option<Url>,
 }
 
 /// Seconds of clock difference tolerated on `exp`. jsonwebtoken's default is 60, which would
@@ -94,6 +103,9 @@ struct Shared {
     /// Lets a test hold an SSE stream open after its first event (`/events?hold=1`) and release
     /// it (`POST /release`): proof that the proxy passes each event on at once.
     release: tokio::sync::Notify,
+    /// What the gateway answered when each signing started (by signing id): the report's hash
+    /// the signed result must name (the cabinet cannot compute GOST 34.311 itself).
+    signings: std::sync::Mutex<signing::Started>,
 }
 
 pub struct SampleCabinet {
@@ -119,6 +131,7 @@ impl SampleCabinet {
                 http,
                 jwks: Mutex::new(None),
                 release: tokio::sync::Notify::new(),
+                signings: std::sync::Mutex::default(),
             }),
         })
     }
@@ -147,6 +160,7 @@ impl SampleCabinet {
             .route("/slow", get(slow))
             .route("/release", post(release))
             .route("/status/{code}", get(status))
+            .merge(signing::routes())
             .fallback(any(echo))
             .with_state(self.shared);
         axum::serve(self.listener, app)
@@ -216,26 +230,39 @@ fn account_href(jwks_url: Option<&Url>) -> String {
         )
 }
 
+/// The header carrying kepgate's identity assertion.
+const ASSERTION_HEADER: &str = "x-kepgate-assertion";
+
 /// Verifies `x-kepgate-assertion` against the gateway's JWKS (fetched once, again on a new kid).
 async fn verify(shared: &Shared, headers: &HeaderMap) -> anyhow::Result<AssertionClaims> {
-    let token = headers
-        .get("x-kepgate-assertion")
+    let token = assertion_token(headers)?;
+    let key = signing_key(shared, token, ASSERTION_TYP).await?;
+    Ok(jsonwebtoken::decode::<AssertionClaims>(token, &key, &validation(&shared.args))?.claims)
+}
+
+fn assertion_token(headers: &HeaderMap) -> anyhow::Result<&str> {
+    headers
+        .get(ASSERTION_HEADER)
         .and_then(|v| v.to_str().ok())
-        .context("no assertion header")?;
+        .context("no assertion header")
+}
+
+/// The JWKS key a token of type `typ` names by kid. Its own type: an ID token of the gateway's
+/// (`JWT`), signed with the same key, is no assertion (docs/forward-auth.md), and an assertion is
+/// no signing result.
+async fn signing_key(shared: &Shared, token: &str, typ: &str) -> anyhow::Result<DecodingKey> {
     let url = shared
         .args
         .jwks_url
         .clone()
         .context("no --jwks-url configured")?;
     let header = jsonwebtoken::decode_header(token)?;
-    // Its own type: an ID token of the gateway's (`JWT`), signed with the same key, is no
-    // assertion (docs/forward-auth.md).
     anyhow::ensure!(
-        header.typ.as_deref() == Some(ASSERTION_TYP),
-        "not an identity assertion: typ {:?}",
+        header.typ.as_deref() == Some(typ),
+        "not a {typ}: typ {:?}",
         header.typ
     );
-    let kid = header.kid.context("assertion without kid")?;
+    let kid = header.kid.context("token without kid")?;
     let mut cached = shared.jwks.lock().await;
     if cached.as_ref().and_then(|set| set.find(&kid)).is_none() {
         *cached = Some(
@@ -253,17 +280,20 @@ async fn verify(shared: &Shared, headers: &HeaderMap) -> anyhow::Result<Assertio
         .as_ref()
         .and_then(|set| set.find(&kid))
         .context("unknown key id")?;
-    let key = DecodingKey::from_jwk(jwk)?;
-    // The algorithm is pinned (never taken from the token's header), the key comes from the
-    // JWKS by kid, and aud, exp and (when configured) iss are required.
+    Ok(DecodingKey::from_jwk(jwk)?)
+}
+
+/// The algorithm is pinned (never taken from the token's header), the key comes from the JWKS
+/// by kid, and aud, exp and (when configured) iss are required.
+fn validation(args: &CabinetArgs) -> Validation {
     let mut validation = Validation::new(jsonwebtoken::Algorithm::ES256);
     validation.leeway = EXPIRY_LEEWAY_SECONDS;
-    validation.set_audience(&[&shared.args.audience]);
+    validation.set_audience(&[&args.audience]);
     validation.set_required_spec_claims(&["exp", "aud", "iss"]);
-    if let Some(issuer) = &shared.args.issuer {
+    if let Some(issuer) = &args.issuer {
         validation.set_issuer(&[issuer]);
     }
-    Ok(jsonwebtoken::decode::<AssertionClaims>(token, &key, &validation)?.claims)
+    validation
 }
 
 async fn echo(State(shared): State<Arc<Shared>>, request: Request) -> Response {

@@ -18,11 +18,12 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use super::state::{
-    Branch, DynamicFault, HeldRequest, LoginRequest, Offer, Progress, Shared, SignAlgo, random_hex,
+    Action, Branch, DynamicFault, FileToSign, HeldRequest, Offer, PhoneRequest, Progress, Shared,
+    SignAlgo, random_hex,
 };
 use super::wire::{
-    BRANCH_PATH, BranchRequest, DeeplinkResponse, DynamicOfferRequest, ErrorResponse, IdResponse,
-    OfferRequest, Scopes, TokenResponse,
+    BRANCH_PATH, BranchRequest, DeeplinkResponse, DynamicOfferRequest, ErrorResponse,
+    HashedFilesSigning, IdResponse, OfferRequest, Scopes, TokenResponse,
 };
 use crate::clock;
 
@@ -260,6 +261,15 @@ fn require_text<'a>(field: &str, value: &'a Option<String>) -> Result<&'a str, A
     }
 }
 
+/// The emulator serves Diia.Signature only: a branch or offer must ask for logins, for signing
+/// file hashes, or both.
+fn diia_id_scope(scopes: &Scopes) -> bool {
+    scopes.has_auth() || scopes.has_signing()
+}
+
+const DIIA_ID_SCOPE_REQUIRED: &str =
+    "scopes.diiaId must contain \"auth\" or \"hashedFilesSigning\"";
+
 fn validate_branch(b: &BranchRequest) -> Result<(), ApiError> {
     for (field, value) in [
         ("name", &b.name),
@@ -282,8 +292,8 @@ fn validate_branch(b: &BranchRequest) -> Result<(), ApiError> {
             "offerRequestType must be \"dynamic\"",
         ));
     }
-    if !b.scopes.as_ref().is_some_and(Scopes::has_auth) {
-        return Err(ApiError::bad_request("scopes.diiaId must contain \"auth\""));
+    if !b.scopes.as_ref().is_some_and(diia_id_scope) {
+        return Err(ApiError::bad_request(DIIA_ID_SCOPE_REQUIRED));
     }
     Ok(())
 }
@@ -452,8 +462,8 @@ async fn create_offer(
 ) -> Result<Json<IdResponse>, ApiError> {
     let request: OfferRequest = parse_json_request(&headers, &body)?;
     require_text("name", &request.name)?;
-    if !request.scopes.as_ref().is_some_and(Scopes::has_auth) {
-        return Err(ApiError::bad_request("scopes.diiaId must contain \"auth\""));
+    if !request.scopes.as_ref().is_some_and(diia_id_scope) {
+        return Err(ApiError::bad_request(DIIA_ID_SCOPE_REQUIRED));
     }
     let id = random_hex(12).map_err(|e| ApiError::internal(e.to_string()))?;
     let mut inner = shared.lock();
@@ -502,17 +512,21 @@ async fn create_dynamic_request(
             request.sign_algo.as_deref().unwrap_or_default()
         ))
     })?;
-    // GOST 34.311 and SHA-256 hashes are both 32 bytes.
-    let hash = BASE64
-        .decode(request.request_id.trim())
-        .ok()
-        .filter(|h| h.len() == 32)
-        .ok_or_else(|| {
-            ApiError::bad_request(format!(
-                "requestId must be base64 of a 32-byte {} hash of the partner's own id",
-                sign_algo.hash_name()
-            ))
-        })?;
+    let signing = request
+        .data
+        .as_ref()
+        .and_then(|d| d.hashed_files_signing.as_ref());
+    let action = match signing {
+        None => Action::Auth {
+            hash: auth_hash(&request.request_id, sign_algo)?,
+        },
+        Some(signing) => {
+            check_signing_request_id(&request.request_id)?;
+            Action::Signing {
+                files: files_to_sign(signing, sign_algo)?,
+            }
+        }
+    };
 
     let mut inner = shared.lock();
     let branch = inner
@@ -522,6 +536,17 @@ async fn create_dynamic_request(
     let offer = inner
         .offer(&branch_id, &request.offer_id)
         .ok_or_else(|| ApiError::not_found("offer not found in this branch"))?;
+    if matches!(action, Action::Signing { .. })
+        && !offer
+            .request
+            .scopes
+            .as_ref()
+            .is_some_and(Scopes::has_signing)
+    {
+        return Err(ApiError::bad_request(
+            "this offer's scopes.diiaId lack \"hashedFilesSigning\": it cannot ask to sign files",
+        ));
+    }
     let offer_name = offer.request.name.clone().unwrap_or_default();
     let return_link = request
         .return_link
@@ -529,6 +554,7 @@ async fn create_dynamic_request(
         .or_else(|| offer.request.return_link.clone());
     inner.last_n += 1;
     let n = inner.last_n;
+    let kind = action.kind();
     let deeplink = shared
         .settings
         .public_base_url
@@ -536,10 +562,10 @@ async fn create_dynamic_request(
         .map_err(|e| ApiError::internal(format!("cannot build the deeplink: {e}")))?;
     inner.requests.insert(
         n,
-        LoginRequest {
+        PhoneRequest {
             n,
             request_id: request.request_id,
-            hash,
+            action,
             sign_algo,
             offer_name,
             branch_name,
@@ -549,9 +575,90 @@ async fn create_dynamic_request(
         },
     );
     drop(inner);
-    tracing::info!(n, %deeplink, ?sign_algo, "new login request");
+    tracing::info!(n, %deeplink, ?sign_algo, ?kind, "new phone request");
     Ok(Json(DeeplinkResponse {
         deeplink: deeplink.into(),
     })
     .into_response())
+}
+
+/// An authorization's `requestId`: base64 of a 32-byte hash (GOST 34.311 and SHA-256 alike).
+fn auth_hash(request_id: &str, sign_algo: SignAlgo) -> Result<Vec<u8>, ApiError> {
+    BASE64
+        .decode(request_id.trim())
+        .ok()
+        .filter(|h| h.len() == 32)
+        .ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "requestId must be base64 of a 32-byte {} hash of the partner's own id",
+                sign_algo.hash_name()
+            ))
+        })
+}
+
+/// The longest signing `requestId` accepted: ids are UUIDs in every SDK example, and it goes
+/// back as a header.
+const MAX_SIGNING_REQUEST_ID: usize = 128;
+/// Diia's limits are undocumented; these keep the phone page and the callback bounded.
+const MAX_FILES: usize = 100;
+const MAX_FILE_NAME_CHARS: usize = 255;
+
+/// A signing `requestId` is sent as is (Java `getSignDeepLink` passes it unhashed, PHP's test
+/// uses a UUID) and comes back in `X-Document-Request-Trace-Id`: printable ASCII only.
+fn check_signing_request_id(request_id: &str) -> Result<(), ApiError> {
+    let printable = request_id.bytes().all(|b| (0x20..=0x7e).contains(&b));
+    if request_id.trim().is_empty() || request_id.len() > MAX_SIGNING_REQUEST_ID || !printable {
+        return Err(ApiError::bad_request(format!(
+            "requestId of a signing request must be 1 to {MAX_SIGNING_REQUEST_ID} printable ASCII characters"
+        )));
+    }
+    Ok(())
+}
+
+fn files_to_sign(
+    signing: &HashedFilesSigning,
+    sign_algo: SignAlgo,
+) -> Result<Vec<FileToSign>, ApiError> {
+    let files = signing.hashed_files.as_deref().unwrap_or_default();
+    if files.is_empty() {
+        return Err(ApiError::bad_request(
+            "data.hashedFilesSigning.hashedFiles must name at least one file",
+        ));
+    }
+    if files.len() > MAX_FILES {
+        return Err(ApiError::bad_request(format!(
+            "data.hashedFilesSigning.hashedFiles holds {} files; at most {MAX_FILES} are signed at once",
+            files.len()
+        )));
+    }
+    files
+        .iter()
+        .enumerate()
+        .map(|(i, file)| {
+            let name = file
+                .file_name
+                .as_deref()
+                .filter(|n| !n.trim().is_empty() && n.chars().count() <= MAX_FILE_NAME_CHARS)
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!(
+                        "hashedFiles[{i}].fileName must be 1 to {MAX_FILE_NAME_CHARS} characters"
+                    ))
+                })?;
+            let hash = file
+                .file_hash
+                .as_deref()
+                .and_then(|h| BASE64.decode(h).ok())
+                .filter(|h| h.len() == 32)
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!(
+                        "hashedFiles[{i}].fileHash must be base64 of the file's 32-byte {} hash",
+                        sign_algo.hash_name()
+                    ))
+                })?;
+            Ok(FileToSign {
+                name: name.to_owned(),
+                hash,
+            })
+        })
+        .collect()
 }

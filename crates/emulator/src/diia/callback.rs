@@ -1,6 +1,6 @@
-//! The phone's answer: sign the requested hash (or decline) and POST Diia's callback to the
-//! partner, exactly in Diia's shape (`multipart/mixed` with one `encodeData` part, action and
-//! trace-id headers).
+//! The phone's answer: sign the requested hash or file hashes (or decline) and POST Diia's
+//! callback to the partner, exactly in Diia's shape (`multipart/mixed` with one `encodeData`
+//! part, action and trace-id headers), for `auth` as for `hashedFilesSigning`.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -9,10 +9,12 @@ use reqwest::header::CONTENT_TYPE;
 use time::OffsetDateTime;
 
 use super::identities::{KeyFamily, Keys, TestIdentity};
-use super::state::{Answer, Delivery, Progress, RequestView, Shared, SignAlgo, random_hex};
+use super::state::{
+    Action, ActionKind, Answer, Delivery, Progress, RequestView, Shared, SignAlgo, random_hex,
+};
 use super::wire::{
-    ACTION_AUTH, ACTION_HEADER, AuthCallbackData, CALLBACK_MEDIA_TYPE, CallbackAck,
-    ENCODE_DATA_FIELD, TRACE_ID_HEADER,
+    ACTION_AUTH, ACTION_HASHED_FILES_SIGNING, ACTION_HEADER, AuthCallbackData, CALLBACK_MEDIA_TYPE,
+    CallbackAck, ENCODE_DATA_FIELD, SignedItem, SigningCallbackData, TRACE_ID_HEADER,
 };
 use crate::clock;
 
@@ -34,7 +36,7 @@ pub(crate) async fn answer(
     n: u64,
     answer: Answer,
 ) -> Result<RequestView, AnswerError> {
-    let (request_id, hash, algo) = {
+    let (request_id, action, algo) = {
         let mut inner = shared.lock();
         let request = inner.requests.get_mut(&n).ok_or(AnswerError::NotFound)?;
         if !matches!(request.progress, Progress::Waiting) {
@@ -43,13 +45,13 @@ pub(crate) async fn answer(
         request.progress = Progress::Sending(answer);
         (
             request.request_id.clone(),
-            request.hash.clone(),
+            request.action.clone(),
             request.sign_algo,
         )
     };
 
-    let delivery = match encode_data(&shared.keys, &request_id, &hash, algo, answer) {
-        Ok(encoded) => deliver(shared, &request_id, encoded).await,
+    let delivery = match encode_data(&shared.keys, &request_id, &action, algo, answer) {
+        Ok(encoded) => deliver(shared, &request_id, action.kind(), encoded).await,
         Err(e) => Delivery {
             at: clock::now(),
             partner_status: None,
@@ -67,33 +69,55 @@ pub(crate) async fn answer(
     Ok(request.view())
 }
 
-/// base64 of the [`AuthCallbackData`] JSON, the value of the `encodeData` field.
+/// base64 of the callback JSON ([`AuthCallbackData`] or [`SigningCallbackData`]), the value of
+/// the `encodeData` field.
 fn encode_data(
     keys: &Keys,
     request_id: &str,
-    hash: &[u8],
+    action: &Action,
     algo: SignAlgo,
     answer: Answer,
 ) -> Result<String, TestCaError> {
-    let data = match answer {
-        Answer::Confirm(who) => AuthCallbackData {
+    let now = clock::now();
+    let json = match (action, answer) {
+        (Action::Auth { hash }, Answer::Confirm(who)) => to_json(&AuthCallbackData {
             request_id: request_id.to_owned(),
-            signature: BASE64.encode(sign(keys, who, algo, hash, clock::now())?),
+            signature: BASE64.encode(sign(keys, who, algo, hash, now)?),
             status: None,
-        },
+        }),
         // Why a decline is sent at all, and with an empty signature: see `AuthCallbackData`.
-        Answer::Decline => AuthCallbackData {
+        (Action::Auth { .. }, Answer::Decline) => to_json(&AuthCallbackData {
             request_id: request_id.to_owned(),
             signature: String::new(),
             status: Some("declined".to_owned()),
-        },
-    };
-    let json = serde_json::to_vec(&data).map_err(|e| TestCaError::Key(e.to_string()))?;
+        }),
+        (Action::Signing { files }, Answer::Confirm(who)) => to_json(&SigningCallbackData {
+            signed_items: files
+                .iter()
+                .map(|file| {
+                    Ok(SignedItem {
+                        name: file.name.clone(),
+                        signature: BASE64.encode(sign(keys, who, algo, &file.hash, now)?),
+                    })
+                })
+                .collect::<Result<_, TestCaError>>()?,
+            status: None,
+        }),
+        (Action::Signing { .. }, Answer::Decline) => to_json(&SigningCallbackData {
+            signed_items: Vec::new(),
+            status: Some("declined".to_owned()),
+        }),
+    }?;
     Ok(BASE64.encode(json))
 }
 
-/// The phone's CAdES signature (DER) over `hash` with `algo`: the one place that decides how the
-/// emulator signs.
+fn to_json(data: &impl serde::Serialize) -> Result<Vec<u8>, TestCaError> {
+    serde_json::to_vec(data).map_err(|e| TestCaError::Key(e.to_string()))
+}
+
+/// The phone's CAdES-BES signature (DER) over `hash` with `algo`: the one place that decides how
+/// the emulator signs, for logins and files alike. Signed attributes: contentType id-data,
+/// messageDigest = `hash`, signingCertificateV2 and signingTime (`TestSigner::sign_hash_cades`).
 fn sign(
     keys: &Keys,
     who: TestIdentity,
@@ -126,7 +150,7 @@ fn multipart_mixed(encoded: &str) -> Result<(String, String), getrandom::Error> 
     Ok((format!("{CALLBACK_MEDIA_TYPE}; boundary={boundary}"), body))
 }
 
-async fn deliver(shared: &Shared, request_id: &str, encoded: String) -> Delivery {
+async fn deliver(shared: &Shared, request_id: &str, kind: ActionKind, encoded: String) -> Delivery {
     let (content_type, body) = match multipart_mixed(&encoded) {
         Ok(built) => built,
         Err(e) => {
@@ -141,7 +165,13 @@ async fn deliver(shared: &Shared, request_id: &str, encoded: String) -> Delivery
     let sent = shared
         .http
         .post(shared.settings.partner_callback_url.clone())
-        .header(ACTION_HEADER, ACTION_AUTH)
+        .header(
+            ACTION_HEADER,
+            match kind {
+                ActionKind::Auth => ACTION_AUTH,
+                ActionKind::HashedFilesSigning => ACTION_HASHED_FILES_SIGNING,
+            },
+        )
         .header(TRACE_ID_HEADER, request_id)
         .header(CONTENT_TYPE, content_type)
         .body(body)

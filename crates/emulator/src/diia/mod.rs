@@ -20,6 +20,8 @@ mod revocation_http;
 mod revocation_tests;
 mod server;
 mod settings;
+#[cfg(test)]
+mod signing_tests;
 mod state;
 #[cfg(test)]
 mod tests;

@@ -886,3 +886,142 @@ async fn delete_offer_and_branch(emu: &TestEmulator, b: &str, o: &str, headers: 
     )
     .await;
 }
+
+// ---------- signing file hashes: every SDK's deeplink request ----------
+
+/// SDK, headers, body, then the expected `signAlgo` and files (name, fileHash).
+type SigningCase<'a> = (
+    &'a str,
+    &'a [(&'a str, &'a str)],
+    String,
+    &'a str,
+    Vec<(&'a str, &'a str)>,
+);
+
+/// `get_deep_link`/`getSignDeepLink` with `data.hashedFilesSigning`, as each SDK serializes it:
+/// - Python `sign_service.py` `get_sign_deep_link` → `diia_api.py` `get_deep_link`: requests'
+///   `json=` (`json.dumps`: `", "`/`": "` separators, non-ASCII as `\uXXXX`), no returnLink;
+/// - Java `DiiaIdServiceImpl.getSignDeepLink`: Jackson NON_NULL in `DeepLinkRequest.java` field
+///   order, `FileHash.java` `{fileName, fileHash}`;
+/// - .NET `DiiaSignApiImpl.GetSignDeepLink` → `DiiaSharingApiImpl.GetDeepLink`: WhenWritingNull,
+///   Cyrillic unescaped (`UnicodeRanges.Cyrillic`), several files;
+/// - PHP `DiiaApi.php` `getSignLink` with `DiiaAPISignFileHashTest.php`'s values: json_encode
+///   (slashes escaped), `returnLink` possibly null and `signAlgo` always sent.
+///
+/// Signing requests carry the partner's id as is (a UUID), not a hash of it.
+#[tokio::test]
+async fn signing_requests_of_every_sdk_are_accepted() {
+    let partner = start_partner().await;
+    let emu = start_emulator(&partner, |_| {}).await;
+    let token = ok(
+        &emu,
+        "GET",
+        &format!("/api/v1/auth/acquirer/{ACQ}"),
+        &[("Accept", "application/json")],
+        None,
+    )
+    .await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let auth = bearer(&token);
+    let h = [
+        ("Accept", "application/json"),
+        ("Authorization", auth.as_str()),
+        ("Content-Type", "application/json"),
+    ];
+    let b = id(&ok(
+        &emu,
+        "POST",
+        "/api/v2/acquirers/branch",
+        &h,
+        Some(
+            r#"{"name":"Branch Name","email":"test@email.com","region":"Kyiv Region","district":"Kyiv","location":"Vyshneve","street":"Kyivska Street","house":"2g","deliveryTypes":["api"],"offerRequestType":"dynamic","scopes":{"diiaId":["auth","hashedFilesSigning"]}}"#,
+        ),
+    )
+    .await);
+    // PHP `createOffer($branchId, $offerName, 'hashedFilesSigning')`.
+    let o = id(&ok(
+        &emu,
+        "POST",
+        &format!("/api/v1/acquirers/branch/{b}/offer"),
+        &h,
+        Some(r#"{"name":"Offer","scopes":{"diiaId":["hashedFilesSigning"]}}"#),
+    )
+    .await);
+    let hash = BASE64.encode(sha2::Sha256::digest(b"file"));
+    let java_h = [
+        ("Accept", "application/json"),
+        ("Authorization", auth.as_str()),
+        ("Content-Type", JSON_UTF8),
+    ];
+    let cases: Vec<SigningCase> = vec![
+        (
+            "python",
+            &h,
+            format!(
+                r#"{{"offerId": "{o}", "requestId": "30a075a9-a91d-4b1c-bcb7-a286839098a1", "data": {{"hashedFilesSigning": {{"hashedFiles": [{{"fileName": "\u0437\u0432\u0456\u0442.pdf", "fileHash": "{hash}"}}]}}}}}}"#
+            ),
+            "DSTU",
+            vec![("звіт.pdf", hash.as_str())],
+        ),
+        (
+            "java",
+            &java_h,
+            format!(
+                r#"{{"offerId":"{o}","requestId":"8d2b1c1e-5b1a-4c55-a3a3-0f6b1f1e2d3c","data":{{"hashedFilesSigning":{{"hashedFiles":[{{"fileName":"Договір.pdf","fileHash":"{hash}"}}]}}}}}}"#
+            ),
+            "DSTU",
+            vec![("Договір.pdf", hash.as_str())],
+        ),
+        (
+            "dotnet",
+            &java_h,
+            format!(
+                r#"{{"offerId":"{o}","requestId":"c1f0e8e2-4a55-4b2b-9a51-6f2f0f3a9b11","data":{{"hashedFilesSigning":{{"hashedFiles":[{{"fileName":"звіт.pdf","fileHash":"{hash}"}},{{"fileName":"додаток.xml","fileHash":"{hash}"}}]}}}}}}"#
+            ),
+            "DSTU",
+            vec![("звіт.pdf", hash.as_str()), ("додаток.xml", hash.as_str())],
+        ),
+        (
+            "php",
+            &h,
+            format!(
+                r#"{{"offerId":"{o}","returnLink":"https:\/\/return_link","requestId":"2783f8bd-0b5d-48a2-becf-d508a9b2086a","signAlgo":"DSTU","data":{{"hashedFilesSigning":{{"hashedFiles":[{{"fileName":"1.pdf","fileHash":"MTIzNDU4Nzg4MDEyMzQ1Njc4OTAxMjM0NTY4ODkwMTI="}}]}}}}}}"#
+            ),
+            "DSTU",
+            vec![("1.pdf", "MTIzNDU4Nzg4MDEyMzQ1Njc4OTAxMjM0NTY4ODkwMTI=")],
+        ),
+        (
+            "php, ECDSA, no return link",
+            &h,
+            format!(
+                r#"{{"offerId":"{o}","returnLink":null,"requestId":"2783f8bd-0b5d-48a2-becf-d508a9b2086a","signAlgo":"ECDSA","data":{{"hashedFilesSigning":{{"hashedFiles":[{{"fileName":"1.pdf","fileHash":"MTIzNDU4Nzg4MDEyMzQ1Njc4OTAxMjM0NTY4ODkwMTI="}}]}}}}}}"#
+            ),
+            "ECDSA",
+            vec![("1.pdf", "MTIzNDU4Nzg4MDEyMzQ1Njc4OTAxMjM0NTY4ODkwMTI=")],
+        ),
+    ];
+    for (sdk, headers, body, algo, files) in cases {
+        let answer = ok(
+            &emu,
+            "POST",
+            &format!("/api/v2/acquirers/branch/{b}/offer-request/dynamic"),
+            headers,
+            Some(&body),
+        )
+        .await;
+        let deeplink = answer["deeplink"].as_str().unwrap();
+        let n = deeplink.rsplit('/').next().unwrap();
+        let view = ok(&emu, "GET", &format!("/emulator/requests/{n}"), &[], None).await;
+        let sent: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(view["action"], "hashedFilesSigning", "{sdk}");
+        assert_eq!(view["requestId"], sent["requestId"], "{sdk}");
+        assert_eq!(view["signAlgo"], algo, "{sdk}");
+        let expected: Vec<Value> = files
+            .iter()
+            .map(|(name, hash)| json!({"name": name, "fileHash": hash}))
+            .collect();
+        assert_eq!(view["files"], json!(expected), "{sdk}");
+    }
+}

@@ -1,5 +1,5 @@
 //! The phone: the page the deeplink opens, where a person picks a test key and confirms or
-//! declines. Plain HTML forms (no JavaScript), Ukrainian, one small stylesheet.
+//! declines a login, or signs or declines the documents a signing request lists. Plain HTML forms (no JavaScript), Ukrainian, one small stylesheet.
 
 use std::sync::Arc;
 
@@ -18,7 +18,7 @@ use url::Url;
 use super::api::DEEPLINK_PREFIX;
 use super::callback::{AnswerError, answer};
 use super::identities::TestIdentity;
-use super::state::{Answer, LoginRequest, Progress, Shared};
+use super::state::{Action, Answer, PhoneRequest, Progress, Shared};
 
 pub(crate) fn routes() -> Router<Arc<Shared>> {
     Router::new()
@@ -52,6 +52,24 @@ struct PhonePage {
     confirm_action: String,
     decline_action: String,
     choices: Vec<Choice>,
+    /// For a signing request: the documents (the names are the partner's, escaped by askama).
+    files: Option<Vec<FileLine>>,
+    hash_name: &'static str,
+}
+
+struct FileLine {
+    name: String,
+    /// The first bytes of the hash, to compare with what the service shows.
+    fingerprint: String,
+}
+
+/// `a1b2 c3d4 e5f6 0718`: enough of a hash for a person to compare by eye.
+fn fingerprint(hash: &[u8]) -> String {
+    hash.chunks(2)
+        .take(4)
+        .map(|pair| pair.iter().map(|b| format!("{b:02x}")).collect::<String>())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[derive(Template)]
@@ -116,7 +134,7 @@ fn safe_link(link: Option<&str>) -> Option<String> {
     matches!(url.scheme(), "http" | "https").then(|| url.into())
 }
 
-fn render_waiting(shared: &Shared, r: &LoginRequest) -> Response {
+fn render_waiting(shared: &Shared, r: &PhoneRequest) -> Response {
     let base = base_path(shared);
     let p = PhonePage {
         service_name: shared.settings.service_name.clone(),
@@ -125,6 +143,19 @@ fn render_waiting(shared: &Shared, r: &LoginRequest) -> Response {
         branch_name: r.branch_name.clone(),
         offer_name: r.offer_name.clone(),
         created: format_time(r.created_at),
+        files: match &r.action {
+            Action::Auth { .. } => None,
+            Action::Signing { files } => Some(
+                files
+                    .iter()
+                    .map(|f| FileLine {
+                        name: f.name.clone(),
+                        fingerprint: fingerprint(&f.hash),
+                    })
+                    .collect(),
+            ),
+        },
+        hash_name: r.sign_algo.hash_name(),
         confirm_action: format!("{base}{DEEPLINK_PREFIX}{}/confirm", r.n),
         decline_action: format!("{base}{DEEPLINK_PREFIX}{}/decline", r.n),
         choices: TestIdentity::ALL
@@ -142,7 +173,7 @@ fn render_waiting(shared: &Shared, r: &LoginRequest) -> Response {
 
 fn render_answered(
     shared: &Shared,
-    r: &LoginRequest,
+    r: &PhoneRequest,
     status: StatusCode,
     note: Option<&'static str>,
 ) -> Response {
@@ -154,11 +185,19 @@ fn render_answered(
         ),
         Progress::Done(Answer::Confirm(who), _) => (
             "Готово — поверніться до компʼютера",
-            format!(
-                "Ви підписали запит сервісу «{}» ключем «{}».",
-                r.branch_name,
-                who.full_name()
-            ),
+            match &r.action {
+                Action::Auth { .. } => format!(
+                    "Ви підписали запит сервісу «{}» ключем «{}».",
+                    r.branch_name,
+                    who.full_name()
+                ),
+                Action::Signing { files } => format!(
+                    "Ви підписали документи ({}) для сервісу «{}» ключем «{}».",
+                    files.len(),
+                    r.branch_name,
+                    who.full_name()
+                ),
+            },
         ),
         Progress::Done(Answer::Decline, _) => (
             "Запит відхилено",

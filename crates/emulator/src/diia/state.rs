@@ -1,10 +1,13 @@
-//! The emulator's in-memory state: session tokens, branches, offers and login requests.
+//! The emulator's in-memory state: session tokens, branches, offers and the requests phones
+//! answer (logins and document signings).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -84,7 +87,7 @@ pub(crate) struct Inner {
     pub branches: Vec<Branch>,
     /// In creation order, like branches.
     pub offers: Vec<Offer>,
-    pub requests: BTreeMap<u64, LoginRequest>,
+    pub requests: BTreeMap<u64, PhoneRequest>,
     pub last_n: u64,
     pub faults: Faults,
 }
@@ -113,19 +116,65 @@ pub(crate) struct Offer {
 }
 
 /// One `offer-request/dynamic`: what the phone page shows and the callback answers.
-pub(crate) struct LoginRequest {
+pub(crate) struct PhoneRequest {
     pub n: u64,
-    /// As the partner sent it (base64 of the hash); echoed in the callback.
+    /// As the partner sent it (for auth base64 of the hash, for signing an opaque id); echoed in
+    /// the callback.
     pub request_id: String,
-    /// The decoded `request_id`: what the phone signs.
-    pub hash: Vec<u8>,
-    /// How the phone signs `hash`, from the request's `signAlgo`.
+    /// What the phone signs.
+    pub action: Action,
+    /// How the phone signs, from the request's `signAlgo`.
     pub sign_algo: SignAlgo,
     pub offer_name: String,
     pub branch_name: String,
     pub return_link: Option<String>,
     pub created_at: OffsetDateTime,
     pub progress: Progress,
+}
+
+/// What a dynamic request asks the phone to sign.
+#[derive(Clone, Debug)]
+pub(crate) enum Action {
+    /// A login: the decoded `requestId`.
+    Auth { hash: Vec<u8> },
+    /// `data.hashedFilesSigning`: every file's hash, in the request's order.
+    Signing { files: Vec<FileToSign> },
+}
+
+/// One file of a signing request.
+#[derive(Clone, Debug)]
+pub(crate) struct FileToSign {
+    /// As the partner sent it: hostile until escaped.
+    pub name: String,
+    /// The decoded `fileHash` (32 bytes): the signature's messageDigest.
+    pub hash: Vec<u8>,
+}
+
+impl Action {
+    pub fn kind(&self) -> ActionKind {
+        match self {
+            Action::Auth { .. } => ActionKind::Auth,
+            Action::Signing { .. } => ActionKind::HashedFilesSigning,
+        }
+    }
+}
+
+/// The action as the callback's `X-Diia-Id-Action` names it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ActionKind {
+    #[default]
+    #[serde(rename = "auth")]
+    Auth,
+    #[serde(rename = "hashedFilesSigning")]
+    HashedFilesSigning,
+}
+
+/// A file of a signing request in [`RequestView`]: `fileHash` as the partner sent it (base64).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileView {
+    pub name: String,
+    pub file_hash: String,
 }
 
 /// The `signAlgo` of a dynamic offer request.
@@ -190,7 +239,7 @@ pub enum RequestState {
     Failed,
 }
 
-impl LoginRequest {
+impl PhoneRequest {
     pub fn state(&self) -> RequestState {
         let by_answer = |a: &Answer| match a {
             Answer::Confirm(_) => RequestState::Confirmed,
@@ -226,6 +275,19 @@ impl LoginRequest {
             offer_name: self.offer_name.clone(),
             branch_name: self.branch_name.clone(),
             sign_algo: self.sign_algo,
+            action: self.action.kind(),
+            files: match &self.action {
+                Action::Auth { .. } => None,
+                Action::Signing { files } => Some(
+                    files
+                        .iter()
+                        .map(|f| FileView {
+                            name: f.name.clone(),
+                            file_hash: BASE64.encode(&f.hash),
+                        })
+                        .collect(),
+                ),
+            },
             state: self.state(),
             created_at: self.created_at,
             identity: match self.answer() {
@@ -250,6 +312,12 @@ pub struct RequestView {
     pub branch_name: String,
     /// How the phone signs: "DSTU" (Diia's default) or "ECDSA".
     pub sign_algo: SignAlgo,
+    /// "auth" or "hashedFilesSigning".
+    #[serde(default)]
+    pub action: ActionKind,
+    /// The files to sign, for "hashedFilesSigning" only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files: Option<Vec<FileView>>,
     pub state: RequestState,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,

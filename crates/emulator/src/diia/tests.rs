@@ -227,7 +227,7 @@ impl TestEmulator {
         format!("{}{path}", self.base)
     }
 
-    async fn token(&self) -> String {
+    pub(super) async fn token(&self) -> String {
         let r = self
             .http
             .get(self.url(&format!("/api/v1/auth/acquirer/{ACQ}")))
@@ -239,7 +239,7 @@ impl TestEmulator {
         r.json::<Token>().await.unwrap().token
     }
 
-    async fn post_json(
+    pub(super) async fn post_json(
         &self,
         token: &str,
         path: &str,
@@ -254,7 +254,7 @@ impl TestEmulator {
             .unwrap()
     }
 
-    async fn get(&self, path: &str) -> reqwest::Response {
+    pub(super) async fn get(&self, path: &str) -> reqwest::Response {
         self.http.get(self.url(path)).send().await.unwrap()
     }
 
@@ -323,13 +323,13 @@ impl TestEmulator {
         (n, request_id, hash)
     }
 
-    fn trust(&self) -> TrustList {
+    pub(super) fn trust(&self) -> TrustList {
         TrustList::from_bytes(self.ca_pem.as_bytes()).unwrap().0
     }
 }
 
 /// A branch as the SDKs create one (the adapter's setup sends the same fields).
-fn branch(name: &str) -> Value {
+pub(super) fn branch(name: &str) -> Value {
     json!({
         "name": name,
         "email": "it@example.com",

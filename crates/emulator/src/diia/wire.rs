@@ -13,9 +13,12 @@ use serde::{Deserialize, Serialize};
 /// `POST` here creates a branch (the other routes are spelled out in `api.rs`).
 pub(crate) const BRANCH_PATH: &str = "/api/v2/acquirers/branch";
 
-/// Header on the callback naming the action: `auth` for authorization.
+/// Header on the callback naming the action: `auth` for authorization, `hashedFilesSigning` for
+/// signed file hashes (Java `UploadController.java` routes on
+/// `x-diia-id-action=hashedFilesSigning`, .NET `DiiaSignApiImpl.DecodeSignaturePackage`).
 pub(crate) const ACTION_HEADER: &str = "x-diia-id-action";
 pub(crate) const ACTION_AUTH: &str = "auth";
+pub(crate) const ACTION_HASHED_FILES_SIGNING: &str = "hashedFilesSigning";
 /// Header on the callback carrying the `requestId` as the partner sent it.
 pub(crate) const TRACE_ID_HEADER: &str = "x-document-request-trace-id";
 /// The one multipart form field of the callback: base64 of [`AuthCallbackData`] JSON.
@@ -48,7 +51,16 @@ pub(crate) struct Scopes {
 
 impl Scopes {
     pub fn has_auth(&self) -> bool {
-        self.diia_id.iter().flatten().any(|s| s == "auth")
+        self.diia_id.iter().flatten().any(|s| s == ACTION_AUTH)
+    }
+
+    /// `{"diiaId": ["hashedFilesSigning"]}` (PHP `createOffer($branchId, $name, $scope)` puts
+    /// the one scope it is given there): offers that may ask to sign file hashes.
+    pub fn has_signing(&self) -> bool {
+        self.diia_id
+            .iter()
+            .flatten()
+            .any(|s| s == ACTION_HASHED_FILES_SIGNING)
     }
 }
 
@@ -97,13 +109,18 @@ pub(crate) struct OfferRequest {
     pub return_link: Option<String>,
 }
 
-/// Body of `POST /api/v2/acquirers/branch/{branchId}/offer-request/dynamic` for an
-/// authorization (a signing request adds `data.hashedFilesSigning`, which the emulator ignores).
+/// Body of `POST /api/v2/acquirers/branch/{branchId}/offer-request/dynamic`: an authorization,
+/// or with `data.hashedFilesSigning` a request to sign file hashes. Built by Python
+/// `diia_api.py` `get_deep_link` (via `sign_service.py`), Java `DiiaIdServiceImpl.java`
+/// (`getSignDeepLink`, `DeepLinkRequest.java`, `FileHash.java`), .NET
+/// `DiiaSharingApiImpl.GetDeepLink` (via `DiiaSignApiImpl.GetSignDeepLink`) and PHP
+/// `DiiaApi.php` `getSignLink`; absent fields are omitted except by PHP, which writes `null`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct DynamicOfferRequest {
     pub offer_id: String,
-    /// base64 of the hash of the partner's own request id: what the phone signs.
+    /// For an authorization: base64 of the hash of the partner's own request id, what the phone
+    /// signs. For signing: the partner's id as is (a UUID in the SDK examples), only echoed.
     pub request_id: String,
     #[serde(default)]
     pub return_link: Option<String>,
@@ -111,6 +128,35 @@ pub(crate) struct DynamicOfferRequest {
     /// Java and .NET SDKs never do, and then Diia signs DSTU (its default).
     #[serde(default)]
     pub sign_algo: Option<String>,
+    #[serde(default)]
+    pub data: Option<DynamicRequestData>,
+}
+
+/// `data` of a dynamic request: `{"hashedFilesSigning": {"hashedFiles": [...]}}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct DynamicRequestData {
+    #[serde(default)]
+    pub hashed_files_signing: Option<HashedFilesSigning>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct HashedFilesSigning {
+    #[serde(default)]
+    pub hashed_files: Option<Vec<HashedFile>>,
+}
+
+/// One file to sign: `fileHash` is base64 of its 32-byte hash (GOST 34.311 by default, SHA-256
+/// for `signAlgo: "ECDSA"`), computed by the partner (Java `cryptoService.getHash(file.getData())`).
+/// `Option`s so that a missing field gets Diia's 400 naming it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct HashedFile {
+    #[serde(default)]
+    pub file_name: Option<String>,
+    #[serde(default)]
+    pub file_hash: Option<String>,
 }
 
 /// `{"deeplink": "…"}`: the answer to a dynamic offer request.
@@ -134,6 +180,29 @@ pub(crate) struct AuthCallbackData {
     pub signature: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
+}
+
+/// The JSON inside `encodeData` for `X-Diia-Id-Action: hashedFilesSigning`: one signed item
+/// per requested file, in the request's order, each `signature` base64 of a detached CAdES over
+/// the file's hash. Read as `request_data["signedItems"]` → `s["name"]`, `s["signature"]` by
+/// Python `sign_service.py` `decode_signature_package`, and as `signedItems[].name/signature` by
+/// .NET `SignaturePackage.cs`.
+///
+/// A decline (which Diia documents no more than for auth) is `{"signedItems": [], "status":
+/// "declined"}`: the SDK decoders then find nothing signed rather than crash.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SigningCallbackData {
+    pub signed_items: Vec<SignedItem>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct SignedItem {
+    /// The `fileName` as the partner sent it.
+    pub name: String,
+    pub signature: String,
 }
 
 /// The partner's acknowledgement of a callback, `{"success": true}`.
