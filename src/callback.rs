@@ -10,18 +10,18 @@
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::FromRef;
-use axum::routing::post;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use axum::routing::post;
 use sha2::{Digest, Sha256};
 
+use crate::document_signing::SigningContext;
 use crate::http::Web;
 use crate::http::callback_answer::answer;
 use crate::http::client_addr::ClientAddr;
 use crate::login::LoginContext;
 use crate::provider::DecodedCallback;
-use crate::document_signing::SigningContext;
 
 /// The callback's one route (under the prefix).
 pub fn router<S>() -> Router<S>

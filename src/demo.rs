@@ -267,6 +267,7 @@ async fn start_cabinet(
             audience: "cabinet".to_owned(),
             issuer: Some(settings.server.base_url.to_string()),
             ca_file: gateway_chain(settings),
+            gateway_url: None,
         },
         cabinet_listener,
     )?;

@@ -10,6 +10,8 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 
 use super::device;
+use crate::document_signing::refusal::reason_text;
+use crate::document_signing::store as signing_store;
 use crate::http::Web;
 use crate::http::csrf::CsrfToken;
 use crate::http::error::AppError;
@@ -17,8 +19,6 @@ use crate::http::page_response::PageResponse;
 use crate::http::pages::PageChrome;
 use crate::http::signed_in::CurrentSession;
 use crate::provider::ProviderNames;
-use crate::document_signing::refusal::reason_text;
-use crate::document_signing::store as signing_store;
 use crate::session::{Session, history, listing};
 
 /// How many history rows the page shows.
@@ -135,7 +135,12 @@ impl Page for MePage {
                 vec![signing],
             ),
             // Without РНОКПП: this session alone, as known without its row, and no history.
-            page(None, vec![session(ONE, true, false)], Vec::new(), Vec::new()),
+            page(
+                None,
+                vec![session(ONE, true, false)],
+                Vec::new(),
+                Vec::new(),
+            ),
         ]
     }
 }

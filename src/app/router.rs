@@ -46,7 +46,8 @@ pub fn router(state: AppState) -> Router {
         .compress_when(DefaultPredicate::new().and(crate::http::pages::compressible));
 
     let oidc_enabled = state.web.settings.oidc.enabled;
-    let timeout = TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, server.request_timeout);
+    let timeout =
+        TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, server.request_timeout);
     let own_routes = Router::new()
         .merge(crate::http::routes())
         .merge(crate::login::router())
@@ -68,10 +69,8 @@ pub fn router(state: AppState) -> Router {
         // The signing API's start carries files: a body limit of its own, the other layers
         // the same.
         .merge(
-            crate::document_signing::start_router(
-                state.web.settings.signing.body_limit_bytes(),
-            )
-            .layer(ServiceBuilder::new().layer(security_headers).layer(timeout)),
+            crate::document_signing::start_router(state.web.settings.signing.body_limit_bytes())
+                .layer(ServiceBuilder::new().layer(security_headers).layer(timeout)),
         );
 
     // HSTS only on https: sent over plain http (development) it would pin a browser to an

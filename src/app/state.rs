@@ -7,8 +7,8 @@ use sqlx::PgPool;
 
 use crate::certificate_status::{CaList, CheckerSettings, RevocationChecker, StatusPolicy};
 use crate::clock::SharedClock;
-use crate::document_signing::{SigningContext, SigningParts};
 use crate::config::Settings;
+use crate::document_signing::{SigningContext, SigningParts};
 use crate::http::context::Outage;
 use crate::http::draining::{Draining, Stopping};
 use crate::http::{Web, WebParts};

@@ -97,16 +97,24 @@ async fn judge(
         return Ok(refused(Refusal::SessionEnded));
     }
     let asked = Asked {
-        files: &request.files,
+        files: request.files.clone(),
         algorithm: request.algorithm,
-        subject: &request.subject,
+        subject: request.subject.clone(),
         created_at: request.created_at,
     };
-    // CPU-bound (DSTU 4145 verification of every file): off the async workers.
+    // CPU-bound (a DSTU 4145 verification per file, up to `signing.max_files`): off the
+    // async workers.
     let trust = state.trust.clone();
-    let verified = match tokio::task::block_in_place(|| verdict(items, &asked, &trust, now)) {
-        Ok(verified) => verified,
-        Err(refused) => return Ok(Judged::Refused(refused)),
+    let verdict = tokio::task::spawn_blocking(move || verdict(items, &asked, &trust, now)).await;
+    let verified = match verdict {
+        Ok(Ok(verified)) => verified,
+        Ok(Err(refused)) => return Ok(Judged::Refused(refused)),
+        Err(e) => {
+            tracing::error!(error = %e, "signature verification did not finish");
+            return Ok(refused(Refusal::InvalidSignature(
+                "verification_failed".to_owned(),
+            )));
+        }
     };
     match state
         .certificate_status
@@ -156,7 +164,11 @@ async fn record(
             )
         }
     };
-    let label = if changed { outcome.as_str() } else { "duplicate" };
+    let label = if changed {
+        outcome.as_str()
+    } else {
+        "duplicate"
+    };
     metrics::counter!("kepgate_callbacks_total", "provider" => provider_id.to_owned(), "outcome" => label).increment(1);
     metrics::counter!("kepgate_signing_requests_total", "outcome" => label).increment(1);
     if !changed {

@@ -15,12 +15,12 @@ use uuid::Uuid;
 
 use super::api_error::ApiError;
 use super::context::SigningContext;
-use super::store::StartedBy;
 use super::request::ReturnTo;
+use super::store::StartedBy;
 use crate::http::csrf;
 use crate::oidc::{claims as oidc_claims, store as oidc_store};
-use crate::return_path::ReturnPath;
 use crate::proxy::assertion::{ASSERTION_TYP, AssertionClaims};
+use crate::return_path::ReturnPath;
 use crate::session::{Authentication, Session, SessionKey, find_uncached};
 
 pub struct Requester {

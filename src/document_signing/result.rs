@@ -124,9 +124,10 @@ pub async fn result(
         }
     }
     let mut response = Json(body).into_response();
-    response
-        .headers_mut()
-        .insert(CACHE_CONTROL, "no-store".parse().map_err(anyhow::Error::from)?);
+    response.headers_mut().insert(
+        CACHE_CONTROL,
+        "no-store".parse().map_err(anyhow::Error::from)?,
+    );
     Ok(response)
 }
 

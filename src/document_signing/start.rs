@@ -66,9 +66,7 @@ pub async fn start(
         .map_err(|e| ApiError::bad_request("bad_request", format!("the body: {e}")))?;
     let provider = signing_provider(&state, body.provider.as_deref())?;
     let algorithm = match body.algorithm.as_deref() {
-        None => provider
-            .default_sign_algorithm()
-            .ok_or_else(cannot_sign)?,
+        None => provider.default_sign_algorithm().ok_or_else(cannot_sign)?,
         Some(text) => SignAlgorithm::parse(text).ok_or_else(|| {
             ApiError::bad_request("bad_algorithm", "algorithm is \"dstu4145\" or \"ecdsa\"")
         })?,

@@ -121,7 +121,11 @@ pub async fn insert(db: &PgPool, new: &NewSigning<'_>) -> Result<(), sqlx::Error
     )
     .execute(&mut *tx)
     .await?;
-    let names: Vec<String> = new.files.iter().map(|f| f.name.as_str().to_owned()).collect();
+    let names: Vec<String> = new
+        .files
+        .iter()
+        .map(|f| f.name.as_str().to_owned())
+        .collect();
     let sizes: Vec<Option<i64>> = new
         .files
         .iter()
@@ -314,7 +318,11 @@ pub async fn expire_overdue(db: &PgPool, now: OffsetDateTime) -> Result<u64, sql
 }
 
 /// The cabinet fetched the result: the first fetch starts `signing.keep_after_fetch`.
-pub async fn mark_fetched(db: &PgPool, id: SigningId, now: OffsetDateTime) -> Result<(), sqlx::Error> {
+pub async fn mark_fetched(
+    db: &PgPool,
+    id: SigningId,
+    now: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "UPDATE signing_requests SET fetched_at = $2 WHERE id = $1 AND fetched_at IS NULL",
         id.0,

@@ -16,12 +16,13 @@ use crate::signature::{TrustList, VerifiedSignature, verify_auth_signature};
 /// Clock skew allowed between the phone's signing time and our own.
 const SKEW: Duration = Duration::minutes(5);
 
-/// What the request asked, as the verdict needs it.
-pub struct Asked<'a> {
-    pub files: &'a [StoredFile],
+/// What the request asked, as the verdict needs it (owned: the verdict runs on a blocking
+/// thread).
+pub struct Asked {
+    pub files: Vec<StoredFile>,
     pub algorithm: SignAlgorithm,
     /// The session's person (`Session::subject`).
-    pub subject: &'a str,
+    pub subject: String,
     pub created_at: OffsetDateTime,
 }
 
@@ -43,7 +44,7 @@ pub struct Refused {
 
 pub fn verdict(
     items: Vec<SignedItem>,
-    asked: &Asked<'_>,
+    asked: &Asked,
     trust: &TrustList,
     now: OffsetDateTime,
 ) -> Result<Verified, Refused> {
@@ -51,12 +52,13 @@ pub fn verdict(
         refusal,
         signer: None,
     };
-    let items = in_file_order(items, asked.files).ok_or_else(|| refused(Refusal::ItemsMismatch))?;
+    let items =
+        in_file_order(items, &asked.files).ok_or_else(|| refused(Refusal::ItemsMismatch))?;
     let mut signatures = Vec::with_capacity(items.len());
     let mut first: Option<Box<VerifiedSignature>> = None;
     for (file, item) in asked.files.iter().zip(items) {
-        let verified = verify_auth_signature(&item.signature, &file.hash, trust, now)
-            .map_err(|e| {
+        let verified =
+            verify_auth_signature(&item.signature, &file.hash, trust, now).map_err(|e| {
                 tracing::warn!(error = %e, file = %file.name.as_str(), "signature refused");
                 refused(Refusal::from_verify_code(e.code()))
             })?;

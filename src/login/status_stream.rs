@@ -17,7 +17,6 @@ use serde_json::json;
 
 use super::browser::ThisBrowsersLogin;
 use super::context::LoginContext;
-use crate::notifications::watchers::Subscription;
 use super::outcome::Reason;
 use super::pending::{self, PendingLogin};
 use super::state::{PendingLoginId, PendingState};
@@ -26,6 +25,7 @@ use super::waiting::current_link;
 use crate::http::draining::DrainingWatch;
 use crate::http::error::AppError;
 use crate::language::Lang;
+use crate::notifications::watchers::Subscription;
 
 /// `GET {prefix}/login/events/{id}`: the live status, for the browser that started the login.
 pub async fn events(

@@ -1262,6 +1262,7 @@ async fn an_id_token_is_no_identity_assertion_and_an_assertion_no_id_token() {
             audience: RP.to_owned(),
             issuer: Some(browser.base.clone()),
             ca_file: None,
+            gateway_url: None,
         },
         listener,
     )

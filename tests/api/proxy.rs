@@ -79,6 +79,7 @@ pub async fn spawn_cabinet_stack_with_options(
             audience: "cabinet".to_owned(),
             issuer: Some(stack.settings.server.base_url.to_string()),
             ca_file: stack.tls_ca(),
+            gateway_url: None,
         },
         listener,
     )

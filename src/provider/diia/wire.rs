@@ -45,7 +45,10 @@ impl Scopes {
     /// example's branch for hashed-files signing (`createBranchHFS`).
     pub fn auth_and_signing() -> Self {
         Scopes {
-            diia_id: vec![ACTION_AUTH.to_owned(), ACTION_HASHED_FILES_SIGNING.to_owned()],
+            diia_id: vec![
+                ACTION_AUTH.to_owned(),
+                ACTION_HASHED_FILES_SIGNING.to_owned(),
+            ],
         }
     }
 }

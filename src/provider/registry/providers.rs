@@ -14,10 +14,10 @@ use crate::provider::exchange::{
     CallbackError, HashAlgorithm, Identified, IdentifyError, ProviderError, ProviderStart,
     RequestHash, RequestId, StartedRequest, UserHintSpec,
 };
-use crate::provider::signing::{DecodedCallback, FileHash, SignAlgorithm};
 use crate::provider::idgovua;
 use crate::provider::kepgate_address::KepgateAddress;
 use crate::provider::names::ProviderNames;
+use crate::provider::signing::{DecodedCallback, FileHash, SignAlgorithm};
 
 /// A configured provider. An enum rather than a trait object: the set of adapters is known at
 /// compile time, and async methods stay plain `async fn`.
