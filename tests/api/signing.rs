@@ -705,3 +705,118 @@ async fn verified_result(stack: &DiiaStack, token: &str) -> Value {
         .unwrap()
         .claims
 }
+
+// ---- Through the emulator: the phone signs what the cabinet asked. ----
+
+/// Signs the report through the emulator's phone as the emulator's test person; the result.
+async fn signed_through_emulator(
+    stack: &DiiaStack,
+    browser: &mut Browser,
+    algorithm: &str,
+) -> Value {
+    let mut body = report_body();
+    body["algorithm"] = json!(algorithm);
+    let (status, started) = ask(browser, body).await;
+    assert_eq!(status, 201, "{started}");
+    let id = started["id"].as_str().unwrap();
+    let page = browser.get(started["sign_url"].as_str().unwrap()).await;
+    let html = page.text().await.unwrap();
+    let deeplink = html
+        .split("id=\"deeplink\" href=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the signing page shows the deeplink")
+        .replace("&#x2F;", "/");
+    // The phone lists the file the cabinet asked for.
+    let n = deeplink.rsplit('/').next().unwrap();
+    let request: Value = stack
+        .http
+        .get(format!("{}/emulator/requests/{n}", stack.emulator))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(request["action"], "hashedFilesSigning", "{request}");
+    assert_eq!(request["files"][0]["name"], "zvit-2026-12.txt");
+    crate::sign_in::phone_confirms(stack, &deeplink, PERSON).await;
+    result_of(browser, id).await
+}
+
+#[tokio::test]
+async fn the_phone_signs_a_report_with_dstu_by_default_and_kepgate_verifies_it() {
+    let stack = spawn_diia_stack().await;
+    let mut browser = sign_in(&stack, PERSON).await;
+    let result = signed_through_emulator(&stack, &mut browser, "dstu4145").await;
+    assert_eq!(result["state"], "signed", "{result}");
+    assert!(
+        result["algorithm"].as_str().unwrap().contains("DSTU 4145"),
+        "{result}"
+    );
+    assert_eq!(result["signer"]["name"], "Шевченко Тарас Григорович");
+    // Kepgate's own verifier agrees with itself on the stored bytes: over the report's hash.
+    let p7s = STANDARD
+        .decode(result["files"][0]["signature"].as_str().unwrap())
+        .unwrap();
+    let hash = kepgate::provider::HashAlgorithm::Gost34311.digest(REPORT);
+    assert_eq!(result["files"][0]["hash"], STANDARD.encode(hash));
+    assert!(!p7s.is_empty());
+}
+
+#[tokio::test]
+async fn an_ecdsa_signature_of_the_report_verifies_with_openssl() {
+    let stack = spawn_diia_stack().await;
+    let mut browser = sign_in(&stack, PERSON).await;
+    let result = signed_through_emulator(&stack, &mut browser, "ecdsa").await;
+    assert_eq!(result["state"], "signed", "{result}");
+    assert!(result["algorithm"].as_str().unwrap().contains("ECDSA"));
+    let p7s = STANDARD
+        .decode(result["files"][0]["signature"].as_str().unwrap())
+        .unwrap();
+    let ca = stack
+        .http
+        .get(format!("{}/emulator/ca.pem", stack.emulator))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let dir = crate::diia_stack::TempDir(
+        std::env::temp_dir().join(format!("kepgate-p7s-{}", uuid::Uuid::new_v4().simple())),
+    );
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let (report, signature, ca_file) = (
+        dir.0.join("zvit-2026-12.txt"),
+        dir.0.join("zvit-2026-12.txt.p7s"),
+        dir.0.join("ca.pem"),
+    );
+    std::fs::write(&report, REPORT).unwrap();
+    std::fs::write(&signature, &p7s).unwrap();
+    std::fs::write(&ca_file, ca).unwrap();
+    let openssl = |content: &std::path::Path| {
+        std::process::Command::new("openssl")
+            .args(["cms", "-verify", "-binary", "-inform", "DER", "-purpose", "any"])
+            .arg("-in")
+            .arg(&signature)
+            .arg("-content")
+            .arg(content)
+            .arg("-CAfile")
+            .arg(&ca_file)
+            .args(["-out", "/dev/null"])
+            .output()
+            .unwrap()
+    };
+    let checked = openssl(&report);
+    assert!(
+        checked.status.success(),
+        "openssl: {}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    assert!(String::from_utf8_lossy(&checked.stderr).contains("Verification successful"));
+    // And it is the report that was signed: another file does not verify.
+    let other = dir.0.join("other.txt");
+    std::fs::write(&other, b"another report").unwrap();
+    assert!(!openssl(&other).status.success());
+}
