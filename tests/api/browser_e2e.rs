@@ -1626,3 +1626,80 @@ async fn browser_e2e_signs_in_over_https_with_http2() {
     assert_eq!(session.http_only(), Some(true));
     close(desktop).await;
 }
+
+/// 17. Signing a report: the cabinet's «Підписати звіт» sends the desktop to kepgate's signing
+///     page (file, size, fingerprint, provider, link and QR code); the phone's app lists the same
+///     file and signs; the desktop returns to the cabinet by itself, which shows the verified
+///     signer and offers the `.p7s`.
+#[tokio::test]
+async fn browser_e2e_desktop_signs_a_report_with_the_phone_confirming() {
+    let env = spawn_cabinet_stack(|_, _| {}).await;
+    let driver = Chromedriver::start().await;
+    let desktop = driver.open(Device::Desktop, true, "uk-UA,uk").await;
+    let phone = driver.open(Device::Phone, true, "uk-UA,uk").await;
+    sign_in_desktop(&env, &desktop).await;
+
+    let link = to_signing_page(&env, &desktop).await;
+    screenshot(&desktop, "sign-desktop").await;
+
+    phone.goto(&link).await.unwrap();
+    assert_eq!(text(&phone, "#documents-heading").await, "Документи на підпис");
+    assert_eq!(text(&phone, ".files .file-name").await, "zvit-2026-12.txt");
+    find(&phone, "input[name=identity][value=person]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    screenshot(&phone, "sign-phone").await;
+    find(&phone, "button.confirm").await.click().await.unwrap();
+    wait_for_text(&phone, "h1", "Готово — поверніться до компʼютера").await;
+
+    // No click on the desktop: the page hears the signature and returns to the cabinet.
+    assert!(text(&desktop, "#signed").await.starts_with(&format!("Підписано: {PERSON_NAME}")));
+    assert!(text(&desktop, "#verified").await.starts_with("Перевірено:"));
+    assert!(path_of(&desktop).await.starts_with("/report/signed?signing="));
+    assert!(displayed(&desktop, "#download").await);
+    screenshot(&desktop, "signed-desktop").await;
+    assert!(console_errors(&desktop).await.is_empty());
+    close(desktop).await;
+    close(phone).await;
+}
+
+/// 18. The same on a phone alone (the provider's app answering through the emulator's control
+///     endpoint, as the app on the same phone would): the phone-sized pages read plainly.
+#[tokio::test]
+async fn browser_e2e_phone_signs_a_report() {
+    let env = spawn_cabinet_stack(|_, _| {}).await;
+    let driver = Chromedriver::start().await;
+    let phone = driver.open(Device::Phone, true, "uk-UA,uk").await;
+    sign_in_desktop(&env, &phone).await;
+    let link = to_signing_page(&env, &phone).await;
+    phone_confirms(&env.stack, &link, PERSON).await;
+    assert!(text(&phone, "#signed").await.starts_with(&format!("Підписано: {PERSON_NAME}")));
+    screenshot(&phone, "signed-phone").await;
+    close(phone).await;
+}
+
+/// From the cabinet's report page to kepgate's signing page; the provider's link it shows.
+async fn to_signing_page(env: &CabinetStack, c: &Client) -> String {
+    c.goto(&format!("{}/report", env.stack.app.address))
+        .await
+        .unwrap();
+    find(c, "#sign-report").await.click().await.unwrap();
+    find(c, "#files").await;
+    assert!(path_of(c).await.starts_with(&env.stack.app.own_path("/sign/")));
+    assert_eq!(text(c, "h1").await, "Підписання документів");
+    assert_eq!(text(c, ".file-name").await, "zvit-2026-12.txt");
+    assert_eq!(text(c, "#provider-name").await, "Дія.Підпис");
+    assert!(displayed(c, "#qr svg").await, "the QR code is visible");
+    assert_eq!(
+        text(c, "#status-text").await,
+        "Очікуємо підтвердження в застосунку…"
+    );
+    find(c, "#deeplink")
+        .await
+        .attr("href")
+        .await
+        .unwrap()
+        .expect("the deeplink")
+}
