@@ -1,7 +1,7 @@
 // Verifies a detached CMS/CAdES signature made with DSTU 4145 over GOST 34.311-95 with code
-// nobody on kepgate wrote: jkurwa (dstucrypt/jkurwa) for the curve arithmetic, the certificate
-// and CMS models (with its asn1.js), gost89 (dstucrypt/gost89) for the hash. Run through scripts/verify-dstu-p7s.sh, which installs
-// them (NODE_PATH points at that install).
+// nobody on kepgate wrote: jkurwa (dstucrypt/jkurwa) for the curve arithmetic and the certificate
+// and CMS models (with its asn1.js), gost89 (dstucrypt/gost89) for the hash. Run it through
+// scripts/verify-dstu-p7s.sh, which installs them and points NODE_PATH at them.
 //
 //   node verify.js <file> <p7s DER> [<CA certificate PEM or DER>...]
 //
@@ -166,6 +166,7 @@ function verify(filePath, p7sPath, caPaths) {
   const certs = certificatesDer(p7s).map(certFromDer);
   const signer = signerCertificate(msg, certs);
   need(signer.curve, "the signer's key is not a DSTU 4145 (LE) key");
+  need(signer.pubkey_unpack().validate(), "the signer's public key is not a point of order n on its curve");
 
   // contentType and messageDigest (RFC 5652 §11.1, §11.2), each exactly once.
   const attrs = msg.pattrs.list;
