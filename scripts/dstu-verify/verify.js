@@ -116,13 +116,19 @@ function signerCertificate(msg, certs) {
 // DSTU 4145 signature of `issuer` over the TBS octets of `cert` (DSTU 4145 itself signs
 // gost34311(TBS) as jkurwa's Certificate.verifySignature does, but on the bytes as received).
 function verifyIssuedBy(cert, issuer) {
-  need(cert.signatureAlgorithm === "Dstu4145le", `${name(cert)}: certificate not signed with DSTU 4145 (LE)`);
+  need(
+    cert.signatureAlgorithm === "Dstu4145le",
+    `${name(cert)}: certificate not signed with DSTU 4145 (LE)`
+  );
   need(issuer.curve, `${name(issuer)}: CA key is not a DSTU 4145 key`);
   const ok = issuer.pubkey_unpack().verify(gost34311(tbsDer(cert.rawDer)), cert.ob.signature.data);
   need(ok, `${name(cert)}: certificate signature does not verify with the key of ${name(issuer)}`);
   const aki = cert.extension.authorityKeyIdentifier;
   const ski = issuer.extension.subjectKeyIdentifier;
-  need(!aki || !ski || aki.equals(ski), `${name(cert)}: authorityKeyIdentifier is not ${name(issuer)}'s key`);
+  need(
+    !aki || !ski || aki.equals(ski),
+    `${name(cert)}: authorityKeyIdentifier is not ${name(issuer)}'s key`
+  );
 }
 
 // From the signer up through the given CA certificates to a self-signed one, or as far as they go.
@@ -132,7 +138,10 @@ function verifyChain(signer, cas) {
   for (let depth = 0; depth <= cas.length; depth += 1) {
     const issuer = cas.find((ca) => ca.subjectDN() === cert.issuerDN() && ca !== cert);
     if (!issuer) {
-      need(cert !== signer, `issuer of ${name(cert)} (${cert.issuerDN()}) is not among the CA certificates`);
+      need(
+        cert !== signer,
+        `issuer of ${name(cert)} (${cert.issuerDN()}) is not among the CA certificates`
+      );
       return;
     }
     need(issuer.canUseFor("ca"), `${name(issuer)} is not a CA (basicConstraints)`);
@@ -156,7 +165,10 @@ function verify(filePath, p7sPath, caPaths) {
   need(!econtent || econtent.equals(file), "the CMS carries content other than the file");
 
   const si = msg.info.signerInfos[0];
-  need(si.digestAlgorithm.algorithm === "Gost34311", `digest algorithm ${si.digestAlgorithm.algorithm}`);
+  need(
+    si.digestAlgorithm.algorithm === "Gost34311",
+    `digest algorithm ${si.digestAlgorithm.algorithm}`
+  );
   need(
     si.digestEncryptionAlgorithm.algorithm === "Dstu4145le",
     `signature algorithm ${si.digestEncryptionAlgorithm.algorithm}`
@@ -166,22 +178,35 @@ function verify(filePath, p7sPath, caPaths) {
   const certs = certificatesDer(p7s).map(certFromDer);
   const signer = signerCertificate(msg, certs);
   need(signer.curve, "the signer's key is not a DSTU 4145 (LE) key");
-  need(signer.pubkey_unpack().validate(), "the signer's public key is not a point of order n on its curve");
+  need(
+    signer.pubkey_unpack().validate(),
+    "the signer's public key is not a point of order n on its curve"
+  );
 
   // contentType and messageDigest (RFC 5652 §11.1, §11.2), each exactly once.
   const attrs = msg.pattrs.list;
   const one = (type) => {
     const found = attrs.filter((a) => a.type === type);
-    need(found.length === 1 && found[0].values.length === 1, `signed attribute ${type}: not exactly one`);
+    need(
+      found.length === 1 && found[0].values.length === 1,
+      `signed attribute ${type}: not exactly one`
+    );
     return found[0].values[0];
   };
-  need(ContentType.decode(one("contentType"), "der") === "data", "contentType attribute is not id-data");
+  need(
+    ContentType.decode(one("contentType"), "der") === "data",
+    "contentType attribute is not id-data"
+  );
   one("messageDigest");
   const digest = msg.pattrs.messageDigest;
-  need(digest && digest.equals(gost34311(file)), "messageDigest is not the GOST 34.311 hash of the file");
+  need(
+    digest && digest.equals(gost34311(file)),
+    "messageDigest is not the GOST 34.311 hash of the file"
+  );
 
   // The signature is over the DER of the signed attributes as SET OF (RFC 5652 §5.4).
-  const ok = signer.pubkey_unpack().verify(gost34311(signedAttrsDer(p7s)), si.encryptedDigest, "le");
+  const signedAttrsHash = gost34311(signedAttrsDer(p7s));
+  const ok = signer.pubkey_unpack().verify(signedAttrsHash, si.encryptedDigest, "le");
   need(ok, "DSTU 4145 signature does not verify with the signer's certificate");
 
   // jkurwa's own end-to-end check too (messageDigest, signingTime within the certificate's
@@ -204,7 +229,8 @@ function main(argv) {
     process.stdout.write(`OK ${who}\n`);
     return 0;
   } catch (e) {
-    process.stdout.write(`FAIL ${e instanceof Failure ? e.message : `cannot parse or verify: ${e.message}`}\n`);
+    const why = e instanceof Failure ? e.message : `cannot parse or verify: ${e.message}`;
+    process.stdout.write(`FAIL ${why}\n`);
     return 1;
   }
 }
