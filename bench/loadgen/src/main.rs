@@ -11,6 +11,7 @@
 //!   kepgate-loadgen waiters GATEWAY EMULATOR WAITERS PROBES PROBE_CONCURRENCY
 //!   kepgate-loadgen rate    URL RATE SECONDS [COOKIE]
 //!   kepgate-loadgen oidc    GATEWAY EMULATOR CLIENT_ID SECRET REDIRECT_URI CONCURRENCY SECONDS
+//!   kepgate-loadgen signings GATEWAY EMULATOR USERS SECONDS FILES BYTES [dstu4145|ecdsa]
 //!
 //! `logins-count`: as `logins`, but exactly COUNT logins (USERS at a time) and no time limit,
 //! for instruction counts per login (bench/login_callgrind.sh); exits non-zero on any error.
@@ -19,8 +20,11 @@
 //! (coordinated omission). Comparing two URLs measured this way gives the latency one adds.
 //! `oidc`: one person signs in once; then CONCURRENCY relying parties loop the authorization
 //! code flow with that session (authorize → token → userinfo), a fresh code each time (oidc.rs).
+//! `signings`: each user signs in once, then loops document signings of FILES random files of
+//! BYTES bytes, confirmed at the emulator's phone, each result checked (signings.rs).
 
 mod oidc;
+mod signings;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -64,9 +68,10 @@ async fn main() -> Result<(), Error> {
             waiters(client, ca, args[2].clone(), args[3].clone(), args[4].parse()?, args[5].parse()?, args[6].parse()?).await
         }
         Some("oidc") => oidc::main(client, &args[2..]).await,
+        Some("signings") => signings::main(client, &args[2..]).await,
         _ => {
             eprintln!(
-                "usage: kepgate-loadgen logins GATEWAY EMULATOR USERS SECONDS [THINK_MS] | waiters GATEWAY EMULATOR WAITERS PROBES CONCURRENCY | oidc GATEWAY EMULATOR CLIENT_ID SECRET REDIRECT_URI CONCURRENCY SECONDS"
+                "usage: kepgate-loadgen logins GATEWAY EMULATOR USERS SECONDS [THINK_MS] | waiters GATEWAY EMULATOR WAITERS PROBES CONCURRENCY | oidc GATEWAY EMULATOR CLIENT_ID SECRET REDIRECT_URI CONCURRENCY SECONDS | signings GATEWAY EMULATOR USERS SECONDS FILES BYTES [ALGORITHM]"
             );
             std::process::exit(2)
         }

@@ -183,7 +183,7 @@ async fn run(
 }
 
 /// A signed-in browser's Cookie header: one full login through the emulator.
-async fn sign_in(client: &reqwest::Client, gateway: &str, emulator: &str) -> Result<String, Error> {
+pub async fn sign_in(client: &reqwest::Client, gateway: &str, emulator: &str) -> Result<String, Error> {
     let mut started: Started = start(client, gateway).await?;
     let mut events = open_events(client, &started).await?;
     events.until("pending").await?;
