@@ -19,3 +19,4 @@ if [ -n "${UAPKI_SRC:-}" ]; then
 fi
 echo "# 8. A rolling restart under load"; echo; ./rolling_restart.sh 2 8 100
 echo "# 9. OpenID Connect round trips with a warm session"; echo; ./oidc_roundtrips.sh 10 16 3
+echo "# 10. Document signing"; echo; ./signing_throughput.sh 10 16 3 4096

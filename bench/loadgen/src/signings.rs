@@ -20,7 +20,9 @@ use crate::{Error, EventsReader, confirm, percentile};
 /// `signings GATEWAY EMULATOR USERS SECONDS FILES BYTES [ALGORITHM]`.
 pub async fn main(client: reqwest::Client, args: &[String]) -> Result<(), Error> {
     let [gateway, emulator, users, seconds, files, bytes, rest @ ..] = args else {
-        return Err("usage: signings GATEWAY EMULATOR USERS SECONDS FILES BYTES [dstu4145|ecdsa]".into());
+        return Err(
+            "usage: signings GATEWAY EMULATOR USERS SECONDS FILES BYTES [dstu4145|ecdsa]".into(),
+        );
     };
     let job = Arc::new(Job {
         client,
@@ -28,7 +30,10 @@ pub async fn main(client: reqwest::Client, args: &[String]) -> Result<(), Error>
         emulator: emulator.clone(),
         files: files.parse()?,
         bytes: bytes.parse()?,
-        algorithm: rest.first().cloned().unwrap_or_else(|| "dstu4145".to_owned()),
+        algorithm: rest
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "dstu4145".to_owned()),
     });
     let users: usize = users.parse()?;
     let duration = Duration::from_secs(seconds.parse()?);
@@ -83,7 +88,9 @@ pub async fn main(client: reqwest::Client, args: &[String]) -> Result<(), Error>
         signed_files as f64 / elapsed,
         percentile(&all, 0.5),
         percentile(&all, 0.99),
-        all.last().map(|d| d.as_secs_f64() * 1000.0).unwrap_or(f64::NAN)
+        all.last()
+            .map(|d| d.as_secs_f64() * 1000.0)
+            .unwrap_or(f64::NAN)
     );
     Ok(())
 }
@@ -112,14 +119,25 @@ async fn one_signing(job: &Job, cookie: &str, random: &mut Random) -> Result<Dur
         .await?;
     if response.status() != 201 {
         let status = response.status();
-        return Err(format!("start: HTTP {status}: {}", response.text().await.unwrap_or_default()).into());
+        return Err(format!(
+            "start: HTTP {status}: {}",
+            response.text().await.unwrap_or_default()
+        )
+        .into());
     }
     let answer: Value = response.json().await?;
     let id = answer["id"].as_str().ok_or("no id")?.to_owned();
     let sign_url = answer["sign_url"].as_str().ok_or("no sign_url")?;
-    let prefix = sign_url.strip_suffix(&format!("/sign/{id}")).ok_or("sign_url is not {prefix}/sign/{id}")?;
+    let prefix = sign_url
+        .strip_suffix(&format!("/sign/{id}"))
+        .ok_or("sign_url is not {prefix}/sign/{id}")?;
 
-    let page = job.client.get(format!("{}{sign_url}", job.gateway)).header("cookie", cookie).send().await?;
+    let page = job
+        .client
+        .get(format!("{}{sign_url}", job.gateway))
+        .header("cookie", cookie)
+        .send()
+        .await?;
     if page.status() != 200 {
         return Err(format!("signing page: HTTP {}", page.status()).into());
     }
@@ -127,17 +145,30 @@ async fn one_signing(job: &Job, cookie: &str, random: &mut Random) -> Result<Dur
     let request_number = deeplink.rsplit('/').next().unwrap_or_default().to_owned();
 
     // Subscribed before the phone confirms: the `signed` event is the one the page would show.
-    let mut events = events(job, cookie, &format!("{}{prefix}/sign/events/{id}", job.gateway)).await?;
+    let mut events = events(
+        job,
+        cookie,
+        &format!("{}{prefix}/sign/events/{id}", job.gateway),
+    )
+    .await?;
     events.until("pending").await?;
     let confirmed_at = Instant::now();
-    let (confirmed, heard) = tokio::join!(confirm(&job.client, &job.emulator, &request_number), async {
-        events.until("signed").await?;
-        Ok::<Duration, Error>(confirmed_at.elapsed())
-    });
+    let (confirmed, heard) = tokio::join!(
+        confirm(&job.client, &job.emulator, &request_number),
+        async {
+            events.until("signed").await?;
+            Ok::<Duration, Error>(confirmed_at.elapsed())
+        }
+    );
     confirmed?;
     let latency = heard?;
 
-    let result = job.client.get(format!("{}{prefix}/api/signing/{id}", job.gateway)).header("cookie", cookie).send().await?;
+    let result = job
+        .client
+        .get(format!("{}{prefix}/api/signing/{id}", job.gateway))
+        .header("cookie", cookie)
+        .send()
+        .await?;
     if result.status() != 200 {
         return Err(format!("result: HTTP {}", result.status()).into());
     }
@@ -146,7 +177,10 @@ async fn one_signing(job: &Job, cookie: &str, random: &mut Random) -> Result<Dur
         return Err(format!("result: state {} ({})", result["state"], result["reason"]).into());
     }
     let signed = result["files"].as_array().map_or(0, |files| {
-        files.iter().filter(|f| f["signature"].as_str().is_some_and(|s| !s.is_empty())).count()
+        files
+            .iter()
+            .filter(|f| f["signature"].as_str().is_some_and(|s| !s.is_empty()))
+            .count()
     });
     if signed != job.files {
         return Err(format!("result: {signed} of {} files have a signature", job.files).into());
@@ -155,11 +189,20 @@ async fn one_signing(job: &Job, cookie: &str, random: &mut Random) -> Result<Dur
 }
 
 async fn events(job: &Job, cookie: &str, url: &str) -> Result<EventsReader, Error> {
-    let response = job.client.get(url).header("cookie", cookie).header("accept", "text/event-stream").send().await?;
+    let response = job
+        .client
+        .get(url)
+        .header("cookie", cookie)
+        .header("accept", "text/event-stream")
+        .send()
+        .await?;
     if response.status() != 200 {
         return Err(format!("events: HTTP {}", response.status()).into());
     }
-    Ok(EventsReader { stream: Box::pin(response.bytes_stream()), buffer: String::new() })
+    Ok(EventsReader {
+        stream: Box::pin(response.bytes_stream()),
+        buffer: String::new(),
+    })
 }
 
 /// The signing page's `id="deeplink" href="…"`, HTML-unescaped (templates/sign.html).
@@ -168,7 +211,12 @@ fn deeplink(page: &str) -> Option<String> {
     let start = page.find(marker)? + marker.len();
     let end = start + page[start..].find('"')?;
     let raw = &page[start..end];
-    Some(raw.replace("&#x2F;", "/").replace("&#x2f;", "/").replace("&#47;", "/").replace("&amp;", "&"))
+    Some(
+        raw.replace("&#x2F;", "/")
+            .replace("&#x2f;", "/")
+            .replace("&#47;", "/")
+            .replace("&amp;", "&"),
+    )
 }
 
 /// Fresh file bytes for every request (splitmix64): each file has a hash of its own.
@@ -176,7 +224,9 @@ struct Random(u64);
 
 impl Random {
     fn new(user: u64) -> Self {
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
         Random(now ^ user.wrapping_mul(0x9E37_79B9_7F4A_7C15))
     }
     fn next(&mut self) -> u64 {
