@@ -797,7 +797,9 @@ async fn an_ecdsa_signature_of_the_report_verifies_with_openssl() {
     std::fs::write(&ca_file, ca).unwrap();
     let openssl = |content: &std::path::Path| {
         std::process::Command::new("openssl")
-            .args(["cms", "-verify", "-binary", "-inform", "DER", "-purpose", "any"])
+            .args([
+                "cms", "-verify", "-binary", "-inform", "DER", "-purpose", "any",
+            ])
             .arg("-in")
             .arg(&signature)
             .arg("-content")
