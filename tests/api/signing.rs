@@ -675,7 +675,7 @@ async fn assertion_for(browser: &mut Browser) -> String {
         .to_owned()
 }
 
-fn unverified_claims(token: &str) -> Value {
+pub fn unverified_claims(token: &str) -> Value {
     let payload = token.split('.').nth(1).unwrap();
     serde_json::from_slice(
         &base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -821,4 +821,87 @@ async fn an_ecdsa_signature_of_the_report_verifies_with_openssl() {
     let other = dir.0.join("other.txt");
     std::fs::write(&other, b"another report").unwrap();
     assert!(!openssl(&other).status.success());
+}
+
+// ---- An OpenID client outside the proxy, with the `sign` scope. ----
+
+#[tokio::test]
+async fn an_openid_client_with_the_sign_scope_has_its_user_sign_and_gets_the_result() {
+    use crate::oidc::{AuthRequest, RP, RP_SECRET, code_for, spawn_op, tokens};
+    let env = spawn_op(|_| {}).await;
+    let stack = &env.stack;
+    let mut request = AuthRequest::new(RP);
+    request.scope = "openid sign";
+    let (mut browser, code) = code_for(&env, PERSON, &request).await;
+    let answer: Value = tokens(&browser, &request, &code, Some(RP_SECRET), false).await;
+    assert_eq!(answer["scope"], "openid sign");
+    let access = answer["access_token"].as_str().unwrap().to_owned();
+    let id_token = crate::signing::unverified_claims(answer["id_token"].as_str().unwrap());
+
+    let start = |return_to: &str| {
+        let mut body = report_body();
+        body["return_to"] = json!(return_to);
+        stack
+            .http
+            .post(stack.app.own("/api/signing"))
+            .bearer_auth(&access)
+            .json(&body)
+            .send()
+    };
+    // Back to the client's own origin, never anywhere else.
+    let refused = start("https://evil.example/after").await.unwrap();
+    assert_eq!(refused.status(), 400);
+    let started = start("http://127.0.0.1:9/after-signing?doc=7").await.unwrap();
+    assert_eq!(started.status(), 201);
+    let started: Value = started.json().await.unwrap();
+    let id = started["id"].as_str().unwrap().to_owned();
+
+    // The person's browser (the same session) opens the signing page; the phone signs.
+    let page = browser.get(started["sign_url"].as_str().unwrap()).await;
+    let html = page.text().await.unwrap();
+    let deeplink = html
+        .split("id=\"deeplink\" href=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .replace("&#x2F;", "/");
+    crate::sign_in::phone_confirms(stack, &deeplink, PERSON).await;
+    let csrf = crate::browser::csrf_of(&html);
+    let back = browser
+        .post_form(&browser.own(&format!("/sign/{id}/done")), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(
+        back.headers()["location"],
+        format!("http://127.0.0.1:9/after-signing?doc=7&signing={id}").as_str()
+    );
+
+    let fetched: Value = stack
+        .http
+        .get(stack.app.own(&format!("/api/signing/{id}")))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(fetched["state"], "signed", "{fetched}");
+    let claims = verified_result(stack, fetched["result"].as_str().unwrap()).await;
+    assert_eq!(claims["aud"], RP);
+    assert_eq!(claims["sub"], id_token["sub"], "the client's own subject");
+
+    // A token without `sign` starts nothing.
+    let mut request = AuthRequest::new(RP);
+    request.scope = "openid";
+    let (browser, code) = code_for(&env, PERSON, &request).await;
+    let plain: Value = tokens(&browser, &request, &code, Some(RP_SECRET), false).await;
+    let response = stack
+        .http
+        .post(stack.app.own("/api/signing"))
+        .bearer_auth(plain["access_token"].as_str().unwrap())
+        .json(&report_body())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
 }
