@@ -905,3 +905,29 @@ async fn an_openid_client_with_the_sign_scope_has_its_user_sign_and_gets_the_res
         .unwrap();
     assert_eq!(response.status(), 401);
 }
+
+#[tokio::test]
+async fn a_hostile_file_name_is_shown_as_text_on_the_signing_page_and_in_the_history() {
+    let stack = spawn_diia_stack().await;
+    let key = key_of(&stack.own_ca, &franko());
+    let mut browser = signed_in_as(&stack, &key).await;
+    let name = "<img src=x onerror=alert(1)>.txt";
+    let (status, started) = ask(
+        &mut browser,
+        json!({"files": [{"name": name, "content": STANDARD.encode(REPORT)}]}),
+    )
+    .await;
+    assert_eq!(status, 201, "{started}");
+    let page = browser
+        .get(started["sign_url"].as_str().unwrap())
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("<img src=x"), "the name is not markup");
+    assert!(page.contains("&lt;img src=x onerror=alert(1)&gt;.txt"));
+    let me = browser.get(&browser.own("/me")).await.text().await.unwrap();
+    assert!(me.contains("id=\"signings\""), "the history lists the signing");
+    assert!(!me.contains("<img src=x"));
+    assert!(me.contains("&lt;img src=x onerror=alert(1)&gt;.txt"));
+}
