@@ -46,5 +46,6 @@ mod replicas;
 mod revocation;
 mod sessions;
 mod signing;
+mod signing_attacks;
 mod tls;
 mod tls_certificates;

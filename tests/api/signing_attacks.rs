@@ -1,0 +1,41 @@
+//! Attacks on document signing: what a signature must be to count as the person's signature of
+//! exactly the file sent, and what the API must refuse to anyone but the session that asked.
+
+use kepgate_signature::test_ca::CadesOptions;
+use serde_json::json;
+
+use crate::diia_stack::{now, spawn_diia_stack};
+use crate::signing::{
+    ask_report, franko, key_of, result_of, signed_in_as, signed_items, signing_callback,
+};
+
+/// An attached signature whose content is the file's hash signs those 32 bytes, not the file:
+/// anyone can turn a detached signature of a 32-byte "document" into one by adding the content,
+/// and the cabinet (or anyone checking the `.p7s` against the file) would be told otherwise.
+#[tokio::test]
+async fn an_attached_signature_over_the_hash_bytes_is_not_a_signature_of_the_file() {
+    let stack = spawn_diia_stack().await;
+    let key = key_of(&stack.own_ca, &franko());
+    let mut browser = signed_in_as(&stack, &key).await;
+    let asked = ask_report(&stack, &mut browser).await;
+
+    let attached = CadesOptions {
+        attached: true,
+        ..CadesOptions::default()
+    };
+    let p7s = key
+        .sign_hash_cades_with(&asked.hash, now(), &attached)
+        .unwrap();
+    let (status, answer) = signing_callback(
+        &stack,
+        &asked.request_id,
+        signed_items("zvit-2026-12.txt", &p7s),
+    )
+    .await;
+    assert_eq!(status, 422, "{answer}");
+    let result = result_of(&mut browser, &asked.id).await;
+    assert_eq!(result["state"], "failed", "{result}");
+    assert_eq!(result["reason"], "hash_mismatch", "{result}");
+    assert!(result.get("result").is_none(), "no signed result: {result}");
+    assert_eq!(result["files"][0]["signature"], json!(null));
+}
