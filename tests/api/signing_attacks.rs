@@ -39,3 +39,57 @@ async fn an_attached_signature_over_the_hash_bytes_is_not_a_signature_of_the_fil
     assert!(result.get("result").is_none(), "no signed result: {result}");
     assert_eq!(result["files"][0]["signature"], json!(null));
 }
+
+/// Once signed, the result belongs to the session that asked: another person cannot download
+/// its `.p7s`, watch its stream or ask again for its files, and the result's JWS (signed with
+/// the same key as the assertion) does not open the API as the person.
+#[tokio::test]
+async fn a_signed_result_stays_with_its_session_and_its_token_is_no_assertion() {
+    let stack = spawn_diia_stack().await;
+    let key = key_of(&stack.own_ca, &franko());
+    let mut browser = signed_in_as(&stack, &key).await;
+    let asked = ask_report(&stack, &mut browser).await;
+    let p7s = key.sign_hash_cades(&asked.hash, now()).unwrap();
+    let (status, _) = signing_callback(
+        &stack,
+        &asked.request_id,
+        signed_items("zvit-2026-12.txt", &p7s),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let token = result_of(&mut browser, &asked.id).await["result"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let mut other = crate::sign_in::sign_in(&stack, crate::sign_in::DIRECTOR).await;
+    for path in [
+        format!("/api/signing/{}/files/0/signature.p7s", asked.id),
+        format!("/sign/events/{}", asked.id),
+    ] {
+        let response = other.get(&other.own(&path)).await;
+        assert_eq!(response.status(), 404, "{path}");
+    }
+    let page = other.get(&other.own("/me")).await;
+    let csrf = crate::browser::csrf_of(&page.text().await.unwrap());
+    let again = other
+        .post_form(
+            &other.own(&format!("/sign/{}/again", asked.id)),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(again.status(), 404);
+
+    let response = stack
+        .http
+        .get(browser.url(&browser.own(&format!("/api/signing/{}", asked.id))))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        401,
+        "the result's JWS is not an assertion"
+    );
+}
