@@ -93,3 +93,24 @@ async fn a_signed_result_stays_with_its_session_and_its_token_is_no_assertion() 
         "the result's JWS is not an assertion"
     );
 }
+
+/// The limit of requests waiting per session holds when the cabinet asks many at once.
+#[tokio::test]
+async fn many_requests_at_once_do_not_pass_the_pending_limit() {
+    let stack = spawn_diia_stack().await;
+    let key = key_of(&stack.own_ca, &franko());
+    let browser = signed_in_as(&stack, &key).await;
+    let url = browser.url(&browser.own("/api/signing"));
+    let asks = (0..12).map(|i| {
+        let request = stack
+            .http
+            .post(&url)
+            .header("cookie", browser.cookie_header())
+            .json(&json!({"files": [{"name": format!("f{i}.txt"), "content": "AAAA"}]}));
+        async move { request.send().await.unwrap().status().as_u16() }
+    });
+    let statuses = futures_util::future::join_all(asks).await;
+    let started = statuses.iter().filter(|s| **s == 201).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!((started, refused), (5, 7), "{statuses:?}");
+}
