@@ -438,12 +438,12 @@ pub async fn pending_for_session(
     session_id: Uuid,
     now: OffsetDateTime,
 ) -> Result<i64, sqlx::Error> {
-    Ok(sqlx::query_scalar!(
+    sqlx::query_scalar!(
         r#"SELECT count(*) AS "count!" FROM signing_requests
            WHERE session_id = $1 AND state = 'pending' AND expires_at > $2"#,
         session_id,
         now
     )
     .fetch_one(db)
-    .await?)
+    .await
 }
