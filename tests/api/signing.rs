@@ -16,7 +16,7 @@ use crate::browser::Browser;
 use crate::diia_stack::{DiiaStack, encode_data, now, spawn_diia_stack};
 use crate::sign_in::{PERSON, complete_api, sign_in, start_api};
 
-const REPORT: &[u8] = "Звіт за грудень 2026\nДохід: 100 000,00 грн\n".as_bytes();
+pub(crate) const REPORT: &[u8] = "Звіт за грудень 2026\nДохід: 100 000,00 грн\n".as_bytes();
 
 fn spec(name: &str, rnokpp: &str) -> TestIdentitySpec {
     TestIdentitySpec {
@@ -35,7 +35,7 @@ fn spec(name: &str, rnokpp: &str) -> TestIdentitySpec {
 }
 
 /// A key of the stack's own trusted CA for `spec` (DSTU 4145, Diia's default).
-fn key_of(ca: &TestCa, spec: &TestIdentitySpec) -> TestSigner {
+pub(crate) fn key_of(ca: &TestCa, spec: &TestIdentitySpec) -> TestSigner {
     ca.issue_with(
         spec,
         now() - Duration::days(1),
@@ -45,16 +45,16 @@ fn key_of(ca: &TestCa, spec: &TestIdentitySpec) -> TestSigner {
     .unwrap()
 }
 
-fn franko() -> TestIdentitySpec {
+pub(crate) fn franko() -> TestIdentitySpec {
     spec("Франко Іван Якович", "3184710691")
 }
 
-fn ukrainka() -> TestIdentitySpec {
+pub(crate) fn ukrainka() -> TestIdentitySpec {
     spec("Косач Лариса Петрівна", "2245134473")
 }
 
 /// A browser signed in as whoever `signer` certifies: a login whose callback the test signs.
-async fn signed_in_as(stack: &DiiaStack, signer: &TestSigner) -> Browser {
+pub(crate) async fn signed_in_as(stack: &DiiaStack, signer: &TestSigner) -> Browser {
     let mut browser = Browser::new(&stack.app);
     let started = start_api(&mut browser).await;
     let id = kepgate::login::pending::PendingLoginId::parse(&started.id).unwrap();
@@ -69,7 +69,7 @@ async fn signed_in_as(stack: &DiiaStack, signer: &TestSigner) -> Browser {
 }
 
 /// `POST /api/signing` from the browser; the answer's status and JSON.
-async fn ask(browser: &mut Browser, body: Value) -> (u16, Value) {
+pub(crate) async fn ask(browser: &mut Browser, body: Value) -> (u16, Value) {
     let url = browser.own("/api/signing");
     let response = browser.post_json(&url, body).await;
     let status = response.status().as_u16();
@@ -84,13 +84,13 @@ fn report_body() -> Value {
 }
 
 /// A started signing request: its id and the request id sent to the provider.
-struct Asked {
-    id: String,
-    request_id: String,
-    hash: Vec<u8>,
+pub(crate) struct Asked {
+    pub(crate) id: String,
+    pub(crate) request_id: String,
+    pub(crate) hash: Vec<u8>,
 }
 
-async fn ask_report(stack: &DiiaStack, browser: &mut Browser) -> Asked {
+pub(crate) async fn ask_report(stack: &DiiaStack, browser: &mut Browser) -> Asked {
     let (status, answer) = ask(browser, report_body()).await;
     assert_eq!(status, 201, "{answer}");
     let id = answer["id"].as_str().unwrap().to_owned();
@@ -110,7 +110,11 @@ async fn ask_report(stack: &DiiaStack, browser: &mut Browser) -> Asked {
 }
 
 /// Diia's signing callback, as it sends it, straight to the gateway.
-async fn signing_callback(stack: &DiiaStack, request_id: &str, data: Value) -> (u16, Value) {
+pub(crate) async fn signing_callback(
+    stack: &DiiaStack,
+    request_id: &str,
+    data: Value,
+) -> (u16, Value) {
     let form =
         reqwest::multipart::Form::new().text("encodeData", STANDARD.encode(data.to_string()));
     let response = stack
@@ -126,11 +130,11 @@ async fn signing_callback(stack: &DiiaStack, request_id: &str, data: Value) -> (
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-fn signed_items(name: &str, p7s: &[u8]) -> Value {
+pub(crate) fn signed_items(name: &str, p7s: &[u8]) -> Value {
     json!({"signedItems": [{"name": name, "signature": STANDARD.encode(p7s)}]})
 }
 
-async fn result_of(browser: &mut Browser, id: &str) -> Value {
+pub(crate) async fn result_of(browser: &mut Browser, id: &str) -> Value {
     let response = browser
         .get(&browser.own(&format!("/api/signing/{id}")))
         .await;
