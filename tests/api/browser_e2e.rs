@@ -1640,6 +1640,7 @@ async fn browser_e2e_desktop_signs_a_report_with_the_phone_confirming() {
     sign_in_desktop(&env, &desktop).await;
 
     let link = to_signing_page(&env, &desktop).await;
+    axe(&desktop, "the signing page").await;
     screenshot(&desktop, "sign-desktop").await;
 
     phone.goto(&link).await.unwrap();
