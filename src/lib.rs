@@ -3,7 +3,6 @@
 pub mod account;
 pub mod app;
 pub mod auth_method;
-pub mod callback;
 pub mod canonical_path;
 pub mod certificate_status;
 pub mod cli;
@@ -23,6 +22,7 @@ pub mod notifications;
 pub mod oidc;
 pub mod periodic;
 pub mod provider;
+pub mod provider_callback;
 pub mod proxy;
 pub mod return_path;
 pub mod routes;

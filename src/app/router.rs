@@ -51,7 +51,7 @@ pub fn router(state: AppState) -> Router {
     let own_routes = Router::new()
         .merge(crate::http::routes())
         .merge(crate::login::router())
-        .merge(crate::callback::router())
+        .merge(crate::provider_callback::router())
         .merge(crate::document_signing::router())
         .merge(crate::account::router())
         .merge(crate::proxy::router())
@@ -61,7 +61,7 @@ pub fn router(state: AppState) -> Router {
             ServiceBuilder::new()
                 .layer(security_headers.clone())
                 .layer(compression)
-                .layer(timeout.clone())
+                .layer(timeout)
                 // Both: axum's extractors honour DefaultBodyLimit, streaming bodies the layer.
                 .layer(DefaultBodyLimit::max(server.body_limit_bytes))
                 .layer(RequestBodyLimitLayer::new(server.body_limit_bytes)),

@@ -5,7 +5,8 @@
 //! certificate (`store.rs`), so a path's CA certificates cost a responder round trip only when
 //! their cached answer runs out.
 
-use super::{CertificateStatus, RevocationChecker, Unavailable};
+use super::checker::{RevocationChecker, Unavailable};
+use super::status::CertificateStatus;
 use crate::config::RevocationMode;
 use crate::session::{EndedBy, SessionStore, Whom};
 use crate::signature::VerifiedSignature;

@@ -31,6 +31,7 @@ pub const SECTIONS: &[&str] = &[
     "session",
     "providers",
     "oidc",
+    "signing",
 ];
 
 /// The rule for `KEPGATE_…` names: configuration has the section and the key apart with `__`;

@@ -1,4 +1,4 @@
-//! A provider's callback about a signing request (the endpoint is `crate::callback`'s): the
+//! A provider's callback about a signing request (the endpoint is `crate::provider_callback`'s): the
 //! request it names, still pending and its session still live, then every signature verified
 //! (`verify.rs`), the certificate's status asked, and the outcome recorded once. A refusal is
 //! recorded too, with who signed when that is known: the audit shows who tried.

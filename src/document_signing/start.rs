@@ -223,6 +223,14 @@ fn parse_hash(text: &str) -> Result<[u8; 32], ApiError> {
         })
 }
 
+fn too_many() -> ApiError {
+    ApiError::refused(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_requests",
+        "this session already has signing requests waiting",
+    )
+}
+
 /// A signing request about to be asked of the provider.
 pub struct Begin<'a> {
     pub session: &'a Session,
@@ -246,11 +254,7 @@ pub async fn begin(state: &SigningContext, new: Begin<'_>) -> Result<Begun, ApiE
     let now = state.web.clock.now();
     if store::pending_for_session(&state.web.db, session.id, now).await? >= MAX_PENDING_PER_SESSION
     {
-        return Err(ApiError::refused(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_requests",
-            "this session already has signing requests waiting",
-        ));
+        return Err(too_many());
     }
     let request_id = Uuid::new_v4().hyphenated().to_string();
     let hashes: Vec<FileHash<'_>> = new
@@ -271,7 +275,7 @@ pub async fn begin(state: &SigningContext, new: Begin<'_>) -> Result<Begun, ApiE
     let id = SigningId(Uuid::new_v4());
     let expires_at = now + state.web.settings.signing.request_ttl;
     let subject = session.subject();
-    store::insert(
+    let inserted = store::insert(
         &state.web.db,
         &NewSigning {
             id,
@@ -289,8 +293,12 @@ pub async fn begin(state: &SigningContext, new: Begin<'_>) -> Result<Begun, ApiE
             created_at: now,
             expires_at,
         },
+        MAX_PENDING_PER_SESSION,
     )
     .await?;
+    if !inserted {
+        return Err(too_many());
+    }
     tracing::info!(signing = %id, provider = %provider.id(), files = new.files.len(), by = new.by.as_str(), "signing request started");
     metrics::counter!("kepgate_signing_requests_total", "outcome" => "started").increment(1);
     Ok(Begun { id, expires_at })

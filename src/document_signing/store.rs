@@ -97,8 +97,32 @@ impl SigningRequest {
     }
 }
 
-pub async fn insert(db: &PgPool, new: &NewSigning<'_>) -> Result<(), sqlx::Error> {
+/// Writes the request unless its session already has `max_pending` waiting (`false` then).
+/// The count and the insert hold the session's lock: requests asked at once cannot all pass
+/// a count made before any of them was written.
+pub async fn insert(
+    db: &PgPool,
+    new: &NewSigning<'_>,
+    max_pending: i64,
+) -> Result<bool, sqlx::Error> {
     let mut tx = db.begin().await?;
+    sqlx::query!(
+        "SELECT pg_advisory_xact_lock(hashtext('kepgate_signing_session'), hashtext($1::text))",
+        new.session_id.to_string()
+    )
+    .execute(&mut *tx)
+    .await?;
+    let pending = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM signing_requests
+           WHERE session_id = $1 AND state = 'pending' AND expires_at > $2"#,
+        new.session_id,
+        new.created_at
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if pending >= max_pending {
+        return Ok(false);
+    }
     sqlx::query!(
         r#"INSERT INTO signing_requests
              (id, session_id, subject, person_name, provider, request_id, algorithm, started_by,
@@ -143,7 +167,8 @@ pub async fn insert(db: &PgPool, new: &NewSigning<'_>) -> Result<(), sqlx::Error
     )
     .execute(&mut *tx)
     .await?;
-    tx.commit().await
+    tx.commit().await?;
+    Ok(true)
 }
 
 pub async fn find(db: &PgPool, id: SigningId) -> Result<Option<SigningRequest>, sqlx::Error> {
@@ -413,12 +438,12 @@ pub async fn pending_for_session(
     session_id: Uuid,
     now: OffsetDateTime,
 ) -> Result<i64, sqlx::Error> {
-    Ok(sqlx::query_scalar!(
+    sqlx::query_scalar!(
         r#"SELECT count(*) AS "count!" FROM signing_requests
            WHERE session_id = $1 AND state = 'pending' AND expires_at > $2"#,
         session_id,
         now
     )
     .fetch_one(db)
-    .await?)
+    .await
 }

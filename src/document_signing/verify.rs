@@ -1,5 +1,5 @@
 //! What a signing callback's signatures decide, without the database: each one a CMS/CAdES
-//! signature detached over exactly the hash sent for its file, chained to the trust list, with
+//! signature detached (no embedded content) over exactly the hash sent for its file, chained to the trust list, with
 //! signingCertificateV2 and a signingTime inside the request's window, all by one certificate,
 //! and that certificate the session's person's. The certificate's status is asked afterwards
 //! (`callback.rs`), for the one certificate.
@@ -63,6 +63,14 @@ pub fn verdict(
                 refused(Refusal::from_verify_code(e.code()))
             })?;
         let signer = || Some(Box::new(verified.identity.clone()));
+        // An attached signature whose content is the hash signs those 32 bytes, not the file
+        // (and anyone can add the content to a detached one): only detached over the hash.
+        if verified.attached {
+            return Err(Refused {
+                refusal: Refusal::HashMismatch,
+                signer: signer(),
+            });
+        }
         if verified.digest_algorithm != asked.algorithm.hash_algorithm().oid() {
             return Err(refused(Refusal::WrongDigestAlgorithm));
         }

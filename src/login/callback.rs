@@ -1,4 +1,4 @@
-//! A provider's callback about a login (the endpoint is `crate::callback`'s).
+//! A provider's callback about a login (the endpoint is `crate::provider_callback`'s).
 //!
 //! Trust comes from the signature, not from the caller: the p7s must be valid, over exactly the
 //! hash we sent for this pending login, by a certificate chaining to a configured trusted CA.
@@ -21,7 +21,7 @@ use crate::signature::{TrustList, VerifiedSignature, verify_auth_signature};
 /// Clock skew allowed between the phone's signing time and our own.
 const SKEW: Duration = Duration::minutes(5);
 
-/// A decoded login callback (`crate::callback` checked who sent it and decoded it): the pending
+/// A decoded login callback (`crate::provider_callback` checked who sent it and decoded it): the pending
 /// login it is about, judged and recorded once.
 pub async fn handle(
     state: &LoginContext,

@@ -33,7 +33,7 @@ use crate::http::Web;
 use crate::http::pages::PROVIDER_RETURN;
 
 /// The login's routes (under the prefix): the form, the waiting page and its stream, the QR
-/// link opened on the phone, the JSON API (the provider's callback is `crate::callback`'s).
+/// link opened on the phone, the JSON API (the provider's callback is `crate::provider_callback`'s).
 pub fn router<S>() -> Router<S>
 where
     LoginContext: FromRef<S>,

@@ -1640,10 +1640,14 @@ async fn browser_e2e_desktop_signs_a_report_with_the_phone_confirming() {
     sign_in_desktop(&env, &desktop).await;
 
     let link = to_signing_page(&env, &desktop).await;
+    axe(&desktop, "the signing page").await;
     screenshot(&desktop, "sign-desktop").await;
 
     phone.goto(&link).await.unwrap();
-    assert_eq!(text(&phone, "#documents-heading").await, "Документи на підпис");
+    assert_eq!(
+        text(&phone, "#documents-heading").await,
+        "Документи на підпис"
+    );
     assert_eq!(text(&phone, ".files .file-name").await, "zvit-2026-12.txt");
     find(&phone, "input[name=identity][value=person]")
         .await
@@ -1655,9 +1659,17 @@ async fn browser_e2e_desktop_signs_a_report_with_the_phone_confirming() {
     wait_for_text(&phone, "h1", "Готово — поверніться до компʼютера").await;
 
     // No click on the desktop: the page hears the signature and returns to the cabinet.
-    assert!(text(&desktop, "#signed").await.starts_with(&format!("Підписано: {PERSON_NAME}")));
+    assert!(
+        text(&desktop, "#signed")
+            .await
+            .starts_with(&format!("Підписано: {PERSON_NAME}"))
+    );
     assert!(text(&desktop, "#verified").await.starts_with("Перевірено:"));
-    assert!(path_of(&desktop).await.starts_with("/report/signed?signing="));
+    assert!(
+        path_of(&desktop)
+            .await
+            .starts_with("/report/signed?signing=")
+    );
     assert!(displayed(&desktop, "#download").await);
     screenshot(&desktop, "signed-desktop").await;
     assert!(console_errors(&desktop).await.is_empty());
@@ -1675,7 +1687,11 @@ async fn browser_e2e_phone_signs_a_report() {
     sign_in_desktop(&env, &phone).await;
     let link = to_signing_page(&env, &phone).await;
     phone_confirms(&env.stack, &link, PERSON).await;
-    assert!(text(&phone, "#signed").await.starts_with(&format!("Підписано: {PERSON_NAME}")));
+    assert!(
+        text(&phone, "#signed")
+            .await
+            .starts_with(&format!("Підписано: {PERSON_NAME}"))
+    );
     screenshot(&phone, "signed-phone").await;
     close(phone).await;
 }
@@ -1687,7 +1703,11 @@ async fn to_signing_page(env: &CabinetStack, c: &Client) -> String {
         .unwrap();
     find(c, "#sign-report").await.click().await.unwrap();
     find(c, "#files").await;
-    assert!(path_of(c).await.starts_with(&env.stack.app.own_path("/sign/")));
+    assert!(
+        path_of(c)
+            .await
+            .starts_with(&env.stack.app.own_path("/sign/"))
+    );
     assert_eq!(text(c, "h1").await, "Підписання документів");
     assert_eq!(text(c, ".file-name").await, "zvit-2026-12.txt");
     assert_eq!(text(c, "#provider-name").await, "Дія.Підпис");

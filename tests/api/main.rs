@@ -47,5 +47,6 @@ mod replicas;
 mod revocation;
 mod sessions;
 mod signing;
+mod signing_attacks;
 mod tls;
 mod tls_certificates;

@@ -16,7 +16,7 @@ use crate::browser::Browser;
 use crate::diia_stack::{DiiaStack, encode_data, now, spawn_diia_stack};
 use crate::sign_in::{PERSON, complete_api, sign_in, start_api};
 
-const REPORT: &[u8] = "Звіт за грудень 2026\nДохід: 100 000,00 грн\n".as_bytes();
+pub(crate) const REPORT: &[u8] = "Звіт за грудень 2026\nДохід: 100 000,00 грн\n".as_bytes();
 
 fn spec(name: &str, rnokpp: &str) -> TestIdentitySpec {
     TestIdentitySpec {
@@ -35,7 +35,7 @@ fn spec(name: &str, rnokpp: &str) -> TestIdentitySpec {
 }
 
 /// A key of the stack's own trusted CA for `spec` (DSTU 4145, Diia's default).
-fn key_of(ca: &TestCa, spec: &TestIdentitySpec) -> TestSigner {
+pub(crate) fn key_of(ca: &TestCa, spec: &TestIdentitySpec) -> TestSigner {
     ca.issue_with(
         spec,
         now() - Duration::days(1),
@@ -45,16 +45,16 @@ fn key_of(ca: &TestCa, spec: &TestIdentitySpec) -> TestSigner {
     .unwrap()
 }
 
-fn franko() -> TestIdentitySpec {
+pub(crate) fn franko() -> TestIdentitySpec {
     spec("Франко Іван Якович", "3184710691")
 }
 
-fn ukrainka() -> TestIdentitySpec {
+pub(crate) fn ukrainka() -> TestIdentitySpec {
     spec("Косач Лариса Петрівна", "2245134473")
 }
 
 /// A browser signed in as whoever `signer` certifies: a login whose callback the test signs.
-async fn signed_in_as(stack: &DiiaStack, signer: &TestSigner) -> Browser {
+pub(crate) async fn signed_in_as(stack: &DiiaStack, signer: &TestSigner) -> Browser {
     let mut browser = Browser::new(&stack.app);
     let started = start_api(&mut browser).await;
     let id = kepgate::login::pending::PendingLoginId::parse(&started.id).unwrap();
@@ -69,7 +69,7 @@ async fn signed_in_as(stack: &DiiaStack, signer: &TestSigner) -> Browser {
 }
 
 /// `POST /api/signing` from the browser; the answer's status and JSON.
-async fn ask(browser: &mut Browser, body: Value) -> (u16, Value) {
+pub(crate) async fn ask(browser: &mut Browser, body: Value) -> (u16, Value) {
     let url = browser.own("/api/signing");
     let response = browser.post_json(&url, body).await;
     let status = response.status().as_u16();
@@ -84,13 +84,13 @@ fn report_body() -> Value {
 }
 
 /// A started signing request: its id and the request id sent to the provider.
-struct Asked {
-    id: String,
-    request_id: String,
-    hash: Vec<u8>,
+pub(crate) struct Asked {
+    pub(crate) id: String,
+    pub(crate) request_id: String,
+    pub(crate) hash: Vec<u8>,
 }
 
-async fn ask_report(stack: &DiiaStack, browser: &mut Browser) -> Asked {
+pub(crate) async fn ask_report(stack: &DiiaStack, browser: &mut Browser) -> Asked {
     let (status, answer) = ask(browser, report_body()).await;
     assert_eq!(status, 201, "{answer}");
     let id = answer["id"].as_str().unwrap().to_owned();
@@ -110,7 +110,11 @@ async fn ask_report(stack: &DiiaStack, browser: &mut Browser) -> Asked {
 }
 
 /// Diia's signing callback, as it sends it, straight to the gateway.
-async fn signing_callback(stack: &DiiaStack, request_id: &str, data: Value) -> (u16, Value) {
+pub(crate) async fn signing_callback(
+    stack: &DiiaStack,
+    request_id: &str,
+    data: Value,
+) -> (u16, Value) {
     let form =
         reqwest::multipart::Form::new().text("encodeData", STANDARD.encode(data.to_string()));
     let response = stack
@@ -126,11 +130,11 @@ async fn signing_callback(stack: &DiiaStack, request_id: &str, data: Value) -> (
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-fn signed_items(name: &str, p7s: &[u8]) -> Value {
+pub(crate) fn signed_items(name: &str, p7s: &[u8]) -> Value {
     json!({"signedItems": [{"name": name, "signature": STANDARD.encode(p7s)}]})
 }
 
-async fn result_of(browser: &mut Browser, id: &str) -> Value {
+pub(crate) async fn result_of(browser: &mut Browser, id: &str) -> Value {
     let response = browser
         .get(&browser.own(&format!("/api/signing/{id}")))
         .await;
@@ -675,7 +679,7 @@ async fn assertion_for(browser: &mut Browser) -> String {
         .to_owned()
 }
 
-fn unverified_claims(token: &str) -> Value {
+pub fn unverified_claims(token: &str) -> Value {
     let payload = token.split('.').nth(1).unwrap();
     serde_json::from_slice(
         &base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -797,7 +801,9 @@ async fn an_ecdsa_signature_of_the_report_verifies_with_openssl() {
     std::fs::write(&ca_file, ca).unwrap();
     let openssl = |content: &std::path::Path| {
         std::process::Command::new("openssl")
-            .args(["cms", "-verify", "-binary", "-inform", "DER", "-purpose", "any"])
+            .args([
+                "cms", "-verify", "-binary", "-inform", "DER", "-purpose", "any",
+            ])
             .arg("-in")
             .arg(&signature)
             .arg("-content")
@@ -819,4 +825,130 @@ async fn an_ecdsa_signature_of_the_report_verifies_with_openssl() {
     let other = dir.0.join("other.txt");
     std::fs::write(&other, b"another report").unwrap();
     assert!(!openssl(&other).status.success());
+}
+
+// ---- An OpenID client outside the proxy, with the `sign` scope. ----
+
+#[tokio::test]
+async fn an_openid_client_with_the_sign_scope_has_its_user_sign_and_gets_the_result() {
+    use crate::oidc::{AuthRequest, RP, RP_SECRET, code_for, spawn_op, tokens};
+    let env = spawn_op(|_| {}).await;
+    let stack = &env.stack;
+    let mut request = AuthRequest::new(RP);
+    request.scope = "openid sign";
+    let (mut browser, code) = code_for(&env, PERSON, &request).await;
+    let answer: Value = tokens(&browser, &request, &code, Some(RP_SECRET), false).await;
+    assert_eq!(answer["scope"], "openid sign");
+    let access = answer["access_token"].as_str().unwrap().to_owned();
+    let id_token = crate::signing::unverified_claims(answer["id_token"].as_str().unwrap());
+
+    let start = |return_to: &str| {
+        let mut body = report_body();
+        body["return_to"] = json!(return_to);
+        stack
+            .http
+            .post(stack.app.own("/api/signing"))
+            .bearer_auth(&access)
+            .json(&body)
+            .send()
+    };
+    // Back to the client's own origin, never anywhere else.
+    let refused = start("https://evil.example/after").await.unwrap();
+    assert_eq!(refused.status(), 400);
+    let started = start("http://127.0.0.1:9/after-signing?doc=7")
+        .await
+        .unwrap();
+    assert_eq!(started.status(), 201);
+    let started: Value = started.json().await.unwrap();
+    let id = started["id"].as_str().unwrap().to_owned();
+
+    // The person's browser (the same session) opens the signing page; the phone signs.
+    let page = browser.get(started["sign_url"].as_str().unwrap()).await;
+    let html = page.text().await.unwrap();
+    let deeplink = html
+        .split("id=\"deeplink\" href=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .replace("&#x2F;", "/");
+    crate::sign_in::phone_confirms(stack, &deeplink, PERSON).await;
+    let csrf = crate::browser::csrf_of(&html);
+    let back = browser
+        .post_form(
+            &browser.own(&format!("/sign/{id}/done")),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(
+        back.headers()["location"],
+        format!("http://127.0.0.1:9/after-signing?doc=7&signing={id}").as_str()
+    );
+
+    let fetched: Value = stack
+        .http
+        .get(stack.app.own(&format!("/api/signing/{id}")))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(fetched["state"], "signed", "{fetched}");
+    let claims = verified_result(stack, fetched["result"].as_str().unwrap()).await;
+    assert_eq!(claims["aud"], RP);
+    assert_eq!(claims["sub"], id_token["sub"], "the client's own subject");
+
+    // A token without `sign` starts nothing.
+    let mut request = AuthRequest::new(RP);
+    request.scope = "openid";
+    let (browser, code) = code_for(&env, PERSON, &request).await;
+    let plain: Value = tokens(&browser, &request, &code, Some(RP_SECRET), false).await;
+    let response = stack
+        .http
+        .post(stack.app.own("/api/signing"))
+        .bearer_auth(plain["access_token"].as_str().unwrap())
+        .json(&report_body())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+}
+
+#[tokio::test]
+async fn a_hostile_file_name_is_shown_as_text_on_the_signing_page_and_in_the_history() {
+    let stack = spawn_diia_stack().await;
+    let key = key_of(&stack.own_ca, &franko());
+    let mut browser = signed_in_as(&stack, &key).await;
+    let name = "<img src=x onerror=alert(1)>.txt";
+    let (status, started) = ask(
+        &mut browser,
+        json!({"files": [{"name": name, "content": STANDARD.encode(REPORT)}]}),
+    )
+    .await;
+    assert_eq!(status, 201, "{started}");
+    let page = browser
+        .get(started["sign_url"].as_str().unwrap())
+        .await
+        .text()
+        .await
+        .unwrap();
+    let shown = page
+        .find("img src")
+        .map(|at| &page[at.saturating_sub(10)..at + 40]);
+    assert!(
+        !page.contains("<img src=x"),
+        "the name is not markup: {shown:?}"
+    );
+    assert!(
+        page.contains("&#60;img src=x onerror=alert(1)&#62;.txt"),
+        "{shown:?}"
+    );
+    let me = browser.get(&browser.own("/me")).await.text().await.unwrap();
+    assert!(
+        me.contains("id=\"signings\""),
+        "the history lists the signing"
+    );
+    assert!(!me.contains("<img src=x"));
+    assert!(me.contains("&#60;img src=x onerror=alert(1)&#62;.txt"));
 }

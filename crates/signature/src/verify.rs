@@ -37,6 +37,9 @@ pub struct VerifiedSignature {
     /// Whether the signed attributes hold signingCertificateV2 (checked against the signer's
     /// certificate when present): document signing requires it, CAdES-BES.
     pub signing_certificate_v2: bool,
+    /// The content was embedded (equal to the expected hash) rather than detached: then the
+    /// signature is over those bytes, not over a document whose hash they are.
+    pub attached: bool,
     /// Non-fatal problems found while reading the identity (e.g. РНОКПП with a bad check digit).
     pub identity_warnings: Vec<String>,
     /// The signer's certificate as received, and the verified path above it (its issuer first,
@@ -110,6 +113,7 @@ pub fn verify_auth_signature(
         signature_algorithm: sig_alg_name,
         digest_algorithm: si.digest_alg.oid,
         signing_certificate_v2,
+        attached: parsed.encap.econtent.is_some(),
         identity_warnings,
         signer_der: signer.der.clone(),
         issuers,

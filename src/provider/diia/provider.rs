@@ -8,7 +8,7 @@ use base64::engine::general_purpose::STANDARD;
 use reqwest::Method;
 use url::Url;
 
-use super::callback;
+use super::callback::decode_callback;
 use super::client::DiiaClient;
 use super::settings::{DiiaSettings, DiiaSignAlgo};
 use super::wire;
@@ -175,6 +175,6 @@ impl DiiaProvider {
         headers: &HeaderMap,
         body: &Bytes,
     ) -> Result<DecodedCallback, CallbackError> {
-        callback::decode_callback(headers, body).await
+        decode_callback(headers, body).await
     }
 }
