@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::context::SigningContext;
 use super::refusal::reason_text;
-use super::request::{FileToSign, SigningId, SigningState};
+use super::request::{FileToSign, SigningState};
 use super::start::{Begin, begin};
 use super::store::{self, SigningRequest, StartedBy};
 use crate::config::Settings;
@@ -116,10 +116,8 @@ pub async fn owned(
     session: &CurrentSession,
     id: &str,
 ) -> Result<SigningRequest, AppError> {
-    let id = SigningId::parse(id).ok_or(AppError::NotFound)?;
-    store::find(&state.web.db, id)
+    store::find_of_session(&state.web.db, id, session.0.id)
         .await?
-        .filter(|r| r.session_id == session.0.id)
         .ok_or(AppError::NotFound)
 }
 

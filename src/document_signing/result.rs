@@ -75,10 +75,8 @@ async fn owned_request(
     requester: &Requester,
     id: &str,
 ) -> Result<SigningRequest, ApiError> {
-    let id = SigningId::parse(id).ok_or_else(ApiError::not_found)?;
-    store::find(&state.web.db, id)
+    store::find_of_session(&state.web.db, id, requester.session.id)
         .await?
-        .filter(|r| r.session_id == requester.session.id)
         .ok_or_else(ApiError::not_found)
 }
 

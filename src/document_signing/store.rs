@@ -231,6 +231,19 @@ pub async fn find(db: &PgPool, id: SigningId) -> Result<Option<SigningRequest>, 
     }))
 }
 
+/// The request `id` (as a path gives it) when it is `session_id`'s; `None` for any other, so
+/// another session's request cannot be told from none.
+pub async fn find_of_session(
+    db: &PgPool,
+    id: &str,
+    session_id: Uuid,
+) -> Result<Option<SigningRequest>, sqlx::Error> {
+    let Some(id) = SigningId::parse(id) else {
+        return Ok(None);
+    };
+    Ok(find(db, id).await?.filter(|r| r.session_id == session_id))
+}
+
 fn corrupt(what: String) -> sqlx::Error {
     sqlx::Error::Decode(format!("signing_requests: {what}").into())
 }

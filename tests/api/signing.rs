@@ -712,6 +712,15 @@ async fn verified_result(stack: &DiiaStack, token: &str) -> Value {
 
 // ---- Through the emulator: the phone signs what the cabinet asked. ----
 
+/// The provider's deeplink the signing page shows.
+fn deeplink_on(html: &str) -> String {
+    html.split("id=\"deeplink\" href=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the signing page shows the deeplink")
+        .replace("&#x2F;", "/")
+}
+
 /// Signs the report through the emulator's phone as the emulator's test person; the result.
 async fn signed_through_emulator(
     stack: &DiiaStack,
@@ -725,12 +734,7 @@ async fn signed_through_emulator(
     let id = started["id"].as_str().unwrap();
     let page = browser.get(started["sign_url"].as_str().unwrap()).await;
     let html = page.text().await.unwrap();
-    let deeplink = html
-        .split("id=\"deeplink\" href=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("the signing page shows the deeplink")
-        .replace("&#x2F;", "/");
+    let deeplink = deeplink_on(&html);
     // The phone lists the file the cabinet asked for.
     let n = deeplink.rsplit('/').next().unwrap();
     let request: Value = stack
@@ -865,12 +869,7 @@ async fn an_openid_client_with_the_sign_scope_has_its_user_sign_and_gets_the_res
     // The person's browser (the same session) opens the signing page; the phone signs.
     let page = browser.get(started["sign_url"].as_str().unwrap()).await;
     let html = page.text().await.unwrap();
-    let deeplink = html
-        .split("id=\"deeplink\" href=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .replace("&#x2F;", "/");
+    let deeplink = deeplink_on(&html);
     crate::sign_in::phone_confirms(stack, &deeplink, PERSON).await;
     let csrf = crate::browser::csrf_of(&html);
     let back = browser
