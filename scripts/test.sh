@@ -14,6 +14,11 @@ scripts/ensure-packages.sh nginx chromium chromium-driver python3 apache2 libapa
 # …and check the pages with axe-core (a pinned, checksummed copy from the npm registry).
 KEPGATE_AXE_JS="${KEPGATE_AXE_JS:-$(scripts/ensure-axe.sh)}"
 export KEPGATE_AXE_JS
+# The deployment tests render deploy/kubernetes with kubectl's kustomize and validate it with the
+# pinned kubernetes-validate (a virtual environment from PyPI, with hashes).
+KEPGATE_PYTHON_TOOLS="${KEPGATE_PYTHON_TOOLS:-$(scripts/ensure-python-tools.sh)}"
+export KEPGATE_PYTHON_TOOLS
+command -v kubectl >/dev/null || echo "warning: no kubectl on PATH: the Kubernetes tests will fail" >&2
 
 # Every test creates its own database kepgate_test_<unix time>_<run>_<random>, and a run drops
 # its own when it ends (below). Drop those left by a killed run or a plain `cargo test` once they

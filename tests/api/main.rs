@@ -34,6 +34,7 @@ mod hostile_input;
 mod http2_limits;
 mod https_upstreams;
 mod idgovua;
+mod kubernetes;
 mod login;
 mod oidc;
 mod oidc_library;
