@@ -107,12 +107,17 @@ fn validate(yaml: &str) -> Result<(), String> {
     for version in KUBERNETES_VERSIONS {
         args.extend(["--kubernetes-version", version]);
     }
-    args.push("-");
-    let out = run(
-        &python_tools().join("bin/kubernetes-validate"),
-        &args,
-        yaml.as_bytes(),
-    )?;
+    // A file, not stdin: the validator reads its input once per version.
+    let file = std::env::temp_dir().join(format!(
+        "kepgate-manifests-{}.yaml",
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::write(&file, yaml).unwrap();
+    let file_name = file.to_string_lossy().into_owned();
+    args.push(&file_name);
+    let out = run(&python_tools().join("bin/kubernetes-validate"), &args, b"");
+    let _ = std::fs::remove_file(&file);
+    let out = out?;
     let passed = out.lines().filter(|l| l.contains(" passed for ")).count();
     if passed != count * KUBERNETES_VERSIONS.len() || out.lines().any(|l| !l.starts_with("INFO")) {
         return Err(out);
@@ -365,7 +370,8 @@ fn operators_overlay(dir: &Path) -> PathBuf {
         std::fs::copy(entry.path(), site.join(entry.file_name())).unwrap();
     }
     let kustomization = std::fs::read_to_string(site.join("kustomization.yaml")).unwrap();
-    let base = repository().join(BASE);
+    // kustomize takes a base by a relative path only.
+    let base = relative(&site, &repository().join(BASE));
     let moved = kustomization.replace("  - ../kubernetes\n", &format!("  - {}\n", base.display()));
     assert_ne!(moved, kustomization);
     std::fs::write(site.join("kustomization.yaml"), moved).unwrap();
@@ -389,6 +395,16 @@ fn operators_overlay(dir: &Path) -> PathBuf {
     site
 }
 
+/// The path of `to` from the directory `from`.
+fn relative(from: &Path, to: &Path) -> PathBuf {
+    let (from, to) = (from.canonicalize().unwrap(), to.canonicalize().unwrap());
+    let (from, to): (Vec<_>, Vec<_>) = (from.components().collect(), to.components().collect());
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let mut path: PathBuf = from[common..].iter().map(|_| "..").collect();
+    path.extend(&to[common..]);
+    path
+}
+
 /// What the README has the operator create beside the overlay: the trust list (the national
 /// bundle) and the served certificate, made by the same `kubectl create` commands.
 fn operators_objects(dir: &Path, namespace: &str) -> Vec<Value> {
@@ -405,6 +421,7 @@ fn operators_objects(dir: &Path, namespace: &str) -> Vec<Value> {
         "-o",
         "yaml",
     ]);
+    std::fs::create_dir_all(dir).unwrap();
     test_pki(dir);
     let (cert, key) = issue_for(
         dir,
@@ -445,14 +462,16 @@ fn operators_objects(dir: &Path, namespace: &str) -> Vec<Value> {
     objects
 }
 
-/// A value of `field` of a ConfigMap or Secret: a ConfigMap's `data` is text, the rest base64.
+/// A value of `field` of a ConfigMap or Secret: a ConfigMap's `data` is text, the rest base64
+/// (which kustomize wraps in lines, and Kubernetes reads without them).
 fn decoded(object: &Value, field: &str, value: &Value) -> Vec<u8> {
     let text = value.as_str().unwrap();
     if object["kind"] == "ConfigMap" && field == "data" {
         text.as_bytes().to_vec()
     } else {
+        let unwrapped: String = text.chars().filter(|c| !matches!(c, '\n' | '\r')).collect();
         base64::engine::general_purpose::STANDARD
-            .decode(text)
+            .decode(unwrapped)
             .unwrap()
     }
 }
