@@ -22,10 +22,16 @@ RUN if [ "$DEMO" = true ]; then features="--features demo"; else features=""; fi
 
 # Run: a small image, no shell tools beyond what the healthcheck needs, not root.
 FROM debian:bookworm-slim
+ARG DEMO=false
+# The demo's folders exist owned by kepgate, so the named volumes docker-compose.yml mounts there
+# start writable by it (the emulator's CA and keys).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates curl \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 --home-dir /nonexistent --shell /usr/sbin/nologin kepgate
+ && useradd --system --uid 10001 --home-dir /nonexistent --shell /usr/sbin/nologin kepgate \
+ && if [ "$DEMO" = true ]; then \
+      install -d -o kepgate -g kepgate /var/lib/kepgate/demo /var/lib/kepgate/emulator; \
+    fi
 COPY --from=build /src/target/release/kepgate /usr/local/bin/kepgate
 USER kepgate
 EXPOSE 8080 9464

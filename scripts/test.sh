@@ -9,13 +9,14 @@ scripts/ensure-postgres.sh
 # The forward-auth and gate-bypass tests run a real nginx (Debian's package) in front of and
 # behind kepgate, and a Python WSGI app behind it; the browser tests drive Debian's Chromium
 # through chromedriver (nothing is downloaded from Google); the OpenID Connect tests sign in at
-# kepgate through a real relying party, Apache httpd with mod_auth_openidc.
-scripts/ensure-packages.sh nginx chromium chromium-driver python3 apache2 libapache2-mod-auth-openidc
+# kepgate through a real relying party, Apache httpd with mod_auth_openidc. The compose tests run
+# docker-compose.replicas.yml's load balancer as Debian's HAProxy.
+scripts/ensure-packages.sh nginx chromium chromium-driver python3 apache2 libapache2-mod-auth-openidc haproxy
 # …and check the pages with axe-core (a pinned, checksummed copy from the npm registry).
 KEPGATE_AXE_JS="${KEPGATE_AXE_JS:-$(scripts/ensure-axe.sh)}"
 export KEPGATE_AXE_JS
-# The deployment tests render deploy/kubernetes with kubectl's kustomize and validate it with the
-# pinned kubernetes-validate (a virtual environment from PyPI, with hashes).
+# The deployment tests validate the compose files and the Kubernetes manifests with pinned
+# Python validators; the Kubernetes ones render deploy/kubernetes with kubectl's kustomize.
 KEPGATE_PYTHON_TOOLS="${KEPGATE_PYTHON_TOOLS:-$(scripts/ensure-python-tools.sh)}"
 export KEPGATE_PYTHON_TOOLS
 command -v kubectl >/dev/null || echo "warning: no kubectl on PATH: the Kubernetes tests will fail" >&2
@@ -36,13 +37,13 @@ drop_test_databases "
 # The committed .sqlx/ metadata builds the checked queries without a database.
 export SQLX_OFFLINE=true
 
-# Every process a test starts (nginx, Apache, Chromium and chromedriver, the WSGI app, kepgate)
+# Every process a test starts (nginx, Apache, HAProxy, Chromium and chromedriver, the WSGI app, kepgate)
 # must be gone when the suite ends: what was not running before and still runs after is a leak.
 # A process that has exited and waits only for init to reap it (state Z) is not left running.
 left_behind() {
   ps -eo pid=,stat=,comm=,args= | awk -v before=" $1 " '
     index(before, " " $1 " ") == 0 && $2 !~ /^Z/ &&
-    ($3 ~ /^(nginx|apache2|httpd|chromium|chrome|chrome_crashpad|chromedriver|kepgate|openssl)$/ ||
+    ($3 ~ /^(nginx|apache2|httpd|haproxy|chromium|chrome|chrome_crashpad|chromedriver|kepgate|openssl)$/ ||
      ($3 ~ /^python/ && $0 ~ /kepgate-wsgi-/))'
 }
 before="$(ps -eo pid= | tr -s ' \n' ' ')"

@@ -9,8 +9,8 @@
 // tests name them as `crate::helpers`, `crate::diia_stack`, ….
 mod support;
 use support::{
-    browser, crl_lists, diia_stack, helpers, own_ca_responder, processes, raw_h2, sign_in,
-    test_pki, upstreams,
+    browser, compose_stack, crl_lists, diia_stack, helpers, own_ca_responder, processes, raw_h2,
+    sign_in, test_pki, upstreams,
 };
 
 mod apache_rp;

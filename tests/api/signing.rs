@@ -713,7 +713,7 @@ async fn verified_result(stack: &DiiaStack, token: &str) -> Value {
 // ---- Through the emulator: the phone signs what the cabinet asked. ----
 
 /// The provider's deeplink the signing page shows.
-fn deeplink_on(html: &str) -> String {
+pub(crate) fn deeplink_on(html: &str) -> String {
     html.split("id=\"deeplink\" href=\"")
         .nth(1)
         .and_then(|rest| rest.split('"').next())

@@ -14,7 +14,7 @@ pub mod sample_cabinet;
 
 pub use diia::{
     DEFAULT_ACQUIRER_TOKEN, DEFAULT_SERVICE_NAME, DEFAULT_TOKEN_TTL, Emulator, EmulatorArgs,
-    EmulatorError, EmulatorSettings, TestIdentity,
+    EmulatorError, EmulatorSettings, Registered, TestIdentity,
 };
 pub use idgovua::{
     DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, IdGovUaEmulator, IdGovUaIdentity, IdGovUaMethod,

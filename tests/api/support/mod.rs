@@ -1,6 +1,7 @@
 //! What the tests share: processes, the demo stack, PKI, HTTP/2 and browser clients.
 
 pub mod browser;
+pub mod compose_stack;
 pub mod crl_lists;
 pub mod diia_stack;
 pub mod helpers;

@@ -57,11 +57,21 @@ pub async fn phone_declines(stack: &DiiaStack, deeplink: &str) {
 }
 
 async fn phone_answers(stack: &DiiaStack, deeplink: &str, action: &str, identity: &str) {
+    phone_answers_at(&stack.http, &stack.emulator, deeplink, action, identity).await;
+}
+
+/// The phone answers at the emulator listening at `emulator` (`http://host:port`).
+pub async fn phone_answers_at(
+    http: &reqwest::Client,
+    emulator: &str,
+    deeplink: &str,
+    action: &str,
+    identity: &str,
+) {
     // The deeplink ends in the emulator's request number: `…/offer-request/dynamic/{n}`.
     let n = deeplink.rsplit('/').next().unwrap();
-    let response = stack
-        .http
-        .post(format!("{}/emulator/requests/{n}/{action}", stack.emulator))
+    let response = http
+        .post(format!("{emulator}/emulator/requests/{n}/{action}"))
         .json(&serde_json::json!({ "identity": identity }))
         .send()
         .await

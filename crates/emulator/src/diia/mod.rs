@@ -31,5 +31,6 @@ pub use error::EmulatorError;
 pub use identities::TestIdentity;
 pub use server::Emulator;
 pub use settings::{
-    DEFAULT_ACQUIRER_TOKEN, DEFAULT_SERVICE_NAME, DEFAULT_TOKEN_TTL, EmulatorArgs, EmulatorSettings,
+    DEFAULT_ACQUIRER_TOKEN, DEFAULT_SERVICE_NAME, DEFAULT_TOKEN_TTL, EmulatorArgs,
+    EmulatorSettings, Registered,
 };

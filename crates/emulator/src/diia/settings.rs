@@ -34,6 +34,18 @@ pub struct EmulatorSettings {
     /// A CA to trust for the callback URL beside the system's (a gateway on HTTPS with a
     /// private CA; Diia itself trusts public CAs only).
     pub partner_ca_file: Option<PathBuf>,
+    /// A branch and offer the emulator holds from its start, as if `kepgate diia setup` had
+    /// created them once: a gateway configured with these ids needs no setup step.
+    pub registered: Option<Registered>,
+    /// Where the emulator writes its test CA certificates at start, for a gateway to trust.
+    pub ca_cert_file: Option<PathBuf>,
+}
+
+/// The ids of a branch and its offer, both for login and for document signing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registered {
+    pub branch_id: String,
+    pub offer_id: String,
 }
 
 impl EmulatorSettings {
@@ -49,6 +61,8 @@ impl EmulatorSettings {
             state_dir: None,
             service_name: DEFAULT_SERVICE_NAME.to_owned(),
             partner_ca_file: None,
+            registered: None,
+            ca_cert_file: None,
         }
     }
 }
@@ -67,6 +81,8 @@ impl fmt::Debug for EmulatorSettings {
             .field("token_ttl", &self.token_ttl)
             .field("state_dir", &self.state_dir)
             .field("service_name", &self.service_name)
+            .field("registered", &self.registered)
+            .field("ca_cert_file", &self.ca_cert_file)
             .finish()
     }
 }
@@ -111,6 +127,17 @@ pub struct EmulatorArgs {
     /// Session token lifetime in seconds.
     #[arg(long, env = "KEPGATE_EMULATOR_TOKEN_TTL", default_value_t = DEFAULT_TOKEN_TTL.as_secs())]
     pub token_ttl: u64,
+    /// A branch the emulator holds from its start (with `--offer-id`), as if `kepgate diia
+    /// setup` had created it: give the gateway the same ids and no setup step is needed.
+    #[arg(long, env = "KEPGATE_EMULATOR_BRANCH_ID", requires = "offer_id")]
+    pub branch_id: Option<String>,
+    /// The offer of `--branch-id`, for login and document signing.
+    #[arg(long, env = "KEPGATE_EMULATOR_OFFER_ID", requires = "branch_id")]
+    pub offer_id: Option<String>,
+    /// Writes the emulator's test CA certificates to this file at start, for the gateway's
+    /// `trust.files`.
+    #[arg(long, env = "KEPGATE_EMULATOR_CA_CERT_FILE")]
+    pub ca_cert_file: Option<PathBuf>,
 }
 
 impl fmt::Debug for EmulatorArgs {
@@ -129,6 +156,9 @@ impl fmt::Debug for EmulatorArgs {
             )
             .field("state_dir", &self.state_dir)
             .field("token_ttl", &self.token_ttl)
+            .field("branch_id", &self.branch_id)
+            .field("offer_id", &self.offer_id)
+            .field("ca_cert_file", &self.ca_cert_file)
             .finish()
     }
 }
@@ -154,6 +184,35 @@ impl EmulatorArgs {
             state_dir: self.state_dir,
             service_name: DEFAULT_SERVICE_NAME.to_owned(),
             partner_ca_file: self.partner_ca_file,
+            registered: registered(self.branch_id, self.offer_id)?,
+            ca_cert_file: self.ca_cert_file,
         })
     }
+}
+
+/// Both ids or neither (clap sees to that); each one a plain token, as Diia's ids are.
+fn registered(
+    branch_id: Option<String>,
+    offer_id: Option<String>,
+) -> Result<Option<Registered>, EmulatorError> {
+    let (Some(branch_id), Some(offer_id)) = (branch_id, offer_id) else {
+        return Ok(None);
+    };
+    for (key, id) in [("branch_id", &branch_id), ("offer_id", &offer_id)] {
+        let plain = !id.is_empty()
+            && id.len() <= 64
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !plain {
+            return Err(EmulatorError::Config {
+                key,
+                reason: format!("{id:?} is not 1 to 64 letters, digits, '-' or '_'"),
+            });
+        }
+    }
+    Ok(Some(Registered {
+        branch_id,
+        offer_id,
+    }))
 }

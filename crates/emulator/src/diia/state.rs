@@ -13,8 +13,8 @@ use time::OffsetDateTime;
 
 use super::error::EmulatorError;
 use super::identities::{Keys, TestIdentity};
-use super::settings::EmulatorSettings;
-use super::wire::{BranchRequest, OfferRequest};
+use super::settings::{EmulatorSettings, Registered};
+use super::wire::{ACTION_AUTH, ACTION_HASHED_FILES_SIGNING, BranchRequest, OfferRequest, Scopes};
 
 /// Everything the handlers share.
 pub(crate) struct Shared {
@@ -50,6 +50,7 @@ pub(crate) const CALLBACK_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Shared {
     pub fn new(settings: EmulatorSettings, keys: Keys) -> Result<Self, EmulatorError> {
+        let settings_registered = settings.registered.clone();
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(CALLBACK_TIMEOUT)
@@ -66,7 +67,7 @@ impl Shared {
             keys,
             http,
             held_requests: AtomicUsize::new(0),
-            inner: Mutex::new(Inner::default()),
+            inner: Mutex::new(Inner::registered(settings_registered)),
         })
     }
 
@@ -93,6 +94,48 @@ pub(crate) struct Inner {
 }
 
 impl Inner {
+    /// The state at start: empty, or holding the branch and offer the settings name, with the
+    /// scopes `kepgate diia setup` asks for (login and document signing).
+    fn registered(registered: Option<Registered>) -> Inner {
+        let mut inner = Inner::default();
+        let Some(Registered {
+            branch_id,
+            offer_id,
+        }) = registered
+        else {
+            return inner;
+        };
+        let scopes = || {
+            Some(Scopes {
+                diia_id: Some(vec![
+                    ACTION_AUTH.to_owned(),
+                    ACTION_HASHED_FILES_SIGNING.to_owned(),
+                ]),
+                ..Scopes::default()
+            })
+        };
+        inner.branches.push(Branch {
+            id: branch_id.clone(),
+            request: BranchRequest {
+                name: Some("kepgate".to_owned()),
+                delivery_types: Some(vec!["api".to_owned()]),
+                offer_request_type: Some("dynamic".to_owned()),
+                scopes: scopes(),
+                ..BranchRequest::default()
+            },
+        });
+        inner.offers.push(Offer {
+            id: offer_id,
+            branch_id,
+            request: OfferRequest {
+                name: Some("kepgate".to_owned()),
+                scopes: scopes(),
+                return_link: None,
+            },
+        });
+        inner
+    }
+
     pub fn branch(&self, id: &str) -> Option<&Branch> {
         self.branches.iter().find(|b| b.id == id)
     }

@@ -1235,3 +1235,95 @@ async fn deeplinks_follow_a_public_base_url_with_a_path() {
     )));
     assert!(html.contains(r#"href="/diia/emulator/static/phone.css""#));
 }
+
+#[tokio::test]
+async fn an_emulator_started_with_registered_ids_serves_them_and_writes_its_ca() {
+    let partner = start_partner().await;
+    let ca_file = std::env::temp_dir().join(format!("emulator-ca-{}.pem", std::process::id()));
+    let ca_path = ca_file.clone();
+    let emu = start_emulator(&partner, move |s| {
+        s.registered = Some(super::settings::Registered {
+            branch_id: "compose-branch".to_owned(),
+            offer_id: "compose-offer".to_owned(),
+        });
+        s.ca_cert_file = Some(ca_path);
+    })
+    .await;
+    let written = std::fs::read_to_string(&ca_file).unwrap();
+    let _ = std::fs::remove_file(&ca_file);
+    assert_eq!(written, emu.ca_pem, "the CA the callbacks chain to");
+
+    // As `kepgate diia setup` would have left it: both scopes, on the branch and its offer.
+    let token = emu.token().await;
+    let r = emu
+        .http
+        .get(emu.url("/api/v2/acquirers/branch/compose-branch"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let branch: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        branch["scopes"]["diiaId"],
+        json!(["auth", "hashedFilesSigning"])
+    );
+    let request_id = BASE64.encode([7u8; 32]);
+    let r = emu
+        .dynamic(
+            &token,
+            "compose-branch",
+            "compose-offer",
+            &request_id,
+            "DSTU",
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", message(r).await);
+    let r = emu
+        .dynamic(
+            &token,
+            "compose-branch",
+            "no-such-offer",
+            &request_id,
+            "DSTU",
+        )
+        .await;
+    assert_ne!(r.status(), 200);
+}
+
+#[test]
+fn registered_ids_come_in_pairs_of_plain_tokens() {
+    use clap::Parser;
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        emulator: EmulatorArgs,
+    }
+    let parse = |extra: &[&str]| {
+        let mut args = vec![
+            "kepgate-emulator",
+            "--partner-callback-url",
+            "http://127.0.0.1:8080/.kepgate/callback/diia/x",
+        ];
+        args.extend_from_slice(extra);
+        Cli::try_parse_from(args).map(|cli| cli.emulator.into_settings())
+    };
+    assert!(
+        parse(&["--branch-id", "b1"]).is_err(),
+        "an offer id is needed too"
+    );
+    let settings = parse(&["--branch-id", "b1", "--offer-id", "o1"])
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        settings.registered,
+        Some(super::settings::Registered {
+            branch_id: "b1".to_owned(),
+            offer_id: "o1".to_owned(),
+        })
+    );
+    let refused = parse(&["--branch-id", "../b", "--offer-id", "o1"])
+        .unwrap()
+        .unwrap_err();
+    assert!(refused.to_string().contains("branch_id"), "{refused}");
+}
