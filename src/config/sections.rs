@@ -553,6 +553,19 @@ pub fn redacted_url(raw: &str) -> String {
             if url.password().is_some() {
                 let _ = url.set_password(Some("REDACTED"));
             }
+            // libpq also takes the password as a parameter (`?password=…`), and the client
+            // key's passphrase likewise.
+            if url.query().is_some() {
+                let pairs: Vec<(String, String)> = url
+                    .query_pairs()
+                    .map(|(k, v)| {
+                        let secret = matches!(k.as_ref(), "password" | "sslpassword");
+                        let v = if secret { "REDACTED".into() } else { v };
+                        (k.into_owned(), v.into_owned())
+                    })
+                    .collect();
+                url.query_pairs_mut().clear().extend_pairs(pairs);
+            }
             url.to_string()
         }
         Err(_) => "<unparseable url>".to_owned(),

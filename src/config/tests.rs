@@ -80,6 +80,19 @@ fn debug_output_hides_the_database_password() {
         shown.contains("postgres://kep:REDACTED@db:5432/kepgate"),
         "{shown}"
     );
+    // libpq's other ways of giving a password.
+    settings.database.url = SecretString::from(
+        "postgres://kep@db:5432/kepgate?sslmode=require&password=hunter2&sslpassword=hunter3",
+    );
+    let shown = format!("{settings:?}");
+    assert!(
+        !shown.contains("hunter2") && !shown.contains("hunter3"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("?sslmode=require&password=REDACTED&sslpassword=REDACTED"),
+        "{shown}"
+    );
 }
 
 #[test]

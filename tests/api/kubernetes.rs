@@ -30,14 +30,9 @@ fn repository() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The pinned Python tools: scripts/test.sh exports their place.
+/// The pinned Python tools, with the Kubernetes validator among them.
 fn python_tools() -> PathBuf {
-    let dir = std::env::var_os("KEPGATE_PYTHON_TOOLS")
-        .map(PathBuf::from)
-        .expect(
-            "KEPGATE_PYTHON_TOOLS: the virtual environment scripts/ensure-python-tools.sh makes \
-             (scripts/test.sh sets it; or `export KEPGATE_PYTHON_TOOLS=$(scripts/ensure-python-tools.sh)`)",
-        );
+    let dir = crate::compose_stack::python_tools();
     assert!(
         dir.join("bin/kubernetes-validate").is_file(),
         "{} has no bin/kubernetes-validate: run scripts/ensure-python-tools.sh",
@@ -258,6 +253,22 @@ fn the_base_is_what_an_operator_relies_on() {
         &policy["spec"]["podSelector"]["matchLabels"],
         labels
     ));
+    // Out of the pod: anywhere but the link-local range (the cloud's metadata service).
+    assert!(
+        policy["spec"]["policyTypes"]
+            .as_array()
+            .unwrap()
+            .contains(&"Egress".into()),
+        "{policy}"
+    );
+    let excepted: Vec<&str> = policy["spec"]["egress"][0]["to"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|to| to["ipBlock"]["except"].as_array().unwrap())
+        .map(|cidr| cidr.as_str().unwrap())
+        .collect();
+    assert_eq!(excepted, ["169.254.0.0/16", "fe80::/10"]);
     let spreads = pod["spec"]["topologySpreadConstraints"].as_array().unwrap();
     assert!(
         spreads

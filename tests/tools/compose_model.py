@@ -2,9 +2,9 @@
 """What `docker compose -f A -f B … up` would run, without a Docker engine.
 
 Validates every file against the Compose Specification's JSON schema (the pinned copy in
-tests/fixtures/compose-spec/), merges the files as the specification's "Merge and override"
-says (mappings merged, `command`/`entrypoint`/`healthcheck.test` replaced, `ports`/`volumes`
-unique by their key, `!reset` and `!override`), resolves `extends` within the merged model, and
+tests/fixtures/compose-spec/), resolves `extends` within each file (as compose-go does, before merging), merges the files as
+the specification's "Merge and override" says (mappings merged, `command`/`entrypoint`/
+`healthcheck.test` replaced, `ports`/`volumes` unique by their key, `!reset` and `!override`), and
 fills each service's entrypoint and command from the Dockerfile it builds when the file leaves
 them out. Prints the services as JSON: what the integration tests start as processes.
 
@@ -15,6 +15,7 @@ Usage: compose_model.py SCHEMA DOCKERFILE FILE [FILE…]
 """
 
 import json
+import os
 import sys
 
 import jsonschema
@@ -129,24 +130,47 @@ def merge(old, new, path=()):
     return plain(new)
 
 
-def resolve_extends(services):
+def load(path, validator):
+    document = yaml.load(open(path, encoding="utf-8"), Loader=Loader)
+    errors = sorted(validator.iter_errors(plain(document)), key=lambda e: list(e.path))
+    if errors:
+        for error in errors:
+            where = "/".join(str(p) for p in error.path) or "(top)"
+            print(f"{path}: {where}: {error.message}", file=sys.stderr)
+        sys.exit(1)
+    return document
+
+
+def resolve_extends(path, document, validator, seen=()):
+    """A file's services with `extends` resolved inside that file, before it is merged with the
+    other files (as compose-go's loader does): `extends: {service: x}` means x of this same file,
+    `extends: {file: f, service: x}` x of f (relative to this file)."""
+    services = document.get("services") or {}
     resolved = {}
 
-    def resolve(name, seen=()):
+    def resolve(name, chain=()):
         if name in resolved:
             return resolved[name]
-        if name in seen:
-            sys.exit(f"compose: extends cycle through {name}")
+        if (path, name) in seen or name in chain:
+            sys.exit(f"compose: extends cycle through {name} in {path}")
+        if name not in services:
+            sys.exit(f"compose: {path} has no service {name}")
         service = services[name]
         extends = service.get("extends")
         if extends is None:
             resolved[name] = service
             return service
-        if isinstance(extends, str) or "file" in extends:
-            sys.exit(f"compose: service {name}: only `extends: {{service: …}}` is supported")
-        base = resolve(extends["service"], seen + (name,))
-        # What the specification never shares through extends.
-        base = {k: v for k, v in base.items() if k not in ("depends_on", "links", "volumes_from")}
+        if isinstance(extends, str):
+            extends = {"service": extends}
+        if "file" in extends:
+            other = os.path.join(os.path.dirname(path), extends["file"])
+            other_services = resolve_extends(other, load(other, validator), validator,
+                                             seen + ((path, name),))
+            if extends["service"] not in other_services:
+                sys.exit(f"compose: {other} has no service {extends['service']}")
+            base = other_services[extends["service"]]
+        else:
+            base = resolve(extends["service"], chain + (name,))
         own = {k: v for k, v in service.items() if k != "extends"}
         resolved[name] = merge(base, own)
         return resolved[name]
@@ -191,15 +215,10 @@ def main(schema_path, dockerfile, files):
     validator = jsonschema.Draft7Validator(schema)
     model = {}
     for file in files:
-        document = yaml.load(open(file, encoding="utf-8"), Loader=Loader)
-        errors = sorted(validator.iter_errors(plain(document)), key=lambda e: list(e.path))
-        if errors:
-            for error in errors:
-                where = "/".join(str(p) for p in error.path) or "(top)"
-                print(f"{file}: {where}: {error.message}", file=sys.stderr)
-            sys.exit(1)
+        document = load(file, validator)
+        document["services"] = resolve_extends(file, document, validator)
         model = merge(model, document)
-    services = resolve_extends(model.get("services", {}))
+    services = model.get("services", {})
     entrypoint, command = dockerfile_defaults(dockerfile)
     out = {}
     for name, service in services.items():

@@ -191,7 +191,7 @@ async fn deliver(shared: &Shared, request_id: &str, kind: ActionKind, encoded: S
                         .partner_callback_url
                         .origin()
                         .ascii_serialization(),
-                    error_chain(&e)
+                    error_chain(&e.without_url())
                 )),
             };
         }
@@ -208,7 +208,7 @@ async fn deliver(shared: &Shared, request_id: &str, kind: ActionKind, encoded: S
                 partner_body: None,
                 failure: Some(format!(
                     "reading the partner's answer failed: {}",
-                    error_chain(&e)
+                    error_chain(&e.without_url())
                 )),
             };
         }
