@@ -139,6 +139,26 @@ def readyz(url):
         return None
 
 
+def confinement(settings, pid):
+    """What the kernel says of the running service: its user, no privileges, the filters."""
+    with open(f"/proc/{pid}/status", encoding="utf-8") as f:
+        status = dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
+    user = last(settings, "User", "root")
+    expected = {
+        "Uid": str(pwd.getpwnam(user).pw_uid),
+        "NoNewPrivs": "1",
+        "CapEff": "0000000000000000",
+        "CapBnd": "0000000000000000",
+        "Seccomp": "2",
+    }
+    shown = {key: status.get(key, "?").split("\t")[0] for key in expected}
+    shown["Seccomp_filters"] = status.get("Seccomp_filters", "?")
+    step("the running service: " + ", ".join(f"{k} {v}" for k, v in shown.items()))
+    for key, value in expected.items():
+        if shown[key] != value:
+            fail(f"/proc/{pid}/status: {key} is {shown[key]}, not {value}")
+
+
 def wait_for(listener, wanted, deadline, service):
     """Notifications until one holds the line `wanted`; fails on a timeout or a dead service."""
     seen = []
@@ -211,6 +231,7 @@ def run(settings, env, listener, service, ready_url, timeout):
     step(f"READY=1 after {time.monotonic() - started:.1f} s ({'; '.join(lines)}); /readyz then: {status}")
     if status != 200:
         fail(f"READY=1 came while /readyz answered {status}")
+    confinement(settings, service.pid)
 
     reloads = settings.get("ExecReload", [])
     if not reloads:
