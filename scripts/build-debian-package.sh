@@ -26,5 +26,8 @@ target_dir="$(cargo metadata --locked --format-version 1 --no-deps \
     | sed 's/ (\*)$//; s/ ([^)]*)\(:\)/\1/' | sort -u
 } >"$target_dir/release/third-party-licenses.txt"
 
+# The manual page, compressed as Debian's are (-n: no name or time inside, the same bytes each time).
+gzip -9n <debian/kepgate.1 >"$target_dir/release/kepgate.1.gz"
+
 cargo deb --locked --no-build -p kepgate >&2
 ls -t "$target_dir"/debian/kepgate_*.deb | head -1

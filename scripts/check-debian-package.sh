@@ -98,6 +98,21 @@ awk -v e="$exposure" -v m="$max_exposure" 'BEGIN { exit !(e + 0 <= m + 0) }' \
   || fail "exposure $exposure is above $max_exposure"
 grep -qF "exposure ${exposure} OK" README.md \
   || fail "README.md does not give the unit's exposure as \"exposure ${exposure} OK\""
+# With the documented drop-in for ports below 1024 (a second [Service] section, as systemd
+# merges a drop-in).
+mkdir "$work/with-drop-in"
+cat "$packaged_unit" "$work/root/usr/share/doc/kepgate/examples/privileged-port.conf" \
+  >"$work/with-drop-in/kepgate.service"
+systemd-analyze security --offline=true --no-pager "$work/with-drop-in/kepgate.service" \
+  >"$work/security-drop-in.log" 2>&1 || true
+overall="$(grep -E 'Overall exposure level' "$work/security-drop-in.log")" \
+  || { cat "$work/security-drop-in.log" >&2; fail "no exposure level with the drop-in"; }
+echo "with examples/privileged-port.conf: $overall"
+with_drop_in="$(echo "$overall" | sed -E 's/.*: ([0-9]+\.[0-9]+) .*/\1/')"
+awk -v e="$with_drop_in" -v m="$max_exposure" 'BEGIN { exit !(e + 0 <= m + 0) }' \
+  || fail "with the drop-in, exposure $with_drop_in is above $max_exposure"
+grep -qF "exposure ${with_drop_in} OK with it" README.md \
+  || fail "README.md does not give the exposure with the drop-in as \"exposure ${with_drop_in} OK with it\""
 
 step "purge any earlier installation, then dpkg -i"
 if [ -n "$(status_of)" ] && [ "$(status_of)" != un ]; then
@@ -122,7 +137,9 @@ step "files, user and permissions"
 [ -x /usr/bin/kepgate ] || fail "/usr/bin/kepgate"
 /usr/bin/kepgate --version
 [ -f "$unit" ] || fail "$unit"
-for doc in README.md copyright changelog.Debian.gz kepgate.example.toml third-party-licenses.txt docs/security.md; do
+[ -s /usr/share/man/man1/kepgate.1.gz ] || fail "no manual page"
+for doc in README.md copyright changelog.Debian.gz kepgate.example.toml third-party-licenses.txt \
+  docs/security.md examples/privileged-port.conf; do
   [ -s "/usr/share/doc/kepgate/$doc" ] || fail "/usr/share/doc/kepgate/$doc"
 done
 getent passwd kepgate >/dev/null || fail "no kepgate user"
