@@ -48,6 +48,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+trap 'echo "check-debian-package: FAILED: line $LINENO: $BASH_COMMAND" >&2' ERR
 
 # dpkg refuses at once when another dpkg or apt holds its lock: wait for it (at most 5 minutes).
 dpkg_run() {
@@ -82,7 +83,7 @@ fi
 step "lintian (no error)"
 lintian --fail-on error --display-info "$deb" | tee "$work/lintian.log" \
   || fail "lintian found errors"
-grep -c '^W:' "$work/lintian.log" | sed 's/^/lintian warnings: /'
+echo "lintian warnings: $(grep -c '^W:' "$work/lintian.log" || true)"
 
 step "systemd-analyze security --offline=true (exposure at most $max_exposure)"
 packaged_unit="$work/root/usr/lib/systemd/system/kepgate.service"
