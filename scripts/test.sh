@@ -74,3 +74,11 @@ if [ "$(uname -m)" = x86_64 ] && [ $# -eq 0 ]; then
   CARGO_TARGET_DIR=target/without-clmul RUSTFLAGS="-C target-feature=-pclmulqdq" \
     cargo test --locked -p kepgate-signature --lib dstu4145
 fi
+
+# The Debian package: built, lintian, the unit's hardening score, installed with dpkg on this
+# machine, run as its unit runs it (user, configuration, system call filter, readiness), reloaded,
+# stopped, removed and purged. A full run only (extra arguments select cargo tests).
+if [ $# -eq 0 ]; then
+  echo "== Debian package: scripts/check-debian-package.sh"
+  scripts/check-debian-package.sh
+fi

@@ -16,6 +16,8 @@ use crate::config::Settings;
 use crate::database;
 use crate::http;
 use crate::http::layers::MAX_REQUEST_HEADER_BYTES;
+use crate::server::reload::{Hangup, Reloadable};
+use crate::server::service_manager::{Notification, notify};
 use crate::server::tls::ServerCertificate;
 use crate::server::{self, Http2Bounds, Listening, PerAddress};
 
@@ -101,6 +103,10 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
+        // First: a SIGHUP from here on reloads, and never ends the gateway.
+        let hangup = Hangup::install(Reloadable {
+            certificate: self.certificate.clone(),
+        });
         let mut background = crate::app::spawn_background(&self.state)?;
         let app = crate::app::router(self.state.clone());
         let addr = self.listener.local_addr()?;
@@ -108,6 +114,22 @@ impl Application {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let listening = self.listening(stop_rx.clone())?;
         tracing::info!(%addr, prefix = %settings.server.route_prefix, tls = listening.tls.is_some(), "kepgate listening");
+        let status = format!(
+            "serving on {addr}{}",
+            if listening.tls.is_some() {
+                " (https)"
+            } else {
+                ""
+            }
+        );
+        let mut reloads = stop_rx.clone();
+        let ready_again = status.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                () = hangup.handle(ready_again) => {},
+                _ = reloads.wait_for(|s| *s) => {},
+            }
+        });
         if let Some(listener) = self.metrics_listener {
             let mut stop = stop_rx.clone();
             tracing::info!(addr = %listener.local_addr()?, "metrics listening");
@@ -129,9 +151,13 @@ impl Application {
         let draining = self.state.web.draining.clone();
         let stopping = self.state.web.stopping.clone();
         let mut stopped = stop_rx.clone();
+        // Listening, migrated, the database reachable: what `/readyz` answers 200 to. A
+        // connection made before `serve` below first polls the listener waits in its backlog.
+        notify(&Notification::Ready { status });
         let server = server::serve(self.listener, app, listening, async move {
             shutdown.await;
             stopping.announce();
+            notify(&Notification::Stopping);
             if !delay.is_zero() {
                 tracing::info!(
                     ?delay,

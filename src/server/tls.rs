@@ -1,6 +1,6 @@
 //! HTTPS towards browsers (`[server.tls]`): rustls with the certificate and key from two PEM
-//! files, TLS 1.2 and 1.3, `h2` and `http/1.1` by ALPN. The pair is read again on SIGHUP and
-//! whenever the files' contents change, and a new pair is served from the next handshake on;
+//! files, TLS 1.2 and 1.3, `h2` and `http/1.1` by ALPN. The pair is read again on SIGHUP (`reload.rs`)
+//! and whenever the files' contents change, and a new pair is served from the next handshake on;
 //! one that cannot be read, whose key is not the certificate's, or whose certificate browsers
 //! refuse (expired, not yet valid, not for TLS servers) is logged and the old pair keeps being
 //! served (a renewal tool caught half-way through writing must not take HTTPS down). When the
@@ -173,63 +173,36 @@ impl ResolvesServerCert for ServerCertificate {
     }
 }
 
-/// Reloads on SIGHUP and every `watch_interval` (when not zero), for as long as the server runs.
+/// Reloads every `watch_interval` (when not zero), for as long as the server runs; SIGHUP's
+/// reload is `server::reload`'s.
 pub async fn watch(certificate: Arc<ServerCertificate>, watch_interval: Duration) {
     // Here rather than at load: the metrics recorder is installed after the certificate is read.
     certificate.publish_expiry();
-    let mut hangup = hangup_signals();
     let mut ticks = (!watch_interval.is_zero()).then(|| {
         let mut ticks = tokio::time::interval(watch_interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         ticks
     });
     loop {
-        let trigger = tokio::select! {
-            () = next_hangup(&mut hangup) => "sighup",
-            () = next_tick(&mut ticks) => "file_check",
-        };
-        let outcome = match certificate.reload() {
-            Ok(Reload::Unchanged) => "unchanged",
-            Ok(Reload::Replaced) => "replaced",
-            Err(e) => {
-                tracing::error!(error = %format!("{e:#}"), trigger, "TLS certificate not reloaded; still serving the previous one");
-                "failed"
-            }
-        };
-        metrics::counter!("kepgate_tls_reloads_total", "trigger" => trigger, "outcome" => outcome)
-            .increment(1);
+        next_tick(&mut ticks).await;
+        reload_counted(&certificate, "file_check");
     }
 }
 
-#[cfg(unix)]
-type Hangup = Option<tokio::signal::unix::Signal>;
-#[cfg(not(unix))]
-type Hangup = ();
-
-#[cfg(unix)]
-fn hangup_signals() -> Hangup {
-    use tokio::signal::unix::{SignalKind, signal};
-    signal(SignalKind::hangup())
-        .inspect_err(|e| tracing::warn!(error = %e, "SIGHUP cannot reload the TLS certificate"))
-        .ok()
-}
-
-#[cfg(not(unix))]
-fn hangup_signals() -> Hangup {}
-
-#[cfg(unix)]
-async fn next_hangup(hangup: &mut Hangup) {
-    if let Some(signal) = hangup
-        && signal.recv().await.is_some()
-    {
-        return;
-    }
-    std::future::pending::<()>().await;
-}
-
-#[cfg(not(unix))]
-async fn next_hangup(_: &mut Hangup) {
-    std::future::pending::<()>().await;
+/// Reads the pair again for `trigger` ("sighup", "file_check"): logs a failure, counts the
+/// reload, and says what came of it ("unchanged", "replaced", "failed").
+pub fn reload_counted(certificate: &ServerCertificate, trigger: &'static str) -> &'static str {
+    let outcome = match certificate.reload() {
+        Ok(Reload::Unchanged) => "unchanged",
+        Ok(Reload::Replaced) => "replaced",
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), trigger, "TLS certificate not reloaded; still serving the previous one");
+            "failed"
+        }
+    };
+    metrics::counter!("kepgate_tls_reloads_total", "trigger" => trigger, "outcome" => outcome)
+        .increment(1);
+    outcome
 }
 
 async fn next_tick(ticks: &mut Option<tokio::time::Interval>) {

@@ -297,6 +297,26 @@ fn the_documented_example_configuration_is_valid() {
     );
 }
 
+/// The Debian package's /etc/kepgate/kepgate.toml, as installed before anyone edits it.
+#[test]
+fn the_debian_packages_configuration_is_valid() {
+    let out = kepgate_bin()
+        .args([
+            "check-config",
+            "--config",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/debian/kepgate.toml"),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(report.contains("127.0.0.1:8080"), "{report}");
+}
+
 #[test]
 fn a_ca_list_that_cannot_be_read_stops_check_config_with_its_path() {
     let (ok, code, _, stderr) = check_config(

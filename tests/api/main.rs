@@ -46,6 +46,7 @@ mod proxy;
 mod qr_relay;
 mod replicas;
 mod revocation;
+mod service_manager;
 mod sessions;
 mod signing;
 mod signing_attacks;
