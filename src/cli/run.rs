@@ -11,6 +11,9 @@ use crate::config::{Defaults, Settings};
 use crate::telemetry;
 
 pub async fn run(cli: Cli) -> ExitCode {
+    if matches!(cli.command, Command::Serve) {
+        crate::server::reload::catch_from_start();
+    }
     #[cfg(feature = "demo")]
     if let Command::Emulator(args) = cli.command {
         return super::demo::run_emulator(args).await;

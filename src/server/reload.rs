@@ -29,6 +29,16 @@ impl Reloadable {
     }
 }
 
+/// Replaces SIGHUP's default action (ending the process) for the rest of the process's life,
+/// before anything slow happens: a reload asked while the gateway connects to its database or
+/// migrates is ignored (there is nothing to reload yet) instead of ending it, which the service
+/// manager would count as a clean exit and not restart.
+pub fn catch_from_start() {
+    // The handler tokio installs for a signal kind stays for the whole process, whatever
+    // becomes of this first stream.
+    let _ = hangup_signal();
+}
+
 /// SIGHUP caught from [`Hangup::install`] on; [`Hangup::handle`] reloads on each one.
 pub struct Hangup {
     signal: Signal,

@@ -20,12 +20,15 @@ struct Notified {
 
 impl Notified {
     fn start(notify_socket: &str) -> Self {
-        let (url, _) = fresh_database_url();
+        Self::start_on(notify_socket, &fresh_database_url().0)
+    }
+
+    fn start_on(notify_socket: &str, url: &str) -> Self {
         let port = free_port();
         let mut child = KillOnDrop(
             kepgate_bin()
                 .arg("serve")
-                .env("DATABASE_URL", &url)
+                .env("DATABASE_URL", url)
                 .env("KEPGATE_SERVER__LISTEN", format!("127.0.0.1:{port}"))
                 .env(
                     "KEPGATE_SERVER__BASE_URL",
@@ -164,4 +167,26 @@ async fn an_abstract_notification_socket_hears_ready_too() {
     gateway.signal("-TERM");
     let (status, log) = gateway.finish();
     assert!(status.success(), "{status}\n{log}");
+}
+
+/// A reload asked while the gateway is still starting (here: a database that accepts the
+/// connection and never answers, as one coming up does) must not end it: systemd counts a death
+/// by SIGHUP as a clean exit and would not restart it.
+#[tokio::test]
+async fn a_sighup_while_the_gateway_is_still_starting_does_not_end_it() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!(
+        "postgres://postgres@{}/never_answers",
+        silent.local_addr().unwrap()
+    );
+    let socket = std::env::temp_dir().join(format!("kepgate-notify-{}", uuid::Uuid::new_v4()));
+    let mut gateway = Notified::start_on(socket.to_str().unwrap(), &url);
+    // Accepted and then left waiting: the gateway is inside its database connection.
+    let (_held, _) = silent.accept().unwrap();
+    gateway.signal("-HUP");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        gateway.process().try_wait().unwrap().is_none(),
+        "SIGHUP during the start ended the gateway"
+    );
 }
