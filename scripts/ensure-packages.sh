@@ -11,6 +11,8 @@ for pkg in "$@"; do
     chromium) [ -n "${KEPGATE_CHROMIUM:-}" ] || [ -x /usr/bin/chromium ] || missing+=(chromium) ;;
     chromium-driver) [ -n "${KEPGATE_CHROMEDRIVER:-}" ] || [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver) ;;
     npm) command -v npm >/dev/null 2>&1 || missing+=(npm) ;;
+    # The Kubernetes tests render deploy/kubernetes with `kubectl kustomize` (no cluster needed).
+    kubectl) command -v kubectl >/dev/null 2>&1 || missing+=(kubectl) ;;
     *) dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg") ;;
   esac
 done

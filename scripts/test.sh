@@ -19,7 +19,7 @@ export KEPGATE_AXE_JS
 # Python validators; the Kubernetes ones render deploy/kubernetes with kubectl's kustomize.
 KEPGATE_PYTHON_TOOLS="${KEPGATE_PYTHON_TOOLS:-$(scripts/ensure-python-tools.sh)}"
 export KEPGATE_PYTHON_TOOLS
-command -v kubectl >/dev/null || echo "warning: no kubectl on PATH: the Kubernetes tests will fail" >&2
+scripts/ensure-packages.sh kubectl
 
 # Every test creates its own database kepgate_test_<unix time>_<run>_<random>, and a run drops
 # its own when it ends (below). Drop those left by a killed run or a plain `cargo test` once they
