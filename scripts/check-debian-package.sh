@@ -88,32 +88,31 @@ echo "lintian warnings: $(grep -c '^W:' "$work/lintian.log" || true)"
 step "systemd-analyze security --offline=true (exposure at most $max_exposure)"
 packaged_unit="$work/root/usr/lib/systemd/system/kepgate.service"
 [ -f "$packaged_unit" ] || fail "no kepgate.service in the package"
+# exposure UNIT_FILE README_PHRASE_AFTER_NUMBER: the unit's overall exposure, at most
+# $max_exposure and written in README.md as "exposure N OK<phrase>".
+exposure() {
+  local log="$1.security.log" overall number
+  systemd-analyze security --offline=true --no-pager "$1" >"$log" 2>&1 || true
+  grep -E '^✗' "$log" >&2 || true
+  overall="$(grep -E 'Overall exposure level' "$log")" \
+    || { cat "$log" >&2; fail "no overall exposure level for $1"; }
+  echo "$overall" >&2
+  number="$(echo "$overall" | sed -E 's/.*: ([0-9]+\.[0-9]+) .*/\1/')"
+  awk -v e="$number" -v m="$max_exposure" 'BEGIN { exit !(e + 0 <= m + 0) }' \
+    || fail "$1: exposure $number is above $max_exposure"
+  grep -qF "exposure ${number} OK$2" README.md \
+    || fail "README.md does not give this exposure as \"exposure ${number} OK$2\""
+  echo "$number"
+}
 cp "$packaged_unit" "$work/kepgate.service"
-systemd-analyze security --offline=true --no-pager "$work/kepgate.service" >"$work/security.log" 2>&1 || true
-grep -E '^✗' "$work/security.log" || true
-overall="$(grep -E 'Overall exposure level for kepgate.service' "$work/security.log")" \
-  || { cat "$work/security.log" >&2; fail "no overall exposure level"; }
-echo "$overall"
-exposure="$(echo "$overall" | sed -E 's/.*: ([0-9]+\.[0-9]+) .*/\1/')"
-awk -v e="$exposure" -v m="$max_exposure" 'BEGIN { exit !(e + 0 <= m + 0) }' \
-  || fail "exposure $exposure is above $max_exposure"
-grep -qF "exposure ${exposure} OK" README.md \
-  || fail "README.md does not give the unit's exposure as \"exposure ${exposure} OK\""
+exposure="$(exposure "$work/kepgate.service" "")"
 # With the documented drop-in for ports below 1024 (a second [Service] section, as systemd
 # merges a drop-in).
 mkdir "$work/with-drop-in"
 cat "$packaged_unit" "$work/root/usr/share/doc/kepgate/examples/privileged-port.conf" \
   >"$work/with-drop-in/kepgate.service"
-systemd-analyze security --offline=true --no-pager "$work/with-drop-in/kepgate.service" \
-  >"$work/security-drop-in.log" 2>&1 || true
-overall="$(grep -E 'Overall exposure level' "$work/security-drop-in.log")" \
-  || { cat "$work/security-drop-in.log" >&2; fail "no exposure level with the drop-in"; }
-echo "with examples/privileged-port.conf: $overall"
-with_drop_in="$(echo "$overall" | sed -E 's/.*: ([0-9]+\.[0-9]+) .*/\1/')"
-awk -v e="$with_drop_in" -v m="$max_exposure" 'BEGIN { exit !(e + 0 <= m + 0) }' \
-  || fail "with the drop-in, exposure $with_drop_in is above $max_exposure"
-grep -qF "exposure ${with_drop_in} OK with it" README.md \
-  || fail "README.md does not give the exposure with the drop-in as \"exposure ${with_drop_in} OK with it\""
+echo "with examples/privileged-port.conf:"
+exposure "$work/with-drop-in/kepgate.service" " with it" >/dev/null
 
 step "purge any earlier installation, then dpkg -i"
 if [ -n "$(status_of)" ] && [ "$(status_of)" != un ]; then

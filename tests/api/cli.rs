@@ -280,40 +280,31 @@ async fn demo_process_answers_probes_and_stops_cleanly() {
     let _ = std::fs::remove_dir_all(&state_dir);
 }
 
-#[test]
-fn the_documented_example_configuration_is_valid() {
+/// `check-config` of a configuration file shipped in the repository: its report, or the
+/// test fails with the errors.
+fn shipped_configuration_passes(path: &str) -> String {
     let out = kepgate_bin()
-        .args([
-            "check-config",
-            "--config",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/kepgate.example.toml"),
-        ])
+        .args(["check-config", "--config"])
+        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
         .output()
         .unwrap();
     assert!(
         out.status.success(),
-        "{}",
+        "{path}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn the_documented_example_configuration_is_valid() {
+    shipped_configuration_passes("kepgate.example.toml");
 }
 
 /// The Debian package's /etc/kepgate/kepgate.toml, as installed before anyone edits it.
 #[test]
 fn the_debian_packages_configuration_is_valid() {
-    let out = kepgate_bin()
-        .args([
-            "check-config",
-            "--config",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/debian/kepgate.toml"),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report = String::from_utf8_lossy(&out.stdout);
+    let report = shipped_configuration_passes("debian/kepgate.toml");
     assert!(report.contains("127.0.0.1:8080"), "{report}");
 }
 
