@@ -148,16 +148,7 @@ impl ComposeStack {
                 let here = format!("127.0.0.1:{}", free_port());
                 own.push((format!("0.0.0.0:{port}"), here.clone()));
                 own.push((format!("127.0.0.1:{port}"), here.clone()));
-                self.global.push((format!("{name}:{port}"), here.clone()));
-                for published in &service.ports {
-                    // `HOST:CONTAINER` or `IP:HOST:CONTAINER`.
-                    let parts: Vec<&str> = published.split(':').collect();
-                    if parts.last() == Some(&port.to_string().as_str()) && parts.len() >= 2 {
-                        let host_port = parts[parts.len() - 2];
-                        self.global
-                            .push((format!("localhost:{host_port}"), here.clone()));
-                    }
-                }
+                self.reach(name, service, port, &here);
             }
             for volume in &service.volumes {
                 let spec = volume.as_str().expect("short volume syntax");
@@ -179,6 +170,23 @@ impl ComposeStack {
             .sort_by_key(|(from, _)| std::cmp::Reverse(from.len()));
     }
 
+    /// Container port `port` of `name` is `here`: for the other services (`name:port`) and for
+    /// the host's browser through each published `HOST:port` or `IP:HOST:port`
+    /// (`localhost:HOST`).
+    fn reach(&mut self, name: &str, service: &Service, port: u16, here: &str) {
+        self.global
+            .push((format!("{name}:{port}"), here.to_owned()));
+        for published in &service.ports {
+            let parts: Vec<&str> = published.split(':').collect();
+            if let [.., host, container] = parts.as_slice()
+                && *container == port.to_string()
+            {
+                self.global
+                    .push((format!("localhost:{host}"), here.to_owned()));
+            }
+        }
+    }
+
     /// A load balancer from the haproxy image: its port comes from the `bind :PORT` of the
     /// configuration file mounted into it.
     fn plan_haproxy(&mut self, name: &str, service: &Service) {
@@ -186,16 +194,7 @@ impl ComposeStack {
         let text = std::fs::read_to_string(&config).unwrap();
         let port = ports_after(&text, "bind :")[0];
         let here = format!("127.0.0.1:{}", free_port());
-        self.global.push((format!("{name}:{port}"), here.clone()));
-        for published in &service.ports {
-            let parts: Vec<&str> = published.split(':').collect();
-            if parts.len() >= 2 && parts[parts.len() - 1] == port.to_string() {
-                self.global.push((
-                    format!("localhost:{}", parts[parts.len() - 2]),
-                    here.clone(),
-                ));
-            }
-        }
+        self.reach(name, service, port, &here);
         self.own.insert(
             name.to_owned(),
             vec![(format!("bind :{port}"), format!("bind {here}"))],

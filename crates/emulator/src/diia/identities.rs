@@ -4,7 +4,7 @@
 
 use std::fs;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
@@ -370,18 +370,27 @@ fn read_optional(path: &Path) -> Result<Option<String>, EmulatorError> {
     }
 }
 
-/// Writes a private key file: owner-only, and via a rename so a crash leaves no half file.
+/// Writes a private key file: owner-only.
 fn write_private(path: &Path, contents: &str) -> Result<(), EmulatorError> {
+    write_replacing(path, contents, 0o600)
+}
+
+/// Writes beside `path` and renames over it: a crash leaves no half file, and a reader (the
+/// gateway reading the CA file at its start) sees the old file or the new one. `mode` is the
+/// new file's permissions on unix.
+pub(super) fn write_replacing(path: &Path, contents: &str, mode: u32) -> Result<(), EmulatorError> {
     let err = |source| EmulatorError::StateFile {
         path: path.to_owned(),
         source,
     };
-    let mut tmp = PathBuf::from(path);
-    tmp.set_extension("pem.tmp");
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
     let mut options = fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, mode);
+    #[cfg(not(unix))]
+    let _ = mode;
     let mut file = options.open(&tmp).map_err(err)?;
     file.write_all(contents.as_bytes()).map_err(err)?;
     file.sync_all().map_err(err)?;

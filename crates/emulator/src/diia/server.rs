@@ -67,7 +67,8 @@ impl Emulator {
             now,
         )?;
         if let Some(path) = &settings.ca_cert_file {
-            write_replacing(path, &keys.ca_pem)?;
+            // Certificates only: anyone may read them.
+            identities::write_replacing(path, &keys.ca_pem, 0o644)?;
         }
         let shared = Shared::new(settings, keys)?;
         Ok(Emulator {
@@ -133,17 +134,4 @@ fn router(shared: Arc<Shared>) -> Router {
             HeaderValue::from_static("no-referrer"),
         ))
         .layer(TraceLayer::new_for_http())
-}
-
-/// Writes beside `path` and renames over it: a gateway starting meanwhile reads the old file or
-/// the new one, never half of one.
-fn write_replacing(path: &std::path::Path, text: &str) -> Result<(), EmulatorError> {
-    let error = |source| EmulatorError::StateFile {
-        path: path.to_owned(),
-        source,
-    };
-    let mut partial = path.as_os_str().to_owned();
-    partial.push(".partial");
-    std::fs::write(&partial, text).map_err(error)?;
-    std::fs::rename(&partial, path).map_err(error)
 }
