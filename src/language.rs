@@ -211,6 +211,7 @@ pub struct Texts {
     pub status_client_refused: &'static str,
     /// The person signed in at the provider by a method the configuration does not allow.
     pub status_method_not_allowed: &'static str,
+    pub status_provider_removed: &'static str,
     pub status_unsupported_algorithm: &'static str,
     pub status_certificate_revoked: &'static str,
     pub status_ca_certificate_revoked: &'static str,
@@ -354,6 +355,7 @@ pub static UK: Texts = Texts {
     status_code_refused: "Код входу від провайдера вже використано або його строк минув. Почніть вхід знову.",
     status_client_refused: "Увійти через цього провайдера зараз неможливо: провайдер не прийняв налаштувань шлюзу. Зверніться до адміністратора.",
     status_method_not_allowed: "Цей спосіб входу тут не дозволено. Почніть вхід знову й оберіть кваліфікований електронний підпис.",
+    status_provider_removed: "Цього провайдера щойно вимкнув адміністратор, тож цей вхід завершити не можна. Почніть вхід знову й оберіть іншого провайдера.",
     status_unusable_name: "Ім’я, організація чи посада в сертифікаті або у відповіді провайдера містять недопустимі символи, тож увійти так не можна. Спробувати ще раз не допоможе: зверніться до свого надавача електронних довірчих послуг.",
     status_unsupported_algorithm: "Цей тип ключа поки не підтримується.",
     status_certificate_revoked: "Сертифікат цього ключа відкликано центром сертифікації: увійти ним не можна. Зверніться до свого надавача послуг, щоб отримати новий ключ.",
@@ -498,6 +500,7 @@ pub static EN: Texts = Texts {
     status_code_refused: "The provider's sign-in code was already used or has expired. Please start again.",
     status_client_refused: "You cannot sign in with this provider right now: it did not accept the gateway's settings. Please contact the administrator.",
     status_method_not_allowed: "This way of signing in is not allowed here. Please start again and choose a qualified electronic signature.",
+    status_provider_removed: "The administrator has just turned this provider off, so this sign-in cannot be completed. Please start again and choose another provider.",
     status_unusable_name: "The name, organisation or title in your certificate or in the provider's answer contains characters that are not allowed, so you cannot sign in this way. Trying again will not help: please contact your trust service provider.",
     status_unsupported_algorithm: "This key type is not supported yet.",
     status_certificate_revoked: "The certificate of this key has been revoked by its certification authority: it cannot be used to sign in. Ask your provider for a new key.",

@@ -10,16 +10,16 @@ use axum::Router;
 use axum::routing::get;
 use tokio::net::TcpListener;
 
-use crate::app::{AppState, OfflineParts};
+use crate::app::{AppState, OfflineParts, Reloader};
 use crate::clock::{SharedClock, SystemClock};
-use crate::config::Settings;
+use crate::config::{Settings, SettingsSource};
 use crate::database;
 use crate::http;
 use crate::http::layers::MAX_REQUEST_HEADER_BYTES;
-use crate::server::reload::{Hangup, Reloadable};
+use crate::server::reload::Hangup;
 use crate::server::service_manager::{Notification, notify};
 use crate::server::tls::ServerCertificate;
-use crate::server::{self, Http2Bounds, Listening, PerAddress};
+use crate::server::{self, CurrentRouter, Http2Bounds, Listening, PerAddress};
 
 pub struct Application {
     listener: TcpListener,
@@ -27,6 +27,8 @@ pub struct Application {
     /// With `[server.tls]`: the certificate served, read again on SIGHUP or when it changes.
     certificate: Option<Arc<ServerCertificate>>,
     state: AppState,
+    /// Where a reload reads the configuration again; `None`: built in code, not reloaded.
+    source: Option<SettingsSource>,
 }
 
 impl Application {
@@ -82,7 +84,15 @@ impl Application {
             metrics_listener,
             certificate,
             state,
+            source: None,
         })
+    }
+
+    /// SIGHUP reads the configuration again from `source` (`kepgate serve` passes the file and
+    /// environment it read at start).
+    pub fn reloading_from(mut self, source: SettingsSource) -> Self {
+        self.source = Some(source);
+        self
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -104,11 +114,15 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         // First: a SIGHUP from here on reloads, and never ends the gateway.
-        let hangup = Hangup::install(Reloadable {
-            certificate: self.certificate.clone(),
-        });
-        let mut background = crate::app::spawn_background(&self.state)?;
-        let app = crate::app::router(self.state.clone());
+        let hangup = Hangup::install();
+        let mut background = crate::app::spawn_lasting(&self.state);
+        let (app, swap) = CurrentRouter::new(crate::app::router(self.state.clone()));
+        let mut reloader = Reloader::start(
+            self.source.clone(),
+            self.state.clone(),
+            swap,
+            self.certificate.clone(),
+        )?;
         let addr = self.listener.local_addr()?;
         let settings = &self.state.web.settings;
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -122,13 +136,14 @@ impl Application {
                 ""
             }
         );
-        let mut reloads = stop_rx.clone();
+        let mut reloads_end = stop_rx.clone();
         let ready_again = status.clone();
-        tokio::spawn(async move {
+        let reloads = tokio::spawn(async move {
             tokio::select! {
-                () = hangup.handle(ready_again) => {},
-                _ = reloads.wait_for(|s| *s) => {},
+                () = hangup.handle(ready_again, &mut reloader) => {},
+                _ = reloads_end.wait_for(|s| *s) => {},
             }
+            reloader
         });
         if let Some(listener) = self.metrics_listener {
             let mut stop = stop_rx.clone();
@@ -181,6 +196,9 @@ impl Application {
         // back now rather than when the process exits: PostgreSQL sees clean goodbyes, and a
         // process that runs gateways one after another (the tests) does not pile them up.
         background.shutdown().await;
+        if let Ok(reloader) = reloads.await {
+            reloader.stop().await;
+        }
         let _ = tokio::time::timeout(grace, self.state.web.db.close()).await;
         Ok(())
     }

@@ -1,7 +1,8 @@
 //! What every replica runs beside serving: the one LISTEN connection (pending logins and
 //! session revocations), the sweeper of overdue pending logins, the hourly pruning of old
 //! login history, and the CRL refresher that ends the sessions of keys revoked since. They run
-//! until the server has stopped (`Application::run` ends them).
+//! until the server has stopped (`Application::run` ends them). Those that read the
+//! configuration ([`spawn_configured`]) are ended and started again at each reload.
 
 use std::sync::Arc;
 
@@ -15,7 +16,8 @@ use crate::notifications::Subscriber;
 use crate::periodic;
 use crate::session::{EndedBy, SessionStore, Whom};
 
-pub fn spawn_background(state: &AppState) -> anyhow::Result<JoinSet<()>> {
+/// What runs whatever the configuration: the LISTEN connection and the sweepers.
+pub fn spawn_lasting(state: &AppState) -> JoinSet<()> {
     let mut tasks = JoinSet::new();
     let web = &state.web;
     let subscribers: Vec<Arc<dyn Subscriber>> = vec![
@@ -36,6 +38,14 @@ pub fn spawn_background(state: &AppState) -> anyhow::Result<JoinSet<()>> {
         web.db.clone(),
         web.clock.clone(),
     ));
+    tasks
+}
+
+/// What runs under the configuration in force: the OpenID back-channel logouts, the CRL
+/// refresher and the hourly pruning.
+pub fn spawn_configured(state: &AppState) -> anyhow::Result<JoinSet<()>> {
+    let mut tasks = JoinSet::new();
+    let web = &state.web;
     if web.settings.oidc.enabled {
         tasks.spawn(crate::oidc::backchannel::run(state.oidc.clone()));
     }

@@ -8,12 +8,14 @@
 mod background;
 mod custom_pages;
 mod offline;
+mod reload;
 mod router;
 mod state;
 mod trust_files;
 
-pub use background::spawn_background;
+pub use background::spawn_lasting;
 pub use custom_pages::load_custom_pages;
 pub use offline::OfflineParts;
+pub use reload::Reloader;
 pub use router::router;
 pub use state::AppState;

@@ -38,6 +38,41 @@ pub struct AppParts {
     pub signing: SigningContext,
     pub proxy: ProxyContext,
     pub oidc: OidcContext,
+    /// What the next configuration (a reload) is built on.
+    pub lasting: Lasting,
+}
+
+/// What outlives a reload: the database, the clock, what this replica knows of the world
+/// (the LISTEN connection, an outage, draining), and whom it wakes (waiting browsers,
+/// signing requests' watchers, the session cache the revocation notices evict). Everything
+/// else is built from the configuration, again at each reload.
+#[derive(Clone)]
+pub struct Lasting {
+    pub db: PgPool,
+    pub clock: SharedClock,
+    listening: Listening,
+    draining: Draining,
+    stopping: Stopping,
+    outage: Outage,
+    sessions: SessionStore,
+    login_events: LoginEvents,
+    watchers: Watchers,
+}
+
+impl Lasting {
+    fn new(settings: &Settings, db: PgPool, clock: SharedClock) -> Self {
+        Lasting {
+            sessions: SessionStore::new(db.clone(), clock.clone(), &settings.session),
+            db,
+            clock,
+            listening: Listening::default(),
+            draining: Draining::default(),
+            stopping: Stopping::default(),
+            outage: Outage::default(),
+            login_events: LoginEvents::default(),
+            watchers: Watchers::new(crate::document_signing::request::NOTIFY_CHANNEL),
+        }
+    }
 }
 
 impl AppState {
@@ -49,7 +84,27 @@ impl AppState {
         clock: SharedClock,
         offline: OfflineParts,
     ) -> anyhow::Result<Self> {
+        let lasting = Lasting::new(&settings, db, clock);
+        Self::assemble(settings, offline, lasting).await
+    }
+
+    /// The same gateway under another configuration (a reload): built anew from it, on what
+    /// lasts. Requests under way keep the state they started with.
+    pub async fn reconfigured(
+        &self,
+        settings: Settings,
+        offline: OfflineParts,
+    ) -> anyhow::Result<Self> {
+        Self::assemble(settings, offline, self.lasting.clone()).await
+    }
+
+    async fn assemble(
+        settings: Settings,
+        offline: OfflineParts,
+        lasting: Lasting,
+    ) -> anyhow::Result<Self> {
         let settings = Arc::new(settings);
+        let (db, clock) = (lasting.db.clone(), lasting.clock.clone());
         warn_if_nothing_is_trusted(&offline);
         let signing_key =
             Arc::new(SigningKey::load(&db, &settings.identity, &settings.oidc, clock.now()).await?);
@@ -63,14 +118,14 @@ impl AppState {
             offline.ca_list,
         )?);
         let web = Web::new(WebParts {
-            sessions: SessionStore::new(db.clone(), clock.clone(), &settings.session),
+            sessions: lasting.sessions.with_settings(&settings.session),
             settings: settings.clone(),
             db,
             clock,
-            listening: Listening::default(),
-            draining: Draining::default(),
-            stopping: Stopping::default(),
-            outage: Outage::default(),
+            listening: lasting.listening.clone(),
+            draining: lasting.draining.clone(),
+            stopping: lasting.stopping.clone(),
+            outage: lasting.outage.clone(),
             zone: offline.zone,
             branding: Arc::new(offline.branding),
             custom_pages: Arc::new(offline.custom_pages),
@@ -81,7 +136,7 @@ impl AppState {
             providers: offline.providers.clone(),
             trust,
             certificate_status,
-            login_events: LoginEvents::default(),
+            login_events: lasting.login_events.clone(),
             start_limiter: start_limiter(settings.login.start_rate_per_minute),
             start_slots: tokio::sync::Semaphore::new(settings.login.max_starts_in_flight as usize),
             waiting_logins: WaitingLogins::default(),
@@ -118,7 +173,7 @@ impl AppState {
             certificate_status: login.certificate_status.clone(),
             key: signing_key.clone(),
             issuer,
-            watchers: Watchers::new(crate::document_signing::request::NOTIFY_CHANNEL),
+            watchers: lasting.watchers.clone(),
             oidc: settings.oidc.enabled.then(|| oidc.clone()),
         });
         Ok(AppState(Arc::new(AppParts {
@@ -127,6 +182,7 @@ impl AppState {
             signing,
             proxy,
             oidc,
+            lasting,
         })))
     }
 }

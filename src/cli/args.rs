@@ -26,6 +26,13 @@ pub struct Cli {
 pub enum Command {
     /// Run the gateway.
     Serve,
+    /// Ask the running `kepgate serve` to read its configuration again (SIGHUP), once this
+    /// configuration has been checked; it says why not when it cannot.
+    Reload {
+        /// The gateway's process id; by default the one `kepgate serve` on this machine.
+        #[arg(long)]
+        pid: Option<u32>,
+    },
     /// Create the database if needed and apply pending migrations, then exit.
     Migrate,
     /// Load and check the configuration; name the offending key if it is wrong.

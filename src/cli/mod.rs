@@ -1,4 +1,4 @@
-//! The command line: `serve`, `migrate`, `check-config`, `demo`, `sessions`, `audit`, … (`demo`,
+//! The command line: `serve`, `reload`, `migrate`, `check-config`, `demo`, `sessions`, `audit`, … (`demo`,
 //! `emulator` and `cabinet` only with the default `demo` feature). The words are in `args.rs`,
 //! which job they ask for in `run.rs`, each job in a file of its own.
 
@@ -8,6 +8,7 @@ mod check_config;
 mod demo;
 mod exit;
 mod oidc_clients;
+mod reload;
 mod run;
 mod serve;
 mod sessions;

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use super::args::{Cli, Command};
 use super::exit::reader_went_away;
 use super::oidc_clients::{OidcClientCommand, OidcCommand};
-use super::{check_config, oidc_clients, serve, sessions};
-use crate::config::{Defaults, Settings};
+use super::{check_config, oidc_clients, reload, serve, sessions};
+use crate::config::{Defaults, Settings, SettingsSource};
 use crate::telemetry;
 
 pub async fn run(cli: Cli) -> ExitCode {
@@ -31,16 +31,27 @@ pub async fn run(cli: Cli) -> ExitCode {
         Ok(settings) => settings,
         Err(e) => {
             eprintln!("kepgate: configuration error:\n{e}");
+            if let Command::Reload { .. } = cli.command {
+                eprintln!("{}", reload::NOT_SIGNALLED);
+            }
             return ExitCode::from(2);
         }
     };
-    if let Command::CheckConfig = cli.command {
-        return check_config::check_config(&settings);
+    match cli.command {
+        Command::CheckConfig => return check_config::check_config(&settings),
+        Command::Reload { pid } => return reload::reload(&settings, pid),
+        _ => {}
     }
     telemetry::init(&settings.log);
     let result = match cli.command {
         Command::Migrate => serve::migrate(settings).await,
-        Command::Serve => serve::serve(settings).await,
+        Command::Serve => {
+            let source = SettingsSource {
+                file: cli.config.clone(),
+                defaults,
+            };
+            serve::serve(settings, source).await
+        }
         #[cfg(feature = "demo")]
         Command::Demo {
             emulator_listen,
@@ -57,7 +68,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         }
         #[cfg(feature = "demo")]
         Command::Emulator(_) | Command::Cabinet(_) => Ok(()),
-        Command::CheckConfig => Ok(()),
+        Command::CheckConfig | Command::Reload { .. } => Ok(()),
         Command::Provider(command) => command.run(&settings.providers).await,
         Command::Oidc(OidcCommand::Client(OidcClientCommand::Add {
             id,

@@ -1,6 +1,6 @@
 //! `kepgate serve` and `kepgate migrate`.
 
-use crate::config::Settings;
+use crate::config::{Settings, SettingsSource};
 use crate::database;
 use crate::startup::{Application, shutdown_signal};
 
@@ -11,7 +11,7 @@ pub async fn migrate(settings: Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn serve(settings: Settings) -> anyhow::Result<()> {
-    let app = Application::build(settings).await?;
+pub async fn serve(settings: Settings, source: SettingsSource) -> anyhow::Result<()> {
+    let app = Application::build(settings).await?.reloading_from(source);
     app.run(shutdown_signal()).await
 }

@@ -84,6 +84,20 @@ pub enum ConfigError {
     Invalid(String),
 }
 
+/// Where the settings came from, so that a reload reads them the same way again: the same file
+/// (read anew), the same environment.
+#[derive(Debug, Clone)]
+pub struct SettingsSource {
+    pub file: Option<PathBuf>,
+    pub defaults: Defaults,
+}
+
+impl SettingsSource {
+    pub fn load(&self) -> Result<Settings, ConfigError> {
+        Settings::load_with(self.file.as_deref(), true, self.defaults)
+    }
+}
+
 impl Settings {
     /// Loads defaults ← file (if given) ← `KEPGATE_…` ← `DATABASE_URL`, then checks the values.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {

@@ -15,15 +15,19 @@ mod http2;
 mod load;
 mod oidc;
 mod policy;
+mod restart_only;
 mod sections;
 #[cfg(test)]
 mod tests;
 
 pub use check::{is_support_url, parse_hex_color};
 pub use http2::Http2Settings;
-pub use load::{ConfigError, Defaults, ENV_NOT_KEYS, ENV_OTHER_PREFIXES, ENV_PREFIX};
+pub use load::{
+    ConfigError, Defaults, ENV_NOT_KEYS, ENV_OTHER_PREFIXES, ENV_PREFIX, SettingsSource,
+};
 pub use oidc::{OidcClientSettings, OidcSettings, SCOPES, SigningAlg};
 pub use policy::AccessPolicy;
+pub use restart_only::changed_restart_only_keys;
 // Every kind's settings, under the paths `config` has always given them.
 pub use crate::provider::common_settings::ProviderCommon;
 pub use crate::provider::registry::settings::*;

@@ -60,6 +60,8 @@ pub enum Reason {
     /// The provider timed out (`provider_timeout`) or failed otherwise (`provider_<how>`).
     ProviderTimeout,
     Provider(String),
+    /// The provider was taken out of the configuration (a reload) while the login waited.
+    ProviderRemoved,
     /// id.gov.ua refused the code, or kepgate's own client.
     CodeRefused,
     ClientRefused,
@@ -102,6 +104,7 @@ impl Reason {
             "signing_time_before_request" => Some(Reason::SigningTimeBeforeRequest),
             "unsupported_algorithm" => Some(Reason::UnsupportedAlgorithm),
             "provider_timeout" => Some(Reason::ProviderTimeout),
+            "provider_removed" => Some(Reason::ProviderRemoved),
             "code_refused" => Some(Reason::CodeRefused),
             "client_refused" => Some(Reason::ClientRefused),
             "no_identity" => Some(Reason::NoIdentity),
@@ -143,6 +146,7 @@ impl fmt::Display for Reason {
             Reason::UnsupportedAlgorithm => ("unsupported_algorithm", ""),
             Reason::ProviderTimeout => ("provider_timeout", ""),
             Reason::Provider(how) => (PROVIDER, how.as_str()),
+            Reason::ProviderRemoved => ("provider_removed", ""),
             Reason::CodeRefused => ("code_refused", ""),
             Reason::ClientRefused => ("client_refused", ""),
             Reason::NoIdentity => ("no_identity", ""),
@@ -187,6 +191,7 @@ mod tests {
             "unsupported_algorithm",
             "provider_timeout",
             "provider_refused",
+            "provider_removed",
             "code_refused",
             "client_refused",
             "no_identity",

@@ -304,6 +304,31 @@ pub async fn expire_overdue(db: &PgPool, now: OffsetDateTime) -> Result<u64, sql
     Ok(expired as u64)
 }
 
+/// `pending → failed` (`provider_removed`) for every login waiting on a provider the
+/// configuration no longer has (a reload took it out), announced: its browser says so at once
+/// instead of waiting for an answer that cannot be accepted. How many.
+pub async fn fail_waiting_on_removed(
+    db: &PgPool,
+    providers: &[String],
+    now: OffsetDateTime,
+) -> Result<u64, sqlx::Error> {
+    let failed = sqlx::query_scalar!(
+        r#"WITH failed AS (
+             UPDATE pending_logins
+             SET state = 'failed', outcome_reason = $3, updated_at = $2
+             WHERE state = 'pending' AND expires_at > $2 AND provider = ANY($4)
+             RETURNING id)
+           SELECT count(pg_notify($1, id::text)) AS "count!" FROM failed"#,
+        NOTIFY_CHANNEL,
+        now,
+        Reason::ProviderRemoved.to_string(),
+        providers,
+    )
+    .fetch_one(db)
+    .await?;
+    Ok(failed as u64)
+}
+
 /// Every replica ends overdue pending logins (their browsers hear it through the notice).
 pub async fn sweep_overdue(db: PgPool, clock: crate::clock::SharedClock) {
     crate::periodic::every(std::time::Duration::from_secs(15), || async {

@@ -28,6 +28,7 @@ fn failed_text(reason: &Reason, t: &Texts) -> &'static str {
         Reason::MethodNotAllowed(_) => t.status_method_not_allowed,
         Reason::ProviderTimeout => t.provider_timeout,
         Reason::Provider(_) => t.provider_unavailable,
+        Reason::ProviderRemoved => t.status_provider_removed,
         Reason::UnsupportedAlgorithm => t.status_unsupported_algorithm,
         Reason::CertificateRevoked => t.status_certificate_revoked,
         Reason::CaCertificateRevoked => t.status_ca_certificate_revoked,

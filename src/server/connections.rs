@@ -10,14 +10,13 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 use super::http2::{self, Http2Bounds};
 use super::per_address::{PerAddress, Slot};
-use super::service::WithPeer;
+use super::service::{CurrentRouter, WithPeer};
 use super::tls::HTTP2;
 
 /// How connections are served.
@@ -33,7 +32,7 @@ pub struct Listening {
 /// (taking no new one) and returns when all have closed.
 pub async fn serve(
     listener: TcpListener,
-    app: Router,
+    app: CurrentRouter,
     listening: Listening,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {

@@ -14,3 +14,4 @@ pub mod tls;
 pub use connections::{Listening, serve};
 pub use http2::Http2Bounds;
 pub use per_address::PerAddress;
+pub use service::{CurrentRouter, RouterSwap};

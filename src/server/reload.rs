@@ -1,33 +1,9 @@
-//! SIGHUP (`systemctl reload`, `kill -HUP`): what can be read again without a restart is read
-//! again, here and nowhere else. Today that is `[server.tls]`'s certificate; the rest of the
-//! configuration is read at start, and the log says so. The handler is installed whether or not
-//! anything can be reloaded: without one, SIGHUP's default action would end the gateway.
-
-use std::sync::Arc;
+//! SIGHUP (`systemctl reload`, `kepgate reload`, `kill -HUP`) caught for the whole life of
+//! `kepgate serve`: what it reloads is the application's (`crate::app::Reloader`). The handler
+//! is installed whatever the configuration: without one, SIGHUP's default action would end the
+//! gateway.
 
 use super::service_manager::{Notification, notify};
-use super::tls::{ServerCertificate, reload_counted};
-
-/// What SIGHUP reads again.
-#[derive(Debug, Clone, Default)]
-pub struct Reloadable {
-    pub certificate: Option<Arc<ServerCertificate>>,
-}
-
-impl Reloadable {
-    /// Reads everything reloadable again; says what, for the log.
-    fn reload(&self) -> String {
-        match &self.certificate {
-            Some(certificate) => format!(
-                "the TLS certificate ({})",
-                reload_counted(certificate, "sighup")
-            ),
-            None => {
-                "nothing: the configuration is read at start (restart to apply a change)".to_owned()
-            }
-        }
-    }
-}
 
 /// Replaces SIGHUP's default action (ending the process) for the rest of the process's life,
 /// before anything slow happens: a reload asked while the gateway connects to its database or
@@ -39,28 +15,31 @@ pub fn catch_from_start() {
     let _ = hangup_signal();
 }
 
-/// SIGHUP caught from [`Hangup::install`] on; [`Hangup::handle`] reloads on each one.
+/// What a SIGHUP does: reads everything reloadable again and says what came of it, for the log.
+pub trait Reload {
+    fn reload(&mut self) -> impl Future<Output = String> + Send;
+}
+
+/// SIGHUP caught from [`Hangup::install`] on.
 pub struct Hangup {
     signal: Signal,
-    reloadable: Reloadable,
 }
 
 impl Hangup {
     /// Catches SIGHUP from now on (before the gateway says it is ready, so a reload can never
     /// end it).
-    pub fn install(reloadable: Reloadable) -> Self {
+    pub fn install() -> Self {
         Self {
             signal: hangup_signal(),
-            reloadable,
         }
     }
 
-    /// Reloads on every SIGHUP; tells the service manager it is reloading, then ready again
-    /// with `status`.
-    pub async fn handle(mut self, status: String) {
+    /// Reloads `what` on every SIGHUP, one at a time, telling the service manager it is
+    /// reloading, then ready again with `status`.
+    pub async fn handle(mut self, status: String, what: &mut impl Reload) {
         while next_hangup(&mut self.signal).await {
             notify(&Notification::Reloading);
-            let reloaded = self.reloadable.reload();
+            let reloaded = what.reload().await;
             tracing::info!("SIGHUP received; reloaded {reloaded}");
             notify(&Notification::Ready {
                 status: status.clone(),

@@ -35,6 +35,17 @@ impl SessionStore {
         }
     }
 
+    /// The same store (and cache) under other `session` settings: a reload.
+    pub fn with_settings(&self, settings: &SessionSettings) -> Self {
+        SessionStore {
+            db: self.db.clone(),
+            clock: self.clock.clone(),
+            cache: self.cache.clone(),
+            cache_ttl: duration(settings.cache_ttl),
+            last_seen_write_interval: duration(settings.last_seen_write_interval),
+        }
+    }
+
     /// This replica's cache: evicted by revocation notices, watched by open tunnels.
     pub fn cache(&self) -> &SessionCache {
         &self.cache

@@ -44,6 +44,7 @@ mod operator_pages;
 mod pages;
 mod proxy;
 mod qr_relay;
+mod reload;
 mod replicas;
 mod revocation;
 mod service_manager;
