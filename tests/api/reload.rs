@@ -88,14 +88,21 @@ impl LiveGateway {
         let sections = sections
             .replace("{diia}", &self.diia_table)
             .replace("{cabinet}", &self.cabinet.address);
+        // The emulator's CA is trusted unless `sections` says what is.
+        let trust = if sections.contains("[trust]") {
+            String::new()
+        } else {
+            format!(
+                "[trust]\nfiles = [\"{}\"]\nrevocation = \"off\"\n",
+                self.dir.0.join("emulator-ca.pem").display()
+            )
+        };
         let text = format!(
             "[server]\nlisten = \"127.0.0.1:{port}\"\nbase_url = \"http://127.0.0.1:{port}/\"\n\
              {sections}\n\
-             [metrics]\nlisten = \"127.0.0.1:{metrics}\"\n\
-             [trust]\nfiles = [\"{ca}\"]\nrevocation = \"off\"\n",
+             [metrics]\nlisten = \"127.0.0.1:{metrics}\"\n{trust}",
             port = self.port,
             metrics = self.metrics_port,
-            ca = self.dir.0.join("emulator-ca.pem").display(),
         );
         // Whole or not at all, as an editor's save or a configuration manager would.
         let next = self.dir.0.join("kepgate.toml.next");
@@ -345,6 +352,44 @@ async fn sighup_applies_routes_headers_providers_branding_limits_and_clients() {
     assert!(!gateway.login_page().await.contains("Друга Дія"));
     let seen = cabinet_saw(&mut browser, "/reports/").await;
     assert!(seen["HTTP_X_KEPGATE_RNOKPP"].is_string(), "{seen}");
+}
+
+#[tokio::test]
+async fn a_tightened_policy_and_a_changed_trust_list_apply_from_the_next_request() {
+    let gateway = LiveGateway::start(&format!("{CABINET_ROUTE}{{diia}}")).await;
+    let mut browser = gateway.signed_in().await;
+    cabinet_saw(&mut browser, "/reports/").await;
+
+    // Only somebody else may enter now: the open session is refused at its next request.
+    gateway.write(&format!(
+        "{CABINET_ROUTE}[routes.cabinet.allow]\nrnokpp = [\"2245134473\"]\n{{diia}}"
+    ));
+    assert!(gateway.reload().await.contains("applied"));
+    assert_eq!(browser.get("/reports/").await.status(), 403);
+
+    // The emulator's CA no longer trusted (only the national bundle is): its signatures fail.
+    gateway.write(&format!(
+        "{CABINET_ROUTE}{{diia}}[trust]\nfiles = [\"{}\"]\nrevocation = \"off\"\n",
+        std::fs::canonicalize("tests/fixtures/ua-trust/CACertificates.p7b")
+            .unwrap()
+            .display()
+    ));
+    assert!(gateway.reload().await.contains("applied"));
+    assert_eq!(
+        browser.get("/reports/").await.status(),
+        200,
+        "policy lifted"
+    );
+    let mut stranger = gateway.browser();
+    let started = start_api(&mut stranger).await;
+    let deeplink = stranger.provider_link(&started.link).await;
+    phone_answers_at(&client(), &gateway.emulator, &deeplink, "confirm", PERSON).await;
+    let refused = complete_api(&mut stranger, &started).await;
+    assert_ne!(
+        refused.status(),
+        200,
+        "a signature chaining to a CA no longer trusted opens no session"
+    );
 }
 
 #[tokio::test]
