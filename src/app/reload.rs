@@ -21,6 +21,8 @@ pub struct Reloader {
     /// `None`: the settings were not read from the configuration sources (built in code).
     source: Option<SettingsSource>,
     state: AppState,
+    /// What the gateway started with: the restart-only keys stay as they were then.
+    started_with: Arc<Settings>,
     swap: RouterSwap,
     /// The background work that reads the configuration, started again with each one.
     configured: JoinSet<()>,
@@ -38,6 +40,7 @@ impl Reloader {
         let configured = spawn_configured(&state)?;
         Ok(Reloader {
             source,
+            started_with: state.web.settings.clone(),
             state,
             swap,
             configured,
@@ -85,8 +88,11 @@ impl Reloader {
 
     async fn reconfigure(&mut self, source: &SettingsSource) -> anyhow::Result<String> {
         let settings = source.load()?;
-        let offline = OfflineParts::load(&settings, self.state.web.clock.clone())?;
-        let restart_only = changed_restart_only_keys(&self.state.web.settings, &settings);
+        let mut offline = OfflineParts::load(&settings, self.state.web.clock.clone())?;
+        offline.identity_headers = offline
+            .identity_headers
+            .taking_over_from(&self.state.proxy.identity_headers);
+        let restart_only = changed_restart_only_keys(&self.started_with, &settings);
         let removed = removed_providers(&self.state, &settings);
         let next = self.state.reconfigured(settings, offline).await?;
         let configured = spawn_configured(&next)?;
@@ -114,7 +120,8 @@ impl Reloader {
         ))
     }
 
-    /// Their browsers hear at once that the login cannot end well, rather than when it expires.
+    /// Their browsers hear at once that the login cannot end well, rather than when it expires;
+    /// one already confirmed opens no session.
     async fn fail_logins_waiting_on(&self, removed: &[String]) {
         let web = &self.state.web;
         match crate::login::pending::fail_waiting_on_removed(&web.db, removed, web.clock.now())
@@ -123,7 +130,7 @@ impl Reloader {
             Ok(failed) => tracing::warn!(
                 providers = %removed.join(", "),
                 failed,
-                "providers taken out of the configuration: their waiting logins failed"
+                "providers taken out of the configuration: their unfinished logins failed"
             ),
             Err(e) => tracing::error!(
                 providers = %removed.join(", "),

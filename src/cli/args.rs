@@ -26,8 +26,9 @@ pub struct Cli {
 pub enum Command {
     /// Run the gateway.
     Serve,
-    /// Ask the running `kepgate serve` to read its configuration again (SIGHUP), once this
-    /// configuration has been checked; it says why not when it cannot.
+    /// Ask the running `kepgate serve` to read its configuration again (SIGHUP), once the
+    /// configuration it will read (its file, its environment) has been checked; says why not
+    /// when it cannot.
     Reload {
         /// The gateway's process id; by default the one `kepgate serve` on this machine.
         #[arg(long)]

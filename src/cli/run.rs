@@ -14,6 +14,10 @@ pub async fn run(cli: Cli) -> ExitCode {
     if matches!(cli.command, Command::Serve) {
         crate::server::reload::catch_from_start();
     }
+    // Checks the running gateway's configuration, not the one this command line would read.
+    if let Command::Reload { pid } = cli.command {
+        return reload::reload(pid);
+    }
     #[cfg(feature = "demo")]
     if let Command::Emulator(args) = cli.command {
         return super::demo::run_emulator(args).await;
@@ -31,16 +35,11 @@ pub async fn run(cli: Cli) -> ExitCode {
         Ok(settings) => settings,
         Err(e) => {
             eprintln!("kepgate: configuration error:\n{e}");
-            if let Command::Reload { .. } = cli.command {
-                eprintln!("{}", reload::NOT_SIGNALLED);
-            }
             return ExitCode::from(2);
         }
     };
-    match cli.command {
-        Command::CheckConfig => return check_config::check_config(&settings),
-        Command::Reload { pid } => return reload::reload(&settings, pid),
-        _ => {}
+    if let Command::CheckConfig = cli.command {
+        return check_config::check_config(&settings);
     }
     telemetry::init(&settings.log);
     let result = match cli.command {

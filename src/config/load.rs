@@ -176,8 +176,27 @@ fn describe_figment_error(error: figment::Error) -> ConfigError {
                 },
                 None => String::new(),
             };
-            format!("{key}: {}{source}", e.kind)
+            format!(
+                "{key}: {}{source}",
+                without_quoted_lines(&e.kind.to_string())
+            )
         })
         .collect();
     ConfigError::Invalid(lines.join("\n"))
+}
+
+/// A TOML syntax error quotes the offending line, which may hold a secret (a URL with a
+/// password whose closing quote was lost, a token pasted unquoted): the error goes to the log
+/// and the terminal with the line and column only.
+fn without_quoted_lines(message: &str) -> String {
+    message
+        .lines()
+        .filter(|line| {
+            let quoted = line
+                .trim_start()
+                .trim_start_matches(|c: char| c.is_ascii_digit());
+            !quoted.trim_start().starts_with('|')
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }

@@ -304,9 +304,10 @@ pub async fn expire_overdue(db: &PgPool, now: OffsetDateTime) -> Result<u64, sql
     Ok(expired as u64)
 }
 
-/// `pending → failed` (`provider_removed`) for every login waiting on a provider the
+/// `pending | confirmed → failed` (`provider_removed`) for every login of a provider the
 /// configuration no longer has (a reload took it out), announced: its browser says so at once
-/// instead of waiting for an answer that cannot be accepted. How many.
+/// instead of waiting for an answer that cannot be accepted, and a login the provider confirmed
+/// just before can no longer open a session. How many.
 pub async fn fail_waiting_on_removed(
     db: &PgPool,
     providers: &[String],
@@ -316,7 +317,8 @@ pub async fn fail_waiting_on_removed(
         r#"WITH failed AS (
              UPDATE pending_logins
              SET state = 'failed', outcome_reason = $3, updated_at = $2
-             WHERE state = 'pending' AND expires_at > $2 AND provider = ANY($4)
+             WHERE (state = 'pending' AND expires_at > $2 OR state = 'confirmed')
+               AND provider = ANY($4)
              RETURNING id)
            SELECT count(pg_notify($1, id::text)) AS "count!" FROM failed"#,
         NOTIFY_CHANNEL,

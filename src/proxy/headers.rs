@@ -73,6 +73,9 @@ pub struct IdentityHeaders {
     pub session: HeaderName,
     pub auth_method: HeaderName,
     pub assertion: HeaderName,
+    /// The names in force before a reload renamed them: still removed from clients' requests,
+    /// since a cabinet not yet redeployed still believes them.
+    pub retired: Vec<IdentityHeaders>,
 }
 
 impl IdentityHeaders {
@@ -92,7 +95,34 @@ impl IdentityHeaders {
             session: parse(&settings.session_header)?,
             auth_method: parse(&settings.auth_method_header)?,
             assertion: parse(&settings.assertion_header)?,
+            retired: Vec::new(),
         })
+    }
+
+    /// These names, taking over from `running`'s: every name `running` knew that these are not
+    /// stays forbidden to clients for the life of the process.
+    pub fn taking_over_from(mut self, running: &IdentityHeaders) -> Self {
+        let mut known = running.retired.clone();
+        known.push(IdentityHeaders {
+            retired: Vec::new(),
+            ..running.clone()
+        });
+        for names in known {
+            let same_names = names.prefix == self.prefix && names.all() == self.all();
+            let seen = self
+                .retired
+                .iter()
+                .any(|r| r.prefix == names.prefix && r.all() == names.all());
+            if !same_names && !seen {
+                self.retired.push(names);
+            }
+        }
+        self
+    }
+
+    /// Does the name start with one of the prefixes, in force or retired?
+    fn has_a_prefix(&self, name: &str) -> bool {
+        name.starts_with(&self.prefix) || self.retired.iter().any(|r| r.has_a_prefix(name))
     }
 
     fn all(&self) -> [&HeaderName; 10] {
@@ -116,6 +146,10 @@ impl IdentityHeaders {
     /// as `-`? Python's WSGI/CGI environ and Rack fold both to `HTTP_X_KEPGATE_RNOKPP`, so to
     /// them `x_kepgate_rnokpp` *is* the identity header.
     pub fn is_identity_name(&self, name: &str) -> bool {
+        self.is_named_here(name) || self.retired.iter().any(|r| r.is_named_here(name))
+    }
+
+    fn is_named_here(&self, name: &str) -> bool {
         let normalized = name
             .as_bytes()
             .iter()
@@ -169,7 +203,7 @@ pub fn strip_identity(headers: &mut HeaderMap, identity: &IdentityHeaders, keep_
         .filter(|name| {
             let name = name.as_str();
             if !name.contains('_') {
-                return name.starts_with(&identity.prefix);
+                return identity.has_a_prefix(name);
             }
             !keep_underscores
                 || identity.is_identity_name(name)
@@ -180,8 +214,10 @@ pub fn strip_identity(headers: &mut HeaderMap, identity: &IdentityHeaders, keep_
     for name in spoofed {
         headers.remove(name);
     }
-    for name in identity.all() {
-        headers.remove(name);
+    for names in std::iter::once(identity).chain(&identity.retired) {
+        for name in names.all() {
+            headers.remove(name);
+        }
     }
 }
 

@@ -5,14 +5,19 @@
 
 use super::service_manager::{Notification, notify};
 
+/// The stream [`catch_from_start`] opened, kept until [`Hangup::install`] takes it over: a
+/// SIGHUP that arrives in between is still pending in it.
+static EARLY: std::sync::Mutex<Option<Signal>> = std::sync::Mutex::new(None);
+
 /// Replaces SIGHUP's default action (ending the process) for the rest of the process's life,
-/// before anything slow happens: a reload asked while the gateway connects to its database or
-/// migrates is ignored (there is nothing to reload yet) instead of ending it, which the service
-/// manager would count as a clean exit and not restart.
+/// before anything slow happens. A reload asked while the gateway connects to its database or
+/// migrates must neither end it (the service manager would count a clean exit and not restart
+/// it) nor be lost: the configuration was read already, so the file edited since is read again
+/// once the gateway serves.
 pub fn catch_from_start() {
-    // The handler tokio installs for a signal kind stays for the whole process, whatever
-    // becomes of this first stream.
-    let _ = hangup_signal();
+    if let Ok(mut early) = EARLY.lock() {
+        *early = Some(hangup_signal());
+    }
 }
 
 /// What a SIGHUP does: reads everything reloadable again and says what came of it, for the log.
@@ -29,8 +34,9 @@ impl Hangup {
     /// Catches SIGHUP from now on (before the gateway says it is ready, so a reload can never
     /// end it).
     pub fn install() -> Self {
+        let early = EARLY.lock().ok().and_then(|mut early| early.take());
         Self {
-            signal: hangup_signal(),
+            signal: early.unwrap_or_else(hangup_signal),
         }
     }
 

@@ -158,6 +158,28 @@ fn a_provider_timeout_the_login_page_cannot_wait_for_is_refused() {
 }
 
 #[test]
+fn a_syntax_error_names_its_line_but_never_quotes_it() {
+    // A closing quote lost, a token pasted unquoted: the line holds a secret, and the error goes
+    // to the journal (and, on a reload, to the log).
+    for (text, secret) in [
+        (
+            "[database]\nurl = \"postgres://kepgate:Db-Pa55w0rd-LEAK@db/kepgate\n",
+            "Pa55w0rd",
+        ),
+        (
+            "[providers.diia]\nkind = \"diia\"\nacquirer_token = AcqTok3n-LEAK\n",
+            "AcqTok3n",
+        ),
+    ] {
+        let (ok, code, _, stderr) = check_config(Some(text), &[]);
+        assert!(!ok);
+        assert_eq!(code, 2);
+        assert!(stderr.contains("line"), "the line is named: {stderr}");
+        assert!(!stderr.contains(secret), "{stderr}");
+    }
+}
+
+#[test]
 fn a_missing_configuration_file_is_reported() {
     let out = kepgate_bin()
         .args(["check-config", "--config", "/nonexistent/kepgate.toml"])

@@ -3,7 +3,7 @@
 //! The Diia emulator runs in the test, the cabinet is a real WSGI app.
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -31,6 +31,7 @@ struct LiveGateway {
     /// The `[providers.diia]` table that signs in through the emulator.
     diia_table: String,
     cabinet: Upstream,
+    database_url: String,
     _emulator_stop: oneshot::Sender<()>,
 }
 
@@ -38,6 +39,13 @@ impl LiveGateway {
     /// Starts with `sections` (TOML) beside the fixed ones; `sections` may use `{diia}` for the
     /// working Diia provider table and `{cabinet}` for the cabinet's address.
     async fn start(sections: &str) -> Self {
+        let gateway = Self::spawned(sections, fresh_database_url().0).await;
+        gateway.wait_ready().await;
+        gateway
+    }
+
+    /// Started on `database_url`, not yet ready.
+    async fn spawned(sections: &str, database_url: String) -> Self {
         let dir = TempDir(
             std::env::temp_dir().join(format!("kepgate-reload-{}", uuid::Uuid::new_v4().simple())),
         );
@@ -71,11 +79,11 @@ impl LiveGateway {
             emulator,
             diia_table,
             cabinet,
+            database_url,
             _emulator_stop: stop,
         };
         gateway.write(sections);
         gateway.child = gateway.spawn();
-        gateway.wait_ready().await;
         gateway
     }
 
@@ -115,7 +123,7 @@ impl LiveGateway {
             .arg("--config")
             .arg(self.config_path())
             .arg("serve")
-            .env("DATABASE_URL", fresh_database_url().0)
+            .env("DATABASE_URL", &self.database_url)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -151,6 +159,26 @@ impl LiveGateway {
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// Waits until the pending login `id` is in `state` in the database.
+    async fn wait_for_state(&self, id: &str, state: &str) {
+        let db = sqlx::PgPool::connect(&self.database_url).await.unwrap();
+        let id: uuid::Uuid = id.parse().unwrap();
+        let started = Instant::now();
+        loop {
+            let now: String = sqlx::query_scalar("SELECT state FROM pending_logins WHERE id = $1")
+                .bind(id)
+                .fetch_one(&db)
+                .await
+                .unwrap();
+            if now == state {
+                break;
+            }
+            assert!(started.elapsed() < Duration::from_secs(20), "still {now}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        db.close().await;
     }
 
     fn pid(&self) -> u32 {
@@ -322,10 +350,20 @@ async fn sighup_applies_routes_headers_providers_branding_limits_and_clients() {
     let said = gateway.reload().await;
     assert!(said.contains("the configuration: applied"), "{said}");
 
-    // The identity headers, by their new names, on the session that was open before.
-    let seen = cabinet_saw(&mut browser, "/reports/").await;
+    // The identity headers, by their new names, on the session that was open before; the old
+    // names, which a cabinet not yet redeployed still reads, cannot be forged by a client.
+    let forged = client()
+        .get(gateway.url("/reports/"))
+        .header("cookie", browser.cookie_header())
+        .header("x-kepgate-rnokpp", "1111111111")
+        .header("x-kepgate-subject", "rnokpp:1111111111")
+        .send()
+        .await
+        .unwrap();
+    let seen: serde_json::Value = forged.json().await.unwrap();
     assert!(seen["HTTP_X_PERSON_RNOKPP"].is_string(), "{seen}");
     assert!(seen.get("HTTP_X_KEPGATE_RNOKPP").is_none(), "{seen}");
+    assert!(seen.get("HTTP_X_KEPGATE_SUBJECT").is_none(), "{seen}");
     // A new public route: no session needed.
     let help = client().get(gateway.url("/help/faq")).send().await.unwrap();
     assert_eq!(help.status(), 200);
@@ -442,10 +480,10 @@ async fn a_broken_configuration_changes_nothing_and_says_so() {
 #[tokio::test]
 async fn what_needs_a_restart_is_named_and_the_rest_applies() {
     let gateway = LiveGateway::start("{diia}").await;
-    gateway.write(&format!(
+    gateway.write(
         "max_connections_per_address = 7\n[ui.branding]\norganization = \"ТОВ «Нова»\"\n\
-         [log]\nformat = \"json\"\n{{diia}}\n[database]\nmax_connections = 3\n"
-    ));
+         [log]\nformat = \"json\"\n{diia}\n[database]\nmax_connections = 3\n",
+    );
     let said = gateway.reload().await;
     assert!(
         said.contains("server.max_connections_per_address")
@@ -457,6 +495,16 @@ async fn what_needs_a_restart_is_named_and_the_rest_applies() {
     let log = gateway.log();
     assert!(log.contains("read only at start"), "{log}");
     assert!(gateway.login_page().await.contains("ТОВ «Нова»"));
+    // Compared with what runs, not with the last file: the same file again still differs,
+    // and the values it started with, written back, differ from nothing.
+    let said = gateway.reload().await;
+    assert!(said.contains("database.max_connections"), "{said}");
+    gateway.write("[ui.branding]\norganization = \"ТОВ «Стара»\"\n{diia}");
+    let said = gateway.reload().await;
+    assert!(
+        said.contains("applied") && !said.contains("restart"),
+        "{said}"
+    );
     assert_eq!(
         client()
             .get(gateway.own("/readyz"))
@@ -486,7 +534,33 @@ async fn a_waiting_login_of_a_removed_provider_fails_at_once_and_says_why() {
         status.contains("вимкнув адміністратор"),
         "the waiting page says the provider was turned off: {status}"
     );
-    assert!(gateway.log().contains("their waiting logins failed"));
+    assert!(gateway.log().contains("their unfinished logins failed"));
+}
+
+#[tokio::test]
+async fn a_login_confirmed_just_before_its_provider_is_removed_opens_no_session() {
+    let gateway = LiveGateway::start(&format!("{CABINET_ROUTE}{{diia}}")).await;
+    let mut browser = gateway.browser();
+    let started = start_api(&mut browser).await;
+    let deeplink = browser.provider_link(&started.link).await;
+    phone_answers_at(&client(), &gateway.emulator, &deeplink, "confirm", PERSON).await;
+    gateway.wait_for_state(&started.id, "confirmed").await;
+    gateway.write(&format!(
+        "{CABINET_ROUTE}{}",
+        second_provider(&gateway.emulator)
+    ));
+    assert!(gateway.reload().await.contains("applied"));
+    let refused = complete_api(&mut browser, &started).await;
+    assert_ne!(
+        refused.status(),
+        200,
+        "no session from a provider turned off"
+    );
+    assert_eq!(
+        browser.get("/reports/").await.status(),
+        303,
+        "not signed in"
+    );
 }
 
 #[tokio::test]
@@ -536,13 +610,11 @@ async fn no_request_fails_while_the_configuration_is_reloaded_again_and_again() 
     assert!(gateway.login_page().await.contains("ТОВ «Версія 9»"));
 }
 
-/// `kepgate reload` with this gateway's configuration.
-fn kepgate_reload(config: &Path, pid: u32) -> std::process::Output {
+/// `kepgate reload --pid`, run without the gateway's file or environment: it must check what
+/// the gateway itself reads.
+fn kepgate_reload(pid: u32) -> std::process::Output {
     kepgate_bin()
-        .arg("--config")
-        .arg(config)
         .args(["reload", "--pid", &pid.to_string()])
-        .env("DATABASE_URL", fresh_database_url().0)
         .output()
         .unwrap()
 }
@@ -553,7 +625,7 @@ async fn kepgate_reload_checks_first_then_signals_the_gateway_or_says_why_not() 
     gateway
         .write("[ui.branding]\norganization = \"ТОВ «Друга»\"\nlogo_file = \"/nonexistent.svg\"\n");
     let before = gateway.reloads_logged();
-    let refused = kepgate_reload(&gateway.config_path(), gateway.pid());
+    let refused = kepgate_reload(gateway.pid());
     let said = String::from_utf8_lossy(&refused.stderr);
     assert_eq!(refused.status.code(), Some(2), "{said}");
     assert!(
@@ -564,7 +636,7 @@ async fn kepgate_reload_checks_first_then_signals_the_gateway_or_says_why_not() 
     assert_eq!(gateway.reloads_logged(), before, "no signal was sent");
 
     gateway.write("[ui.branding]\norganization = \"ТОВ «Друга»\"\n{diia}");
-    let done = kepgate_reload(&gateway.config_path(), gateway.pid());
+    let done = kepgate_reload(gateway.pid());
     assert!(
         done.status.success(),
         "{}",
@@ -574,8 +646,63 @@ async fn kepgate_reload_checks_first_then_signals_the_gateway_or_says_why_not() 
     assert!(gateway.login_page().await.contains("ТОВ «Друга»"));
 
     // Not a gateway: this test's own process is left alone.
-    let other = kepgate_reload(&gateway.config_path(), std::process::id());
+    let other = kepgate_reload(std::process::id());
     let said = String::from_utf8_lossy(&other.stderr);
     assert!(!other.status.success());
     assert!(said.contains("is not `kepgate serve`"), "{said}");
+
+    // Nor a shell that calls itself `kepgate serve`: the command line is the process's to write.
+    let planted = KillOnDrop(
+        std::process::Command::new("bash")
+            .args(["-c", "exec -a kepgate sh -c 'sleep 30; :' serve"])
+            .spawn()
+            .unwrap(),
+    );
+    let started = Instant::now();
+    while !std::fs::read(format!("/proc/{}/cmdline", planted.0.id()))
+        .unwrap_or_default()
+        .starts_with(b"kepgate\0")
+    {
+        assert!(started.elapsed() < Duration::from_secs(5));
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let fooled = kepgate_reload(planted.0.id());
+    let said = String::from_utf8_lossy(&fooled.stderr);
+    assert!(!fooled.status.success(), "{said}");
+    assert!(said.contains("but runs"), "{said}");
+    assert!(planted.0.id() > 0);
+}
+
+#[tokio::test]
+async fn a_reload_asked_while_the_gateway_starts_is_applied_once_it_serves() {
+    // The migrations wait for a lock this test holds: the gateway has read its file, but does
+    // not serve yet.
+    let (url, _) = fresh_database_url();
+    let migrated = kepgate_bin()
+        .arg("migrate")
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert!(migrated.status.success());
+    let db = sqlx::PgPool::connect(&url).await.unwrap();
+    let mut lock = db.begin().await.unwrap();
+    sqlx::query("LOCK TABLE _sqlx_migrations IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *lock)
+        .await
+        .unwrap();
+    let gateway =
+        LiveGateway::spawned("[ui.branding]\norganization = \"ТОВ «Перша»\"\n{diia}", url).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    gateway.write("[ui.branding]\norganization = \"ТОВ «Друга»\"\n{diia}");
+    let sent = std::process::Command::new("kill")
+        .args(["-s", "HUP", &gateway.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    lock.commit().await.unwrap();
+    db.close().await;
+    gateway.wait_ready().await;
+    gateway.reloaded_after(0).await;
+    assert!(gateway.login_page().await.contains("ТОВ «Друга»"));
 }
