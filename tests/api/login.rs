@@ -283,7 +283,10 @@ async fn the_event_stream_announces_the_expiry_at_the_deadline() {
         .expect("an event, not the end of the stream");
     let heard = time::OffsetDateTime::now_utc();
     let arrived = std::time::Instant::now();
-    assert_eq!((name.as_str(), &data["state"]), ("state", &"expired".into()));
+    assert_eq!(
+        (name.as_str(), &data["state"]),
+        ("state", &"expired".into())
+    );
     assert_eq!(data["message"], "Час дії посилання минув.");
     assert!(
         heard >= deadline,
@@ -298,12 +301,11 @@ async fn the_event_stream_announces_the_expiry_at_the_deadline() {
         arrived < sweep_free,
         "the stack took so long to start that a sweep may have run: the test proves nothing"
     );
-    let state: String =
-        sqlx::query_scalar("SELECT state FROM pending_logins WHERE id = $1::uuid")
-            .bind(&id)
-            .fetch_one(&stack.app.db)
-            .await
-            .unwrap();
+    let state: String = sqlx::query_scalar("SELECT state FROM pending_logins WHERE id = $1::uuid")
+        .bind(&id)
+        .fetch_one(&stack.app.db)
+        .await
+        .unwrap();
     assert_eq!(state, "expired", "the stream recorded it");
     // The last event, then the stream ends.
     assert!(events.next_event().await.is_none());

@@ -188,7 +188,11 @@ mod tests {
 
     /// The callback under either multipart type, its `encodeData` part typed `text/plain` or
     /// a bare form field (what the emulator sends; Diia's own may be either).
-    async fn decode(media: &str, part_type: &str, json: &str) -> Result<CallbackResult, CallbackError> {
+    async fn decode(
+        media: &str,
+        part_type: &str,
+        json: &str,
+    ) -> Result<CallbackResult, CallbackError> {
         let encoded = STANDARD.encode(json);
         let body = format!(
             "--b\r\nContent-Disposition: form-data; name=\"encodeData\"\r\n\
