@@ -67,11 +67,19 @@
     }
   }
 
-  if (countdown) {
+  // At 0 the link has expired: said then, by the page itself, also when the live status is
+  // cut off (the server's own word follows, and wins should the login have ended otherwise).
+  if (countdown && wait.getAttribute("data-state") === "pending") {
     var tick = function () {
-      var left = Math.max(0, Math.round((deadline - Date.now()) / 1000));
+      if (finished) { return; }
+      var ms = deadline - Date.now();
+      var left = Math.max(0, Math.ceil(ms / 1000));
       countdown.textContent = String(left);
-      if (left > 0 && !finished) { window.setTimeout(tick, 1000); }
+      if (left > 0) {
+        window.setTimeout(tick, Math.max(50, ms - (left - 1) * 1000));
+      } else {
+        show("expired", wait.getAttribute("data-expired-message"));
+      }
     };
     tick();
   }

@@ -50,6 +50,8 @@ pub struct SignPage {
     state: &'static str,
     status_text: String,
     seconds_left: i64,
+    /// What the page says by itself when its countdown reaches 0.
+    expired_text: String,
     events_url: String,
     done_action: String,
     again_action: String,
@@ -87,6 +89,7 @@ impl Page for SignPage {
                 reason_text("expired", lang)
             },
             seconds_left: if pending { 300 } else { 0 },
+            expired_text: reason_text("expired", lang),
             events_url: server.path("/sign/events/placeholder"),
             done_action: server.path("/sign/placeholder/done"),
             again_action: server.path("/sign/placeholder/again"),
@@ -160,6 +163,7 @@ pub async fn sign_page(
         state: shown.as_str(),
         status_text: status_text(&request, shown, chrome.lang, chrome.t),
         seconds_left: (request.expires_at - now).whole_seconds().max(0),
+        expired_text: reason_text("expired", chrome.lang),
         events_url: server.path(&format!("/sign/events/{}", request.id)),
         done_action: server.path(&format!("/sign/{}/done", request.id)),
         again_action: server.path(&format!("/sign/{}/again", request.id)),

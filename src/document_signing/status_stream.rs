@@ -40,6 +40,7 @@ pub async fn events(
         lang,
         subscription,
         last: None,
+        expiry_tried: false,
     };
     let stream = stream::unfold(Some(watch), |watch| async move {
         let mut watch = watch?;
@@ -57,6 +58,8 @@ struct Watch {
     subscription: Subscription,
     draining: DrainingWatch,
     last: Option<SigningState>,
+    /// The expiry was recorded once (or tried): the rows read after it are what is told.
+    expiry_tried: bool,
 }
 
 impl Watch {
@@ -77,9 +80,17 @@ impl Watch {
             let shown = request.state_at(now);
             if shown == SigningState::Expired
                 && request.state == SigningState::Pending
-                && let Err(e) = store::expire_overdue(db, now).await
+                && !self.expiry_tried
             {
-                tracing::warn!(error = %e, "signing stream: expiring the request failed");
+                // The one-time transition first, then the row read again decides: a signature
+                // recorded in the last moment is told as signed, not as expired.
+                self.expiry_tried = true;
+                match store::expire_overdue(db, now).await {
+                    Ok(_) => continue,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "signing stream: expiring the request failed");
+                    }
+                }
             }
             if self.last != Some(shown) {
                 self.last = Some(shown);

@@ -175,6 +175,30 @@ impl StatusStream {
         }
     }
 
+    /// At the deadline, with the row still saying pending: the one-time `pending → expired`
+    /// the sweeper and late callbacks use (`pending::expire`, announced to every replica). The
+    /// database decides: when the transition finds the login no longer pending (completed in
+    /// the last moment, or expired by the sweeper or another stream first), the row read again
+    /// says what the browser is told. `None`: the row is gone.
+    async fn expire(&mut self, now: time::OffsetDateTime) -> Option<PendingState> {
+        let db = &self.state.web.db;
+        match Box::pin(pending::expire(db, self.id, now)).await {
+            Ok(true) => {
+                self.login.state = PendingState::Expired;
+                return Some(PendingState::Expired);
+            }
+            Ok(false) => match Box::pin(pending::find(db, self.id)).await {
+                Ok(Some(read)) => self.login = read,
+                Ok(None) => return None,
+                Err(e) => tracing::warn!(error = %e, "login stream: reading the login failed"),
+            },
+            // The database is away: the deadline has passed on this replica's clock, and no
+            // completion is accepted after it (`record_outcome`), so expired is what it will be.
+            Err(e) => tracing::warn!(error = %e, "login stream: expiring the login failed"),
+        }
+        Some(self.login.state_at(now))
+    }
+
     /// Reads the login again (but the first time) and returns the state event if it changed.
     /// `None`: end the stream (the row is gone, or the database refused for good).
     async fn look_at_state(&mut self) -> Option<Option<Event>> {
@@ -194,10 +218,9 @@ impl StatusStream {
         }
         self.read_again = true;
         let now = self.state.web.clock.now();
-        let current = self.login.state_at(now);
+        let mut current = self.login.state_at(now);
         if current == PendingState::Expired && self.login.state == PendingState::Pending {
-            // Our own timer got here first: record it (announced to every replica).
-            let _ = Box::pin(pending::expire(&self.state.web.db, self.login.id, now)).await;
+            current = self.expire(now).await?;
         }
         // The last state event is sent, then the stream ends.
         self.finished = current != PendingState::Pending;

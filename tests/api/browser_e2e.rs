@@ -448,6 +448,37 @@ impl fantoccini::wd::WebDriverCompatibleCommand for ConsoleLog {
     }
 }
 
+/// A Chrome DevTools command through chromedriver (`goog/cdp/execute`).
+#[derive(Debug)]
+struct Cdp {
+    command: &'static str,
+    params: Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (axum::http::Method, Option<String>) {
+        let body = json!({ "cmd": self.command, "params": self.params });
+        (axum::http::Method::POST, Some(body.to_string()))
+    }
+}
+
+async fn cdp(c: &Client, command: &'static str, params: Value) {
+    c.issue_cmd(Cdp { command, params })
+        .await
+        .unwrap_or_else(|e| panic!("{command}: {e}"));
+}
+
 /// The errors the console logged since the last call: failed loads (a 401 for an icon), script
 /// errors, CSP violations.
 async fn console_errors(c: &Client) -> Vec<String> {
@@ -786,16 +817,59 @@ async fn browser_e2e_the_verification_code_is_in_view_on_a_computer_and_on_a_pho
     close(phone).await;
 }
 
-/// 3b. Nobody answers: the countdown runs out, the page says the link expired and offers a new one.
-#[tokio::test]
-async fn browser_e2e_expiry_says_so_and_offers_a_new_link() {
-    let env = spawn_cabinet_stack(|s, _| {
+/// The login lifetime of the expiry scenarios: long enough to load the waiting page, far below
+/// the 15 s between sweeps of overdue logins (a page that waited for a sweep fails them).
+const SHORT_LOGIN: Duration = Duration::from_secs(6);
+
+/// A cabinet stack whose Diia logins live [`SHORT_LOGIN`].
+async fn short_login_stack() -> CabinetStack {
+    spawn_cabinet_stack(|s, _| {
         let Some(ProviderSettings::Diia(diia)) = s.providers.get_mut("diia") else {
             unreachable!("the cabinet stack runs Diia")
         };
-        diia.common.request_ttl = Duration::from_secs(6);
+        diia.common.request_ttl = SHORT_LOGIN;
     })
-    .await;
+    .await
+}
+
+/// The newest login's deadline, as an instant of this test's clock.
+async fn newest_deadline(app: &TestApp) -> Instant {
+    let expires_at: time::OffsetDateTime = sqlx::query_scalar(
+        "SELECT expires_at FROM pending_logins ORDER BY created_at DESC LIMIT 1",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let left = expires_at - time::OffsetDateTime::now_utc();
+    Instant::now() + Duration::try_from(left).unwrap_or(Duration::ZERO)
+}
+
+/// Waits until the page says `expected` in `#status-text` and no longer `waiting`, at most
+/// until `deadline` and a grace of two seconds (the sweep would come up to 15 s later).
+async fn expired_shortly_after(c: &Client, deadline: Instant, expected: &str, waiting: &str) {
+    let limit = deadline + Duration::from_secs(2);
+    loop {
+        let status = text_of(c, "#status-text").await;
+        if status == expected {
+            break;
+        }
+        if Instant::now() > limit {
+            let body = text_of(c, "body").await;
+            panic!(
+                "2 s after the deadline the status says {status:?}, not {expected:?}\npage text: {body}"
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let body = text_of(c, "body").await;
+    assert!(!body.contains(waiting), "still waiting: {body}");
+}
+
+/// 3b. Nobody answers: the countdown runs out, the page says the link expired at the deadline
+///     it counted down to (not at the next sweep) and offers a new one.
+#[tokio::test]
+async fn browser_e2e_expiry_says_so_and_offers_a_new_link() {
+    let env = short_login_stack().await;
     let driver = Chromedriver::start().await;
     let desktop = driver.open(Device::Desktop, true, "uk-UA,uk").await;
     desktop
@@ -803,10 +877,17 @@ async fn browser_e2e_expiry_says_so_and_offers_a_new_link() {
         .await
         .unwrap();
     get_link(&env.stack.app, &desktop).await;
+    let deadline = newest_deadline(&env.stack.app).await;
     let first: i64 = text(&desktop, "#countdown").await.parse().unwrap();
     assert!((1..=6).contains(&first), "countdown starts at {first}");
 
-    wait_for_text(&desktop, "#status-text", "Час дії посилання минув.").await;
+    expired_shortly_after(
+        &desktop,
+        deadline,
+        "Час дії посилання минув.",
+        "Очікуємо підтвердження",
+    )
+    .await;
     assert_eq!(text(&desktop, "h1").await, "Вхід не завершено");
     assert!(!displayed(&desktop, "#qr").await);
     assert!(displayed(&desktop, "#restart a").await);
@@ -824,6 +905,45 @@ async fn browser_e2e_expiry_says_so_and_offers_a_new_link() {
     screenshot(&desktop, "expired-desktop").await;
     find(&desktop, "#restart a").await.click().await.unwrap();
     find(&desktop, "#start-form").await;
+    close(desktop).await;
+}
+
+/// 3b'. The live status cut off (a proxy that buffers, a network that drops it): the page's own
+///     countdown says the link expired when it reaches 0, in the page's language.
+#[tokio::test]
+async fn browser_e2e_expiry_is_said_at_zero_without_the_live_status() {
+    let env = short_login_stack().await;
+    let driver = Chromedriver::start().await;
+    let desktop = driver.open(Device::Desktop, true, "en-GB,en").await;
+    // Every request for the login's live status fails, as when the stream is cut.
+    cdp(&desktop, "Network.enable", json!({})).await;
+    cdp(
+        &desktop,
+        "Network.setBlockedURLs",
+        json!({ "urls": ["*/login/events/*"] }),
+    )
+    .await;
+    desktop
+        .goto(&format!("{}/", env.stack.app.address))
+        .await
+        .unwrap();
+    get_link(&env.stack.app, &desktop).await;
+    let deadline = newest_deadline(&env.stack.app).await;
+    assert_eq!(
+        text(&desktop, "#status-text").await,
+        "Waiting for confirmation in the app…"
+    );
+
+    expired_shortly_after(
+        &desktop,
+        deadline,
+        "The link has expired.",
+        "Waiting for confirmation",
+    )
+    .await;
+    assert_eq!(text(&desktop, "h1").await, "Sign-in not completed");
+    assert!(!displayed(&desktop, "#qr").await);
+    assert!(displayed(&desktop, "#restart a").await);
     close(desktop).await;
 }
 
@@ -1179,18 +1299,57 @@ async fn browser_e2e_apache_mod_auth_openidc_signs_in_through_kepgate_and_logs_o
     close(desktop).await;
 }
 
-/// 4a. «Мої сеанси» as people read it: on a 390 px phone and a 1280 px computer nothing is wider
-///     than the screen or its card, times are Kyiv's, day first, the browser and the address
-///     are named plainly, one history row per sign-in.
+/// Every word of the history's cells that the browser laid out over more than one line (broken
+/// inside the word, or hyphenated): each word's range must sit on one line.
+const WORDS_BROKEN_IN_HISTORY: &str = r##"
+    var broken = [];
+    document.querySelectorAll("#history tbody td").forEach(function (td) {
+      var walker = document.createTreeWalker(td, NodeFilter.SHOW_TEXT);
+      for (var node = walker.nextNode(); node; node = walker.nextNode()) {
+        var word = /\S+/g, m;
+        while ((m = word.exec(node.data))) {
+          var range = document.createRange();
+          range.setStart(node, m.index);
+          range.setEnd(node, m.index + m[0].length);
+          var lines = {};
+          Array.prototype.forEach.call(range.getClientRects(), function (r) {
+            if (r.width > 0) { lines[Math.round(r.top)] = true; }
+          });
+          if (Object.keys(lines).length !== 1) { broken.push(m[0]); }
+        }
+      }
+    });
+    return broken;"##;
+
+/// 4a. «Мої сеанси» as people read it: on a 390×844 phone and a 1280×720 computer nothing is
+///     wider than the screen or its card, no word of the history is broken across lines (not
+///     «Вхід виконан-о», «127.0.0.-1»), on the computer the history uses the screen's width;
+///     times are Kyiv's, day first, the browser and the address are named plainly, one history
+///     row per sign-in.
 #[tokio::test]
 async fn browser_e2e_the_account_page_fits_the_screen_and_reads_plainly() {
     let env = spawn_cabinet_stack(|_, _| {}).await;
     let driver = Chromedriver::start().await;
     for (device, what) in [(Device::Phone, "390 px"), (Device::Desktop, "1280 px")] {
         let c = driver.open(device, true, "uk-UA,uk").await;
+        if device == Device::Desktop {
+            c.set_window_size(1280, 720).await.unwrap();
+        }
         sign_in_desktop(&env, &c).await;
         c.goto(&env.stack.app.own("/me")).await.unwrap();
         find(&c, "#history").await;
+        let broken: Vec<String> =
+            serde_json::from_value(c.execute(WORDS_BROKEN_IN_HISTORY, vec![]).await.unwrap())
+                .unwrap();
+        assert!(
+            broken.is_empty(),
+            "{what}: words of the history broken across lines: {broken:?}"
+        );
+        let history_text = text(&c, "#history tbody").await;
+        assert!(
+            history_text.contains("Вхід виконано") && history_text.contains("127.0.0.1"),
+            "{what}: the rows the check is about: {history_text}"
+        );
         let (page, screen, table, card): (f64, f64, f64, f64) = serde_json::from_value(
             c.execute(
                 "return [document.documentElement.scrollWidth, window.innerWidth,
@@ -1210,6 +1369,32 @@ async fn browser_e2e_the_account_page_fits_the_screen_and_reads_plainly() {
             table <= card + 0.5,
             "{what}: the history ends at {table}, its card at {card}"
         );
+        if device == Device::Desktop {
+            let (width, viewport): (f64, f64) = serde_json::from_value(
+                c.execute(
+                    "return [document.getElementById('history').getBoundingClientRect().width,
+                             window.innerWidth];",
+                    vec![],
+                )
+                .await
+                .unwrap(),
+            )
+            .unwrap();
+            assert_eq!(viewport, 1280.0, "the computer's viewport");
+            assert!(
+                width >= 0.7 * viewport,
+                "{what}: the history is {width} px wide on a {viewport} px screen"
+            );
+        }
+        // The history in view, under its heading, for the picture.
+        c.execute(
+            "var table = document.getElementById('history');
+             (table.closest('.table-box') || table).previousElementSibling
+                 .scrollIntoView({block: 'start'});",
+            vec![],
+        )
+        .await
+        .unwrap();
         screenshot(&c, &format!("me-{}", what.replace(' ', ""))).await;
         close(c).await;
     }

@@ -522,6 +522,46 @@ async fn an_unknown_or_mismatching_trace_id_is_refused() {
     assert_eq!(stack.pending(started.id).await.state, PendingState::Pending);
 }
 
+/// Diia's callback as `multipart/mixed` with `encodeData` either a bare form field (what the
+/// emulator and the SDK examples expect) or a part typed `text/plain`: both sign the person in.
+#[tokio::test]
+async fn an_encode_data_part_with_or_without_a_content_type_is_accepted() {
+    let stack = spawn_diia_stack().await;
+    let signer = person(
+        &stack.own_ca,
+        now() - Duration::days(1),
+        now() + Duration::days(30),
+    );
+    for part_type in [None, Some("text/plain; charset=utf-8")] {
+        let started = stack.start_login().await;
+        let hash = stack.pending(started.id).await.request_hash;
+        let p7s = signer.sign_hash_cades(&hash.digest(), now()).unwrap();
+        let typed = part_type
+            .map(|t| format!("Content-Type: {t}\r\n"))
+            .unwrap_or_default();
+        let body = format!(
+            "--cb\r\nContent-Disposition: form-data; name=\"encodeData\"\r\n{typed}\r\n{}\r\n--cb--\r\n",
+            encode_data(hash.as_str(), Some(&p7s), None)
+        );
+        let r = stack
+            .http
+            .post(&stack.callback_url)
+            .header("X-Diia-Id-Action", "auth")
+            .header("X-Document-Request-Trace-Id", hash.as_str())
+            .header("Content-Type", "multipart/mixed; boundary=cb")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "part type {part_type:?}");
+        assert_eq!(
+            stack.pending(started.id).await.state,
+            PendingState::Confirmed,
+            "part type {part_type:?}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_wrong_callback_secret_is_not_found() {
     let stack = spawn_diia_stack().await;

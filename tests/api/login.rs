@@ -247,6 +247,70 @@ async fn declined_and_expired_logins_cannot_be_completed_and_say_so() {
     assert_eq!(response.status(), 409);
 }
 
+/// The waiting browser's stream says `expired` at the login's deadline by itself, not at the
+/// next sweep (every 15 s): the event comes at the deadline and the row says expired with it.
+#[tokio::test]
+async fn the_event_stream_announces_the_expiry_at_the_deadline() {
+    const LIFETIME: std::time::Duration = std::time::Duration::from_secs(3);
+    // The sweeper runs when the gateway starts and then every 15 s: a login started after this
+    // instant and expired well before `sweep_free` was expired by no sweep.
+    let spawned = std::time::Instant::now();
+    let (stack, _) = crate::diia_stack::spawn_diia_stack_configured(false, |s| {
+        let Some(kepgate::config::ProviderSettings::Diia(diia)) = s.providers.get_mut("diia")
+        else {
+            unreachable!("the stack runs Diia")
+        };
+        diia.common.request_ttl = LIFETIME;
+    })
+    .await;
+    let sweep_free = spawned + std::time::Duration::from_secs(15);
+    let mut browser = Browser::new(&stack.app);
+    let id = start_on_page(&mut browser, "/").await;
+    let mut events = browser
+        .events(&browser.own(&format!("/login/events/{id}")))
+        .await;
+    assert_eq!(events.next_event().await.unwrap().1["state"], "pending");
+    let deadline: time::OffsetDateTime =
+        sqlx::query_scalar("SELECT expires_at FROM pending_logins WHERE id = $1::uuid")
+            .bind(&id)
+            .fetch_one(&stack.app.db)
+            .await
+            .unwrap();
+
+    let (name, data) = tokio::time::timeout(LIFETIME * 3, events.next_event())
+        .await
+        .expect("the expiry is announced within the login's lifetime after its deadline")
+        .expect("an event, not the end of the stream");
+    let heard = time::OffsetDateTime::now_utc();
+    let arrived = std::time::Instant::now();
+    assert_eq!(
+        (name.as_str(), &data["state"]),
+        ("state", &"expired".into())
+    );
+    assert_eq!(data["message"], "Час дії посилання минув.");
+    assert!(
+        heard >= deadline,
+        "announced at {heard}, before the deadline {deadline}"
+    );
+    assert!(
+        heard - deadline < time::Duration::seconds(2),
+        "announced at {heard}, {} after the deadline {deadline}",
+        heard - deadline
+    );
+    assert!(
+        arrived < sweep_free,
+        "the stack took so long to start that a sweep may have run: the test proves nothing"
+    );
+    let state: String = sqlx::query_scalar("SELECT state FROM pending_logins WHERE id = $1::uuid")
+        .bind(&id)
+        .fetch_one(&stack.app.db)
+        .await
+        .unwrap();
+    assert_eq!(state, "expired", "the stream recorded it");
+    // The last event, then the stream ends.
+    assert!(events.next_event().await.is_none());
+}
+
 #[tokio::test]
 async fn starting_without_a_csrf_token_is_refused() {
     let stack = spawn_diia_stack().await;

@@ -186,12 +186,17 @@ mod tests {
 
     const HASH: &str = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
 
-    /// The callback as the emulator (and Diia) sends it, under either multipart type.
-    async fn decode(media: &str, json: &str) -> Result<CallbackResult, CallbackError> {
+    /// The callback under either multipart type, its `encodeData` part typed `text/plain` or
+    /// a bare form field (what the emulator sends; Diia's own may be either).
+    async fn decode(
+        media: &str,
+        part_type: &str,
+        json: &str,
+    ) -> Result<CallbackResult, CallbackError> {
         let encoded = STANDARD.encode(json);
         let body = format!(
             "--b\r\nContent-Disposition: form-data; name=\"encodeData\"\r\n\
-             Content-Type: text/plain; charset=utf-8\r\n\r\n{encoded}\r\n--b--\r\n"
+             {part_type}\r\n{encoded}\r\n--b--\r\n"
         );
         let (headers, body) = callback(&format!("{media}; boundary=b"), body);
         match decode_callback(&headers, &body).await? {
@@ -205,19 +210,21 @@ mod tests {
         let signed = format!(r#"{{"requestId":"{HASH}","signature":"AQID"}}"#);
         let declined = format!(r#"{{"requestId":"{HASH}","signature":"","status":"declined"}}"#);
         for media in ["multipart/mixed", "multipart/form-data"] {
-            assert!(matches!(
-                decode(media, &signed).await,
-                Ok(CallbackResult::Signed(p7s)) if p7s == [1, 2, 3]
-            ));
-            assert!(matches!(
-                decode(media, &declined).await,
-                Ok(CallbackResult::Declined { reason }) if reason == "declined"
-            ));
-            let empty = format!(r#"{{"requestId":"{HASH}","signature":""}}"#);
-            assert!(matches!(
-                decode(media, &empty).await,
-                Err(CallbackError::Malformed(_))
-            ));
+            for part_type in ["Content-Type: text/plain; charset=utf-8\r\n", ""] {
+                assert!(matches!(
+                    decode(media, part_type, &signed).await,
+                    Ok(CallbackResult::Signed(p7s)) if p7s == [1, 2, 3]
+                ));
+                assert!(matches!(
+                    decode(media, part_type, &declined).await,
+                    Ok(CallbackResult::Declined { reason }) if reason == "declined"
+                ));
+                let empty = format!(r#"{{"requestId":"{HASH}","signature":""}}"#);
+                assert!(matches!(
+                    decode(media, part_type, &empty).await,
+                    Err(CallbackError::Malformed(_))
+                ));
+            }
         }
     }
 

@@ -270,17 +270,49 @@ fn diia_id_scope(scopes: &Scopes) -> bool {
 const DIIA_ID_SCOPE_REQUIRED: &str =
     "scopes.diiaId must contain \"auth\" or \"hashedFilesSigning\"";
 
+/// An optional text field: absent or `null` is fine, but given it must say something.
+fn optional_text(field: &str, value: &Option<String>) -> Result<(), ApiError> {
+    match value {
+        Some(v) if v.trim().is_empty() => Err(ApiError::bad_request(format!(
+            "{field} must not be empty when given"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// `local@domain` with no spaces: enough to catch a field filled with something else (the
+/// Python SDK's model asks 6 to 100 characters and nothing more).
+fn looks_like_email(value: &str) -> bool {
+    let value = value.trim();
+    match value.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !domain.is_empty()
+                && !domain.contains('@')
+                && !value.contains(char::is_whitespace)
+        }
+        None => false,
+    }
+}
+
 fn validate_branch(b: &BranchRequest) -> Result<(), ApiError> {
     for (field, value) in [
         ("name", &b.name),
-        ("email", &b.email),
-        ("region", &b.region),
-        ("district", &b.district),
         ("location", &b.location),
         ("street", &b.street),
         ("house", &b.house),
     ] {
         require_text(field, value)?;
+    }
+    for (field, value) in [
+        ("email", &b.email),
+        ("region", &b.region),
+        ("district", &b.district),
+    ] {
+        optional_text(field, value)?;
+    }
+    if b.email.as_deref().is_some_and(|e| !looks_like_email(e)) {
+        return Err(ApiError::bad_request("email is not an e-mail address"));
     }
     if !b.delivery_types.iter().flatten().any(|t| t == "api") {
         return Err(ApiError::bad_request(

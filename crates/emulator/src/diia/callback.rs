@@ -135,14 +135,16 @@ fn sign(
     }
 }
 
-/// The callback body: `multipart/mixed` with one `form-data` part named `encodeData`, typed
-/// `text/plain` (the .NET helper refuses parts that are not text, JSON or XML).
+/// The callback body: `multipart/mixed` with one `form-data` part named `encodeData`, a bare
+/// form field without a `Content-Type` of its own, as the SDK examples read it: Java
+/// `UploadController.java` binds it with `@RequestParam("encodeData") String` (a form field,
+/// not a typed part), and .NET `MutipartMixedHelper.cs` takes a part without a type as text
+/// (`section.ContentType ?? "text/plain"`). The gateway's receiver takes either form.
 fn multipart_mixed(encoded: &str) -> Result<(String, String), getrandom::Error> {
     let boundary = format!("diia-emulator-{}", random_hex(16)?);
     let body = format!(
         "--{boundary}\r\n\
          Content-Disposition: form-data; name=\"{ENCODE_DATA_FIELD}\"\r\n\
-         Content-Type: text/plain; charset=utf-8\r\n\
          \r\n\
          {encoded}\r\n\
          --{boundary}--\r\n"

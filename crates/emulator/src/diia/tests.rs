@@ -518,7 +518,7 @@ async fn branch_offer_and_dynamic_request_give_a_deeplink_of_diias_shape() {
         )
         .await;
     assert_eq!(r.status(), 400);
-    assert!(message(r).await.contains("email is required"));
+    assert!(message(r).await.contains("location is required"));
 
     let (branch_id, offer_id) = emu.branch_and_offer(&token).await;
     assert_eq!(branch_id.len(), 24);
@@ -786,6 +786,114 @@ async fn phone_page_shows_the_request_in_ukrainian() {
     assert_eq!(emu.get("/emulator/requests/999999").await.status(), 404);
 }
 
+/// A branch with only the fields Diia requires: accepted, and read back (alone and in the list)
+/// with every key an SDK's branch model expects, the unset ones `null`.
+#[tokio::test]
+async fn a_branch_without_the_optional_fields_is_accepted_and_read_back_with_every_key() {
+    let partner = start_partner().await;
+    let emu = start_emulator(&partner, |_| {}).await;
+    let token = emu.token().await;
+    let mut minimal = branch("Мінімальна");
+    for optional in [
+        "email",
+        "region",
+        "district",
+        "customFullName",
+        "customFullAddress",
+    ] {
+        minimal.as_object_mut().unwrap().remove(optional);
+    }
+    let r = emu
+        .post_json(&token, "/api/v2/acquirers/branch", &minimal)
+        .await;
+    assert_eq!(r.status(), 200);
+    let id = r.json::<Id>().await.unwrap().id;
+
+    let one: Value = emu
+        .http
+        .get(emu.url(&format!("/api/v2/acquirers/branch/{id}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let list: Value = emu
+        .http
+        .get(emu.url("/api/v2/acquirers/branches"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for read in [&one, &list["branches"][0]] {
+        assert_eq!(read["_id"], id.as_str(), "{read}");
+        for key in [
+            "customFullName",
+            "customFullAddress",
+            "email",
+            "region",
+            "district",
+        ] {
+            assert_eq!(read.get(key), Some(&Value::Null), "{key} in {read}");
+        }
+        assert_eq!(read["name"], "Мінімальна");
+    }
+
+    // Given, they are still checked.
+    for (key, value, says) in [
+        ("email", " ", "email must not be empty"),
+        ("email", "not an address", "email is not an e-mail address"),
+        ("region", "", "region must not be empty"),
+        ("district", "  ", "district must not be empty"),
+    ] {
+        let mut wrong = minimal.clone();
+        wrong[key] = json!(value);
+        let r = emu
+            .post_json(&token, "/api/v2/acquirers/branch", &wrong)
+            .await;
+        assert_eq!(r.status(), 400, "{key}: {value:?}");
+        let said = message(r).await;
+        assert!(said.contains(says), "{key}: {said}");
+    }
+    // `null` is as good as absent (the .NET SDK writes unset fields so).
+    let mut nulls = minimal.clone();
+    for key in ["email", "region", "district"] {
+        nulls[key] = Value::Null;
+    }
+    let r = emu
+        .post_json(&token, "/api/v2/acquirers/branch", &nulls)
+        .await;
+    assert_eq!(r.status(), 200);
+}
+
+/// The headers of the multipart part named `name` in a raw body, lower-cased.
+fn part_headers(content_type: &str, body: &[u8], name: &str) -> Vec<String> {
+    let boundary = content_type
+        .split(';')
+        .map(str::trim)
+        .find_map(|p| p.strip_prefix("boundary="))
+        .unwrap()
+        .trim_matches('"');
+    let body = std::str::from_utf8(body).unwrap();
+    body.split(format!("--{boundary}").as_str())
+        .filter_map(|part| part.split_once("\r\n\r\n"))
+        .map(|(head, _)| {
+            head.trim_start_matches("\r\n")
+                .split("\r\n")
+                .map(str::to_ascii_lowercase)
+                .collect::<Vec<_>>()
+        })
+        .find(|head| {
+            head.iter()
+                .any(|h| h.contains(&format!("name=\"{}\"", name.to_ascii_lowercase())))
+        })
+        .unwrap_or_else(|| panic!("no part named {name}: {body}"))
+}
+
 #[tokio::test]
 async fn confirming_as_the_person_delivers_a_verifiable_diia_callback() {
     let partner = start_partner().await;
@@ -813,6 +921,17 @@ async fn confirming_as_the_person_delivers_a_verifiable_diia_callback() {
     assert_eq!(
         cb.headers["x-document-request-trace-id"],
         request_id.as_str()
+    );
+    // `encodeData` is a bare form field: its part says only its name, no type of its own.
+    let head = part_headers(
+        cb.headers["content-type"].to_str().unwrap(),
+        &cb.body,
+        "encodeData",
+    );
+    assert_eq!(
+        head,
+        ["content-disposition: form-data; name=\"encodedata\""],
+        "the encodeData part's headers"
     );
     let data = callback_data(cb);
     assert_eq!(data.request_id, request_id);

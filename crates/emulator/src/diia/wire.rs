@@ -66,22 +66,32 @@ impl Scopes {
 
 /// Body of `POST /api/v2/acquirers/branch` (and `PUT …/branch/{id}`); read back by
 /// `GET …/branch/{id}` and `GET …/branches` with its `_id` added. Text fields are `Option` so a
-/// missing or `null` one is answered with Diia's 400 naming it rather than a serde message; the
-/// `customFull*` pair is optional ("if necessary" in the PHP SDK's test, `Optional` in the Python
-/// model). An `_id`/`id` in the body (JS, Python and .NET send one) is ignored.
+/// missing or `null` one is answered with Diia's 400 naming it rather than a serde message.
+/// `email`, `region`, `district` and the `customFull*` pair are optional (`Optional[str] =
+/// Field(default=None)` in the Python SDK's `sdk/remote/model/branch.py`; "if necessary" in the
+/// PHP SDK's test). An `_id`/`id` in the body (JS, Python and .NET send one) is ignored.
+///
+/// Every field is written back, an absent one as `null`: the Python SDK's branch model of
+/// `diia_client/sdk/remote/model/branch.py` (A-App-Main/ua-acquirers-sdk-python-main, first
+/// version) declares `custom_full_name: Optional[str] = Field(..., min_length=1)`, a key that
+/// must be there and may be `null` but not `""`; .NET `Models/Remote/Branch.cs` reads every key
+/// as a nullable `string`. So `null`, not an empty string, is the reading every SDK accepts.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct BranchRequest {
     pub name: Option<String>,
+    #[serde(default)]
     pub email: Option<String>,
+    #[serde(default)]
     pub region: Option<String>,
+    #[serde(default)]
     pub district: Option<String>,
     pub location: Option<String>,
     pub street: Option<String>,
     pub house: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub custom_full_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub custom_full_address: Option<String>,
     pub delivery_types: Option<Vec<String>>,
     pub offer_request_type: Option<String>,
