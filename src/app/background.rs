@@ -1,6 +1,7 @@
 //! What every replica runs beside serving: the one LISTEN connection (pending logins and
 //! session revocations), the sweeper of overdue pending logins, the hourly pruning of old
-//! login history, and the CRL refresher that ends the sessions of keys revoked since. They run
+//! login history, the CRL refresher that ends the sessions of keys revoked since, and the
+//! national trust list's refresher (`crate::trust_list`). They run
 //! until the server has stopped (`Application::run` ends them).
 
 use std::sync::Arc;
@@ -22,6 +23,7 @@ pub fn spawn_background(state: &AppState) -> anyhow::Result<JoinSet<()>> {
         Arc::new(state.login.login_events.0.clone()),
         Arc::new(state.signing.watchers.clone()),
         Arc::new(web.sessions.cache().clone()),
+        Arc::new(state.login.national_trust.clone()),
     ];
     tasks.spawn(crate::notifications::listen(
         web.db.clone(),
@@ -33,6 +35,11 @@ pub fn spawn_background(state: &AppState) -> anyhow::Result<JoinSet<()>> {
         web.clock.clone(),
     ));
     tasks.spawn(crate::document_signing::sweep::expire_overdue(
+        web.db.clone(),
+        web.clock.clone(),
+    ));
+    tasks.spawn(crate::trust_list::run(
+        state.login.national_trust.clone(),
         web.db.clone(),
         web.clock.clone(),
     ));

@@ -25,6 +25,7 @@ use crate::proxy::headers::IdentityHeaders;
 use crate::proxy::{ProxyContext, ProxyParts};
 use crate::session::SessionStore;
 use crate::signing_key::SigningKey;
+use crate::trust_list::NationalTrust;
 
 use super::offline::OfflineParts;
 
@@ -50,7 +51,7 @@ impl AppState {
         offline: OfflineParts,
     ) -> anyhow::Result<Self> {
         let settings = Arc::new(settings);
-        warn_if_nothing_is_trusted(&offline);
+        warn_if_nothing_is_trusted(&offline, &settings);
         let signing_key =
             Arc::new(SigningKey::load(&db, &settings.identity, &settings.oidc, clock.now()).await?);
         // Stored once, whether or not the provider is on: the key may change before it is.
@@ -76,10 +77,14 @@ impl AppState {
             custom_pages: Arc::new(offline.custom_pages),
         });
         let trust = Arc::new(offline.trust);
+        // Runtime, not configuration: a reload hands it new sources (`reconfigure`).
+        let national_trust = NationalTrust::new(settings.trust.sources.clone());
+        crate::trust_list::load_in_force(&national_trust, &web.db).await;
         let login = LoginContext::new(LoginParts {
             web: web.clone(),
             providers: offline.providers.clone(),
             trust,
+            national_trust: national_trust.clone(),
             certificate_status,
             login_events: LoginEvents::default(),
             start_limiter: start_limiter(settings.login.start_rate_per_minute),
@@ -115,6 +120,7 @@ impl AppState {
             web: web.clone(),
             providers: offline.providers.clone(),
             trust: login.trust.clone(),
+            national_trust,
             certificate_status: login.certificate_status.clone(),
             key: signing_key.clone(),
             issuer,
@@ -156,17 +162,17 @@ fn certificate_status(
 
 /// id.gov.ua verifies its own signatures: only the providers whose signatures kepgate verifies
 /// need the trust list.
-fn warn_if_nothing_is_trusted(offline: &OfflineParts) {
+fn warn_if_nothing_is_trusted(offline: &OfflineParts, settings: &Settings) {
     let verifying: Vec<&str> = offline
         .providers
         .iter()
         .filter(|p| p.verifies_signatures())
         .map(|p| p.id())
         .collect();
-    if !verifying.is_empty() && offline.trust.is_empty() {
+    if !verifying.is_empty() && offline.trust.is_empty() && settings.trust.sources.is_none() {
         tracing::warn!(
             providers = %verifying.join(", "),
-            "trust.files is empty: every signature of these providers will be refused"
+            "trust.files is empty and no trust.sources: every signature of these providers will be refused"
         );
     }
 }

@@ -8,6 +8,7 @@ use crate::notifications::watchers::Watchers;
 use crate::oidc::OidcContext;
 use crate::provider::Providers;
 use crate::signature::TrustList;
+use crate::trust_list::NationalTrust;
 use crate::signing_key::SigningKey;
 
 /// Cloned for every signing request: one `Arc`.
@@ -19,6 +20,7 @@ pub struct SigningParts {
     pub providers: Providers,
     /// The same trusted CAs and certificate-status policy as the login's.
     pub trust: Arc<TrustList>,
+    pub national_trust: NationalTrust,
     pub certificate_status: Arc<StatusPolicy>,
     /// Verifies the cabinet's assertion and signs the result for it.
     pub key: Arc<SigningKey>,

@@ -1,0 +1,154 @@
+//! The national list in force on this replica, behind one cheap handle: created once at start,
+//! cloned into the login's and the signing's contexts, read at every verification together with
+//! `trust.files`' list. The refresher (`super::refresher`) replaces the list whole: a reader sees
+//! the old list or the new, never a mix.
+
+use std::sync::{Arc, Mutex, RwLock};
+
+use tokio::sync::{Notify, watch};
+
+use super::store::StoredList;
+use crate::config::TrustSources;
+use crate::signature::TrustList;
+
+/// The national list this replica trusts now, and where it came from.
+#[derive(Default)]
+pub struct InForce {
+    pub list: TrustList,
+    /// The stored list it was read from; `None` before any was in force.
+    pub record: Option<StoredList>,
+}
+
+/// Cloned freely: an `Arc` inside.
+#[derive(Clone)]
+pub struct NationalTrust(Arc<Inner>);
+
+struct Inner {
+    in_force: RwLock<Arc<InForce>>,
+    /// `trust.files` ∪ the list in force, made again only when either changes.
+    joined: Mutex<Option<Joined>>,
+    sources: watch::Sender<Option<TrustSources>>,
+    refresh_now: Notify,
+    /// Another replica stored a new list (or notices may have been lost): read it.
+    reload: Notify,
+}
+
+struct Joined {
+    files: Arc<TrustList>,
+    national: Arc<InForce>,
+    union: Arc<TrustList>,
+}
+
+impl NationalTrust {
+    /// Nothing in force yet; the refresher fetches from `sources` (none: nothing to fetch).
+    pub fn new(sources: Option<TrustSources>) -> Self {
+        NationalTrust(Arc::new(Inner {
+            in_force: RwLock::new(Arc::new(InForce::default())),
+            joined: Mutex::new(None),
+            sources: watch::Sender::new(sources),
+            refresh_now: Notify::new(),
+            reload: Notify::new(),
+        }))
+    }
+
+    /// The list in force now.
+    pub fn in_force(&self) -> Arc<InForce> {
+        match self.0.in_force.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// What a signature is verified against: `files` (`trust.files`) and the list in force.
+    pub fn joined_with(&self, files: &Arc<TrustList>) -> Arc<TrustList> {
+        let national = self.in_force();
+        if national.list.is_empty() {
+            return files.clone();
+        }
+        let mut joined = match self.0.joined.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if let Some(j) = joined.as_ref()
+            && Arc::ptr_eq(&j.files, files)
+            && Arc::ptr_eq(&j.national, &national)
+        {
+            return j.union.clone();
+        }
+        let mut union = TrustList::clone(files);
+        union.merge(national.list.clone());
+        let union = Arc::new(union);
+        *joined = Some(Joined {
+            files: files.clone(),
+            national,
+            union: union.clone(),
+        });
+        union
+    }
+
+    /// New sources (a configuration reload): fetched from at once if they differ.
+    pub fn reconfigure(&self, sources: Option<TrustSources>) {
+        self.0.sources.send_if_modified(|current| {
+            let changed = *current != sources;
+            *current = sources;
+            changed
+        });
+    }
+
+    /// Fetch the sources now rather than at the next scheduled time.
+    pub fn refresh_now(&self) {
+        self.0.refresh_now.notify_one();
+    }
+
+    pub(super) fn sources(&self) -> watch::Receiver<Option<TrustSources>> {
+        self.0.sources.subscribe()
+    }
+
+    pub(super) async fn refresh_requested(&self) {
+        self.0.refresh_now.notified().await
+    }
+
+    pub(super) async fn reload_requested(&self) {
+        self.0.reload.notified().await
+    }
+
+    /// `record` becomes the list in force here, unless it or a newer one already is.
+    pub(super) fn put_in_force(&self, record: StoredList) -> bool {
+        let current = self.in_force();
+        if current.record.as_ref().is_some_and(|r| r.id >= record.id) {
+            return false;
+        }
+        let list = record.trust_list();
+        record_metrics(&record, list.len());
+        let new = Arc::new(InForce {
+            list,
+            record: Some(record),
+        });
+        match self.0.in_force.write() {
+            Ok(mut guard) => *guard = new,
+            Err(poisoned) => *poisoned.into_inner() = new,
+        }
+        true
+    }
+}
+
+fn record_metrics(record: &StoredList, certificates: usize) {
+    metrics::gauge!("kepgate_trust_list_certificates").set(certificates as f64);
+    metrics::gauge!("kepgate_trust_list_in_force_since_seconds")
+        .set(record.in_force_since.unix_timestamp() as f64);
+}
+
+/// Another replica's `NOTIFY` of a new list in force: read it from the database.
+impl crate::notifications::Subscriber for NationalTrust {
+    fn channel(&self) -> &'static str {
+        super::store::NOTIFY_CHANNEL
+    }
+
+    fn notify(&self, _payload: &str) {
+        self.0.reload.notify_one();
+    }
+
+    fn missed(&self) {
+        self.0.reload.notify_one();
+    }
+}
