@@ -34,7 +34,7 @@ pub fn client(sources: &TrustSources) -> anyhow::Result<reqwest::Client> {
         .https_only(!sources.allow_http)
         .user_agent(concat!("kepgate/", env!("CARGO_PKG_VERSION")));
     if let Some(path) = &sources.ca_file {
-        builder = builder.tls_certs_merge(crate::provider::http_call::ca_certificates(path)?);
+        builder = builder.tls_certs_merge(crate::provider::ca_certificates(path)?);
     }
     Ok(builder.build()?)
 }
@@ -47,7 +47,7 @@ pub async fn download(
 ) -> Result<Vec<u8>, FetchError> {
     let unreachable = |e: reqwest::Error| FetchError::Unreachable {
         url: url.to_string(),
-        reason: crate::provider::http_call::error_chain(e),
+        reason: crate::provider::error_chain(e),
     };
     let mut response = client.get(url.clone()).send().await.map_err(unreachable)?;
     let status = response.status();

@@ -100,6 +100,21 @@ impl NationalTrust {
         self.0.refresh_now.notify_one();
     }
 
+    pub(super) fn has_sources(&self) -> bool {
+        self.0.sources.borrow().is_some()
+    }
+
+    /// The sources were taken out of the configuration: the national list is no longer trusted.
+    pub(super) fn withdraw(&self) {
+        let empty = Arc::new(InForce::default());
+        match self.0.in_force.write() {
+            Ok(mut guard) => *guard = empty,
+            Err(poisoned) => *poisoned.into_inner() = empty,
+        }
+        metrics::gauge!("kepgate_trust_list_certificates").set(0.0);
+        tracing::warn!("trust.sources removed: the national trust list is no longer trusted");
+    }
+
     pub(super) fn sources(&self) -> watch::Receiver<Option<TrustSources>> {
         self.0.sources.subscribe()
     }
@@ -150,5 +165,63 @@ impl crate::notifications::Subscriber for NationalTrust {
 
     fn missed(&self) {
         self.0.reload.notify_one();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn national_bundle() -> TrustList {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/ua-trust/CACertificates.p7b"
+        );
+        TrustList::from_pkcs7_der(&std::fs::read(path).unwrap())
+            .unwrap()
+            .0
+    }
+
+    fn stored(id: i64, certificates: Vec<Vec<u8>>) -> StoredList {
+        StoredList {
+            id,
+            certificates,
+            sha256: vec![],
+            bundle_url: "https://mirror.example/CACertificates.p7b".into(),
+            providers_url: "https://mirror.example/CAs.json".into(),
+            bundle_entries: 0,
+            skipped: Default::default(),
+            in_force_since: time::OffsetDateTime::UNIX_EPOCH,
+            checked_at: time::OffsetDateTime::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn verification_sees_the_files_and_the_list_in_force_and_a_newer_list_replaces_it_whole() {
+        let ders: Vec<Vec<u8>> = national_bundle()
+            .entries()
+            .map(|(_, der, _)| der.to_vec())
+            .collect();
+        let mut files = TrustList::new();
+        files.add_der(&ders[0]).unwrap();
+        let files = Arc::new(files);
+        let national = NationalTrust::new(None);
+        // Nothing in force: the files' list itself.
+        assert!(Arc::ptr_eq(&national.joined_with(&files), &files));
+
+        assert!(national.put_in_force(stored(1, ders[1..3].to_vec())));
+        let joined = national.joined_with(&files);
+        assert_eq!(joined.len(), 3);
+        // Made once per change.
+        assert!(Arc::ptr_eq(&joined, &national.joined_with(&files)));
+
+        // An older or the same list changes nothing; a newer one replaces the old whole.
+        assert!(!national.put_in_force(stored(1, ders[3..9].to_vec())));
+        assert!(!national.put_in_force(stored(0, ders[3..9].to_vec())));
+        assert!(national.put_in_force(stored(2, ders[3..5].to_vec())));
+        let joined = national.joined_with(&files);
+        assert_eq!(joined.len(), 3);
+        assert!(joined.contains_der(&ders[0]) && joined.contains_der(&ders[4]));
+        assert!(!joined.contains_der(&ders[1]));
     }
 }

@@ -38,6 +38,9 @@ pub async fn run(national: NationalTrust, db: PgPool, clock: SharedClock) {
                     return;
                 }
                 current = sources.borrow_and_update().clone();
+                if current.is_none() {
+                    national.withdraw();
+                }
                 next_fetch = Instant::now();
             }
             () = national.reload_requested() => load_in_force(&national, &db).await,
@@ -46,8 +49,12 @@ pub async fn run(national: NationalTrust, db: PgPool, clock: SharedClock) {
 }
 
 /// Reads the list in force from the database into `national` (at start, and when another
-/// replica announces one).
+/// replica announces one). Without sources configured nothing is read: a list stored under an
+/// earlier configuration is not trusted.
 pub async fn load_in_force(national: &NationalTrust, db: &PgPool) {
+    if !national.has_sources() {
+        return;
+    }
     match store::in_force(db).await {
         Ok(Some(record)) => {
             let (id, since) = (record.id, record.in_force_since);

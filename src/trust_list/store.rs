@@ -138,9 +138,8 @@ pub async fn offer(
     .fetch_one(&mut *tx)
     .await?;
     sqlx::query!(
-        "DELETE FROM national_trust_lists WHERE id <= $1 - $2",
-        id,
-        KEPT_ROWS
+        "DELETE FROM national_trust_lists WHERE id <= $1",
+        id - KEPT_ROWS
     )
     .execute(&mut *tx)
     .await?;
