@@ -578,7 +578,10 @@ pub fn contrast_on_white(rgb: [u8; 3]) -> f64 {
 /// `[trust.sources]`: https unless plainly allowed, and bounds that keep a refresh sane.
 fn check_trust_sources(s: &super::TrustSources) -> Result<(), ConfigError> {
     let invalid = |m: String| Err(ConfigError::Invalid(m));
-    for (key, url) in [("bundle_url", &s.bundle_url), ("providers_url", &s.providers_url)] {
+    for (key, url) in [
+        ("bundle_url", &s.bundle_url),
+        ("providers_url", &s.providers_url),
+    ] {
         match url.scheme() {
             "https" => {}
             "http" if s.allow_http => {}
@@ -590,7 +593,9 @@ fn check_trust_sources(s: &super::TrustSources) -> Result<(), ConfigError> {
             other => return invalid(format!("trust.sources.{key}: {other}: is not http(s)")),
         }
     }
-    if s.refresh_interval < Duration::from_secs(60) || s.refresh_interval > Duration::from_secs(7 * 86400) {
+    if s.refresh_interval < Duration::from_secs(60)
+        || s.refresh_interval > Duration::from_secs(7 * 86400)
+    {
         return invalid("trust.sources.refresh_interval: between 1 minute and 7 days".to_owned());
     }
     if s.timeout < Duration::from_secs(1) || s.timeout > Duration::from_secs(600) {

@@ -8,8 +8,8 @@ use crate::notifications::watchers::Watchers;
 use crate::oidc::OidcContext;
 use crate::provider::Providers;
 use crate::signature::TrustList;
-use crate::trust_list::NationalTrust;
 use crate::signing_key::SigningKey;
+use crate::trust_list::NationalTrust;
 
 /// Cloned for every signing request: one `Arc`.
 #[derive(Clone)]

@@ -216,7 +216,11 @@ fn shown(cell: &str) -> String {
 
 /// Plain aligned columns (by characters, so Cyrillic names line up too), every cell [`shown`]
 /// (also `kepgate trust show`'s table).
-pub fn print_table(headers: &[&str], rows: &[Vec<String>], out: &mut impl Write) -> anyhow::Result<()> {
+pub fn print_table(
+    headers: &[&str],
+    rows: &[Vec<String>],
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
     let rows: Vec<Vec<String>> = rows
         .iter()

@@ -250,9 +250,15 @@ mod tests {
         let json = fixture("CAs.json");
         let p7b = fixture("CACertificates.p7b");
         assert!(matches!(check(b"", &json, at), Err(Unusable::Empty)));
-        assert!(matches!(check(b"<html>", &json, at), Err(Unusable::Bundle(_))));
+        assert!(matches!(
+            check(b"<html>", &json, at),
+            Err(Unusable::Bundle(_))
+        ));
         assert!(matches!(check(&p7b, b"", at), Err(Unusable::Empty)));
-        assert!(matches!(check(&p7b, b"[]", at), Err(Unusable::Providers(_))));
+        assert!(matches!(
+            check(&p7b, b"[]", at),
+            Err(Unusable::Providers(_))
+        ));
         let nobody = br#"[{"issuerCNs": ["no such CA"]}]"#;
         assert!(matches!(check(&p7b, nobody, at), Err(Unusable::Empty)));
     }

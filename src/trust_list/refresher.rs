@@ -105,14 +105,7 @@ async fn refresh_once(
         let count = checked.skipped.get(reason).copied().unwrap_or(0);
         metrics::gauge!("kepgate_trust_list_skipped", "reason" => reason).set(count as f64);
     }
-    let offered = store::offer(
-        db,
-        &checked,
-        sources,
-        clock.now(),
-        sources.max_gone_percent,
-    )
-    .await;
+    let offered = store::offer(db, &checked, sources, clock.now(), sources.max_gone_percent).await;
     match offered {
         Ok(Offered::Stored(record)) => {
             tracing::info!(

@@ -59,7 +59,9 @@ pub enum Offered {
 }
 
 /// The newest list, if any was ever stored.
-pub async fn in_force<'e>(db: impl sqlx::PgExecutor<'e>) -> Result<Option<StoredList>, sqlx::Error> {
+pub async fn in_force<'e>(
+    db: impl sqlx::PgExecutor<'e>,
+) -> Result<Option<StoredList>, sqlx::Error> {
     let row = sqlx::query!(
         r#"SELECT id, certificates, sha256, bundle_url, providers_url, bundle_entries, skipped,
                   in_force_since, checked_at

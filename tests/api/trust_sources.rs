@@ -30,7 +30,9 @@ async fn in_force_when(app: &TestApp, done: impl Fn(&InForce) -> bool) -> Arc<In
 }
 
 fn contains_all(in_force: &InForce, certificates: &[Vec<u8>]) -> bool {
-    certificates.iter().all(|der| in_force.list.contains_der(der))
+    certificates
+        .iter()
+        .all(|der| in_force.list.contains_der(der))
 }
 
 /// The real list, as published.
@@ -67,8 +69,7 @@ async fn stored_lists(app: &TestApp) -> i64 {
 }
 
 #[tokio::test]
-async fn a_gateway_trusting_only_the_national_list_verifies_a_diia_login_and_trust_show_lists_it()
-{
+async fn a_gateway_trusting_only_the_national_list_verifies_a_diia_login_and_trust_show_lists_it() {
     let mirror = TrustMirror::start().await;
     let mut emulator_cas = Vec::new();
     let (stack, _) = spawn_diia_stack_configured(false, |settings| {
@@ -178,7 +179,10 @@ async fn a_suspicious_download_keeps_the_list_in_force_and_is_counted() {
         mirror.publish(&bundle, &providers_with(&[]));
         let before = refreshes(&metrics, outcome).await;
         national(&app).refresh_now();
-        eventually(outcome, async || refreshes(&metrics, outcome).await > before).await;
+        eventually(outcome, async || {
+            refreshes(&metrics, outcome).await > before
+        })
+        .await;
         let now = national(&app).in_force();
         assert_eq!(now.record.as_ref().unwrap().id, good_id, "{outcome}");
         assert_eq!(now.list.len(), good.list.len(), "{outcome}");
