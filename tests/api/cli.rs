@@ -333,7 +333,9 @@ fn national_trust_list_sources_over_plain_http_are_refused_unless_allowed() {
     let (ok, code, _, stderr) = check_config(Some(&config("")), &[]);
     assert!(!ok && code == 2, "{stderr}");
     assert!(
-        stderr.contains("trust.sources.bundle_url: http://mirror.example.ua/CACertificates.p7b is plain http"),
+        stderr.contains(
+            "trust.sources.bundle_url: http://mirror.example.ua/CACertificates.p7b is plain http"
+        ),
         "{stderr}"
     );
     let (ok, _, stdout, stderr) = check_config(Some(&config("allow_http = true\n")), &[]);

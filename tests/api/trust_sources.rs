@@ -203,8 +203,16 @@ async fn a_replica_starting_while_the_source_is_unreachable_uses_the_list_in_for
     let metrics = first.metrics_address.clone().unwrap();
     let failed_before = refreshes(&metrics, "unreachable").await;
     first.stop().await;
-    drop(mirror);
 
+    // Nothing listens there any more (the mirror's CA file stays readable).
+    let nowhere = crate::helpers::free_port();
+    let sources = settings.trust.sources.as_mut().unwrap();
+    sources.bundle_url = format!("https://127.0.0.1:{nowhere}/CACertificates.p7b")
+        .parse()
+        .unwrap();
+    sources.providers_url = format!("https://127.0.0.1:{nowhere}/CAs.json")
+        .parse()
+        .unwrap();
     let listener = TcpListener::bind(settings.server.listen).await.unwrap();
     let app = spawn_app_on(listener, settings).await;
     // In force from the start, before any download could have brought it.
