@@ -6,7 +6,7 @@ use secrecy::ExposeSecret;
 use url::Url;
 
 use super::load::ConfigError;
-use super::sections::{RouteSettings, Settings, redacted_url};
+use super::sections::{RouteSettings, Settings, TrustSources, redacted_url};
 use crate::provider::registry::settings::ProviderSettings;
 
 impl Settings {
@@ -576,7 +576,7 @@ pub fn contrast_on_white(rgb: [u8; 3]) -> f64 {
 }
 
 /// `[trust.sources]`: https unless plainly allowed, and bounds that keep a refresh sane.
-fn check_trust_sources(s: &super::TrustSources) -> Result<(), ConfigError> {
+fn check_trust_sources(s: &TrustSources) -> Result<(), ConfigError> {
     let invalid = |m: String| Err(ConfigError::Invalid(m));
     for (key, url) in [
         ("bundle_url", &s.bundle_url),
