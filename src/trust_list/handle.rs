@@ -29,6 +29,8 @@ struct Inner {
     joined: Mutex<Option<Joined>>,
     sources: watch::Sender<Option<TrustSources>>,
     refresh_now: Notify,
+    /// Downloads tried by this replica so far, whatever came of them.
+    attempts: watch::Sender<u64>,
     /// Another replica stored a new list (or notices may have been lost): read it.
     reload: Notify,
 }
@@ -47,6 +49,7 @@ impl NationalTrust {
             joined: Mutex::new(None),
             sources: watch::Sender::new(sources),
             refresh_now: Notify::new(),
+            attempts: watch::Sender::new(0),
             reload: Notify::new(),
         }))
     }
@@ -98,6 +101,15 @@ impl NationalTrust {
     /// Fetch the sources now rather than at the next scheduled time.
     pub fn refresh_now(&self) {
         self.0.refresh_now.notify_one();
+    }
+
+    /// How many downloads this replica has tried; changes after each (to wait for one).
+    pub fn attempts(&self) -> watch::Receiver<u64> {
+        self.0.attempts.subscribe()
+    }
+
+    pub(super) fn attempted(&self) {
+        self.0.attempts.send_modify(|n| *n += 1);
     }
 
     pub(super) fn has_sources(&self) -> bool {

@@ -79,6 +79,7 @@ async fn refresh(
     };
     let outcome = refresh_once(national, db, clock, sources).await;
     metrics::counter!("kepgate_trust_list_refresh_total", "outcome" => outcome).increment(1);
+    national.attempted();
     let failed = !matches!(outcome, "stored" | "unchanged");
     let interval = if failed {
         sources.refresh_interval.min(RETRY_AFTER_FAILURE)

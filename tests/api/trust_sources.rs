@@ -136,6 +136,10 @@ async fn a_ca_added_at_the_source_is_in_force_on_both_replicas_after_one_of_them
     let first_id = first.record.as_ref().unwrap().id;
     in_force_when(&b, |f| f.record.as_ref().is_some_and(|r| r.id == first_id)).await;
     // Both fetched at start: one list stored, not one each.
+    for replica in [&a, &b] {
+        let attempts = national(replica).attempts();
+        eventually("the download at start", async || *attempts.borrow() > 0).await;
+    }
     assert_eq!(stored_lists(&a).await, 1);
 
     let added = TestCa::generate("Новий КНЕДП", time::OffsetDateTime::now_utc()).unwrap();
