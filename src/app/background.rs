@@ -1,8 +1,10 @@
 //! What every replica runs beside serving: the one LISTEN connection (pending logins and
 //! session revocations), the sweeper of overdue pending logins, the hourly pruning of old
-//! login history, and the CRL refresher that ends the sessions of keys revoked since. They run
-//! until the server has stopped (`Application::run` ends them). Those that read the
-//! configuration ([`spawn_configured`]) are ended and started again at each reload.
+//! login history, the CRL refresher that ends the sessions of keys revoked since, and the
+//! national trust list's refresher (`crate::trust_list`). They run until the server has stopped
+//! (`Application::run` ends them). Those that read the configuration ([`spawn_configured`]) are
+//! ended and started again at each reload; the trust list's refresher takes its new sources
+//! from the reload instead.
 
 use std::sync::Arc;
 
@@ -24,6 +26,7 @@ pub fn spawn_lasting(state: &AppState) -> JoinSet<()> {
         Arc::new(state.login.login_events.0.clone()),
         Arc::new(state.signing.watchers.clone()),
         Arc::new(web.sessions.cache().clone()),
+        Arc::new(state.login.national_trust.clone()),
     ];
     tasks.spawn(crate::notifications::listen(
         web.db.clone(),
@@ -35,6 +38,11 @@ pub fn spawn_lasting(state: &AppState) -> JoinSet<()> {
         web.clock.clone(),
     ));
     tasks.spawn(crate::document_signing::sweep::expire_overdue(
+        web.db.clone(),
+        web.clock.clone(),
+    ));
+    tasks.spawn(crate::trust_list::run(
+        state.login.national_trust.clone(),
         web.db.clone(),
         web.clock.clone(),
     ));

@@ -47,6 +47,10 @@ impl OfflineParts {
     pub fn load(settings: &Settings, clock: SharedClock) -> anyhow::Result<Self> {
         let (trust, trust_reports) = load_trust_files(&settings.trust.files)?;
         let ca_list = CaList::load(settings.trust.ca_list.as_deref())?;
+        if let Some(sources) = &settings.trust.sources {
+            // A sources' CA file that cannot be read stops the start, as a provider's does.
+            crate::trust_list::fetch::client(sources).context("trust.sources")?;
+        }
         let branding = Branding::load(&settings.ui.branding)?;
         let oidc_clients = OidcClients::load(&settings.oidc)?;
         let custom_pages = super::custom_pages::load_custom_pages(settings)?;

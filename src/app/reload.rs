@@ -101,6 +101,7 @@ impl Reloader {
         let mut previous = std::mem::replace(&mut self.configured, configured);
         self.state = next;
         previous.shutdown().await;
+        self.keep_the_national_list_current(&self.state.web.settings.trust.sources.clone());
         for key in &restart_only {
             tracing::warn!(
                 key,
@@ -118,6 +119,15 @@ impl Reloader {
                 format!(" (except {}: restart to apply)", restart_only.join(", "))
             }
         ))
+    }
+
+    /// The national list's new sources, or (the same ones) a download now: a reload is when
+    /// an operator expects the list to be looked at again.
+    fn keep_the_national_list_current(&self, sources: &Option<crate::config::TrustSources>) {
+        let national = &self.state.lasting.national_trust;
+        if !national.reconfigure(sources.clone()) && sources.is_some() {
+            national.refresh_now();
+        }
     }
 
     /// Their browsers hear at once that the login cannot end well, rather than when it expires;

@@ -25,6 +25,7 @@ use crate::proxy::headers::IdentityHeaders;
 use crate::proxy::{ProxyContext, ProxyParts};
 use crate::session::SessionStore;
 use crate::signing_key::SigningKey;
+use crate::trust_list::NationalTrust;
 
 use super::offline::OfflineParts;
 
@@ -43,8 +44,9 @@ pub struct AppParts {
 }
 
 /// What outlives a reload: the database, the clock, what this replica knows of the world
-/// (the LISTEN connection, an outage, draining), and whom it wakes (waiting browsers,
-/// signing requests' watchers, the session cache the revocation notices evict). Everything
+/// (the LISTEN connection, an outage, draining, the national trust list in force), and whom it
+/// wakes (waiting browsers, signing requests' watchers, the session cache the revocation
+/// notices evict). Everything
 /// else is built from the configuration, again at each reload.
 #[derive(Clone)]
 pub struct Lasting {
@@ -55,6 +57,8 @@ pub struct Lasting {
     stopping: Stopping,
     outage: Outage,
     sessions: SessionStore,
+    /// The national trust list in force: a reload hands it new sources (`reconfigure`).
+    pub national_trust: NationalTrust,
     login_events: LoginEvents,
     watchers: Watchers,
 }
@@ -69,6 +73,7 @@ impl Lasting {
             draining: Draining::default(),
             stopping: Stopping::default(),
             outage: Outage::default(),
+            national_trust: NationalTrust::new(settings.trust.sources.clone()),
             login_events: LoginEvents::default(),
             watchers: Watchers::new(crate::document_signing::request::NOTIFY_CHANNEL),
         }
@@ -85,6 +90,7 @@ impl AppState {
         offline: OfflineParts,
     ) -> anyhow::Result<Self> {
         let lasting = Lasting::new(&settings, db, clock);
+        crate::trust_list::load_in_force(&lasting.national_trust, &lasting.db).await;
         Self::assemble(settings, offline, lasting).await
     }
 
@@ -105,7 +111,7 @@ impl AppState {
     ) -> anyhow::Result<Self> {
         let settings = Arc::new(settings);
         let (db, clock) = (lasting.db.clone(), lasting.clock.clone());
-        warn_if_nothing_is_trusted(&offline);
+        warn_if_nothing_is_trusted(&offline, &settings);
         let signing_key =
             Arc::new(SigningKey::load(&db, &settings.identity, &settings.oidc, clock.now()).await?);
         // Stored once, whether or not the provider is on: the key may change before it is.
@@ -131,10 +137,12 @@ impl AppState {
             custom_pages: Arc::new(offline.custom_pages),
         });
         let trust = Arc::new(offline.trust);
+        let national_trust = lasting.national_trust.clone();
         let login = LoginContext::new(LoginParts {
             web: web.clone(),
             providers: offline.providers.clone(),
             trust,
+            national_trust: national_trust.clone(),
             certificate_status,
             login_events: lasting.login_events.clone(),
             start_limiter: start_limiter(settings.login.start_rate_per_minute),
@@ -170,6 +178,7 @@ impl AppState {
             web: web.clone(),
             providers: offline.providers.clone(),
             trust: login.trust.clone(),
+            national_trust,
             certificate_status: login.certificate_status.clone(),
             key: signing_key.clone(),
             issuer,
@@ -212,17 +221,17 @@ fn certificate_status(
 
 /// id.gov.ua verifies its own signatures: only the providers whose signatures kepgate verifies
 /// need the trust list.
-fn warn_if_nothing_is_trusted(offline: &OfflineParts) {
+fn warn_if_nothing_is_trusted(offline: &OfflineParts, settings: &Settings) {
     let verifying: Vec<&str> = offline
         .providers
         .iter()
         .filter(|p| p.verifies_signatures())
         .map(|p| p.id())
         .collect();
-    if !verifying.is_empty() && offline.trust.is_empty() {
+    if !verifying.is_empty() && offline.trust.is_empty() && settings.trust.sources.is_none() {
         tracing::warn!(
             providers = %verifying.join(", "),
-            "trust.files is empty: every signature of these providers will be refused"
+            "trust.files is empty and no trust.sources: every signature of these providers will be refused"
         );
     }
 }

@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 use super::oidc_clients::OidcCommand;
 use super::sessions::SessionsCommand;
+use super::trust::TrustCommand;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -81,6 +82,9 @@ pub enum Command {
     /// Open sessions: list them, end them (takes effect on every replica at once).
     #[command(subcommand)]
     Sessions(SessionsCommand),
+    /// The trusted CA certificates: `trust.files` and the national list in force.
+    #[command(subcommand)]
+    Trust(TrustCommand),
     /// The login history (every step of every login attempt), oldest first.
     Audit {
         /// From when: an RFC 3339 time, a date (UTC midnight) or an age such as 24h or 7d.

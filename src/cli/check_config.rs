@@ -115,6 +115,14 @@ impl Report {
                 }
             }
         ));
+        if let Some(sources) = &settings.trust.sources {
+            self.say(format_args!(
+                "  and the national list from {} and {}, every {} s (`kepgate trust show` lists the one in force)",
+                sources.bundle_url,
+                sources.providers_url,
+                sources.refresh_interval.as_secs()
+            ));
+        }
         if let Some(path) = &settings.trust.ca_list {
             self.say(format_args!(
                 "    responders for certificates that name none: {} CA names from {}",

@@ -1,4 +1,4 @@
-//! The command line: `serve`, `reload`, `migrate`, `check-config`, `demo`, `sessions`, `audit`, … (`demo`,
+//! The command line: `serve`, `reload`, `migrate`, `check-config`, `demo`, `sessions`, `audit`, `trust`, … (`demo`,
 //! `emulator` and `cabinet` only with the default `demo` feature). The words are in `args.rs`,
 //! which job they ask for in `run.rs`, each job in a file of its own.
 
@@ -12,8 +12,10 @@ mod reload;
 mod run;
 mod serve;
 mod sessions;
+mod trust;
 
 pub use args::{Cli, Command};
 pub use oidc_clients::{OidcClientCommand, OidcCommand};
 pub use run::run;
 pub use sessions::SessionsCommand;
+pub use trust::TrustCommand;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use super::args::{Cli, Command};
 use super::exit::reader_went_away;
 use super::oidc_clients::{OidcClientCommand, OidcCommand};
-use super::{check_config, oidc_clients, reload, serve, sessions};
+use super::{check_config, oidc_clients, reload, serve, sessions, trust};
 use crate::config::{Defaults, Settings, SettingsSource};
 use crate::telemetry;
 
@@ -75,6 +75,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             public,
         })) => oidc_clients::oidc_client_add(&settings, &id, &redirect_uris, public),
         Command::Sessions(command) => sessions::sessions(settings, command).await,
+        Command::Trust(command) => trust::trust(settings, command).await,
         Command::Audit { since, limit, json } => {
             sessions::audit(settings, &since, limit, json).await
         }

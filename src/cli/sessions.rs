@@ -43,7 +43,7 @@ fn wall_clock() -> time::OffsetDateTime {
     crate::clock::SystemClock.now()
 }
 
-async fn admin_pool(settings: &Settings) -> anyhow::Result<sqlx::PgPool> {
+pub(super) async fn admin_pool(settings: &Settings) -> anyhow::Result<sqlx::PgPool> {
     let pool = database::connect(&settings.database).await?;
     // Same as `migrate`: a fresh database gets its tables rather than a confusing error.
     database::migrate(&pool).await?;

@@ -6,7 +6,7 @@ use secrecy::ExposeSecret;
 use url::Url;
 
 use super::load::ConfigError;
-use super::sections::{RouteSettings, Settings, redacted_url};
+use super::sections::{RouteSettings, Settings, TrustSources, redacted_url};
 use crate::provider::registry::settings::ProviderSettings;
 
 impl Settings {
@@ -157,6 +157,9 @@ impl Settings {
         }
         if t.crl_refresh < Duration::from_secs(1) || t.crl_refresh > Duration::from_secs(86400) {
             return invalid("trust.crl_refresh: between 1 second and 1 day");
+        }
+        if let Some(sources) = &t.sources {
+            check_trust_sources(sources)?;
         }
         Ok(())
     }
@@ -570,4 +573,39 @@ pub fn contrast_on_white(rgb: [u8; 3]) -> f64 {
     };
     let l = 0.2126 * channel(rgb[0]) + 0.7152 * channel(rgb[1]) + 0.0722 * channel(rgb[2]);
     1.05 / (l + 0.05)
+}
+
+/// `[trust.sources]`: https unless plainly allowed, and bounds that keep a refresh sane.
+fn check_trust_sources(s: &TrustSources) -> Result<(), ConfigError> {
+    let invalid = |m: String| Err(ConfigError::Invalid(m));
+    for (key, url) in [
+        ("bundle_url", &s.bundle_url),
+        ("providers_url", &s.providers_url),
+    ] {
+        match url.scheme() {
+            "https" => {}
+            "http" if s.allow_http => {}
+            "http" => {
+                return invalid(format!(
+                    "trust.sources.{key}: {url} is plain http: the list decides whom kepgate trusts, so it is fetched over https (allow_http = true for a mirror on this machine or a test stand)"
+                ));
+            }
+            other => return invalid(format!("trust.sources.{key}: {other}: is not http(s)")),
+        }
+    }
+    if s.refresh_interval < Duration::from_secs(60)
+        || s.refresh_interval > Duration::from_secs(7 * 86400)
+    {
+        return invalid("trust.sources.refresh_interval: between 1 minute and 7 days".to_owned());
+    }
+    if s.timeout < Duration::from_secs(1) || s.timeout > Duration::from_secs(600) {
+        return invalid("trust.sources.timeout: between 1 second and 10 minutes".to_owned());
+    }
+    if s.max_bytes < 1024 {
+        return invalid("trust.sources.max_bytes: at least 1024".to_owned());
+    }
+    if s.max_gone_percent > 100 {
+        return invalid("trust.sources.max_gone_percent: at most 100".to_owned());
+    }
+    Ok(())
 }

@@ -361,6 +361,54 @@ pub struct TrustSettings {
     /// Revoking a key ends its open sessions within about this long.
     #[serde(with = "whole_seconds")]
     pub crl_refresh: Duration,
+    /// `[trust.sources]`: the national list, downloaded and kept current beside `files`.
+    pub sources: Option<TrustSources>,
+}
+
+/// Where the national trust list is published and how it is fetched (`crate::trust_list`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustSources {
+    /// The qualified providers' CA certificates, a PKCS#7 bundle (`CACertificates.p7b`).
+    pub bundle_url: Url,
+    /// The JSON list of qualified providers (`CAs.json`): which CAs of the bundle are qualified.
+    pub providers_url: Url,
+    /// CA certificates (PEM) the sources' HTTPS is checked against besides the system's: an
+    /// internal mirror with a private CA.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// Plain http:// sources allowed: a mirror on loopback or a test stand only.
+    #[serde(default)]
+    pub allow_http: bool,
+    /// How often the sources are fetched (and at start, and when asked); each wait is this
+    /// ±10 %, so replicas do not all fetch at once.
+    #[serde(default = "TrustSources::default_refresh", with = "whole_seconds")]
+    pub refresh_interval: Duration,
+    /// One download's time limit.
+    #[serde(default = "TrustSources::default_timeout", with = "whole_seconds")]
+    pub timeout: Duration,
+    /// The largest body either source may send; a larger one is refused.
+    #[serde(default = "TrustSources::default_max_bytes")]
+    pub max_bytes: usize,
+    /// A new list without more than this share (per cent) of the CAs in force is refused as
+    /// suspicious; the list in force stays.
+    #[serde(default = "TrustSources::default_max_gone_percent")]
+    pub max_gone_percent: u8,
+}
+
+impl TrustSources {
+    fn default_refresh() -> Duration {
+        Duration::from_secs(6 * 3600)
+    }
+    fn default_timeout() -> Duration {
+        Duration::from_secs(60)
+    }
+    fn default_max_bytes() -> usize {
+        16 * 1024 * 1024
+    }
+    fn default_max_gone_percent() -> u8 {
+        20
+    }
 }
 
 impl Default for TrustSettings {
@@ -374,6 +422,7 @@ impl Default for TrustSettings {
             revocation_skew: Duration::from_secs(300),
             revocation_cache_max: Duration::from_secs(3600),
             crl_refresh: Duration::from_secs(900),
+            sources: None,
         }
     }
 }

@@ -104,7 +104,7 @@ async fn judge(
     };
     // CPU-bound (a DSTU 4145 verification per file, up to `signing.max_files`): off the
     // async workers.
-    let trust = state.trust.clone();
+    let trust = state.national_trust.joined_with(&state.trust);
     let verdict = tokio::task::spawn_blocking(move || verdict(items, &asked, &trust, now)).await;
     let verified = match verdict {
         Ok(Ok(verified)) => verified,

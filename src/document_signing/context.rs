@@ -9,6 +9,7 @@ use crate::oidc::OidcContext;
 use crate::provider::Providers;
 use crate::signature::TrustList;
 use crate::signing_key::SigningKey;
+use crate::trust_list::NationalTrust;
 
 /// Cloned for every signing request: one `Arc`.
 #[derive(Clone)]
@@ -19,6 +20,7 @@ pub struct SigningParts {
     pub providers: Providers,
     /// The same trusted CAs and certificate-status policy as the login's.
     pub trust: Arc<TrustList>,
+    pub national_trust: NationalTrust,
     pub certificate_status: Arc<StatusPolicy>,
     /// Verifies the cabinet's assertion and signs the result for it.
     pub key: Arc<SigningKey>,

@@ -88,7 +88,7 @@ async fn record(
         callback.result,
         &callback.request_hash,
         provider.hash_algorithm(),
-        &state.trust,
+        &state.national_trust.joined_with(&state.trust),
         now,
         login.created_at,
     ) {

@@ -9,6 +9,7 @@ use crate::certificate_status::StatusPolicy;
 use crate::http::Web;
 use crate::provider::Providers;
 use crate::signature::TrustList;
+use crate::trust_list::NationalTrust;
 
 /// Cloned for every login request: one `Arc`.
 #[derive(Clone)]
@@ -17,8 +18,11 @@ pub struct LoginContext(Arc<LoginParts>);
 pub struct LoginParts {
     pub web: Web,
     pub providers: Providers,
-    /// Trusted qualified CAs, from `trust.files` only.
+    /// Trusted qualified CAs from `trust.files`; verification takes them together with the
+    /// national list in force ([`NationalTrust::joined_with`]).
     pub trust: Arc<TrustList>,
+    /// The national list in force (`[trust.sources]`), kept current in the background.
+    pub national_trust: NationalTrust,
     /// Asks the CA about a signer's certificate, under `trust.revocation`.
     pub certificate_status: Arc<StatusPolicy>,
     /// Wakes this replica's waiting browsers when their pending login changes.

@@ -80,7 +80,7 @@ pub fn snippet(bytes: &[u8]) -> String {
 }
 
 /// The whole cause chain ("error sending request: connection refused"), without the URL.
-fn error_chain(error: reqwest::Error) -> String {
+pub fn error_chain(error: reqwest::Error) -> String {
     let error = error.without_url();
     let mut text = error.to_string();
     let mut source = std::error::Error::source(&error);

@@ -38,6 +38,7 @@ pub use exchange::{
     ProviderCallback, ProviderError, ProviderStart, RequestHash, RequestId, StartedRequest,
     UserHintSpec,
 };
+pub use http_call::{ca_certificates, error_chain};
 pub use kepgate_address::KepgateAddress;
 pub use names::ProviderNames;
 pub use registry::{Provider, ProviderCommand, ProviderSettings, Providers};

@@ -171,7 +171,7 @@ pub fn parse_since(value: &str, now: OffsetDateTime) -> anyhow::Result<OffsetDat
     Ok(now - age)
 }
 
-fn stamp(t: OffsetDateTime) -> String {
+pub fn stamp(t: OffsetDateTime) -> String {
     t.to_offset(time::UtcOffset::UTC)
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
@@ -214,8 +214,13 @@ fn shown(cell: &str) -> String {
     out
 }
 
-/// Plain aligned columns (by characters, so Cyrillic names line up too), every cell [`shown`].
-fn print_table(headers: &[&str], rows: &[Vec<String>], out: &mut impl Write) -> anyhow::Result<()> {
+/// Plain aligned columns (by characters, so Cyrillic names line up too), every cell [`shown`]
+/// (also `kepgate trust show`'s table).
+pub fn print_table(
+    headers: &[&str],
+    rows: &[Vec<String>],
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
     let rows: Vec<Vec<String>> = rows
         .iter()

@@ -346,6 +346,29 @@ fn a_ca_list_that_cannot_be_read_stops_check_config_with_its_path() {
 }
 
 #[test]
+fn national_trust_list_sources_over_plain_http_are_refused_unless_allowed() {
+    let config = |allow: &str| {
+        format!(
+            "[server]\nbase_url = \"https://intranet.example.ua/\"\n[trust.sources]\nbundle_url = \"http://mirror.example.ua/CACertificates.p7b\"\nproviders_url = \"https://mirror.example.ua/CAs.json\"\n{allow}"
+        )
+    };
+    let (ok, code, _, stderr) = check_config(Some(&config("")), &[]);
+    assert!(!ok && code == 2, "{stderr}");
+    assert!(
+        stderr.contains(
+            "trust.sources.bundle_url: http://mirror.example.ua/CACertificates.p7b is plain http"
+        ),
+        "{stderr}"
+    );
+    let (ok, _, stdout, stderr) = check_config(Some(&config("allow_http = true\n")), &[]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("and the national list from http://mirror.example.ua/CACertificates.p7b"),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn check_config_counts_the_national_trust_list_by_algorithm_and_curve() {
     let bundle = concat!(
         env!("CARGO_MANIFEST_DIR"),

@@ -10,7 +10,7 @@
 mod support;
 use support::{
     browser, compose_stack, crl_lists, diia_stack, helpers, own_ca_responder, processes, raw_h2,
-    sign_in, test_pki, upstreams,
+    sign_in, test_pki, trust_mirror, upstreams,
 };
 
 mod apache_rp;
@@ -53,3 +53,4 @@ mod signing;
 mod signing_attacks;
 mod tls;
 mod tls_certificates;
+mod trust_sources;

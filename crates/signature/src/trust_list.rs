@@ -239,6 +239,14 @@ impl TrustList {
         self.certs.iter().map(|c| &c.cert)
     }
 
+    /// Each certificate with its encoding as received and its key's algorithm (what is stored
+    /// and shown of a trust list, byte for byte).
+    pub fn entries(&self) -> impl Iterator<Item = (&Certificate, &[u8], KeyAlgorithm)> {
+        self.certs
+            .iter()
+            .map(|c| (&c.cert, c.der.as_slice(), c.key_algorithm()))
+    }
+
     /// Certificates whose subject Name has exactly this DER encoding.
     pub fn find_by_subject_der(&self, name_der: &[u8]) -> Vec<&Certificate> {
         self.certs

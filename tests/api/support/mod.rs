@@ -10,4 +10,5 @@ pub mod processes;
 pub mod raw_h2;
 pub mod sign_in;
 pub mod test_pki;
+pub mod trust_mirror;
 pub mod upstreams;
