@@ -37,7 +37,7 @@ pub async fn run(cli: Cli) -> ExitCode {
     if let Command::CheckConfig = cli.command {
         return check_config::check_config(&settings);
     }
-    telemetry::init(&settings.log);
+    let telemetry = telemetry::init(&settings.log);
     let result = match cli.command {
         Command::Migrate => serve::migrate(settings).await,
         Command::Serve => serve::serve(settings).await,
@@ -69,6 +69,9 @@ pub async fn run(cli: Cli) -> ExitCode {
             sessions::audit(settings, &since, limit, json).await
         }
     };
+    // The last batch of spans, whether the job succeeded or not (blocks for at most the
+    // exporter's timeout; this thread has nothing else left to do).
+    tokio::task::block_in_place(|| telemetry.shutdown());
     match result {
         Ok(()) => ExitCode::SUCCESS,
         // `kepgate audit | head`: the reader stopped, which is not the command failing.

@@ -7,6 +7,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::Mutex;
+use tracing::Instrument;
 use url::Url;
 
 use super::wire;
@@ -106,11 +107,13 @@ impl DiiaClient {
         let url = self.url(path)?;
         let started = Instant::now();
         let mut attempt = 0;
-        let result = loop {
-            let mut request = self
-                .http
-                .request(method.clone(), url.clone())
-                .header("accept", "application/json");
+        let span = tracing::info_span!("provider.call", provider = %self.provider_id, operation);
+        let result = async { loop {
+            let mut request = http_call::with_trace_context(
+                self.http
+                    .request(method.clone(), url.clone())
+                    .header("accept", "application/json"),
+            );
             if let Some(token) = bearer {
                 request = request.bearer_auth(token.expose_secret());
             } else if let Some(basic) = &self.auth_acquirer_token {
@@ -133,7 +136,9 @@ impl DiiaClient {
                 continue;
             }
             break outcome;
-        };
+        } }
+        .instrument(span)
+        .await;
         http_call::record(&self.provider_id, operation, started, &result);
         result
     }

@@ -178,12 +178,13 @@ impl IdGovUaProvider {
     ) -> Result<T, Failure> {
         let started = Instant::now();
         let result = async {
-            let response = self
-                .http
-                .post(self.endpoint(path)?)
-                .header("accept", "application/json")
-                .form(form)
-                .send()
+            let response = http_call::with_trace_context(
+                self.http
+                    .post(self.endpoint(path)?)
+                    .header("accept", "application/json")
+                    .form(form),
+            )
+            .send()
                 .await
                 .map_err(http_call::send_error)?;
             let (status, bytes) = http_call::answer_bytes(response).await?;
