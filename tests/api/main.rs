@@ -52,3 +52,4 @@ mod signing;
 mod signing_attacks;
 mod tls;
 mod tls_certificates;
+mod traces;
