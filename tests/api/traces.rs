@@ -50,7 +50,6 @@ impl Receiver {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/otlp_receiver.py");
         let mut child = Command::new(python)
             .arg(script)
-            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
             .expect("the OTLP receiver starts");
