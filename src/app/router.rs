@@ -97,9 +97,11 @@ pub fn router(state: AppState) -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(from_fn(front_door))
-                .layer(TraceLayer::new_for_http().make_span_with(move |request: &Request| {
-                    request_span_in_trace(request, &trusted_proxies)
-                }))
+                .layer(
+                    TraceLayer::new_for_http().make_span_with(move |request: &Request| {
+                        request_span_in_trace(request, &trusted_proxies)
+                    }),
+                )
                 .layer(from_fn(metrics::track))
                 .layer(from_fn_with_state(
                     state.web.clone(),
@@ -132,7 +134,9 @@ fn request_span_in_trace(request: &Request, trusted_proxies: &[IpNet]) -> tracin
             .get(name)
             .and_then(|value| value.to_str().ok())
     };
-    let traceparent = trusted.then(|| header(trace_context::TRACEPARENT)).flatten();
+    let traceparent = trusted
+        .then(|| header(trace_context::TRACEPARENT))
+        .flatten();
     let tracestate = traceparent.and(header(trace_context::TRACESTATE));
     trace_context::join(&span, traceparent, tracestate);
     span

@@ -62,7 +62,9 @@ pub async fn handle(
         let traceparent = pending::traceparent(&state.web.db, login.id).await?;
         trace_context::join(&span, traceparent.as_deref(), None);
     }
-    settle(state, provider, login, callback).instrument(span).await
+    settle(state, provider, login, callback)
+        .instrument(span)
+        .await
 }
 
 /// The callback of a pending login known to be this provider's: judged and recorded once.

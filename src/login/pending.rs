@@ -108,12 +108,9 @@ pub async fn insert(db: &PgPool, new: &NewPendingLogin<'_>) -> Result<(), sqlx::
 /// The trace a login belongs to (W3C `traceparent` of its root span), kept at its start; read
 /// by the callback and the completion only with traces on.
 pub async fn traceparent(db: &PgPool, id: PendingLoginId) -> Result<Option<String>, sqlx::Error> {
-    let row = sqlx::query_scalar!(
-        "SELECT traceparent FROM pending_logins WHERE id = $1",
-        id.0
-    )
-    .fetch_optional(db)
-    .await?;
+    let row = sqlx::query_scalar!("SELECT traceparent FROM pending_logins WHERE id = $1", id.0)
+        .fetch_optional(db)
+        .await?;
     Ok(row.flatten())
 }
 

@@ -29,9 +29,7 @@ pub fn client(timeout: Duration, ca_file: Option<&Path>) -> anyhow::Result<reqwe
 /// provider's side of a login can be found in the login's trace.
 pub fn with_trace_context(request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
     match crate::trace_context::current_traceparent() {
-        Some(traceparent) => {
-            request.header(crate::trace_context::TRACEPARENT, traceparent)
-        }
+        Some(traceparent) => request.header(crate::trace_context::TRACEPARENT, traceparent),
         None => request,
     }
 }

@@ -76,7 +76,10 @@ pub fn init(settings: &LogSettings) -> Telemetry {
             .with_filter(own);
         layers.push(bridge.boxed());
     }
-    let installed = tracing_subscriber::registry().with(layers).try_init().is_ok();
+    let installed = tracing_subscriber::registry()
+        .with(layers)
+        .try_init()
+        .is_ok();
     if installed && traces.is_some() {
         trace_context::turn_on();
     }

@@ -18,7 +18,7 @@ use tokio::net::TcpListener;
 
 use crate::browser::Browser;
 use crate::diia_stack::{TempDir, diia_settings};
-use crate::helpers::{client, fresh_database_url, free_port, kepgate_bin};
+use crate::helpers::{client, free_port, fresh_database_url, kepgate_bin};
 use crate::processes::KillOnDrop;
 use crate::sign_in::{PERSON, complete_api, phone_answers_at, start_api};
 
@@ -118,7 +118,8 @@ fn client_from(local: [u8; 4], traceparent: &str) -> reqwest::Client {
 #[tokio::test]
 async fn a_login_is_one_trace_from_start_to_session_and_a_proxied_request_passes_its_span_on() {
     let receiver = Receiver::start();
-    let dir = TempDir(std::env::temp_dir().join(format!("kepgate-traces-{}", uuid::Uuid::new_v4())));
+    let dir =
+        TempDir(std::env::temp_dir().join(format!("kepgate-traces-{}", uuid::Uuid::new_v4())));
     std::fs::create_dir_all(&dir.0).unwrap();
     let (cabinet_port, cabinet_seen) = cabinet().await;
 
@@ -247,7 +248,8 @@ trusted_proxies = ["127.0.0.2/32"]
     );
 
     // One trace from the start to the session.
-    let named = |name: &str| -> Vec<&ExportedSpan> { spans.iter().filter(|s| s.name == name).collect() };
+    let named =
+        |name: &str| -> Vec<&ExportedSpan> { spans.iter().filter(|s| s.name == name).collect() };
     let start = named("login.start");
     assert_eq!(start.len(), 1, "one login start in {spans:#?}");
     let start = start[0];
@@ -269,7 +271,10 @@ trusted_proxies = ["127.0.0.2/32"]
         .find(|s| s.span_id == start.parent_span_id)
         .expect("the start's request span");
     assert_eq!(root.name, "request");
-    assert_eq!(root.parent_span_id, "", "the start's request begins the trace");
+    assert_eq!(
+        root.parent_span_id, "",
+        "the start's request begins the trace"
+    );
     let provider_start = only("provider.start");
     let callback = only("login.callback");
     let verify = only("signature.verify");
@@ -281,13 +286,22 @@ trusted_proxies = ["127.0.0.2/32"]
         .into_iter()
         .filter(|s| s.parent_span_id == provider_start.span_id)
         .collect();
-    assert!(!provider_calls.is_empty(), "the provider's calls in the trace");
+    assert!(
+        !provider_calls.is_empty(),
+        "the provider's calls in the trace"
+    );
     assert!(provider_calls.iter().all(|s| &s.trace_id == trace));
-    assert_eq!(callback.parent_span_id, start.span_id, "the callback joins the login");
+    assert_eq!(
+        callback.parent_span_id, start.span_id,
+        "the callback joins the login"
+    );
     assert_eq!(verify.parent_span_id, callback.span_id);
     assert_eq!(chain.parent_span_id, verify.span_id);
     assert_eq!(status.parent_span_id, callback.span_id);
-    assert_eq!(completion.parent_span_id, start.span_id, "the completion joins the login");
+    assert_eq!(
+        completion.parent_span_id, start.span_id,
+        "the completion joins the login"
+    );
 
     // The proxied requests: each a span whose context the cabinet received.
     let seen = cabinet_seen.lock().unwrap().clone();
@@ -305,7 +319,9 @@ trusted_proxies = ["127.0.0.2/32"]
         let span = upstream_spans
             .iter()
             .find(|s| s.span_id == parts[2])
-            .unwrap_or_else(|| panic!("{path}: the cabinet's traceparent {traceparent} names the upstream span"));
+            .unwrap_or_else(|| {
+                panic!("{path}: the cabinet's traceparent {traceparent} names the upstream span")
+            });
         assert_eq!(span.trace_id, parts[1], "{path}");
         assert_eq!(span.attributes["route"], "cabinet");
         let request = spans
@@ -314,10 +330,16 @@ trusted_proxies = ["127.0.0.2/32"]
             .expect("the proxied request's span");
         assert_eq!(request.name, "request");
         if adopted {
-            assert_eq!(span.trace_id, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", "a trusted proxy's trace continues");
+            assert_eq!(
+                span.trace_id, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+                "a trusted proxy's trace continues"
+            );
             assert_eq!(request.parent_span_id, "bbbbbbbbbbbbbbbb");
         } else {
-            assert_ne!(span.trace_id, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "a client's traceparent is ignored");
+            assert_ne!(
+                span.trace_id, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                "a client's traceparent is ignored"
+            );
             assert_eq!(request.parent_span_id, "", "a trace of its own");
         }
     }
@@ -369,7 +391,10 @@ fn tree(spans: &[ExportedSpan], trace: &str) -> String {
             walk(out, spans, &span.span_id, depth + 1);
         }
     }
-    for top in in_trace.iter().filter(|s| !ids.contains(&s.parent_span_id.as_str())) {
+    for top in in_trace
+        .iter()
+        .filter(|s| !ids.contains(&s.parent_span_id.as_str()))
+    {
         walk(&mut out, &in_trace, &top.parent_span_id, 0);
         break;
     }

@@ -185,8 +185,8 @@ impl IdGovUaProvider {
                     .form(form),
             )
             .send()
-                .await
-                .map_err(http_call::send_error)?;
+            .await
+            .map_err(http_call::send_error)?;
             let (status, bytes) = http_call::answer_bytes(response).await?;
             let answer = serde_json::from_slice::<ErrorAnswer>(&bytes).ok();
             if let Some(text) = answer.as_ref().and_then(ErrorAnswer::failure) {
