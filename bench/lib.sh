@@ -13,7 +13,8 @@ else
 fi
 # BENCH_BIN: run this kepgate binary instead of building one (an A/B of two builds).
 BIN="${BENCH_BIN:-$BENCH_TARGET/release/kepgate}"
-LOADGEN="$ROOT/target/release/kepgate-loadgen"
+# BENCH_LOADGEN: run this load generator instead of building one.
+LOADGEN="${BENCH_LOADGEN:-$ROOT/target/release/kepgate-loadgen}"
 WORK="$(mktemp -d)"
 PIDS=()
 
@@ -41,7 +42,8 @@ bench_build() {
   else
     (cd "$ROOT" && SQLX_OFFLINE=true cargo build --release --locked --features demo --bin kepgate >/dev/null 2>&1)
   fi
-  (cd "$ROOT" && CARGO_TARGET_DIR="$ROOT/target" cargo build --release --manifest-path bench/loadgen/Cargo.toml >/dev/null 2>&1)
+  [ -n "${BENCH_LOADGEN:-}" ] ||
+    (cd "$ROOT" && CARGO_TARGET_DIR="$ROOT/target" cargo build --release --manifest-path bench/loadgen/Cargo.toml >/dev/null 2>&1)
 }
 
 # The start every benchmark's nginx configuration shares, for an nginx whose pid, logs and

@@ -4,7 +4,8 @@
 # alternating rounds of one sitting: proxied requests into the sample cabinet at a fixed rate
 # (open loop, loadgen rate), then full logins (loadgen logins); the gateway's CPU seconds for each.
 # Usage: bench/traces_overhead.sh [SECONDS] [USERS] [RATE] [ROUNDS]   (defaults 10 32 1000 2)
-# BENCH_BIN as in lib.sh (e.g. an A/B of a debug build when there is no time for a release one).
+# BENCH_BIN and BENCH_LOADGEN as in lib.sh (e.g. an A/B of debug builds when there is no time for
+# release ones).
 set -euo pipefail
 SECONDS_PER_RUN="${1:-10}"; USERS="${2:-32}"; RATE="${3:-1000}"; ROUNDS="${4:-2}"
 
@@ -16,7 +17,7 @@ if [ -z "${TRACES_MODE:-}" ]; then
   echo "|---|---|---|---|---|---|---|---|---|---|"
   for round in $(seq "$ROUNDS"); do
     for mode in off on; do
-      TRACES_MODE=$mode ROUND=$round KEPGATE_PYTHON_TOOLS="$PYTHON_TOOLS" BENCH_BIN="$BIN" \
+      TRACES_MODE=$mode ROUND=$round KEPGATE_PYTHON_TOOLS="$PYTHON_TOOLS" BENCH_BIN="$BIN" BENCH_LOADGEN="$LOADGEN" \
         "$0" "$SECONDS_PER_RUN" "$USERS" "$RATE"
     done
   done

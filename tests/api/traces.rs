@@ -391,12 +391,11 @@ fn tree(spans: &[ExportedSpan], trace: &str) -> String {
             walk(out, spans, &span.span_id, depth + 1);
         }
     }
-    for top in in_trace
+    if let Some(top) = in_trace
         .iter()
-        .filter(|s| !ids.contains(&s.parent_span_id.as_str()))
+        .find(|s| !ids.contains(&s.parent_span_id.as_str()))
     {
         walk(&mut out, &in_trace, &top.parent_span_id, 0);
-        break;
     }
     out
 }
