@@ -69,9 +69,8 @@ pub async fn run(cli: Cli) -> ExitCode {
             sessions::audit(settings, &since, limit, json).await
         }
     };
-    // The last batch of spans, whether the job succeeded or not (blocks for at most the
-    // exporter's timeout; this thread has nothing else left to do).
-    tokio::task::block_in_place(|| telemetry.shutdown());
+    // The last batch of spans, whether the job succeeded or not.
+    telemetry.shutdown();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         // `kepgate audit | head`: the reader stopped, which is not the command failing.

@@ -25,11 +25,14 @@ pub struct Telemetry {
 }
 
 impl Telemetry {
-    /// Exports the spans still waiting in the batch (bounded by the exporter's timeout).
+    /// Exports the spans still waiting in the batch (bounded by the exporter's timeout). It
+    /// blocks: on a thread of its own, so that an async caller's runtime is not the one blocked.
     pub fn shutdown(self) {
-        if let Some(traces) = self.traces
-            && let Err(e) = traces.shutdown()
-        {
+        let Some(traces) = self.traces else {
+            return;
+        };
+        let ended = std::thread::spawn(move || traces.shutdown()).join();
+        if let Ok(Err(e)) = ended {
             eprintln!("kepgate: the last traces were not exported: {e}");
         }
     }
