@@ -40,7 +40,8 @@ struct ExportedSpan {
 
 /// tests/tools/otlp_receiver.py, running.
 struct Receiver {
-    process: KillOnDrop,
+    // Held for its drop: the receiver ends with the test.
+    _process: KillOnDrop,
     port: u16,
 }
 
@@ -62,7 +63,10 @@ impl Receiver {
             .strip_prefix("port ")
             .and_then(|p| p.parse().ok())
             .unwrap_or_else(|| panic!("the receiver said {line:?}"));
-        Receiver { process, port }
+        Receiver {
+            _process: process,
+            port,
+        }
     }
 
     async fn spans(&self) -> Vec<ExportedSpan> {
