@@ -13,8 +13,7 @@ else
 fi
 # BENCH_BIN: run this kepgate binary instead of building one (an A/B of two builds).
 BIN="${BENCH_BIN:-$BENCH_TARGET/release/kepgate}"
-# BENCH_LOADGEN: run this load generator instead of building one.
-LOADGEN="${BENCH_LOADGEN:-$ROOT/target/release/kepgate-loadgen}"
+LOADGEN="$ROOT/target/release/kepgate-loadgen"
 WORK="$(mktemp -d)"
 PIDS=()
 
@@ -42,8 +41,7 @@ bench_build() {
   else
     (cd "$ROOT" && SQLX_OFFLINE=true cargo build --release --locked --features demo --bin kepgate >/dev/null 2>&1)
   fi
-  [ -n "${BENCH_LOADGEN:-}" ] ||
-    (cd "$ROOT" && CARGO_TARGET_DIR="$ROOT/target" cargo build --release --manifest-path bench/loadgen/Cargo.toml >/dev/null 2>&1)
+  (cd "$ROOT" && CARGO_TARGET_DIR="$ROOT/target" cargo build --release --manifest-path bench/loadgen/Cargo.toml >/dev/null 2>&1)
 }
 
 # The start every benchmark's nginx configuration shares, for an nginx whose pid, logs and

@@ -1,24 +1,26 @@
 #!/usr/bin/env bash
 # Scenario 11: what traces cost. The same gateway with `[log.traces]` off and on (exporting to a
 # real OTLP/HTTP receiver, tests/tools/otlp_receiver.py --count, on the same machine), in
-# alternating rounds of one sitting: proxied requests into the sample cabinet at a fixed rate
-# (open loop, loadgen rate), then full logins (loadgen logins); the gateway's CPU seconds for each.
-# Usage: bench/traces_overhead.sh [SECONDS] [USERS] [RATE] [ROUNDS]   (defaults 10 32 1000 2)
-# BENCH_BIN and BENCH_LOADGEN as in lib.sh (e.g. an A/B of debug builds when there is no time for
-# release ones).
+# alternating rounds of one sitting: PROXIED requests into the sample cabinet with a session, then
+# LOGINS full logins through the Diia emulator, one at a time (bench/traces_drive.py); the
+# gateway's CPU time per request and per login, and the client's wall time per each.
+# Usage: bench/traces_overhead.sh [PROXIED] [LOGINS] [ROUNDS]   (defaults 2000 100 2)
+# BENCH_BIN as in lib.sh (e.g. an A/B of a debug build when there is no time for a release one).
 set -euo pipefail
-SECONDS_PER_RUN="${1:-10}"; USERS="${2:-32}"; RATE="${3:-1000}"; ROUNDS="${4:-2}"
+PROXIED="${1:-2000}"; LOGINS="${2:-100}"; ROUNDS="${3:-2}"
 
 if [ -z "${TRACES_MODE:-}" ]; then
   source "$(dirname "$0")/lib.sh"
-  bench_build
+  "$ROOT/scripts/ensure-postgres.sh"
+  [ -n "${BENCH_BIN:-}" ] ||
+    (cd "$ROOT" && SQLX_OFFLINE=true cargo build --release --locked --features demo --bin kepgate >/dev/null 2>&1)
   PYTHON_TOOLS="${KEPGATE_PYTHON_TOOLS:-$("$ROOT/scripts/ensure-python-tools.sh")}"
-  echo "| round | traces | proxied answered | errors | p50 | p99 | gateway CPU ms / 1000 proxied | logins/s | gateway CPU ms / login | spans exported |"
-  echo "|---|---|---|---|---|---|---|---|---|---|"
+  echo "| round | traces | proxied | gateway CPU µs / proxied | wall µs / proxied | logins | gateway CPU ms / login | wall ms / login | spans exported |"
+  echo "|---|---|---|---|---|---|---|---|---|"
   for round in $(seq "$ROUNDS"); do
     for mode in off on; do
-      TRACES_MODE=$mode ROUND=$round KEPGATE_PYTHON_TOOLS="$PYTHON_TOOLS" BENCH_BIN="$BIN" BENCH_LOADGEN="$LOADGEN" \
-        "$0" "$SECONDS_PER_RUN" "$USERS" "$RATE"
+      TRACES_MODE=$mode ROUND=$round KEPGATE_PYTHON_TOOLS="$PYTHON_TOOLS" BENCH_BIN="$BIN" \
+        "$0" "$PROXIED" "$LOGINS"
     done
   done
   exit 0
@@ -26,6 +28,7 @@ fi
 
 # One round in one mode: its own stack, ended with this process.
 source "$(dirname "$0")/lib.sh"
+DRIVE="python3 $ROOT/bench/traces_drive.py"
 sections=""
 spans="-"
 if [ "$TRACES_MODE" = on ]; then
@@ -35,28 +38,21 @@ if [ "$TRACES_MODE" = on ]; then
   RECEIVER="http://127.0.0.1:$(awk '/^port / {print $2}' "$WORK/receiver.out")"
   sections=$(printf '[log.traces]\nenabled = true\nendpoint = "%s/v1/traces"\n' "$RECEIVER")
 fi
-start_login_stack "" "$sections"
-COOKIE=$("$LOADGEN" session "$GATEWAY" "$EMULATOR")
+# The certificate status asked at every login, as in production (lib.sh's default is "off").
+BENCH_REVOCATION=require start_login_stack "" "$sections"
+COOKIE=$($DRIVE session "$GATEWAY" "$EMULATOR")
 
-cpu0=$(pid_cpu_seconds "$GATEWAY_PID")
-# RATE per_second ok errors p50 p90 p99 p99.9
-proxied=$("$LOADGEN" rate "$GATEWAY/" "$RATE" "$SECONDS_PER_RUN" "$COOKIE")
-cpu1=$(pid_cpu_seconds "$GATEWAY_PID")
-logins=$("$LOADGEN" logins "$GATEWAY" "$EMULATOR" "$USERS" "$SECONDS_PER_RUN" | awk -F'|' 'NR==3')
-cpu2=$(pid_cpu_seconds "$GATEWAY_PID")
-
-answered=$(echo "$proxied" | awk '{print $3}')
-login_count=$(echo "$logins" | awk -F'|' '{gsub(/[ ,]/, "", $3); print $3}')
-per_second=$(echo "$logins" | awk -F'|' '{gsub(/ /, "", $5); print $5}')
+cpu0=$(pid_cpu_seconds "$GATEWAY_PID"); t0=$(date +%s%N)
+proxied_ok=$($DRIVE proxied "$GATEWAY" "$COOKIE" "$PROXIED")
+cpu1=$(pid_cpu_seconds "$GATEWAY_PID"); t1=$(date +%s%N)
+logins_ok=$($DRIVE logins "$GATEWAY" "$EMULATOR" "$LOGINS")
+cpu2=$(pid_cpu_seconds "$GATEWAY_PID"); t2=$(date +%s%N)
 if [ "$TRACES_MODE" = on ]; then
-  # The batch left at the end is exported at shutdown; what arrived during the runs is counted.
+  # The SDK exports a batch every 5 s; what arrived by then is counted.
   sleep 6
   spans=$(curl -fsS "$RECEIVER/spans" | python3 -c 'import json,sys; print(json.load(sys.stdin)["count"])')
 fi
-answered_n=$(( ${answered:-0} > 0 ? ${answered:-0} : 1 ))
-logins_n=$(( ${login_count:-0} > 0 ? ${login_count:-0} : 1 ))
-echo "$proxied" | awk -v round="$ROUND" -v mode="$TRACES_MODE" \
-  -v proxy_ms="$(echo "scale=1; ($cpu1 - $cpu0) * 1000000 / $answered_n" | bc)" \
-  -v per_second="$per_second" -v login_ms="$(echo "scale=2; ($cpu2 - $cpu1) * 1000 / $logins_n" | bc)" \
-  -v spans="$spans" \
-  '{printf "| %s | %s | %s | %s | %s ms | %s ms | %s | %s | %s | %s |\n", round, mode, $3, $4, $5, $7, proxy_ms, per_second, login_ms, spans}'
+p=$(( proxied_ok > 0 ? proxied_ok : 1 )); l=$(( logins_ok > 0 ? logins_ok : 1 ))
+echo "| $ROUND | $TRACES_MODE | $proxied_ok | $(echo "scale=0; ($cpu1 - $cpu0) * 1000000 / $p" | bc) |" \
+  "$(( (t1 - t0) / 1000 / p )) | $logins_ok | $(echo "scale=2; ($cpu2 - $cpu1) * 1000 / $l" | bc) |" \
+  "$(( (t2 - t1) / 1000000 / l )) | $spans |"
