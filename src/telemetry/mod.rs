@@ -74,6 +74,9 @@ pub fn init(settings: &LogSettings) -> Telemetry {
             .with_target("kepgate_signature", Level::INFO);
         let bridge = tracing_opentelemetry::layer()
             .with_tracer(provider.tracer("kepgate"))
+            // No busy/idle times: they read the clock at every poll of every span's future
+            // (a streamed response polls its request's span per chunk).
+            .with_tracked_inactivity(false)
             .with_threads(false)
             .with_location(false)
             .with_filter(own);
