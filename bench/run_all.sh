@@ -20,3 +20,4 @@ fi
 echo "# 8. A rolling restart under load"; echo; ./rolling_restart.sh 2 8 100
 echo "# 9. OpenID Connect round trips with a warm session"; echo; ./oidc_roundtrips.sh 10 16 3
 echo "# 10. Document signing"; echo; ./signing_throughput.sh 10 16 3 4096
+echo "# 11. Traces off and on"; echo; ./traces_overhead.sh 2000 100 2

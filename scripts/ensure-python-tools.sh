@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Prints the path of a Python virtual environment holding the deployment tests' validators
-# (PyYAML, jsonschema, kubernetes-validate), installed once from PyPI into target/ with the
+# Prints the path of a Python virtual environment holding the tests' Python tools (the deployment
+# tests' validators PyYAML, jsonschema, kubernetes-validate; opentelemetry-proto and protobuf for
+# the traces test's OTLP receiver), installed once from PyPI into target/ with the
 # versions and hashes of scripts/python-tools/requirements.txt. A changed requirements file
 # makes a new environment.
 set -euo pipefail

@@ -31,6 +31,7 @@ pub mod session;
 pub mod signing_key;
 pub mod startup;
 pub mod telemetry;
+pub mod trace_context;
 pub mod trust_list;
 pub mod whole_seconds;
 

@@ -1,8 +1,11 @@
 //! The whole HTTP surface: kepgate's own routes under the reserved prefix (each feature's
 //! `router()`), everything else the cabinet's space, and the layers, in the order they run.
 
+use std::net::SocketAddr;
+use std::sync::Arc;
+
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request};
 use axum::http::HeaderValue;
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_SECURITY_POLICY;
@@ -15,12 +18,15 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use ipnet::IpNet;
+
 use super::state::AppState;
 use crate::http::layers::csp_with_form_targets;
 use crate::http::{
     CSP, canonical_path, error_pages, front_door, header_if_missing, metrics, not_found,
     request_span,
 };
+use crate::trace_context;
 
 pub fn router(state: AppState) -> Router {
     let server = &state.web.settings.server;
@@ -85,12 +91,17 @@ pub fn router(state: AppState) -> Router {
             oidc_enabled,
             crate::oidc::discovery_router(server.base_url.path()),
         ));
+    let trusted_proxies: Arc<[IpNet]> = state.web.settings.proxy.trusted_proxies.clone().into();
     let routed = crate::proxy::with_cabinet_space(routes, &state.proxy.routes)
         // Outermost first: every log line and error page carries the request id.
         .layer(
             ServiceBuilder::new()
                 .layer(from_fn(front_door))
-                .layer(TraceLayer::new_for_http().make_span_with(request_span))
+                .layer(
+                    TraceLayer::new_for_http().make_span_with(move |request: &Request| {
+                        request_span_in_trace(request, &trusted_proxies)
+                    }),
+                )
                 .layer(from_fn(metrics::track))
                 .layer(from_fn_with_state(
                     state.web.clone(),
@@ -102,6 +113,33 @@ pub fn router(state: AppState) -> Router {
     // The path is made canonical before the router sees it: own routes, cabinet routes,
     // policies and the upstream all see one spelling (see `crate::canonical_path`).
     Router::new().fallback_service(routed.map_request(canonical_path::canonicalize))
+}
+
+/// The request's span ([`request_span`]), with traces on in the trace a front proxy's
+/// `traceparent` names when that proxy is one of `proxy.trusted_proxies`; from anyone else the
+/// header is ignored and a trace begins here (docs/security.md, "Traces").
+fn request_span_in_trace(request: &Request, trusted_proxies: &[IpNet]) -> tracing::Span {
+    let span = request_span(request);
+    if !trace_context::traces_on() {
+        return span;
+    }
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|connected| connected.0.ip());
+    let trusted = peer.is_some_and(|ip| trusted_proxies.iter().any(|net| net.contains(&ip)));
+    let header = |name: &str| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+    };
+    let traceparent = trusted
+        .then(|| header(trace_context::TRACEPARENT))
+        .flatten();
+    let tracestate = traceparent.and(header(trace_context::TRACESTATE));
+    trace_context::join(&span, traceparent, tracestate);
+    span
 }
 
 /// `routes` when the feature is on, otherwise nothing.

@@ -8,7 +8,8 @@ use crate::startup::shutdown_signal;
 use crate::telemetry;
 
 pub async fn run_emulator(args: Box<kepgate_emulator::EmulatorArgs>) -> ExitCode {
-    telemetry::init(&crate::config::LogSettings::default());
+    // Traces off: nothing to shut down.
+    let _logs = telemetry::init(&crate::config::LogSettings::default());
     let result = async {
         let emulator = kepgate_emulator::Emulator::build((*args).into_settings()?).await?;
         emulator.run(shutdown_signal()).await
@@ -26,7 +27,8 @@ pub async fn run_emulator(args: Box<kepgate_emulator::EmulatorArgs>) -> ExitCode
 }
 
 pub async fn run_cabinet(args: kepgate_emulator::sample_cabinet::CabinetArgs) -> ExitCode {
-    telemetry::init(&crate::config::LogSettings::default());
+    // Traces off: nothing to shut down.
+    let _logs = telemetry::init(&crate::config::LogSettings::default());
     let result = async {
         kepgate_emulator::sample_cabinet::SampleCabinet::build(args)
             .await?

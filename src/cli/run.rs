@@ -41,7 +41,7 @@ pub async fn run(cli: Cli) -> ExitCode {
     if let Command::CheckConfig = cli.command {
         return check_config::check_config(&settings);
     }
-    telemetry::init(&settings.log);
+    let telemetry = telemetry::init(&settings.log);
     let result = match cli.command {
         Command::Migrate => serve::migrate(settings).await,
         Command::Serve => {
@@ -80,6 +80,8 @@ pub async fn run(cli: Cli) -> ExitCode {
             sessions::audit(settings, &since, limit, json).await
         }
     };
+    // The last batch of spans, whether the job succeeded or not.
+    telemetry.shutdown();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         // `kepgate audit | head`: the reader stopped, which is not the command failing.

@@ -27,7 +27,23 @@ impl Settings {
         self.check_trust()?;
         self.check_ui()?;
         self.check_oidc()?;
+        self.check_traces()?;
         self.check_qr()
+    }
+
+    fn check_traces(&self) -> Result<(), ConfigError> {
+        let traces = &self.log.traces;
+        if !(0.0..=1.0).contains(&traces.sampling_ratio) {
+            return Err(ConfigError::Invalid(
+                "log.traces.sampling_ratio: between 0.0 and 1.0".to_owned(),
+            ));
+        }
+        if !matches!(traces.endpoint.scheme(), "http" | "https") {
+            return Err(ConfigError::Invalid(
+                "log.traces.endpoint: an http:// or https:// URL (OTLP/HTTP)".to_owned(),
+            ));
+        }
+        Ok(())
     }
 
     fn check_oidc(&self) -> Result<(), ConfigError> {

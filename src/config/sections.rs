@@ -695,6 +695,8 @@ pub struct LogSettings {
     /// `tracing` filter, e.g. `info,kepgate=debug`. `RUST_LOG` wins when set.
     pub filter: String,
     pub format: LogFormat,
+    /// OpenTelemetry traces (`[log.traces]`), off by default.
+    pub traces: TraceSettings,
 }
 
 impl Default for LogSettings {
@@ -702,6 +704,34 @@ impl Default for LogSettings {
         Self {
             filter: "info".to_owned(),
             format: LogFormat::Text,
+            traces: TraceSettings::default(),
+        }
+    }
+}
+
+/// `[log.traces]`: the spans of requests and logins exported over OTLP/HTTP (protobuf) to a
+/// collector, in batches.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TraceSettings {
+    pub enabled: bool,
+    /// The collector's OTLP/HTTP traces endpoint, the whole URL (`…/v1/traces`).
+    pub endpoint: url::Url,
+    /// `service.name` of the exported spans.
+    pub service_name: String,
+    /// The share of new traces kept, 0.0–1.0; a trusted front proxy's sampling decision is
+    /// followed.
+    pub sampling_ratio: f64,
+}
+
+impl Default for TraceSettings {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            endpoint: url::Url::parse("http://127.0.0.1:4318/v1/traces")
+                .unwrap_or_else(|_| unreachable!("a valid literal URL")),
+            service_name: "kepgate".to_owned(),
+            sampling_ratio: 1.0,
         }
     }
 }

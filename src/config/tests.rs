@@ -274,3 +274,16 @@ fn http2_bounds_have_nginx_like_defaults_and_zero_is_refused_with_the_key() {
         assert!(e.starts_with(key), "{e}");
     }
 }
+
+#[test]
+fn traces_are_off_by_default_and_a_sampling_ratio_outside_zero_to_one_is_refused() {
+    let mut settings = Settings::load_with(None, false, Defaults::Production).unwrap();
+    let traces = &settings.log.traces;
+    assert!(!traces.enabled);
+    assert_eq!(traces.endpoint.as_str(), "http://127.0.0.1:4318/v1/traces");
+    assert_eq!(traces.service_name, "kepgate");
+    assert!((traces.sampling_ratio - 1.0).abs() < f64::EPSILON);
+    settings.log.traces.sampling_ratio = 1.5;
+    let e = settings.check().unwrap_err().to_string();
+    assert!(e.starts_with("log.traces.sampling_ratio:"), "{e}");
+}

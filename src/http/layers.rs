@@ -44,7 +44,15 @@ pub fn request_span(request: &Request) -> tracing::Span {
         .get::<RequestId>()
         .map(|id| id.0.as_str())
         .unwrap_or("");
-    tracing::info_span!("request", method = %request.method(), route, request_id = id)
+    // `trace_id` is recorded where the request's trace is known (with traces on), so every
+    // line of the request names its trace.
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        route,
+        request_id = id,
+        trace_id = tracing::field::Empty
+    )
 }
 
 pub fn header_if_missing(

@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
+use tracing::Instrument;
 
 use super::context::LoginContext;
 use super::outcome::{Outcome, Reason};
@@ -17,6 +18,7 @@ use super::state::PendingState;
 use crate::http::callback_answer::answer;
 use crate::provider::{CallbackResult, HashAlgorithm, Provider, ProviderCallback, RequestHash};
 use crate::signature::{TrustList, VerifiedSignature, verify_auth_signature};
+use crate::trace_context;
 
 /// Clock skew allowed between the phone's signing time and our own.
 const SKEW: Duration = Duration::minutes(5);
@@ -48,6 +50,31 @@ pub async fn handle(
             id,
         ));
     }
+    // The provider's request is one of its own; what it does to the login belongs to the
+    // login's trace.
+    let span = tracing::info_span!(
+        "login.callback",
+        provider = %id,
+        login = %login.id,
+        trace_id = tracing::field::Empty
+    );
+    if trace_context::traces_on() {
+        let traceparent = pending::traceparent(&state.web.db, login.id).await?;
+        trace_context::join(&span, traceparent.as_deref(), None);
+    }
+    settle(state, provider, login, callback)
+        .instrument(span)
+        .await
+}
+
+/// The callback of a pending login known to be this provider's: judged and recorded once.
+async fn settle(
+    state: &LoginContext,
+    provider: &Provider,
+    login: pending::PendingLogin,
+    callback: ProviderCallback,
+) -> Result<Response, sqlx::Error> {
+    let id = provider.id();
     let now = state.web.clock.now();
     // The sweeper may have marked it expired before this late callback arrived: still "expired".
     if login.state_at(now) == PendingState::Expired {
@@ -96,6 +123,7 @@ async fn record(
             match state
                 .certificate_status
                 .check(&verified, &state.web.sessions)
+                .instrument(tracing::info_span!("certificate.status"))
                 .await
             {
                 Ok(()) => Outcome::Confirmed(Box::new(verified.identity)),

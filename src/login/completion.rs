@@ -4,6 +4,7 @@
 use axum::http::HeaderMap;
 use axum::http::header::SET_COOKIE;
 use axum::response::Response;
+use tracing::Instrument;
 
 use super::binding::BrowserBinding;
 use super::pending::{self, PendingLogin};
@@ -15,6 +16,7 @@ use crate::http::pages::{header_value, no_store, see_other};
 use crate::http::session_cookie::SessionCookie;
 use crate::return_path::ReturnPath;
 use crate::session;
+use crate::trace_context;
 
 /// The browser, signed in, sent on to where it was going with its new cookies.
 pub fn signed_in(return_path: &ReturnPath, cookies: &[String]) -> Result<Response, AppError> {
@@ -46,6 +48,30 @@ pub async fn complete(
     client: &Client,
 ) -> Result<Completed, AppError> {
     let hash = browser.hash_for(id).ok_or(AppError::Forbidden)?;
+    // The browser's request is one of its own; the session it opens belongs to the login's trace.
+    let span = tracing::info_span!(
+        "login.completion",
+        login = %id,
+        trace_id = tracing::field::Empty
+    );
+    if trace_context::traces_on() {
+        let traceparent = pending::traceparent(&web.db, id).await?;
+        trace_context::join(&span, traceparent.as_deref(), None);
+    }
+    open_session(web, headers, browser, id, client, &hash)
+        .instrument(span)
+        .await
+}
+
+/// [`complete`] once the browser's binding for `id` is known (`hash`).
+async fn open_session(
+    web: &Web,
+    headers: &HeaderMap,
+    browser: &BrowserBinding,
+    id: PendingLoginId,
+    client: &Client,
+    hash: &[u8; 32],
+) -> Result<Completed, AppError> {
     let now = web.clock.now();
     let within = time::Duration::try_from(web.settings.login.complete_within)
         .unwrap_or(time::Duration::minutes(2));
@@ -53,7 +79,7 @@ pub async fn complete(
     let absolute = session::duration(timeouts.absolute_timeout);
     let opening = session::NewSession {
         pending_login_id: id.0,
-        binding_hash: &hash,
+        binding_hash: hash,
         client_ip: Some(client.addr),
         user_agent: client.user_agent.as_deref(),
         now,
@@ -65,7 +91,7 @@ pub async fn complete(
     let consumed = session::open(&web.db, &opening).await?;
     let Some(consumed) = consumed else {
         // Another browser (wrong binding) learns nothing; the starting browser sees the state.
-        let Some(login) = pending::find_owned(&web.db, id, &hash).await? else {
+        let Some(login) = pending::find_owned(&web.db, id, hash).await? else {
             tracing::warn!(login = %id, "completion attempted from another browser");
             metrics::counter!("kepgate_login_completions_refused_total", "reason" => "other_browser").increment(1);
             return Err(AppError::Forbidden);

@@ -76,14 +76,16 @@ pub struct NewPendingLogin<'a> {
     pub deeplink: Option<&'a str>,
     pub now: OffsetDateTime,
     pub expires_at: OffsetDateTime,
+    /// The login's trace (W3C `traceparent`), with traces on.
+    pub traceparent: Option<&'a str>,
 }
 
 pub async fn insert(db: &PgPool, new: &NewPendingLogin<'_>) -> Result<(), sqlx::Error> {
     sqlx::query!(
         r#"INSERT INTO pending_logins
              (id, provider, user_hint, request_hash, binding_hash, return_path, client_ip, user_agent,
-              created_at, expires_at, updated_at, shared_pc, deeplink)
-           VALUES ($1, $2, $3, $4, $5, $6, ($7::text)::inet, $8, $9, $10, $9, $11, $12)"#,
+              created_at, expires_at, updated_at, shared_pc, deeplink, traceparent)
+           VALUES ($1, $2, $3, $4, $5, $6, ($7::text)::inet, $8, $9, $10, $9, $11, $12, $13)"#,
         new.id.0,
         new.provider,
         new.user_hint,
@@ -96,10 +98,20 @@ pub async fn insert(db: &PgPool, new: &NewPendingLogin<'_>) -> Result<(), sqlx::
         new.expires_at,
         new.shared_pc,
         new.deeplink,
+        new.traceparent,
     )
     .execute(db)
     .await?;
     Ok(())
+}
+
+/// The trace a login belongs to (W3C `traceparent` of its root span), kept at its start; read
+/// by the callback and the completion only with traces on.
+pub async fn traceparent(db: &PgPool, id: PendingLoginId) -> Result<Option<String>, sqlx::Error> {
+    let row = sqlx::query_scalar!("SELECT traceparent FROM pending_logins WHERE id = $1", id.0)
+        .fetch_optional(db)
+        .await?;
+    Ok(row.flatten())
 }
 
 /// A row as stored; [`PendingLogin`] is the parsed form.

@@ -19,6 +19,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 use time::OffsetDateTime;
+use tracing::Instrument;
 use url::Url;
 
 use super::binding::{BindingCookie, BrowserBinding};
@@ -36,6 +37,7 @@ use crate::http::pages::{PageChrome, header_value, see_other};
 use crate::language::Lang;
 use crate::provider::{ProviderError, ProviderStart, RequestHash};
 use crate::return_path::ReturnPath;
+use crate::trace_context::current_traceparent;
 
 pub struct StartLogin {
     pub provider_id: String,
@@ -159,8 +161,20 @@ pub async fn start_login(
     request_and_record(state, provider, &request).await
 }
 
-/// The provider asked, and the pending row written whatever it answered.
+/// The provider asked, and the pending row written whatever it answered; in the span that is the
+/// login's own in its trace (the callback's and the completion's join it).
 async fn request_and_record(
+    state: &LoginContext,
+    provider: &crate::provider::Provider,
+    request: &StartLogin,
+) -> Result<StartedLogin, StartError> {
+    let span = tracing::info_span!("login.start", provider = %provider.id());
+    ask_and_record(state, provider, request)
+        .instrument(span)
+        .await
+}
+
+async fn ask_and_record(
     state: &LoginContext,
     provider: &crate::provider::Provider,
     request: &StartLogin,
@@ -174,7 +188,9 @@ async fn request_and_record(
     let binding_hash = BindingCookie::hash(&request.binding_nonce);
     let started = provider
         .start(&request_id, &request_hash, request.user_hint.as_deref())
+        .instrument(tracing::info_span!("provider.start", provider = %provider.id()))
         .await;
+    let traceparent = current_traceparent();
     let deeplink = match &started {
         Ok(ProviderStart::OnPhone(on_phone)) => on_phone.link.as_ref().map(Url::as_str),
         _ => None,
@@ -194,6 +210,7 @@ async fn request_and_record(
             deeplink,
             now,
             expires_at: now + ttl,
+            traceparent: traceparent.as_deref(),
         },
     )
     .await?;

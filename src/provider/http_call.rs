@@ -25,6 +25,15 @@ pub fn client(timeout: Duration, ca_file: Option<&Path>) -> anyhow::Result<reqwe
     Ok(builder.build()?)
 }
 
+/// The call carries the W3C trace context of the span it is made in (with traces on), so the
+/// provider's side of a login can be found in the login's trace.
+pub fn with_trace_context(request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    match crate::trace_context::current_traceparent() {
+        Some(traceparent) => request.header(crate::trace_context::TRACEPARENT, traceparent),
+        None => request,
+    }
+}
+
 /// The PEM certificates of a provider's `ca_file` (also read by `check-config`).
 pub fn ca_certificates(path: &Path) -> anyhow::Result<Vec<reqwest::Certificate>> {
     let pem = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;

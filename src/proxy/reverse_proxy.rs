@@ -17,6 +17,7 @@ use axum::http::header::{CACHE_CONTROL, HOST, ORIGIN, UPGRADE};
 use axum::http::{HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use tracing::Instrument;
 
 use super::context::ProxyContext;
 use super::headers;
@@ -32,6 +33,7 @@ use crate::http::pages::PageChrome;
 use crate::http::session_cookie::SessionCookie;
 use crate::http::signed_in::CabinetSession;
 use crate::session::Session;
+use crate::trace_context;
 
 #[derive(Template, Serialize)]
 #[template(path = "not_allowed.html")]
@@ -279,6 +281,38 @@ type ClientBody = std::sync::Arc<std::sync::OnceLock<ClientBodyFailure>>;
 /// Sends the request within the route's response timeout; a failure is the client's when its
 /// body broke off or stalled, else the upstream's.
 async fn send(
+    route: &CabinetRoute,
+    mut request: Request,
+    client_body: &ClientBody,
+) -> Result<axum::http::Response<hyper::body::Incoming>, AppError> {
+    let span = tracing::info_span!("proxy.upstream", route = %route.name);
+    pass_trace_context(&span, request.headers_mut());
+    send_in_span(route, request, client_body)
+        .instrument(span)
+        .await
+}
+
+/// With traces on, the cabinet gets the context of the upstream call's span in place of
+/// whatever the client sent (a client's `traceparent` was ignored, a trusted front proxy's is
+/// this span's parent). With traces off, the headers pass through as they came.
+fn pass_trace_context(span: &tracing::Span, headers: &mut axum::http::HeaderMap) {
+    let Some(trace) = trace_context::headers_of(span) else {
+        return;
+    };
+    if let Ok(value) = HeaderValue::from_str(&trace.traceparent) {
+        headers.insert(trace_context::TRACEPARENT, value);
+    }
+    match trace.tracestate.map(|state| HeaderValue::from_str(&state)) {
+        Some(Ok(value)) => {
+            headers.insert(trace_context::TRACESTATE, value);
+        }
+        _ => {
+            headers.remove(trace_context::TRACESTATE);
+        }
+    }
+}
+
+async fn send_in_span(
     route: &CabinetRoute,
     request: Request,
     client_body: &ClientBody,

@@ -53,4 +53,5 @@ mod signing;
 mod signing_attacks;
 mod tls;
 mod tls_certificates;
+mod traces;
 mod trust_sources;

@@ -232,6 +232,7 @@ async fn make_session_issued(
             deeplink: None,
             now,
             expires_at: now + time::Duration::minutes(3),
+            traceparent: None,
         },
     )
     .await

@@ -60,6 +60,7 @@ pub fn verify_auth_signature(
     trust: &TrustList,
     now: OffsetDateTime,
 ) -> Result<VerifiedSignature, VerifyError> {
+    let _span = tracing::info_span!("signature.verify").entered();
     let parsed = parse_cms(p7s)?;
     let si = &parsed.signer_info;
     let attrs_raw = parsed
@@ -96,7 +97,8 @@ pub fn verify_auth_signature(
     let at = signing_time.unwrap_or(now);
     check_signer_usable(signer, at)?;
 
-    let issuers = chain_to_trust_anchor(signer, &parsed.certs, trust, at)?;
+    let issuers = tracing::info_span!("certificate.chain")
+        .in_scope(|| chain_to_trust_anchor(signer, &parsed.certs, trust, at))?;
 
     let (mut identity, identity_warnings) =
         identity_from_certificate(&signer.cert).map_err(|e| match e {

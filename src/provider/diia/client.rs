@@ -7,6 +7,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::Mutex;
+use tracing::Instrument;
 use url::Url;
 
 use super::wire;
@@ -105,12 +106,31 @@ impl DiiaClient {
     ) -> Result<T, ProviderError> {
         let url = self.url(path)?;
         let started = Instant::now();
+        let span = tracing::info_span!("provider.call", provider = %self.provider_id, operation);
+        let result = self
+            .attempts(operation, &method, &url, body, bearer)
+            .instrument(span)
+            .await;
+        http_call::record(&self.provider_id, operation, started, &result);
+        result
+    }
+
+    /// [`send`](Self::send)'s attempts: again after a 5xx or a network error, up to the retries.
+    async fn attempts<B: Serialize, T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        method: &Method,
+        url: &Url,
+        body: Option<&B>,
+        bearer: Option<&SecretString>,
+    ) -> Result<T, ProviderError> {
         let mut attempt = 0;
-        let result = loop {
-            let mut request = self
-                .http
-                .request(method.clone(), url.clone())
-                .header("accept", "application/json");
+        loop {
+            let mut request = http_call::with_trace_context(
+                self.http
+                    .request(method.clone(), url.clone())
+                    .header("accept", "application/json"),
+            );
             if let Some(token) = bearer {
                 request = request.bearer_auth(token.expose_secret());
             } else if let Some(basic) = &self.auth_acquirer_token {
@@ -132,10 +152,8 @@ impl DiiaClient {
                 tokio::time::sleep(Duration::from_millis(200 * 2u64.pow(attempt - 1))).await;
                 continue;
             }
-            break outcome;
-        };
-        http_call::record(&self.provider_id, operation, started, &result);
-        result
+            return outcome;
+        }
     }
 }
 

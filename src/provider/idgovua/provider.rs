@@ -178,14 +178,15 @@ impl IdGovUaProvider {
     ) -> Result<T, Failure> {
         let started = Instant::now();
         let result = async {
-            let response = self
-                .http
-                .post(self.endpoint(path)?)
-                .header("accept", "application/json")
-                .form(form)
-                .send()
-                .await
-                .map_err(http_call::send_error)?;
+            let response = http_call::with_trace_context(
+                self.http
+                    .post(self.endpoint(path)?)
+                    .header("accept", "application/json")
+                    .form(form),
+            )
+            .send()
+            .await
+            .map_err(http_call::send_error)?;
             let (status, bytes) = http_call::answer_bytes(response).await?;
             let answer = serde_json::from_slice::<ErrorAnswer>(&bytes).ok();
             if let Some(text) = answer.as_ref().and_then(ErrorAnswer::failure) {
