@@ -24,8 +24,15 @@ pub async fn trust(settings: Settings, command: TrustCommand) -> anyhow::Result<
                     .with_context(|| format!("trust.files: {}", path.display()))?;
                 files.push((path.clone(), list));
             }
-            let pool = super::sessions::admin_pool(&settings).await?;
-            let national = crate::trust_list::store::in_force(&pool).await?;
+            // Without `[trust.sources]` the gateway trusts no national list, whatever the
+            // database still holds: what is shown is what is trusted.
+            let national = match &settings.trust.sources {
+                Some(_) => {
+                    let pool = super::sessions::admin_pool(&settings).await?;
+                    crate::trust_list::store::in_force(&pool).await?
+                }
+                None => None,
+            };
             let mut out = std::io::stdout().lock();
             crate::trust_list::show::print(&files, national.as_ref(), &mut out)
         }

@@ -591,6 +591,16 @@ pub fn contrast_on_white(rgb: [u8; 3]) -> f64 {
     1.05 / (l + 0.05)
 }
 
+/// A loopback host: what `allow_http` is for.
+fn is_this_machine(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(name)) => name == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
 /// `[trust.sources]`: https unless plainly allowed, and bounds that keep a refresh sane.
 fn check_trust_sources(s: &TrustSources) -> Result<(), ConfigError> {
     let invalid = |m: String| Err(ConfigError::Invalid(m));
@@ -598,9 +608,19 @@ fn check_trust_sources(s: &TrustSources) -> Result<(), ConfigError> {
         ("bundle_url", &s.bundle_url),
         ("providers_url", &s.providers_url),
     ] {
+        if !url.username().is_empty() || url.password().is_some() {
+            return invalid(format!(
+                "trust.sources.{key}: a user or password in the URL would be logged and stored with it; use a mirror that needs none (or a client certificate at a proxy)"
+            ));
+        }
         match url.scheme() {
             "https" => {}
-            "http" if s.allow_http => {}
+            "http" if s.allow_http && is_this_machine(url) => {}
+            "http" if s.allow_http => {
+                return invalid(format!(
+                    "trust.sources.{key}: allow_http is for a mirror on this machine (127.0.0.1, ::1, localhost) only"
+                ));
+            }
             "http" => {
                 return invalid(format!(
                     "trust.sources.{key}: {url} is plain http: the list decides whom kepgate trusts, so it is fetched over https (allow_http = true for a mirror on this machine or a test stand)"

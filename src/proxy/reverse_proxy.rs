@@ -294,11 +294,21 @@ async fn send(
 
 /// With traces on, the cabinet gets the context of the upstream call's span in place of
 /// whatever the client sent (a client's `traceparent` was ignored, a trusted front proxy's is
-/// this span's parent). With traces off, the headers pass through as they came.
+/// this span's parent), and no other format's context: a cabinet propagating B3, Jaeger's or
+/// a vendor's headers, or reading `baggage`, would otherwise continue a trace (or take values)
+/// the client chose. With traces off, the headers pass through as they came.
 fn pass_trace_context(span: &tracing::Span, headers: &mut axum::http::HeaderMap) {
     let Some(trace) = trace_context::headers_of(span) else {
         return;
     };
+    let foreign: Vec<axum::http::HeaderName> = headers
+        .keys()
+        .filter(|name| is_foreign_trace_context(name.as_str()))
+        .cloned()
+        .collect();
+    for name in foreign {
+        headers.remove(name);
+    }
     if let Ok(value) = HeaderValue::from_str(&trace.traceparent) {
         headers.insert(trace_context::TRACEPARENT, value);
     }
@@ -310,6 +320,24 @@ fn pass_trace_context(span: &tracing::Span, headers: &mut axum::http::HeaderMap)
             headers.remove(trace_context::TRACESTATE);
         }
     }
+}
+
+/// Trace context and baggage in the formats other than W3C's `traceparent`/`tracestate`.
+fn is_foreign_trace_context(name: &str) -> bool {
+    matches!(
+        name,
+        "b3" | "baggage"
+            | "uber-trace-id"
+            | "sentry-trace"
+            | "x-amzn-trace-id"
+            | "x-cloud-trace-context"
+            | "x-datadog-trace-id"
+            | "x-datadog-parent-id"
+            | "x-datadog-sampling-priority"
+    ) || name.starts_with("x-b3-")
+        || name.starts_with("uberctx-")
+        || name.starts_with("ot-baggage-")
+        || name.starts_with("ot-tracer-")
 }
 
 async fn send_in_span(

@@ -79,7 +79,11 @@ pub fn init(settings: &LogSettings) -> Telemetry {
             .with_tracked_inactivity(false)
             .with_threads(false)
             .with_location(false)
-            .with_filter(own);
+            // Spans only: a log event's fields (a phone's address, a certificate's serial, a
+            // refused РНОКПП) are for the log's readers, and the collector's are usually more.
+            .with_filter(tracing_subscriber::filter::filter_fn(move |meta| {
+                meta.is_span() && own.would_enable(meta.target(), meta.level())
+            }));
         layers.push(bridge.boxed());
     }
     let installed = tracing_subscriber::registry()

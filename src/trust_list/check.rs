@@ -103,7 +103,9 @@ fn qualified_names(providers_json: &[u8]) -> Result<HashSet<String>, Unusable> {
     let names: HashSet<String> = providers
         .into_iter()
         .flat_map(|p| p.issuer_cns)
-        .map(|cn| cn.trim().to_owned())
+        // Exactly as listed but for ASCII spaces at the ends: no-break and other Unicode spaces
+        // would let a look-alike name pass, and `trust show` could not tell them apart.
+        .map(|cn| cn.trim_matches(' ').to_owned())
         .filter(|cn| !cn.is_empty())
         .collect();
     if names.is_empty() {
@@ -183,7 +185,7 @@ fn judge(
     if !signs_certificates {
         return Err(SkipReason::NoKeyCertSign);
     }
-    if !subject_cn(cert).is_some_and(|cn| names.contains(cn.trim())) {
+    if !subject_cn(cert).is_some_and(|cn| names.contains(cn.trim_matches(' '))) {
         return Err(SkipReason::NotListed);
     }
     let (not_before, not_after) = validity(cert);
@@ -196,13 +198,19 @@ fn judge(
     Ok(())
 }
 
-/// The certificate's subject CN, as text.
+/// The certificate's one subject CN, as text. None when it has none or several: with several,
+/// which one names the CA depends on who reads it (`trust show` would show the first).
 pub fn subject_cn(cert: &Certificate) -> Option<String> {
-    cert.tbs_certificate()
+    let mut cns = cert
+        .tbs_certificate()
         .subject()
         .iter()
-        .find(|atv| atv.oid == crate::signature::oids::AT_CN)
-        .and_then(|atv| crate::signature::names::directory_string(&atv.value))
+        .filter(|atv| atv.oid == crate::signature::oids::AT_CN);
+    let cn = cns.next()?;
+    if cns.next().is_some() {
+        return None;
+    }
+    crate::signature::names::directory_string(&cn.value)
 }
 
 /// notBefore and notAfter.

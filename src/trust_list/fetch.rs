@@ -30,7 +30,18 @@ pub fn client(sources: &TrustSources) -> anyhow::Result<reqwest::Client> {
     let mut builder = reqwest::Client::builder()
         .timeout(sources.timeout)
         .connect_timeout(sources.timeout.min(std::time::Duration::from_secs(10)))
-        .redirect(reqwest::redirect::Policy::limited(3))
+        .redirect(reqwest::redirect::Policy::custom(|attempt| {
+            // `https_only` is off with `allow_http`: a redirect must still never leave https.
+            let downgrade = attempt.url().scheme() == "http"
+                && attempt.previous().iter().any(|url| url.scheme() == "https");
+            if downgrade {
+                attempt.error("a redirect from https to plain http")
+            } else if attempt.previous().len() > 3 {
+                attempt.error("more than 3 redirects")
+            } else {
+                attempt.follow()
+            }
+        }))
         .https_only(!sources.allow_http)
         .user_agent(concat!("kepgate/", env!("CARGO_PKG_VERSION")));
     if let Some(path) = &sources.ca_file {

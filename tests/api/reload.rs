@@ -363,7 +363,10 @@ async fn sighup_applies_routes_headers_providers_branding_limits_and_clients() {
     let seen: serde_json::Value = forged.json().await.unwrap();
     assert!(seen["HTTP_X_PERSON_RNOKPP"].is_string(), "{seen}");
     assert!(seen.get("HTTP_X_KEPGATE_RNOKPP").is_none(), "{seen}");
-    assert!(!seen.to_string().contains("1111111111"), "nothing forged: {seen}");
+    assert!(
+        !seen.to_string().contains("1111111111"),
+        "nothing forged: {seen}"
+    );
     // A new public route: no session needed.
     let help = client().get(gateway.url("/help/faq")).send().await.unwrap();
     assert_eq!(help.status(), 200);

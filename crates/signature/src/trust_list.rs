@@ -302,8 +302,22 @@ fn pkcs7_certificates(bytes: &[u8]) -> Result<Vec<tlv::Tlv<'_>>, String> {
         .iter()
         .find(|t| t.tag == 0xa0)
         .ok_or("SignedData has no certificates")?;
+    // Counted before anything is collected: each entry costs memory, so millions of two-byte
+    // entries in a few megabytes would cost gigabytes.
+    let mut rest = certs.value;
+    let mut entries = 0;
+    while let Some((_, after)) = tlv::read(rest) {
+        entries += 1;
+        if entries > MAX_BUNDLE_ENTRIES {
+            return Err(format!("more than {MAX_BUNDLE_ENTRIES} entries"));
+        }
+        rest = after;
+    }
     tlv::children(certs.value).ok_or_else(|| "malformed certificate set".into())
 }
+
+/// Far more entries than any national list holds (638 in the bundle of the tests' fixtures).
+pub const MAX_BUNDLE_ENTRIES: usize = 20_000;
 
 /// Splits text into complete PEM blocks (BEGIN line through END line).
 fn pem_blocks(text: &str) -> Vec<String> {
