@@ -140,10 +140,12 @@ impl NationalTrust {
         self.0.reload.notified().await
     }
 
-    /// `record` becomes the list in force here, unless it or a newer one already is.
+    /// `record`, what the database holds in force, becomes the list in force here unless it
+    /// already is: a newer row, or an older one after an operator deleted the newest (a
+    /// rollback must reach the running replicas too).
     pub(super) fn put_in_force(&self, record: StoredList) -> bool {
         let current = self.in_force();
-        if current.record.as_ref().is_some_and(|r| r.id >= record.id) {
+        if current.record.as_ref().is_some_and(|r| r.id == record.id) {
             return false;
         }
         let list = record.trust_list();
@@ -228,13 +230,16 @@ mod tests {
         // Made once per change.
         assert!(Arc::ptr_eq(&joined, &national.joined_with(&files)));
 
-        // An older or the same list changes nothing; a newer one replaces the old whole.
-        assert!(!national.put_in_force(stored(1, ders[3..9].to_vec())));
-        assert!(!national.put_in_force(stored(0, ders[3..9].to_vec())));
+        // The same row changes nothing; a newer one replaces the old whole.
+        assert!(!national.put_in_force(stored(1, ders[1..3].to_vec())));
         assert!(national.put_in_force(stored(2, ders[3..5].to_vec())));
         let joined = national.joined_with(&files);
         assert_eq!(joined.len(), 3);
         assert!(joined.contains_der(&ders[0]) && joined.contains_der(&ders[4]));
         assert!(!joined.contains_der(&ders[1]));
+        // The operator deleted row 2: the database's row 1 is in force again.
+        assert!(national.put_in_force(stored(1, ders[1..3].to_vec())));
+        let joined = national.joined_with(&files);
+        assert!(joined.contains_der(&ders[1]) && !joined.contains_der(&ders[4]));
     }
 }

@@ -22,16 +22,32 @@ const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(300);
 
 /// Runs until the application ends it.
 pub async fn run(national: NationalTrust, db: PgPool, clock: SharedClock) {
+    // Side by side: a slow source must not keep another replica's list waiting.
+    tokio::join!(
+        keep_downloading(&national, &db, &clock),
+        follow_other_replicas(&national, &db)
+    );
+}
+
+/// Whenever another replica stores a list, it is read and put in force here.
+async fn follow_other_replicas(national: &NationalTrust, db: &PgPool) {
+    loop {
+        national.reload_requested().await;
+        load_in_force(national, db).await;
+    }
+}
+
+async fn keep_downloading(national: &NationalTrust, db: &PgPool, clock: &SharedClock) {
     let mut sources = national.sources();
     let mut current = sources.borrow_and_update().clone();
     let mut next_fetch = Instant::now();
     loop {
         tokio::select! {
             () = tokio::time::sleep_until(next_fetch), if current.is_some() => {
-                next_fetch = Instant::now() + refresh(&national, &db, &clock, current.as_ref()).await;
+                next_fetch = Instant::now() + refresh(national, db, clock, current.as_ref()).await;
             }
             () = national.refresh_requested() => {
-                next_fetch = Instant::now() + refresh(&national, &db, &clock, current.as_ref()).await;
+                next_fetch = Instant::now() + refresh(national, db, clock, current.as_ref()).await;
             }
             changed = sources.changed() => {
                 if changed.is_err() {
@@ -43,7 +59,6 @@ pub async fn run(national: NationalTrust, db: PgPool, clock: SharedClock) {
                 }
                 next_fetch = Instant::now();
             }
-            () = national.reload_requested() => load_in_force(&national, &db).await,
         }
     }
 }
@@ -121,6 +136,13 @@ async fn refresh_once(
         Ok(Offered::Unchanged(record)) => {
             national.put_in_force(record);
             "unchanged"
+        }
+        Ok(Offered::Replaced { by }) => {
+            tracing::warn!(
+                in_force = by,
+                "national trust list: the download is a list already replaced (a stale mirror or cache?); the list in force stays"
+            );
+            "stale"
         }
         Ok(Offered::TooManyGone { gone, in_force }) => {
             tracing::warn!(

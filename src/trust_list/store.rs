@@ -54,32 +54,47 @@ pub enum Offered {
     Stored(StoredList),
     /// The list in force is the same set.
     Unchanged(StoredList),
-    /// Too many of the CAs in force (still valid) are missing from it: refused.
+    /// Too many of the CAs of the list in force, or of a list stored before it (still valid),
+    /// are missing from it: refused.
     TooManyGone { gone: usize, in_force: usize },
+    /// It is a list already replaced (a lagging mirror's or cache's copy): refused.
+    Replaced { by: i64 },
 }
 
 /// The newest list, if any was ever stored.
 pub async fn in_force<'e>(
     db: impl sqlx::PgExecutor<'e>,
 ) -> Result<Option<StoredList>, sqlx::Error> {
-    let row = sqlx::query!(
+    Ok(stored_newest_first(db, 1).await?.into_iter().next())
+}
+
+/// Up to `limit` stored lists, the one in force first.
+async fn stored_newest_first<'e>(
+    db: impl sqlx::PgExecutor<'e>,
+    limit: i64,
+) -> Result<Vec<StoredList>, sqlx::Error> {
+    let rows = sqlx::query!(
         r#"SELECT id, certificates, sha256, bundle_url, providers_url, bundle_entries, skipped,
                   in_force_since, checked_at
-           FROM national_trust_lists ORDER BY id DESC LIMIT 1"#
+           FROM national_trust_lists ORDER BY id DESC LIMIT $1"#,
+        limit
     )
-    .fetch_optional(db)
+    .fetch_all(db)
     .await?;
-    Ok(row.map(|r| StoredList {
-        id: r.id,
-        certificates: r.certificates,
-        sha256: r.sha256,
-        bundle_url: r.bundle_url,
-        providers_url: r.providers_url,
-        bundle_entries: r.bundle_entries,
-        skipped: serde_json::from_value(r.skipped).unwrap_or_default(),
-        in_force_since: r.in_force_since,
-        checked_at: r.checked_at,
-    }))
+    Ok(rows
+        .into_iter()
+        .map(|r| StoredList {
+            id: r.id,
+            certificates: r.certificates,
+            sha256: r.sha256,
+            bundle_url: r.bundle_url,
+            providers_url: r.providers_url,
+            bundle_entries: r.bundle_entries,
+            skipped: serde_json::from_value(r.skipped).unwrap_or_default(),
+            in_force_since: r.in_force_since,
+            checked_at: r.checked_at,
+        })
+        .collect())
 }
 
 /// Stores `checked` as the list in force unless it is the same as the one in force or drops
@@ -100,8 +115,8 @@ pub async fn offer(
     )
     .fetch_one(&mut *tx)
     .await?;
-    let current = in_force(&mut *tx).await?;
-    if let Some(current) = current {
+    let stored = stored_newest_first(&mut *tx, KEPT_ROWS + 1).await?;
+    if let Some(current) = stored.first().cloned() {
         if current.sha256 == checked.sha256 {
             sqlx::query!(
                 "UPDATE national_trust_lists SET checked_at = $2 WHERE id = $1",
@@ -113,13 +128,22 @@ pub async fn offer(
             tx.commit().await?;
             return Ok(Offered::Unchanged(current));
         }
-        let (gone, valid) = gone_from(&current, checked, now);
-        // gone / valid > max / 100, in integers.
-        if valid > 0 && gone * 100 > valid * usize::from(max_gone_percent) {
-            return Ok(Offered::TooManyGone {
-                gone,
-                in_force: valid,
-            });
+        // The same set as a list replaced since: what a lagging mirror serves, which would
+        // bring back what the newer list removed.
+        if stored[1..].iter().any(|old| old.sha256 == checked.sha256) {
+            return Ok(Offered::Replaced { by: current.id });
+        }
+        // Against every list kept, not only the one in force: a source that takes a little
+        // less than the limit each time must not drain the list over a few refreshes.
+        for earlier in &stored {
+            let (gone, valid) = gone_from(earlier, checked, now);
+            // gone / valid > max / 100, in integers.
+            if valid > 0 && gone * 100 > valid * usize::from(max_gone_percent) {
+                return Ok(Offered::TooManyGone {
+                    gone,
+                    in_force: valid,
+                });
+            }
         }
     }
     let skipped = serde_json::to_value(&checked.skipped).unwrap_or_default();

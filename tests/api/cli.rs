@@ -360,10 +360,27 @@ fn national_trust_list_sources_over_plain_http_are_refused_unless_allowed() {
         ),
         "{stderr}"
     );
-    let (ok, _, stdout, stderr) = check_config(Some(&config("allow_http = true\n")), &[]);
+    // allow_http is for a mirror on this machine: a remote one is refused even so…
+    let (ok, _, _, stderr) = check_config(Some(&config("allow_http = true\n")), &[]);
+    assert!(!ok, "{stderr}");
+    assert!(stderr.contains("on this machine"), "{stderr}");
+    // …and so is a user or password in the URL (it would be logged and stored with it).
+    let (ok, _, _, stderr) = check_config(
+        Some(
+            &config("")
+                .replace("http://mirror", "https://mirror")
+                .replace("https://mirror.example.ua/CAs", "https://reader:S3cret@mirror.example.ua/CAs"),
+        ),
+        &[],
+    );
+    assert!(!ok, "{stderr}");
+    assert!(stderr.contains("user or password"), "{stderr}");
+    assert!(!stderr.contains("S3cret"), "{stderr}");
+    let local = config("allow_http = true\n").replace("mirror.example.ua", "127.0.0.1:8443");
+    let (ok, _, stdout, stderr) = check_config(Some(&local), &[]);
     assert!(ok, "{stderr}");
     assert!(
-        stdout.contains("and the national list from http://mirror.example.ua/CACertificates.p7b"),
+        stdout.contains("and the national list from http://127.0.0.1:8443/CACertificates.p7b"),
         "{stdout}"
     );
 }

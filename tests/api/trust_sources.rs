@@ -236,3 +236,50 @@ async fn a_replica_starting_while_the_source_is_unreachable_uses_the_list_in_for
         stored.record.as_ref().map(|r| r.id)
     );
 }
+
+#[tokio::test]
+async fn a_source_that_drains_the_list_or_goes_back_in_time_is_refused_and_a_rollback_is_followed()
+{
+    let mirror = TrustMirror::start().await;
+    publish_national(&mirror);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let mut settings = settings_for(&listener);
+    settings.trust.sources = Some(mirror.sources());
+    let app = spawn_app_on(listener, settings).await;
+    let first = in_force_when(&app, |f| f.record.is_some()).await;
+    let first_id = first.record.as_ref().unwrap().id;
+    let accepted: Vec<Vec<u8>> = first.list.entries().map(|(_, der, _)| der.to_vec()).collect();
+    let metrics = app.metrics_address.clone().unwrap();
+    let offer = async |cas: &[Vec<u8>], outcome: &str| {
+        mirror.publish(&bundle_of(cas), &providers_with(&[]));
+        let before = refreshes(&metrics, outcome).await;
+        national(&app).refresh_now();
+        eventually(outcome, async || refreshes(&metrics, outcome).await > before).await;
+        national(&app).in_force()
+    };
+
+    // Under the limit (20 %) from the list in force: taken.
+    let fewer = accepted.len() * 86 / 100;
+    let second = offer(&accepted[..fewer], "stored").await;
+    let second_id = second.record.as_ref().unwrap().id;
+    assert_eq!(second.list.len(), fewer);
+    // Under the limit again from the list in force, but not from the one before it: a drain.
+    let fewer_still = fewer * 82 / 100;
+    let drained = offer(&accepted[..fewer_still], "too_many_gone").await;
+    assert_eq!(drained.record.as_ref().unwrap().id, second_id);
+    // The first list again, as a lagging mirror would serve it: it would bring back what the
+    // second list removed.
+    let stale = offer(&accepted, "stale").await;
+    assert_eq!(stale.record.as_ref().unwrap().id, second_id);
+    assert_eq!(stale.list.len(), fewer);
+
+    // The operator rolls the second list back: the replica follows the database.
+    sqlx::query("DELETE FROM national_trust_lists WHERE id = $1")
+        .bind(second_id)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let rolled_back = offer(&accepted, "unchanged").await;
+    assert_eq!(rolled_back.record.as_ref().unwrap().id, first_id);
+    assert_eq!(rolled_back.list.len(), accepted.len());
+}
