@@ -369,7 +369,10 @@ fn national_trust_list_sources_over_plain_http_are_refused_unless_allowed() {
         Some(
             &config("")
                 .replace("http://mirror", "https://mirror")
-                .replace("https://mirror.example.ua/CAs", "https://reader:S3cret@mirror.example.ua/CAs"),
+                .replace(
+                    "https://mirror.example.ua/CAs",
+                    "https://reader:S3cret@mirror.example.ua/CAs",
+                ),
         ),
         &[],
     );

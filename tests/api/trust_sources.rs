@@ -96,7 +96,36 @@ async fn a_gateway_trusting_only_the_national_list_verifies_a_diia_login_and_tru
         row.outcome_reason
     );
 
-    let (ok, stdout, stderr) = crate::sessions::run_cli(&stack.app, &["trust", "show"]);
+    // With the gateway's configuration (the sources): without them no national list is trusted,
+    // whatever the database holds.
+    let sources = mirror.sources();
+    let database = format!(
+        "{}/{}",
+        crate::helpers::postgres_server_url(),
+        stack.app.db_name
+    );
+    let out = crate::helpers::kepgate_bin()
+        .args(["trust", "show"])
+        .env("DATABASE_URL", database)
+        .env(
+            "KEPGATE_TRUST__SOURCES__BUNDLE_URL",
+            sources.bundle_url.as_str(),
+        )
+        .env(
+            "KEPGATE_TRUST__SOURCES__PROVIDERS_URL",
+            sources.providers_url.as_str(),
+        )
+        .env(
+            "KEPGATE_TRUST__SOURCES__CA_FILE",
+            sources.ca_file.as_ref().unwrap(),
+        )
+        .output()
+        .unwrap();
+    let (ok, stdout, stderr) = (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    );
     assert!(ok, "{stderr}");
     let mut lines = stdout.lines();
     let summary = lines.next().unwrap();
@@ -248,13 +277,20 @@ async fn a_source_that_drains_the_list_or_goes_back_in_time_is_refused_and_a_rol
     let app = spawn_app_on(listener, settings).await;
     let first = in_force_when(&app, |f| f.record.is_some()).await;
     let first_id = first.record.as_ref().unwrap().id;
-    let accepted: Vec<Vec<u8>> = first.list.entries().map(|(_, der, _)| der.to_vec()).collect();
+    let accepted: Vec<Vec<u8>> = first
+        .list
+        .entries()
+        .map(|(_, der, _)| der.to_vec())
+        .collect();
     let metrics = app.metrics_address.clone().unwrap();
     let offer = async |cas: &[Vec<u8>], outcome: &str| {
         mirror.publish(&bundle_of(cas), &providers_with(&[]));
         let before = refreshes(&metrics, outcome).await;
         national(&app).refresh_now();
-        eventually(outcome, async || refreshes(&metrics, outcome).await > before).await;
+        eventually(outcome, async || {
+            refreshes(&metrics, outcome).await > before
+        })
+        .await;
         national(&app).in_force()
     };
 
