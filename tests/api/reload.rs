@@ -236,14 +236,7 @@ impl LiveGateway {
     }
 
     async fn metrics(&self) -> String {
-        client()
-            .get(format!("http://127.0.0.1:{}/metrics", self.metrics_port))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
+        crate::helpers::metrics_text(&format!("http://127.0.0.1:{}", self.metrics_port)).await
     }
 
     async fn login_page(&self) -> String {

@@ -263,6 +263,18 @@ pub fn kepgate_bin() -> std::process::Command {
     cmd
 }
 
+/// What a gateway's `/metrics` at `address` (`http://host:port`) shows now.
+pub async fn metrics_text(address: &str) -> String {
+    client()
+        .get(format!("{address}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())

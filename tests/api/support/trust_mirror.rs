@@ -150,14 +150,7 @@ fn tlv(tag: u8, value: &[u8]) -> Vec<u8> {
 
 /// `kepgate_trust_list_refresh_total{outcome}` as `/metrics` shows it (0 before the first).
 pub async fn refreshes(metrics_address: &str, outcome: &str) -> u64 {
-    let text = crate::helpers::client()
-        .get(format!("{metrics_address}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = crate::helpers::metrics_text(metrics_address).await;
     let prefix = format!("kepgate_trust_list_refresh_total{{outcome=\"{outcome}\"}} ");
     text.lines()
         .find_map(|l| l.strip_prefix(&prefix))

@@ -254,6 +254,19 @@ impl TestEmulator {
             .unwrap()
     }
 
+    /// `GET` as the partner, the answer's JSON.
+    pub(super) async fn get_json(&self, token: &str, path: &str) -> Value {
+        self.http
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     pub(super) async fn get(&self, path: &str) -> reqwest::Response {
         self.http.get(self.url(path)).send().await.unwrap()
     }
@@ -809,26 +822,10 @@ async fn a_branch_without_the_optional_fields_is_accepted_and_read_back_with_eve
     assert_eq!(r.status(), 200);
     let id = r.json::<Id>().await.unwrap().id;
 
-    let one: Value = emu
-        .http
-        .get(emu.url(&format!("/api/v2/acquirers/branch/{id}")))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let list: Value = emu
-        .http
-        .get(emu.url("/api/v2/acquirers/branches"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let one = emu
+        .get_json(&token, &format!("/api/v2/acquirers/branch/{id}"))
+        .await;
+    let list = emu.get_json(&token, "/api/v2/acquirers/branches").await;
     for read in [&one, &list["branches"][0]] {
         assert_eq!(read["_id"], id.as_str(), "{read}");
         for key in [
