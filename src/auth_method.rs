@@ -91,11 +91,14 @@ impl fmt::Display for AuthMethod {
 
 /// One value of id.gov.ua's `auth_type`: how id.gov.ua says the person signed in, and which of
 /// them a provider offers (`[providers.<id>] methods`, `provider/idgovua/settings.rs`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum IdGovUaMethod {
+    /// Any qualified key (file, token or cloud), verified by id.gov.ua.
     DigSign,
+    /// Diia.Signature in the Diia app.
     DiiaId,
+    /// BankID: a bank vouches for the person; no signature.
     BankId,
 }
 

@@ -10,11 +10,15 @@ use serde::{Deserialize, Serialize};
 
 pub const LANG_COOKIE: &str = "kepgate_lang";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
+    /// Ukrainian.
     #[default]
     Uk,
+    /// English.
     En,
 }
 

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use super::config_schema::ConfigCommand;
 use super::oidc_clients::OidcCommand;
 use super::sessions::SessionsCommand;
 use super::trust::TrustCommand;
@@ -39,6 +40,9 @@ pub enum Command {
     Migrate,
     /// Load and check the configuration; name the offending key if it is wrong.
     CheckConfig,
+    /// What the configuration may hold: `kepgate config schema` (its JSON Schema, for editors).
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Run the demo stack on this machine: gateway + Diia emulator (database `kepgate_demo`).
     #[cfg(feature = "demo")]
     Demo {

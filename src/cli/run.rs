@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use super::args::{Cli, Command};
 use super::exit::reader_went_away;
 use super::oidc_clients::{OidcClientCommand, OidcCommand};
-use super::{check_config, oidc_clients, reload, serve, sessions, trust};
+use super::{check_config, config_schema, oidc_clients, reload, serve, sessions, trust};
 use crate::config::{Defaults, Settings, SettingsSource};
 use crate::telemetry;
 
@@ -17,6 +17,10 @@ pub async fn run(cli: Cli) -> ExitCode {
     // Checks the running gateway's configuration, not the one this command line would read.
     if let Command::Reload { pid } = cli.command {
         return reload::reload(pid);
+    }
+    // Describes every configuration, so it reads none.
+    if let Command::Config(command) = cli.command {
+        return config_schema::config(command);
     }
     #[cfg(feature = "demo")]
     if let Command::Emulator(args) = cli.command {
@@ -67,7 +71,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         }
         #[cfg(feature = "demo")]
         Command::Emulator(_) | Command::Cabinet(_) => Ok(()),
-        Command::CheckConfig | Command::Reload { .. } => Ok(()),
+        Command::CheckConfig | Command::Reload { .. } | Command::Config(_) => Ok(()),
         Command::Provider(command) => command.run(&settings.providers).await,
         Command::Oidc(OidcCommand::Client(OidcClientCommand::Add {
             id,

@@ -8,20 +8,23 @@ use serde::Deserialize;
 
 use crate::whole_seconds;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Http2Settings {
     /// A connection with no open stream this long gets a GOAWAY and is closed. (The first
     /// request must come within `server.header_read_timeout` of the handshake.)
     #[serde(with = "whole_seconds")]
+    #[schemars(with = "u64")]
     pub idle_timeout: Duration,
     /// After this long without a frame from the client, kepgate sends a PING; 0: never. Finds
     /// clients that vanished while a stream (an SSE stream, a download) was open.
     #[serde(with = "whole_seconds")]
+    #[schemars(with = "u64")]
     pub keep_alive_interval: Duration,
     /// Time the client has to acknowledge a PING (keep-alive, and the one that follows a
     /// graceful GOAWAY); then the connection is closed.
     #[serde(with = "whole_seconds")]
+    #[schemars(with = "u64")]
     pub keep_alive_timeout: Duration,
     /// Streams (requests) one connection may have open at once (`SETTINGS_MAX_CONCURRENT_STREAMS`);
     /// beyond, REFUSED_STREAM.

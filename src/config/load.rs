@@ -16,7 +16,7 @@ pub const ENV_NOT_KEYS: &[&str] = &["CONFIG"];
 pub const ENV_OTHER_PREFIXES: &[&str] = &["EMULATOR_", "CABINET_", "DEMO_", "TEST_"];
 /// Between section and key in an environment name: `KEPGATE_SERVER__LISTEN`.
 pub const ENV_SEPARATOR: &str = "__";
-/// The sections of the configuration (the fields of `Settings`).
+/// The sections of the configuration (the fields of `Settings`), in the order of the file.
 pub const SECTIONS: &[&str] = &[
     "server",
     "database",

@@ -1,6 +1,7 @@
 //! Configuration: one TOML file plus `KEPGATE_…` environment overrides (and `DATABASE_URL`).
 //!
-//! Every key has a documented default (see README and `kepgate.example.toml`), so an empty file
+//! Every key has a documented default (docs/configuration.md, generated from these types by
+//! `schema.rs` and `reference.rs`; `kepgate.example.toml`), so an empty file
 //! is a valid development configuration. Unknown keys are errors: a typo must not silently fall
 //! back to a default on a security gateway.
 //!
@@ -15,7 +16,9 @@ mod http2;
 mod load;
 mod oidc;
 mod policy;
+mod reference;
 mod restart_only;
+mod schema;
 mod sections;
 #[cfg(test)]
 mod tests;
@@ -27,7 +30,9 @@ pub use load::{
 };
 pub use oidc::{OidcClientSettings, OidcSettings, SCOPES, SigningAlg};
 pub use policy::AccessPolicy;
+pub use reference::markdown as reference_markdown;
 pub use restart_only::changed_restart_only_keys;
+pub use schema::{REFERENCE_FILE, SCHEMA_FILE, json_schema, json_schema_text, key_paths, keys_of};
 // Every kind's settings, under the paths `config` has always given them.
 pub use crate::provider::common_settings::ProviderCommon;
 pub use crate::provider::registry::settings::*;

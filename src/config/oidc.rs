@@ -5,13 +5,13 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use url::Url;
 
 use super::policy::AccessPolicy;
 use crate::whole_seconds;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct OidcSettings {
     /// Serves discovery at `{server.base_url}.well-known/openid-configuration` and the endpoints
@@ -19,17 +19,22 @@ pub struct OidcSettings {
     pub enabled: bool,
     /// How long an authorization code can be exchanged, in seconds.
     #[serde(with = "whole_seconds")]
+    #[schemars(with = "u64")]
     pub code_ttl: Duration,
     /// How long an access token opens `userinfo`, and an ID token is valid, in seconds.
     #[serde(with = "whole_seconds")]
+    #[schemars(with = "u64")]
     pub token_ttl: Duration,
     /// After `prompt=login` or `max_age` sent a person to sign in again, how long the new login
     /// may take to come back to the authorization request, in seconds.
     #[serde(with = "whole_seconds")]
+    #[schemars(with = "u64")]
     pub reauthentication_ttl: Duration,
     /// PEM RSA private key (PKCS#8 or PKCS#1, 2048–4096 bits) that signs RS256 ID tokens. Unset:
     /// a 2048-bit key is generated and kept in the database, so every replica signs with it.
     pub rsa_key_file: Option<PathBuf>,
+    /// Client applications by client id (`[oidc.clients.<id>]`); an id may not be a route's
+    /// name. `kepgate oidc client add` prints a new client's section.
     pub clients: BTreeMap<String, OidcClientSettings>,
 }
 
@@ -47,7 +52,7 @@ impl Default for OidcSettings {
 }
 
 /// One application that signs people in through kepgate.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OidcClientSettings {
     /// What `check-config` calls it (the id otherwise).
@@ -87,11 +92,15 @@ pub struct OidcClientSettings {
 /// A JWS algorithm kepgate signs with: RS256 (OpenID Connect Core §15.1 makes it mandatory for
 /// a provider, and a relying party that names none expects it), or ES256 (kepgate's one
 /// algorithm before RS256; the identity assertion's).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, schemars::JsonSchema,
+)]
 pub enum SigningAlg {
+    /// RSA with SHA-256 (`oidc.rsa_key_file`).
     #[default]
     #[serde(rename = "RS256")]
     Rs256,
+    /// ECDSA P-256 with SHA-256 (the assertion's key).
     #[serde(rename = "ES256")]
     Es256,
 }

@@ -7,11 +7,14 @@ use serde::Deserialize;
 /// that list is set) and (signed in with a qualified electronic signature, if
 /// `qualified_signature`: not BankID through id.gov.ua). Keys with a company (ЄДРПОУ in the certificate) match `edrpou`, so one
 /// entry admits a company's own key and all its employees' keys.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct AccessPolicy {
+    /// People admitted by РНОКПП.
     pub rnokpp: Vec<String>,
+    /// Companies admitted by ЄДРПОУ: a company key and every employee key carrying the company.
     pub edrpou: Vec<String>,
+    /// Providers (`providers.<id>`) a person must have signed in with.
     pub providers: Vec<String>,
     /// Only people who signed in with a qualified electronic signature (kepgate's own check, or
     /// id.gov.ua's `dig_sign` / `diia_id`), never by BankID.

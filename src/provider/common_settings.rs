@@ -12,10 +12,11 @@ use serde::Deserialize;
 use crate::whole_seconds;
 
 /// What every provider has, whatever its kind.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 pub struct ProviderCommon {
     /// Name in the «Провайдер» dropdown (Ukrainian) and its English form.
     pub display_name: String,
+    /// The English name in the dropdown (the Ukrainian one otherwise).
     pub display_name_en: Option<String>,
     /// Position in the dropdown (smaller first, then by id).
     #[serde(default)]
@@ -24,15 +25,19 @@ pub struct ProviderCommon {
     /// `{public_base_url}{route_prefix}/callback/{id}/{callback_secret}`. At least 32 characters.
     /// Only for providers that call back; one that sends the browser back refuses it.
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub callback_secret: Option<SecretString>,
     /// When set, callbacks are accepted only from these addresses (CIDR or single IPs).
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub callback_allowed_ips: Vec<ipnet::IpNet>,
     /// How long a pending login waits for the user, in seconds.
     #[serde(default = "default_request_ttl", with = "whole_seconds")]
+    #[schemars(with = "u64")]
     pub request_ttl: Duration,
     /// Time limit of one HTTP call to the provider, in seconds.
     #[serde(default = "default_http_timeout", with = "whole_seconds")]
+    #[schemars(with = "u64")]
     pub http_timeout: Duration,
     /// Extra attempts after a 5xx or a connection error (never after a 4xx).
     #[serde(default = "default_http_retries")]

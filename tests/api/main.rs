@@ -25,6 +25,7 @@ mod compose;
 mod crl_attacks;
 mod database;
 mod diia;
+mod docs;
 mod dstu_independent;
 mod faults;
 mod forward_auth;

@@ -8,7 +8,7 @@ use url::Url;
 use crate::provider::common_settings::ProviderCommon;
 
 /// Diia.Signature partner API.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DiiaSettings {
     #[serde(flatten)]
@@ -16,11 +16,15 @@ pub struct DiiaSettings {
     /// `https://api2.diia.gov.ua` (production) or `https://api2s.diia.gov.ua` (test).
     pub api_base_url: Url,
     /// The acquirer token Diia issued to the partner.
+    #[schemars(with = "String")]
     pub acquirer_token: SecretString,
     /// Optional `auth_acquirer_token` sent as `Authorization: Basic …` when asking for a session.
+    #[schemars(with = "Option<String>")]
     pub auth_acquirer_token: Option<SecretString>,
-    /// Created once by `kepgate diia setup`, which prints them.
+    /// The partner's branch, created once by `kepgate diia setup`, which prints it.
     pub branch_id: Option<String>,
+    /// The offer (what the person is asked to sign) within the branch; printed by `kepgate diia
+    /// setup`.
     pub offer_id: Option<String>,
     /// The `signAlgo` of login requests: which key the phone signs with.
     #[serde(default)]
@@ -43,7 +47,9 @@ impl DiiaSettings {
 }
 
 /// `providers.<id>.sign_algo`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum DiiaSignAlgo {
     /// Send no `signAlgo`, as the official SDKs do: Diia's default, DSTU 4145 (GOST 34.311).
@@ -65,18 +71,28 @@ impl DiiaSignAlgo {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct DiiaSetupSettings {
+    /// The branch's name (`name`).
     pub branch_name: String,
+    /// The branch's contact e-mail (`email`).
     pub email: String,
+    /// The branch's address: region (`region`).
     pub region: String,
+    /// The branch's address: district (`district`).
     pub district: String,
+    /// The branch's address: city or village (`location`).
     pub location: String,
+    /// The branch's address: street (`street`).
     pub street: String,
+    /// The branch's address: house (`house`).
     pub house: String,
+    /// The name people see in Diia when asked to sign (`customFullName`).
     pub custom_full_name: String,
+    /// The address people see in Diia (`customFullAddress`).
     pub custom_full_address: String,
+    /// The offer's name: what the person is asked to confirm (`name` of the offer).
     pub offer_name: String,
 }
 

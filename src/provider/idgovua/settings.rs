@@ -12,7 +12,7 @@ use crate::provider::common_settings::ProviderCommon;
 
 /// id.gov.ua, the state's integrated e-identification system (ІСЕІ): the browser is sent to it
 /// and comes back with a code (docs in `src/provider/idgovua/`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IdGovUaSettings {
     #[serde(flatten)]
@@ -22,6 +22,8 @@ pub struct IdGovUaSettings {
     pub base_url: Url,
     /// Issued by id.gov.ua when the relying party is registered.
     pub client_id: String,
+    /// Issued with `client_id`; sent in the token request's body, never in a URL, never logged.
+    #[schemars(with = "String")]
     pub client_secret: SecretString,
     /// The methods id.gov.ua offers (`auth_type`): `dig_sign` (any qualified key: file, token,
     /// any provider's cloud storage), `diia_id` (Diia.Signature), `bank_id` (BankID, no

@@ -12,14 +12,16 @@ pub use crate::provider::diia::settings::{DiiaSettings, DiiaSetupSettings, DiiaS
 pub use crate::provider::idgovua::settings::{IdGovUaMethod, IdGovUaSettings};
 
 /// One provider; `kind` picks the adapter.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 #[expect(
     clippy::large_enum_variant,
     reason = "one per configured provider, read once at start"
 )]
 pub enum ProviderSettings {
+    /// `kind = "diia"`: Diia.Signature, the phone confirms and Diia calls kepgate back.
     Diia(DiiaSettings),
+    /// `kind = "idgovua"`: id.gov.ua; the browser is sent there and comes back with a code.
     IdGovUa(IdGovUaSettings),
 }
 

@@ -1,0 +1,456 @@
+//! The docs against the code: docs/configuration.md and docs/kepgate.schema.json are what
+//! `kepgate config schema` prints; `kepgate.example.toml` shows every key and only keys that
+//! exist, and validates against the schema by an independent validator (Python's jsonschema);
+//! every `kepgate …` command shown in README.md and docs/ is one the binary accepts; every path
+//! of the repository they show exists; every link between them resolves (scripts/check-docs.py).
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use clap::{CommandFactory, Parser};
+use figment::Figment;
+use figment::providers::{Format, Toml};
+use kepgate::cli::Cli;
+use kepgate::config::{REFERENCE_FILE, SCHEMA_FILE, Settings, json_schema, key_paths, keys_of};
+
+use crate::compose_stack::python_tools;
+use crate::helpers::kepgate_bin;
+
+fn repository() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn read(path: &str) -> String {
+    std::fs::read_to_string(repository().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn printed(args: &[&str]) -> String {
+    let out = kepgate_bin().args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "kepgate {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn the_committed_reference_and_schema_are_what_the_binary_prints() {
+    for (args, file) in [
+        (&["config", "schema"][..], SCHEMA_FILE),
+        (&["config", "schema", "--markdown"][..], REFERENCE_FILE),
+    ] {
+        let printed = printed(args);
+        let committed = read(file);
+        if printed != committed {
+            let line = printed
+                .lines()
+                .zip(committed.lines())
+                .position(|(a, b)| a != b)
+                .map_or("the length".to_owned(), |n| format!("line {}", n + 1));
+            panic!(
+                "{file} differs from `kepgate {}` at {line}: a setting changed without its \
+                 docs. Run scripts/update-config-docs.sh and commit the result.",
+                args.join(" ")
+            );
+        }
+    }
+    let reference = read(REFERENCE_FILE);
+    for key in [
+        "`listen`",
+        "`[server.tls]`",
+        "`[routes.<name>]`",
+        "`kind = \"idgovua\"`",
+    ] {
+        assert!(reference.contains(key), "{key} missing from the reference");
+    }
+}
+
+#[test]
+fn every_key_of_the_schema_says_what_it_means() {
+    let schema = json_schema();
+    let mut undocumented = Vec::new();
+    find_undocumented(&schema, &schema, "", &mut undocumented);
+    assert!(
+        undocumented.is_empty(),
+        "keys without a doc comment (their line in docs/configuration.md): {undocumented:?}"
+    );
+}
+
+fn find_undocumented(
+    root: &serde_json::Value,
+    schema: &serde_json::Value,
+    path: &str,
+    out: &mut Vec<String>,
+) {
+    let target = resolved(root, schema);
+    for variant in target
+        .get("oneOf")
+        .and_then(|v| v.as_array())
+        .into_iter()
+        .flatten()
+    {
+        find_undocumented(root, variant, path, out);
+    }
+    if let Some(values) = target.get("additionalProperties").filter(|v| v.is_object()) {
+        find_undocumented(root, values, &format!("{path}.*"), out);
+    }
+    let Some(properties) = target.get("properties").and_then(|p| p.as_object()) else {
+        return;
+    };
+    for (key, value) in properties {
+        let key_path = format!("{path}.{key}");
+        let said = |s: &serde_json::Value| {
+            s.get("description")
+                .and_then(|d| d.as_str())
+                .is_some_and(|d| !d.trim().is_empty())
+        };
+        // `kind` is said by each kind's own heading.
+        if key != "kind" && !said(value) && !said(resolved(root, value)) {
+            out.push(key_path.trim_start_matches('.').to_owned());
+        }
+        find_undocumented(root, value, &key_path, out);
+    }
+}
+
+fn resolved<'a>(
+    root: &'a serde_json::Value,
+    schema: &'a serde_json::Value,
+) -> &'a serde_json::Value {
+    let reference = schema.get("$ref").or_else(|| {
+        schema
+            .get("allOf")
+            .and_then(|a| a.as_array())
+            .filter(|a| a.len() == 1)
+            .and_then(|a| a[0].get("$ref"))
+    });
+    match reference.and_then(|r| r.as_str()) {
+        Some(pointer) => resolved(root, root.pointer(&pointer[1..]).unwrap()),
+        None => schema,
+    }
+}
+
+/// The example with every commented-out key and table (`# key = value`, `# [table]`) taken in,
+/// except a key the same table already sets: every key the file shows.
+fn example_with_every_key() -> String {
+    let mut out = String::new();
+    let mut table = String::new();
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    for line in read("kepgate.example.toml").lines() {
+        let uncommented = line.strip_prefix("# ").filter(|rest| {
+            let rest = rest.trim_start();
+            rest.starts_with('[') && !rest.starts_with("[\"")
+                || rest.split_once(" = ").is_some_and(|(key, _)| {
+                    key.chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                })
+        });
+        let line = uncommented.unwrap_or(line).trim_start();
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.split(']').next()) {
+            table = name.to_owned();
+        } else if let Some((key, _)) = line.split_once(" = ").filter(|_| !line.starts_with('#')) {
+            if !seen.insert(format!("{table}.{key}")) {
+                continue;
+            }
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+fn parsed(toml: &str) -> serde_json::Value {
+    Figment::from(Toml::string(toml))
+        .extract::<serde_json::Value>()
+        .unwrap_or_else(|e| panic!("{e}\n{toml}"))
+}
+
+#[test]
+fn the_example_shows_every_key_and_only_keys_that_exist() {
+    let schema = json_schema();
+    let example = example_with_every_key();
+    let shown = keys_of(&schema, &parsed(&example));
+    let known = key_paths(&schema);
+    let unknown: Vec<_> = shown.difference(&known).collect();
+    let not_shown: Vec<_> = known.difference(&shown).collect();
+    assert!(
+        unknown.is_empty() && not_shown.is_empty(),
+        "kepgate.example.toml shows keys the settings do not have: {unknown:?}; \
+         and does not show: {not_shown:?}"
+    );
+    // The values shown are of the types the gateway reads.
+    Figment::from(Toml::string(&example))
+        .extract::<Settings>()
+        .unwrap_or_else(|e| panic!("the example with every key does not read: {e}"));
+
+    // The comparison notices a key that does not exist, and one not shown.
+    let typo = example.replacen("[server]\n", "[server]\nlisten_adress = \"x\"\n", 1);
+    assert!(
+        keys_of(&schema, &parsed(&typo)).contains("server.listen_adress"),
+        "a mistyped key is named"
+    );
+    let without = example.replacen("max_gone_percent = ", "# max_gone_percent = ", 1);
+    assert!(!keys_of(&schema, &parsed(&without)).contains("trust.sources.max_gone_percent"));
+}
+
+/// Validates TOML files against the schema with Python's jsonschema (Draft 7); the problems it
+/// finds, one per line.
+fn validate(schema: &str, files: &[(&str, String)]) -> Vec<String> {
+    let dir = std::env::temp_dir().join(format!("kepgate-docs-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("kepgate.schema.json"), schema).unwrap();
+    let mut paths = Vec::new();
+    for (name, text) in files {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        paths.push(path);
+    }
+    let out = Command::new(python_tools().join("bin/python"))
+        .arg(repository().join("tests/tools/validate_toml.py"))
+        .arg(dir.join("kepgate.schema.json"))
+        .args(&paths)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.code().is_some_and(|c| c <= 1),
+        "validator failed: {}{stdout}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout.lines().map(str::to_owned).collect()
+}
+
+#[test]
+fn the_example_and_shipped_configurations_validate_against_the_published_schema() {
+    let schema = printed(&["config", "schema"]);
+    let shipped: Vec<(&str, String)> = vec![
+        ("example.toml", read("kepgate.example.toml")),
+        ("example-every-key.toml", example_with_every_key()),
+        ("debian.toml", read("debian/kepgate.toml")),
+        (
+            "kubernetes.toml",
+            read("deploy/kubernetes-example/kepgate.toml"),
+        ),
+    ];
+    let problems = validate(&schema, &shipped);
+    assert!(problems.is_empty(), "{problems:#?}");
+
+    // What an editor with the schema would underline.
+    let broken = [
+        ("typo.toml", "[server]\nlisten_adress = \"0.0.0.0:8080\"\n".to_owned()),
+        ("type.toml", "[session]\nidle_timeout = \"15m\"\n".to_owned()),
+        ("value.toml", "[trust]\nrevocation = \"sometimes\"\n".to_owned()),
+        (
+            "kind.toml",
+            "[providers.x]\nkind = \"idgovua\"\ndisplay_name = \"x\"\nbase_url = \"https://id.gov.ua/\"\n\
+             client_id = \"a\"\nclient_secret = \"b\"\nacquirer_token = \"c\"\n"
+                .to_owned(),
+        ),
+    ];
+    let problems = validate(&schema, &broken);
+    for (file, says) in [
+        ("typo.toml", "listen_adress"),
+        ("type.toml", "idle_timeout"),
+        ("value.toml", "sometimes"),
+        ("kind.toml", "providers.x"),
+    ] {
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.starts_with(file) && p.contains(says)),
+            "{file} should be refused naming {says}: {problems:#?}"
+        );
+    }
+}
+
+/// The lines of fenced shell blocks (```sh, ```console, ```bash, ```shell) of a Markdown text,
+/// with backslash continuations joined and prompts dropped.
+fn shell_lines(markdown: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut in_shell = false;
+    let mut in_other = false;
+    let mut pending = String::new();
+    for line in markdown.lines() {
+        let trimmed = line.trim_start();
+        if let Some(info) = trimmed.strip_prefix("```") {
+            if in_shell || in_other {
+                in_shell = false;
+                in_other = false;
+            } else if ["sh", "console", "bash", "shell"].contains(&info.trim()) {
+                in_shell = true;
+            } else {
+                in_other = true;
+            }
+            continue;
+        }
+        if !in_shell {
+            continue;
+        }
+        let text = trimmed.strip_prefix("$ ").unwrap_or(trimmed);
+        if let Some(head) = text.strip_suffix('\\') {
+            pending.push_str(head);
+            continue;
+        }
+        pending.push_str(text);
+        lines.push(std::mem::take(&mut pending));
+    }
+    lines
+}
+
+/// Shell words, quotes taken off; stops at a comment, a pipe or a command separator.
+fn words(line: &str) -> Vec<Vec<String>> {
+    let mut commands = vec![Vec::new()];
+    let mut word = String::new();
+    let mut in_word = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' | '"' => {
+                in_word = true;
+                for q in chars.by_ref() {
+                    if q == c {
+                        break;
+                    }
+                    word.push(q);
+                }
+            }
+            '#' if !in_word => break,
+            '|' | ';' | '&' | '>' | '<' | '(' | ')' => {
+                if in_word {
+                    commands.last_mut().unwrap().push(std::mem::take(&mut word));
+                    in_word = false;
+                }
+                if c != '>' && c != '<' {
+                    commands.push(Vec::new());
+                } else {
+                    // The redirection's target is not an argument.
+                    while chars.peek() == Some(&' ') {
+                        chars.next();
+                    }
+                    while chars.peek().is_some_and(|c| !c.is_whitespace()) {
+                        chars.next();
+                    }
+                }
+            }
+            c if c.is_whitespace() => {
+                if in_word {
+                    commands.last_mut().unwrap().push(std::mem::take(&mut word));
+                    in_word = false;
+                }
+            }
+            c => {
+                in_word = true;
+                word.push(c);
+            }
+        }
+    }
+    if in_word {
+        commands.last_mut().unwrap().push(word);
+    }
+    commands.retain(|c| !c.is_empty());
+    commands
+}
+
+fn documentation_files() -> Vec<PathBuf> {
+    let mut files = vec![repository().join("README.md")];
+    let mut docs: Vec<PathBuf> = std::fs::read_dir(repository().join("docs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    docs.sort();
+    files.extend(docs);
+    files
+}
+
+#[test]
+fn every_kepgate_command_the_docs_show_is_one_the_binary_accepts() {
+    let subcommands: BTreeSet<String> = Cli::command()
+        .get_subcommands()
+        .map(|c| c.get_name().to_owned())
+        .chain(["--config", "--help", "--version"].map(str::to_owned))
+        .collect();
+    let mut checked = 0;
+    let mut refused = Vec::new();
+    let mut missing_paths = Vec::new();
+    for file in documentation_files() {
+        let name = file
+            .strip_prefix(repository())
+            .unwrap()
+            .display()
+            .to_string();
+        let text = std::fs::read_to_string(&file).unwrap();
+        for line in shell_lines(&text) {
+            for command in words(&line) {
+                for (i, word) in command.iter().enumerate() {
+                    let is_binary = word == "kepgate" || word.ends_with("/kepgate");
+                    if is_binary && command.get(i + 1).is_some_and(|w| subcommands.contains(w)) {
+                        checked += 1;
+                        let args = std::iter::once("kepgate")
+                            .chain(command[i + 1..].iter().map(String::as_str));
+                        if let Err(e) = Cli::try_parse_from(args) {
+                            refused.push(format!("{name}: `{line}`: {}", e.kind()));
+                        }
+                        break;
+                    }
+                    let in_repository = ["scripts/", "bench/", "deploy/", "tests/", "debian/"]
+                        .iter()
+                        .any(|dir| word.starts_with(dir));
+                    if in_repository
+                        && !repository()
+                            .join(word.trim_end_matches(['.', ',', ':']))
+                            .exists()
+                    {
+                        missing_paths.push(format!("{name}: `{line}`: {word}"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        refused.is_empty(),
+        "commands the binary refuses:\n{}",
+        refused.join("\n")
+    );
+    assert!(
+        missing_paths.is_empty(),
+        "paths that do not exist:\n{}",
+        missing_paths.join("\n")
+    );
+    // The docs show the binary's commands in runnable form, not only in prose.
+    assert!(
+        checked >= 15,
+        "only {checked} kepgate commands found in shell blocks"
+    );
+}
+
+#[test]
+fn the_command_check_notices_a_command_the_binary_does_not_have() {
+    let lines = shell_lines(
+        "```sh\n$ sudo -u kepgate kepgate sessions purge --all \\\n  --json  # ends them\n```\n",
+    );
+    assert_eq!(
+        lines,
+        ["sudo -u kepgate kepgate sessions purge --all   --json  # ends them"]
+    );
+    let command = &words(&lines[0])[0];
+    assert!(Cli::try_parse_from(&command[3..]).is_err(), "{command:?}");
+    assert!(Cli::try_parse_from(["kepgate", "sessions", "list", "--json"]).is_ok());
+}
+
+#[test]
+fn every_link_in_readme_and_docs_resolves() {
+    let out = Command::new("python3")
+        .arg(repository().join("scripts/check-docs.py"))
+        .current_dir(repository())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
