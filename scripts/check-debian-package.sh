@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The Debian package, for real on this machine (root; systemd installed, not necessarily PID 1):
 # builds it, lintian (no error), the unit's hardening (`systemd-analyze security`: exposure at
-# most 2.0, the number the README gives) and `systemd-analyze verify`; installs it with dpkg -i,
+# most 2.0, the number docs/install.md gives) and `systemd-analyze verify`; installs it with dpkg -i,
 # checks the files, the user and the permissions; edits the one configuration file (a fresh
 # database, free ports) and runs the service as its unit says — ExecStartPre=/ExecStart= as its
 # User= with its Environment=, its system call filter, address families and W^X, a
@@ -88,8 +88,8 @@ echo "lintian warnings: $(grep -c '^W:' "$work/lintian.log" || true)"
 step "systemd-analyze security --offline=true (exposure at most $max_exposure)"
 packaged_unit="$work/root/usr/lib/systemd/system/kepgate.service"
 [ -f "$packaged_unit" ] || fail "no kepgate.service in the package"
-# exposure UNIT_FILE README_PHRASE_AFTER_NUMBER: the unit's overall exposure, at most
-# $max_exposure and written in README.md as "exposure N OK<phrase>".
+# exposure UNIT_FILE DOC_PHRASE_AFTER_NUMBER: the unit's overall exposure, at most
+# $max_exposure and written in docs/install.md as "exposure N OK<phrase>".
 exposure() {
   local log="$1.security.log" overall number
   systemd-analyze security --offline=true --no-pager "$1" >"$log" 2>&1 || true
@@ -100,8 +100,8 @@ exposure() {
   number="$(echo "$overall" | sed -E 's/.*: ([0-9]+\.[0-9]+) .*/\1/')"
   awk -v e="$number" -v m="$max_exposure" 'BEGIN { exit !(e + 0 <= m + 0) }' \
     || fail "$1: exposure $number is above $max_exposure"
-  grep -qF "exposure ${number} OK$2" README.md \
-    || fail "README.md does not give this exposure as \"exposure ${number} OK$2\""
+  grep -qF "exposure ${number} OK$2" docs/install.md \
+    || fail "docs/install.md does not give this exposure as \"exposure ${number} OK$2\""
   echo "$number"
 }
 cp "$packaged_unit" "$work/kepgate.service"
@@ -139,7 +139,7 @@ step "files, user and permissions"
 [ -f "$unit" ] || fail "$unit"
 [ -s /usr/share/man/man1/kepgate.1.gz ] || fail "no manual page"
 for doc in README.md copyright changelog.Debian.gz kepgate.example.toml third-party-licenses.txt \
-  docs/security.md examples/privileged-port.conf; do
+  docs/security.md docs/install.md examples/privileged-port.conf; do
   [ -s "/usr/share/doc/kepgate/$doc" ] || fail "/usr/share/doc/kepgate/$doc"
 done
 getent passwd kepgate >/dev/null || fail "no kepgate user"

@@ -1,5 +1,5 @@
 //! The cross-device login: pending logins in PostgreSQL, started here, finished by the
-//! provider's callback (see the README, "How a login works", for the whole picture).
+//! provider's callback (see docs/how-it-works.md, "How a login works", for the whole picture).
 
 pub mod api;
 pub mod binding;

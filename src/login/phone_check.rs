@@ -1,5 +1,5 @@
 //! What a phone sees when it opens a rotating QR link (`{prefix}/q/{token}`): the second and
-//! third defences against QR relay (README, "QR relay (QRLJacking)").
+//! third defences against QR relay (docs/how-it-works.md, "QR relay (QRLJacking)").
 //!
 //! A fresh link shows who is asking (service, website, time, the address of the computer that
 //! started the login) and three verification codes, one of which the computer shows; Decline

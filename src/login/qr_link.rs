@@ -1,4 +1,5 @@
-//! Rotating QR links, the first defence against QR/link relay (QRLJacking; README, "QR relay").
+//! Rotating QR links, the first defence against QR/link relay (QRLJacking; docs/how-it-works.md,
+//! "QR relay").
 //!
 //! The provider's deeplink is static for the life of a request, so a QR code copied from a
 //! waiting page stays good for minutes. Instead the page shows a short kepgate link,

@@ -5,8 +5,8 @@
 //! One browser "context" is one WebDriver session with its own fresh `--user-data-dir`, so the
 //! desktop and the phone share nothing. `cargo test --test api browser_e2e` runs only these.
 //! Screenshots go to `target/tmp/screenshots/`; with `KEPGATE_UPDATE_SCREENSHOTS=1` also to
-//! `docs/screenshots/` (the ones the README shows). The accessibility check injects axe-core
-//! from `KEPGATE_AXE_JS` (scripts/test.sh fetches a pinned, checksummed copy from npm).
+//! `docs/screenshots/` (the ones docs/screenshots.md shows). The accessibility check injects
+//! axe-core from `KEPGATE_AXE_JS` (scripts/test.sh fetches a pinned, checksummed copy from npm).
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -2,7 +2,7 @@
 //! without one: the base and the example overlay (`deploy/kubernetes-example`) render with
 //! kubectl's kustomize and pass the Kubernetes schemas (the pinned `kubernetes-validate`,
 //! strict); the base holds what an operator relies on; and an operator's copy of the example,
-//! filled in as the README says, with the trust list and certificate made by the README's
+//! filled in as docs/install.md says, with the trust list and certificate made by its
 //! `kubectl create` commands, is a configuration kepgate accepts and migrates a database with —
 //! through the very files and environment its pods would see.
 
@@ -371,7 +371,7 @@ fn the_base_is_what_an_operator_relies_on() {
 }
 
 /// An operator's copy of the example overlay in `dir`, its `resources:` pointing at the base
-/// and secrets.env filled in as the README says: `<openssl rand -hex 32>` with that, every
+/// and secrets.env filled in as docs/install.md says: `<openssl rand -hex 32>` with that, every
 /// other `<…>` with a value of the operator's.
 fn operators_overlay(dir: &Path) -> PathBuf {
     let site = dir.join("site");
@@ -416,7 +416,7 @@ fn relative(from: &Path, to: &Path) -> PathBuf {
     path
 }
 
-/// What the README has the operator create beside the overlay: the trust list (the national
+/// What docs/install.md has the operator create beside the overlay: the trust list (the national
 /// bundle) and the served certificate, made by the same `kubectl create` commands.
 fn operators_objects(dir: &Path, namespace: &str) -> Vec<Value> {
     let trust = repository().join("tests/fixtures/ua-trust");

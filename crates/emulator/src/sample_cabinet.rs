@@ -35,8 +35,8 @@ use url::Url;
 pub const ASSERTION_TYP: &str = "kepgate-assertion+jwt";
 
 /// The claims of kepgate's identity assertion as a cabinet reads them: from the documentation
-/// (docs/forward-auth.md and the README's header table), not from the gateway's code, which this
-/// crate does not depend on. Claims it does not know are ignored.
+/// (docs/forward-auth.md and docs/proxy.md's header table), not from the gateway's code, which
+/// this crate does not depend on. Claims it does not know are ignored.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct AssertionClaims {
     /// kepgate's `server.base_url`.

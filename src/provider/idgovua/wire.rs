@@ -123,7 +123,7 @@ impl<'de> Deserialize<'de> for NumberOrString {
 pub type UserInfo = BTreeMap<String, serde_json::Value>;
 
 /// Present instead of the fields when the request named the relying party's certificate
-/// (`cert`); kepgate never sends one (README: "id.gov.ua").
+/// (`cert`); kepgate never sends one (docs/providers.md: "Encrypted user info").
 pub const ENCRYPTED_USER_INFO: &str = "encryptedUserInfo";
 
 /// A field's value, unless absent, empty or "not known".
