@@ -157,6 +157,11 @@ runuser -u nobody -- cat "$conffile" >/dev/null 2>&1 && fail "nobody can read $c
 runuser -u kepgate -- /usr/bin/kepgate check-config --config "$conffile" >"$work/check-config.log" \
   || { cat "$work/check-config.log" >&2; fail "the shipped configuration does not pass check-config"; }
 echo "the shipped configuration passes check-config as kepgate"
+head -1 "$conffile" | grep -qxF '#:schema /usr/share/kepgate/kepgate.schema.json' \
+  || fail "the shipped configuration does not name the installed schema on its first line"
+/usr/bin/kepgate config schema | cmp -s - /usr/share/kepgate/kepgate.schema.json \
+  || fail "/usr/share/kepgate/kepgate.schema.json is not what the installed kepgate prints"
+echo "the installed schema is the binary's, and the configuration names it for editors"
 
 step "edit $conffile: database $database, free ports"
 psql -q -h 127.0.0.1 -U postgres -d postgres -c "CREATE DATABASE \"$database\"" >/dev/null

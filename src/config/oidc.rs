@@ -26,7 +26,8 @@ pub struct OidcSettings {
     #[schemars(with = "u64")]
     pub token_ttl: Duration,
     /// After `prompt=login` or `max_age` sent a person to sign in again, how long the new login
-    /// may take to come back to the authorization request, in seconds.
+    /// may take to come back to the authorization request, in seconds (60–3600). The marker of
+    /// that demand counts once, in that browser, for that request.
     #[serde(with = "whole_seconds")]
     #[schemars(with = "u64")]
     pub reauthentication_ttl: Duration,

@@ -7,11 +7,11 @@ use std::fmt::Write;
 use serde_json::{Map, Value};
 
 use super::load::SECTIONS;
-use super::schema::{Table, json_schema, resolve, table};
+use super::schema::{Table, resolve, settings_schema, table};
 
 /// The whole page.
 pub fn markdown() -> String {
-    let root = json_schema();
+    let root = settings_schema();
     let mut page = String::from(INTRODUCTION);
     let Some(Table::Section(sections)) = table(&root, &root) else {
         return page;
@@ -43,8 +43,9 @@ const INTRODUCTION: &str = "\
 How the configuration is read, overridden from the environment and checked is in
 [configuring.md](configuring.md); a file with every key is [`kepgate.example.toml`](../kepgate.example.toml).*
 
-Every key is optional unless marked **required**; a key left out takes its default. Unknown keys
-are errors. Durations are whole seconds. Any key can be set from the environment as
+Every key is optional unless marked **required**; a key left out takes its default. A required
+key may come from the environment instead of the file (secrets, say). Unknown keys are errors.
+Durations are whole seconds. Any key can be set from the environment as
 `KEPGATE_<SECTION>__<KEY>` (`KEPGATE_SERVER__LISTEN`), and `DATABASE_URL` sets `database.url`.
 The same information as a JSON Schema, for editors, is [kepgate.schema.json](kepgate.schema.json)
 (`kepgate config schema`).

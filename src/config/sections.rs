@@ -202,7 +202,7 @@ pub struct RouteSettings {
     /// marked `no-store` (shared office PCs).
     #[serde(default)]
     pub allow_caching: bool,
-    /// Seconds to connect to the upstream.
+    /// Seconds to connect to the upstream: the TCP connection and, for https, the TLS handshake.
     #[serde(default = "default_connect_timeout", with = "whole_seconds")]
     #[schemars(with = "u64")]
     pub connect_timeout: Duration,
@@ -372,7 +372,8 @@ impl IdentitySettings {
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct ProxySettings {
-    /// Front proxies / load balancers whose X-Forwarded-* and Forwarded headers are believed.
+    /// Front proxies / load balancers (CIDRs or single addresses) whose X-Forwarded-*,
+    /// Forwarded and X-Original-URI headers are believed.
     /// From anyone else those headers are replaced.
     #[schemars(with = "Vec<String>")]
     pub trusted_proxies: Vec<ipnet::IpNet>,
@@ -493,7 +494,7 @@ pub enum RevocationMode {
     /// Revoked or a wrong answer refuses; a CA that cannot be reached lets the login through
     /// (logged and counted).
     Prefer,
-    /// Not asked. For the demo and tests only.
+    /// Not asked. For the demo and tests only; `check-config` warns.
     Off,
 }
 
@@ -555,7 +556,8 @@ pub struct ServerTls {
     pub cert_file: PathBuf,
     /// PEM private key (PKCS#8, PKCS#1 or SEC1) of that certificate.
     pub key_file: PathBuf,
-    /// How often the two files are compared with what is served; 0: only on SIGHUP.
+    /// How often the two files are compared with what is served; a changed pair is served from
+    /// the next handshake. 0: only on SIGHUP.
     #[serde(with = "whole_seconds", default = "default_tls_watch_interval")]
     #[schemars(with = "u64")]
     pub watch_interval: Duration,

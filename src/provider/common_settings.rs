@@ -27,7 +27,9 @@ pub struct ProviderCommon {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub callback_secret: Option<SecretString>,
-    /// When set, callbacks are accepted only from these addresses (CIDR or single IPs).
+    /// When set, callbacks are accepted only from these addresses (CIDR or single IPs): the
+    /// client address as kepgate resolves it (behind one of `proxy.trusted_proxies`, the address
+    /// it forwards).
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub callback_allowed_ips: Vec<ipnet::IpNet>,
@@ -35,11 +37,12 @@ pub struct ProviderCommon {
     #[serde(default = "default_request_ttl", with = "whole_seconds")]
     #[schemars(with = "u64")]
     pub request_ttl: Duration,
-    /// Time limit of one HTTP call to the provider, in seconds.
+    /// Time limit of one HTTP call to the provider, in seconds (less than half of
+    /// `server.request_timeout`: a start may make two calls).
     #[serde(default = "default_http_timeout", with = "whole_seconds")]
     #[schemars(with = "u64")]
     pub http_timeout: Duration,
-    /// Extra attempts after a 5xx or a connection error (never after a 4xx).
+    /// Extra attempts after a 5xx or a connection error (never after a 4xx or a timeout).
     #[serde(default = "default_http_retries")]
     pub http_retries: u32,
     /// PEM CA certificates this provider's HTTPS is verified against beside the system's: a
@@ -48,7 +51,8 @@ pub struct ProviderCommon {
     pub ca_file: Option<PathBuf>,
     /// Lets the endpoint be plain `http://` on another host than this machine: a demo on a
     /// private network (docker-compose.yml). Anyone on the path reads the credentials and, for
-    /// id.gov.ua, chooses who signs in; `check-config` warns.
+    /// id.gov.ua, chooses who signs in; `check-config` warns. Without it the endpoint must be
+    /// `https://`, or `http://` to this machine (127.0.0.1, `[::1]`, `localhost`).
     #[serde(default)]
     pub allow_http: bool,
 }

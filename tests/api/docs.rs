@@ -194,6 +194,52 @@ fn the_example_shows_every_key_and_only_keys_that_exist() {
     assert!(!keys_of(&schema, &parsed(&without)).contains("trust.sources.max_gone_percent"));
 }
 
+#[test]
+fn the_values_the_example_sets_are_the_defaults() {
+    // "the values shown are the defaults": what the example sets (not what it shows commented
+    // out as an illustration) is what an empty file gets.
+    let schema = json_schema();
+    let mut differ = Vec::new();
+    compare_defaults(
+        &schema,
+        &schema,
+        &parsed(&read("kepgate.example.toml")),
+        "",
+        &mut differ,
+    );
+    assert!(
+        differ.is_empty(),
+        "kepgate.example.toml sets values other than the defaults: {differ:#?}"
+    );
+}
+
+fn compare_defaults(
+    root: &serde_json::Value,
+    schema: &serde_json::Value,
+    value: &serde_json::Value,
+    path: &str,
+    differ: &mut Vec<String>,
+) {
+    let target = resolved(root, schema);
+    if let (Some(object), Some(properties)) = (value.as_object(), target.get("properties")) {
+        for (key, value) in object {
+            compare_defaults(
+                root,
+                &properties[key],
+                value,
+                &format!("{path}.{key}"),
+                differ,
+            );
+        }
+        return;
+    }
+    let default = schema.get("default").or_else(|| target.get("default"));
+    // Figment reads 1.0 as a float and whole numbers as integers, as the schema writes them.
+    if let Some(default) = default.filter(|d| *d != value) {
+        differ.push(format!("{path}: {value} (default {default})"));
+    }
+}
+
 /// Validates TOML files against the schema with Python's jsonschema (Draft 7); the problems it
 /// finds, one per line.
 fn validate(schema: &str, files: &[(&str, String)]) -> Vec<String> {
@@ -265,6 +311,75 @@ fn the_example_and_shipped_configurations_validate_against_the_published_schema(
     }
 }
 
+/// `taplo check FILE` (the TOML toolkit behind VS Code's Even Better TOML) in `dir`, as an
+/// editor there would: its verdict and what it said.
+fn taplo_check(dir: &Path, file: &str) -> (bool, String) {
+    let script = Command::new(repository().join("scripts/ensure-taplo.sh"))
+        .output()
+        .expect("scripts/ensure-taplo.sh runs");
+    assert!(
+        script.status.success(),
+        "{}",
+        String::from_utf8_lossy(&script.stderr)
+    );
+    let cli = String::from_utf8(script.stdout).unwrap();
+    let out = Command::new("node")
+        .arg(cli.trim())
+        .args(["check", file])
+        .current_dir(dir)
+        .env("HOME", dir)
+        .output()
+        .unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), said)
+}
+
+#[test]
+fn an_editor_pointed_at_the_schema_as_the_guide_says_marks_a_wrong_key() {
+    let dir = std::env::temp_dir().join(format!("kepgate-taplo-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // docs/configuring.md: `kepgate config schema > kepgate.schema.json`, then `#:schema` on the
+    // first line of kepgate.toml.
+    std::fs::write(
+        dir.join("kepgate.schema.json"),
+        printed(&["config", "schema"]),
+    )
+    .unwrap();
+    let directive = "#:schema ./kepgate.schema.json\n";
+    let with_directive = |body: &str| {
+        std::fs::write(dir.join("kepgate.toml"), format!("{directive}{body}")).unwrap();
+        taplo_check(&dir, "kepgate.toml")
+    };
+    let (good, said) = with_directive(&example_with_every_key());
+    assert!(good, "Taplo refuses the example: {said}");
+    let (good, said) = with_directive(
+        "[server]\nlisten_adress = \"0.0.0.0:8080\"\n[session]\nidle_timeout = \"15m\"\n",
+    );
+    assert!(
+        !good && said.contains("listen_adress") && said.contains("\"15m\" is not of type"),
+        "{said}"
+    );
+
+    // The other way the guide gives: a .taplo.toml beside the file, which stays as it is.
+    std::fs::write(
+        dir.join(".taplo.toml"),
+        "[[rule]]\ninclude = [\"kepgate.toml\"]\n\n[rule.schema]\npath = \"./kepgate.schema.json\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("kepgate.toml"),
+        "[trust]\nrevocation = \"sometimes\"\n",
+    )
+    .unwrap();
+    let (good, said) = taplo_check(&dir, "kepgate.toml");
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(!good && said.contains("sometimes"), "{said}");
+}
+
 /// The lines of fenced shell blocks (```sh, ```console, ```bash, ```shell) of a Markdown text,
 /// with backslash continuations joined and prompts dropped.
 fn shell_lines(markdown: &str) -> Vec<String> {
@@ -297,6 +412,33 @@ fn shell_lines(markdown: &str) -> Vec<String> {
         lines.push(std::mem::take(&mut pending));
     }
     lines
+}
+
+/// The inline code spans (`` `kepgate reload --pid 42` ``) of a Markdown text outside its fenced
+/// blocks that name a whole command: none of the placeholders and alternatives of prose
+/// (`<id>`, `[--json]`, `a | b`, `…`).
+fn concrete_inline_commands(markdown: &str) -> Vec<String> {
+    let mut spans = Vec::new();
+    let mut fenced = false;
+    for line in markdown.lines() {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+            continue;
+        }
+        if fenced {
+            continue;
+        }
+        let mut parts = line.split('`');
+        parts.next();
+        while let (Some(span), Some(_)) = (parts.next(), parts.next()) {
+            let placeholder =
+                span.contains(['<', '>', '[', ']', '|', '…', '{']) || span.contains("...");
+            if span.starts_with("kepgate ") && !placeholder {
+                spans.push(span.to_owned());
+            }
+        }
+    }
+    spans
 }
 
 /// Shell words, quotes taken off; stops at a comment, a pipe or a command separator.
@@ -375,6 +517,8 @@ fn every_kepgate_command_the_docs_show_is_one_the_binary_accepts() {
     let mut checked = 0;
     let mut refused = Vec::new();
     let mut missing_paths = Vec::new();
+    // What the docs have the reader make (`cp -r deploy/kubernetes-example deploy/site`).
+    let mut made = BTreeSet::new();
     for file in documentation_files() {
         let name = file
             .strip_prefix(repository())
@@ -382,16 +526,34 @@ fn every_kepgate_command_the_docs_show_is_one_the_binary_accepts() {
             .display()
             .to_string();
         let text = std::fs::read_to_string(&file).unwrap();
-        for line in shell_lines(&text) {
+        // Prose may name a command without its arguments ("`kepgate oidc client add` prints
+        // …"); a shell block shows it runnable.
+        let named = concrete_inline_commands(&text)
+            .into_iter()
+            .map(|l| (l, true));
+        for (line, only_named) in shell_lines(&text)
+            .into_iter()
+            .map(|l| (l, false))
+            .chain(named)
+        {
             for command in words(&line) {
+                if ["cp", "mkdir"].contains(&command[0].as_str()) {
+                    made.extend(command.last().cloned());
+                }
                 for (i, word) in command.iter().enumerate() {
                     let is_binary = word == "kepgate" || word.ends_with("/kepgate");
                     if is_binary && command.get(i + 1).is_some_and(|w| subcommands.contains(w)) {
                         checked += 1;
                         let args = std::iter::once("kepgate")
                             .chain(command[i + 1..].iter().map(String::as_str));
-                        if let Err(e) = Cli::try_parse_from(args) {
-                            refused.push(format!("{name}: `{line}`: {}", e.kind()));
+                        use clap::error::ErrorKind::{
+                            DisplayHelpOnMissingArgumentOrSubcommand as Group,
+                            MissingRequiredArgument as Missing,
+                        };
+                        match Cli::try_parse_from(args) {
+                            Ok(_) => {}
+                            Err(e) if only_named && matches!(e.kind(), Missing | Group) => {}
+                            Err(e) => refused.push(format!("{name}: `{line}`: {:?}", e.kind())),
                         }
                         break;
                     }
@@ -403,7 +565,7 @@ fn every_kepgate_command_the_docs_show_is_one_the_binary_accepts() {
                             .join(word.trim_end_matches(['.', ',', ':']))
                             .exists()
                     {
-                        missing_paths.push(format!("{name}: `{line}`: {word}"));
+                        missing_paths.push((word.clone(), format!("{name}: `{line}`: {word}")));
                     }
                 }
             }
@@ -414,14 +576,19 @@ fn every_kepgate_command_the_docs_show_is_one_the_binary_accepts() {
         "commands the binary refuses:\n{}",
         refused.join("\n")
     );
+    let missing: Vec<String> = missing_paths
+        .into_iter()
+        .filter(|(path, _)| !made.contains(path))
+        .map(|(_, at)| at)
+        .collect();
     assert!(
-        missing_paths.is_empty(),
+        missing.is_empty(),
         "paths that do not exist:\n{}",
-        missing_paths.join("\n")
+        missing.join("\n")
     );
     // The docs show the binary's commands in runnable form, not only in prose.
     assert!(
-        checked >= 15,
+        checked >= 30,
         "only {checked} kepgate commands found in shell blocks"
     );
 }
@@ -433,10 +600,14 @@ fn the_command_check_notices_a_command_the_binary_does_not_have() {
     );
     assert_eq!(
         lines,
-        ["sudo -u kepgate kepgate sessions purge --all   --json  # ends them"]
+        ["sudo -u kepgate kepgate sessions purge --all --json  # ends them"]
     );
     let command = &words(&lines[0])[0];
     assert!(Cli::try_parse_from(&command[3..]).is_err(), "{command:?}");
+    let inline = concrete_inline_commands(
+        "Run `kepgate trust show`, or `kepgate sessions revoke <id>`.\n```sh\n`kepgate x`\n```\n",
+    );
+    assert_eq!(inline, ["kepgate trust show"]);
     assert!(Cli::try_parse_from(["kepgate", "sessions", "list", "--json"]).is_ok());
 }
 

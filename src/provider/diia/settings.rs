@@ -26,7 +26,8 @@ pub struct DiiaSettings {
     /// The offer (what the person is asked to sign) within the branch; printed by `kepgate diia
     /// setup`.
     pub offer_id: Option<String>,
-    /// The `signAlgo` of login requests: which key the phone signs with.
+    /// The `signAlgo` of login requests: which key the phone signs with (`check-config` prints
+    /// the choice).
     #[serde(default)]
     pub sign_algo: DiiaSignAlgo,
     /// What `kepgate diia setup` registers (the name people see in Diia).
