@@ -59,10 +59,11 @@ def prose_lines(text):
 
 
 def heading_text(raw):
-    """A heading's text as GitHub renders it: links reduced to their text, markup dropped."""
+    """A heading's text as GitHub renders it: links reduced to their text, HTML tags dropped,
+    except inside code, where `<name>` is text (`[routes.<name>]` is routesname)."""
     text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", raw)
-    text = re.sub(r"<[^>]+>", "", text)
-    return text.replace("`", "")
+    parts = re.split(r"(`+[^`]*`+)", text)
+    return "".join(p if p.startswith("`") else re.sub(r"<[^>]+>", "", p) for p in parts).replace("`", "")
 
 
 def slug(text):

@@ -301,13 +301,11 @@ fn inline_table(map: &Map<String, Value>) -> String {
 /// A table cell: one line, `|` escaped, values as code.
 fn cell(text: &str) -> String {
     let text = one_line(text).replace('|', "\\|").replace("\\\\|", "\\|");
-    if text.starts_with('"') || text.starts_with('[') || text.parse::<f64>().is_ok() {
-        format!("`{text}`")
-    } else if text == "true" || text == "false" || text == "{}" {
-        format!("`{text}`")
-    } else {
-        text
-    }
+    let is_value = text.starts_with('"')
+        || text.starts_with('[')
+        || text.parse::<f64>().is_ok()
+        || ["true", "false", "{}"].contains(&text.as_str());
+    if is_value { format!("`{text}`") } else { text }
 }
 
 fn one_line(text: &str) -> String {

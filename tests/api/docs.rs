@@ -149,10 +149,10 @@ fn example_with_every_key() -> String {
         let line = uncommented.unwrap_or(line).trim_start();
         if let Some(name) = line.strip_prefix('[').and_then(|l| l.split(']').next()) {
             table = name.to_owned();
-        } else if let Some((key, _)) = line.split_once(" = ").filter(|_| !line.starts_with('#')) {
-            if !seen.insert(format!("{table}.{key}")) {
-                continue;
-            }
+        } else if let Some((key, _)) = line.split_once(" = ").filter(|_| !line.starts_with('#'))
+            && !seen.insert(format!("{table}.{key}"))
+        {
+            continue;
         }
         out.push_str(line);
         out.push('\n');
