@@ -32,7 +32,9 @@ pub use oidc::{OidcClientSettings, OidcSettings, SCOPES, SigningAlg};
 pub use policy::AccessPolicy;
 pub use reference::markdown as reference_markdown;
 pub use restart_only::changed_restart_only_keys;
-pub use schema::{REFERENCE_FILE, SCHEMA_FILE, json_schema, json_schema_text, key_paths, keys_of};
+pub use schema::{
+    REFERENCE_FILE, SCHEMA_FILE, json_schema, json_schema_text, key_paths, keys_of, schema_target,
+};
 // Every kind's settings, under the paths `config` has always given them.
 pub use crate::provider::common_settings::ProviderCommon;
 pub use crate::provider::registry::settings::*;

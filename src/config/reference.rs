@@ -7,7 +7,7 @@ use std::fmt::Write;
 use serde_json::{Map, Value};
 
 use super::load::SECTIONS;
-use super::schema::{Table, resolve, settings_schema, table};
+use super::schema::{Table, schema_target, settings_schema, table};
 
 /// The whole page.
 pub fn markdown() -> String {
@@ -92,7 +92,7 @@ fn write_table(page: &mut String, root: &Value, path: &str, schema: &Value, leve
                 page,
                 &format!("[{path}]"),
                 schema,
-                Some(resolve(root, schema)),
+                Some(schema_target(root, schema)),
             );
             write_keys(page, root, path, schema, level);
         }
@@ -102,7 +102,7 @@ fn write_table(page: &mut String, root: &Value, path: &str, schema: &Value, leve
 
 /// The rows of one table, then its tables within (`[server.tls]` after `[server]`).
 fn write_keys(page: &mut String, root: &Value, path: &str, schema: &Value, level: usize) {
-    let target = resolve(root, schema);
+    let target = schema_target(root, schema);
     match table(root, target) {
         Some(Table::Map(values)) => {
             let heading = format!("[{path}.<{}>]", map_key_name(path));
@@ -196,7 +196,7 @@ fn meaning(root: &Value, schema: &Value) -> String {
         return "Which kind of section this is.".to_owned();
     }
     let mut text = description(schema)
-        .or_else(|| description(resolve(root, schema)))
+        .or_else(|| description(schema_target(root, schema)))
         .unwrap_or_default();
     for (value, said) in allowed_values(root, schema) {
         if let Some(said) = said {
@@ -213,7 +213,7 @@ fn type_of(root: &Value, schema: &Value) -> String {
         let values: Vec<String> = values.into_iter().map(|(v, _)| format!("`{v}`")).collect();
         return values.join(" \\| ");
     }
-    let target = resolve(root, schema);
+    let target = schema_target(root, schema);
     let types: Vec<&str> = match target.get("type") {
         Some(Value::String(t)) => vec![t.as_str()],
         Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
@@ -241,7 +241,7 @@ fn type_of(root: &Value, schema: &Value) -> String {
 
 /// An enumeration's values as written in the file, with what each means when it says.
 fn allowed_values(root: &Value, schema: &Value) -> Vec<(String, Option<String>)> {
-    let target = resolve(root, schema);
+    let target = schema_target(root, schema);
     if let Some(value) = target.get("const") {
         return vec![(toml_value(value), None)];
     }
@@ -261,7 +261,7 @@ fn allowed_values(root: &Value, schema: &Value) -> Vec<(String, Option<String>)>
     };
     let mut out = Vec::new();
     for variant in variants {
-        let variant = resolve(root, variant);
+        let variant = schema_target(root, variant);
         if let Some(value) = variant.get("const") {
             out.push((toml_value(value), description(variant)));
         } else if let Some(values) = variant.get("enum").and_then(Value::as_array) {

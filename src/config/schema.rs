@@ -73,14 +73,14 @@ pub fn json_schema_text() -> String {
 /// against the root's definitions, and an optional table (`anyOf: [{$ref}, null]`) taken for the
 /// table. Whatever the reference carried besides (a description) stays in `schema`; this is
 /// what it refers to.
-pub(super) fn resolve<'a>(root: &'a Value, schema: &'a Value) -> &'a Value {
+pub fn schema_target<'a>(root: &'a Value, schema: &'a Value) -> &'a Value {
     if let Some([some, none]) = schema
         .get("anyOf")
         .and_then(Value::as_array)
         .map(Vec::as_slice)
         && none.get("type").and_then(Value::as_str) == Some("null")
     {
-        return resolve(root, some);
+        return schema_target(root, some);
     }
     let reference = schema.get("$ref").or_else(|| {
         schema
@@ -92,7 +92,7 @@ pub(super) fn resolve<'a>(root: &'a Value, schema: &'a Value) -> &'a Value {
     match reference.and_then(Value::as_str) {
         Some(pointer) => root
             .pointer(pointer.trim_start_matches('#'))
-            .map_or(schema, |target| resolve(root, target)),
+            .map_or(schema, |target| schema_target(root, target)),
         None => schema,
     }
 }
@@ -108,11 +108,11 @@ pub(super) enum Table<'a> {
 
 /// The table a subschema describes, if it describes one.
 pub(super) fn table<'a>(root: &'a Value, schema: &'a Value) -> Option<Table<'a>> {
-    let schema = resolve(root, schema);
+    let schema = schema_target(root, schema);
     if let Some(variants) = schema.get("oneOf").and_then(Value::as_array)
         && variants
             .iter()
-            .all(|v| resolve(root, v).get("properties").is_some())
+            .all(|v| schema_target(root, v).get("properties").is_some())
     {
         return Some(Table::OneOf(variants.iter().collect()));
     }
@@ -143,7 +143,7 @@ fn collect_keys(root: &Value, schema: &Value, prefix: &str, paths: &mut BTreeSet
         Some(Table::Map(values)) => collect_keys(root, values, &join(prefix, "*"), paths),
         Some(Table::OneOf(variants)) => {
             for variant in variants {
-                collect_keys(root, resolve(root, variant), prefix, paths);
+                collect_keys(root, schema_target(root, variant), prefix, paths);
             }
         }
         None => {
@@ -179,7 +179,7 @@ fn collect_file_keys(
                 join(prefix, key),
                 variants
                     .into_iter()
-                    .map(|v| resolve(root, v))
+                    .map(|v| schema_target(root, v))
                     .find_map(|v| v.get("properties").and_then(|p| p.get(key))),
             ),
             None => (join(prefix, key), None),

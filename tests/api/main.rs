@@ -26,6 +26,7 @@ mod crl_attacks;
 mod database;
 mod diia;
 mod docs;
+mod docs_commands;
 mod dstu_independent;
 mod faults;
 mod forward_auth;
