@@ -506,8 +506,10 @@ pub struct ServerSettings {
     /// The address users browse (intranet name). Used for absolute links shown to the desktop,
     /// and the OpenID Provider's issuer.
     pub base_url: Url,
-    /// The address providers call back and phones open; may be the only part exposed to the
-    /// internet (only its callback path needs to face it). Defaults to `base_url`.
+    /// The address providers call back and phones open. Defaults to `base_url`. On an intranet
+    /// gateway it may be the only address exposed to the internet, and only for the providers'
+    /// callbacks (`{route_prefix}/callback/`) and, with `login.qr_mode = "rotating"`, the
+    /// phones' pages (`{route_prefix}/q/`, with `/static/` and `/language/`).
     pub public_base_url: Option<Url>,
     /// All of kepgate's own routes live under this path; everything else is the cabinet's.
     pub route_prefix: String,
