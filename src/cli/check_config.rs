@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use super::exit::print_whole;
 use crate::app::OfflineParts;
 use crate::clock::SystemClock;
 use crate::config::{RevocationMode, Settings};
@@ -29,7 +30,7 @@ pub fn check_config(settings: &Settings) -> ExitCode {
     {
         report.say(format_args!("{line}"));
     }
-    print_report(&report.0)
+    print_whole(&report.0, "the report")
 }
 
 /// What works but should not be left so, on stderr.
@@ -186,20 +187,6 @@ impl Report {
                     ""
                 }
             ));
-        }
-    }
-}
-
-/// The report in one write. A reader that stopped early (`kepgate check-config | head -1`) is
-/// not a failure; `println!` would panic on the broken pipe (Rust starts with SIGPIPE ignored).
-fn print_report(report: &str) -> ExitCode {
-    use std::io::Write as _;
-    match std::io::stdout().lock().write_all(report.as_bytes()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("kepgate: writing the report: {e}");
-            ExitCode::FAILURE
         }
     }
 }

@@ -2,10 +2,11 @@
 //! reference docs/configuration.md is generated from. Reads no configuration: it describes
 //! every configuration.
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Subcommand;
+
+use super::exit::print_whole;
 
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
@@ -25,13 +26,5 @@ pub fn config(command: ConfigCommand) -> ExitCode {
     } else {
         crate::config::json_schema_text()
     };
-    match std::io::stdout().lock().write_all(text.as_bytes()) {
-        Ok(()) => ExitCode::SUCCESS,
-        // `kepgate config schema | head`: the reader stopped, which is not the command failing.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("kepgate: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    print_whole(&text, "the schema")
 }

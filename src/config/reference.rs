@@ -23,7 +23,7 @@ pub fn markdown() -> String {
         .collect();
     let _ = writeln!(page, "## Sections\n");
     for (name, schema) in &sections {
-        let heading = heading_of(name, &root, schema);
+        let heading = format!("[{}]", table_name(name, &root, schema));
         let _ = writeln!(page, "- [`{heading}`](#{})", slug(&heading));
     }
     for (name, schema) in sections {
@@ -52,11 +52,11 @@ The same information as a JSON Schema, for editors, is [kepgate.schema.json](kep
 
 ";
 
-/// `[server]`, `[routes.<name>]`, `[providers.<id>]`: how a table is written in the file.
-fn heading_of(path: &str, root: &Value, schema: &Value) -> String {
+/// `server`, `routes.<name>`, `providers.<id>`: how a table's name is written in the file.
+fn table_name(path: &str, root: &Value, schema: &Value) -> String {
     match table(root, schema) {
-        Some(Table::Map(_)) => format!("[{path}.<{}>]", map_key_name(path)),
-        _ => format!("[{path}]"),
+        Some(Table::Map(_)) => format!("{path}.<{}>", map_key_name(path)),
+        _ => path.to_owned(),
     }
 }
 
@@ -69,55 +69,31 @@ fn map_key_name(path: &str) -> &'static str {
     }
 }
 
+/// A table's heading and words, then its keys: a map's (`[routes.<name>]`) are its values'.
 fn write_table(page: &mut String, root: &Value, path: &str, schema: &Value, level: usize) {
-    let hashes = "#".repeat(level.min(4));
-    match table(root, schema) {
-        Some(Table::Map(values)) => {
-            let heading = format!("[{path}.<{}>]", map_key_name(path));
-            let _ = writeln!(page, "\n{hashes} `{heading}`\n");
-            write_description(page, &heading, schema, None);
-            let inner = format!("{path}.<{}>", map_key_name(path));
-            write_keys(page, root, &inner, values, level);
-        }
-        Some(Table::OneOf(variants)) => {
-            let _ = writeln!(page, "\n{hashes} `[{path}]`\n");
-            write_description(page, &format!("[{path}]"), schema, None);
-            for variant in variants {
-                write_keys(page, root, path, variant, level);
-            }
-        }
-        Some(Table::Section(_)) => {
-            let _ = writeln!(page, "\n{hashes} `[{path}]`\n");
-            write_description(
-                page,
-                &format!("[{path}]"),
-                schema,
-                Some(schema_target(root, schema)),
-            );
-            write_keys(page, root, path, schema, level);
-        }
-        None => {}
-    }
+    let Some(kind) = table(root, schema) else {
+        return;
+    };
+    let name = table_name(path, root, schema);
+    let heading = format!("[{name}]");
+    let _ = writeln!(page, "\n{} `{heading}`\n", "#".repeat(level.min(4)));
+    write_description(page, &heading, root, schema);
+    let keys = match kind {
+        Table::Map(values) => values,
+        Table::Section(_) | Table::OneOf(_) => schema,
+    };
+    write_keys(page, root, &name, keys, level);
 }
 
 /// The rows of one table, then its tables within (`[server.tls]` after `[server]`).
 fn write_keys(page: &mut String, root: &Value, path: &str, schema: &Value, level: usize) {
     let target = schema_target(root, schema);
-    match table(root, target) {
-        Some(Table::Map(values)) => {
-            let heading = format!("[{path}.<{}>]", map_key_name(path));
-            let _ = writeln!(page, "\n{} `{heading}`\n", "#".repeat((level + 1).min(4)));
-            let inner = format!("{path}.<{}>", map_key_name(path));
-            write_keys(page, root, &inner, values, level + 1);
-            return;
+    // `[providers.<id>]`: each kind's keys under a heading of its own.
+    if let Some(Table::OneOf(variants)) = table(root, target) {
+        for variant in variants {
+            write_keys(page, root, path, variant, level);
         }
-        Some(Table::OneOf(variants)) => {
-            for variant in variants {
-                write_keys(page, root, path, variant, level);
-            }
-            return;
-        }
-        Some(Table::Section(_)) | None => {}
+        return;
     }
     let Some(properties) = target.get("properties").and_then(Value::as_object) else {
         return;
@@ -129,7 +105,7 @@ fn write_keys(page: &mut String, root: &Value, path: &str, schema: &Value, level
     {
         let heading = format!("kind = \"{kind}\"");
         let _ = writeln!(page, "\n{} `{heading}`\n", "#".repeat((level + 1).min(4)));
-        write_description(page, &heading, target, None);
+        write_description(page, &heading, root, target);
     }
     let required: Vec<&str> = target
         .get("required")
@@ -166,8 +142,9 @@ fn write_keys(page: &mut String, root: &Value, path: &str, schema: &Value, level
 
 /// A table's own words: its key's description, else its type's; without the heading it may
 /// start with (a doc comment names its table: "`[server]`: where …").
-fn write_description(page: &mut String, heading: &str, schema: &Value, definition: Option<&Value>) {
-    let Some(text) = description(schema).or_else(|| definition.and_then(description)) else {
+fn write_description(page: &mut String, heading: &str, root: &Value, schema: &Value) {
+    let Some(text) = description(schema).or_else(|| description(schema_target(root, schema)))
+    else {
         return;
     };
     let text = match text.strip_prefix(&format!("`{heading}`: ")) {

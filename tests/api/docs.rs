@@ -15,11 +15,7 @@ use kepgate::config::{
 };
 
 use crate::compose_stack::python_tools;
-use crate::helpers::kepgate_bin;
-
-pub(crate) fn repository() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+use crate::helpers::{kepgate_bin, repository};
 
 fn read(path: &str) -> String {
     std::fs::read_to_string(repository().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
@@ -297,17 +293,8 @@ fn the_example_and_shipped_configurations_validate_against_the_published_schema(
 /// `taplo check FILE` (the TOML toolkit behind VS Code's Even Better TOML) in `dir`, as an
 /// editor there would: its verdict and what it said.
 fn taplo_check(dir: &Path, file: &str) -> (bool, String) {
-    let script = Command::new(repository().join("scripts/ensure-taplo.sh"))
-        .output()
-        .expect("scripts/ensure-taplo.sh runs");
-    assert!(
-        script.status.success(),
-        "{}",
-        String::from_utf8_lossy(&script.stderr)
-    );
-    let cli = String::from_utf8(script.stdout).unwrap();
     let out = Command::new("node")
-        .arg(cli.trim())
+        .arg(crate::helpers::ensured_tool("scripts/ensure-taplo.sh"))
         .args(["check", file])
         .current_dir(dir)
         .env("HOME", dir)

@@ -9,7 +9,7 @@ use std::process::Command;
 use clap::{CommandFactory, Parser};
 use kepgate::cli::Cli;
 
-use crate::docs::repository;
+use crate::helpers::repository;
 
 /// The lines of fenced shell blocks (```sh, ```console, ```bash, ```shell) of a Markdown text,
 /// with backslash continuations joined and prompts dropped.

@@ -599,14 +599,7 @@ async fn set_fault(stack: &DiiaStack, fault: &str) {
 /// `kepgate_provider_errors_total{provider="diia"}` by kind.
 async fn provider_errors(stack: &DiiaStack) -> std::collections::BTreeMap<String, u64> {
     let metrics = stack.app.metrics_address.as_ref().expect("metrics enabled");
-    let text = client()
-        .get(format!("{metrics}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = crate::helpers::metrics_text(metrics).await;
     text.lines()
         .filter(|l| {
             l.starts_with("kepgate_provider_errors_total{") && l.contains("provider=\"diia\"")

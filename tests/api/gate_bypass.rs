@@ -733,19 +733,8 @@ async fn clients_cannot_grow_the_metrics_with_labels_of_their_own() {
     let healthz = env.stack.app.own_path("/healthz");
     let r = raw_request(gw, &format!("{method} {healthz} HTTP/1.1"), b"").await;
     assert!(r.status >= 400, "{}", r.head);
-    let metrics = env
-        .stack
-        .http
-        .get(format!(
-            "{}/metrics",
-            env.stack.app.metrics_address.as_ref().unwrap()
-        ))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics =
+        crate::helpers::metrics_text(env.stack.app.metrics_address.as_ref().unwrap()).await;
     assert!(!metrics.contains(&invented), "provider label from the path");
     assert!(
         !metrics.contains(&method),

@@ -222,14 +222,5 @@ async fn certificate_failures_are_told_apart_from_unreachable_and_leak_nothing()
 
 async fn metrics_of(env: &CabinetStack) -> String {
     let metrics = env.stack.app.metrics_address.as_ref().expect("metrics on");
-    env.stack
-        .app
-        .client
-        .get(format!("{metrics}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    crate::helpers::metrics_text(metrics).await
 }

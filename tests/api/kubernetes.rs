@@ -16,7 +16,7 @@ use serde_json::Value;
 use sqlx::Connection as _;
 
 use crate::diia_stack::TempDir;
-use crate::helpers::{fresh_database_url, kepgate_bin, postgres_server_url};
+use crate::helpers::{fresh_database_url, kepgate_bin, postgres_server_url, repository};
 use crate::test_pki::{issue_for, test_pki};
 
 const BASE: &str = "deploy/kubernetes";
@@ -25,10 +25,6 @@ const EXAMPLE: &str = "deploy/kubernetes-example";
 const KUBERNETES_VERSIONS: [&str; 2] = ["1.34.0", "1.37.0"];
 /// A ConfigMap's (and a Secret's) data may not exceed 1 MiB.
 const CONFIGMAP_LIMIT: usize = 1024 * 1024;
-
-fn repository() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// The pinned Python tools, with the Kubernetes validator among them.
 fn python_tools() -> PathBuf {

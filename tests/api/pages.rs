@@ -183,15 +183,7 @@ async fn metrics_apart_and_labelled(app: TestApp) {
         "metrics are not on the gateway socket"
     );
     assert_eq!(app.get(&app.own_path("/metrics")).await.status(), 404);
-    let text = app
-        .client
-        .get(format!("{metrics_address}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = crate::helpers::metrics_text(&metrics_address).await;
     let label = |below: &str| format!("route=\"{}\"", app.own_path(below));
     assert!(text.contains(&label("/language/{code}")), "{text}");
     assert!(text.contains(&label("/healthz")));
@@ -295,15 +287,7 @@ async fn a_page_that_fails_while_shown_falls_back_to_the_built_in_one() {
     assert_eq!(response.status(), 200);
     let html = response.text().await.unwrap();
     assert!(html.contains("class=\"tabs\""), "the built-in page: {html}");
-    let metrics = app
-        .client
-        .get(format!("{}/metrics", app.metrics_address.clone().unwrap()))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = crate::helpers::metrics_text(app.metrics_address.as_ref().unwrap()).await;
     assert!(
         metrics.contains("kepgate_custom_page_failures_total{page=\"login.html\"}"),
         "{metrics}"

@@ -86,16 +86,7 @@ async fn history_of(stack: &DiiaStack, id: &str) -> Vec<(String, Option<String>)
 }
 
 async fn metrics_text(stack: &DiiaStack) -> String {
-    let url = format!("{}/metrics", stack.app.metrics_address.as_ref().unwrap());
-    stack
-        .http
-        .get(url)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    crate::helpers::metrics_text(stack.app.metrics_address.as_ref().unwrap()).await
 }
 
 #[tokio::test]

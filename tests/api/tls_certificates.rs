@@ -181,15 +181,7 @@ async fn a_reload_to_a_certificate_browsers_refuse_keeps_the_previous_one_and_it
 /// `kepgate_tls_certificate_expiry_timestamp_seconds` for the certificate file, as a time.
 async fn expiry_metric(app: &TestApp, cert_file: &Path) -> Option<OffsetDateTime> {
     let metrics = app.metrics_address.as_ref().expect("metrics on");
-    let text = app
-        .client
-        .get(format!("{metrics}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = crate::helpers::metrics_text(metrics).await;
     let wanted = format!(
         "kepgate_tls_certificate_expiry_timestamp_seconds{{cert_file=\"{}\"}} ",
         cert_file.display()

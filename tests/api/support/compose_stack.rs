@@ -8,13 +8,13 @@
 //! database of the test's own.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
-use crate::helpers::{free_port, fresh_database_url, kepgate_bin};
+use crate::helpers::{free_port, fresh_database_url, kepgate_bin, repository};
 use crate::processes::KillOnDrop;
 
 /// Where the image puts the binary (the Dockerfile's `COPY … /usr/local/bin/kepgate`).
@@ -39,24 +39,12 @@ pub struct Service {
     pub healthcheck: Option<serde_json::Value>,
 }
 
-fn repository() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
 /// The pinned validators' Python (scripts/ensure-python-tools.sh), installed on first use.
 pub fn python_tools() -> PathBuf {
     if let Ok(dir) = std::env::var("KEPGATE_PYTHON_TOOLS") {
         return PathBuf::from(dir);
     }
-    let out = Command::new(repository().join("scripts/ensure-python-tools.sh"))
-        .output()
-        .expect("scripts/ensure-python-tools.sh runs");
-    assert!(
-        out.status.success(),
-        "scripts/ensure-python-tools.sh failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+    crate::helpers::ensured_tool("scripts/ensure-python-tools.sh")
 }
 
 /// The model of `files` (paths relative to the repository, or absolute), or the validator's

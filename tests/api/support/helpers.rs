@@ -263,6 +263,24 @@ pub fn kepgate_bin() -> std::process::Command {
     cmd
 }
 
+/// The repository's root: scripts, fixtures and docs the tests read.
+pub fn repository() -> &'static std::path::Path {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The path a `scripts/ensure-*.sh` prints: a pinned tool, fetched on first use into `target/`.
+pub fn ensured_tool(script: &str) -> std::path::PathBuf {
+    let out = std::process::Command::new(repository().join(script))
+        .output()
+        .unwrap_or_else(|e| panic!("{script} runs: {e}"));
+    assert!(
+        out.status.success(),
+        "{script} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::path::PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+}
+
 /// What a gateway's `/metrics` at `address` (`http://host:port`) shows now.
 pub async fn metrics_text(address: &str) -> String {
     client()
